@@ -194,9 +194,11 @@ class AnchorContract:
             if selector in data:
                 if name == "AgriTraceAnchorRootAlreadyAnchored":
                     return RootAlreadyAnchored("root already anchored")
+                if name == "AccessControlUnauthorizedAccount":
+                    role = data[data.index(selector) + 10 + 64 : data.index(selector) + 10 + 128]
+                    role_name = "ANCHORER_ROLE" if role == ANCHORER_ROLE.hex() else "DEFAULT_ADMIN_ROLE"
+                    return AnchorError(f"contract refused: account lacks {role_name} (AccessControlUnauthorizedAccount)")
                 return AnchorError(f"contract refused: {name}")
-        if "0xe2517d3f" in data:  # AccessControlUnauthorizedAccount(address,bytes32)
-            return AnchorError("contract refused: account lacks ANCHORER_ROLE (AccessControlUnauthorizedAccount)")
         return AnchorError(f"contract refused: {exc}")
 
 

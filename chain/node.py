@@ -7,6 +7,7 @@ then kill).  SIGINT lets anvil dump its state before exiting.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import json
 import os
@@ -38,6 +39,16 @@ def find_anvil() -> str:
     if on_path:
         return on_path
     raise NodeError("anvil not found: run the setup script (npm install in .tools) or set ANVIL_BIN")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: have the kernel send SIGINT to anvil if the service dies without stopping it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def free_port() -> int:
@@ -77,6 +88,7 @@ class AnvilNode:
         self.extra_args = extra_args
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self._lock_fd: int | None = None
 
     @property
     def url(self) -> str:
@@ -95,13 +107,17 @@ class AnvilNode:
             *self.extra_args,
         ]  # fmt: skip
         if self.state_path is not None:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_state()
+            self._check_state()
             args += ["--state", str(self.state_path), "--state-interval", str(self.state_interval)]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent
+        )
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
             if self.proc.poll() is not None:
+                self._unlock()
                 raise NodeError(f"anvil exited with code {self.proc.returncode} on start (args: {' '.join(args)})")
             if rpc_ready(self.url):
                 return self
@@ -109,10 +125,51 @@ class AnvilNode:
         self.stop()
         raise NodeError(f"anvil did not answer on {self.url} within {deadline_s:.0f} s")
 
+    def _lock_state(self) -> None:
+        """One node per state file: a second service on the same data directory fails fast."""
+        assert self.state_path is not None
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.state_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise NodeError(f"chain state {self.state_path} is in use by another running node") from exc
+        self._lock_fd = fd
+
+    def _check_state(self) -> None:
+        """Keep a last-known-good copy of the state; fall back to it if the file is torn."""
+        assert self.state_path is not None
+        backup = self.state_path.with_suffix(".bak")
+        if not self.state_path.exists():
+            return
+        try:
+            json.loads(self.state_path.read_bytes())
+            shutil.copyfile(self.state_path, backup)
+        except ValueError as exc:
+            try:
+                json.loads(backup.read_bytes())
+            except (OSError, ValueError):
+                raise NodeError(f"chain state {self.state_path} is corrupt and has no usable backup") from exc
+            shutil.copyfile(backup, self.state_path)
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
     def stop(self, timeout_s: float = 10.0) -> None:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
+            self._unlock()
             return
+        try:
+            self._signal_until_gone(proc, timeout_s)
+        finally:
+            self._unlock()
+
+    @staticmethod
+    def _signal_until_gone(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             try:
                 proc.send_signal(sig)
@@ -129,6 +186,7 @@ class AnvilNode:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+        self._unlock()
 
     @property
     def running(self) -> bool:

@@ -1,0 +1,115 @@
+"""Shared fixtures: a real anvil node per session (snapshot/revert per test), a fresh database
+per test (SQLite file or a fresh PostgreSQL schema, chosen by AGRITRACE_TEST_DB), the service
+wired to both, and API clients for a small cast of organisations."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
+from web3 import Web3
+
+from chain.client import connect
+from chain.node import AnvilNode
+from traceability_api.config import Settings
+from traceability_api.main import create_app
+from traceability_api.runtime import Runtime, build_runtime
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+ARTIFACTS = REPO / "test-artifacts"
+TEST_DB = os.environ.get("AGRITRACE_TEST_DB", "sqlite")
+PG_DSN = os.environ.get("AGRITRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: runs once, in the SQLite pass")
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilNode]:
+    with AnvilNode(extra_args=("--prune-history",)) as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def w3(anvil: AnvilNode) -> Web3:
+    return connect(anvil.url)
+
+
+def fund(w3: Web3, address: str) -> None:
+    w3.provider.make_request("anvil_setBalance", [address, hex(10**24)])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def funded_account(w3: Web3) -> LocalAccount:
+    acct: LocalAccount = Account.create()
+    fund(w3, acct.address)
+    return acct
+
+
+@pytest.fixture
+def chain_snapshot(w3: Web3) -> Iterator[None]:
+    snap = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield
+    w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if TEST_DB == "sqlite":
+        yield f"sqlite:///{tmp_path / 'agritrace.db'}"
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    try:
+        conn = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:  # pragma: no cover - CI has PostgreSQL
+        pytest.fail(f"PostgreSQL required for AGRITRACE_TEST_DB=postgresql: {exc}")
+    with conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        sep = "&" if "?" in PG_DSN else "?"
+        yield f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, anvil: AnvilNode, funded_account: LocalAccount) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        chain_rpc_url=anvil.url,
+        anchor_private_key=funded_account.key.hex(),
+        public_base_url="https://trace.example.vn",
+        anchor_worker=False,
+        anchor_interval_s=0.2,
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings, chain_snapshot: None) -> Iterator[Runtime]:
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def app_client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime)) as client:
+        yield client
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys}

@@ -1,0 +1,1 @@
+"""Outbox of anchorable records, the anchoring worker, Merkle proofs and proof bundles."""

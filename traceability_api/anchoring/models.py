@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from traceability_api.timeutil import UTCDateTime, utcnow
+
+
+class ItemKind(StrEnum):
+    event = "event"
+    correction = "correction"
+
+
+class BatchStatus(StrEnum):
+    prepared = "prepared"  # tree built, proofs stored, transaction signed, not known to be sent
+    sent = "sent"  # broadcast at least once
+    anchored = "anchored"  # receipt with enough confirmations
+    failed = "failed"  # reverted for a reason other than "already anchored"; items re-queued
+
+
+class AnchorItem(SQLModel, table=True):
+    """Outbox row, written in the same transaction as the record it anchors."""
+
+    __tablename__ = "anchor_item"
+    __table_args__ = (Index("ix_anchor_item_pending", "batch_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: ItemKind
+    ref_id: int = Field(index=True)
+    digest: str = Field(max_length=64, description="hex SHA-256 digest the leaf is made of")
+    leaf: str | None = Field(default=None, max_length=64)
+    batch_id: int | None = Field(default=None, foreign_key="anchor_batch.id")
+    proof: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AnchorBatch(SQLModel, table=True):
+    __tablename__ = "anchor_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    root: str = Field(max_length=64, unique=True)
+    leaf_count: int
+    status: BatchStatus = BatchStatus.prepared
+    chain_id: int
+    contract_address: str = Field(max_length=42)
+    tx_hash: str | None = Field(default=None, max_length=66)
+    raw_tx: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    nonce: int | None = None
+    block_number: int | None = None
+    block_timestamp: int | None = None
+    gas_used: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    anchored_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ChainDeployment(SQLModel, table=True):
+    """The anchor contract the service uses on a given chain."""
+
+    __tablename__ = "chain_deployment"
+    id: int | None = Field(default=None, primary_key=True)
+    chain_id: int = Field(index=True)
+    genesis_hash: str = Field(max_length=66)
+    address: str = Field(max_length=42)
+    block_number: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WorkerLease(SQLModel, table=True):
+    """Exactly one active anchoring worker: the holder of the unexpired lease."""
+
+    __tablename__ = "worker_lease"
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=80)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,155 @@
+"""The ``agritrace`` command line.
+
+Configuration errors end with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from chain.errors import ChainError
+from traceability_api.config import Settings
+from traceability_api.errors import AgriTraceError, ConfigError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="AgriTrace traceability service")
+chain_app = typer.Typer(no_args_is_help=True, help="Chain and contract operations")
+app.add_typer(chain_app, name="chain")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"agritrace: error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def clean_errors(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            _fail(f"bad setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        except (ConfigError, ChainError) as exc:
+            _fail(str(exc))
+        except AgriTraceError as exc:
+            _fail(str(exc), 1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+@clean_errors
+def serve(
+    demo: Annotated[bool, typer.Option(help="seed realistic demo data on first start")] = False,
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Run the API, the consumer site and the anchoring worker."""
+    import uvicorn
+
+    from traceability_api.service_app import build_service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(host=host, port=port)
+    service, runtime = build_service(settings)
+    try:
+        if demo:
+            from traceability_api.demo import seed_demo
+
+            info = seed_demo(runtime)
+            typer.echo(f"demo data ready; consumer page: {info['consumer_url']}")
+        typer.echo(f"AgriTrace on http://{settings.host}:{settings.port}  (API docs: /docs)")
+        uvicorn.run(service, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        runtime.close()
+
+
+@chain_app.command("status")
+@clean_errors
+def chain_status() -> None:
+    """Start or connect to the configured chain and print the contract in use."""
+    from traceability_api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        assert runtime.chain is not None
+        rt = runtime.chain
+        typer.echo(
+            json.dumps(
+                {
+                    "rpc_url": rt.rpc_url,
+                    "chain_id": rt.chain_id,
+                    "contract_address": rt.contract.address,
+                    "anchorer": rt.account.address,
+                    "anchorer_has_role": rt.contract.is_anchorer(rt.account.address),
+                    "block_number": int(rt.contract.w3.eth.block_number),
+                },
+                indent=2,
+            )
+        )
+    finally:
+        runtime.close()
+
+
+@chain_app.command("compile")
+@clean_errors
+def chain_compile() -> None:
+    """Recompile contracts/AgriTraceAnchor.sol and rewrite the committed artifact."""
+    from chain.compile import ARTIFACT_PATH, write_artifact
+
+    art = write_artifact()
+    typer.echo(f"wrote {ARTIFACT_PATH} with solc {art['compiler']['version']}")
+
+
+@app.command("create-org")
+@clean_errors
+def create_org(
+    name: Annotated[str, typer.Option()],
+    kind: Annotated[str, typer.Option()],
+    admin_name: Annotated[str, typer.Option()] = "admin",
+    gln: Annotated[str | None, typer.Option()] = None,
+    address: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create an organisation with an admin member; prints the admin's API key once."""
+    from sqlmodel import Session
+
+    from traceability_api.parties.models import OrganisationCreate
+    from traceability_api.parties.service import create_organisation
+    from traceability_api.runtime import build_runtime
+
+    runtime = build_runtime(_settings(), with_chain=False)
+    try:
+        data = OrganisationCreate.model_validate(
+            {"name": name, "kind": kind, "admin_name": admin_name, "gln": gln, "address": address}
+        )
+        with Session(runtime.engine) as session:
+            org, issued = create_organisation(session, data)
+            session.commit()
+        typer.echo(json.dumps({"organisation_id": org.id, "api_key": issued.api_key}))
+    finally:
+        runtime.close()
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="agritrace")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+

@@ -1,0 +1,66 @@
+"""Settings from the environment (pydantic-settings) behind a cached ``get_settings()``.
+
+Embedded defaults: a SQLite file and an anvil node started by the service, both under
+``AGRITRACE_DATA_DIR`` (``./var``).  Scale out with ``DATABASE_URL`` (PostgreSQL) and
+``CHAIN_RPC_URL`` (an external permissioned EVM network) plus an encrypted keystore.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AGRITRACE_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "AGRITRACE_DATABASE_URL")
+    )
+    chain_rpc_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CHAIN_RPC_URL", "AGRITRACE_CHAIN_RPC_URL")
+    )
+    chain_enabled: bool = True
+    chain_id: int = 31337
+    contract_address: str | None = None
+    anchor_keystore_path: Path | None = None
+    anchor_key_password: SecretStr | None = None
+    anchor_private_key: SecretStr | None = None  # for throwaway dev chains only; prefer the keystore
+    public_base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    anchor_worker: bool = True
+    anchor_interval_s: float = Field(default=5.0, gt=0)
+    anchor_batch_max: int = Field(default=10_000, ge=1, le=1_000_000)
+    anchor_confirmations: int = Field(default=1, ge=1, le=100)
+    anchor_rpc_timeout_s: float = Field(default=30.0, gt=0)
+
+    clock_skew_s: int = Field(default=300, ge=0)
+    max_events_per_document: int = Field(default=5_000, ge=1)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'agritrace.db').as_posix()}"
+
+    @property
+    def keystore_path(self) -> Path:
+        return self.anchor_keystore_path or self.data_dir / "keys" / "anchor-keystore.json"
+
+    @property
+    def embedded_chain(self) -> bool:
+        return self.chain_enabled and not self.chain_rpc_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

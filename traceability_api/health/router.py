@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import text
+
+from traceability_api.deps import RuntimeDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Database and chain status")
+def healthz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
+    db: dict[str, Any] = {"ok": True, "backend": runtime.engine.dialect.name}
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - report, never raise, from a health check
+        db = {"ok": False, "backend": runtime.engine.dialect.name, "error": exc.__class__.__name__}
+    chain: dict[str, Any] = {"ok": False, "enabled": runtime.chain is not None}
+    if runtime.chain is not None:
+        rt = runtime.chain
+        try:
+            chain.update(
+                ok=True,
+                chain_id=rt.chain_id,
+                block_number=int(rt.contract.w3.eth.block_number),
+                contract_address=rt.contract.address,
+                embedded=rt.node is not None,
+            )
+        except Exception as exc:  # noqa: BLE001
+            chain.update(ok=False, error=exc.__class__.__name__)
+    ok = db["ok"] and (chain["ok"] or not chain["enabled"])
+    response.status_code = 200 if ok else 503
+    return {"status": "ok" if ok else "degraded", "database": db, "chain": chain}

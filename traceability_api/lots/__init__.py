@@ -1,0 +1,1 @@
+"""Products (GTIN-14), lots (GTIN + lot code), quantities and serialised units."""

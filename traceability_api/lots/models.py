@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from traceability_api.epcis.identifiers import valid_gtin
+from traceability_api.timeutil import UTCDateTime, utcnow
+
+UOMS = ("KGM", "TNE", "GRM", "LTR", "H87", "XBX", "XCS", "EA")  # UN/CEFACT codes used in EPCIS
+LOT_CODE_RE = r"^[A-Za-z0-9._-]{1,20}$"  # GS1 AI (10): up to 20 characters; we keep URL-safe ones
+
+
+class LotStatus(StrEnum):
+    active = "active"
+    in_transit = "in_transit"
+    consumed = "consumed"
+    recalled = "recalled"
+
+
+class ProductBase(SQLModel):
+    gtin: str = Field(description="GTIN-14 with a valid check digit")
+    name: str = Field(min_length=1, max_length=200, description="name in Vietnamese")
+    name_en: str | None = Field(default=None, max_length=200)
+    brand: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    unit: str = Field(default="KGM", max_length=3)
+    image_url: str | None = Field(default=None, max_length=500)
+    ocop_stars: int | None = Field(default=None, ge=3, le=5)
+    shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
+    certifications: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ProductCreate(ProductBase):
+    @field_validator("gtin")
+    @classmethod
+    def _gtin(cls, v: str) -> str:
+        if not valid_gtin(v):
+            raise ValueError("GTIN must be 8, 12, 13 or 14 digits with a valid GS1 check digit")
+        return v.zfill(14)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        if v not in UOMS:
+            raise ValueError(f"unit must be one of {', '.join(UOMS)}")
+        return v
+
+
+class Product(ProductBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(max_length=14, unique=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ProductPublic(ProductBase):
+    id: int
+    org_id: int
+
+
+class Lot(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("product_id", "lot_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    lot_code: str = Field(max_length=20)
+    owner_org_id: int = Field(foreign_key="organisation.id", index=True)
+    holder_org_id: int = Field(foreign_key="organisation.id", index=True)
+    in_transit_to_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    quantity: float = Field(ge=0)
+    quantity_remaining: float = Field(ge=0)
+    uom: str = Field(max_length=3)
+    status: LotStatus = LotStatus.active
+    origin_place_id: int | None = Field(default=None, foreign_key="place.id")
+    harvest_date: date | None = None
+    ilmd: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class LotPublic(SQLModel):
+    id: int
+    gtin: str
+    lot_code: str
+    product_name: str
+    owner_org_id: int
+    holder_org_id: int
+    in_transit_to_org_id: int | None
+    quantity: float
+    quantity_remaining: float
+    uom: str
+    status: LotStatus
+    origin_place_id: int | None
+    harvest_date: date | None
+    uri: str
+
+
+class SerialUnit(SQLModel, table=True):
+    __tablename__ = "serial_unit"
+    __table_args__ = (UniqueConstraint("product_id", "serial"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id")
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    serial: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

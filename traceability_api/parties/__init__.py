@@ -1,0 +1,1 @@
+"""Organisations, their members, roles and API keys."""

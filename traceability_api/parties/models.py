@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from traceability_api.timeutil import UTCDateTime, utcnow
+
+
+class OrgKind(StrEnum):
+    cooperative = "cooperative"
+    farmer_club = "farmer_club"
+    processor = "processor"
+    distributor = "distributor"
+    retailer = "retailer"
+    authority = "authority"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    recorder = "recorder"
+    viewer = "viewer"
+    auditor = "auditor"
+
+
+WRITE_ROLES = frozenset({Role.admin, Role.recorder})
+
+
+class OrganisationBase(SQLModel):
+    name: str = Field(min_length=2, max_length=200)
+    kind: OrgKind
+    gln: str | None = Field(default=None, regex=r"^\d{13}$", description="GS1 Global Location Number of the party")
+    address: str | None = Field(default=None, max_length=500)
+    province: str | None = Field(default=None, max_length=100)
+    public_profile: bool = Field(default=True, description="show name and address on consumer pages")
+
+
+class OrganisationCreate(OrganisationBase):
+    admin_name: str = Field(min_length=1, max_length=200)
+
+
+class Organisation(OrganisationBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class OrganisationPublic(OrganisationBase):
+    id: int
+    party_uri: str
+
+
+class MemberBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class MemberCreate(MemberBase):
+    pass
+
+
+class Member(MemberBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class MemberPublic(MemberBase):
+    id: int
+    org_id: int
+    active: bool
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    prefix: str = Field(max_length=16, unique=True)
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ApiKeyIssued(SQLModel):
+    """Returned once, at creation: the secret is never shown again."""
+
+    member: MemberPublic
+    api_key: str

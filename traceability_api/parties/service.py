@@ -1,0 +1,151 @@
+"""Organisations, members and API keys.  Keys are random 256-bit secrets; only their SHA-256
+is stored (a slow KDF adds nothing for secrets of that entropy), compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from traceability_api.errors import Forbidden, NotFound, Unauthorized
+from traceability_api.parties.models import (
+    WRITE_ROLES,
+    ApiKey,
+    ApiKeyIssued,
+    Member,
+    MemberCreate,
+    MemberPublic,
+    Organisation,
+    OrganisationCreate,
+    OrgKind,
+    Role,
+)
+from traceability_api.timeutil import utcnow
+
+KEY_PREFIX = "agt"
+_CACHE_TTL_S = 10.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a member of an organisation, with a role."""
+
+    member_id: int
+    member_name: str
+    role: Role
+    org_id: int
+    org_kind: OrgKind
+
+    @property
+    def is_authority(self) -> bool:
+        return self.org_kind == OrgKind.authority
+
+    @property
+    def reads_everything(self) -> bool:
+        return self.is_authority or self.role == Role.auditor
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+    def require_write(self) -> None:
+        if not self.can_write:
+            raise Forbidden(f"role {self.role.value!r} may not write; admin or recorder required")
+
+    def require_admin(self) -> None:
+        if self.role != Role.admin:
+            raise Forbidden("only an organisation admin may do this")
+
+
+def party_uri(org: Organisation) -> str:
+    return f"https://id.gs1.org/417/{org.gln}" if org.gln else f"urn:agritrace:party:{org.id}"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(session: Session, member: Member) -> str:
+    assert member.id is not None
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    session.add(ApiKey(member_id=member.id, prefix=prefix, secret_hash=_hash(secret)))
+    return f"{KEY_PREFIX}_{prefix}_{secret}"
+
+
+def create_organisation(session: Session, data: OrganisationCreate) -> tuple[Organisation, ApiKeyIssued]:
+    org = Organisation.model_validate(data.model_dump(exclude={"admin_name"}))
+    session.add(org)
+    session.flush()
+    assert org.id is not None
+    admin = Member(org_id=org.id, name=data.admin_name, role=Role.admin)
+    session.add(admin)
+    session.flush()
+    key = issue_key(session, admin)
+    return org, ApiKeyIssued(member=MemberPublic.model_validate(admin, from_attributes=True), api_key=key)
+
+
+def create_member(session: Session, org_id: int, data: MemberCreate) -> ApiKeyIssued:
+    member = Member(org_id=org_id, name=data.name, role=data.role)
+    session.add(member)
+    session.flush()
+    key = issue_key(session, member)
+    return ApiKeyIssued(member=MemberPublic.model_validate(member, from_attributes=True), api_key=key)
+
+
+def revoke_keys_of(session: Session, member: Member) -> int:
+    keys = session.exec(select(ApiKey).where(ApiKey.member_id == member.id, ApiKey.revoked_at.is_(None))).all()  # type: ignore[union-attr]
+    for k in keys:
+        k.revoked_at = utcnow()
+        session.add(k)
+        _cache.pop(k.prefix, None)
+    member.active = False
+    session.add(member)
+    return len(keys)
+
+
+_cache: dict[str, tuple[float, str, Principal]] = {}
+_cache_lock = threading.Lock()
+
+
+def authenticate(session: Session, raw_key: str | None) -> Principal:
+    if not raw_key:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+    parts = raw_key.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise Unauthorized("malformed API key")
+    _, prefix, secret = parts
+    digest = _hash(secret)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(prefix)
+    if hit and hit[0] > now and hmac.compare_digest(hit[1], digest):
+        return hit[2]
+    row = session.exec(
+        select(ApiKey, Member, Organisation)
+        .join(Member, Member.id == ApiKey.member_id)  # type: ignore[arg-type]
+        .join(Organisation, Organisation.id == Member.org_id)  # type: ignore[arg-type]
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    if row is None:
+        raise Unauthorized("unknown API key")
+    key, member, org = row
+    if key.revoked_at is not None or not member.active or not hmac.compare_digest(key.secret_hash, digest):
+        raise Unauthorized("invalid or revoked API key")
+    assert member.id is not None and org.id is not None
+    principal = Principal(member.id, member.name, Role(member.role), org.id, OrgKind(org.kind))
+    with _cache_lock:
+        _cache[prefix] = (now + _CACHE_TTL_S, digest, principal)
+    return principal
+
+
+def get_org(session: Session, org_id: int) -> Organisation:
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found")
+    return org

@@ -1,0 +1,1 @@
+"""Farms, plots / planting areas (mã số vùng trồng), facilities and vehicles."""

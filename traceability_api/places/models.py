@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from traceability_api.places.geo import validate_geometry
+from traceability_api.timeutil import UTCDateTime, utcnow
+
+
+class PlaceKind(StrEnum):
+    farm = "farm"
+    plot = "plot"
+    packhouse = "packhouse"
+    mill = "mill"
+    warehouse = "warehouse"
+    store = "store"
+    vehicle = "vehicle"
+    other = "other"
+
+
+class PlaceBase(SQLModel):
+    kind: PlaceKind
+    name: str = Field(min_length=1, max_length=200)
+    internal_id: str | None = Field(default=None, max_length=64, regex=r"^[A-Za-z0-9._-]+$")
+    gln: str | None = Field(default=None, regex=r"^\d{13}$")
+    gln_extension: str | None = Field(default=None, max_length=20, regex=r"^[A-Za-z0-9._-]+$")
+    planting_area_code: str | None = Field(
+        default=None, max_length=40, regex=r"^[A-Za-z0-9._/-]+$", description="mã số vùng trồng"
+    )
+    address: str | None = Field(default=None, max_length=500)
+    area_ha: float | None = Field(default=None, gt=0, le=100_000)
+    parent_id: int | None = Field(default=None, foreign_key="place.id")
+    geo: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class PlaceCreate(PlaceBase):
+    @field_validator("geo")
+    @classmethod
+    def _geo(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if v is None else validate_geometry(v)
+
+
+class Place(PlaceBase, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "internal_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PlacePublic(PlaceBase):
+    id: int
+    org_id: int
+    uri: str
