@@ -25,7 +25,7 @@ fi
 tstamp=".tools/node_modules/.agritrace-installed"
 twant="$(sha256sum .tools/package-lock.json | cut -d' ' -f1)"
 if [ ! -f "$tstamp" ] || [ "$(cat "$tstamp")" != "$twant" ]; then
-  (cd .tools && npm ci --no-audit --no-fund --loglevel=error)
+  (cd .tools && npm install --no-audit --no-fund --loglevel=error)
   echo "$twant" > "$tstamp"
 fi
 # the anvil npm package ships the binary in a per-platform optional dependency

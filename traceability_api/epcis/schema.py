@@ -1,0 +1,53 @@
+"""Validation of EPCIS 2.0 JSON-LD against the GS1 JSON schema (../shared/conformance, or
+the copy named by AGRITRACE_EPCIS_SCHEMA)."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+
+_DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "EPCIS-JSON-Schema.json"
+
+
+def schema_path() -> Path:
+    """The GS1 schema is not vendored: AGRITRACE_EPCIS_SCHEMA, else ../shared/conformance."""
+    explicit = os.environ.get("AGRITRACE_EPCIS_SCHEMA")
+    return Path(explicit) if explicit else _DEFAULT
+
+
+@lru_cache
+def _schema() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(schema_path().read_text())
+    return data
+
+
+@lru_cache
+def document_validator() -> Draft7Validator:
+    return Draft7Validator(_schema())
+
+
+@lru_cache
+def event_validator() -> Draft7Validator:
+    s = _schema()
+    return Draft7Validator({"$ref": "#/definitions/EPCIS-Document-Event", "definitions": s["definitions"]})
+
+
+def _errors(validator: Draft7Validator, instance: Any, limit: int = 5) -> list[str]:
+    out = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))[:limit]:
+        where = "/".join(str(p) for p in err.absolute_path) or "(document)"
+        out.append(f"{where}: {err.message[:300]}")
+    return out
+
+
+def document_errors(doc: Any) -> list[str]:
+    return _errors(document_validator(), doc)
+
+
+def event_errors(event: Any) -> list[str]:
+    return _errors(event_validator(), event)
