@@ -108,7 +108,11 @@ class AnchorContract:
             raise self._translate(exc) from exc
         params["gas"] = int(params["gas"] * 1.2) + 5_000
         signed = acct.sign_transaction(params)
-        return SentTx(tx_hash="0x" + signed.hash.hex().removeprefix("0x"), raw=bytes(signed.raw_transaction), nonce=params["nonce"])
+        return SentTx(
+            tx_hash="0x" + signed.hash.hex().removeprefix("0x"),
+            raw=bytes(signed.raw_transaction),
+            nonce=params["nonce"],
+        )
 
     def broadcast(self, tx: SentTx) -> None:
         """Send a signed transaction; sending the same one twice is harmless."""
@@ -159,9 +163,7 @@ class AnchorContract:
 
     def find_anchor_tx(self, root: bytes, from_block: int = 0) -> tuple[str, int] | None:
         """(tx hash, block) of the RootAnchored event of ``root``, if any."""
-        logs = self.contract.events.RootAnchored().get_logs(
-            from_block=from_block, argument_filters={"root": root}
-        )
+        logs = self.contract.events.RootAnchored().get_logs(from_block=from_block, argument_filters={"root": root})
         if not logs:
             return None
         return "0x" + logs[0]["transactionHash"].hex().removeprefix("0x"), logs[0]["blockNumber"]
@@ -181,11 +183,15 @@ class AnchorContract:
     def _transact(self, fn: Any) -> Receipt:
         acct = self._require_account()
         try:
-            params = fn.build_transaction(_fees(self.w3) | {"from": acct.address, "nonce": _nonce(self.w3, acct.address)})
+            params = fn.build_transaction(
+                _fees(self.w3) | {"from": acct.address, "nonce": _nonce(self.w3, acct.address)}
+            )
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._translate(exc) from exc
         r = _send_and_wait(self.w3, acct, params)
-        return Receipt(tx_hash=r["transactionHash"].hex(), block_number=r["blockNumber"], gas_used=r["gasUsed"], status=r["status"])
+        return Receipt(
+            tx_hash=r["transactionHash"].hex(), block_number=r["blockNumber"], gas_used=r["gasUsed"], status=r["status"]
+        )
 
     def _translate(self, exc: Exception) -> AnchorError:
         data = getattr(exc, "data", None)
@@ -197,7 +203,9 @@ class AnchorContract:
                 if name == "AccessControlUnauthorizedAccount":
                     role = data[data.index(selector) + 10 + 64 : data.index(selector) + 10 + 128]
                     role_name = "ANCHORER_ROLE" if role == ANCHORER_ROLE.hex() else "DEFAULT_ADMIN_ROLE"
-                    return AnchorError(f"contract refused: account lacks {role_name} (AccessControlUnauthorizedAccount)")
+                    return AnchorError(
+                        f"contract refused: account lacks {role_name} (AccessControlUnauthorizedAccount)"
+                    )
                 return AnchorError(f"contract refused: {name}")
         return AnchorError(f"contract refused: {exc}")
 

@@ -10,7 +10,6 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
-
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -151,5 +150,3 @@ def main() -> None:  # pragma: no cover
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-
-

@@ -105,14 +105,18 @@ def start_chain(settings: Settings, engine: Engine) -> ChainRuntime:
     return ChainRuntime(rpc_url=rpc_url, chain_id=chain_id, contract=contract, account=account, node=node)
 
 
-def _find_or_deploy(settings: Settings, engine: Engine, w3: object, account: LocalAccount, chain_id: int) -> AnchorContract:
+def _find_or_deploy(
+    settings: Settings, engine: Engine, w3: object, account: LocalAccount, chain_id: int
+) -> AnchorContract:
     from web3 import Web3
 
     assert isinstance(w3, Web3)
     if settings.contract_address:
         contract = AnchorContract(w3, settings.contract_address, account)
         if not contract.is_deployed():
-            raise ConfigError(f"no contract at AGRITRACE_CONTRACT_ADDRESS {settings.contract_address} on chain {chain_id}")
+            raise ConfigError(
+                f"no contract at AGRITRACE_CONTRACT_ADDRESS {settings.contract_address} on chain {chain_id}"
+            )
         return contract
     genesis = _genesis_hash(w3)
     with Session(engine) as session:

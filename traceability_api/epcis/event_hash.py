@@ -43,7 +43,16 @@ Order = list[tuple[str, "Order | None"]]
 _QTY: Order = [("epcClass", None), ("quantity", None), ("uom", None)]
 _SENSOR_METADATA: Order = [
     (n, None)
-    for n in ("time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules")
+    for n in (
+        "time",
+        "startTime",
+        "endTime",
+        "deviceID",
+        "deviceMetadata",
+        "rawData",
+        "dataProcessingMethod",
+        "bizRules",
+    )
 ]
 _SENSOR_REPORT: Order = [
     (n, None)
@@ -75,7 +84,10 @@ FIELD_ORDER: Order = [
     ("persistentDisposition", [("set", None), ("unset", None)]),
     ("readPoint", [("id", None)]),
     ("bizLocation", [("id", None)]),
-    ("sensorElementList", [("sensorElement", [("sensorMetadata", _SENSOR_METADATA), ("sensorReport", _SENSOR_REPORT)])]),
+    (
+        "sensorElementList",
+        [("sensorElement", [("sensorMetadata", _SENSOR_METADATA), ("sensorReport", _SENSOR_REPORT)])],
+    ),
 ]
 # bizTransactionList, sourceList, destinationList and ilmd fall into the sorted remainder.
 IGNORED = frozenset({"recordTime", "eventID", "errorDeclaration"})
@@ -103,9 +115,7 @@ BARE_WORD_PREFIX = {
     "sensorReport@type": "https://gs1.org/voc/",
     "sensorReport@exception": "https://gs1.org/voc/",
 }
-_TIME_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE
-)
+_TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
 
 
 def canonical_time(text: str) -> str:

@@ -63,9 +63,7 @@ def _node(el: etree._Element, parent: str) -> Node:
             entry.append(Node("type", _expand_value(el.attrib["type"], f"{name}@type", prefixes)))
         entry.append(Node(name, _expand_value(text, name, prefixes)))
         return Node("", "", entry)
-    children = [
-        Node(_name(str(k)), _expand_value(str(v), f"{name}@{k}", prefixes)) for k, v in el.attrib.items()
-    ]
+    children = [Node(_name(str(k)), _expand_value(str(v), f"{name}@{k}", prefixes)) for k, v in el.attrib.items()]
     children.extend(_node(k, name) for k in kids)
     return Node(name, _expand_value(text, name, prefixes), children)
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from traceability_api.timeutil import UTCDateTime, utcnow
+from traceability_api.validation import check_gln
 
 
 class OrgKind(StrEnum):
@@ -31,7 +33,7 @@ WRITE_ROLES = frozenset({Role.admin, Role.recorder})
 class OrganisationBase(SQLModel):
     name: str = Field(min_length=2, max_length=200)
     kind: OrgKind
-    gln: str | None = Field(default=None, regex=r"^\d{13}$", description="GS1 Global Location Number of the party")
+    gln: str | None = Field(default=None, description="GS1 Global Location Number of the party")
     address: str | None = Field(default=None, max_length=500)
     province: str | None = Field(default=None, max_length=100)
     public_profile: bool = Field(default=True, description="show name and address on consumer pages")
@@ -39,6 +41,7 @@ class OrganisationBase(SQLModel):
 
 class OrganisationCreate(OrganisationBase):
     admin_name: str = Field(min_length=1, max_length=200)
+    _gln = field_validator("gln")(check_gln)
 
 
 class Organisation(OrganisationBase, table=True):

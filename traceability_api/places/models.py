@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from traceability_api.places.geo import validate_geometry
 from traceability_api.timeutil import UTCDateTime, utcnow
+from traceability_api.validation import check_code, check_gln
 
 
 class PlaceKind(StrEnum):
@@ -26,12 +27,10 @@ class PlaceKind(StrEnum):
 class PlaceBase(SQLModel):
     kind: PlaceKind
     name: str = Field(min_length=1, max_length=200)
-    internal_id: str | None = Field(default=None, max_length=64, regex=r"^[A-Za-z0-9._-]+$")
-    gln: str | None = Field(default=None, regex=r"^\d{13}$")
-    gln_extension: str | None = Field(default=None, max_length=20, regex=r"^[A-Za-z0-9._-]+$")
-    planting_area_code: str | None = Field(
-        default=None, max_length=40, regex=r"^[A-Za-z0-9._/-]+$", description="mã số vùng trồng"
-    )
+    internal_id: str | None = Field(default=None, max_length=64)
+    gln: str | None = Field(default=None)
+    gln_extension: str | None = Field(default=None, max_length=20)
+    planting_area_code: str | None = Field(default=None, max_length=40, description="mã số vùng trồng")
     address: str | None = Field(default=None, max_length=500)
     area_ha: float | None = Field(default=None, gt=0, le=100_000)
     parent_id: int | None = Field(default=None, foreign_key="place.id")
@@ -39,6 +38,9 @@ class PlaceBase(SQLModel):
 
 
 class PlaceCreate(PlaceBase):
+    _gln = field_validator("gln")(check_gln)
+    _codes = field_validator("internal_id", "gln_extension", "planting_area_code")(check_code("identifier"))
+
     @field_validator("geo")
     @classmethod
     def _geo(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:

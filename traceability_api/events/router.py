@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Response, status
+from pydantic import BaseModel, Field
+
+from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_document, capture_events
+from traceability_api.events.service import (
+    corrections_of,
+    declaration_of,
+    declare_error,
+    epcis_query_document,
+    export_event,
+    get_event,
+    query_events,
+)
+from traceability_api.parties.deps import PrincipalDep
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+
+class CapturedOut(BaseModel):
+    id: int
+    hashId: str  # noqa: N815 - EPCIS naming
+    eventID: str  # noqa: N815
+    duplicate: bool
+
+
+@router.post("/events", response_model=CapturedOut, status_code=status.HTTP_201_CREATED)
+def capture_one(
+    p: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    event: Annotated[dict[str, Any], Body(description="one EPCIS 2.0 event (JSON-LD)")],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CapturedOut:
+    """Capture one EPCIS 2.0 event.  The same eventID (or Idempotency-Key, or content) twice stores one event."""
+    (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, settings, idempotency_key=idempotency_key)
+    session.commit()
+    if c.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return CapturedOut(id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate)
+
+
+@router.post("/capture", status_code=status.HTTP_201_CREATED)
+def capture(
+    p: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    document: Annotated[dict[str, Any], Body(description="an EPCIS 2.0 JSON-LD EPCISDocument")],
+) -> dict[str, Any]:
+    """EPCIS 2.0 capture: all events of the document are stored, or none."""
+    captured = capture_document(session, p, document, settings)
+    session.commit()
+    return {
+        "captured": sum(not c.duplicate for c in captured),
+        "duplicates": sum(c.duplicate for c in captured),
+        "events": [CapturedOut(id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate) for c in captured],
+    }
+
+
+@router.get("/events/{event_id}")
+def read_event(event_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+    e = get_event(session, p, event_id)
+    return {
+        "id": e.id,
+        "hashId": e.hash_id,
+        "event": export_event(e) | {"@context": e.document.get("@context", DEFAULT_CONTEXT)},
+        "errorDeclarations": [declaration_of(c) for c in corrections_of(session, event_id)],
+    }
+
+
+@router.get("/events", summary="EPCIS query: events as an EPCISQueryDocument (JSON-LD)")
+def query(
+    p: PrincipalDep,
+    session: SessionDep,
+    response: Response,
+    lot: Annotated[str | None, Query(description="lot URI https://id.gs1.org/01/<GTIN>/10/<lot>")] = None,
+    MATCH_epc: Annotated[str | None, Query()] = None,  # noqa: N803 - EPCIS query parameter names
+    EQ_bizStep: Annotated[str | None, Query()] = None,  # noqa: N803
+    GE_eventTime: Annotated[datetime | None, Query()] = None,  # noqa: N803
+    LT_eventTime: Annotated[datetime | None, Query()] = None,  # noqa: N803
+    eventType: Annotated[str | None, Query()] = None,  # noqa: N803
+    perPage: Annotated[int, Query(ge=1, le=1000)] = 100,  # noqa: N803
+    nextPageToken: Annotated[int, Query(ge=0)] = 0,  # noqa: N803
+) -> dict[str, Any]:
+    for t in (GE_eventTime, LT_eventTime):
+        if t is not None and t.tzinfo is None:
+            from traceability_api.errors import Invalid
+
+            raise Invalid("time filters need a time zone (e.g. 2025-01-01T00:00:00Z)")
+    events = query_events(
+        session, p, lot=lot, epc=MATCH_epc, biz_step=EQ_bizStep, ge_event_time=GE_eventTime,
+        lt_event_time=LT_eventTime, event_type=eventType, after_id=nextPageToken, limit=perPage,
+    )  # fmt: skip
+    doc = epcis_query_document(events)
+    if len(events) == perPage:
+        token = events[-1].id
+        doc["epcisBody"]["queryResults"]["nextPageToken"] = str(token)
+        response.headers["Link"] = f'<?nextPageToken={token}&perPage={perPage}>; rel="next"'
+    return doc
+
+
+class CorrectionIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=200, description="CBV error reason, e.g. incorrect_data")
+    declarationTime: str | None = None  # noqa: N815
+    correctiveEvents: list[dict[str, Any]] = Field(default_factory=list, max_length=100)  # noqa: N815
+
+
+@router.post("/events/{event_id}/corrections", status_code=status.HTTP_201_CREATED)
+def correct(
+    event_id: int, data: CorrectionIn, p: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Declare a stored event erroneous (EPCIS errorDeclaration); the event stays, corrective events are added."""
+    event = get_event(session, p, event_id)
+    row = declare_error(session, p, event, data.reason, data.declarationTime, data.correctiveEvents, settings)
+    session.commit()
+    return {"id": row.id, "eventId": event_id, "errorDeclaration": declaration_of(row)}

@@ -1,0 +1,151 @@
+"""Reading events (visibility rules), EPCIS queries, and error declarations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from traceability_api.anchoring.models import AnchorItem, ItemKind
+from traceability_api.config import Settings
+from traceability_api.errors import Forbidden, Invalid, NotFound
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events, correction_digest, parse_event_time
+from traceability_api.events.models import Event, EventCorrection, EventLot
+from traceability_api.lots.models import Lot
+from traceability_api.lots.service import classify, find_lot
+from traceability_api.parties.service import Principal
+
+MAX_PAGE = 1000
+
+
+def _visible(p: Principal) -> Any:
+    """SQL condition: events this principal may read."""
+    if p.reads_everything:
+        return True
+    lots_of_org = (
+        select(EventLot.event_id)
+        .join(Lot, Lot.id == EventLot.lot_id)
+        .where(  # type: ignore[arg-type]
+            or_(Lot.owner_org_id == p.org_id, Lot.holder_org_id == p.org_id)
+        )
+    )
+    return or_(Event.org_id == p.org_id, Event.id.in_(lots_of_org))  # type: ignore[union-attr]
+
+
+def get_event(session: Session, p: Principal, event_id: int) -> Event:
+    row = session.exec(select(Event).where(Event.id == event_id, _visible(p))).first()
+    if row is None:
+        raise NotFound(f"event {event_id} not found")
+    return row
+
+
+def query_events(
+    session: Session,
+    p: Principal,
+    *,
+    lot: str | None = None,
+    epc: str | None = None,
+    biz_step: str | None = None,
+    ge_event_time: datetime | None = None,
+    lt_event_time: datetime | None = None,
+    event_type: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[Event]:
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid(f"perPage must be between 1 and {MAX_PAGE}")
+    q = select(Event).where(_visible(p), Event.id > after_id)  # type: ignore[operator]
+    for uri in (lot, epc):
+        if uri is None:
+            continue
+        ref = classify(uri)
+        if ref.kind == "lot":
+            found = find_lot(session, ref.gtin or "", ref.code or "")
+            lot_id = found[0].id if found else -1
+            q = q.where(Event.id.in_(select(EventLot.event_id).where(EventLot.lot_id == lot_id)))  # type: ignore[union-attr]
+        else:
+            raise Invalid(f"{uri} is not a lot identifier (https://id.gs1.org/01/<GTIN>/10/<lot>)")
+    if biz_step:
+        from traceability_api.epcis.vocabulary import BIZSTEP, full_uri
+
+        q = q.where(Event.biz_step == full_uri(biz_step, BIZSTEP))
+    if ge_event_time:
+        q = q.where(Event.event_time >= ge_event_time)
+    if lt_event_time:
+        q = q.where(Event.event_time < lt_event_time)
+    if event_type:
+        q = q.where(Event.event_type == event_type)
+    return list(session.exec(q.order_by(Event.id).limit(limit)).all())  # type: ignore[arg-type]
+
+
+def events_of_lot(session: Session, lot_id: int) -> list[Event]:
+    q = (
+        select(Event)
+        .where(Event.id.in_(select(EventLot.event_id).where(EventLot.lot_id == lot_id)))  # type: ignore[union-attr]
+        .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
+    )
+    return list(session.exec(q).all())
+
+
+def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuery") -> dict[str, Any]:
+    return {
+        "@context": DEFAULT_CONTEXT,
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+        "epcisBody": {
+            "queryResults": {
+                "queryName": query_name,
+                "resultsBody": {"eventList": [export_event(e) for e in events]},
+            }
+        },
+    }
+
+
+def export_event(e: Event) -> dict[str, Any]:
+    """The stored event with its record time; its own @context moves to the document."""
+    doc = {k: v for k, v in e.document.items() if k != "@context"}
+    doc["recordTime"] = e.record_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return doc
+
+
+def declare_error(
+    session: Session, p: Principal, event: Event, reason: str | None, declaration_time: str | None,
+    corrective_events: list[Any], settings: Settings,
+) -> EventCorrection:  # fmt: skip
+    """Record an errorDeclaration on ``event`` (kept as it was) with optional corrective events."""
+    p.require_write()
+    if event.org_id != p.org_id:
+        raise Forbidden("only the organisation that recorded an event may declare it erroneous")
+    from traceability_api.timeutil import utcnow
+
+    when = parse_event_time(declaration_time, settings) if declaration_time else utcnow()
+    captured = capture_events(session, p, corrective_events, DEFAULT_CONTEXT, settings) if corrective_events else []
+    assert event.id is not None
+    row = EventCorrection(
+        event_id=event.id, org_id=p.org_id, member_id=p.member_id, declaration_time=when,
+        reason=reason, corrective_event_ids=[c.event_id for c in captured], record_hash="",
+    )  # fmt: skip
+    row.record_hash = correction_digest(event.hash_id, declaration_of(row))
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    session.add(AnchorItem(kind=ItemKind.correction, ref_id=row.id, digest=row.record_hash))
+    return row
+
+
+def declaration_of(row: EventCorrection) -> dict[str, Any]:
+    """The EPCIS errorDeclaration of a stored correction (what its anchored digest covers)."""
+    return {
+        "declarationTime": row.declaration_time.astimezone(UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
+        "reason": row.reason,
+        "correctiveEventIDs": list(row.corrective_event_ids),
+    }
+
+
+def corrections_of(session: Session, event_id: int) -> list[EventCorrection]:
+    return list(session.exec(select(EventCorrection).where(EventCorrection.event_id == event_id)).all())

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
+from traceability_api.parties.service import Principal
+from traceability_api.places.models import Place, PlaceCreate, PlacePublic
+
+PLACE_URN = "urn:agritrace:place:"
+_SGLN_DL = re.compile(r"^https://id\.gs1\.org/414/(\d{13})(?:/254/([^/]+))?$")
+
+
+def place_uri(place: Place) -> str:
+    if place.gln:
+        return f"https://id.gs1.org/414/{place.gln}" + (f"/254/{place.gln_extension}" if place.gln_extension else "")
+    return f"{PLACE_URN}{place.id}"
+
+
+def to_public(place: Place) -> PlacePublic:
+    return PlacePublic.model_validate(place.model_dump() | {"uri": place_uri(place)})
+
+
+def create_place(session: Session, p: Principal, data: PlaceCreate) -> Place:
+    p.require_write()
+    if data.parent_id is not None:
+        parent = session.get(Place, data.parent_id)
+        if parent is None or parent.org_id != p.org_id:
+            raise Invalid(f"parent place {data.parent_id} is not one of your places")
+    if (
+        data.internal_id
+        and session.exec(select(Place).where(Place.org_id == p.org_id, Place.internal_id == data.internal_id)).first()
+    ):
+        raise Conflict(f"you already have a place with internal id {data.internal_id!r}")
+    if (
+        data.gln
+        and session.exec(select(Place).where(Place.gln == data.gln, Place.gln_extension == data.gln_extension)).first()
+    ):
+        raise Conflict("a place with this GLN (and extension) is already registered")
+    place = Place.model_validate(data.model_dump() | {"org_id": p.org_id})
+    session.add(place)
+    session.flush()
+    return place
+
+
+def find_place_by_uri(session: Session, uri: str) -> Place | None:
+    """Our place for an identifier used in readPoint / bizLocation, if it is one of ours."""
+    if uri.startswith(PLACE_URN):
+        tail = uri[len(PLACE_URN) :]
+        return session.get(Place, int(tail)) if tail.isdigit() else None
+    m = _SGLN_DL.match(uri)
+    if m:
+        return session.exec(select(Place).where(Place.gln == m.group(1), Place.gln_extension == m.group(2))).first()
+    return None
+
+
+def get_place(session: Session, p: Principal, place_id: int) -> Place:
+    place = session.get(Place, place_id)
+    if place is None or (place.org_id != p.org_id and not p.reads_everything):
+        raise NotFound(f"place {place_id} not found")
+    return place
+
+
+def require_own_place(place: Place, p: Principal, role: str) -> None:
+    if place.org_id != p.org_id:
+        raise Forbidden(f"{role} {place_uri(place)} belongs to another organisation")
