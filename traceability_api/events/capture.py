@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from traceability_api.anchoring.models import AnchorItem, ItemKind
@@ -80,22 +81,59 @@ def capture_events(
     *,
     idempotency_key: str | None = None,
 ) -> list[Captured]:
+    """Capture ``events`` in the caller's transaction, in bulk: one duplicate lookup, one lot lookup
+    per distinct lot, and multi-row inserts for events, their lot links and outbox rows."""
     p.require_write()
+    prepared = [_at(i, len(events), _prepare, event, context, idempotency_key) for i, event in enumerate(events)]
+    ids = [pe.client_id for pe in prepared]
+    known = {
+        e.client_event_id: e
+        for e in session.exec(select(Event).where(Event.org_id == p.org_id, Event.client_event_id.in_(ids)))  # type: ignore[attr-defined]
+    }
     cache = custody.LotCache(session)
-    out = []
-    for i, event in enumerate(events):
-        try:
-            out.append(_capture_one(session, p, event, context, settings, cache, idempotency_key))
-        except DomainError as exc:
-            where = f"event {i}: " if len(events) > 1 else ""
-            raise type(exc)(where + exc.message, details=exc.details) from exc
-    return out
+    out: list[Captured | None] = []
+    pending: list[tuple[dict[str, Any], list[custody.Touch], int]] = []
+    seen: dict[str, str] = {}
+    for i, pe in enumerate(prepared):
+        old = known.get(pe.client_id)
+        earlier = seen.get(pe.client_id)
+        if old is not None or earlier is not None:
+            if (old.hash_id if old is not None else earlier) != pe.hash_id:
+                _at(i, len(events), _raise, Conflict(f"eventID {pe.client_id} was already used for a different event"))
+            out.append(Captured(old.id, old.hash_id, pe.client_id, True) if old is not None and old.id else None)
+            # (None: a repeat of an earlier event of this document, filled in at the end)
+            continue
+        seen[pe.client_id] = pe.hash_id
+        row, touches = _at(i, len(events), _apply, session, p, pe, settings, cache)
+        pending.append((row, touches, len(out)))
+        out.append(None)
+    if pending:
+        _insert(session, p, pending, out)
+    return _fill_in_document_duplicates(out, prepared)
 
 
-def _capture_one(
-    session: Session, p: Principal, event: Any, context: Any, settings: Settings,
-    cache: custody.LotCache, idempotency_key: str | None,
-) -> Captured:  # fmt: skip
+@dataclass
+class _Prepared:
+    event: dict[str, Any]
+    hash_id: str
+    client_id: str
+    prefixes: dict[str, str]
+
+
+def _at(i: int, n: int, fn: Any, *args: Any) -> Any:
+    """Run one step for event ``i``, prefixing any domain error with the event's position."""
+    try:
+        return fn(*args)
+    except DomainError as exc:
+        where = f"event {i}: " if n > 1 else ""
+        raise type(exc)(where + exc.message, details=exc.details) from exc
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
+
+
+def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared:
     if not isinstance(event, dict):
         raise Invalid("an event must be a JSON object")
     full = copy.deepcopy(event)
@@ -110,36 +148,73 @@ def _capture_one(
     prefixes = prefixes_of_context(full["@context"])
     hash_id = event_hash_id(node_of_json_event(full, prefixes))
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
-    existing = session.exec(select(Event).where(Event.org_id == p.org_id, Event.client_event_id == client_id)).first()
-    if existing is not None:
-        if existing.hash_id != hash_id:
-            raise Conflict(f"eventID {client_id} was already used for a different event")
-        assert existing.id is not None
-        return Captured(existing.id, existing.hash_id, client_id, duplicate=True)
+    if len(client_id) > 200:
+        raise Invalid("eventID is longer than 200 characters")
+    return _Prepared(full, hash_id, client_id, prefixes)
+
+
+def _apply(
+    session: Session, p: Principal, pe: _Prepared, settings: Settings, cache: custody.LotCache
+) -> tuple[dict[str, Any], list[custody.Touch]]:
+    full = pe.event
     event_time = parse_event_time(str(full["eventTime"]), settings)
-    refs = extract(full)
-    touches = custody.apply(session, p, full, refs, cache, prefixes)
-    full["eventID"] = client_id
-    row = Event(
-        org_id=p.org_id,
-        member_id=p.member_id,
-        client_event_id=client_id,
-        hash_id=hash_id,
-        event_type=full["type"],
-        biz_step=voc.full_uri(full.get("bizStep"), voc.BIZSTEP),
-        action=full.get("action"),
-        disposition=voc.full_uri(full.get("disposition"), voc.DISP),
-        event_time=event_time,
-        document=full,
+    touches = custody.apply(session, p, full, extract(full), cache, pe.prefixes)
+    full["eventID"] = pe.client_id
+    row = {
+        "org_id": p.org_id,
+        "member_id": p.member_id,
+        "client_event_id": pe.client_id,
+        "hash_id": pe.hash_id,
+        "event_type": full["type"],
+        "biz_step": voc.full_uri(full.get("bizStep"), voc.BIZSTEP),
+        "action": full.get("action"),
+        "disposition": voc.full_uri(full.get("disposition"), voc.DISP),
+        "event_time": event_time,
+        "record_time": utcnow(),
+        "document": full,
+    }
+    return row, touches
+
+
+def _insert(
+    session: Session,
+    p: Principal,
+    pending: list[tuple[dict[str, Any], list[custody.Touch], int]],
+    out: list[Captured | None],
+) -> None:
+    session.flush()  # lots created by commissioning / transformation get their ids
+    ids = (
+        session.execute(
+            insert(Event).returning(Event.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
+            [row for row, _, _ in pending],
+        )
+        .scalars()
+        .all()
     )
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    session.add_all(
-        [EventLot(event_id=row.id, lot_id=t.lot.id, role=t.role, quantity=t.quantity, uom=t.uom) for t in touches]  # type: ignore[arg-type]
-    )
-    session.add(AnchorItem(kind=ItemKind.event, ref_id=row.id, digest=digest_hex(hash_id)))
-    return Captured(row.id, hash_id, client_id, duplicate=False)
+    links, outbox = [], []
+    for event_id, (row, touches, slot) in zip(ids, pending, strict=True):
+        links.extend(
+            {"event_id": event_id, "lot_id": t.lot.id, "role": t.role, "quantity": t.quantity, "uom": t.uom}
+            for t in touches
+        )
+        outbox.append({"kind": ItemKind.event, "ref_id": event_id, "digest": digest_hex(row["hash_id"]),
+                       "created_at": row["record_time"]})  # fmt: skip
+        out[slot] = Captured(event_id, row["hash_id"], row["client_event_id"], duplicate=False)
+    if links:
+        session.execute(insert(EventLot), links)
+    session.execute(insert(AnchorItem), outbox)
+
+
+def _fill_in_document_duplicates(out: list[Captured | None], prepared: list[_Prepared]) -> list[Captured]:
+    """An event repeated inside one document is reported as a duplicate of its first copy."""
+    first: dict[str, Captured] = {}
+    result = []
+    for c, pe in zip(out, prepared, strict=True):
+        if c is None:
+            c = Captured(first[pe.client_id].id, pe.hash_id, pe.client_id, duplicate=True)
+        first.setdefault(pe.client_id, c)
+        result.append(c)
+    return result
 
 
 def correction_digest(hash_id: str, declaration: dict[str, Any]) -> str:

@@ -131,7 +131,6 @@ def _new_lot(
         harvest_date=harvest_date, ilmd=ilmd,
     )  # fmt: skip
     session.add(lot)
-    session.flush()
     cache.add(lot, product)
     return Touch(lot, item.role, item.quantity, uom)
 
@@ -186,6 +185,7 @@ def apply(
                 raise Invalid("serial numbers are commissioned together with exactly one lot in quantityList")
             lot = touches[0].lot
             gtin = new_lots[0].ref.gtin
+            session.flush()
             assert lot.id is not None
             for s in serials:
                 if s.ref.gtin != gtin:

@@ -1,0 +1,19 @@
+"""ASGI entry point for running several API workers:
+
+    uvicorn traceability_api.asgi:app_factory --factory --workers 4
+
+With several workers use PostgreSQL and an external chain (CHAIN_RPC_URL) or
+AGRITRACE_CHAIN_ENABLED=false; the anchoring worker lease keeps one active anchorer.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from traceability_api.config import get_settings
+from traceability_api.service_app import build_service
+
+
+def app_factory() -> FastAPI:
+    app, _runtime = build_service(get_settings())
+    return app
