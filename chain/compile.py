@@ -26,7 +26,7 @@ ARTIFACT_PATH = Path(__file__).resolve().parent / "artifacts" / "AgriTraceAnchor
 CONTRACT_FILE = "AgriTraceAnchor.sol"
 CONTRACT_NAME = "AgriTraceAnchor"
 SOLC_VERSION = "0.8.28"  # pinned; matches `pragma solidity 0.8.28` and .tools/package.json
-EVM_VERSION = "cancun"
+EVM_VERSION = "berlin"  # runs on pre-London permissioned networks (no PUSH0 / MCOPY) and every later fork
 
 _IMPORT_RE = re.compile(r'^\s*import\s+(?:[^"\']*from\s+)?["\']([^"\']+)["\']\s*;', re.MULTILINE)
 

@@ -97,3 +97,27 @@ def test_openzeppelin_vectors_verify_in_the_contract(contract: AnchorContract) -
 def test_one_anchor_costs_about_47k_gas(contract: AnchorContract) -> None:
     receipt = contract.anchor(os.urandom(32), batch_id=1, leaf_count=10_000)
     assert 40_000 < receipt.gas_used < 52_000, receipt.gas_used
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"),  # free permissioned network (QBFT-like)
+        ("--hardfork", "berlin", "--gas-price", "0"),  # pre-London: no base fee, legacy gasPrice 0
+    ],
+    ids=["zero-base-fee", "legacy-zero-gas-price"],
+)
+def test_anchoring_on_zero_gas_networks(args: tuple[str, ...]) -> None:
+    from eth_account import Account
+
+    from chain.client import connect
+    from chain.node import AnvilNode
+
+    with AnvilNode(extra_args=args) as node:
+        w3 = connect(node.url)
+        acct = Account.create()  # holds no ether at all: gas must really cost nothing
+        c = AnchorContract.deploy(w3, acct, admin=acct.address, anchorer=acct.address)
+        root = os.urandom(32)
+        c.anchor(root, batch_id=1, leaf_count=2)
+        assert c.anchor_of(root) is not None
+        assert w3.eth.get_balance(acct.address) == 0

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -140,6 +141,80 @@ def create_org(
             org, issued = create_organisation(session, data)
             session.commit()
         typer.echo(json.dumps({"organisation_id": org.id, "api_key": issued.api_key}))
+    finally:
+        runtime.close()
+
+
+@app.command()
+@clean_errors
+def verify(
+    bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="proof bundle JSON")],
+    rpc: Annotated[str, typer.Option(help="JSON-RPC URL of the chain")],
+    contract: Annotated[str | None, typer.Option(help="anchor contract (default: from the bundle)")] = None,
+) -> None:
+    """Verify a lot's proof bundle against the chain, without AgriTrace's database or server.
+
+    Exit code 0: every record verified; 1: a record fails; 3: some records are not anchored yet."""
+    from chain.client import AnchorContract, connect
+    from traceability_api.anchoring.verify import verify_bundle
+
+    try:
+        data = json.loads(bundle.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read bundle {bundle}: {exc}") from exc
+    address = contract or data.get("chain", {}).get("contractAddress")
+    if not address:
+        raise ConfigError("the bundle names no contract; pass --contract")
+    rep = verify_bundle(data, AnchorContract(connect(rpc), address))
+    lot = data.get("lot", {}).get("uri", "?")
+    typer.echo(f"Proof bundle for {lot} on chain {data.get('chain', {}).get('chainId')} contract {address}")
+    for line in rep.lines:
+        typer.echo("  " + line)
+    verdict = "VERIFIED" if rep.exit_code == 0 else ("NOT VERIFIED" if rep.failed else "PARTLY PENDING")
+    typer.echo(f"{verdict}: {rep.ok} verified, {rep.pending} pending, {rep.failed} failed")
+    raise typer.Exit(rep.exit_code)
+
+
+@app.command()
+@clean_errors
+def audit() -> None:
+    """Recompute every stored record's hash and proof against the anchored roots on chain."""
+    from traceability_api.audit.service import audit as run_audit
+    from traceability_api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        rep = run_audit(runtime.engine, runtime.chain.contract if runtime.chain else None)
+    finally:
+        runtime.close()
+    for problem in rep.problems:
+        typer.echo(f"TAMPERED  {problem}")
+    typer.echo(
+        f"audited {rep.events} events and {rep.corrections} error declarations: "
+        f"{len(rep.problems)} problems, {rep.pending} not anchored yet"
+    )
+    raise typer.Exit(0 if rep.ok else 1)
+
+
+@app.command()
+@clean_errors
+def anchor(once: Annotated[bool, typer.Option(help="one pass (resume + one batch), then exit")] = True) -> None:
+    """Run the anchoring worker in the foreground."""
+    import time
+
+    from traceability_api.anchoring.worker import AnchoringWorker
+    from traceability_api.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        assert runtime.chain is not None
+        worker = AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings)
+        while True:
+            n = worker.run_once(force=True)
+            typer.echo(f"anchored {n} items")
+            if once:
+                return
+            time.sleep(runtime.settings.anchor_interval_s)
     finally:
         runtime.close()
 

@@ -53,7 +53,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, connect_args={"connect_timeout": 5}, **kwargs)
+        return create_engine(url, connect_args={"connect_timeout": 5, "application_name": "agritrace"}, **kwargs)
     raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 

@@ -1,0 +1,250 @@
+"""Anchoring on a real anvil: proofs verify in the contract, crash safety, chain outages,
+independent bundle verification and the tamper audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from chain import merkle
+from tests.conftest import REPO
+from tests.world import World, make_world, obj_event, setup_rice
+from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
+from traceability_api.anchoring.worker import AnchoringWorker, pending_count
+from traceability_api.audit.service import audit
+from traceability_api.config import Settings
+from traceability_api.runtime import Runtime
+
+AGRITRACE = [sys.executable, "-m", "traceability_api.cli"]
+
+
+@pytest.fixture
+def w(runtime: Runtime, app_client: TestClient) -> Iterator[World]:
+    yield make_world(runtime, app_client)
+
+
+def worker(runtime: Runtime, **kw: Any) -> AnchoringWorker:
+    assert runtime.chain is not None
+    return AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings, **kw)
+
+
+def capture_some(w: World, n: int) -> dict[str, Any]:
+    rice = setup_rice(w)
+    for i in range(n):
+        ev = obj_event(rice["uri"], 1, "inspecting", time=f"2025-03-01T{8 + i % 10:02d}:{i % 60:02d}:00+07:00")
+        assert w.post(w.coop, "/api/v1/events", ev).status_code == 201
+    return rice
+
+
+def assert_anchored_exactly_once(runtime: Runtime) -> None:
+    assert runtime.chain is not None
+    contract = runtime.chain.contract
+    with Session(runtime.engine) as s:
+        items = s.exec(select(AnchorItem)).all()
+        batches = s.exec(select(AnchorBatch)).all()
+    assert items and all(i.batch_id is not None for i in items), "every outbox row is in a batch"
+    assert all(b.status == BatchStatus.anchored for b in batches)
+    logs = contract.contract.events.RootAnchored().get_logs(from_block=0)
+    on_chain = ["0x" + bytes(lg["args"]["root"]).hex() for lg in logs]
+    ours = ["0x" + b.root for b in batches]
+    assert sorted(set(on_chain) & set(ours)) == sorted(ours), "every batch root is on chain"
+    assert len(on_chain) == len(set(on_chain)), "no root anchored twice"
+    by_batch = {b.id: b for b in batches}
+    for it in items:
+        leaf = merkle.leaf_of_digest(bytes.fromhex(it.digest))
+        root = bytes.fromhex(by_batch[it.batch_id].root)
+        assert contract.verify([bytes.fromhex(p) for p in it.proof or []], root, leaf)
+
+
+def test_python_proofs_verify_in_the_contract(w: World, runtime: Runtime) -> None:
+    capture_some(w, 7)
+    assert pending_count(runtime.engine) == 8
+    assert worker(runtime).run_once() == 8
+    assert pending_count(runtime.engine) == 0
+    assert_anchored_exactly_once(runtime)
+    events = w.get(w.coop, "/api/v1/events", params={"perPage": 100}).json()
+    first_id = 1
+    proof = w.get(w.coop, f"/api/v1/events/{first_id}/proof").json()
+    assert proof["status"] == "anchored" and proof["txHash"] and proof["blockNumber"] >= 1
+    assert proof["leaf"] == "0x" + merkle.leaf_of_hash_id(proof["hashId"]).hex()
+    assert runtime.chain is not None
+    assert runtime.chain.contract.verify(
+        [bytes.fromhex(x[2:]) for x in proof["proof"]],
+        bytes.fromhex(proof["root"][2:]),
+        bytes.fromhex(proof["leaf"][2:]),
+    )
+    assert len(events["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 8
+    # a second pass with nothing pending anchors nothing
+    assert worker(runtime).run_once() == 0
+
+
+def test_identical_events_of_two_organisations_share_a_leaf(w: World, runtime: Runtime) -> None:
+    # an event with no lots: the same content captured by two organisations hashes the same
+    sscc = "https://id.gs1.org/00/089300000000000017"
+    ev = {"type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+          "action": "OBSERVE", "bizStep": "inspecting", "epcList": [sscc]}  # fmt: skip
+    assert w.post(w.coop, "/api/v1/events", ev).status_code == 201
+    assert worker(runtime).run_once() == 1
+    assert w.post(w.mill, "/api/v1/events", ev).status_code == 201
+    # a batch of that one leaf has the same root as before: the worker finds it on chain
+    assert worker(runtime).run_once() == 1
+    assert_anchored_exactly_once(runtime)
+
+
+def _cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL", "CHAIN_RPC"))}
+    assert settings.anchor_private_key is not None
+    env.update({
+        "PYTHONPATH": str(REPO), "DATABASE_URL": settings.effective_database_url,
+        "CHAIN_RPC_URL": settings.chain_rpc_url or "", "AGRITRACE_DATA_DIR": str(settings.data_dir),
+        "AGRITRACE_ANCHOR_PRIVATE_KEY": settings.anchor_private_key.get_secret_value(),
+    }, **extra)  # fmt: skip
+    return env
+
+
+@pytest.mark.parametrize("point", ["after_prepare", "after_send", "after_receipt"])
+def test_worker_killed_at_each_step_resumes_exactly_once(w: World, runtime: Runtime, point: str) -> None:
+    capture_some(w, 5)
+    proc = subprocess.run([*AGRITRACE, "anchor", "--once"], env=_cli_env(runtime.settings, AGRITRACE_FAULT=point),
+                          capture_output=True, timeout=120)  # fmt: skip
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]  # really killed
+    with Session(runtime.engine) as s:
+        states = [b.status for b in s.exec(select(AnchorBatch)).all()]
+    assert states == [BatchStatus.prepared if point == "after_prepare" else BatchStatus.sent]
+    capture_some_more = obj_event(w.client.get("/api/v1/lots", headers=w.coop.h()).json()[0]["uri"], 1, "storing")
+    assert w.post(w.coop, "/api/v1/events", capture_some_more).status_code == 201
+    assert worker(runtime).run_once() == 7  # the resumed batch (6) and a new one (1)
+    assert_anchored_exactly_once(runtime)
+
+
+def test_chain_outage_events_wait_then_anchor(w: World, tmp_path: Path, database_url: str) -> None:
+    """A service on its own anvil (with state on disk): stop the node, keep capturing, restart it."""
+    from eth_account import Account
+
+    from chain.client import connect
+    from chain.node import AnvilNode, free_port
+    from tests.conftest import fund
+    from traceability_api.runtime import build_runtime
+
+    port = free_port()
+    state = tmp_path / "own-chain" / "state.json"
+    node = AnvilNode(state_path=state, port=port).start()
+    acct = Account.create()
+    fund(connect(node.url), acct.address)
+    settings = Settings(data_dir=tmp_path / "own", database_url=database_url.replace("agritrace.db", "own.db"),
+                        chain_rpc_url=node.url, anchor_private_key=acct.key.hex(), anchor_worker=False,
+                        anchor_rpc_timeout_s=5)  # fmt: skip
+    rt = build_runtime(settings)
+    try:
+        with TestClient(__import__("traceability_api.main", fromlist=["create_app"]).create_app(rt)) as client:
+            w2 = make_world(rt, client)
+            rice = setup_rice(w2)
+            wk = worker(rt)
+            assert wk.run_once() == 1
+            node.stop()
+            for i in range(3):  # capture keeps working while the chain is down
+                r = w2.post(
+                    w2.coop,
+                    "/api/v1/events",
+                    obj_event(rice["uri"], 1, "storing", time=f"2025-03-0{i + 2}T08:00:00+07:00"),
+                )
+                assert r.status_code == 201
+            assert client.get("/healthz").json()["chain"]["ok"] is False
+            with pytest.raises(Exception):  # noqa: B017 - whatever the transport raises
+                wk.run_once()
+            assert pending_count(rt.engine) == 3
+            node = AnvilNode(state_path=state, port=port).start()
+            assert wk.run_once() == 3
+            assert_anchored_exactly_once(rt)
+            assert client.get("/healthz").json()["chain"]["ok"] is True
+    finally:
+        rt.close()
+        node.stop()
+
+
+def test_database_connections_dropped_mid_batch(w: World, runtime: Runtime) -> None:
+    capture_some(w, 4)
+    wk = worker(runtime)
+
+    def drop(point: str) -> None:
+        if point != "after_send":
+            return
+        if runtime.engine.dialect.name == "postgresql":
+            with runtime.engine.connect() as c:
+                c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                               "AND application_name = 'agritrace'"))  # fmt: skip
+        runtime.engine.dispose()
+        raise ConnectionError("database went away")
+
+    wk.fault = drop
+    with pytest.raises(ConnectionError):
+        wk.run_once()
+    wk.fault = None
+    assert wk.run_once() == 5
+    assert_anchored_exactly_once(runtime)
+
+
+def test_bundle_verifies_independently_and_tampering_is_caught(w: World, runtime: Runtime, tmp_path: Path) -> None:
+    rice = capture_some(w, 3)
+    assert worker(runtime).run_once() == 4
+    gtin, lot = rice["gtin"], rice["lot"]["lot_code"]
+    status = w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}/status").json()
+    assert status["status"] == "verified" and status["checked"] == 4
+    bundle = w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}").json()  # public: no key
+    assert bundle["format"] == "agritrace-proof-bundle" and len(bundle["events"]) == 4
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    assert runtime.settings.chain_rpc_url
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL"))}
+    env |= {"PYTHONPATH": str(REPO), "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}  # no database needed
+    ok = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],
+                        env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "VERIFIED: 4 verified, 0 pending, 0 failed" in ok.stdout
+    assert audit(runtime.engine, runtime.chain.contract if runtime.chain else None).ok
+
+    # someone edits a stored event behind the service's back
+    with runtime.engine.begin() as c:
+        row = c.execute(text("SELECT id, document FROM event ORDER BY id DESC LIMIT 1")).one()
+        doc = row.document if isinstance(row.document, dict) else json.loads(row.document)
+        doc["quantityList"][0]["quantity"] = 999
+        c.execute(text("UPDATE event SET document = :d WHERE id = :i"), {"d": json.dumps(doc), "i": row.id})
+    rep = audit(runtime.engine, runtime.chain.contract if runtime.chain else None)
+    assert not rep.ok and any(f"event {row.id}" in p for p in rep.problems)
+    cli = subprocess.run([*AGRITRACE, "audit"], env=_cli_env(runtime.settings), capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert cli.returncode == 1 and f"TAMPERED  event {row.id}" in cli.stdout, cli.stdout + cli.stderr
+    assert w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}/status").json()["status"] == "not_verified"
+    path.write_text(json.dumps(w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}").json()))
+    bad = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],
+                         env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert bad.returncode == 1 and "changed after capture" in bad.stdout
+    # editing the bundle by hand to match is caught too: the proof no longer reaches the root
+    forged = json.loads(path.read_text())
+    for e in forged["events"]:
+        from traceability_api.anchoring.proofs import recompute_hash
+
+        e["hashId"] = recompute_hash(e["event"])
+        e["leaf"] = "0x" + merkle.leaf_of_hash_id(e["hashId"]).hex()
+    path.write_text(json.dumps(forged))
+    bad = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],
+                         env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert bad.returncode == 1 and "does not lead to root" in bad.stdout
+
+
+def test_pending_events_are_reported_pending(w: World) -> None:
+    rice = setup_rice(w)
+    st = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/{rice['lot']['lot_code']}/status").json()
+    assert st["status"] == "pending"
+    assert w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/NOPE").status_code == 404

@@ -1,0 +1,214 @@
+"""Event proofs and lot proof bundles (a versioned, self-contained JSON format), and the live
+verification status of a lot's records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from chain import merkle
+from chain.client import AnchorContract
+from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
+from traceability_api.epcis.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.events.models import Event, EventCorrection, EventLot
+from traceability_api.events.service import declaration_of
+from traceability_api.lots.models import Lot, Product
+from traceability_api.lots.service import lot_uri
+from traceability_api.timeutil import utcnow
+
+BUNDLE_FORMAT = "agritrace-proof-bundle"
+BUNDLE_VERSION = 1
+CONVENTIONS = {
+    "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given",
+    "leaf": "keccak256(keccak256(sha256 digest of the event hash ID)): OZ StandardMerkleTree leaf of a bytes32",
+    "correctionLeaf": "keccak256(keccak256(sha256('errorDeclaration\\n' + eventHashId + '\\n' + canonical JSON)))",
+    "tree": "OpenZeppelin MerkleProof: sorted-pair keccak256; the contract's verify(proof, root, leaf)",
+}
+
+
+def _hex(h: str | None) -> str | None:
+    return None if h is None else "0x" + h
+
+
+def _item_json(item: AnchorItem | None, batch: AnchorBatch | None) -> dict[str, Any]:
+    anchored = batch is not None and batch.status == BatchStatus.anchored
+    return {
+        "status": "anchored" if anchored else "pending",
+        "leaf": _hex(item.leaf) if item else None,
+        "proof": [_hex(p) for p in (item.proof or [])] if item and anchored else [],
+        "batch": batch.id if anchored and batch else None,
+    }
+
+
+def _batch_json(b: AnchorBatch) -> dict[str, Any]:
+    return {
+        "root": "0x" + b.root,
+        "txHash": b.tx_hash,
+        "blockNumber": b.block_number,
+        "blockTimestamp": b.block_timestamp,
+        "leafCount": b.leaf_count,
+        "chainId": b.chain_id,
+        "contractAddress": b.contract_address,
+    }
+
+
+def _items(session: Session, kind: ItemKind, ids: list[int]) -> dict[int, tuple[AnchorItem, AnchorBatch | None]]:
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(AnchorItem, AnchorBatch)
+        .join(AnchorBatch, AnchorBatch.id == AnchorItem.batch_id, isouter=True)  # type: ignore[arg-type]
+        .where(AnchorItem.kind == kind, AnchorItem.ref_id.in_(ids))  # type: ignore[attr-defined]
+    ).all()
+    return {item.ref_id: (item, batch) for item, batch in rows}
+
+
+def event_proof(session: Session, event: Event, contract: AnchorContract | None) -> dict[str, Any]:
+    assert event.id is not None
+    item, batch = _items(session, ItemKind.event, [event.id]).get(event.id, (None, None))
+    body = {
+        "format": "agritrace-event-proof",
+        "version": BUNDLE_VERSION,
+        "eventId": event.id,
+        "event": event.document,
+        "hashId": event.hash_id,
+        **_item_json(item, batch),
+        "chain": _chain(batch, contract),
+    }
+    if batch is not None and batch.status == BatchStatus.anchored:
+        body |= {"root": "0x" + batch.root, "txHash": batch.tx_hash, "blockNumber": batch.block_number,
+                 "blockTimestamp": batch.block_timestamp}  # fmt: skip
+    return body
+
+
+def _chain(batch: AnchorBatch | None, contract: AnchorContract | None) -> dict[str, Any]:
+    if batch is not None:
+        return {"chainId": batch.chain_id, "contractAddress": batch.contract_address}
+    if contract is not None:
+        return {"chainId": int(contract.w3.eth.chain_id), "contractAddress": contract.address}
+    return {}
+
+
+def upstream_lots(session: Session, lot_id: int, limit: int = 10_000) -> list[int]:
+    """The lot and every lot that went into it through transformations, breadth first."""
+    seen = [lot_id]
+    frontier = [lot_id]
+    while frontier and len(seen) < limit:
+        made_by = select(EventLot.event_id).where(EventLot.lot_id.in_(frontier), EventLot.role == "output")  # type: ignore[attr-defined]
+        inputs = session.exec(
+            select(EventLot.lot_id).where(EventLot.event_id.in_(made_by), EventLot.role == "input").distinct()  # type: ignore[attr-defined]
+        ).all()
+        frontier = [i for i in inputs if i not in seen]
+        seen.extend(frontier)
+    return seen
+
+
+def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorContract | None) -> dict[str, Any]:
+    assert lot.id is not None
+    lot_ids = upstream_lots(session, lot.id)
+    rows = session.exec(
+        select(EventLot.lot_id, Event)
+        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        .where(EventLot.lot_id.in_(lot_ids))  # type: ignore[attr-defined]
+        .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
+    ).all()
+    lots = {
+        x.id: lot_uri(p.gtin, x.lot_code)
+        for x, p in session.exec(
+            select(Lot, Product).join(Product, Product.id == Lot.product_id).where(Lot.id.in_(lot_ids))  # type: ignore[arg-type, union-attr]
+        ).all()
+    }
+    events: dict[int, tuple[Event, set[str]]] = {}
+    for lid, ev in rows:
+        assert ev.id is not None
+        events.setdefault(ev.id, (ev, set()))[1].add(lots[lid])
+    items = _items(session, ItemKind.event, list(events))
+    corrections = session.exec(select(EventCorrection).where(EventCorrection.event_id.in_(list(events)))).all()  # type: ignore[attr-defined]
+    citems = _items(session, ItemKind.correction, [c.id for c in corrections if c.id is not None])
+    batches: dict[int, AnchorBatch] = {}
+    out_events = []
+    for eid, (ev, uris) in events.items():
+        item, batch = items.get(eid, (None, None))
+        if batch is not None and batch.id is not None and batch.status == BatchStatus.anchored:
+            batches[batch.id] = batch
+        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, **_item_json(item, batch)})
+    out_corr = []
+    by_id = {e.id: e for e, _ in events.values()}
+    for c in corrections:
+        item, batch = citems.get(c.id or -1, (None, None))
+        if batch is not None and batch.id is not None and batch.status == BatchStatus.anchored:
+            batches[batch.id] = batch
+        out_corr.append({"eventHashId": by_id[c.event_id].hash_id, "errorDeclaration": declaration_of(c),
+                         "digest": "0x" + c.record_hash, **_item_json(item, batch)})  # fmt: skip
+    any_batch = next(iter(batches.values()), None)
+    return {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "generatedAt": utcnow().isoformat(timespec="seconds"),
+        "lot": {"uri": lot_uri(product.gtin, lot.lot_code), "gtin": product.gtin, "lotCode": lot.lot_code},
+        "upstreamLots": [lots[i] for i in lot_ids[1:]],
+        "chain": _chain(any_batch, contract),
+        "conventions": CONVENTIONS,
+        "batches": {str(k): _batch_json(b) for k, b in sorted(batches.items())},
+        "events": out_events,
+        "corrections": out_corr,
+    }
+
+
+@dataclass
+class Verification:
+    status: str  # verified | pending | not_verified
+    checked: int = 0
+    pending: int = 0
+    problems: list[str] = field(default_factory=list)
+    latest_batch: dict[str, Any] | None = None
+
+
+def recompute_hash(document: dict[str, Any]) -> str:
+    return event_hash_id(node_of_json_event(document, prefixes_of_context(document.get("@context", []))))
+
+
+def verify_events(
+    session: Session, events: list[Event], contract: AnchorContract | None, root_cache: dict[str, bool] | None = None
+) -> Verification:
+    """Recompute each event's hash and proof and check the root is anchored on chain."""
+    v = Verification(status="verified")
+    roots = root_cache if root_cache is not None else {}
+    items = _items(session, ItemKind.event, [e.id for e in events if e.id is not None])
+    for ev in events:
+        assert ev.id is not None
+        v.checked += 1
+        if recompute_hash(ev.document) != ev.hash_id:
+            v.problems.append(f"event {ev.id}: stored content does not match its hash")
+            continue
+        item, batch = items.get(ev.id, (None, None))
+        if item is None:
+            v.problems.append(f"event {ev.id}: has no anchoring record")
+            continue
+        if item.digest != ev.hash_id.split(";", 1)[1].split("?", 1)[0]:
+            v.problems.append(f"event {ev.id}: hash differs from the anchored digest")
+            continue
+        if batch is None or batch.status != BatchStatus.anchored:
+            v.pending += 1
+            continue
+        leaf = merkle.leaf_of_hash_id(ev.hash_id)
+        if item.leaf != leaf.hex() or merkle.process_proof(
+            leaf, [bytes.fromhex(p) for p in item.proof or []]
+        ) != bytes.fromhex(batch.root):
+            v.problems.append(f"event {ev.id}: Merkle proof does not lead to the anchored root")
+            continue
+        if contract is not None:
+            if batch.root not in roots:
+                roots[batch.root] = contract.anchor_of(bytes.fromhex(batch.root)) is not None
+            if not roots[batch.root]:
+                v.problems.append(f"event {ev.id}: root of batch {batch.id} is not on chain")
+                continue
+        if v.latest_batch is None or (batch.block_number or 0) > v.latest_batch["blockNumber"]:
+            v.latest_batch = _batch_json(batch)
+    if v.problems:
+        v.status = "not_verified"
+    elif v.pending:
+        v.status = "pending"
+    return v

@@ -1,0 +1,103 @@
+"""Independent verification of a proof bundle against the chain: no AgriTrace database or
+server involved, only the bundle, a JSON-RPC endpoint and the contract ABI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chain import merkle
+from chain.client import AnchorContract
+from traceability_api.anchoring.proofs import BUNDLE_FORMAT, BUNDLE_VERSION, recompute_hash
+from traceability_api.events.capture import correction_digest
+
+
+@dataclass
+class Report:
+    lines: list[str] = field(default_factory=list)
+    ok: int = 0
+    pending: int = 0
+    failed: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else (3 if self.pending else 0)
+
+    def add(self, status: str, text: str) -> None:
+        self.lines.append(f"{status:<9} {text}")
+        if status == "OK":
+            self.ok += 1
+        elif status == "PENDING":
+            self.pending += 1
+        else:
+            self.failed += 1
+
+
+def _check_proof(
+    rep: Report, label: str, leaf: bytes, entry: dict[str, Any], batches: dict[str, Any], contract: AnchorContract,
+    roots: dict[str, bool],
+) -> None:  # fmt: skip
+    if entry.get("status") != "anchored":
+        rep.add("PENDING", f"{label}: not anchored yet")
+        return
+    if entry.get("leaf") != "0x" + leaf.hex():
+        rep.add("FAIL", f"{label}: leaf in the bundle is not the leaf of its hash")
+        return
+    batch = batches.get(str(entry.get("batch")))
+    if batch is None:
+        rep.add("FAIL", f"{label}: batch {entry.get('batch')} missing from the bundle")
+        return
+    proof = [bytes.fromhex(p[2:]) for p in entry.get("proof", [])]
+    root = bytes.fromhex(batch["root"][2:])
+    if merkle.process_proof(leaf, proof) != root:
+        rep.add("FAIL", f"{label}: Merkle proof does not lead to root {batch['root']}")
+        return
+    key = batch["root"]
+    if key not in roots:
+        record = contract.anchor_of(root)
+        roots[key] = record is not None
+    if not roots[key]:
+        rep.add("FAIL", f"{label}: root {batch['root']} is not anchored on chain")
+        return
+    if not contract.verify(proof, root, leaf):
+        rep.add("FAIL", f"{label}: the contract's verify() rejects the proof")
+        return
+    rep.add("OK", f"{label}: anchored in block {batch['blockNumber']} (tx {batch['txHash']})")
+
+
+def verify_bundle(bundle: dict[str, Any], contract: AnchorContract) -> Report:
+    rep = Report()
+    if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") != BUNDLE_VERSION:
+        rep.add("FAIL", f"not an {BUNDLE_FORMAT} v{BUNDLE_VERSION} document")
+        return rep
+    chain_id = int(contract.w3.eth.chain_id)
+    want = bundle.get("chain", {}).get("chainId")
+    if want is not None and int(want) != chain_id:
+        rep.add("FAIL", f"bundle is for chain {want}, the RPC serves chain {chain_id}")
+        return rep
+    batches = bundle.get("batches", {})
+    roots: dict[str, bool] = {}
+    hashes = set()
+    for i, entry in enumerate(bundle.get("events", [])):
+        ev = entry.get("event", {})
+        label = f"event {i} ({ev.get('type', '?')} {ev.get('bizStep', '')} {ev.get('eventTime', '')})".replace(
+            "  ", " "
+        )
+        try:
+            recomputed = recompute_hash(ev)
+        except Exception as exc:  # noqa: BLE001 - a malformed event is a failed check, not a crash
+            rep.add("FAIL", f"{label}: cannot hash the event ({exc.__class__.__name__})")
+            continue
+        if recomputed != entry.get("hashId"):
+            rep.add("FAIL", f"{label}: content does not match its hash ID (changed after capture)")
+            continue
+        hashes.add(recomputed)
+        _check_proof(rep, label, merkle.leaf_of_hash_id(recomputed), entry, batches, contract, roots)
+    for i, c in enumerate(bundle.get("corrections", [])):
+        label = f"errorDeclaration {i} on {c.get('eventHashId', '?')[:30]}..."
+        digest = correction_digest(c.get("eventHashId", ""), c.get("errorDeclaration", {}))
+        if "0x" + digest != c.get("digest"):
+            rep.add("FAIL", f"{label}: declaration does not match its digest")
+            continue
+        _check_proof(rep, label, merkle.leaf_of_digest(bytes.fromhex(digest)), c, batches, contract, roots)
+    return rep
