@@ -21,9 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_hash.auto import keccak
+from sha3 import keccak_256  # safe-pysha3: C Keccak-256, ~7x less overhead per call than eth_hash
 
 PROOF_FORMAT = "agritrace-merkle-v1"  # sorted-pair keccak256, OZ standard tree, bytes32 leaves
+
+
+def keccak(data: bytes) -> bytes:
+    return keccak_256(data).digest()  # type: ignore[no-any-return]
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
