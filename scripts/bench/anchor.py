@@ -130,7 +130,8 @@ def main() -> None:
         with Session(rt.engine) as s:
             nb = len(s.exec(select(AnchorBatch)).all())
         print(  # noqa: T201
-            f"end to end [{a.db}]: {a.events:,} events captured in {captured_at:.1f} s and all anchored after {dt:.1f} s"
+            f"end to end [{a.db}]: {a.events:,} events captured in {captured_at:.1f} s, "
+            f"all anchored after {dt:.1f} s"
             f" = {a.events / dt:,.0f} events/s = {a.events / dt * 60:,.0f} events/min ({nb} batches in total)"
         )
         rt.close()
