@@ -11,6 +11,22 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
   || { echo "setup: Python 3.11 is required (found $("$PY" --version 2>&1))" >&2; exit 1; }
 command -v npm >/dev/null 2>&1 || { echo "setup: npm (Node.js) is required to install anvil and solc" >&2; exit 1; }
 
+# Debian packages: headless Chromium (browser tests), pdftotext (label tests), DejaVu fonts (labels)
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${need[*]} from Debian"
+    apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; } \
+      || { echo "setup: could not install ${need[*]}" >&2; exit 1; }
+  else
+    echo "setup: please install the Debian packages: ${need[*]}" >&2; exit 1
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi

@@ -91,6 +91,7 @@ def settings(tmp_path: Path, database_url: str, anvil: AnvilNode, funded_account
         public_base_url="https://trace.example.vn",
         anchor_worker=False,
         anchor_interval_s=0.2,
+        consumer_page_cache_s=0,  # tests see live verification; test_consumer checks the cache itself
     )
 
 

@@ -66,6 +66,8 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(host=host, port=port)
+    if "public_base_url" not in settings.model_fields_set:  # links point at this server unless told otherwise
+        settings = settings.model_copy(update={"public_base_url": f"http://{settings.host}:{settings.port}"})
     service, runtime = build_service(settings)
     try:
         if demo:

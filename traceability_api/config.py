@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     anchor_key_password: SecretStr | None = None
     anchor_private_key: SecretStr | None = None  # for throwaway dev chains only; prefer the keystore
     public_base_url: str = "http://127.0.0.1:8000"
+    label_secret: SecretStr | None = None  # HMAC key of serial tokens on labels
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     anchor_rpc_timeout_s: float = Field(default=30.0, gt=0)
 
     clock_skew_s: int = Field(default=300, ge=0)
+    consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
     max_events_per_document: int = Field(default=5_000, ge=1)
 
     @field_validator("public_base_url")

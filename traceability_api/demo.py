@@ -1,9 +1,223 @@
-"""Demo data (filled in once capture exists)."""
+"""Realistic demo data: a Cần Thơ rice cooperative's ST25 paddy, milled and distributed, and a
+Tiền Giang mango lot.  Seeded once (skipped when organisations exist); anchored right away."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlmodel import Session, select
+
+from traceability_api.epcis.identifiers import with_check_digit
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.lots.models import ProductCreate
+from traceability_api.lots.service import create_product, lot_uri
+from traceability_api.parties.models import MemberCreate, Organisation, OrganisationCreate, Role
+from traceability_api.parties.service import Principal, create_member, create_organisation, party_uri
+from traceability_api.places.models import PlaceCreate
+from traceability_api.places.service import create_place, place_uri
 from traceability_api.runtime import Runtime
+
+AGRI = "https://ns.agritrace.vn/voc/BizStep-"
+
+
+def _org(s: Session, name: str, kind: str, address: str, gln: str | None = None) -> tuple[Organisation, Principal]:
+    org, issued = create_organisation(
+        s, OrganisationCreate(name=name, kind=kind, admin_name="Quản trị", address=address, gln=gln)
+    )  # type: ignore[arg-type]
+    assert org.id is not None and issued.member.id is not None
+    return org, Principal(issued.member.id, "Quản trị", Role.admin, org.id, org.kind)
+
+
+def _ev(step: str, time: str, lot: str | None, qty: float | None = None, **extra: Any) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": time,
+        "eventTimeZoneOffset": "+07:00",
+        "action": "OBSERVE",
+        "bizStep": step,
+        **extra,
+    }
+    if lot is None:
+        ev["epcList"] = []  # farm work on a plot: no lot exists yet
+    else:
+        q: dict[str, Any] = {"epcClass": lot}
+        if qty:
+            q |= {"quantity": qty, "uom": "KGM"}
+        ev["quantityList"] = [q]
+    return ev
 
 
 def seed_demo(runtime: Runtime) -> dict[str, str]:
-    return {"consumer_url": runtime.settings.public_base_url + "/healthz"}
+    base = runtime.settings.public_base_url
+    paddy_gtin, rice_gtin, bran_gtin, mango_gtin = (with_check_digit(f"893{n:010d}") for n in (1001, 1002, 1003, 2001))
+    url = f"{base}/01/{rice_gtin}/10/GST25-2503"
+    with Session(runtime.engine) as s:
+        if s.exec(select(Organisation)).first() is not None:
+            return {"consumer_url": url}
+        st = runtime.settings
+        _org(s, "Chi cục Quản lý chất lượng Nông Lâm Thủy sản Cần Thơ", "authority", "Ninh Kiều, Cần Thơ")
+        coop, cp = _org(
+            s, "HTX Nông nghiệp Thạnh Phú", "cooperative", "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ"
+        )
+        mill, mp = _org(s, "Công ty Xay xát Gạo Trà Nóc", "processor", "KCN Trà Nóc, Bình Thủy, Cần Thơ")
+        dist, dp = _org(s, "Công ty Phân phối Nông sản Mekong", "distributor", "Quận 7, TP. Hồ Chí Minh")
+        farm, fp = _org(s, "HTX Xoài cát Hòa Lộc", "cooperative", "Xã Hòa Hưng, huyện Cái Bè, Tiền Giang")
+        create_member(s, coop.id or 0, MemberCreate(name="Nguyễn Văn Tư", role=Role.recorder))
+        create_product(
+            s, cp, ProductCreate(gtin=paddy_gtin, name="Lúa ST25", name_en="ST25 paddy", certifications=["VietGAP"])
+        )
+        create_product(
+            s,
+            mp,
+            ProductCreate(
+                gtin=rice_gtin,
+                name="Gạo ST25 Thạnh Phú",
+                name_en="Thanh Phu ST25 rice",
+                brand="Gạo Thạnh Phú",
+                ocop_stars=4,
+                shelf_life_days=365,
+                certifications=["VietGAP", "OCOP 4 sao"],
+            ),
+        )
+        create_product(s, mp, ProductCreate(gtin=bran_gtin, name="Cám gạo", name_en="Rice bran"))
+        create_product(
+            s,
+            fp,
+            ProductCreate(
+                gtin=mango_gtin,
+                name="Xoài cát Hòa Lộc",
+                name_en="Hoa Loc mango",
+                ocop_stars=5,
+                certifications=["GlobalGAP"],
+            ),
+        )
+        plot = create_place(
+            s,
+            cp,
+            PlaceCreate(
+                kind="plot",
+                name="Cánh đồng lớn Thạnh Phú, thửa 12",  # type: ignore[arg-type]
+                planting_area_code="CT-CD-TP-012",
+                area_ha=4.5,
+                geo={
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [105.5801, 10.1203],
+                            [105.5842, 10.1203],
+                            [105.5842, 10.1241],
+                            [105.5801, 10.1241],
+                            [105.5801, 10.1203],
+                        ]
+                    ],
+                },
+            ),
+        )
+        mill_site = create_place(s, mp, PlaceCreate(kind="mill", name="Nhà máy Trà Nóc"))  # type: ignore[arg-type]
+        orchard = create_place(
+            s,
+            fp,
+            PlaceCreate(
+                kind="plot",
+                name="Vườn xoài ông Sáu",
+                planting_area_code="TG-CB-0045",  # type: ignore[arg-type]
+                geo={"type": "Point", "coordinates": [106.0312, 10.3355]},
+            ),
+        )
+        s.flush()
+        paddy = lot_uri(paddy_gtin, "TP-2503-12")
+        plot_loc = {"id": place_uri(plot)}
+        farm_steps = [
+            _ev(AGRI + "land_preparation", "2024-11-20T07:00:00+07:00", None, bizLocation=plot_loc),
+            _ev(AGRI + "sowing", "2024-11-25T06:30:00+07:00", None, bizLocation=plot_loc),
+            _ev(AGRI + "fertilising", "2024-12-10T07:00:00+07:00", None, bizLocation=plot_loc),
+            _ev(AGRI + "spraying", "2025-01-15T16:30:00+07:00", None, bizLocation=plot_loc),
+            _ev(AGRI + "irrigating", "2025-02-01T06:00:00+07:00", None, bizLocation=plot_loc),
+        ]
+        capture_events(s, cp, farm_steps, DEFAULT_CONTEXT, st)
+        harvest = {
+            "type": "ObjectEvent",
+            "eventTime": "2025-03-01T09:00:00+07:00",
+            "eventTimeZoneOffset": "+07:00",
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "disposition": "active",
+            "bizLocation": plot_loc,
+            "quantityList": [{"epcClass": paddy, "quantity": 28000, "uom": "KGM"}],
+            "ilmd": {"agri:plot": place_uri(plot), "agri:harvestDate": "2025-03-01", "agri:variety": "ST25"},
+        }
+        capture_events(s, cp, [harvest, _ev("inspecting", "2025-03-01T15:00:00+07:00", paddy, 5)], DEFAULT_CONTEXT, st)
+        ship = _ev(
+            "shipping",
+            "2025-03-02T07:00:00+07:00",
+            paddy,
+            28000,
+            sourceList=[{"type": "possessing_party", "source": party_uri(coop)}],
+            destinationList=[{"type": "possessing_party", "destination": party_uri(mill)}],
+        )
+        capture_events(s, cp, [ship], DEFAULT_CONTEXT, st)
+        recv = _ev(
+            "receiving",
+            "2025-03-02T13:00:00+07:00",
+            paddy,
+            None,
+            readPoint={"id": place_uri(mill_site)},
+            destinationList=[{"type": "owning_party", "destination": party_uri(mill)}],
+        )
+        rice = lot_uri(rice_gtin, "GST25-2503")
+        milling = {
+            "type": "TransformationEvent",
+            "eventTime": "2025-03-04T08:00:00+07:00",
+            "eventTimeZoneOffset": "+07:00",
+            "bizStep": "commissioning",
+            "readPoint": {"id": place_uri(mill_site)},
+            "inputQuantityList": [{"epcClass": paddy, "quantity": 28000, "uom": "KGM"}],
+            "outputQuantityList": [
+                {"epcClass": rice, "quantity": 17500, "uom": "KGM"},
+                {"epcClass": lot_uri(bran_gtin, "CB-2503"), "quantity": 2600, "uom": "KGM"},
+            ],
+        }
+        capture_events(
+            s, mp, [recv, milling, _ev("packing", "2025-03-04T14:00:00+07:00", rice, 17500)], DEFAULT_CONTEXT, st
+        )
+        capture_events(
+            s,
+            mp,
+            [
+                _ev(
+                    "shipping",
+                    "2025-03-05T06:00:00+07:00",
+                    rice,
+                    17500,
+                    destinationList=[{"type": "possessing_party", "destination": party_uri(dist)}],
+                )
+            ],
+            DEFAULT_CONTEXT,
+            st,
+        )
+        capture_events(
+            s,
+            dp,
+            [
+                _ev("receiving", "2025-03-05T16:00:00+07:00", rice, None),
+                _ev("storing", "2025-03-05T17:00:00+07:00", rice, None),
+            ],
+            DEFAULT_CONTEXT,
+            st,
+        )
+        mango = {
+            "type": "ObjectEvent",
+            "eventTime": "2025-04-10T06:00:00+07:00",
+            "eventTimeZoneOffset": "+07:00",
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "bizLocation": {"id": place_uri(orchard)},
+            "quantityList": [{"epcClass": lot_uri(mango_gtin, "HL-2504"), "quantity": 1200, "uom": "KGM"}],
+            "ilmd": {"agri:plot": place_uri(orchard), "agri:harvestDate": "2025-04-10"},
+        }
+        capture_events(s, fp, [mango], DEFAULT_CONTEXT, st)
+        s.commit()
+    worker = runtime.extras.get("worker")
+    if worker is not None:
+        worker.run_once()  # type: ignore[attr-defined]
+    return {"consumer_url": url}

@@ -20,6 +20,8 @@ class Runtime:
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
+        for close in self.extras.pop("on_close", []):  # type: ignore[attr-defined]
+            close()
         if self.chain is not None:
             self.chain.close()
             self.chain = None

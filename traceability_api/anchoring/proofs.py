@@ -3,7 +3,10 @@ verification status of a lot's records."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session, select
@@ -166,31 +169,59 @@ class Verification:
     latest_batch: dict[str, Any] | None = None
 
 
-def recompute_hash(document: dict[str, Any]) -> str:
+def _hash_uncached(document: dict[str, Any]) -> str:
     return event_hash_id(node_of_json_event(document, prefixes_of_context(document.get("@context", []))))
 
 
+@lru_cache(maxsize=200_000)
+def _hash_of_serialised(serialised: str) -> str:
+    return _hash_uncached(json.loads(serialised))
+
+
+def recompute_hash(document: dict[str, Any]) -> str:
+    """The CBV hash of ``document``, memoised on its exact serialised content: any change to
+    the stored document changes the key, so an edited row is always hashed afresh."""
+    return _hash_of_serialised(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def _anchor_rows(session: Session, ids: list[int]) -> dict[int, Any]:
+    """Outbox rows of events with their batch, as light rows (no ORM objects: a hot path)."""
+    if not ids:
+        return {}
+    q = (
+        select(
+            AnchorItem.ref_id, AnchorItem.digest, AnchorItem.leaf, AnchorItem.proof, AnchorBatch.id.label("batch_id"),  # type: ignore[union-attr]
+            AnchorBatch.root, AnchorBatch.status, AnchorBatch.block_number, AnchorBatch.block_timestamp,
+            AnchorBatch.tx_hash, AnchorBatch.leaf_count, AnchorBatch.chain_id, AnchorBatch.contract_address,
+        )
+        .join(AnchorBatch, AnchorBatch.id == AnchorItem.batch_id, isouter=True)  # type: ignore[arg-type]
+        .where(AnchorItem.kind == ItemKind.event, AnchorItem.ref_id.in_(ids))  # type: ignore[attr-defined]
+    )  # fmt: skip
+    return {row.ref_id: row for row in session.execute(q)}
+
+
 def verify_events(
-    session: Session, events: list[Event], contract: AnchorContract | None, root_cache: dict[str, bool] | None = None
+    session: Session, events: Sequence[Any], contract: AnchorContract | None, root_cache: dict[str, bool] | None = None
 ) -> Verification:
-    """Recompute each event's hash and proof and check the root is anchored on chain."""
+    """Recompute each event's hash and proof and check the root is anchored on chain.
+    ``events`` are Event rows or any records with ``id``, ``document`` and ``hash_id``."""
     v = Verification(status="verified")
     roots = root_cache if root_cache is not None else {}
-    items = _items(session, ItemKind.event, [e.id for e in events if e.id is not None])
+    rows = _anchor_rows(session, [e.id for e in events if e.id is not None])
     for ev in events:
         assert ev.id is not None
         v.checked += 1
         if recompute_hash(ev.document) != ev.hash_id:
             v.problems.append(f"event {ev.id}: stored content does not match its hash")
             continue
-        item, batch = items.get(ev.id, (None, None))
+        item = batch = rows.get(ev.id)
         if item is None:
             v.problems.append(f"event {ev.id}: has no anchoring record")
             continue
         if item.digest != ev.hash_id.split(";", 1)[1].split("?", 1)[0]:
             v.problems.append(f"event {ev.id}: hash differs from the anchored digest")
             continue
-        if batch is None or batch.status != BatchStatus.anchored:
+        if batch.batch_id is None or batch.status != BatchStatus.anchored:
             v.pending += 1
             continue
         leaf = merkle.leaf_of_hash_id(ev.hash_id)
@@ -203,7 +234,7 @@ def verify_events(
             if batch.root not in roots:
                 roots[batch.root] = contract.anchor_of(bytes.fromhex(batch.root)) is not None
             if not roots[batch.root]:
-                v.problems.append(f"event {ev.id}: root of batch {batch.id} is not on chain")
+                v.problems.append(f"event {ev.id}: root of batch {batch.batch_id} is not on chain")
                 continue
         if v.latest_batch is None or (batch.block_number or 0) > v.latest_batch["blockNumber"]:
             v.latest_batch = _batch_json(batch)

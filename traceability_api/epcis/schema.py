@@ -15,6 +15,7 @@ from typing import Any
 
 import fastjsonschema
 from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 
 _DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "EPCIS-JSON-Schema.json"
 
@@ -58,8 +59,11 @@ def event_validator() -> Draft7Validator:
 def _errors(validator: Draft7Validator, instance: Any, limit: int = 5) -> list[str]:
     out = []
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))[:limit]:
-        where = "/".join(str(p) for p in err.absolute_path) or "(document)"
-        out.append(f"{where}: {err.message[:300]}")
+        if err.context:  # anyOf / oneOf: report the most relevant branch, not the whole instance
+            err = best_match(err.context)
+        where = "/".join(str(p) for p in err.absolute_path) or "(event)"
+        message = err.message if len(err.message) < 200 else err.message[:200] + "..."
+        out.append(f"{where}: {message}")
     return out
 
 

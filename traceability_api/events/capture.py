@@ -142,7 +142,7 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
         raise Invalid(f"event type must be one of {', '.join(EVENT_TYPES)}")
     errors = event_errors(full)
     if errors:
-        raise Invalid("the event does not follow the EPCIS 2.0 schema", details=errors)
+        raise Invalid(f"the event does not follow the EPCIS 2.0 schema: {errors[0]}", details=errors)
     if "errorDeclaration" in full:
         raise Invalid("declare errors with POST /api/v1/events/{id}/corrections")
     prefixes = prefixes_of_context(full["@context"])
@@ -158,7 +158,8 @@ def _apply(
 ) -> tuple[dict[str, Any], list[custody.Touch]]:
     full = pe.event
     event_time = parse_event_time(str(full["eventTime"]), settings)
-    touches = custody.apply(session, p, full, extract(full), cache, pe.prefixes)
+    refs = extract(full)
+    touches = custody.apply(session, p, full, refs, cache, pe.prefixes)
     full["eventID"] = pe.client_id
     row = {
         "org_id": p.org_id,
@@ -170,6 +171,7 @@ def _apply(
         "action": full.get("action"),
         "disposition": voc.full_uri(full.get("disposition"), voc.DISP),
         "event_time": event_time,
+        "place_id": refs.place_id,
         "record_time": utcnow(),
         "document": full,
     }

@@ -68,9 +68,11 @@ def party_org(session: Session, uri: str) -> Organisation | None:
     return None
 
 
-def check_places(session: Session, p: Principal, refs: EventRefs) -> int | None:
-    """Our places named by the event must be the recorder's; returns a plot id if one is named."""
+def check_places(session: Session, p: Principal, refs: EventRefs) -> tuple[int | None, int | None]:
+    """Our places named by the event must be the recorder's.  Returns (a plot named, the place
+    where the event happened: bizLocation, else readPoint)."""
     plot = None
+    where = None
     for role, uri in (("readPoint", refs.read_point), ("bizLocation", refs.biz_location)):
         if uri is None:
             continue
@@ -80,9 +82,10 @@ def check_places(session: Session, p: Principal, refs: EventRefs) -> int | None:
                 raise Invalid(f"{role} {uri} is not a registered place")
             continue
         require_own_place(place, p, role)
+        where = place.id if where is None or role == "bizLocation" else where
         if place.kind == PlaceKind.plot:
             plot = place.id
-    return plot
+    return plot, where
 
 
 def _ilmd_value(ilmd: dict[str, Any], prefixes: dict[str, str], names: tuple[str, ...]) -> Any:
@@ -135,6 +138,27 @@ def _new_lot(
     return Touch(lot, item.role, item.quantity, uom)
 
 
+def _commission_serials(session: Session, touches: list[Touch], serials: list[ItemRef], items: list[ItemRef]) -> None:
+    if len(touches) != 1:
+        raise Invalid("serial numbers are commissioned together with exactly one lot in quantityList")
+    lot = touches[0].lot
+    gtin = next(i.ref.gtin for i in items if i.ref.kind == "lot")
+    session.flush()
+    assert lot.id is not None
+    codes = [s.ref.code or "" for s in serials]
+    if len(set(codes)) != len(codes):
+        raise Invalid("a serial number appears twice in the event")
+    for s in serials:
+        if s.ref.gtin != gtin:
+            raise Invalid(f"serial {s.ref.uri} is not of the lot's product {gtin}")
+    taken = session.exec(
+        select(SerialUnit.serial).where(SerialUnit.product_id == lot.product_id, SerialUnit.serial.in_(codes))  # type: ignore[attr-defined]
+    ).first()
+    if taken is not None:
+        raise Conflict(f"serial {taken} of GTIN {gtin} already exists")
+    session.add_all([SerialUnit(product_id=lot.product_id, lot_id=lot.id, serial=c) for c in codes])
+
+
 def _existing(cache: LotCache, item: ItemRef) -> tuple[Lot, Product]:
     ref = item.ref
     assert ref.gtin is not None and ref.code is not None
@@ -170,30 +194,23 @@ def apply(
     etype = event["type"]
     action = event.get("action")
     step = voc.full_uri(event.get("bizStep"), voc.BIZSTEP)
-    plot_id = check_places(session, p, refs)
+    plot_id, refs.place_id = check_places(session, p, refs)
     ilmd = event.get("ilmd") or {}
     lot_items = [i for i in refs.items if i.ref.kind in ("lot", "serial")]
     touches: list[Touch] = []
 
     if etype == "ObjectEvent" and action == "ADD" and step == voc.COMMISSIONING:
-        new_lots = [i for i in lot_items if i.ref.kind == "lot"]
-        for item in new_lots:
-            touches.append(_new_lot(session, p, item, cache, ilmd, prefixes, plot_id))
         serials = [i for i in lot_items if i.ref.kind == "serial"]
+        for item in (i for i in lot_items if i.ref.kind == "lot"):
+            ref = item.ref
+            existing = cache.lot(ref.gtin or "", ref.code or "") if serials else None
+            if existing is not None:  # serialising units of a lot that already exists
+                _holds(p, existing[0], ref.uri)
+                touches.append(Touch(existing[0], item.role, None, None))
+            else:
+                touches.append(_new_lot(session, p, item, cache, ilmd, prefixes, plot_id))
         if serials:
-            if len(touches) != 1:
-                raise Invalid("serial numbers are commissioned together with exactly one lot in quantityList")
-            lot = touches[0].lot
-            gtin = new_lots[0].ref.gtin
-            session.flush()
-            assert lot.id is not None
-            for s in serials:
-                if s.ref.gtin != gtin:
-                    raise Invalid(f"serial {s.ref.uri} is not of the lot's product {gtin}")
-                if find_serial_lot(session, gtin, s.ref.code or ""):
-                    raise Conflict(f"serial {s.ref.uri} already exists")
-                session.add(SerialUnit(product_id=lot.product_id, lot_id=lot.id, serial=s.ref.code or ""))
-                touches.append(Touch(lot, "epc", None, None))
+            _commission_serials(session, touches, serials, lot_items)
         return touches
 
     if etype == "TransformationEvent":

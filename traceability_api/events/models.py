@@ -26,6 +26,9 @@ class Event(SQLModel, table=True):
     action: str | None = Field(default=None, max_length=8)
     disposition: str | None = Field(default=None, max_length=200)
     event_time: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    place_id: int | None = Field(
+        default=None, foreign_key="place.id", index=True, description="our bizLocation/readPoint"
+    )
     record_time: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 

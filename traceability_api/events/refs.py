@@ -41,6 +41,7 @@ class EventRefs:
     destinations: dict[str, list[str]] = field(default_factory=dict)
     read_point: str | None = None
     biz_location: str | None = None
+    place_id: int | None = None  # set by custody: our place where the event happened
 
 
 def _ref(uri: str, where: str) -> GS1Ref:

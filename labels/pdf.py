@@ -1,0 +1,177 @@
+"""Printable PDF label sheets (reportlab).  A layout is validated data in millimetres; one pure
+function renders labels onto it.  Text uses an embedded TrueType font with full Vietnamese
+diacritics (DejaVu Sans); QR codes are drawn as vector paths."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from labels.qr import qr
+
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts")
+
+
+class LabelError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    page_w: float  # mm
+    page_h: float
+    label_w: float
+    label_h: float
+    cols: int
+    rows: int
+    margin_left: float = 0.0
+    margin_top: float = 0.0
+    gap_x: float = 0.0
+    gap_y: float = 0.0
+
+    def __post_init__(self) -> None:
+        if min(self.page_w, self.page_h, self.label_w, self.label_h) <= 0 or self.cols < 1 or self.rows < 1:
+            raise LabelError(f"layout {self.name}: sizes must be positive and at least one row and column")
+        if min(self.margin_left, self.margin_top, self.gap_x, self.gap_y) < 0:
+            raise LabelError(f"layout {self.name}: margins and gaps cannot be negative")
+        used_w = self.margin_left + self.cols * self.label_w + (self.cols - 1) * self.gap_x
+        used_h = self.margin_top + self.rows * self.label_h + (self.rows - 1) * self.gap_y
+        if used_w > self.page_w + 0.01 or used_h > self.page_h + 0.01:
+            raise LabelError(f"layout {self.name}: {self.cols}x{self.rows} labels do not fit on the page")
+        if self.label_w < 30 or self.label_h < 20:
+            raise LabelError(f"layout {self.name}: labels smaller than 30x20 mm cannot hold a scannable QR and text")
+
+    @property
+    def per_page(self) -> int:
+        return self.cols * self.rows
+
+
+A4_W, A4_H = A4[0] / mm, A4[1] / mm
+LAYOUTS = {
+    "a4-3x8": Layout("a4-3x8", A4_W, A4_H, 70, 37, 3, 8, 0, 0.5),  # 24 per sheet (Avery 3474 type)
+    "a4-2x7": Layout("a4-2x7", A4_W, A4_H, 99.1, 38.1, 2, 7, 4.65, 15.15, 2.5, 0),  # 14 per sheet
+    "a4-4x10": Layout("a4-4x10", A4_W, A4_H, 48.5, 25.4, 4, 10, 8, 21.5, 0, 0),  # 40 per sheet
+    "thermal-60x40": Layout("thermal-60x40", 60, 40, 60, 40, 1, 1),
+    "thermal-100x50": Layout("thermal-100x50", 100, 50, 100, 50, 1, 1),
+}
+
+
+@dataclass(frozen=True)
+class LabelData:
+    product_name: str
+    producer: str
+    lot: str
+    date_line: str  # e.g. "Thu hoạch: 28/02/2025"
+    qr_payload: str
+    ocop_stars: int | None = None
+    serial: str | None = None
+    gtin: str | None = None
+
+
+def _font() -> tuple[str, str]:
+    explicit = os.environ.get("AGRITRACE_LABEL_FONT_DIR")
+    for d in ((explicit,) if explicit else ()) + FONT_DIRS:
+        regular, bold = Path(d) / "DejaVuSans.ttf", Path(d) / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
+                pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
+                pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
+            return "DejaVuSans", "DejaVuSans-Bold"
+    raise LabelError("DejaVu Sans not found (Debian package fonts-dejavu-core; or set AGRITRACE_LABEL_FONT_DIR)")
+
+
+def _matrix(payload: str) -> tuple[bytearray, ...]:
+    return tuple(qr(payload).matrix)
+
+
+def _matrices(payloads: Sequence[str]) -> list[tuple[bytearray, ...]]:
+    """QR matrices; segno's mask selection dominates, so big sheets use every core."""
+    if len(payloads) < 64 or (os.cpu_count() or 1) < 2:
+        return [_matrix(p) for p in payloads]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return list(pool.map(_matrix, payloads, chunksize=32))
+
+
+def _draw_qr(c: canvas.Canvas, matrix: Sequence[bytearray], x: float, y: float, size: float) -> None:
+    n = len(matrix) + 4  # quiet zone of 2 modules each side
+    module = size / n
+    path = c.beginPath()
+    for r, row in enumerate(matrix):
+        col = 0
+        while col < len(row):
+            if row[col]:
+                start = col
+                while col < len(row) and row[col]:
+                    col += 1
+                path.rect(x + (start + 2) * module, y + size - (r + 3) * module, (col - start) * module, module)
+            else:
+                col += 1
+    c.drawPath(path, stroke=0, fill=1)
+
+
+def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
+    while size > 5 and c.stringWidth(text, font, size) > width:
+        size -= 0.5
+    return size
+
+
+def _label(
+    c: canvas.Canvas, d: LabelData, matrix: Sequence[bytearray], x: float, y: float, w: float, h: float,
+    fonts: tuple[str, str],
+) -> None:  # fmt: skip
+    regular, bold = fonts
+    pad = 2.5 * mm
+    qr_size = min(h - 2 * pad, w * 0.45)
+    _draw_qr(c, matrix, x + w - pad - qr_size, y + (h - qr_size) / 2, qr_size)
+    tw = w - 3 * pad - qr_size
+    tx = x + pad
+    lines: list[tuple[str, str, float]] = [(d.product_name, bold, 9.5), (d.producer, regular, 6.5)]
+    lines.append((f"Lô/Lot: {d.lot}", regular, 6.5))
+    if d.serial:
+        lines.append((f"Số sê-ri: {d.serial}", regular, 6))
+    lines.append((d.date_line, regular, 6.5))
+    if d.ocop_stars:
+        lines.append(("OCOP " + "★" * d.ocop_stars + "☆" * (5 - d.ocop_stars), bold, 7))
+    cy = y + h - pad
+    for text, font, size in lines:
+        size = _fit(c, text, font, size, tw)
+        cy -= size * 1.25
+        if cy < y + pad:
+            break
+        c.setFont(font, size)
+        c.drawString(tx, cy, text)
+
+
+def render(labels: Sequence[LabelData], layout: Layout, *, title: str = "AgriTrace labels") -> bytes:
+    """Render ``labels`` onto as many pages of ``layout`` as needed; returns the PDF."""
+    if not labels:
+        raise LabelError("no labels to print")
+    fonts = _font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(layout.page_w * mm, layout.page_h * mm), pageCompression=1)
+    c.setTitle(title)
+    c.setAuthor("AgriTrace")
+    matrices = _matrices([d.qr_payload for d in labels])
+    for i, (d, matrix) in enumerate(zip(labels, matrices, strict=True)):
+        slot = i % layout.per_page
+        if i and slot == 0:
+            c.showPage()
+        col, row = slot % layout.cols, slot // layout.cols
+        x = (layout.margin_left + col * (layout.label_w + layout.gap_x)) * mm
+        y = (layout.page_h - layout.margin_top - (row + 1) * layout.label_h - row * layout.gap_y) * mm
+        _label(c, d, matrix, x, y, layout.label_w * mm, layout.label_h * mm, fonts)
+    c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -1,0 +1,142 @@
+"""Resolver, consumer page, embeds, labels API and the copied-code check."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from labels.digital_link import parse
+from tests.world import World, make_world, setup_rice, ship
+from traceability_api.anchoring.worker import AnchoringWorker
+from traceability_api.consumer.models import ScanLog
+from traceability_api.runtime import Runtime
+
+BASE = "https://trace.example.vn"
+
+
+@pytest.fixture
+def w(runtime: Runtime, app_client: TestClient) -> Iterator[World]:
+    yield make_world(runtime, app_client)
+
+
+def anchor(runtime: Runtime) -> None:
+    assert runtime.chain is not None
+    AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
+
+
+def page(w: World, path: str, **headers: str) -> Any:
+    return w.client.get(path.replace(BASE, ""), headers=headers, follow_redirects=False)
+
+
+def test_lot_page_vietnamese_by_default_english_on_request(w: World, runtime: Runtime) -> None:
+    rice = setup_rice(w)
+    ship(w, w.coop, w.mill, rice["uri"])
+    anchor(runtime)
+    path = f"/01/{rice['gtin']}/10/L1"
+    vi = page(w, path)
+    assert vi.status_code == 200 and vi.headers["content-type"].startswith("text/html")
+    html = vi.text
+    assert '<html lang="vi">' in html and "Hành trình sản phẩm" in html and "ĐÃ XÁC THỰC" in html
+    assert 'data-status="verified"' in html
+    for needle in ("Lúa ST25", "HTX Lúa gạo Thạnh Phú", "Ruộng ông Tư", "CT-TP-001", "28/02/2025", "Xuất hàng"):
+        assert needle in html, needle
+    assert "Sowing" not in html
+    en = page(w, path, **{"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in en.text and "Journey" in en.text and "VERIFIED" in en.text
+    assert '<html lang="en">' in page(w, path + "?lang=en").text
+    # schema.org Product with the trace link
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert ld["@type"] == "Product" and ld["gtin14"] == rice["gtin"] and ld["url"].endswith(path)
+    # weight and no external requests: no scripts, stylesheets or images fetched from elsewhere
+    assert len(html.encode()) < 60_000
+    assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="https?://', html)
+
+
+def test_linkset_for_machines_and_fallbacks(w: World) -> None:
+    rice = setup_rice(w)
+    path = f"/01/{rice['gtin']}/10/L1"
+    r = page(w, path, Accept="application/linkset+json")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/linkset+json")
+    links = r.json()["linkset"][0]
+    assert links["anchor"] == BASE + path
+    for lt in ("pip", "traceability", "defaultLink"):
+        assert f"https://gs1.org/voc/{lt}" in links
+    assert page(w, path + "?linkType=gs1:traceability").status_code == 303
+    # unknown lot of a known product: the product; unknown product: 404; bad check digit: 422
+    r = page(w, f"/01/{rice['gtin']}/10/NOPE")
+    assert r.status_code == 307 and r.headers["location"] == f"{BASE}/01/{rice['gtin']}"
+    assert page(w, f"/01/{rice['gtin']}").status_code == 200
+    assert page(w, "/01/08930000009999/10/L1").status_code == 404
+    bad = page(w, "/01/08930000000012/10/L1")
+    assert bad.status_code == 422 and "check digit" in bad.json()["detail"]
+
+
+def test_widget_oembed_and_badge(w: World, runtime: Runtime) -> None:
+    rice = setup_rice(w)
+    widget = page(w, f"/embed/01/{rice['gtin']}/10/L1")
+    assert widget.status_code == 200 and "Lúa ST25" in widget.text and len(widget.content) < 20_000
+    o = w.client.get("/oembed", params={"url": f"{BASE}/01/{rice['gtin']}/10/L1"}).json()
+    assert o["type"] == "rich" and f"/embed/01/{rice['gtin']}/10/L1" in o["html"]
+    assert w.client.get("/oembed", params={"url": "https://x/01/123"}).status_code == 422
+    badge = page(w, f"/badge/01/{rice['gtin']}/10/L1.svg")
+    assert badge.headers["content-type"] == "image/svg+xml" and "ĐANG CHỜ" in badge.text  # not anchored yet
+    anchor(runtime)
+    assert "ĐÃ XÁC THỰC" in page(w, f"/badge/01/{rice['gtin']}/10/L1.svg").text
+
+
+def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> None:
+    rice = setup_rice(w)
+    lot_id = rice["lot"]["id"]
+    pdf = w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", {"layout": "a4-4x10", "serials": 3, "copies": 1})
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", {"layout": "nope", "copies": 1}).status_code == 422
+    assert w.post(w.mill, f"/api/v1/lots/{lot_id}/labels", {"copies": 1}).status_code == 404
+    assert w.get(w.coop, f"/api/v1/lots/{lot_id}/qr.svg").text.startswith("<svg")
+    # the serial units exist now, and their tokens are what the labels carry
+    from labels.digital_link import build
+    from labels.tokens import serial_token
+    from traceability_api.consumer.secrets import label_secret
+
+    secret = label_secret(runtime.settings)
+    serial = "L1-000001"
+    good = build(rice["gtin"], "L1", serial, token=serial_token(secret, rice["gtin"], serial)).uri(BASE)
+    assert parse(good).token
+    r = page(w, good)
+    assert r.status_code == 200 and "copy-warning" not in r.text and serial in r.text
+    forged = page(w, build(rice["gtin"], "L1", serial, token="aaaaaaaaaaaaaaaa").uri(BASE))
+    assert 'id="copy-warning"' in forged.text
+    invented = page(w, build(rice["gtin"], "L1", "L1-999999", token="aaaaaaaaaaaaaaaa").uri(BASE))
+    assert 'id="copy-warning"' in invented.text
+    # the same genuine code scanned from many places: a copied label
+    for lat in (10.0, 10.5, 21.0):
+        page(w, good + f"&geo={lat},105.7")
+    assert 'id="copy-warning"' in page(w, good).text
+    runtime.extras["scan_buffer"].flush()  # type: ignore[attr-defined]
+    with Session(runtime.engine) as s:
+        logs = s.exec(select(ScanLog)).all()
+    assert logs and all("testclient" not in (lg.client_hash or "") and len(lg.client_hash) == 32 for lg in logs)
+    assert {lg.coarse_location for lg in logs} >= {"10.0,105.7", "21.0,105.7"}
+
+
+def test_page_micro_cache_expires_and_then_shows_tampering(w: World, runtime: Runtime) -> None:
+    import time
+
+    from sqlalchemy import text
+
+    rice = setup_rice(w)
+    anchor(runtime)
+    runtime.settings.consumer_page_cache_s = 1.0
+    path = f"/01/{rice['gtin']}/10/L1"
+    assert 'data-status="verified"' in page(w, path).text
+    with runtime.engine.begin() as c:
+        c.execute(text("UPDATE event SET event_type = event_type, document = :d WHERE id = 1"),
+                  {"d": json.dumps({"type": "ObjectEvent", "forged": True})})  # fmt: skip
+    assert 'data-status="verified"' in page(w, path).text  # served from the 1 s cache
+    time.sleep(1.1)
+    assert 'data-status="not_verified"' in page(w, path).text
