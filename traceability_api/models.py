@@ -1,13 +1,30 @@
 """Imports every table so that SQLModel.metadata is complete (alembic, tests)."""
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDeployment, WorkerLease
+from traceability_api.authority.models import AuditLog, Recall
 from traceability_api.consumer.models import ScanLog
 from traceability_api.events.models import Event, EventCorrection, EventLot
-from traceability_api.lots.models import Lot, Product, SerialUnit
+from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
 
 __all__ = [
-    "AnchorBatch", "AnchorItem", "ApiKey", "ChainDeployment", "Event", "EventCorrection", "EventLot",
-    "Lot", "Member", "ScanLog", "Organisation", "Place", "Product", "SerialUnit", "WorkerLease",
-]  # fmt: skip
+    "AnchorBatch",
+    "AnchorItem",
+    "ApiKey",
+    "AuditLog",
+    "LotLink",
+    "Recall",
+    "ChainDeployment",
+    "Event",
+    "EventCorrection",
+    "EventLot",
+    "Lot",
+    "Member",
+    "ScanLog",
+    "Organisation",
+    "Place",
+    "Product",
+    "SerialUnit",
+    "WorkerLease",
+]

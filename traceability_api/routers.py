@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 def include_routers(app: FastAPI) -> None:
     from traceability_api.anchoring.router import router as proofs
+    from traceability_api.authority.router import router as authority
     from traceability_api.consumer.labels_router import router as labels
     from traceability_api.consumer.router import router as resolver
     from traceability_api.events.router import router as events
@@ -14,5 +15,5 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
 
-    for router in (parties, places, lots, events, proofs, labels, resolver):
+    for router in (parties, places, lots, events, proofs, labels, authority, resolver):
         app.include_router(router)

@@ -13,6 +13,7 @@ from traceability_api.timeutil import UTCDateTime, utcnow
 class ItemKind(StrEnum):
     event = "event"
     correction = "correction"
+    audit = "audit"
 
 
 class BatchStatus(StrEnum):

@@ -17,6 +17,7 @@ from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStat
 from traceability_api.epcis.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.events.service import declaration_of
+from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import lot_uri
 from traceability_api.timeutil import utcnow
@@ -94,23 +95,9 @@ def _chain(batch: AnchorBatch | None, contract: AnchorContract | None) -> dict[s
     return {}
 
 
-def upstream_lots(session: Session, lot_id: int, limit: int = 10_000) -> list[int]:
-    """The lot and every lot that went into it through transformations, breadth first."""
-    seen = [lot_id]
-    frontier = [lot_id]
-    while frontier and len(seen) < limit:
-        made_by = select(EventLot.event_id).where(EventLot.lot_id.in_(frontier), EventLot.role == "output")  # type: ignore[attr-defined]
-        inputs = session.exec(
-            select(EventLot.lot_id).where(EventLot.event_id.in_(made_by), EventLot.role == "input").distinct()  # type: ignore[attr-defined]
-        ).all()
-        frontier = [i for i in inputs if i not in seen]
-        seen.extend(frontier)
-    return seen
-
-
 def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorContract | None) -> dict[str, Any]:
     assert lot.id is not None
-    lot_ids = upstream_lots(session, lot.id)
+    lot_ids = upstream(session, lot.id)
     rows = session.exec(
         select(EventLot.lot_id, Event)
         .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]

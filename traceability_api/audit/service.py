@@ -9,6 +9,8 @@ from chain import merkle
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
 from traceability_api.anchoring.proofs import verify_events
+from traceability_api.authority.audit_log import entry_digest
+from traceability_api.authority.models import AuditLog
 from traceability_api.events.capture import correction_digest
 from traceability_api.events.models import Event, EventCorrection
 from traceability_api.events.service import declaration_of
@@ -20,6 +22,7 @@ PAGE = 2000
 class AuditReport:
     events: int = 0
     corrections: int = 0
+    audit_entries: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -62,4 +65,11 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
             leaf = merkle.leaf_of_digest(bytes.fromhex(digest))
             if merkle.process_proof(leaf, [bytes.fromhex(p) for p in item.proof or []]) != bytes.fromhex(batch.root):
                 rep.problems.append(f"errorDeclaration {c.id}: Merkle proof does not lead to the anchored root")
+        for entry in s.exec(select(AuditLog)).all():
+            rep.audit_entries += 1
+            anchored = s.exec(
+                select(AnchorItem).where(AnchorItem.kind == ItemKind.audit, AnchorItem.ref_id == entry.id)
+            ).first()
+            if entry_digest(entry) != entry.digest or anchored is None or anchored.digest != entry.digest:
+                rep.problems.append(f"audit log entry {entry.id}: changed after it was written")
     return rep

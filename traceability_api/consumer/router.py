@@ -47,6 +47,8 @@ def page_cache(runtime: RuntimeDep) -> PageCache:
     cache = runtime.extras.setdefault("page_cache", PageCache())
     assert isinstance(cache, PageCache)
     return cache
+
+
 LINKSET = "application/linkset+json"
 GS1 = "https://gs1.org/voc/"
 

@@ -14,9 +14,11 @@ from sqlmodel import Session, select
 
 from chain.client import AnchorContract
 from consumer_site.render import PRODUCT_ICON
-from traceability_api.anchoring.proofs import upstream_lots, verify_events
+from traceability_api.anchoring.proofs import verify_events
+from traceability_api.authority.recall import active_recall_reason
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.events.models import Event, EventLot
+from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.places.models import Place
@@ -189,7 +191,7 @@ def build_lot_view(
     extras: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     assert lot.id is not None
-    lot_ids = upstream_lots(session, lot.id)
+    lot_ids = upstream(session, lot.id)
     rows = session.execute(
         select(*EVENT_COLS, EventLot.lot_id, EventLot.quantity, EventLot.uom)
         .join(EventLot, EventLot.event_id == Event.id)  # type: ignore[arg-type]
@@ -283,7 +285,7 @@ def build_lot_view(
             "anchored_at": anchored_at,
             "bundle_url": f"{base_url}/api/v1/proofs/lots/{product.gtin}/{lot.lot_code}",
         },
-        "recall": {"reason": None} if lot.status == LotStatus.recalled else None,
+        "recall": {"reason": active_recall_reason(session, lot.id)} if lot.status == LotStatus.recalled else None,
         "copy_warning": copy_warning,
         "trace_url": trace_url,
         "jsonld": _jsonld(product, producer_org, uri, name, v.status, lot),

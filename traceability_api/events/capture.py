@@ -21,6 +21,7 @@ from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import extract
+from traceability_api.lots.models import LotLink
 from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
 
@@ -80,6 +81,7 @@ def capture_events(
     settings: Settings,
     *,
     idempotency_key: str | None = None,
+    recall: bool = False,
 ) -> list[Captured]:
     """Capture ``events`` in the caller's transaction, in bulk: one duplicate lookup, one lot lookup
     per distinct lot, and multi-row inserts for events, their lot links and outbox rows."""
@@ -104,7 +106,7 @@ def capture_events(
             # (None: a repeat of an earlier event of this document, filled in at the end)
             continue
         seen[pe.client_id] = pe.hash_id
-        row, touches = _at(i, len(events), _apply, session, p, pe, settings, cache)
+        row, touches = _at(i, len(events), _apply, session, p, pe, settings, cache, recall)
         pending.append((row, touches, len(out)))
         out.append(None)
     if pending:
@@ -154,12 +156,12 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
 
 
 def _apply(
-    session: Session, p: Principal, pe: _Prepared, settings: Settings, cache: custody.LotCache
+    session: Session, p: Principal, pe: _Prepared, settings: Settings, cache: custody.LotCache, recall: bool
 ) -> tuple[dict[str, Any], list[custody.Touch]]:
     full = pe.event
     event_time = parse_event_time(str(full["eventTime"]), settings)
     refs = extract(full)
-    touches = custody.apply(session, p, full, refs, cache, pe.prefixes)
+    touches = custody.apply(session, p, full, refs, cache, pe.prefixes, recall=recall)
     full["eventID"] = pe.client_id
     row = {
         "org_id": p.org_id,
@@ -193,17 +195,26 @@ def _insert(
         .scalars()
         .all()
     )
-    links, outbox = [], []
+    links, lineage, outbox = [], [], []
     for event_id, (row, touches, slot) in zip(ids, pending, strict=True):
         links.extend(
             {"event_id": event_id, "lot_id": t.lot.id, "role": t.role, "quantity": t.quantity, "uom": t.uom}
             for t in touches
+        )
+        outputs = [t for t in touches if t.role == "output"]
+        lineage.extend(
+            {"parent_lot_id": i.lot.id, "child_lot_id": o.lot.id, "event_id": event_id, "quantity": o.quantity}
+            for i in touches
+            if i.role == "input"
+            for o in outputs
         )
         outbox.append({"kind": ItemKind.event, "ref_id": event_id, "digest": digest_hex(row["hash_id"]),
                        "created_at": row["record_time"]})  # fmt: skip
         out[slot] = Captured(event_id, row["hash_id"], row["client_event_id"], duplicate=False)
     if links:
         session.execute(insert(EventLot), links)
+    if lineage:
+        session.execute(insert(LotLink), lineage)
     session.execute(insert(AnchorItem), outbox)
 
 

@@ -188,9 +188,10 @@ def _holds(p: Principal, lot: Lot, uri: str) -> None:
 
 def apply(
     session: Session, p: Principal, event: dict[str, Any], refs: EventRefs, cache: LotCache,
-    prefixes: dict[str, str],
+    prefixes: dict[str, str], *, recall: bool = False,
 ) -> list[Touch]:  # fmt: skip
-    """Authorise the event against custody and apply its effect on lots."""
+    """Authorise the event against custody and apply its effect on lots.  ``recall``: a recall
+    event recorded by the recall service (already authorised) marks every lot it names recalled."""
     etype = event["type"]
     action = event.get("action")
     step = voc.full_uri(event.get("bizStep"), voc.BIZSTEP)
@@ -198,6 +199,19 @@ def apply(
     ilmd = event.get("ilmd") or {}
     lot_items = [i for i in refs.items if i.ref.kind in ("lot", "serial")]
     touches: list[Touch] = []
+
+    if recall:
+        for item in lot_items:
+            ref = item.ref
+            found = cache.lot(ref.gtin or "", ref.code or "") if ref.kind == "lot" else None
+            if found is None:
+                raise NotFound(f"unknown lot {ref.uri}")
+            lot = found[0]
+            if lot.status != LotStatus.consumed:
+                lot.status = LotStatus.recalled
+                session.add(lot)
+            touches.append(Touch(lot, item.role, None, None))
+        return touches
 
     if etype == "ObjectEvent" and action == "ADD" and step == voc.COMMISSIONING:
         serials = [i for i in lot_items if i.ref.kind == "serial"]
@@ -245,6 +259,8 @@ def apply(
         touches.append(Touch(lot, item.role, item.quantity, item.uom or (lot.uom if item.quantity else None)))
 
     if step == voc.SHIPPING and touches:
+        if any(t.lot.status == LotStatus.recalled for t in touches):
+            raise Conflict("a recalled lot may not be shipped")
         dests = refs.destinations.get(voc.POSSESSING_PARTY, [])
         if len(dests) != 1:
             raise Invalid("shipping needs exactly one destination of type possessing_party")

@@ -32,6 +32,9 @@ class ProductBase(SQLModel):
     image_url: str | None = Field(default=None, max_length=500)
     ocop_stars: int | None = Field(default=None, ge=3, le=5)
     shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
+    max_yield: float = Field(
+        default=1.0, gt=0, le=1000, description="most output per unit of input when made by transformation"
+    )
     certifications: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
@@ -96,6 +99,17 @@ class LotPublic(SQLModel):
     origin_place_id: int | None
     harvest_date: date | None
     uri: str
+
+
+class LotLink(SQLModel, table=True):
+    """Lineage: ``child`` was made from ``parent`` by a transformation (paddy -> rice)."""
+
+    __tablename__ = "lot_link"
+    id: int | None = Field(default=None, primary_key=True)
+    parent_lot_id: int = Field(foreign_key="lot.id", index=True)
+    child_lot_id: int = Field(foreign_key="lot.id", index=True)
+    event_id: int = Field(foreign_key="event.id")
+    quantity: float | None = None
 
 
 class SerialUnit(SQLModel, table=True):

@@ -1,0 +1,199 @@
+"""Authority tools on a generated supply network: trace, recall, mass balance, exports, audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
+
+from tests.supply_network import Network, build
+from traceability_api.authority.models import AuditLog
+from traceability_api.epcis.schema import document_validator
+from traceability_api.lots.models import Lot
+from traceability_api.lots.service import classify, find_lot
+from traceability_api.runtime import Runtime
+
+
+@pytest.fixture
+def net(runtime: Runtime, app_client: TestClient) -> Iterator[Network]:
+    yield build(runtime.engine, runtime.settings)
+
+
+def H(net: Network, who: str) -> dict[str, str]:  # noqa: N802
+    return {"Authorization": f"Bearer {net.keys[who]}"}
+
+
+def lot_id(runtime: Runtime, uri: str) -> int:
+    ref = classify(uri)
+    with Session(runtime.engine) as s:
+        found = find_lot(s, ref.gtin or "", ref.code or "")
+    assert found is not None and found[0].id is not None
+    return found[0].id
+
+
+def test_full_trace_through_transformations(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    c = app_client
+    t1a = lot_id(runtime, net.lots["T1a"])
+    g = c.get(f"/api/v1/trace/lots/{t1a}", headers=H(net, "AUTH"), params={"direction": "back"}).json()
+    uris = {n["uri"] for n in g["nodes"]}
+    assert {net.lots[n] for n in ("T1a", "R1", "P11", "P21", "P31")} == uris
+    assert {(e["from"], e["to"]) for e in g["edges"]} >= {(lot_id(runtime, net.lots["R1"]), t1a)}
+    origins = c.get(f"/api/v1/trace/lots/{t1a}/origins", headers=H(net, "AUTH")).json()
+    assert sorted(o["name"] for o in origins) == ["Ruộng C1", "Ruộng C2", "Ruộng C3"]
+    down = c.get(f"/api/v1/trace/places/{net.plots['C1']}/downstream", headers=H(net, "AUTH")).json()
+    assert {n["uri"] for n in down["lots"]} == {
+        net.lots[n] for n in ("P11", "P12", "R1", "B1", "R3", "T1a", "T1b", "T3")
+    }
+    # custody hand-overs come with the graph: paddy P11 went from C1 to M1
+    p11 = lot_id(runtime, net.lots["P11"])
+    steps = [(h["step"], h["lot"]) for h in g["custody"]]
+    assert ("shipping", p11) in steps and ("receiving", p11) in steps
+    # a mill (not an authority) sees one step back and one step forward of its own lots only
+    r1 = lot_id(runtime, net.lots["R1"])
+    one = c.get(f"/api/v1/trace/lots/{r1}", headers=H(net, "M1")).json()
+    assert {n["distance"] for n in one["nodes"]} == {-1, 0, 1}
+    assert c.get(f"/api/v1/trace/lots/{t1a}/origins", headers=H(net, "M1")).status_code == 403
+    assert c.get(f"/api/v1/trace/lots/{lot_id(runtime, net.lots['T2'])}", headers=H(net, "M1")).status_code == 404
+
+
+def test_recall_propagates_downstream(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    c = app_client
+    p11 = lot_id(runtime, net.lots["P11"])
+    # a distributor may not recall another organisation's lot
+    assert (
+        c.post("/api/v1/recalls", json={"lot_ids": [p11], "reason": "x" * 5}, headers=H(net, "D2")).status_code == 403
+    )
+    r = c.post(
+        "/api/v1/recalls",
+        headers=H(net, "AUTH"),
+        json={"lot_ids": [p11], "reason": "Dư lượng thuốc BVTV vượt ngưỡng", "scope": "downstream"},
+    )
+    assert r.status_code == 201, r.text
+    report = c.get(f"/api/v1/recalls/{r.json()['id']}", headers=H(net, "AUTH")).json()
+    affected = {a["uri"]: a for a in report["affected"]}
+    assert set(affected) == {net.lots[n] for n in ("P11", "R1", "B1", "T1a", "T1b")}
+    assert affected[net.lots["T1a"]]["holder"] == "D1" and affected[net.lots["T1a"]]["quantityRemaining"] == 9000
+    with Session(runtime.engine) as s:
+        status = {lot.id: lot.status for lot in s.exec(select(Lot)).all()}
+    assert status[lot_id(runtime, net.lots["T1a"])] == "recalled"
+    assert status[lot_id(runtime, net.lots["T2"])] == "active"
+    # the recall is recorded as events (anchored like any other) and the consumer page shows it
+    events = c.get("/api/v1/events", headers=H(net, "AUTH"), params={"lot": net.lots["T1a"], "EQ_bizStep": "holding"})
+    recorded = events.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert recorded and recorded[0]["disposition"] == "recalled"
+    ref = classify(net.lots["T1a"])
+    html = c.get(f"/01/{ref.gtin}/10/{ref.code}").text
+    assert 'id="recall"' in html and "Dư lượng thuốc BVTV" in html
+    assert 'id="recall"' not in c.get(f"/01/{classify(net.lots['T2']).gtin}/10/T2").text
+    # a recalled lot cannot be shipped on
+    ship = {
+        "type": "ObjectEvent",
+        "eventTime": "2025-03-09T08:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "quantityList": [{"epcClass": net.lots["T1a"]}],
+        "destinationList": [{"type": "possessing_party", "destination": net.parties["D2"]}],
+    }
+    assert c.post("/api/v1/events", json=ship, headers=H(net, "D1")).status_code == 409
+
+
+def test_mass_balance_catches_injected_over_shipment_and_excess_yield(
+    net: Network, runtime: Runtime, app_client: TestClient
+) -> None:
+    c = app_client
+    clean = c.get("/api/v1/mass-balance", headers=H(net, "AUTH"), params={"flagged_only": True}).json()
+    assert clean["flagged"] == 0, clean
+    # an insider writes a second shipment of P22 straight into the database: 15 t out of a 10 t lot
+    p22 = lot_id(runtime, net.lots["P22"])
+    c2 = net.principals["C2"]
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO event (org_id, member_id, client_event_id, hash_id, event_type, biz_step, event_time, "
+                "record_time, document) VALUES (:o, :m, 'forged', 'ni:///sha-256;00?ver=CBV2.0', 'ObjectEvent', "
+                ":step, '2025-03-02 01:00:00', '2025-03-02 01:00:00', '{}')"
+            ),
+            {"o": c2.org_id, "m": c2.member_id, "step": "https://ref.gs1.org/cbv/BizStep-shipping"},
+        )
+        eid = conn.execute(text("SELECT id FROM event WHERE client_event_id = 'forged'")).scalar_one()
+        conn.execute(
+            text("INSERT INTO event_lot (event_id, lot_id, role, quantity, uom) VALUES (:e, :l, 'epc', 15000, 'KGM')"),
+            {"e": eid, "l": p22},
+        )
+    # and a mill declares more rice than its paddy can yield (10 t paddy -> 9 t rice, max yield 0.7)
+    c.post("/api/v1/products", json={"gtin": "08930000009906", "name": "Gạo X", "max_yield": 0.7}, headers=H(net, "M2"))
+    handover = [
+        {
+            "type": "ObjectEvent",
+            "eventTime": "2025-03-07T08:00:00+07:00",
+            "eventTimeZoneOffset": "+07:00",
+            "action": "OBSERVE",
+            "bizStep": "shipping",
+            "quantityList": [{"epcClass": net.lots["P42"]}],
+            "destinationList": [{"type": "possessing_party", "destination": net.parties["M2"]}],
+        }
+    ]
+    assert c.post("/api/v1/events", json=handover[0], headers=H(net, "C4")).status_code == 201
+    recv = dict(handover[0], bizStep="receiving", eventTime="2025-03-07T09:00:00+07:00")
+    assert c.post("/api/v1/events", json=recv, headers=H(net, "M2")).status_code == 201
+    tf = {
+        "type": "TransformationEvent",
+        "eventTime": "2025-03-07T10:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "inputQuantityList": [{"epcClass": net.lots["P42"], "quantity": 10000, "uom": "KGM"}],
+        "outputQuantityList": [
+            {"epcClass": "https://id.gs1.org/01/08930000009906/10/X1", "quantity": 9000, "uom": "KGM"}
+        ],
+    }
+    assert c.post("/api/v1/events", json=tf, headers=H(net, "M2")).status_code == 201
+    flagged = c.get("/api/v1/mass-balance", headers=H(net, "AUTH"), params={"flagged_only": True}).json()
+    by_uri = {r["uri"]: r for r in flagged["lots"]}
+    assert set(by_uri) == {net.lots["P22"], "https://id.gs1.org/01/08930000009906/10/X1"}
+    assert "moved 15000" in by_uri[net.lots["P22"]]["reasons"][0]
+    assert "yields 9000 from 10000" in by_uri["https://id.gs1.org/01/08930000009906/10/X1"]["reasons"][0]
+
+
+def test_exports_validate_and_sort(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    c = app_client
+    doc = c.get("/api/v1/exports/epcis", headers=H(net, "AUTH"), params={"limit": 1000}).json()
+    assert doc["type"] == "EPCISDocument" and len(doc["epcisBody"]["eventList"]) >= 35
+    errors = list(document_validator().iter_errors(doc))
+    assert errors == [], errors[:3]
+    table = c.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"), params={"sort": "eventTime", "order": "desc"})
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert rows and rows[0]["eventTime"] >= rows[-1]["eventTime"]
+    assert {"lots", "sources", "destinations", "recordedBy"} <= set(rows[0])
+    shipping = [r for r in rows if r["bizStep"].endswith("shipping")]
+    assert shipping and all(r["destinations"] for r in shipping)
+    x = c.get("/api/v1/exports/events.xlsx", headers=H(net, "AUTH"))
+    ws = load_workbook(io.BytesIO(x.content)).active
+    assert ws.max_row == len(rows) + 1 and ws["A1"].value == "eventId"
+    assert c.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"), params={"sort": "nope"}).status_code == 422
+    # a cooperative exports only what it may read
+    mine = c.get("/api/v1/exports/epcis", headers=H(net, "C5")).json()["epcisBody"]["eventList"]
+    assert 0 < len(mine) < len(doc["epcisBody"]["eventList"])
+
+
+def test_audit_log_records_writes_and_is_append_only(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    c = app_client
+    r = c.post("/api/v1/places", json={"kind": "warehouse", "name": "Kho"}, headers=H(net, "D3"))
+    assert r.status_code == 201
+    assert c.post("/api/v1/places", json={"kind": "nope", "name": "x"}, headers=H(net, "D3")).status_code == 422
+    log = c.get("/api/v1/audit-log", headers=H(net, "AUTH")).json()
+    assert log[-1]["path"] == "/api/v1/places" and log[-1]["method"] == "POST"
+    assert log[-1]["org_id"] == net.principals["D3"].org_id and len(log[-1]["digest"]) == 64
+    assert c.get("/api/v1/audit-log", headers=H(net, "D3")).status_code == 403
+    with pytest.raises(DBAPIError, match="append-only"), runtime.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET status = 200"))
+    with pytest.raises(DBAPIError, match="append-only"), runtime.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log"))
+    with Session(runtime.engine) as s:
+        assert len(s.exec(select(AuditLog)).all()) == len(log)

@@ -1,0 +1,1 @@
+"""Market-authority tools: trace graphs, mass balance, recalls, exports and the audit log."""

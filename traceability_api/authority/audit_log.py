@@ -1,0 +1,63 @@
+"""The append-only audit log: one row per successful write request (who, when, what), its
+digest anchored on chain like an event.  Written by one middleware for every router."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from traceability_api.anchoring.models import AnchorItem, ItemKind
+from traceability_api.authority.models import AuditLog
+from traceability_api.timeutil import utcnow
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def entry_digest(entry: AuditLog) -> str:
+    body = {"at": entry.at.isoformat(), "org": entry.org_id, "member": entry.member_id, "method": entry.method,
+            "path": entry.path, "status": entry.status}  # fmt: skip
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def record(engine: Engine, principal: Any, method: str, path: str, status: int) -> None:
+    entry = AuditLog(at=utcnow(), org_id=getattr(principal, "org_id", None),
+                     member_id=getattr(principal, "member_id", None), method=method, path=path[:300], status=status,
+                     digest="")  # fmt: skip
+    entry.digest = entry_digest(entry)
+    with Session(engine) as s:
+        s.add(entry)
+        s.flush()
+        assert entry.id is not None
+        s.add(AnchorItem(kind=ItemKind.audit, ref_id=entry.id, digest=entry.digest))
+        s.commit()
+
+
+class AuditLogMiddleware:
+    """Pure ASGI (reads pass straight through); after a successful write it records the entry."""
+
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITES:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status < 400:
+            principal = scope.get("state", {}).get("principal")
+            await run_in_threadpool(record, self.engine, principal, scope["method"], scope["path"], status)

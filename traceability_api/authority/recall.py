@@ -1,0 +1,94 @@
+"""Recalls: opened by an authority or the owner of the lots, propagated downstream through the
+lineage graph; every affected lot gets a recorded (and anchored) EPCIS event with disposition
+``recalled``, and a report lists each lot, its holder and quantity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from traceability_api.authority.models import Recall
+from traceability_api.config import Settings
+from traceability_api.errors import Forbidden, Invalid, NotFound
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.lots.lineage import walk
+from traceability_api.lots.models import Lot, LotStatus, Product
+from traceability_api.lots.service import lot_uri
+from traceability_api.parties.models import Organisation
+from traceability_api.parties.service import Principal
+from traceability_api.timeutil import utcnow
+
+
+def open_recall(
+    session: Session, p: Principal, lot_ids: list[int], reason: str, scope: str, settings: Settings
+) -> Recall:
+    p.require_write()
+    if not lot_ids:
+        raise Invalid("name at least one lot to recall")
+    if scope not in ("lot", "downstream"):
+        raise Invalid("scope is 'lot' or 'downstream'")
+    roots = session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all()  # type: ignore[attr-defined]
+    if len(roots) != len(set(lot_ids)):
+        raise NotFound("some of the lots do not exist")
+    if not p.is_authority and any(r.owner_org_id != p.org_id for r in roots):
+        raise Forbidden("only a market authority or the lots' owner may open a recall")
+    affected_ids: dict[int, int] = {}
+    for r in roots:
+        assert r.id is not None
+        reach = walk(session, r.id, "forward") if scope == "downstream" else {r.id: 0}
+        for k, v in reach.items():
+            affected_ids[k] = min(v, affected_ids.get(k, v))
+    rows = session.exec(
+        select(Lot, Product).join(Product, Product.id == Lot.product_id).where(Lot.id.in_(list(affected_ids)))  # type: ignore[arg-type, union-attr]
+    ).all()
+    orgs = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+    report: list[dict[str, Any]] = []
+    events = []
+    for lot, product in sorted(rows, key=lambda r: (affected_ids[r[0].id or 0], r[0].id)):
+        report.append(
+            {
+                "lotId": lot.id,
+                "uri": lot_uri(product.gtin, lot.lot_code),
+                "product": product.name,
+                "distance": affected_ids[lot.id or 0],
+                "holderOrgId": lot.holder_org_id,
+                "holder": orgs.get(lot.holder_org_id),
+                "quantityRemaining": lot.quantity_remaining,
+                "uom": lot.uom,
+                "statusBefore": lot.status,
+            }
+        )
+        if lot.status == LotStatus.recalled:
+            continue
+        events.append(
+            {
+                "type": "ObjectEvent",
+                "eventTime": utcnow().isoformat(timespec="milliseconds"),
+                "eventTimeZoneOffset": "+07:00",
+                "action": "OBSERVE",
+                "bizStep": "holding",
+                "disposition": "recalled",
+                "quantityList": [{"epcClass": lot_uri(product.gtin, lot.lot_code)}],
+            }
+        )
+    if events:
+        capture_events(session, p, events, DEFAULT_CONTEXT, settings, recall=True)
+    recall = Recall(
+        org_id=p.org_id,
+        member_id=p.member_id,
+        reason=reason,
+        scope=scope,
+        root_lot_ids=sorted(set(lot_ids)),
+        affected=report,
+    )
+    session.add(recall)
+    session.flush()
+    return recall
+
+
+def active_recall_reason(session: Session, lot_id: int) -> str | None:
+    for r in session.exec(select(Recall).order_by(Recall.id.desc())).all():  # type: ignore[union-attr]
+        if any(a["lotId"] == lot_id for a in r.affected):
+            return r.reason
+    return None

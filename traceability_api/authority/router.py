@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from traceability_api.authority import exports, trace
+from traceability_api.authority.mass_balance import mass_balance
+from traceability_api.authority.models import AuditLog, Recall
+from traceability_api.authority.recall import open_recall
+from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.errors import Forbidden, Invalid, NotFound
+from traceability_api.events.models import Event
+from traceability_api.events.service import query_events
+from traceability_api.lots.service import get_lot
+from traceability_api.parties.deps import PrincipalDep
+from traceability_api.parties.service import Principal
+from traceability_api.places.service import get_place
+
+router = APIRouter(prefix="/api/v1", tags=["authority tools"])
+
+
+def _auditor(p: Principal) -> None:
+    if not p.reads_everything:
+        raise Forbidden("market authorities and auditors only")
+
+
+@router.get("/trace/lots/{lot_id}", summary="Lineage graph of a lot (up and/or downstream) with custody")
+def trace_lot(
+    lot_id: int,
+    p: PrincipalDep,
+    session: SessionDep,
+    direction: Annotated[str, Query(pattern="^(back|forward|both)$")] = "both",
+    depth: Annotated[int, Query(ge=1, le=trace.MAX_DEPTH)] = trace.MAX_DEPTH,
+) -> dict[str, Any]:
+    """Authorities and auditors see the whole graph; an owner or holder sees one step back and
+    one step forward (TCVN 12850)."""
+    get_lot(session, p, lot_id)
+    if not p.reads_everything:
+        depth = 1
+    return trace.graph(session, lot_id, direction, depth)
+
+
+@router.get("/trace/lots/{lot_id}/origins", summary="The plots that fed this lot")
+def lot_origins(lot_id: int, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
+    _auditor(p)
+    get_lot(session, p, lot_id)
+    return trace.origins(session, lot_id)
+
+
+@router.get("/trace/places/{place_id}/downstream", summary="Every lot containing produce of this plot")
+def place_downstream(place_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+    _auditor(p)
+    get_place(session, p, place_id)
+    return trace.downstream_of_place(session, place_id)
+
+
+@router.get("/mass-balance", summary="Quantities in vs out per lot and organisation; flags excess volume")
+def balance(
+    p: PrincipalDep,
+    session: SessionDep,
+    tolerance: Annotated[float, Query(ge=0, le=1)] = 0.02,
+    flagged_only: bool = False,
+) -> dict[str, Any]:
+    result = mass_balance(session, tolerance=tolerance, org_id=None if p.reads_everything else p.org_id)
+    if flagged_only:
+        result["lots"] = [r for r in result["lots"] if r["flagged"]]
+    return result
+
+
+class RecallIn(BaseModel):
+    lot_ids: list[int] = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=3, max_length=500)
+    scope: str = Field(default="downstream", pattern="^(lot|downstream)$")
+
+
+@router.post("/recalls", status_code=status.HTTP_201_CREATED)
+def create_recall(data: RecallIn, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    recall = open_recall(session, p, data.lot_ids, data.reason, data.scope, settings)
+    session.commit()
+    return _recall_json(recall)
+
+
+def _recall_json(r: Recall) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "reason": r.reason,
+        "scope": r.scope,
+        "rootLots": r.root_lot_ids,
+        "createdAt": r.created_at.isoformat(),
+        "affected": r.affected,
+    }
+
+
+def _get_recall(session: SessionDep, p: Principal, recall_id: int) -> Recall:
+    r = session.get(Recall, recall_id)
+    if r is None or (not p.reads_everything and r.org_id != p.org_id):
+        raise NotFound(f"recall {recall_id} not found")
+    return r
+
+
+@router.get("/recalls/{recall_id}", summary="Recall report: every affected lot, its holder and quantity")
+def recall_report(recall_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+    return _recall_json(_get_recall(session, p, recall_id))
+
+
+def _events(
+    session: SessionDep, p: Principal, lot: str | None, since: datetime | None, until: datetime | None, limit: int
+) -> list[Event]:
+    for t in (since, until):
+        if t is not None and t.tzinfo is None:
+            raise Invalid("time filters need a time zone")
+    return query_events(session, p, lot=lot, ge_event_time=since, lt_event_time=until, limit=limit)
+
+
+@router.get("/exports/epcis", summary="EPCIS 2.0 JSON-LD document of the chosen events")
+def export_epcis(
+    p: PrincipalDep,
+    session: SessionDep,
+    lot: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> dict[str, Any]:
+    return exports.epcis_document(_events(session, p, lot, since, until, limit))
+
+
+@router.get("/exports/events.{fmt}", summary="Key data elements per event as CSV or XLSX")
+def export_table(
+    fmt: str,
+    p: PrincipalDep,
+    session: SessionDep,
+    lot: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: str = "eventTime",
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> Response:
+    if sort not in exports.SORTABLE:
+        raise Invalid(f"sort by one of {', '.join(sorted(exports.SORTABLE))}")
+    table = exports.rows(session, _events(session, p, lot, since, until, limit), sort, order == "desc")
+    if fmt == "csv":
+        return Response(exports.to_csv(table), media_type="text/csv; charset=utf-8")
+    if fmt == "xlsx":
+        return Response(
+            exports.to_xlsx(table), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    raise Invalid("format must be csv or xlsx")
+
+
+@router.get("/audit-log", summary="The append-only log of writes (authorities and auditors)")
+def audit_log(
+    p: PrincipalDep, session: SessionDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[dict[str, Any]]:
+    _auditor(p)
+    rows = session.exec(select(AuditLog).where(AuditLog.id > after_id).order_by(AuditLog.id).limit(limit)).all()  # type: ignore[arg-type, operator]
+    return [r.model_dump(mode="json") for r in rows]
