@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     anchor_private_key: SecretStr | None = None  # for throwaway dev chains only; prefer the keystore
     public_base_url: str = "http://127.0.0.1:8000"
     label_secret: SecretStr | None = None  # HMAC key of serial tokens on labels
+    master_key: SecretStr | None = None  # Fernet key encrypting device secrets at rest
+    attachments_dir: Path | None = None  # default: <data_dir>/attachments
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    banned_substances: str = Field(
+        default="paraquat;2,4-D;glyphosate;carbofuran;chlorpyrifos ethyl;endosulfan;methamidophos;trichlorfon",
+        description="semicolon-separated active ingredients refused in diary entries (Vietnam's banned list)",
+    )
+    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883; sensor readings on agritrace/sensors/<id>/readings
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -49,6 +57,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @property
+    def banned(self) -> frozenset[str]:
+        return frozenset(x.strip().lower() for x in self.banned_substances.split(";") if x.strip())
+
+    @property
+    def attachment_path(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @property
     def effective_database_url(self) -> str:

@@ -14,6 +14,7 @@ from traceability_api.authority.models import AuditLog
 from traceability_api.events.capture import correction_digest
 from traceability_api.events.models import Event, EventCorrection
 from traceability_api.events.service import declaration_of
+from traceability_api.evidence.summary import check_digests
 
 PAGE = 2000
 
@@ -42,6 +43,9 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
                 break
             last = page[-1].id or last
             v = verify_events(s, page, contract, roots)
+            for ev in page:
+                if ev.document.get("sensorElementList"):
+                    rep.problems.extend(check_digests(s, ev))
             rep.events += v.checked
             rep.pending += v.pending
             rep.problems.extend(v.problems)

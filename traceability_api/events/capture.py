@@ -160,6 +160,9 @@ def _apply(
 ) -> tuple[dict[str, Any], list[custody.Touch]]:
     full = pe.event
     event_time = parse_event_time(str(full["eventTime"]), settings)
+    from traceability_api.evidence import diary  # evidence rules, checked before custody
+
+    diary.check(session, p, full, event_time, settings)
     refs = extract(full)
     touches = custody.apply(session, p, full, refs, cache, pe.prefixes, recall=recall)
     full["eventID"] = pe.client_id

@@ -43,6 +43,9 @@ class HarvestLot(BaseModel):
     harvest_date: date | None = None
     variety: str | None = Field(default=None, max_length=100)
     event_time: str | None = Field(default=None, description="ISO 8601 with zone; default now")
+    phi_override_reason: str | None = Field(
+        default=None, max_length=300, description="admin only: harvest inside a pre-harvest interval, flagged"
+    )
 
 
 @router.post("/lots", status_code=status.HTTP_201_CREATED, response_model=LotPublic)
@@ -67,6 +70,8 @@ def harvest_lot(data: HarvestLot, p: PrincipalDep, session: SessionDep, settings
         ilmd[f"{voc.AGRI_PREFIX}:harvestDate"] = data.harvest_date.isoformat()
     if data.variety:
         ilmd[f"{voc.AGRI_PREFIX}:variety"] = data.variety
+    if data.phi_override_reason:
+        ilmd[f"{voc.AGRI_PREFIX}:phiOverride"] = {"reason": data.phi_override_reason, "by": p.member_name}
     if ilmd:
         event["ilmd"] = ilmd
     capture_events(session, p, [event], DEFAULT_CONTEXT, settings)

@@ -1,0 +1,215 @@
+"""Evidence: attachments, farm diary, food-safety rules, sensors over HTTP and MQTT, summaries."""
+
+from __future__ import annotations
+
+import json
+import queue
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from tests.world import World, gtin, make_world
+from traceability_api.anchoring.worker import AnchoringWorker
+from traceability_api.audit.service import audit
+from traceability_api.evidence.mqtt import MqttIngest
+from traceability_api.evidence.sensors import canonical_readings, sign
+from traceability_api.runtime import Runtime
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+
+
+@pytest.fixture
+def w(runtime: Runtime, app_client: TestClient) -> Iterator[World]:
+    yield make_world(runtime, app_client)
+
+
+def plot(w: World) -> int:
+    assert w.post(w.coop, "/api/v1/products", {"gtin": gtin(1), "name": "Lúa ST25"}).status_code == 201
+    r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng 7", "planting_area_code": "CT-7"})
+    return int(r.json()["id"])
+
+
+def spray(w: World, plot_id: int, when: str, **kw: Any) -> Any:
+    body = {
+        "activity": "spraying",
+        "time": when,
+        "product": "Anvil 5SC",
+        "active_ingredient": "hexaconazole",
+        "dose": 1.0,
+        "dose_unit": "l/ha",
+        "phi_days": 14,
+        "area_ha": 2.0,
+        "supplier_lot": "AV-2401",
+    } | kw
+    return w.post(w.coop, f"/api/v1/places/{plot_id}/diary", body, role="recorder")
+
+
+def harvest(w: World, plot_id: int, lot: str, when: str, role: str = "recorder", **kw: Any) -> Any:
+    return w.post(w.coop, "/api/v1/lots", {"gtin": gtin(1), "lot_code": lot, "quantity": 5000, "plot_id": plot_id,
+                                          "event_time": when, **kw}, role=role)  # fmt: skip
+
+
+def test_attachments_and_diary(w: World, runtime: Runtime) -> None:
+    p = plot(w)
+    up = w.client.post("/api/v1/attachments", files={"file": ("la.jpg", JPEG, "image/jpeg")}, headers=w.coop.h())
+    assert up.status_code == 201 and up.json()["mediaType"] == "image/jpeg"
+    digest = up.json()["sha256"]
+    bad = w.client.post("/api/v1/attachments", files={"file": ("x.jpg", b"not an image", "image/jpeg")},
+                        headers=w.coop.h())  # fmt: skip
+    assert bad.status_code == 422 and "JPEG" in bad.json()["detail"]
+    runtime.settings.attachment_max_bytes = 100
+    big = w.client.post("/api/v1/attachments", files={"file": ("b.jpg", JPEG, "image/jpeg")}, headers=w.coop.h())
+    assert big.status_code == 422 and "exceeds the limit" in big.json()["detail"]
+    assert w.client.get(f"/api/v1/attachments/{digest}", headers=w.coop.h()).content == JPEG
+    r = w.post(w.coop, f"/api/v1/places/{p}/diary",
+               {"activity": "pest_observation", "time": "2025-01-10T07:00:00+07:00", "pest": "rầy nâu",
+                "attachments": [digest]}, role="recorder")  # fmt: skip
+    assert r.status_code == 201, r.text
+    ev = w.get(w.coop, f"/api/v1/events/{r.json()['eventId']}").json()["event"]
+    assert ev["agri:diary"]["attachments"] == [f"ni:///sha-256;{digest}"]
+    assert ev["bizStep"] == "https://ns.agritrace.vn/voc/BizStep-pest_observation"
+    missing = w.post(w.coop, f"/api/v1/places/{p}/diary", {"activity": "sowing", "time": "2025-01-01T07:00:00+07:00",
+                                                           "attachments": ["ab" * 32]})  # fmt: skip
+    assert missing.status_code == 422 and "not uploaded" in missing.text
+    incomplete = w.post(
+        w.coop, f"/api/v1/places/{p}/diary", {"activity": "spraying", "time": "2025-01-01T07:00:00+07:00"}
+    )
+    assert incomplete.status_code == 422 and "phi_days" in incomplete.text
+    banned = spray(w, p, "2025-01-20T07:00:00+07:00", product="Gramoxone", active_ingredient="Paraquat dichloride")
+    assert banned.status_code == 422 and "banned" in banned.json()["detail"]
+
+
+def test_pre_harvest_interval_both_ways(w: World, runtime: Runtime) -> None:
+    p = plot(w)
+    assert spray(w, p, "2025-02-20T07:00:00+07:00").status_code == 201
+    early = harvest(w, p, "E1", "2025-02-28T07:00:00+07:00")
+    assert early.status_code == 409 and "pre-harvest interval" in early.json()["detail"]
+    assert "2025-03-06" in early.json()["detail"]  # safe from 14 days after spraying
+    # a recorder cannot override; an admin can, and the override is recorded and shown
+    assert harvest(w, p, "E1", "2025-02-28T07:00:00+07:00", phi_override_reason="x").status_code == 403
+    ok = harvest(w, p, "E1", "2025-02-28T07:00:00+07:00", role="admin",
+                 phi_override_reason="Lab test 2025-02-27: residue below MRL")  # fmt: skip
+    assert ok.status_code == 201, ok.text
+    events = w.get(
+        w.authority, "/api/v1/events", role="auditor", params={"lot": f"https://id.gs1.org/01/{gtin(1)}/10/E1"}
+    )
+    ilmd = events.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["ilmd"]
+    assert ilmd["agri:phiOverride"]["reason"].startswith("Lab test")
+    page = w.client.get(f"/01/{gtin(1)}/10/E1").text
+    assert "thời gian cách ly" in page and "Lab test" in page and "Anvil 5SC" in page
+    assert harvest(w, p, "L2", "2025-03-07T07:00:00+07:00").status_code == 201  # after the interval: fine
+
+
+def signed(secret: str, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body).encode()
+    return raw, {"X-Device-Signature": sign(secret.encode(), raw),
+                 "Content-Type": "application/json"}  # fmt: skip
+
+
+def device(w: World, place: int, kind: str = "temperature") -> tuple[int, str]:
+    r = w.post(w.coop, "/api/v1/devices", {"name": f"{kind}-1", "kind": kind, "place_id": place,
+                                           "threshold_low": 20, "threshold_high": 35})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return r.json()["device"]["id"], r.json()["secret"]
+
+
+def readings(start: datetime, values: list[float], step_min: int = 30) -> list[dict[str, Any]]:
+    return [{"ts": (start + timedelta(minutes=i * step_min)).isoformat(), "value": v} for i, v in enumerate(values)]
+
+
+def test_sensor_batches_over_http(w: World) -> None:
+    p = plot(w)
+    dev, secret = device(w, p)
+    other, other_secret = device(w, p, "humidity")
+    body = {"readings": readings(datetime(2025, 2, 1, tzinfo=UTC), [28.5, 29.0, 500.0, 30.1])}
+    raw, headers = signed(secret, body)
+    r = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 3
+    assert r.json()["rejected"] == [{"index": 2, "reason": "value 500.0 CEL is outside the physical range -40..85 CEL "
+                                                            "of this sensor type"}]  # fmt: skip
+    again = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers).json()
+    assert again["accepted"] == 0 and again["duplicates"] == 3
+    forged = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers={"X-Device-Signature": "00" * 32})
+    assert forged.status_code == 401 and "signature does not match" in forged.json()["detail"]
+    wrong = w.client.post(f"/api/v1/devices/{other}/readings", content=raw, headers=headers)
+    assert wrong.status_code == 401 and f"device {other}" in wrong.json()["detail"]
+    unknown = w.client.post("/api/v1/devices/999/readings", content=raw, headers=headers)
+    assert unknown.status_code == 404 and "unknown" in unknown.json()["detail"]
+    unsigned = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw)
+    assert unsigned.status_code == 401 and "X-Device-Signature" in unsigned.json()["detail"]
+    bad = {
+        "readings": [
+            {"ts": "yesterday", "value": 1},
+            {"ts": "2025-02-01T00:00:00", "value": 1},
+            {"ts": "2099-01-01T00:00:00Z", "value": 1},
+            {"ts": "2025-02-02T00:00:00Z", "value": "hot"},
+        ]
+    }
+    raw, headers = signed(other_secret, bad)
+    reasons = [
+        x["reason"]
+        for x in w.client.post(f"/api/v1/devices/{other}/readings", content=raw, headers=headers).json()["rejected"]
+    ]
+    assert [
+        "ISO 8601" in reasons[0],
+        "time zone" in reasons[1],
+        "future" in reasons[2],
+        "finite number" in reasons[3],
+    ] == [True] * 4
+
+
+def test_sensor_readings_over_mqtt(w: World, runtime: Runtime) -> None:
+    p = plot(w)
+    dev, secret = device(w, p)
+    runtime.settings.mqtt_url = "mqtt://127.0.0.1:1883"
+    ingest = MqttIngest(runtime.engine, runtime.settings)
+    ingest.start()
+    results: queue.Queue[dict[str, Any]] = queue.Queue()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}")
+    client.on_message = lambda c, u, m: results.put(json.loads(m.payload))
+    client.connect("127.0.0.1", 1883)
+    client.subscribe(f"agritrace/sensors/{dev}/result", qos=1)
+    client.loop_start()
+    try:
+        assert ingest.subscribed.wait(10)
+        rs = readings(datetime(2025, 2, 3, tzinfo=UTC), [25.0, 26.0, 500.0])
+        topic = f"agritrace/sensors/{dev}/readings"
+        client.publish(topic, json.dumps({"readings": rs, "sig": sign(secret.encode(), canonical_readings(rs))}), qos=1)
+        got = results.get(timeout=10)
+        assert got["accepted"] == 2 and "outside the physical range" in got["rejected"][0]["reason"]
+        client.publish(topic, json.dumps({"readings": rs, "sig": "00" * 32}), qos=1)
+        assert "signature does not match" in results.get(timeout=10)["error"]
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        ingest.stop()
+
+
+def test_summary_is_anchored_and_a_changed_reading_is_detected(w: World, runtime: Runtime) -> None:
+    p = plot(w)
+    dev, secret = device(w, p)
+    vals = [24.0, 26.0, 36.5, 37.0, 30.0, 18.0, 25.0]  # two out-of-threshold periods
+    raw, headers = signed(secret, {"readings": readings(datetime(2025, 2, 1, tzinfo=UTC), vals)})
+    assert w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers).json()["accepted"] == 7
+    lot = harvest(w, p, "S1", "2025-03-01T07:00:00+07:00").json()
+    r = w.post(w.coop, f"/api/v1/lots/{lot['id']}/sensor-summary", {})
+    assert r.status_code == 201, r.text
+    report = r.json()["sensorElementList"][0]["sensorReport"][0]
+    assert (report["minValue"], report["maxValue"], report["agri:count"], report["agri:outOfThresholdPeriods"]) == (
+        18.0, 37.0, 7, 2)  # fmt: skip
+    assert runtime.chain is not None
+    AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
+    assert audit(runtime.engine, runtime.chain.contract).ok
+    page = w.client.get(f"/01/{gtin(1)}/10/S1").text
+    assert 'id="sensors"' in page and "<polyline" in page
+    with runtime.engine.begin() as c:
+        c.execute(text("UPDATE sensor_reading SET value = 29.5 WHERE value = 37.0"))
+    rep = audit(runtime.engine, runtime.chain.contract)
+    assert any("raw readings" in p for p in rep.problems), rep.problems

@@ -1,0 +1,1 @@
+"""Evidence: farm diaries with attachments, food-safety checks, sensors and their summaries."""

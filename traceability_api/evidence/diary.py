@@ -1,0 +1,136 @@
+"""Farm diary entries (nhật ký canh tác) as EPCIS ObjectEvents on a plot, with AgriTrace's
+farm-step vocabulary and an ``agri:diary`` extension holding the details (product, active
+ingredient, dose, pre-harvest interval, supplier lot, attachment hashes) -- so they are hashed
+and anchored like every event.  And the food-safety rules checked at capture."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+from sqlmodel import Session, select
+
+from traceability_api.config import Settings
+from traceability_api.epcis import vocabulary as voc
+from traceability_api.errors import Conflict, Forbidden, Invalid
+from traceability_api.events.models import Event
+from traceability_api.evidence.models import Attachment
+from traceability_api.parties.models import Role
+from traceability_api.parties.service import Principal
+from traceability_api.places.models import PlaceKind
+from traceability_api.places.service import find_place_by_uri, get_place, place_uri
+
+DIARY_KEY = "agri:diary"
+OVERRIDE_KEY = "agri:phiOverride"
+SPRAYING = voc.AGRI_NS + "BizStep-spraying"
+
+
+class Activity(StrEnum):
+    land_preparation = "land_preparation"
+    sowing = "sowing"
+    planting = "planting"
+    fertilising = "fertilising"
+    spraying = "spraying"
+    irrigating = "irrigating"
+    pest_observation = "pest_observation"
+    pruning = "pruning"
+    bagging = "bagging"
+
+
+class DiaryEntry(BaseModel):
+    activity: Activity
+    time: datetime = Field(description="ISO 8601 with zone")
+    season: str | None = Field(default=None, max_length=60, description="e.g. Đông Xuân 2024-2025")
+    product: str | None = Field(default=None, max_length=200, description="fertiliser / pesticide trade name")
+    active_ingredient: str | None = Field(default=None, max_length=200)
+    dose: float | None = Field(default=None, gt=0, le=100_000)
+    dose_unit: str | None = Field(default=None, max_length=20, description="e.g. l/ha, kg/ha, ml/bình")
+    area_ha: float | None = Field(default=None, gt=0, le=10_000)
+    phi_days: int | None = Field(default=None, ge=0, le=365, description="pre-harvest interval (ngày cách ly)")
+    supplier_lot: str | None = Field(default=None, max_length=60, description="lot of the input bought")
+    water_mm: float | None = Field(default=None, ge=0, le=1000)
+    pest: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, max_length=1000)
+    attachments: list[str] = Field(default_factory=list, max_length=20, description="SHA-256 of uploaded files")
+
+    @model_validator(mode="after")
+    def _inputs_complete(self) -> DiaryEntry:
+        if self.time.tzinfo is None:
+            raise ValueError("time needs a time zone")
+        if self.activity in (Activity.spraying, Activity.fertilising):
+            missing = [f for f in ("product", "active_ingredient", "dose", "dose_unit") if getattr(self, f) is None]
+            if self.activity == Activity.spraying and self.phi_days is None:
+                missing.append("phi_days")
+            if missing:
+                raise ValueError(f"{self.activity.value} needs {', '.join(missing)}")
+        return self
+
+
+def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry) -> dict[str, Any]:
+    plot = get_place(session, p, plot_id)
+    if plot.kind not in (PlaceKind.plot, PlaceKind.farm):
+        raise Invalid(f"place {plot_id} is a {plot.kind.value}, not a plot or farm")
+    for digest in entry.attachments:
+        if session.get(Attachment, digest) is None:
+            raise Invalid(f"attachment {digest} was not uploaded")
+    details = entry.model_dump(mode="json", exclude_none=True, exclude={"activity", "time", "attachments"})
+    if entry.attachments:
+        details["attachments"] = [f"ni:///sha-256;{d}" for d in entry.attachments]
+    return {
+        "type": "ObjectEvent", "eventTime": entry.time.isoformat(), "eventTimeZoneOffset": entry.time.isoformat()[-6:],
+        "action": "OBSERVE", "bizStep": voc.AGRI_NS + "BizStep-" + entry.activity.value, "epcList": [],
+        "bizLocation": {"id": place_uri(plot)}, DIARY_KEY: details,
+    }  # fmt: skip
+
+
+def _diary(event: dict[str, Any]) -> dict[str, Any] | None:
+    for key in (DIARY_KEY, voc.AGRI_NS + "diary"):
+        if isinstance(event.get(key), dict):
+            return event[key]  # type: ignore[no-any-return]
+    return None
+
+
+def check(session: Session, p: Principal, event: dict[str, Any], when: datetime, settings: Settings) -> None:
+    """Food-safety rules at capture: no banned substance; no harvest inside a pre-harvest interval
+    (unless an admin records an explicit, visible override)."""
+    diary = _diary(event)
+    if diary is not None:
+        ingredient = str(diary.get("active_ingredient", "")).lower()
+        banned = [b for b in settings.banned if b and b in ingredient]
+        if banned:
+            raise Invalid(
+                f"active ingredient {diary.get('active_ingredient')!r} contains a banned substance ({banned[0]})"
+            )
+    step = voc.full_uri(event.get("bizStep"), voc.BIZSTEP)
+    if not (event.get("type") == "ObjectEvent" and event.get("action") == "ADD" and step == voc.COMMISSIONING):
+        return
+    ilmd = event.get("ilmd") or {}
+    plot = None
+    for uri in (ilmd.get("agri:plot"), (event.get("bizLocation") or {}).get("id")):
+        place = find_place_by_uri(session, str(uri)) if uri else None
+        if place is not None and place.kind == PlaceKind.plot:
+            plot = place
+            break
+    if plot is None:
+        return
+    sprays = session.exec(
+        select(Event).where(Event.place_id == plot.id, Event.biz_step == SPRAYING, Event.event_time <= when)
+        .order_by(Event.event_time.desc()).limit(20)  # type: ignore[attr-defined]
+    ).all()  # fmt: skip
+    for spray in sprays:
+        d = _diary(spray.document) or {}
+        safe_from = spray.event_time + timedelta(days=int(d.get("phi_days", 0)))
+        if when < safe_from:
+            override = ilmd.get(OVERRIDE_KEY)
+            if override:
+                if p.role != Role.admin:
+                    raise Forbidden("only an organisation admin may override the pre-harvest interval")
+                return
+            raise Conflict(
+                f"harvest at {when.isoformat()} is inside the pre-harvest interval: {d.get('product', 'a pesticide')} "
+                f"({d.get('active_ingredient', '?')}) was sprayed on {spray.event_time.date()} with a "
+                f"{d.get('phi_days')}-day interval, safe from {safe_from.isoformat()}; an admin may override "
+                f"with ilmd '{OVERRIDE_KEY}': {{'reason': ...}}"
+            )

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from traceability_api.timeutil import UTCDateTime, utcnow
+
+
+class SensorKind(StrEnum):
+    temperature = "temperature"
+    humidity = "humidity"
+    water_level = "water_level"
+    salinity = "salinity"
+    ph = "ph"
+    soil_moisture = "soil_moisture"
+    pest_trap = "pest_trap"
+
+
+# physical range, unit (UN/CEFACT), GS1 measurement type
+KINDS: dict[SensorKind, tuple[float, float, str, str]] = {
+    SensorKind.temperature: (-40.0, 85.0, "CEL", "Temperature"),
+    SensorKind.humidity: (0.0, 100.0, "P1", "Humidity"),
+    SensorKind.water_level: (-10.0, 30.0, "MTR", "Length"),
+    SensorKind.salinity: (0.0, 60.0, "59", "Concentration"),  # ppt (parts per thousand ~ g/kg)
+    SensorKind.ph: (0.0, 14.0, "C62", "Dimensionless"),
+    SensorKind.soil_moisture: (0.0, 100.0, "P1", "MoistureContent"),
+    SensorKind.pest_trap: (0.0, 100_000.0, "H87", "Count"),
+}
+
+
+class DeviceCreate(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    kind: SensorKind
+    place_id: int | None = Field(default=None, description="plot, facility or vehicle it measures")
+    threshold_low: float | None = None
+    threshold_high: float | None = None
+
+
+class Device(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=100)
+    kind: SensorKind
+    place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
+    threshold_low: float | None = None
+    threshold_high: float | None = None
+    secret_encrypted: str = Field(max_length=300, description="HMAC key, Fernet-encrypted with the master key")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SensorReading(SQLModel, table=True):
+    __tablename__ = "sensor_reading"
+    __table_args__ = (UniqueConstraint("device_id", "ts", name="uq_reading_device_ts"), Index("ix_reading_ts", "ts"))
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id")
+    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    value: float
+
+
+class Attachment(SQLModel, table=True):
+    sha256: str = Field(primary_key=True, max_length=64)
+    org_id: int = Field(foreign_key="organisation.id")
+    media_type: str = Field(max_length=60)
+    size: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
