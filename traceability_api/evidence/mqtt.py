@@ -19,6 +19,7 @@ from traceability_api.evidence.sensors import authenticate_device, canonical_rea
 
 log = logging.getLogger(__name__)
 TOPIC = "agritrace/sensors/+/readings"
+SHARED = "$share/agritrace/" + TOPIC  # several API workers split the messages instead of each getting all
 
 
 class MqttIngest:
@@ -42,7 +43,7 @@ class MqttIngest:
         self.client.disconnect()
 
     def _on_connect(self, client: mqtt.Client, *_: object) -> None:
-        client.subscribe(TOPIC, qos=1)
+        client.subscribe(SHARED, qos=1)
 
     def handle(self, topic: str, payload: bytes) -> dict[str, object]:
         parts = topic.split("/")
