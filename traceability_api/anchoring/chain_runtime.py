@@ -5,7 +5,6 @@ the anchoring key (encrypted keystore) and the deployed anchor contract (recorde
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from chain.node import AnvilNode
 from traceability_api.anchoring.models import ChainDeployment
 from traceability_api.config import Settings
 from traceability_api.errors import ConfigError
+from traceability_api.local_secrets import secret_file
 
 log = logging.getLogger(__name__)
 FUNDING_WEI = 10**24
@@ -47,12 +47,7 @@ def _password(settings: Settings) -> str:
         raise ConfigError("AGRITRACE_ANCHOR_KEY_PASSWORD is required to open the anchoring keystore")
     # embedded development chain: a random password kept beside the keystore, mode 0600
     pw_file = settings.keystore_path.with_suffix(".password")
-    if not pw_file.exists():
-        pw_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(32))
-    return pw_file.read_text().strip()
+    return secret_file(pw_file, lambda: secrets.token_urlsafe(32).encode()).decode()
 
 
 def load_account(settings: Settings) -> LocalAccount:

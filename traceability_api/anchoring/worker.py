@@ -97,15 +97,15 @@ class AnchoringWorker:
             leaves = {it.id: merkle.leaf_of_digest(bytes.fromhex(it.digest)) for it in items}
             tree = merkle.build(list(set(leaves.values())))  # identical events share one leaf
             proofs = {leaf: [p.hex() for p in tree.proof(leaf)] for leaf in tree.positions}
+
+            def assign(batch_id: int | None) -> None:
+                rows = [{"id": it.id, "batch_id": batch_id, "leaf": leaves[it.id].hex(), "proof": proofs[leaves[it.id]]}
+                        for it in items]  # fmt: skip
+                s.execute(update(AnchorItem), rows)
+
             same = s.exec(select(AnchorBatch).where(AnchorBatch.root == tree.root.hex())).first()
             if same is not None and same.status == BatchStatus.anchored:
-                s.execute(
-                    update(AnchorItem),
-                    [
-                        {"id": it.id, "batch_id": same.id, "leaf": leaves[it.id].hex(), "proof": proofs[leaves[it.id]]}
-                        for it in items
-                    ],  # fmt: skip
-                )
+                assign(same.id)
                 s.commit()
                 return None, len(items)
             batch = AnchorBatch(
@@ -117,13 +117,7 @@ class AnchoringWorker:
             assert batch.id is not None
             tx = self._sign(batch, None)
             s.add(batch)
-            s.execute(
-                update(AnchorItem),
-                [
-                    {"id": it.id, "batch_id": batch.id, "leaf": leaves[it.id].hex(), "proof": proofs[leaves[it.id]]}
-                    for it in items
-                ],  # fmt: skip
-            )
+            assign(batch.id)
             s.commit()
             log.info("prepared batch %s: %d items, root %s, tx %s", batch.id, len(items), batch.root, tx.tx_hash)
             self._hit("after_prepare")

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from traceability_api.config import Settings
+from traceability_api.local_secrets import secret_file
 
 
 @lru_cache
 def _from_file(path: Path) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+    return bytes.fromhex(secret_file(path, lambda: secrets.token_hex(32).encode()).decode())
 
 
 def label_secret(settings: Settings) -> bytes:

@@ -3,23 +3,18 @@ AGRITRACE_MASTER_KEY, or a random key kept in the data directory (mode 0600)."""
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 from traceability_api.config import Settings
+from traceability_api.local_secrets import secret_file
 
 
 @lru_cache
 def _key_file(path: Path) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(Fernet.generate_key())
-    return path.read_bytes().strip()
+    return secret_file(path, Fernet.generate_key)
 
 
 def fernet(settings: Settings) -> Fernet:
