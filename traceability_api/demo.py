@@ -3,21 +3,26 @@ Tiền Giang mango lot.  Seeded once (skipped when organisations exist); anchore
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
+from traceability_api.config import Settings
 from traceability_api.epcis.identifiers import with_check_digit
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.evidence.diary import Activity, DiaryEntry, diary_event
+from traceability_api.evidence.models import DeviceCreate, SensorKind
+from traceability_api.evidence.sensors import create_device, ingest
+from traceability_api.evidence.summary import summary_event
 from traceability_api.lots.models import ProductCreate
-from traceability_api.lots.service import create_product, lot_uri
+from traceability_api.lots.service import create_product, find_lot, lot_uri
 from traceability_api.parties.models import MemberCreate, Organisation, OrganisationCreate, Role
 from traceability_api.parties.service import Principal, create_member, create_organisation, party_uri
 from traceability_api.places.models import PlaceCreate
 from traceability_api.places.service import create_place, place_uri
 from traceability_api.runtime import Runtime
-
-AGRI = "https://ns.agritrace.vn/voc/BizStep-"
 
 
 def _org(s: Session, name: str, kind: str, address: str, gln: str | None = None) -> tuple[Organisation, Principal]:
@@ -45,6 +50,38 @@ def _ev(step: str, time: str, lot: str | None, qty: float | None = None, **extra
             q |= {"quantity": qty, "uom": "KGM"}
         ev["quantityList"] = [q]
     return ev
+
+
+def _t(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _sensors(s: Session, mp: Principal, dp: Principal, mill_site: int, rice_gtin: str, st: Settings) -> None:
+    """A temperature logger in the mill's store while the rice was there, summarised on the lot."""
+    device, _secret = create_device(
+        s,
+        mp,
+        DeviceCreate(
+            name="Kho gạo – nhiệt độ",
+            kind=SensorKind.temperature,
+            place_id=mill_site,
+            threshold_low=15,
+            threshold_high=32,
+        ),
+        st,
+    )
+    start = _t("2025-03-02T12:00:00+07:00")
+    readings = [
+        {
+            "ts": (start + timedelta(minutes=30 * i)).isoformat(),
+            "value": round(27 + 3 * math.sin(i / 8) + (4.5 if 110 < i < 117 else 0), 2),
+        }
+        for i in range(150)
+    ]
+    ingest(s, device, readings, st)
+    found = find_lot(s, rice_gtin, "GST25-2503")
+    assert found is not None
+    capture_events(s, dp, [summary_event(s, found[0], found[1])], DEFAULT_CONTEXT, st)
 
 
 def seed_demo(runtime: Runtime) -> dict[str, str]:
@@ -127,14 +164,41 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         s.flush()
         paddy = lot_uri(paddy_gtin, "TP-2503-12")
         plot_loc = {"id": place_uri(plot)}
-        farm_steps = [
-            _ev(AGRI + "land_preparation", "2024-11-20T07:00:00+07:00", None, bizLocation=plot_loc),
-            _ev(AGRI + "sowing", "2024-11-25T06:30:00+07:00", None, bizLocation=plot_loc),
-            _ev(AGRI + "fertilising", "2024-12-10T07:00:00+07:00", None, bizLocation=plot_loc),
-            _ev(AGRI + "spraying", "2025-01-15T16:30:00+07:00", None, bizLocation=plot_loc),
-            _ev(AGRI + "irrigating", "2025-02-01T06:00:00+07:00", None, bizLocation=plot_loc),
+        season = "Đông Xuân 2024-2025"
+        diary = [
+            DiaryEntry(activity=Activity.land_preparation, time=_t("2024-11-20T07:00:00+07:00"), season=season),
+            DiaryEntry(
+                activity=Activity.sowing,
+                time=_t("2024-11-25T06:30:00+07:00"),
+                season=season,
+                note="Giống ST25 xác nhận, 80 kg/ha",
+            ),
+            DiaryEntry(
+                activity=Activity.fertilising,
+                time=_t("2024-12-10T07:00:00+07:00"),
+                season=season,
+                product="NPK Đầu Trâu 20-20-15",
+                active_ingredient="N-P2O5-K2O",
+                dose=150,
+                dose_unit="kg/ha",
+                area_ha=4.5,
+                supplier_lot="DT-2411-07",
+            ),
+            DiaryEntry(
+                activity=Activity.spraying,
+                time=_t("2025-01-15T16:30:00+07:00"),
+                season=season,
+                product="Anvil 5SC",
+                active_ingredient="hexaconazole",
+                dose=1.0,
+                dose_unit="l/ha",
+                area_ha=4.5,
+                phi_days=14,
+                supplier_lot="AV-2412-03",
+            ),
+            DiaryEntry(activity=Activity.irrigating, time=_t("2025-02-01T06:00:00+07:00"), season=season, water_mm=40),
         ]
-        capture_events(s, cp, farm_steps, DEFAULT_CONTEXT, st)
+        capture_events(s, cp, [diary_event(s, cp, plot.id or 0, e) for e in diary], DEFAULT_CONTEXT, st)
         harvest = {
             "type": "ObjectEvent",
             "eventTime": "2025-03-01T09:00:00+07:00",
@@ -216,6 +280,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             "ilmd": {"agri:plot": place_uri(orchard), "agri:harvestDate": "2025-04-10"},
         }
         capture_events(s, fp, [mango], DEFAULT_CONTEXT, st)
+        _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st)
         s.commit()
     worker = runtime.extras.get("worker")
     if worker is not None:

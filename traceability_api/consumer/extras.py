@@ -15,6 +15,7 @@ from traceability_api.evidence.diary import OVERRIDE_KEY
 from traceability_api.evidence.models import Device, SensorKind
 from traceability_api.evidence.sensors import readings_between
 from traceability_api.evidence.summary import DEVICE_URN, SEASON
+from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot
 
 LABELS = {
@@ -41,12 +42,16 @@ UNITS = {"CEL": "°C", "P1": "%", "MTR": "m", "59": "‰", "C62": "", "H87": ""}
 
 
 def _diary(session: Session, lot: Lot, lang: str) -> list[dict[str, Any]]:
-    if lot.origin_place_id is None or lot.harvest_date is None and not lot.ilmd:
+    """Diary entries of the plots the lot (or the lots it was made from) was harvested on."""
+    origin = next(
+        (x for x in (session.get(Lot, i) for i in upstream(session, lot.id or 0)) if x and x.origin_place_id), None
+    )
+    if origin is None:
         return []
     harvest = session.exec(
         select(Event.event_time)
         .join(EventLot, EventLot.event_id == Event.id)
-        .where(EventLot.lot_id == lot.id)  # type: ignore[arg-type]
+        .where(EventLot.lot_id == origin.id)  # type: ignore[arg-type]
         .order_by(Event.event_time)
         .limit(1)  # type: ignore[arg-type]
     ).first()
@@ -54,9 +59,12 @@ def _diary(session: Session, lot: Lot, lang: str) -> list[dict[str, Any]]:
         return []
     rows = session.exec(
         select(Event)
-        .where(Event.place_id == lot.origin_place_id, Event.event_time <= harvest, Event.event_time >= harvest - SEASON)
+        .where(
+            Event.place_id == origin.origin_place_id, Event.event_time <= harvest, Event.event_time >= harvest - SEASON
+        )
         .order_by(Event.event_time)  # type: ignore[arg-type]
     ).all()
+    lot = origin
     out = []
     for e in rows:
         d = e.document.get("agri:diary")
