@@ -140,3 +140,22 @@ def test_page_micro_cache_expires_and_then_shows_tampering(w: World, runtime: Ru
     assert 'data-status="verified"' in page(w, path).text  # served from the 1 s cache
     time.sleep(1.1)
     assert 'data-status="not_verified"' in page(w, path).text
+
+
+def test_labels_command_prints_a_lot_sheet(w: World, runtime: Runtime, tmp_path: Any) -> None:
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from traceability_api.cli import app
+
+    rice = setup_rice(w)
+    out = tmp_path / "lot.pdf"
+    env = {"DATABASE_URL": runtime.settings.effective_database_url, "AGRITRACE_PUBLIC_BASE_URL": BASE,
+           "AGRITRACE_DATA_DIR": str(runtime.settings.data_dir)}  # fmt: skip
+    res = CliRunner().invoke(app, ["labels", rice["gtin"], "L1", "--copies", "3", "--out", str(out)], env=env)
+    assert res.exit_code == 0, res.output
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.count("Lúa ST25") == 3 and "Thu hoạch: 28/02/2025" in text
+    bad = CliRunner().invoke(app, ["labels", rice["gtin"], "NOPE", "--out", str(out)], env=env)
+    assert bad.exit_code == 2 and "no lot NOPE" in bad.output

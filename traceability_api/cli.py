@@ -221,6 +221,50 @@ def anchor(once: Annotated[bool, typer.Option(help="one pass (resume + one batch
         runtime.close()
 
 
+@app.command()
+@clean_errors
+def labels(
+    gtin: Annotated[str, typer.Argument(help="GTIN of the product")],
+    lot: Annotated[str, typer.Argument(help="lot code")],
+    out: Annotated[Path, typer.Option(help="PDF file to write")] = Path("labels.pdf"),
+    copies: Annotated[int, typer.Option(min=1, max=5000)] = 24,
+    layout: Annotated[str, typer.Option(help="a4-3x8, a4-2x7, a4-4x10, thermal-60x40, thermal-100x50")] = "a4-3x8",
+) -> None:
+    """Print lot labels (QR code with the lot's Digital Link) to a PDF.  Serialised labels with
+    signed tokens: POST /api/v1/lots/{id}/labels."""
+    from sqlmodel import Session
+
+    from labels.digital_link import DigitalLinkError, build
+    from labels.pdf import LAYOUTS, LabelData, LabelError, render
+    from traceability_api.consumer.labels_router import label_fields
+    from traceability_api.lots.service import find_lot
+    from traceability_api.runtime import build_runtime
+
+    if layout not in LAYOUTS:
+        raise ConfigError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    settings = _settings()
+    runtime = build_runtime(settings, with_chain=False)
+    try:
+        with Session(runtime.engine) as s:
+            try:
+                dl = build(gtin, lot)
+            except DigitalLinkError as exc:
+                raise ConfigError(str(exc)) from exc
+            found = find_lot(s, dl.gtin, lot)
+            if found is None:
+                raise ConfigError(f"no lot {lot} of GTIN {dl.gtin}")
+            common, expiry = label_fields(s, *found)
+            uri = build(dl.gtin, lot, expiry=expiry).uri(settings.public_base_url)
+        try:
+            pdf = render([LabelData(**common, qr_payload=uri)] * copies, LAYOUTS[layout])
+        except LabelError as exc:
+            raise ConfigError(str(exc)) from exc
+        out.write_bytes(pdf)
+        typer.echo(f"wrote {copies} labels ({layout}) for {uri} to {out}")
+    finally:
+        runtime.close()
+
+
 def main() -> None:  # pragma: no cover
     app(prog_name="agritrace")
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from labels import qr
 from labels.digital_link import build
@@ -18,7 +18,7 @@ from traceability_api.consumer.secrets import label_secret
 from traceability_api.deps import SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
-from traceability_api.lots.models import SerialUnit
+from traceability_api.lots.models import Lot, Product, SerialUnit
 from traceability_api.lots.service import get_lot, lot_uri
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Organisation
@@ -39,6 +39,22 @@ def lot_qr(lot_id: int, fmt: str, p: PrincipalDep, session: SessionDep, settings
     raise Invalid("format must be svg or png")
 
 
+def label_fields(session: Session, lot: Lot, product: Product) -> tuple[dict[str, Any], date | None]:
+    """What every label of a lot shows (Vietnamese): product, producer, lot, dates, OCOP stars."""
+    producer = session.get(Organisation, product.org_id)
+    expiry = (
+        lot.harvest_date + timedelta(days=product.shelf_life_days)
+        if lot.harvest_date and product.shelf_life_days
+        else None
+    )
+    date_line = f"Thu hoạch: {lot.harvest_date:%d/%m/%Y}" if lot.harvest_date else f"Đóng gói: {utcnow():%d/%m/%Y}"
+    if expiry:
+        date_line += f" · HSD: {expiry:%d/%m/%Y}"
+    common = {"product_name": product.name, "producer": producer.name if producer else "", "lot": lot.lot_code,
+              "date_line": date_line, "ocop_stars": product.ocop_stars, "gtin": product.gtin}  # fmt: skip
+    return common, expiry
+
+
 class LabelRequest(BaseModel):
     layout: str = Field(default="a4-3x8", description=f"one of {', '.join(LAYOUTS)}")
     copies: int = Field(default=0, ge=0, le=MAX_LABELS, description="labels of the lot itself")
@@ -56,23 +72,7 @@ def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep,
         raise Invalid("ask for at least one label (copies or serials)")
     if req.copies + req.serials > MAX_LABELS:
         raise Invalid(f"at most {MAX_LABELS} labels per sheet request")
-    producer = session.get(Organisation, product.org_id)
-    expiry = (
-        lot.harvest_date + timedelta(days=product.shelf_life_days)
-        if lot.harvest_date and product.shelf_life_days
-        else None
-    )
-    date_line = f"Thu hoạch: {lot.harvest_date:%d/%m/%Y}" if lot.harvest_date else f"Đóng gói: {utcnow():%d/%m/%Y}"
-    if expiry:
-        date_line += f" · HSD: {expiry:%d/%m/%Y}"
-    common: dict[str, Any] = {
-        "product_name": product.name,
-        "producer": producer.name if producer else "",
-        "lot": lot.lot_code,
-        "date_line": date_line,
-        "ocop_stars": product.ocop_stars,
-        "gtin": product.gtin,
-    }
+    common, expiry = label_fields(session, lot, product)
     base = settings.public_base_url
     items = [LabelData(**common, qr_payload=build(product.gtin, lot.lot_code, expiry=expiry).uri(base))] * req.copies
     if req.serials:
