@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils import keccak  # type: ignore[attr-defined]
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 
@@ -101,13 +101,13 @@ class AnchorContract:
         fn = self.contract.functions.anchor(root, batch_id, leaf_count)
         try:
             params = fn.build_transaction(
-                _fees(self.w3)
+                _fees(self.w3)  # type: ignore[arg-type]
                 | {"from": acct.address, "nonce": _nonce(self.w3, acct.address) if nonce is None else nonce}
             )
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._translate(exc) from exc
         params["gas"] = int(params["gas"] * 1.2) + 5_000
-        signed = acct.sign_transaction(params)
+        signed = acct.sign_transaction(params)  # type: ignore[arg-type]
         return SentTx(
             tx_hash="0x" + signed.hash.hex().removeprefix("0x"),
             raw=bytes(signed.raw_transaction),
@@ -128,7 +128,7 @@ class AnchorContract:
 
     def wait(self, tx_hash: str, timeout_s: float = 60.0, confirmations: int = 1) -> Receipt:
         try:
-            r = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=0.05)
+            r = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=0.05)  # type: ignore[arg-type]
         except TimeExhausted as exc:
             raise AnchorError(f"no receipt for {tx_hash} within {timeout_s} s") from exc
         except (requests.RequestException, OSError) as exc:

@@ -117,7 +117,7 @@ def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> No
     for lat in (10.0, 10.5, 21.0):
         page(w, good + f"&geo={lat},105.7")
     assert 'id="copy-warning"' in page(w, good).text
-    runtime.extras["scan_buffer"].flush()  # type: ignore[attr-defined]
+    runtime.extras["scan_buffer"].flush()
     with Session(runtime.engine) as s:
         logs = s.exec(select(ScanLog)).all()
     assert logs and all("testclient" not in (lg.client_hash or "") and len(lg.client_hash) == 32 for lg in logs)
@@ -159,3 +159,17 @@ def test_labels_command_prints_a_lot_sheet(w: World, runtime: Runtime, tmp_path:
     assert text.count("Lúa ST25") == 3 and "Thu hoạch: 28/02/2025" in text
     bad = CliRunner().invoke(app, ["labels", rice["gtin"], "NOPE", "--out", str(out)], env=env)
     assert bad.exit_code == 2 and "no lot NOPE" in bad.output
+
+
+def test_demo_data_gives_a_verified_consumer_page(runtime: Runtime, app_client: TestClient) -> None:
+    from traceability_api.anchoring.worker import attach_worker
+    from traceability_api.demo import seed_demo
+
+    runtime.settings.anchor_worker = True
+    attach_worker(runtime)  # registers the worker the demo anchors with (its thread is not started)
+    url = seed_demo(runtime)["consumer_url"]
+    assert seed_demo(runtime)["consumer_url"] == url  # a second run seeds nothing more
+    html = app_client.get(url.replace(BASE, ""), headers={"Accept-Language": "vi"}).text
+    assert 'data-status="verified"' in html
+    for needle in ('id="diary"', "Anvil 5SC", 'id="sensors"', "OCOP", "Cánh đồng lớn Thạnh Phú"):
+        assert needle in html, needle

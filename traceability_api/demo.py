@@ -18,17 +18,17 @@ from traceability_api.evidence.sensors import create_device, ingest
 from traceability_api.evidence.summary import summary_event
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product, find_lot, lot_uri
-from traceability_api.parties.models import MemberCreate, Organisation, OrganisationCreate, Role
+from traceability_api.parties.models import MemberCreate, Organisation, OrganisationCreate, OrgKind, Role
 from traceability_api.parties.service import Principal, create_member, create_organisation, party_uri
-from traceability_api.places.models import PlaceCreate
+from traceability_api.places.models import PlaceCreate, PlaceKind
 from traceability_api.places.service import create_place, place_uri
 from traceability_api.runtime import Runtime
 
 
 def _org(s: Session, name: str, kind: str, address: str, gln: str | None = None) -> tuple[Organisation, Principal]:
     org, issued = create_organisation(
-        s, OrganisationCreate(name=name, kind=kind, admin_name="Quản trị", address=address, gln=gln)
-    )  # type: ignore[arg-type]
+        s, OrganisationCreate(name=name, kind=OrgKind(kind), admin_name="Quản trị", address=address, gln=gln)
+    )
     assert org.id is not None and issued.member.id is not None
     return org, Principal(issued.member.id, "Quản trị", Role.admin, org.id, org.kind)
 
@@ -132,7 +132,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             s,
             cp,
             PlaceCreate(
-                kind="plot",
+                kind=PlaceKind.plot,
                 name="Cánh đồng lớn Thạnh Phú, thửa 12",  # type: ignore[arg-type]
                 planting_area_code="CT-CD-TP-012",
                 area_ha=4.5,
@@ -150,12 +150,12 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
                 },
             ),
         )
-        mill_site = create_place(s, mp, PlaceCreate(kind="mill", name="Nhà máy Trà Nóc"))  # type: ignore[arg-type]
+        mill_site = create_place(s, mp, PlaceCreate(kind=PlaceKind.mill, name="Nhà máy Trà Nóc"))  # type: ignore[arg-type]
         orchard = create_place(
             s,
             fp,
             PlaceCreate(
-                kind="plot",
+                kind=PlaceKind.plot,
                 name="Vườn xoài ông Sáu",
                 planting_area_code="TG-CB-0045",  # type: ignore[arg-type]
                 geo={"type": "Point", "coordinates": [106.0312, 10.3355]},

@@ -17,13 +17,13 @@ from traceability_api.runtime import Runtime
 def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for start in runtime.extras.get("on_start", []):  # type: ignore[union-attr]
-            start()  # type: ignore[operator]
+        for start in runtime.on_start:
+            start()
         try:
             yield
         finally:
-            for stop in runtime.extras.get("on_stop", []):  # type: ignore[union-attr]
-                stop()  # type: ignore[operator]
+            for stop in runtime.on_stop:
+                stop()
 
     app = FastAPI(
         title="AgriTrace",

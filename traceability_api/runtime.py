@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -17,10 +19,14 @@ class Runtime:
     settings: Settings
     engine: Engine
     chain: ChainRuntime | None = None
-    extras: dict[str, object] = field(default_factory=dict)
+    on_start: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan
+    on_stop: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan
+    on_close: list[Callable[[], None]] = field(default_factory=list)  # run by close()
+    extras: dict[str, Any] = field(default_factory=dict)  # per-runtime singletons (worker, caches)
 
     def close(self) -> None:
-        for close in self.extras.pop("on_close", []):  # type: ignore[attr-defined]
+        closers, self.on_close = self.on_close, []
+        for close in closers:
             close()
         if self.chain is not None:
             self.chain.close()

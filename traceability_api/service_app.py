@@ -19,10 +19,10 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
             from traceability_api.evidence.mqtt import MqttIngest
 
             mq = MqttIngest(runtime.engine, settings)
-            runtime.extras.setdefault("on_start", []).append(mq.start)  # type: ignore[union-attr]
-            runtime.extras.setdefault("on_stop", []).append(mq.stop)  # type: ignore[union-attr]
+            runtime.on_start.append(mq.start)
+            runtime.on_stop.append(mq.stop)
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
-        runtime.extras.setdefault("on_stop", []).append(runtime.close)  # type: ignore[union-attr]
+        runtime.on_stop.append(runtime.close)
         app = create_app(runtime)
     except BaseException:
         runtime.close()

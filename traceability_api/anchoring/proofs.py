@@ -176,7 +176,7 @@ def _anchor_rows(session: Session, ids: list[int]) -> dict[int, Any]:
     if not ids:
         return {}
     q = (
-        select(
+        select(  # type: ignore[call-overload, misc]
             AnchorItem.ref_id, AnchorItem.digest, AnchorItem.leaf, AnchorItem.proof, AnchorBatch.id.label("batch_id"),  # type: ignore[union-attr]
             AnchorBatch.root, AnchorBatch.status, AnchorBatch.block_number, AnchorBatch.block_timestamp,
             AnchorBatch.tx_hash, AnchorBatch.leaf_count, AnchorBatch.chain_id, AnchorBatch.contract_address,
@@ -208,23 +208,23 @@ def verify_events(
         if item.digest != ev.hash_id.split(";", 1)[1].split("?", 1)[0]:
             v.problems.append(f"event {ev.id}: hash differs from the anchored digest")
             continue
-        if batch.batch_id is None or batch.status != BatchStatus.anchored:
+        if batch.batch_id is None or batch.status != BatchStatus.anchored:  # type: ignore[union-attr]
             v.pending += 1
             continue
         leaf = merkle.leaf_of_hash_id(ev.hash_id)
         if item.leaf != leaf.hex() or merkle.process_proof(
             leaf, [bytes.fromhex(p) for p in item.proof or []]
-        ) != bytes.fromhex(batch.root):
+        ) != bytes.fromhex(batch.root):  # type: ignore[union-attr]
             v.problems.append(f"event {ev.id}: Merkle proof does not lead to the anchored root")
             continue
         if contract is not None:
-            if batch.root not in roots:
-                roots[batch.root] = contract.anchor_of(bytes.fromhex(batch.root)) is not None
-            if not roots[batch.root]:
-                v.problems.append(f"event {ev.id}: root of batch {batch.batch_id} is not on chain")
+            if batch.root not in roots:  # type: ignore[union-attr]
+                roots[batch.root] = contract.anchor_of(bytes.fromhex(batch.root)) is not None  # type: ignore[union-attr]
+            if not roots[batch.root]:  # type: ignore[union-attr]
+                v.problems.append(f"event {ev.id}: root of batch {batch.batch_id} is not on chain")  # type: ignore[union-attr]
                 continue
-        if v.latest_batch is None or (batch.block_number or 0) > v.latest_batch["blockNumber"]:
-            v.latest_batch = _batch_json(batch)
+        if v.latest_batch is None or (batch.block_number or 0) > v.latest_batch["blockNumber"]:  # type: ignore[union-attr]
+            v.latest_batch = _batch_json(batch)  # type: ignore[arg-type]
     if v.problems:
         v.status = "not_verified"
     elif v.pending:

@@ -239,7 +239,8 @@ class WorkerThread:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
         lease.release(self.worker.engine, LEASE, self.worker.holder)
 
     def _loop(self) -> None:
@@ -263,6 +264,6 @@ def attach_worker(runtime: Runtime) -> None:
         return
     worker = AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings)
     thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
-    runtime.extras.setdefault("on_start", []).append(thread.start)  # type: ignore[union-attr]
-    runtime.extras.setdefault("on_stop", []).append(thread.stop)  # type: ignore[union-attr]
+    runtime.on_start.append(thread.start)
+    runtime.on_stop.append(thread.stop)
     runtime.extras["worker"] = worker

@@ -28,7 +28,7 @@ def open_recall(
         raise Invalid("name at least one lot to recall")
     if scope not in ("lot", "downstream"):
         raise Invalid("scope is 'lot' or 'downstream'")
-    roots = session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all()  # type: ignore[attr-defined]
+    roots = session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all()  # type: ignore[attr-defined, union-attr]
     if len(roots) != len(set(lot_ids)):
         raise NotFound("some of the lots do not exist")
     if not p.is_authority and any(r.owner_org_id != p.org_id for r in roots):

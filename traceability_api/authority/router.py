@@ -16,6 +16,7 @@ from traceability_api.deps import SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.models import Event
 from traceability_api.events.service import query_events
+from traceability_api.lots.lineage import MAX_DEPTH
 from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
@@ -35,7 +36,7 @@ def trace_lot(
     p: PrincipalDep,
     session: SessionDep,
     direction: Annotated[str, Query(pattern="^(back|forward|both)$")] = "both",
-    depth: Annotated[int, Query(ge=1, le=trace.MAX_DEPTH)] = trace.MAX_DEPTH,
+    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = MAX_DEPTH,
 ) -> dict[str, Any]:
     """Authorities and auditors see the whole graph; an owner or holder sees one step back and
     one step forward (TCVN 12850)."""

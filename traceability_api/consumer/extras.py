@@ -50,9 +50,9 @@ def _diary(session: Session, lot: Lot, lang: str) -> list[dict[str, Any]]:
         return []
     harvest = session.exec(
         select(Event.event_time)
-        .join(EventLot, EventLot.event_id == Event.id)
+        .join(EventLot, EventLot.event_id == Event.id)  # type: ignore[arg-type]
         .where(EventLot.lot_id == origin.id)  # type: ignore[arg-type]
-        .order_by(Event.event_time)
+        .order_by(Event.event_time)  # type: ignore[arg-type]
         .limit(1)  # type: ignore[arg-type]
     ).first()
     if harvest is None:

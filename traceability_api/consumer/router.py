@@ -64,7 +64,7 @@ def scan_buffer(runtime: RuntimeDep) -> ScanBuffer:
     fresh = ScanBuffer(runtime.engine)
     buf = runtime.extras.setdefault("scan_buffer", fresh)  # atomic: one buffer per runtime
     if buf is fresh:
-        runtime.extras.setdefault("on_close", []).append(fresh.close)  # type: ignore[union-attr]
+        runtime.on_close.append(fresh.close)
     assert isinstance(buf, ScanBuffer)
     return buf
 
@@ -109,7 +109,7 @@ def _wants_linkset(accept: str | None, link_type: str | None) -> bool:
 
 
 def _product_page(product: Product, lang: str, base: str) -> str:
-    vm = {
+    vm = {  # type: ignore[var-annotated]
         "lang": lang,
         "product": {
             "name": product.name,

@@ -167,7 +167,7 @@ def _add_season(session: Session, events: dict[int, tuple[Any, list[Any]]], lots
             continue
         harvest = first[x.id]
         season = session.execute(
-            select(*EVENT_COLS).where(
+            select(*EVENT_COLS).where(  # type: ignore[call-overload]
                 Event.place_id == x.origin_place_id, Event.event_time <= harvest, Event.event_time >= harvest - SEASON
             )
         ).all()
@@ -193,7 +193,7 @@ def build_lot_view(
     assert lot.id is not None
     lot_ids = upstream(session, lot.id)
     rows = session.execute(
-        select(*EVENT_COLS, EventLot.lot_id, EventLot.quantity, EventLot.uom)
+        select(*EVENT_COLS, EventLot.lot_id, EventLot.quantity, EventLot.uom)  # type: ignore[call-overload]
         .join(EventLot, EventLot.event_id == Event.id)  # type: ignore[arg-type]
         .where(EventLot.lot_id.in_(lot_ids))  # type: ignore[attr-defined]
         .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
@@ -201,12 +201,12 @@ def build_lot_view(
     events: dict[int, tuple[Any, list[Any]]] = {}
     for row in rows:
         events.setdefault(row.id, (row, []))[1].append(row)
-    lots = session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all()  # type: ignore[attr-defined]
+    lots = session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all()  # type: ignore[attr-defined, union-attr]
     _add_season(session, events, lots)
     org_ids = {ev.org_id for ev, _ in events.values()} | {lot.holder_org_id, product.org_id}
     orgs = {o.id: o for o in session.exec(select(Organisation).where(Organisation.id.in_(org_ids))).all()}  # type: ignore[union-attr]
     place_ids = {lot.origin_place_id} | {x.origin_place_id for x in lots}
-    places = {p.id: p for p in session.exec(select(Place).where(Place.id.in_([i for i in place_ids if i]))).all()}  # type: ignore[attr-defined]
+    places = {p.id: p for p in session.exec(select(Place).where(Place.id.in_([i for i in place_ids if i]))).all()}  # type: ignore[attr-defined, union-attr]
     origin_place = places.get(lot.origin_place_id) or next(iter(places.values()), None)
 
     def org_name(org_id: int | None) -> str | None:

@@ -72,7 +72,7 @@ def _check(fast: Callable[[Any], Any], slow: Draft7Validator, instance: Any) -> 
         fast(instance)
         return []
     except fastjsonschema.JsonSchemaException as exc:
-        return _errors(slow, instance) or [str(exc.message)]
+        return _errors(slow, instance) or [str(exc.message)]  # type: ignore[attr-defined]
 
 
 def document_errors(doc: Any) -> list[str]:

@@ -192,13 +192,15 @@ def _insert(
     session.flush()  # lots created by commissioning / transformation get their ids
     ids = (
         session.execute(
-            insert(Event).returning(Event.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
+            insert(Event).returning(Event.id, sort_by_parameter_order=True),  # type: ignore[arg-type, call-overload]
             [row for row, _, _ in pending],
         )
         .scalars()
         .all()
     )
-    links, lineage, outbox = [], [], []
+    links: list[dict[str, Any]] = []
+    lineage: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
     for event_id, (row, touches, slot) in zip(ids, pending, strict=True):
         links.extend(
             {"event_id": event_id, "lot_id": t.lot.id, "role": t.role, "quantity": t.quantity, "uom": t.uom}

@@ -26,12 +26,12 @@ def _visible(p: Principal) -> Any:
         return True
     lots_of_org = (
         select(EventLot.event_id)
-        .join(Lot, Lot.id == EventLot.lot_id)
+        .join(Lot, Lot.id == EventLot.lot_id)  # type: ignore[arg-type]
         .where(  # type: ignore[arg-type]
-            or_(Lot.owner_org_id == p.org_id, Lot.holder_org_id == p.org_id)
+            or_(Lot.owner_org_id == p.org_id, Lot.holder_org_id == p.org_id)  # type: ignore[arg-type]
         )
     )
-    return or_(Event.org_id == p.org_id, Event.id.in_(lots_of_org))  # type: ignore[union-attr]
+    return or_(Event.org_id == p.org_id, Event.id.in_(lots_of_org))  # type: ignore[arg-type, union-attr]
 
 
 def get_event(session: Session, p: Principal, event_id: int) -> Event:

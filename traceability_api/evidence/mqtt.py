@@ -28,7 +28,7 @@ class MqttIngest:
         self.engine, self.settings = engine, settings
         url = urlsplit(settings.mqtt_url)
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 1883
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"agritrace-{id(self)}")
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"agritrace-{id(self)}")  # type: ignore[attr-defined]
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.subscribed = threading.Event()
@@ -65,7 +65,7 @@ class MqttIngest:
             return {"error": exc.message}
 
     def _on_message(self, client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        outcome = self.handle(message.topic, message.payload)
+        outcome = self.handle(message.topic, message.payload)  # type: ignore[arg-type]
         if "error" in outcome:
             log.warning("mqtt %s: %s", message.topic, outcome["error"])
         client.publish(message.topic.rsplit("/", 1)[0] + "/result", json.dumps(outcome), qos=1)

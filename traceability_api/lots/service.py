@@ -79,7 +79,7 @@ def product_by_gtin(session: Session, gtin: str) -> Product | None:
 def find_lot(session: Session, gtin: str, lot_code: str, *, for_update: bool = False) -> tuple[Lot, Product] | None:
     q = (
         select(Lot, Product)
-        .join(Product, Product.id == Lot.product_id)
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
         .where(  # type: ignore[arg-type]
             Product.gtin == gtin, Lot.lot_code == lot_code
         )
