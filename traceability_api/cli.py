@@ -80,6 +80,14 @@ def serve(
         runtime.close()
 
 
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None
+) -> None:
+    """Same as ``serve --demo``: the embedded service with realistic demo data."""
+    serve(demo=True, host=host, port=port)
+
+
 @chain_app.command("status")
 @clean_errors
 def chain_status() -> None:
