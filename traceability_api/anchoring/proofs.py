@@ -162,7 +162,12 @@ def _hash_uncached(document: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=200_000)
 def _hash_of_serialised(serialised: str) -> str:
-    return _hash_uncached(json.loads(serialised))
+    """Memoised on the exact text: an edited document is a different key, hashed afresh."""
+    try:
+        document = json.loads(serialised)
+    except ValueError:
+        return "unparseable"
+    return _hash_uncached(document) if isinstance(document, dict) else "not an object"
 
 
 def recompute_hash(document: dict[str, Any]) -> str:
@@ -191,14 +196,16 @@ def verify_events(
     session: Session, events: Sequence[Any], contract: AnchorContract | None, root_cache: dict[str, bool] | None = None
 ) -> Verification:
     """Recompute each event's hash and proof and check the root is anchored on chain.
-    ``events`` are Event rows or any records with ``id``, ``document`` and ``hash_id``."""
+    ``events`` are Event rows or any records with ``id``, ``hash_id`` and ``document`` (or the
+    stored JSON text as ``document_text``)."""
     v = Verification(status="verified")
     roots = root_cache if root_cache is not None else {}
     rows = _anchor_rows(session, [e.id for e in events if e.id is not None])
     for ev in events:
         assert ev.id is not None
         v.checked += 1
-        if recompute_hash(ev.document) != ev.hash_id:
+        text = getattr(ev, "document_text", None)
+        if (_hash_of_serialised(text) if text is not None else recompute_hash(ev.document)) != ev.hash_id:
             v.problems.append(f"event {ev.id}: stored content does not match its hash")
             continue
         item = batch = rows.get(ev.id)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Text, cast
 from sqlmodel import Session, select
 
 from chain.client import AnchorContract
@@ -151,8 +152,9 @@ def _qty(touches: list[Any]) -> str:
 SEASON = timedelta(days=300)
 
 
-EVENT_COLS = (Event.id, Event.document, Event.hash_id, Event.event_time, Event.event_type, Event.biz_step,
-              Event.disposition, Event.org_id)  # fmt: skip
+# the document as stored text: verification memoises hashes on it, and the page needs no parsed copy
+EVENT_COLS = (Event.id, cast(Event.document, Text).label("document_text"), Event.hash_id, Event.event_time,
+              Event.event_type, Event.biz_step, Event.disposition, Event.org_id, Event.place_id)  # fmt: skip
 
 
 def _add_season(session: Session, events: dict[int, tuple[Any, list[Any]]], lots: Sequence[Lot]) -> None:
@@ -205,7 +207,7 @@ def build_lot_view(
     _add_season(session, events, lots)
     org_ids = {ev.org_id for ev, _ in events.values()} | {lot.holder_org_id, product.org_id}
     orgs = {o.id: o for o in session.exec(select(Organisation).where(Organisation.id.in_(org_ids))).all()}  # type: ignore[union-attr]
-    place_ids = {lot.origin_place_id} | {x.origin_place_id for x in lots}
+    place_ids = {lot.origin_place_id} | {x.origin_place_id for x in lots} | {ev.place_id for ev, _ in events.values()}
     places = {p.id: p for p in session.exec(select(Place).where(Place.id.in_([i for i in place_ids if i]))).all()}  # type: ignore[attr-defined, union-attr]
     origin_place = places.get(lot.origin_place_id) or next(iter(places.values()), None)
 
@@ -216,14 +218,8 @@ def build_lot_view(
     timeline = []
     for ev, links in events.values():
         key = _step_key(ev)
-        where = None
-        for fld in ("bizLocation", "readPoint"):
-            ref = ev.document.get(fld)
-            if isinstance(ref, dict) and str(ref.get("id", "")).startswith("urn:agritrace:place:"):
-                pid = int(str(ref["id"]).rsplit(":", 1)[1])
-                pl = places.get(pid) or session.get(Place, pid)
-                where = pl.name if pl is not None else None
-                break
+        place = places.get(ev.place_id)
+        where = place.name if place is not None else None
         timeline.append(
             {
                 "stage": STAGES[lang][_stage(ev, key)],
