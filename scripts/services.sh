@@ -11,5 +11,7 @@ if ! up 1883; then
   command -v mosquitto >/dev/null && mosquitto -d -c /etc/mosquitto/mosquitto.conf || true
 fi
 for i in $(seq 1 50); do up 5432 && break; sleep 0.2; done
+for i in $(seq 1 50); do up 1883 && break; sleep 0.2; done
 up 5432 || { echo "services: PostgreSQL is required on 127.0.0.1:5432 (database 'test', trust auth) and could not be started" >&2; exit 1; }
+up 1883 || { echo "services: Mosquitto is required on 127.0.0.1:1883 (the MQTT tests) and could not be started (Debian package mosquitto)" >&2; exit 1; }
 exit 0
