@@ -71,7 +71,8 @@ def harvest_lot(data: HarvestLot, p: PrincipalDep, session: SessionDep, settings
     if data.variety:
         ilmd[f"{voc.AGRI_PREFIX}:variety"] = data.variety
     if data.phi_override_reason:
-        ilmd[f"{voc.AGRI_PREFIX}:phiOverride"] = {"reason": data.phi_override_reason, "by": p.member_name}
+        # who approved it is in the audit log; the event (public in proof bundles) holds no personal data
+        ilmd[f"{voc.AGRI_PREFIX}:phiOverride"] = {"reason": data.phi_override_reason}
     if ilmd:
         event["ilmd"] = ilmd
     capture_events(session, p, [event], DEFAULT_CONTEXT, settings)
