@@ -206,11 +206,9 @@ def _resolve(
     pages = page_cache(runtime)
     html = pages.get(key) if serial is None else None
     if html is None:
-        from traceability_api.consumer.extras import page_extras
-
         contract = runtime.chain.contract if runtime.chain is not None else None
         vm = build_lot_view(session, lot=lot, product=product, lang=chosen, base_url=base, contract=contract,
-                            serial=serial, copy_warning=copied, extras=page_extras(session, lot, chosen))  # fmt: skip
+                            serial=serial, copy_warning=copied)  # fmt: skip
         html = render.lot_page(vm)
         if serial is None:
             pages.put(key, html, runtime.settings.consumer_page_cache_s)

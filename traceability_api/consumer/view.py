@@ -17,6 +17,7 @@ from chain.client import AnchorContract
 from consumer_site.render import PRODUCT_ICON
 from traceability_api.anchoring.proofs import verify_events
 from traceability_api.authority.recall import active_recall_reason
+from traceability_api.consumer.extras import diary_items, sensor_items
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.lineage import upstream
@@ -190,7 +191,6 @@ def build_lot_view(
     contract: AnchorContract | None,
     serial: str | None = None,
     copy_warning: bool = False,
-    extras: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     assert lot.id is not None
     lot_ids = upstream(session, lot.id)
@@ -230,6 +230,11 @@ def build_lot_view(
                 "quantity": _qty(links),
             }
         )
+    evidence = [
+        (ev, json.loads(ev.document_text))
+        for ev, _ in events.values()
+        if (ev.biz_step or "").startswith(voc.AGRI_NS) or ev.biz_step == voc.BIZSTEP + "sensor_reporting"
+    ]
     roots = ROOTS.snapshot()
     before = dict(roots)
     v = verify_events(session, [ev for ev, _ in events.values()], contract, roots)
@@ -273,8 +278,8 @@ def build_lot_view(
             "holder": org_name(lot.holder_org_id),
         },
         "timeline": timeline,
-        "diary": [],
-        "sensors": [],
+        "diary": diary_items(evidence, lots, lang),
+        "sensors": sensor_items(session, evidence, lang),
         "verification": {
             "status": v.status,
             "anchor": v.latest_batch,
@@ -286,8 +291,6 @@ def build_lot_view(
         "trace_url": trace_url,
         "jsonld": _jsonld(product, producer_org, uri, name, v.status, lot),
     }
-    if extras:
-        vm.update(extras)
     return vm
 
 
