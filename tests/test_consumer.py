@@ -113,6 +113,10 @@ def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> No
     assert 'id="copy-warning"' in forged.text
     invented = page(w, build(rice["gtin"], "L1", "L1-999999", token="aaaaaaaaaaaaaaaa").uri(BASE))
     assert 'id="copy-warning"' in invented.text
+    # a genuine serial and token relabelled onto another lot of the same product
+    setup_rice(w, lot="L2")
+    moved = build(rice["gtin"], "L2", serial, token=serial_token(secret, rice["gtin"], serial)).uri(BASE)
+    assert 'id="copy-warning"' in page(w, moved).text
     # the same genuine code scanned from many places: a copied label
     for lat in (10.0, 10.5, 21.0):
         page(w, good + f"&geo={lat},105.7")

@@ -9,10 +9,8 @@ from traceability_api.anchoring.models import AnchorBatch, BatchStatus
 from traceability_api.anchoring.proofs import event_proof, lot_bundle, verify_events
 from traceability_api.anchoring.worker import pending_count
 from traceability_api.deps import RuntimeDep, SessionDep
-from traceability_api.errors import NotFound
 from traceability_api.events.service import events_of_lot, get_event
-from traceability_api.lots.models import Lot, Product
-from traceability_api.lots.service import find_lot
+from traceability_api.lots.service import lot_by_key
 from traceability_api.parties.deps import PrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["proofs"])
@@ -28,24 +26,17 @@ def proof_of_event(event_id: int, p: PrincipalDep, session: SessionDep, runtime:
     return event_proof(session, get_event(session, p, event_id), _contract(runtime))
 
 
-def _lot(session: SessionDep, gtin: str, lot_code: str) -> tuple[Lot, Product]:
-    found = find_lot(session, gtin, lot_code)
-    if found is None:
-        raise NotFound(f"lot {lot_code} of GTIN {gtin} not found")
-    return found
-
-
 @router.get("/proofs/lots/{gtin}/{lot_code}", summary="Public proof bundle of a lot (and its upstream lots)")
 def bundle(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Everything needed to verify the lot's records against the chain without AgriTrace:
     ``agritrace verify bundle.json --rpc <url>``."""
-    lot, product = _lot(session, gtin, lot_code)
+    lot, product = lot_by_key(session, gtin, lot_code)
     return lot_bundle(session, lot, product, _contract(runtime))
 
 
 @router.get("/proofs/lots/{gtin}/{lot_code}/status", summary="Public verification status of a lot's records")
 def lot_status(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    lot, _ = _lot(session, gtin, lot_code)
+    lot, _ = lot_by_key(session, gtin, lot_code)
     assert lot.id is not None
     v = verify_events(session, events_of_lot(session, lot.id), _contract(runtime))
     return {"status": v.status, "checked": v.checked, "pending": v.pending, "problems": len(v.problems),

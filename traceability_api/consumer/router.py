@@ -18,8 +18,8 @@ from traceability_api.consumer.secrets import label_secret
 from traceability_api.consumer.view import build_lot_view
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Invalid, NotFound
-from traceability_api.lots.models import Lot, LotStatus, Product
-from traceability_api.lots.service import find_lot, find_serial_lot, product_by_gtin
+from traceability_api.lots.models import Lot, Product
+from traceability_api.lots.service import find_lot, find_serial_lot, lot_by_key, product_by_gtin
 
 router = APIRouter(tags=["resolver and consumer pages"])
 
@@ -180,10 +180,9 @@ def _resolve(
     lot = found[0]
     if serial is not None and lot_code is None:
         return RedirectResponse(f"{base}/01/{product.gtin}/10/{quote(lot.lot_code)}/21/{quote(serial)}", 301)
-    if serial is not None and find_serial_lot(session, product.gtin, serial) is None:
-        serial_known = False
-    else:
-        serial_known = True
+    # a serial is genuine here only if it was commissioned in the lot this link names
+    serial_lot = found if lot_code is None else (find_serial_lot(session, product.gtin, serial) if serial else None)
+    serial_known = serial_lot is not None and serial_lot[0].id == lot.id
     path = f"/01/{product.gtin}/10/{quote(lot.lot_code)}" + (f"/21/{quote(serial)}" if serial else "")
     if _wants_linkset(accept, link_type):
         return JSONResponse(_linkset(base, product, lot, path), media_type=LINKSET)
@@ -294,13 +293,10 @@ def resolve_serial_only(gtin: str, serial: str, request: Request, session: Sessi
 
 
 def _lot_vm(session: SessionDep, runtime: RuntimeDep, gtin: str, lot_code: str, lang: str) -> dict[str, Any]:
-    product = _product(session, gtin)
-    found = find_lot(session, product.gtin, lot_code)
-    if found is None:
-        raise NotFound(f"lot {lot_code} of GTIN {gtin} not found")
+    lot, product = lot_by_key(session, _product(session, gtin).gtin, lot_code)
     contract = runtime.chain.contract if runtime.chain is not None else None
     return build_lot_view(
-        session, lot=found[0], product=product, lang=lang, base_url=runtime.settings.public_base_url, contract=contract
+        session, lot=lot, product=product, lang=lang, base_url=runtime.settings.public_base_url, contract=contract
     )
 
 
@@ -319,12 +315,8 @@ def embed(
 
 @router.get("/badge/01/{gtin}/10/{lot_code}.svg", summary="Verification badge (SVG)")
 def badge(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep, lang: str = "vi") -> Response:
-    product = _product(session, gtin)
-    found = find_lot(session, product.gtin, lot_code)
-    if found is None:
-        raise NotFound(f"lot {lot_code} of GTIN {gtin} not found")
     vm = _lot_vm(session, runtime, gtin, lot_code, "vi")
-    status = "recalled" if found[0].status == LotStatus.recalled else vm["verification"]["status"]
+    status = "recalled" if vm["recall"] is not None else vm["verification"]["status"]
     return Response(
         render.badge(status, lang if lang in ("vi", "en") else "vi"),
         media_type="image/svg+xml",

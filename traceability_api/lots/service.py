@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -84,10 +85,7 @@ def find_lot(session: Session, gtin: str, lot_code: str, *, for_update: bool = F
             Product.gtin == gtin, Lot.lot_code == lot_code
         )
     )
-    if for_update:
-        q = q.with_for_update(of=Lot)  # type: ignore[arg-type]
-    row = session.exec(q).first()
-    return (row[0], row[1]) if row else None
+    return _first(session, q, for_update)
 
 
 def find_serial_lot(
@@ -99,10 +97,22 @@ def find_serial_lot(
         .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
         .where(Product.gtin == gtin, SerialUnit.serial == serial)
     )
+    return _first(session, q, for_update)
+
+
+def _first(session: Session, q: Any, for_update: bool) -> tuple[Lot, Product] | None:
     if for_update:
-        q = q.with_for_update(of=Lot)  # type: ignore[arg-type]
+        q = q.with_for_update(of=Lot)
     row = session.exec(q).first()
     return (row[0], row[1]) if row else None
+
+
+def lot_by_key(session: Session, gtin: str, lot_code: str) -> tuple[Lot, Product]:
+    """The lot of a public key (GTIN + lot code), or NotFound."""
+    found = find_lot(session, gtin, lot_code)
+    if found is None:
+        raise NotFound(f"lot {lot_code} of GTIN {gtin} not found")
+    return found
 
 
 def can_read_lot(p: Principal, lot: Lot) -> bool:
