@@ -36,17 +36,22 @@ def _hex(h: str | None) -> str | None:
     return None if h is None else "0x" + h
 
 
-def _item_json(item: AnchorItem | None, batch: AnchorBatch | None) -> dict[str, Any]:
-    anchored = batch is not None and batch.status == BatchStatus.anchored
+def _anchored(row: Any) -> bool:
+    return row is not None and row.batch_id is not None and row.status == BatchStatus.anchored
+
+
+def _item_json(row: Any) -> dict[str, Any]:
+    """Proof part of a record, from its outbox row joined with its batch (see _anchor_rows)."""
+    anchored = _anchored(row)
     return {
         "status": "anchored" if anchored else "pending",
-        "leaf": _hex(item.leaf) if item else None,
-        "proof": [_hex(p) for p in (item.proof or [])] if item and anchored else [],
-        "batch": batch.id if anchored and batch else None,
+        "leaf": _hex(row.leaf) if row is not None else None,
+        "proof": [_hex(p) for p in (row.proof or [])] if anchored else [],
+        "batch": row.batch_id if anchored else None,
     }
 
 
-def _batch_json(b: AnchorBatch) -> dict[str, Any]:
+def _batch_json(b: Any) -> dict[str, Any]:
     return {
         "root": "0x" + b.root,
         "txHash": b.tx_hash,
@@ -58,38 +63,27 @@ def _batch_json(b: AnchorBatch) -> dict[str, Any]:
     }
 
 
-def _items(session: Session, kind: ItemKind, ids: list[int]) -> dict[int, tuple[AnchorItem, AnchorBatch | None]]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(AnchorItem, AnchorBatch)
-        .join(AnchorBatch, AnchorBatch.id == AnchorItem.batch_id, isouter=True)  # type: ignore[arg-type]
-        .where(AnchorItem.kind == kind, AnchorItem.ref_id.in_(ids))  # type: ignore[attr-defined]
-    ).all()
-    return {item.ref_id: (item, batch) for item, batch in rows}
-
-
 def event_proof(session: Session, event: Event, contract: AnchorContract | None) -> dict[str, Any]:
     assert event.id is not None
-    item, batch = _items(session, ItemKind.event, [event.id]).get(event.id, (None, None))
+    row: Any = _anchor_rows(session, [event.id]).get(event.id)
     body = {
         "format": "agritrace-event-proof",
         "version": BUNDLE_VERSION,
         "eventId": event.id,
         "event": event.document,
         "hashId": event.hash_id,
-        **_item_json(item, batch),
-        "chain": _chain(batch, contract),
+        **_item_json(row),
+        "chain": _chain(row, contract),
     }
-    if batch is not None and batch.status == BatchStatus.anchored:
-        body |= {"root": "0x" + batch.root, "txHash": batch.tx_hash, "blockNumber": batch.block_number,
-                 "blockTimestamp": batch.block_timestamp}  # fmt: skip
+    if _anchored(row):
+        body |= {"root": "0x" + row.root, "txHash": row.tx_hash, "blockNumber": row.block_number,
+                 "blockTimestamp": row.block_timestamp}  # fmt: skip
     return body
 
 
-def _chain(batch: AnchorBatch | None, contract: AnchorContract | None) -> dict[str, Any]:
-    if batch is not None:
-        return {"chainId": batch.chain_id, "contractAddress": batch.contract_address}
+def _chain(row: Any, contract: AnchorContract | None) -> dict[str, Any]:
+    if row is not None and row.batch_id is not None:
+        return {"chainId": row.chain_id, "contractAddress": row.contract_address}
     if contract is not None:
         return {"chainId": int(contract.w3.eth.chain_id), "contractAddress": contract.address}
     return {}
@@ -114,24 +108,24 @@ def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorCon
     for lid, ev in rows:
         assert ev.id is not None
         events.setdefault(ev.id, (ev, set()))[1].add(lots[lid])
-    items = _items(session, ItemKind.event, list(events))
+    items = _anchor_rows(session, list(events))
     corrections = session.exec(select(EventCorrection).where(EventCorrection.event_id.in_(list(events)))).all()  # type: ignore[attr-defined]
-    citems = _items(session, ItemKind.correction, [c.id for c in corrections if c.id is not None])
-    batches: dict[int, AnchorBatch] = {}
+    citems = _anchor_rows(session, [c.id for c in corrections if c.id is not None], ItemKind.correction)
+    batches: dict[int, Any] = {}
     out_events = []
     for eid, (ev, uris) in events.items():
-        item, batch = items.get(eid, (None, None))
-        if batch is not None and batch.id is not None and batch.status == BatchStatus.anchored:
-            batches[batch.id] = batch
-        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, **_item_json(item, batch)})
+        row: Any = items.get(eid)
+        if _anchored(row):
+            batches[row.batch_id] = row
+        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, **_item_json(row)})
     out_corr = []
     by_id = {e.id: e for e, _ in events.values()}
     for c in corrections:
-        item, batch = citems.get(c.id or -1, (None, None))
-        if batch is not None and batch.id is not None and batch.status == BatchStatus.anchored:
-            batches[batch.id] = batch
+        row = citems.get(c.id or -1)
+        if _anchored(row):
+            batches[row.batch_id] = row
         out_corr.append({"eventHashId": by_id[c.event_id].hash_id, "errorDeclaration": declaration_of(c),
-                         "digest": "0x" + c.record_hash, **_item_json(item, batch)})  # fmt: skip
+                         "digest": "0x" + c.record_hash, **_item_json(row)})  # fmt: skip
     any_batch = next(iter(batches.values()), None)
     return {
         "format": BUNDLE_FORMAT,
@@ -176,8 +170,9 @@ def recompute_hash(document: dict[str, Any]) -> str:
     return _hash_of_serialised(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
-def _anchor_rows(session: Session, ids: list[int]) -> dict[int, Any]:
-    """Outbox rows of events with their batch, as light rows (no ORM objects: a hot path)."""
+def _anchor_rows(session: Session, ids: list[int], kind: ItemKind = ItemKind.event) -> dict[int, Any]:
+    """Outbox rows of records (events by default) joined with their batch, as light rows (no ORM
+    objects: consumer pages call this on every view).  ``batch_id`` is None while pending."""
     if not ids:
         return {}
     q = (
@@ -187,7 +182,7 @@ def _anchor_rows(session: Session, ids: list[int]) -> dict[int, Any]:
             AnchorBatch.tx_hash, AnchorBatch.leaf_count, AnchorBatch.chain_id, AnchorBatch.contract_address,
         )
         .join(AnchorBatch, AnchorBatch.id == AnchorItem.batch_id, isouter=True)  # type: ignore[arg-type]
-        .where(AnchorItem.kind == ItemKind.event, AnchorItem.ref_id.in_(ids))  # type: ignore[attr-defined]
+        .where(AnchorItem.kind == kind, AnchorItem.ref_id.in_(ids))  # type: ignore[attr-defined]
     )  # fmt: skip
     return {row.ref_id: row for row in session.execute(q)}
 
