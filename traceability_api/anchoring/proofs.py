@@ -41,7 +41,7 @@ def _anchored(row: Any) -> bool:
 
 
 def _item_json(row: Any) -> dict[str, Any]:
-    """Proof part of a record, from its outbox row joined with its batch (see _anchor_rows)."""
+    """Proof part of a record, from its outbox row joined with its batch (see anchor_rows)."""
     anchored = _anchored(row)
     return {
         "status": "anchored" if anchored else "pending",
@@ -65,7 +65,7 @@ def _batch_json(b: Any) -> dict[str, Any]:
 
 def event_proof(session: Session, event: Event, contract: AnchorContract | None) -> dict[str, Any]:
     assert event.id is not None
-    row: Any = _anchor_rows(session, [event.id]).get(event.id)
+    row: Any = anchor_rows(session, [event.id]).get(event.id)
     body = {
         "format": "agritrace-event-proof",
         "version": BUNDLE_VERSION,
@@ -108,9 +108,9 @@ def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorCon
     for lid, ev in rows:
         assert ev.id is not None
         events.setdefault(ev.id, (ev, set()))[1].add(lots[lid])
-    items = _anchor_rows(session, list(events))
+    items = anchor_rows(session, list(events))
     corrections = session.exec(select(EventCorrection).where(EventCorrection.event_id.in_(list(events)))).all()  # type: ignore[attr-defined]
-    citems = _anchor_rows(session, [c.id for c in corrections if c.id is not None], ItemKind.correction)
+    citems = anchor_rows(session, [c.id for c in corrections if c.id is not None], ItemKind.correction)
     batches: dict[int, Any] = {}
     out_events = []
     for eid, (ev, uris) in events.items():
@@ -170,7 +170,7 @@ def recompute_hash(document: dict[str, Any]) -> str:
     return _hash_of_serialised(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
-def _anchor_rows(session: Session, ids: list[int], kind: ItemKind = ItemKind.event) -> dict[int, Any]:
+def anchor_rows(session: Session, ids: list[int], kind: ItemKind = ItemKind.event) -> dict[int, Any]:
     """Outbox rows of records (events by default) joined with their batch, as light rows (no ORM
     objects: consumer pages call this on every view).  ``batch_id`` is None while pending."""
     if not ids:
@@ -195,7 +195,7 @@ def verify_events(
     stored JSON text as ``document_text``)."""
     v = Verification(status="verified")
     roots = root_cache if root_cache is not None else {}
-    rows = _anchor_rows(session, [e.id for e in events if e.id is not None])
+    rows = anchor_rows(session, [e.id for e in events if e.id is not None])
     for ev in events:
         assert ev.id is not None
         v.checked += 1

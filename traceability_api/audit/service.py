@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from chain import merkle
 from chain.client import AnchorContract
-from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
-from traceability_api.anchoring.proofs import verify_events
+from traceability_api.anchoring.models import BatchStatus, ItemKind
+from traceability_api.anchoring.proofs import anchor_rows, verify_events
 from traceability_api.authority.audit_log import entry_digest
 from traceability_api.authority.models import AuditLog
 from traceability_api.events.capture import correction_digest
@@ -49,31 +49,28 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
             rep.events += v.checked
             rep.pending += v.pending
             rep.problems.extend(v.problems)
-        for c in s.exec(select(EventCorrection)).all():
+        corrections = s.exec(select(EventCorrection)).all()
+        c_rows = anchor_rows(s, [c.id for c in corrections if c.id is not None], ItemKind.correction)
+        for c in corrections:
             rep.corrections += 1
             event = s.get(Event, c.event_id)
             assert event is not None
             digest = correction_digest(event.hash_id, declaration_of(c))
-            row = s.exec(
-                select(AnchorItem, AnchorBatch)
-                .join(AnchorBatch, AnchorBatch.id == AnchorItem.batch_id, isouter=True)  # type: ignore[arg-type]
-                .where(AnchorItem.kind == ItemKind.correction, AnchorItem.ref_id == c.id)
-            ).first()
-            if digest != c.record_hash or row is None or row[0].digest != digest:
+            row = c_rows.get(c.id or -1)
+            if digest != c.record_hash or row is None or row.digest != digest:
                 rep.problems.append(f"errorDeclaration {c.id} on event {c.event_id}: changed after it was recorded")
                 continue
-            item, batch = row
-            if batch is None or batch.status != BatchStatus.anchored:
+            if row.batch_id is None or row.status != BatchStatus.anchored:
                 rep.pending += 1
                 continue
             leaf = merkle.leaf_of_digest(bytes.fromhex(digest))
-            if merkle.process_proof(leaf, [bytes.fromhex(p) for p in item.proof or []]) != bytes.fromhex(batch.root):
+            if merkle.process_proof(leaf, [bytes.fromhex(p) for p in row.proof or []]) != bytes.fromhex(row.root):
                 rep.problems.append(f"errorDeclaration {c.id}: Merkle proof does not lead to the anchored root")
-        for entry in s.exec(select(AuditLog)).all():
+        entries = s.exec(select(AuditLog)).all()
+        e_rows = anchor_rows(s, [e.id for e in entries if e.id is not None], ItemKind.audit)
+        for entry in entries:
             rep.audit_entries += 1
-            anchored = s.exec(
-                select(AnchorItem).where(AnchorItem.kind == ItemKind.audit, AnchorItem.ref_id == entry.id)
-            ).first()
+            anchored = e_rows.get(entry.id or -1)
             if entry_digest(entry) != entry.digest or anchored is None or anchored.digest != entry.digest:
                 rep.problems.append(f"audit log entry {entry.id}: changed after it was written")
     return rep
