@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from traceability_api.config import Settings
-from traceability_api.epcis.identifiers import with_check_digit
+from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product, lot_uri

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from tests.world import CTX, World, gtin, lot_uri, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.anchoring.models import AnchorItem
-from traceability_api.epcis.event_hash import hash_ids_of_json_document
+from traceability_api.consensus.event_hash import hash_ids_of_json_document
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.models import Lot
 from traceability_api.runtime import Runtime

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from traceability_api.epcis.identifiers import with_check_digit
+from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.parties.models import MemberCreate, OrganisationCreate, Role
 from traceability_api.parties.service import create_member, create_organisation
 from traceability_api.runtime import Runtime

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
-from traceability_api.epcis.identifiers import with_check_digit
+from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.evidence.diary import Activity, DiaryEntry, diary_event
 from traceability_api.evidence.models import DeviceCreate, SensorKind

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from traceability_api.epcis.identifiers import gs1_check_digit
+from traceability_api.consensus.gs1_uri import gs1_check_digit
 
 GLN_RE = re.compile(r"^\d{13}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9._/-]{1,40}$")

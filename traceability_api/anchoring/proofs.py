@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from chain import merkle
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
-from traceability_api.epcis.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.events.service import declaration_of
 from traceability_api.lots.lineage import upstream

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
+from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
 from traceability_api.epcis import vocabulary as voc
-from traceability_api.epcis.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody

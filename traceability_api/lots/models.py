@@ -8,7 +8,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from traceability_api.epcis.identifiers import valid_gtin
+from traceability_api.consensus.gs1_uri import valid_gtin
 from traceability_api.timeutil import UTCDateTime, utcnow
 
 UOMS = ("KGM", "TNE", "GRM", "LTR", "H87", "XBX", "XCS", "EA")  # UN/CEFACT codes used in EPCIS

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from traceability_api.epcis.identifiers import normalise_gs1_uri
+from traceability_api.consensus.gs1_uri import normalise_gs1_uri
 from traceability_api.errors import Conflict, NotFound
 from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, SerialUnit
 from traceability_api.parties.service import Principal

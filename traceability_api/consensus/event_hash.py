@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from traceability_api.epcis.identifiers import normalise_gs1_uri
+from traceability_api.consensus.gs1_uri import normalise_gs1_uri
 
 HASH_PREFIX = "ni:///sha-256;"
 HASH_SUFFIX = "?ver=CBV2.0"

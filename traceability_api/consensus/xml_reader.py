@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from traceability_api.epcis.event_hash import (
+from traceability_api.consensus.event_hash import (
     WELL_KNOWN_PREFIXES,
     Node,
     _expand_value,
