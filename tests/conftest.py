@@ -24,8 +24,8 @@ from traceability_api.main import create_app
 from traceability_api.runtime import Runtime, build_runtime
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-CONFORMANCE = SHARED / "conformance"
+VECTORS = REPO / "traceability_api" / "consensus" / "vectors"  # event-hash and Merkle vectors (see README there)
+CONFORMANCE = REPO / "tests" / "conformance"  # GS1 EPCIS REST binding
 ARTIFACTS = REPO / "test-artifacts"
 TEST_DB = os.environ.get("AGRITRACE_TEST_DB", "sqlite")
 PG_DSN = os.environ.get("AGRITRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -12,7 +12,7 @@ from web3 import Web3
 
 from chain.client import AnchorContract
 from chain.errors import AnchorError, RootAlreadyAnchored
-from tests.conftest import CONFORMANCE, fund
+from tests.conftest import VECTORS, fund
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -78,7 +78,7 @@ def test_only_admin_grants_roles(contract: AnchorContract, w3: Web3) -> None:
 
 
 def test_openzeppelin_vectors_verify_in_the_contract(contract: AnchorContract) -> None:
-    vectors = json.loads((CONFORMANCE / "merkle" / "openzeppelin-standard-tree-vectors.json").read_text())
+    vectors = json.loads((VECTORS / "merkle" / "openzeppelin-standard-tree-vectors.json").read_text())
     checked = 0
     for i, tree in enumerate(vectors):
         root = bytes.fromhex(tree["root"][2:])

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONFORMANCE
+from tests.conftest import VECTORS
 from traceability_api.consensus.event_hash import canonical_time, hash_ids_of_json_document
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri, valid_gtin
 from traceability_api.consensus.xml_reader import XMLDocumentError, hash_ids_of_xml_document
 
-VECTORS = CONFORMANCE / "epcis-event-hash"
+VECTORS = VECTORS / "epcis-event-hash"
 DOCS = sorted(p for p in VECTORS.iterdir() if p.suffix in (".jsonld", ".xml") and p.with_suffix(".hashes").exists())
 
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chain import merkle
-from tests.conftest import CONFORMANCE
+from tests.conftest import VECTORS
 
-VECTORS = json.loads((CONFORMANCE / "merkle" / "openzeppelin-standard-tree-vectors.json").read_text())
+VECTORS = json.loads((VECTORS / "merkle" / "openzeppelin-standard-tree-vectors.json").read_text())
 
 
 @pytest.mark.parametrize("tree", VECTORS, ids=[t["source"] for t in VECTORS])

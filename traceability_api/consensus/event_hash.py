@@ -2,7 +2,7 @@
 
 CONSENSUS-CRITICAL: any party must be able to recompute the hash of an event from its content,
 so every rule here is fixed by CBV 2.0 section 8.9 and checked against the 89 third-party
-vectors in ``../shared/conformance/epcis-event-hash`` (tests/test_event_hash.py).
+vectors in ``consensus/vectors/epcis-event-hash`` (tests/test_event_hash.py).
 
 An event (from JSON-LD or XML) is first read into a neutral tree of ``Node(name, value,
 children)`` following the XML data model; the pre-hash string is then

@@ -1,4 +1,4 @@
-"""Validation of EPCIS 2.0 JSON-LD against the GS1 JSON schema (../shared/conformance, or
+"""Validation of EPCIS 2.0 JSON-LD against the GS1 JSON schema (epcis/gs1/, or
 the copy named by AGRITRACE_EPCIS_SCHEMA).
 
 The hot path uses a compiled validator (fastjsonschema, ~15x faster than jsonschema on an
@@ -17,11 +17,11 @@ import fastjsonschema
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
-_DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "EPCIS-JSON-Schema.json"
+_DEFAULT = Path(__file__).resolve().parent / "gs1" / "EPCIS-JSON-Schema.json"
 
 
 def schema_path() -> Path:
-    """The GS1 schema is not vendored: AGRITRACE_EPCIS_SCHEMA, else ../shared/conformance."""
+    """AGRITRACE_EPCIS_SCHEMA, else the copy shipped in epcis/gs1/."""
     explicit = os.environ.get("AGRITRACE_EPCIS_SCHEMA")
     return Path(explicit) if explicit else _DEFAULT
 
