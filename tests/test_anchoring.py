@@ -254,7 +254,7 @@ def test_bundle_verifies_independently_and_tampering_is_caught(w: World, runtime
     # editing the bundle by hand to match is caught too: the proof no longer reaches the root
     forged = json.loads(path.read_text())
     for e in forged["events"]:
-        from traceability_api.anchoring.proofs import recompute_hash
+        from traceability_api.consensus.proofs import recompute_hash
 
         e["hashId"] = recompute_hash(e["event"])
         e["leaf"] = "0x" + merkle.leaf_of_hash_id(e["hashId"]).hex()

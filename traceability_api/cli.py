@@ -165,7 +165,7 @@ def verify(
 
     Exit code 0: every record verified; 1: a record fails; 3: some records are not anchored yet."""
     from chain.client import AnchorContract, connect
-    from traceability_api.anchoring.verify import verify_bundle
+    from traceability_api.verifier import verify_bundle
 
     try:
         data = json.loads(bundle.read_text())

@@ -3,33 +3,30 @@ verification status of a lot's records."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session, select
 
-from chain import merkle
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
-from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.proofs import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    CONVENTIONS,
+    hash_of_serialised,
+    leaf_of_hash_id,
+    proof_leads_to,
+    recompute_hash,
+)
+from traceability_api.consensus.records import event_digest
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.events.service import declaration_of
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import lot_uri
 from traceability_api.timeutil import utcnow
-
-BUNDLE_FORMAT = "agritrace-proof-bundle"
-BUNDLE_VERSION = 1
-CONVENTIONS = {
-    "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given",
-    "leaf": "keccak256(keccak256(sha256 digest of the event hash ID)): OZ StandardMerkleTree leaf of a bytes32",
-    "correctionLeaf": "keccak256(keccak256(sha256('errorDeclaration\\n' + eventHashId + '\\n' + canonical JSON)))",
-    "tree": "OpenZeppelin MerkleProof: sorted-pair keccak256; the contract's verify(proof, root, leaf)",
-}
 
 
 def _hex(h: str | None) -> str | None:
@@ -150,26 +147,6 @@ class Verification:
     latest_batch: dict[str, Any] | None = None
 
 
-def _hash_uncached(document: dict[str, Any]) -> str:
-    return event_hash_id(node_of_json_event(document, prefixes_of_context(document.get("@context", []))))
-
-
-@lru_cache(maxsize=200_000)
-def _hash_of_serialised(serialised: str) -> str:
-    """Memoised on the exact text: an edited document is a different key, hashed afresh."""
-    try:
-        document = json.loads(serialised)
-    except ValueError:
-        return "unparseable"
-    return _hash_uncached(document) if isinstance(document, dict) else "not an object"
-
-
-def recompute_hash(document: dict[str, Any]) -> str:
-    """The CBV hash of ``document``, memoised on its exact serialised content: any change to
-    the stored document changes the key, so an edited row is always hashed afresh."""
-    return _hash_of_serialised(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-
-
 def anchor_rows(session: Session, ids: list[int], kind: ItemKind = ItemKind.event) -> dict[int, Any]:
     """Outbox rows of records (events by default) joined with their batch, as light rows (no ORM
     objects: consumer pages call this on every view).  ``batch_id`` is None while pending."""
@@ -200,23 +177,21 @@ def verify_events(
         assert ev.id is not None
         v.checked += 1
         text = getattr(ev, "document_text", None)
-        if (_hash_of_serialised(text) if text is not None else recompute_hash(ev.document)) != ev.hash_id:
+        if (hash_of_serialised(text) if text is not None else recompute_hash(ev.document)) != ev.hash_id:
             v.problems.append(f"event {ev.id}: stored content does not match its hash")
             continue
         item = batch = rows.get(ev.id)
         if item is None:
             v.problems.append(f"event {ev.id}: has no anchoring record")
             continue
-        if item.digest != ev.hash_id.split(";", 1)[1].split("?", 1)[0]:
+        if item.digest != event_digest(ev.hash_id):
             v.problems.append(f"event {ev.id}: hash differs from the anchored digest")
             continue
         if batch.batch_id is None or batch.status != BatchStatus.anchored:  # type: ignore[union-attr]
             v.pending += 1
             continue
-        leaf = merkle.leaf_of_hash_id(ev.hash_id)
-        if item.leaf != leaf.hex() or merkle.process_proof(
-            leaf, [bytes.fromhex(p) for p in item.proof or []]
-        ) != bytes.fromhex(batch.root):  # type: ignore[union-attr]
+        leaf = leaf_of_hash_id(ev.hash_id)
+        if item.leaf != leaf.hex() or not proof_leads_to(leaf, item.proof or [], batch.root):  # type: ignore[union-attr]
             v.problems.append(f"event {ev.id}: Merkle proof does not lead to the anchored root")
             continue
         if contract is not None:

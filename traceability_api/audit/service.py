@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from chain import merkle
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import BatchStatus, ItemKind
 from traceability_api.anchoring.proofs import anchor_rows, verify_events
 from traceability_api.authority.audit_log import entry_digest
 from traceability_api.authority.models import AuditLog
-from traceability_api.events.capture import correction_digest
+from traceability_api.consensus.proofs import leaf_of_digest_hex, proof_leads_to
+from traceability_api.consensus.records import correction_digest
 from traceability_api.events.models import Event, EventCorrection
 from traceability_api.events.service import declaration_of
 from traceability_api.evidence.summary import check_digests
@@ -63,8 +63,7 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
             if row.batch_id is None or row.status != BatchStatus.anchored:
                 rep.pending += 1
                 continue
-            leaf = merkle.leaf_of_digest(bytes.fromhex(digest))
-            if merkle.process_proof(leaf, [bytes.fromhex(p) for p in row.proof or []]) != bytes.fromhex(row.root):
+            if not proof_leads_to(leaf_of_digest_hex(digest), row.proof or [], row.root):
                 rep.problems.append(f"errorDeclaration {c.id}: Merkle proof does not lead to the anchored root")
         entries = s.exec(select(AuditLog)).all()
         e_rows = anchor_rows(s, [e.id for e in entries if e.id is not None], ItemKind.audit)

@@ -3,8 +3,6 @@ digest anchored on chain like an event.  Written by one middleware for every rou
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -14,15 +12,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.authority.models import AuditLog
+from traceability_api.consensus.records import write_log_digest
 from traceability_api.timeutil import utcnow
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def entry_digest(entry: AuditLog) -> str:
-    body = {"at": entry.at.isoformat(), "org": entry.org_id, "member": entry.member_id, "method": entry.method,
-            "path": entry.path, "status": entry.status}  # fmt: skip
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return write_log_digest(entry.at, entry.org_id, entry.member_id, entry.method, entry.path, entry.status)
 
 
 def record(engine: Engine, principal: Any, method: str, path: str, status: int) -> None:

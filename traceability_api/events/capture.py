@@ -4,7 +4,6 @@ caller's transaction (one document = one transaction: all its events or none).""
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +14,7 @@ from sqlmodel import Session, select
 from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
 from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.records import event_digest
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
@@ -36,10 +36,6 @@ class Captured:
     hash_id: str
     event_id: str
     duplicate: bool
-
-
-def digest_hex(hash_id: str) -> str:
-    return hash_id.split(";", 1)[1].split("?", 1)[0]
 
 
 def parse_event_time(value: str, settings: Settings) -> datetime:
@@ -213,7 +209,7 @@ def _insert(
             if i.role == "input"
             for o in outputs
         )
-        outbox.append({"kind": ItemKind.event, "ref_id": event_id, "digest": digest_hex(row["hash_id"]),
+        outbox.append({"kind": ItemKind.event, "ref_id": event_id, "digest": event_digest(row["hash_id"]),
                        "created_at": row["record_time"]})  # fmt: skip
         out[slot] = Captured(event_id, row["hash_id"], row["client_event_id"], duplicate=False)
     if links:
@@ -233,11 +229,3 @@ def _fill_in_document_duplicates(out: list[Captured | None], prepared: list[_Pre
         first.setdefault(pe.client_id, c)
         result.append(c)
     return result
-
-
-def correction_digest(hash_id: str, declaration: dict[str, Any]) -> str:
-    """Digest anchored for an errorDeclaration: binds the declaration to the event's hash."""
-    import json
-
-    canon = json.dumps(declaration, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"errorDeclaration\n{hash_id}\n{canon}".encode()).hexdigest()

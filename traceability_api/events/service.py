@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 
 from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
+from traceability_api.consensus.records import correction_digest
 from traceability_api.errors import Forbidden, Invalid, NotFound
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events, correction_digest, parse_event_time
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events, parse_event_time
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import classify, find_lot

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
+from traceability_api.consensus.records import canonical_json
 from traceability_api.errors import Invalid, NotFound, Unauthorized
 from traceability_api.evidence.crypto import fernet
 from traceability_api.evidence.models import KINDS, Device, DeviceCreate, SensorReading
@@ -54,7 +54,7 @@ def sign(secret: bytes, body: bytes) -> str:
 
 def canonical_readings(readings: Any) -> bytes:
     """What an MQTT message signs: its readings as compact, key-sorted JSON."""
-    return json.dumps(readings, sort_keys=True, separators=(",", ":")).encode()
+    return canonical_json(readings, ascii_only=True).encode()
 
 
 def authenticate_device(
@@ -147,11 +147,3 @@ def readings_between(session: Session, device_id: int, start: datetime, end: dat
         .order_by(SensorReading.ts)  # type: ignore[arg-type]
     ).all()
     return [(ts, float(v)) for ts, v in rows]
-
-
-def raw_digest(readings: list[tuple[datetime, float]]) -> str:
-    """SHA-256 over the readings as "<UTC ISO time>|<value repr>" lines, in time order."""
-    h = hashlib.sha256()
-    for ts, v in readings:
-        h.update(f"{ts.isoformat()}|{v!r}\n".encode())
-    return h.hexdigest()

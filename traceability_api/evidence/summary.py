@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from traceability_api.consensus.records import readings_digest
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.errors import Invalid
 from traceability_api.events.models import Event, EventLot
 from traceability_api.evidence.models import KINDS, Device
-from traceability_api.evidence.sensors import raw_digest, readings_between
+from traceability_api.evidence.sensors import readings_between
 from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import lot_uri
 from traceability_api.timeutil import utcnow
@@ -73,7 +74,7 @@ def summary_event(session: Session, lot: Lot, product: Product) -> dict[str, Any
                         "startTime": readings[0][0].isoformat(),
                         "endTime": readings[-1][0].isoformat(),
                         "deviceID": f"{DEVICE_URN}{device.id}",
-                        "rawData": f"ni:///sha-256;{raw_digest(readings)}",
+                        "rawData": f"ni:///sha-256;{readings_digest(readings)}",
                         "dataProcessingMethod": METHOD,
                     },
                     "sensorReport": [
@@ -118,6 +119,6 @@ def check_digests(session: Session, event: Event) -> list[str]:
             datetime.fromisoformat(meta["startTime"]),
             datetime.fromisoformat(meta["endTime"]),
         )
-        if f"ni:///sha-256;{raw_digest(readings)}" != meta.get("rawData"):
+        if f"ni:///sha-256;{readings_digest(readings)}" != meta.get("rawData"):
             problems.append(f"event {event.id}: raw readings of {dev} changed after they were summarised")
     return problems

@@ -6,10 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chain import merkle
 from chain.client import AnchorContract
-from traceability_api.anchoring.proofs import BUNDLE_FORMAT, BUNDLE_VERSION, recompute_hash
-from traceability_api.events.capture import correction_digest
+from traceability_api.consensus.proofs import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
+    leaf_of_digest_hex,
+    leaf_of_hash_id,
+    proof_leads_to,
+    recompute_hash,
+)
+from traceability_api.consensus.records import correction_digest
 
 
 @dataclass
@@ -49,7 +55,7 @@ def _check_proof(
         return
     proof = [bytes.fromhex(p[2:]) for p in entry.get("proof", [])]
     root = bytes.fromhex(batch["root"][2:])
-    if merkle.process_proof(leaf, proof) != root:
+    if not proof_leads_to(leaf, entry.get("proof", []), batch["root"]):
         rep.add("FAIL", f"{label}: Merkle proof does not lead to root {batch['root']}")
         return
     key = batch["root"]
@@ -92,12 +98,12 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract) -> Report:
             rep.add("FAIL", f"{label}: content does not match its hash ID (changed after capture)")
             continue
         hashes.add(recomputed)
-        _check_proof(rep, label, merkle.leaf_of_hash_id(recomputed), entry, batches, contract, roots)
+        _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots)
     for i, c in enumerate(bundle.get("corrections", [])):
         label = f"errorDeclaration {i} on {c.get('eventHashId', '?')[:30]}..."
         digest = correction_digest(c.get("eventHashId", ""), c.get("errorDeclaration", {}))
         if "0x" + digest != c.get("digest"):
             rep.add("FAIL", f"{label}: declaration does not match its digest")
             continue
-        _check_proof(rep, label, merkle.leaf_of_digest(bytes.fromhex(digest)), c, batches, contract, roots)
+        _check_proof(rep, label, leaf_of_digest_hex(digest), c, batches, contract, roots)
     return rep

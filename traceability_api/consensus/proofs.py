@@ -1,0 +1,66 @@
+"""Leaves, proof checks and the proof-bundle format: what decides whether a record verifies.
+
+CONSENSUS-CRITICAL: the leaf and tree rules are those of ``chain.merkle`` (OpenZeppelin
+``MerkleProof``); a bundle is plain data with a format name and version.  Used alike by the
+service (proof pages, audit) and by the independent verifier.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from chain import merkle
+from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.records import canonical_json
+
+BUNDLE_FORMAT = "agritrace-proof-bundle"
+BUNDLE_VERSION = 1
+CONVENTIONS = {
+    "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given",
+    "leaf": "keccak256(keccak256(sha256 digest of the event hash ID)): OZ StandardMerkleTree leaf of a bytes32",
+    "correctionLeaf": "keccak256(keccak256(sha256('errorDeclaration\\n' + eventHashId + '\\n' + canonical JSON)))",
+    "tree": "OpenZeppelin MerkleProof: sorted-pair keccak256; the contract's verify(proof, root, leaf)",
+}
+
+
+def leaf_of_digest_hex(digest: str) -> bytes:
+    """The Merkle leaf of a record whose anchored digest is the 32-byte hex ``digest``."""
+    return merkle.leaf_of_digest(bytes.fromhex(digest))
+
+
+def leaf_of_hash_id(hash_id: str) -> bytes:
+    return merkle.leaf_of_hash_id(hash_id)
+
+
+def _bytes(h: str) -> bytes:
+    return bytes.fromhex(h[2:] if h.startswith("0x") else h)
+
+
+def proof_leads_to(leaf: bytes, proof: Sequence[str], root: str) -> bool:
+    """Whether the hex ``proof`` (siblings from the leaf up, with or without ``0x``) leads from
+    ``leaf`` to the hex ``root``."""
+    return merkle.process_proof(leaf, [_bytes(p) for p in proof]) == _bytes(root)
+
+
+def hash_of_document(document: dict[str, Any]) -> str:
+    """The CBV 2.0 hash ID of a stored JSON-LD event, with the prefixes of its own context."""
+    return event_hash_id(node_of_json_event(document, prefixes_of_context(document.get("@context", []))))
+
+
+@lru_cache(maxsize=200_000)
+def hash_of_serialised(serialised: str) -> str:
+    """Memoised on the exact text: an edited document is a different key, hashed afresh."""
+    try:
+        document = json.loads(serialised)
+    except ValueError:
+        return "unparseable"
+    return hash_of_document(document) if isinstance(document, dict) else "not an object"
+
+
+def recompute_hash(document: dict[str, Any]) -> str:
+    """The CBV hash of ``document``, memoised on its exact serialised content: any change to
+    the stored document changes the key, so an edited row is always hashed afresh."""
+    return hash_of_serialised(canonical_json(document, ascii_only=False))
