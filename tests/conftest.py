@@ -19,9 +19,10 @@ from web3 import Web3
 
 from chain.client import connect
 from chain.node import AnvilNode
+from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.main import create_app
-from traceability_api.runtime import Runtime, build_runtime
+from traceability_api.runtime import Runtime
 
 REPO = Path(__file__).resolve().parent.parent
 VECTORS = REPO / "traceability_api" / "consensus" / "vectors"  # event-hash and Merkle vectors (see README there)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from traceability_api.compose import CAPTURE_CHECKS
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
@@ -46,7 +47,7 @@ def build(engine: Any, settings: Settings) -> Network:
             net.principals[name] = Principal(issued.member.id, "a", Role.admin, o.id, o.kind)
 
         def cap(who: str, *events: dict[str, Any]) -> None:
-            capture_events(s, net.principals[who], list(events), DEFAULT_CONTEXT, settings)
+            capture_events(s, net.principals[who], list(events), DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS)
 
         def obj(step: str, day: int, uri: str, qty: float | None = None, **extra: Any) -> dict[str, Any]:
             q: dict[str, Any] = {"epcClass": uri} | ({"quantity": qty, "uom": "KGM"} if qty else {})

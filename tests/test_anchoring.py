@@ -97,6 +97,7 @@ def test_python_proofs_verify_in_the_contract(w: World, runtime: Runtime) -> Non
 
 
 def test_identical_events_of_two_organisations_share_a_leaf(w: World, runtime: Runtime) -> None:
+    from traceability_api.compose import CAPTURE_CHECKS
     from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
     from traceability_api.parties.service import authenticate
 
@@ -107,7 +108,9 @@ def test_identical_events_of_two_organisations_share_a_leaf(w: World, runtime: R
     worker(runtime).run_once()  # anchor the set-up writes first
     for org in (w.coop, w.mill):
         with Session(runtime.engine) as s:
-            capture_events(s, authenticate(s, org.keys["admin"]), [ev], DEFAULT_CONTEXT, runtime.settings)
+            capture_events(
+                s, authenticate(s, org.keys["admin"]), [ev], DEFAULT_CONTEXT, runtime.settings, checks=CAPTURE_CHECKS
+            )
             s.commit()
         # the second time, a batch of that one leaf has the same root as before: found, not re-sent
         assert worker(runtime).run_once() == 1
@@ -148,7 +151,7 @@ def test_chain_outage_events_wait_then_anchor(w: World, tmp_path: Path, database
     from chain.client import connect
     from chain.node import AnvilNode, free_port
     from tests.conftest import fund
-    from traceability_api.runtime import build_runtime
+    from traceability_api.compose import build_runtime
 
     port = free_port()
     state = tmp_path / "own-chain" / "state.json"

@@ -121,7 +121,8 @@ def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> No
     for lat in (10.0, 10.5, 21.0):
         page(w, good + f"&geo={lat},105.7")
     assert 'id="copy-warning"' in page(w, good).text
-    runtime.extras["scan_buffer"].flush()
+    assert runtime.scan_buffer is not None
+    runtime.scan_buffer.flush()
     with Session(runtime.engine) as s:
         logs = s.exec(select(ScanLog)).all()
     assert logs and all("testclient" not in (lg.client_hash or "") and len(lg.client_hash) == 32 for lg in logs)
@@ -166,7 +167,7 @@ def test_labels_command_prints_a_lot_sheet(w: World, runtime: Runtime, tmp_path:
 
 
 def test_demo_data_gives_a_verified_consumer_page(runtime: Runtime, app_client: TestClient) -> None:
-    from traceability_api.anchoring.worker import attach_worker
+    from traceability_api.compose import attach_worker
     from traceability_api.demo import seed_demo
 
     runtime.settings.anchor_worker = True

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from traceability_api.compose import build_service
 from traceability_api.config import get_settings
-from traceability_api.service_app import build_service
 
 
 def app_factory() -> FastAPI:

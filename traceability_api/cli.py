@@ -61,7 +61,7 @@ def serve(
     """Run the API, the consumer site and the anchoring worker."""
     import uvicorn
 
-    from traceability_api.service_app import build_service
+    from traceability_api.compose import build_service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(host=host, port=port)
@@ -92,7 +92,7 @@ def demo(
 @clean_errors
 def chain_status() -> None:
     """Start or connect to the configured chain and print the contract in use."""
-    from traceability_api.runtime import build_runtime
+    from traceability_api.compose import build_runtime
 
     runtime = build_runtime(_settings())
     try:
@@ -137,9 +137,9 @@ def create_org(
     """Create an organisation with an admin member; prints the admin's API key once."""
     from sqlmodel import Session
 
+    from traceability_api.compose import build_runtime
     from traceability_api.parties.models import OrganisationCreate
     from traceability_api.parties.service import create_organisation
-    from traceability_api.runtime import build_runtime
 
     runtime = build_runtime(_settings(), with_chain=False)
     try:
@@ -189,7 +189,7 @@ def verify(
 def audit() -> None:
     """Recompute every stored record's hash and proof against the anchored roots on chain."""
     from traceability_api.audit.service import audit as run_audit
-    from traceability_api.runtime import build_runtime
+    from traceability_api.compose import build_runtime
 
     runtime = build_runtime(_settings())
     try:
@@ -212,7 +212,7 @@ def anchor(once: Annotated[bool, typer.Option(help="one pass (resume + one batch
     import time
 
     from traceability_api.anchoring.worker import AnchoringWorker
-    from traceability_api.runtime import build_runtime
+    from traceability_api.compose import build_runtime
 
     runtime = build_runtime(_settings())
     try:
@@ -243,9 +243,9 @@ def labels(
 
     from labels.digital_link import DigitalLinkError, build
     from labels.pdf import LAYOUTS, LabelData, LabelError, render
+    from traceability_api.compose import build_runtime
     from traceability_api.consumer.labels_router import label_fields
     from traceability_api.lots.service import find_lot
-    from traceability_api.runtime import build_runtime
 
     if layout not in LAYOUTS:
         raise ConfigError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,11 +53,25 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(default=300, ge=0)
     consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
     max_events_per_document: int = Field(default=5_000, ge=1)
+    time_zone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA zone of events the service writes itself")
 
     @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as Asia/Ho_Chi_Minh)") from exc
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @property
     def banned(self) -> frozenset[str]:

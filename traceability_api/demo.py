@@ -4,14 +4,16 @@ Tiền Giang mango lot.  Seeded once (skipped when organisations exist); anchore
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.evidence.diary import Activity, DiaryEntry, diary_event
 from traceability_api.evidence.models import DeviceCreate, SensorKind
 from traceability_api.evidence.sensors import create_device, ingest
@@ -56,7 +58,9 @@ def _t(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
-def _sensors(s: Session, mp: Principal, dp: Principal, mill_site: int, rice_gtin: str, st: Settings) -> None:
+def _sensors(
+    s: Session, mp: Principal, dp: Principal, mill_site: int, rice_gtin: str, st: Settings, checks: Sequence[EventCheck]
+) -> None:
     """A temperature logger in the mill's store while the rice was there, summarised on the lot."""
     device, _secret = create_device(
         s,
@@ -81,7 +85,7 @@ def _sensors(s: Session, mp: Principal, dp: Principal, mill_site: int, rice_gtin
     ingest(s, device, readings, st)
     found = find_lot(s, rice_gtin, "GST25-2503")
     assert found is not None
-    capture_events(s, dp, [summary_event(s, found[0], found[1])], DEFAULT_CONTEXT, st)
+    capture_events(s, dp, [summary_event(s, found[0], found[1])], DEFAULT_CONTEXT, st, checks=checks)
 
 
 def seed_demo(runtime: Runtime) -> dict[str, str]:
@@ -92,6 +96,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         if s.exec(select(Organisation)).first() is not None:
             return {"consumer_url": url}
         st = runtime.settings
+        capture = partial(capture_events, checks=runtime.capture_checks)
         _org(s, "Chi cục Quản lý chất lượng Nông Lâm Thủy sản Cần Thơ", "authority", "Ninh Kiều, Cần Thơ")
         coop, cp = _org(
             s, "HTX Nông nghiệp Thạnh Phú", "cooperative", "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ"
@@ -198,7 +203,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             ),
             DiaryEntry(activity=Activity.irrigating, time=_t("2025-02-01T06:00:00+07:00"), season=season, water_mm=40),
         ]
-        capture_events(s, cp, [diary_event(s, cp, plot.id or 0, e) for e in diary], DEFAULT_CONTEXT, st)
+        capture(s, cp, [diary_event(s, cp, plot.id or 0, e) for e in diary], DEFAULT_CONTEXT, st)
         harvest = {
             "type": "ObjectEvent",
             "eventTime": "2025-03-01T09:00:00+07:00",
@@ -210,7 +215,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             "quantityList": [{"epcClass": paddy, "quantity": 28000, "uom": "KGM"}],
             "ilmd": {"agri:plot": place_uri(plot), "agri:harvestDate": "2025-03-01", "agri:variety": "ST25"},
         }
-        capture_events(s, cp, [harvest, _ev("inspecting", "2025-03-01T15:00:00+07:00", paddy, 5)], DEFAULT_CONTEXT, st)
+        capture(s, cp, [harvest, _ev("inspecting", "2025-03-01T15:00:00+07:00", paddy, 5)], DEFAULT_CONTEXT, st)
         ship = _ev(
             "shipping",
             "2025-03-02T07:00:00+07:00",
@@ -219,7 +224,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             sourceList=[{"type": "possessing_party", "source": party_uri(coop)}],
             destinationList=[{"type": "possessing_party", "destination": party_uri(mill)}],
         )
-        capture_events(s, cp, [ship], DEFAULT_CONTEXT, st)
+        capture(s, cp, [ship], DEFAULT_CONTEXT, st)
         recv = _ev(
             "receiving",
             "2025-03-02T13:00:00+07:00",
@@ -241,10 +246,8 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
                 {"epcClass": lot_uri(bran_gtin, "CB-2503"), "quantity": 2600, "uom": "KGM"},
             ],
         }
-        capture_events(
-            s, mp, [recv, milling, _ev("packing", "2025-03-04T14:00:00+07:00", rice, 17500)], DEFAULT_CONTEXT, st
-        )
-        capture_events(
+        capture(s, mp, [recv, milling, _ev("packing", "2025-03-04T14:00:00+07:00", rice, 17500)], DEFAULT_CONTEXT, st)
+        capture(
             s,
             mp,
             [
@@ -259,7 +262,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             DEFAULT_CONTEXT,
             st,
         )
-        capture_events(
+        capture(
             s,
             dp,
             [
@@ -279,10 +282,9 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             "quantityList": [{"epcClass": lot_uri(mango_gtin, "HL-2504"), "quantity": 1200, "uom": "KGM"}],
             "ilmd": {"agri:plot": place_uri(orchard), "agri:harvestDate": "2025-04-10"},
         }
-        capture_events(s, fp, [mango], DEFAULT_CONTEXT, st)
-        _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st)
+        capture(s, fp, [mango], DEFAULT_CONTEXT, st)
+        _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st, runtime.capture_checks)
         s.commit()
-    worker = runtime.extras.get("worker")
-    if worker is not None:
-        worker.run_once()  # type: ignore[attr-defined]
+    if runtime.worker is not None:
+        runtime.worker.run_once()
     return {"consumer_url": url}

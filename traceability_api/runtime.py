@@ -1,17 +1,23 @@
-"""Everything the service needs at run time, built once at start: settings, database engine
-(migrated), chain connection.  Bad configuration surfaces here as one ConfigError."""
+"""What the service holds at run time: settings, database engine, chain connection and the
+per-process singletons (worker, caches), as typed fields.  Built by ``traceability_api.compose``;
+this module imports nothing of the domains (only their types), so every layer may depend on it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from traceability_api.anchoring.chain_runtime import ChainRuntime, start_chain
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
+
+if TYPE_CHECKING:
+    from traceability_api.anchoring.chain_runtime import ChainRuntime
+    from traceability_api.anchoring.worker import AnchoringWorker
+    from traceability_api.consumer.router import PageCache
+    from traceability_api.consumer.scans import ScanBuffer
+    from traceability_api.events.capture import EventCheck
 
 
 @dataclass
@@ -19,10 +25,13 @@ class Runtime:
     settings: Settings
     engine: Engine
     chain: ChainRuntime | None = None
+    capture_checks: tuple[EventCheck, ...] = ()  # domain rules every captured event must pass
+    worker: AnchoringWorker | None = None  # the anchoring worker, when this process runs one
+    page_cache: PageCache | None = None  # rendered consumer pages (micro-cache)
+    scan_buffer: ScanBuffer | None = None  # consumer scans, written in batches
     on_start: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan
     on_stop: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan
     on_close: list[Callable[[], None]] = field(default_factory=list)  # run by close()
-    extras: dict[str, Any] = field(default_factory=dict)  # per-runtime singletons (worker, caches)
 
     def close(self) -> None:
         closers, self.on_close = self.on_close, []
@@ -32,16 +41,3 @@ class Runtime:
             self.chain.close()
             self.chain = None
         self.engine.dispose()
-
-
-def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runtime:
-    engine = make_engine(settings.effective_database_url)
-    try:
-        migrate(engine)
-        chain = None
-        if settings.chain_enabled if with_chain is None else with_chain:
-            chain = start_chain(settings, engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return Runtime(settings=settings, engine=engine, chain=chain)

@@ -27,13 +27,13 @@ from chain.client import AnchorContract, connect
 from chain.node import AnvilNode
 from traceability_api.anchoring.models import AnchorBatch
 from traceability_api.anchoring.worker import AnchoringWorker, pending_count
+from traceability_api.compose import CAPTURE_CHECKS, build_runtime
 from traceability_api.config import Settings
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product
 from traceability_api.parties.models import OrganisationCreate
 from traceability_api.parties.service import Principal, create_organisation
-from traceability_api.runtime import build_runtime
 
 GTIN = "08930000000019"
 LOT = f"https://id.gs1.org/01/{GTIN}/10/A1"
@@ -86,7 +86,7 @@ def main() -> None:
             commission = {"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00+07:00",
                           "eventTimeZoneOffset": "+07:00", "action": "ADD", "bizStep": "commissioning",
                           "quantityList": [{"epcClass": LOT, "quantity": 1e9, "uom": "KGM"}]}  # fmt: skip
-            capture_events(s, p, [commission], DEFAULT_CONTEXT, settings)
+            capture_events(s, p, [commission], DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS)
             s.commit()
         worker = AnchoringWorker(rt.engine, rt.chain.contract, settings)
         worker.run_once()
@@ -98,7 +98,9 @@ def main() -> None:
         for size in (1, 100, 10_000):
             with Session(rt.engine) as s:
                 for start in range(0, size, 1000):
-                    capture_events(s, p, events(min(1000, size - start)), DEFAULT_CONTEXT, settings)
+                    capture_events(
+                        s, p, events(min(1000, size - start)), DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS
+                    )
                 s.commit()
             worker.run_once()
             with Session(rt.engine) as s:
@@ -119,7 +121,9 @@ def main() -> None:
         th.start()
         with Session(rt.engine) as s:
             for start in range(0, a.events, 500):
-                capture_events(s, p, events(min(500, a.events - start)), DEFAULT_CONTEXT, settings)
+                capture_events(
+                    s, p, events(min(500, a.events - start)), DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS
+                )
                 s.commit()
         captured_at = time.perf_counter() - t0
         while pending_count(rt.engine):

@@ -20,6 +20,7 @@ import httpx
 from common import fresh_database, percentile, server
 from sqlmodel import Session
 
+from traceability_api.compose import CAPTURE_CHECKS
 from traceability_api.config import Settings
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
@@ -44,7 +45,7 @@ def bootstrap(url: str, clients: int) -> str:
              "quantityList": [{"epcClass": f"https://id.gs1.org/01/{GTIN}/10/B{i}", "quantity": 1e8, "uom": "KGM"}]}
             for i in range(clients)
         ]  # fmt: skip
-        capture_events(s, p, events, DEFAULT_CONTEXT, Settings())
+        capture_events(s, p, events, DEFAULT_CONTEXT, Settings(), checks=CAPTURE_CHECKS)
         s.commit()
     engine.dispose()
     return issued.api_key

@@ -27,13 +27,13 @@ from sqlmodel import Session
 from chain.client import connect
 from chain.node import AnvilNode
 from traceability_api.anchoring.worker import AnchoringWorker
+from traceability_api.compose import CAPTURE_CHECKS, build_runtime
 from traceability_api.config import Settings
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product
 from traceability_api.parties.models import OrganisationCreate
 from traceability_api.parties.service import Principal, create_organisation
-from traceability_api.runtime import build_runtime
 
 GTIN = "08930000000019"
 LOT = f"https://id.gs1.org/01/{GTIN}/10/L50"
@@ -69,7 +69,7 @@ def seed(settings: Settings) -> tuple[str, int]:
             }
             for i in range(49)
         ]
-        capture_events(s, p, events, DEFAULT_CONTEXT, settings)
+        capture_events(s, p, events, DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS)
         s.commit()
     AnchoringWorker(rt.engine, rt.chain.contract, settings).run_once()
     lot_id = 1

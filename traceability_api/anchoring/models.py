@@ -4,16 +4,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary
+from sqlalchemy import JSON, Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
+from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.timeutil import UTCDateTime, utcnow
 
-
-class ItemKind(StrEnum):
-    event = "event"
-    correction = "correction"
-    audit = "audit"
+__all__ = ["AnchorBatch", "AnchorItem", "BatchStatus", "ChainDeployment", "ItemKind", "WorkerLease"]
 
 
 class BatchStatus(StrEnum):
@@ -21,21 +18,6 @@ class BatchStatus(StrEnum):
     sent = "sent"  # broadcast at least once
     anchored = "anchored"  # receipt with enough confirmations
     failed = "failed"  # reverted for a reason other than "already anchored"; items re-queued
-
-
-class AnchorItem(SQLModel, table=True):
-    """Outbox row, written in the same transaction as the record it anchors."""
-
-    __tablename__ = "anchor_item"
-    __table_args__ = (Index("ix_anchor_item_pending", "batch_id", "id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    kind: ItemKind
-    ref_id: int = Field(index=True)
-    digest: str = Field(max_length=64, description="hex SHA-256 digest the leaf is made of")
-    leaf: str | None = Field(default=None, max_length=64)
-    batch_id: int | None = Field(default=None, foreign_key="anchor_batch.id")
-    proof: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class AnchorBatch(SQLModel, table=True):

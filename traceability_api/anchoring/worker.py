@@ -34,7 +34,6 @@ from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyA
 from traceability_api.anchoring import lease
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
 from traceability_api.config import Settings
-from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -257,13 +256,3 @@ class WorkerThread:
                 log.exception("anchoring pass failed; will retry")
                 delay = self.interval_s
             self._stop.wait(delay)
-
-
-def attach_worker(runtime: Runtime) -> None:
-    if runtime.chain is None or not runtime.settings.anchor_worker:
-        return
-    worker = AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings)
-    thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
-    runtime.on_start.append(thread.start)
-    runtime.on_stop.append(thread.stop)
-    runtime.extras["worker"] = worker

@@ -10,9 +10,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.authority.models import AuditLog
 from traceability_api.consensus.records import write_log_digest
+from traceability_api.outbox import ItemKind, Pending, enqueue
 from traceability_api.timeutil import utcnow
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -31,7 +31,7 @@ def record(engine: Engine, principal: Any, method: str, path: str, status: int) 
         s.add(entry)
         s.flush()
         assert entry.id is not None
-        s.add(AnchorItem(kind=ItemKind.audit, ref_id=entry.id, digest=entry.digest))
+        enqueue(s, [Pending(ItemKind.audit, entry.id, entry.digest)])
         s.commit()
 
 

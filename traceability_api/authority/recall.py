@@ -4,6 +4,7 @@ lineage graph; every affected lot gets a recorded (and anchored) EPCIS event wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, select
@@ -11,7 +12,7 @@ from sqlmodel import Session, select
 from traceability_api.authority.models import Recall
 from traceability_api.config import Settings
 from traceability_api.errors import Forbidden, Invalid, NotFound
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.lots.lineage import walk
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.lots.service import lot_uri
@@ -21,7 +22,14 @@ from traceability_api.timeutil import utcnow
 
 
 def open_recall(
-    session: Session, p: Principal, lot_ids: list[int], reason: str, scope: str, settings: Settings
+    session: Session,
+    p: Principal,
+    lot_ids: list[int],
+    reason: str,
+    scope: str,
+    settings: Settings,
+    *,
+    checks: Sequence[EventCheck],
 ) -> Recall:
     p.require_write()
     if not lot_ids:
@@ -73,7 +81,7 @@ def open_recall(
             }
         )
     if events:
-        capture_events(session, p, events, DEFAULT_CONTEXT, settings, recall=True)
+        capture_events(session, p, events, DEFAULT_CONTEXT, settings, checks=checks, recall=True)
     recall = Recall(
         org_id=p.org_id,
         member_id=p.member_id,

@@ -12,12 +12,12 @@ from traceability_api.authority import exports, trace
 from traceability_api.authority.mass_balance import mass_balance
 from traceability_api.authority.models import AuditLog, Recall
 from traceability_api.authority.recall import open_recall
-from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Forbidden, Invalid, NotFound
+from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
 from traceability_api.events.service import query_events
 from traceability_api.lots.lineage import MAX_DEPTH
-from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
 from traceability_api.places.service import get_place
@@ -80,8 +80,10 @@ class RecallIn(BaseModel):
 
 
 @router.post("/recalls", status_code=status.HTTP_201_CREATED)
-def create_recall(data: RecallIn, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    recall = open_recall(session, p, data.lot_ids, data.reason, data.scope, settings)
+def create_recall(data: RecallIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    recall = open_recall(
+        session, p, data.lot_ids, data.reason, data.scope, runtime.settings, checks=runtime.capture_checks
+    )
     session.commit()
     return _recall_json(recall)
 

@@ -15,11 +15,12 @@ from labels.digital_link import build
 from labels.pdf import LAYOUTS, LabelData, LabelError, render
 from labels.tokens import serial_token
 from traceability_api.consumer.secrets import label_secret
-from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.events.lot_access import get_lot
 from traceability_api.lots.models import Lot, Product, SerialUnit
-from traceability_api.lots.service import get_lot, lot_uri
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Organisation
 from traceability_api.timeutil import utcnow
@@ -62,7 +63,8 @@ class LabelRequest(BaseModel):
 
 
 @router.post("/{lot_id}/labels", summary="PDF label sheet (A4 sheets or single thermal labels)")
-def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> Response:
+def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    settings = runtime.settings
     lot, product = get_lot(session, p, lot_id)
     if lot.holder_org_id != p.org_id and lot.owner_org_id != p.org_id:
         raise Forbidden("only the lot's owner or holder prints its labels")
@@ -89,7 +91,7 @@ def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep,
             "epcList": [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes],
             "quantityList": [{"epcClass": lot_uri(product.gtin, lot.lot_code)}],
         }
-        capture_events(session, p, [event], DEFAULT_CONTEXT, settings)
+        capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=runtime.capture_checks)
         secret = label_secret(settings)
         for c in codes:
             uri = build(product.gtin, lot.lot_code, c, expiry=expiry, token=serial_token(secret, product.gtin, c)).uri(

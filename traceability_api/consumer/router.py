@@ -44,9 +44,8 @@ class PageCache:
 
 
 def page_cache(runtime: RuntimeDep) -> PageCache:
-    cache = runtime.extras.setdefault("page_cache", PageCache())
-    assert isinstance(cache, PageCache)
-    return cache
+    assert runtime.page_cache is not None, "built by traceability_api.compose.build_runtime"
+    return runtime.page_cache
 
 
 LINKSET = "application/linkset+json"
@@ -61,12 +60,8 @@ def _gtin(gtin: str) -> str:
 
 
 def scan_buffer(runtime: RuntimeDep) -> ScanBuffer:
-    fresh = ScanBuffer(runtime.engine)
-    buf = runtime.extras.setdefault("scan_buffer", fresh)  # atomic: one buffer per runtime
-    if buf is fresh:
-        runtime.on_close.append(fresh.close)
-    assert isinstance(buf, ScanBuffer)
-    return buf
+    assert runtime.scan_buffer is not None, "built by traceability_api.compose.build_runtime"
+    return runtime.scan_buffer
 
 
 def _product(session: SessionDep, gtin: str) -> Product:

@@ -4,6 +4,7 @@ caller's transaction (one document = one transaction: all its events or none).""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,6 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
 from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
 from traceability_api.consensus.records import event_digest
@@ -22,12 +22,16 @@ from traceability_api.events import custody
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import extract
 from traceability_api.lots.models import LotLink
+from traceability_api.outbox import ItemKind, Pending, enqueue
 from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "AssociationEvent", "TransactionEvent")
 DEFAULT_CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {voc.AGRI_PREFIX: voc.AGRI_NS}]
 OLDEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+
+EventCheck = Callable[[Session, Principal, dict[str, Any], datetime, Settings], None]
+"""A domain rule every new event must pass (raises a DomainError), e.g. evidence.diary.check."""
 
 
 @dataclass
@@ -55,7 +59,9 @@ def parse_event_time(value: str, settings: Settings) -> datetime:
     return when
 
 
-def capture_document(session: Session, p: Principal, doc: Any, settings: Settings) -> list[Captured]:
+def capture_document(
+    session: Session, p: Principal, doc: Any, settings: Settings, *, checks: Sequence[EventCheck]
+) -> list[Captured]:
     if not isinstance(doc, dict) or doc.get("type") != "EPCISDocument":
         raise Invalid("expected an EPCIS 2.0 JSON-LD document with type 'EPCISDocument'")
     events = doc.get("epcisBody", {}).get("eventList") if isinstance(doc.get("epcisBody"), dict) else None
@@ -66,7 +72,7 @@ def capture_document(session: Session, p: Principal, doc: Any, settings: Setting
     errors = document_errors({**doc, "epcisBody": {"eventList": []}})
     if errors:
         raise Invalid("the document does not follow the EPCIS 2.0 schema", details=errors)
-    return capture_events(session, p, events, doc.get("@context", DEFAULT_CONTEXT), settings)
+    return capture_events(session, p, events, doc.get("@context", DEFAULT_CONTEXT), settings, checks=checks)
 
 
 def capture_events(
@@ -76,13 +82,20 @@ def capture_events(
     context: Any,
     settings: Settings,
     *,
+    checks: Sequence[EventCheck],
     idempotency_key: str | None = None,
     recall: bool = False,
 ) -> list[Captured]:
     """Capture ``events`` in the caller's transaction, in bulk: one duplicate lookup, one lot lookup
-    per distinct lot, and multi-row inserts for events, their lot links and outbox rows."""
+    per distinct lot, and multi-row inserts for events, their lot links and outbox rows.
+    ``checks`` are the domain rules (e.g. food safety) each new event must pass before custody."""
     p.require_write()
-    prepared = [_at(i, len(events), _prepare, event, context, idempotency_key) for i, event in enumerate(events)]
+    prepared = []
+    for i, event in enumerate(events):
+        try:
+            prepared.append(_prepare(event, context, idempotency_key))
+        except DomainError as exc:
+            raise _located(exc, i, len(events)) from exc
     ids = [pe.client_id for pe in prepared]
     known = {
         e.client_event_id: e
@@ -93,21 +106,33 @@ def capture_events(
     pending: list[tuple[dict[str, Any], list[custody.Touch], int]] = []
     seen: dict[str, str] = {}
     for i, pe in enumerate(prepared):
-        old = known.get(pe.client_id)
-        earlier = seen.get(pe.client_id)
-        if old is not None or earlier is not None:
-            if (old.hash_id if old is not None else earlier) != pe.hash_id:
-                _at(i, len(events), _raise, Conflict(f"eventID {pe.client_id} was already used for a different event"))
-            out.append(Captured(old.id, old.hash_id, pe.client_id, True) if old is not None and old.id else None)
-            # (None: a repeat of an earlier event of this document, filled in at the end)
-            continue
-        seen[pe.client_id] = pe.hash_id
-        row, touches = _at(i, len(events), _apply, session, p, pe, settings, cache, recall)
+        try:
+            if pe.client_id in known or pe.client_id in seen:
+                out.append(_repeat(pe, known.get(pe.client_id), seen.get(pe.client_id)))
+                continue
+            seen[pe.client_id] = pe.hash_id
+            row, touches = _apply(session, p, pe, settings, cache, recall, checks)
+        except DomainError as exc:
+            raise _located(exc, i, len(events)) from exc
         pending.append((row, touches, len(out)))
         out.append(None)
     if pending:
         _insert(session, p, pending, out)
     return _fill_in_document_duplicates(out, prepared)
+
+
+def _located(exc: DomainError, i: int, n: int) -> DomainError:
+    """The same error, its message prefixed with the position of the event in a document."""
+    where = f"event {i}: " if n > 1 else ""
+    return type(exc)(where + exc.message, details=exc.details)
+
+
+def _repeat(pe: _Prepared, old: Event | None, earlier: str | None) -> Captured | None:
+    """A repeat of a stored event (its Captured) or of an earlier event of this document (None,
+    filled in at the end); the same eventID for different content is a conflict."""
+    if (old.hash_id if old is not None else earlier) != pe.hash_id:
+        raise Conflict(f"eventID {pe.client_id} was already used for a different event")
+    return Captured(old.id, old.hash_id, pe.client_id, True) if old is not None and old.id else None
 
 
 @dataclass
@@ -116,19 +141,6 @@ class _Prepared:
     hash_id: str
     client_id: str
     prefixes: dict[str, str]
-
-
-def _at(i: int, n: int, fn: Any, *args: Any) -> Any:
-    """Run one step for event ``i``, prefixing any domain error with the event's position."""
-    try:
-        return fn(*args)
-    except DomainError as exc:
-        where = f"event {i}: " if n > 1 else ""
-        raise type(exc)(where + exc.message, details=exc.details) from exc
-
-
-def _raise(exc: Exception) -> None:
-    raise exc
 
 
 def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared:
@@ -152,13 +164,18 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
 
 
 def _apply(
-    session: Session, p: Principal, pe: _Prepared, settings: Settings, cache: custody.LotCache, recall: bool
+    session: Session,
+    p: Principal,
+    pe: _Prepared,
+    settings: Settings,
+    cache: custody.LotCache,
+    recall: bool,
+    checks: Sequence[EventCheck],
 ) -> tuple[dict[str, Any], list[custody.Touch]]:
     full = pe.event
     event_time = parse_event_time(str(full["eventTime"]), settings)
-    from traceability_api.evidence import diary  # evidence rules, checked before custody
-
-    diary.check(session, p, full, event_time, settings)
+    for check in checks:
+        check(session, p, full, event_time, settings)
     refs = extract(full)
     touches = custody.apply(session, p, full, refs, cache, pe.prefixes, recall=recall)
     full["eventID"] = pe.client_id
@@ -196,7 +213,7 @@ def _insert(
     )
     links: list[dict[str, Any]] = []
     lineage: list[dict[str, Any]] = []
-    outbox: list[dict[str, Any]] = []
+    outbox: list[Pending] = []
     for event_id, (row, touches, slot) in zip(ids, pending, strict=True):
         links.extend(
             {"event_id": event_id, "lot_id": t.lot.id, "role": t.role, "quantity": t.quantity, "uom": t.uom}
@@ -209,14 +226,13 @@ def _insert(
             if i.role == "input"
             for o in outputs
         )
-        outbox.append({"kind": ItemKind.event, "ref_id": event_id, "digest": event_digest(row["hash_id"]),
-                       "created_at": row["record_time"]})  # fmt: skip
+        outbox.append(Pending(ItemKind.event, event_id, event_digest(row["hash_id"]), row["record_time"]))
         out[slot] = Captured(event_id, row["hash_id"], row["client_event_id"], duplicate=False)
     if links:
         session.execute(insert(EventLot), links)
     if lineage:
         session.execute(insert(LotLink), lineage)
-    session.execute(insert(AnchorItem), outbox)
+    enqueue(session, outbox)
 
 
 def _fill_in_document_duplicates(out: list[Captured | None], prepared: list[_Prepared]) -> list[Captured]:

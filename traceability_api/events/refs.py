@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from traceability_api.consensus.gs1_uri import gs1_check_digit, valid_gtin
+from traceability_api.epcis.identifiers import GS1Ref, classify
 from traceability_api.errors import Invalid
 from traceability_api.lots.models import UOMS
-from traceability_api.lots.service import GS1Ref, classify
 
 MAX_QUANTITY = 1e9
 

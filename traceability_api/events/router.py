@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Response, status
 from pydantic import BaseModel, Field
 
-from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_document, capture_events
 from traceability_api.events.service import (
     corrections_of,
@@ -34,12 +34,15 @@ def capture_one(
     p: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
+    runtime: RuntimeDep,
     response: Response,
     event: Annotated[dict[str, Any], Body(description="one EPCIS 2.0 event (JSON-LD)")],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CapturedOut:
     """Capture one EPCIS 2.0 event.  The same eventID (or Idempotency-Key, or content) twice stores one event."""
-    (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, settings, idempotency_key=idempotency_key)
+    (c,) = capture_events(
+        session, p, [event], DEFAULT_CONTEXT, settings, checks=runtime.capture_checks, idempotency_key=idempotency_key
+    )
     session.commit()
     if c.duplicate:
         response.status_code = status.HTTP_200_OK
@@ -51,10 +54,11 @@ def capture(
     p: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
+    runtime: RuntimeDep,
     document: Annotated[dict[str, Any], Body(description="an EPCIS 2.0 JSON-LD EPCISDocument")],
 ) -> dict[str, Any]:
     """EPCIS 2.0 capture: all events of the document are stored, or none."""
-    captured = capture_document(session, p, document, settings)
+    captured = capture_document(session, p, document, settings, checks=runtime.capture_checks)
     session.commit()
     return {
         "captured": sum(not c.duplicate for c in captured),
@@ -113,10 +117,13 @@ class CorrectionIn(BaseModel):
 
 @router.post("/events/{event_id}/corrections", status_code=status.HTTP_201_CREATED)
 def correct(
-    event_id: int, data: CorrectionIn, p: PrincipalDep, session: SessionDep, settings: SettingsDep
+    event_id: int, data: CorrectionIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Declare a stored event erroneous (EPCIS errorDeclaration); the event stays, corrective events are added."""
     event = get_event(session, p, event_id)
-    row = declare_error(session, p, event, data.reason, data.declarationTime, data.correctiveEvents, settings)
+    row = declare_error(
+        session, p, event, data.reason, data.declarationTime, data.correctiveEvents, runtime.settings,
+        checks=runtime.capture_checks,
+    )  # fmt: skip
     session.commit()
     return {"id": row.id, "eventId": event_id, "errorDeclaration": declaration_of(row)}

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
 from traceability_api.consensus.records import correction_digest
+from traceability_api.epcis.identifiers import classify
 from traceability_api.errors import Forbidden, Invalid, NotFound
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events, parse_event_time
+from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events, parse_event_time
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.lots.models import Lot
-from traceability_api.lots.service import classify, find_lot
+from traceability_api.lots.service import find_lot
+from traceability_api.outbox import ItemKind, Pending, enqueue
 from traceability_api.parties.service import Principal
 
 MAX_PAGE = 1000
@@ -114,7 +116,7 @@ def export_event(e: Event) -> dict[str, Any]:
 
 def declare_error(
     session: Session, p: Principal, event: Event, reason: str | None, declaration_time: str | None,
-    corrective_events: list[Any], settings: Settings,
+    corrective_events: list[Any], settings: Settings, *, checks: Sequence[EventCheck],
 ) -> EventCorrection:  # fmt: skip
     """Record an errorDeclaration on ``event`` (kept as it was) with optional corrective events."""
     p.require_write()
@@ -123,7 +125,11 @@ def declare_error(
     from traceability_api.timeutil import utcnow
 
     when = parse_event_time(declaration_time, settings) if declaration_time else utcnow()
-    captured = capture_events(session, p, corrective_events, DEFAULT_CONTEXT, settings) if corrective_events else []
+    captured = (
+        capture_events(session, p, corrective_events, DEFAULT_CONTEXT, settings, checks=checks)
+        if corrective_events
+        else []
+    )
     assert event.id is not None
     row = EventCorrection(
         event_id=event.id, org_id=p.org_id, member_id=p.member_id, declaration_time=when,
@@ -133,7 +139,7 @@ def declare_error(
     session.add(row)
     session.flush()
     assert row.id is not None
-    session.add(AnchorItem(kind=ItemKind.correction, ref_id=row.id, digest=row.record_hash))
+    enqueue(session, [Pending(ItemKind.correction, row.id, row.record_hash)])
     return row
 
 

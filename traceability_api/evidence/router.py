@@ -6,15 +6,15 @@ from fastapi import APIRouter, Header, Request, UploadFile, status
 from fastapi.responses import Response
 from sqlmodel import select
 
-from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
 from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import Device, DeviceCreate
 from traceability_api.evidence.sensors import authenticate_device, create_device, ingest
 from traceability_api.evidence.summary import summary_event
-from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place
 
@@ -37,10 +37,11 @@ def download(digest: str, p: PrincipalDep, session: SessionDep, settings: Settin
 
 @router.post("/places/{place_id}/diary", status_code=status.HTTP_201_CREATED, summary="Add a farm-diary entry")
 def add_diary(
-    place_id: int, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, settings: SettingsDep
+    place_id: int, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Recorded as an EPCIS ObjectEvent with AgriTrace's farm-step vocabulary, hashed and anchored."""
-    (c,) = capture_events(session, p, [diary_event(session, p, place_id, entry)], DEFAULT_CONTEXT, settings)
+    event = diary_event(session, p, place_id, entry)
+    (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
     session.commit()
     return {"eventId": c.id, "hashId": c.hash_id}
 
@@ -93,10 +94,10 @@ async def readings(
 
 
 @router.post("/lots/{lot_id}/sensor-summary", status_code=status.HTTP_201_CREATED)
-def sensor_summary(lot_id: int, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+def sensor_summary(lot_id: int, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Summarise the lot's sensor readings into an anchored EPCIS sensorElementList event."""
     lot, product = get_lot(session, p, lot_id)
     event = summary_event(session, lot, product)
-    (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, settings)
+    (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
     session.commit()
     return {"eventId": c.id, "hashId": c.hash_id, "sensorElementList": event["sensorElementList"]}

@@ -1,46 +1,15 @@
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
-from traceability_api.consensus.gs1_uri import normalise_gs1_uri
+from traceability_api.epcis.identifiers import GS1Ref, classify, lot_uri
 from traceability_api.errors import Conflict, NotFound
 from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, SerialUnit
 from traceability_api.parties.service import Principal
 
-DL = "https://id.gs1.org"
-_LOT_RE = re.compile(r"^https://id\.gs1\.org/01/(\d{14})/10/([^/]+)$")
-_SERIAL_RE = re.compile(r"^https://id\.gs1\.org/01/(\d{14})/21/([^/]+)$")
-_GTIN_RE = re.compile(r"^https://id\.gs1\.org/01/(\d{14})$")
-
-
-@dataclass(frozen=True)
-class GS1Ref:
-    """An identifier from an event, classified."""
-
-    uri: str  # canonical
-    kind: str  # "lot" | "serial" | "product" | "other"
-    gtin: str | None = None
-    code: str | None = None  # lot code or serial
-
-
-def classify(uri: str) -> GS1Ref:
-    canon = normalise_gs1_uri(uri) or uri
-    for kind, rx in (("lot", _LOT_RE), ("serial", _SERIAL_RE)):
-        m = rx.match(canon)
-        if m:
-            return GS1Ref(canon, kind, m.group(1), m.group(2))
-    m = _GTIN_RE.match(canon)
-    if m:
-        return GS1Ref(canon, "product", m.group(1))
-    return GS1Ref(canon, "other")
-
-
-def lot_uri(gtin: str, lot_code: str) -> str:
-    return f"{DL}/01/{gtin}/10/{lot_code}"
+__all__ = ["GS1Ref", "classify", "lot_uri"]  # GS1 identifiers live in epcis/identifiers.py
 
 
 def to_public(lot: Lot, product: Product) -> LotPublic:
@@ -117,29 +86,3 @@ def lot_by_key(session: Session, gtin: str, lot_code: str) -> tuple[Lot, Product
 
 def can_read_lot(p: Principal, lot: Lot) -> bool:
     return p.reads_everything or p.org_id in (lot.owner_org_id, lot.holder_org_id, lot.in_transit_to_org_id)
-
-
-def handled_by(session: Session, org_id: int, lot_id: int) -> bool:
-    """Whether the organisation ever recorded an event on the lot (it held it once)."""
-    from traceability_api.events.models import Event, EventLot
-
-    return (
-        session.exec(
-            select(EventLot.id)
-            .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-            .where(EventLot.lot_id == lot_id, Event.org_id == org_id)
-            .limit(1)
-        ).first()
-        is not None
-    )
-
-
-def get_lot(session: Session, p: Principal, lot_id: int) -> tuple[Lot, Product]:
-    """A lot the principal may read: its owner, holder or receiver, an organisation that handled
-    it before (one step back / one step forward), or an authority / auditor."""
-    lot = session.get(Lot, lot_id)
-    if lot is None or not (can_read_lot(p, lot) or handled_by(session, p.org_id, lot_id)):
-        raise NotFound(f"lot {lot_id} not found")
-    product = session.get(Product, lot.product_id)
-    assert product is not None
-    return lot, product

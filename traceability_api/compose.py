@@ -1,0 +1,77 @@
+"""The composition root: the one place that wires the service together (database, chain,
+domain rules, caches, anchoring worker, MQTT ingest, FastAPI app).  Nothing imports it but the
+entry points (CLI, ASGI, tests)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from traceability_api.anchoring.chain_runtime import start_chain
+from traceability_api.anchoring.worker import AnchoringWorker, WorkerThread
+from traceability_api.config import Settings
+from traceability_api.consumer.router import PageCache
+from traceability_api.consumer.scans import ScanBuffer
+from traceability_api.db import make_engine, migrate
+from traceability_api.events.capture import EventCheck
+from traceability_api.evidence import diary
+from traceability_api.runtime import Runtime
+
+CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check,)  # food-safety rules, checked before custody
+
+
+def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runtime:
+    """Database (migrated), chain connection (when enabled) and the per-runtime singletons.
+    Bad configuration surfaces here as one ConfigError."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        migrate(engine)
+        chain = None
+        if settings.chain_enabled if with_chain is None else with_chain:
+            chain = start_chain(settings, engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    scans = ScanBuffer(engine)
+    runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
+                      page_cache=PageCache(), scan_buffer=scans)  # fmt: skip
+    runtime.on_close.append(scans.close)
+    return runtime
+
+
+def attach_worker(runtime: Runtime) -> None:
+    """Run the anchoring worker in this process (its thread starts with the app)."""
+    if runtime.chain is None or not runtime.settings.anchor_worker:
+        return
+    worker = AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings)
+    thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
+    runtime.on_start.append(thread.start)
+    runtime.on_stop.append(thread.stop)
+    runtime.worker = worker
+
+
+def attach_mqtt(runtime: Runtime) -> None:
+    """Ingest sensor readings from the MQTT broker, when one is configured."""
+    if not runtime.settings.mqtt_url:
+        return
+    from traceability_api.evidence.mqtt import MqttIngest
+
+    mq = MqttIngest(runtime.engine, runtime.settings)
+    runtime.on_start.append(mq.start)
+    runtime.on_stop.append(mq.stop)
+
+
+def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
+    """The whole service: runtime, anchoring worker, MQTT ingest and the app."""
+    from traceability_api.main import create_app
+
+    runtime = build_runtime(settings)
+    try:
+        attach_worker(runtime)
+        attach_mqtt(runtime)
+        # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
+        runtime.on_stop.append(runtime.close)
+        app = create_app(runtime)
+    except BaseException:
+        runtime.close()
+        raise
+    return app, runtime

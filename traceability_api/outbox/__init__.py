@@ -1,0 +1,8 @@
+"""The anchoring outbox: one row per record to anchor, written in the same transaction as the
+record.  It sits below every domain that writes records (events, the write log), so they can
+enqueue without knowing the anchoring worker, which reads the rows from above."""
+
+from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.outbox.service import Pending, enqueue
+
+__all__ = ["AnchorItem", "ItemKind", "Pending", "enqueue"]

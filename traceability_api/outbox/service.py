@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A record waiting to be anchored: its kind, id and hex SHA-256 digest (the leaf's value)."""
+
+    kind: ItemKind
+    ref_id: int
+    digest: str
+    created_at: datetime | None = None
+
+
+def enqueue(session: Session, items: list[Pending]) -> None:
+    """Add outbox rows in the caller's transaction (one multi-row insert)."""
+    if not items:
+        return
+    now = utcnow()
+    rows = [{"kind": i.kind, "ref_id": i.ref_id, "digest": i.digest, "created_at": i.created_at or now} for i in items]
+    session.execute(insert(AnchorItem), rows)
