@@ -1,0 +1,41 @@
+"""The architecture rules of docs/architecture.md, as import-linter contracts in pyproject.toml."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT), "--no-cache", "--no-logo", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_import_contracts() -> None:
+    """Leaf rule, consensus core, verifier, domain layers (no cycles), web3 only in chain/."""
+    res = _lint()
+    assert res.returncode == 0, res.stdout + res.stderr
+    for contract in ("Leaf rule", "consensus core", "independent verifier", "Domain packages", "web3"):
+        assert contract in res.stdout
+
+
+def test_a_broken_rule_is_reported(tmp_path: Path) -> None:
+    """The checker does fail: forbid an import the code really makes (events uses lots)."""
+    config = tmp_path / "contracts.toml"
+    config.write_text(
+        "[tool.importlinter]\n"
+        'root_packages = ["traceability_api"]\n'
+        "[[tool.importlinter.contracts]]\n"
+        'name = "events may not use lots"\n'
+        'type = "forbidden"\n'
+        'source_modules = ["traceability_api.events"]\n'
+        'forbidden_modules = ["traceability_api.lots"]\n'
+    )
+    res = _lint(str(config))
+    assert res.returncode == 1
+    assert "BROKEN" in res.stdout and "traceability_api.events" in res.stdout
