@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
+from traceability_api.epcis.builder import object_event, zone_offset
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.evidence.diary import Activity, DiaryEntry, diary_event
 from traceability_api.evidence.models import DeviceCreate, SensorKind
@@ -35,23 +37,13 @@ def _org(s: Session, name: str, kind: str, address: str, gln: str | None = None)
     return org, Principal(issued.member.id, "Quản trị", Role.admin, org.id, org.kind)
 
 
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the demo's places are in the Mekong Delta
+
+
 def _ev(step: str, time: str, lot: str | None, qty: float | None = None, **extra: Any) -> dict[str, Any]:
-    ev: dict[str, Any] = {
-        "type": "ObjectEvent",
-        "eventTime": time,
-        "eventTimeZoneOffset": "+07:00",
-        "action": "OBSERVE",
-        "bizStep": step,
-        **extra,
-    }
-    if lot is None:
-        ev["epcList"] = []  # farm work on a plot: no lot exists yet
-    else:
-        q: dict[str, Any] = {"epcClass": lot}
-        if qty:
-            q |= {"quantity": qty, "uom": "KGM"}
-        ev["quantityList"] = [q]
-    return ev
+    if lot is None:  # farm work on a plot: no lot exists yet
+        return object_event(step, ZONE, when=time, epcs=[], **extra)
+    return object_event(step, ZONE, when=time, lot=lot, quantity=qty or None, uom="KGM" if qty else None, **extra)
 
 
 def _t(iso: str) -> datetime:
@@ -85,7 +77,7 @@ def _sensors(
     ingest(s, device, readings, st)
     found = find_lot(s, rice_gtin, "GST25-2503")
     assert found is not None
-    capture_events(s, dp, [summary_event(s, found[0], found[1])], DEFAULT_CONTEXT, st, checks=checks)
+    capture_events(s, dp, [summary_event(s, found[0], found[1], st.zone)], DEFAULT_CONTEXT, st, checks=checks)
 
 
 def seed_demo(runtime: Runtime) -> dict[str, str]:
@@ -203,18 +195,12 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             ),
             DiaryEntry(activity=Activity.irrigating, time=_t("2025-02-01T06:00:00+07:00"), season=season, water_mm=40),
         ]
-        capture(s, cp, [diary_event(s, cp, plot.id or 0, e) for e in diary], DEFAULT_CONTEXT, st)
-        harvest = {
-            "type": "ObjectEvent",
-            "eventTime": "2025-03-01T09:00:00+07:00",
-            "eventTimeZoneOffset": "+07:00",
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "disposition": "active",
-            "bizLocation": plot_loc,
-            "quantityList": [{"epcClass": paddy, "quantity": 28000, "uom": "KGM"}],
-            "ilmd": {"agri:plot": place_uri(plot), "agri:harvestDate": "2025-03-01", "agri:variety": "ST25"},
-        }
+        capture(s, cp, [diary_event(s, cp, plot.id or 0, e, st.zone) for e in diary], DEFAULT_CONTEXT, st)
+        harvest = _ev(
+            "commissioning", "2025-03-01T09:00:00+07:00", paddy, 28000, action="ADD", disposition="active",
+            bizLocation=plot_loc,
+            ilmd={"agri:plot": place_uri(plot), "agri:harvestDate": "2025-03-01", "agri:variety": "ST25"},
+        )  # fmt: skip
         capture(s, cp, [harvest, _ev("inspecting", "2025-03-01T15:00:00+07:00", paddy, 5)], DEFAULT_CONTEXT, st)
         ship = _ev(
             "shipping",
@@ -237,7 +223,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         milling = {
             "type": "TransformationEvent",
             "eventTime": "2025-03-04T08:00:00+07:00",
-            "eventTimeZoneOffset": "+07:00",
+            "eventTimeZoneOffset": zone_offset("2025-03-04T08:00:00+07:00", ZONE),
             "bizStep": "commissioning",
             "readPoint": {"id": place_uri(mill_site)},
             "inputQuantityList": [{"epcClass": paddy, "quantity": 28000, "uom": "KGM"}],
@@ -272,16 +258,11 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             DEFAULT_CONTEXT,
             st,
         )
-        mango = {
-            "type": "ObjectEvent",
-            "eventTime": "2025-04-10T06:00:00+07:00",
-            "eventTimeZoneOffset": "+07:00",
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "bizLocation": {"id": place_uri(orchard)},
-            "quantityList": [{"epcClass": lot_uri(mango_gtin, "HL-2504"), "quantity": 1200, "uom": "KGM"}],
-            "ilmd": {"agri:plot": place_uri(orchard), "agri:harvestDate": "2025-04-10"},
-        }
+        mango = _ev(
+            "commissioning", "2025-04-10T06:00:00+07:00", lot_uri(mango_gtin, "HL-2504"), 1200, action="ADD",
+            bizLocation={"id": place_uri(orchard)},
+            ilmd={"agri:plot": place_uri(orchard), "agri:harvestDate": "2025-04-10"},
+        )  # fmt: skip
         capture(s, fp, [mango], DEFAULT_CONTEXT, st)
         _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st, runtime.capture_checks)
         s.commit()

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from traceability_api.authority.models import Recall
 from traceability_api.config import Settings
+from traceability_api.epcis.builder import object_event
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.lots.lineage import walk
@@ -18,7 +19,6 @@ from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.lots.service import lot_uri
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
-from traceability_api.timeutil import utcnow
 
 
 def open_recall(
@@ -69,17 +69,8 @@ def open_recall(
         )
         if lot.status == LotStatus.recalled:
             continue
-        events.append(
-            {
-                "type": "ObjectEvent",
-                "eventTime": utcnow().isoformat(timespec="milliseconds"),
-                "eventTimeZoneOffset": "+07:00",
-                "action": "OBSERVE",
-                "bizStep": "holding",
-                "disposition": "recalled",
-                "quantityList": [{"epcClass": lot_uri(product.gtin, lot.lot_code)}],
-            }
-        )
+        lot_ref = lot_uri(product.gtin, lot.lot_code)
+        events.append(object_event("holding", settings.zone, disposition="recalled", lot=lot_ref))
     if events:
         capture_events(session, p, events, DEFAULT_CONTEXT, settings, checks=checks, recall=True)
     recall = Recall(

@@ -16,6 +16,7 @@ from labels.pdf import LAYOUTS, LabelData, LabelError, render
 from labels.tokens import serial_token
 from traceability_api.consumer.secrets import label_secret
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
+from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
@@ -82,15 +83,9 @@ def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep,
         assert product.id is not None
         start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
         codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + req.serials)]
-        event = {
-            "type": "ObjectEvent",
-            "eventTime": utcnow().isoformat(timespec="milliseconds"),
-            "eventTimeZoneOffset": "+07:00",
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "epcList": [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes],
-            "quantityList": [{"epcClass": lot_uri(product.gtin, lot.lot_code)}],
-        }
+        epcs = [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes]
+        lot_ref = lot_uri(product.gtin, lot.lot_code)
+        event = object_event("commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_ref)
         capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=runtime.capture_checks)
         secret = label_secret(settings)
         for c in codes:

@@ -5,7 +5,7 @@ and anchored like every event.  And the food-safety rules checked at capture."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from traceability_api.config import Settings
 from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.builder import object_event
 from traceability_api.errors import Conflict, Forbidden, Invalid
 from traceability_api.events.models import Event
 from traceability_api.evidence.models import Attachment
@@ -68,7 +69,7 @@ class DiaryEntry(BaseModel):
         return self
 
 
-def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry) -> dict[str, Any]:
+def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry, zone: tzinfo) -> dict[str, Any]:
     plot = get_place(session, p, plot_id)
     if plot.kind not in (PlaceKind.plot, PlaceKind.farm):
         raise Invalid(f"place {plot_id} is a {plot.kind.value}, not a plot or farm")
@@ -78,11 +79,12 @@ def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry)
     details = entry.model_dump(mode="json", exclude_none=True, exclude={"activity", "time", "attachments"})
     if entry.attachments:
         details["attachments"] = [f"ni:///sha-256;{d}" for d in entry.attachments]
-    return {
-        "type": "ObjectEvent", "eventTime": entry.time.isoformat(), "eventTimeZoneOffset": entry.time.isoformat()[-6:],
-        "action": "OBSERVE", "bizStep": voc.AGRI_NS + "BizStep-" + entry.activity.value, "epcList": [],
-        "bizLocation": {"id": place_uri(plot)}, DIARY_KEY: details,
-    }  # fmt: skip
+    step = voc.AGRI_NS + "BizStep-" + entry.activity.value
+    zone = entry.time.tzinfo or zone  # the zone the farmer gave, else the service's
+    when = entry.time.isoformat()
+    event = object_event(step, zone, when=when, epcs=[], bizLocation={"id": place_uri(plot)})
+    event[DIARY_KEY] = details
+    return event
 
 
 def _diary(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -40,7 +40,7 @@ def add_diary(
     place_id: int, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Recorded as an EPCIS ObjectEvent with AgriTrace's farm-step vocabulary, hashed and anchored."""
-    event = diary_event(session, p, place_id, entry)
+    event = diary_event(session, p, place_id, entry, runtime.settings.zone)
     (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
     session.commit()
     return {"eventId": c.id, "hashId": c.hash_id}
@@ -97,7 +97,7 @@ async def readings(
 def sensor_summary(lot_id: int, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Summarise the lot's sensor readings into an anchored EPCIS sensorElementList event."""
     lot, product = get_lot(session, p, lot_id)
-    event = summary_event(session, lot, product)
+    event = summary_event(session, lot, product, runtime.settings.zone)
     (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
     session.commit()
     return {"eventId": c.id, "hashId": c.hash_id, "sensorElementList": event["sensorElementList"]}

@@ -4,20 +4,20 @@ places it was kept while handled) summarised into an EPCIS ``sensorElementList``
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlmodel import Session, select
 
 from traceability_api.consensus.records import readings_digest
 from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.builder import object_event
 from traceability_api.errors import Invalid
 from traceability_api.events.models import Event, EventLot
 from traceability_api.evidence.models import KINDS, Device
 from traceability_api.evidence.sensors import readings_between
 from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import lot_uri
-from traceability_api.timeutil import utcnow
 
 SEASON = timedelta(days=300)
 DEVICE_URN = "urn:agritrace:device:"
@@ -59,7 +59,7 @@ def runs_out_of(readings: list[tuple[datetime, float]], lo: float | None, hi: fl
     return runs
 
 
-def summary_event(session: Session, lot: Lot, product: Product) -> dict[str, Any]:
+def summary_event(session: Session, lot: Lot, product: Product, zone: tzinfo) -> dict[str, Any]:
     elements = []
     for place, start, end in _windows(session, lot):
         for device in session.exec(select(Device).where(Device.place_id == place)).all():
@@ -94,15 +94,8 @@ def summary_event(session: Session, lot: Lot, product: Product) -> dict[str, Any
             )
     if not elements:
         raise Invalid("no sensor readings for this lot's plot or places in its time windows")
-    return {
-        "type": "ObjectEvent",
-        "eventTime": utcnow().isoformat(timespec="milliseconds"),
-        "eventTimeZoneOffset": "+07:00",
-        "action": "OBSERVE",
-        "bizStep": "sensor_reporting",
-        "quantityList": [{"epcClass": lot_uri(product.gtin, lot.lot_code)}],
-        "sensorElementList": elements,
-    }
+    lot_ref = lot_uri(product.gtin, lot.lot_code)
+    return object_event("sensor_reporting", zone, lot=lot_ref, sensorElementList=elements)
 
 
 def check_digests(session: Session, event: Event) -> list[str]:
