@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from tests.supply_network import Network, build
-from traceability_api.authority.models import AuditLog
+from traceability_api.authority.models import WriteLogEntry
 from traceability_api.epcis.schema import document_validator
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import classify, find_lot
@@ -196,4 +196,4 @@ def test_audit_log_records_writes_and_is_append_only(net: Network, runtime: Runt
     with pytest.raises(DBAPIError, match="append-only"), runtime.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_log"))
     with Session(runtime.engine) as s:
-        assert len(s.exec(select(AuditLog)).all()) == len(log)
+        assert len(s.exec(select(WriteLogEntry)).all()) == len(log)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from labels.digital_link import build
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.epcis.builder import object_event, zone_offset
@@ -83,7 +84,7 @@ def _sensors(
 def seed_demo(runtime: Runtime) -> dict[str, str]:
     base = runtime.settings.public_base_url
     paddy_gtin, rice_gtin, bran_gtin, mango_gtin = (with_check_digit(f"893{n:010d}") for n in (1001, 1002, 1003, 2001))
-    url = f"{base}/01/{rice_gtin}/10/GST25-2503"
+    url = build(rice_gtin, "GST25-2503").uri(base)
     with Session(runtime.engine) as s:
         if s.exec(select(Organisation)).first() is not None:
             return {"consumer_url": url}

@@ -48,9 +48,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
         return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
 
-    from traceability_api.authority.audit_log import AuditLogMiddleware
+    from traceability_api.authority.write_log import WriteLogMiddleware
 
-    app.add_middleware(AuditLogMiddleware, engine=runtime.engine)
+    app.add_middleware(WriteLogMiddleware, engine=runtime.engine)
     app.include_router(health_router)
     from traceability_api.routers import include_routers
 

@@ -1,7 +1,7 @@
 """Imports every table so that SQLModel.metadata is complete (alembic, tests)."""
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDeployment, WorkerLease
-from traceability_api.authority.models import AuditLog, Recall
+from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.consumer.models import ScanLog
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.evidence.models import Attachment, Device, SensorReading
@@ -14,7 +14,7 @@ __all__ = [
     "AnchorItem",
     "ApiKey",
     "Attachment",
-    "AuditLog",
+    "WriteLogEntry",
     "Device",
     "SensorReading",
     "LotLink",

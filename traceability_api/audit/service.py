@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import BatchStatus, ItemKind
 from traceability_api.anchoring.proofs import anchor_rows, verify_events
-from traceability_api.authority.audit_log import entry_digest
-from traceability_api.authority.models import AuditLog
+from traceability_api.authority.models import WriteLogEntry
+from traceability_api.authority.write_log import entry_digest
 from traceability_api.consensus.proofs import leaf_of_digest_hex, proof_leads_to
 from traceability_api.consensus.records import correction_digest
 from traceability_api.events.models import Event, EventCorrection
@@ -23,7 +23,7 @@ PAGE = 2000
 class AuditReport:
     events: int = 0
     corrections: int = 0
-    audit_entries: int = 0
+    write_log_entries: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -65,11 +65,11 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
                 continue
             if not proof_leads_to(leaf_of_digest_hex(digest), row.proof or [], row.root):
                 rep.problems.append(f"errorDeclaration {c.id}: Merkle proof does not lead to the anchored root")
-        entries = s.exec(select(AuditLog)).all()
+        entries = s.exec(select(WriteLogEntry)).all()
         e_rows = anchor_rows(s, [e.id for e in entries if e.id is not None], ItemKind.audit)
         for entry in entries:
-            rep.audit_entries += 1
+            rep.write_log_entries += 1
             anchored = e_rows.get(entry.id or -1)
             if entry_digest(entry) != entry.digest or anchored is None or anchored.digest != entry.digest:
-                rep.problems.append(f"audit log entry {entry.id}: changed after it was written")
+                rep.problems.append(f"write log entry {entry.id}: changed after it was written")
     return rep

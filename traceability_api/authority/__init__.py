@@ -1,1 +1,2 @@
-"""Market-authority tools: trace graphs, mass balance, recalls, exports and the audit log."""
+"""Market-authority tools: trace graphs, mass balance, recalls, exports and the write log
+(who wrote what, served as /api/v1/audit-log)."""

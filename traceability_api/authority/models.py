@@ -20,7 +20,7 @@ class Recall(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class AuditLog(SQLModel, table=True):
+class WriteLogEntry(SQLModel, table=True):
     """Append-only record of every write (database triggers refuse UPDATE and DELETE); each
     entry's digest is anchored like an event."""
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from traceability_api.authority import exports, trace
 from traceability_api.authority.mass_balance import mass_balance
-from traceability_api.authority.models import AuditLog, Recall
+from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.authority.recall import open_recall
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Forbidden, Invalid, NotFound
@@ -161,5 +161,6 @@ def audit_log(
     p: PrincipalDep, session: SessionDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[dict[str, Any]]:
     _auditor(p)
-    rows = session.exec(select(AuditLog).where(AuditLog.id > after_id).order_by(AuditLog.id).limit(limit)).all()  # type: ignore[arg-type, operator]
+    q = select(WriteLogEntry).where(WriteLogEntry.id > after_id)  # type: ignore[operator]
+    rows = session.exec(q.order_by(WriteLogEntry.id).limit(limit)).all()  # type: ignore[arg-type]
     return [r.model_dump(mode="json") for r in rows]

@@ -52,7 +52,7 @@ def harvest_event(session: Session, p: Principal, data: HarvestLot, settings: Se
     if data.variety:
         ilmd[f"{voc.AGRI_PREFIX}:variety"] = data.variety
     if data.phi_override_reason:
-        # who approved it is in the audit log; the event (public in proof bundles) holds no personal data
+        # who approved it is in the write log; the event (public in proof bundles) holds no personal data
         ilmd[f"{voc.AGRI_PREFIX}:phiOverride"] = {"reason": data.phi_override_reason}
     if ilmd:
         event["ilmd"] = ilmd

@@ -18,7 +18,7 @@ def current_principal(
     if raw is None and authorization and authorization.lower().startswith("bearer "):
         raw = authorization[7:]
     principal = authenticate(session, raw)
-    request.state.principal = principal  # for the audit log
+    request.state.principal = principal  # for the write log
     return principal
 
 

@@ -1,4 +1,5 @@
-"""The append-only audit log: one row per successful write request (who, when, what), its
+"""The append-only write log (served at /api/v1/audit-log; "audit" alone names the tamper audit in
+``traceability_api.audit``): one row per successful write request (who, when, what), its
 digest anchored on chain like an event.  Written by one middleware for every router."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from traceability_api.authority.models import AuditLog
+from traceability_api.authority.models import WriteLogEntry
 from traceability_api.consensus.records import write_log_digest
 from traceability_api.outbox import ItemKind, Pending, enqueue
 from traceability_api.timeutil import utcnow
@@ -18,12 +19,12 @@ from traceability_api.timeutil import utcnow
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def entry_digest(entry: AuditLog) -> str:
+def entry_digest(entry: WriteLogEntry) -> str:
     return write_log_digest(entry.at, entry.org_id, entry.member_id, entry.method, entry.path, entry.status)
 
 
 def record(engine: Engine, principal: Any, method: str, path: str, status: int) -> None:
-    entry = AuditLog(at=utcnow(), org_id=getattr(principal, "org_id", None),
+    entry = WriteLogEntry(at=utcnow(), org_id=getattr(principal, "org_id", None),
                      member_id=getattr(principal, "member_id", None), method=method, path=path[:300], status=status,
                      digest="")  # fmt: skip
     entry.digest = entry_digest(entry)
@@ -35,7 +36,7 @@ def record(engine: Engine, principal: Any, method: str, path: str, status: int) 
         s.commit()
 
 
-class AuditLogMiddleware:
+class WriteLogMiddleware:
     """Pure ASGI (reads pass straight through); after a successful write it records the entry."""
 
     def __init__(self, app: ASGIApp, engine: Engine) -> None:
