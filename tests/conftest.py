@@ -36,6 +36,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: runs once, in the SQLite pass")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark by what a test really uses, so the marks cannot drift: ``chain`` when it needs the
+    anvil node, ``postgres`` when it uses the database (PostgreSQL in the second pass).
+    The fast subset is ``pytest -m "not chain and not slow"``."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "anvil" in fixtures:
+            item.add_marker(pytest.mark.chain)
+        if "database_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def anvil() -> Iterator[AnvilNode]:
     with AnvilNode(extra_args=("--prune-history",)) as node:
@@ -62,7 +74,8 @@ def funded_account(w3: Web3) -> LocalAccount:
 def chain_snapshot(w3: Web3) -> Iterator[None]:
     snap = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     yield
-    w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+    reverted = w3.provider.make_request("evm_revert", [snap]).get("result")  # type: ignore[arg-type]
+    assert reverted is True, f"anvil did not revert to snapshot {snap}: the next test would see this one's chain"
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from chain.compile import SOLC_VERSION, collect_sources, compile_contract, load_artifact, sources_hash
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow]  # compiles the contract
 
 
 def test_artifact_matches_sources_and_compiler() -> None:

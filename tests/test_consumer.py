@@ -130,10 +130,12 @@ def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> No
 
 
 def test_page_micro_cache_expires_and_then_shows_tampering(w: World, runtime: Runtime) -> None:
-    import time
-
     from sqlalchemy import text
 
+    from traceability_api.consumer.router import PageCache
+
+    now = [1000.0]  # the cache's clock, moved on by the test: no sleep, no race with a slow machine
+    runtime.page_cache = PageCache(clock=lambda: now[0])
     rice = setup_rice(w)
     anchor(runtime)
     runtime.settings.consumer_page_cache_s = 1.0
@@ -143,7 +145,7 @@ def test_page_micro_cache_expires_and_then_shows_tampering(w: World, runtime: Ru
         c.execute(text("UPDATE event SET event_type = event_type, document = :d WHERE id = 1"),
                   {"d": json.dumps({"type": "ObjectEvent", "forged": True})})  # fmt: skip
     assert 'data-status="verified"' in page(w, path).text  # served from the 1 s cache
-    time.sleep(1.1)
+    now[0] += 1.1
     assert 'data-status="not_verified"' in page(w, path).text
 
 

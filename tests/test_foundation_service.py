@@ -46,6 +46,8 @@ def _wait_health(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 60
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.chain  # the service starts its own anvil
+@pytest.mark.slow
 def test_serve_restart_keeps_chain_state_and_contract(tmp_path: Path) -> None:
     seen = []
     for _ in range(2):
@@ -72,6 +74,7 @@ def test_serve_restart_keeps_chain_state_and_contract(tmp_path: Path) -> None:
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.slow  # one CLI process per case
 @pytest.mark.parametrize(
     ("env", "message"),
     [

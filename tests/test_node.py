@@ -13,7 +13,7 @@ from chain.errors import NodeError
 from chain.node import AnvilNode
 from tests.conftest import fund
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.chain]  # starts anvil nodes itself
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:

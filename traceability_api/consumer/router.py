@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -29,18 +30,19 @@ class PageCache:
     burst of scans of one lot renders it once.  Verification is recomputed at least that often,
     so a record edited behind the service's back shows as not verified within that time."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._pages: dict[tuple[object, ...], tuple[float, str]] = {}
+        self._clock = clock  # a seam: tests move time on instead of sleeping
 
     def get(self, key: tuple[object, ...]) -> str | None:
         hit = self._pages.get(key)
-        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+        return hit[1] if hit is not None and hit[0] > self._clock() else None
 
     def put(self, key: tuple[object, ...], html: str, ttl_s: float) -> None:
         if ttl_s > 0:
             if len(self._pages) > 10_000:
                 self._pages.clear()
-            self._pages[key] = (time.monotonic() + ttl_s, html)
+            self._pages[key] = (self._clock() + ttl_s, html)
 
 
 def page_cache(runtime: RuntimeDep) -> PageCache:
