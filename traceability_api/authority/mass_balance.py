@@ -19,46 +19,12 @@ OUTFLOW_STEPS = (voc.SHIPPING, voc.BIZSTEP + "retail_selling", voc.DESTROYING)
 
 
 def mass_balance(session: Session, *, tolerance: float = 0.02, org_id: int | None = None) -> dict[str, Any]:
-    # outflows per (lot, recording organisation): shipments, sales, destruction, transformation inputs
-    out_rows = session.exec(
-        select(EventLot.lot_id, Event.org_id, Event.biz_step, Event.event_type, func.sum(EventLot.quantity))  # type: ignore[call-overload]
-        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-        .where(
-            (EventLot.role == "input") | (Event.biz_step.in_(OUTFLOW_STEPS))  # type: ignore[union-attr]
-        )
-        .group_by(EventLot.lot_id, Event.org_id, Event.biz_step, Event.event_type)
-    ).all()
-    outflow: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    kinds: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for lot_id, org, step, etype, qty in out_rows:
-        if qty:
-            outflow[lot_id][org] += float(qty)
-            kind = "transformed" if etype == "TransformationEvent" else (step or "").rsplit("-", 1)[-1]
-            kinds[lot_id][kind] += float(qty)
-    # transformation yield per output lot
-    made = session.exec(
-        select(EventLot.event_id, EventLot.lot_id, EventLot.role, EventLot.quantity)
-        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-        .where(Event.event_type == "TransformationEvent")
-    ).all()
-    by_event: dict[int, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
-    for event_id, lot_id, role, qty in made:
-        by_event[event_id][role].append((lot_id, float(qty or 0)))
+    outflow, kinds = _outflows(session)
     lots = {
         lot.id: (lot, p)
         for lot, p in session.exec(select(Lot, Product).join(Product, Product.id == Lot.product_id)).all()  # type: ignore[arg-type]
     }  # type: ignore[arg-type]
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for event_id, roles in by_event.items():
-        total_in = sum(q for _, q in roles.get("input", []))
-        for lot_id, q in roles.get("output", []):
-            _, product = lots[lot_id]
-            allowed = total_in * product.max_yield * (1 + tolerance)
-            if q > allowed + 1e-9:
-                reasons[lot_id].append(
-                    f"transformation {event_id} yields {q:g} from {total_in:g} of inputs: more than "
-                    f"{product.max_yield:g} x input (+{tolerance:.0%}) allowed for {product.name}"
-                )
+    reasons = _yield_problems(session, lots, tolerance)
     report = []
     for lid, (lot, product) in lots.items():
         if (
@@ -84,3 +50,48 @@ def mass_balance(session: Session, *, tolerance: float = 0.02, org_id: int | Non
             }
         )
     return {"tolerance": tolerance, "lots": report, "flagged": sum(r["flagged"] for r in report)}
+
+
+def _outflows(session: Session) -> tuple[dict[int, dict[int, float]], dict[int, dict[str, float]]]:
+    """Outflows per (lot, recording organisation): shipments, sales, destruction, transformation
+    inputs; and per (lot, kind of outflow)."""
+    out_rows = session.exec(
+        select(EventLot.lot_id, Event.org_id, Event.biz_step, Event.event_type, func.sum(EventLot.quantity))  # type: ignore[call-overload]
+        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        .where(
+            (EventLot.role == "input") | (Event.biz_step.in_(OUTFLOW_STEPS))  # type: ignore[union-attr]
+        )
+        .group_by(EventLot.lot_id, Event.org_id, Event.biz_step, Event.event_type)
+    ).all()
+    outflow: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    kinds: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for lot_id, org, step, etype, qty in out_rows:
+        if qty:
+            outflow[lot_id][org] += float(qty)
+            kind = "transformed" if etype == "TransformationEvent" else (step or "").rsplit("-", 1)[-1]
+            kinds[lot_id][kind] += float(qty)
+    return outflow, kinds
+
+
+def _yield_problems(session: Session, lots: dict[Any, tuple[Lot, Product]], tolerance: float) -> dict[int, list[str]]:
+    """Output lots of transformations that yield more than their inputs allow."""
+    made = session.exec(
+        select(EventLot.event_id, EventLot.lot_id, EventLot.role, EventLot.quantity)
+        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        .where(Event.event_type == "TransformationEvent")
+    ).all()
+    by_event: dict[int, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
+    for event_id, lot_id, role, qty in made:
+        by_event[event_id][role].append((lot_id, float(qty or 0)))
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for event_id, roles in by_event.items():
+        total_in = sum(q for _, q in roles.get("input", []))
+        for lot_id, q in roles.get("output", []):
+            _, product = lots[lot_id]
+            allowed = total_in * product.max_yield * (1 + tolerance)
+            if q > allowed + 1e-9:
+                reasons[lot_id].append(
+                    f"transformation {event_id} yields {q:g} from {total_in:g} of inputs: more than "
+                    f"{product.max_yield:g} x input (+{tolerance:.0%}) allowed for {product.name}"
+                )
+    return reasons

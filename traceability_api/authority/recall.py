@@ -41,12 +41,7 @@ def open_recall(
         raise NotFound("some of the lots do not exist")
     if not p.is_authority and any(r.owner_org_id != p.org_id for r in roots):
         raise Forbidden("only a market authority or the lots' owner may open a recall")
-    affected_ids: dict[int, int] = {}
-    for r in roots:
-        assert r.id is not None
-        reach = walk(session, r.id, "forward") if scope == "downstream" else {r.id: 0}
-        for k, v in reach.items():
-            affected_ids[k] = min(v, affected_ids.get(k, v))
+    affected_ids = _affected(session, roots, scope)
     rows = session.exec(
         select(Lot, Product).join(Product, Product.id == Lot.product_id).where(Lot.id.in_(list(affected_ids)))  # type: ignore[arg-type, union-attr]
     ).all()
@@ -54,19 +49,7 @@ def open_recall(
     report: list[dict[str, Any]] = []
     events = []
     for lot, product in sorted(rows, key=lambda r: (affected_ids[r[0].id or 0], r[0].id)):
-        report.append(
-            {
-                "lotId": lot.id,
-                "uri": lot_uri(product.gtin, lot.lot_code),
-                "product": product.name,
-                "distance": affected_ids[lot.id or 0],
-                "holderOrgId": lot.holder_org_id,
-                "holder": orgs.get(lot.holder_org_id),
-                "quantityRemaining": lot.quantity_remaining,
-                "uom": lot.uom,
-                "statusBefore": lot.status,
-            }
-        )
+        report.append(_report_row(lot, product, affected_ids[lot.id or 0], orgs.get(lot.holder_org_id)))
         if lot.status == LotStatus.recalled:
             continue
         lot_ref = lot_uri(product.gtin, lot.lot_code)
@@ -84,6 +67,31 @@ def open_recall(
     session.add(recall)
     session.flush()
     return recall
+
+
+def _affected(session: Session, roots: Sequence[Lot], scope: str) -> dict[int, int]:
+    """Lots the recall reaches, each with its distance (in transformations) from a root."""
+    affected: dict[int, int] = {}
+    for r in roots:
+        assert r.id is not None
+        reach = walk(session, r.id, "forward") if scope == "downstream" else {r.id: 0}
+        for k, v in reach.items():
+            affected[k] = min(v, affected.get(k, v))
+    return affected
+
+
+def _report_row(lot: Lot, product: Product, distance: int, holder: str | None) -> dict[str, Any]:
+    return {
+        "lotId": lot.id,
+        "uri": lot_uri(product.gtin, lot.lot_code),
+        "product": product.name,
+        "distance": distance,
+        "holderOrgId": lot.holder_org_id,
+        "holder": holder,
+        "quantityRemaining": lot.quantity_remaining,
+        "uom": lot.uom,
+        "statusBefore": lot.status,
+    }
 
 
 def active_recall_reason(session: Session, lot_id: int) -> str | None:
