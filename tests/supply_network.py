@@ -12,9 +12,10 @@ from sqlmodel import Session
 from traceability_api.compose import CAPTURE_CHECKS
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import ProductCreate
-from traceability_api.lots.service import create_product, lot_uri
+from traceability_api.lots.service import create_product
 from traceability_api.parties.models import OrganisationCreate, Role
 from traceability_api.parties.service import Principal, create_organisation, party_uri
 from traceability_api.places.models import PlaceCreate

@@ -15,9 +15,10 @@ from sqlmodel import Session, select
 
 from tests.supply_network import Network, build
 from traceability_api.authority.models import WriteLogEntry
+from traceability_api.epcis.identifiers import classify
 from traceability_api.epcis.schema import document_validator
 from traceability_api.lots.models import Lot
-from traceability_api.lots.service import classify, find_lot
+from traceability_api.lots.service import find_lot
 from traceability_api.runtime import Runtime
 
 

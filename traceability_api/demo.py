@@ -16,13 +16,14 @@ from labels.digital_link import build
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.epcis.builder import object_event, zone_offset
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.evidence.diary import Activity, DiaryEntry, diary_event
 from traceability_api.evidence.models import DeviceCreate, SensorKind
 from traceability_api.evidence.sensors import create_device, ingest
 from traceability_api.evidence.summary import summary_event
 from traceability_api.lots.models import ProductCreate
-from traceability_api.lots.service import create_product, find_lot, lot_uri
+from traceability_api.lots.service import create_product, find_lot
 from traceability_api.parties.models import MemberCreate, Organisation, OrganisationCreate, OrgKind, Role
 from traceability_api.parties.service import Principal, create_member, create_organisation, party_uri
 from traceability_api.places.models import PlaceCreate, PlaceKind

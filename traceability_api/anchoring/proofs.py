@@ -21,11 +21,11 @@ from traceability_api.consensus.proofs import (
     recompute_hash,
 )
 from traceability_api.consensus.records import event_digest
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.events.service import declaration_of
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, Product
-from traceability_api.lots.service import lot_uri
 from traceability_api.timeutil import utcnow
 
 

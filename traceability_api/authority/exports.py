@@ -11,11 +11,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.service import export_event
 from traceability_api.lots.models import Lot, Product
-from traceability_api.lots.service import lot_uri
 from traceability_api.parties.models import Organisation
 
 COLUMNS = [

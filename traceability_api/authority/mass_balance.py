@@ -11,9 +11,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.models import Lot, Product
-from traceability_api.lots.service import lot_uri
 
 OUTFLOW_STEPS = (voc.SHIPPING, voc.BIZSTEP + "retail_selling", voc.DESTROYING)
 

@@ -12,11 +12,11 @@ from sqlmodel import Session, select
 from traceability_api.authority.models import Recall
 from traceability_api.config import Settings
 from traceability_api.epcis.builder import object_event
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.lots.lineage import walk
 from traceability_api.lots.models import Lot, LotStatus, Product
-from traceability_api.lots.service import lot_uri
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 

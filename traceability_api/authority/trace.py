@@ -8,10 +8,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.lineage import MAX_DEPTH, walk
 from traceability_api.lots.models import Lot, LotLink, Product
-from traceability_api.lots.service import lot_uri
 from traceability_api.places.models import Place
 
 

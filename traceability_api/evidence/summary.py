@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 from traceability_api.consensus.records import readings_digest
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.builder import object_event
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Invalid
 from traceability_api.events.models import Event, EventLot
 from traceability_api.evidence.models import KINDS, Device
 from traceability_api.evidence.sensors import readings_between
 from traceability_api.lots.models import Lot, Product
-from traceability_api.lots.service import lot_uri
 
 SEASON = timedelta(days=300)
 DEVICE_URN = "urn:agritrace:device:"

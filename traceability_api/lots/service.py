@@ -4,12 +4,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from traceability_api.epcis.identifiers import GS1Ref, classify, lot_uri
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Conflict, NotFound
 from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, SerialUnit
 from traceability_api.parties.service import Principal
-
-__all__ = ["GS1Ref", "classify", "lot_uri"]  # GS1 identifiers live in epcis/identifiers.py
 
 
 def to_public(lot: Lot, product: Product) -> LotPublic:
