@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from labels import qr
 from labels.digital_link import build
@@ -16,12 +16,10 @@ from labels.pdf import LAYOUTS, LabelData, LabelError, render
 from labels.tokens import serial_token
 from traceability_api.consumer.secrets import label_secret
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
-from traceability_api.epcis.builder import object_event
-from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Forbidden, Invalid
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.events.lot_access import get_lot
-from traceability_api.lots.models import Lot, Product, SerialUnit
+from traceability_api.events.serials import commission_serials
+from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Organisation
 from traceability_api.timeutil import utcnow
@@ -79,14 +77,7 @@ def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep,
     base = settings.public_base_url
     items = [LabelData(**common, qr_payload=build(product.gtin, lot.lot_code, expiry=expiry).uri(base))] * req.copies
     if req.serials:
-        p.require_write()
-        assert product.id is not None
-        start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
-        codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + req.serials)]
-        epcs = [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes]
-        lot_ref = lot_uri(product.gtin, lot.lot_code)
-        event = object_event("commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_ref)
-        capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=runtime.capture_checks)
+        codes = commission_serials(session, p, lot, product, req.serials, settings, checks=runtime.capture_checks)
         secret = label_secret(settings)
         for c in codes:
             uri = build(product.gtin, lot.lot_code, c, expiry=expiry, token=serial_token(secret, product.gtin, c)).uri(

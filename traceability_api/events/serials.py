@@ -1,0 +1,32 @@
+"""Serialising units of a lot (for labels): the next serial numbers of the product, recorded as
+one EPCIS commissioning ObjectEvent naming the lot and the new serial EPCs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, func, select
+
+from traceability_api.config import Settings
+from traceability_api.epcis.builder import object_event
+from traceability_api.epcis.identifiers import lot_uri
+from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
+from traceability_api.lots.models import Lot, Product, SerialUnit
+from traceability_api.parties.service import Principal
+
+
+def commission_serials(
+    session: Session, p: Principal, lot: Lot, product: Product, count: int, settings: Settings,
+    *, checks: Sequence[EventCheck],
+) -> list[str]:  # fmt: skip
+    """Capture the commissioning of ``count`` new serial units of ``lot``; returns their serials."""
+    p.require_write()
+    assert product.id is not None
+    start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
+    codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + count)]
+    epcs = [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes]
+    event = object_event(
+        "commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_uri(product.gtin, lot.lot_code)
+    )
+    capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=checks)
+    return codes
