@@ -39,3 +39,16 @@ def test_a_broken_rule_is_reported(tmp_path: Path) -> None:
     res = _lint(str(config))
     assert res.returncode == 1
     assert "BROKEN" in res.stdout and "traceability_api.events" in res.stdout
+
+
+def test_the_verifier_loads_without_the_service() -> None:
+    """`agritrace verify`'s code, imported alone, pulls in no database, web framework or domain."""
+    code = (
+        "import sys, traceability_api.verifier\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlmodel', 'sqlalchemy', 'fastapi')\n"
+        "       or (m.startswith('traceability_api.') and m.split('.')[1] not in ('verifier', 'consensus'))]\n"
+        "print(bad)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
