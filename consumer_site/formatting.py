@@ -78,3 +78,9 @@ def plural(n: int, forms: dict[str, str], lang: str) -> str:
     """``forms`` by CLDR plural category ("one", "other"); "other" is the fallback."""
     form = forms.get(Locale.parse(lang).plural_form(n)) or forms["other"]
     return f"{number(n, lang)} {form}"
+
+
+def count(n: int, forms: str, lang: str) -> str:
+    """``forms`` as "singular|plural" (one form in languages without plurals): 1 diary entry, 2 diary entries."""
+    one, _, other = forms.partition("|")
+    return plural(n, {"one": one, "other": other or one}, lang)

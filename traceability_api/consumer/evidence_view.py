@@ -60,8 +60,7 @@ def diary_items(docs: list[tuple[Any, dict[str, Any]]], lots: Sequence[Lot], lan
 
 
 def _out_of_range(n: int, lang: str) -> str:
-    forms = STRINGS[lang]["out_of_range_forms"].split("|")
-    return fmt.plural(n, {"one": forms[0], "other": forms[-1]}, lang) if n else ""
+    return fmt.count(n, STRINGS[lang]["out_of_range_forms"], lang) if n else ""
 
 
 def sensor_items(session: Session, docs: list[tuple[Any, dict[str, Any]]], lang: str) -> list[SensorItem]:

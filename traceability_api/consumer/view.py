@@ -144,8 +144,12 @@ def _verification(v: Any, lang: str, counts: tuple[int, int, int], bundle_url: s
     if v.latest_batch and v.latest_batch.get("blockTimestamp"):
         anchored_at = fmt.when(datetime.fromtimestamp(v.latest_batch["blockTimestamp"], UTC), lang)
     steps, diary, sensors = counts
-    summary = STRINGS[lang]["proof_summary"].format(
-        checked=fmt.number(v.checked, lang), steps=steps, diary=diary, sensors=sensors
+    t = STRINGS[lang]
+    summary = t["proof_summary"].format(
+        checked=fmt.count(v.checked, t["n_records"], lang),
+        steps=fmt.count(steps, t["n_steps"], lang),
+        diary=fmt.count(diary, t["n_diary"], lang),
+        sensors=fmt.count(sensors, t["n_sensors"], lang),
     )
     return Verification(v.status, summary, v.latest_batch, anchored_at, bundle_url)
 
