@@ -177,3 +177,6 @@ def test_demo_data_gives_a_verified_consumer_page(runtime: Runtime, app_client: 
     assert 'data-status="verified"' in html
     for needle in ('id="diary"', "Anvil 5SC", 'id="sensors"', "OCOP", "Cánh đồng lớn Thạnh Phú"):
         assert needle in html, needle
+    journey = html[html.index('id="journey"') : html.index("</section>", html.index('id="journey"'))]
+    assert "Ghi nhận cảm biến" not in journey  # the summary is in the sensor section, not a journey step
+    assert re.search(r'id="sensors".*role="img" aria-label="[^"]+ \(°C\)"', html, re.S)  # the chart has a name

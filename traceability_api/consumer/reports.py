@@ -74,7 +74,7 @@ def unknown_page(
     """The 404 for a Digital Link whose GTIN, lot or serial is not registered."""
     base = settings.public_base_url
     vm = UnknownCode(
-        lang=lang, code=code, report_url=f"{base}{REPORT_PATH}?{urlencode({'code': code})}",
+        lang=lang, code=code, report_url=f"{REPORT_PATH}?{urlencode({'code': code})}",  # relative: any host
         csrf=form_token(label_secret(settings), code, _client(request, settings)),
         alt_lang_url=f"{base}{code}?lang={'en' if lang == 'vi' else 'vi'}", reported_id=reported,
     )  # fmt: skip
