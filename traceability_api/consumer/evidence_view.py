@@ -39,8 +39,7 @@ def _diary_text(row: Any, doc: dict[str, Any], lang: str) -> str:
             dose = f"{d.get('dose', '')} {d.get('dose_unit', '')}".strip()
             parts.append(f"{d['product']} ({d.get('active_ingredient', '')}) {dose}")
         if d.get("phi_days") is not None:
-            word = {"vi": "cách ly {n} ngày", "en": "PHI {n} days"}[lang]
-            parts.append(word.format(n=d["phi_days"]))
+            parts.append(STRINGS[lang]["phi_days"].format(n=d["phi_days"]))
     return " · ".join(parts)
 
 

@@ -28,6 +28,7 @@ from traceability_api.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1/lots", tags=["labels"])
 MAX_LABELS = 5000
+GS1_ID = "https://id.gs1.org"  # the canonical Digital Link host of EPCIS identifiers
 
 
 @router.get("/{lot_id}/qr.{fmt}", summary="QR code of the lot's Digital Link (svg or png)")
@@ -102,7 +103,7 @@ def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep,
             "eventTimeZoneOffset": "+07:00",
             "action": "ADD",
             "bizStep": "commissioning",
-            "epcList": [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes],
+            "epcList": [build(product.gtin, serial=c).uri(GS1_ID) for c in codes],
             "quantityList": [{"epcClass": lot_uri(product.gtin, lot.lot_code)}],
         }
         capture_events(session, p, [event], DEFAULT_CONTEXT, settings)

@@ -79,10 +79,10 @@ def _product_page(product: Product, lang: str, base: str) -> str:
     alt = "en" if lang == "vi" else "vi"
     name = product.name_en if lang == "en" and product.name_en else product.name
     vm = LotPage(
-        lang=lang, alt_lang=alt, alt_lang_url=f"{base}/01/{product.gtin}?lang={alt}",
+        lang=lang, alt_lang=alt, alt_lang_url=f"{build(product.gtin).uri(base)}?lang={alt}",
         product=ProductView(name, product.gtin, product.brand, product.ocop_stars, list(product.certifications),
                             render.PRODUCT_ICON),
-        lot=LotInfo(code="—"), trace_url=f"{base}/01/{product.gtin}",
+        lot=LotInfo(code="—"), trace_url=build(product.gtin).uri(base),
     )  # fmt: skip
     return render.lot_page(vm)
 
@@ -116,7 +116,7 @@ def resolve_product(
             raise NotFound(f"no product with GTIN {gtin}")
         return unknown_page(request, runtime.settings, build(_gtin(gtin)).uri(""), chosen)
     if _wants_linkset(accept, linkType):
-        return JSONResponse(_linkset(base, product, None, f"/01/{product.gtin}"), media_type=LINKSET)
+        return JSONResponse(_linkset(base, product, None, build(product.gtin).uri("")), media_type=LINKSET)
     return HTMLResponse(_product_page(product, chosen, base))
 
 
