@@ -157,6 +157,8 @@ def test_gzip_head_favicon_and_accessible_chart_name(w: World) -> None:
     head = w.client.head(rice["path"])
     assert head.status_code == 200 and head.content == b"" and head.headers["content-type"].startswith("text/html")
     assert w.client.head(f"/01/{rice['gtin']}/10/NOPE").status_code == 404
+    assert w.client.head("/embed" + rice["path"]).status_code == 200
+    assert w.client.head(f"/badge{rice['path']}.svg").status_code == 200
     icon = w.client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml" and b"<svg" in icon.content
     assert '<link rel="icon" href="/favicon.svg"' in raw.text

@@ -34,7 +34,12 @@ def _lot_vm(session: SessionDep, runtime: RuntimeDep, gtin: str, lot_code: str, 
     )
 
 
-@router.get("/embed/01/{gtin}/10/{lot_code}", response_class=HTMLResponse, summary="Compact widget for an iframe")
+@router.api_route(
+    "/embed/01/{gtin}/10/{lot_code}",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    summary="Compact widget for an iframe",
+)
 def embed(
     gtin: str,
     lot_code: str,
@@ -47,7 +52,7 @@ def embed(
     return HTMLResponse(render.widget(vm), headers={"Content-Security-Policy": "frame-ancestors *"})
 
 
-@router.get("/badge/01/{gtin}/10/{lot_code}.svg", summary="Verification badge (SVG)")
+@router.api_route("/badge/01/{gtin}/10/{lot_code}.svg", methods=["GET", "HEAD"], summary="Verification badge (SVG)")
 def badge(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep, lang: str = "vi") -> Response:
     vm = _lot_vm(session, runtime, gtin, lot_code, "vi")
     assert vm.verification is not None

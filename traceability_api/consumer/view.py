@@ -156,7 +156,8 @@ def _verification(v: Any, lang: str, counts: tuple[int, int, int], bundle_url: s
 
 def _product_view(product: Product, lang: str) -> ProductView:
     name = product.name_en if lang == "en" and product.name_en else product.name
-    image = product.image_url if product.image_url and product.image_url.startswith(("https://", "/")) else None
+    url = product.image_url or ""
+    image = url if url.startswith("https://") or (url.startswith("/") and not url.startswith("//")) else None
     return ProductView(name, product.gtin, product.brand, product.ocop_stars, list(product.certifications),
                        PRODUCT_ICON, image)  # fmt: skip
 
