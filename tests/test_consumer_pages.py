@@ -189,3 +189,15 @@ def test_active_recall_check_reads_only_the_lots_recalls(w: World, runtime: Runt
         assert recall_reads and all("WHERE" in x for x in recall_reads)  # not every recall on each page view
         assert active_recall_reason(s, 11) == "lot 11"
         assert active_recall_reason(s, 2) is None
+
+
+def test_product_image_only_from_https_or_this_site() -> None:
+    from traceability_api.consumer.view import _product_view
+    from traceability_api.lots.models import Product
+
+    def shown(url: str) -> str | None:
+        return _product_view(Product(gtin="08930000000019", name="x", org_id=1, image_url=url), "vi").image_url
+
+    assert shown("https://cdn.example.vn/a.png") == "https://cdn.example.vn/a.png" and shown("/img/a.png")
+    assert shown("javascript:alert(1)") is None and shown("//evil.example/a.png") is None
+    assert shown("http://plain.example/a.png") is None
