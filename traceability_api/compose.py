@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from traceability_api.anchoring.chain_runtime import start_chain
 from traceability_api.anchoring.worker import AnchoringWorker, WorkerThread
 from traceability_api.config import Settings
-from traceability_api.consumer.router import PageCache
+from traceability_api.consumer.caches import PageCache
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck

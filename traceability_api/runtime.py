@@ -15,7 +15,7 @@ from traceability_api.config import Settings
 if TYPE_CHECKING:
     from traceability_api.anchoring.chain_runtime import ChainRuntime
     from traceability_api.anchoring.worker import AnchoringWorker
-    from traceability_api.consumer.router import PageCache
+    from traceability_api.consumer.caches import PageCache
     from traceability_api.consumer.scans import ScanBuffer
     from traceability_api.events.capture import EventCheck
 

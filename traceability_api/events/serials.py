@@ -7,12 +7,15 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, func, select
 
+from labels.digital_link import build
 from traceability_api.config import Settings
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.lots.models import Lot, Product, SerialUnit
 from traceability_api.parties.service import Principal
+
+GS1_ID = "https://id.gs1.org"  # the canonical Digital Link host of EPCIS identifiers
 
 
 def commission_serials(
@@ -24,7 +27,7 @@ def commission_serials(
     assert product.id is not None
     start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
     codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + count)]
-    epcs = [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes]
+    epcs = [build(product.gtin, serial=c).uri(GS1_ID) for c in codes]  # serials percent-encoded
     event = object_event(
         "commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_uri(product.gtin, lot.lot_code)
     )
