@@ -91,22 +91,23 @@ def demo(
 @chain_app.command("status")
 @clean_errors
 def chain_status() -> None:
-    """Start or connect to the configured chain and print the contract in use."""
+    """Print the chain and contract in use (read-only: works while the service runs, no key password)."""
     from traceability_api.runtime import build_runtime
 
-    runtime = build_runtime(_settings())
+    runtime = build_runtime(_settings(), read_only=True)
     try:
-        assert runtime.chain is not None
         rt = runtime.chain
+        if rt is None:
+            raise ConfigError("no anchor contract deployed yet (start the service once)")
         typer.echo(
             json.dumps(
                 {
                     "rpc_url": rt.rpc_url,
                     "chain_id": rt.chain_id,
                     "contract_address": rt.contract.address,
-                    "anchorer": rt.account.address,
-                    "anchorer_has_role": rt.contract.is_anchorer(rt.account.address),
-                    "block_number": int(rt.contract.w3.eth.block_number),
+                    "anchorer": rt.anchorer,
+                    "anchorer_has_role": rt.contract.is_anchorer(rt.anchorer) if rt.anchorer else None,
+                    "block_number": rt.contract.block_number(),
                 },
                 indent=2,
             )
@@ -187,11 +188,12 @@ def verify(
 @app.command()
 @clean_errors
 def audit() -> None:
-    """Recompute every stored record's hash and proof against the anchored roots on chain."""
+    """Recompute every stored record's hash and proof against the anchored roots on chain
+    (read-only: works while the service runs, no key password)."""
     from traceability_api.audit.service import audit as run_audit
     from traceability_api.runtime import build_runtime
 
-    runtime = build_runtime(_settings())
+    runtime = build_runtime(_settings(), read_only=True)
     try:
         rep = run_audit(runtime.engine, runtime.chain.contract if runtime.chain else None)
     finally:
@@ -211,13 +213,12 @@ def anchor(once: Annotated[bool, typer.Option(help="one pass (resume + one batch
     """Run the anchoring worker in the foreground."""
     import time
 
-    from traceability_api.anchoring.worker import AnchoringWorker
+    from traceability_api.anchoring.worker import make_worker
     from traceability_api.runtime import build_runtime
 
     runtime = build_runtime(_settings())
     try:
-        assert runtime.chain is not None
-        worker = AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings)
+        worker = make_worker(runtime)
         while True:
             n = worker.run_once(force=True)
             typer.echo(f"anchored {n} items")

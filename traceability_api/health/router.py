@@ -25,7 +25,7 @@ def healthz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
             chain.update(
                 ok=True,
                 chain_id=rt.chain_id,
-                block_number=int(rt.contract.w3.eth.block_number),
+                block_number=rt.contract.block_number(),
                 contract_address=rt.contract.address,
                 embedded=rt.node is not None,
             )
