@@ -190,11 +190,20 @@ class AnvilNode:
             if self.proc.poll() is not None:
                 raise NodeError(f"anvil exited with code {self.proc.returncode} on start (args: {' '.join(args)})")
             if rpc_ready(self.url):
+                self._clock_to_now()
                 return
             time.sleep(0.05)
         self._signal_until_gone(self.proc, 5.0)
         self.proc = None
         raise NodeError(f"anvil did not answer on {self.url} within {deadline_s:.0f} s")
+
+    def _clock_to_now(self) -> None:
+        """``--timestamp`` fixes the genesis block's time but would also start the clock there:
+        set the clock to now, so that new blocks carry the real time."""
+        try:
+            _rpc(self.url, "anvil_setTime", [int(time.time())], 5.0)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise NodeError(f"anvil did not accept its clock: {exc}") from exc
 
     def dump_state(self, timeout_s: float = 30.0) -> None:
         """Write the node's current state to the state file, atomically; no-op without one."""
