@@ -236,3 +236,80 @@ def test_audit_and_chain_status_work_while_the_service_runs(tmp_path: Path) -> N
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only
+def test_crash_trials_anchor_every_acknowledged_event_exactly_once(tmp_path: Path, database_url: str) -> None:
+    """20+ kills of the anchoring process (with its embedded anvil, which then loses whatever was
+    not dumped) at every step of anchoring, at random points and random moments."""
+    import random
+
+    from traceability_api.anchoring.worker import FAULT_POINTS
+
+    seed = int(os.environ.get("AGRITRACE_CRASH_SEED", time.time_ns() % 1_000_000))
+    rng = random.Random(seed)
+    settings = embedded_settings(tmp_path, database_url)
+    assert settings.anchor_private_key is not None
+    env = cli_env(settings, AGRITRACE_ANCHOR_PRIVATE_KEY=settings.anchor_private_key.get_secret_value())
+    rt = build_runtime(settings, with_chain=False)  # capture in this process; anchoring in killed children
+    outcomes: list[str] = []
+    try:
+        with TestClient(create_app(rt)) as client:
+            w = make_world(rt, client)
+            rice = setup_rice(w)
+            acked = 1
+            for trial in range(21):
+                for _ in range(rng.randint(1, 3)):
+                    ev = obj_event(rice["uri"], 1, "storing", time=f"2025-04-01T00:00:{acked:02d}+07:00")
+                    assert w.post(w.coop, "/api/v1/events", ev).status_code == 201
+                    acked += 1
+                outcomes.append(_crash_once(env, rng, trial, FAULT_POINTS))
+            killed = [o for o in outcomes if o.endswith(":-9")]
+            assert len(killed) >= 12, f"seed {seed}: too few kills landed: {outcomes}"
+            for _ in range(3):  # recovery: plain passes until nothing waits
+                if unanchored(rt) == 0:
+                    break
+                done = subprocess.run([*AGRITRACE, "anchor", "--once"], env=env, capture_output=True, text=True,
+                                      timeout=120)  # fmt: skip
+                assert done.returncode == 0, f"seed {seed} {outcomes}: {done.stderr[-3000:]}"
+            assert unanchored(rt) == 0, f"seed {seed} {outcomes}"
+            with Session(rt.engine) as s:
+                assert len(s.exec(select(Event)).all()) == acked, "every acknowledged event stored once"
+            _assert_recovered(rt, w, rice, env, tmp_path, f"seed {seed} {outcomes}")
+    finally:
+        rt.close()
+
+
+def _crash_once(env: dict[str, str], rng: Any, trial: int, points: tuple[str, ...]) -> str:
+    if trial % 3 == 2:  # a random moment rather than a named step
+        delay = rng.uniform(0.5, 4.0)
+        proc = subprocess.Popen([*AGRITRACE, "anchor", "--once"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return f"t={delay:.2f}:{proc.returncode}"
+    point = rng.choice(points)
+    done = subprocess.run([*AGRITRACE, "anchor", "--once"], env=env | {"AGRITRACE_FAULT": point},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode in (0, -9), done.stderr[-3000:]
+    return f"{point}:{done.returncode}"
+
+
+def _assert_recovered(rt: Runtime, w: World, rice: dict[str, Any], env: dict[str, str], tmp: Path, why: str) -> None:
+    reader = build_runtime(rt.settings, read_only=True)  # a node of its own on the state the children left
+    try:
+        assert reader.chain is not None
+        assert_anchored_exactly_once(reader)
+        deps = deployments(reader)
+        assert len(deps) == 1, f"{why}: one contract, not {len(deps)}"
+        assert {b.contract_address for b in batches(reader)} == {deps[0].address}
+        cli = subprocess.run([*AGRITRACE, "audit"], env=env, capture_output=True, text=True, timeout=300)
+        assert cli.returncode == 0 and " 0 problems, 0 not anchored" in cli.stdout, f"{why}: {cli.stdout}{cli.stderr}"
+        ok = verify_cli(w, rice, reader.chain.rpc_url, tmp)
+        assert ok.returncode == 0 and " 0 pending, 0 failed" in ok.stdout, f"{why}: {ok.stdout}{ok.stderr}"
+    finally:
+        reader.close()
