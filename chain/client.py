@@ -1,17 +1,16 @@
 """web3.py client of the anchor contract: deploy, anchor roots, read them back, verify proofs.
 
 Works against anvil (EIP-1559 fees) and against permissioned networks with a zero gas price
-(Besu QBFT with ``min-gas-price=0``): fees are chosen from what the node reports.  Foreign
-exceptions are translated into :mod:`chain.errors` here, at the boundary.
+(Besu QBFT with ``min-gas-price=0``): fees are chosen from what the node reports.  Every
+public method is ``@translated`` (:mod:`chain.rpc`): only :mod:`chain.errors` leave this package,
+and callers outside ``chain/`` never touch web3 themselves.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import requests
 from eth_account import Account
@@ -21,39 +20,20 @@ from web3 import Web3
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
-    ProviderConnectionError,
-    RequestTimedOut,
     TimeExhausted,
     TransactionNotFound,
-    Web3Exception,
     Web3RPCError,
 )
 
 from chain.compile import load_artifact
-from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyAnchored
+from chain.errors import AnchorError, ChainUnavailable, RootAlreadyAnchored
+from chain.rpc import Web3Client as Web3Client
+from chain.rpc import chain_id_of as chain_id_of
+from chain.rpc import connect as connect
+from chain.rpc import ensure_dev_balance as ensure_dev_balance
+from chain.rpc import fees, nonce_of, send_and_wait, translated
 
 ANCHORER_ROLE = keccak(text="ANCHORER_ROLE")
-P = ParamSpec("P")
-R = TypeVar("R")
-_TRANSPORT = (requests.RequestException, OSError, ProviderConnectionError, RequestTimedOut)
-
-
-def translated(fn: Callable[P, R]) -> Callable[P, R]:
-    """Let only :mod:`chain.errors` out: transport failures become ChainUnavailable, any other
-    web3 failure a ChainError carrying its message."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except ChainError:
-            raise
-        except _TRANSPORT as exc:
-            raise ChainUnavailable(f"chain RPC unreachable: {exc.__class__.__name__}") from exc
-        except (Web3Exception, ValueError, KeyError, TypeError) as exc:
-            raise ChainError(f"chain RPC failed: {exc.__class__.__name__}: {exc}") from exc
-
-    return wrapper
 
 
 @dataclass(frozen=True)
@@ -78,31 +58,6 @@ class Receipt:
     block_number: int
     gas_used: int
     status: int
-
-
-def connect(rpc_url: str, timeout_s: float = 10.0) -> Web3:
-    """Connect to a JSON-RPC endpoint or raise :class:`ChainUnavailable` with the reason."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
-    try:
-        w3.eth.chain_id  # noqa: B018 - a real round trip
-    except (*_TRANSPORT, ValueError, Web3Exception) as exc:
-        raise ChainUnavailable(f"chain RPC {rpc_url} unreachable: {exc.__class__.__name__}") from exc
-    return w3
-
-
-Web3Client = Web3  # the connection type callers hold, without importing web3 themselves
-
-
-@translated
-def chain_id_of(w3: Web3) -> int:
-    return int(w3.eth.chain_id)
-
-
-@translated
-def ensure_dev_balance(w3: Web3, address: str, wei: int) -> None:
-    """Development chains (anvil) only: top the account up to ``wei`` if it has less than half."""
-    if w3.eth.get_balance(Web3.to_checksum_address(address)) < wei // 2:
-        w3.provider.make_request("anvil_setBalance", [address, hex(wei)])  # type: ignore[arg-type]
 
 
 def _error_selectors(abi: list[dict[str, Any]]) -> dict[str, str]:
@@ -133,8 +88,8 @@ class AnchorContract:
         factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         zero = "0x" + "00" * 20
         tx = factory.constructor(Web3.to_checksum_address(admin), Web3.to_checksum_address(anchorer or zero))
-        params = tx.build_transaction(_fees(w3) | {"from": deployer.address, "nonce": _nonce(w3, deployer.address)})
-        receipt = _send_and_wait(w3, deployer, params)
+        params = tx.build_transaction(fees(w3) | {"from": deployer.address, "nonce": nonce_of(w3, deployer.address)})
+        receipt = send_and_wait(w3, deployer, params)
         if receipt["status"] != 1 or not receipt.get("contractAddress"):
             raise AnchorError("contract deployment reverted")
         return cls(w3, receipt["contractAddress"], deployer)
@@ -173,7 +128,7 @@ class AnchorContract:
 
     @translated
     def pending_nonce(self) -> int:
-        return _nonce(self.w3, self._require_account().address)
+        return nonce_of(self.w3, self._require_account().address)
 
     @translated
     def tx_known(self, tx_hash: str) -> bool:
@@ -191,8 +146,8 @@ class AnchorContract:
         fn = self.contract.functions.anchor(root, batch_id, leaf_count)
         try:
             params = fn.build_transaction(
-                _fees(self.w3)  # type: ignore[arg-type]
-                | {"from": acct.address, "nonce": _nonce(self.w3, acct.address) if nonce is None else nonce}
+                fees(self.w3)  # type: ignore[arg-type]
+                | {"from": acct.address, "nonce": nonce_of(self.w3, acct.address) if nonce is None else nonce}
             )
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._translate(exc) from exc
@@ -281,11 +236,11 @@ class AnchorContract:
         acct = self._require_account()
         try:
             params = fn.build_transaction(
-                _fees(self.w3) | {"from": acct.address, "nonce": _nonce(self.w3, acct.address)}
+                fees(self.w3) | {"from": acct.address, "nonce": nonce_of(self.w3, acct.address)}
             )
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._translate(exc) from exc
-        r = _send_and_wait(self.w3, acct, params)
+        r = send_and_wait(self.w3, acct, params)
         return Receipt(
             tx_hash=r["transactionHash"].hex(), block_number=r["blockNumber"], gas_used=r["gasUsed"], status=r["status"]
         )
@@ -305,26 +260,6 @@ class AnchorContract:
                     )
                 return AnchorError(f"contract refused: {name}")
         return AnchorError(f"contract refused: {exc}")
-
-
-def _nonce(w3: Web3, address: str) -> int:
-    return int(w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"))
-
-
-def _fees(w3: Web3) -> dict[str, Any]:
-    """EIP-1559 fees where the chain has a base fee, else a legacy gas price (0 on free networks)."""
-    block = w3.eth.get_block("latest")
-    base = block.get("baseFeePerGas")
-    if base is None:
-        return {"gasPrice": int(w3.eth.gas_price)}
-    tip = 1_000_000_000 if base > 0 else 0
-    return {"maxFeePerGas": int(base) * 2 + tip, "maxPriorityFeePerGas": tip}
-
-
-def _send_and_wait(w3: Web3, acct: LocalAccount, params: dict[str, Any]) -> Any:
-    signed = acct.sign_transaction(params)
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    return w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.05)
 
 
 def new_account() -> LocalAccount:

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 from chain.errors import NodeError
+from chain.node_files import check_state, write_atomically
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENESIS_TIMESTAMP = 1_704_067_200  # 2024-01-01T00:00:00Z: a stable genesis hash across fresh starts
@@ -82,25 +83,6 @@ def rpc_ready(url: str, timeout: float = 0.5) -> bool:
     except (urllib.error.URLError, OSError, ValueError, NodeError):
         return False
     return True
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data``: the old or the new content survives any crash, never a mix."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def running_node_url(state_path: Path) -> str | None:
@@ -178,7 +160,7 @@ class AnvilNode:
             *self.extra_args,
         ]  # fmt: skip
         if self.state_path is not None:
-            self._check_state()
+            check_state(self.state_path)
             if self.state_path.exists():
                 args += ["--load-state", str(self.state_path)]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -231,22 +213,6 @@ class AnvilNode:
             os.close(fd)
             raise NodeError(f"chain state {self.state_path} is in use by another running node") from exc
         self._lock_fd = fd
-
-    def _check_state(self) -> None:
-        """Keep a last-known-good copy of the state; fall back to it if the file is torn."""
-        assert self.state_path is not None
-        backup = self.state_path.with_suffix(".bak")
-        if not self.state_path.exists():
-            return
-        try:
-            json.loads(self.state_path.read_bytes())
-            shutil.copyfile(self.state_path, backup)
-        except ValueError as exc:
-            try:
-                json.loads(backup.read_bytes())
-            except (OSError, ValueError):
-                raise NodeError(f"chain state {self.state_path} is corrupt and has no usable backup") from exc
-            shutil.copyfile(backup, self.state_path)
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:
