@@ -28,6 +28,7 @@ def healthz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
                 block_number=rt.contract.block_number(),
                 contract_address=rt.contract.address,
                 embedded=rt.node is not None,
+                node_restarts=rt.supervisor.restarts if rt.supervisor is not None else 0,
             )
         except Exception as exc:  # noqa: BLE001
             chain.update(ok=False, error=exc.__class__.__name__)
