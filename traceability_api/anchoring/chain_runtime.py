@@ -54,12 +54,14 @@ class ChainRuntime:
             self.node.dump_state()
 
     def close(self) -> None:
-        if self.supervisor is not None:
-            self.supervisor.stop()
-            self.supervisor = None
+        # the node first (it is then no longer wanted, so not restarted): a node the supervisor
+        # restarted gets SIGINT when the supervisor's thread ends (PR_SET_PDEATHSIG is per thread)
         if self.node is not None:
             self.node.stop()
             self.node = None
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None
 
 
 def _password(settings: Settings) -> str:
