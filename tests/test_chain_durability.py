@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from tests.conftest import REPO
 from tests.test_anchoring import AGRITRACE, assert_anchored_exactly_once, capture_some, unanchored
 from tests.world import World, make_world, obj_event, setup_rice
+from traceability_api.anchoring.chain_runtime import attach_read_only
 from traceability_api.anchoring.models import AnchorBatch, ChainDeployment
 from traceability_api.anchoring.worker import make_worker
 from traceability_api.audit.service import audit
@@ -84,7 +85,7 @@ def test_killed_node_keeps_chain_and_contract_and_lost_state_is_anchored_again(
         with TestClient(create_app(rt)) as client:
             w = make_world(rt, client)
             rice = capture_some(w, 3)
-            assert make_worker(rt).run_once() >= 4 and unanchored(rt) == 0
+            assert make_worker(rt.engine, rt.chain, rt.settings).run_once() >= 4 and unanchored(rt) == 0
             assert rt.chain is not None and rt.chain.node is not None
             genesis, address = rt.chain.contract.genesis_hash(), rt.chain.contract.address
             rt.chain.node.kill()  # kill -9: no dump at exit; the dumps before each anchor must suffice
@@ -96,7 +97,7 @@ def test_killed_node_keeps_chain_and_contract_and_lost_state_is_anchored_again(
         assert rt.chain is not None
         assert (rt.chain.contract.genesis_hash(), rt.chain.contract.address) == (genesis, address)
         assert len(deployments(rt)) == 1
-        assert make_worker(rt).reconcile() == []
+        assert make_worker(rt.engine, rt.chain, rt.settings).reconcile() == []
         assert audit(rt.engine, rt.chain.contract).ok
     finally:
         rt.close()
@@ -111,7 +112,7 @@ def test_killed_node_keeps_chain_and_contract_and_lost_state_is_anchored_again(
         before = {b.id: b.block_number for b in batches(rt)}
         rep = audit(rt.engine, rt.chain.contract)
         assert not rep.ok and all("not on chain" in p for p in rep.problems)
-        wk = make_worker(rt)
+        wk = make_worker(rt.engine, rt.chain, rt.settings)
         assert wk.run_once() >= 4  # at start the worker checks every anchored root and anchors again
         assert sorted(before) == sorted(b.id for b in batches(rt)) and unanchored(rt) == 0
         assert all(b.contract_address == rt.chain.contract.address for b in batches(rt))
@@ -148,7 +149,7 @@ def test_reorganised_anchor_is_noticed_and_anchored_again(tmp_path: Path, databa
 
 def _reorganise_and_recover(w: World, runtime: Runtime, tmp_path: Path) -> None:
     rice = capture_some(w, 2)
-    wk = make_worker(runtime)
+    wk = make_worker(runtime.engine, runtime.chain, runtime.settings)
     assert wk.run_once() >= 3
     with Session(runtime.engine) as s:
         event_id = max(e.id or 0 for e in s.exec(select(Event)).all())
@@ -301,7 +302,8 @@ def _crash_once(env: dict[str, str], rng: Any, trial: int, points: tuple[str, ..
 
 
 def _assert_recovered(rt: Runtime, w: World, rice: dict[str, Any], env: dict[str, str], tmp: Path, why: str) -> None:
-    reader = build_runtime(rt.settings, read_only=True)  # a node of its own on the state the children left
+    reader = build_runtime(rt.settings, with_chain=False)
+    reader.chain = attach_read_only(rt.settings, reader.engine)  # a node of its own on the state left behind
     try:
         assert reader.chain is not None
         assert_anchored_exactly_once(reader)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from traceability_api.anchoring.chain_runtime import ChainRuntime, attach_read_only, start_chain
+from traceability_api.anchoring.chain_runtime import ChainRuntime, start_chain
 from traceability_api.config import Settings
 from traceability_api.db import make_engine, migrate
 
@@ -34,14 +34,13 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, *, with_chain: bool | None = None, read_only: bool = False) -> Runtime:
-    """``read_only``: attach to the chain only to read (no key; the running service's node)."""
+def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runtime:
     engine = make_engine(settings.effective_database_url)
     try:
         migrate(engine)
         chain = None
         if settings.chain_enabled if with_chain is None else with_chain:
-            chain = attach_read_only(settings, engine) if read_only else start_chain(settings, engine)
+            chain = start_chain(settings, engine)
     except BaseException:
         engine.dispose()
         raise

@@ -37,6 +37,7 @@ from chain import merkle
 from chain.client import AnchorContract, SentTx
 from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyAnchored
 from traceability_api.anchoring import lease
+from traceability_api.anchoring.chain_runtime import ChainRuntime
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
 from traceability_api.anchoring.reconcile import reopen_missing
 from traceability_api.config import Settings
@@ -277,11 +278,9 @@ class WorkerThread:
             self._stop.wait(delay)
 
 
-def make_worker(runtime: Runtime) -> AnchoringWorker:
-    """The worker of this runtime's chain, persisting the embedded node's state before each anchor."""
-    chain = runtime.chain
-    assert chain is not None
-    worker = AnchoringWorker(runtime.engine, chain.contract, runtime.settings, persist=chain.persist)
+def make_worker(engine: Engine, chain: ChainRuntime, settings: Settings) -> AnchoringWorker:
+    """The worker of this chain, persisting the embedded node's state before each anchor."""
+    worker = AnchoringWorker(engine, chain.contract, settings, persist=chain.persist)
     if chain.node is not None:
         chain.node.fault = worker.fault
     return worker
@@ -290,7 +289,7 @@ def make_worker(runtime: Runtime) -> AnchoringWorker:
 def attach_worker(runtime: Runtime) -> None:
     if runtime.chain is None or not runtime.settings.anchor_worker:
         return
-    worker = make_worker(runtime)
+    worker = make_worker(runtime.engine, runtime.chain, runtime.settings)
     thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
     runtime.on_start.append(thread.start)
     runtime.on_stop.append(thread.stop)
