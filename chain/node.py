@@ -86,7 +86,19 @@ def rpc_ready(url: str, timeout: float = 0.5) -> bool:
 
 
 def running_node_url(state_path: Path) -> str | None:
-    """URL of the node a running service holds on ``state_path``, if it answers (read-only use)."""
+    """URL of the node a running service holds on ``state_path``, if it answers (read-only use).
+    A URL left behind by a node that is gone (its state lock is free) is not trusted."""
+    try:
+        fd = os.open(state_path.with_suffix(".lock"), os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return None  # nobody holds the state: no running node
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
     try:
         url = state_path.with_suffix(".url").read_text().strip()
     except OSError:
