@@ -1,8 +1,9 @@
 """web3.py client of the anchor contract: deploy, anchor roots, read them back, verify proofs.
 
 Works against anvil (EIP-1559 fees) and against permissioned networks with a zero gas price
-(Besu QBFT with ``min-gas-price=0``): fees are chosen from what the node reports.  Foreign
-exceptions are translated into :mod:`chain.errors` here, at the boundary.
+(Besu QBFT with ``min-gas-price=0``): fees are chosen from what the node reports.  Every
+public method is ``@translated`` (:mod:`chain.rpc`): only :mod:`chain.errors` leave this package,
+and callers outside ``chain/`` never touch web3 themselves.
 """
 
 from __future__ import annotations
@@ -16,10 +17,21 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak  # type: ignore[attr-defined]
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from chain.compile import load_artifact
 from chain.errors import AnchorError, ChainUnavailable, RootAlreadyAnchored
+from chain.rpc import Web3Client as Web3Client
+from chain.rpc import chain_id_of as chain_id_of
+from chain.rpc import connect as connect
+from chain.rpc import ensure_dev_balance as ensure_dev_balance
+from chain.rpc import fees, nonce_of, send_and_wait, translated
 
 ANCHORER_ROLE = keccak(text="ANCHORER_ROLE")
 
@@ -48,16 +60,6 @@ class Receipt:
     status: int
 
 
-def connect(rpc_url: str, timeout_s: float = 10.0) -> Web3:
-    """Connect to a JSON-RPC endpoint or raise :class:`ChainUnavailable` with the reason."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
-    try:
-        w3.eth.chain_id  # noqa: B018 - a real round trip
-    except (requests.RequestException, OSError, ValueError, Web3RPCError) as exc:
-        raise ChainUnavailable(f"chain RPC {rpc_url} unreachable: {exc.__class__.__name__}") from exc
-    return w3
-
-
 def _error_selectors(abi: list[dict[str, Any]]) -> dict[str, str]:
     out = {}
     for item in abi:
@@ -80,29 +82,72 @@ class AnchorContract:
 
     # ---- deployment -------------------------------------------------------------------------
     @classmethod
+    @translated
     def deploy(cls, w3: Web3, deployer: LocalAccount, admin: str, anchorer: str | None) -> AnchorContract:
         artifact = load_artifact()
         factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         zero = "0x" + "00" * 20
         tx = factory.constructor(Web3.to_checksum_address(admin), Web3.to_checksum_address(anchorer or zero))
-        params = tx.build_transaction(_fees(w3) | {"from": deployer.address, "nonce": _nonce(w3, deployer.address)})
-        receipt = _send_and_wait(w3, deployer, params)
+        params = tx.build_transaction(fees(w3) | {"from": deployer.address, "nonce": nonce_of(w3, deployer.address)})
+        receipt = send_and_wait(w3, deployer, params)
         if receipt["status"] != 1 or not receipt.get("contractAddress"):
             raise AnchorError("contract deployment reverted")
         return cls(w3, receipt["contractAddress"], deployer)
 
+    @translated
     def is_deployed(self) -> bool:
         return len(self.w3.eth.get_code(self.address)) > 0
 
+    @translated
+    def has_our_code(self) -> bool:
+        """The code at the address is this contract's (its runtime code is part of the artifact's
+        creation code), not merely some code."""
+        code = bytes(self.w3.eth.get_code(self.address)).hex()
+        return bool(code) and code in str(load_artifact()["bytecode"]).removeprefix("0x")
+
+    # ---- the chain itself ---------------------------------------------------------------------
+    @translated
+    def chain_id(self) -> int:
+        return chain_id_of(self.w3)
+
+    @translated
+    def block_number(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    @translated
+    def block_timestamp(self, number: int) -> int:
+        return int(self.w3.eth.get_block(number)["timestamp"])
+
+    @translated
+    def genesis_hash(self) -> str:
+        return "0x" + bytes(self.w3.eth.get_block(0)["hash"]).hex()
+
+    @translated
+    def gas_used(self, tx_hash: str) -> int:
+        return int(self.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])  # type: ignore[arg-type]
+
+    @translated
+    def pending_nonce(self) -> int:
+        return nonce_of(self.w3, self._require_account().address)
+
+    @translated
+    def tx_known(self, tx_hash: str) -> bool:
+        """The node knows the transaction (pending or mined)."""
+        try:
+            return self.w3.eth.get_transaction(tx_hash) is not None  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+
     # ---- writes -------------------------------------------------------------------------------
+    @translated
     def build_anchor_tx(self, root: bytes, batch_id: int, leaf_count: int, nonce: int | None = None) -> SentTx:
         """Simulate, then sign (without sending) the anchoring transaction of ``root``."""
         acct = self._require_account()
         fn = self.contract.functions.anchor(root, batch_id, leaf_count)
         try:
             params = fn.build_transaction(
-                _fees(self.w3)  # type: ignore[arg-type]
-                | {"from": acct.address, "nonce": _nonce(self.w3, acct.address) if nonce is None else nonce}
+                fees(self.w3)  # type: ignore[arg-type]
+                | {"from": acct.address, "nonce": nonce_of(self.w3, acct.address) if nonce is None else nonce}
             )
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._translate(exc) from exc
@@ -114,6 +159,7 @@ class AnchorContract:
             nonce=params["nonce"],
         )
 
+    @translated
     def broadcast(self, tx: SentTx) -> None:
         """Send a signed transaction; sending the same one twice is harmless."""
         try:
@@ -126,13 +172,12 @@ class AnchorContract:
         except (requests.RequestException, OSError) as exc:
             raise ChainUnavailable(f"chain RPC unreachable: {exc.__class__.__name__}") from exc
 
+    @translated
     def wait(self, tx_hash: str, timeout_s: float = 60.0, confirmations: int = 1) -> Receipt:
         try:
             r = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout_s, poll_latency=0.05)  # type: ignore[arg-type]
         except TimeExhausted as exc:
             raise AnchorError(f"no receipt for {tx_hash} within {timeout_s} s") from exc
-        except (requests.RequestException, OSError) as exc:
-            raise ChainUnavailable(f"chain RPC unreachable: {exc.__class__.__name__}") from exc
         deadline = time.monotonic() + timeout_s
         while self.w3.eth.block_number < r["blockNumber"] + confirmations - 1:
             if time.monotonic() > deadline:
@@ -140,6 +185,7 @@ class AnchorContract:
             time.sleep(0.2)
         return Receipt(tx_hash=tx_hash, block_number=r["blockNumber"], gas_used=r["gasUsed"], status=r["status"])
 
+    @translated
     def anchor(self, root: bytes, batch_id: int, leaf_count: int, confirmations: int = 1) -> Receipt:
         tx = self.build_anchor_tx(root, batch_id, leaf_count)
         self.broadcast(tx)
@@ -148,19 +194,23 @@ class AnchorContract:
             raise AnchorError(f"anchoring transaction {tx.tx_hash} reverted")
         return receipt
 
+    @translated
     def grant_anchorer(self, address: str) -> Receipt:
         return self._transact(self.contract.functions.grantRole(ANCHORER_ROLE, Web3.to_checksum_address(address)))
 
+    @translated
     def revoke_anchorer(self, address: str) -> Receipt:
         return self._transact(self.contract.functions.revokeRole(ANCHORER_ROLE, Web3.to_checksum_address(address)))
 
     # ---- reads --------------------------------------------------------------------------------
+    @translated
     def anchor_of(self, root: bytes) -> AnchorRecord | None:
         ts, count, submitter, batch_id = self.contract.functions.anchorOf(root).call()
         if ts == 0:
             return None
         return AnchorRecord(root=root, timestamp=ts, leaf_count=count, submitter=submitter, batch_id=batch_id)
 
+    @translated
     def find_anchor_tx(self, root: bytes, from_block: int = 0) -> tuple[str, int] | None:
         """(tx hash, block) of the RootAnchored event of ``root``, if any."""
         logs = self.contract.events.RootAnchored().get_logs(from_block=from_block, argument_filters={"root": root})
@@ -168,9 +218,11 @@ class AnchorContract:
             return None
         return "0x" + logs[0]["transactionHash"].hex().removeprefix("0x"), logs[0]["blockNumber"]
 
+    @translated
     def verify(self, proof: list[bytes], root: bytes, leaf: bytes) -> bool:
         return bool(self.contract.functions.verify(proof, root, leaf).call())
 
+    @translated
     def is_anchorer(self, address: str) -> bool:
         return bool(self.contract.functions.hasRole(ANCHORER_ROLE, Web3.to_checksum_address(address)).call())
 
@@ -184,11 +236,11 @@ class AnchorContract:
         acct = self._require_account()
         try:
             params = fn.build_transaction(
-                _fees(self.w3) | {"from": acct.address, "nonce": _nonce(self.w3, acct.address)}
+                fees(self.w3) | {"from": acct.address, "nonce": nonce_of(self.w3, acct.address)}
             )
         except (ContractCustomError, ContractLogicError) as exc:
             raise self._translate(exc) from exc
-        r = _send_and_wait(self.w3, acct, params)
+        r = send_and_wait(self.w3, acct, params)
         return Receipt(
             tx_hash=r["transactionHash"].hex(), block_number=r["blockNumber"], gas_used=r["gasUsed"], status=r["status"]
         )
@@ -208,26 +260,6 @@ class AnchorContract:
                     )
                 return AnchorError(f"contract refused: {name}")
         return AnchorError(f"contract refused: {exc}")
-
-
-def _nonce(w3: Web3, address: str) -> int:
-    return int(w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"))
-
-
-def _fees(w3: Web3) -> dict[str, Any]:
-    """EIP-1559 fees where the chain has a base fee, else a legacy gas price (0 on free networks)."""
-    block = w3.eth.get_block("latest")
-    base = block.get("baseFeePerGas")
-    if base is None:
-        return {"gasPrice": int(w3.eth.gas_price)}
-    tip = 1_000_000_000 if base > 0 else 0
-    return {"maxFeePerGas": int(base) * 2 + tip, "maxPriorityFeePerGas": tip}
-
-
-def _send_and_wait(w3: Web3, acct: LocalAccount, params: dict[str, Any]) -> Any:
-    signed = acct.sign_transaction(params)
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    return w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.05)
 
 
 def new_account() -> LocalAccount:

@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
+from eth_account.signers.local import LocalAccount as LocalAccount  # re-exported: callers type with it
+from eth_utils import to_checksum_address  # type: ignore[attr-defined]
 
 from chain.errors import ChainError
 
@@ -53,3 +54,17 @@ def account_from_private_key(hex_key: str) -> LocalAccount:
     except (ValueError, TypeError) as exc:
         raise KeystoreError("anchoring private key is not a valid 32-byte secp256k1 key") from exc
     return acct
+
+
+def keystore_address(path: Path) -> str | None:
+    """The account address a keystore declares, read without its password (None if unknown)."""
+    try:
+        address = json.loads(path.read_text()).get("address")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(address, str) or not address:
+        return None
+    try:
+        return str(to_checksum_address("0x" + address.removeprefix("0x")))
+    except ValueError:
+        return None

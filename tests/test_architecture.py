@@ -20,8 +20,10 @@ def test_import_contracts() -> None:
     """Leaf rule, consensus core, verifier, domain layers (no cycles), web3 only in chain/."""
     res = _lint()
     assert res.returncode == 0, res.stdout + res.stderr
-    for contract in ("Leaf rule", "consensus core", "independent verifier", "Domain packages", "web3"):
+    contracts = ("Leaf rule", "consensus core", "independent verifier", "Domain packages", "Only chain/ talks to web3")
+    for contract in contracts:
         assert contract in res.stdout
+    assert "BROKEN" not in res.stdout
 
 
 def test_a_broken_rule_is_reported(tmp_path: Path) -> None:
@@ -52,3 +54,20 @@ def test_the_verifier_loads_without_the_service() -> None:
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_web3_outside_chain_is_reported(tmp_path: Path) -> None:
+    """The checker does fail: the same contract, with chain/ itself as the source, is broken."""
+    config = tmp_path / "contracts.toml"
+    config.write_text(
+        "[tool.importlinter]\n"
+        'root_packages = ["chain"]\n'
+        "include_external_packages = true\n"
+        "[[tool.importlinter.contracts]]\n"
+        'name = "chain may not use web3"\n'
+        'type = "forbidden"\n'
+        'source_modules = ["chain.client"]\n'
+        'forbidden_modules = ["web3"]\n'
+    )
+    res = _lint("--config", str(config))
+    assert res.returncode == 1 and "chain.client -> web3" in res.stdout, res.stdout + res.stderr

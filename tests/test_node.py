@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,31 @@ def test_torn_state_file_falls_back_to_last_good_copy(tmp_path: Path) -> None:
     state.with_suffix(".bak").write_text("{")
     with pytest.raises(NodeError, match="corrupt"):
         AnvilNode(state_path=state).start()
+
+
+def test_genesis_is_fixed_and_new_blocks_carry_the_real_time(tmp_path: Path) -> None:
+    from chain.node import GENESIS_TIMESTAMP
+
+    started = int(time.time())
+    with AnvilNode(state_path=tmp_path / "state.json") as node:
+        w3 = connect(node.url)
+        genesis = w3.eth.get_block(0)
+        fund(w3, Account.create().address)
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        assert w3.eth.get_block("latest")["timestamp"] >= started
+    assert genesis["timestamp"] == GENESIS_TIMESTAMP  # so a node started afresh has the same genesis hash
+    (tmp_path / "state.json").unlink()
+    with AnvilNode(state_path=tmp_path / "state.json") as node:
+        assert connect(node.url).eth.get_block(0)["hash"] == genesis["hash"]
+
+
+def test_running_node_url_only_while_a_node_holds_the_state(tmp_path: Path) -> None:
+    from chain.node import running_node_url
+
+    state = tmp_path / "state.json"
+    with AnvilNode(state_path=state) as node:
+        assert running_node_url(state) == node.url
+    assert running_node_url(state) is None
+    with AnvilNode() as other:  # a URL left behind now answering for another node is not trusted
+        state.with_suffix(".url").write_text(other.url)
+        assert running_node_url(state) is None

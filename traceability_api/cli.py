@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -18,6 +18,9 @@ from pydantic import ValidationError
 from chain.errors import ChainError
 from traceability_api.config import Settings
 from traceability_api.errors import AgriTraceError, ConfigError
+
+if TYPE_CHECKING:
+    from traceability_api.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="AgriTrace traceability service")
 chain_app = typer.Typer(no_args_is_help=True, help="Chain and contract operations")
@@ -49,6 +52,20 @@ def clean_errors(fn: F) -> F:
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _read_only_runtime(settings: Settings) -> Runtime:
+    """Database and chain for reading only: no key password; beside a running service, its node."""
+    from traceability_api.anchoring.chain_runtime import attach_read_only
+    from traceability_api.compose import build_runtime
+
+    runtime = build_runtime(settings, with_chain=False)
+    try:
+        runtime.chain = attach_read_only(settings, runtime.engine) if settings.chain_enabled else None
+    except BaseException:
+        runtime.close()
+        raise
+    return runtime
 
 
 @app.command()
@@ -91,22 +108,21 @@ def demo(
 @chain_app.command("status")
 @clean_errors
 def chain_status() -> None:
-    """Start or connect to the configured chain and print the contract in use."""
-    from traceability_api.compose import build_runtime
-
-    runtime = build_runtime(_settings())
+    """Print the chain and contract in use (read-only: works while the service runs, no key password)."""
+    runtime = _read_only_runtime(_settings())
     try:
-        assert runtime.chain is not None
         rt = runtime.chain
+        if rt is None:
+            raise ConfigError("no anchor contract deployed yet (start the service once)")
         typer.echo(
             json.dumps(
                 {
                     "rpc_url": rt.rpc_url,
                     "chain_id": rt.chain_id,
                     "contract_address": rt.contract.address,
-                    "anchorer": rt.account.address,
-                    "anchorer_has_role": rt.contract.is_anchorer(rt.account.address),
-                    "block_number": int(rt.contract.w3.eth.block_number),
+                    "anchorer": rt.anchorer,
+                    "anchorer_has_role": rt.contract.is_anchorer(rt.anchorer) if rt.anchorer else None,
+                    "block_number": rt.contract.block_number(),
                 },
                 indent=2,
             )
@@ -187,11 +203,11 @@ def verify(
 @app.command()
 @clean_errors
 def audit() -> None:
-    """Recompute every stored record's hash and proof against the anchored roots on chain."""
+    """Recompute every stored record's hash and proof against the anchored roots on chain
+    (read-only: works while the service runs, no key password)."""
     from traceability_api.audit.service import audit as run_audit
-    from traceability_api.compose import build_runtime
 
-    runtime = build_runtime(_settings())
+    runtime = _read_only_runtime(_settings())
     try:
         rep = run_audit(runtime.engine, runtime.chain.contract if runtime.chain else None)
     finally:
@@ -211,13 +227,13 @@ def anchor(once: Annotated[bool, typer.Option(help="one pass (resume + one batch
     """Run the anchoring worker in the foreground."""
     import time
 
-    from traceability_api.anchoring.worker import AnchoringWorker
+    from traceability_api.anchoring.worker import make_worker
     from traceability_api.compose import build_runtime
 
     runtime = build_runtime(_settings())
     try:
         assert runtime.chain is not None
-        worker = AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings)
+        worker = make_worker(runtime.engine, runtime.chain, runtime.settings)
         while True:
             n = worker.run_once(force=True)
             typer.echo(f"anchored {n} items")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from traceability_api.anchoring.chain_runtime import start_chain
-from traceability_api.anchoring.worker import AnchoringWorker, WorkerThread
+from traceability_api.anchoring.worker import WorkerThread, make_worker
 from traceability_api.config import Settings
 from traceability_api.consumer.caches import PageCache
 from traceability_api.consumer.scans import ScanBuffer
@@ -42,7 +42,7 @@ def attach_worker(runtime: Runtime) -> None:
     """Run the anchoring worker in this process (its thread starts with the app)."""
     if runtime.chain is None or not runtime.settings.anchor_worker:
         return
-    worker = AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings)
+    worker = make_worker(runtime.engine, runtime.chain, runtime.settings)
     thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
     runtime.on_start.append(thread.start)
     runtime.on_stop.append(thread.stop)

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     anchor_batch_max: int = Field(default=10_000, ge=1, le=1_000_000)
     anchor_confirmations: int = Field(default=1, ge=1, le=100)
     anchor_rpc_timeout_s: float = Field(default=30.0, gt=0)
+    anchor_reconcile_s: float = Field(default=30.0, gt=0)  # how often anchored roots are checked on chain
 
     clock_skew_s: int = Field(default=300, ge=0)
     consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)

@@ -82,7 +82,7 @@ def _chain(row: Any, contract: AnchorContract | None) -> dict[str, Any]:
     if row is not None and row.batch_id is not None:
         return {"chainId": row.chain_id, "contractAddress": row.contract_address}
     if contract is not None:
-        return {"chainId": int(contract.w3.eth.chain_id), "contractAddress": contract.address}
+        return {"chainId": contract.chain_id(), "contractAddress": contract.address}
     return {}
 
 

@@ -5,14 +5,18 @@ Crash safety.  Every step is a committed state the next run resumes from:
 1. ``prepare``: tree, proofs and the *signed* transaction are stored with the batch (status
    ``prepared``) in the same DB transaction that assigns the items to it.
 2. ``send``: the stored raw transaction is broadcast (re-broadcasting it is harmless), status ``sent``.
-3. ``confirm``: receipt and confirmations, status ``anchored``.
+3. ``confirm``: receipt and confirmations; the embedded node's state is dumped to disk
+   (``persist``) and only then is the batch recorded ``anchored``, so the chain on disk never
+   falls behind the database.
 
 On resume a batch that is not ``anchored`` is first looked up on chain (``anchorOf(root)``): if
 the root is there, its RootAnchored log gives the transaction and block; if not, the stored
 transaction is re-broadcast, or re-signed with a fresh nonce if its nonce was used meanwhile.
 The contract refuses a root anchored twice, and an item is never put in two batches, so no
 event is lost and no root is anchored twice.  While the chain is unreachable the worker backs
-off; capture is unaffected.
+off; capture is unaffected.  At start, after an outage and every ``anchor_reconcile_s``, anchored
+batches are checked against the chain and any whose root is missing is anchored again
+(:mod:`traceability_api.anchoring.reconcile`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -32,13 +37,17 @@ from chain import merkle
 from chain.client import AnchorContract, SentTx
 from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyAnchored
 from traceability_api.anchoring import lease
+from traceability_api.anchoring.chain_runtime import ChainRuntime
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
+from traceability_api.anchoring.reconcile import reopen_missing
 from traceability_api.config import Settings
 from traceability_api.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 LEASE = "anchoring"
-FAULT_POINTS = ("after_prepare", "after_send", "after_receipt")
+# crash points, in the order a batch passes them (during_dump is hit inside the node's dump)
+FAULT_POINTS = ("after_prepare", "before_send", "after_send", "after_receipt", "during_dump", "after_dump")
+RECENT_BATCHES = 100  # how many of the newest anchored batches a periodic reconciliation checks
 
 
 class AnchoringWorker:
@@ -49,24 +58,39 @@ class AnchoringWorker:
         settings: Settings,
         *,
         fault: Callable[[str], None] | None = None,
+        persist: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self.contract = contract
         self.settings = settings
         self.holder = lease.holder_id()
         self.fault = fault or _fault_from_env()
-        self.chain_id = int(contract.w3.eth.chain_id)
+        self.persist = persist  # puts the chain state on disk (embedded node) before an anchor is recorded
+        self.chain_id = contract.chain_id()
+        self.full_check = True  # reconcile every anchored batch on the next pass
+        self._checked_at = 0.0
 
     # ---- one pass --------------------------------------------------------------------------
     def run_once(self, *, force: bool = True) -> int:
         """Resume unfinished batches, then anchor one new batch if due.  Returns items anchored."""
         if not lease.acquire(self.engine, LEASE, self.holder, ttl_s=max(30.0, self.settings.anchor_interval_s * 6)):
             return 0
+        self.reconcile()
         anchored = self.resume()
         batch_id, reused = self.prepare(force=force)
         if batch_id is not None:
             anchored += self.finish(batch_id)
         return anchored + reused
+
+    def reconcile(self) -> list[int]:
+        """Reopen anchored batches whose root the chain lacks (all of them after start or an
+        outage, else the newest few every ``anchor_reconcile_s``)."""
+        if not self.full_check and time.monotonic() - self._checked_at < self.settings.anchor_reconcile_s:
+            return []
+        limit = None if self.full_check else RECENT_BATCHES
+        reopened = reopen_missing(self.engine, self.contract, lambda b: self._sign(b, None), limit)
+        self.full_check, self._checked_at = False, time.monotonic()
+        return reopened
 
     def resume(self) -> int:
         with Session(self.engine) as s:
@@ -141,30 +165,26 @@ class AnchoringWorker:
             receipt_block = self._confirmed_block(batch, root)
             self._hit("after_receipt")
             tx_block = self.contract.find_anchor_tx(root, from_block=max(0, receipt_block - 1))
-            assert tx_block is not None
-            tx_hash, block_number = tx_block
-            block = self.contract.w3.eth.get_block(block_number)
+            if tx_block is None:
+                raise AnchorError(f"batch {batch_id}: root {batch.root} confirmed but its RootAnchored log is missing")
+            batch.tx_hash, batch.block_number = tx_block
+            batch.block_timestamp = self.contract.block_timestamp(batch.block_number)
+            batch.gas_used = self.contract.gas_used(batch.tx_hash)
             batch.status = BatchStatus.anchored
-            batch.tx_hash = tx_hash
-            batch.block_number = block_number
-            batch.block_timestamp = int(block["timestamp"])
             batch.anchored_at = utcnow()
-            if tx_hash == batch.tx_hash:
-                receipt = self.contract.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-                batch.gas_used = int(receipt["gasUsed"])
+            if self.persist is not None:
+                self.persist()  # the chain state with this root is on disk before the DB says so
+            self._hit("after_dump")
             s.add(batch)
             s.commit()
             n = s.exec(select(func.count()).where(AnchorItem.batch_id == batch_id)).one()
-            log.info("anchored batch %s (%d items) in block %s", batch_id, n, block_number)
+            log.info("anchored batch %s (%d items) in block %s", batch_id, n, batch.block_number)
             return int(n)
 
     def _send(self, s: Session, batch: AnchorBatch) -> None:
         assert batch.raw_tx is not None and batch.tx_hash is not None and batch.nonce is not None
         sent = SentTx(batch.tx_hash, batch.raw_tx, batch.nonce)
-        w3 = self.contract.w3
-        account = self.contract.account
-        assert account is not None
-        if w3.eth.get_transaction_count(account.address, "pending") > sent.nonce and not self._known(sent.tx_hash):
+        if self.contract.pending_nonce() > sent.nonce and not self._known(sent.tx_hash):
             # the stored transaction's nonce went to another transaction: sign again with a fresh one
             try:
                 sent = self._sign(batch, None)
@@ -172,6 +192,7 @@ class AnchoringWorker:
                 return
             s.add(batch)
             s.commit()
+        self._hit("before_send")
         self.contract.broadcast(sent)
         if batch.status == BatchStatus.prepared:
             batch.status = BatchStatus.sent
@@ -180,10 +201,7 @@ class AnchoringWorker:
         self._hit("after_send")
 
     def _known(self, tx_hash: str) -> bool:
-        try:
-            return self.contract.w3.eth.get_transaction(tx_hash) is not None  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - TransactionNotFound and friends
-            return False
+        return bool(tx_hash) and self.contract.tx_known(tx_hash)
 
     def _confirmed_block(self, batch: AnchorBatch, root: bytes) -> int:
         if self.contract.anchor_of(root) is not None and not self._known(batch.tx_hash or ""):
@@ -249,6 +267,7 @@ class WorkerThread:
                 self.worker.run_once(force=False)
                 self.backoff_s = self.interval_s
             except ChainUnavailable as exc:
+                self.worker.full_check = True  # the node may have come back with less state
                 self.backoff_s = min(60.0, self.backoff_s * 2)
                 delay = self.backoff_s
                 log.warning("chain unavailable, events wait (retry in %.0f s): %s", delay, exc)
@@ -256,3 +275,11 @@ class WorkerThread:
                 log.exception("anchoring pass failed; will retry")
                 delay = self.interval_s
             self._stop.wait(delay)
+
+
+def make_worker(engine: Engine, chain: ChainRuntime, settings: Settings) -> AnchoringWorker:
+    """The worker of this chain, persisting the embedded node's state before each anchor."""
+    worker = AnchoringWorker(engine, chain.contract, settings, persist=chain.persist)
+    if chain.node is not None:
+        chain.node.fault = worker.fault
+    return worker

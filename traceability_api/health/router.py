@@ -25,9 +25,10 @@ def healthz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
             chain.update(
                 ok=True,
                 chain_id=rt.chain_id,
-                block_number=int(rt.contract.w3.eth.block_number),
+                block_number=rt.contract.block_number(),
                 contract_address=rt.contract.address,
                 embedded=rt.node is not None,
+                node_restarts=rt.supervisor.restarts if rt.supervisor is not None else 0,
             )
         except Exception as exc:  # noqa: BLE001
             chain.update(ok=False, error=exc.__class__.__name__)

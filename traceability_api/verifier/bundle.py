@@ -76,7 +76,7 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract) -> Report:
     if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") != BUNDLE_VERSION:
         rep.add("FAIL", f"not an {BUNDLE_FORMAT} v{BUNDLE_VERSION} document")
         return rep
-    chain_id = int(contract.w3.eth.chain_id)
+    chain_id = contract.chain_id()
     want = bundle.get("chain", {}).get("chainId")
     if want is not None and int(want) != chain_id:
         rep.add("FAIL", f"bundle is for chain {want}, the RPC serves chain {chain_id}")
