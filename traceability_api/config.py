@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(default=300, ge=0)
     consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
     max_events_per_document: int = Field(default=5_000, ge=1)
+    json_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # any JSON request body (413 beyond)
+    json_max_depth: int = Field(default=32, ge=4, le=200)  # nesting of JSON bodies and of each event (422)
 
     @field_validator("public_base_url")
     @classmethod

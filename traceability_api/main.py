@@ -9,12 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from traceability_api.body_limits import BodyLimitMiddleware
 from traceability_api.errors import DomainError
 from traceability_api.health.router import router as health_router
+from traceability_api.limits import sane_recursion_limit
 from traceability_api.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    sane_recursion_limit()  # web3 (py_ecc) raised it to 100,000: deep input would overflow the C stack
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for start in runtime.on_start:
@@ -51,6 +54,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     from traceability_api.authority.audit_log import AuditLogMiddleware
 
     app.add_middleware(AuditLogMiddleware, engine=runtime.engine)
+    settings = runtime.settings
+    app.add_middleware(
+        BodyLimitMiddleware, json_max_bytes=settings.json_max_bytes, json_max_depth=settings.json_max_depth,
+        upload_max_bytes=settings.attachment_max_bytes,
+    )  # fmt: skip
     app.include_router(health_router)
     from traceability_api.routers import include_routers
 

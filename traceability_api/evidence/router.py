@@ -73,18 +73,18 @@ async def readings(
     """Body ``{"readings": [{"ts": ISO 8601, "value": number}, ...]}``; header ``X-Device-Signature``:
     hex HMAC-SHA256 of the exact body with the device secret.  Each reading is accepted, ignored as
     a duplicate, or rejected with its reason."""
-    import json
-
     from starlette.concurrency import run_in_threadpool
+
+    from traceability_api.limits import parse_json_bounded
 
     body = await request.body()
     device = await run_in_threadpool(authenticate_device, session, settings, device_id, body, x_device_signature)
     try:
-        payload = json.loads(body)
+        payload = parse_json_bounded(body, settings.json_max_bytes, settings.json_max_depth)
     except ValueError as exc:
         from traceability_api.errors import Invalid
 
-        raise Invalid("body is not JSON") from exc
+        raise Invalid(f"body is not acceptable JSON: {exc}") from exc
     result = await run_in_threadpool(
         ingest, session, device, payload.get("readings") if isinstance(payload, dict) else None, settings
     )
