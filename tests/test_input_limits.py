@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,9 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from chain.node import AnvilNode, free_port
 from tests.conftest import REPO
+from tests.world import CTX, World, gtin, lot_uri, make_world, obj_event, setup_rice
+from traceability_api.runtime import Runtime
 
 
 def _wait_health(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 60) -> None:
@@ -68,3 +72,78 @@ def test_deeply_nested_body_is_refused_and_the_server_lives(server: tuple[str, s
     assert "exceeds the limit" in r.json()["detail"]
     assert httpx.get(url + "/healthz", timeout=10).status_code == 200
     assert proc.poll() is None
+
+
+HUGE = "99999999999999999999"  # beyond 64 bits
+
+
+@pytest.fixture
+def w(runtime: Runtime, app_client: TestClient) -> World:
+    return make_world(runtime, app_client)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/places/{HUGE}", f"/api/v1/events/{HUGE}", f"/api/v1/lots/{HUGE}", f"/api/v1/events/{HUGE}/proof",
+        f"/api/v1/trace/lots/{HUGE}", f"/api/v1/trace/lots/{HUGE}/origins", f"/api/v1/trace/places/{HUGE}/downstream",
+        f"/api/v1/places/{HUGE}/diary", f"/api/v1/recalls/{HUGE}", f"/api/v1/lots/{HUGE}/qr.svg",
+        f"/api/v1/events?nextPageToken={HUGE}", f"/api/v1/lots?after_id={HUGE}", f"/api/v1/lots?limit={HUGE}",
+        f"/api/v1/audit-log?after_id={HUGE}",
+    ],
+)  # fmt: skip
+def test_ids_beyond_64_bits_are_a_clear_422(w: World, path: str) -> None:
+    r = w.get(w.authority, path)
+    assert r.status_code == 422, r.text
+    assert "Input should be less than or equal to" in r.json()["detail"]
+
+
+def test_huge_ids_in_bodies_and_events_are_refused(w: World) -> None:
+    rice = setup_rice(w)
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [int(HUGE)], "reason": "pesticide residue"})
+    assert r.status_code == 422 and "lot_ids" in r.json()["detail"], r.text
+    raw = json.dumps({"readings": []}).encode()
+    r = w.client.post(f"/api/v1/devices/{HUGE}/readings", content=raw, headers={"X-Device-Signature": "00"})
+    assert r.status_code == 422, r.text
+    ev = obj_event(rice["uri"], None, "inspecting", readPoint={"id": f"urn:agritrace:place:{HUGE}"})
+    r = w.post(w.coop, "/api/v1/events", ev)
+    assert r.status_code == 422 and "not a registered place" in r.json()["detail"], r.text
+    dest = [{"type": "possessing_party", "destination": f"urn:agritrace:party:{HUGE}"}]
+    src = [{"type": "possessing_party", "source": w.coop.party}]
+    shipped = obj_event(rice["uri"], 10, "shipping", sourceList=src, destinationList=dest)
+    r = w.post(w.coop, "/api/v1/events", shipped)
+    assert 400 <= r.status_code < 500, r.text
+    r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng", "parent_id": int(HUGE)})
+    assert r.status_code == 422, r.text
+
+
+def test_nul_characters_are_refused_everywhere(w: World) -> None:
+    r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng\x00 ông Tư"})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"], r.text
+    r = w.post(w.coop, "/api/v1/products", {"gtin": gtin(1), "name": "Lúa\x00"})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"], r.text
+    r = w.get(w.coop, "/api/v1/events", params={"EQ_bizStep": "ship\x00ping"})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"], r.text
+    r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng \\u0000 (text, not NUL)"})
+    assert r.status_code == 201, r.text
+
+
+def test_non_ascii_device_signature_is_401(w: World) -> None:
+    plot = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng 7"}).json()["id"]
+    dev = w.post(w.coop, "/api/v1/devices", {"name": "t-1", "kind": "temperature", "place_id": plot}).json()
+    raw = json.dumps({"readings": []}).encode()
+    headers = {"X-Device-Signature": "chữ ký".encode(), "Content-Type": "application/json"}
+    r = w.client.post(f"/api/v1/devices/{dev['device']['id']}/readings", content=raw, headers=headers)
+    assert r.status_code == 401 and "hex" in r.json()["detail"], r.text
+
+
+@pytest.mark.parametrize("code", ["L" * 100, "<script>alert(1)</script>"])
+def test_lot_code_rule_holds_for_epcis_commissioning(w: World, code: str) -> None:
+    setup_rice(w)
+    before = w.get(w.coop, "/api/v1/lots").json()
+    ev = obj_event(lot_uri(gtin(1), code), 50, "commissioning", action="ADD")
+    doc = {"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2025-03-01T08:00:00Z",
+           "epcisBody": {"eventList": [ev]}}  # fmt: skip
+    r = w.post(w.coop, "/api/v1/capture", doc, role="recorder")
+    assert r.status_code == 422 and "lot code" in r.json()["detail"], r.text
+    assert w.get(w.coop, "/api/v1/lots").json() == before

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from traceability_api.body_limits import BodyLimitMiddleware
 from traceability_api.errors import DomainError
@@ -18,6 +19,7 @@ from traceability_api.runtime import Runtime
 
 def create_app(runtime: Runtime) -> FastAPI:
     sane_recursion_limit()  # web3 (py_ecc) raised it to 100,000: deep input would overflow the C stack
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for start in runtime.on_start:
@@ -42,6 +44,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         if exc.details is not None:
             body["errors"] = exc.details
         return JSONResponse(status_code=exc.status_code, content=body)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_req: Request, exc: Exception) -> JSONResponse:
+        # the last guard: a number or text the database cannot hold is the client's error, not ours
+        detail = "a value cannot be stored: a number out of range, a text too long or holding NUL"
+        return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,6 +12,7 @@ from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.events.service import events_of_lot, get_event
 from traceability_api.lots.service import lot_by_key
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["proofs"])
 
@@ -21,7 +22,7 @@ def _contract(runtime: RuntimeDep) -> Any:
 
 
 @router.get("/events/{event_id}/proof")
-def proof_of_event(event_id: int, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def proof_of_event(event_id: DbId, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """The event, its hash, Merkle leaf and proof, the anchored root, transaction and block."""
     return event_proof(session, get_event(session, p, event_id), _contract(runtime))
 

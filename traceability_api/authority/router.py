@@ -21,6 +21,7 @@ from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
 from traceability_api.places.service import get_place
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["authority tools"])
 
@@ -32,7 +33,7 @@ def _auditor(p: Principal) -> None:
 
 @router.get("/trace/lots/{lot_id}", summary="Lineage graph of a lot (up and/or downstream) with custody")
 def trace_lot(
-    lot_id: int,
+    lot_id: DbId,
     p: PrincipalDep,
     session: SessionDep,
     direction: Annotated[str, Query(pattern="^(back|forward|both)$")] = "both",
@@ -47,14 +48,14 @@ def trace_lot(
 
 
 @router.get("/trace/lots/{lot_id}/origins", summary="The plots that fed this lot")
-def lot_origins(lot_id: int, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
+def lot_origins(lot_id: DbId, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
     _auditor(p)
     get_lot(session, p, lot_id)
     return trace.origins(session, lot_id)
 
 
 @router.get("/trace/places/{place_id}/downstream", summary="Every lot containing produce of this plot")
-def place_downstream(place_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+def place_downstream(place_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     _auditor(p)
     get_place(session, p, place_id)
     return trace.downstream_of_place(session, place_id)
@@ -74,7 +75,7 @@ def balance(
 
 
 class RecallIn(BaseModel):
-    lot_ids: list[int] = Field(min_length=1, max_length=1000)
+    lot_ids: list[DbId] = Field(min_length=1, max_length=1000)
     reason: str = Field(min_length=3, max_length=500)
     scope: str = Field(default="downstream", pattern="^(lot|downstream)$")
 
@@ -97,7 +98,7 @@ def _recall_json(r: Recall) -> dict[str, Any]:
     }
 
 
-def _get_recall(session: SessionDep, p: Principal, recall_id: int) -> Recall:
+def _get_recall(session: SessionDep, p: Principal, recall_id: DbId) -> Recall:
     r = session.get(Recall, recall_id)
     if r is None or (not p.reads_everything and r.org_id != p.org_id):
         raise NotFound(f"recall {recall_id} not found")
@@ -105,7 +106,7 @@ def _get_recall(session: SessionDep, p: Principal, recall_id: int) -> Recall:
 
 
 @router.get("/recalls/{recall_id}", summary="Recall report: every affected lot, its holder and quantity")
-def recall_report(recall_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+def recall_report(recall_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     return _recall_json(_get_recall(session, p, recall_id))
 
 
@@ -156,7 +157,7 @@ def export_table(
 
 @router.get("/audit-log", summary="The append-only log of writes (authorities and auditors)")
 def audit_log(
-    p: PrincipalDep, session: SessionDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+    p: PrincipalDep, session: SessionDep, after_id: DbId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[dict[str, Any]]:
     _auditor(p)
     rows = session.exec(select(AuditLog).where(AuditLog.id > after_id).order_by(AuditLog.id).limit(limit)).all()  # type: ignore[arg-type, operator]

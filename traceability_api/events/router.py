@@ -18,6 +18,7 @@ from traceability_api.events.service import (
     query_events,
 )
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -64,7 +65,7 @@ def capture(
 
 
 @router.get("/events/{event_id}")
-def read_event(event_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+def read_event(event_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     e = get_event(session, p, event_id)
     return {
         "id": e.id,
@@ -86,7 +87,7 @@ def query(
     LT_eventTime: Annotated[datetime | None, Query()] = None,  # noqa: N803
     eventType: Annotated[str | None, Query()] = None,  # noqa: N803
     perPage: Annotated[int, Query(ge=1, le=1000)] = 100,  # noqa: N803
-    nextPageToken: Annotated[int, Query(ge=0)] = 0,  # noqa: N803
+    nextPageToken: Annotated[DbId, Query()] = 0,  # noqa: N803
 ) -> dict[str, Any]:
     for t in (GE_eventTime, LT_eventTime):
         if t is not None and t.tzinfo is None:
@@ -113,7 +114,7 @@ class CorrectionIn(BaseModel):
 
 @router.post("/events/{event_id}/corrections", status_code=status.HTTP_201_CREATED)
 def correct(
-    event_id: int, data: CorrectionIn, p: PrincipalDep, session: SessionDep, settings: SettingsDep
+    event_id: DbId, data: CorrectionIn, p: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Declare a stored event erroneous (EPCIS errorDeclaration); the event stays, corrective events are added."""
     event = get_event(session, p, event_id)

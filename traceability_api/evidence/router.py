@@ -17,6 +17,7 @@ from traceability_api.evidence.summary import summary_event
 from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
 
@@ -37,7 +38,7 @@ def download(digest: str, p: PrincipalDep, session: SessionDep, settings: Settin
 
 @router.post("/places/{place_id}/diary", status_code=status.HTTP_201_CREATED, summary="Add a farm-diary entry")
 def add_diary(
-    place_id: int, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, settings: SettingsDep
+    place_id: DbId, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Recorded as an EPCIS ObjectEvent with AgriTrace's farm-step vocabulary, hashed and anchored."""
     (c,) = capture_events(session, p, [diary_event(session, p, place_id, entry)], DEFAULT_CONTEXT, settings)
@@ -46,7 +47,7 @@ def add_diary(
 
 
 @router.get("/places/{place_id}/diary")
-def list_diary(place_id: int, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
+def list_diary(place_id: DbId, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
     get_place(session, p, place_id)
     rows = session.exec(select(Event).where(Event.place_id == place_id).order_by(Event.event_time)).all()  # type: ignore[arg-type]
     return [{"eventId": e.id, "hashId": e.hash_id, "event": e.document} for e in rows]
@@ -67,7 +68,7 @@ def list_devices(p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
 
 @router.post("/devices/{device_id}/readings", summary="A device's batch of readings, signed with its secret")
 async def readings(
-    device_id: int, request: Request, session: SessionDep, settings: SettingsDep,
+    device_id: DbId, request: Request, session: SessionDep, settings: SettingsDep,
     x_device_signature: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Body ``{"readings": [{"ts": ISO 8601, "value": number}, ...]}``; header ``X-Device-Signature``:
@@ -93,7 +94,7 @@ async def readings(
 
 
 @router.post("/lots/{lot_id}/sensor-summary", status_code=status.HTTP_201_CREATED)
-def sensor_summary(lot_id: int, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+def sensor_summary(lot_id: DbId, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """Summarise the lot's sensor readings into an anchored EPCIS sensorElementList event."""
     lot, product = get_lot(session, p, lot_id)
     event = summary_event(session, lot, product)

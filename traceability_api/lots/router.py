@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
@@ -15,6 +15,7 @@ from traceability_api.lots.service import create_product, get_lot, lot_uri, prod
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place, place_uri
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["products and lots"])
 
@@ -39,7 +40,7 @@ class HarvestLot(BaseModel):
     lot_code: str = Field(pattern=LOT_CODE_RE)
     quantity: float = Field(gt=0, le=1e9)
     uom: str | None = None
-    plot_id: int | None = None
+    plot_id: DbId | None = None
     harvest_date: date | None = None
     variety: str | None = Field(default=None, max_length=100)
     event_time: str | None = Field(default=None, description="ISO 8601 with zone; default now")
@@ -84,7 +85,9 @@ def harvest_lot(data: HarvestLot, p: PrincipalDep, session: SessionDep, settings
 
 
 @router.get("/lots", response_model=list[LotPublic])
-def list_lots(p: PrincipalDep, session: SessionDep, limit: int = 100, after_id: int = 0) -> list[LotPublic]:
+def list_lots(
+    p: PrincipalDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100, after_id: DbId = 0
+) -> list[LotPublic]:
     q = select(Lot, Product).join(Product, Product.id == Lot.product_id).where(Lot.id > after_id)  # type: ignore[arg-type, operator]
     if not p.reads_everything:
         q = q.where(
@@ -95,6 +98,6 @@ def list_lots(p: PrincipalDep, session: SessionDep, limit: int = 100, after_id: 
 
 
 @router.get("/lots/{lot_id}", response_model=LotPublic)
-def read_lot(lot_id: int, p: PrincipalDep, session: SessionDep) -> LotPublic:
+def read_lot(lot_id: DbId, p: PrincipalDep, session: SessionDep) -> LotPublic:
     lot, product = get_lot(session, p, lot_id)
     return to_public(lot, product)
