@@ -11,14 +11,18 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text as text_sql
+from sqlmodel import Session
 
 from chain.node import AnvilNode, free_port
 from tests.conftest import REPO
 from tests.world import CTX, World, gtin, lot_uri, make_world, obj_event, setup_rice
+from traceability_api.events.models import Event
 from traceability_api.runtime import Runtime
 
 
@@ -147,3 +151,41 @@ def test_lot_code_rule_holds_for_epcis_commissioning(w: World, code: str) -> Non
     r = w.post(w.coop, "/api/v1/capture", doc, role="recorder")
     assert r.status_code == 422 and "lot code" in r.json()["detail"], r.text
     assert w.get(w.coop, "/api/v1/lots").json() == before
+
+
+def _deep(levels: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(levels):
+        value = {"agri:n": value}
+    return value
+
+
+def test_deep_extension_is_refused_at_capture(w: World) -> None:
+    rice = setup_rice(w)
+    for levels in (30, 900):
+        ev = obj_event(rice["uri"], None, "inspecting", **{"agri:note": _deep(levels)})
+        r = w.post(w.coop, "/api/v1/events", ev)
+        assert r.status_code == 422 and "levels" in r.json()["detail"], r.text
+
+
+@pytest.mark.parametrize("levels", [900, 5000])
+def test_readers_survive_a_deep_event_already_stored(w: World, runtime: Runtime, levels: int) -> None:
+    rice = setup_rice(w)
+    ev = obj_event(rice["uri"], None, "inspecting", **{"agri:note": "x"})
+    event_id = w.post(w.coop, "/api/v1/events", ev).json()["id"]
+    with Session(runtime.engine) as s:  # stored before the limits existed, or written behind the service's back
+        row = s.get(Event, event_id)
+        assert row is not None
+        deep = '{"agri:n":' * levels + '"bottom"' + "}" * levels
+        text = json.dumps(row.document)[:-1] + ', "agri:note": ' + deep + "}"
+        s.execute(text_sql("UPDATE event SET document = :d WHERE id = :i"), {"d": text, "i": event_id})
+        s.commit()
+    g, lot = rice["gtin"], rice["lot"]["lot_code"]
+    for org, path in [
+        (w.coop, f"/api/v1/proofs/lots/{g}/{lot}"), (w.coop, f"/api/v1/proofs/lots/{g}/{lot}/status"),
+        (w.coop, "/api/v1/events"), (w.coop, f"/api/v1/events/{event_id}"), (w.authority, "/api/v1/exports/epcis"),
+        (w.authority, "/api/v1/exports/events.csv"), (w.coop, f"/01/{g}/10/{lot}"),
+        (w.coop, f"/api/v1/events/{event_id}/proof"), (w.coop, f"/api/v1/places/{rice['plot_id']}/diary"),
+    ]:  # fmt: skip
+        r = w.get(org, path)
+        assert r.status_code < 500, (path, r.status_code, r.text[:300])

@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
     max_events_per_document: int = Field(default=5_000, ge=1)
     json_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # any JSON request body (413 beyond)
-    json_max_depth: int = Field(default=32, ge=4, le=200)  # nesting of JSON bodies and of each event (422)
+    json_max_depth: int = Field(default=32, ge=4, le=200)  # nesting of any JSON request body (422)
+    event_max_depth: int = Field(default=16, ge=4, le=100)  # nesting inside one EPCIS event, at capture (422)
+    event_max_bytes: int = Field(default=256 * 1024, ge=1024)  # one EPCIS event as compact JSON, at capture (422)
 
     @field_validator("public_base_url")
     @classmethod

@@ -80,3 +80,59 @@ def sane_recursion_limit(limit: int = SANE_RECURSION_LIMIT) -> None:
 
     if sys.getrecursionlimit() > limit:
         sys.setrecursionlimit(limit)
+
+
+def shallow_copy_to(value: Any, max_depth: int) -> Any:
+    """A copy of ``value`` with everything nested deeper than ``max_depth`` replaced by a note
+    (iterative: safe on any depth)."""
+    note = f"(nested deeper than {max_depth} levels: not shown)"
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]
+    while stack:
+        v, parent, key, depth = stack.pop()
+        if isinstance(v, dict | list) and depth > max_depth:
+            parent[key] = note
+        elif isinstance(v, dict):
+            parent[key] = out = dict.fromkeys(v)
+            stack.extend((x, out, k, depth + 1) for k, x in v.items())
+        elif isinstance(v, list):
+            parent[key] = items = [None] * len(v)
+            stack.extend((x, items, i, depth + 1) for i, x in enumerate(v))
+        else:
+            parent[key] = v
+    return root[0]
+
+
+def loads_stored(text: str | bytes) -> Any:
+    """``json.loads`` for what the database holds: a document nested too deep for this process
+    (written before the limits, or behind the service's back) reads as a note, not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return {"agritrace:unreadable": "the stored document nests too deep to be read"}
+
+
+def dumps_response(content: Any) -> bytes:
+    """JSON for a response (stdlib encoder: no 255-level cap as in pydantic's); too deep to encode
+    here means the deep parts are replaced by a note."""
+    from pydantic_core import to_jsonable_python
+
+    try:
+        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python)
+    except RecursionError:
+        safe = shallow_copy_to(content, SANE_RECURSION_LIMIT // 4)
+        text = json.dumps(safe, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python)
+    return text.encode()
+
+
+def check_event_bounds(event: Any, max_depth: int, max_bytes: int) -> None:
+    """Capture refuses an event nested deeper or larger than allowed (documented in docs/vocabulary.md):
+    every reader, hasher and verifier must be able to handle what is stored."""
+    from traceability_api.errors import Invalid
+
+    depth = value_depth(event)
+    if depth > max_depth:
+        raise Invalid(f"the event nests {depth} levels deep; at most {max_depth} levels are allowed")
+    size = len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > max_bytes:
+        raise Invalid(f"the event takes {size:,} bytes as JSON; at most {max_bytes:,} are allowed")

@@ -16,6 +16,7 @@ from traceability_api.deps import SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.models import Event
 from traceability_api.events.service import query_events
+from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.lineage import MAX_DEPTH
 from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
@@ -127,8 +128,8 @@ def export_epcis(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-) -> dict[str, Any]:
-    return exports.epcis_document(_events(session, p, lot, since, until, limit))
+) -> StoredJSONResponse:
+    return StoredJSONResponse(exports.epcis_document(_events(session, p, lot, since, until, limit)))
 
 
 @router.get("/exports/events.{fmt}", summary="Key data elements per event as CSV or XLSX")

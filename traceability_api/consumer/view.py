@@ -20,6 +20,7 @@ from traceability_api.authority.recall import active_recall_reason
 from traceability_api.consumer.extras import diary_items, sensor_items
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.events.models import Event, EventLot
+from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
@@ -231,7 +232,7 @@ def build_lot_view(
             }
         )
     evidence = [
-        (ev, json.loads(ev.document_text))
+        (ev, loads_stored(ev.document_text))
         for ev, _ in events.values()
         if (ev.biz_step or "").startswith(voc.AGRI_NS) or ev.biz_step == voc.BIZSTEP + "sensor_reporting"
     ]

@@ -21,6 +21,7 @@ from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import extract
+from traceability_api.limits import check_event_bounds
 from traceability_api.lots.models import LotLink
 from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
@@ -86,6 +87,8 @@ def capture_events(
     """Capture ``events`` in the caller's transaction, in bulk: one duplicate lookup, one lot lookup
     per distinct lot, and multi-row inserts for events, their lot links and outbox rows."""
     p.require_write()
+    for i, event in enumerate(events):
+        _at(i, len(events), check_event_bounds, event, settings.event_max_depth, settings.event_max_bytes)
     prepared = [_at(i, len(events), _prepare, event, context, idempotency_key) for i, event in enumerate(events)]
     ids = [pe.client_id for pe in prepared]
     known = {

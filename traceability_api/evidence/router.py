@@ -14,6 +14,7 @@ from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import Device, DeviceCreate
 from traceability_api.evidence.sensors import authenticate_device, create_device, ingest
 from traceability_api.evidence.summary import summary_event
+from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place
@@ -47,10 +48,10 @@ def add_diary(
 
 
 @router.get("/places/{place_id}/diary")
-def list_diary(place_id: DbId, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
+def list_diary(place_id: DbId, p: PrincipalDep, session: SessionDep) -> StoredJSONResponse:
     get_place(session, p, place_id)
     rows = session.exec(select(Event).where(Event.place_id == place_id).order_by(Event.event_time)).all()  # type: ignore[arg-type]
-    return [{"eventId": e.id, "hashId": e.hash_id, "event": e.document} for e in rows]
+    return StoredJSONResponse([{"eventId": e.id, "hashId": e.hash_id, "event": e.document} for e in rows])
 
 
 @router.post("/devices", status_code=status.HTTP_201_CREATED, summary="Register a sensor (its secret is shown once)")
