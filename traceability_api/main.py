@@ -14,6 +14,7 @@ from traceability_api.body_limits import BodyLimitMiddleware
 from traceability_api.errors import DomainError
 from traceability_api.health.router import router as health_router
 from traceability_api.limits import sane_recursion_limit
+from traceability_api.ratelimit import RateLimitMiddleware
 from traceability_api.runtime import Runtime
 
 
@@ -68,6 +69,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         BodyLimitMiddleware, json_max_bytes=settings.json_max_bytes, json_max_depth=settings.json_max_depth,
         upload_max_bytes=settings.attachment_max_bytes,
     )  # fmt: skip
+    if settings.rate_limit_enabled:  # outermost: a throttled client costs no body reading
+        app.add_middleware(
+            RateLimitMiddleware, public=settings.rate_public, auth_failures=settings.rate_auth_failures,
+            storage_url=settings.rate_storage_url,
+        )  # fmt: skip
     app.include_router(health_router)
     from traceability_api.routers import include_routers
 
