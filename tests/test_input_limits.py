@@ -189,3 +189,30 @@ def test_readers_survive_a_deep_event_already_stored(w: World, runtime: Runtime,
     ]:  # fmt: skip
         r = w.get(org, path)
         assert r.status_code < 500, (path, r.status_code, r.text[:300])
+
+
+def test_mqtt_payload_is_bounded_before_parsing(runtime: Runtime) -> None:
+    from traceability_api.evidence.mqtt import MqttIngest
+
+    ingest = MqttIngest(runtime.engine, runtime.settings.model_copy(update={"mqtt_url": "mqtt://127.0.0.1:1883"}))
+    out = ingest.handle("agritrace/sensors/1/readings", b"[" * 70_000 + b"]" * 70_000)
+    assert "error" in out
+
+
+def test_oversized_uploads_are_413_before_being_read(w: World) -> None:
+    limit = 10 * 1024 * 1024 + 64 * 1024  # the attachment limit plus multipart overhead
+    big = b"\xff\xd8\xff" + b"0" * limit
+    r = w.client.post("/api/v1/attachments", files={"file": ("a.jpg", big, "image/jpeg")}, headers=w.coop.h())
+    assert r.status_code == 413 and "exceeds the limit" in r.json()["detail"], r.text
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while streaming
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n\xff\xd8\xff'
+        for _ in range(11):
+            yield b"0" * (1024 * 1024)
+        yield b"\r\n--b--\r\n"
+
+    headers = w.coop.h() | {"Content-Type": "multipart/form-data; boundary=b"}
+    r = w.client.post("/api/v1/attachments", content=chunks(), headers=headers)
+    assert r.status_code == 413 and "exceeds the limit" in r.json()["detail"], r.text
+    r = w.client.post("/api/v1/events", content=b"[" + b"1," * (6 * 1024 * 1024) + b"1]", headers=w.coop.h())
+    assert r.status_code == 413, r.text
