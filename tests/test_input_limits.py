@@ -216,3 +216,14 @@ def test_oversized_uploads_are_413_before_being_read(w: World) -> None:
     assert r.status_code == 413 and "exceeds the limit" in r.json()["detail"], r.text
     r = w.client.post("/api/v1/events", content=b"[" + b"1," * (6 * 1024 * 1024) + b"1]", headers=w.coop.h())
     assert r.status_code == 413, r.text
+
+
+def test_nan_and_infinity_are_not_json(w: World) -> None:
+    rice = setup_rice(w)
+    raw = json.dumps(obj_event(rice["uri"], None, "inspecting", **{"agri:reading": float("nan")}))
+    assert "NaN" in raw
+    r = w.client.post("/api/v1/events", content=raw.encode(), headers=w.coop.h() | {"Content-Type": "application/json"})
+    assert r.status_code == 422 and "NaN" in r.json()["detail"], r.text
+    ok = json.dumps(obj_event(rice["uri"], None, "inspecting", **{"agri:note": "NaN and Infinity as text"}))
+    r = w.client.post("/api/v1/events", content=ok.encode(), headers=w.coop.h() | {"Content-Type": "application/json"})
+    assert r.status_code == 201, r.text

@@ -21,6 +21,7 @@ MAX_JSON_DEPTH = 32  # an EPCIS document with sensor reports nests about 10 deep
 SANE_RECURSION_LIMIT = 3_000
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NON_STANDARD = re.compile(rb"NaN|Infinity")  # Python's json accepts them; JSON and PostgreSQL do not
 _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # every byte but brackets: deleted
 _STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # opening +1, closing -1 (signed bytes)
@@ -34,18 +35,24 @@ class JsonRefused(ValueError):
     """The text nests too deep or holds a NUL character (HTTP 422)."""
 
 
+def _depth_of_stripped(stripped: bytes) -> int:
+    return max(accumulate(array("b", stripped.translate(_STEP, _BRACKETS))), default=0)
+
+
 def json_depth(raw: bytes) -> int:
     """Deepest nesting of arrays/objects in a JSON text, without recursion."""
-    steps = _STRING.sub(b"", raw).translate(_STEP, _BRACKETS)
-    return max(accumulate(array("b", steps)), default=0)
+    return _depth_of_stripped(_STRING.sub(b"", raw))
 
 
 def check_json_bounds(raw: bytes, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH) -> None:
     if len(raw) > max_bytes:
         raise JsonTooLarge(f"JSON of {len(raw):,} bytes exceeds the limit of {max_bytes:,} bytes")
-    depth = json_depth(raw)
+    stripped = _STRING.sub(b"", raw)
+    depth = _depth_of_stripped(stripped)
     if depth > max_depth:
         raise JsonRefused(f"JSON nested {depth} levels deep; at most {max_depth} levels are allowed")
+    if _NON_STANDARD.search(stripped):
+        raise JsonRefused("JSON has no NaN or Infinity: send numbers or null")
     if _NUL.search(raw):
         raise JsonRefused("text must not contain the NUL character (\\u0000)")
 
