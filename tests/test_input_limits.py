@@ -227,3 +227,13 @@ def test_nan_and_infinity_are_not_json(w: World) -> None:
     ok = json.dumps(obj_event(rice["uri"], None, "inspecting", **{"agri:note": "NaN and Infinity as text"}))
     r = w.client.post("/api/v1/events", content=ok.encode(), headers=w.coop.h() | {"Content-Type": "application/json"})
     assert r.status_code == 201, r.text
+
+
+@pytest.mark.sqlite_only
+def test_cli_verify_refuses_a_deeply_nested_bundle(tmp_path: Path, anvil: AnvilNode) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_bytes(b"[" * 70_000 + b"]" * 70_000)
+    cmd = [sys.executable, "-m", "traceability_api.cli", "verify", str(path), "--rpc", anvil.url]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "nested 70000 levels" in r.stdout + r.stderr
