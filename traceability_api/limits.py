@@ -140,6 +140,6 @@ def check_event_bounds(event: Any, max_depth: int, max_bytes: int) -> None:
     depth = value_depth(event)
     if depth > max_depth:
         raise Invalid(f"the event nests {depth} levels deep; at most {max_depth} levels are allowed")
-    size = len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode())
+    size = len(json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=str).encode())
     if size > max_bytes:
         raise Invalid(f"the event takes {size:,} bytes as JSON; at most {max_bytes:,} are allowed")
