@@ -237,3 +237,13 @@ def test_cli_verify_refuses_a_deeply_nested_bundle(tmp_path: Path, anvil: AnvilN
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert "nested 70000 levels" in r.stdout + r.stderr
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    "value", [{"a": 'x\\"[[[['}, {"a": ['"]]]]]]', [[1]]]}, ["\\", "[", {"b": '\\\\"{'}], [[[[]]]], "]]]", 5, {}]
+)
+def test_depth_scan_agrees_with_the_parsed_value(value: Any) -> None:
+    from traceability_api.limits import json_depth, value_depth
+
+    assert json_depth(json.dumps(value).encode()) == value_depth(value)

@@ -3,7 +3,7 @@ payloads and stored documents).
 
 ``json.loads`` recurses once per nesting level; importing web3 (py_ecc) raises Python's recursion
 limit to 100,000, so a 140 KB body of ``[`` overflows the C stack and kills the process.  The scan
-here is not recursive: strings are cut out with one regular expression, the brackets left are mapped
+here is not recursive: escapes, then strings are cut out with regular expressions, the brackets left are mapped
 to +1/-1 and summed with ``itertools.accumulate`` (C loops only).
 """
 
@@ -20,7 +20,8 @@ MAX_JSON_BYTES = 10 * 1024 * 1024  # defaults; the service takes them from Setti
 MAX_JSON_DEPTH = 32  # an EPCIS document with sensor reports nests about 10 deep
 SANE_RECURSION_LIMIT = 3_000
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)  # a backslash and the byte it escapes (only inside strings)
+_STRING = re.compile(rb'"[^"]*"')  # once escapes are gone, a string holds no quote
 _NON_STANDARD = re.compile(rb"NaN|Infinity")  # Python's json accepts them; JSON and PostgreSQL do not
 _NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # every byte but brackets: deleted
@@ -35,25 +36,29 @@ class JsonRefused(ValueError):
     """The text nests too deep or holds a NUL character (HTTP 422)."""
 
 
+def _strip_strings(raw: bytes) -> bytes:
+    return _STRING.sub(b"", _ESCAPE.sub(b"", raw))
+
+
 def _depth_of_stripped(stripped: bytes) -> int:
     return max(accumulate(array("b", stripped.translate(_STEP, _BRACKETS))), default=0)
 
 
 def json_depth(raw: bytes) -> int:
     """Deepest nesting of arrays/objects in a JSON text, without recursion."""
-    return _depth_of_stripped(_STRING.sub(b"", raw))
+    return _depth_of_stripped(_strip_strings(raw))
 
 
 def check_json_bounds(raw: bytes, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH) -> None:
     if len(raw) > max_bytes:
         raise JsonTooLarge(f"JSON of {len(raw):,} bytes exceeds the limit of {max_bytes:,} bytes")
-    stripped = _STRING.sub(b"", raw)
+    stripped = _strip_strings(raw)
     depth = _depth_of_stripped(stripped)
     if depth > max_depth:
         raise JsonRefused(f"JSON nested {depth} levels deep; at most {max_depth} levels are allowed")
     if _NON_STANDARD.search(stripped):
         raise JsonRefused("JSON has no NaN or Infinity: send numbers or null")
-    if _NUL.search(raw):
+    if b"\\u0000" in raw and _NUL.search(raw):  # the substring test is ~50x faster than the regex
         raise JsonRefused("text must not contain the NUL character (\\u0000)")
 
 
