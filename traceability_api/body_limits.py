@@ -11,6 +11,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from traceability_api.limits import JsonTooLarge, check_json_bounds
 
 Scope = MutableMapping[str, Any]
@@ -63,7 +65,10 @@ class BodyLimitMiddleware:
             body = await self._read(receive, limit)
             if body is None:
                 return  # the client went away
-            check_json_bounds(body, limit, self.json_max_depth)
+            if len(body) > 64 * 1024:  # a big scan off the event loop, so other requests keep going
+                await run_in_threadpool(check_json_bounds, body, limit, self.json_max_depth)
+            else:
+                check_json_bounds(body, limit, self.json_max_depth)
         except (TooLarge, JsonTooLarge):
             return await _reply(send, 413, f"request body exceeds the limit of {limit:,} bytes")
         except ValueError as exc:
