@@ -181,10 +181,12 @@ def verify(
 
     Exit code 0: every record verified; 1: a record fails; 3: some records are not anchored yet."""
     from chain.client import AnchorContract, connect
+    from traceability_api.limits import parse_json_bounded, sane_recursion_limit
     from traceability_api.verifier import verify_bundle
 
+    sane_recursion_limit()  # web3 was just imported: a hostile bundle must not overflow the C stack
     try:
-        data = json.loads(bundle.read_text())
+        data = parse_json_bounded(bundle.read_bytes(), max_bytes=2**31, max_depth=64)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read bundle {bundle}: {exc}") from exc
     address = contract or data.get("chain", {}).get("contractAddress")

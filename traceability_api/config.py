@@ -55,6 +55,25 @@ class Settings(BaseSettings):
     consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
     max_events_per_document: int = Field(default=5_000, ge=1)
     time_zone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA zone of events the service writes itself")
+    json_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # any JSON request body (413 beyond)
+    json_max_depth: int = Field(default=32, ge=4, le=200)  # nesting of any JSON request body (422)
+    event_max_depth: int = Field(default=16, ge=4, le=100)  # nesting inside one EPCIS event, at capture (422)
+    rate_limit_enabled: bool = True
+    rate_public: str = "120/minute"  # per client: resolver, consumer pages, embed, badge, oEmbed, proof bundles
+    rate_auth_failures: str = "20/minute"  # per client: 401 answers; then requests with credentials get 429
+    rate_storage_url: str = "memory://"  # any storage of the `limits` library, e.g. redis://host:6379
+    event_max_bytes: int = Field(default=256 * 1024, ge=1024)  # one EPCIS event as compact JSON, at capture (422)
+
+    @field_validator("rate_public", "rate_auth_failures")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse
+
+        try:
+            parse(v)
+        except ValueError as exc:
+            raise ValueError(f"{v!r} is not a rate such as 120/minute") from exc
+        return v
 
     @field_validator("public_base_url")
     @classmethod

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from traceability_api.errors import ConfigError
+from traceability_api.limits import loads_stored
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -30,6 +31,7 @@ def _normalise_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = _normalise_url(url)
+    kwargs.setdefault("json_deserializer", loads_stored)  # a stored document too deep to read is a note, not a 500
     try:
         parsed = make_url(url)
     except ArgumentError as exc:

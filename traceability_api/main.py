@@ -9,13 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
+from traceability_api.body_limits import BodyLimitMiddleware
 from traceability_api.errors import DomainError
 from traceability_api.health.router import router as health_router
+from traceability_api.limits import sane_recursion_limit
+from traceability_api.ratelimit import RateLimitMiddleware
 from traceability_api.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    sane_recursion_limit()  # web3 (py_ecc) raised it to 100,000: deep input would overflow the C stack
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for start in runtime.on_start:
@@ -41,6 +47,13 @@ def create_app(runtime: Runtime) -> FastAPI:
             body["errors"] = exc.details
         return JSONResponse(status_code=exc.status_code, content=body)
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_req: Request, exc: Exception) -> JSONResponse:
+        # the last guard: a number or text the database cannot hold is the client's error, not ours
+        detail = "a value cannot be stored: a number out of range, a text too long or holding NUL"
+        return JSONResponse(status_code=422, content={"detail": detail})
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
@@ -53,6 +66,16 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.add_middleware(WriteLogMiddleware, engine=runtime.engine)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # consumer pages on slow mobile links: ~4x smaller
+    settings = runtime.settings
+    app.add_middleware(
+        BodyLimitMiddleware, json_max_bytes=settings.json_max_bytes, json_max_depth=settings.json_max_depth,
+        upload_max_bytes=settings.attachment_max_bytes,
+    )  # fmt: skip
+    if settings.rate_limit_enabled:  # outermost: a throttled client costs no body reading
+        app.add_middleware(
+            RateLimitMiddleware, public=settings.rate_public, auth_failures=settings.rate_auth_failures,
+            storage_url=settings.rate_storage_url,
+        )  # fmt: skip
     app.include_router(health_router)
     from traceability_api.routers import include_routers
 

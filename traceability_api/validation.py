@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+from annotated_types import Ge, Le
 
 from traceability_api.consensus.gs1_uri import gs1_check_digit
 
@@ -29,3 +31,13 @@ def check_code(what: str) -> Callable[[Any], Any]:
         return v
 
     return _check
+
+
+MAX_DB_ID = 2**63 - 1  # 64-bit signed: INTEGER in SQLite, BIGINT in PostgreSQL
+DbId = Annotated[int, Ge(0), Le(MAX_DB_ID)]
+"""Every id, page token or cursor taken from a request: beyond 64 bits it is a 422, not a 500."""
+
+
+def db_id_of(text: str) -> int | None:
+    """The id at the end of an ``urn:agritrace:...:<id>``, or None if it is not one we could store."""
+    return int(text) if text.isascii() and text.isdigit() and int(text) <= MAX_DB_ID else None

@@ -68,7 +68,12 @@ def document(client: int, batch: int) -> dict:  # type: ignore[type-arg]
 def run(kind: str, clients: int, batch: int, seconds: float, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
         key = bootstrap(url, clients)
-        env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp}
+        env = {
+            "DATABASE_URL": url,
+            "AGRITRACE_CHAIN_ENABLED": "false",
+            "AGRITRACE_DATA_DIR": tmp,
+            "AGRITRACE_RATE_LIMIT_ENABLED": "false",
+        }  # a benchmark is one client at full speed
         with server(env, workers) as base:
             done = [0] * clients
             lat: list[float] = []

@@ -113,8 +113,14 @@ def main() -> None:
         settings = Settings(data_dir=Path(tmp), database_url=db, chain_rpc_url=node.url,
                             anchor_private_key=acct.key.hex(), anchor_worker=False)  # fmt: skip
         key, lot_id = seed(settings)
-        env = {"DATABASE_URL": db, "CHAIN_RPC_URL": node.url, "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
-               "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_ANCHOR_WORKER": "false"}  # fmt: skip
+        env = {
+            "DATABASE_URL": db,
+            "CHAIN_RPC_URL": node.url,
+            "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
+            "AGRITRACE_DATA_DIR": tmp,
+            "AGRITRACE_ANCHOR_WORKER": "false",
+            "AGRITRACE_RATE_LIMIT_ENABLED": "false",
+        }  # fmt: skip  (a benchmark is a crowd from one address)
         with server(env, a.workers) as base:
             path = f"/01/{GTIN}/10/L50"
             with httpx.Client(base_url=base) as c:

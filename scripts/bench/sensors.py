@@ -73,6 +73,7 @@ def main() -> None:
         settings = Settings(data_dir=Path(tmp), database_url=url)
         devices = bootstrap(url, settings, a.clients + 1)
         env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp,
+               "AGRITRACE_RATE_LIMIT_ENABLED": "false",
                "AGRITRACE_MQTT_URL": "mqtt://127.0.0.1:1883"}  # fmt: skip
         with server(env, 2) as base:
             counts = [0] * a.clients

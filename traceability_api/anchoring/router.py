@@ -10,8 +10,10 @@ from traceability_api.anchoring.proofs import event_proof, lot_bundle, verify_ev
 from traceability_api.anchoring.worker import pending_count
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.events.service import events_of_lot, get_event
+from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.service import lot_by_key
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["proofs"])
 
@@ -21,17 +23,17 @@ def _contract(runtime: RuntimeDep) -> Any:
 
 
 @router.get("/events/{event_id}/proof")
-def proof_of_event(event_id: int, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def proof_of_event(event_id: DbId, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> StoredJSONResponse:
     """The event, its hash, Merkle leaf and proof, the anchored root, transaction and block."""
-    return event_proof(session, get_event(session, p, event_id), _contract(runtime))
+    return StoredJSONResponse(event_proof(session, get_event(session, p, event_id), _contract(runtime)))
 
 
 @router.get("/proofs/lots/{gtin}/{lot_code}", summary="Public proof bundle of a lot (and its upstream lots)")
-def bundle(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def bundle(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep) -> StoredJSONResponse:
     """Everything needed to verify the lot's records against the chain without AgriTrace:
     ``agritrace verify bundle.json --rpc <url>``."""
     lot, product = lot_by_key(session, gtin, lot_code)
-    return lot_bundle(session, lot, product, _contract(runtime))
+    return StoredJSONResponse(lot_bundle(session, lot, product, _contract(runtime)))
 
 
 @router.get("/proofs/lots/{gtin}/{lot_code}/status", summary="Public verification status of a lot's records")

@@ -17,10 +17,12 @@ from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
 from traceability_api.events.service import query_events
+from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.lineage import MAX_DEPTH
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
 from traceability_api.places.service import get_place
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["authority tools"])
 
@@ -32,7 +34,7 @@ def _auditor(p: Principal) -> None:
 
 @router.get("/trace/lots/{lot_id}", summary="Lineage graph of a lot (up and/or downstream) with custody")
 def trace_lot(
-    lot_id: int,
+    lot_id: DbId,
     p: PrincipalDep,
     session: SessionDep,
     direction: Annotated[str, Query(pattern="^(back|forward|both)$")] = "both",
@@ -47,14 +49,14 @@ def trace_lot(
 
 
 @router.get("/trace/lots/{lot_id}/origins", summary="The plots that fed this lot")
-def lot_origins(lot_id: int, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
+def lot_origins(lot_id: DbId, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
     _auditor(p)
     get_lot(session, p, lot_id)
     return trace.origins(session, lot_id)
 
 
 @router.get("/trace/places/{place_id}/downstream", summary="Every lot containing produce of this plot")
-def place_downstream(place_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+def place_downstream(place_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     _auditor(p)
     get_place(session, p, place_id)
     return trace.downstream_of_place(session, place_id)
@@ -74,7 +76,7 @@ def balance(
 
 
 class RecallIn(BaseModel):
-    lot_ids: list[int] = Field(min_length=1, max_length=1000)
+    lot_ids: list[DbId] = Field(min_length=1, max_length=1000)
     reason: str = Field(min_length=3, max_length=500)
     scope: str = Field(default="downstream", pattern="^(lot|downstream)$")
 
@@ -99,7 +101,7 @@ def _recall_json(r: Recall) -> dict[str, Any]:
     }
 
 
-def _get_recall(session: SessionDep, p: Principal, recall_id: int) -> Recall:
+def _get_recall(session: SessionDep, p: Principal, recall_id: DbId) -> Recall:
     r = session.get(Recall, recall_id)
     if r is None or (not p.reads_everything and r.org_id != p.org_id):
         raise NotFound(f"recall {recall_id} not found")
@@ -107,7 +109,7 @@ def _get_recall(session: SessionDep, p: Principal, recall_id: int) -> Recall:
 
 
 @router.get("/recalls/{recall_id}", summary="Recall report: every affected lot, its holder and quantity")
-def recall_report(recall_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+def recall_report(recall_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     return _recall_json(_get_recall(session, p, recall_id))
 
 
@@ -128,8 +130,8 @@ def export_epcis(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-) -> dict[str, Any]:
-    return exports.epcis_document(_events(session, p, lot, since, until, limit))
+) -> StoredJSONResponse:
+    return StoredJSONResponse(exports.epcis_document(_events(session, p, lot, since, until, limit)))
 
 
 @router.get("/exports/events.{fmt}", summary="Key data elements per event as CSV or XLSX")
@@ -158,7 +160,7 @@ def export_table(
 
 @router.get("/audit-log", summary="The append-only log of writes (authorities and auditors)")
 def audit_log(
-    p: PrincipalDep, session: SessionDep, after_id: int = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+    p: PrincipalDep, session: SessionDep, after_id: DbId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[dict[str, Any]]:
     _auditor(p)
     q = select(WriteLogEntry).where(WriteLogEntry.id > after_id)  # type: ignore[operator]

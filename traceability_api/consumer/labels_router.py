@@ -24,13 +24,14 @@ from traceability_api.events.serials import commission_serials
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Organisation
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/lots", tags=["labels"])
 MAX_LABELS = 5000
 
 
 @router.get("/{lot_id}/qr.{fmt}", summary="QR code of the lot's Digital Link (svg or png)")
-def lot_qr(lot_id: int, fmt: str, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> Response:
+def lot_qr(lot_id: DbId, fmt: str, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> Response:
     lot, product = get_lot(session, p, lot_id)
     uri = build(product.gtin, lot.lot_code).uri(settings.public_base_url)
     if fmt == "svg":
@@ -77,7 +78,7 @@ class LabelRequest(BaseModel):
 
 
 @router.post("/{lot_id}/labels", summary="PDF label sheet (A4 sheets or single thermal labels)")
-def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     settings = runtime.settings
     lot, product = get_lot(session, p, lot_id)
     if lot.holder_org_id != p.org_id and lot.owner_org_id != p.org_id:

@@ -26,6 +26,7 @@ from traceability_api.consumer.evidence_view import diary_items, is_diary, is_se
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
 from traceability_api.consumer.steps import make_step
 from traceability_api.events.models import Event, EventLot
+from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
@@ -179,7 +180,7 @@ def build_lot_view(
     timeline, docs, n_diary, n_sensor = [], [], 0, 0
     for ev, links in data.events.values():
         if is_diary(ev) or is_sensor_summary(ev):  # shown in their own sections, dated when recorded
-            docs.append((ev, json.loads(ev.document_text)))
+            docs.append((ev, loads_stored(ev.document_text)))
             n_diary, n_sensor = n_diary + is_diary(ev), n_sensor + is_sensor_summary(ev)
             continue
         place = data.places.get(ev.place_id or 0)

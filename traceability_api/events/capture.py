@@ -22,6 +22,7 @@ from traceability_api.events import custody
 from traceability_api.events.chronology import check_not_before_commissioning
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import extract
+from traceability_api.limits import check_event_bounds
 from traceability_api.lots.models import LotLink
 from traceability_api.outbox import ItemKind, Pending, enqueue
 from traceability_api.parties.service import Principal
@@ -94,6 +95,7 @@ def capture_events(
     prepared = []
     for i, event in enumerate(events):
         try:
+            check_event_bounds(event, settings.event_max_depth, settings.event_max_bytes)
             prepared.append(_prepare(event, context, idempotency_key))
         except DomainError as exc:
             raise _located(exc, i, len(events)) from exc

@@ -19,6 +19,7 @@ from traceability_api.lots.models import LOT_CODE_RE, Lot, Product
 from traceability_api.lots.service import product_by_gtin
 from traceability_api.parties.service import Principal
 from traceability_api.places.service import get_place, place_uri
+from traceability_api.validation import DbId
 
 
 class HarvestLot(BaseModel):
@@ -28,7 +29,7 @@ class HarvestLot(BaseModel):
     lot_code: str = Field(pattern=LOT_CODE_RE)
     quantity: float = Field(gt=0, le=1e9)
     uom: str | None = None
-    plot_id: int | None = None
+    plot_id: DbId | None = None
     harvest_date: date | None = None
     variety: str | None = Field(default=None, max_length=100)
     event_time: str | None = Field(default=None, description="ISO 8601 with zone; default now")

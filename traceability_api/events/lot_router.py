@@ -11,6 +11,7 @@ from traceability_api.events.lot_access import get_lot
 from traceability_api.lots.models import LotPublic
 from traceability_api.lots.service import to_public
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["products and lots"])
 
@@ -23,6 +24,6 @@ def harvest_lot(data: HarvestLot, p: PrincipalDep, session: SessionDep, runtime:
 
 
 @router.get("/lots/{lot_id}", response_model=LotPublic)
-def read_lot(lot_id: int, p: PrincipalDep, session: SessionDep) -> LotPublic:
+def read_lot(lot_id: DbId, p: PrincipalDep, session: SessionDep) -> LotPublic:
     lot, product = get_lot(session, p, lot_id)
     return to_public(lot, product)

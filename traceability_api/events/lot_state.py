@@ -12,12 +12,13 @@ from sqlmodel import Session, select
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.events.refs import EventRefs, ItemRef
-from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit
+from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, check_lot_code
 from traceability_api.lots.service import find_lot, find_serial_lot, product_by_gtin
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PlaceKind
 from traceability_api.places.service import find_place_by_uri, require_own_place
+from traceability_api.validation import db_id_of
 
 
 @dataclass
@@ -52,8 +53,8 @@ class LotCache:
 
 
 def party_org(session: Session, uri: str) -> Organisation | None:
-    if uri.startswith("urn:agritrace:party:") and uri.rsplit(":", 1)[1].isdigit():
-        return session.get(Organisation, int(uri.rsplit(":", 1)[1]))
+    if uri.startswith("urn:agritrace:party:") and (org_id := db_id_of(uri.rsplit(":", 1)[1])) is not None:
+        return session.get(Organisation, org_id)
     if uri.startswith("https://id.gs1.org/417/"):
         return session.exec(select(Organisation).where(Organisation.gln == uri.rsplit("/", 1)[1])).first()
     return None
@@ -96,6 +97,7 @@ def new_lot(
 ) -> Touch:  # fmt: skip
     ref = item.ref
     assert ref.gtin is not None and ref.code is not None
+    check_lot_code(ref.code)
     if cache.lot(ref.gtin, ref.code) is not None:
         raise Conflict(f"lot {ref.uri} already exists; a lot is commissioned once")
     product = product_by_gtin(session, ref.gtin)
@@ -137,6 +139,8 @@ def commission_serials(session: Session, touches: list[Touch], serials: list[Ite
     session.flush()
     assert lot.id is not None
     codes = [s.ref.code or "" for s in serials]
+    for code in codes:
+        check_lot_code(code, "serial number")
     if len(set(codes)) != len(codes):
         raise Invalid("a serial number appears twice in the event")
     for s in serials:

@@ -17,7 +17,9 @@ from traceability_api.events.service import (
     get_event,
     query_events,
 )
+from traceability_api.json_response import StoredJSONResponse
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -68,21 +70,22 @@ def capture(
 
 
 @router.get("/events/{event_id}")
-def read_event(event_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
+def read_event(event_id: DbId, p: PrincipalDep, session: SessionDep) -> StoredJSONResponse:
     e = get_event(session, p, event_id)
-    return {
-        "id": e.id,
-        "hashId": e.hash_id,
-        "event": export_event(e) | {"@context": e.document.get("@context", DEFAULT_CONTEXT)},
-        "errorDeclarations": [declaration_of(c) for c in corrections_of(session, event_id)],
-    }
+    return StoredJSONResponse(
+        {
+            "id": e.id,
+            "hashId": e.hash_id,
+            "event": export_event(e) | {"@context": e.document.get("@context", DEFAULT_CONTEXT)},
+            "errorDeclarations": [declaration_of(c) for c in corrections_of(session, event_id)],
+        }
+    )
 
 
 @router.get("/events", summary="EPCIS query: events as an EPCISQueryDocument (JSON-LD)")
 def query(
     p: PrincipalDep,
     session: SessionDep,
-    response: Response,
     lot: Annotated[str | None, Query(description="lot URI https://id.gs1.org/01/<GTIN>/10/<lot>")] = None,
     MATCH_epc: Annotated[str | None, Query()] = None,  # noqa: N803 - EPCIS query parameter names
     EQ_bizStep: Annotated[str | None, Query()] = None,  # noqa: N803
@@ -90,8 +93,8 @@ def query(
     LT_eventTime: Annotated[datetime | None, Query()] = None,  # noqa: N803
     eventType: Annotated[str | None, Query()] = None,  # noqa: N803
     perPage: Annotated[int, Query(ge=1, le=1000)] = 100,  # noqa: N803
-    nextPageToken: Annotated[int, Query(ge=0)] = 0,  # noqa: N803
-) -> dict[str, Any]:
+    nextPageToken: Annotated[DbId, Query()] = 0,  # noqa: N803
+) -> StoredJSONResponse:
     for t in (GE_eventTime, LT_eventTime):
         if t is not None and t.tzinfo is None:
             from traceability_api.errors import Invalid
@@ -101,12 +104,12 @@ def query(
         session, p, lot=lot, epc=MATCH_epc, biz_step=EQ_bizStep, ge_event_time=GE_eventTime,
         lt_event_time=LT_eventTime, event_type=eventType, after_id=nextPageToken, limit=perPage,
     )  # fmt: skip
-    doc = epcis_query_document(events)
+    doc, headers = epcis_query_document(events), {}
     if len(events) == perPage:
         token = events[-1].id
         doc["epcisBody"]["queryResults"]["nextPageToken"] = str(token)
-        response.headers["Link"] = f'<?nextPageToken={token}&perPage={perPage}>; rel="next"'
-    return doc
+        headers["Link"] = f'<?nextPageToken={token}&perPage={perPage}>; rel="next"'
+    return StoredJSONResponse(doc, headers=headers)
 
 
 class CorrectionIn(BaseModel):
@@ -117,7 +120,7 @@ class CorrectionIn(BaseModel):
 
 @router.post("/events/{event_id}/corrections", status_code=status.HTTP_201_CREATED)
 def correct(
-    event_id: int, data: CorrectionIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
+    event_id: DbId, data: CorrectionIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Declare a stored event erroneous (EPCIS errorDeclaration); the event stays, corrective events are added."""
     event = get_event(session, p, event_id)

@@ -7,6 +7,7 @@ from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from traceability_api.timeutil import UTCDateTime, utcnow
+from traceability_api.validation import MAX_DB_ID
 
 
 class SensorKind(StrEnum):
@@ -34,7 +35,7 @@ KINDS: dict[SensorKind, tuple[float, float, str, str]] = {
 class DeviceCreate(SQLModel):
     name: str = Field(min_length=1, max_length=100)
     kind: SensorKind
-    place_id: int | None = Field(default=None, description="plot, facility or vehicle it measures")
+    place_id: int | None = Field(default=None, ge=0, le=MAX_DB_ID, description="plot, facility or vehicle it measures")
     threshold_low: float | None = None
     threshold_high: float | None = None
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from traceability_api.config import Settings
 from traceability_api.errors import DomainError
 from traceability_api.evidence.sensors import authenticate_device, canonical_readings, ingest
+from traceability_api.limits import parse_json_bounded
 
 log = logging.getLogger(__name__)
 TOPIC = "agritrace/sensors/+/readings"
@@ -52,7 +53,7 @@ class MqttIngest:
         except (IndexError, ValueError):
             return {"error": f"bad topic {topic}"}
         try:
-            msg = json.loads(payload)
+            msg = parse_json_bounded(payload, self.settings.json_max_bytes, self.settings.json_max_depth)
             readings = msg["readings"]
             with Session(self.engine) as s:
                 device = authenticate_device(s, self.settings, device_id, canonical_readings(readings), msg.get("sig"))

@@ -15,8 +15,10 @@ from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import Device, DeviceCreate
 from traceability_api.evidence.sensors import authenticate_device, create_device, ingest
 from traceability_api.evidence.summary import summary_event
+from traceability_api.json_response import StoredJSONResponse
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
 
@@ -37,7 +39,7 @@ def download(digest: str, p: PrincipalDep, session: SessionDep, settings: Settin
 
 @router.post("/places/{place_id}/diary", status_code=status.HTTP_201_CREATED, summary="Add a farm-diary entry")
 def add_diary(
-    place_id: int, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
+    place_id: DbId, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Recorded as an EPCIS ObjectEvent with AgriTrace's farm-step vocabulary, hashed and anchored."""
     event = diary_event(session, p, place_id, entry, runtime.settings.zone)
@@ -47,10 +49,10 @@ def add_diary(
 
 
 @router.get("/places/{place_id}/diary")
-def list_diary(place_id: int, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
+def list_diary(place_id: DbId, p: PrincipalDep, session: SessionDep) -> StoredJSONResponse:
     get_place(session, p, place_id)
     rows = session.exec(select(Event).where(Event.place_id == place_id).order_by(Event.event_time)).all()  # type: ignore[arg-type]
-    return [{"eventId": e.id, "hashId": e.hash_id, "event": e.document} for e in rows]
+    return StoredJSONResponse([{"eventId": e.id, "hashId": e.hash_id, "event": e.document} for e in rows])
 
 
 @router.post("/devices", status_code=status.HTTP_201_CREATED, summary="Register a sensor (its secret is shown once)")
@@ -68,24 +70,24 @@ def list_devices(p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
 
 @router.post("/devices/{device_id}/readings", summary="A device's batch of readings, signed with its secret")
 async def readings(
-    device_id: int, request: Request, session: SessionDep, settings: SettingsDep,
+    device_id: DbId, request: Request, session: SessionDep, settings: SettingsDep,
     x_device_signature: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Body ``{"readings": [{"ts": ISO 8601, "value": number}, ...]}``; header ``X-Device-Signature``:
     hex HMAC-SHA256 of the exact body with the device secret.  Each reading is accepted, ignored as
     a duplicate, or rejected with its reason."""
-    import json
-
     from starlette.concurrency import run_in_threadpool
+
+    from traceability_api.limits import parse_json_bounded
 
     body = await request.body()
     device = await run_in_threadpool(authenticate_device, session, settings, device_id, body, x_device_signature)
     try:
-        payload = json.loads(body)
+        payload = parse_json_bounded(body, settings.json_max_bytes, settings.json_max_depth)
     except ValueError as exc:
         from traceability_api.errors import Invalid
 
-        raise Invalid("body is not JSON") from exc
+        raise Invalid(f"body is not acceptable JSON: {exc}") from exc
     result = await run_in_threadpool(
         ingest, session, device, payload.get("readings") if isinstance(payload, dict) else None, settings
     )
@@ -94,7 +96,7 @@ async def readings(
 
 
 @router.post("/lots/{lot_id}/sensor-summary", status_code=status.HTTP_201_CREATED)
-def sensor_summary(lot_id: int, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def sensor_summary(lot_id: DbId, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Summarise the lot's sensor readings into an anchored EPCIS sensorElementList event."""
     lot, product = get_lot(session, p, lot_id)
     event = summary_event(session, lot, product, runtime.settings.zone)

@@ -65,6 +65,8 @@ def authenticate_device(
         raise NotFound(f"unknown or inactive device {device_id}")
     if not signature:
         raise Unauthorized("missing X-Device-Signature (hex HMAC-SHA256 of the body with the device secret)")
+    if not isinstance(signature, str) or not signature.isascii():
+        raise Unauthorized("the signature must be hex text (HMAC-SHA256 of the body with the device secret)")
     if not hmac.compare_digest(sign(device_secret(device, settings), body), signature.strip().lower()):
         raise Unauthorized(f"signature does not match device {device_id}: wrong key or altered body")
     return device

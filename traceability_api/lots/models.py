@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -9,10 +10,17 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from traceability_api.consensus.gs1_uri import valid_gtin
+from traceability_api.errors import Invalid
 from traceability_api.timeutil import UTCDateTime, utcnow
 
 UOMS = ("KGM", "TNE", "GRM", "LTR", "H87", "XBX", "XCS", "EA")  # UN/CEFACT codes used in EPCIS
 LOT_CODE_RE = r"^[A-Za-z0-9._-]{1,20}$"  # GS1 AI (10): up to 20 characters; we keep URL-safe ones
+
+
+def check_lot_code(code: str, what: str = "lot code") -> None:
+    """The one rule for lot codes (and serial numbers, GS1 AI 21), however a lot is created."""
+    if not re.fullmatch(LOT_CODE_RE, code):
+        raise Invalid(f"{what} {code[:40]!r} must be 1-20 letters, digits and . _ - (GS1 AI 10/21)")
 
 
 class LotStatus(StrEnum):

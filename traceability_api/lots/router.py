@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 from sqlmodel import select
 
 from traceability_api.deps import SessionDep
 from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, ProductPublic
 from traceability_api.lots.service import create_product, to_public
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["products and lots"])
 
@@ -25,7 +28,9 @@ def list_products(p: PrincipalDep, session: SessionDep) -> list[ProductPublic]:
 
 
 @router.get("/lots", response_model=list[LotPublic])
-def list_lots(p: PrincipalDep, session: SessionDep, limit: int = 100, after_id: int = 0) -> list[LotPublic]:
+def list_lots(
+    p: PrincipalDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100, after_id: DbId = 0
+) -> list[LotPublic]:
     q = select(Lot, Product).join(Product, Product.id == Lot.product_id).where(Lot.id > after_id)  # type: ignore[arg-type, operator]
     if not p.reads_everything:
         q = q.where(

@@ -16,6 +16,7 @@ from traceability_api.parties.models import (
     OrganisationPublic,
 )
 from traceability_api.parties.service import create_member, create_organisation, get_org, party_uri, revoke_keys_of
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
 
@@ -62,7 +63,7 @@ def list_members(p: PrincipalDep, session: SessionDep) -> list[MemberPublic]:
 
 
 @router.delete("/members/{member_id}/keys", response_model=dict)
-def revoke_member(member_id: int, p: PrincipalDep, session: SessionDep) -> dict[str, int]:
+def revoke_member(member_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, int]:
     """Deactivate a member and revoke all of their keys."""
     p.require_admin()
     member = session.get(Member, member_id)

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from traceability_api.places.geo import validate_geometry
 from traceability_api.timeutil import UTCDateTime, utcnow
-from traceability_api.validation import check_code, check_gln
+from traceability_api.validation import MAX_DB_ID, check_code, check_gln
 
 
 class PlaceKind(StrEnum):
@@ -33,7 +33,7 @@ class PlaceBase(SQLModel):
     planting_area_code: str | None = Field(default=None, max_length=40, description="mã số vùng trồng")
     address: str | None = Field(default=None, max_length=500)
     area_ha: float | None = Field(default=None, gt=0, le=100_000)
-    parent_id: int | None = Field(default=None, foreign_key="place.id")
+    parent_id: int | None = Field(default=None, foreign_key="place.id", ge=0, le=MAX_DB_ID)
     geo: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 

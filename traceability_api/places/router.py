@@ -7,6 +7,7 @@ from traceability_api.deps import SessionDep
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.models import Place, PlaceCreate, PlaceKind, PlacePublic
 from traceability_api.places.service import create_place, get_place, to_public
+from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/places", tags=["places"])
 
@@ -30,5 +31,5 @@ def list_places(p: PrincipalDep, session: SessionDep, kind: PlaceKind | None = N
 
 
 @router.get("/{place_id}", response_model=PlacePublic)
-def read_place(place_id: int, p: PrincipalDep, session: SessionDep) -> PlacePublic:
+def read_place(place_id: DbId, p: PrincipalDep, session: SessionDep) -> PlacePublic:
     return to_public(get_place(session, p, place_id))

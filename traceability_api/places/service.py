@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place, PlaceCreate, PlacePublic
+from traceability_api.validation import db_id_of
 
 PLACE_URN = "urn:agritrace:place:"
 _SGLN_DL = re.compile(r"^https://id\.gs1\.org/414/(\d{13})(?:/254/([^/]+))?$")
@@ -47,8 +48,8 @@ def create_place(session: Session, p: Principal, data: PlaceCreate) -> Place:
 def find_place_by_uri(session: Session, uri: str) -> Place | None:
     """Our place for an identifier used in readPoint / bizLocation, if it is one of ours."""
     if uri.startswith(PLACE_URN):
-        tail = uri[len(PLACE_URN) :]
-        return session.get(Place, int(tail)) if tail.isdigit() else None
+        place_id = db_id_of(uri[len(PLACE_URN) :])
+        return session.get(Place, place_id) if place_id is not None else None
     m = _SGLN_DL.match(uri)
     if m:
         return session.exec(select(Place).where(Place.gln == m.group(1), Place.gln_extension == m.group(2))).first()

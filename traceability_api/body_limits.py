@@ -1,0 +1,119 @@
+"""ASGI middleware bounding every request before any route parses it: body size (413), JSON nesting
+depth and NUL characters (422), NUL in the path or query string (422).
+
+JSON bodies (no content type, ``application/json`` or ``*+json``: what FastAPI parses as JSON) are
+read up to the limit, scanned without recursion (traceability_api.limits) and replayed to the app.
+Other bodies (multipart uploads) are streamed through a byte counter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from traceability_api.limits import JsonTooLarge, check_json_bounds
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("application/json", "text/plain") or (media.startswith("application/") and media.endswith("+json"))
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, json_max_bytes: int, json_max_depth: int, upload_max_bytes: int) -> None:
+        self.app, self.json_max_bytes, self.json_max_depth = app, json_max_bytes, json_max_depth
+        self.upload_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            return await _reply(send, 422, "the URL must not contain the NUL character (%00)")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if "content-length" not in headers and "transfer-encoding" not in headers:
+            return await self.app(scope, receive, send)  # no body
+        is_json = _is_json(headers.get("content-type"))
+        limit = self.json_max_bytes if is_json else self.upload_max_bytes
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return await _reply(send, 413, f"request body of {int(declared):,} bytes exceeds the limit of {limit:,}")
+        if not is_json:
+            return await self._streamed(scope, receive, send, limit)
+        try:
+            body = await self._read(receive, limit)
+            if body is None:
+                return  # the client went away
+            if len(body) > 64 * 1024:  # a big scan off the event loop, so other requests keep going
+                await run_in_threadpool(check_json_bounds, body, limit, self.json_max_depth)
+            else:
+                check_json_bounds(body, limit, self.json_max_depth)
+        except (TooLarge, JsonTooLarge):
+            return await _reply(send, 413, f"request body exceeds the limit of {limit:,} bytes")
+        except ValueError as exc:
+            return await _reply(send, 422, f"invalid request: {exc}")
+        await self.app(scope, _replay(body, receive), send)
+
+    @staticmethod
+    async def _read(receive: Receive, limit: int) -> bytes | None:
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge()
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    async def _streamed(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        from starlette.exceptions import HTTPException
+
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, f"request body exceeds the limit of {limit:,} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for the disconnect as the app expects
+
+    return replay
