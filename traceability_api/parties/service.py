@@ -47,7 +47,9 @@ class Principal:
 
     @property
     def reads_everything(self) -> bool:
-        return self.is_authority or self.role == Role.auditor
+        """Reading across organisations is for members of authority organisations only; an
+        auditor of a cooperative (or any other organisation) audits that organisation alone."""
+        return self.is_authority
 
     @property
     def can_write(self) -> bool:
