@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -335,6 +335,9 @@ def oembed(
 ) -> dict[str, Any]:
     if format != "json":
         raise Invalid("only format=json is supported")  # oEmbed says 501; a 4xx with the reason is clearer
+    base = runtime.settings.public_base_url
+    if urlsplit(url.strip()).netloc.lower() != urlsplit(base).netloc.lower():
+        raise NotFound(f"oEmbed answers only for links of this service ({base}/01/...)")
     try:
         dl = parse(url)
     except DigitalLinkError as exc:
@@ -342,7 +345,6 @@ def oembed(
     if dl.lot is None:
         raise Invalid("url must name a lot (/01/<GTIN>/10/<lot>)")
     vm = _lot_vm(session, runtime, dl.gtin, dl.lot, "vi")
-    base = runtime.settings.public_base_url
     src = f"{base}/embed/01/{dl.gtin}/10/{quote(dl.lot)}"
     w, h = min(360, maxwidth), min(170, maxheight)
     return {
