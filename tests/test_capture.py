@@ -135,6 +135,7 @@ def test_authorisation_matrix(w: World, runtime: Runtime) -> None:
     assert {e["org_id"] for e in w.get(w.distributor, "/api/v1/audit-log", role="auditor").json()} <= {w.distributor.id}
     assert w.coop.id in {e["org_id"] for e in w.get(w.authority, "/api/v1/audit-log", role="auditor").json()}
     assert w.get(w.coop, "/api/v1/audit-log", role="viewer").status_code == 403
+    assert w.get(w.coop, "/api/v1/audit-log", role="admin").status_code == 403
     # no key, a bad key
     assert w.client.get("/api/v1/lots").status_code == 401
     assert w.client.get("/api/v1/lots", headers={"Authorization": "Bearer agt_nope_nope"}).status_code == 401

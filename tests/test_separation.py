@@ -7,8 +7,10 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,8 +21,9 @@ from sqlmodel import Session
 
 from chain.node import free_port
 from tests.conftest import REPO, auth
-from tests.world import make_org, make_world
+from tests.world import Org, make_org, make_world, setup_rice, ship
 from traceability_api.config import Settings
+from traceability_api.lots.models import Lot
 from traceability_api.runtime import Runtime, build_runtime
 
 
@@ -95,3 +98,23 @@ def test_revoked_key_is_refused_at_once_by_every_worker(
             assert answer.status_code == 401 and "revoked" in answer.json()["detail"]
         # the organisation's admin key, used on both workers all along, still works
         assert httpx.get(other + "/api/v1/lots", headers=w.coop.h()).status_code == 200
+
+
+def test_concurrent_shipments_of_one_lot_exactly_one_wins(runtime: Runtime, app_client: TestClient) -> None:
+    """Two organisations' shipments of the same lot race over HTTP, many times: every time exactly
+    one succeeds and the other is refused (SQLite serialises custody writes, PostgreSQL locks the row)."""
+    w = make_world(runtime, app_client)
+    for run in range(12):
+        rice = setup_rice(w, lot=f"R{run}")
+        start = threading.Barrier(2)
+
+        def go(to: Org, uri: str = rice["uri"], start: threading.Barrier = start) -> int:
+            start.wait(timeout=30)
+            return int(ship(w, w.coop, to, uri).status_code)
+
+        with ThreadPoolExecutor(2) as pool:
+            codes = sorted(pool.map(go, (w.mill, w.distributor)))
+        assert codes[0] == 201 and codes[1] in (403, 409), (run, codes)
+        with Session(runtime.engine) as s:
+            lot = s.get(Lot, rice["lot"]["id"])
+            assert lot is not None and lot.in_transit_to_org_id in (w.mill.id, w.distributor.id)

@@ -68,6 +68,17 @@ def _private_file(path: Path) -> None:
             p.chmod(0o600)
 
 
+def lock_for_write(session: Session) -> None:
+    """Before reading rows this transaction will change (what ``SELECT ... FOR UPDATE`` does on
+    PostgreSQL): on SQLite, take the database's write lock now (``BEGIN IMMEDIATE``, waiting up to
+    the busy timeout), so the rows read next are the latest and no other writer commits in between.
+    The driver runs reads outside a transaction until the first write, so without this two custody
+    changes of one lot could both read the old state and both succeed."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def check_connection(engine: Engine) -> None:
     try:
         with engine.connect() as conn:

@@ -161,8 +161,8 @@ def audit_log(
 ) -> list[dict[str, Any]]:
     q = select(AuditLog).where(AuditLog.id > after_id)  # type: ignore[operator]
     if not p.reads_everything:
-        if p.role not in (Role.auditor, Role.admin):
-            raise Forbidden("the audit log is for market authorities and an organisation's auditors and admins")
+        if p.role != Role.auditor:
+            raise Forbidden("the audit log is for market authorities and an organisation's auditors")
         q = q.where(AuditLog.org_id == p.org_id)
     rows = session.exec(q.order_by(AuditLog.id).limit(limit)).all()  # type: ignore[arg-type]
     return [r.model_dump(mode="json") for r in rows]
