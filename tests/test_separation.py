@@ -21,10 +21,12 @@ from sqlmodel import Session
 
 from chain.node import free_port
 from tests.conftest import REPO, auth
-from tests.world import Org, make_org, make_world, setup_rice, ship
+from tests.world import CTX, Org, make_org, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.config import Settings
 from traceability_api.lots.models import Lot
 from traceability_api.runtime import Runtime, build_runtime
+
+JPEG_HEAD = b"\xff\xd8\xff\xe0"
 
 
 def _mode(path: Path) -> int:
@@ -118,3 +120,48 @@ def test_concurrent_shipments_of_one_lot_exactly_one_wins(runtime: Runtime, app_
         with Session(runtime.engine) as s:
             lot = s.get(Lot, rice["lot"]["id"])
             assert lot is not None and lot.in_transit_to_org_id in (w.mill.id, w.distributor.id)
+
+
+def test_attachments_belong_to_uploaders_and_readers_of_citing_events(runtime: Runtime, app_client: TestClient) -> None:
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    photo = JPEG_HEAD + os.urandom(64) + b"\xff\xd9"
+
+    def upload(org: Org) -> str:
+        up = w.client.post("/api/v1/attachments", files={"file": ("a.jpg", photo, "image/jpeg")}, headers=org.h())
+        assert up.status_code == 201, up.text
+        return str(up.json()["sha256"])
+
+    def fetch(org: Org, role: str = "admin") -> int:
+        return int(w.get(org, f"/api/v1/attachments/{digest}", role=role).status_code)
+
+    digest = upload(w.coop)
+    # nobody but the uploader, not even an authority, while no event cites it; unknown and foreign look alike
+    assert [fetch(w.coop), fetch(w.coop, "viewer"), fetch(w.mill), fetch(w.authority)] == [200, 200, 404, 404]
+    assert w.get(w.mill, "/api/v1/attachments/" + "ab" * 32).json()["detail"] == f"no attachment {'ab' * 32}"
+    assert w.get(w.mill, "/api/v1/attachments/..%2f..%2fx").status_code in (404, 422)
+    assert w.get(w.mill, "/api/v1/attachments/" + "zz" * 32).status_code == 422
+    # another organisation may not cite it, through the diary or in any event
+    mill_yard = w.post(w.mill, "/api/v1/places", {"kind": "farm", "name": "Sân phơi"}).json()["id"]
+    cite = {"activity": "pest_observation", "time": "2025-01-10T07:00:00+07:00", "attachments": [digest]}
+    refused = w.post(w.mill, f"/api/v1/places/{mill_yard}/diary", cite)
+    assert refused.status_code == 422 and "not uploaded by your organisation" in refused.json()["detail"]
+    sneaky = obj_event(rice["uri"], None, "inspecting", **{"agri:diary": {"attachments": [f"ni:///sha-256;{digest}"]}})
+    sneaky["@context"] = CTX
+    r = w.post(w.distributor, "/api/v1/events", sneaky)
+    assert r.status_code == 422 and "not uploaded by your organisation" in r.json()["detail"]
+    assert fetch(w.mill) == 404 and fetch(w.distributor) == 404
+    # the coop cites it on its lot: readers of that event (the authority; the mill once it holds the lot) may fetch
+    cited = obj_event(rice["uri"], None, "inspecting", **{"agri:diary": {"attachments": [f"ni:///sha-256;{digest}"]}})
+    cited["@context"] = CTX
+    assert w.post(w.coop, "/api/v1/events", cited).status_code == 201
+    assert [fetch(w.authority, "auditor"), fetch(w.mill), fetch(w.distributor)] == [200, 404, 404]
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201
+    assert receive(w, w.mill, w.coop, rice["uri"]).status_code == 201
+    assert [fetch(w.mill), fetch(w.distributor)] == [200, 404]
+    # whoever uploads the same bytes owns them too, and may cite them
+    assert upload(w.distributor) == digest and fetch(w.distributor) == 200
+    ok = w.post(w.mill, f"/api/v1/places/{mill_yard}/diary", cite)
+    assert ok.status_code == 422  # the mill reads it (a citing event) but never uploaded it: still no citing
+    upload(w.mill)
+    assert w.post(w.mill, f"/api/v1/places/{mill_yard}/diary", cite).status_code == 201

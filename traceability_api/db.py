@@ -14,6 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
@@ -77,6 +78,13 @@ def lock_for_write(session: Session) -> None:
     conn = session.connection()
     if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING of ``rows`` (same keys each); how many were new."""
+    conn = session.connection()
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(model.__table__)
+    return int(conn.execute(ins.on_conflict_do_nothing(), rows).rowcount)
 
 
 def check_connection(engine: Engine) -> None:

@@ -31,7 +31,8 @@ async def upload(file: UploadFile, p: PrincipalDep, session: SessionDep, setting
 
 @router.get("/attachments/{digest}")
 def download(digest: str, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> Response:
-    row, data = attachments.load(session, settings, digest)
+    """Its uploaders, and whoever may read an event citing it; 404 for everyone else."""
+    row, data = attachments.load(session, p, settings, digest)
     return Response(data, media_type=row.media_type)
 
 
