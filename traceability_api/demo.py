@@ -78,7 +78,7 @@ def _sensors(s: Session, mp: Principal, dp: Principal, mill_site: int, rice_gtin
         }
         for i in range(150)
     ]
-    ingest(s, device, readings, st)
+    ingest(s, device, readings, st, history=True)
     found = find_lot(s, rice_gtin, "GST25-2503")
     assert found is not None
     capture_events(s, dp, [summary_event(s, found[0], found[1])], DEFAULT_CONTEXT, st)

@@ -16,11 +16,9 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
 
         attach_worker(runtime)
         if settings.mqtt_url:
-            from traceability_api.evidence.mqtt import MqttIngest
+            from traceability_api.evidence.mqtt import attach_mqtt
 
-            mq = MqttIngest(runtime.engine, settings)
-            runtime.on_start.append(mq.start)
-            runtime.on_stop.append(mq.stop)
+            attach_mqtt(runtime)
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
         runtime.on_stop.append(runtime.close)
         app = create_app(runtime)

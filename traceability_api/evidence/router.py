@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, UploadFile, status
 from fastapi.responses import Response
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.errors import Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.events.models import Event
 from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import Device, DeviceCreate
-from traceability_api.evidence.sensors import authenticate_device, create_device, ingest
+from traceability_api.evidence.sensors import authenticate_device, create_device, receive_batch
 from traceability_api.evidence.summary import summary_event
 from traceability_api.lots.service import get_lot
 from traceability_api.parties.deps import PrincipalDep
@@ -71,24 +74,17 @@ async def readings(
     device_id: int, request: Request, session: SessionDep, settings: SettingsDep,
     x_device_signature: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Body ``{"readings": [{"ts": ISO 8601, "value": number}, ...]}``; header ``X-Device-Signature``:
-    hex HMAC-SHA256 of the exact body with the device secret.  Each reading is accepted, ignored as
-    a duplicate, or rejected with its reason."""
-    import json
-
-    from starlette.concurrency import run_in_threadpool
-
+    """Body ``{"seq": n, "readings": [{"ts": ISO 8601, "value": number}, ...]}``; header
+    ``X-Device-Signature``: hex HMAC-SHA256 of the exact body with the device secret.  ``seq``
+    grows with each batch: a replayed batch is refused whole (409) and changes nothing.  Each
+    reading is accepted, ignored as a duplicate, or rejected with its reason."""
     body = await request.body()
     device = await run_in_threadpool(authenticate_device, session, settings, device_id, body, x_device_signature)
     try:
-        payload = json.loads(body)
+        batch = json.loads(body)
     except ValueError as exc:
-        from traceability_api.errors import Invalid
-
         raise Invalid("body is not JSON") from exc
-    result = await run_in_threadpool(
-        ingest, session, device, payload.get("readings") if isinstance(payload, dict) else None, settings
-    )
+    result = await run_in_threadpool(receive_batch, session, settings, device, batch)
     await run_in_threadpool(session.commit)
     return result.json()
 
