@@ -116,15 +116,26 @@ def test_authorisation_matrix(w: World, runtime: Runtime) -> None:
     # the recorder of the holding cooperative can
     assert w.post(w.coop, "/api/v1/events", inspect, role="recorder").status_code == 201
 
-    # reads: the mill sees neither the lot nor its events; auditors (any organisation) read all
+    # reads: the mill sees neither the lot nor its events; nor does another organisation's auditor:
+    # reading across organisations is for members of an authority only
     lot_id = rice["lot"]["id"]
-    assert w.get(w.mill, f"/api/v1/lots/{lot_id}").status_code == 404
-    assert w.get(w.mill, "/api/v1/events", params={"lot": rice["uri"]}).json()["epcisBody"]["queryResults"][
-        "resultsBody"]["eventList"] == []  # fmt: skip
-    for org, role in ((w.authority, "auditor"), (w.distributor, "auditor"), (w.authority, "admin")):
+    for org, role in ((w.mill, "admin"), (w.distributor, "auditor")):
+        assert w.get(org, f"/api/v1/lots/{lot_id}", role=role).status_code == 404
+        assert w.get(org, "/api/v1/events", role=role, params={"lot": rice["uri"]}).json()["epcisBody"][
+            "queryResults"]["resultsBody"]["eventList"] == []  # fmt: skip
+        assert w.get(org, f"/api/v1/trace/lots/{lot_id}/origins", role=role).status_code == 403
+        assert w.get(org, "/api/v1/exports/epcis", role=role).json()["epcisBody"]["eventList"] == []
+    for org, role in ((w.authority, "auditor"), (w.authority, "admin"), (w.coop, "auditor")):
         assert w.get(org, f"/api/v1/lots/{lot_id}", role=role).status_code == 200
         events = w.get(org, "/api/v1/events", role=role, params={"lot": rice["uri"]}).json()
         assert len(events["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
+    # the audit log: an organisation's auditor sees its own organisation's writes only
+    coop_log = w.get(w.coop, "/api/v1/audit-log", role="auditor").json()
+    assert coop_log and {e["org_id"] for e in coop_log} == {w.coop.id}
+    assert {e["org_id"] for e in w.get(w.distributor, "/api/v1/audit-log", role="auditor").json()} <= {w.distributor.id}
+    assert w.coop.id in {e["org_id"] for e in w.get(w.authority, "/api/v1/audit-log", role="auditor").json()}
+    assert w.get(w.coop, "/api/v1/audit-log", role="viewer").status_code == 403
+    assert w.get(w.coop, "/api/v1/audit-log", role="admin").status_code == 403
     # no key, a bad key
     assert w.client.get("/api/v1/lots").status_code == 401
     assert w.client.get("/api/v1/lots", headers={"Authorization": "Bearer agt_nope_nope"}).status_code == 401

@@ -83,7 +83,13 @@ def test_widget_oembed_and_badge(w: World, runtime: Runtime) -> None:
     assert widget.status_code == 200 and "Lúa ST25" in widget.text and len(widget.content) < 20_000
     o = w.client.get("/oembed", params={"url": f"{BASE}/01/{rice['gtin']}/10/L1"}).json()
     assert o["type"] == "rich" and f"/embed/01/{rice['gtin']}/10/L1" in o["html"]
-    assert w.client.get("/oembed", params={"url": "https://x/01/123"}).status_code == 422
+    assert w.client.get("/oembed", params={"url": f"{BASE}/01/123"}).status_code == 422
+    # only this service's own links: a foreign host (or a look-alike) gets 404, whatever its path
+    for foreign in (f"https://evil.example/01/{rice['gtin']}/10/L1", f"https://id.gs1.org/01/{rice['gtin']}/10/L1",
+                    f"https://trace.example.vn@evil.example/01/{rice['gtin']}/10/L1",
+                    f"https://trace.example.vn.evil.example/01/{rice['gtin']}/10/L1", "https://x/01/123"):  # fmt: skip
+        r = w.client.get("/oembed", params={"url": foreign})
+        assert r.status_code == 404 and "only for links of this service" in r.json()["detail"], foreign
     badge = page(w, f"/badge/01/{rice['gtin']}/10/L1.svg")
     assert badge.headers["content-type"] == "image/svg+xml" and "ĐANG CHỜ" in badge.text  # not anchored yet
     anchor(runtime)

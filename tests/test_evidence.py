@@ -1,15 +1,12 @@
-"""Evidence: attachments, farm diary, food-safety rules, sensors over HTTP and MQTT, summaries."""
+"""Evidence: attachments, farm diary, food-safety rules, sensors over HTTP, summaries (MQTT: test_mqtt.py)."""
 
 from __future__ import annotations
 
 import json
-import queue
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -17,11 +14,12 @@ from sqlalchemy import text
 from tests.world import World, gtin, make_world
 from traceability_api.anchoring.worker import AnchoringWorker
 from traceability_api.audit.service import audit
-from traceability_api.evidence.mqtt import MqttIngest
-from traceability_api.evidence.sensors import canonical_readings, sign
+from traceability_api.evidence.sensors import sign
 from traceability_api.runtime import Runtime
+from traceability_api.timeutil import utcnow
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+RECENT = utcnow().replace(microsecond=0) - timedelta(days=2)  # sensor readings are accepted up to 30 days back
 
 
 @pytest.fixture
@@ -127,15 +125,18 @@ def test_sensor_batches_over_http(w: World) -> None:
     p = plot(w)
     dev, secret = device(w, p)
     other, other_secret = device(w, p, "humidity")
-    body = {"readings": readings(datetime(2025, 2, 1, tzinfo=UTC), [28.5, 29.0, 500.0, 30.1])}
+    body = {"seq": 1, "readings": readings(RECENT, [28.5, 29.0, 500.0, 30.1])}
     raw, headers = signed(secret, body)
     r = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
     assert r.status_code == 200, r.text
     assert r.json()["accepted"] == 3
     assert r.json()["rejected"] == [{"index": 2, "reason": "value 500.0 CEL is outside the physical range -40..85 CEL "
                                                             "of this sensor type"}]  # fmt: skip
-    again = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers).json()
-    assert again["accepted"] == 0 and again["duplicates"] == 3
+    again = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
+    assert again.status_code == 409 and "already received" in again.json()["detail"]  # a replay changes nothing
+    raw2, headers2 = signed(secret, body | {"seq": 2})
+    resent = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw2, headers=headers2).json()
+    assert resent["accepted"] == 0 and resent["duplicates"] == 3
     forged = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers={"X-Device-Signature": "00" * 32})
     assert forged.status_code == 401 and "signature does not match" in forged.json()["detail"]
     wrong = w.client.post(f"/api/v1/devices/{other}/readings", content=raw, headers=headers)
@@ -145,12 +146,15 @@ def test_sensor_batches_over_http(w: World) -> None:
     unsigned = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw)
     assert unsigned.status_code == 401 and "X-Device-Signature" in unsigned.json()["detail"]
     bad = {
+        "seq": 1,
         "readings": [
             {"ts": "yesterday", "value": 1},
-            {"ts": "2025-02-01T00:00:00", "value": 1},
+            {"ts": RECENT.replace(tzinfo=None).isoformat(), "value": 1},
             {"ts": "2099-01-01T00:00:00Z", "value": 1},
-            {"ts": "2025-02-02T00:00:00Z", "value": "hot"},
-        ]
+            {"ts": RECENT.isoformat(), "value": "hot"},
+            {"ts": (utcnow() - timedelta(days=31)).isoformat(), "value": 1},
+            {"ts": (utcnow() + timedelta(minutes=11)).isoformat(), "value": 1},
+        ],
     }
     raw, headers = signed(other_secret, bad)
     reasons = [
@@ -162,43 +166,40 @@ def test_sensor_batches_over_http(w: World) -> None:
         "time zone" in reasons[1],
         "future" in reasons[2],
         "finite number" in reasons[3],
-    ] == [True] * 4
+        "too old" in reasons[4],
+        "future" in reasons[5],
+    ] == [True] * 6
 
 
-def test_sensor_readings_over_mqtt(w: World, runtime: Runtime) -> None:
-    p = plot(w)
-    dev, secret = device(w, p)
-    runtime.settings.mqtt_url = "mqtt://127.0.0.1:1883"
-    ingest = MqttIngest(runtime.engine, runtime.settings)
-    ingest.start()
-    results: queue.Queue[dict[str, Any]] = queue.Queue()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}")
-    client.on_message = lambda c, u, m: results.put(json.loads(m.payload))
-    client.connect("127.0.0.1", 1883)
-    client.subscribe(f"agritrace/sensors/{dev}/result", qos=1)
-    client.loop_start()
-    try:
-        assert ingest.subscribed.wait(10)
-        rs = readings(datetime(2025, 2, 3, tzinfo=UTC), [25.0, 26.0, 500.0])
-        topic = f"agritrace/sensors/{dev}/readings"
-        client.publish(topic, json.dumps({"readings": rs, "sig": sign(secret.encode(), canonical_readings(rs))}), qos=1)
-        got = results.get(timeout=10)
-        assert got["accepted"] == 2 and "outside the physical range" in got["rejected"][0]["reason"]
-        client.publish(topic, json.dumps({"readings": rs, "sig": "00" * 32}), qos=1)
-        assert "signature does not match" in results.get(timeout=10)["error"]
-    finally:
-        client.loop_stop()
-        client.disconnect()
-        ingest.stop()
+def test_sensor_batch_sequence_numbers(w: World) -> None:
+    """Each batch carries a signed seq: new ones are taken (out of order within a window of 63, as
+    batches handled by several workers may finish), a seen or too old one is refused whole."""
+    dev, secret = device(w, plot(w))
+
+    def post(seq: Any, second: int) -> Any:
+        raw, headers = signed(secret, {"seq": seq, "readings": readings(RECENT + timedelta(seconds=second), [25.0])})
+        return w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
+
+    assert [post(s, s).status_code for s in (5, 3, 4, 100, 40)] == [200] * 5
+    for seen in (3, 5, 100, 40, 37):  # seen, or below the window (100 - 63)
+        r = post(seen, 1000 + seen)
+        assert r.status_code == 409 and "latest seq 100" in r.json()["detail"], (seen, r.text)
+    for bad in (None, "101", 0, -1, True, 2.5, 2**63):
+        r = post(bad, 2000)
+        assert r.status_code == 422 and "seq must be an integer" in r.json()["detail"], (bad, r.text)
+    assert post(101, 3000).status_code == 200
+    raw, headers = signed(secret, {"seq": 102, "readings": "many"})  # refused batch: its seq is not used up
+    assert w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers).status_code == 422
+    assert post(102, 3001).status_code == 200
 
 
 def test_summary_is_anchored_and_a_changed_reading_is_detected(w: World, runtime: Runtime) -> None:
     p = plot(w)
     dev, secret = device(w, p)
     vals = [24.0, 26.0, 36.5, 37.0, 30.0, 18.0, 25.0]  # two out-of-threshold periods
-    raw, headers = signed(secret, {"readings": readings(datetime(2025, 2, 1, tzinfo=UTC), vals)})
+    raw, headers = signed(secret, {"seq": 1, "readings": readings(RECENT - timedelta(days=5), vals)})
     assert w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers).json()["accepted"] == 7
-    lot = harvest(w, p, "S1", "2025-03-01T07:00:00+07:00").json()
+    lot = harvest(w, p, "S1", (RECENT - timedelta(days=1)).isoformat()).json()
     r = w.post(w.coop, f"/api/v1/lots/{lot['id']}/sensor-summary", {})
     assert r.status_code == 201, r.text
     report = r.json()["sensorElementList"][0]["sensorReport"][0]

@@ -66,7 +66,7 @@ def make_world(runtime: Runtime, client: TestClient) -> World:
         w = World(
             client,
             make_org(s, "Chi cục QLCL Cần Thơ", "authority", ("auditor",)),
-            make_org(s, "HTX Lúa gạo Thạnh Phú", "cooperative", ("recorder", "viewer")),
+            make_org(s, "HTX Lúa gạo Thạnh Phú", "cooperative", ("recorder", "viewer", "auditor")),
             make_org(s, "Nhà máy xay xát Trà Nóc", "processor", ("recorder",)),
             make_org(s, "Công ty Phân phối Mekong", "distributor", ("recorder", "auditor")),
         )

@@ -4,6 +4,8 @@ entry points (CLI, ASGI, tests)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
 from traceability_api.anchoring.chain_runtime import start_chain
@@ -15,6 +17,9 @@ from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
 from traceability_api.evidence import diary
 from traceability_api.runtime import Runtime
+
+if TYPE_CHECKING:
+    from traceability_api.evidence.mqtt import MqttIngest
 
 CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check,)  # food-safety rules, checked before custody
 
@@ -49,15 +54,18 @@ def attach_worker(runtime: Runtime) -> None:
     runtime.worker = worker
 
 
-def attach_mqtt(runtime: Runtime) -> None:
-    """Ingest sensor readings from the MQTT broker, when one is configured."""
+def attach_mqtt(runtime: Runtime) -> MqttIngest | None:
+    """Ingest sensor readings from the MQTT broker, when one is configured; ``/healthz`` reports
+    the subscriber (``runtime.mqtt``)."""
     if not runtime.settings.mqtt_url:
-        return
+        return None
     from traceability_api.evidence.mqtt import MqttIngest
 
     mq = MqttIngest(runtime.engine, runtime.settings)
+    runtime.mqtt = mq
     runtime.on_start.append(mq.start)
     runtime.on_stop.append(mq.stop)
+    return mq
 
 
 def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:

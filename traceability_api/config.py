@@ -40,7 +40,14 @@ class Settings(BaseSettings):
         default="paraquat;2,4-D;glyphosate;carbofuran;chlorpyrifos ethyl;endosulfan;methamidophos;trichlorfon",
         description="semicolon-separated active ingredients refused in diary entries (Vietnam's banned list)",
     )
-    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883; sensor readings on agritrace/sensors/<id>/readings
+    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883; sensor batches on <prefix>/sensors/<id>/readings
+    # topics <prefix>/sensors/<id>/readings, shared subscription group: one service's workers split the messages;
+    # two services on one broker need different prefixes (and groups)
+    mqtt_topic_prefix: str = Field(default="agritrace", max_length=100, pattern=r"^[^+#$/]([^+#]*[^+#/])?$")
+    mqtt_group: str = Field(default="agritrace", max_length=100, pattern=r"^[^+#/]+$")
+    mqtt_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # larger messages are refused unread
+    sensor_max_age_days: float = Field(default=30, gt=0)  # readings older than this are rejected
+    sensor_max_ahead_s: int = Field(default=600, ge=0)  # readings further ahead of the server clock are rejected
     host: str = "127.0.0.1"
     port: int = 8000
 

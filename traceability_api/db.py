@@ -6,6 +6,7 @@ owned by alembic migrations (traceability_api/migrations), applied on start.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
@@ -38,7 +40,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         raise ConfigError(f"DATABASE_URL is not a valid database URL: {url!r}") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -57,6 +59,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, connect_args={"connect_timeout": 5, "application_name": "agritrace"}, **kwargs)
     raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+
+
+def _private_file(path: Path) -> None:
+    """The database holds names, phone numbers and key hashes: create it 0600 (like the keystore),
+    and tighten one created earlier.  SQLite gives its -wal and -shm files the database's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists() and p.stat().st_mode & 0o077:
+            p.chmod(0o600)
+
+
+def lock_for_write(session: Session) -> None:
+    """Before reading rows this transaction will change (what ``SELECT ... FOR UPDATE`` does on
+    PostgreSQL): on SQLite, take the database's write lock now (``BEGIN IMMEDIATE``, waiting up to
+    the busy timeout), so the rows read next are the latest and no other writer commits in between.
+    The driver runs reads outside a transaction until the first write, so without this two custody
+    changes of one lot could both read the old state and both succeed."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING of ``rows`` (same keys each); how many were new."""
+    conn = session.connection()
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(model.__table__)
+    return int(conn.execute(ins.on_conflict_do_nothing(), rows).rowcount)
 
 
 def check_connection(engine: Engine) -> None:

@@ -76,7 +76,7 @@ def _sensors(
         }
         for i in range(150)
     ]
-    ingest(s, device, readings, st)
+    ingest(s, device, readings, st, history=True)
     found = find_lot(s, rice_gtin, "GST25-2503")
     assert found is not None
     capture_events(s, dp, [summary_event(s, found[0], found[1], st.zone)], DEFAULT_CONTEXT, st, checks=checks)

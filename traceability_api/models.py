@@ -4,7 +4,7 @@ from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDepl
 from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.events.models import Event, EventCorrection, EventLot
-from traceability_api.evidence.models import Attachment, Device, SensorReading
+from traceability_api.evidence.models import Attachment, AttachmentOwner, Device, SensorReading
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
@@ -14,6 +14,7 @@ __all__ = [
     "AnchorItem",
     "ApiKey",
     "Attachment",
+    "AttachmentOwner",
     "WriteLogEntry",
     "Device",
     "SensorReading",

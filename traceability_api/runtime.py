@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from traceability_api.consumer.caches import PageCache
     from traceability_api.consumer.scans import ScanBuffer
     from traceability_api.events.capture import EventCheck
+    from traceability_api.evidence.mqtt import MqttIngest
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Runtime:
     chain: ChainRuntime | None = None
     capture_checks: tuple[EventCheck, ...] = ()  # domain rules every captured event must pass
     worker: AnchoringWorker | None = None  # the anchoring worker, when this process runs one
+    mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
     page_cache: PageCache | None = None  # rendered consumer pages (micro-cache)
     scan_buffer: ScanBuffer | None = None  # consumer scans, written in batches
     on_start: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan

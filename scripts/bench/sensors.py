@@ -5,7 +5,9 @@
 
 HTTP: --clients clients post HMAC-signed batches of --batch readings to 2 API workers for
 --seconds.  MQTT: signed messages of --batch readings go through the Mosquitto broker on
-127.0.0.1:1883 to the workers' shared subscription; timed until every result comes back.
+127.0.0.1:1883 (topics and group of this run only) to the workers' shared subscription, spread over
+--mqtt-devices devices, each batch with its device's next sequence number; timed until every
+result comes back.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlmodel import Session
 from traceability_api.config import Settings
 from traceability_api.db import make_engine, migrate
 from traceability_api.evidence.models import DeviceCreate, SensorKind
-from traceability_api.evidence.sensors import canonical_readings, create_device, sign
+from traceability_api.evidence.sensors import canonical_batch, create_device, sign
 from traceability_api.parties.models import OrganisationCreate
 from traceability_api.parties.service import Principal, create_organisation
 
@@ -49,16 +51,25 @@ def bootstrap(url: str, settings: Settings, n: int) -> list[tuple[int, str]]:
 
 
 class Clock:
-    """Distinct timestamps per device, so that no reading is a duplicate."""
+    """Distinct timestamps per device (so that no reading is a duplicate), from 20 days ago (the
+    service takes readings up to 30 days old), and the batch sequence number of the device."""
 
     def __init__(self) -> None:
-        self.t = datetime(2024, 1, 1, tzinfo=UTC)
+        self.t = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+        self.seq = 0
         self.lock = threading.Lock()
 
-    def batch(self, n: int) -> list[dict[str, object]]:
+    def batch(self, n: int) -> dict[str, object]:
         with self.lock:
             start, self.t = self.t, self.t + timedelta(seconds=n)
-        return [{"ts": (start + timedelta(seconds=i)).isoformat(), "value": 20 + (i % 100) / 10} for i in range(n)]
+            self.seq += 1
+            seq = self.seq
+        rs = [{"ts": (start + timedelta(seconds=i)).isoformat(), "value": 20 + (i % 100) / 10} for i in range(n)]
+        return {"seq": seq, "readings": rs}
+
+    def signed(self, secret: str, n: int) -> str:
+        msg = self.batch(n)
+        return json.dumps(msg | {"sig": sign(secret.encode(), canonical_batch(msg))})
 
 
 def main() -> None:
@@ -68,13 +79,17 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--messages", type=int, default=200)
+    ap.add_argument("--mqtt-devices", type=int, default=8)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
         settings = Settings(data_dir=Path(tmp), database_url=url)
-        devices = bootstrap(url, settings, a.clients + 1)
+        devices = bootstrap(url, settings, a.clients + 1 + a.mqtt_devices)
+        run = f"bench-{uuid.uuid4().hex[:10]}"  # the broker is shared: our own topics and subscription group
+        topics = f"{run}/agritrace/sensors"
         env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp,
                "AGRITRACE_RATE_LIMIT_ENABLED": "false",
-               "AGRITRACE_MQTT_URL": "mqtt://127.0.0.1:1883"}  # fmt: skip
+               "AGRITRACE_MQTT_URL": "mqtt://127.0.0.1:1883", "AGRITRACE_MQTT_TOPIC_PREFIX": f"{run}/agritrace",
+               "AGRITRACE_MQTT_GROUP": run}  # fmt: skip
         with server(env, 2) as base:
             counts = [0] * a.clients
             stop = time.monotonic() + a.seconds
@@ -84,7 +99,7 @@ def main() -> None:
                 clock = Clock()
                 with httpx.Client(base_url=base, timeout=60) as c:
                     while time.monotonic() < stop:
-                        raw = json.dumps({"readings": clock.batch(a.batch)}).encode()
+                        raw = json.dumps(clock.batch(a.batch)).encode()
                         r = c.post(f"/api/v1/devices/{dev}/readings", content=raw,
                                    headers={"X-Device-Signature": sign(secret.encode(), raw)})  # fmt: skip
                         counts[i] += r.json()["accepted"]
@@ -99,34 +114,37 @@ def main() -> None:
             print(f"sensors[{a.db}] HTTP: {sum(counts):,} readings in {dt:.1f} s = {sum(counts) / dt:,.0f} readings/s "  # noqa: T201
                   f"({a.clients} clients, batches of {a.batch}, 2 API workers)")  # fmt: skip
 
-            dev, secret = devices[-1]
-            results: queue.Queue[dict[str, object]] = queue.Queue()
+            probe_dev, probe_secret = devices[a.clients]  # answers that the workers listen, then is left alone
+            mqtt_devices = devices[a.clients + 1 :]  # several devices: one device's batches arrive in order
+            results: queue.Queue[tuple[str, dict[str, object]]] = queue.Queue()
             pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex[:8]}")
-            pub.on_message = lambda c, u, m: results.put(json.loads(m.payload))
+            pub.on_message = lambda c, u, m: results.put((m.topic, json.loads(m.payload)))
             pub.connect("127.0.0.1", 1883)
-            pub.subscribe(f"agritrace/sensors/{dev}/result", qos=1)
+            pub.subscribe(f"{topics}/+/result", qos=1)
             pub.loop_start()
-            probe = json.dumps({"readings": [], "sig": sign(secret.encode(), canonical_readings([]))})
-            deadline = time.monotonic() + 30
+            probe_clock, deadline = Clock(), time.monotonic() + 30
             while True:  # until a worker's subscription answers (deadline, no blind sleep)
-                pub.publish(f"agritrace/sensors/{dev}/readings", probe, qos=1)
+                pub.publish(f"{topics}/{probe_dev}/readings", probe_clock.signed(probe_secret, 0), qos=1)
                 try:
                     results.get(timeout=0.5)
                     break
                 except queue.Empty:
                     if time.monotonic() > deadline:
                         raise SystemExit("no API worker answers on MQTT") from None
-            clock = Clock()
+            clocks = [Clock() for _ in mqtt_devices]
             msgs = []
-            for _ in range(a.messages):
-                rs = clock.batch(a.batch)
-                msgs.append(json.dumps({"readings": rs, "sig": sign(secret.encode(), canonical_readings(rs))}))
+            for i in range(a.messages):
+                k = i % len(mqtt_devices)
+                msgs.append((mqtt_devices[k][0], clocks[k].signed(mqtt_devices[k][1], a.batch)))
             t0 = time.perf_counter()
-            for m in msgs:
-                pub.publish(f"agritrace/sensors/{dev}/readings", m, qos=1)
-            accepted = 0
-            for _ in range(a.messages):
-                accepted += int(results.get(timeout=120).get("accepted", 0))  # type: ignore[call-overload]
+            for dev, m in msgs:
+                pub.publish(f"{topics}/{dev}/readings", m, qos=1)
+            accepted = answered = 0
+            while answered < a.messages:
+                topic, answer = results.get(timeout=120)
+                if topic != f"{topics}/{probe_dev}/result":
+                    answered += 1
+                    accepted += int(answer.get("accepted", 0))  # type: ignore[call-overload]
             dt = time.perf_counter() - t0
             pub.loop_stop()
             pub.disconnect()

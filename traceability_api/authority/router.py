@@ -20,6 +20,7 @@ from traceability_api.events.service import query_events
 from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.lineage import MAX_DEPTH
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.parties.models import Role
 from traceability_api.parties.service import Principal
 from traceability_api.places.service import get_place
 from traceability_api.validation import DbId
@@ -27,9 +28,9 @@ from traceability_api.validation import DbId
 router = APIRouter(prefix="/api/v1", tags=["authority tools"])
 
 
-def _auditor(p: Principal) -> None:
+def _authority(p: Principal) -> None:
     if not p.reads_everything:
-        raise Forbidden("market authorities and auditors only")
+        raise Forbidden("members of a market authority only (the whole graph crosses organisations)")
 
 
 @router.get("/trace/lots/{lot_id}", summary="Lineage graph of a lot (up and/or downstream) with custody")
@@ -40,8 +41,8 @@ def trace_lot(
     direction: Annotated[str, Query(pattern="^(back|forward|both)$")] = "both",
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = MAX_DEPTH,
 ) -> dict[str, Any]:
-    """Authorities and auditors see the whole graph; an owner or holder sees one step back and
-    one step forward (TCVN 12850)."""
+    """Authorities see the whole graph; an owner or holder sees one step back and one step
+    forward (TCVN 12850)."""
     get_lot(session, p, lot_id)
     if not p.reads_everything:
         depth = 1
@@ -50,14 +51,14 @@ def trace_lot(
 
 @router.get("/trace/lots/{lot_id}/origins", summary="The plots that fed this lot")
 def lot_origins(lot_id: DbId, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
-    _auditor(p)
+    _authority(p)
     get_lot(session, p, lot_id)
     return trace.origins(session, lot_id)
 
 
 @router.get("/trace/places/{place_id}/downstream", summary="Every lot containing produce of this plot")
 def place_downstream(place_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
-    _auditor(p)
+    _authority(p)
     get_place(session, p, place_id)
     return trace.downstream_of_place(session, place_id)
 
@@ -158,11 +159,14 @@ def export_table(
     raise Invalid("format must be csv or xlsx")
 
 
-@router.get("/audit-log", summary="The append-only log of writes (authorities and auditors)")
+@router.get("/audit-log", summary="The append-only log of writes (authorities: all; auditors: their organisation)")
 def audit_log(
     p: PrincipalDep, session: SessionDep, after_id: DbId = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[dict[str, Any]]:
-    _auditor(p)
     q = select(WriteLogEntry).where(WriteLogEntry.id > after_id)  # type: ignore[operator]
+    if not p.reads_everything:
+        if p.role != Role.auditor:
+            raise Forbidden("the audit log is for market authorities and an organisation's auditors")
+        q = q.where(WriteLogEntry.org_id == p.org_id)
     rows = session.exec(q.order_by(WriteLogEntry.id).limit(limit)).all()  # type: ignore[arg-type]
     return [r.model_dump(mode="json") for r in rows]

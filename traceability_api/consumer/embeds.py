@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, Response
@@ -13,7 +14,7 @@ from consumer_site.viewmodel import LotPage
 from labels.digital_link import DigitalLinkError, build, normalise_gtin, parse
 from traceability_api.consumer.view import build_lot_view
 from traceability_api.deps import RuntimeDep, SessionDep
-from traceability_api.errors import Invalid
+from traceability_api.errors import Invalid, NotFound
 from traceability_api.lots.service import lot_by_key
 
 router = APIRouter(tags=["resolver and consumer pages"])
@@ -75,6 +76,9 @@ def oembed(
 ) -> dict[str, Any]:
     if format != "json":
         raise Invalid("only format=json is supported")  # oEmbed says 501; a 4xx with the reason is clearer
+    base = runtime.settings.public_base_url
+    if urlsplit(url.strip()).netloc.lower() != urlsplit(base).netloc.lower():
+        raise NotFound(f"oEmbed answers only for links of this service ({base}/01/...)")
     try:
         dl = parse(url)
     except DigitalLinkError as exc:
@@ -82,7 +86,6 @@ def oembed(
     if dl.lot is None:
         raise Invalid("url must name a lot (/01/<GTIN>/10/<lot>)")
     vm = _lot_vm(session, runtime, dl.gtin, dl.lot, "vi")
-    base = runtime.settings.public_base_url
     src = build(dl.gtin, dl.lot).uri(f"{base}/embed")
     w, h = min(360, maxwidth), min(170, maxheight)
     return {

@@ -27,7 +27,7 @@ def handled_by(session: Session, org_id: int, lot_id: int) -> bool:
 
 def get_lot(session: Session, p: Principal, lot_id: int) -> tuple[Lot, Product]:
     """A lot the principal may read: its owner, holder or receiver, an organisation that handled
-    it before (one step back / one step forward), or an authority / auditor."""
+    it before (one step back / one step forward), or a member of an authority."""
     lot = session.get(Lot, lot_id)
     if lot is None or not (can_read_lot(p, lot) or handled_by(session, p.org_id, lot_id)):
         raise NotFound(f"lot {lot_id} not found")

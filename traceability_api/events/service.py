@@ -23,7 +23,7 @@ from traceability_api.parties.service import Principal
 MAX_PAGE = 1000
 
 
-def _visible(p: Principal) -> Any:
+def visible_to(p: Principal) -> Any:
     """SQL condition: events this principal may read."""
     if p.reads_everything:
         return True
@@ -38,7 +38,7 @@ def _visible(p: Principal) -> Any:
 
 
 def get_event(session: Session, p: Principal, event_id: int) -> Event:
-    row = session.exec(select(Event).where(Event.id == event_id, _visible(p))).first()
+    row = session.exec(select(Event).where(Event.id == event_id, visible_to(p))).first()
     if row is None:
         raise NotFound(f"event {event_id} not found")
     return row
@@ -59,7 +59,7 @@ def query_events(
 ) -> list[Event]:
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid(f"perPage must be between 1 and {MAX_PAGE}")
-    q = select(Event).where(_visible(p), Event.id > after_id)  # type: ignore[operator]
+    q = select(Event).where(visible_to(p), Event.id > after_id)  # type: ignore[operator]
     for uri in (lot, epc):
         if uri is None:
             continue

@@ -17,7 +17,7 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.builder import object_event
 from traceability_api.errors import Conflict, Forbidden, Invalid
 from traceability_api.events.models import Event
-from traceability_api.evidence.models import Attachment
+from traceability_api.evidence.attachments import CITE, check_digest, require_own
 from traceability_api.parties.models import Role
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PlaceKind
@@ -26,6 +26,7 @@ from traceability_api.places.service import find_place_by_uri, get_place, place_
 DIARY_KEY = "agri:diary"
 OVERRIDE_KEY = "agri:phiOverride"
 SPRAYING = voc.AGRI_NS + "BizStep-spraying"
+MAX_ATTACHMENTS = 20
 
 
 class Activity(StrEnum):
@@ -54,7 +55,9 @@ class DiaryEntry(BaseModel):
     water_mm: float | None = Field(default=None, ge=0, le=1000)
     pest: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, max_length=1000)
-    attachments: list[str] = Field(default_factory=list, max_length=20, description="SHA-256 of uploaded files")
+    attachments: list[str] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS, description="SHA-256 of files your organisation uploaded"
+    )
 
     @model_validator(mode="after")
     def _inputs_complete(self) -> DiaryEntry:
@@ -73,12 +76,9 @@ def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry,
     plot = get_place(session, p, plot_id)
     if plot.kind not in (PlaceKind.plot, PlaceKind.farm):
         raise Invalid(f"place {plot_id} is a {plot.kind.value}, not a plot or farm")
-    for digest in entry.attachments:
-        if session.get(Attachment, digest) is None:
-            raise Invalid(f"attachment {digest} was not uploaded")
     details = entry.model_dump(mode="json", exclude_none=True, exclude={"activity", "time", "attachments"})
     if entry.attachments:
-        details["attachments"] = [f"ni:///sha-256;{d}" for d in entry.attachments]
+        details["attachments"] = [CITE + d.lower() for d in entry.attachments]
     step = voc.AGRI_NS + "BizStep-" + entry.activity.value
     zone = entry.time.tzinfo or zone  # the zone the farmer gave, else the service's
     when = entry.time.isoformat()
@@ -94,11 +94,21 @@ def _diary(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _check_attachments(session: Session, p: Principal, cited: Any) -> None:
+    if cited is None:
+        return
+    if not isinstance(cited, list) or len(cited) > MAX_ATTACHMENTS or not all(isinstance(c, str) for c in cited):
+        raise Invalid(f"diary attachments must be a list of at most {MAX_ATTACHMENTS} '{CITE}<hex>' strings")
+    digests = [check_digest(c.removeprefix(CITE)) for c in cited]
+    require_own(session, p, digests)
+
+
 def check(session: Session, p: Principal, event: dict[str, Any], when: datetime, settings: Settings) -> None:
     """Food-safety rules at capture: no banned substance; no harvest inside a pre-harvest interval
     (unless an admin records an explicit, visible override)."""
     diary = _diary(event)
     if diary is not None:
+        _check_attachments(session, p, diary.get("attachments"))
         ingredient = str(diary.get("active_ingredient", "")).lower()
         banned = [b for b in settings.banned if b and b in ingredient]
         if banned:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from traceability_api.timeutil import UTCDateTime, utcnow
@@ -51,6 +51,11 @@ class Device(SQLModel, table=True):
     secret_encrypted: str = Field(max_length=300, description="HMAC key, Fernet-encrypted with the master key")
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    last_seq: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, server_default="0"))
+    seq_window: int = Field(
+        default=0, sa_column=Column(BigInteger(), nullable=False, server_default="0"),
+        description="bit i set: batch last_seq - i was received (anti-replay window, RFC 4303 style)",
+    )  # fmt: skip
 
 
 class SensorReading(SQLModel, table=True):
@@ -64,7 +69,15 @@ class SensorReading(SQLModel, table=True):
 
 class Attachment(SQLModel, table=True):
     sha256: str = Field(primary_key=True, max_length=64)
-    org_id: int = Field(foreign_key="organisation.id")
+    org_id: int = Field(foreign_key="organisation.id", description="the first uploader")
     media_type: str = Field(max_length=60)
     size: int
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AttachmentOwner(SQLModel, table=True):
+    """Every organisation that uploaded the file (the same bytes may come from several)."""
+
+    __tablename__ = "attachment_owner"
+    sha256: str = Field(foreign_key="attachment.sha256", primary_key=True, max_length=64)
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)

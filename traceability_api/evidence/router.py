@@ -5,17 +5,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, UploadFile, status
 from fastapi.responses import Response
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
+from traceability_api.errors import Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
 from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import Device, DeviceCreate
-from traceability_api.evidence.sensors import authenticate_device, create_device, ingest
+from traceability_api.evidence.sensors import authenticate_device, create_device, receive_batch
 from traceability_api.evidence.summary import summary_event
 from traceability_api.json_response import StoredJSONResponse
+from traceability_api.limits import parse_json_bounded
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place
 from traceability_api.validation import DbId
@@ -33,7 +36,8 @@ async def upload(file: UploadFile, p: PrincipalDep, session: SessionDep, setting
 
 @router.get("/attachments/{digest}")
 def download(digest: str, p: PrincipalDep, session: SessionDep, settings: SettingsDep) -> Response:
-    row, data = attachments.load(session, settings, digest)
+    """Its uploaders, and whoever may read an event citing it; 404 for everyone else."""
+    row, data = attachments.load(session, p, settings, digest)
     return Response(data, media_type=row.media_type)
 
 
@@ -73,24 +77,17 @@ async def readings(
     device_id: DbId, request: Request, session: SessionDep, settings: SettingsDep,
     x_device_signature: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Body ``{"readings": [{"ts": ISO 8601, "value": number}, ...]}``; header ``X-Device-Signature``:
-    hex HMAC-SHA256 of the exact body with the device secret.  Each reading is accepted, ignored as
-    a duplicate, or rejected with its reason."""
-    from starlette.concurrency import run_in_threadpool
-
-    from traceability_api.limits import parse_json_bounded
-
+    """Body ``{"seq": n, "readings": [{"ts": ISO 8601, "value": number}, ...]}``; header
+    ``X-Device-Signature``: hex HMAC-SHA256 of the exact body with the device secret.  ``seq``
+    grows with each batch: a replayed batch is refused whole (409) and changes nothing.  Each
+    reading is accepted, ignored as a duplicate, or rejected with its reason."""
     body = await request.body()
     device = await run_in_threadpool(authenticate_device, session, settings, device_id, body, x_device_signature)
     try:
-        payload = parse_json_bounded(body, settings.json_max_bytes, settings.json_max_depth)
+        batch = parse_json_bounded(body, settings.json_max_bytes, settings.json_max_depth)
     except ValueError as exc:
-        from traceability_api.errors import Invalid
-
         raise Invalid(f"body is not acceptable JSON: {exc}") from exc
-    result = await run_in_threadpool(
-        ingest, session, device, payload.get("readings") if isinstance(payload, dict) else None, settings
-    )
+    result = await run_in_threadpool(receive_batch, session, settings, device, batch)
     await run_in_threadpool(session.commit)
     return result.json()
 

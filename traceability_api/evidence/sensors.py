@@ -1,5 +1,6 @@
 """Sensor devices and readings: per-device HMAC authentication of each batch (over HTTP or MQTT),
-per-reading validation against physical ranges, duplicates ignored, bulk inserts."""
+a per-device sequence number against replays, per-reading validation against physical ranges
+and a time window, duplicates ignored, bulk inserts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,7 +18,8 @@ from sqlmodel import Session, select
 
 from traceability_api.config import Settings
 from traceability_api.consensus.records import canonical_json
-from traceability_api.errors import Invalid, NotFound, Unauthorized
+from traceability_api.db import lock_for_write
+from traceability_api.errors import Conflict, Invalid, NotFound, Unauthorized
 from traceability_api.evidence.crypto import fernet
 from traceability_api.evidence.models import KINDS, Device, DeviceCreate, SensorReading
 from traceability_api.parties.service import Principal
@@ -25,6 +27,9 @@ from traceability_api.places.service import get_place
 from traceability_api.timeutil import utcnow
 
 MAX_BATCH = 10_000
+MAX_SEQ = 2**63 - 1
+SEQ_WINDOW = 63  # how many recent seqs below the highest are remembered (one BIGINT of bits)
+WINDOW_MASK = 2**SEQ_WINDOW - 1
 
 
 def create_device(session: Session, p: Principal, data: DeviceCreate, settings: Settings) -> tuple[Device, str]:
@@ -52,24 +57,54 @@ def sign(secret: bytes, body: bytes) -> str:
     return hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def canonical_readings(readings: Any) -> bytes:
-    """What an MQTT message signs: its readings as compact, key-sorted JSON."""
-    return canonical_json(readings, ascii_only=True).encode()
+def canonical_batch(batch: dict[str, Any]) -> bytes:
+    """What an MQTT message signs: its seq and readings as compact, key-sorted JSON."""
+    return canonical_json({"readings": batch.get("readings"), "seq": batch.get("seq")}, ascii_only=True).encode()
 
 
-def authenticate_device(
-    session: Session, settings: Settings, device_id: int, body: bytes, signature: str | None
-) -> Device:
+def authenticate_device(session: Session, settings: Settings, device_id: int, body: bytes, signature: object) -> Device:
     device = session.get(Device, device_id)
     if device is None or not device.active:
         raise NotFound(f"unknown or inactive device {device_id}")
-    if not signature:
+    if not isinstance(signature, str) or not signature:
         raise Unauthorized("missing X-Device-Signature (hex HMAC-SHA256 of the body with the device secret)")
     if not isinstance(signature, str) or not signature.isascii():
         raise Unauthorized("the signature must be hex text (HMAC-SHA256 of the body with the device secret)")
-    if not hmac.compare_digest(sign(device_secret(device, settings), body), signature.strip().lower()):
+    expected = sign(device_secret(device, settings), body).encode()
+    if not hmac.compare_digest(expected, signature.strip().lower().encode()):
         raise Unauthorized(f"signature does not match device {device_id}: wrong key or altered body")
     return device
+
+
+def receive_batch(session: Session, settings: Settings, device: Device, batch: Any) -> IngestResult:
+    """An authenticated batch ``{"seq": n, "readings": [...]}``: refused whole if its seq was seen
+    (a replay changes nothing), else each reading accepted, rejected or a duplicate.  The caller
+    commits (or rolls back: then the seq is not used up)."""
+    if not isinstance(batch, dict):
+        raise Invalid('a batch is a JSON object {"seq": n, "readings": [{"ts": ..., "value": ...}, ...]}')
+    accept_seq(session, device, batch.get("seq"))
+    return ingest(session, device, batch.get("readings"), settings)
+
+
+def accept_seq(session: Session, device: Device, seq: Any) -> None:
+    """Per-device anti-replay: ``seq`` must be new, either above the highest seen or one of the
+    SEQ_WINDOW below it not seen yet (batches handled by several workers may finish out of order)."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        raise Invalid(f"seq must be an integer from 1 to {MAX_SEQ}, higher for each new batch of the device")
+    lock_for_write(session)
+    q = select(Device).where(Device.id == device.id).with_for_update().execution_options(populate_existing=True)
+    dev = session.exec(q).one()
+    last, window = dev.last_seq, dev.seq_window
+    if seq > last:
+        window = ((window << (seq - last)) | 1) & WINDOW_MASK if seq - last < SEQ_WINDOW else 1
+        last = seq
+    elif last - seq >= SEQ_WINDOW or window >> (last - seq) & 1:
+        raise Conflict(f"batch seq {seq} of device {dev.id} was already received (or is older than the last "
+                       f"{SEQ_WINDOW} batches; latest seq {last}): a replay changes nothing")  # fmt: skip
+    else:
+        window |= 1 << (last - seq)
+    dev.last_seq, dev.seq_window = last, window
+    session.add(dev)
 
 
 @dataclass
@@ -82,7 +117,7 @@ class IngestResult:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
-def _parse(i: int, r: Any, lo: float, hi: float, unit: str, latest: datetime) -> tuple[datetime, float] | str:
+def _parse(r: Any, lo: float, hi: float, unit: str, window: tuple[datetime, datetime]) -> tuple[datetime, float] | str:
     if not isinstance(r, dict):
         return "a reading is an object {ts, value}"
     try:
@@ -91,8 +126,10 @@ def _parse(i: int, r: Any, lo: float, hi: float, unit: str, latest: datetime) ->
         return f"ts {r.get('ts')!r} is not an ISO 8601 date-time"
     if ts.tzinfo is None:
         return "ts needs a time zone"
-    if ts > latest:
-        return f"ts {r.get('ts')} is in the future"
+    if ts > window[1]:
+        return f"ts {r.get('ts')} is in the future (ahead of the server clock by more than the allowed skew)"
+    if ts < window[0]:
+        return f"ts {r.get('ts')} is too old: readings are accepted up to {window[0].isoformat()} back"
     v = r.get("value")
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         return "value must be a finite number"
@@ -101,17 +138,22 @@ def _parse(i: int, r: Any, lo: float, hi: float, unit: str, latest: datetime) ->
     return ts, float(v)
 
 
-def ingest(engine_or_session: Engine | Session, device: Device, readings: Any, settings: Settings) -> IngestResult:
+def ingest(
+    engine_or_session: Engine | Session, device: Device, readings: Any, settings: Settings, *, history: bool = False
+) -> IngestResult:
+    """Store a batch of readings; ``history`` (seeding, imports) lifts the age limit meant for devices."""
     if not isinstance(readings, list):
         raise Invalid("readings must be a list of {ts, value}")
     if len(readings) > MAX_BATCH:
         raise Invalid(f"at most {MAX_BATCH} readings per batch")
     lo, hi, unit, _ = KINDS[device.kind]
-    latest = utcnow() + timedelta(seconds=settings.clock_skew_s)
+    now = utcnow()
+    oldest = datetime.min.replace(tzinfo=UTC) if history else now - timedelta(days=settings.sensor_max_age_days)
+    window = (oldest, now + timedelta(seconds=settings.sensor_max_ahead_s))
     res = IngestResult()
     rows: dict[datetime, float] = {}
     for i, r in enumerate(readings):
-        parsed = _parse(i, r, lo, hi, unit, latest)
+        parsed = _parse(r, lo, hi, unit, window)
         if isinstance(parsed, str):
             res.rejected.append({"index": i, "reason": parsed})
         elif parsed[0] in rows:

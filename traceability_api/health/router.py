@@ -10,7 +10,7 @@ from traceability_api.deps import RuntimeDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Database and chain status")
+@router.get("/healthz", summary="Database, chain and MQTT subscriber status")
 def healthz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
     db: dict[str, Any] = {"ok": True, "backend": runtime.engine.dialect.name}
     try:
@@ -32,6 +32,8 @@ def healthz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
             )
         except Exception as exc:  # noqa: BLE001
             chain.update(ok=False, error=exc.__class__.__name__)
-    ok = db["ok"] and (chain["ok"] or not chain["enabled"])
+    subscriber = runtime.mqtt
+    mqtt: dict[str, Any] = subscriber.health() if subscriber is not None else {"ok": False, "enabled": False}
+    ok = db["ok"] and (chain["ok"] or not chain["enabled"]) and (mqtt["ok"] or not mqtt["enabled"])
     response.status_code = 200 if ok else 503
-    return {"status": "ok" if ok else "degraded", "database": db, "chain": chain}
+    return {"status": "ok" if ok else "degraded", "database": db, "chain": chain, "mqtt": mqtt}

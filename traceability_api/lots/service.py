@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from traceability_api.db import lock_for_write
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Conflict, NotFound
 from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, SerialUnit
@@ -69,6 +70,7 @@ def find_serial_lot(
 
 def _first(session: Session, q: Any, for_update: bool) -> tuple[Lot, Product] | None:
     if for_update:
+        lock_for_write(session)
         q = q.with_for_update(of=Lot)
     row = session.exec(q).first()
     return (row[0], row[1]) if row else None

@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -28,7 +26,6 @@ from traceability_api.parties.models import (
 from traceability_api.timeutil import utcnow
 
 KEY_PREFIX = "agt"
-_CACHE_TTL_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,9 @@ class Principal:
 
     @property
     def reads_everything(self) -> bool:
-        return self.is_authority or self.role == Role.auditor
+        """Reading across organisations is for members of authority organisations only; an
+        auditor of a cooperative (or any other organisation) audits that organisation alone."""
+        return self.is_authority
 
     @property
     def can_write(self) -> bool:
@@ -103,17 +102,14 @@ def revoke_keys_of(session: Session, member: Member) -> int:
     for k in keys:
         k.revoked_at = utcnow()
         session.add(k)
-        _cache.pop(k.prefix, None)
     member.active = False
     session.add(member)
     return len(keys)
 
 
-_cache: dict[str, tuple[float, str, Principal]] = {}
-_cache_lock = threading.Lock()
-
-
 def authenticate(session: Session, raw_key: str | None) -> Principal:
+    """One indexed lookup per request, no cache: a key revoked (or a member deactivated) through
+    any worker is refused by every worker from the next request on."""
     if not raw_key:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
     parts = raw_key.strip().split("_", 2)
@@ -121,11 +117,6 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
         raise Unauthorized("malformed API key")
     _, prefix, secret = parts
     digest = _hash(secret)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(prefix)
-    if hit and hit[0] > now and hmac.compare_digest(hit[1], digest):
-        return hit[2]
     row = session.exec(
         select(ApiKey, Member, Organisation)
         .join(Member, Member.id == ApiKey.member_id)  # type: ignore[arg-type]
@@ -138,10 +129,7 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
     if key.revoked_at is not None or not member.active or not hmac.compare_digest(key.secret_hash, digest):
         raise Unauthorized("invalid or revoked API key")
     assert member.id is not None and org.id is not None
-    principal = Principal(member.id, member.name, Role(member.role), org.id, OrgKind(org.kind))
-    with _cache_lock:
-        _cache[prefix] = (now + _CACHE_TTL_S, digest, principal)
-    return principal
+    return Principal(member.id, member.name, Role(member.role), org.id, OrgKind(org.kind))
 
 
 def get_org(session: Session, org_id: int) -> Organisation:
