@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
+from traceability_api.demo_guide import save_demo_keys
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.evidence.diary import Activity, DiaryEntry, diary_event
 from traceability_api.evidence.models import DeviceCreate, SensorKind
@@ -25,11 +26,12 @@ from traceability_api.places.service import create_place, place_uri
 from traceability_api.runtime import Runtime
 
 
-def _org(s: Session, name: str, kind: str, address: str, gln: str | None = None) -> tuple[Organisation, Principal]:
+def _org(s: Session, name: str, kind: str, address: str, keys: dict[str, str]) -> tuple[Organisation, Principal]:
     org, issued = create_organisation(
-        s, OrganisationCreate(name=name, kind=OrgKind(kind), admin_name="Quản trị", address=address, gln=gln)
+        s, OrganisationCreate(name=name, kind=OrgKind(kind), admin_name="Quản trị", address=address)
     )
     assert org.id is not None and issued.member.id is not None
+    keys[f"{name} ({kind})"] = issued.api_key  # shown by the demo's start-up guide
     return org, Principal(issued.member.id, "Quản trị", Role.admin, org.id, org.kind)
 
 
@@ -85,20 +87,24 @@ def _sensors(s: Session, mp: Principal, dp: Principal, mill_site: int, rice_gtin
 
 
 def seed_demo(runtime: Runtime) -> dict[str, str]:
+    """Seeds the demo once; returns the main consumer URL.  The demo lots and the admins' API
+    keys (demo data only) are remembered for the start-up guide and the landing page."""
     base = runtime.settings.public_base_url
     paddy_gtin, rice_gtin, bran_gtin, mango_gtin = (with_check_digit(f"893{n:010d}") for n in (1001, 1002, 1003, 2001))
     url = f"{base}/01/{rice_gtin}/10/GST25-2503"
+    runtime.extras["demo_lots"] = [(rice_gtin, "GST25-2503"), (mango_gtin, "HL-2504"), (paddy_gtin, "TP-2503-12")]
+    keys: dict[str, str] = {}
     with Session(runtime.engine) as s:
         if s.exec(select(Organisation)).first() is not None:
             return {"consumer_url": url}
         st = runtime.settings
-        _org(s, "Chi cục Quản lý chất lượng Nông Lâm Thủy sản Cần Thơ", "authority", "Ninh Kiều, Cần Thơ")
+        _org(s, "Chi cục Quản lý chất lượng Nông Lâm Thủy sản Cần Thơ", "authority", "Ninh Kiều, Cần Thơ", keys)
         coop, cp = _org(
-            s, "HTX Nông nghiệp Thạnh Phú", "cooperative", "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ"
+            s, "HTX Nông nghiệp Thạnh Phú", "cooperative", "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ", keys
         )
-        mill, mp = _org(s, "Công ty Xay xát Gạo Trà Nóc", "processor", "KCN Trà Nóc, Bình Thủy, Cần Thơ")
-        dist, dp = _org(s, "Công ty Phân phối Nông sản Mekong", "distributor", "Quận 7, TP. Hồ Chí Minh")
-        farm, fp = _org(s, "HTX Xoài cát Hòa Lộc", "cooperative", "Xã Hòa Hưng, huyện Cái Bè, Tiền Giang")
+        mill, mp = _org(s, "Công ty Xay xát Gạo Trà Nóc", "processor", "KCN Trà Nóc, Bình Thủy, Cần Thơ", keys)
+        dist, dp = _org(s, "Công ty Phân phối Nông sản Mekong", "distributor", "Quận 7, TP. Hồ Chí Minh", keys)
+        farm, fp = _org(s, "HTX Xoài cát Hòa Lộc", "cooperative", "Xã Hòa Hưng, huyện Cái Bè, Tiền Giang", keys)
         create_member(s, coop.id or 0, MemberCreate(name="Nguyễn Văn Tư", role=Role.recorder))
         create_product(
             s, cp, ProductCreate(gtin=paddy_gtin, name="Lúa ST25", name_en="ST25 paddy", certifications=["VietGAP"])
@@ -282,6 +288,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         capture_events(s, fp, [mango], DEFAULT_CONTEXT, st)
         _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st)
         s.commit()
+    save_demo_keys(st, keys)
     worker = runtime.extras.get("worker")
     if worker is not None:
         worker.run_once()  # type: ignore[attr-defined]

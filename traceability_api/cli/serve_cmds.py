@@ -32,7 +32,8 @@ def serve(
             from traceability_api.demo import seed_demo
             from traceability_api.demo_guide import guide
 
-            typer.echo(guide(runtime, seed_demo(runtime)))
+            seed_demo(runtime)
+            typer.echo(guide(runtime))
         else:
             typer.echo(f"AgriTrace on http://{st.host}:{st.port}  (API docs: /docs)")
         uvicorn.run(service, host=st.host, port=st.port, log_level="info")
