@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         default="paraquat;2,4-D;glyphosate;carbofuran;chlorpyrifos ethyl;endosulfan;methamidophos;trichlorfon",
         description="semicolon-separated active ingredients refused in diary entries (Vietnam's banned list)",
     )
+    default_timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="IANA zone of diary entries and exports given without a zone"
+    )
     mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883; sensor readings on agritrace/sensors/<id>/readings
     host: str = "127.0.0.1"
     port: int = 8000
@@ -57,6 +60,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as Asia/Ho_Chi_Minh)") from exc
+        return v
 
     @property
     def banned(self) -> frozenset[str]:

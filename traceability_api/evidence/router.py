@@ -40,7 +40,9 @@ def add_diary(
     place_id: int, entry: DiaryEntry, p: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Recorded as an EPCIS ObjectEvent with AgriTrace's farm-step vocabulary, hashed and anchored."""
-    (c,) = capture_events(session, p, [diary_event(session, p, place_id, entry)], DEFAULT_CONTEXT, settings)
+    (c,) = capture_events(
+        session, p, [diary_event(session, p, place_id, entry, settings.default_timezone)], DEFAULT_CONTEXT, settings
+    )
     session.commit()
     return {"eventId": c.id, "hashId": c.hash_id}
 
