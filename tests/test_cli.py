@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -69,3 +70,21 @@ def test_label_layout_choices_match_the_renderer() -> None:
     from traceability_api.cli.label_cmds import Layout
 
     assert [m.value for m in Layout] == list(LAYOUTS)
+
+
+def test_export_writes_every_event_with_a_summary(runtime: Runtime, app_client: TestClient, tmp_path: Path) -> None:
+    from tests.world import make_world, setup_rice
+
+    setup_rice(make_world(runtime, app_client))
+    out = tmp_path / "events.csv"
+    res = _run(runtime, "export", str(out), "--lang", "vi")
+    assert res.returncode == 0, res.stderr
+    text = out.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf") and "Thời điểm sự kiện" in text.decode("utf-8-sig")
+    assert len(text.decode("utf-8-sig").splitlines()) >= 3  # header and the lot's events
+    assert "events" in res.stdout and "export" in res.stdout  # the closing summary
+    doc = tmp_path / "events.jsonld"
+    assert _run(runtime, "export", str(doc), "--format", "epcis").returncode == 0
+    assert json.loads(doc.read_text())["type"] == "EPCISDocument"
+    bad = _run(runtime, "export", str(doc), "--format", "pdf")
+    assert bad.returncode == 2 and "csv" in bad.stderr and "epcis" in bad.stderr

@@ -6,11 +6,29 @@ Configuration errors end with one line on stderr and exit code 2, never a traceb
 
 from __future__ import annotations
 
-from traceability_api.cli import anchor_cmd, audit_cmd, chain_cmds, label_cmds, org_cmds, serve_cmds, verify_cmd
+from traceability_api.cli import (
+    anchor_cmd,
+    audit_cmd,
+    chain_cmds,
+    export_cmd,
+    label_cmds,
+    org_cmds,
+    serve_cmds,
+    verify_cmd,
+)
 from traceability_api.cli.common import app, chain_app
 
 __all__ = ["app", "chain_app", "main"]
-_COMMANDS = (anchor_cmd, audit_cmd, chain_cmds, label_cmds, org_cmds, serve_cmds, verify_cmd)  # registered on import
+_COMMANDS = (
+    anchor_cmd,
+    audit_cmd,
+    chain_cmds,
+    export_cmd,
+    label_cmds,
+    org_cmds,
+    serve_cmds,
+    verify_cmd,
+)  # registered on import
 
 
 def main() -> None:  # pragma: no cover
