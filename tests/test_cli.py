@@ -75,7 +75,9 @@ def test_label_layout_choices_match_the_renderer() -> None:
 def test_export_writes_every_event_with_a_summary(runtime: Runtime, app_client: TestClient, tmp_path: Path) -> None:
     from tests.world import make_world, setup_rice
 
-    setup_rice(make_world(runtime, app_client))
+    w = make_world(runtime, app_client)
+    setup_rice(w)
+    setup_rice(w, "L2")
     out = tmp_path / "events.csv"
     res = _run(runtime, "export", str(out), "--lang", "vi")
     assert res.returncode == 0, res.stderr
