@@ -28,6 +28,7 @@ PUBLIC = (
     "/embed/",
     "/badge/",
     "/oembed",
+    "/report-code",
     "/api/v1/devices/{device_id}/readings",
 )
 

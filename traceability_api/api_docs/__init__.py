@@ -5,6 +5,7 @@ operation, the GS1 EPCIS 2.0 JSON schema for event bodies, and the API-key secur
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from fastapi import FastAPI
@@ -29,9 +30,12 @@ def install(app: FastAPI) -> None:
 
 
 def build(app: FastAPI) -> dict[str, Any]:
-    spec = get_openapi(
-        title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
-    )
+    with warnings.catch_warnings():  # GET+HEAD routes share one operation id; HEAD is dropped below
+        warnings.filterwarnings("ignore", message="Duplicate Operation ID", category=UserWarning)
+        spec = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
+        )
+    _drop_head(spec)
     explicit = {
         (m.lower(), r.path): r.summary
         for r in app.routes
@@ -43,6 +47,16 @@ def build(app: FastAPI) -> dict[str, Any]:
         for method, op in ops.items():
             _document(op, method, path, has_summary=bool(explicit.get((method, path))))
     return spec
+
+
+def _drop_head(spec: dict[str, Any]) -> None:
+    """HEAD mirrors GET (documented once); the GET keeps an operation id of its own."""
+    for ops in spec["paths"].values():
+        if "head" in ops and len(ops) > 1:
+            del ops["head"]
+            for method, op in ops.items():
+                if op.get("operationId", "").endswith("_head"):
+                    op["operationId"] = op["operationId"].removesuffix("_head") + "_" + method
 
 
 def _document(op: dict[str, Any], method: str, path: str, *, has_summary: bool) -> None:

@@ -114,7 +114,7 @@ PARAM_EXAMPLES: dict[str, Any] = {
     "gtin": RICE, "lot_code": "GST25-2503", "serial": "0001", "lot": PADDY_LOT, "lot_id": 1, "place_id": 1,
     "event_id": 1, "member_id": 2, "device_id": 1, "recall_id": 1, "digest": "ab" * 32, "fmt": "csv",
     "EQ_bizStep": "shipping", "GE_eventTime": "2025-03-01T00:00:00+07:00", "since": "2025-03-01T00:00:00+07:00",
-    "url": f"https://trace.example.vn/01/{RICE}/10/GST25-2503", "lang": "vi", "kind": "plot",
+    "url": f"https://trace.example.vn/01/{RICE}/10/GST25-2503", "code": f"/01/{RICE}/10/FAKE-01", "lang": "vi", "kind": "plot",
 }  # fmt: skip
 
 _AUTH = " Needs an API key (Authorization: Bearer <key>)."
@@ -169,5 +169,7 @@ DOCS: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/01/{gtin}/21/{serial}"): ("Resolve a serial", "Redirects to the unit's lot page." + _PUBLIC),
     ("GET", "/embed/01/{gtin}/10/{lot_code}"): ("Embeddable widget", "A compact widget for an iframe on an e-commerce listing." + _PUBLIC),
     ("GET", "/badge/01/{gtin}/10/{lot_code}.svg"): ("Verification badge", "An SVG badge with the lot's verification status." + _PUBLIC),
+    ("POST", "/report-code"): ("Report a code that is not registered", "The form on the unknown-code page: stores a counterfeit report for the brand owner and the authority (CSRF token, same origin, rate-limited)." + _PUBLIC),
+    ("GET", "/api/v1/counterfeit-reports"): ("Counterfeit reports", "Reports of unregistered codes: a brand owner sees those naming its GTINs, an authority sees all." + _AUTH),
     ("GET", "/oembed"): ("oEmbed", "oEmbed (rich) for a trace link, for e-commerce platforms." + _PUBLIC),
 }  # fmt: skip

@@ -37,7 +37,7 @@ def labels(
 
     from labels.digital_link import DigitalLinkError, build
     from labels.pdf import LAYOUTS, LabelData, LabelError, render
-    from traceability_api.consumer.labels_router import label_fields
+    from traceability_api.consumer.labels_router import base_url_warning, label_fields
     from traceability_api.errors import ConfigError
     from traceability_api.lots.service import find_lot
     from traceability_api.runtime import build_runtime
@@ -65,6 +65,9 @@ def labels(
             bar("PDF", copies, copies)
         out.write_bytes(pdf)
         typer.echo(f"wrote {copies} labels ({layout.value}) for {uri} to {out}")
+        warning = base_url_warning(st.public_base_url)
+        if warning:
+            typer.secho(warning, fg=typer.colors.RED, bold=True, err=True)
         summary("labels", {"labels": copies, "layout": layout.value, "QR target": uri, "file": out, "bytes": len(pdf)})
     finally:
         runtime.close()
