@@ -255,6 +255,7 @@ def test_bundle_verifies_independently_and_tampering_is_caught(w: World, runtime
     cli = subprocess.run([*AGRITRACE, "audit"], env=_cli_env(runtime.settings), capture_output=True, text=True,
                          timeout=120)  # fmt: skip
     assert cli.returncode == 1 and f"TAMPERED  event {row.id}" in cli.stdout, cli.stdout + cli.stderr
+    assert "audit FAILED" in cli.stdout and "problems" in cli.stdout  # the closing summary table
     assert w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}/status").json()["status"] == "not_verified"
     path.write_text(json.dumps(w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}").json()))
     bad = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -198,3 +199,22 @@ def test_audit_log_records_writes_and_is_append_only(net: Network, runtime: Runt
         conn.execute(text("DELETE FROM audit_log"))
     with Session(runtime.engine) as s:
         assert len(s.exec(select(WriteLogEntry)).all()) == len(log)
+
+
+def test_csv_export_opens_in_excel_with_local_times_and_vietnamese_headers(
+    net: Network, app_client: TestClient
+) -> None:
+    en = app_client.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"))
+    assert en.status_code == 200 and en.content.startswith(b"\xef\xbb\xbf"), "UTF-8 byte-order mark for Excel"
+    rows = list(csv.DictReader(io.StringIO(en.content.decode("utf-8-sig"))))
+    assert rows and list(rows[0])[0] == "eventId"
+    for r in rows:  # local time with its offset, never a bare UTC time
+        assert re.search(r"[+-]\d\d:\d\d$", r["eventTime"]) and not r["eventTime"].endswith("+00:00"), r["eventTime"]
+        assert r["recordTime"].endswith("+07:00"), r["recordTime"]
+    vi = app_client.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"), params={"lang": "vi"})
+    header = vi.content.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[:4] == ["Mã sự kiện", "Mã băm sự kiện", "Loại sự kiện", "Thời điểm sự kiện"]
+    x = app_client.get("/api/v1/exports/events.xlsx", headers=H(net, "AUTH"), params={"lang": "vi"})
+    assert load_workbook(io.BytesIO(x.content)).active["D1"].value == "Thời điểm sự kiện"
+    bad = app_client.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"), params={"lang": "fr"})
+    assert bad.status_code == 422 and "lang" in bad.json()["detail"]

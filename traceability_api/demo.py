@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from labels.digital_link import build
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
+from traceability_api.demo_guide import save_demo_keys
 from traceability_api.epcis.builder import object_event, zone_offset
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
@@ -31,11 +32,12 @@ from traceability_api.places.service import create_place, place_uri
 from traceability_api.runtime import Runtime
 
 
-def _org(s: Session, name: str, kind: str, address: str, gln: str | None = None) -> tuple[Organisation, Principal]:
+def _org(s: Session, name: str, kind: str, address: str, keys: dict[str, str]) -> tuple[Organisation, Principal]:
     org, issued = create_organisation(
-        s, OrganisationCreate(name=name, kind=OrgKind(kind), admin_name="Quản trị", address=address, gln=gln)
+        s, OrganisationCreate(name=name, kind=OrgKind(kind), admin_name="Quản trị", address=address)
     )
     assert org.id is not None and issued.member.id is not None
+    keys[f"{name} ({kind})"] = issued.api_key  # shown by the demo's start-up guide
     return org, Principal(issued.member.id, "Quản trị", Role.admin, org.id, org.kind)
 
 
@@ -83,21 +85,25 @@ def _sensors(
 
 
 def seed_demo(runtime: Runtime) -> dict[str, str]:
+    """Seeds the demo once; returns the main consumer URL.  The demo lots and the admins' API
+    keys (demo data only) are remembered for the start-up guide and the landing page."""
     base = runtime.settings.public_base_url
     paddy_gtin, rice_gtin, bran_gtin, mango_gtin = (with_check_digit(f"893{n:010d}") for n in (1001, 1002, 1003, 2001))
     url = build(rice_gtin, "GST25-2503").uri(base)
+    runtime.demo_lots = [(rice_gtin, "GST25-2503"), (mango_gtin, "HL-2504"), (paddy_gtin, "TP-2503-12")]
+    keys: dict[str, str] = {}
     with Session(runtime.engine) as s:
         if s.exec(select(Organisation)).first() is not None:
             return {"consumer_url": url}
         st = runtime.settings
         capture = partial(capture_events, checks=runtime.capture_checks)
-        _org(s, "Chi cục Quản lý chất lượng Nông Lâm Thủy sản Cần Thơ", "authority", "Ninh Kiều, Cần Thơ")
+        _org(s, "Chi cục Quản lý chất lượng Nông Lâm Thủy sản Cần Thơ", "authority", "Ninh Kiều, Cần Thơ", keys)
         coop, cp = _org(
-            s, "HTX Nông nghiệp Thạnh Phú", "cooperative", "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ"
+            s, "HTX Nông nghiệp Thạnh Phú", "cooperative", "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ", keys
         )
-        mill, mp = _org(s, "Công ty Xay xát Gạo Trà Nóc", "processor", "KCN Trà Nóc, Bình Thủy, Cần Thơ")
-        dist, dp = _org(s, "Công ty Phân phối Nông sản Mekong", "distributor", "Quận 7, TP. Hồ Chí Minh")
-        farm, fp = _org(s, "HTX Xoài cát Hòa Lộc", "cooperative", "Xã Hòa Hưng, huyện Cái Bè, Tiền Giang")
+        mill, mp = _org(s, "Công ty Xay xát Gạo Trà Nóc", "processor", "KCN Trà Nóc, Bình Thủy, Cần Thơ", keys)
+        dist, dp = _org(s, "Công ty Phân phối Nông sản Mekong", "distributor", "Quận 7, TP. Hồ Chí Minh", keys)
+        farm, fp = _org(s, "HTX Xoài cát Hòa Lộc", "cooperative", "Xã Hòa Hưng, huyện Cái Bè, Tiền Giang", keys)
         create_member(s, coop.id or 0, MemberCreate(name="Nguyễn Văn Tư", role=Role.recorder))
         create_product(
             s, cp, ProductCreate(gtin=paddy_gtin, name="Lúa ST25", name_en="ST25 paddy", certifications=["VietGAP"])
@@ -268,6 +274,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         capture(s, fp, [mango], DEFAULT_CONTEXT, st)
         _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st, runtime.capture_checks)
         s.commit()
+    save_demo_keys(st, keys)
     if runtime.worker is not None:
         runtime.worker.run_once()
     return {"consumer_url": url}

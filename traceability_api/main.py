@@ -9,14 +9,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError
 
+from traceability_api.api_docs import install as install_api_docs
 from traceability_api.body_limits import BodyLimitMiddleware
 from traceability_api.errors import DomainError
 from traceability_api.health.router import router as health_router
 from traceability_api.limits import sane_recursion_limit
 from traceability_api.ratelimit import RateLimitMiddleware
 from traceability_api.runtime import Runtime
+
+API_DESCRIPTION = (
+    "Authenticate with `Authorization: Bearer <API key>` (the **Authorize** button), or `X-API-Key`. "
+    "Get a first key with `agritrace create-org --name ... --kind cooperative`. Errors are JSON: "
+    "`detail` says what is wrong and, for invalid input, `errors` lists each problem."
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -32,12 +40,16 @@ def create_app(runtime: Runtime) -> FastAPI:
             for stop in runtime.on_stop:
                 stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI and ReDoc from local assets: /docs works offline
         title="AgriTrace",
         version="0.1.0",
         summary="Farm-product traceability: EPCIS 2.0 events anchored on a permissioned EVM chain",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
+        redoc_url=None,  # added by install_api_docs: ReDoc without its remote logo
+        swagger_ui_parameters={"persistAuthorization": True},
     )
+    install_api_docs(app)
     app.state.runtime = runtime
 
     @app.exception_handler(DomainError)

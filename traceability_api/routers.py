@@ -13,9 +13,10 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.events.lot_router import router as lot_events
     from traceability_api.events.router import router as events
     from traceability_api.evidence.router import router as evidence
+    from traceability_api.landing.router import router as landing
     from traceability_api.lots.router import router as lots
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
 
-    for router in (parties, places, lots, lot_events, events, evidence, proofs, labels, authority, resolver):
+    for router in (parties, places, lots, lot_events, events, evidence, proofs, labels, authority, resolver, landing):
         app.include_router(router)

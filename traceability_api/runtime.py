@@ -29,6 +29,7 @@ class Runtime:
     capture_checks: tuple[EventCheck, ...] = ()  # domain rules every captured event must pass
     worker: AnchoringWorker | None = None  # the anchoring worker, when this process runs one
     mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
+    demo_lots: list[tuple[str, str]] = field(default_factory=list)  # (GTIN, lot code) seeded by the demo
     page_cache: PageCache | None = None  # rendered consumer pages (micro-cache)
     scan_buffer: ScanBuffer | None = None  # consumer scans, written in batches
     on_start: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan

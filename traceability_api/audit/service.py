@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import BatchStatus, ItemKind
@@ -32,11 +33,21 @@ class AuditReport:
         return not self.problems
 
 
-def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
+def _no_progress(_phase: str, _done: int, _total: int) -> None:
+    return None
+
+
+def audit(
+    engine: Engine, contract: AnchorContract | None, progress: Callable[[str, int, int], None] = _no_progress
+) -> AuditReport:
+    """Every event, error declaration and audit-log entry; ``progress(phase, done, total)`` is
+    called as each page of records is checked."""
     rep = AuditReport()
     roots: dict[str, bool] = {}
     last = 0
     with Session(engine) as s:
+        total = s.exec(select(func.count()).select_from(Event)).one()
+        progress("events", 0, total)
         while True:
             page = list(s.exec(select(Event).where(Event.id > last).order_by(Event.id).limit(PAGE)).all())  # type: ignore[arg-type, operator]
             if not page:
@@ -49,8 +60,10 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
             rep.events += v.checked
             rep.pending += v.pending
             rep.problems.extend(v.problems)
+            progress("events", rep.events, total)
         corrections = s.exec(select(EventCorrection)).all()
         c_rows = anchor_rows(s, [c.id for c in corrections if c.id is not None], ItemKind.correction)
+        progress("error declarations", 0, len(corrections))
         for c in corrections:
             rep.corrections += 1
             event = s.get(Event, c.event_id)
@@ -65,6 +78,7 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
                 continue
             if not proof_leads_to(leaf_of_digest_hex(digest), row.proof or [], row.root):
                 rep.problems.append(f"errorDeclaration {c.id}: Merkle proof does not lead to the anchored root")
+        progress("error declarations", len(corrections), len(corrections))
         entries = s.exec(select(WriteLogEntry)).all()
         e_rows = anchor_rows(s, [e.id for e in entries if e.id is not None], ItemKind.audit)
         for entry in entries:
@@ -72,4 +86,5 @@ def audit(engine: Engine, contract: AnchorContract | None) -> AuditReport:
             anchored = e_rows.get(entry.id or -1)
             if entry_digest(entry) != entry.digest or anchored is None or anchored.digest != entry.digest:
                 rep.problems.append(f"write log entry {entry.id}: changed after it was written")
+        progress("audit-log entries", len(entries), len(entries))
     return rep

@@ -12,7 +12,7 @@ from traceability_api.authority import exports, trace
 from traceability_api.authority.mass_balance import mass_balance
 from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.authority.recall import open_recall
-from traceability_api.deps import RuntimeDep, SessionDep
+from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
@@ -140,21 +140,27 @@ def export_table(
     fmt: str,
     p: PrincipalDep,
     session: SessionDep,
+    settings: SettingsDep,
     lot: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     sort: str = "eventTime",
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    lang: Annotated[str, Query(pattern="^(en|vi)$", description="column headers: en or vi")] = "en",
 ) -> Response:
+    """Times are local with their offset: eventTime in the event's own zone, recordTime in the
+    service's default zone.  CSV is UTF-8 with a byte-order mark (opens correctly in Excel)."""
     if sort not in exports.SORTABLE:
         raise Invalid(f"sort by one of {', '.join(sorted(exports.SORTABLE))}")
-    table = exports.rows(session, _events(session, p, lot, since, until, limit), sort, order == "desc")
+    events = _events(session, p, lot, since, until, limit)
+    table = exports.rows(session, events, sort, order == "desc", settings.time_zone)
     if fmt == "csv":
-        return Response(exports.to_csv(table), media_type="text/csv; charset=utf-8")
+        return Response(exports.to_csv(table, lang), media_type="text/csv; charset=utf-8")
     if fmt == "xlsx":
         return Response(
-            exports.to_xlsx(table), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            exports.to_xlsx(table, lang),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     raise Invalid("format must be csv or xlsx")
 

@@ -5,9 +5,11 @@ and anchored like every event.  And the food-safety rules checked at capture."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, model_validator
 from sqlmodel import Session, select
@@ -43,7 +45,11 @@ class Activity(StrEnum):
 
 class DiaryEntry(BaseModel):
     activity: Activity
-    time: datetime = Field(description="ISO 8601 with zone")
+    time: datetime = Field(
+        description="ISO 8601; without a zone it is read in the place's zone (default AGRITRACE_TIME_ZONE, "
+        "Asia/Ho_Chi_Minh)",
+        examples=["2025-01-15T16:30:00+07:00", "2025-01-15T16:30"],
+    )
     season: str | None = Field(default=None, max_length=60, description="e.g. Đông Xuân 2024-2025")
     product: str | None = Field(default=None, max_length=200, description="fertiliser / pesticide trade name")
     active_ingredient: str | None = Field(default=None, max_length=200)
@@ -61,8 +67,6 @@ class DiaryEntry(BaseModel):
 
     @model_validator(mode="after")
     def _inputs_complete(self) -> DiaryEntry:
-        if self.time.tzinfo is None:
-            raise ValueError("time needs a time zone")
         if self.activity in (Activity.spraying, Activity.fertilising):
             missing = [f for f in ("product", "active_ingredient", "dose", "dose_unit") if getattr(self, f) is None]
             if self.activity == Activity.spraying and self.phi_days is None:
@@ -73,7 +77,13 @@ class DiaryEntry(BaseModel):
 
 
 def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry, zone: tzinfo) -> dict[str, Any]:
+    """The entry as an EPCIS event; a time without a zone is read in the place's zone, else ``zone``
+    (the service's)."""
     plot = get_place(session, p, plot_id)
+    if entry.time.tzinfo is None:
+        place_zone = getattr(plot, "timezone", None)
+        local: tzinfo = ZoneInfo(place_zone) if place_zone else zone
+        entry = entry.model_copy(update={"time": entry.time.replace(tzinfo=local)})
     if plot.kind not in (PlaceKind.plot, PlaceKind.farm):
         raise Invalid(f"place {plot_id} is a {plot.kind.value}, not a plot or farm")
     details = entry.model_dump(mode="json", exclude_none=True, exclude={"activity", "time", "attachments"})
@@ -140,9 +150,22 @@ def check(session: Session, p: Principal, event: dict[str, Any], when: datetime,
                 if p.role != Role.admin:
                     raise Forbidden("only an organisation admin may override the pre-harvest interval")
                 return
+            local = _local_time(event.get("eventTimeZoneOffset"), settings)
             raise Conflict(
-                f"harvest at {when.isoformat()} is inside the pre-harvest interval: {d.get('product', 'a pesticide')} "
-                f"({d.get('active_ingredient', '?')}) was sprayed on {spray.event_time.date()} with a "
-                f"{d.get('phi_days')}-day interval, safe from {safe_from.isoformat()}; an admin may override "
-                f"with ilmd '{OVERRIDE_KEY}': {{'reason': ...}}"
+                f"harvest at {local(when)} is inside the pre-harvest interval: {d.get('product', 'a pesticide')} "
+                f"({d.get('active_ingredient', '?')}) was sprayed at {local(spray.event_time)} with a "
+                f"{d.get('phi_days')}-day interval, safe from {local(safe_from)}. An organisation admin may record "
+                f"the harvest anyway, visibly flagged, with 'phi_override_reason' (POST /api/v1/lots) or, in an "
+                f"EPCIS event, ilmd '{OVERRIDE_KEY}': {{'reason': ...}}"
             )
+
+
+def _local_time(offset: object, settings: Settings) -> Callable[[datetime], str]:
+    """Formats times in the harvest event's zone (its eventTimeZoneOffset), else the default zone."""
+    tz: tzinfo = ZoneInfo(settings.time_zone)
+    if isinstance(offset, str):
+        try:
+            tz = datetime.fromisoformat("2000-01-01T00:00:00" + offset).tzinfo or tz
+        except ValueError:
+            pass
+    return lambda t: t.astimezone(tz).isoformat(sep=" ", timespec="minutes")

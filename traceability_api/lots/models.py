@@ -9,7 +9,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from traceability_api.consensus.gs1_uri import valid_gtin
+from traceability_api.consensus.gs1_uri import gs1_check_digit, valid_gtin
 from traceability_api.errors import Invalid
 from traceability_api.timeutil import UTCDateTime, utcnow
 
@@ -50,8 +50,10 @@ class ProductCreate(ProductBase):
     @field_validator("gtin")
     @classmethod
     def _gtin(cls, v: str) -> str:
+        if not re.fullmatch(r"\d{8}|\d{12,14}", v):
+            raise ValueError(f"GTIN must be 8, 12, 13 or 14 digits (got {len(v)} characters)")
         if not valid_gtin(v):
-            raise ValueError("GTIN must be 8, 12, 13 or 14 digits with a valid GS1 check digit")
+            raise ValueError(f"GTIN {v} has a wrong check digit: expected {gs1_check_digit(v[:-1])}, not {v[-1]}")
         return v.zfill(14)
 
     @field_validator("unit")

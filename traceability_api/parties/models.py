@@ -1,31 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import field_validator
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
+from traceability_api.parties.kinds import OrgKind as OrgKind
+from traceability_api.parties.kinds import Role as Role
 from traceability_api.timeutil import UTCDateTime, utcnow
 from traceability_api.validation import check_gln
-
-
-class OrgKind(StrEnum):
-    cooperative = "cooperative"
-    farmer_club = "farmer_club"
-    processor = "processor"
-    distributor = "distributor"
-    retailer = "retailer"
-    authority = "authority"
-
-
-class Role(StrEnum):
-    admin = "admin"
-    recorder = "recorder"
-    viewer = "viewer"
-    auditor = "auditor"
-
 
 WRITE_ROLES = frozenset({Role.admin, Role.recorder})
 

@@ -1,0 +1,35 @@
+"""The ``agritrace`` command line: one small module per group of commands.
+
+Importing this package loads only typer and the standard library, so ``agritrace --help``
+answers at once; each command imports what it needs (web3, SQLModel, FastAPI ...) when it runs.
+Configuration errors end with one line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from traceability_api.cli import (
+    anchor_cmd,
+    audit_cmd,
+    chain_cmds,
+    export_cmd,
+    label_cmds,
+    org_cmds,
+    serve_cmds,
+    verify_cmd,
+)
+from traceability_api.cli.common import app, chain_app
+
+__all__ = ["app", "chain_app", "main"]
+_COMMANDS = (
+    anchor_cmd,
+    audit_cmd,
+    chain_cmds,
+    export_cmd,
+    label_cmds,
+    org_cmds,
+    serve_cmds,
+    verify_cmd,
+)  # registered on import
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="agritrace")

@@ -1,0 +1,3 @@
+from traceability_api.cli import main
+
+main()

@@ -1,0 +1,43 @@
+"""``agritrace verify``: a proof bundle against the chain, with no AgriTrace database or server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from traceability_api.cli.common import app, clean_errors
+
+
+@app.command()
+@clean_errors
+def verify(
+    bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="proof bundle JSON")],
+    rpc: Annotated[str, typer.Option(help="JSON-RPC URL of the chain")],
+    contract: Annotated[str | None, typer.Option(help="anchor contract (default: from the bundle)")] = None,
+) -> None:
+    """Verify a lot's proof bundle against the chain, without AgriTrace's database or server.
+
+    Exit code 0: every record verified; 1: a record fails; 3: some records are not anchored yet."""
+    from chain.client import AnchorContract, connect
+    from traceability_api.errors import ConfigError
+    from traceability_api.limits import parse_json_bounded, sane_recursion_limit
+    from traceability_api.verifier import verify_bundle
+
+    sane_recursion_limit()  # web3 was just imported: a hostile bundle must not overflow the C stack
+    try:
+        data = parse_json_bounded(bundle.read_bytes(), max_bytes=2**31, max_depth=64)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read bundle {bundle}: {exc}") from exc
+    address = contract or data.get("chain", {}).get("contractAddress")
+    if not address:
+        raise ConfigError("the bundle names no contract; pass --contract")
+    rep = verify_bundle(data, AnchorContract(connect(rpc), address))
+    lot = data.get("lot", {}).get("uri", "?")
+    typer.echo(f"Proof bundle for {lot} on chain {data.get('chain', {}).get('chainId')} contract {address}")
+    for line in rep.lines:
+        typer.echo("  " + line)
+    verdict = "VERIFIED" if rep.exit_code == 0 else ("NOT VERIFIED" if rep.failed else "PARTLY PENDING")
+    typer.echo(f"{verdict}: {rep.ok} verified, {rep.pending} pending, {rep.failed} failed")
+    raise typer.Exit(rep.exit_code)

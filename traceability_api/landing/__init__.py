@@ -1,0 +1,1 @@
+"""The landing page ``/``: where the docs are, the demo lots, how to verify a lot."""
