@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from chain import merkle
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
-from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.event_hash import hash_id_of_event
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.events.service import declaration_of
 from traceability_api.lots.lineage import upstream
@@ -25,7 +25,10 @@ from traceability_api.timeutil import utcnow
 BUNDLE_FORMAT = "agritrace-proof-bundle"
 BUNDLE_VERSION = 1
 CONVENTIONS = {
-    "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given",
+    "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given, with the"
+    " prefixes of its own @context",
+    "hashRule": "2: CBV 2.0 section 8.9 as written; 1 (events captured before it): only gs1/cbv/epcis/cbvmda CURIEs"
+    " expanded in values, a bare sensor component hashed as written; absent = 1",
     "leaf": "keccak256(keccak256(sha256 digest of the event hash ID)): OZ StandardMerkleTree leaf of a bytes32",
     "correctionLeaf": "keccak256(keccak256(sha256('errorDeclaration\\n' + eventHashId + '\\n' + canonical JSON)))",
     "tree": "OpenZeppelin MerkleProof: sorted-pair keccak256; the contract's verify(proof, root, leaf)",
@@ -72,6 +75,7 @@ def event_proof(session: Session, event: Event, contract: AnchorContract | None)
         "eventId": event.id,
         "event": event.document,
         "hashId": event.hash_id,
+        "hashRule": event.hash_rule,
         **_item_json(row),
         "chain": _chain(row, contract),
     }
@@ -117,7 +121,8 @@ def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorCon
         row: Any = items.get(eid)
         if _anchored(row):
             batches[row.batch_id] = row
-        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, **_item_json(row)})
+        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, "hashRule": ev.hash_rule,
+                           **_item_json(row)})  # fmt: skip
     out_corr = []
     by_id = {e.id: e for e, _ in events.values()}
     for c in corrections:
@@ -150,24 +155,22 @@ class Verification:
     latest_batch: dict[str, Any] | None = None
 
 
-def _hash_uncached(document: dict[str, Any]) -> str:
-    return event_hash_id(node_of_json_event(document, prefixes_of_context(document.get("@context", []))))
-
-
 @lru_cache(maxsize=200_000)
-def _hash_of_serialised(serialised: str) -> str:
+def _hash_of_serialised(serialised: str, rule: int) -> str:
     """Memoised on the exact text: an edited document is a different key, hashed afresh."""
     try:
         document = json.loads(serialised)
     except ValueError:
         return "unparseable"
-    return _hash_uncached(document) if isinstance(document, dict) else "not an object"
+    return hash_id_of_event(document, rule) if isinstance(document, dict) else "not an object"
 
 
-def recompute_hash(document: dict[str, Any]) -> str:
-    """The CBV hash of ``document``, memoised on its exact serialised content: any change to
-    the stored document changes the key, so an edited row is always hashed afresh."""
-    return _hash_of_serialised(json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+def recompute_hash(document: dict[str, Any], rule: int) -> str:
+    """The CBV hash of ``document`` under hash ``rule`` (the one it was captured with), memoised on
+    its exact serialised content: any change to the stored document changes the key, so an edited
+    row is always hashed afresh."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _hash_of_serialised(text, rule)
 
 
 def anchor_rows(session: Session, ids: list[int], kind: ItemKind = ItemKind.event) -> dict[int, Any]:
@@ -191,16 +194,16 @@ def verify_events(
     session: Session, events: Sequence[Any], contract: AnchorContract | None, root_cache: dict[str, bool] | None = None
 ) -> Verification:
     """Recompute each event's hash and proof and check the root is anchored on chain.
-    ``events`` are Event rows or any records with ``id``, ``hash_id`` and ``document`` (or the
-    stored JSON text as ``document_text``)."""
+    ``events`` are Event rows or any records with ``id``, ``hash_id``, ``hash_rule`` and
+    ``document`` (or the stored JSON text as ``document_text``)."""
     v = Verification(status="verified")
     roots = root_cache if root_cache is not None else {}
     rows = anchor_rows(session, [e.id for e in events if e.id is not None])
     for ev in events:
         assert ev.id is not None
         v.checked += 1
-        text = getattr(ev, "document_text", None)
-        if (_hash_of_serialised(text) if text is not None else recompute_hash(ev.document)) != ev.hash_id:
+        text, rule = getattr(ev, "document_text", None), ev.hash_rule
+        if (_hash_of_serialised(text, rule) if text is not None else recompute_hash(ev.document, rule)) != ev.hash_id:
             v.problems.append(f"event {ev.id}: stored content does not match its hash")
             continue
         item = batch = rows.get(ev.id)

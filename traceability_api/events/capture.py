@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
-from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.event_hash import HASH_RULE, hash_id_of_event, prefixes_of_context
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
@@ -26,7 +26,10 @@ from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "AssociationEvent", "TransactionEvent")
-DEFAULT_CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {voc.AGRI_PREFIX: voc.AGRI_NS}]
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+DEFAULT_CONTEXT = [EPCIS_CONTEXT, {voc.AGRI_PREFIX: voc.AGRI_NS}]
+# exported documents define no prefix of their own: each event carries the @context it was hashed with
+EXPORT_CONTEXT = [EPCIS_CONTEXT]
 OLDEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 
@@ -100,7 +103,7 @@ def capture_events(
         old = known.get(pe.client_id)
         earlier = seen.get(pe.client_id)
         if old is not None or earlier is not None:
-            if (old.hash_id if old is not None else earlier) != pe.hash_id:
+            if (old.hash_id if old is not None else earlier) != _hash_under(pe, old):
                 _at(i, len(events), _raise, Conflict(f"eventID {pe.client_id} was already used for a different event"))
             out.append(Captured(old.id, old.hash_id, pe.client_id, True) if old is not None and old.id else None)
             # (None: a repeat of an earlier event of this document, filled in at the end)
@@ -122,6 +125,13 @@ class _Prepared:
     prefixes: dict[str, str]
 
 
+def _hash_under(pe: _Prepared, old: Event | None) -> str:
+    """The new event's hash under the rule the stored event with its eventID was hashed with."""
+    if old is None or old.hash_rule == HASH_RULE:
+        return pe.hash_id
+    return hash_id_of_event(pe.event, old.hash_rule)
+
+
 def _at(i: int, n: int, fn: Any, *args: Any) -> Any:
     """Run one step for event ``i``, prefixing any domain error with the event's position."""
     try:
@@ -139,7 +149,7 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
     if not isinstance(event, dict):
         raise Invalid("an event must be a JSON object")
     full = copy.deepcopy(event)
-    full.setdefault("@context", context)
+    full["@context"] = extended_context(context, event.get("@context"))
     if full.get("type") not in EVENT_TYPES:
         raise Invalid(f"event type must be one of {', '.join(EVENT_TYPES)}")
     errors = event_errors(full)
@@ -148,11 +158,21 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
     if "errorDeclaration" in full:
         raise Invalid("declare errors with POST /api/v1/events/{id}/corrections")
     prefixes = prefixes_of_context(full["@context"])
-    hash_id = event_hash_id(node_of_json_event(full, prefixes))
+    hash_id = hash_id_of_event(full, HASH_RULE)
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
     if len(client_id) > 200:
         raise Invalid("eventID is longer than 200 characters")
     return _Prepared(full, hash_id, client_id, prefixes)
+
+
+def extended_context(document_context: Any, own: Any) -> list[Any]:
+    """The event's own ``@context`` extends its document's (JSON-LD scoping); stored with the
+    event so that it re-hashes alone to its hash ID."""
+    out = list(document_context) if isinstance(document_context, list) else [document_context]
+    for item in own if isinstance(own, list) else ([] if own is None else [own]):
+        if item not in out:
+            out.append(item)
+    return out
 
 
 def _apply(
@@ -179,6 +199,7 @@ def _apply(
         "place_id": refs.place_id,
         "record_time": utcnow(),
         "document": full,
+        "hash_rule": HASH_RULE,
     }
     return row, touches
 

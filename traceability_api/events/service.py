@@ -11,7 +11,13 @@ from sqlmodel import Session, select
 from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
 from traceability_api.errors import Forbidden, Invalid, NotFound
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events, correction_digest, parse_event_time
+from traceability_api.events.capture import (
+    DEFAULT_CONTEXT,
+    EXPORT_CONTEXT,
+    capture_events,
+    correction_digest,
+    parse_event_time,
+)
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import classify, find_lot
@@ -91,7 +97,7 @@ def events_of_lot(session: Session, lot_id: int) -> list[Event]:
 
 def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuery") -> dict[str, Any]:
     return {
-        "@context": DEFAULT_CONTEXT,
+        "@context": EXPORT_CONTEXT,
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": datetime.now().astimezone().isoformat(timespec="milliseconds"),
@@ -105,8 +111,10 @@ def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuer
 
 
 def export_event(e: Event) -> dict[str, Any]:
-    """The stored event with its record time; its own @context moves to the document."""
-    doc = {k: v for k, v in e.document.items() if k != "@context"}
+    """The stored event with its record time and its own ``@context`` (the one it was hashed
+    with), so that it re-hashes to its hash ID alone or inside any exported document."""
+    doc = {"@context": e.document.get("@context", DEFAULT_CONTEXT)}
+    doc |= {k: v for k, v in e.document.items() if k != "@context"}
     doc["recordTime"] = e.record_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return doc
 
