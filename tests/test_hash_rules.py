@@ -45,7 +45,8 @@ def custom_event(lot: str) -> dict[str, Any]:
 def test_exports_rehash_to_the_stored_hash_ids(w: World) -> None:
     rice = setup_rice(w)
     doc = {"@context": [*CTX, {"ex": EX}], "type": "EPCISDocument", "schemaVersion": "2.0",
-           "creationDate": "2025-03-01T10:00:00+07:00", "epcisBody": {"eventList": [custom_event(rice["uri"])]}}  # fmt: skip
+           "creationDate": "2025-03-01T10:00:00+07:00",
+           "epcisBody": {"eventList": [custom_event(rice["uri"])]}}  # fmt: skip
     r = w.post(w.coop, "/api/v1/capture", doc)
     assert r.status_code == 201, r.text
     stored = r.json()["events"][0]
@@ -109,8 +110,16 @@ def test_events_hashed_under_rule_1_still_verify(w: World, runtime: Runtime, tmp
     path.write_text(json.dumps(bundle))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL"))}
     env |= {"PYTHONPATH": str(REPO), "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
-    ok = subprocess.run([sys.executable, "-m", "traceability_api.cli", "verify", str(path), "--rpc",
-                         str(runtime.settings.chain_rpc_url)], env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "traceability_api.cli",
+        "verify",
+        str(path),
+        "--rpc",
+        str(runtime.settings.chain_rpc_url),
+    ]
+    ok = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0 and "0 failed" in ok.stdout, ok.stdout + ok.stderr
     # re-sending the legacy event with its eventID is a duplicate, not a conflict
     with runtime.engine.begin() as c:
