@@ -19,6 +19,7 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
+from traceability_api.events.declarations import declare_captured
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import extract
 from traceability_api.lots.models import LotLink
@@ -39,6 +40,7 @@ class Captured:
     hash_id: str
     event_id: str
     duplicate: bool
+    declared: bool = False  # an errorDeclaration on the stored event ``id``, not a new event
 
 
 def digest_hex(hash_id: str) -> str:
@@ -100,6 +102,10 @@ def capture_events(
     pending: list[tuple[dict[str, Any], list[custody.Touch], int]] = []
     seen: dict[str, str] = {}
     for i, pe in enumerate(prepared):
+        if "errorDeclaration" in pe.event:  # declares the (earlier) event it repeats erroneous
+            d = _at(i, len(events), declare_captured, session, p, pe.event, pe.hash_id, settings)
+            out.append(Captured(d.event.id, d.event.hash_id, d.event.client_event_id, d.duplicate, declared=True))
+            continue
         old = known.get(pe.client_id)
         earlier = seen.get(pe.client_id)
         if old is not None or earlier is not None:
@@ -155,8 +161,6 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
     errors = event_errors(full)
     if errors:
         raise Invalid(f"the event does not follow the EPCIS 2.0 schema: {errors[0]}", details=errors)
-    if "errorDeclaration" in full:
-        raise Invalid("declare errors with POST /api/v1/events/{id}/corrections")
     prefixes = prefixes_of_context(full["@context"])
     hash_id = hash_id_of_event(full, HASH_RULE)
     client_id = str(full.get("eventID") or idempotency_key or hash_id)

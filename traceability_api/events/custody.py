@@ -4,25 +4,29 @@
   of products the recorder owns; serial EPCs in it become units of the lot.
 * TransformationEvent consumes input lots the recorder holds (quantities deducted, a lot fully
   used is ``consumed``) and creates output lots.
-* Shipping needs a ``possessing_party`` destination: the lot goes ``in_transit`` to it; only that
-  organisation may then record receiving, which makes it the holder (and the owner when the
-  receipt names it as ``owning_party``).
+* Shipping needs one ``possessing_party`` destination (or, naming none, one ``owning_party``): the
+  lot goes ``in_transit`` to it; only that organisation may then record receiving, which makes it
+  the holder (and the owner when the receipt names it as ``owning_party``).
+* Serialised transformation outputs become units of the event's output lot of their GTIN (or of a
+  new lot of them when it names none).
 * Any other event needs the recorder to hold every lot it names; a consumed lot takes no more events.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
 
+from traceability_api.consensus.gs1_uri import normalise_gs1_uri
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.events.refs import EventRefs, ItemRef
 from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit
-from traceability_api.lots.service import find_lot, find_serial_lot, product_by_gtin
+from traceability_api.lots.service import GS1Ref, find_lot, find_serial_lot, lot_uri, product_by_gtin
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PlaceKind
@@ -61,8 +65,11 @@ class LotCache:
 
 
 def party_org(session: Session, uri: str) -> Organisation | None:
+    """Our organisation named ``urn:agritrace:party:<id>``, or by its GLN as a party
+    (``urn:epc:id:pgln:...`` or a GS1 Digital Link ``/417/<GLN>`` on any host)."""
     if uri.startswith("urn:agritrace:party:") and uri.rsplit(":", 1)[1].isdigit():
         return session.get(Organisation, int(uri.rsplit(":", 1)[1]))
+    uri = normalise_gs1_uri(uri) or uri
     if uri.startswith("https://id.gs1.org/417/"):
         return session.exec(select(Organisation).where(Organisation.gln == uri.rsplit("/", 1)[1])).first()
     return None
@@ -159,6 +166,30 @@ def _commission_serials(session: Session, touches: list[Touch], serials: list[It
     session.add_all([SerialUnit(product_id=lot.product_id, lot_id=lot.id, serial=c) for c in codes])
 
 
+def _serial_outputs(
+    session: Session, p: Principal, serials: list[ItemRef], new: list[Touch], cache: LotCache,
+    ilmd: dict[str, Any], prefixes: dict[str, str],
+) -> list[Touch]:  # fmt: skip
+    """Serialised outputs of a transformation become units of its output lot of their GTIN; with
+    none named, of a new lot ``S-<12 hex>`` (digest of the serials) counting them (H87, pieces)."""
+    out: list[Touch] = []
+    for gtin in sorted({i.ref.gtin or "" for i in serials}):
+        group = [i for i in serials if i.ref.gtin == gtin]
+        lots = [t for t in new if t.lot.product_id == getattr(product_by_gtin(session, gtin), "id", -1)]
+        if len(lots) > 1:
+            raise Invalid(
+                f"serialised outputs of GTIN {gtin} need exactly one output lot of that GTIN, not {len(lots)}"
+            )
+        if not lots:
+            code = "S-" + hashlib.sha256("\n".join(sorted(i.ref.uri for i in group)).encode()).hexdigest()[:12]
+            ref = GS1Ref(lot_uri(gtin, code), "lot", gtin, code)
+            lots = [_new_lot(session, p, ItemRef(ref, "output", float(len(group)), "H87"), cache, ilmd, prefixes, None)]
+            out.extend(lots)
+        lot_item = ItemRef(GS1Ref(lot_uri(gtin, "x"), "lot", gtin, "x"), "output")
+        _commission_serials(session, lots, group, [lot_item])
+    return out
+
+
 def _existing(cache: LotCache, item: ItemRef) -> tuple[Lot, Product]:
     ref = item.ref
     assert ref.gtin is not None and ref.code is not None
@@ -242,11 +273,9 @@ def apply(
                 lot.status = LotStatus.consumed
             session.add(lot)
             touches.append(Touch(lot, "input", used, lot.uom))
-        for item in outputs:
-            if item.ref.kind != "lot":
-                raise Invalid(f"transformation outputs are lots (GTIN + lot): {item.ref.uri}")
-            touches.append(_new_lot(session, p, item, cache, ilmd, prefixes, None))
-        return touches
+        new = [_new_lot(session, p, i, cache, ilmd, prefixes, None) for i in outputs if i.ref.kind == "lot"]
+        serials = [i for i in outputs if i.ref.kind == "serial"]
+        return touches + new + (_serial_outputs(session, p, serials, new, cache, ilmd, prefixes) if serials else [])
 
     for item in lot_items:
         lot, _ = _existing(cache, item)
@@ -261,9 +290,12 @@ def apply(
     if step == voc.SHIPPING and touches:
         if any(t.lot.status == LotStatus.recalled for t in touches):
             raise Conflict("a recalled lot may not be shipped")
-        dests = refs.destinations.get(voc.POSSESSING_PARTY, [])
+        dests = refs.destinations.get(voc.POSSESSING_PARTY) or refs.destinations.get(voc.OWNING_PARTY, [])
         if len(dests) != 1:
-            raise Invalid("shipping needs exactly one destination of type possessing_party")
+            raise Invalid(
+                "shipping needs exactly one destination of type possessing_party "
+                "(or, when it names none, exactly one owning_party: the new owner receives the goods)"
+            )
         receiver = party_org(session, dests[0])
         if receiver is None:
             raise Invalid(f"destination {dests[0]} is not a registered organisation")

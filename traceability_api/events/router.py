@@ -27,6 +27,7 @@ class CapturedOut(BaseModel):
     hashId: str  # noqa: N815 - EPCIS naming
     eventID: str  # noqa: N815
     duplicate: bool
+    errorDeclaration: bool = False  # noqa: N815 - the event declared the stored event id erroneous
 
 
 @router.post("/events", response_model=CapturedOut, status_code=status.HTTP_201_CREATED)
@@ -43,7 +44,9 @@ def capture_one(
     session.commit()
     if c.duplicate:
         response.status_code = status.HTTP_200_OK
-    return CapturedOut(id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate)
+    return CapturedOut(
+        id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate, errorDeclaration=c.declared
+    )
 
 
 @router.post("/capture", status_code=status.HTTP_201_CREATED)
@@ -57,9 +60,15 @@ def capture(
     captured = capture_document(session, p, document, settings)
     session.commit()
     return {
-        "captured": sum(not c.duplicate for c in captured),
+        "captured": sum(not c.duplicate and not c.declared for c in captured),
         "duplicates": sum(c.duplicate for c in captured),
-        "events": [CapturedOut(id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate) for c in captured],
+        "errorDeclarations": sum(c.declared and not c.duplicate for c in captured),
+        "events": [
+            CapturedOut(
+                id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate, errorDeclaration=c.declared
+            )
+            for c in captured
+        ],
     }
 
 

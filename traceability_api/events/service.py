@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from traceability_api.anchoring.models import AnchorItem, ItemKind
 from traceability_api.config import Settings
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.capture import (
     DEFAULT_CONTEXT,
     EXPORT_CONTEXT,
     capture_events,
-    correction_digest,
     parse_event_time,
 )
+from traceability_api.events.declarations import declaration_of as declaration_of  # (re-exported)
+from traceability_api.events.declarations import record_declaration
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import classify, find_lot
 from traceability_api.parties.service import Principal
+from traceability_api.timeutil import utcnow
 
 MAX_PAGE = 1000
 
@@ -123,36 +124,14 @@ def declare_error(
     session: Session, p: Principal, event: Event, reason: str | None, declaration_time: str | None,
     corrective_events: list[Any], settings: Settings,
 ) -> EventCorrection:  # fmt: skip
-    """Record an errorDeclaration on ``event`` (kept as it was) with optional corrective events."""
+    """Record an errorDeclaration on ``event`` (kept as it was) with optional corrective events:
+    a convenience over capturing the event again with an ``errorDeclaration``."""
     p.require_write()
     if event.org_id != p.org_id:
         raise Forbidden("only the organisation that recorded an event may declare it erroneous")
-    from traceability_api.timeutil import utcnow
-
     when = parse_event_time(declaration_time, settings) if declaration_time else utcnow()
     captured = capture_events(session, p, corrective_events, DEFAULT_CONTEXT, settings) if corrective_events else []
-    assert event.id is not None
-    row = EventCorrection(
-        event_id=event.id, org_id=p.org_id, member_id=p.member_id, declaration_time=when,
-        reason=reason, corrective_event_ids=[c.event_id for c in captured], record_hash="",
-    )  # fmt: skip
-    row.record_hash = correction_digest(event.hash_id, declaration_of(row))
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    session.add(AnchorItem(kind=ItemKind.correction, ref_id=row.id, digest=row.record_hash))
-    return row
-
-
-def declaration_of(row: EventCorrection) -> dict[str, Any]:
-    """The EPCIS errorDeclaration of a stored correction (what its anchored digest covers)."""
-    return {
-        "declarationTime": row.declaration_time.astimezone(UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
-        "reason": row.reason,
-        "correctiveEventIDs": list(row.corrective_event_ids),
-    }
+    return record_declaration(session, p, event, when, reason, [c.event_id for c in captured]).correction
 
 
 def corrections_of(session: Session, event_id: int) -> list[EventCorrection]:
