@@ -34,6 +34,7 @@ def document(events: list[dict[str, Any]]) -> dict[str, Any]:
             "creationDate": "2025-01-01T00:00:00Z", "epcisBody": {"eventList": events}}  # fmt: skip
 
 
+@pytest.mark.sqlite_only  # pure: no database
 @settings(max_examples=250, deadline=None, database=None)
 @given(events=st.lists(epcis_event(), min_size=1, max_size=3), seed=st.integers(0, 2**32 - 1))
 def test_hash_is_independent_of_key_order_whitespace_and_binding(events: list[dict[str, Any]], seed: int) -> None:
@@ -55,6 +56,7 @@ def test_hash_is_independent_of_key_order_whitespace_and_binding(events: list[di
         assert hash_id_of_event(alone) == h
 
 
+@pytest.mark.sqlite_only
 @settings(max_examples=30, deadline=None, database=None)
 @given(event=epcis_event())
 def test_a_changed_value_changes_the_hash_in_both_bindings(event: dict[str, Any]) -> None:
