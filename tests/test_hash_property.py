@@ -24,7 +24,7 @@ from tests.epcis_strategies import document_context, epcis_event, shuffled
 from tests.world import World, gtin, lot_uri, make_world, setup_rice
 from traceability_api.consensus.event_hash import hash_id_of_event, hash_ids_of_json_document
 from traceability_api.consensus.xml_reader import hash_ids_of_xml_document
-from traceability_api.epcis.xml_writer import xml_document
+from traceability_api.epcis.xml_writer import XMLWriteError, xml_document
 from traceability_api.events.capture import extended_context
 from traceability_api.runtime import Runtime
 
@@ -105,3 +105,11 @@ def test_capture_export_rehash_gives_the_stored_hash_id(w: World, event: dict[st
     by_id = dict(zip([e["eventID"] for e in export["epcisBody"]["eventList"]], hash_ids_of_json_document(export),
                      strict=True))  # fmt: skip
     assert by_id[stored["eventID"]] == stored["hashId"]
+
+
+def test_xml_writer_uses_the_epcis_xml_namespace_and_refuses_names_xml_cannot_carry() -> None:
+    root = etree.fromstring(xml_document([{"type": "ObjectEvent", "ex:a": "1"}], document_context()))
+    assert root.tag == "{urn:epcglobal:epcis:xsd:2}EPCISDocument"
+    assert root.find("EPCISBody/EventList/ObjectEvent/{https://ns.example.com/epcis/}a").text == "1"
+    with pytest.raises(XMLWriteError, match="'zz:a'"):
+        xml_document([{"type": "ObjectEvent", "zz:a": "1"}], document_context())

@@ -35,6 +35,10 @@ _ATTRIBUTES = {"sensorMetadata", "sensorReport"}  # their fields are XML attribu
 _SKIP = {"@context", "type"}
 
 
+class XMLWriteError(ValueError):
+    """An event that has no EPCIS XML form (a field name XML cannot carry)."""
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -46,11 +50,18 @@ class _Writer:
         self.prefixes = prefixes
 
     def tag(self, key: str) -> str:
+        tag = key
         if ":" in key and not key.startswith(("http:", "https:", "urn:")):
             pfx, local = key.split(":", 1)
             if pfx in self.prefixes:
-                return "{" + self.prefixes[pfx] + "}" + local
-        return key
+                tag = "{" + self.prefixes[pfx] + "}" + local
+        try:
+            etree.QName(tag)
+        except ValueError as exc:
+            raise XMLWriteError(
+                f"field {key!r} has no XML name (its prefix is not defined, or its name is invalid)"
+            ) from exc
+        return tag
 
     def value(self, value: Any) -> str:
         """A JSON-LD value as written in XML: a CURIE of a defined prefix as its IRI."""
@@ -114,8 +125,10 @@ def event_element(event: dict[str, Any], prefixes: dict[str, str]) -> etree._Ele
 def xml_document(events: list[dict[str, Any]], context: Any = None, creation_date: str = "") -> bytes:
     """An ``EPCISDocument`` holding ``events``; ``context`` is the JSON-LD document's ``@context``."""
     prefixes = prefixes_of_context(context or [])
-    nsmap: dict[str | None, str] = {"epcis": EPCIS_NS}
-    nsmap |= {p: ns for p, ns in prefixes.items() if p.isidentifier() and ns.startswith(("http", "urn:"))}
+    nsmap: dict[str | None, str] = {
+        p: ns for p, ns in prefixes.items() if p.isidentifier() and ns.startswith(("http", "urn:"))
+    }
+    nsmap["epcis"] = EPCIS_NS  # the XML binding's namespace (not the JSON-LD vocabulary's)
     root = etree.Element(f"{{{EPCIS_NS}}}EPCISDocument", nsmap=nsmap)
     root.set("schemaVersion", "2.0")
     if creation_date:
