@@ -68,7 +68,7 @@ def test_exports_rehash_to_the_stored_hash_ids(w: World) -> None:
             assert hash_id_of_event(event) == h
     got = dict(zip([e["eventID"] for e in ids.values()], hash_ids_of_json_document(everything), strict=True))
     assert got[stored["eventID"]] == stored["hashId"]
-    assert hash_id_of_event(single["event"]) == stored["hashId"]
+    assert hash_id_of_event(single["event"]) == stored["hashId"] and single["hashRule"] == HASH_RULE
 
 
 def legacy_bundle_setup(w: World, runtime: Runtime) -> tuple[dict[str, Any], int, str]:

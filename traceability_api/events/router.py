@@ -78,6 +78,7 @@ def read_event(event_id: int, p: PrincipalDep, session: SessionDep) -> dict[str,
     return {
         "id": e.id,
         "hashId": e.hash_id,
+        "hashRule": e.hash_rule,
         "event": export_event(e) | {"@context": e.document.get("@context", DEFAULT_CONTEXT)},
         "errorDeclarations": [declaration_of(c) for c in corrections_of(session, event_id)],
     }
