@@ -88,8 +88,13 @@ def _with_lots(event: dict[str, Any], rice: str) -> dict[str, Any]:
 @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(event=epcis_event())
 def test_capture_export_rehash_gives_the_stored_hash_id(w: World, event: dict[str, Any]) -> None:
-    if not hasattr(w, "rice"):
-        w.rice = setup_rice(w, qty=1_000_000.0)["uri"]  # type: ignore[attr-defined]
+    if not hasattr(w, "rice"):  # a lot commissioned before any generated event time
+        setup_rice(w)
+        w.rice = lot_uri(gtin(1), "BASE")  # type: ignore[attr-defined]
+        base = {"type": "ObjectEvent", "eventTime": "2019-12-01T00:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+                "action": "ADD", "bizStep": "commissioning",
+                "quantityList": [{"epcClass": w.rice, "quantity": 1_000_000, "uom": "KGM"}]}  # type: ignore[attr-defined]  # fmt: skip
+        assert w.post(w.coop, "/api/v1/events", base).status_code == 201
     event = _with_lots(event, w.rice)  # type: ignore[attr-defined]
     r = w.post(w.coop, "/api/v1/capture", document([event]))
     assert r.status_code == 201, r.text

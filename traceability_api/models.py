@@ -2,7 +2,7 @@
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDeployment, WorkerLease
 from traceability_api.authority.models import AuditLog, Recall
-from traceability_api.consumer.models import ScanLog
+from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.evidence.models import Attachment, Device, SensorReading
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
@@ -20,6 +20,7 @@ __all__ = [
     "LotLink",
     "Recall",
     "ChainDeployment",
+    "CounterfeitReport",
     "Event",
     "EventCorrection",
     "EventLot",
