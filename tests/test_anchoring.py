@@ -266,7 +266,7 @@ def test_bundle_verifies_independently_and_tampering_is_caught(w: World, runtime
     for e in forged["events"]:
         from traceability_api.consensus.proofs import recompute_hash
 
-        e["hashId"] = recompute_hash(e["event"])
+        e["hashId"] = recompute_hash(e["event"], e["hashRule"])
         e["leaf"] = "0x" + merkle.leaf_of_hash_id(e["hashId"]).hex()
     path.write_text(json.dumps(forged))
     bad = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import VECTORS
-from traceability_api.consensus.event_hash import canonical_time, hash_ids_of_json_document
+from traceability_api.consensus.event_hash import (
+    canonical_time,
+    hash_id_of_event,
+    hash_ids_of_json_document,
+    prehashes_of_json_document,
+)
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri, valid_gtin
 from traceability_api.consensus.xml_reader import XMLDocumentError, hash_ids_of_xml_document
 
@@ -73,3 +79,97 @@ def test_identifier_normalisation() -> None:
 def test_malformed_xml_is_reported() -> None:
     with pytest.raises(XMLDocumentError):
         hash_ids_of_xml_document(b"<epcis:EPCISDocument")
+
+
+# ---- hash rule 2: CBV 2.0 section 8.9 rules 15 and 16 over the JSON-LD context ---------------
+
+EX = "https://ns.example.com/epcis/"
+
+
+def _sensor_doc(report: dict[str, object], context: list[object] | None = None) -> dict[str, object]:
+    event = {
+        "type": "ObjectEvent", "eventTime": "2024-05-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+        "epcList": ["https://id.gs1.org/01/09506000134352/21/1"], "action": "OBSERVE",
+        "sensorElementList": [{"sensorReport": [report]}],
+    }  # fmt: skip
+    ctx = context if context is not None else ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+    return {"@context": ctx, "type": "EPCISDocument", "epcisBody": {"eventList": [event]}}
+
+
+def test_user_curies_in_values_are_expanded_with_the_documents_prefixes() -> None:
+    ctx: list[object] = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"example": EX}]
+    curie = _sensor_doc({"type": "example:someSensorProperty", "exception": "example:tooHot"}, ctx)
+    full = _sensor_doc({"type": EX + "someSensorProperty", "exception": EX + "tooHot"}, ctx)
+    assert hash_ids_of_json_document(curie) == hash_ids_of_json_document(full)
+    assert EX + "someSensorProperty" in prehashes_of_json_document(curie)[0]
+    # an undefined prefix is not a CURIE: hashed as written
+    undefined = _sensor_doc({"type": "example:someSensorProperty"})
+    assert "type=example:someSensorProperty" in prehashes_of_json_document(undefined)[0]
+
+
+def test_bare_sensor_component_is_the_cbv_web_uri() -> None:
+    bare = prehashes_of_json_document(_sensor_doc({"type": "gs1:Angle", "value": 10.5, "component": "latitude"}))
+    curie = prehashes_of_json_document(_sensor_doc({"type": "Angle", "value": 10.5, "component": "cbv:Comp-latitude"}))
+    assert bare == curie
+    assert "component=https://ref.gs1.org/cbv/Comp-latitude" in bare[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "bare", "uri"),
+    [
+        ("bizStep", "receiving", "https://ref.gs1.org/cbv/BizStep-receiving"),
+        ("disposition", "in_transit", "https://ref.gs1.org/cbv/Disp-in_transit"),
+    ],
+)
+def test_bare_cbv_words_of_every_vocabulary(field: str, bare: str, uri: str) -> None:
+    doc = _sensor_doc({"type": "Temperature", "value": 1, "exception": "ALARM_CONDITION"})
+    event = doc["epcisBody"]["eventList"][0]  # type: ignore[index]
+    event.update({field: bare, "persistentDisposition": {"set": ["completeness_verified"], "unset": ["active"]},
+                  "bizTransactionList": [{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:1:2"}],
+                  "sourceList": [{"type": "owning_party", "source": "https://id.gs1.org/417/9506000000007"}],
+                  "destinationList": [{"type": "location", "destination": "https://id.gs1.org/414/9506000000014"}],
+                  })  # fmt: skip
+    pre = prehashes_of_json_document(doc)[0]
+    expected = [uri, "Disp-completeness_verified", "Disp-active", "BTT-po", "SDT-owning_party", "SDT-location",
+                "https://gs1.org/voc/Temperature", "https://gs1.org/voc/ALARM_CONDITION"]  # fmt: skip
+    for expanded in expected:
+        assert expanded in pre
+
+
+def test_an_events_own_context_extends_the_documents() -> None:
+    ex2 = "https://ns.example2.com/"
+    inner = _sensor_doc({"type": "example:p", "value": 1}, [{"example": EX}])
+    event = inner["epcisBody"]["eventList"][0]  # type: ignore[index]
+    event["@context"] = [{"example2": ex2}]
+    event["example2:note"] = "Lúa ST25 – thu hoạch"
+    merged = copy.deepcopy(inner)
+    merged["@context"] = [{"example": EX}, {"example2": ex2}]
+    del merged["epcisBody"]["eventList"][0]["@context"]  # type: ignore[index]
+    pre = prehashes_of_json_document(inner)[0]
+    assert pre == prehashes_of_json_document(merged)[0]
+    assert "{" + ex2 + "}note=Lúa ST25 – thu hoạch" in pre and "type=" + EX + "p" in pre
+
+
+def test_rule_1_is_kept_for_events_hashed_before_rule_2() -> None:
+    doc = _sensor_doc({"type": "agri:summary", "component": "latitude", "value": 1}, [{"agri": EX}])
+    old = prehashes_of_json_document(doc, rule=1)[0]
+    assert "type=agri:summary" in old and "component=latitude" in old
+    assert hash_ids_of_json_document(doc, rule=1) != hash_ids_of_json_document(doc, rule=2)
+    event = doc["epcisBody"]["eventList"][0]  # type: ignore[index]
+    event["@context"] = [{"agri": EX}]
+    assert hash_id_of_event(event, rule=1) == hash_ids_of_json_document(doc, rule=1)[0]
+    with pytest.raises(ValueError, match="unknown event hash rule"):
+        hash_id_of_event(event, rule=3)
+
+
+def test_xml_values_are_uris_as_written() -> None:
+    """In XML only the well-known prefixes are expanded (reference vector SensorDataExamples.xml);
+    the JSON-LD twin of a CURIE value is its full IRI in XML."""
+    xml = f"""<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:example="{EX}"><EPCISBody><EventList>
+      <ObjectEvent><eventTime>2024-05-01T08:00:00+07:00</eventTime><eventTimeZoneOffset>+07:00</eventTimeZoneOffset>
+      <epcList><epc>https://id.gs1.org/01/09506000134352/21/1</epc></epcList><action>OBSERVE</action>
+      <sensorElementList><sensorElement><sensorReport type="{EX}someSensorProperty" component="latitude"/>
+      </sensorElement></sensorElementList></ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>"""
+    ctx: list[object] = [{"example": EX}]
+    json_doc = _sensor_doc({"type": "example:someSensorProperty", "component": "latitude"}, ctx)
+    assert hash_ids_of_xml_document(xml.encode()) == hash_ids_of_json_document(json_doc)

@@ -69,6 +69,7 @@ def event_proof(session: Session, event: Event, contract: AnchorContract | None)
         "eventId": event.id,
         "event": event.document,
         "hashId": event.hash_id,
+        "hashRule": event.hash_rule,
         **_item_json(row),
         "chain": _chain(row, contract),
     }
@@ -114,7 +115,8 @@ def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorCon
         row: Any = items.get(eid)
         if _anchored(row):
             batches[row.batch_id] = row
-        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, **_item_json(row)})
+        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, "hashRule": ev.hash_rule,
+                           **_item_json(row)})  # fmt: skip
     out_corr = []
     by_id = {e.id: e for e, _ in events.values()}
     for c in corrections:
@@ -168,21 +170,21 @@ def verify_events(
     session: Session, events: Sequence[Any], contract: AnchorContract | None, root_cache: dict[str, bool] | None = None
 ) -> Verification:
     """Recompute each event's hash and proof and check the root is anchored on chain.
-    ``events`` are Event rows or any records with ``id``, ``hash_id`` and ``document`` (or the
-    stored JSON text as ``document_text``)."""
+    ``events`` are Event rows or any records with ``id``, ``hash_id``, ``hash_rule`` and
+    ``document`` (or the stored JSON text as ``document_text``)."""
     v = Verification(status="verified")
     roots = root_cache if root_cache is not None else {}
     rows = anchor_rows(session, [e.id for e in events if e.id is not None])
     for ev in events:
         assert ev.id is not None
         v.checked += 1
-        text = getattr(ev, "document_text", None)
+        text, rule = getattr(ev, "document_text", None), ev.hash_rule
         try:
-            same = (hash_of_serialised(text) if text is not None else recompute_hash(ev.document)) == ev.hash_id
+            recomputed = hash_of_serialised(text, rule) if text is not None else recompute_hash(ev.document, rule)
         except RecursionError:  # stored before the capture limits, or behind the service's back
             v.problems.append(f"event {ev.id}: stored content nests too deep to recompute its hash")
             continue
-        if not same:
+        if recomputed != ev.hash_id:
             v.problems.append(f"event {ev.id}: stored content does not match its hash")
             continue
         item = batch = rows.get(ev.id)

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
 from traceability_api.epcis.identifiers import lot_uri
-from traceability_api.events.capture import DEFAULT_CONTEXT
+from traceability_api.events.capture import EXPORT_CONTEXT
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.service import export_event
 from traceability_api.lots.models import Lot, Product
@@ -80,7 +80,7 @@ def _zone_of(offset: object, default: tzinfo) -> tzinfo:
 
 def epcis_document(events: list[Event]) -> dict[str, Any]:
     return {
-        "@context": DEFAULT_CONTEXT,
+        "@context": EXPORT_CONTEXT,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": datetime.now().astimezone().isoformat(timespec="milliseconds"),

@@ -14,6 +14,20 @@ where repeated elements are each rendered and sorted, values are canonicalised (
 UTC at millisecond precision, numbers without padding, GS1 keys as canonical Digital Link URIs,
 CBV bare words and URNs as web vocabulary), and ``recordTime``, ``eventID``,
 ``errorDeclaration`` and comments are left out.
+
+Hash rules (the version an event was hashed with is stored beside it, so anchors made under an
+older rule keep verifying; the ``ni:`` suffix stays ``?ver=CBV2.0`` for both):
+
+* rule 2 (``HASH_RULE``, current): CBV 2.0 section 8.9 as written.  Every CURIE value whose prefix
+  the JSON-LD ``@context`` defines (document context extended by the event's own) is expanded
+  (rule 15), and the bare words of every CBV vocabulary, sensor ``component`` included, become
+  web-vocabulary URIs (rule 16).
+* rule 1 (events captured before rule 2): only ``gs1:``/``cbv:``/``epcis:``/``cbvmda:`` CURIEs are
+  expanded in values, and a bare sensor ``component`` is hashed as written.
+
+EPCIS XML carries no JSON-LD context: its values are URIs as written (an ``xmlns`` prefix names
+elements, not values), so only the well-known prefixes are expanded there (as in the reference
+vectors, e.g. ``SensorDataExamples.xml``).
 """
 
 from __future__ import annotations
@@ -29,6 +43,8 @@ from traceability_api.consensus.gs1_uri import normalise_gs1_uri
 
 HASH_PREFIX = "ni:///sha-256;"
 HASH_SUFFIX = "?ver=CBV2.0"
+HASH_RULE = 2  # the rule new events are hashed with (see the module docstring)
+HASH_RULES = (1, 2)
 
 
 @dataclass
@@ -115,6 +131,8 @@ BARE_WORD_PREFIX = {
     "sensorReport@type": "https://gs1.org/voc/",
     "sensorReport@exception": "https://gs1.org/voc/",
 }
+# rule 2 adds the sensor component vocabulary (x, y, z, latitude, longitude, altitude ...)
+BARE_WORD_PREFIX_2 = {**BARE_WORD_PREFIX, "sensorReport@component": _CBV + "Comp-"}
 _TIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
 
 
@@ -237,8 +255,10 @@ _TYPED_ITEMS = {"bizTransaction", "source", "destination"}
 _SKIP_KEYS = {"#text", "rdfs:comment", "comment", "@context", "@id", "@type"}
 
 
-def prefixes_of_context(context: Any) -> dict[str, str]:
-    prefixes = dict(WELL_KNOWN_PREFIXES)
+def prefixes_of_context(context: Any, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Prefixes an ``@context`` defines, layered over ``base`` (the well-known ones by default):
+    JSON-LD scoping, so an event's own context extends its document's."""
+    prefixes = dict(WELL_KNOWN_PREFIXES if base is None else base)
     for item in context if isinstance(context, list) else [context]:
         if isinstance(item, dict):
             prefixes.update({k: v for k, v in item.items() if isinstance(v, str)})
@@ -253,14 +273,14 @@ def _expand_key(key: str, prefixes: dict[str, str]) -> str:
     return key
 
 
-def _expand_value(value: str, context_key: str, prefixes: dict[str, str]) -> str:
+def _expand_value(value: str, context_key: str, prefixes: dict[str, str], rule: int = 1) -> str:
     if ":" in value:
         pfx, local = value.split(":", 1)
         ns = prefixes.get(pfx)
-        if ns and pfx in WELL_KNOWN_PREFIXES and not local.startswith("//"):
+        if ns and (rule >= 2 or pfx in WELL_KNOWN_PREFIXES) and not local.startswith("//"):
             return ns + local
         return value
-    prefix = BARE_WORD_PREFIX.get(context_key)
+    prefix = (BARE_WORD_PREFIX_2 if rule >= 2 else BARE_WORD_PREFIX).get(context_key)
     return prefix + value if prefix and value else value
 
 
@@ -270,39 +290,53 @@ def _scalar(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _json_children(name: str, value: Any, parent: str, prefixes: dict[str, str]) -> list[Node]:
-    key = _expand_key(name, prefixes)
-    if isinstance(value, list):
-        item = _LIST_ITEM.get(name)
-        if item is not None:
-            return [Node(key, "", [n for v in value for n in _json_children(item, v, name, prefixes)])]
-        return [n for v in value for n in _json_children(name, v, parent, prefixes)]
-    if isinstance(value, dict):
-        if name in _TYPED_ITEMS:
-            children = []
-            if "type" in value:
-                t = _expand_value(_scalar(value["type"]), f"{name}@type", prefixes)
-                children.append(Node("type", t))
-            children.append(Node(key, _expand_value(_scalar(value.get(name, "")), name, prefixes)))
-            return [Node("", "", children)]
-        return [Node(key, _scalar(value.get("#text", "")), _json_object_children(value, name, prefixes))]
-    ctx = f"{parent}@{name}" if parent in ("sensorReport",) else name
-    return [Node(key, _expand_value(_scalar(value), ctx, prefixes))]
+@dataclass(frozen=True)
+class _Reader:
+    prefixes: dict[str, str]
+    rule: int
+
+    def children(self, name: str, value: Any, parent: str) -> list[Node]:
+        key = _expand_key(name, self.prefixes)
+        if isinstance(value, list):
+            item = _LIST_ITEM.get(name)
+            if item is not None:
+                return [Node(key, "", [n for v in value for n in self.children(item, v, name)])]
+            return [n for v in value for n in self.children(name, v, parent)]
+        if isinstance(value, dict):
+            if name in _TYPED_ITEMS:
+                entry = []
+                if "type" in value:
+                    entry.append(Node("type", self.value(value["type"], f"{name}@type")))
+                entry.append(Node(key, self.value(value.get(name, ""), name)))
+                return [Node("", "", entry)]
+            return [Node(key, _scalar(value.get("#text", "")), self.object_children(value, name))]
+        return [Node(key, self.value(value, f"{parent}@{name}" if parent == "sensorReport" else name))]
+
+    def value(self, value: Any, context_key: str) -> str:
+        return _expand_value(_scalar(value), context_key, self.prefixes, self.rule)
+
+    def object_children(self, obj: dict[str, Any], name: str) -> list[Node]:
+        out: list[Node] = []
+        for k, v in obj.items():
+            if k in _SKIP_KEYS or k.startswith("@xmlns"):
+                continue
+            out.extend(self.children(k, v, name))
+        return out
 
 
-def _json_object_children(obj: dict[str, Any], name: str, prefixes: dict[str, str]) -> list[Node]:
-    out: list[Node] = []
-    for k, v in obj.items():
-        if k in _SKIP_KEYS or k.startswith("@xmlns"):
-            continue
-        out.extend(_json_children(k, v, name, prefixes))
-    return out
-
-
-def node_of_json_event(event: dict[str, Any], prefixes: dict[str, str] | None = None) -> Node:
-    prefixes = prefixes or prefixes_of_context(event.get("@context", []))
+def node_of_json_event(event: dict[str, Any], prefixes: dict[str, str] | None = None, rule: int = HASH_RULE) -> Node:
+    """The neutral tree of one JSON-LD event.  ``prefixes`` are its document's (default: the
+    well-known ones); the event's own ``@context`` extends them."""
+    if rule not in HASH_RULES:
+        raise ValueError(f"unknown event hash rule {rule}")
+    prefixes = prefixes_of_context(event.get("@context", []), prefixes)
     body = {k: v for k, v in event.items() if k != "type"}
-    return Node(str(event.get("type", "")), "", _json_object_children(body, "event", prefixes))
+    return Node(str(event.get("type", "")), "", _Reader(prefixes, rule).object_children(body, "event"))
+
+
+def hash_id_of_event(event: dict[str, Any], rule: int = HASH_RULE) -> str:
+    """The hash ID of one stand-alone JSON-LD event (its own ``@context`` defines its prefixes)."""
+    return event_hash_id(node_of_json_event(event, None, rule))
 
 
 def events_of_json_document(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -330,11 +364,11 @@ def ignored_fields_of_json_document(doc: dict[str, Any], prefixes: dict[str, str
     return frozenset(names)
 
 
-def prehashes_of_json_document(doc: dict[str, Any]) -> list[str]:
+def prehashes_of_json_document(doc: dict[str, Any], rule: int = HASH_RULE) -> list[str]:
     prefixes = prefixes_of_context(doc.get("@context", []))
     ignore = ignored_fields_of_json_document(doc, prefixes)
-    return [prehash(node_of_json_event(e, prefixes), ignore) for e in events_of_json_document(doc)]
+    return [prehash(node_of_json_event(e, prefixes, rule), ignore) for e in events_of_json_document(doc)]
 
 
-def hash_ids_of_json_document(doc: dict[str, Any]) -> list[str]:
-    return [hash_id_of_prehash(p) for p in prehashes_of_json_document(doc)]
+def hash_ids_of_json_document(doc: dict[str, Any], rule: int = HASH_RULE) -> list[str]:
+    return [hash_id_of_prehash(p) for p in prehashes_of_json_document(doc, rule)]

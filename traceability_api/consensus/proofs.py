@@ -13,13 +13,16 @@ from functools import lru_cache
 from typing import Any
 
 from chain import merkle
-from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.event_hash import hash_id_of_event
 from traceability_api.consensus.records import canonical_json
 
 BUNDLE_FORMAT = "agritrace-proof-bundle"
 BUNDLE_VERSION = 1
 CONVENTIONS = {
-    "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given",
+    "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given, with the"
+    " prefixes of its own @context",
+    "hashRule": "2: CBV 2.0 section 8.9 as written; 1 (events captured before it): only gs1/cbv/epcis/cbvmda CURIEs"
+    " expanded in values, a bare sensor component hashed as written; absent = 1",
     "leaf": "keccak256(keccak256(sha256 digest of the event hash ID)): OZ StandardMerkleTree leaf of a bytes32",
     "correctionLeaf": "keccak256(keccak256(sha256('errorDeclaration\\n' + eventHashId + '\\n' + canonical JSON)))",
     "tree": "OpenZeppelin MerkleProof: sorted-pair keccak256; the contract's verify(proof, root, leaf)",
@@ -45,22 +48,23 @@ def proof_leads_to(leaf: bytes, proof: Sequence[str], root: str) -> bool:
     return merkle.process_proof(leaf, [_bytes(p) for p in proof]) == _bytes(root)
 
 
-def hash_of_document(document: dict[str, Any]) -> str:
-    """The CBV 2.0 hash ID of a stored JSON-LD event, with the prefixes of its own context."""
-    return event_hash_id(node_of_json_event(document, prefixes_of_context(document.get("@context", []))))
+def hash_of_document(document: dict[str, Any], rule: int) -> str:
+    """The CBV 2.0 hash ID of a stored JSON-LD event under hash ``rule`` (the one it was captured
+    with), with the prefixes of its own context."""
+    return hash_id_of_event(document, rule)
 
 
 @lru_cache(maxsize=200_000)
-def hash_of_serialised(serialised: str) -> str:
+def hash_of_serialised(serialised: str, rule: int) -> str:
     """Memoised on the exact text: an edited document is a different key, hashed afresh."""
     try:
         document = json.loads(serialised)
     except ValueError:
         return "unparseable"
-    return hash_of_document(document) if isinstance(document, dict) else "not an object"
+    return hash_of_document(document, rule) if isinstance(document, dict) else "not an object"
 
 
-def recompute_hash(document: dict[str, Any]) -> str:
-    """The CBV hash of ``document``, memoised on its exact serialised content: any change to
-    the stored document changes the key, so an edited row is always hashed afresh."""
-    return hash_of_serialised(canonical_json(document, ascii_only=False))
+def recompute_hash(document: dict[str, Any], rule: int) -> str:
+    """The CBV hash of ``document`` under ``rule``, memoised on its exact serialised content: any
+    change to the stored document changes the key, so an edited row is always hashed afresh."""
+    return hash_of_serialised(canonical_json(document, ascii_only=False), rule)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from traceability_api.consensus.event_hash import (
+    HASH_RULE,
     WELL_KNOWN_PREFIXES,
     Node,
     _expand_value,
@@ -35,9 +36,9 @@ def _name(qname: str) -> str:
 
 
 def _prefixes(el: etree._Element) -> dict[str, str]:
-    out = dict(WELL_KNOWN_PREFIXES)
-    out.update({k: v for k, v in el.nsmap.items() if k})
-    return out
+    """Prefixes expanded in values: only the well-known ones (an ``xmlns`` prefix names elements;
+    XML values are URIs as written), with the namespace the document binds them to."""
+    return {k: el.nsmap.get(k) or v for k, v in WELL_KNOWN_PREFIXES.items()}
 
 
 def _children(el: etree._Element) -> list[etree._Element]:
@@ -60,12 +61,14 @@ def _node(el: etree._Element, parent: str) -> Node:
     if name in _TYPED:
         entry = []
         if "type" in el.attrib:
-            entry.append(Node("type", _expand_value(el.attrib["type"], f"{name}@type", prefixes)))
-        entry.append(Node(name, _expand_value(text, name, prefixes)))
+            entry.append(Node("type", _expand_value(el.attrib["type"], f"{name}@type", prefixes, HASH_RULE)))
+        entry.append(Node(name, _expand_value(text, name, prefixes, HASH_RULE)))
         return Node("", "", entry)
-    children = [Node(_name(str(k)), _expand_value(str(v), f"{name}@{k}", prefixes)) for k, v in el.attrib.items()]
+    children = [
+        Node(_name(str(k)), _expand_value(str(v), f"{name}@{k}", prefixes, HASH_RULE)) for k, v in el.attrib.items()
+    ]
     children.extend(_node(k, name) for k in kids)
-    return Node(name, _expand_value(text, name, prefixes), children)
+    return Node(name, _expand_value(text, name, prefixes, HASH_RULE), children)
 
 
 def _event_elements(root: etree._Element) -> list[etree._Element]:

@@ -15,7 +15,6 @@ from typing import Any
 
 import fastjsonschema
 from jsonschema import Draft7Validator
-from jsonschema.exceptions import best_match
 
 _DEFAULT = Path(__file__).resolve().parent / "gs1" / "EPCIS-JSON-Schema.json"
 
@@ -56,15 +55,68 @@ def event_validator() -> Draft7Validator:
     return Draft7Validator({"$ref": "#/definitions/EPCIS-Document-Event", "definitions": s["definitions"]})
 
 
+_HINTS = {
+    "ilmd": "ilmd is only allowed on an ObjectEvent with action ADD and on a TransformationEvent",
+    "date-time": "an ISO 8601 date-time with a time zone, e.g. 2025-03-01T08:00:00+07:00",
+}
+
+
+def _leaves(err: Any) -> list[Any]:
+    """The branch errors under anyOf / oneOf, flattened."""
+    return [leaf for e in err.context for leaf in _leaves(e)] if err.context else [err]
+
+
+def _specific(err: Any) -> Any:
+    """Of an anyOf / oneOf failure, the most specific branch error (deepest in the event, and a
+    wrong value before a missing field): a uom of "kg" is about the uom, not a missing epcList."""
+    return max(_leaves(err), key=lambda e: (len(e.absolute_path), e.validator != "required"))
+
+
+def _message(err: Any) -> str:
+    where = "/".join(str(p) for p in err.absolute_path) or "(event)"
+    if err.validator == "not" and err.validator_value == {}:
+        field = str(err.absolute_path[-1]) if err.absolute_path else "this field"
+        return f"{where}: {_HINTS.get(field, field + ' is not allowed here')}"
+    if err.absolute_path and err.absolute_path[-1] == "uom":
+        return f"{where}: {err.instance!r} is not a UN/CEFACT unit code (e.g. KGM for kilograms, TNE, LTR, H87)"
+    message = err.message if len(err.message) < 200 else err.message[:200] + "..."
+    return f"{where}: {message}"
+
+
 def _errors(validator: Draft7Validator, instance: Any, limit: int = 5) -> list[str]:
-    out = []
+    out: list[str] = []
     for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))[:limit]:
-        if err.context:  # anyOf / oneOf: report the most relevant branch, not the whole instance
-            err = best_match(err.context)
-        where = "/".join(str(p) for p in err.absolute_path) or "(event)"
-        message = err.message if len(err.message) < 200 else err.message[:200] + "..."
-        out.append(f"{where}: {message}")
+        text = _message(_specific(err))
+        if text not in out:
+            out.append(text)
     return out
+
+
+@lru_cache(maxsize=64)
+def _name_check(definition: str) -> Callable[[Any], Any]:
+    return fastjsonschema.compile({**json.loads(definition), "definitions": _schema()["definitions"]})
+
+
+def _fast_message(exc: Any) -> str:
+    """What the compiled validator refused, in terms of the event (when jsonschema, which skips
+    formats and some name rules, found nothing)."""
+    name = str(exc.name)
+    where = name[5:] if name.startswith("data.") else "(event)" if name == "data" else name
+    rule, definition, value = exc.rule, exc.definition or {}, exc.value
+    if rule == "propertyNames" and isinstance(value, dict) and "propertyNames" in definition:
+        check = _name_check(json.dumps(definition["propertyNames"], sort_keys=True))
+        for key in value:
+            try:
+                check(key)
+            except fastjsonschema.JsonSchemaException:
+                return (
+                    f"{where}: {key!r} is not a field of this event type; name an extension with a prefix "
+                    f"its @context defines (e.g. 'agri:{key}')"
+                )
+    if rule == "format":
+        fmt = str(definition.get("format"))
+        return f"{where}: {value!r} is not {_HINTS.get(fmt, 'a valid ' + fmt)}"
+    return f"{where}: {str(exc.message).removeprefix(name + ' ').removeprefix('data ')}"
 
 
 def _check(fast: Callable[[Any], Any], slow: Draft7Validator, instance: Any) -> list[str]:
@@ -72,7 +124,7 @@ def _check(fast: Callable[[Any], Any], slow: Draft7Validator, instance: Any) -> 
         fast(instance)
         return []
     except fastjsonschema.JsonSchemaException as exc:
-        return _errors(slow, instance) or [str(exc.message)]  # type: ignore[attr-defined]
+        return _errors(slow, instance) or [_fast_message(exc)]
 
 
 def document_errors(doc: Any) -> list[str]:

@@ -13,13 +13,14 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
-from traceability_api.consensus.event_hash import event_hash_id, node_of_json_event, prefixes_of_context
+from traceability_api.consensus.event_hash import HASH_RULE, hash_id_of_event, prefixes_of_context
 from traceability_api.consensus.records import event_digest
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
 from traceability_api.events.chronology import check_not_before_commissioning
+from traceability_api.events.declarations import declare_captured
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import extract
 from traceability_api.limits import check_event_bounds
@@ -29,7 +30,10 @@ from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "AssociationEvent", "TransactionEvent")
-DEFAULT_CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {voc.AGRI_PREFIX: voc.AGRI_NS}]
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+DEFAULT_CONTEXT = [EPCIS_CONTEXT, {voc.AGRI_PREFIX: voc.AGRI_NS}]
+# exported documents define no prefix of their own: each event carries the @context it was hashed with
+EXPORT_CONTEXT = [EPCIS_CONTEXT]
 OLDEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 
 EventCheck = Callable[[Session, Principal, dict[str, Any], datetime, Settings], None]
@@ -42,6 +46,7 @@ class Captured:
     hash_id: str
     event_id: str
     duplicate: bool
+    declared: bool = False  # an errorDeclaration on the stored event ``id``, not a new event
 
 
 def parse_event_time(value: str, settings: Settings) -> datetime:
@@ -110,6 +115,11 @@ def capture_events(
     seen: dict[str, str] = {}
     for i, pe in enumerate(prepared):
         try:
+            if "errorDeclaration" in pe.event:  # declares the (earlier) event it repeats erroneous
+                d = declare_captured(session, p, pe.event, pe.hash_id, settings)
+                assert d.event.id is not None
+                out.append(Captured(d.event.id, d.event.hash_id, d.event.client_event_id, d.duplicate, declared=True))
+                continue
             if pe.client_id in known or pe.client_id in seen:
                 out.append(_repeat(pe, known.get(pe.client_id), seen.get(pe.client_id)))
                 continue
@@ -133,7 +143,7 @@ def _located(exc: DomainError, i: int, n: int) -> DomainError:
 def _repeat(pe: _Prepared, old: Event | None, earlier: str | None) -> Captured | None:
     """A repeat of a stored event (its Captured) or of an earlier event of this document (None,
     filled in at the end); the same eventID for different content is a conflict."""
-    if (old.hash_id if old is not None else earlier) != pe.hash_id:
+    if (old.hash_id if old is not None else earlier) != _hash_under(pe, old):
         raise Conflict(f"eventID {pe.client_id} was already used for a different event")
     return Captured(old.id, old.hash_id, pe.client_id, True) if old is not None and old.id else None
 
@@ -146,24 +156,39 @@ class _Prepared:
     prefixes: dict[str, str]
 
 
+def _hash_under(pe: _Prepared, old: Event | None) -> str:
+    """The new event's hash under the rule the stored event with its eventID was hashed with."""
+    if old is None or old.hash_rule == HASH_RULE:
+        return pe.hash_id
+    return hash_id_of_event(pe.event, old.hash_rule)
+
+
 def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared:
     if not isinstance(event, dict):
         raise Invalid("an event must be a JSON object")
     full = copy.deepcopy(event)
-    full.setdefault("@context", context)
+    full["@context"] = extended_context(context, event.get("@context"))
     if full.get("type") not in EVENT_TYPES:
         raise Invalid(f"event type must be one of {', '.join(EVENT_TYPES)}")
     errors = event_errors(full)
     if errors:
         raise Invalid(f"the event does not follow the EPCIS 2.0 schema: {errors[0]}", details=errors)
-    if "errorDeclaration" in full:
-        raise Invalid("declare errors with POST /api/v1/events/{id}/corrections")
     prefixes = prefixes_of_context(full["@context"])
-    hash_id = event_hash_id(node_of_json_event(full, prefixes))
+    hash_id = hash_id_of_event(full, HASH_RULE)
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
     if len(client_id) > 200:
         raise Invalid("eventID is longer than 200 characters")
     return _Prepared(full, hash_id, client_id, prefixes)
+
+
+def extended_context(document_context: Any, own: Any) -> list[Any]:
+    """The event's own ``@context`` extends its document's (JSON-LD scoping); stored with the
+    event so that it re-hashes alone to its hash ID."""
+    out = list(document_context) if isinstance(document_context, list) else [document_context]
+    for item in own if isinstance(own, list) else ([] if own is None else [own]):
+        if item not in out:
+            out.append(item)
+    return out
 
 
 def _apply(
@@ -196,6 +221,7 @@ def _apply(
         "place_id": refs.place_id,
         "record_time": utcnow(),
         "document": full,
+        "hash_rule": HASH_RULE,
     }
     return row, touches
 

@@ -4,9 +4,11 @@
   of products the recorder owns; serial EPCs in it become units of the lot.
 * TransformationEvent consumes input lots the recorder holds (quantities deducted, a lot fully
   used is ``consumed``) and creates output lots.
-* Shipping needs a ``possessing_party`` destination: the lot goes ``in_transit`` to it; only that
-  organisation may then record receiving, which makes it the holder (and the owner when the
-  receipt names it as ``owning_party``).
+* Shipping needs one ``possessing_party`` destination (or, naming none, one ``owning_party``): the
+  lot goes ``in_transit`` to it; only that organisation may then record receiving, which makes it
+  the holder (and the owner when the receipt names it as ``owning_party``).
+* Serialised transformation outputs become units of the event's output lot of their GTIN (or of a
+  new lot of them when it names none).
 * Any other event needs the recorder to hold every lot it names; a consumed lot takes no more events.
 """
 
@@ -28,6 +30,7 @@ from traceability_api.events.lot_state import (
     holds,
     new_lot,
     party_org,
+    serial_outputs,
 )
 from traceability_api.events.refs import EventRefs, ItemRef
 from traceability_api.lots.models import LotStatus
@@ -124,11 +127,9 @@ def transform(
             lot.status = LotStatus.consumed
         session.add(lot)
         touches.append(Touch(lot, "input", used, lot.uom))
-    for item in outputs:
-        if item.ref.kind != "lot":
-            raise Invalid(f"transformation outputs are lots (GTIN + lot): {item.ref.uri}")
-        touches.append(new_lot(session, p, item, cache, ilmd, prefixes, None))
-    return touches
+    new = [new_lot(session, p, i, cache, ilmd, prefixes, None) for i in outputs if i.ref.kind == "lot"]
+    serials = [i for i in outputs if i.ref.kind == "serial"]
+    return touches + new + (serial_outputs(session, p, serials, new, cache, ilmd, prefixes) if serials else [])
 
 
 def touch_held(p: Principal, items: list[ItemRef], cache: LotCache, *, receiving: bool) -> list[Touch]:
@@ -148,12 +149,16 @@ def touch_held(p: Principal, items: list[ItemRef], cache: LotCache, *, receiving
 
 
 def ship(session: Session, p: Principal, touches: list[Touch], refs: EventRefs) -> None:
-    """Shipping to exactly one other organisation (``possessing_party``): lots go ``in_transit``."""
+    """Shipping to exactly one other organisation (``possessing_party``, else ``owning_party``):
+    lots go ``in_transit``."""
     if any(t.lot.status == LotStatus.recalled for t in touches):
         raise Conflict("a recalled lot may not be shipped")
-    dests = refs.destinations.get(voc.POSSESSING_PARTY, [])
+    dests = refs.destinations.get(voc.POSSESSING_PARTY) or refs.destinations.get(voc.OWNING_PARTY, [])
     if len(dests) != 1:
-        raise Invalid("shipping needs exactly one destination of type possessing_party")
+        raise Invalid(
+            "shipping needs exactly one destination of type possessing_party "
+            "(or, when it names none, exactly one owning_party: the new owner receives the goods)"
+        )
     receiver = party_org(session, dests[0])
     if receiver is None:
         raise Invalid(f"destination {dests[0]} is not a registered organisation")

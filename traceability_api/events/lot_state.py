@@ -3,13 +3,16 @@ shared checks (the recorder holds the lot, quantities fit, places are the record
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
 
+from traceability_api.consensus.gs1_uri import normalise_gs1_uri
 from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.identifiers import GS1Ref, lot_uri
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.events.refs import EventRefs, ItemRef
 from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, check_lot_code
@@ -53,8 +56,11 @@ class LotCache:
 
 
 def party_org(session: Session, uri: str) -> Organisation | None:
+    """Our organisation named ``urn:agritrace:party:<id>``, or by its GLN as a party
+    (``urn:epc:id:pgln:...`` or a GS1 Digital Link ``/417/<GLN>`` on any host)."""
     if uri.startswith("urn:agritrace:party:") and (org_id := db_id_of(uri.rsplit(":", 1)[1])) is not None:
         return session.get(Organisation, org_id)
+    uri = normalise_gs1_uri(uri) or uri
     if uri.startswith("https://id.gs1.org/417/"):
         return session.exec(select(Organisation).where(Organisation.gln == uri.rsplit("/", 1)[1])).first()
     return None
@@ -152,6 +158,30 @@ def commission_serials(session: Session, touches: list[Touch], serials: list[Ite
     if taken is not None:
         raise Conflict(f"serial {taken} of GTIN {gtin} already exists")
     session.add_all([SerialUnit(product_id=lot.product_id, lot_id=lot.id, serial=c) for c in codes])
+
+
+def serial_outputs(
+    session: Session, p: Principal, serials: list[ItemRef], new: list[Touch], cache: LotCache,
+    ilmd: dict[str, Any], prefixes: dict[str, str],
+) -> list[Touch]:  # fmt: skip
+    """Serialised outputs of a transformation become units of its output lot of their GTIN; with
+    none named, of a new lot ``S-<12 hex>`` (digest of the serials) counting them (H87, pieces)."""
+    out: list[Touch] = []
+    for gtin in sorted({i.ref.gtin or "" for i in serials}):
+        group = [i for i in serials if i.ref.gtin == gtin]
+        lots = [t for t in new if t.lot.product_id == getattr(product_by_gtin(session, gtin), "id", -1)]
+        if len(lots) > 1:
+            raise Invalid(
+                f"serialised outputs of GTIN {gtin} need exactly one output lot of that GTIN, not {len(lots)}"
+            )
+        if not lots:
+            code = "S-" + hashlib.sha256("\n".join(sorted(i.ref.uri for i in group)).encode()).hexdigest()[:12]
+            ref = GS1Ref(lot_uri(gtin, code), "lot", gtin, code)
+            lots = [new_lot(session, p, ItemRef(ref, "output", float(len(group)), "H87"), cache, ilmd, prefixes, None)]
+            out.extend(lots)
+        lot_item = ItemRef(GS1Ref(lot_uri(gtin, "x"), "lot", gtin, "x"), "output")
+        commission_serials(session, lots, group, [lot_item])
+    return out
 
 
 def existing(cache: LotCache, item: ItemRef) -> tuple[Lot, Product]:

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from traceability_api.consensus.event_hash import HASH_RULE
 from traceability_api.timeutil import UTCDateTime, utcnow
 
 
@@ -31,6 +32,11 @@ class Event(SQLModel, table=True):
     )
     record_time: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    hash_rule: int = Field(
+        default=HASH_RULE,
+        sa_column_kwargs={"server_default": "1"},
+        description="event hash rule hash_id was computed with (consensus.event_hash; rows before rule 2 are 1)",
+    )
 
 
 class EventLot(SQLModel, table=True):

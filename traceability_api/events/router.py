@@ -29,6 +29,7 @@ class CapturedOut(BaseModel):
     hashId: str  # noqa: N815 - EPCIS naming
     eventID: str  # noqa: N815
     duplicate: bool
+    errorDeclaration: bool = False  # noqa: N815 - the event declared the stored event id erroneous
 
 
 @router.post("/events", response_model=CapturedOut, status_code=status.HTTP_201_CREATED)
@@ -48,7 +49,9 @@ def capture_one(
     session.commit()
     if c.duplicate:
         response.status_code = status.HTTP_200_OK
-    return CapturedOut(id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate)
+    return CapturedOut(
+        id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate, errorDeclaration=c.declared
+    )
 
 
 @router.post("/capture", status_code=status.HTTP_201_CREATED)
@@ -63,9 +66,15 @@ def capture(
     captured = capture_document(session, p, document, settings, checks=runtime.capture_checks)
     session.commit()
     return {
-        "captured": sum(not c.duplicate for c in captured),
+        "captured": sum(not c.duplicate and not c.declared for c in captured),
         "duplicates": sum(c.duplicate for c in captured),
-        "events": [CapturedOut(id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate) for c in captured],
+        "errorDeclarations": sum(c.declared and not c.duplicate for c in captured),
+        "events": [
+            CapturedOut(
+                id=c.id, hashId=c.hash_id, eventID=c.event_id, duplicate=c.duplicate, errorDeclaration=c.declared
+            )
+            for c in captured
+        ],
     }
 
 
@@ -76,6 +85,7 @@ def read_event(event_id: DbId, p: PrincipalDep, session: SessionDep) -> StoredJS
         {
             "id": e.id,
             "hashId": e.hash_id,
+            "hashRule": e.hash_rule,
             "event": export_event(e) | {"@context": e.document.get("@context", DEFAULT_CONTEXT)},
             "errorDeclarations": [declaration_of(c) for c in corrections_of(session, event_id)],
         }

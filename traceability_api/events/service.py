@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
-from traceability_api.consensus.records import correction_digest
 from traceability_api.epcis.identifiers import classify
 from traceability_api.errors import Forbidden, Invalid, NotFound
-from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events, parse_event_time
+from traceability_api.events.capture import (
+    DEFAULT_CONTEXT,
+    EXPORT_CONTEXT,
+    EventCheck,
+    capture_events,
+    parse_event_time,
+)
+from traceability_api.events.declarations import declaration_of as declaration_of  # (re-exported)
+from traceability_api.events.declarations import record_declaration
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import find_lot
-from traceability_api.outbox import ItemKind, Pending, enqueue
 from traceability_api.parties.service import Principal
+from traceability_api.timeutil import utcnow
 
 MAX_PAGE = 1000
 
@@ -94,7 +101,7 @@ def events_of_lot(session: Session, lot_id: int) -> list[Event]:
 
 def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuery") -> dict[str, Any]:
     return {
-        "@context": DEFAULT_CONTEXT,
+        "@context": EXPORT_CONTEXT,
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": datetime.now().astimezone().isoformat(timespec="milliseconds"),
@@ -108,8 +115,10 @@ def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuer
 
 
 def export_event(e: Event) -> dict[str, Any]:
-    """The stored event with its record time; its own @context moves to the document."""
-    doc = {k: v for k, v in e.document.items() if k != "@context"}
+    """The stored event with its record time and its own ``@context`` (the one it was hashed
+    with), so that it re-hashes to its hash ID alone or inside any exported document."""
+    doc = {"@context": e.document.get("@context", DEFAULT_CONTEXT)}
+    doc |= {k: v for k, v in e.document.items() if k != "@context"}
     doc["recordTime"] = e.record_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return doc
 
@@ -118,40 +127,18 @@ def declare_error(
     session: Session, p: Principal, event: Event, reason: str | None, declaration_time: str | None,
     corrective_events: list[Any], settings: Settings, *, checks: Sequence[EventCheck],
 ) -> EventCorrection:  # fmt: skip
-    """Record an errorDeclaration on ``event`` (kept as it was) with optional corrective events."""
+    """Record an errorDeclaration on ``event`` (kept as it was) with optional corrective events:
+    a convenience over capturing the event again with an ``errorDeclaration``."""
     p.require_write()
     if event.org_id != p.org_id:
         raise Forbidden("only the organisation that recorded an event may declare it erroneous")
-    from traceability_api.timeutil import utcnow
-
     when = parse_event_time(declaration_time, settings) if declaration_time else utcnow()
     captured = (
         capture_events(session, p, corrective_events, DEFAULT_CONTEXT, settings, checks=checks)
         if corrective_events
         else []
     )
-    assert event.id is not None
-    row = EventCorrection(
-        event_id=event.id, org_id=p.org_id, member_id=p.member_id, declaration_time=when,
-        reason=reason, corrective_event_ids=[c.event_id for c in captured], record_hash="",
-    )  # fmt: skip
-    row.record_hash = correction_digest(event.hash_id, declaration_of(row))
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    enqueue(session, [Pending(ItemKind.correction, row.id, row.record_hash)])
-    return row
-
-
-def declaration_of(row: EventCorrection) -> dict[str, Any]:
-    """The EPCIS errorDeclaration of a stored correction (what its anchored digest covers)."""
-    return {
-        "declarationTime": row.declaration_time.astimezone(UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
-        "reason": row.reason,
-        "correctiveEventIDs": list(row.corrective_event_ids),
-    }
+    return record_declaration(session, p, event, when, reason, [c.event_id for c in captured]).correction
 
 
 def corrections_of(session: Session, event_id: int) -> list[EventCorrection]:

@@ -4,6 +4,7 @@ import re
 
 from sqlmodel import Session, select
 
+from traceability_api.consensus.gs1_uri import normalise_gs1_uri
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place, PlaceCreate, PlacePublic
@@ -50,7 +51,7 @@ def find_place_by_uri(session: Session, uri: str) -> Place | None:
     if uri.startswith(PLACE_URN):
         place_id = db_id_of(uri[len(PLACE_URN) :])
         return session.get(Place, place_id) if place_id is not None else None
-    m = _SGLN_DL.match(uri)
+    m = _SGLN_DL.match(normalise_gs1_uri(uri) or uri)  # urn:epc:id:sgln:... and any DL host too
     if m:
         return session.exec(select(Place).where(Place.gln == m.group(1), Place.gln_extension == m.group(2))).first()
     return None

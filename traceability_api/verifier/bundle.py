@@ -90,7 +90,7 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract) -> Report:
             "  ", " "
         )
         try:
-            recomputed = recompute_hash(ev)
+            recomputed = recompute_hash(ev, int(entry.get("hashRule", 1)))
         except Exception as exc:  # noqa: BLE001 - a malformed event is a failed check, not a crash
             rep.add("FAIL", f"{label}: cannot hash the event ({exc.__class__.__name__})")
             continue
