@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(default=300, ge=0)
     consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
     max_events_per_document: int = Field(default=5_000, ge=1)
+    webhook_allow_private: bool = False  # EPCIS subscriptions may POST to private/loopback hosts (SSRF guard off)
+    subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
 
     @field_validator("public_base_url")
     @classmethod

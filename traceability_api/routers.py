@@ -18,3 +18,6 @@ def include_routers(app: FastAPI) -> None:
 
     for router in (parties, places, lots, events, evidence, proofs, labels, authority, resolver):
         app.include_router(router)
+    from traceability_api.epcis_rest.router import include as include_epcis_rest
+
+    include_epcis_rest(app)
