@@ -17,7 +17,7 @@ from traceability_api.epcis.body import MAX_BODY, read_document, read_json
 from traceability_api.epcis_rest import notify
 from traceability_api.epcis_rest.common import EpcisProblem, EpcisRoute
 from traceability_api.epcis_rest.models import CaptureJob
-from traceability_api.errors import DomainError, Invalid
+from traceability_api.errors import DomainError, Invalid, NotFound
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_document, capture_events
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
@@ -168,12 +168,15 @@ async def capture_one(request: Request, p: PrincipalDep, runtime: RuntimeDep) ->
         body = event_body(s, c)
     location = f"/epcis/events/{quote(c.event_id, safe='')}"
     return Response(json.dumps(body), status_code=200 if c.duplicate else 201, headers={"Location": location},
-                    media_type="application/ld+json")  # fmt: skip
+                    media_type="application/json")  # fmt: skip
 
 
 def _capture_one(runtime: Runtime, p: Principal, event: dict[str, Any], context: Any) -> Any:
     with Session(runtime.engine, expire_on_commit=False) as s:
-        (c,) = capture_events(s, p, [event], context, runtime.settings)
+        try:
+            (c,) = capture_events(s, p, [event], context, runtime.settings)
+        except NotFound as exc:  # an identifier the event refers to: the event is what is wrong
+            raise Invalid(exc.message) from exc
         s.commit()
     if not c.duplicate:
         notify.new_events(runtime)

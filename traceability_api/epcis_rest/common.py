@@ -21,7 +21,7 @@ CBV_VERSION = "2.0.0"
 PROBLEM = "application/problem+json"
 _EXCEPTION = {
     400: "epcisException:ValidationException", 401: "epcisException:SecurityException",
-    403: "epcisException:SecurityException", 404: "epcisException:NoSuchResourceException",
+    403: "epcisException:SecurityException", 404: "epcisException:NoSuchNameException",
     406: "epcisException:NotAcceptableException", 409: "epcisException:ResourceAlreadyExistsException",
     413: "epcisException:CaptureLimitExceededException", 415: "epcisException:UnsupportedMediaTypeException",
     422: "epcisException:ValidationException", 500: "epcisException:ImplementationException",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_
 from sqlmodel import Session
@@ -19,7 +19,7 @@ from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0 query"], route_class=EpcisRoute)
-LD_JSON = "application/ld+json"
+LD_JSON = "application/json"  # JSON-LD bodies, served as the binding's OpenAPI declares them
 MAX_URL = 8000
 
 
@@ -61,6 +61,12 @@ def find_event(session: Session, p: Principal, event_id: str) -> Event:
 def event(eventID: str, p: PrincipalDep, session: SessionDep) -> JSONResponse:  # noqa: N803
     e = find_event(session, p, eventID)
     return JSONResponse(epcis_query_document([e]), media_type=LD_JSON)
+
+
+@router.delete("/nextPageToken/{token}", status_code=204, summary="Expire a page token")
+def expire_token(token: str) -> Response:
+    """Page tokens here are stateless cursors (the caller's access rules apply on every page): nothing to delete."""
+    return Response(status_code=204)
 
 
 def event_body(session: Session, captured: Any) -> dict[str, Any]:
