@@ -257,11 +257,11 @@ def labels(
                 dl = build(gtin, lot)
             except DigitalLinkError as exc:
                 raise ConfigError(str(exc)) from exc
-            found = find_lot(s, dl.gtin, lot)
+            found = find_lot(s, dl.key, lot)
             if found is None:
-                raise ConfigError(f"no lot {lot} of GTIN {dl.gtin}")
+                raise ConfigError(f"no lot {lot} of GTIN {dl.key}")
             common, expiry = label_fields(s, *found)
-            uri = build(dl.gtin, lot, expiry=expiry).uri(settings.public_base_url)
+            uri = build(dl.key, lot, expiry=expiry).uri(settings.public_base_url)
         try:
             pdf = render([LabelData(**common, qr_payload=uri)] * copies, LAYOUTS[layout])
         except LabelError as exc:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 def include_routers(app: FastAPI) -> None:
     from traceability_api.anchoring.router import router as proofs
     from traceability_api.authority.router import router as authority
+    from traceability_api.consumer.dl_keys import router as dl_keys
     from traceability_api.consumer.labels_router import router as labels
     from traceability_api.consumer.router import router as resolver
     from traceability_api.events.router import router as events
@@ -16,7 +17,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
 
-    for router in (parties, places, lots, events, evidence, proofs, labels, authority, resolver):
+    for router in (parties, places, lots, events, evidence, proofs, labels, authority, resolver, dl_keys):
         app.include_router(router)
     from traceability_api.epcis_rest.router import include as include_epcis_rest
 

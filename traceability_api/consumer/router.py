@@ -6,12 +6,12 @@ import time
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from consumer_site import render
 from consumer_site.i18n import pick_lang
-from labels.digital_link import DigitalLinkError, normalise_gtin, parse
+from labels.digital_link import DigitalLinkError, gtin_in_link, parse
 from labels.tokens import token_valid
 from traceability_api.consumer.scans import ScanBuffer, client_hash, looks_copied, scan_row
 from traceability_api.consumer.secrets import label_secret
@@ -22,6 +22,21 @@ from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import find_lot, find_serial_lot, lot_by_key, product_by_gtin
 
 router = APIRouter(tags=["resolver and consumer pages"])
+
+
+def strict_link(request: Request) -> None:
+    """The whole requested Digital Link (path and query) follows GS1's syntax, or 400 with the reason."""
+    try:
+        parse(str(request.url))
+    except DigitalLinkError as exc:
+        raise BadLink(f"not a valid GS1 Digital Link: {exc}") from exc
+
+
+class BadLink(Invalid):
+    status_code = 400
+
+
+_STRICT = [Depends(strict_link)]
 
 
 class PageCache:
@@ -55,7 +70,7 @@ GS1 = "https://gs1.org/voc/"
 
 def _gtin(gtin: str) -> str:
     try:
-        return normalise_gtin(gtin)
+        return gtin_in_link(gtin)  # 14 digits: GS1 refuses zero-suppressed GTINs in a Digital Link
     except DigitalLinkError as exc:
         raise Invalid(str(exc)) from exc
 
@@ -136,7 +151,7 @@ def _product_page(product: Product, lang: str, base: str) -> str:
     return render.lot_page(vm)
 
 
-@router.get("/01/{gtin}", response_class=HTMLResponse)
+@router.get("/01/{gtin}", response_class=HTMLResponse, dependencies=_STRICT)
 def resolve_product(
     gtin: str,
     session: SessionDep,
@@ -214,7 +229,7 @@ def _resolve(
     return HTMLResponse(html, headers=headers)
 
 
-@router.get("/01/{gtin}/10/{lot_code}", response_class=HTMLResponse)
+@router.get("/01/{gtin}/10/{lot_code}", response_class=HTMLResponse, dependencies=_STRICT)
 def resolve_lot(
     gtin: str,
     lot_code: str,
@@ -243,7 +258,7 @@ def resolve_lot(
     )
 
 
-@router.get("/01/{gtin}/10/{lot_code}/21/{serial}", response_class=HTMLResponse)
+@router.get("/01/{gtin}/10/{lot_code}/21/{serial}", response_class=HTMLResponse, dependencies=_STRICT)
 def resolve_serial(
     gtin: str,
     lot_code: str,
@@ -274,7 +289,7 @@ def resolve_serial(
     )
 
 
-@router.get("/01/{gtin}/21/{serial}", response_class=HTMLResponse)
+@router.get("/01/{gtin}/21/{serial}", response_class=HTMLResponse, dependencies=_STRICT)
 def resolve_serial_only(gtin: str, serial: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     return _resolve(
         request,
@@ -339,7 +354,7 @@ def oembed(
         dl = parse(url)
     except DigitalLinkError as exc:
         raise Invalid(f"url is not a Digital Link of a lot: {exc}") from exc
-    if dl.lot is None:
+    if dl.lot is None or dl.gtin is None:
         raise Invalid("url must name a lot (/01/<GTIN>/10/<lot>)")
     vm = _lot_vm(session, runtime, dl.gtin, dl.lot, "vi")
     base = runtime.settings.public_base_url
