@@ -1,14 +1,18 @@
-"""Render plain view models (dicts) to HTML / SVG."""
+"""Render typed view models (consumer_site.viewmodel) to HTML / SVG."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from consumer_site.i18n import STRINGS
+from consumer_site.viewmodel import LotPage, UnknownCode
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,20 +29,28 @@ def _env() -> Environment:
 
 @lru_cache
 def _css() -> str:
-    return (HERE / "static" / "page.css").read_text()
+    css = (HERE / "static" / "page.css").read_text()
+    if "</" in css:  # it is inlined in a <style> element, which "</" would end early
+        raise ValueError("page.css must not contain '</'")
+    return css
 
 
-def _ctx(vm: dict[str, Any]) -> dict[str, Any]:
-    lang = vm.get("lang", "vi")
-    return vm | {"t": STRINGS[lang], "css": _css(), "lang": lang}
+def _ctx(vm: LotPage | UnknownCode) -> dict[str, Any]:
+    ctx = {f.name: getattr(vm, f.name) for f in fields(vm)}
+    # the stylesheet is our own file, marked safe so that autoescaping does not turn its quotes into &#34;
+    return ctx | {"t": STRINGS[vm.lang], "css": Markup(_css()), "lang": vm.lang}
 
 
-def lot_page(vm: dict[str, Any]) -> str:
+def lot_page(vm: LotPage) -> str:
     return _env().get_template("lot.html").render(_ctx(vm))
 
 
-def widget(vm: dict[str, Any]) -> str:
+def widget(vm: LotPage) -> str:
     return _env().get_template("widget.html").render(_ctx(vm))
+
+
+def unknown_code(vm: UnknownCode) -> str:
+    return _env().get_template("unknown.html").render(_ctx(vm))
 
 
 BADGE_COLORS = {"verified": "#1b6e3a", "pending": "#9a6700", "not_verified": "#b3261e", "recalled": "#b3261e"}
@@ -51,7 +63,7 @@ def badge(status: str, lang: str = "vi") -> str:
 
 
 def sparkline(
-    values: list[float], *, lo: float | None = None, hi: float | None = None, w: int = 120, h: int = 32
+    values: list[float], *, lo: float | None = None, hi: float | None = None, w: int = 120, h: int = 32, label: str = ""
 ) -> str:
     """A small inline SVG line chart; dashed lines mark the thresholds when given."""
     if not values:
@@ -73,8 +85,9 @@ def sparkline(
         if t is not None
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">'
-        f'{marks}<polyline fill="none" stroke="#1b6e3a" stroke-width="1.5" points="{pts}"/></svg>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-label="{escape(label)}"><title>{escape(label)}</title>{marks}'
+        f'<polyline fill="none" stroke="#1b6e3a" stroke-width="1.5" points="{pts}"/></svg>'
     )
 
 
@@ -82,4 +95,9 @@ PRODUCT_ICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" aria-hidden="true"><circle cx="32" cy="32" r="30" '
     'fill="#e8f1e4"/><path d="M32 12c-8 10-12 18-12 26a12 12 0 0 0 24 0c0-8-4-16-12-26z" fill="#1b6e3a"/>'
     '<path d="M32 22v28" stroke="#e8f1e4" stroke-width="2"/></svg>'
+)
+
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1b6e3a"/>'
+    '<path d="M16 5c-5 6-7 11-7 15a7 7 0 0 0 14 0c0-4-2-9-7-15z" fill="#fff"/></svg>'
 )

@@ -76,6 +76,7 @@ class LabelData:
     ocop_stars: int | None = None
     serial: str | None = None
     gtin: str | None = None
+    expiry_line: str | None = None  # e.g. "HSD: 30/08/2025"
 
 
 def _font() -> tuple[str, str]:
@@ -138,10 +139,15 @@ def _label(
     tw = w - 3 * pad - qr_size
     tx = x + pad
     lines: list[tuple[str, str, float]] = [(d.product_name, bold, 9.5), (d.producer, regular, 6.5)]
+    if d.gtin:
+        lines.append((f"GTIN (01) {d.gtin}", regular, 6))
     lines.append((f"Lô/Lot: {d.lot}", regular, 6.5))
     if d.serial:
         lines.append((f"Số sê-ri: {d.serial}", regular, 6))
-    lines.append((d.date_line, regular, 6.5))
+    if d.date_line:
+        lines.append((d.date_line, regular, 6.5))
+    if d.expiry_line:
+        lines.append((d.expiry_line, bold, 6.5))
     if d.ocop_stars:
         lines.append(("OCOP " + "★" * d.ocop_stars + "☆" * (5 - d.ocop_stars), bold, 7))
     cy = y + h - pad

@@ -243,7 +243,7 @@ def labels(
 
     from labels.digital_link import DigitalLinkError, build
     from labels.pdf import LAYOUTS, LabelData, LabelError, render
-    from traceability_api.consumer.labels_router import label_fields
+    from traceability_api.consumer.labels_router import base_url_warning, label_fields
     from traceability_api.lots.service import find_lot
     from traceability_api.runtime import build_runtime
 
@@ -268,6 +268,9 @@ def labels(
             raise ConfigError(str(exc)) from exc
         out.write_bytes(pdf)
         typer.echo(f"wrote {copies} labels ({layout}) for {uri} to {out}")
+        warning = base_url_warning(settings.public_base_url)
+        if warning:
+            typer.secho(warning, fg=typer.colors.RED, bold=True, err=True)
     finally:
         runtime.close()
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
 from traceability_api.errors import DomainError
@@ -51,6 +52,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     from traceability_api.authority.audit_log import AuditLogMiddleware
 
     app.add_middleware(AuditLogMiddleware, engine=runtime.engine)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # consumer pages on slow mobile links: ~4x smaller
     app.include_router(health_router)
     from traceability_api.routers import include_routers
 

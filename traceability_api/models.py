@@ -2,7 +2,7 @@
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDeployment, WorkerLease
 from traceability_api.authority.models import AuditLog, Recall
-from traceability_api.consumer.models import ScanLog
+from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.epcis_rest.models import CaptureJob, NamedQuery, Subscription
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.evidence.models import Attachment, Device, SensorReading
@@ -24,6 +24,7 @@ __all__ = [
     "LotLink",
     "Recall",
     "ChainDeployment",
+    "CounterfeitReport",
     "Event",
     "EventCorrection",
     "EventLot",

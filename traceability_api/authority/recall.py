@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, select
 
 from traceability_api.authority.models import Recall
@@ -88,7 +89,11 @@ def open_recall(
 
 
 def active_recall_reason(session: Session, lot_id: int) -> str | None:
-    for r in session.exec(select(Recall).order_by(Recall.id.desc())).all():  # type: ignore[union-attr]
+    """The latest recall naming the lot.  The database narrows by the lot's id in the stored JSON
+    text (the same on SQLite and PostgreSQL); Python confirms, so a near miss cannot match."""
+    text = cast(Recall.affected, Text)
+    near = or_(text.like(f'%"lotId": {lot_id},%'), text.like(f'%"lotId": {lot_id}}}%'))
+    for r in session.exec(select(Recall).where(near).order_by(Recall.id.desc())).all():  # type: ignore[union-attr]
         if any(a["lotId"] == lot_id for a in r.affected):
             return r.reason
     return None

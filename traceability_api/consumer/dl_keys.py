@@ -4,15 +4,29 @@ names (``/gtin/...``) redirect to the numeric form; SSCC, GLN and GIAI links are
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from labels.digital_link import SHORT_NAMES, DigitalLinkError, parse
-from traceability_api.consumer.router import BadLink
 from traceability_api.deps import SettingsDep
-from traceability_api.errors import NotFound
+from traceability_api.errors import Invalid, NotFound
 
 router = APIRouter(tags=["resolver and consumer pages"])
+
+
+class BadLink(Invalid):
+    status_code = 400
+
+
+def strict_link(request: Request) -> None:
+    """The whole requested Digital Link (path and query) follows GS1's syntax, or 400 with the reason."""
+    try:
+        parse(str(request.url))
+    except DigitalLinkError as exc:
+        raise BadLink(f"not a valid GS1 Digital Link: {exc}") from exc
+
+
+STRICT = [Depends(strict_link)]
 _KEYS = ("00", "414", "417", "8004", *(k for k, ai in SHORT_NAMES.items() if ai in ("01", "00", "414", "417", "8004")))
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -14,6 +15,7 @@ from labels import qr
 from labels.digital_link import build
 from labels.pdf import LAYOUTS, LabelData, LabelError, render
 from labels.tokens import serial_token
+from traceability_api.consumer.lot_dates import day_text, expiry, packed_on
 from traceability_api.consumer.secrets import label_secret
 from traceability_api.deps import SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
@@ -26,6 +28,7 @@ from traceability_api.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1/lots", tags=["labels"])
 MAX_LABELS = 5000
+GS1_ID = "https://id.gs1.org"  # the canonical Digital Link host of EPCIS identifiers
 
 
 @router.get("/{lot_id}/qr.{fmt}", summary="QR code of the lot's Digital Link (svg or png)")
@@ -40,19 +43,33 @@ def lot_qr(lot_id: int, fmt: str, p: PrincipalDep, session: SessionDep, settings
 
 
 def label_fields(session: Session, lot: Lot, product: Product) -> tuple[dict[str, Any], date | None]:
-    """What every label of a lot shows (Vietnamese): product, producer, lot, dates, OCOP stars."""
+    """What every label of a lot shows (Vietnamese): product, producer, lot, GTIN, the harvest date (or
+    the packing event's day, in its own zone), the expiry (HSD) from the shelf life, OCOP stars."""
     producer = session.get(Organisation, product.org_id)
-    expiry = (
-        lot.harvest_date + timedelta(days=product.shelf_life_days)
-        if lot.harvest_date and product.shelf_life_days
-        else None
-    )
-    date_line = f"Thu hoạch: {lot.harvest_date:%d/%m/%Y}" if lot.harvest_date else f"Đóng gói: {utcnow():%d/%m/%Y}"
-    if expiry:
-        date_line += f" · HSD: {expiry:%d/%m/%Y}"
+    packed = None if lot.harvest_date else packed_on(session, lot)
+    expiry_day = expiry(product, lot.harvest_date or packed)
+    if lot.harvest_date:
+        date_line = f"Thu hoạch: {day_text(lot.harvest_date, 'vi')}"
+    else:
+        date_line = f"Đóng gói: {day_text(packed, 'vi')}" if packed else ""
     common = {"product_name": product.name, "producer": producer.name if producer else "", "lot": lot.lot_code,
-              "date_line": date_line, "ocop_stars": product.ocop_stars, "gtin": product.gtin}  # fmt: skip
-    return common, expiry
+              "date_line": date_line, "ocop_stars": product.ocop_stars, "gtin": product.gtin,
+              "expiry_line": f"HSD: {day_text(expiry_day, 'vi')}" if expiry_day else None}  # fmt: skip
+    return common, expiry_day
+
+
+LOOPBACK = ("localhost", "127.", "::1", "0.0.0.0")
+
+
+def base_url_warning(base: str) -> str | None:
+    """Printed QR codes must reach the public site: a loopback base URL is a mistake worth shouting."""
+    host = (urlsplit(base).hostname or "").lower()
+    if host in ("", "::1") or host == "localhost" or host.endswith(".localhost") or host.startswith(LOOPBACK):
+        return (
+            f"WARNING: the QR codes point at {base}, a loopback address that no phone can reach; set "
+            "AGRITRACE_PUBLIC_BASE_URL to the public address of the consumer pages before printing"
+        )
+    return None
 
 
 class LabelRequest(BaseModel):
@@ -86,7 +103,7 @@ def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep,
             "eventTimeZoneOffset": "+07:00",
             "action": "ADD",
             "bizStep": "commissioning",
-            "epcList": [f"https://id.gs1.org/01/{product.gtin}/21/{c}" for c in codes],
+            "epcList": [build(product.gtin, serial=c).uri(GS1_ID) for c in codes],
             "quantityList": [{"epcClass": lot_uri(product.gtin, lot.lot_code)}],
         }
         capture_events(session, p, [event], DEFAULT_CONTEXT, settings)
@@ -101,8 +118,8 @@ def labels(lot_id: int, req: LabelRequest, p: PrincipalDep, session: SessionDep,
     except LabelError as exc:
         raise Invalid(str(exc)) from exc
     session.commit()
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="labels-{product.gtin}-{lot.lot_code}.pdf"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="labels-{product.gtin}-{lot.lot_code}.pdf"'}
+    warning = base_url_warning(base)
+    if warning:
+        headers |= {"Warning": f'299 agritrace "{warning}"', "X-AgriTrace-Warning": warning}
+    return Response(pdf, media_type="application/pdf", headers=headers)

@@ -22,3 +22,20 @@ class ScanLog(SQLModel, table=True):
     coarse_location: str | None = Field(default=None, max_length=20)
     user_agent: str | None = Field(default=None, max_length=200)
     token_ok: bool | None = None
+
+
+class CounterfeitReport(SQLModel, table=True):
+    """A shopper's report of a code that is not registered: seen by the brand owner of the GTIN (when
+    it is ours) and by the authorities.  No personal data beyond a keyed hash of the address."""
+
+    __tablename__ = "counterfeit_report"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=200, description="the Digital Link path that was scanned")
+    gtin: str = Field(max_length=14, index=True)
+    lot_code: str | None = Field(default=None, max_length=20)
+    serial: str | None = Field(default=None, max_length=20)
+    brand_org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    place: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=1000)
+    client_hash: str = Field(max_length=32, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -6,77 +6,32 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from urllib.parse import quote
 
 from sqlalchemy import Text, cast
 from sqlmodel import Session, select
 
 from chain.client import AnchorContract
+from consumer_site import formatting as fmt
+from consumer_site.i18n import STRINGS
 from consumer_site.render import PRODUCT_ICON
+from consumer_site.viewmodel import LotInfo, LotPage, Origin, Producer, ProductView, Verification
+from labels.digital_link import build
 from traceability_api.anchoring.proofs import verify_events
 from traceability_api.authority.recall import active_recall_reason
-from traceability_api.consumer.extras import diary_items, sensor_items
-from traceability_api.epcis import vocabulary as voc
+from traceability_api.consumer.evidence_view import diary_items, is_diary, is_sensor_summary, sensor_items
+from traceability_api.consumer.lot_dates import day_text, expiry, start_date
+from traceability_api.consumer.steps import make_step
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
-from traceability_api.places.models import Place
+from traceability_api.places.models import Place, PlaceKind
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
-STEP_NAMES = {
-    "vi": {
-        "commissioning": "Thu hoạch / tạo lô",
-        "shipping": "Xuất hàng",
-        "receiving": "Nhận hàng",
-        "inspecting": "Kiểm tra chất lượng",
-        "storing": "Lưu kho",
-        "packing": "Đóng gói",
-        "transporting": "Vận chuyển",
-        "retail_selling": "Bán lẻ",
-        "destroying": "Tiêu hủy",
-        "sensor_reporting": "Ghi nhận cảm biến",
-        "transform": "Chế biến",
-        "recall": "Thu hồi",
-    },
-    "en": {
-        "commissioning": "Harvest / lot created",
-        "shipping": "Shipped",
-        "receiving": "Received",
-        "inspecting": "Quality inspection",
-        "storing": "Stored",
-        "packing": "Packed",
-        "transporting": "Transported",
-        "retail_selling": "Retail sale",
-        "destroying": "Destroyed",
-        "sensor_reporting": "Sensor report",
-        "transform": "Processing",
-        "recall": "Recall",
-    },
-}
-STAGES = {
-    "vi": {
-        "inputs": "Vật tư đầu vào",
-        "cultivation": "Canh tác",
-        "harvest": "Thu hoạch",
-        "processing": "Chế biến",
-        "distribution": "Phân phối",
-        "quality": "Chất lượng",
-    },
-    "en": {
-        "inputs": "Inputs",
-        "cultivation": "Cultivation",
-        "harvest": "Harvest",
-        "processing": "Processing",
-        "distribution": "Distribution",
-        "quality": "Quality",
-    },
-}
-_DISTRIBUTION = {"shipping", "receiving", "storing", "transporting", "retail_selling", "loading", "unloading"}
-_INPUT_STEPS = {"fertilising", "spraying"}
+GROWING = {PlaceKind.farm, PlaceKind.plot}
 
 
 class RootCache:
@@ -102,52 +57,6 @@ class RootCache:
 
 
 ROOTS = RootCache()
-
-
-def _step_key(e: Any) -> str:
-    if e.event_type == "TransformationEvent":
-        return "transform"
-    step = e.biz_step or ""
-    if step == voc.RECALLED or e.disposition == voc.RECALLED and step.endswith("holding"):
-        return "recall"
-    for prefix in (voc.BIZSTEP, voc.AGRI_NS + "BizStep-"):
-        if step.startswith(prefix):
-            return step[len(prefix) :]
-    return step.rsplit("/", 1)[-1] or e.event_type
-
-
-def _stage(e: Any, key: str) -> str:
-    if e.event_type == "TransformationEvent" or key in ("packing", "transform"):
-        return "processing"
-    if key == "commissioning":
-        return "harvest"
-    if key in _INPUT_STEPS:
-        return "inputs"
-    if (e.biz_step or "").startswith(voc.AGRI_NS):
-        return "cultivation"
-    if key in _DISTRIBUTION:
-        return "distribution"
-    return "quality"
-
-
-def _local(dt: datetime, lang: str) -> str:
-    local = dt.astimezone(VN)
-    return local.strftime("%d/%m/%Y %H:%M") if lang == "vi" else local.strftime("%Y-%m-%d %H:%M")
-
-
-def _title(key: str, lang: str) -> str:
-    if key in STEP_NAMES[lang]:
-        return STEP_NAMES[lang][key]
-    farm = voc.FARM_STEPS.get(key)
-    if farm:
-        en, _, vi = farm.partition(" / ")
-        return vi if lang == "vi" and vi else en
-    return key.replace("_", " ")
-
-
-def _qty(touches: list[Any]) -> str:
-    parts = [f"{t.quantity:g} {t.uom or ''}".strip() for t in touches if t.quantity]
-    return ", ".join(parts[:3])
 
 
 SEASON = timedelta(days=300)
@@ -181,6 +90,78 @@ def _add_season(session: Session, events: dict[int, tuple[Any, list[Any]]], lots
     events.update(ordered)
 
 
+@dataclass
+class _Loaded:
+    """Everything a lot page shows, loaded in a few queries."""
+
+    events: dict[int, tuple[Any, list[Any]]]
+    lots: list[Lot]
+    orgs: dict[int, Organisation]
+    places: dict[int, Place]
+
+    def org_name(self, org_id: int | None) -> str | None:
+        o = self.orgs.get(org_id or 0)
+        return o.name if o is not None and o.public_profile else None
+
+
+def _load(session: Session, lot: Lot, product: Product) -> _Loaded:
+    assert lot.id is not None
+    lot_ids = upstream(session, lot.id)
+    rows = session.execute(
+        select(*EVENT_COLS, EventLot.lot_id, EventLot.quantity, EventLot.uom, EventLot.role)  # type: ignore[call-overload]
+        .join(EventLot, EventLot.event_id == Event.id)  # type: ignore[arg-type]
+        .where(EventLot.lot_id.in_(lot_ids))  # type: ignore[attr-defined]
+        .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
+    ).all()
+    events: dict[int, tuple[Any, list[Any]]] = {}
+    for row in rows:
+        events.setdefault(row.id, (row, []))[1].append(row)
+    lots = list(session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all())  # type: ignore[attr-defined, union-attr]
+    _add_season(session, events, lots)
+    org_ids = {ev.org_id for ev, _ in events.values()} | {lot.holder_org_id, product.org_id}
+    orgs = {o.id: o for o in session.exec(select(Organisation).where(Organisation.id.in_(org_ids))).all()}  # type: ignore[union-attr]
+    place_ids = {x.origin_place_id for x in lots} | {ev.place_id for ev, _ in events.values()}
+    places = {p.id: p for p in session.exec(select(Place).where(Place.id.in_([i for i in place_ids if i]))).all()}  # type: ignore[attr-defined, union-attr]
+    return _Loaded(events, lots, orgs, places)  # type: ignore[arg-type]
+
+
+def _origin(lot: Lot, data: _Loaded) -> Origin | None:
+    """The growing area (a farm or plot the lot or its inputs came from); failing that, where the
+    lot was made, labelled as such: a packhouse is not a growing area."""
+    for pid in [lot.origin_place_id, *(x.origin_place_id for x in data.lots)]:
+        p = data.places.get(pid or 0)
+        if p is not None and p.kind in GROWING:
+            return Origin(p.name, p.planting_area_code)
+    for ev, links in data.events.values():
+        p = data.places.get(ev.place_id or 0)
+        if p is not None and any(x.lot_id == lot.id for x in links):
+            return Origin(p.name, None, growing_area=False)
+    return None
+
+
+def _verification(v: Any, lang: str, counts: tuple[int, int, int], bundle_url: str) -> Verification:
+    anchored_at = None
+    if v.latest_batch and v.latest_batch.get("blockTimestamp"):
+        anchored_at = fmt.when(datetime.fromtimestamp(v.latest_batch["blockTimestamp"], UTC), lang)
+    steps, diary, sensors = counts
+    t = STRINGS[lang]
+    summary = t["proof_summary"].format(
+        checked=fmt.count(v.checked, t["n_records"], lang),
+        steps=fmt.count(steps, t["n_steps"], lang),
+        diary=fmt.count(diary, t["n_diary"], lang),
+        sensors=fmt.count(sensors, t["n_sensors"], lang),
+    )
+    return Verification(v.status, summary, v.latest_batch, anchored_at, bundle_url)
+
+
+def _product_view(product: Product, lang: str) -> ProductView:
+    name = product.name_en if lang == "en" and product.name_en else product.name
+    url = product.image_url or ""
+    image = url if url.startswith("https://") or (url.startswith("/") and not url.startswith("//")) else None
+    return ProductView(name, product.gtin, product.brand, product.ocop_stars, list(product.certifications),
+                       PRODUCT_ICON, image)  # fmt: skip
+
+
 def build_lot_view(
     session: Session,
     *,
@@ -191,107 +172,58 @@ def build_lot_view(
     contract: AnchorContract | None,
     serial: str | None = None,
     copy_warning: bool = False,
-) -> dict[str, Any]:
+) -> LotPage:
     assert lot.id is not None
-    lot_ids = upstream(session, lot.id)
-    rows = session.execute(
-        select(*EVENT_COLS, EventLot.lot_id, EventLot.quantity, EventLot.uom)  # type: ignore[call-overload]
-        .join(EventLot, EventLot.event_id == Event.id)  # type: ignore[arg-type]
-        .where(EventLot.lot_id.in_(lot_ids))  # type: ignore[attr-defined]
-        .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
-    ).all()
-    events: dict[int, tuple[Any, list[Any]]] = {}
-    for row in rows:
-        events.setdefault(row.id, (row, []))[1].append(row)
-    lots = session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all()  # type: ignore[attr-defined, union-attr]
-    _add_season(session, events, lots)
-    org_ids = {ev.org_id for ev, _ in events.values()} | {lot.holder_org_id, product.org_id}
-    orgs = {o.id: o for o in session.exec(select(Organisation).where(Organisation.id.in_(org_ids))).all()}  # type: ignore[union-attr]
-    place_ids = {lot.origin_place_id} | {x.origin_place_id for x in lots} | {ev.place_id for ev, _ in events.values()}
-    places = {p.id: p for p in session.exec(select(Place).where(Place.id.in_([i for i in place_ids if i]))).all()}  # type: ignore[attr-defined, union-attr]
-    origin_place = places.get(lot.origin_place_id) or next(iter(places.values()), None)
-
-    def org_name(org_id: int | None) -> str | None:
-        o = orgs.get(org_id)
-        return o.name if o is not None and o.public_profile else None
-
-    timeline = []
-    for ev, links in events.values():
-        key = _step_key(ev)
-        place = places.get(ev.place_id)
+    data = _load(session, lot, product)
+    codes = {x.id: x.lot_code for x in data.lots if x.id is not None}
+    timeline, docs, n_diary, n_sensor = [], [], 0, 0
+    for ev, links in data.events.values():
+        if is_diary(ev) or is_sensor_summary(ev):  # shown in their own sections, dated when recorded
+            docs.append((ev, json.loads(ev.document_text)))
+            n_diary, n_sensor = n_diary + is_diary(ev), n_sensor + is_sensor_summary(ev)
+            continue
+        place = data.places.get(ev.place_id or 0)
         where = place.name if place is not None else None
-        timeline.append(
-            {
-                "stage": STAGES[lang][_stage(ev, key)],
-                "title": _title(key, lang),
-                "time": _local(ev.event_time, lang),
-                "who": org_name(ev.org_id),
-                "where": where,
-                "quantity": _qty(links),
-            }
-        )
-    evidence = [
-        (ev, json.loads(ev.document_text))
-        for ev, _ in events.values()
-        if (ev.biz_step or "").startswith(voc.AGRI_NS) or ev.biz_step == voc.BIZSTEP + "sensor_reporting"
-    ]
+        timeline.append(make_step(ev, links, lang, who=data.org_name(ev.org_id), where=where, codes=codes))
     roots = ROOTS.snapshot()
     before = dict(roots)
-    v = verify_events(session, [ev for ev, _ in events.values()], contract, roots)
+    v = verify_events(session, [ev for ev, _ in data.events.values()], contract, roots)
     ROOTS.update({r: ok for r, ok in roots.items() if r not in before})
-    producer_org = orgs.get(product.org_id)
-    uri = f"{base_url}/01/{product.gtin}/10/{lot.lot_code}"
-    trace_url = uri + (f"/21/{serial}" if serial else "")
-    anchored_at = None
-    if v.latest_batch and v.latest_batch.get("blockTimestamp"):
-        anchored_at = _local(datetime.fromtimestamp(v.latest_batch["blockTimestamp"], UTC), lang)
-    name = product.name_en if lang == "en" and product.name_en else product.name
-    vm: dict[str, Any] = {
-        "lang": lang,
-        "alt_lang": "en" if lang == "vi" else "vi",
-        "alt_lang_url": f"{trace_url}?lang={'en' if lang == 'vi' else 'vi'}",
-        "product": {
-            "name": name,
-            "gtin": product.gtin,
-            "brand": product.brand,
-            "ocop_stars": product.ocop_stars,
-            "certifications": list(product.certifications),
-            "image_svg": PRODUCT_ICON,
-        },
-        "producer": (
-            {"name": producer_org.name, "address": producer_org.address}
-            if producer_org is not None and producer_org.public_profile
-            else None
+    producer_org = data.orgs.get(product.org_id)
+    link = build(product.gtin, lot.lot_code, serial)
+    uri, trace_url = build(product.gtin, lot.lot_code).uri(base_url), link.uri(base_url)
+    view = _product_view(product, lang)
+    return LotPage(
+        lang=lang,
+        alt_lang="en" if lang == "vi" else "vi",
+        alt_lang_url=f"{trace_url}?lang={'en' if lang == 'vi' else 'vi'}",
+        product=view,
+        producer=Producer(producer_org.name, producer_org.address)
+        if producer_org is not None and producer_org.public_profile
+        else None,
+        origin=_origin(lot, data),
+        lot=LotInfo(
+            code=lot.lot_code,
+            serial=serial,
+            harvest_date=day_text(lot.harvest_date, lang),
+            expiry=day_text(expiry(product, start_date(session, lot)), lang),
+            holder=data.org_name(lot.holder_org_id),
         ),
-        "origin": (
-            {"name": origin_place.name, "area_code": origin_place.planting_area_code, "province": None}
-            if origin_place is not None
-            else None
+        timeline=timeline,
+        diary=diary_items(docs, data.lots, lang),
+        sensors=sensor_items(session, docs, lang),
+        verification=_verification(
+            v, lang, (len(timeline), n_diary, n_sensor), proof_bundle_url(base_url, product.gtin, lot.lot_code)
         ),
-        "lot": {
-            "code": lot.lot_code,
-            "serial": serial,
-            "harvest_date": lot.harvest_date.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d")
-            if lot.harvest_date
-            else None,
-            "expiry": None,
-            "holder": org_name(lot.holder_org_id),
-        },
-        "timeline": timeline,
-        "diary": diary_items(evidence, lots, lang),
-        "sensors": sensor_items(session, evidence, lang),
-        "verification": {
-            "status": v.status,
-            "anchor": v.latest_batch,
-            "anchored_at": anchored_at,
-            "bundle_url": f"{base_url}/api/v1/proofs/lots/{product.gtin}/{lot.lot_code}",
-        },
-        "recall": {"reason": active_recall_reason(session, lot.id)} if lot.status == LotStatus.recalled else None,
-        "copy_warning": copy_warning,
-        "trace_url": trace_url,
-        "jsonld": _jsonld(product, producer_org, uri, name, v.status, lot),
-    }
-    return vm
+        recall=(active_recall_reason(session, lot.id) or "") if lot.status == LotStatus.recalled else None,
+        copy_warning=copy_warning,
+        trace_url=trace_url,
+        jsonld=_jsonld(product, producer_org, uri, view.name, v.status, lot),
+    )
+
+
+def proof_bundle_url(base_url: str, gtin: str, lot_code: str) -> str:
+    return f"{base_url}/api/v1/proofs/lots/{gtin}/{quote(lot_code, safe='')}"
 
 
 def _jsonld(product: Product, org: Organisation | None, uri: str, name: str, status: str, lot: Lot) -> str:

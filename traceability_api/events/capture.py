@@ -19,6 +19,7 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
+from traceability_api.events.chronology import check_not_before_commissioning
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import extract
 from traceability_api.lots.models import LotLink
@@ -165,6 +166,7 @@ def _apply(
     diary.check(session, p, full, event_time, settings)
     refs = extract(full)
     touches = custody.apply(session, p, full, refs, cache, pe.prefixes, recall=recall)
+    check_not_before_commissioning(session, touches, event_time, full.get("eventTimeZoneOffset"))
     full["eventID"] = pe.client_id
     row = {
         "org_id": p.org_id,

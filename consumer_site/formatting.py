@@ -1,0 +1,86 @@
+"""Dates, numbers, quantities and plurals for the consumer pages, formatted for the page's language
+by Babel (CLDR data), with every time shown in the zone it was recorded in."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+# the numeric date Vietnamese labels and papers use (05/02/2025); a month name in English ("Feb 5, 2025"),
+# which readers on either side of the Atlantic parse alike
+DATE_FORMAT = {"vi": "dd/MM/yyyy", "en": "medium"}
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+# UN/ECE Recommendation 20 unit codes as a shopper reads them; a missing language falls back to English
+UNITS: dict[str, dict[str, str]] = {
+    "KGM": {"en": "kg"},
+    "GRM": {"en": "g"},
+    "TNE": {"vi": "tấn", "en": "t"},
+    "LTR": {"vi": "lít", "en": "L"},
+    "MLT": {"en": "mL"},
+    "MTR": {"en": "m"},
+    "CEL": {"en": "°C"},
+    "P1": {"en": "%"},
+    "59": {"en": "‰"},
+    "H87": {"vi": "quả", "en": "pcs"},
+    "C62": {"vi": "cái", "en": "units"},
+    "EA": {"vi": "cái", "en": "each"},
+    "XBX": {"vi": "hộp", "en": "boxes"},
+    "XBG": {"vi": "bao", "en": "bags"},
+}
+
+
+def zone(offset: object) -> tzinfo:
+    """The zone of an EPCIS ``eventTimeZoneOffset`` ("+07:00"); Vietnam's when absent or malformed."""
+    m = _OFFSET.match(offset) if isinstance(offset, str) else None
+    if m is None:
+        return VN
+    minutes = int(m[2]) * 60 + int(m[3])
+    return timezone((-1 if m[1] == "-" else 1) * timedelta(minutes=minutes))
+
+
+def day(d: date | datetime, lang: str, tz: tzinfo | None = None) -> str:
+    """A calendar date (a datetime is first moved into ``tz``)."""
+    if isinstance(d, datetime):
+        d = d.astimezone(tz or VN).date()
+    return format_date(d, DATE_FORMAT[lang], locale=lang)
+
+
+def when(dt: datetime, lang: str, tz: tzinfo | None = None) -> str:
+    """A moment as its local date and time where it was recorded."""
+    local = dt.astimezone(tz or VN)
+    return f"{day(local.date(), lang)} {format_time(local, 'short', tzinfo=local.tzinfo, locale=lang)}"
+
+
+def number(x: float, lang: str) -> str:
+    return format_decimal(x, format="#,##0.###", locale=lang)
+
+
+def unit(code: str | None, lang: str) -> str:
+    names = UNITS.get(code or "")
+    if names is None:
+        return code or ""
+    return names.get(lang) or names["en"]
+
+
+def quantity(x: float, code: str | None, lang: str) -> str:
+    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en)."""
+    return f"{number(x, lang)} {unit(code, lang)}".strip()
+
+
+def plural(n: int, forms: dict[str, str], lang: str) -> str:
+    """``forms`` by CLDR plural category ("one", "other"); "other" is the fallback."""
+    form = forms.get(Locale.parse(lang).plural_form(n)) or forms["other"]
+    return f"{number(n, lang)} {form}"
+
+
+def count(n: int, forms: str, lang: str) -> str:
+    """``forms`` as "singular|plural" (one form in languages without plurals): 1 diary entry, 2 diary entries."""
+    one, _, other = forms.partition("|")
+    return plural(n, {"one": one, "other": other or one}, lang)

@@ -1,0 +1,112 @@
+"""The typed view model of a consumer page: everything the templates show, already formatted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ProductView:
+    name: str
+    gtin: str
+    brand: str | None = None
+    ocop_stars: int | None = None
+    certifications: list[str] = field(default_factory=list)
+    image_svg: str = ""
+    image_url: str | None = None
+
+
+@dataclass
+class Producer:
+    name: str
+    address: str | None = None
+
+
+@dataclass
+class Origin:
+    name: str
+    area_code: str | None = None
+    province: str | None = None
+    growing_area: bool = True  # False: a packhouse, mill or warehouse is "made at", not a growing area
+
+
+@dataclass
+class LotInfo:
+    code: str
+    serial: str | None = None
+    harvest_date: str | None = None
+    expiry: str | None = None
+    holder: str | None = None
+
+
+@dataclass
+class Step:
+    stage: str
+    title: str
+    time: str
+    who: str | None = None
+    where: str | None = None
+    quantity: str = ""
+    inputs: str = ""
+    outputs: str = ""
+    note: str | None = None
+
+
+@dataclass
+class DiaryItem:
+    date: str
+    text: str
+    note: str | None = None
+
+
+@dataclass
+class SensorItem:
+    label: str
+    unit: str
+    min: str
+    max: str
+    mean: str
+    out: str
+    chart_label: str
+    svg: str
+
+
+@dataclass
+class Verification:
+    status: str  # verified | pending | not_verified
+    summary: str  # what exactly was checked, in plain words
+    anchor: dict[str, Any] | None
+    anchored_at: str | None
+    bundle_url: str
+
+
+@dataclass
+class LotPage:
+    lang: str
+    alt_lang: str
+    alt_lang_url: str
+    product: ProductView
+    lot: LotInfo
+    trace_url: str
+    producer: Producer | None = None
+    origin: Origin | None = None
+    timeline: list[Step] = field(default_factory=list)
+    diary: list[DiaryItem] = field(default_factory=list)
+    sensors: list[SensorItem] = field(default_factory=list)
+    verification: Verification | None = None
+    recall: str | None = None  # the reason, when the lot is recalled ("" when none was given)
+    copy_warning: bool = False
+    jsonld: str = "{}"
+
+
+@dataclass
+class UnknownCode:
+    """A Digital Link whose GTIN, lot or serial is not registered: maybe a counterfeit."""
+
+    lang: str
+    code: str
+    report_url: str
+    csrf: str
+    alt_lang_url: str
+    reported_id: int | None = None

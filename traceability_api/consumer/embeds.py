@@ -1,0 +1,98 @@
+"""Embeds of a lot's verification: the iframe widget, the SVG badge and oEmbed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import HTMLResponse, Response
+
+from consumer_site import render
+from consumer_site.i18n import pick_lang
+from consumer_site.viewmodel import LotPage
+from labels.digital_link import DigitalLinkError, build, normalise_gtin, parse
+from traceability_api.consumer.view import build_lot_view
+from traceability_api.deps import RuntimeDep, SessionDep
+from traceability_api.errors import Invalid
+from traceability_api.lots.service import lot_by_key
+
+router = APIRouter(tags=["resolver and consumer pages"])
+
+
+def _gtin(gtin: str) -> str:
+    try:
+        return normalise_gtin(gtin)
+    except DigitalLinkError as exc:
+        raise Invalid(str(exc)) from exc
+
+
+def _lot_vm(session: SessionDep, runtime: RuntimeDep, gtin: str, lot_code: str, lang: str) -> LotPage:
+    lot, product = lot_by_key(session, _gtin(gtin), lot_code)
+    contract = runtime.chain.contract if runtime.chain is not None else None
+    return build_lot_view(
+        session, lot=lot, product=product, lang=lang, base_url=runtime.settings.public_base_url, contract=contract
+    )
+
+
+@router.api_route(
+    "/embed/01/{gtin}/10/{lot_code}",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    summary="Compact widget for an iframe",
+)
+def embed(
+    gtin: str,
+    lot_code: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    lang: str | None = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    vm = _lot_vm(session, runtime, gtin, lot_code, pick_lang(lang, accept_language))
+    return HTMLResponse(render.widget(vm), headers={"Content-Security-Policy": "frame-ancestors *"})
+
+
+@router.api_route("/badge/01/{gtin}/10/{lot_code}.svg", methods=["GET", "HEAD"], summary="Verification badge (SVG)")
+def badge(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep, lang: str = "vi") -> Response:
+    vm = _lot_vm(session, runtime, gtin, lot_code, "vi")
+    assert vm.verification is not None
+    status = "recalled" if vm.recall is not None else vm.verification.status
+    return Response(
+        render.badge(status, lang if lang in ("vi", "en") else "vi"),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=300"},
+    )
+
+
+@router.get("/oembed", summary="oEmbed (rich) for a trace link")
+def oembed(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    url: str,
+    format: str = "json",  # noqa: A002
+    maxwidth: Annotated[int, Query(ge=200, le=2000)] = 360,
+    maxheight: Annotated[int, Query(ge=100, le=2000)] = 170,
+) -> dict[str, Any]:
+    if format != "json":
+        raise Invalid("only format=json is supported")  # oEmbed says 501; a 4xx with the reason is clearer
+    try:
+        dl = parse(url)
+    except DigitalLinkError as exc:
+        raise Invalid(f"url is not a Digital Link of a lot: {exc}") from exc
+    if dl.lot is None or dl.gtin is None:
+        raise Invalid("url must name a lot (/01/<GTIN>/10/<lot>)")
+    vm = _lot_vm(session, runtime, dl.gtin, dl.lot, "vi")
+    base = runtime.settings.public_base_url
+    src = build(dl.gtin, dl.lot).uri(f"{base}/embed")
+    w, h = min(360, maxwidth), min(170, maxheight)
+    return {
+        "version": "1.0",
+        "type": "rich",
+        "provider_name": "AgriTrace",
+        "provider_url": base,
+        "title": vm.product.name,
+        "width": w,
+        "height": h,
+        "html": f'<iframe src="{src}" width="{w}" height="{h}" style="border:0" loading="lazy" '
+        'title="AgriTrace"></iframe>',
+    }

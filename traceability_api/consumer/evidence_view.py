@@ -1,0 +1,88 @@
+"""Evidence shown on consumer pages, from the events the page already loaded: farm-diary
+entries of the origin plot's season and the lot's latest sensor summary with small inline charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from consumer_site import formatting as fmt
+from consumer_site.i18n import SENSOR_LABELS, STRINGS
+from consumer_site.render import sparkline
+from consumer_site.viewmodel import DiaryItem, SensorItem
+from traceability_api.epcis import vocabulary as voc
+from traceability_api.evidence.diary import OVERRIDE_KEY
+from traceability_api.evidence.models import Device
+from traceability_api.evidence.sensors import readings_between
+from traceability_api.evidence.summary import DEVICE_URN
+from traceability_api.lots.models import Lot
+
+
+def is_diary(row: Any) -> bool:
+    return (row.biz_step or "").startswith(voc.AGRI_NS)
+
+
+def is_sensor_summary(row: Any) -> bool:
+    return bool(row.biz_step == voc.BIZSTEP + "sensor_reporting")
+
+
+def _diary_text(row: Any, doc: dict[str, Any], lang: str) -> str:
+    step = (row.biz_step or "").rsplit("BizStep-", 1)[-1]
+    en, _, vi = voc.FARM_STEPS.get(step, step).partition(" / ")
+    parts = [vi if lang == "vi" and vi else en]
+    d = doc.get("agri:diary")
+    if isinstance(d, dict):
+        if d.get("product"):
+            dose = f"{d.get('dose', '')} {d.get('dose_unit', '')}".strip()
+            parts.append(f"{d['product']} ({d.get('active_ingredient', '')}) {dose}")
+        if d.get("phi_days") is not None:
+            parts.append(STRINGS[lang]["phi_days"].format(n=d["phi_days"]))
+    return " · ".join(parts)
+
+
+def diary_items(docs: list[tuple[Any, dict[str, Any]]], lots: Sequence[Lot], lang: str) -> list[DiaryItem]:
+    """Every farm-diary event on the page, dated in the zone it was recorded in, and any
+    pre-harvest-interval override recorded on the lot or the lots it was made from."""
+    out = [
+        DiaryItem(fmt.day(row.event_time, lang, fmt.zone(doc.get("eventTimeZoneOffset"))), _diary_text(row, doc, lang))
+        for row, doc in docs
+        if is_diary(row)
+    ]
+    for lot in lots:
+        override = lot.ilmd.get(OVERRIDE_KEY) or lot.ilmd.get(voc.AGRI_NS + "phiOverride")
+        if isinstance(override, dict):
+            out.append(DiaryItem("", STRINGS[lang]["override"], str(override.get("reason", ""))))
+    return out
+
+
+def _out_of_range(n: int, lang: str) -> str:
+    return fmt.count(n, STRINGS[lang]["out_of_range_forms"], lang) if n else ""
+
+
+def sensor_items(session: Session, docs: list[tuple[Any, dict[str, Any]]], lang: str) -> list[SensorItem]:
+    """The latest sensor summary on the page, each device with a small chart of its readings."""
+    summaries = [doc for row, doc in docs if doc.get("sensorElementList")]
+    out = []
+    for el in summaries[-1:][0].get("sensorElementList", []) if summaries else []:
+        meta, reports = el.get("sensorMetadata", {}), el.get("sensorReport", [])
+        dev_uri = str(meta.get("deviceID", ""))
+        device = session.get(Device, int(dev_uri[len(DEVICE_URN) :])) if dev_uri.startswith(DEVICE_URN) else None
+        if device is None or not reports:
+            continue
+        r = reports[0]
+        readings = readings_between(
+            session, device.id or 0, datetime.fromisoformat(meta["startTime"]), datetime.fromisoformat(meta["endTime"])
+        )
+        values = [v for _, v in readings[:: max(1, len(readings) // 60)]]
+        label, unit = SENSOR_LABELS[lang][device.kind], fmt.unit(str(r.get("uom", "")), lang)
+        out.append(SensorItem(
+            label=label, unit=unit, min=fmt.number(r["minValue"], lang), max=fmt.number(r["maxValue"], lang),
+            mean=fmt.number(round(r["meanValue"], 1), lang),
+            out=_out_of_range(int(r.get("agri:outOfThresholdPeriods") or 0), lang),
+            chart_label=(chart := STRINGS[lang]["chart"].format(label=label, unit=unit)),
+            svg=sparkline(values, lo=device.threshold_low, hi=device.threshold_high, label=chart),
+        ))  # fmt: skip
+    return out

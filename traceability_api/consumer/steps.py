@@ -1,0 +1,88 @@
+"""The journey of a lot as consumer-page steps: names, stages, local times, quantities, and what a
+processing step took in and gave out."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from consumer_site import formatting as fmt
+from consumer_site.i18n import STAGES, STEP_NAMES, STRINGS
+from consumer_site.viewmodel import Step
+from traceability_api.epcis import vocabulary as voc
+
+_DISTRIBUTION = {"shipping", "receiving", "storing", "transporting", "retail_selling", "loading", "unloading"}
+_INPUT_STEPS = {"fertilising", "spraying"}
+_OFFSET = re.compile(r'"eventTimeZoneOffset"\s*:\s*"([^"]{1,10})"')
+
+
+def step_key(e: Any) -> str:
+    if e.event_type == "TransformationEvent":
+        return "transform"
+    step = e.biz_step or ""
+    if step == voc.RECALLED or e.disposition == voc.RECALLED and step.endswith("holding"):
+        return "recall"
+    for prefix in (voc.BIZSTEP, voc.AGRI_NS + "BizStep-"):
+        if step.startswith(prefix):
+            return step[len(prefix) :]
+    return step.rsplit("/", 1)[-1] or e.event_type
+
+
+def _stage(e: Any, key: str) -> str:
+    if e.event_type == "TransformationEvent" or key in ("packing", "transform"):
+        return "processing"
+    if key == "commissioning":
+        return "harvest"
+    if key in _INPUT_STEPS:
+        return "inputs"
+    if (e.biz_step or "").startswith(voc.AGRI_NS):
+        return "cultivation"
+    if key in _DISTRIBUTION:
+        return "distribution"
+    return "quality"
+
+
+def _title(key: str, lang: str) -> str:
+    if key in STEP_NAMES[lang]:
+        return STEP_NAMES[lang][key]
+    farm = voc.FARM_STEPS.get(key)
+    if farm:
+        en, _, vi = farm.partition(" / ")
+        return vi if lang == "vi" and vi else en
+    return key.replace("_", " ")
+
+
+def event_zone(ev: Any) -> Any:
+    """The zone the event was recorded in (its eventTimeZoneOffset), read from the stored text."""
+    m = _OFFSET.search(ev.document_text or "")
+    return fmt.zone(m[1] if m else None)
+
+
+def _qty(links: list[Any], codes: dict[int, str], lang: str, *, with_code: bool = False) -> str:
+    parts = []
+    for t in links:
+        if not t.quantity and not with_code:
+            continue
+        q = fmt.quantity(t.quantity, t.uom, lang) if t.quantity else ""
+        parts.append(f"{codes.get(t.lot_id, '')} {q}".strip() if with_code else q)
+    return ", ".join(parts[:3]) + (" …" if len(parts) > 3 else "")
+
+
+def make_step(
+    ev: Any, links: list[Any], lang: str, *, who: str | None, where: str | None, codes: dict[int, str]
+) -> Step:
+    key = step_key(ev)
+    step = Step(
+        stage=STAGES[lang][_stage(ev, key)], title=_title(key, lang),
+        time=fmt.when(ev.event_time, lang, event_zone(ev)),
+        who=who, where=where,
+    )  # fmt: skip
+    if ev.event_type == "TransformationEvent":
+        t = STRINGS[lang]
+        ins = _qty([x for x in links if x.role == "input"], codes, lang, with_code=True)
+        outs = _qty([x for x in links if x.role == "output"], codes, lang, with_code=True)
+        step.inputs = f"{t['inputs']}: {ins}" if ins else ""
+        step.outputs = f"{t['outputs']}: {outs}" if outs else ""
+    else:
+        step.quantity = _qty(links, codes, lang)
+    return step
