@@ -68,13 +68,26 @@ def test_linkset_for_machines_and_fallbacks(w: World) -> None:
     for lt in ("pip", "traceability", "defaultLink"):
         assert f"https://gs1.org/voc/{lt}" in links
     assert page(w, path + "?linkType=gs1:traceability").status_code == 303
-    # unknown lot of a known product or unknown product: a 404 that warns of a counterfeit; bad check digit: 422
+    # unknown lot of a known product or unknown product: a 404 that warns of a counterfeit; bad check digit: 400
     r = page(w, f"/01/{rice['gtin']}/10/NOPE")
     assert r.status_code == 404 and 'id="unknown-code"' in r.text and "có thể là hàng giả" in r.text
     assert page(w, f"/01/{rice['gtin']}").status_code == 200
     assert page(w, "/01/08930000009999/10/L1").status_code == 404
     bad = page(w, "/01/08930000000012/10/L1")
-    assert bad.status_code == 422 and "check digit" in bad.json()["detail"]
+    assert bad.status_code == 400 and "check digit" in bad.json()["detail"]
+    # what GS1's Digital Link syntax refuses, the resolver refuses with the reason
+    refused = [(f"{path}?99=ABC", "company-internal"), (f"{path}?17=260301&17=260302", "repeated"),
+               (f"{path}?10=L2", "key qualifier"), (f"/01/{rice['gtin'][1:]}/10/L1", "14 digits"),
+               ("/00/089300000000000018", "check digit"), (f"{path}?999=x", "Application Identifier")]  # fmt: skip
+    for link, reason in refused:
+        r = page(w, link)
+        assert r.status_code == 400 and reason in r.json()["detail"], (link, r.text)
+    assert page(w, f"{path}?17=270101&3103=001000").status_code == 200  # valid data attributes are kept
+    # GS1 short names redirect to the numeric form; keys without records here are 404
+    r = page(w, f"/gtin/{rice['gtin']}/lot/L1?17=270101")
+    assert r.status_code == 301 and r.headers["location"] == f"{BASE}{path}?17=270101"
+    assert page(w, "/00/089300000000000019").status_code == 404
+    assert page(w, "/414/8930000000019/254/KHO-1").status_code == 404
 
 
 def test_widget_oembed_and_badge(w: World, runtime: Runtime) -> None:

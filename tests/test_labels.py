@@ -40,18 +40,49 @@ def test_digital_link_round_trip(gtin: str, lot: str | None, serial: str | None,
     ("uri", "reason"),
     [
         (f"{BASE}/01/08930000000018/10/L1", "check digit"),
-        (f"{BASE}/01/08930000000/10/L1", "8, 12, 13 or 14 digits"),
+        (f"{BASE}/01/08930000000/10/L1", "14 digits"),
         (f"{BASE}/10/L1", "primary key"),
         (f"{BASE}/01/08930000000019/10", "pairs"),
-        (f"{BASE}/01/08930000000019/22/V1", "unsupported"),
+        (f"{BASE}/01/08930000000019/235/V1", "unsupported"),
         (f"{BASE}/01/08930000000019/10/{'X' * 21}", "1-20 characters"),
         (f"{BASE}/01/08930000000019/10/L1?17=261341", "calendar date"),
         ("ftp://x/01/08930000000019", "http"),
+        # GS1's syntax rules
+        (f"{BASE}/01/08930000000019?99=ABC", "company-internal"),
+        (f"{BASE}/01/08930000000019?999=x", "not a GS1 Application Identifier"),
+        (f"{BASE}/01/08930000000019?17=260301&17=260302", "repeated"),
+        (f"{BASE}/01/08930000000019/10/L%001", "NUL"),
+        (f"{BASE}/01//08930000000019", "empty path segment"),
+        (f"{BASE}/01/8930000000019/10/L1", "14 digits"),  # zero-suppressed GTIN-13
+        (f"{BASE}/01/00096385074/10/L1", "14 digits"),
+        (f"{BASE}/01/08930000000019?10=L1", "key qualifier"),
+        (f"{BASE}/01/08930000000019?00=089300000000000019", "primary key"),
+        (f"{BASE}/01/08930000000019/21/S1/10/L1", "order"),
+        (f"{BASE}/01/08930000000019?3103=12a", "syntax"),
+        (f"{BASE}/00/089300000000000018", "check digit"),
+        (f"{BASE}/414/8930000000018", "check digit"),
+        (f"{BASE}/gtin/08930000000019?17=", "no value"),
     ],
 )
 def test_invalid_digital_links_are_rejected_with_a_reason(uri: str, reason: str) -> None:
     with pytest.raises(DigitalLinkError, match=reason):
         parse(uri)
+
+
+def test_valid_digital_links_keep_keys_qualifiers_and_data_attributes() -> None:
+    dl = parse(f"{BASE}/01/08930000000019/10/L1?17=260301&15=260215&11=250301&3103=001250&linkType=gs1:pip")
+    assert (dl.gtin, dl.lot, dl.expiry) == ("08930000000019", "L1", date(2026, 3, 1))
+    assert dl.attributes == (("17", "260301"), ("15", "260215"), ("11", "250301"), ("3103", "001250"))
+    assert dl.uri(BASE) == f"{BASE}/01/08930000000019/10/L1?17=260301&15=260215&11=250301&3103=001250"
+    short = parse("https://id.gs1.org/gtin/08930000000019/lot/L1/ser/S%2F1")  # GS1 short names on input
+    assert (short.key_ai, short.lot, short.serial) == ("01", "L1", "S/1")
+    assert short.uri(BASE) == f"{BASE}/01/08930000000019/10/L1/21/S%2F1"
+    sscc = parse(f"{BASE}/00/089300000000000019")
+    assert (sscc.key_ai, sscc.key, sscc.gtin) == ("00", "089300000000000019", None)
+    place = parse(f"{BASE}/414/8930000000019/254/KHO-1")
+    assert (place.key_ai, place.qualifiers) == ("414", (("254", "KHO-1"),))
+    assert parse(f"{BASE}/giai/893000TRAU-07").key == "893000TRAU-07"  # a tagged buffalo
+    assert parse(f"{BASE}/vn/products/01/08930000000019/").gtin == "08930000000019"  # path prefix, trailing /
 
 
 def test_qr_error_correction_follows_payload_length() -> None:

@@ -27,9 +27,19 @@ class TooLarge(Exception):
     pass
 
 
-async def _reply(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+EPCIS_PREFIX = "/epcis"  # GS1's REST binding answers refusals as RFC 7807 problems, bad input as 400
+
+
+async def _reply(send: Send, status: int, detail: str, path: str = "") -> None:
+    media = b"application/json"
+    payload: dict[str, object] = {"detail": detail}
+    if path == EPCIS_PREFIX or path.startswith(EPCIS_PREFIX + "/"):
+        status = 400 if status == 422 else status
+        kind = "epcisException:ValidationException" if status == 400 else "epcisException:CaptureLimitExceededException"
+        payload = {"type": kind, "title": kind.split(":", 1)[1], "status": status, "detail": detail}
+        media = b"application/problem+json"
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", media), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -49,8 +59,9 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            return await _reply(send, 422, "the URL must not contain the NUL character (%00)")
+        path = scope.get("path", "")
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            return await _reply(send, 422, "the URL must not contain the NUL character (%00)", path)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if "content-length" not in headers and "transfer-encoding" not in headers:
             return await self.app(scope, receive, send)  # no body
@@ -58,7 +69,9 @@ class BodyLimitMiddleware:
         limit = self.json_max_bytes if is_json else self.upload_max_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return await _reply(send, 413, f"request body of {int(declared):,} bytes exceeds the limit of {limit:,}")
+            return await _reply(
+                send, 413, f"request body of {int(declared):,} bytes exceeds the limit of {limit:,}", path
+            )
         if not is_json:
             return await self._streamed(scope, receive, send, limit)
         try:
@@ -70,9 +83,9 @@ class BodyLimitMiddleware:
             else:
                 check_json_bounds(body, limit, self.json_max_depth)
         except (TooLarge, JsonTooLarge):
-            return await _reply(send, 413, f"request body exceeds the limit of {limit:,} bytes")
+            return await _reply(send, 413, f"request body exceeds the limit of {limit:,} bytes", path)
         except ValueError as exc:
-            return await _reply(send, 422, f"invalid request: {exc}")
+            return await _reply(send, 422, f"invalid request: {exc}", path)
         await self.app(scope, _replay(body, receive), send)
 
     @staticmethod

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{v!r} is not a rate such as 120/minute") from exc
         return v
 
+    webhook_allow_private: bool = False  # EPCIS subscriptions may POST to private/loopback hosts (SSRF guard off)
+    subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
+
     @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:

@@ -3,6 +3,7 @@
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDeployment, WorkerLease
 from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
+from traceability_api.epcis_rest.models import CaptureJob, NamedQuery, Subscription
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.evidence.models import Attachment, AttachmentOwner, Device, SensorReading
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
@@ -15,6 +16,9 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "AttachmentOwner",
+    "CaptureJob",
+    "NamedQuery",
+    "Subscription",
     "WriteLogEntry",
     "Device",
     "SensorReading",

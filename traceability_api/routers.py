@@ -8,6 +8,7 @@ from fastapi import FastAPI
 def include_routers(app: FastAPI) -> None:
     from traceability_api.anchoring.router import router as proofs
     from traceability_api.authority.router import router as authority
+    from traceability_api.consumer.dl_keys import router as dl_keys
     from traceability_api.consumer.labels_router import router as labels
     from traceability_api.consumer.router import router as resolver
     from traceability_api.events.lot_router import router as lot_events
@@ -18,5 +19,21 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
 
-    for router in (parties, places, lots, lot_events, events, evidence, proofs, labels, authority, resolver, landing):
+    for router in (
+        parties,
+        places,
+        lots,
+        lot_events,
+        events,
+        evidence,
+        proofs,
+        labels,
+        authority,
+        resolver,
+        landing,
+        dl_keys,
+    ):
         app.include_router(router)
+    from traceability_api.epcis_rest.router import include as include_epcis_rest
+
+    include_epcis_rest(app)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from traceability_api.anchoring.worker import AnchoringWorker
     from traceability_api.consumer.caches import PageCache
     from traceability_api.consumer.scans import ScanBuffer
+    from traceability_api.epcis_rest.notify import Dispatcher
     from traceability_api.events.capture import EventCheck
     from traceability_api.evidence.mqtt import MqttIngest
 
@@ -29,6 +30,7 @@ class Runtime:
     capture_checks: tuple[EventCheck, ...] = ()  # domain rules every captured event must pass
     worker: AnchoringWorker | None = None  # the anchoring worker, when this process runs one
     mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
+    epcis_dispatcher: Dispatcher | None = None  # EPCIS subscriptions: webhook and WebSocket deliveries
     demo_lots: list[tuple[str, str]] = field(default_factory=list)  # (GTIN, lot code) seeded by the demo
     page_cache: PageCache | None = None  # rendered consumer pages (micro-cache)
     scan_buffer: ScanBuffer | None = None  # consumer scans, written in batches

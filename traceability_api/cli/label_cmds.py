@@ -51,11 +51,11 @@ def labels(
                 dl = build(gtin, lot)
             except DigitalLinkError as exc:
                 raise ConfigError(str(exc)) from exc
-            found = find_lot(s, dl.gtin, lot)
+            found = find_lot(s, dl.key, lot)
             if found is None:
-                raise ConfigError(f"no lot {lot} of GTIN {dl.gtin}")
+                raise ConfigError(f"no lot {lot} of GTIN {dl.key}")
             common, expiry = label_fields(s, *found)
-            uri = build(dl.gtin, lot, expiry=expiry).uri(st.public_base_url)
+            uri = build(dl.key, lot, expiry=expiry).uri(st.public_base_url)
             bar("lot", 1, 1)
             bar("PDF", 0, copies)
             try:

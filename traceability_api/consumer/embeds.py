@@ -83,7 +83,7 @@ def oembed(
         dl = parse(url)
     except DigitalLinkError as exc:
         raise Invalid(f"url is not a Digital Link of a lot: {exc}") from exc
-    if dl.lot is None:
+    if dl.lot is None or dl.gtin is None:
         raise Invalid("url must name a lot (/01/<GTIN>/10/<lot>)")
     vm = _lot_vm(session, runtime, dl.gtin, dl.lot, "vi")
     src = build(dl.gtin, dl.lot).uri(f"{base}/embed")

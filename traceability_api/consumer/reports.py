@@ -110,6 +110,8 @@ def _store(session: Session, code: str, client: str, place: str, note: str) -> i
         dl = parse("https://id.gs1.org" + code)
     except DigitalLinkError as exc:
         raise Invalid(f"code is not a Digital Link path: {exc}") from exc
+    if dl.gtin is None:
+        raise Invalid("code must be a GTIN Digital Link path (/01/...)")
     hour_ago = utcnow() - timedelta(hours=1)
     recent = select(func.count()).select_from(CounterfeitReport).where(col(CounterfeitReport.created_at) >= hour_ago)
     if session.exec(recent.where(CounterfeitReport.client_hash == client)).one() >= PER_CLIENT_PER_HOUR:

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from consumer_site import render
 from consumer_site.i18n import pick_lang
 from consumer_site.viewmodel import LotInfo, LotPage, ProductView
-from labels.digital_link import DigitalLinkError, build, normalise_gtin
+from labels.digital_link import DigitalLinkError, build, gtin_in_link
 from labels.tokens import token_valid
 from traceability_api.consumer.caches import page_cache, scan_buffer
+from traceability_api.consumer.dl_keys import STRICT
 from traceability_api.consumer.embeds import router as embeds_router
 from traceability_api.consumer.reports import router as reports_router
 from traceability_api.consumer.reports import unknown_page
@@ -34,7 +35,7 @@ GS1 = "https://gs1.org/voc/"
 
 def _gtin(gtin: str) -> str:
     try:
-        return normalise_gtin(gtin)
+        return gtin_in_link(gtin)  # 14 digits: GS1 refuses zero-suppressed GTINs in a Digital Link
     except DigitalLinkError as exc:
         raise Invalid(str(exc)) from exc
 
@@ -103,7 +104,7 @@ PAGE = ["GET", "HEAD"]
 AcceptH = Annotated[str | None, Header()]
 
 
-@router.api_route("/01/{gtin}", methods=PAGE, response_class=HTMLResponse)
+@router.api_route("/01/{gtin}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
 def resolve_product(
     gtin: str, request: Request, session: SessionDep, runtime: RuntimeDep, accept: AcceptH = None,
     accept_language: AcceptH = None, lang: str | None = None, linkType: str | None = None,  # noqa: N803
@@ -141,7 +142,7 @@ def _resolve(
         link = build(gtin, lot_code, serial)
     except DigitalLinkError as exc:
         raise Invalid(str(exc)) from exc
-    gtin = link.gtin
+    gtin = link.key
     try:
         lot, product, serial_known = _find(session, gtin, lot_code, serial)
     except _Unknown:
@@ -180,7 +181,7 @@ def _resolve(
     return HTMLResponse(html, headers=headers)
 
 
-@router.api_route("/01/{gtin}/10/{lot_code}", methods=PAGE, response_class=HTMLResponse)
+@router.api_route("/01/{gtin}/10/{lot_code}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
 def resolve_lot(
     gtin: str, lot_code: str, request: Request, session: SessionDep, runtime: RuntimeDep, accept: AcceptH = None,
     accept_language: AcceptH = None, lang: str | None = None, linkType: str | None = None,  # noqa: N803
@@ -190,7 +191,9 @@ def resolve_lot(
     return _resolve(request, session, runtime, gtin, lot_code, None, scan)
 
 
-@router.api_route("/01/{gtin}/10/{lot_code}/21/{serial}", methods=PAGE, response_class=HTMLResponse)
+@router.api_route(
+    "/01/{gtin}/10/{lot_code}/21/{serial}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT
+)
 def resolve_serial(
     gtin: str, lot_code: str, serial: str, request: Request, session: SessionDep, runtime: RuntimeDep,
     accept: AcceptH = None, accept_language: AcceptH = None, lang: str | None = None,
@@ -200,7 +203,7 @@ def resolve_serial(
     return _resolve(request, session, runtime, gtin, lot_code, serial, scan)
 
 
-@router.api_route("/01/{gtin}/21/{serial}", methods=PAGE, response_class=HTMLResponse)
+@router.api_route("/01/{gtin}/21/{serial}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
 def resolve_serial_only(
     gtin: str, serial: str, request: Request, session: SessionDep, runtime: RuntimeDep,
     accept_language: AcceptH = None, lang: str | None = None,

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
+from traceability_api.epcis.body import read_document
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_document, capture_events
 from traceability_api.events.service import (
     corrections_of,
@@ -54,15 +55,24 @@ def capture_one(
     )
 
 
-@router.post("/capture", status_code=status.HTTP_201_CREATED)
+async def capture_body(request: Request) -> Any:
+    return await read_document(request, DEFAULT_CONTEXT)
+
+
+_DOCUMENT_BODY = {"requestBody": {"required": True, "content": {
+    "application/ld+json": {"schema": {"type": "object", "description": "an EPCIS 2.0 EPCISDocument"}},
+    "application/xml": {"schema": {"type": "string", "description": "an EPCIS 2.0 XML EPCISDocument"}}}}}  # fmt: skip
+
+
+@router.post("/capture", status_code=status.HTTP_201_CREATED, openapi_extra=_DOCUMENT_BODY)
 def capture(
     p: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
     runtime: RuntimeDep,
-    document: Annotated[dict[str, Any], Body(description="an EPCIS 2.0 JSON-LD EPCISDocument")],
+    document: Annotated[Any, Depends(capture_body)],
 ) -> dict[str, Any]:
-    """EPCIS 2.0 capture: all events of the document are stored, or none."""
+    """EPCIS 2.0 capture (JSON-LD, or XML with Content-Type application/xml): all events are stored, or none."""
     captured = capture_document(session, p, document, settings, checks=runtime.capture_checks)
     session.commit()
     return {

@@ -1,0 +1,307 @@
+"""The EPCIS 2.0 REST binding under /epcis, over HTTP: capture jobs, the query language, top-level
+resources, named queries, webhook and WebSocket subscriptions, XML capture, version headers."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.world import CTX, World, make_world, obj_event, setup_rice, ship
+from traceability_api.consensus.event_hash import hash_ids_of_json_document
+from traceability_api.consensus.xml_reader import hash_ids_of_xml_document
+from traceability_api.epcis_rest.notify import signature
+from traceability_api.runtime import Runtime
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def w(runtime: Runtime, app_client: TestClient) -> Iterator[World]:
+    yield make_world(runtime, app_client)
+
+
+def doc(events: list[dict[str, Any]], ctx: Any = CTX) -> dict[str, Any]:
+    return {"@context": ctx, "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": "2025-03-05T00:00:00Z", "epcisBody": {"eventList": events}}  # fmt: skip
+
+
+def events_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]  # type: ignore[no-any-return]
+
+
+def capture(w: World, body: Any, org: Any = None, **headers: str) -> dict[str, Any]:
+    r = w.post(org or w.coop, "/epcis/capture", body, headers=headers)
+    assert r.status_code == 202, r.text
+    assert r.headers["GS1-EPCIS-Version"] == "2.0.0" and int(r.headers["GS1-EPCIS-Capture-Limit"]) > 0
+    job = w.get(org or w.coop, r.headers["Location"])
+    assert job.status_code == 200, job.text
+    return job.json()  # type: ignore[no-any-return]
+
+
+def q(w: World, org: Any = None, path: str = "/epcis/events", **params: Any) -> list[dict[str, Any]]:
+    r = w.get(org or w.coop, path, params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["GS1-EPCIS-Version"] == "2.0.0" and r.headers["GS1-CBV-Version"] == "2.0.0"
+    return events_of(r.json())
+
+
+def test_capture_job_reports_success_and_errors(w: World) -> None:
+    rice = setup_rice(w)
+    good = [obj_event(rice["uri"], 1, "inspecting", time=f"2025-03-01T0{i}:00:00+07:00") for i in range(3)]
+    job = capture(w, doc(good))
+    assert (job["running"], job["success"], job["errors"], job["captureErrorBehaviour"]) == (
+        False,
+        True,
+        [],
+        "rollback",
+    )
+    assert len(q(w, EQ_bizStep="inspecting")) == 3
+    # rollback: one bad event rejects all; the job says which and why
+    bad = [obj_event(rice["uri"], 1, "storing"), obj_event(rice["uri"], -1, "storing")]
+    job = capture(w, doc(bad))
+    assert job["success"] is False and job["errors"][0]["detail"].startswith("event 1:")
+    assert q(w, EQ_bizStep="storing") == []
+    # proceed: the good event is stored, the bad one reported
+    job = capture(w, doc(bad), **{"GS1-Capture-Error-Behaviour": "proceed"})
+    assert job["success"] is False and len(job["errors"]) == 1 and len(q(w, EQ_bizStep="storing")) == 1
+    jobs = w.get(w.coop, "/epcis/capture").json()
+    assert len(jobs) == 3 and {j["success"] for j in jobs} == {True, False}
+    # another organisation sees neither the jobs nor the events
+    assert w.get(w.mill, f"/epcis/capture/{jobs[0]['captureID']}").status_code == 404
+    assert w.get(w.mill, "/epcis/capture").json() == [] and q(w, w.mill) == []
+
+
+def test_capture_refusals_are_problem_documents(w: World) -> None:
+    for body, status in [({"type": "Nope"}, 400), ([1, 2], 400), ("[" * 100_000 + "]" * 100_000, 400)]:
+        data = body if isinstance(body, str) else json.dumps(body)
+        r = w.client.post("/epcis/capture", content=data, headers=w.coop.h() | {"Content-Type": "application/json"})
+        assert r.status_code == status and r.headers["content-type"] == PROBLEM, r.text
+        assert {"type", "title", "status", "detail"} <= set(r.json())
+    r = w.client.post("/epcis/capture", content=b"x", headers=w.coop.h() | {"Content-Type": "text/csv"})
+    assert r.status_code == 415
+    assert w.client.post("/epcis/capture", json=doc([])).status_code == 401
+    assert w.post(w.coop, "/epcis/capture", doc([]), role="viewer").status_code == 403
+    r = w.post(w.coop, "/epcis/capture", doc([]), headers={"GS1-Capture-Error-Behaviour": "maybe"})
+    assert r.status_code == 400
+    assert w.client.get("/epcis/events", headers=w.coop.h() | {"GS1-EPCIS-Version": "1.2"}).status_code == 406
+    assert w.client.options("/epcis/capture").headers["GS1-EPCIS-Max"] == "2.0.0"
+
+
+def test_single_event_capture_and_lookup_by_event_id(w: World) -> None:
+    rice = setup_rice(w)
+    ev = obj_event(rice["uri"], 2, "inspecting", eventID="urn:uuid:6a7c1f2e-0000-4000-8000-000000000001")
+    r = w.post(w.coop, "/epcis/events", ev)
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"] == "/epcis/events/" + quote(ev["eventID"], safe="")
+    got = w.get(w.coop, r.headers["Location"])
+    assert got.status_code == 200 and events_of(got.json())[0]["eventID"] == ev["eventID"]
+    assert w.post(w.coop, "/epcis/events", ev).status_code == 200  # the same event again: stored once
+    assert w.get(w.mill, r.headers["Location"]).status_code == 404
+
+
+def rich_events(rice: dict[str, Any], w: World) -> list[dict[str, Any]]:
+    rp = "https://id.gs1.org/414/8930000000019"
+    return [
+        obj_event(rice["uri"], 5, "inspecting", time="2025-03-02T08:00:00+07:00", readPoint={"id": rp},
+                  bizTransactionList=[{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:8930000000019:PO-7"}],
+                  **{"agri:moisture": 14.5, "agri:grade": "A"}),
+        obj_event(rice["uri"], 50, "storing", time="2025-03-03T08:00:00+07:00", disposition="in_progress",
+                  sensorElementList=[{"sensorMetadata": {"deviceID": "urn:epc:id:giai:893000.T1"},
+                                      "sensorReport": [{"type": "Temperature", "value": 31.5, "uom": "CEL"}]}]),
+        obj_event(rice["uri"], 7, "inspecting", time="2025-03-04T08:00:00+07:00",
+                  **{"agri:lab": {"agri:result": "pass"}}),
+    ]  # fmt: skip
+
+
+def test_query_language_families(w: World) -> None:
+    rice = setup_rice(w)
+    assert capture(w, doc(rich_events(rice, w)))["success"]
+
+    def steps(**params: Any) -> list[str]:
+        return [e["bizStep"] for e in q(w, **params)]
+
+    assert steps(EQ_bizStep="storing|inspecting", orderBy="eventTime", orderDirection="ASC") == [
+        "inspecting", "storing", "inspecting"]  # fmt: skip
+    assert steps(EQ_bizStep="inspecting", orderBy="eventTime")[0] == "inspecting"
+    assert len(q(w, eventType="ObjectEvent")) == 4 and q(w, eventType="AggregationEvent") == []
+    assert steps(GE_eventTime="2025-03-03T00:00:00+07:00", LT_eventTime="2025-03-04T00:00:00+07:00") == ["storing"]
+    assert steps(EQ_disposition="in_progress") == ["storing"]
+    assert steps(EQ_readPoint="urn:epc:id:sgln:893000.000001.0") == ["inspecting"]  # EPC URN = its DL form
+    assert len(q(w, MATCH_epcClass=rice["uri"])) == 4 and q(w, MATCH_epcClass="https://id.gs1.org/01/1/10/x") == []
+    assert len(q(w, MATCH_anyEPCClass=rice["uri"].replace("id.gs1.org", "trace.example.vn"))) == 4
+    assert steps(GT_quantity=6, LT_quantity=49) == ["inspecting"] and steps(EQ_quantity=50) == ["storing"]
+    assert steps(EQ_bizTransaction_po="urn:epcglobal:cbv:bt:8930000000019:PO-7") == ["inspecting"]
+    assert steps(**{"EQ_agri:grade": "A"}) == ["inspecting"] and steps(**{"GE_agri:moisture": 14}) == ["inspecting"]
+    assert len(q(w, **{"EXISTS_agri:moisture": "true"})) == 1 and len(q(w, **{"EXISTS_agri:moisture": "false"})) == 3
+    assert steps(**{"EQ_INNER_agri:result": "pass"}) == ["inspecting"]
+    assert steps(EQ_type="Temperature", GE_value=30) == ["storing"] and steps(GE_value=40) == []
+    assert steps(EQ_deviceID="urn:epc:id:giai:893000.T1") == ["storing"]
+    assert steps(**{"EQ_ILMD_agri:variety": "ST25"}) == ["commissioning"]  # setup_rice's harvest
+    assert q(w, EXISTS_errorDeclaration="true") == []
+    for bad in ({"EQ_nonsense": "x", "perPage": 0}, {"GE_eventTime": "yesterday"}, {"eventType": "Foo"},
+                {"orderBy": "bizStep"}, {"nextPageToken": "garbage"}, {"GT_quantity": "many"}):  # fmt: skip
+        r = w.get(w.coop, "/epcis/events", params=bad)
+        assert r.status_code == 400 and r.json()["type"] == "epcisException:QueryParameterException", (bad, r.text)
+
+
+def test_paging_follows_link_and_token(w: World) -> None:
+    rice = setup_rice(w)
+    for i in range(6):
+        ev = obj_event(rice["uri"], 1, "inspecting", time=f"2025-03-0{i + 2}T08:00:00+07:00")
+        assert w.post(w.coop, "/epcis/events", ev).status_code == 201
+    seen: list[str] = []
+    url, params = "/epcis/events", {"perPage": 3, "EQ_bizStep": "inspecting", "orderBy": "eventTime"}
+    while True:
+        r = w.get(w.coop, url, params=params) if params else w.get(w.coop, url)
+        assert r.status_code == 200, r.text
+        seen += [e["eventTime"] for e in events_of(r.json())]
+        if "Link" not in r.headers:
+            break
+        url, params = r.headers["Link"].split(">", 1)[0][1:], {}
+    assert len(seen) == 6 and seen == sorted(seen, reverse=True)  # orderBy without direction: newest first
+    assert len(q(w, eventCountLimit=4, perPage=3)) == 3
+    r = w.get(w.coop, "/epcis/events", params={"eventCountLimit": 4, "perPage": 3})
+    token = r.json()["epcisBody"]["queryResults"]["nextPageToken"]
+    assert len(q(w, eventCountLimit=4, perPage=3, nextPageToken=token)) == 1
+    r = w.get(w.coop, "/epcis/events", params={"perPage": 3, "EQ_bizStep": "storing", "nextPageToken": token})
+    assert r.status_code == 400  # a token of another query
+    assert w.get(w.coop, "/epcis/events", params={"maxEventCount": 2}).status_code == 413
+
+
+def test_top_level_resources(w: World) -> None:
+    rice = setup_rice(w)
+    assert capture(w, doc(rich_events(rice, w)))["success"]
+    root = w.get(w.coop, "/epcis").json()
+    assert root["type"] == "Collection" and "eventTypes" in root["member"]
+    assert "ObjectEvent" in w.get(w.coop, "/epcis/eventTypes").json()["member"]
+    steps = w.get(w.coop, "/epcis/bizSteps").json()["member"]
+    assert "https://ref.gs1.org/cbv/BizStep-storing" in steps
+    assert w.get(w.coop, "/epcis/bizSteps/storing").json()["member"] == ["events"]
+    assert [e["bizStep"] for e in q(w, path="/epcis/bizSteps/storing/events")] == ["storing"]
+    assert w.get(w.coop, "/epcis/bizSteps/destroying").status_code == 404
+    assert rice["uri"] in w.get(w.coop, "/epcis/epcs").json()["member"]
+    assert len(q(w, path=f"/epcis/epcs/{quote(rice['uri'], safe='')}/events")) == 4
+    rps = w.get(w.coop, "/epcis/readPoints").json()["member"]
+    assert rps == ["https://id.gs1.org/414/8930000000019"]
+    assert len(q(w, path=f"/epcis/readPoints/{quote(rps[0], safe='')}/events")) == 1
+    assert "https://ref.gs1.org/cbv/Disp-in_progress" in w.get(w.coop, "/epcis/dispositions").json()["member"]
+    assert w.get(w.coop, "/epcis/bizSteps", params={"perPage": 1}).headers["Link"].endswith('rel="next"')
+    # the mill sees nothing of the cooperative's
+    assert (
+        w.get(w.mill, "/epcis/epcs").json()["member"] == [] and w.get(w.mill, "/epcis/bizSteps").json()["member"] == []
+    )
+    assert w.get(w.mill, "/epcis/bizSteps/storing").status_code == 404
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: queue.Queue[tuple[dict[str, str], bytes]]
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.put((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[str, queue.Queue[tuple[dict[str, str], bytes]]]]:
+    received: queue.Queue[tuple[dict[str, str], bytes]] = queue.Queue()
+    handler = type("Hook", (_Hook,), {"received": received})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{server.server_port}/callback", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_named_query_and_webhook_subscription(w: World, runtime: Runtime, hook: Any) -> None:
+    dest, received = hook
+    rice = setup_rice(w)
+    nq = {"name": "storing", "query": {"EQ_bizStep": ["storing"], "eventType": ["ObjectEvent"]}}
+    r = w.post(w.coop, "/epcis/queries", nq)
+    assert r.status_code == 201 and r.headers["Location"] == "/epcis/queries/storing"
+    assert w.post(w.coop, "/epcis/queries", nq).status_code == 409
+    assert w.post(w.coop, "/epcis/queries", {"name": "x", "query": {"EQ_bogus": 1}}).status_code == 400
+    assert w.get(w.coop, "/epcis/queries").json() == [nq] and w.get(w.mill, "/epcis/queries").json() == []
+    assert w.get(w.mill, "/epcis/queries/storing/events").status_code == 404
+    sub = {"dest": dest, "signatureToken": "s3cret", "stream": True}
+    r = w.post(w.coop, "/epcis/queries/storing/subscriptions", sub)
+    assert r.status_code == 400 and "non-public" in r.json()["detail"]  # SSRF guard: loopback refused
+    for bad in ({"dest": "file:///etc/passwd", "stream": True}, {"dest": "https://example.com/x"},
+                {"dest": "http://169.254.169.254/latest", "stream": True}):  # fmt: skip
+        assert w.post(w.coop, "/epcis/queries/storing/subscriptions", bad).status_code == 400
+    runtime.settings.webhook_allow_private = True
+    r = w.post(w.coop, "/epcis/queries/storing/subscriptions", sub)
+    assert r.status_code == 201, r.text
+    assert "signatureToken" not in r.json() and w.get(w.coop, r.headers["Location"]).json()["dest"] == dest
+    assert capture(w, doc([obj_event(rice["uri"], 1, "inspecting"), obj_event(rice["uri"], 2, "storing")]))["success"]
+    headers, body = received.get(timeout=20)
+    sent = json.loads(body)
+    assert [e["bizStep"] for e in events_of(sent)] == ["storing"]
+    assert headers["GS1-Signature"] == signature("s3cret", body)
+    assert [e["bizStep"] for e in q(w, path="/epcis/queries/storing/events")] == ["storing"]
+    assert w.client.delete(r.headers["Location"], headers=w.coop.h()).status_code == 204
+    assert w.client.delete("/epcis/queries/storing", headers=w.coop.h()).status_code == 204
+    assert w.get(w.coop, "/epcis/queries/storing").status_code == 404
+
+
+def test_websocket_streams_new_matching_events(w: World) -> None:
+    rice = setup_rice(w)
+    r = w.post(w.coop, "/epcis/queries", {"name": "ship", "query": {"EQ_bizStep": "shipping"}})
+    assert r.status_code == 201
+    with w.client.websocket_connect("/epcis/queries/ship/events", headers=w.coop.h()) as ws:
+        assert capture(w, doc([obj_event(rice["uri"], 1, "inspecting")]))["success"]
+        assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201
+        got = ws.receive_json()
+        assert [e["bizStep"] for e in events_of(got)] == ["shipping"]
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect):
+        with w.client.websocket_connect("/epcis/queries/ship/events", headers=w.mill.h()) as ws:
+            ws.receive_json()
+
+
+XML = """<?xml version="1.0" encoding="UTF-8"?>
+<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:agri="https://ns.agritrace.vn/voc/"
+    schemaVersion="2.0" creationDate="2025-03-05T00:00:00Z">
+  <EPCISBody><EventList>
+    <ObjectEvent>
+      <eventTime>2025-03-02T08:00:00+07:00</eventTime><eventTimeZoneOffset>+07:00</eventTimeZoneOffset>
+      <epcList/><action>OBSERVE</action><bizStep>inspecting</bizStep>
+      <readPoint><id>urn:epc:id:sgln:893000.000001.0</id></readPoint>
+      <quantityList><quantityElement><epcClass>{uri}</epcClass><quantity>3</quantity><uom>KGM</uom>
+      </quantityElement></quantityList>
+      <agri:moisture>14.5</agri:moisture>
+    </ObjectEvent>
+  </EventList></EPCISBody>
+</epcis:EPCISDocument>"""
+
+
+@pytest.mark.parametrize("path", ["/epcis/capture", "/api/v1/capture"])
+def test_xml_capture_stores_the_same_event_hash(w: World, path: str) -> None:
+    rice = setup_rice(w)
+    xml = XML.format(uri=rice["uri"]).encode()
+    r = w.client.post(path, content=xml, headers=w.coop.h() | {"Content-Type": "application/xml"})
+    assert r.status_code in (201, 202), r.text
+    if "Location" in r.headers:
+        job = w.get(w.coop, r.headers["Location"]).json()
+        assert job["success"], job["errors"]
+    stored = q(w, EQ_bizStep="inspecting")
+    assert len(stored) == 1 and stored[0]["agri:moisture"] == "14.5"
+    assert stored[0]["eventID"] == hash_ids_of_xml_document(xml)[0]
+    assert hash_ids_of_json_document(doc(stored))[0] == hash_ids_of_xml_document(xml)[0]
+    bad = b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><epcis:EPCISDocument>&e;</epcis:EPCISDocument>"
+    r = w.client.post(path, content=bad, headers=w.coop.h() | {"Content-Type": "application/xml"})
+    assert r.status_code in (400, 422), r.text

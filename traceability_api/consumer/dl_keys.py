@@ -1,0 +1,45 @@
+"""The resolver for Digital Link forms other than ``/01/<GTIN>[/10/<lot>][/21/<serial>]``: GS1 short
+names (``/gtin/...``) redirect to the numeric form; SSCC, GLN and GIAI links are parsed and checked
+(400 with the reason if GS1's syntax refuses them) and answered 404 until this service holds records for them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+
+from labels.digital_link import SHORT_NAMES, DigitalLinkError, parse
+from traceability_api.deps import SettingsDep
+from traceability_api.errors import Invalid, NotFound
+
+router = APIRouter(tags=["resolver and consumer pages"])
+
+
+class BadLink(Invalid):
+    status_code = 400
+
+
+def strict_link(request: Request) -> None:
+    """The whole requested Digital Link (path and query) follows GS1's syntax, or 400 with the reason."""
+    try:
+        parse(str(request.url))
+    except DigitalLinkError as exc:
+        raise BadLink(f"not a valid GS1 Digital Link: {exc}") from exc
+
+
+STRICT = [Depends(strict_link)]
+_KEYS = ("00", "414", "417", "8004", *(k for k, ai in SHORT_NAMES.items() if ai in ("01", "00", "414", "417", "8004")))
+
+
+def _resolve_key(request: Request, settings: SettingsDep) -> RedirectResponse:
+    try:
+        dl = parse(str(request.url))
+    except DigitalLinkError as exc:
+        raise BadLink(f"not a valid GS1 Digital Link: {exc}") from exc
+    if dl.key_ai == "01":
+        return RedirectResponse(dl.uri(settings.public_base_url), status_code=301)
+    raise NotFound(f"no records for ({dl.key_ai}) {dl.key} here")
+
+
+for _key in _KEYS:
+    router.add_api_route(f"/{_key}/{{rest:path}}", _resolve_key, methods=["GET"], name=f"resolve_{_key}",
+                         summary=f"Digital Link /{_key}/...: short names redirect; SSCC/GLN/GIAI checked")  # fmt: skip

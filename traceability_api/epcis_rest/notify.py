@@ -1,0 +1,202 @@
+"""Streaming subscriptions: after each capture, one dispatcher thread per runtime runs every stream
+subscription's named query over the events it has not seen yet and delivers the matches, to webhooks
+(signed ``POST``, private destinations refused) and to open WebSocket connections of this process."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from traceability_api.epcis_rest.models import NamedQuery, Subscription
+from traceability_api.epcis_rest.search import run_query
+from traceability_api.events.models import Event
+from traceability_api.events.service import epcis_query_document
+from traceability_api.parties.models import Member, Organisation, OrgKind, Role
+from traceability_api.parties.service import Principal
+from traceability_api.runtime import Runtime
+from traceability_api.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 5.0
+BATCH = 1000
+
+
+class UnsafeDestination(ValueError):
+    """A webhook destination the server refuses to call."""
+
+
+def check_destination(url: str, allow_private: bool) -> None:
+    """http(s) only; every address of the host public unless private destinations are allowed (SSRF)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeDestination("dest must be an http:// or https:// URL with a host")
+    if parts.username or parts.password:
+        raise UnsafeDestination("dest may not carry credentials")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeDestination(f"dest host {parts.hostname!r} does not resolve") from exc
+    for info in infos:
+        addr = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not addr.is_global:
+            raise UnsafeDestination(f"dest {parts.hostname!r} resolves to a non-public address ({addr})")
+
+
+def signature(token: str | None, body: bytes) -> str | None:
+    return hmac.new(token.encode(), body, hashlib.sha256).hexdigest() if token else None
+
+
+@dataclass
+class Listener:
+    """One open WebSocket on a named query."""
+
+    principal: Principal
+    query: dict[str, Any]
+    name: str
+    last_event_id: int
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+
+
+class Dispatcher:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.wake = threading.Event()
+        self.stopping = False
+        self.listeners: list[Listener] = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._loop, name="epcis-subscriptions", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        self.thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self.stopping:
+            self.wake.wait(timeout=self.runtime.settings.subscription_poll_s)  # other paths, other workers
+            self.wake.clear()
+            if self.stopping:
+                return
+            try:
+                self.run_once()
+            except Exception:  # a delivery problem must never stop the dispatcher
+                log.exception("subscription dispatch failed")
+
+    def run_once(self) -> None:
+        with Session(self.runtime.engine, expire_on_commit=False) as s:
+            top = s.exec(select(func.max(Event.id))).one() or 0
+            for sub, nq in s.exec(
+                select(Subscription, NamedQuery).join(NamedQuery, NamedQuery.id == Subscription.query_id)  # type: ignore[arg-type]
+                .where(Subscription.stream, Subscription.last_event_id < top)  # type: ignore[arg-type, operator]
+            ).all():  # fmt: skip
+                self._deliver(s, sub, nq, top)
+            with self.lock:
+                listeners = list(self.listeners)
+            for li in listeners:
+                events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
+                if events:
+                    doc = epcis_query_document(events, li.name)
+                    li.loop.call_soon_threadsafe(li.queue.put_nowait, doc)
+                li.last_event_id = cursor
+
+    def _deliver(self, s: Session, sub: Subscription, nq: NamedQuery, top: int) -> None:
+        """Claim the batch (one worker of several wins), deliver it, give it back if delivery fails."""
+        p = principal_of(s, sub.member_id)
+        if p is None:
+            return
+        old = sub.last_event_id
+        events, cursor = matches(s, p, nq.query, old, top)
+        if not _move(s, sub, old, cursor):
+            return
+        if events and not post(self.runtime, sub, epcis_query_document(events, nq.name)):
+            _move(s, sub, cursor, old, failed=True)
+        elif events:
+            s.execute(update(Subscription).where(Subscription.id == sub.id).values(last_notified_at=utcnow()))  # type: ignore[arg-type]
+            s.commit()
+
+
+def _move(s: Session, sub: Subscription, old: int, new: int, *, failed: bool = False) -> bool:
+    values: dict[str, Any] = {"last_event_id": new}
+    if failed:
+        values["failures"] = Subscription.failures + 1
+    q = update(Subscription).where(Subscription.id == sub.id, Subscription.last_event_id == old).values(**values)  # type: ignore[arg-type]
+    moved = s.execute(q).rowcount == 1  # type: ignore[attr-defined]
+    s.commit()
+    return bool(moved)
+
+
+def matches(s: Session, p: Principal, query: dict[str, Any], after: int, top: int) -> tuple[list[Event], int]:
+    """Events in (after, top] matching ``query`` (up to BATCH) and the cursor to continue from."""
+    params = {k: v for k, v in query.items() if k not in ("perPage", "nextPageToken", "orderBy", "orderDirection")}
+    params["perPage"] = BATCH
+    extra = [Event.id > after, Event.id <= top]  # type: ignore[operator]
+    page = run_query(s, p, params, extra=extra)
+    while not page.events and page.next_token:
+        page = run_query(s, p, {**params, "nextPageToken": page.next_token}, extra=extra)
+    return page.events, top if page.next_token is None else max(e.id or 0 for e in page.events)
+
+
+def post(runtime: Runtime, sub: Subscription, doc: dict[str, Any]) -> bool:
+    body = json.dumps(doc, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/ld+json", "GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+    sig = signature(sub.signature_token, body)
+    if sig:
+        headers["GS1-Signature"] = sig
+    try:
+        check_destination(sub.dest, runtime.settings.webhook_allow_private)
+        r = httpx.post(sub.dest, content=body, headers=headers, timeout=TIMEOUT_S, follow_redirects=False)
+    except (UnsafeDestination, httpx.HTTPError) as exc:
+        log.warning("subscription %s: delivery to %s failed: %s", sub.id, sub.dest, exc)
+        return False
+    return 200 <= r.status_code < 300
+
+
+def principal_of(s: Session, member_id: int) -> Principal | None:
+    row = s.exec(select(Member, Organisation).join(Organisation, Organisation.id == Member.org_id)  # type: ignore[arg-type]
+                 .where(Member.id == member_id)).first()  # fmt: skip
+    if row is None or not row[0].active:
+        return None
+    m, o = row
+    assert m.id is not None and o.id is not None
+    return Principal(m.id, m.name, Role(m.role), o.id, OrgKind(o.kind))
+
+
+_start_lock = threading.Lock()
+
+
+def dispatcher(runtime: Runtime) -> Dispatcher:
+    with _start_lock:
+        d = runtime.epcis_dispatcher
+        if d is None:
+            d = runtime.epcis_dispatcher = Dispatcher(runtime)
+            runtime.on_close.append(d.stop)
+    return d
+
+
+def new_events(runtime: Runtime) -> None:
+    """Called after a capture commits: wake the dispatcher (it never blocks the caller)."""
+    dispatcher(runtime).wake.set()
+
+
+def start_if_subscribed(runtime: Runtime) -> None:
+    """At start: resume delivering to the webhooks subscribed before a restart."""
+    with Session(runtime.engine) as s:
+        if s.exec(select(Subscription.id).where(Subscription.stream).limit(1)).first() is not None:  # type: ignore[arg-type]
+            dispatcher(runtime)

@@ -1,0 +1,230 @@
+"""Named queries (``/epcis/queries``) and their subscriptions: webhooks and WebSockets."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.epcis.body import read_json
+from traceability_api.epcis_rest import notify
+from traceability_api.epcis_rest.common import EpcisProblem, EpcisRoute
+from traceability_api.epcis_rest.events import page_response, url_params
+from traceability_api.epcis_rest.filters import compile_query
+from traceability_api.epcis_rest.models import NamedQuery, Subscription
+from traceability_api.epcis_rest.search import run_query
+from traceability_api.epcis_rest.values import QueryParameterError, as_time
+from traceability_api.events.models import Event
+from traceability_api.parties.deps import PrincipalDep
+from traceability_api.parties.service import Principal, authenticate
+from traceability_api.runtime import Runtime
+
+router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0 named queries and subscriptions"], route_class=EpcisRoute)
+ws_router = APIRouter(prefix="/epcis")
+NAME_RE = re.compile(r"^[A-Za-z0-9_.~-]{1,100}$")
+MAX_QUERIES = 100
+MAX_SUBSCRIPTIONS = 20
+
+
+def _query(session: Session, p: Principal, name: str) -> NamedQuery:
+    row = session.exec(select(NamedQuery).where(NamedQuery.org_id == p.org_id, NamedQuery.name == name)).first()
+    if row is None:
+        raise EpcisProblem(404, f"no named query {name!r}")
+    return row
+
+
+def _body(q: NamedQuery) -> dict[str, Any]:
+    return {"name": q.name, "query": q.query}
+
+
+@router.post("/queries", status_code=201, summary="Create a named query")
+async def create_query(request: Request, p: PrincipalDep, session: SessionDep) -> Response:
+    body = await read_json(request, 64 * 1024)
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not isinstance(body.get("query"), dict):
+        raise EpcisProblem(400, 'expected {"name": "<name>", "query": {<EPCIS query parameters>}}')
+    name, query = body["name"], body["query"]
+    if not NAME_RE.match(name):
+        raise EpcisProblem(400, "a query name is 1-100 letters, digits and . _ ~ -")
+    compile_query(query)  # refuses unknown parameters and bad values (400)
+    run_query(session, p, {**query, "perPage": 1})  # and paging parameters
+    if session.exec(select(NamedQuery).where(NamedQuery.org_id == p.org_id, NamedQuery.name == name)).first():
+        raise EpcisProblem(409, f"a query named {name!r} exists", "epcisException:ResourceAlreadyExistsException")
+    if session.exec(select(func.count()).where(NamedQuery.org_id == p.org_id)).one() >= MAX_QUERIES:
+        raise EpcisProblem(403, f"at most {MAX_QUERIES} named queries per organisation")
+    session.add(NamedQuery(org_id=p.org_id, member_id=p.member_id, name=name, query=query))
+    session.commit()
+    return Response(status_code=201, headers={"Location": f"/epcis/queries/{name}"})
+
+
+@router.get("/queries", summary="Named queries of the caller's organisation")
+def list_queries(p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:
+    rows = session.exec(select(NamedQuery).where(NamedQuery.org_id == p.org_id).order_by(NamedQuery.name)).all()  # type: ignore[arg-type]
+    return [_body(q) for q in rows]
+
+
+@router.get("/queries/{queryName}", summary="One named query")
+def read_query(queryName: str, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:  # noqa: N803
+    return [_body(_query(session, p, queryName))]
+
+
+@router.delete("/queries/{queryName}", status_code=204, summary="Delete a named query and its subscriptions")
+def delete_query(queryName: str, p: PrincipalDep, session: SessionDep) -> Response:  # noqa: N803
+    q = _query(session, p, queryName)
+    for sub in session.exec(select(Subscription).where(Subscription.query_id == q.id)).all():
+        session.delete(sub)
+    session.flush()
+    session.delete(q)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/queries/{queryName}/events", summary="Events of a named query (a WebSocket upgrade streams new ones)")
+def query_events(queryName: str, request: Request, p: PrincipalDep, session: SessionDep) -> JSONResponse:  # noqa: N803
+    q = _query(session, p, queryName)
+    paging = url_params(request)
+    unknown = set(paging) - {"perPage", "nextPageToken"}
+    if unknown:
+        raise QueryParameterError(f"{sorted(unknown)[0]}: only perPage and nextPageToken go with a named query")
+    params = {**q.query, **paging}
+    return page_response(request, run_query(session, p, params), paging, q.name)
+
+
+def _sub_body(sub: Subscription) -> dict[str, Any]:
+    def iso(t: datetime | None) -> str | None:
+        return t.isoformat(timespec="seconds").replace("+00:00", "Z") if t else None
+
+    out: dict[str, Any] = {"subscriptionID": str(sub.id), "dest": sub.dest, "createdAt": iso(sub.created_at),
+                           "stream": True, "reportIfEmpty": sub.report_if_empty}  # fmt: skip
+    if sub.last_notified_at:
+        out["lastNotifiedAt"] = iso(sub.last_notified_at)
+    if sub.initial_record_time:
+        out["initialRecordTime"] = iso(sub.initial_record_time)
+    return out
+
+
+@router.post("/queries/{queryName}/subscriptions", status_code=201, summary="Subscribe a webhook to a named query")
+async def subscribe(
+    queryName: str, request: Request, p: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:  # noqa: N803, E501
+    q = _query(session, p, queryName)
+    body = await read_json(request, 16 * 1024)
+    if not isinstance(body, dict) or not isinstance(body.get("dest"), str) or len(body["dest"]) > 2000:
+        raise EpcisProblem(400, "expected a subscription with a 'dest' URL (at most 2000 characters)")
+    if "schedule" in body:
+        raise EpcisProblem(400, 'scheduled subscriptions are not offered here; subscribe with "stream": true')
+    if body.get("stream") is not True:
+        raise EpcisProblem(400, 'a subscription needs "stream": true (new matching events are sent as they arrive)')
+    token = body.get("signatureToken")
+    if token is not None and (not isinstance(token, str) or not 1 <= len(token) <= 200):
+        raise EpcisProblem(400, "signatureToken must be a string of 1-200 characters")
+    try:
+        await run_in_threadpool(notify.check_destination, body["dest"], settings.webhook_allow_private)
+    except notify.UnsafeDestination as exc:
+        raise EpcisProblem(400, str(exc)) from exc
+    if session.exec(select(func.count()).where(Subscription.query_id == q.id)).one() >= MAX_SUBSCRIPTIONS:
+        raise EpcisProblem(403, f"at most {MAX_SUBSCRIPTIONS} subscriptions per query")
+    sub = Subscription(query_id=q.id or 0, org_id=p.org_id, member_id=p.member_id, dest=body["dest"],
+                       signature_token=token, report_if_empty=body.get("reportIfEmpty") is True)  # fmt: skip
+    sub.last_event_id = _start_after(session, body.get("initialRecordTime"), sub)
+    session.add(sub)
+    session.commit()
+    notify.dispatcher(request.app.state.runtime)  # from now on, look for new events
+    location = f"/epcis/queries/{queryName}/subscriptions/{sub.id}"
+    return JSONResponse(_sub_body(sub), status_code=201, headers={"Location": location})
+
+
+def _start_after(session: Session, initial: Any, sub: Subscription) -> int:
+    """Deliver events recorded from ``initialRecordTime`` on; without it, only events from now on."""
+    q = select(func.max(Event.id))
+    if initial is not None:
+        sub.initial_record_time = as_time([str(initial)])
+        q = q.where(Event.record_time < sub.initial_record_time)  # type: ignore[operator]
+    return int(session.exec(q).one() or 0)
+
+
+def _subscription(session: Session, p: Principal, name: str, sid: str) -> Subscription:
+    q = _query(session, p, name)
+    sub = session.get(Subscription, int(sid)) if sid.isdigit() and len(sid) < 12 else None
+    if sub is None or sub.query_id != q.id:
+        raise EpcisProblem(404, f"no subscription {sid} on query {name!r}")
+    return sub
+
+
+@router.get("/queries/{queryName}/subscriptions", summary="Subscriptions of a named query")
+def subscriptions(queryName: str, p: PrincipalDep, session: SessionDep) -> list[dict[str, Any]]:  # noqa: N803
+    q = _query(session, p, queryName)
+    return [_sub_body(s) for s in session.exec(select(Subscription).where(Subscription.query_id == q.id)).all()]
+
+
+@router.get("/queries/{queryName}/subscriptions/{subscriptionID}", summary="One subscription")
+def subscription(queryName: str, subscriptionID: str, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:  # noqa: N803
+    return _sub_body(_subscription(session, p, queryName, subscriptionID))
+
+
+@router.delete("/queries/{queryName}/subscriptions/{subscriptionID}", status_code=204, summary="Unsubscribe")
+def unsubscribe(queryName: str, subscriptionID: str, p: PrincipalDep, session: SessionDep) -> Response:  # noqa: N803
+    session.delete(_subscription(session, p, queryName, subscriptionID))
+    session.commit()
+    return Response(status_code=204)
+
+
+@ws_router.websocket("/queries/{queryName}/events")
+async def stream(websocket: WebSocket, queryName: str) -> None:  # noqa: N803
+    """New events matching the named query, one EPCISQueryDocument per message, while the socket is open."""
+    runtime: Runtime = websocket.app.state.runtime
+    auth = websocket.headers.get("authorization", "")
+    raw = websocket.headers.get("x-api-key") or (auth[7:] if auth.lower().startswith("bearer ") else None)
+
+    def setup() -> tuple[Principal, NamedQuery, int] | str:
+        with Session(runtime.engine, expire_on_commit=False) as s:
+            try:
+                p = authenticate(s, raw)
+                q = _query(s, p, queryName)
+            except Exception as exc:  # noqa: BLE001 - any refusal closes the socket with its reason
+                return str(getattr(exc, "message", None) or getattr(exc, "detail", None) or exc)
+            return p, q, int(s.exec(select(func.max(Event.id))).one() or 0)
+
+    found = await run_in_threadpool(setup)
+    if isinstance(found, str):
+        await websocket.close(code=1008, reason=found[:120])
+        return
+    p, q, top = found
+    listener = notify.Listener(p, dict(q.query), q.name, top, asyncio.get_running_loop())
+    await websocket.accept()
+    d = notify.dispatcher(runtime)
+    with d.lock:
+        d.listeners.append(listener)
+    try:
+        await _pump(websocket, listener)
+    finally:
+        with d.lock:
+            d.listeners.remove(listener)
+
+
+async def _pump(websocket: WebSocket, listener: notify.Listener) -> None:
+    """Send each queued document until the client disconnects."""
+    recv: asyncio.Future[Any] = asyncio.ensure_future(websocket.receive())
+    get: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(listener.queue.get())
+    try:
+        while True:
+            done, _ = await asyncio.wait({recv, get}, return_when=asyncio.FIRST_COMPLETED)
+            if recv in done:
+                if recv.result().get("type") == "websocket.disconnect":
+                    return
+                recv = asyncio.ensure_future(websocket.receive())
+            if get in done:
+                await websocket.send_json(get.result())
+                get = asyncio.ensure_future(listener.queue.get())
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    finally:
+        recv.cancel()
+        get.cancel()
