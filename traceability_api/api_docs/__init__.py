@@ -73,5 +73,6 @@ def _document(op: dict[str, Any], method: str, path: str, *, has_summary: bool) 
     if key in EPCIS_BODIES and "application/json" in content:
         content["application/json"]["schema"] = EPCIS_BODIES[key]
     if key in BODY_EXAMPLES:
-        for media in content.values():
-            media["examples"] = BODY_EXAMPLES[key]
+        for media_type, media in content.items():
+            if "json" in media_type:  # JSON examples; an XML body documents itself by its schema
+                media["examples"] = BODY_EXAMPLES[key]
