@@ -52,6 +52,9 @@ def gs1_openapi() -> dict[str, Any]:
             get["responses"]["400"] = {"$ref": "#/components/responses/400QueryIssues"}
     # POST /queries omits 400 too, though a query the standard's query schema refuses is a QueryValidationException.
     raw["paths"]["/queries"]["post"]["responses"]["400"] = {"$ref": "#/components/responses/400QueryIssues"}
+    # POST .../subscriptions omits the 400SubscriptionIssues it defines (a body that is not acceptable JSON).
+    subscribe = raw["paths"]["/queries/{queryName}/subscriptions"]["post"]["responses"]
+    subscribe["400"] = {"$ref": "#/components/responses/400SubscriptionIssues"}
     raw["servers"] = [{"url": "/epcis"}]
     return raw
 
