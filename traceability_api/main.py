@@ -52,6 +52,32 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_api_docs(app)
     app.state.runtime = runtime
 
+    _install_error_handlers(app)
+
+    from traceability_api.authority.write_log import WriteLogMiddleware
+
+    app.add_middleware(WriteLogMiddleware, engine=runtime.engine)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # consumer pages on slow mobile links: ~4x smaller
+    settings = runtime.settings
+    app.add_middleware(
+        BodyLimitMiddleware, json_max_bytes=settings.json_max_bytes, json_max_depth=settings.json_max_depth,
+        upload_max_bytes=settings.attachment_max_bytes,
+    )  # fmt: skip
+    if settings.rate_limit_enabled:  # outermost: a throttled client costs no body reading
+        app.add_middleware(
+            RateLimitMiddleware, public=settings.rate_public, auth_failures=settings.rate_auth_failures,
+            storage_url=settings.rate_storage_url,
+        )  # fmt: skip
+    app.include_router(health_router)
+    from traceability_api.routers import include_routers
+
+    include_routers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every refusal is a JSON body with ``detail`` (and ``errors`` where there are several)."""
+
     @app.exception_handler(DomainError)
     async def _domain_error(_req: Request, exc: DomainError) -> JSONResponse:
         body: dict[str, object] = {"detail": exc.message}
@@ -73,23 +99,3 @@ def create_app(runtime: Runtime) -> FastAPI:
         ]
         summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
         return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
-
-    from traceability_api.authority.write_log import WriteLogMiddleware
-
-    app.add_middleware(WriteLogMiddleware, engine=runtime.engine)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # consumer pages on slow mobile links: ~4x smaller
-    settings = runtime.settings
-    app.add_middleware(
-        BodyLimitMiddleware, json_max_bytes=settings.json_max_bytes, json_max_depth=settings.json_max_depth,
-        upload_max_bytes=settings.attachment_max_bytes,
-    )  # fmt: skip
-    if settings.rate_limit_enabled:  # outermost: a throttled client costs no body reading
-        app.add_middleware(
-            RateLimitMiddleware, public=settings.rate_public, auth_failures=settings.rate_auth_failures,
-            storage_url=settings.rate_storage_url,
-        )  # fmt: skip
-    app.include_router(health_router)
-    from traceability_api.routers import include_routers
-
-    include_routers(app)
-    return app
