@@ -60,6 +60,7 @@ async def capture_body(request: Request) -> Any:
 
 
 _DOCUMENT_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "description": "an EPCIS 2.0 EPCISDocument"}},
     "application/ld+json": {"schema": {"type": "object", "description": "an EPCIS 2.0 EPCISDocument"}},
     "application/xml": {"schema": {"type": "string", "description": "an EPCIS 2.0 XML EPCISDocument"}}}}}  # fmt: skip
 
