@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from traceability_api.api_docs.catalogue import BODY_EXAMPLES, DOCS, PARAM_EXAMPLES
+from traceability_api.api_docs.catalogue import BODY_EXAMPLES, DOCS, PARAM_EXAMPLES, PATH_PARAM_EXAMPLES
 from traceability_api.api_docs.epcis_schema import EPCIS_BODIES, epcis_components
 from traceability_api.api_docs.offline import add_redoc
+from traceability_api.epcis.body import JSON_TYPES
 
 
 def install(app: FastAPI) -> None:
@@ -65,14 +66,14 @@ def _document(op: dict[str, Any], method: str, path: str, *, has_summary: bool) 
         op["summary"] = summary
     if description and not op.get("description"):
         op["description"] = description
+    examples = PARAM_EXAMPLES | PATH_PARAM_EXAMPLES.get(path, {})
     for param in op.get("parameters", []):
-        if param["name"] in PARAM_EXAMPLES and "example" not in param:
-            param["example"] = PARAM_EXAMPLES[param["name"]]
+        if param["name"] in examples and "example" not in param:
+            param["example"] = examples[param["name"]]
     key = (method.upper(), path)
-    content = op.get("requestBody", {}).get("content", {})
-    if key in EPCIS_BODIES and "application/json" in content:
-        content["application/json"]["schema"] = EPCIS_BODIES[key]
-    if key in BODY_EXAMPLES:
-        for media_type, media in content.items():
-            if "json" in media_type:  # JSON examples; an XML body documents itself by its schema
-                media["examples"] = BODY_EXAMPLES[key]
+    json_bodies = [m for t, m in op.get("requestBody", {}).get("content", {}).items() if t in JSON_TYPES]
+    for media in json_bodies:  # the JSON examples and schema do not fit an XML body
+        if key in EPCIS_BODIES:
+            media["schema"] = EPCIS_BODIES[key]
+        if key in BODY_EXAMPLES:
+            media["examples"] = BODY_EXAMPLES[key]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from traceability_api.consensus.gs1_uri import with_check_digit
@@ -10,6 +12,7 @@ from traceability_api.consensus.gs1_uri import with_check_digit
 PADDY = with_check_digit("8930000001001")
 RICE = with_check_digit("8930000001002")
 PADDY_LOT = f"https://id.gs1.org/01/{PADDY}/10/TP-2503-12"
+STORE_GLN = with_check_digit("893000000002")
 
 HARVEST_EVENT: dict[str, Any] = {
     "type": "ObjectEvent",
@@ -110,16 +113,41 @@ BODY_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }  # fmt: skip
 
+_NEXT_PAGE_TOKEN = (
+    base64.urlsafe_b64encode(  # the shape of the stateless cursor /epcis hands out
+        json.dumps({"q": "3f1c0a9b2e7d4c65", "v": "2025-03-01T02:00:00+00:00", "i": 42, "n": None}).encode()
+    )
+    .decode()
+    .rstrip("=")
+)
 PARAM_EXAMPLES: dict[str, Any] = {
     "gtin": RICE, "lot_code": "GST25-2503", "serial": "0001", "lot": PADDY_LOT, "lot_id": 1, "place_id": 1,
     "event_id": 1, "member_id": 2, "device_id": 1, "recall_id": 1, "digest": "ab" * 32, "fmt": "csv",
     "EQ_bizStep": "shipping", "GE_eventTime": "2025-03-01T00:00:00+07:00", "since": "2025-03-01T00:00:00+07:00",
     "url": f"https://trace.example.vn/01/{RICE}/10/GST25-2503", "code": f"/01/{RICE}/10/FAKE-01", "lang": "vi", "kind": "plot",
+    "captureID": "1", "eventID": "urn:uuid:6d5f9f3e-1b7a-4c2e-9a51-0d3c2b8e4f10", "token": _NEXT_PAGE_TOKEN,
+    "queryName": "paddy-shipments", "subscriptionID": "1",
 }  # fmt: skip
+
+# ``value`` of the EPCIS top-level resources (/epcis/<kind>/{value}[/events]) depends on the resource.
+_RESOURCE_VALUES: dict[str, str] = {
+    "eventTypes": "ObjectEvent",
+    "epcs": PADDY_LOT,
+    "bizSteps": "commissioning",
+    "bizLocations": f"https://id.gs1.org/414/{STORE_GLN}",
+    "readPoints": f"https://id.gs1.org/414/{STORE_GLN}/254/1",
+    "dispositions": "active",
+}
+PATH_PARAM_EXAMPLES: dict[str, dict[str, Any]] = {
+    f"/epcis/{kind}/{{value}}{tail}": {"value": value}
+    for kind, value in _RESOURCE_VALUES.items()
+    for tail in ("", "/events")
+}  # a path's own examples win over PARAM_EXAMPLES
 
 _AUTH = " Needs an API key (Authorization: Bearer <key>)."
 _PUBLIC = " Public: no API key."
-DOCS: dict[tuple[str, str], tuple[str, str]] = {
+# (summary, description); a summary of None keeps the route's own ``summary=``.
+DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("GET", "/healthz"): ("Database and chain status", "Liveness and readiness: database reachable, chain and anchor contract in use." + _PUBLIC),
     ("POST", "/api/v1/organisations"): ("Create an organisation", "Authority only: a new organisation with its first admin, whose API key is returned once." + _AUTH),
     ("GET", "/api/v1/organisations"): ("List organisations", "The organisations the caller may see: its own, or every one for an authority." + _AUTH),
@@ -172,4 +200,90 @@ DOCS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/report-code"): ("Report a code that is not registered", "The form on the unknown-code page: stores a counterfeit report for the brand owner and the authority (CSRF token, same origin, rate-limited)." + _PUBLIC),
     ("GET", "/api/v1/counterfeit-reports"): ("Counterfeit reports", "Reports of unregistered codes: a brand owner sees those naming its GTINs, an authority sees all." + _AUTH),
     ("GET", "/oembed"): ("oEmbed", "oEmbed (rich) for a trace link, for e-commerce platforms." + _PUBLIC),
+}  # fmt: skip
+
+# The EPCIS 2.0 REST binding (/epcis): every response carries GS1-EPCIS-Version and GS1-CBV-Version
+# (2.0.0); a request may send them, or GS1-EPCIS-Min/-Max and GS1-CBV-Min/-Max, and gets 406 if it
+# insists on other versions.  Errors are RFC 7807 problems (application/problem+json) with an
+# epcisException type.
+_EPCIS = " GS1-EPCIS-Version / GS1-CBV-Version 2.0.0 (406 otherwise); errors are application/problem+json."
+_PAGED = (
+    ' Paged: perPage (1-1000, default 30); the next page is the Link rel="next" header, or'
+    " nextPageToken in the body, to send back with the same parameters."
+)
+_QUERY = (
+    " Filters are the EPCIS 2.0 SimpleEventQuery URL parameters: eventType, GE_/LT_eventTime,"
+    " GE_/LT_recordTime, EQ_action, EQ_bizStep, EQ_disposition, EQ_readPoint, EQ_bizLocation, MATCH_epc,"
+    " MATCH_anyEPC, MATCH_epcClass, EQ_/GT_/GE_/LT_/LE_quantity, EQ_bizTransaction_<type>, EQ_source_<type>,"
+    " EQ_/GT_/GE_/LT_/LE_/EXISTS_ on ILMD_, INNER_, sensor and extension (prefix:name) fields, plus"
+    " orderBy (eventTime, recordTime), orderDirection, eventCountLimit and maxEventCount; repeat a"
+    " parameter or join values with | for OR; an unknown parameter is a 400 QueryParameterException."
+    " Only events the caller may read are returned, as an EPCISQueryDocument (JSON-LD)."
+)
+_RESOURCE_DOCS = {
+    "eventTypes": ("the five EPCIS event types", "ObjectEvent"),
+    "epcs": (
+        "the EPCs and EPC classes (Digital Link URIs) of the caller's most recent 5,000 readable events",
+        "an EPC or EPC class (URL-encoded Digital Link URI)",
+    ),
+    "bizSteps": (
+        "the business steps of the events the caller may read",
+        "a business step (commissioning or its CBV URI)",
+    ),
+    "bizLocations": (
+        "the business locations (GLN Digital Links) of the caller's most recent 5,000 readable events",
+        "a business location",
+    ),
+    "readPoints": ("the read points of the caller's most recent 5,000 readable events", "a read point"),
+    "dispositions": ("the dispositions of the events the caller may read", "a disposition (active or its CBV URI)"),
+}
+for _kind, (_what, _one) in _RESOURCE_DOCS.items():
+    DOCS[("GET", f"/epcis/{_kind}")] = (
+        None,
+        f"A Collection of {_what}. Paged: perPage (1-1000, default 30) and"
+        ' nextPageToken (from the Link rel="next" header).' + _EPCIS + _AUTH,
+    )
+    DOCS[("GET", f"/epcis/{_kind}/{{value}}")] = (
+        None,
+        f"{_one[0].upper()}{_one[1:]}: a Collection of its sub-resources"
+        " (events); 404 if no event the caller may read has it." + _EPCIS + _AUTH,
+    )
+    DOCS[("GET", f"/epcis/{_kind}/{{value}}/events")] = (
+        None,
+        f"Events with {_one}, narrowed by any other query"
+        " parameter (not the one the path gives)." + _QUERY + _PAGED + _EPCIS + _AUTH,
+    )
+
+DOCS |= {
+    ("GET", "/epcis"): (None, "The top-level resources of the EPCIS 2.0 REST binding (events, eventTypes, epcs, bizSteps, bizLocations, readPoints, dispositions, capture, queries). OPTIONS on any /epcis path answers, without a key, the supported versions (GS1-EPCIS-Min/-Max, GS1-CBV-Min/-Max) and capture limits." + _EPCIS + _AUTH),
+    ("POST", "/epcis/capture"): (None, "Asynchronous capture of an EPCISDocument (application/ld+json or application/json; EPCIS 2.0 or 1.2 XML with application/xml); an EPCISQueryDocument's events are accepted too. Answers 202 with Location: /epcis/capture/{captureID}, the job to poll, and GS1-EPCIS-Capture-Limit / GS1-EPCIS-Capture-File-Size-Limit. GS1-Capture-Error-Behaviour: rollback (default, all or nothing) or proceed (each valid event is stored, the others listed in the job's errors). 413 above the event or size limit. Needs a member who may write." + _EPCIS + _AUTH),
+    ("GET", "/epcis/capture"): (None, "The capture jobs of the caller's organisation, newest first (perPage, 1-1000, default 30): captureID, createdAt, finishedAt, running, success, captureErrorBehaviour and errors." + _EPCIS + _AUTH),
+    ("GET", "/epcis/capture/{captureID}"): (None, "One capture job of the caller's organisation: whether it is running, succeeded, and the problems of the events it refused; 404 for a job of another organisation." + _EPCIS + _AUTH),
+    ("POST", "/epcis/events"): (None, "Synchronous capture of one EPCIS 2.0 event (JSON-LD; @context defaults to the EPCIS 2.0 context): 201 with the stored event and Location: /epcis/events/{eventID}, or 200 if the same event (same eventID or hash) was captured before. Needs a member who may write." + _EPCIS + _AUTH),
+    ("GET", "/epcis/events"): (None, "The EPCIS 2.0 query interface over URL parameters." + _QUERY + _PAGED + " URLs longer than 8000 characters get 414." + _EPCIS + _AUTH),
+    ("GET", "/epcis/events/{eventID}"): (None, "One event, found by its eventID or its CBV hash id (ni:///sha-256;...), URL-encoded in the path, as an EPCISQueryDocument; 404 if the caller may not read it." + _EPCIS + _AUTH),
+    ("GET", "/epcis/queries"): (None, "The named queries of the caller's organisation: name and query parameters." + _EPCIS + _AUTH),
+    ("POST", "/epcis/queries"): (None, 'Store a named query: {"name": "<1-100 of A-Z a-z 0-9 . _ ~ ->", "query": {<SimpleEventQuery parameters>}}. The parameters are checked (400); 409 if the name is taken; at most 100 per organisation. Answers 201 with Location: /epcis/queries/{queryName}.' + _EPCIS + _AUTH),
+    ("GET", "/epcis/queries/{queryName}"): (None, "One named query of the caller's organisation." + _EPCIS + _AUTH),
+    ("DELETE", "/epcis/queries/{queryName}"): (None, "Deletes the named query and every subscription to it (204)." + _EPCIS + _AUTH),
+    ("GET", "/epcis/queries/{queryName}/events"): (None, "Runs the named query now: its events as an EPCISQueryDocument named after it. Only perPage and nextPageToken may be added. A WebSocket connection on the same path (Authorization or X-API-Key header) streams each new matching event as it is captured." + _PAGED + _EPCIS + _AUTH),
+    ("POST", "/epcis/queries/{queryName}/subscriptions"): (None, 'Subscribe a webhook: {"dest": "https://...", "stream": true, "signatureToken": "<secret>", "initialRecordTime": "<ISO time>", "reportIfEmpty": false}. Matching events are POSTed to dest as EPCISQueryDocuments (application/ld+json) as they are captured, with GS1-Signature (HMAC-SHA256 of the body with signatureToken) when a token is given. Only stream subscriptions (no schedule); dest must be a public http(s) URL; at most 20 per query. initialRecordTime also delivers events recorded since then.' + _EPCIS + _AUTH),
+    ("GET", "/epcis/queries/{queryName}/subscriptions"): (None, "The subscriptions of a named query: subscriptionID, dest, createdAt, lastNotifiedAt, initialRecordTime, reportIfEmpty." + _EPCIS + _AUTH),
+    ("GET", "/epcis/queries/{queryName}/subscriptions/{subscriptionID}"): (None, "One subscription of a named query." + _EPCIS + _AUTH),
+    ("DELETE", "/epcis/queries/{queryName}/subscriptions/{subscriptionID}"): (None, "Ends a subscription: no more webhook deliveries (204)." + _EPCIS + _AUTH),
+}  # fmt: skip
+
+# The GS1 Digital Link resolver for keys other than /01 (GTIN): public, like the /01 pages.
+_DL_CHECK = " The whole link (path and query) is checked against GS1 Digital Link syntax: 400 with the reason if it is not valid."
+_DL_NO_RECORDS = " A valid link answers 404: this service holds no records for {what} yet." + _DL_CHECK + _PUBLIC
+DOCS |= {
+    ("GET", "/gtin/{rest}"): (None, "A GTIN link in GS1 short-name form (/gtin/<GTIN>/lot/<lot>/ser/<serial>): 301 to the canonical numeric link (/01/<GTIN>/10/<lot>/21/<serial>) on this resolver." + _DL_CHECK + _PUBLIC),
+    ("GET", "/00/{rest}"): (None, "An SSCC (logistic unit) link, /00/<SSCC>." + _DL_NO_RECORDS.format(what="SSCCs")),
+    ("GET", "/sscc/{rest}"): (None, "An SSCC link in short-name form, /sscc/<SSCC>." + _DL_NO_RECORDS.format(what="SSCCs")),
+    ("GET", "/414/{rest}"): (None, "A GLN (location) link, /414/<GLN>[/254/<extension>]." + _DL_NO_RECORDS.format(what="GLNs")),
+    ("GET", "/gln/{rest}"): (None, "A GLN link in short-name form, /gln/<GLN>[/glnx/<extension>]." + _DL_NO_RECORDS.format(what="GLNs")),
+    ("GET", "/417/{rest}"): (None, "A party GLN link, /417/<GLN>." + _DL_NO_RECORDS.format(what="party GLNs")),
+    ("GET", "/party/{rest}"): (None, "A party GLN link in short-name form, /party/<GLN>." + _DL_NO_RECORDS.format(what="party GLNs")),
+    ("GET", "/8004/{rest}"): (None, "A GIAI (individual asset) link, /8004/<GIAI>." + _DL_NO_RECORDS.format(what="GIAIs")),
+    ("GET", "/giai/{rest}"): (None, "A GIAI link in short-name form, /giai/<GIAI>." + _DL_NO_RECORDS.format(what="GIAIs")),
 }  # fmt: skip
