@@ -5,20 +5,24 @@ wired to both, and API clients for a small cast of organisations."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
+import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from web3 import Web3
 
 from chain.client import connect
-from chain.node import AnvilNode
+from chain.node import AnvilNode, free_port
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.main import create_app
@@ -129,3 +133,23 @@ def auth(key: str) -> dict[str, str]:
 
 def pick(d: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: d[k] for k in keys}
+
+
+@pytest.fixture
+def served(runtime: Runtime) -> Iterator[str]:
+    """The app on a real uvicorn server in a thread (for browsers and other real HTTP clients)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -3,22 +3,16 @@ examples, security schemes, EPCIS-typed bodies) and Swagger UI / ReDoc working o
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from chain.node import free_port
 from tests.conftest import ARTIFACTS
 from tests.world import World, make_world
 from traceability_api.api_docs.catalogue import PADDY
 from traceability_api.epcis.schema import document_validator
-from traceability_api.main import create_app
 from traceability_api.runtime import Runtime
 
 PUBLIC = (
@@ -90,25 +84,6 @@ def test_capture_examples_are_real_epcis_the_api_accepts(runtime: Runtime, app_c
         assert one.status_code == 201, one.text
     captured = w.post(w.coop, "/api/v1/capture", document)
     assert captured.status_code == 201, captured.text
-
-
-@pytest.fixture
-def served(runtime: Runtime) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.mark.sqlite_only

@@ -5,48 +5,22 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from chain.node import free_port
 from labels.digital_link import build
 from tests.conftest import ARTIFACTS
 from tests.world import make_world, receive, setup_rice, ship
 from traceability_api.anchoring.worker import AnchoringWorker
-from traceability_api.main import create_app
 from traceability_api.runtime import Runtime
 
 pytestmark = pytest.mark.sqlite_only
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--hide-scrollbars"]  # fmt: skip
-
-
-@pytest.fixture
-def served(runtime: Runtime) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def chromium(url: str, tmp: Path, screenshot: Path) -> str:

@@ -243,7 +243,7 @@ WELL_KNOWN_PREFIXES = {
     "cbvmda": "urn:epcglobal:cbv:mda:",
 }
 # JSON arrays whose XML form wraps each item in an element of this name
-_LIST_ITEM = {
+LIST_ITEM = {
     "epcList": "epc", "inputEPCList": "epc", "outputEPCList": "epc", "childEPCs": "epc",
     "quantityList": "quantityElement", "childQuantityList": "quantityElement",
     "inputQuantityList": "quantityElement", "outputQuantityList": "quantityElement",
@@ -251,7 +251,7 @@ _LIST_ITEM = {
     "sensorElementList": "sensorElement", "correctiveEventIDs": "correctiveEventID",
 }  # fmt: skip
 # typed list items: {"type": t, "<item>": v}  ->  <item type="t">v</item>
-_TYPED_ITEMS = {"bizTransaction", "source", "destination"}
+TYPED_ITEMS = {"bizTransaction", "source", "destination"}
 _SKIP_KEYS = {"#text", "rdfs:comment", "comment", "@context", "@id", "@type"}
 
 
@@ -298,12 +298,12 @@ class _Reader:
     def children(self, name: str, value: Any, parent: str) -> list[Node]:
         key = _expand_key(name, self.prefixes)
         if isinstance(value, list):
-            item = _LIST_ITEM.get(name)
+            item = LIST_ITEM.get(name)
             if item is not None:
                 return [Node(key, "", [n for v in value for n in self.children(item, v, name)])]
             return [n for v in value for n in self.children(name, v, parent)]
         if isinstance(value, dict):
-            if name in _TYPED_ITEMS:
+            if name in TYPED_ITEMS:
                 entry = []
                 if "type" in value:
                     entry.append(Node("type", self.value(value["type"], f"{name}@type")))

@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from traceability_api.consensus.event_hash import prefixes_of_context
+from traceability_api.consensus.event_hash import LIST_ITEM, TYPED_ITEMS, prefixes_of_context
 
 EPCIS_NS = "urn:epcglobal:epcis:xsd:2"
 _ORDER = (
@@ -23,14 +23,6 @@ _ORDER = (
     "persistentDisposition", "readPoint", "bizLocation", "bizTransactionList", "sourceList", "destinationList",
     "sensorElementList", "ilmd",
 )  # fmt: skip
-_LIST_ITEM = {
-    "epcList": "epc", "inputEPCList": "epc", "outputEPCList": "epc", "childEPCs": "epc",
-    "quantityList": "quantityElement", "childQuantityList": "quantityElement",
-    "inputQuantityList": "quantityElement", "outputQuantityList": "quantityElement",
-    "bizTransactionList": "bizTransaction", "sourceList": "source", "destinationList": "destination",
-    "sensorElementList": "sensorElement", "correctiveEventIDs": "correctiveEventID",
-}  # fmt: skip
-_TYPED = {"bizTransaction", "source", "destination"}
 _ATTRIBUTES = {"sensorMetadata", "sensorReport"}  # their fields are XML attributes
 _SKIP = {"@context", "type"}
 
@@ -74,7 +66,7 @@ class _Writer:
 
     def field(self, parent: etree._Element, key: str, value: Any) -> None:
         if isinstance(value, list):
-            item = _LIST_ITEM.get(key)
+            item = LIST_ITEM.get(key)
             if item is None:  # a repeated element
                 for v in value:
                     self.field(parent, key, v)
@@ -90,7 +82,7 @@ class _Writer:
             el.text = self.value(value)
 
     def fill(self, el: etree._Element, key: str, obj: dict[str, Any]) -> None:
-        if key in _TYPED:
+        if key in TYPED_ITEMS:
             if "type" in obj:
                 el.set("type", self.value(obj["type"]))
             el.text = self.value(obj.get(key, ""))
