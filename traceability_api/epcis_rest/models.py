@@ -42,7 +42,8 @@ class NamedQuery(SQLModel, table=True):
 
 
 class Subscription(SQLModel, table=True):
-    """A webhook subscription to a named query: matching new events are POSTed to ``dest``."""
+    """A webhook subscription to a named query: matching new events are POSTed to ``dest``, as they
+    arrive (``stream``) or at the times of ``schedule`` (the next one in ``next_fire_at``)."""
 
     __tablename__ = "query_subscription"
     id: int | None = Field(default=None, primary_key=True)
@@ -57,5 +58,6 @@ class Subscription(SQLModel, table=True):
     initial_record_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     last_event_id: int = 0
     last_notified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    next_fire_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))  # scheduled
     failures: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

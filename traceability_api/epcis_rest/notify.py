@@ -1,6 +1,7 @@
-"""Streaming subscriptions: after each capture, one dispatcher thread per runtime runs every stream
+"""Subscriptions: after each capture, one dispatcher thread per runtime runs every stream
 subscription's named query over the events it has not seen yet and delivers the matches, to webhooks
-(signed ``POST``, private destinations refused) and to open WebSocket connections of this process."""
+(signed ``POST``, private destinations refused) and to open WebSocket connections of this process.
+At each fire time of a scheduled subscription it delivers the events recorded since its last delivery."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +22,7 @@ import httpx
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from traceability_api.epcis_rest import schedule
 from traceability_api.epcis_rest.models import NamedQuery, Subscription
 from traceability_api.epcis_rest.search import run_query
 from traceability_api.events.models import Event
@@ -80,6 +83,7 @@ class Dispatcher:
         self.stopping = False
         self.listeners: list[Listener] = []
         self.lock = threading.Lock()
+        self.next_due: datetime | None = None  # the earliest fire time of a scheduled subscription
         self.thread = threading.Thread(target=self._loop, name="epcis-subscriptions", daemon=True)
         self.thread.start()
 
@@ -90,7 +94,7 @@ class Dispatcher:
 
     def _loop(self) -> None:
         while not self.stopping:
-            self.wake.wait(timeout=self.runtime.settings.subscription_poll_s)  # other paths, other workers
+            self.wake.wait(timeout=self._timeout())  # other paths, other workers, the next scheduled time
             self.wake.clear()
             if self.stopping:
                 return
@@ -98,6 +102,12 @@ class Dispatcher:
                 self.run_once()
             except Exception:  # a delivery problem must never stop the dispatcher
                 log.exception("subscription dispatch failed")
+
+    def _timeout(self) -> float:
+        poll = self.runtime.settings.subscription_poll_s
+        if self.next_due is None:
+            return poll
+        return min(poll, max(0.01, (self.next_due - utcnow()).total_seconds()))
 
     def run_once(self) -> None:
         with Session(self.runtime.engine, expire_on_commit=False) as s:
@@ -107,6 +117,7 @@ class Dispatcher:
                 .where(Subscription.stream, Subscription.last_event_id < top)  # type: ignore[arg-type, operator]
             ).all():  # fmt: skip
                 self._deliver(s, sub, nq, top)
+            self._run_scheduled(s, top)
             with self.lock:
                 listeners = list(self.listeners)
             for li in listeners:
@@ -130,6 +141,39 @@ class Dispatcher:
         elif events:
             s.execute(update(Subscription).where(Subscription.id == sub.id).values(last_notified_at=utcnow()))  # type: ignore[arg-type]
             s.commit()
+
+    def _run_scheduled(self, s: Session, top: int) -> None:
+        now = utcnow()
+        due = Subscription.next_fire_at <= now  # type: ignore[operator]
+        for sub, nq in s.exec(
+            select(Subscription, NamedQuery).join(NamedQuery, NamedQuery.id == Subscription.query_id)  # type: ignore[arg-type]
+            .where(Subscription.next_fire_at.is_not(None), due)  # type: ignore[union-attr]
+        ).all():  # fmt: skip
+            self._fire(s, sub, nq, top, now)
+        self.next_due = s.exec(select(func.min(Subscription.next_fire_at))).one()
+
+    def _fire(self, s: Session, sub: Subscription, nq: NamedQuery, top: int, now: datetime) -> None:
+        """One fire time: claim it (one worker of several wins) with the events since the last delivery,
+        deliver them (or nothing when empty, unless reportIfEmpty), give them back if delivery fails."""
+        p = principal_of(s, sub.member_id)
+        try:
+            nxt = schedule.next_fire(schedule.parse(sub.schedule), now)
+        except schedule.ScheduleError:
+            nxt = None
+        old = sub.last_event_id
+        events, cursor = matches(s, p, nq.query, old, top) if p is not None else ([], old)
+        claim = update(Subscription).where(
+            Subscription.id == sub.id, Subscription.last_event_id == old, Subscription.next_fire_at == sub.next_fire_at  # type: ignore[arg-type]
+        ).values(last_event_id=cursor, next_fire_at=nxt)  # fmt: skip
+        claimed = s.execute(claim).rowcount == 1  # type: ignore[attr-defined]
+        s.commit()
+        if not claimed or p is None or not (events or sub.report_if_empty):
+            return
+        if post(self.runtime, sub, epcis_query_document(events, nq.name)):
+            s.execute(update(Subscription).where(Subscription.id == sub.id).values(last_notified_at=utcnow()))  # type: ignore[arg-type]
+            s.commit()
+        elif events:
+            _move(s, sub, cursor, old, failed=True)
 
 
 def _move(s: Session, sub: Subscription, old: int, new: int, *, failed: bool = False) -> bool:
@@ -198,5 +242,5 @@ def new_events(runtime: Runtime) -> None:
 def start_if_subscribed(runtime: Runtime) -> None:
     """At start: resume delivering to the webhooks subscribed before a restart."""
     with Session(runtime.engine) as s:
-        if s.exec(select(Subscription.id).where(Subscription.stream).limit(1)).first() is not None:  # type: ignore[arg-type]
+        if s.exec(select(Subscription.id).limit(1)).first() is not None:
             dispatcher(runtime)

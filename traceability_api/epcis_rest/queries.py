@@ -1,4 +1,4 @@
-"""Named queries (``/epcis/queries``) and their subscriptions: webhooks and WebSockets."""
+"""Named queries (``/epcis/queries``) and their subscriptions: webhooks (streamed or scheduled) and WebSockets."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from traceability_api.deps import SessionDep, SettingsDep
 from traceability_api.epcis.body import read_json
-from traceability_api.epcis_rest import notify
+from traceability_api.epcis_rest import notify, schedule
 from traceability_api.epcis_rest.common import EpcisProblem, EpcisRoute
 from traceability_api.epcis_rest.events import page_response, url_params
 from traceability_api.epcis_rest.filters import compile_query
@@ -26,6 +26,7 @@ from traceability_api.events.models import Event
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal, authenticate
 from traceability_api.runtime import Runtime
+from traceability_api.timeutil import utcnow
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0 named queries and subscriptions"], route_class=EpcisRoute)
 ws_router = APIRouter(prefix="/epcis")
@@ -102,7 +103,11 @@ def _sub_body(sub: Subscription) -> dict[str, Any]:
         return t.isoformat(timespec="seconds").replace("+00:00", "Z") if t else None
 
     out: dict[str, Any] = {"subscriptionID": str(sub.id), "dest": sub.dest, "createdAt": iso(sub.created_at),
-                           "stream": True, "reportIfEmpty": sub.report_if_empty}  # fmt: skip
+                           "reportIfEmpty": sub.report_if_empty}  # fmt: skip
+    if sub.schedule is not None:
+        out["schedule"] = sub.schedule
+    else:
+        out["stream"] = True
     if sub.last_notified_at:
         out["lastNotifiedAt"] = iso(sub.last_notified_at)
     if sub.initial_record_time:
@@ -118,10 +123,7 @@ async def subscribe(
     body = await read_json(request, 16 * 1024)
     if not isinstance(body, dict) or not isinstance(body.get("dest"), str) or len(body["dest"]) > 2000:
         raise EpcisProblem(400, "expected a subscription with a 'dest' URL (at most 2000 characters)")
-    if "schedule" in body:
-        raise EpcisProblem(400, 'scheduled subscriptions are not offered here; subscribe with "stream": true')
-    if body.get("stream") is not True:
-        raise EpcisProblem(400, 'a subscription needs "stream": true (new matching events are sent as they arrive)')
+    plan = _plan(body)
     token = body.get("signatureToken")
     if token is not None and (not isinstance(token, str) or not 1 <= len(token) <= 200):
         raise EpcisProblem(400, "signatureToken must be a string of 1-200 characters")
@@ -132,13 +134,32 @@ async def subscribe(
     if session.exec(select(func.count()).where(Subscription.query_id == q.id)).one() >= MAX_SUBSCRIPTIONS:
         raise EpcisProblem(403, f"at most {MAX_SUBSCRIPTIONS} subscriptions per query")
     sub = Subscription(query_id=q.id or 0, org_id=p.org_id, member_id=p.member_id, dest=body["dest"],
-                       signature_token=token, report_if_empty=body.get("reportIfEmpty") is True)  # fmt: skip
+                       signature_token=token, report_if_empty=body.get("reportIfEmpty") is True,
+                       stream=plan is None, schedule=body.get("schedule") if plan else None,
+                       next_fire_at=schedule.next_fire(plan, utcnow()) if plan else None)  # fmt: skip
     sub.last_event_id = _start_after(session, body.get("initialRecordTime"), sub)
     session.add(sub)
     session.commit()
     notify.dispatcher(request.app.state.runtime)  # from now on, look for new events
     location = f"/epcis/queries/{queryName}/subscriptions/{sub.id}"
     return JSONResponse(_sub_body(sub), status_code=201, headers={"Location": location})
+
+
+def _plan(body: dict[str, Any]) -> schedule.Schedule | None:
+    """The schedule of a scheduled subscription, None for a stream; 400 for neither, both or a bad schedule."""
+    controls = "epcisException:SubscriptionControlsException"
+    if "schedule" in body and body.get("stream") not in (None, False):
+        raise EpcisProblem(400, '"stream": true and "schedule" exclude each other', controls)
+    if "reportIfEmpty" in body and not isinstance(body["reportIfEmpty"], bool):
+        raise EpcisProblem(400, "reportIfEmpty must be true or false", controls)
+    if "schedule" in body:
+        try:
+            return schedule.parse(body["schedule"])
+        except schedule.ScheduleError as exc:
+            raise EpcisProblem(400, str(exc), controls) from exc
+    if body.get("stream") is not True:
+        raise EpcisProblem(400, 'a subscription needs "stream": true or a "schedule"', controls)
+    return None
 
 
 def _start_after(session: Session, initial: Any, sub: Subscription) -> int:
