@@ -14,7 +14,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import ARTIFACTS
 from tests.pages_scenario import duck_eggs, processed_rice
-from tests.test_browser import served  # noqa: F401  (the app on a real port)
 from tests.world import World, make_world
 from traceability_api.runtime import Runtime
 
