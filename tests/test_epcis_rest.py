@@ -4,16 +4,14 @@ resources, named queries, webhook and WebSocket subscriptions, XML capture, vers
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.webhooks import Received, webhook
 from tests.world import CTX, World, make_world, obj_event, setup_rice, ship
 from traceability_api.consensus.event_hash import hash_ids_of_json_document
 from traceability_api.consensus.xml_reader import hash_ids_of_xml_document
@@ -201,29 +199,10 @@ def test_top_level_resources(w: World) -> None:
     assert w.get(w.mill, "/epcis/bizSteps/storing").status_code == 404
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: queue.Queue[tuple[dict[str, str], bytes]]
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.put((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def hook() -> Iterator[tuple[str, queue.Queue[tuple[dict[str, str], bytes]]]]:
-    received: queue.Queue[tuple[dict[str, str], bytes]] = queue.Queue()
-    handler = type("Hook", (_Hook,), {"received": received})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{server.server_port}/callback", received
-    server.shutdown()
-    server.server_close()
+def hook() -> Iterator[tuple[str, Received]]:
+    with webhook() as hook:
+        yield hook
 
 
 def test_named_query_and_webhook_subscription(w: World, runtime: Runtime, hook: Any) -> None:

@@ -4,22 +4,20 @@ deliveries to a real local webhook (every second), with reportIfEmpty and the or
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.webhooks import Received, webhook
 from tests.world import CTX, World, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.epcis_rest.notify import signature
 from traceability_api.epcis_rest.schedule import ScheduleError, next_fire, parse
 from traceability_api.runtime import Runtime
 
-Received = queue.Queue[tuple[dict[str, str], bytes]]
 EVERY_SECOND = {"second": "[0-59]"}
 CONTROLS = "epcisException:SubscriptionControlsException"
 Z = {"second": "0", "minute": "0"}
@@ -76,33 +74,11 @@ def test_invalid_schedules_are_refused(schedule: Any) -> None:
         parse(schedule)
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: Received
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.put((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def hooks() -> Iterator[list[tuple[str, Received]]]:
     """Three local webhooks, each with the queue of what it received."""
-    out, servers = [], []
-    for _ in range(3):
-        received: Received = queue.Queue()
-        server = HTTPServer(("127.0.0.1", 0), type("Hook", (_Hook,), {"received": received}))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        out.append((f"http://127.0.0.1:{server.server_port}/callback", received))
-    yield out
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        yield [stack.enter_context(webhook()) for _ in range(3)]
 
 
 @pytest.fixture

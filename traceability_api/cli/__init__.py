@@ -6,7 +6,8 @@ Configuration errors end with one line on stderr and exit code 2, never a traceb
 
 from __future__ import annotations
 
-from traceability_api.cli import (
+# each module registers its commands on ``app`` when imported
+from traceability_api.cli import (  # noqa: F401
     anchor_cmd,
     audit_cmd,
     chain_cmds,
@@ -19,16 +20,6 @@ from traceability_api.cli import (
 from traceability_api.cli.common import app, chain_app
 
 __all__ = ["app", "chain_app", "main"]
-_COMMANDS = (
-    anchor_cmd,
-    audit_cmd,
-    chain_cmds,
-    export_cmd,
-    label_cmds,
-    org_cmds,
-    serve_cmds,
-    verify_cmd,
-)  # registered on import
 
 
 def main() -> None:  # pragma: no cover
