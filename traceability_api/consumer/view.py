@@ -30,9 +30,9 @@ from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
-from traceability_api.places.models import Place, PlaceKind
+from traceability_api.places.models import PRODUCTION_KINDS, Place
 
-GROWING = {PlaceKind.farm, PlaceKind.plot}
+GROWING = PRODUCTION_KINDS  # plots and farms; ponds, cages, barns, flock houses, hatcheries
 
 
 class RootCache:
