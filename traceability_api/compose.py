@@ -16,12 +16,13 @@ from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
 from traceability_api.evidence import diary
+from traceability_api.husbandry import withdrawal
 from traceability_api.runtime import Runtime
 
 if TYPE_CHECKING:
     from traceability_api.evidence.mqtt import MqttIngest
 
-CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check,)  # food-safety rules, checked before custody
+CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check, withdrawal.check)  # food-safety rules, before custody
 
 
 def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runtime:
@@ -68,6 +69,16 @@ def attach_mqtt(runtime: Runtime) -> MqttIngest | None:
     return mq
 
 
+def attach_alerts(runtime: Runtime) -> None:
+    """Watch sensor readings against thresholds: alerts, notifications, sustained-breach events."""
+    from traceability_api.husbandry.alerts import AlertWatcher
+
+    watcher = AlertWatcher(runtime.engine, runtime.settings, runtime.capture_checks)
+    runtime.alerts = watcher
+    runtime.on_start.append(watcher.start)
+    runtime.on_stop.append(watcher.stop)
+
+
 def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
     """The whole service: runtime, anchoring worker, MQTT ingest and the app."""
     from traceability_api.main import create_app
@@ -76,6 +87,7 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
     try:
         attach_worker(runtime)
         attach_mqtt(runtime)
+        attach_alerts(runtime)
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
         runtime.on_stop.append(runtime.close)
         app = create_app(runtime)

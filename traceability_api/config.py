@@ -84,6 +84,15 @@ class Settings(BaseSettings):
 
     webhook_allow_private: bool = False  # EPCIS subscriptions may POST to private/loopback hosts (SSRF guard off)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
+    # sensor alerts (issue 17): the watcher reads new readings against place/device thresholds
+    alert_poll_s: float = Field(default=30.0, gt=0, le=3600)
+    smtp_host: str | None = None  # alert e-mails go out through this SMTP server when set
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "agritrace@localhost"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True  # STARTTLS before logging in (turn off only for a local relay)
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
     @field_validator("public_base_url")
     @classmethod

@@ -6,7 +6,14 @@ from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.epcis_rest.models import CaptureJob, NamedQuery, Subscription
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.evidence.models import Attachment, AttachmentOwner, BannedSubstance, Device, SensorReading
-from traceability_api.husbandry.models import AlertChannel, AlertCursor, Animal, AnimalPlacement, PlaceThreshold, SensorAlert
+from traceability_api.husbandry.models import (
+    AlertChannel,
+    AlertCursor,
+    Animal,
+    AnimalPlacement,
+    PlaceThreshold,
+    SensorAlert,
+)
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place

@@ -24,7 +24,7 @@ from traceability_api.epcis_rest.models import NamedQuery, Subscription
 from traceability_api.epcis_rest.search import run_query
 from traceability_api.events.models import Event
 from traceability_api.events.service import epcis_query_document
-from traceability_api.netguard import UnsafeDestination, check_destination  # noqa: E402
+from traceability_api.netguard import UnsafeDestination, check_destination
 from traceability_api.parties.models import Member, Organisation, OrgKind, Role
 from traceability_api.parties.service import Principal
 from traceability_api.runtime import Runtime

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -87,10 +88,20 @@ class AttachmentOwner(SQLModel, table=True):
     org_id: int = Field(foreign_key="organisation.id", primary_key=True)
 
 
+SECTORS = ("all", "crop", "livestock", "aquaculture")
+
+
 class BannedSubstanceCreate(SQLModel):
     name: str = Field(min_length=2, max_length=100, description="active ingredient, matched case-insensitively")
-    sector: str = Field(default="all", pattern=r"^(all|crop|livestock|aquaculture)$")
+    sector: str = Field(default="all", max_length=12, description="all, crop, livestock or aquaculture")
     legal_basis: str | None = Field(default=None, max_length=200, description="e.g. Thông tư 06/2016/TT-BNNPTNT")
+
+    @field_validator("sector")
+    @classmethod
+    def _sector(cls, v: str) -> str:
+        if v not in SECTORS:
+            raise ValueError(f"sector must be one of {', '.join(SECTORS)}")
+        return v
 
 
 class BannedSubstance(BannedSubstanceCreate, table=True):

@@ -4,6 +4,7 @@ sensor thresholds, the organisation's alert channels, and the alerts themselves.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -57,7 +58,7 @@ class PlaceThreshold(SQLModel, table=True):
 
 
 class AlertChannelCreate(SQLModel):
-    kind: str = Field(pattern=r"^(webhook|email)$")
+    kind: Literal["webhook", "email"]
     target: str = Field(min_length=3, max_length=500, description="https URL (webhook) or e-mail address")
 
 

@@ -44,7 +44,7 @@ class PlaceBase(SQLModel):
     planting_area_code: str | None = Field(default=None, max_length=40, description="mã số vùng trồng")
     sector_code: str | None = Field(
         default=None, max_length=40,
-        description="the sector's own code: aquaculture zone / pond code (mã vùng nuôi), livestock farm code (mã cơ sở)",
+        description="the sector's code: aquaculture zone / pond (mã vùng nuôi), livestock farm (mã cơ sở)",
     )  # fmt: skip
     address: str | None = Field(default=None, max_length=500)
     area_ha: float | None = Field(default=None, gt=0, le=100_000)
@@ -54,7 +54,9 @@ class PlaceBase(SQLModel):
 
 class PlaceCreate(PlaceBase):
     _gln = field_validator("gln")(check_gln)
-    _codes = field_validator("internal_id", "gln_extension", "planting_area_code", "sector_code")(check_code("identifier"))
+    _codes = field_validator("internal_id", "gln_extension", "planting_area_code", "sector_code")(
+        check_code("identifier")
+    )
 
     @field_validator("geo")
     @classmethod
