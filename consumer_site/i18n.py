@@ -48,6 +48,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "override": "Thu hoạch trước thời gian cách ly (được quản trị phê duyệt)",
         "made_at": "Nơi sản xuất",
         "phi_days": "cách ly {n} ngày",
+        "withdrawal_days": "ngưng thuốc {n} ngày",
+        "withdrawal_override": "Thu hoạch/bán trong thời gian ngưng thuốc (được quản trị phê duyệt)",
         "image_alt": "Ảnh sản phẩm",
         "inputs": "Đầu vào",
         "outputs": "Đầu ra",
@@ -113,6 +115,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "override": "Harvested before the pre-harvest interval ended (admin override)",
         "made_at": "Made at",
         "phi_days": "PHI {n} days",
+        "withdrawal_days": "{n}-day withdrawal period",
+        "withdrawal_override": "Harvested or sold inside a withdrawal period (admin override)",
         "image_alt": "Product photo",
         "inputs": "Inputs",
         "outputs": "Outputs",
@@ -195,6 +199,8 @@ SENSOR_LABELS: dict[str, dict[str, str]] = {
         "ph": "pH",
         "soil_moisture": "Độ ẩm đất",
         "pest_trap": "Bẫy côn trùng",
+        "dissolved_oxygen": "Oxy hòa tan",
+        "ammonia": "Amoniac",
     },
     "en": {
         "temperature": "Temperature",
@@ -204,6 +210,8 @@ SENSOR_LABELS: dict[str, dict[str, str]] = {
         "ph": "pH",
         "soil_moisture": "Soil moisture",
         "pest_trap": "Pest trap",
+        "dissolved_oxygen": "Dissolved oxygen",
+        "ammonia": "Ammonia",
     },
 }
 

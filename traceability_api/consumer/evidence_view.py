@@ -40,7 +40,21 @@ def _diary_text(row: Any, doc: dict[str, Any], lang: str) -> str:
             parts.append(f"{d['product']} ({d.get('active_ingredient', '')}) {dose}")
         if d.get("phi_days") is not None:
             parts.append(STRINGS[lang]["phi_days"].format(n=d["phi_days"]))
+        parts += _husbandry_text(d, lang)
     return " · ".join(parts)
+
+
+def _husbandry_text(d: dict[str, Any], lang: str) -> list[str]:
+    """Quantities in the words people use (con, quả, kg, chậu), withdrawal periods, egg grades."""
+    out = []
+    if isinstance(d.get("quantity"), int | float) and not isinstance(d.get("quantity"), bool):
+        out.append(fmt.quantity(d["quantity"], str(d.get("uom") or ""), lang))
+    if d.get("withdrawal_days") is not None:
+        out.append(STRINGS[lang]["withdrawal_days"].format(n=d["withdrawal_days"]))
+    for key in ("disease", "source"):
+        if d.get(key):
+            out.append(str(d[key]))
+    return out
 
 
 def diary_items(docs: list[tuple[Any, dict[str, Any]]], lots: Sequence[Lot], lang: str) -> list[DiaryItem]:
@@ -55,6 +69,9 @@ def diary_items(docs: list[tuple[Any, dict[str, Any]]], lots: Sequence[Lot], lan
         override = lot.ilmd.get(OVERRIDE_KEY) or lot.ilmd.get(voc.AGRI_NS + "phiOverride")
         if isinstance(override, dict):
             out.append(DiaryItem("", STRINGS[lang]["override"], str(override.get("reason", ""))))
+        held = lot.ilmd.get("agri:withdrawalOverride") or lot.ilmd.get(voc.AGRI_NS + "withdrawalOverride")
+        if isinstance(held, dict):
+            out.append(DiaryItem("", STRINGS[lang]["withdrawal_override"], str(held.get("reason", ""))))
     return out
 
 
