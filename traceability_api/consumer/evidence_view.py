@@ -36,18 +36,24 @@ def _diary_text(row: Any, doc: dict[str, Any], lang: str) -> str:
     d = doc.get("agri:diary")
     if isinstance(d, dict):
         if d.get("product"):
-            dose = f"{d.get('dose', '')} {d.get('dose_unit', '')}".strip()
-            parts.append(f"{d['product']} ({d.get('active_ingredient', '')}) {dose}")
+            dose = d.get("dose")
+            amount = f"{fmt.number(dose, lang)} {d.get('dose_unit', '')}".strip() if _is_num(dose) else ""
+            ai = f" ({d['active_ingredient']})" if d.get("active_ingredient") else ""
+            parts.append(f"{d['product']}{ai} {amount}".strip())
         if d.get("phi_days") is not None:
             parts.append(STRINGS[lang]["phi_days"].format(n=d["phi_days"]))
         parts += _husbandry_text(d, lang)
     return " · ".join(parts)
 
 
+def _is_num(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
 def _husbandry_text(d: dict[str, Any], lang: str) -> list[str]:
     """Quantities in the words people use (con, quả, kg, chậu), withdrawal periods, egg grades."""
     out = []
-    if isinstance(d.get("quantity"), int | float) and not isinstance(d.get("quantity"), bool):
+    if _is_num(d.get("quantity")):
         out.append(fmt.quantity(d["quantity"], str(d.get("uom") or ""), lang))
     if d.get("withdrawal_days") is not None:
         out.append(STRINGS[lang]["withdrawal_days"].format(n=d["withdrawal_days"]))
