@@ -167,7 +167,7 @@ def test_egg_trays_resolve_to_flock_collection_day_and_processing(w: World, runt
 
 def test_banned_substances_are_data_the_authority_keeps(w: World) -> None:
     pond = place(w, "pond", "Ao 1", "DT-AO-1")
-    listed = {b["name"] for b in w.client.get("/api/v1/banned-substances").json()}
+    listed = {b["name"] for b in w.get(w.coop, "/api/v1/banned-substances").json()}
     assert {"chloramphenicol", "malachite green", "paraquat"} <= listed
     refused = drug(w, pond, "2025-04-01T07:00:00+07:00", active_ingredient="Chloramphenicol 20%")
     assert refused.status_code == 422 and "banned substance (chloramphenicol)" in refused.text
@@ -183,7 +183,7 @@ def test_banned_substances_are_data_the_authority_keeps(w: World) -> None:
     removed = w.client.delete(f"/api/v1/banned-substances/{added.json()['id']}", headers=w.authority.h())
     assert removed.status_code == 200
     assert drug(w, pond, "2025-04-04T07:00:00+07:00", active_ingredient="Enrofloxacin").status_code == 201
-    names = [b["name"] for b in w.client.get("/api/v1/banned-substances?include_removed=true").json()]
+    names = [b["name"] for b in w.get(w.coop, "/api/v1/banned-substances?include_removed=true").json()]
     assert "enrofloxacin" in names
 
 

@@ -37,7 +37,8 @@ def _diary_text(row: Any, doc: dict[str, Any], lang: str) -> str:
     if isinstance(d, dict):
         if d.get("product"):
             dose = d.get("dose")
-            amount = f"{fmt.number(dose, lang)} {d.get('dose_unit', '')}".strip() if _is_num(dose) else ""
+            num = dose if isinstance(dose, int | float) and not isinstance(dose, bool) else None
+            amount = f"{fmt.number(num, lang)} {d.get('dose_unit', '')}".strip() if num is not None else ""
             ai = f" ({d['active_ingredient']})" if d.get("active_ingredient") else ""
             parts.append(f"{d['product']}{ai} {amount}".strip())
         if d.get("phi_days") is not None:

@@ -52,7 +52,7 @@ def add_activity(
 
 
 @router.get("/banned-substances", summary="The banned-substance list (pesticides and veterinary drugs)")
-def list_banned(session: SessionDep, include_removed: bool = False) -> list[dict[str, Any]]:
+def list_banned(p: PrincipalDep, session: SessionDep, include_removed: bool = False) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in banned.list_banned(session, include_removed=include_removed)]
 
 
