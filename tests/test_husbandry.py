@@ -156,9 +156,17 @@ def test_egg_trays_resolve_to_flock_collection_day_and_processing(w: World, runt
         serials = list(s.exec(select(SerialUnit.serial).where(SerialUnit.lot_id == salted["id"])).all())
     assert len(serials) == 3
     tray = w.get(w.coop, f"/api/v1/trays/{SALTED}/{serials[0]}").json()
-    assert tray["collections"] == [{"lot": "TV-0610", "gtin": EGGS, "collectedOn": "2025-06-10", "grade": "A",
-                                    "eggs": 3200.0, "flock": None,
-                                    "flockHouse": {"name": "Trại vịt Tân Hồng", "sectorCode": "DT-CN-TH-07"}}]
+    assert tray["collections"] == [
+        {
+            "lot": "TV-0610",
+            "gtin": EGGS,
+            "collectedOn": "2025-06-10",
+            "grade": "A",
+            "eggs": 3200.0,
+            "flock": None,
+            "flockHouse": {"name": "Trại vịt Tân Hồng", "sectorCode": "DT-CN-TH-07"},
+        }
+    ]
     assert [p["method"] for p in tray["processing"]] == ["salting"]
     assert tray["consumerUrl"].endswith(f"/01/{SALTED}/10/TM-0610/21/{serials[0]}")
     assert w.get(w.distributor, f"/api/v1/trays/{SALTED}/{serials[0]}").status_code == 404

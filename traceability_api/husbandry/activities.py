@@ -105,8 +105,16 @@ def catalogue() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for a in CropActivity:
         en, _, vi = voc.FARM_STEPS[a.value].partition(" / ")
-        out.append({"activity": a.value, "bizStep": voc.AGRI_NS + "BizStep-" + a.value, "label": {"vi": vi, "en": en},
-                    "sector": "crop", "places": sorted(CROP_PLACES), "endpoint": "/api/v1/places/{id}/diary"})
+        out.append(
+            {
+                "activity": a.value,
+                "bizStep": voc.AGRI_NS + "BizStep-" + a.value,
+                "label": {"vi": vi, "en": en},
+                "sector": "crop",
+                "places": sorted(CROP_PLACES),
+                "endpoint": "/api/v1/places/{id}/diary",
+            }
+        )
     for act, (places, needs, unit) in SPEC.items():
         en, _, vi = voc.FARM_STEPS[act.value].partition(" / ")
         words = UNIT_WORDS.get(unit or "")
@@ -143,8 +151,11 @@ def activity_event(place: Place, e: ActivityEntry, zone: tzinfo) -> dict[str, An
     step = voc.AGRI_NS + "BizStep-" + e.activity.value
     if e.activity in LOT_ACTIVITIES:
         assert e.gtin and e.lot_code
-        ilmd: dict[str, Any] = {"agri:plot": place_uri(place), ACTIVITY_KEY: e.activity.value,
-                                "agri:harvestDate": when.astimezone(_zone(when, zone)).date().isoformat()}
+        ilmd: dict[str, Any] = {
+            "agri:plot": place_uri(place),
+            ACTIVITY_KEY: e.activity.value,
+            "agri:harvestDate": when.astimezone(_zone(when, zone)).date().isoformat(),
+        }
         for key, value in (("agri:stockingSource", e.source), ("agri:grade", e.grade), ("agri:feedNote", e.note)):
             if value:
                 ilmd[key] = value

@@ -42,8 +42,12 @@ class ThresholdSet(SQLModel):
     kind: str = Field(max_length=20, description="sensor kind, e.g. dissolved_oxygen, salinity")
     low: float | None = None
     high: float | None = None
-    sustain_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60,
-                                 description="a breach lasting this long is recorded as an anchored evidence event")
+    sustain_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=7 * 24 * 60,
+        description="a breach lasting this long is recorded as an anchored evidence event",
+    )
 
 
 class PlaceThreshold(SQLModel, table=True):

@@ -54,8 +54,10 @@ def upgrade() -> None:
     from traceability_api.evidence.banned import DEFAULT_LIST
 
     now = datetime.now(_UTC)
-    op.bulk_insert(banned, [{"name": n, "sector": s, "legal_basis": b, "active": True, "created_at": now}
-                            for n, s, b in DEFAULT_LIST])
+    op.bulk_insert(
+        banned,
+        [{"name": n, "sector": s, "legal_basis": b, "active": True, "created_at": now} for n, s, b in DEFAULT_LIST],
+    )
 
     op.create_table(
         "animal",
@@ -148,8 +150,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("alert_cursor", "sensor_alert", "alert_channel", "place_threshold", "animal_placement", "animal",
-                  "banned_substance"):
+    for table in (
+        "alert_cursor",
+        "sensor_alert",
+        "alert_channel",
+        "place_threshold",
+        "animal_placement",
+        "animal",
+        "banned_substance",
+    ):
         op.drop_table(table)
     with op.batch_alter_table("place", schema=None) as batch_op:
         batch_op.drop_column("sector_code")
