@@ -218,6 +218,9 @@ def test_tagged_broodstock_with_pond_history(w: World) -> None:
     hist = w.get(w.coop, "/api/v1/animals/by-tag/704000012345678").json()["places"]
     assert [(h["name"], h["to"] is None) for h in hist] == [("Trại cá giống Hồng Ngự", False), ("Ao cá bố mẹ", True)]
     assert hist[0]["to"] == hist[1]["from"]
+    arrival = w.get(w.coop, f"/api/v1/events/{hist[1]['eventId']}").json()["event"]  # each stay is anchored
+    assert arrival["bizStep"] == "arriving" and arrival["epcList"] == ["urn:agritrace:animal:chip:704000012345678"]
+    assert arrival["bizLocation"]["id"] == f"urn:agritrace:place:{pond}"
     assert w.get(w.distributor, f"/api/v1/animals/{aid}").status_code == 404
     assert w.get(w.authority, f"/api/v1/animals/{aid}").status_code == 200
     assert barn  # barns take animals too

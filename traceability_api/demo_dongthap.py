@@ -24,7 +24,7 @@ from traceability_api.evidence.models import DeviceCreate, SensorKind
 from traceability_api.evidence.sensors import create_device, ingest
 from traceability_api.husbandry.activities import ActivityEntry, activity_event
 from traceability_api.husbandry.alerts import AlertWatcher
-from traceability_api.husbandry.animals import AnimalCreate, register
+from traceability_api.husbandry.animals import AnimalCreate, anchor_placement, register
 from traceability_api.husbandry.models import ThresholdSet
 from traceability_api.husbandry.thresholds import set_threshold
 from traceability_api.lots.models import ProductCreate
@@ -307,7 +307,7 @@ def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
     pond = d.place(p, kind=PlaceKind.pond, name="Ao nuôi cá tra số 5, xã Tân Thạnh", sector_code="DT-VNTS-TB-0005",
                    area_ha=1.2, geo={"type": "Point", "coordinates": [105.5003, 10.5412]})  # fmt: skip
     for chip, sex in (("704000012345601", "female"), ("704000012345602", "male")):
-        register(
+        fish = register(
             d.s,
             p,
             AnimalCreate(
@@ -319,6 +319,7 @@ def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
             ),
             d.st.zone,
         )
+        anchor_placement(d.s, p, fish, d.st, d.rt.capture_checks)  # the stay is hashed and anchored
     d.act(
         p,
         pond,

@@ -5,6 +5,7 @@ lots of animals (``NAR``, counted in con), created by the stocking activity."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -12,7 +13,10 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from traceability_api.config import Settings
+from traceability_api.epcis.builder import object_event
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
+from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.husbandry.models import Animal, AnimalPlacement
 from traceability_api.parties.service import Principal
@@ -62,6 +66,18 @@ def _aware(t: datetime, zone: tzinfo) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=zone)
 
 
+def animal_uri(animal: Animal) -> str:
+    """GS1 Digital Link of its GIAI, else an AgriTrace URN of its chip number."""
+    return f"https://id.gs1.org/8004/{animal.giai}" if animal.giai else f"urn:agritrace:animal:chip:{animal.chip}"
+
+
+def arrival_event(animal: Animal, place: Place, when: datetime, zone: tzinfo) -> dict[str, Any]:
+    """The animal's arrival at a place as an EPCIS ``arriving`` ObjectEvent naming the animal, so its
+    place history is hashed and anchored like every record."""
+    return object_event("arriving", zone, when=when.isoformat(), epcs=[animal_uri(animal)],
+                        bizLocation={"id": place_uri(place)}, readPoint={"id": place_uri(place)})  # fmt: skip
+
+
 def register(session: Session, p: Principal, data: AnimalCreate, zone: tzinfo) -> Animal:
     p.require_write()
     _own_animal_place(session, p, data.place_id)
@@ -74,7 +90,8 @@ def register(session: Session, p: Principal, data: AnimalCreate, zone: tzinfo) -
                     note=data.note)  # fmt: skip
     session.add(animal)
     session.flush()
-    session.add(AnimalPlacement(animal_id=animal.id or 0, place_id=data.place_id, moved_in_at=_aware(data.time, zone)))
+    row = AnimalPlacement(animal_id=animal.id or 0, place_id=data.place_id, moved_in_at=_aware(data.time, zone))
+    session.add(row)
     session.flush()
     return animal
 
@@ -115,14 +132,28 @@ def move(session: Session, p: Principal, animal_id: int, data: Move, zone: tzinf
     return row
 
 
+def anchor_placement(
+    session: Session, p: Principal, animal: Animal, settings: Settings, checks: Sequence[EventCheck]
+) -> None:
+    """Capture the arrival event of the animal's open placement and link it."""
+    row = session.exec(select(AnimalPlacement).where(
+        AnimalPlacement.animal_id == animal.id, AnimalPlacement.moved_out_at == None)).one()  # noqa: E711  # fmt: skip
+    place = session.get(Place, row.place_id)
+    assert place is not None
+    event = arrival_event(animal, place, row.moved_in_at.astimezone(settings.zone), settings.zone)
+    (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=checks)
+    row.event_id = c.id
+    session.add(row)
+
+
 def history(session: Session, animal: Animal) -> dict[str, Any]:
     rows = session.exec(select(AnimalPlacement, Place).join(Place, Place.id == AnimalPlacement.place_id)  # type: ignore[arg-type]
                         .where(AnimalPlacement.animal_id == animal.id)
                         .order_by(AnimalPlacement.moved_in_at)).all()  # type: ignore[arg-type]  # fmt: skip
     return {
         "id": animal.id, "species": animal.species, "giai": animal.giai, "chip": animal.chip, "sex": animal.sex,
-        "uri": f"https://id.gs1.org/8004/{animal.giai}" if animal.giai else f"urn:agritrace:animal:chip:{animal.chip}",
+        "uri": animal_uri(animal),
         "places": [{"placeId": pl.id, "name": pl.name, "kind": pl.kind.value, "sectorCode": pl.sector_code,
-                    "uri": place_uri(pl), "from": r.moved_in_at.isoformat(),
+                    "uri": place_uri(pl), "from": r.moved_in_at.isoformat(), "eventId": r.event_id,
                     "to": r.moved_out_at.isoformat() if r.moved_out_at else None} for r, pl in rows],
     }  # fmt: skip

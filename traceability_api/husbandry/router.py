@@ -71,10 +71,9 @@ def remove_banned(row_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[st
 
 
 @router.post("/animals", status_code=status.HTTP_201_CREATED, summary="Register a tagged animal (GIAI or chip)")
-def add_animal(
-    data: animals.AnimalCreate, p: PrincipalDep, session: SessionDep, settings: SettingsDep
-) -> dict[str, Any]:
-    a = animals.register(session, p, data, settings.zone)
+def add_animal(data: animals.AnimalCreate, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    a = animals.register(session, p, data, runtime.settings.zone)
+    animals.anchor_placement(session, p, a, runtime.settings, runtime.capture_checks)
     session.commit()
     return animals.history(session, a)
 
@@ -99,9 +98,11 @@ def read_animal(animal_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[s
 
 @router.post("/animals/{animal_id}/moves", status_code=status.HTTP_201_CREATED, summary="Move an animal")
 def move_animal(
-    animal_id: DbId, data: animals.Move, p: PrincipalDep, session: SessionDep, settings: SettingsDep
+    animal_id: DbId, data: animals.Move, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    animals.move(session, p, animal_id, data, settings.zone)
+    animals.move(session, p, animal_id, data, runtime.settings.zone)
+    animals.anchor_placement(session, p, animals.get_animal(session, p, animal_id), runtime.settings,
+                             runtime.capture_checks)  # fmt: skip
     session.commit()
     return animals.history(session, animals.get_animal(session, p, animal_id))
 
