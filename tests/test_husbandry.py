@@ -6,6 +6,7 @@ webhook and a real SMTP server (aiosmtpd), with the sustained breach anchored as
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -150,8 +151,10 @@ def test_eggs_collected_inside_a_withdrawal_period_are_not_sold_without_an_admin
 def test_egg_trays_resolve_to_flock_collection_day_and_processing(w: World, runtime: Runtime) -> None:
     eggs_chain(w)
     salted = next(x for x in w.get(w.coop, "/api/v1/lots").json() if x["lot_code"] == "TM-0610")
-    pdf = w.post(w.coop, f"/api/v1/lots/{salted['id']}/labels", {"serials": 3})
+    pdf = w.post(w.coop, f"/api/v1/lots/{salted['id']}/labels", {"serials": 3, "content": 30})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
+    assert text.count("Số lượng: 30 quả") == 3 and "Trứng vịt muối" in text  # a tray of 30 eggs, in words
     with Session(runtime.engine) as s:
         serials = list(s.exec(select(SerialUnit.serial).where(SerialUnit.lot_id == salted["id"])).all())
     assert len(serials) == 3
