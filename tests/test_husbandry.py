@@ -295,3 +295,14 @@ def test_pond_alerts_reach_webhook_and_email_and_sustained_breach_is_anchored(w:
     report = ev["event"]["sensorElementList"][0]["sensorReport"][0]
     assert (report["minValue"], report["maxValue"], ev["event"]["agri:breach"]["bound"]) == (2.0, 2.6, "low")
     assert ev["event"]["bizLocation"]["id"] == f"urn:agritrace:place:{pond}"
+    # a batch arriving late (older times) is read too; a short dip alerts but is not recorded as evidence,
+    # and channels that are gone are answered as failures, not crashes
+    late = {"seq": 2, "readings": [{"ts": (start - timedelta(hours=5, minutes=30 * i)).isoformat(), "value": v}
+                                   for i, v in enumerate([2.5, 2.1])]}  # fmt: skip
+    raw = json.dumps(late).encode()
+    r = w.client.post(f"/api/v1/devices/{dev['device']['id']}/readings", content=raw,
+                      headers={"X-Device-Signature": sign(dev["secret"].encode(), raw)})  # fmt: skip
+    assert r.json()["accepted"] == 2 and len(watcher.run_once()) == 1
+    newest = w.get(w.coop, "/api/v1/alerts").json()[0]
+    assert newest["sustained_event_id"] is None and newest["readings"] == 2
+    assert "webhook failed" in newest["delivery"] and "email failed" in newest["delivery"]

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from traceability_api.config import Settings
 from traceability_api.consensus.records import readings_digest
+from traceability_api.db import lock_for_write
 from traceability_api.epcis.builder import object_event
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.evidence.models import KINDS, Device, SensorKind, SensorReading
@@ -65,27 +66,40 @@ class AlertWatcher:
                 log.exception("sensor alert round failed")
 
     def run_once(self) -> list[int]:
-        """One round over every device; returns the ids of the alerts opened (and notified)."""
+        """One round over every device, each in its own transaction holding the device's row (FOR
+        UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite), so watchers of several workers
+        never read the same readings twice; returns the ids of the alerts opened (and notified)."""
         with Session(self.engine) as s:
-            opened: list[SensorAlert] = []
-            for device in s.exec(select(Device).where(Device.active == True)).all():  # noqa: E712
-                opened += self._device(s, device)
-            s.commit()
-            ids = [a.id or 0 for a in opened]
+            device_ids = s.exec(select(Device.id).where(Device.active == True)).all()  # noqa: E712
+        ids: list[int] = []
+        for device_id in device_ids:
+            with Session(self.engine) as s:
+                lock_for_write(s)
+                q = select(Device).where(Device.id == device_id).with_for_update(skip_locked=True)
+                device = s.exec(q).first()
+                if device is None:  # another watcher (or a batch being ingested) holds it: next round
+                    continue
+                opened = self._device(s, device)
+                s.commit()
+                ids += [a.id or 0 for a in opened]
         for alert_id in ids:
             self._notify(alert_id)
         return ids
 
     def _device(self, s: Session, device: Device) -> list[SensorAlert]:
-        cursor = s.get(AlertCursor, device.id) or AlertCursor(device_id=device.id or 0, last_ts=datetime.min)
-        q = select(SensorReading.ts, SensorReading.value).where(SensorReading.device_id == device.id)
-        if cursor.last_ts != datetime.min:
-            q = q.where(SensorReading.ts > cursor.last_ts)
-        rows = s.exec(q.order_by(SensorReading.ts).limit(BATCH)).all()  # type: ignore[arg-type]
-        if not rows:
+        """The device's readings stored since the last round (by row id: a batch arriving late, with
+        older times, is read too), in time order."""
+        cursor = s.get(AlertCursor, device.id) or AlertCursor(device_id=device.id or 0, last_id=0)
+        q = select(SensorReading.id, SensorReading.ts, SensorReading.value).where(
+            SensorReading.device_id == device.id,
+            SensorReading.id > cursor.last_id,  # type: ignore[operator]
+        )
+        new = s.exec(q.order_by(SensorReading.id).limit(BATCH)).all()  # type: ignore[arg-type]
+        if not new:
             return []
-        cursor.last_ts = rows[-1][0]
+        cursor.last_id = max(int(r[0] or 0) for r in new)
         s.add(cursor)
+        rows = sorted((r[1], float(r[2])) for r in new)
         limits = limits_for(s, device)
         if limits is None:
             return []

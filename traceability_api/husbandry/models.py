@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from traceability_api.timeutil import UTCDateTime, utcnow
@@ -102,4 +102,4 @@ class AlertCursor(SQLModel, table=True):
 
     __tablename__ = "alert_cursor"
     device_id: int = Field(foreign_key="device.id", primary_key=True)
-    last_ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_id: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False), description="last reading read")

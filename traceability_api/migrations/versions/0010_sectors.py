@@ -143,7 +143,7 @@ def upgrade() -> None:
     op.create_table(
         "alert_cursor",
         sa.Column("device_id", sa.Integer(), nullable=False),
-        sa.Column("last_ts", UTC(timezone=True), nullable=False),
+        sa.Column("last_id", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["device_id"], ["device.id"]),
         sa.PrimaryKeyConstraint("device_id"),
     )
