@@ -28,14 +28,14 @@ CHAINS = {
         "vi": ["Cá lóc đồng", "Mương bao nuôi cá", "540 kg", "03/11/2025", "cho ăn", "60 kg"],
         "en": ["Thap Muoi rice-field snakehead", "540 kg", "Nov 3, 2025", "Feeding", "60 kg"]}),
     "duck-eggs": (G["salted"], "TVM-2510-01", {
-        "vi": ["Trứng vịt muối Tân Hồng", "1.300 quả", "1.320 quả", "02/10/2025", "Trại vịt đẻ ấp Gò Bói",
+        "vi": ["Trứng vịt muối Tân Hồng", "1.300 quả", "1.320 quả", "02/10/2025", "Trại vịt đẻ ấp Gò Bói", "Nhặt trứng",
                "Nơi nuôi", "DT-CN-TH-0207"],
-        "en": ["Tan Hong salted duck eggs", "1,300 pcs", "1,320 pcs", "Oct 2, 2025", "Raised at"]}),
+        "en": ["Tan Hong salted duck eggs", "1,300 pcs", "1,320 pcs", "Oct 2, 2025", "Raised at", "Egg collection"]}),
     "pangasius": (G["tra"], "CT-TB-2509", {
         "vi": ["Cá tra nguyên liệu Thanh Bình", "96 tấn", "20/09/2025", "ngưng thuốc 28 ngày", "Oxy hòa tan",
                "Thả giống", "180.000 con", "2,5 tấn", "20 kg/1000 m³"],
-        "en": ["Thanh Binh pangasius", "96 t", "Sep 20, 2025", "28-day withdrawal period", "Dissolved oxygen",
-               "Stocking", "180,000 head"]}),
+        "en": ["Thanh Binh pangasius", "96 t", "Sep 20, 2025", "Fish harvest", "28-day withdrawal period",
+               "Dissolved oxygen", "Stocking", "180,000 head"]}),
     "flowers": (G["chrysanthemum"], "CMX-2512", {
         "vi": ["Cúc mâm xôi Sa Đéc", "760 chậu", "120 chậu", "800 chậu", "01/12/2025", "Tân Quy Đông"],
         "en": ["Sa Dec button chrysanthemum", "760 pots", "120 pots", "Dec 1, 2025"]}),

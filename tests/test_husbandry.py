@@ -100,6 +100,8 @@ def test_withdrawal_blocks_fish_harvest_until_it_ends_and_admin_override_is_visi
     seen = w.get(w.authority, "/api/v1/overrides").json()
     assert [(o["rule"], o["reason"]) for o in seen] == [("withdrawalOverride", reason["withdrawal_override_reason"])]
     assert w.get(w.distributor, "/api/v1/overrides").json() == []
+    page = w.client.get(f"/01/{FISH}/10/CT-02?lang=vi").text  # consumers see it too
+    assert "trong thời gian ngưng thuốc" in page and "phiếu KN-0512" in page and "ngưng thuốc 28 ngày" in page
     lot = w.get(w.coop, "/api/v1/lots").json()
     assert {x["lot_code"]: x["uom"] for x in lot} == {"GIONG-01": "NAR", "CT-02": "KGM", "CT-03": "KGM"}
     # the same rule through the EPCIS capture interface

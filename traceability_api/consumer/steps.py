@@ -23,8 +23,8 @@ def step_key(e: Any) -> str:
     if e.event_type == "TransformationEvent":
         return "transform"
     activity = _ACTIVITY.search(getattr(e, "document_text", None) or "")
-    if activity and activity[1] in voc.FARM_STEPS and activity[1] not in ("fish_harvest", "egg_collection"):
-        return activity[1]  # stocking: a lot of animals, not a harvest
+    if activity and activity[1] in voc.FARM_STEPS:
+        return activity[1]  # stocking (a lot of animals), egg collection, fish harvest
     step = e.biz_step or ""
     if step == voc.RECALLED or e.disposition == voc.RECALLED and step.endswith("holding"):
         return "recall"
@@ -37,7 +37,7 @@ def step_key(e: Any) -> str:
 def _stage(e: Any, key: str) -> str:
     if e.event_type == "TransformationEvent" or key in ("packing", "transform"):
         return "processing"
-    if key == "commissioning":
+    if key in ("commissioning", "egg_collection", "fish_harvest"):
         return "harvest"
     if key in _INPUT_STEPS:
         return "inputs"
