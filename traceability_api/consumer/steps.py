@@ -92,7 +92,7 @@ def make_step(
         step.outputs = f"{t['outputs']}: {outs}" if outs else ""
     else:
         step.quantity = _qty(links, codes, lang)
-        m = None if step.quantity else _QUANTITY.search(ev.document_text or "")
+        m = None if step.quantity or key not in voc.FARM_STEPS else _QUANTITY.search(ev.document_text or "")
         if m:  # a step of the lot's origin place (stocking a pond): its own quantity
             step.quantity = fmt.quantity(float(m[1]), m[2], lang)
     return step
