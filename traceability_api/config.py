@@ -83,6 +83,8 @@ class Settings(BaseSettings):
         return v
 
     webhook_allow_private: bool = False  # EPCIS subscriptions may POST to private/loopback hosts (SSRF guard off)
+    metrics_token: SecretStr | None = None  # /metrics: loopback only when unset; this bearer token when set
+    log_json: bool = True  # agritrace serve: JSON log lines with the request id (false: plain text)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
 
     @field_validator("public_base_url")

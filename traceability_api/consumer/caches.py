@@ -18,10 +18,16 @@ class PageCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._pages: dict[tuple[object, ...], tuple[float, str]] = {}
         self._clock = clock  # a seam: tests move time on instead of sleeping
+        self.hits = self.misses = 0  # read by /metrics
+
 
     def get(self, key: tuple[object, ...]) -> str | None:
         hit = self._pages.get(key)
-        return hit[1] if hit is not None and hit[0] > self._clock() else None
+        if hit is not None and hit[0] > self._clock():
+            self.hits += 1
+            return hit[1]
+        self.misses += 1
+        return None
 
     def put(self, key: tuple[object, ...], html: str, ttl_s: float) -> None:
         if ttl_s > 0:
