@@ -40,7 +40,8 @@ class Settings(BaseSettings):
         default="paraquat;2,4-D;glyphosate;carbofuran;chlorpyrifos ethyl;endosulfan;methamidophos;trichlorfon",
         description="semicolon-separated active ingredients refused in diary entries (Vietnam's banned list)",
     )
-    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883; sensor batches on <prefix>/sensors/<id>/readings
+    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883 or mqtts://user:pw@host:8883; <prefix>/sensors/<id>/...
+    mqtt_ca_file: Path | None = None  # CA bundle that signed the broker's certificate (mqtts://); default: system CAs
     # topics <prefix>/sensors/<id>/readings, shared subscription group: one service's workers split the messages;
     # two services on one broker need different prefixes (and groups)
     mqtt_topic_prefix: str = Field(default="agritrace", max_length=100, pattern=r"^[^+#$/]([^+#]*[^+#/])?$")
@@ -86,6 +87,13 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None  # /metrics: loopback only when unset; this bearer token when set
     log_json: bool = True  # agritrace serve: JSON log lines with the request id (false: plain text)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts:// (TLS)")
+        return v
 
     @field_validator("public_base_url")
     @classmethod

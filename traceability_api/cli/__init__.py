@@ -10,6 +10,7 @@ from __future__ import annotations
 from traceability_api.cli import (  # noqa: F401
     anchor_cmd,
     audit_cmd,
+    backup_cmds,
     chain_cmds,
     export_cmd,
     label_cmds,
