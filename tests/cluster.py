@@ -42,7 +42,8 @@ def wait_for(what: str, check: Callable[[], bool], deadline_s: float = 90.0, ste
 
 def base_env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL", "CHAIN_RPC"))}
-    return env | {"PYTHONPATH": str(REPO), "AGRITRACE_RATE_LIMIT_ENABLED": "false", "AGRITRACE_LOG_JSON": "true"} | settings
+    fixed = {"PYTHONPATH": str(REPO), "AGRITRACE_RATE_LIMIT_ENABLED": "false", "AGRITRACE_LOG_JSON": "true"}
+    return env | fixed | settings
 
 
 @dataclass
@@ -126,15 +127,18 @@ def seed_lot(url: str, key: str, n: int, lot: str) -> str:
     g = gtin_of(n)
     with httpx.Client(base_url=url, headers=h, timeout=30) as c:
         if not any(p["gtin"] == g for p in c.get("/api/v1/products").json()):
-            assert c.post("/api/v1/products", json={"gtin": g, "name": f"Lúa ST25 #{n}", "unit": "KGM"}).status_code == 201
+            r = c.post("/api/v1/products", json={"gtin": g, "name": f"Lúa ST25 #{n}", "unit": "KGM"})
+            assert r.status_code == 201, r.text
         places = c.get("/api/v1/places").json()
         if not places:
-            r = c.post("/api/v1/places", json={"kind": "plot", "name": f"Ruộng {n}", "planting_area_code": f"CT-{n:04d}",
-                                                "geo": {"type": "Point", "coordinates": [105.58, 10.12]}})  # fmt: skip
+            plot = {"kind": "plot", "name": f"Ruộng {n}", "planting_area_code": f"CT-{n:04d}",
+                    "geo": {"type": "Point", "coordinates": [105.58, 10.12]}}  # fmt: skip
+            r = c.post("/api/v1/places", json=plot)
             assert r.status_code == 201, r.text
             places = [r.json()]
-        r = c.post("/api/v1/lots", json={"gtin": g, "lot_code": lot, "quantity": 1000.0, "plot_id": places[0]["id"],
-                                         "harvest_date": "2025-02-28", "event_time": "2025-02-28T17:00:00+07:00"})  # fmt: skip
+        harvest = {"gtin": g, "lot_code": lot, "quantity": 1000.0, "plot_id": places[0]["id"],
+                   "harvest_date": "2025-02-28", "event_time": "2025-02-28T17:00:00+07:00"}  # fmt: skip
+        r = c.post("/api/v1/lots", json=harvest)
         assert r.status_code == 201, r.text
     return f"https://id.gs1.org/01/{g}/10/{lot}"
 

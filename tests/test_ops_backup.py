@@ -15,8 +15,12 @@ from sqlmodel import Session, select
 
 from tests.cluster import AGRITRACE, Load, base_env, create_org, fresh_pg_database, seed_lot, start_instance, wait_for
 from tests.conftest import TEST_DB
-from traceability_api.db import make_engine
+from traceability_api.anchoring.worker import make_worker
+from traceability_api.audit.service import audit
+from traceability_api.compose import build_runtime
+from traceability_api.config import Settings
 from traceability_api.events.models import Event
+from traceability_api.ops.backup import BackupError, backup, restore
 
 pytestmark = [pytest.mark.backup, pytest.mark.slow, pytest.mark.chain]
 
@@ -51,7 +55,7 @@ def test_backup_under_load_restores_into_a_fresh_database_and_audits_clean(tmp_p
     try:
         lot = seed_lot(inst.url, key, 1, "L1")
         load = Load([inst.url], key, lot, threads=3).start()
-        wait_for("events captured and a batch anchored", lambda: len(load.acked) >= 30 and anchored_batches(inst.url) >= 1)
+        wait_for("events captured, a batch anchored", lambda: len(load.acked) >= 30 and anchored_batches(inst.url) >= 1)
         before_backup = list(load.acked)
         done = cli(src, "backup", str(tmp_path / "backup"))
         assert done.returncode == 0, done.stderr
@@ -71,31 +75,31 @@ def test_backup_under_load_restores_into_a_fresh_database_and_audits_clean(tmp_p
         assert done.returncode == 0, done.stderr
         assert (tmp_path / "restored" / "keys" / "anchor-keystore.json").exists()
         assert (tmp_path / "restored" / "chain" / "anvil-state.json").exists()
-        again = cli(dst, "restore", str(tmp_path / "backup"))
-        assert again.returncode == 1 and "not empty" in again.stderr, "never restores over data"
-
-        audit = cli(dst, "audit")
-        assert audit.returncode == 0 and " 0 problems" in audit.stdout, audit.stdout + audit.stderr
-        engine = make_engine(target or f"sqlite:///{tmp_path / 'restored' / 'agritrace.db'}")
+        restored_settings = Settings(data_dir=tmp_path / "restored", database_url=target, anchor_interval_s=0.3)
+        with pytest.raises(BackupError, match="not empty"):  # never restores over data
+            restore(restored_settings, tmp_path / "backup")
+        # what `agritrace audit` runs, in this process: the restored chain state, database and keys
+        rt = build_runtime(restored_settings)
         try:
-            with Session(engine) as s:
+            assert rt.chain is not None
+            report = audit(rt.engine, rt.chain.contract)
+            assert report.ok and report.problems == [] and report.events >= len(before_backup), report
+            with Session(rt.engine) as s:
                 restored = set(s.exec(select(Event.hash_id)).all())
+            assert set(before_backup) <= restored, "every event acknowledged before the backup began is restored"
+            make_worker(rt.engine, rt.chain, restored_settings).run_once()  # restored keys anchor what was pending
+            report = audit(rt.engine, rt.chain.contract)
+            assert report.ok and report.pending == 0, report
         finally:
-            engine.dispose()
-        assert set(before_backup) <= restored, "every event acknowledged before the backup began is restored"
-        anchor = cli(dst, "anchor")  # the restored keystore and chain state anchor what was pending
-        assert anchor.returncode == 0, anchor.stderr
-        audit = cli(dst, "audit")
-        assert audit.returncode == 0 and " 0 problems, 0 not anchored yet" in audit.stdout, audit.stdout
+            rt.close()
 
 
 @pytest.mark.sqlite_only
 def test_restore_refuses_a_damaged_backup(tmp_path: Path) -> None:
-    env = base_env(AGRITRACE_DATA_DIR=str(tmp_path / "var"), AGRITRACE_CHAIN_ENABLED="false")
-    key = create_org(env, "HTX Xoài Cao Lãnh")
-    assert key
-    assert cli(env, "backup", str(tmp_path / "bk")).returncode == 0
-    assert cli(env, "backup", str(tmp_path / "bk")).returncode == 1, "never writes into a used directory"
+    build_runtime(Settings(data_dir=tmp_path / "var"), with_chain=False).close()
+    backup(Settings(data_dir=tmp_path / "var"), tmp_path / "bk")
+    with pytest.raises(BackupError, match="not empty"):
+        backup(Settings(data_dir=tmp_path / "var"), tmp_path / "bk")  # never writes into a used directory
     (tmp_path / "bk" / "database.sqlite").write_bytes(b"edited")
     done = cli(base_env(AGRITRACE_DATA_DIR=str(tmp_path / "new")), "restore", str(tmp_path / "bk"))
     assert done.returncode == 1 and "differ from the manifest" in done.stderr
