@@ -219,3 +219,34 @@ def fresh_pg_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class MqttDevice:
+    """A sensor's side of the broker: signed batches out, the service's answers in."""
+
+    def __init__(self, prefix: str, device_id: int, secret: str, broker: tuple[str, int] = ("127.0.0.1", 1883)):
+        import queue
+
+        import paho.mqtt.client as mqtt
+
+        self.prefix, self.device_id, self.secret = prefix, device_id, secret
+        self.answers: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"dev-{uuid.uuid4().hex[:10]}")
+        self.client.on_message = lambda _c, _u, m: self.answers.put(json.loads(m.payload))
+        self.client.connect(*broker)
+        self.client.loop_start()
+        self.client.subscribe(f"{prefix}/sensors/{device_id}/result", qos=1)
+        self.seq = 0
+
+    def send(self, readings: list[dict[str, Any]]) -> None:
+        from traceability_api.evidence.sensors import canonical_batch, sign
+
+        self.seq += 1
+        msg: dict[str, Any] = {"seq": self.seq, "readings": readings}
+        msg["sig"] = sign(self.secret.encode(), canonical_batch(msg))
+        topic = f"{self.prefix}/sensors/{self.device_id}/readings"
+        self.client.publish(topic, json.dumps(msg), qos=1).wait_for_publish(10)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
