@@ -105,10 +105,22 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x4167_7269_5472_6163  # PostgreSQL advisory lock key ("AgriTrac"): one migrator at a time
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (safe to run on every start)."""
+    """Bring the schema to the newest migration (safe to run on every start; on PostgreSQL
+    several instances starting at once take turns under an advisory lock)."""
     check_connection(engine)
-    command.upgrade(alembic_config(engine), "head")
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:
