@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 request_id: ContextVar[str | None] = ContextVar("agritrace_request_id", default=None)
 
-_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+_NOT_EXTRA = {"message", "asctime", "taskName", "color_message"}  # color_message: uvicorn's ANSI copy of msg
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | _NOT_EXTRA
 
 
 class JsonFormatter(logging.Formatter):
