@@ -107,12 +107,24 @@ def wait_until_up(inst: Instance, deadline_s: float = 120) -> None:
     wait_for(f"{inst.name} up", up, deadline_s, 0.2)
 
 
-def create_org(env: dict[str, str], name: str, kind: str = "cooperative") -> str:
-    done = subprocess.run([*AGRITRACE, "create-org", "--name", name, "--kind", kind], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    key: str = json.loads(done.stdout)["api_key"]
-    return key
+def create_org(database_url: str, name: str, kind: str = "cooperative") -> str:
+    """What ``agritrace create-org`` does (migrate, create, print the admin key), in this process:
+    one interpreter start less per test."""
+    from sqlmodel import Session
+
+    from traceability_api.db import make_engine, migrate
+    from traceability_api.parties.models import OrganisationCreate
+    from traceability_api.parties.service import create_organisation
+
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        with Session(engine) as s:
+            _, issued = create_organisation(s, OrganisationCreate(name=name, kind=kind, admin_name="admin"))  # type: ignore[arg-type]
+            s.commit()
+    finally:
+        engine.dispose()
+    return issued.api_key
 
 
 def gtin_of(n: int) -> str:

@@ -49,7 +49,7 @@ def anchored_batches(url: str) -> float:
 def test_backup_under_load_restores_into_a_fresh_database_and_audits_clean(tmp_path: Path, database_url: str) -> None:
     src = base_env(DATABASE_URL=database_url, AGRITRACE_DATA_DIR=str(tmp_path / "var"),
                    AGRITRACE_ANCHOR_INTERVAL_S="0.3")  # fmt: skip
-    key = create_org(src, "HTX Lúa gạo Thạnh Phú")
+    key = create_org(database_url, "HTX Lúa gạo Thạnh Phú")
     inst = start_instance("source", src, tmp_path / "run")
     load = None
     try:

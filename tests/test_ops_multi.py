@@ -104,7 +104,7 @@ def test_three_instances_survive_killing_the_lease_holder_and_an_api_instance(tm
                        AGRITRACE_MQTT_GROUP="g-" + prefix.split("/")[0], AGRITRACE_CONSUMER_PAGE_CACHE_S="0",
                        AGRITRACE_MASTER_KEY=Fernet.generate_key().decode(), AGRITRACE_LABEL_SECRET=uuid.uuid4().hex,
                        AGRITRACE_PUBLIC_BASE_URL="https://trace.example.vn")  # fmt: skip
-        org_key = create_org(env, "HTX Lúa gạo Thạnh Phú")
+        org_key = create_org(db, "HTX Lúa gạo Thạnh Phú")
         settings = Settings(database_url=db, chain_rpc_url=node.url, anchor_private_key=key.key.hex(),
                             data_dir=tmp_path / "observer", anchor_worker=False)  # fmt: skip
         instances: list[Instance] = []

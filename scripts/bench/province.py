@@ -135,12 +135,12 @@ class Province:
 
     def mqtt_devices(self) -> dict[int, MqttDevice]:
         """Every other device publishes over MQTT; one connection each, kept across days (its seq goes on)."""
-        if not hasattr(self, "_mqtt"):
-            self._mqtt = {d[0]: MqttDevice(self.prefix, d[0], d[1]) for d in self.devices[::2]}
-        return self._mqtt
+        if not hasattr(self, "_mqtt_clients"):
+            self._mqtt_clients = {d[0]: MqttDevice(self.prefix, d[0], d[1]) for d in self.devices[::2]}
+        return self._mqtt_clients
 
     def close(self) -> None:
-        for d in getattr(self, "_mqtt", {}).values():
+        for d in getattr(self, "_mqtt_clients", {}).values():
             d.close()
 
     def _run(self, tasks: list[Task]) -> datetime:
