@@ -138,8 +138,8 @@ def test_three_instances_survive_killing_the_lease_holder_and_an_api_instance(tm
                 wait_for("load goes on after the second kill", lambda: len(load.acked) > count + 20, 60)
                 load.stop()
                 wait_for("everything anchored", lambda: _waiting(rt.engine) == 0, 120, 0.5)
+            # in-flight requests of the killed instances failed as connection errors; nothing else failed
             assert load.bad_answers == [], load.bad_answers[:5]
-            assert load.connection_errors >= 0  # in-flight requests of the killed instances: connection errors only
             _assert_every_ack_anchored_once(rt, load.acked)
             for bid, (block, head) in watch.seen.items():
                 assert head >= block + CONFIRMATIONS - 1, f"batch {bid} in block {block} final at head {head}"
