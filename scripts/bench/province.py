@@ -48,7 +48,8 @@ from traceability_api.events.models import Event
 from traceability_api.parties.models import OrganisationCreate
 from traceability_api.parties.service import create_organisation
 
-Task = tuple[float, str, Callable[[httpx.Client, str], httpx.Response | None]]
+# (when in the day, kind, request, what it waits for first: an inspection waits for its lot's harvest)
+Task = tuple[float, str, Callable[[httpx.Client, str], httpx.Response | None], threading.Event | None]
 
 
 class Province:
@@ -102,28 +103,30 @@ class Province:
             for k in range(4):
                 body = {"activity": "irrigating", "time": f"2025-0{1 + rep % 9}-{10 + k:02d}T07:00:00+07:00",
                         "water_mm": 10 + ci % 7}  # fmt: skip
-                tasks.append((at(), "capture", self._post(coop["key"], f"/api/v1/places/{coop['plot']}/diary", body)))
+                tasks.append((at(), "capture", self._post(coop["key"], f"/api/v1/places/{coop['plot']}/diary", body),
+                              None))  # fmt: skip
             for h in range(2):
                 code = f"R{rep}-{ci}-{h}"
-                t = at()
-                tasks.append((t, "capture", self._harvest(coop, code)))
+                t, harvested = at(), threading.Event()
+                tasks.append((t, "capture", self._harvest(coop, code, harvested), None))
                 for k in range(4):
-                    tasks.append((t + seconds * 0.02 * (k + 1), "capture", self._inspect(coop, code, k)))
+                    tasks.append((t + seconds * 0.02 * (k + 1), "capture", self._inspect(coop, code, k), harvested))
         base = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=rep + 1)
         mqtt_devices = self.mqtt_devices()
         for hour in range(24):
             for i, dev in enumerate(self.devices):
                 ts = [(base + timedelta(hours=hour, minutes=m)).isoformat() for m in range(60)]
+                when = hour * seconds / 24 + at() / 24
                 if i % 2 == 0:
-                    tasks.append((hour * seconds / 24 + at() / 24, "sensor_mqtt", self._mqtt(mqtt_devices[dev[0]], ts)))
+                    tasks.append((when, "sensor_mqtt", self._mqtt(mqtt_devices[dev[0]], ts), None))
                 else:
-                    tasks.append((hour * seconds / 24 + at() / 24, "sensor_http", self._http_batch(dev, ts)))
+                    tasks.append((when, "sensor_http", self._http_batch(dev, ts), None))
         for _ in range(self.n_scans):
-            tasks.append((at(), "consumer", self._scan(rnd)))
+            tasks.append((at(), "consumer", self._scan(rnd), None))
         for k in range(self.n_authority):
-            tasks.append((at(), "authority", self._authority(rnd, k)))
+            tasks.append((at(), "authority", self._authority(rnd, k), None))
         for k in range(int(seconds * 2)):
-            tasks.append((k / 2, "reference", lambda c, url: c.get(url + "/healthz")))
+            tasks.append((k / 2, "reference", lambda c, url: c.get(url + "/healthz"), None))
         started = self._run(sorted(tasks, key=lambda t: t[0]))
         mqtt_answers = [d.answers.get(timeout=120) for d in mqtt_devices.values() for _ in range(24)]
         elapsed = (datetime.now(UTC) - started).total_seconds()
@@ -152,7 +155,10 @@ class Province:
             delay = task[0] - (time.monotonic() - start)
             if delay > 0:
                 time.sleep(delay)  # the day's schedule, not a wait for a result
-            c = getattr(clients, "c", None) or httpx.Client(timeout=60)
+            if task[3] is not None:
+                task[3].wait(120)
+            # idle connections expire before uvicorn's 5 s keep-alive closes them under a request
+            c = getattr(clients, "c", None) or httpx.Client(timeout=60, limits=httpx.Limits(keepalive_expiry=2.0))
             clients.c = c
             url = self.urls[next(counter) % len(self.urls)]
             t0 = time.perf_counter()
@@ -176,14 +182,17 @@ class Province:
     def _post(self, key: str, path: str, body: Any) -> Callable[[httpx.Client, str], httpx.Response]:
         return lambda c, url: c.post(url + path, json=body, headers={"Authorization": f"Bearer {key}"})
 
-    def _harvest(self, coop: dict[str, Any], code: str) -> Callable[[httpx.Client, str], httpx.Response]:
+    def _harvest(self, coop: dict[str, Any], code: str, done: threading.Event) -> Callable[[httpx.Client, str], Any]:
         def run(c: httpx.Client, url: str) -> httpx.Response:
-            r = c.post(url + "/api/v1/lots", json=harvest(coop["gtin"], coop["plot"], code),
-                       headers={"Authorization": f"Bearer {coop['key']}"})  # fmt: skip
-            if r.status_code == 201:
-                with self.lock:
-                    self.lots.append((coop["gtin"], code, r.json()["id"]))
-            return r
+            try:
+                r = c.post(url + "/api/v1/lots", json=harvest(coop["gtin"], coop["plot"], code),
+                           headers={"Authorization": f"Bearer {coop['key']}"})  # fmt: skip
+                if r.status_code == 201:
+                    with self.lock:
+                        self.lots.append((coop["gtin"], code, r.json()["id"]))
+                return r
+            finally:
+                done.set()
 
         return run
 
