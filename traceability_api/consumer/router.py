@@ -13,9 +13,11 @@ from consumer_site.i18n import pick_lang
 from consumer_site.viewmodel import LotInfo, LotPage, ProductView
 from labels.digital_link import DigitalLinkError, build, gtin_in_link
 from labels.tokens import token_valid
-from traceability_api.consumer.caches import page_cache, scan_buffer
+from traceability_api.consumer import encoding
+from traceability_api.consumer.caches import CachedPage, page_cache, scan_buffer
 from traceability_api.consumer.dl_keys import STRICT
 from traceability_api.consumer.embeds import router as embeds_router
+from traceability_api.consumer.freshness import data_stamp
 from traceability_api.consumer.reports import router as reports_router
 from traceability_api.consumer.reports import unknown_page
 from traceability_api.consumer.scans import client_hash, looks_copied, scan_row
@@ -118,7 +120,8 @@ def resolve_product(
         return unknown_page(request, runtime.settings, build(_gtin(gtin)).uri(""), chosen)
     if _wants_linkset(accept, linkType):
         return JSONResponse(_linkset(base, product, None, build(product.gtin).uri("")), media_type=LINKSET)
-    return HTMLResponse(_product_page(product, chosen, base))
+    html = _product_page(product, chosen, base).encode()
+    return _encoded(request, CachedPage(html, None, 0.0), {})
 
 
 def _find(session: SessionDep, gtin: str, lot_code: str | None, serial: str | None) -> tuple[Lot, Product, bool]:
@@ -169,16 +172,24 @@ def _resolve(
     chosen = pick_lang(scan.lang, scan.accept_language)
     headers = {"Cache-Control": "no-store", "Link": f'<{base}{path}>; rel="linkset"; type="{LINKSET}"'}
     key = (lot.id, chosen, serial, copied)
-    pages = page_cache(runtime)
-    html = pages.get(key) if serial is None else None
-    if html is None:
-        contract = runtime.chain.contract if runtime.chain is not None else None
-        vm = build_lot_view(session, lot=lot, product=product, lang=chosen, base_url=base, contract=contract,
-                            serial=serial, copy_warning=copied)  # fmt: skip
-        html = render.lot_page(vm)
-        if serial is None:
-            pages.put(key, html, runtime.settings.consumer_page_cache_s)
-    return HTMLResponse(html, headers=headers)
+    pages, settings = page_cache(runtime), runtime.settings
+    page = pages.fresh(key)
+    if page is None:
+        stamp = data_stamp(session) if settings.consumer_view_cache else None  # read BEFORE the page's data
+        page = pages.current(key, stamp, settings.consumer_page_cache_s) if stamp is not None else None
+        if page is None:
+            contract = runtime.chain.contract if runtime.chain is not None else None
+            vm = build_lot_view(session, lot=lot, product=product, lang=chosen, base_url=base, contract=contract,
+                                serial=serial, copy_warning=copied)  # fmt: skip
+            page = pages.put(key, render.lot_page(vm), stamp, settings.consumer_page_cache_s)
+    return _encoded(request, page, headers)
+
+
+def _encoded(request: Request, page: CachedPage, headers: dict[str, str]) -> Response:
+    """The page in the best content coding the browser accepts (compressed once per cached page)."""
+    coding = encoding.choose(request.headers.get("accept-encoding"))
+    extra = {"Vary": "Accept-Encoding"} | ({"Content-Encoding": coding} if coding != "identity" else {})
+    return Response(page.body(coding), media_type="text/html; charset=utf-8", headers=headers | extra)
 
 
 @router.api_route("/01/{gtin}/10/{lot_code}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
