@@ -32,8 +32,9 @@ _DARK = bytes(1 if i < 128 else 0 for i in range(256))  # zxing-cpp's image: 0 d
 def matrix(payload: str) -> tuple[bytes, ...]:
     """The QR symbol's modules as rows (1 dark, 0 light), without the quiet zone."""
     code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level=error_level(payload).upper())
-    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
-    rows, width = image.shape[0], image.shape[1]
+    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]  # buffer protocol
+    assert image.shape is not None and image.ndim == 2
+    rows, width = image.shape
     bits = image.tobytes().translate(_DARK)
     return tuple(bits[r * width : (r + 1) * width] for r in range(rows))
 

@@ -56,7 +56,8 @@ def lot_events(code: str) -> list[dict[str, object]]:
     uri = f"https://id.gs1.org/01/{GTIN}/10/{code}"
     out: list[dict[str, object]] = [{
         "type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
-        "action": "ADD", "bizStep": "commissioning", "quantityList": [{"epcClass": uri, "quantity": 10000, "uom": "KGM"}],
+        "action": "ADD", "bizStep": "commissioning",
+        "quantityList": [{"epcClass": uri, "quantity": 10000, "uom": "KGM"}],
     }]  # fmt: skip
     out += [{
         "type": "ObjectEvent", "eventTime": f"2025-03-{2 + i // 24:02d}T{i % 24:02d}:00:00+07:00",
@@ -175,8 +176,9 @@ def main() -> None:
                 prps, p95s = [p["rps"] for _, p in rows], [p["p95"] for _, p in rows]
                 print(f"{mode}: page req/s min {min(prps):.0f} median {statistics.median(prps):.0f}; "  # noqa: T201
                       f"p95 min {min(p95s):.1f} median {statistics.median(p95s):.1f} ms; static req/s median "
-                      f"{statistics.median(r['rps'] for r, _ in rows):.0f}; ratio page/static min {min(ratios):.2f} "
-                      f"median {statistics.median(ratios):.2f}; {len(html.encode()):,} B uncompressed HTML")  # fmt: skip
+                      f"{statistics.median(r['rps'] for r, _ in rows):.0f}; ratio page/static min "
+                      f"{min(ratios):.2f} median {statistics.median(ratios):.2f}; "
+                      f"{len(html.encode()):,} B uncompressed HTML")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ from chain.client import connect
 from chain.node import AnvilNode
 from labels import qr
 from labels.pdf import LAYOUTS, LabelData, render
-from traceability_api.config import Settings
 from traceability_api.compose import CAPTURE_CHECKS, build_runtime
+from traceability_api.config import Settings
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product
@@ -84,7 +84,8 @@ def seed(settings: Settings) -> tuple[str, int]:
         create_product(s, p, ProductCreate(gtin=GTIN, name="Gạo ST25", ocop_stars=4))
         ev = {"type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
               "action": "ADD", "bizStep": "commissioning",
-              "quantityList": [{"epcClass": f"https://id.gs1.org/01/{GTIN}/10/L50", "quantity": 10, "uom": "KGM"}]}  # fmt: skip
+              "quantityList": [{"epcClass": f"https://id.gs1.org/01/{GTIN}/10/L50", "quantity": 10,
+                                "uom": "KGM"}]}  # fmt: skip
         capture_events(s, p, [ev], DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS)
         s.commit()
     rt.close()
