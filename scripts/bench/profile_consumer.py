@@ -53,6 +53,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lots", type=int, default=60)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--mode", choices=["recomputed", "uncached", "cached"], default="uncached")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node:
@@ -83,8 +84,8 @@ def main() -> None:
             result: dict[str, float] = {}
             loader = threading.Thread(target=lambda: result.update(load(base, paths, 20, a.seconds + 2)))
             loader.start()
-            spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(proc.pid), "--duration",
-                   str(int(a.seconds)), "--rate", "250", "--format", "raw", "--nonblocking", "-o", str(raw)]  # fmt: skip
+            spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(proc.pid), "--rate", "250",
+                   "--duration", str(int(a.seconds)), "--format", "raw", "--nonblocking", "-o", str(raw)]  # fmt: skip
             subprocess.run(spy, check=True, capture_output=True)
             loader.join()
         finally:
@@ -94,13 +95,21 @@ def main() -> None:
         for line in raw.read_text().splitlines():
             stack, _, n = line.rpartition(" ")
             stacks[stack] += int(n)
-        busy = {s: n for s, n in stacks.items() if "_resolve (" in s or "select (selectors.py" not in s}
+        waits = ("select (selectors.py", "Condition.wait (threading.py", "Queue.get (queue.py")
+        busy = {s: n for s, n in stacks.items() if not any(w in s.rsplit(";", 3)[-1] for w in waits)}
         total = sum(busy.values())
         print(f"{a.mode}: {result.get('rps', 0):.0f} req/s under py-spy; {total} busy samples "  # noqa: T201
               f"({sum(stacks.values())} in all, idle loop waits left out)")  # fmt: skip
         for label, needle in PARTS:
             n = sum(c for s, c in busy.items() if needle in s)
             print(f"  {label:48s} {100 * n / total:5.1f} %")  # noqa: T201
+        inclusive: collections.Counter[str] = collections.Counter()
+        for s, n in busy.items():
+            for frame in set(s.split(";")):
+                inclusive[frame] += n
+        print(f"top {a.top} frames, inclusive:")  # noqa: T201
+        for frame, n in inclusive.most_common(a.top):
+            print(f"  {100 * n / total:5.1f} %  {frame[:150]}")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ class CachedPage:
     html: bytes
     stamp: Stamp | None  # consumer.freshness.data_stamp read before the page's data was loaded
     fresh_until: float  # served without any check until then (AGRITRACE_CONSUMER_PAGE_CACHE_S)
+    lot_id: int = 0  # the lot shown, for the scan log of a page served from the cache
     encoded: dict[str, bytes] = field(default_factory=dict)  # content coding -> body, filled on first use
 
     def body(self, coding: str) -> bytes:
@@ -60,8 +61,8 @@ class PageCache:
         page.fresh_until = self._clock() + ttl_s
         return page
 
-    def put(self, key: tuple[object, ...], html: str, stamp: Stamp | None, ttl_s: float) -> CachedPage:
-        page = CachedPage(html.encode(), stamp, self._clock() + ttl_s)
+    def put(self, key: tuple[object, ...], html: str, stamp: Stamp | None, ttl_s: float, lot_id: int = 0) -> CachedPage:
+        page = CachedPage(html.encode(), stamp, self._clock() + ttl_s, lot_id)
         if stamp is not None or ttl_s > 0:
             with self._lock:
                 self._pages[key] = page

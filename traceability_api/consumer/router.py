@@ -14,7 +14,7 @@ from consumer_site.viewmodel import LotInfo, LotPage, ProductView
 from labels.digital_link import DigitalLinkError, build, gtin_in_link
 from labels.tokens import token_valid
 from traceability_api.consumer import encoding
-from traceability_api.consumer.caches import CachedPage, page_cache, scan_buffer
+from traceability_api.consumer.caches import CachedPage, PageCache, Stamp, page_cache, scan_buffer
 from traceability_api.consumer.dl_keys import STRICT
 from traceability_api.consumer.embeds import router as embeds_router
 from traceability_api.consumer.freshness import data_stamp
@@ -140,49 +140,68 @@ def _resolve(
     request: Request, session: SessionDep, runtime: RuntimeDep, gtin: str, lot_code: str | None,
     serial: str | None, scan: Scan,
 ) -> Response:  # fmt: skip
-    base = runtime.settings.public_base_url
+    base, settings = runtime.settings.public_base_url, runtime.settings
     try:
         link = build(gtin, lot_code, serial)
     except DigitalLinkError as exc:
         raise Invalid(str(exc)) from exc
-    gtin = link.key
+    gtin, path, chosen = link.key, link.uri(""), pick_lang(scan.lang, scan.accept_language)
+    headers = {"Cache-Control": "no-store", "Link": f'<{base}{path}>; rel="linkset"; type="{LINKSET}"'}
+    pages = page_cache(runtime)
+    # a lot's own page (no serial, no linkset) comes straight from the kept pages: no lookups at all
+    plain = serial is None and not _wants_linkset(scan.accept, scan.link_type) and scan.link_type != "gs1:traceability"
+    key: tuple[object, ...] = (gtin, lot_code, chosen)
+    page, stamp = _kept(session, runtime, pages, key) if plain else (None, None)
+    if page is not None:
+        _log_scan(request, runtime, page.lot_id, None, scan, None)
+        return _encoded(request, page, headers)
     try:
         lot, product, serial_known = _find(session, gtin, lot_code, serial)
     except _Unknown:
         if _wants_linkset(scan.accept, scan.link_type):
             raise NotFound(f"{link.uri('')} is not registered") from None
-        return unknown_page(request, runtime.settings, link.uri(""), pick_lang(scan.lang, scan.accept_language))
+        return unknown_page(request, runtime.settings, link.uri(""), chosen)
     if serial is not None and lot_code is None:
         return RedirectResponse(build(product.gtin, lot.lot_code, serial).uri(base), 301)
-    path = link.uri("")
     if _wants_linkset(scan.accept, scan.link_type):
         return JSONResponse(_linkset(base, product, lot, path), media_type=LINKSET)
     if scan.link_type == "gs1:traceability":
         return RedirectResponse(proof_bundle_url(base, product.gtin, lot.lot_code), 303)
-    secret = label_secret(runtime.settings)
-    token_ok, copied = None, False
     assert lot.id is not None
-    buffer = scan_buffer(runtime)
+    token_ok, copied = None, False
     if serial is not None:
-        token_ok = serial_known and token_valid(secret, product.gtin, serial, scan.token)
-        copied = looks_copied(session, buffer, lot.id, serial, token_ok)
-    client = request.client.host if request.client else None
-    buffer.add(scan_row(lot_id=lot.id, serial=serial, client=client_hash(secret, client), geo=scan.geo,
-                        user_agent=request.headers.get("user-agent"), token_ok=token_ok))  # fmt: skip
-    chosen = pick_lang(scan.lang, scan.accept_language)
-    headers = {"Cache-Control": "no-store", "Link": f'<{base}{path}>; rel="linkset"; type="{LINKSET}"'}
-    key = (lot.id, chosen, serial, copied)
-    pages, settings = page_cache(runtime), runtime.settings
-    page = pages.fresh(key)
+        token_ok = serial_known and token_valid(label_secret(settings), product.gtin, serial, scan.token)
+        copied = looks_copied(session, scan_buffer(runtime), lot.id, serial, token_ok)
+        key = (gtin, lot_code, chosen, serial, copied)
+        page, stamp = _kept(session, runtime, pages, key)
+    _log_scan(request, runtime, lot.id, serial, scan, token_ok)
     if page is None:
-        stamp = data_stamp(session) if settings.consumer_view_cache else None  # read BEFORE the page's data
-        page = pages.current(key, stamp, settings.consumer_page_cache_s) if stamp is not None else None
-        if page is None:
-            contract = runtime.chain.contract if runtime.chain is not None else None
-            vm = build_lot_view(session, lot=lot, product=product, lang=chosen, base_url=base, contract=contract,
-                                serial=serial, copy_warning=copied)  # fmt: skip
-            page = pages.put(key, render.lot_page(vm), stamp, settings.consumer_page_cache_s)
+        contract = runtime.chain.contract if runtime.chain is not None else None
+        vm = build_lot_view(session, lot=lot, product=product, lang=chosen, base_url=base, contract=contract,
+                            serial=serial, copy_warning=copied)  # fmt: skip
+        page = pages.put(key, render.lot_page(vm), stamp, settings.consumer_page_cache_s, lot_id=lot.id)
     return _encoded(request, page, headers)
+
+
+def _kept(
+    session: SessionDep, runtime: RuntimeDep, pages: PageCache, key: tuple[object, ...]
+) -> tuple[CachedPage | None, Stamp | None]:
+    """The kept page of ``key`` if nothing was written since it was rendered, else the data stamp to
+    file the new one under (read here, BEFORE the page's data is loaded; see consumer.freshness)."""
+    page = pages.fresh(key)
+    if page is not None or not runtime.settings.consumer_view_cache:
+        return page, None
+    stamp = data_stamp(session)
+    return pages.current(key, stamp, runtime.settings.consumer_page_cache_s), stamp
+
+
+def _log_scan(request: Request, runtime: RuntimeDep, lot_id: int, serial: str | None, scan: Scan,
+              token_ok: bool | None) -> None:  # fmt: skip
+    client = request.client.host if request.client else None
+    scan_buffer(runtime).add(scan_row(
+        lot_id=lot_id, serial=serial, client=client_hash(label_secret(runtime.settings), client), geo=scan.geo,
+        user_agent=request.headers.get("user-agent"), token_ok=token_ok,
+    ))  # fmt: skip
 
 
 def _encoded(request: Request, page: CachedPage, headers: dict[str, str]) -> Response:
