@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from consumer_site import render
 from consumer_site.i18n import pick_lang
@@ -27,6 +29,7 @@ from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Invalid, NotFound
 from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import find_lot, find_serial_lot, product_by_gtin
+from traceability_api.runtime import Runtime
 
 router = APIRouter(tags=["resolver and consumer pages"])
 
@@ -124,7 +127,7 @@ def resolve_product(
     return _encoded(request, CachedPage(html, None, 0.0), {})
 
 
-def _find(session: SessionDep, gtin: str, lot_code: str | None, serial: str | None) -> tuple[Lot, Product, bool]:
+def _find(session: Session, gtin: str, lot_code: str | None, serial: str | None) -> tuple[Lot, Product, bool]:
     """The lot a code names, and whether its serial (if any) was commissioned in that lot."""
     product = product_by_gtin(session, gtin)
     if product is None:
@@ -137,7 +140,7 @@ def _find(session: SessionDep, gtin: str, lot_code: str | None, serial: str | No
 
 
 def _resolve(
-    request: Request, session: SessionDep, runtime: RuntimeDep, gtin: str, lot_code: str | None,
+    request: Request, session: Session, runtime: Runtime, gtin: str, lot_code: str | None,
     serial: str | None, scan: Scan,
 ) -> Response:  # fmt: skip
     base, settings = runtime.settings.public_base_url, runtime.settings
@@ -184,7 +187,7 @@ def _resolve(
 
 
 def _kept(
-    session: SessionDep, runtime: RuntimeDep, pages: PageCache, key: tuple[object, ...]
+    session: Session, runtime: Runtime, pages: PageCache, key: tuple[object, ...]
 ) -> tuple[CachedPage | None, Stamp | None]:
     """The kept page of ``key`` if nothing was written since it was rendered, else the data stamp to
     file the new one under (read here, BEFORE the page's data is loaded; see consumer.freshness)."""
@@ -195,7 +198,7 @@ def _kept(
     return pages.current(key, stamp, runtime.settings.consumer_page_cache_s), stamp
 
 
-def _log_scan(request: Request, runtime: RuntimeDep, lot_id: int, serial: str | None, scan: Scan,
+def _log_scan(request: Request, runtime: Runtime, lot_id: int, serial: str | None, scan: Scan,
               token_ok: bool | None) -> None:  # fmt: skip
     client = request.client.host if request.client else None
     scan_buffer(runtime).add(scan_row(
@@ -211,34 +214,45 @@ def _encoded(request: Request, page: CachedPage, headers: dict[str, str]) -> Res
     return Response(page.body(coding), media_type="text/html; charset=utf-8", headers=headers | extra)
 
 
+# The page routes are async and run the whole lookup in ONE worker thread with its own session: a
+# kept page costs one thread hop instead of three (SessionDep's sync enter and exit, the endpoint).
+async def _in_thread(request: Request, runtime: Runtime, gtin: str, lot_code: str | None, serial: str | None,
+                     scan: Scan) -> Response:  # fmt: skip
+    def run() -> Response:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            return _resolve(request, session, runtime, gtin, lot_code, serial, scan)
+
+    return await run_in_threadpool(run)
+
+
 @router.api_route("/01/{gtin}/10/{lot_code}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
-def resolve_lot(
-    gtin: str, lot_code: str, request: Request, session: SessionDep, runtime: RuntimeDep, accept: AcceptH = None,
+async def resolve_lot(
+    gtin: str, lot_code: str, request: Request, runtime: RuntimeDep, accept: AcceptH = None,
     accept_language: AcceptH = None, lang: str | None = None, linkType: str | None = None,  # noqa: N803
     geo: str | None = None,
 ) -> Response:  # fmt: skip
     scan = Scan(accept, accept_language, lang, linkType, None, geo)
-    return _resolve(request, session, runtime, gtin, lot_code, None, scan)
+    return await _in_thread(request, runtime, gtin, lot_code, None, scan)
 
 
 @router.api_route(
     "/01/{gtin}/10/{lot_code}/21/{serial}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT
 )
-def resolve_serial(
-    gtin: str, lot_code: str, serial: str, request: Request, session: SessionDep, runtime: RuntimeDep,
+async def resolve_serial(
+    gtin: str, lot_code: str, serial: str, request: Request, runtime: RuntimeDep,
     accept: AcceptH = None, accept_language: AcceptH = None, lang: str | None = None,
     linkType: str | None = None, t: str | None = None, geo: str | None = None,  # noqa: N803
 ) -> Response:  # fmt: skip
     scan = Scan(accept, accept_language, lang, linkType, t, geo)
-    return _resolve(request, session, runtime, gtin, lot_code, serial, scan)
+    return await _in_thread(request, runtime, gtin, lot_code, serial, scan)
 
 
 @router.api_route("/01/{gtin}/21/{serial}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
-def resolve_serial_only(
-    gtin: str, serial: str, request: Request, session: SessionDep, runtime: RuntimeDep,
+async def resolve_serial_only(
+    gtin: str, serial: str, request: Request, runtime: RuntimeDep,
     accept_language: AcceptH = None, lang: str | None = None,
 ) -> Response:  # fmt: skip
-    return _resolve(request, session, runtime, gtin, None, serial, Scan(None, accept_language, lang))
+    return await _in_thread(request, runtime, gtin, None, serial, Scan(None, accept_language, lang))
 
 
 @router.api_route("/favicon.svg", methods=PAGE, include_in_schema=False)
