@@ -49,3 +49,21 @@ def test_matrix_is_the_symbol_the_decoder_reads() -> None:
     m = qr.matrix(payload)
     assert len(m) == len(m[0]) and len(m) % 4 == 1 and set(b"".join(m)) == {0, 1}
     assert m[0][:7] == b"\x01" * 7 and m[0][-7:] == b"\x01" * 7  # finder patterns top left and top right
+
+
+def test_big_sheets_render_in_one_shared_worker_process() -> None:
+    from traceability_api.consumer.label_renderer import LabelRenderer
+
+    renderer = LabelRenderer(inline_max=2)
+    payloads = [f"{BASE}/01/08930000000019/10/L1/21/S{i}" for i in range(3)]
+    labels = [LabelData("Gạo", "HTX", "L1", "", p) for p in payloads]
+    try:
+        assert decoded_pages(renderer.render(labels, LAYOUTS["a4-3x8"], title="t")) == [set(payloads)]
+        pool = renderer._pool
+        assert pool is not None  # the sheet went to the worker process...
+        renderer.render(labels, LAYOUTS["a4-3x8"], title="t")
+        assert renderer._pool is pool  # ...and the next one to the same process, not a new pool
+        assert renderer.render(labels[:2], LAYOUTS["a4-3x8"], title="t")[:5] == b"%PDF-"  # small: inline
+    finally:
+        renderer.close()
+    assert renderer._pool is None
