@@ -12,6 +12,7 @@ service three times, once per page mode, and in each of ``--reps`` repetitions m
 - the consumer pages, every request a different URL (lots x languages, round robin), with a browser's
   ``Accept-Encoding``.
 
+Before the repetitions, the first view of every URL is timed on its own (pages not rendered yet).
 Page modes: ``recomputed`` (no page cache of any kind: every request loads, verifies and renders),
 ``uncached`` (AGRITRACE_CONSUMER_PAGE_CACHE_S=0: no time-based cache; a kept view is served only after
 the one query that checks nothing was written since) and ``cached`` (the defaults: the 2 s micro-cache).
@@ -89,8 +90,9 @@ def nearest_rank(values: list[float], q: float) -> float:
     return s[max(0, math.ceil(q * len(s)) - 1)] if s else float("nan")
 
 
-def load(base: str, paths: list[str], clients: int, seconds: float) -> dict[str, float]:
-    """``clients`` threads on keep-alive connections, each taking the next path in turn, for ``seconds``."""
+def load(base: str, paths: list[str], clients: int, seconds: float, once: bool = False) -> dict[str, float]:
+    """``clients`` threads on keep-alive connections, each taking the next path in turn, for ``seconds``
+    (or, with ``once``, until every path was requested once)."""
     host = urlsplit(base)
     lat: list[float] = []
     sizes: list[int] = []
@@ -102,9 +104,12 @@ def load(base: str, paths: list[str], clients: int, seconds: float) -> dict[str,
     def client() -> None:
         conn = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=30)
         mine: list[float] = []
-        while time.perf_counter() < stop:
+        while once or time.perf_counter() < stop:
             with lock:
-                path = paths[next(counter) % len(paths)]
+                i = next(counter)
+            if once and i >= len(paths):
+                break
+            path = paths[i % len(paths)]
             t0 = time.perf_counter()
             conn.request("GET", path, headers=BROWSER)
             r = conn.getresponse()
@@ -163,6 +168,9 @@ def main() -> None:
                 first = conn.getresponse()
                 html = first.read().decode()
                 assert first.status == 200 and 'data-status="verified"' in html, html[-500:]
+                cold = load(base, paths[1:], a.clients, 0.0, once=True)  # the first view of every other URL
+                print(f"  {mode:10s} first view of {cold['n']:.0f} URLs: {cold['rps']:6.0f} req/s p50 "  # noqa: T201
+                      f"{cold['p50']:6.1f} p95 {cold['p95']:6.1f} ms")  # fmt: skip
                 rows = []
                 for rep in range(a.reps):
                     ref = load(base, [STATIC], a.clients, a.seconds)
