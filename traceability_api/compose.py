@@ -12,6 +12,7 @@ from traceability_api.anchoring.chain_runtime import start_chain
 from traceability_api.anchoring.worker import WorkerThread, make_worker
 from traceability_api.config import Settings
 from traceability_api.consumer.caches import PageCache
+from traceability_api.consumer.label_renderer import LabelRenderer
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
@@ -37,9 +38,10 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
         engine.dispose()
         raise
     scans = ScanBuffer(engine)
+    renderer = LabelRenderer()
     runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
-                      page_cache=PageCache(), scan_buffer=scans)  # fmt: skip
-    runtime.on_close.append(scans.close)
+                      page_cache=PageCache(), scan_buffer=scans, label_renderer=renderer)  # fmt: skip
+    runtime.on_close.extend([scans.close, renderer.close])
     return runtime
 
 

@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     anchor_reconcile_s: float = Field(default=30.0, gt=0)  # how often anchored roots are checked on chain
 
     clock_skew_s: int = Field(default=300, ge=0)
-    consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
+    consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)  # pages served unchecked for this long
+    consumer_view_cache: bool = True  # then kept until a write changes the data (one check query per request)
     max_events_per_document: int = Field(default=5_000, ge=1)
     time_zone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA zone of events the service writes itself")
     json_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # any JSON request body (413 beyond)

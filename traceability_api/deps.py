@@ -12,12 +12,12 @@ from traceability_api.config import Settings
 from traceability_api.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: no thread hop for an attribute read
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_app_settings(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
+async def get_app_settings(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
     return runtime.settings
 
 

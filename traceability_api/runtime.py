@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from traceability_api.anchoring.chain_runtime import ChainRuntime
     from traceability_api.anchoring.worker import AnchoringWorker
     from traceability_api.consumer.caches import PageCache
+    from traceability_api.consumer.label_renderer import LabelRenderer
     from traceability_api.consumer.scans import ScanBuffer
     from traceability_api.epcis_rest.notify import Dispatcher
     from traceability_api.events.capture import EventCheck
@@ -32,7 +33,8 @@ class Runtime:
     mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
     epcis_dispatcher: Dispatcher | None = None  # EPCIS subscriptions: webhook and WebSocket deliveries
     demo_lots: list[tuple[str, str]] = field(default_factory=list)  # (GTIN, lot code) seeded by the demo
-    page_cache: PageCache | None = None  # rendered consumer pages (micro-cache)
+    page_cache: PageCache | None = None  # rendered consumer pages, kept until a write changes them
+    label_renderer: LabelRenderer | None = None  # label sheets: big ones in one shared worker process
     scan_buffer: ScanBuffer | None = None  # consumer scans, written in batches
     on_start: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan
     on_stop: list[Callable[[], None]] = field(default_factory=list)  # run by the app's lifespan

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
@@ -21,6 +22,7 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PlaceKind
 from traceability_api.places.service import find_place_by_uri, require_own_place
+from traceability_api.timeutil import utcnow
 from traceability_api.validation import db_id_of
 
 
@@ -157,7 +159,9 @@ def commission_serials(session: Session, touches: list[Touch], serials: list[Ite
     ).first()
     if taken is not None:
         raise Conflict(f"serial {taken} of GTIN {gtin} already exists")
-    session.add_all([SerialUnit(product_id=lot.product_id, lot_id=lot.id, serial=c) for c in codes])
+    now = utcnow()  # one multi-row insert: building 1,000 SQLModel objects took ~1 s of a label sheet
+    rows = [{"product_id": lot.product_id, "lot_id": lot.id, "serial": c, "created_at": now} for c in codes]
+    session.execute(insert(SerialUnit), rows)
 
 
 def serial_outputs(
