@@ -69,7 +69,9 @@ def bootstrap(url: str, clients: int) -> str:
         org, issued = create_organisation(s, OrganisationCreate(name="HTX bench", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
         p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
         create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
-        events = [commissioning(c, n, random.Random(c * 100 + n)) for c in range(clients) for n in range(LOTS_PER_CLIENT)]
+        events = [
+            commissioning(c, n, random.Random(c * 100 + n)) for c in range(clients) for n in range(LOTS_PER_CLIENT)
+        ]
         capture_events(s, p, events, DEFAULT_CONTEXT, Settings(), checks=CAPTURE_CHECKS)
         s.commit()
     engine.dispose()
@@ -219,9 +221,8 @@ def summary(name: str, project: list[float], refs: dict[str, list[float]]) -> No
     print(f"  {name:<34} {mm(project)} events/s")  # noqa: T201
     for ref, xs in refs.items():
         ratios = [p / r for p, r in zip(project, xs, strict=True)]
-        print(  # noqa: T201
-            f"  {'reference ' + ref:<34} {mm(xs)} rows/s   ratio min {min(ratios):.0%} median {statistics.median(ratios):.0%}"
-        )
+        ratio = f"ratio min {min(ratios):.0%} median {statistics.median(ratios):.0%}"
+        print(f"  {'reference ' + ref:<34} {mm(xs)} rows/s   {ratio}")  # noqa: T201
 
 
 def run(kind: str, clients: int, batch: int, seconds: float, reps: int, workers: int, only: str | None) -> None:
@@ -242,8 +243,10 @@ def run(kind: str, clients: int, batch: int, seconds: float, reps: int, workers:
                 refs = {"INSERT, 1 tx/row": lambda: ref_run(dsn, clients, 0, seconds, "row")} if dsn else {}
                 plans.append(("single event POST /api/v1/events", 0, refs))
             if only in (None, "batch"):
-                brefs = {f"COPY, {batch} rows/tx": lambda: ref_run(dsn, clients, batch, seconds, "copy"),
-                         f"executemany, {batch} rows/tx": lambda: ref_run(dsn, clients, batch, seconds, "many")} if dsn else {}  # fmt: skip
+                brefs = {
+                    f"COPY, {batch} rows/tx": lambda: ref_run(dsn, clients, batch, seconds, "copy"),
+                    f"executemany, {batch} rows/tx": lambda: ref_run(dsn, clients, batch, seconds, "many"),
+                } if dsn else {}  # fmt: skip
                 plans.append((f"batch of {batch} POST /api/v1/capture", batch, brefs))
             for name, size, refs in plans:
                 proj: list[float] = []
