@@ -15,6 +15,7 @@ from traceability_api.consumer.caches import PageCache
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
+from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
 from traceability_api.runtime import Runtime
 
@@ -40,6 +41,8 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
     runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
                       page_cache=PageCache(), scan_buffer=scans)  # fmt: skip
     runtime.on_close.append(scans.close)
+    if settings.capture_group_commit_ms > 0:
+        runtime.capture_group = GroupCommit(engine, settings, CAPTURE_CHECKS, settings.capture_group_commit_ms / 1000)
     return runtime
 
 

@@ -21,11 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from traceability_api.authority.models import WriteLogEntry
 from traceability_api.consensus.records import write_log_digest
-from traceability_api.outbox import WRITE_REQUESTS, ItemKind, Pending, WriteRequest, enqueue
+from traceability_api.outbox import LOGGED, ItemKind, Pending, WriteRequest, enqueue, take_write_requests
 from traceability_api.timeutil import utcnow
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-LOGGED = "write_logged"  # key in the request's scope state: its entry is in a committed transaction
 
 
 def entry_digest(entry: WriteLogEntry) -> str:
@@ -60,7 +59,7 @@ def record(engine: Engine, principal: Any, method: str, path: str, status: int) 
 
 
 def _before_commit(session: Any) -> None:
-    requests: list[WriteRequest] = session.info.pop(WRITE_REQUESTS, None) or []
+    requests: list[WriteRequest] = take_write_requests(session.info)
     rows = []
     for w in requests:
         if w.state.get(LOGGED):

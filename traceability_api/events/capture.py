@@ -97,6 +97,15 @@ def capture_events(
     per distinct lot, and multi-row inserts for events, their lot links and outbox rows.
     ``checks`` are the domain rules (e.g. food safety) each new event must pass before custody."""
     p.require_write()
+    prepared = prepare_events(events, context, settings, idempotency_key=idempotency_key)
+    return store_prepared(session, p, prepared, settings, checks=checks, recall=recall)
+
+
+def prepare_events(
+    events: list[Any], context: Any, settings: Settings, *, idempotency_key: str | None = None
+) -> list[Prepared]:
+    """Bounds, schema and hash of each event, without the database (a request does this before
+    it joins a group commit, so a malformed event never fails the others)."""
     prepared = []
     for i, event in enumerate(events):
         try:
@@ -104,6 +113,19 @@ def capture_events(
             prepared.append(_prepare(event, context, idempotency_key))
         except DomainError as exc:
             raise _located(exc, i, len(events)) from exc
+    return prepared
+
+
+def store_prepared(
+    session: Session,
+    p: Principal,
+    prepared: list[Prepared],
+    settings: Settings,
+    *,
+    checks: Sequence[EventCheck],
+    recall: bool = False,
+) -> list[Captured]:
+    """Store prepared events in the caller's transaction (see ``capture_events``)."""
     ids = [pe.client_id for pe in prepared]
     known = {
         e.client_event_id: e
@@ -126,7 +148,7 @@ def capture_events(
             seen[pe.client_id] = pe.hash_id
             row, touches = _apply(session, p, pe, settings, cache, recall, checks)
         except DomainError as exc:
-            raise _located(exc, i, len(events)) from exc
+            raise _located(exc, i, len(prepared)) from exc
         pending.append((row, touches, len(out)))
         out.append(None)
     if pending:
@@ -140,7 +162,7 @@ def _located(exc: DomainError, i: int, n: int) -> DomainError:
     return type(exc)(where + exc.message, details=exc.details)
 
 
-def _repeat(pe: _Prepared, old: Event | None, earlier: str | None) -> Captured | None:
+def _repeat(pe: Prepared, old: Event | None, earlier: str | None) -> Captured | None:
     """A repeat of a stored event (its Captured) or of an earlier event of this document (None,
     filled in at the end); the same eventID for different content is a conflict."""
     if (old.hash_id if old is not None else earlier) != _hash_under(pe, old):
@@ -149,21 +171,23 @@ def _repeat(pe: _Prepared, old: Event | None, earlier: str | None) -> Captured |
 
 
 @dataclass
-class _Prepared:
+class Prepared:
+    """An event checked against the schema, with its context, hash ID and client ID."""
+
     event: dict[str, Any]
     hash_id: str
     client_id: str
     prefixes: dict[str, str]
 
 
-def _hash_under(pe: _Prepared, old: Event | None) -> str:
+def _hash_under(pe: Prepared, old: Event | None) -> str:
     """The new event's hash under the rule the stored event with its eventID was hashed with."""
     if old is None or old.hash_rule == HASH_RULE:
         return pe.hash_id
     return hash_id_of_event(pe.event, old.hash_rule)
 
 
-def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared:
+def _prepare(event: Any, context: Any, idempotency_key: str | None) -> Prepared:
     if not isinstance(event, dict):
         raise Invalid("an event must be a JSON object")
     full = copy.deepcopy(event)
@@ -178,7 +202,7 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
     if len(client_id) > 200:
         raise Invalid("eventID is longer than 200 characters")
-    return _Prepared(full, hash_id, client_id, prefixes)
+    return Prepared(full, hash_id, client_id, prefixes)
 
 
 def extended_context(document_context: Any, own: Any) -> list[Any]:
@@ -194,7 +218,7 @@ def extended_context(document_context: Any, own: Any) -> list[Any]:
 def _apply(
     session: Session,
     p: Principal,
-    pe: _Prepared,
+    pe: Prepared,
     settings: Settings,
     cache: custody.LotCache,
     recall: bool,
@@ -265,7 +289,7 @@ def _insert(
     enqueue(session, outbox)
 
 
-def _fill_in_document_duplicates(out: list[Captured | None], prepared: list[_Prepared]) -> list[Captured]:
+def _fill_in_document_duplicates(out: list[Captured | None], prepared: list[Prepared]) -> list[Captured]:
     """An event repeated inside one document is reported as a duplicate of its first copy."""
     first: dict[str, Captured] = {}
     result = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 WRITE_REQUESTS = "agritrace.write_requests"
+LOGGED = "write_logged"  # key in a request's scope state: its entry is in the transaction being committed
 
 
 @dataclass
@@ -23,3 +24,9 @@ class WriteRequest:
 
 def add_write_request(info: MutableMapping[str, Any], request: WriteRequest) -> None:
     info.setdefault(WRITE_REQUESTS, []).append(request)
+
+
+def take_write_requests(info: MutableMapping[str, Any]) -> list[WriteRequest]:
+    """The write requests of a session, removed from it (another transaction will record them)."""
+    taken: list[WriteRequest] = info.pop(WRITE_REQUESTS, None) or []
+    return taken
