@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/bench/capture.py [--db postgresql|sqlite] [--clients 8] [--batch 50]
                                               [--seconds 8] [--reps 3] [--workers 2] [--only single|batch]
+                                              [--profile PREFIX]   (py-spy: pip install py-spy)
 
 Documents are realistic: every client records on its own lots, one event in five commissions a
 new lot with lot master data (ilmd: harvest date, variety), the others are observations /
@@ -28,6 +29,8 @@ import hashlib
 import json
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -225,7 +228,20 @@ def summary(name: str, project: list[float], refs: dict[str, list[float]]) -> No
         print(f"  {'reference ' + ref:<34} {mm(xs)} rows/s   {ratio}")  # noqa: T201
 
 
-def run(kind: str, clients: int, batch: int, seconds: float, reps: int, workers: int, only: str | None) -> None:
+def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
+    """py-spy (from PyPI, a sampling profiler that attaches to the running server and its
+    workers without changing them) recording collapsed stacks of the server during a repetition."""
+    port = base.rsplit(":", 1)[1]
+    pid = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()[0]
+    spy = Path(sys.executable).parent / "py-spy"
+    cmd = [str(spy), "record", "-p", pid, "--subprocesses", "-d", str(max(1, int(seconds) - 1)), "-r", "200",
+           "-f", "raw", "-o", out, "--nonblocking"]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run(
+    kind: str, clients: int, batch: int, seconds: float, reps: int, workers: int, only: str | None, profile: str | None
+) -> None:
     with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
         key = bootstrap(url, clients)
         env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp,
@@ -252,7 +268,11 @@ def run(kind: str, clients: int, batch: int, seconds: float, reps: int, workers:
                 proj: list[float] = []
                 got: dict[str, list[float]] = {r: [] for r in refs}
                 for rep in range(reps):
+                    spy = profiler(base, seconds, f"{profile}.{'single' if size == 0 else 'batch'}.txt") if (
+                        profile and rep == 0) else None  # fmt: skip
                     rate, lat, errors = http_run(base, key, clients, size, seconds)
+                    if spy is not None:
+                        spy.wait()
                     proj.append(rate)
                     line = (f"  rep {rep + 1} {name}: {rate:,.0f} events/s over {len(lat)} requests, "
                             f"p50 {percentile(lat, 0.5) * 1000:.1f} ms p95 {percentile(lat, 0.95) * 1000:.1f} ms "
@@ -275,8 +295,9 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", choices=["single", "batch"])
+    ap.add_argument("--profile", metavar="PREFIX", help="py-spy the server in repetition 1: PREFIX.single.txt ...")
     a = ap.parse_args()
-    run(a.db, a.clients, a.batch, a.seconds, a.reps, a.workers, a.only)
+    run(a.db, a.clients, a.batch, a.seconds, a.reps, a.workers, a.only, a.profile)
 
 
 if __name__ == "__main__":

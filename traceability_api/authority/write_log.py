@@ -21,7 +21,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from traceability_api.authority.models import WriteLogEntry
 from traceability_api.consensus.records import write_log_digest
-from traceability_api.outbox import LOGGED, ItemKind, Pending, WriteRequest, enqueue, take_write_requests
+from traceability_api.outbox import (
+    ALL_ROWS_AT_ONCE,
+    LOGGED,
+    ItemKind,
+    Pending,
+    WriteRequest,
+    enqueue,
+    take_write_requests,
+)
 from traceability_api.timeutil import utcnow
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -44,7 +52,11 @@ def write_entries(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     ids = (
-        session.execute(insert(WriteLogEntry).returning(WriteLogEntry.id, sort_by_parameter_order=True), rows)  # type: ignore[arg-type, call-overload]
+        session.execute(
+            insert(WriteLogEntry).returning(WriteLogEntry.id, sort_by_parameter_order=True),  # type: ignore[arg-type, call-overload]
+            rows,
+            execution_options=ALL_ROWS_AT_ONCE,
+        )
         .scalars()
         .all()
     )

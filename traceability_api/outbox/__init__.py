@@ -10,9 +10,10 @@ from traceability_api.outbox.requests import (
     add_write_request,
     take_write_requests,
 )
-from traceability_api.outbox.service import Pending, enqueue
+from traceability_api.outbox.service import ALL_ROWS_AT_ONCE, Pending, enqueue
 
 __all__ = [
+    "ALL_ROWS_AT_ONCE",
     "LOGGED",
     "WRITE_REQUESTS",
     "AnchorItem",
