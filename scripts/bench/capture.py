@@ -253,7 +253,7 @@ def run(
         print(f"capture[{kind}] clients={clients} workers={workers} {seconds:.0f} s per repetition")  # noqa: T201
         results: dict[str, tuple[list[float], dict[str, list[float]]]] = {}
         with server(env, workers) as base:
-            http_run(base, key, clients, 0, 1.0)  # warm-up: connections, caches
+            http_run(base, key, clients, 0, 3.0)  # warm-up: connections, compiled schema validators, caches
             plans: list[tuple[str, int, dict[str, Callable[[], float]]]] = []
             if only in (None, "single"):
                 refs = {"INSERT, 1 tx/row": lambda: ref_run(dsn, clients, 0, seconds, "row")} if dsn else {}

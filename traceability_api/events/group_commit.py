@@ -1,11 +1,11 @@
 """Group commit for single-event capture: concurrent requests share one transaction.
 
 A request prepares its event first (bounds, schema, hash: no database), then joins the queue.
-One request at a time is the writer: it waits at most ``wait_s`` for more requests (fewer if the
-group fills), stores the whole group in one transaction (the events of one principal with one
+A request that finds fewer than ``writers`` groups being written becomes a writer: it waits at
+most ``wait_s`` for more requests (less if the group fills), stores the whole group in one transaction (the events of one principal with one
 duplicate lookup and multi-row inserts, every request's write-log entry included) and commits
-once; then every request of the group is acknowledged.  While it writes, the next requests queue
-up, so groups grow with load and throughput is not bounded by commit latency.
+once; then every request of the group is acknowledged.  While groups are written, the next
+requests queue up, so groups grow with load and throughput is not bounded by commit latency.
 
 An event that fails in a group (a custody rule, a conflicting eventID, a deadlock...) must not fail
 the others: the group's transaction is rolled back and its requests are stored one by one, each
@@ -48,9 +48,11 @@ class GroupCommit:
     checks: Sequence[EventCheck]
     wait_s: float = 0.002
     max_group: int = 200
+    writers: int = 2  # groups written at once: the next group is collected and written while one commits
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _queue: list[_Job] = field(default_factory=list)
-    _writing: bool = False
+    _writing: int = 0
+    _gathering: bool = False
     groups: int = 0  # how many groups were committed (for tests and profiling)
 
     def capture(self, p: Principal, prepared: Prepared, write: WriteRequest | None = None) -> Captured:
@@ -63,20 +65,23 @@ class GroupCommit:
             while True:
                 if job.done:
                     break
-                if self._writing:
-                    self._cond.wait()
+                if self._writing >= self.writers or self._gathering or job not in self._queue:
+                    self._cond.wait()  # a writer takes it, or a writer's place becomes free
                     continue
-                self._writing = True
+                self._writing += 1
+                self._gathering = True
                 deadline = time.monotonic() + self.wait_s
                 while len(self._queue) < self.max_group and (left := deadline - time.monotonic()) > 0:
                     self._cond.wait(left)
                 group, self._queue = self._queue[: self.max_group], self._queue[self.max_group :]
+                self._gathering = False
+                self._cond.notify_all()
                 self._cond.release()
                 try:
                     self._write(group)
                 finally:
                     self._cond.acquire()
-                    self._writing = False
+                    self._writing -= 1
                     self._cond.notify_all()
         if job.error is not None:
             raise job.error
