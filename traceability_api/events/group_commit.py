@@ -2,10 +2,11 @@
 
 A request prepares its event first (bounds, schema, hash: no database), then joins the queue.
 A request that finds fewer than ``writers`` groups being written becomes a writer: it waits at
-most ``wait_s`` for more requests (less if the group fills), stores the whole group in one transaction (the events of one principal with one
-duplicate lookup and multi-row inserts, every request's write-log entry included) and commits
-once; then every request of the group is acknowledged.  While groups are written, the next
-requests queue up, so groups grow with load and throughput is not bounded by commit latency.
+most ``wait_s`` for more requests (less if the group fills), stores the whole group in one
+transaction (the events of one principal with one duplicate lookup and multi-row inserts, every
+request's write-log entry included) and commits once; then each request of the group is answered.
+While groups are written, the next requests queue up, so groups grow with load and throughput is
+not bounded by commit latency.
 
 An event that fails in a group (a custody rule, a conflicting eventID, a deadlock...) must not fail
 the others: the group's transaction is rolled back and its requests are stored one by one, each
