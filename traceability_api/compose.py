@@ -16,6 +16,7 @@ from traceability_api.consumer.label_renderer import LabelRenderer
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
+from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
 from traceability_api.runtime import Runtime
 
@@ -42,6 +43,8 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
     runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
                       page_cache=PageCache(), scan_buffer=scans, label_renderer=renderer)  # fmt: skip
     runtime.on_close.extend([scans.close, renderer.close])
+    if settings.capture_group_commit_ms > 0:
+        runtime.capture_group = GroupCommit(engine, settings, CAPTURE_CHECKS, settings.capture_group_commit_ms / 1000)
     return runtime
 
 

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)  # pages served unchecked for this long
     consumer_view_cache: bool = True  # then kept until a write changes the data (one check query per request)
     max_events_per_document: int = Field(default=5_000, ge=1)
+    capture_group_commit_ms: float = Field(
+        default=2.0, ge=0, le=100, description="single-event capture: wait at most this long for concurrent "
+        "requests to share one transaction (group commit); 0 stores each request in its own transaction",
+    )  # fmt: skip
     time_zone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA zone of events the service writes itself")
     json_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # any JSON request body (413 beyond)
     json_max_depth: int = Field(default=32, ge=4, le=200)  # nesting of any JSON request body (422)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from traceability_api.consumer.scans import ScanBuffer
     from traceability_api.epcis_rest.notify import Dispatcher
     from traceability_api.events.capture import EventCheck
+    from traceability_api.events.group_commit import GroupCommit
     from traceability_api.evidence.mqtt import MqttIngest
 
 
@@ -29,6 +30,7 @@ class Runtime:
     engine: Engine
     chain: ChainRuntime | None = None
     capture_checks: tuple[EventCheck, ...] = ()  # domain rules every captured event must pass
+    capture_group: GroupCommit | None = None  # single-event capture's group commit, when enabled
     worker: AnchoringWorker | None = None  # the anchoring worker, when this process runs one
     mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
     epcis_dispatcher: Dispatcher | None = None  # EPCIS subscriptions: webhook and WebSocket deliveries
