@@ -10,6 +10,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 
 from chain.keys import KeystoreError
 
@@ -37,3 +38,10 @@ def decrypt_key(keystore_json: str, password: str) -> LocalAccount:
         raise KeystoreError("signing keystore unreadable or wrong password (MAC mismatch)") from exc
     acct: LocalAccount = Account.from_key(key)
     return acct
+
+
+def sign_digest(account: LocalAccount, digest: bytes) -> str:
+    """``0x`` + r ‖ s ‖ v over a 32-byte digest computed by the caller (the EIP-712 digest of
+    ``consensus/signatures.py``): skips re-encoding the typed data for each event."""
+    signed = account.unsafe_sign_hash(Hash32(digest))
+    return "0x" + bytes(signed.signature).hex()

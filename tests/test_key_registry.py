@@ -34,7 +34,8 @@ def _tick(w3: Web3, seconds: int = 10) -> None:
 
 def _events(reg: KeyRegistry, w3: Web3, name: str, tx: str) -> list[dict]:  # type: ignore[type-arg]
     receipt = w3.eth.get_transaction_receipt(tx)  # type: ignore[arg-type]
-    return [dict(e["args"]) for e in getattr(reg.anchor.contract.events, name)().process_receipt(receipt, errors=DISCARD)]
+    logs = getattr(reg.anchor.contract.events, name)().process_receipt(receipt, errors=DISCARD)
+    return [dict(e["args"]) for e in logs]
 
 
 def test_register_and_add_signer_emit_events(registry: KeyRegistry, w3: Web3) -> None:

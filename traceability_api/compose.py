@@ -17,6 +17,7 @@ from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
 from traceability_api.evidence import diary
 from traceability_api.runtime import Runtime
+from traceability_api.signing.gate import SignatureGate
 
 if TYPE_CHECKING:
     from traceability_api.evidence.mqtt import MqttIngest
@@ -40,6 +41,9 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
     runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
                       page_cache=PageCache(), scan_buffer=scans)  # fmt: skip
     runtime.on_close.append(scans.close)
+    if chain is not None:  # signatures name the chain and contract (EIP-712 domain): no chain, no gate
+        runtime.signature_gate = SignatureGate(engine, settings, chain.chain_id, chain.contract.address)
+        runtime.capture_checks = (*CAPTURE_CHECKS, runtime.signature_gate)
     return runtime
 
 

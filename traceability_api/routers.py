@@ -18,6 +18,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.lots.router import router as lots
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
+    from traceability_api.signing.router import router as signing
 
     for router in (
         parties,
@@ -32,6 +33,7 @@ def include_routers(app: FastAPI) -> None:
         resolver,
         landing,
         dl_keys,
+        signing,
     ):
         app.include_router(router)
     from traceability_api.epcis_rest.router import include as include_epcis_rest

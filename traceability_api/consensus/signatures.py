@@ -120,7 +120,14 @@ def signing_digest(domain: Domain, hash_id: str) -> bytes:
 
 def address_of_public_key(public_key: bytes) -> str:
     """EIP-55 checksummed address of a 65-byte uncompressed public key."""
-    raw = keccak(public_key[1:])[-20:].hex()
+    return checksum_address("0x" + keccak(public_key[1:])[-20:].hex())
+
+
+def checksum_address(address: str) -> str:
+    """EIP-55 form of a 0x-prefixed 20-byte address (SignatureInvalid if it is not one)."""
+    if not isinstance(address, str) or not _ADDRESS.match(address):
+        raise SignatureInvalid(f"{address!r} is not a 0x-prefixed 20-byte address")
+    raw = address[2:].lower()
     check = keccak(raw.encode()).hex()
     return "0x" + "".join(c.upper() if int(check[i], 16) >= 8 else c for i, c in enumerate(raw))
 
