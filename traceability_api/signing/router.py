@@ -65,12 +65,14 @@ def _done(runtime: Runtime, session: SessionDep, key: SigningKey) -> SigningKeyP
 
 @router.get("/domain")
 def domain(p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """The EIP-712 typed data the caller's organisation signs (``hashId`` left to fill in)."""
+    """What the caller's organisation signs with (the input of ``agritrace sign --domain``): its
+    registry reference, the chain and contract, and the EIP-712 typed data with ``hashId`` to fill in."""
     gate = runtime.signature_gate
     so = session.get(SigningOrg, p.org_id)
     if gate is None or so is None:
         raise Invalid("your organisation has no key in the registry yet: ask the authority to register one")
-    return gate.domain(so.ref).typed_data("")
+    return {"org": so.ref, "chainId": gate.chain_id, "contract": gate.contract,
+            "typedData": gate.domain(so.ref).typed_data("")}  # fmt: skip
 
 
 @router.get("/organisations/{org_id}/keys", response_model=list[SigningKeyPublic])

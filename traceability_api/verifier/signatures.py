@@ -1,0 +1,45 @@
+"""Authorship of an event in a proof bundle, checked against the chain: the signature recovers to
+its signer for the stated organisation (EIP-712, ``consensus/signatures.py``) and the contract's
+key registry says that signer was a key of that organisation at the anchoring block's time."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from chain.client import AnchorContract
+from chain.registry import KeyRegistry
+from traceability_api.consensus.signatures import SignatureInvalid, parse_envelope, verify_envelope
+
+
+class Reporter(Protocol):
+    def add(self, status: str, text: str) -> None: ...
+
+
+def check_signature(
+    rep: Reporter, label: str, entry: dict[str, Any], anchored_at: int | None, contract: AnchorContract,
+    chain_id: int, *, require: bool,
+) -> None:  # fmt: skip
+    """Adds one line for the event's signature (OK, FAIL, PENDING, or NOTE for an unsigned event)."""
+    raw = entry.get("signature")
+    if raw is None:
+        rep.add("FAIL" if require else "NOTE", f"{label}: not signed (authorship rests on AgriTrace's word)")
+        return
+    try:
+        env = parse_envelope(raw)
+        verify_envelope(env, str(entry.get("hashId", "")), chain_id, contract.address)
+    except SignatureInvalid as exc:
+        rep.add("FAIL", f"{label}: signature does not verify: {exc}")
+        return
+    on_behalf = " (custodial: AgriTrace signed on the organisation's behalf)" if env.custodial else ""
+    if anchored_at is None:
+        rep.add("PENDING", f"{label}: signature by {env.signer} for {env.org} verifies; key validity awaits anchoring")
+        return
+    if not KeyRegistry(contract).valid_at(env.org, env.signer, anchored_at):
+        window = KeyRegistry(contract).window(env.org, env.signer)
+        why = "is not a key of that organisation in the registry" if window is None else (
+            f"was not valid at the anchoring time {anchored_at} (from {window.valid_from} until"
+            f" {window.valid_until}{f', revoked at {window.revoked_at}' if window.revoked_at else ''})"
+        )  # fmt: skip
+        rep.add("FAIL", f"{label}: signer {env.signer} {why} ({env.org})")
+        return
+    rep.add("OK", f"{label}: signed by {env.signer} for {env.org}, a registered key at {anchored_at}{on_behalf}")
