@@ -38,7 +38,9 @@ class Event(SQLModel, table=True):
         description="event hash rule hash_id was computed with (consensus.event_hash; rows before rule 2 are 1)",
     )
     signature: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSON, nullable=True), description="agri:signature envelope (never hashed)"
+        default=None,
+        sa_column=Column(JSON(none_as_null=True), nullable=True),
+        description="agri:signature envelope (never hashed)",
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from chain.registry import KeyRegistry
 from traceability_api.consensus.signatures import SignatureInvalid, checksum_address
 from traceability_api.deps import RuntimeDep, SessionDep
-from traceability_api.errors import Forbidden, Invalid
+from traceability_api.errors import ConfigError, Forbidden, Invalid
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal, get_org
 from traceability_api.runtime import Runtime
@@ -95,7 +95,10 @@ def register_key(org_id: DbId, data: KeyIn, p: PrincipalDep, session: SessionDep
 def custodial_key(org_id: DbId, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Any:
     """The authority gives an organisation that manages no keys a key held by AgriTrace."""
     _authority(p)
-    key = service.add_custodial_key(session, _registry(runtime), get_org(session, org_id), runtime.settings)
+    try:
+        key = service.add_custodial_key(session, _registry(runtime), get_org(session, org_id), runtime.settings)
+    except ConfigError as exc:  # no password configured: the service cannot hold keys
+        raise Invalid(f"custodial keys are not available: {exc}") from exc
     return _done(runtime, session, key)
 
 
