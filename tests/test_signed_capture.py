@@ -171,6 +171,8 @@ def test_forged_events_fail_verification_against_the_chain(w: World, runtime: Ru
     assert f"signer {mill_key.address} is not a key of that organisation" in text
     assert f"signer {expired.address} was not valid at the anchoring time" in text
     assert rep.failed == 4, text
+    status = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/L1/status").json()
+    assert (status["status"], status["problems"]) == ("not_verified", 4), status
 
 
 def test_custodial_key_signs_on_behalf_and_required_signatures(w: World, runtime: Runtime) -> None:
@@ -197,6 +199,10 @@ def test_custodial_key_signs_on_behalf_and_required_signatures(w: World, runtime
     assert entry["signedBy"] == "signed by AgriTrace on behalf of HTX Lúa gạo Thạnh Phú"
     rep = verify_bundle(b, runtime.chain.contract)
     assert rep.failed == 0 and lines_about(rep, "custodial: AgriTrace signed on the organisation's behalf"), rep.lines
+    page = w.client.get(f"/01/{rice['gtin']}/10/L1", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "AgriTrace ký thay HTX Lúa gạo Thạnh Phú" in page.text
+    status = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/L1/status").json()
+    assert status["status"] == "verified", status
 
 
 def test_agritrace_sign_cli(w: World, runtime: Runtime, tmp_path: Path) -> None:

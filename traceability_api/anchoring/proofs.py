@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
-from traceability_api.anchoring.signed_by import org_names, signature_json
+from traceability_api.anchoring.signed_by import org_names, signature_json, signature_problem
 from traceability_api.consensus.proofs import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -209,6 +209,11 @@ def verify_events(
                 roots[batch.root] = contract.anchor_of(bytes.fromhex(batch.root)) is not None  # type: ignore[union-attr]
             if not roots[batch.root]:  # type: ignore[union-attr]
                 v.problems.append(f"event {ev.id}: root of batch {batch.batch_id} is not on chain")  # type: ignore[union-attr]
+                continue
+            signed = getattr(ev, "signature", None)
+            problem = signature_problem(signed, ev.hash_id, batch.block_timestamp, contract) if signed else None  # type: ignore[union-attr]
+            if problem:
+                v.problems.append(f"event {ev.id}: {problem}")
                 continue
         if v.latest_batch is None or (batch.block_number or 0) > v.latest_batch["blockNumber"]:  # type: ignore[union-attr]
             v.latest_batch = _batch_json(batch)  # type: ignore[arg-type]
