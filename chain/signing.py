@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from coincurve import PrivateKey
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_typing import Hash32
 
 from chain.keys import KeystoreError
 
@@ -42,6 +42,9 @@ def decrypt_key(keystore_json: str, password: str) -> LocalAccount:
 
 def sign_digest(account: LocalAccount, digest: bytes) -> str:
     """``0x`` + r ‖ s ‖ v over a 32-byte digest computed by the caller (the EIP-712 digest of
-    ``consensus/signatures.py``): skips re-encoding the typed data for each event."""
-    signed = account.unsafe_sign_hash(Hash32(digest))
-    return "0x" + bytes(signed.signature).hex()
+    ``consensus/signatures.py``), with coincurve directly: the same bytes as eth-account's
+    ``sign_typed_data`` (tests/test_signatures.py) at a fraction of its per-call overhead."""
+    if len(digest) != 32:
+        raise ValueError("a signing digest is 32 bytes")
+    rsv = PrivateKey(bytes(account.key)).sign_recoverable(digest, hasher=None)  # libsecp256k1: low s, RFC 6979
+    return "0x" + rsv[:64].hex() + f"{rsv[64] + 27:02x}"

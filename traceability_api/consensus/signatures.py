@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from coincurve import PublicKey
@@ -101,6 +102,7 @@ def _address_word(address: str) -> bytes:
     return bytes(12) + bytes.fromhex(address[2:])
 
 
+@lru_cache(maxsize=4096)
 def domain_separator(domain: Domain) -> bytes:
     return keccak(
         _DOMAIN_TYPEHASH

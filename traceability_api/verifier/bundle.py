@@ -91,6 +91,7 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
         return rep
     batches = bundle.get("batches", {})
     roots: dict[str, int | None] = {}
+    keys: dict[tuple[str, str, int], bool] = {}
     hashes = set()
     for i, entry in enumerate(bundle.get("events", [])):
         ev = entry.get("event", {})
@@ -108,7 +109,7 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
         hashes.add(recomputed)
         at = _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots)
         if version != 1 and (at is not None or entry.get("status") != "anchored"):
-            check_signature(rep, label, entry, at, contract, chain_id, require=require_signatures)
+            check_signature(rep, label, entry, at, contract, chain_id, require=require_signatures, seen=keys)
     for i, c in enumerate(bundle.get("corrections", [])):
         label = f"errorDeclaration {i} on {c.get('eventHashId', '?')[:30]}..."
         digest = correction_digest(c.get("eventHashId", ""), c.get("errorDeclaration", {}))

@@ -17,7 +17,7 @@ class Reporter(Protocol):
 
 def check_signature(
     rep: Reporter, label: str, entry: dict[str, Any], anchored_at: int | None, contract: AnchorContract,
-    chain_id: int, *, require: bool,
+    chain_id: int, *, require: bool, seen: dict[tuple[str, str, int], bool] | None = None,
 ) -> None:  # fmt: skip
     """Adds one line for the event's signature (OK, FAIL, PENDING, or NOTE for an unsigned event)."""
     raw = entry.get("signature")
@@ -34,7 +34,11 @@ def check_signature(
     if anchored_at is None:
         rep.add("PENDING", f"{label}: signature by {env.signer} for {env.org} verifies; key validity awaits anchoring")
         return
-    if not KeyRegistry(contract).valid_at(env.org, env.signer, anchored_at):
+    key = (env.org, env.signer.lower(), anchored_at)  # one chain call per key and batch, not per event
+    seen = {} if seen is None else seen
+    if key not in seen:
+        seen[key] = KeyRegistry(contract).valid_at(env.org, env.signer, anchored_at)
+    if not seen[key]:
         window = KeyRegistry(contract).window(env.org, env.signer)
         why = "is not a key of that organisation in the registry" if window is None else (
             f"was not valid at the anchoring time {anchored_at} (from {window.valid_from} until"
