@@ -57,7 +57,8 @@ CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 def observe(lot: str, minute: int) -> dict[str, Any]:
     return {"type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}",
             "eventTime": f"2025-01-02T08:{minute % 60:02d}:00+07:00", "eventTimeZoneOffset": "+07:00",
-            "action": "OBSERVE", "bizStep": "inspecting", "quantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}]}  # fmt: skip
+            "action": "OBSERVE", "bizStep": "inspecting",
+            "quantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}]}  # fmt: skip
 
 
 def setup(url: str, settings: Settings) -> tuple[Any, Principal, str]:
@@ -106,7 +107,7 @@ def capture_bench(kind: str, n: int, batch: int, reps: int) -> None:
             dom = gate.domain(ref)
             lot = f"https://id.gs1.org/01/{GTIN}/10/B1"
 
-            def docs(sign: bool) -> list[list[dict[str, Any]]]:
+            def docs(sign: bool, lot: str = lot, dom: Any = dom) -> list[list[dict[str, Any]]]:
                 evs = [observe(lot, i) for i in range(n)]
                 if sign:
                     evs = [sign_event(e, DEFAULT_CONTEXT, own, dom) for e in evs]
