@@ -48,3 +48,4 @@ class SigningKeyPublic(SQLModel):
     valid_until: int
     revoked_at: int | None
     custodial: bool
+    attested_by: str | None = None  # subject of the X.509 certificate that attested the key

@@ -13,10 +13,12 @@ from traceability_api.consensus.signatures import SignatureInvalid, checksum_add
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import ConfigError, Forbidden, Invalid
 from traceability_api.parties.deps import PrincipalDep
-from traceability_api.parties.service import Principal, get_org
+from traceability_api.parties.service import Principal, get_org, party_uri
 from traceability_api.runtime import Runtime
-from traceability_api.signing import service
+from traceability_api.signing import attestation, service
+from traceability_api.signing.attestation import AttestationIn
 from traceability_api.signing.models import SigningKey, SigningKeyPublic, SigningOrg
+from traceability_api.timeutil import utcnow
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/signing", tags=["signing"])
@@ -27,6 +29,7 @@ class KeyIn(BaseModel):
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     valid_from: int = Field(default=0, ge=0, le=UINT40, description="block time (Unix s); 0: now")
     valid_until: int = Field(default=0, ge=0, le=UINT40, description="block time (Unix s), exclusive; 0: no end")
+    attestation: AttestationIn | None = Field(default=None, description="X.509 certificate vouching for the key")
 
 
 class RotateIn(BaseModel):
@@ -53,7 +56,7 @@ def _address(raw: str) -> str:
 
 
 def _public(k: SigningKey) -> SigningKeyPublic:
-    return SigningKeyPublic.model_validate(k.model_dump())
+    return SigningKeyPublic.model_validate(k.model_dump() | {"attested_by": attestation.subject_of(k.attestation)})
 
 
 def _done(runtime: Runtime, session: SessionDep, key: SigningKey) -> SigningKeyPublic:
@@ -86,8 +89,13 @@ def list_keys(org_id: DbId, p: PrincipalDep, session: SessionDep) -> list[Signin
 def register_key(org_id: DbId, data: KeyIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Any:
     """The authority registers an organisation's own signer address (non-custodial)."""
     _authority(p)
-    org = get_org(session, org_id)
-    key = service.add_key(session, _registry(runtime), org, _address(data.address), data.valid_from, data.valid_until)
+    org, address = get_org(session, org_id), _address(data.address)
+    attested = None
+    if data.attestation is not None:  # checked before any transaction
+        ref = party_uri(org) if (so := session.get(SigningOrg, org_id)) is None else so.ref
+        attested = attestation.check(data.attestation, address, ref, runtime.settings.signing_trust_anchors, utcnow())
+    registry = _registry(runtime)
+    key = service.add_key(session, registry, org, address, data.valid_from, data.valid_until, attested)
     return _done(runtime, session, key)
 
 
