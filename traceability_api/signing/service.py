@@ -4,6 +4,9 @@ Windows are read back from the chain (block timestamps), never computed locally.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlmodel import Session, select
 
 from chain.errors import ChainError
@@ -18,6 +21,16 @@ from traceability_api.signing.models import SigningKey, SigningOrg
 
 def _chain(what: str, exc: ChainError) -> Invalid:
     return Invalid(f"key registry refused to {what}: {exc}")
+
+
+@contextmanager
+def _reading(what: str) -> Iterator[None]:
+    """A registry read after a transaction: its failure is reported, and nothing is mirrored
+    (the caller's transaction is not committed; the chain is the truth either way)."""
+    try:
+        yield
+    except ChainError as exc:
+        raise Invalid(f"key registry could not be read back after {what}: {exc}; retry") from exc
 
 
 def signing_org(session: Session, registry: KeyRegistry, org: Organisation) -> SigningOrg:
@@ -42,7 +55,8 @@ def _mirror(
     session: Session, registry: KeyRegistry, org: SigningOrg, address: str,
     custodial: bool = False, keystore: str | None = None, attestation: str | None = None,
 ) -> SigningKey:  # fmt: skip
-    window = registry.window(org.ref, address)
+    with _reading(f"adding {address}"):
+        window = registry.window(org.ref, address)
     if window is None:
         raise Invalid(f"{address} is not a key of {org.ref!r} on chain")
     row = SigningKey(org_id=org.org_id, address=address, valid_from=window.valid_from,
@@ -88,7 +102,8 @@ def _key(session: Session, org_id: int, address: str) -> tuple[SigningOrg, Signi
 
 
 def _refresh(registry: KeyRegistry, so: SigningOrg, key: SigningKey) -> SigningKey:
-    window = registry.window(so.ref, key.address)
+    with _reading(f"changing {key.address}"):
+        window = registry.window(so.ref, key.address)
     assert window is not None
     key.valid_from, key.valid_until, key.revoked_at = window.valid_from, window.valid_until, window.revoked_at or None
     return key
