@@ -75,8 +75,9 @@ def add_key(
     so = signing_org(session, registry, org)
     if session.exec(select(SigningKey).where(SigningKey.address == address)).first() is not None:
         raise Conflict(f"{address} is already registered")
-    try:
-        registry.add_signer(so.ref, address, valid_from, valid_until)
+    try:  # already on chain for this organisation (an earlier attempt whose read-back failed): mirror it
+        if registry.window(so.ref, address) is None:
+            registry.add_signer(so.ref, address, valid_from, valid_until)
     except ChainError as exc:
         raise _chain(f"add {address}", exc) from exc
     return _mirror(session, registry, so, address, attestation=attestation)
