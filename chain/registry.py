@@ -26,6 +26,7 @@ class SignerWindow:
     valid_from: int
     valid_until: int
     revoked_at: int  # 0: not revoked
+    custodial: bool = False  # the key is held by AgriTrace (signs on the organisation's behalf)
 
     def valid_at(self, t: int) -> bool:
         return self.valid_from <= t < self.valid_until and (self.revoked_at == 0 or t < self.revoked_at)
@@ -52,9 +53,11 @@ class KeyRegistry:
         return self.anchor._transact(self.fns.registerOrganisation(org_key(ref), ref))
 
     @translated
-    def add_signer(self, ref: str, signer: str, valid_from: int = 0, valid_until: int = 0) -> Receipt:
+    def add_signer(
+        self, ref: str, signer: str, valid_from: int = 0, valid_until: int = 0, custodial: bool = False
+    ) -> Receipt:
         return self.anchor._transact(
-            self.fns.addSigner(org_key(ref), Web3.to_checksum_address(signer), valid_from, valid_until)
+            self.fns.addSigner(org_key(ref), Web3.to_checksum_address(signer), valid_from, valid_until, custodial)
         )
 
     @translated
@@ -62,10 +65,10 @@ class KeyRegistry:
         return self.anchor._transact(self.fns.revokeSigner(org_key(ref), Web3.to_checksum_address(signer)))
 
     @translated
-    def rotate_signer(self, ref: str, old: str, new: str, valid_until: int = 0) -> Receipt:
+    def rotate_signer(self, ref: str, old: str, new: str, valid_until: int = 0, custodial: bool = False) -> Receipt:
         return self.anchor._transact(
             self.fns.rotateSigner(
-                org_key(ref), Web3.to_checksum_address(old), Web3.to_checksum_address(new), valid_until
+                org_key(ref), Web3.to_checksum_address(old), Web3.to_checksum_address(new), valid_until, custodial
             )
         )
 
@@ -81,8 +84,8 @@ class KeyRegistry:
     @translated
     def window(self, ref: str, signer: str) -> SignerWindow | None:
         """The key's window, None if ``signer`` is not a key of ``ref``."""
-        vf, vu, rv = self.fns.signerKey(org_key(ref), Web3.to_checksum_address(signer)).call()
-        return None if vu == 0 else SignerWindow(int(vf), int(vu), int(rv))
+        vf, vu, rv, custodial = self.fns.signerKey(org_key(ref), Web3.to_checksum_address(signer)).call()
+        return None if vu == 0 else SignerWindow(int(vf), int(vu), int(rv), bool(custodial))
 
     @translated
     def valid_at(self, ref: str, signer: str, at: int) -> bool:

@@ -21,6 +21,7 @@ abstract contract AgriTraceKeyRegistry is AccessControl {
         uint40 validFrom;
         uint40 validUntil;
         uint40 revokedAt;
+        bool custodial;
     }
 
     mapping(bytes32 org => bool) private _organisations;
@@ -44,8 +45,9 @@ abstract contract AgriTraceKeyRegistry is AccessControl {
 
     /// @notice Emitted right after `org` has been registered under `ref`.
     event OrganisationRegistered(bytes32 indexed org, string ref);
-    /// @notice Emitted right after `signer` became a key of `org` for [validFrom, validUntil).
-    event SignerAdded(bytes32 indexed org, address indexed signer, uint40 validFrom, uint40 validUntil);
+    /// @notice Emitted right after `signer` became a key of `org` for [validFrom, validUntil);
+    ///         `custodial`: the key is held by AgriTrace, which signs on the organisation's behalf.
+    event SignerAdded(bytes32 indexed org, address indexed signer, uint40 validFrom, uint40 validUntil, bool custodial);
     /// @notice Emitted right after `signer` of `org` was revoked from `revokedAt` on.
     event SignerRevoked(bytes32 indexed org, address indexed signer, uint40 revokedAt);
     /// @notice Emitted right after `oldSigner` was replaced by `newSigner` at time `at`.
@@ -63,11 +65,12 @@ abstract contract AgriTraceKeyRegistry is AccessControl {
     /// @notice Adds `signer` as a key of `org`, valid for [validFrom, validUntil).
     /// @param validFrom Start of validity (0: now).
     /// @param validUntil End of validity, exclusive (0: no end).
-    function addSigner(bytes32 org, address signer, uint40 validFrom, uint40 validUntil)
+    /// @param custodial Whether AgriTrace holds the key (verifiers then say "signed on behalf of").
+    function addSigner(bytes32 org, address signer, uint40 validFrom, uint40 validUntil, bool custodial)
         external
         onlyRole(REGISTRAR_ROLE)
     {
-        _add(org, signer, validFrom == 0 ? uint40(block.timestamp) : validFrom, validUntil);
+        _add(org, signer, validFrom == 0 ? uint40(block.timestamp) : validFrom, validUntil, custodial);
     }
 
     /// @notice Revokes `signer` of `org` from now on (events anchored earlier stay valid).
@@ -80,14 +83,14 @@ abstract contract AgriTraceKeyRegistry is AccessControl {
 
     /// @notice Replaces `oldSigner` of `org` by `newSigner` at this block's time: the old key
     ///         ends now, the new one is valid from now until `validUntil` (0: no end).
-    function rotateSigner(bytes32 org, address oldSigner, address newSigner, uint40 validUntil)
+    function rotateSigner(bytes32 org, address oldSigner, address newSigner, uint40 validUntil, bool custodial)
         external
         onlyRole(REGISTRAR_ROLE)
     {
         SignerKey storage old = _current(org, oldSigner);
         uint40 nowTs = uint40(block.timestamp);
         old.validUntil = nowTs;
-        _add(org, newSigner, nowTs, validUntil);
+        _add(org, newSigner, nowTs, validUntil, custodial);
         emit SignerRotated(org, oldSigner, newSigner, nowTs);
     }
 
@@ -101,14 +104,15 @@ abstract contract AgriTraceKeyRegistry is AccessControl {
         return _orgOf[signer];
     }
 
-    /// @notice The validity window of `signer` for `org` (all zero if it is not a key of `org`).
+    /// @notice The validity window of `signer` for `org` (all zero if it is not a key of `org`),
+    ///         and whether AgriTrace holds the key.
     function signerKey(bytes32 org, address signer)
         external
         view
-        returns (uint40 validFrom, uint40 validUntil, uint40 revokedAt)
+        returns (uint40 validFrom, uint40 validUntil, uint40 revokedAt, bool custodial)
     {
         SignerKey storage k = _keys[org][signer];
-        return (k.validFrom, k.validUntil, k.revokedAt);
+        return (k.validFrom, k.validUntil, k.revokedAt, k.custodial);
     }
 
     /// @notice Whether `signer` was a valid key of `org` at time `at` (a block timestamp).
@@ -117,7 +121,7 @@ abstract contract AgriTraceKeyRegistry is AccessControl {
         return k.validUntil != 0 && k.validFrom <= at && at < k.validUntil && (k.revokedAt == 0 || at < k.revokedAt);
     }
 
-    function _add(bytes32 org, address signer, uint40 validFrom, uint40 validUntil) private {
+    function _add(bytes32 org, address signer, uint40 validFrom, uint40 validUntil, bool custodial) private {
         if (!_organisations[org]) revert AgriTraceKeyRegistryUnknownOrganisation(org);
         if (signer == address(0)) revert AgriTraceKeyRegistryZeroSigner();
         bytes32 owner = _orgOf[signer];
@@ -125,8 +129,8 @@ abstract contract AgriTraceKeyRegistry is AccessControl {
         uint40 until = validUntil == 0 ? type(uint40).max : validUntil;
         if (until <= validFrom) revert AgriTraceKeyRegistryEmptyWindow(validFrom, until);
         _orgOf[signer] = org;
-        _keys[org][signer] = SignerKey({validFrom: validFrom, validUntil: until, revokedAt: 0});
-        emit SignerAdded(org, signer, validFrom, until);
+        _keys[org][signer] = SignerKey({validFrom: validFrom, validUntil: until, revokedAt: 0, custodial: custodial});
+        emit SignerAdded(org, signer, validFrom, until, custodial);
     }
 
     function _current(bytes32 org, address signer) private view returns (SignerKey storage k) {

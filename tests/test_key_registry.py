@@ -45,7 +45,7 @@ def test_register_and_add_signer_emit_events(registry: KeyRegistry, w3: Web3) ->
     assert registry.is_organisation(REF)
     r = registry.add_signer(REF, key)
     (added,) = _events(registry, w3, "SignerAdded", r.tx_hash)
-    assert (added["signer"], added["validUntil"]) == (key, NO_END)
+    assert (added["signer"], added["validUntil"], added["custodial"]) == (key, NO_END, False)
     t = _now(w3)
     assert added["validFrom"] == t
     assert registry.valid_at(REF, key, t) and not registry.valid_at(REF, key, t - 1)
@@ -67,8 +67,9 @@ def test_rotation_ends_the_old_key_and_starts_the_new(registry: KeyRegistry, w3:
     registry.register_organisation(REF)
     registry.add_signer(REF, old)
     _tick(w3)
-    r = registry.rotate_signer(REF, old, new)
+    r = registry.rotate_signer(REF, old, new, custodial=True)
     (rot,) = _events(registry, w3, "SignerRotated", r.tx_hash)
+    assert registry.window(REF, new).custodial and not registry.window(REF, old).custodial  # type: ignore[union-attr]
     at = rot["at"]
     assert (rot["oldSigner"], rot["newSigner"]) == (old, new)
     assert registry.valid_at(REF, old, at - 1) and not registry.valid_at(REF, old, at)

@@ -199,6 +199,12 @@ def test_custodial_key_signs_on_behalf_and_required_signatures(w: World, runtime
     assert entry["signedBy"] == "signed by AgriTrace on behalf of HTX Lúa gạo Thạnh Phú"
     rep = verify_bundle(b, runtime.chain.contract)
     assert rep.failed == 0 and lines_about(rep, "custodial: AgriTrace signed on the organisation's behalf"), rep.lines
+    # whoever edits the bundle (or the database) to hide that AgriTrace signed is caught by the registry
+    hidden = json.loads(json.dumps(b))
+    (entry,) = [e for e in hidden["events"] if e.get("signature")]
+    entry["signature"]["custodial"] = False
+    rep = verify_bundle(hidden, runtime.chain.contract)
+    assert rep.failed == 1 and lines_about(rep, "the registry says AgriTrace holds it"), rep.lines
     page = w.client.get(f"/01/{rice['gtin']}/10/L1", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "AgriTrace ký thay HTX Lúa gạo Thạnh Phú" in page.text
     status = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/L1/status").json()

@@ -71,4 +71,6 @@ def signature_problem(envelope: Any, hash_id: str, anchored_at: int | None, cont
     window = WINDOWS.window(contract, env.org, env.signer)
     if window is None or not window.valid_at(anchored_at):
         return f"signer {env.signer} was not a registered key of {env.org} when anchored"
+    if window.custodial != env.custodial:
+        return f"the envelope misstates who holds key {env.signer} (custodial: {window.custodial} in the registry)"
     return None

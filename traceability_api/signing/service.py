@@ -53,14 +53,14 @@ def signing_org(session: Session, registry: KeyRegistry, org: Organisation) -> S
 
 def _mirror(
     session: Session, registry: KeyRegistry, org: SigningOrg, address: str,
-    custodial: bool = False, keystore: str | None = None, attestation: str | None = None,
+    keystore: str | None = None, attestation: str | None = None,
 ) -> SigningKey:  # fmt: skip
     with _reading(f"adding {address}"):
         window = registry.window(org.ref, address)
     if window is None:
         raise Invalid(f"{address} is not a key of {org.ref!r} on chain")
     row = SigningKey(org_id=org.org_id, address=address, valid_from=window.valid_from,
-                     valid_until=window.valid_until, revoked_at=window.revoked_at or None, custodial=custodial,
+                     valid_until=window.valid_until, revoked_at=window.revoked_at or None, custodial=window.custodial,
                      keystore=keystore, attestation=attestation)  # fmt: skip
     session.add(row)
     session.flush()
@@ -88,10 +88,10 @@ def add_custodial_key(session: Session, registry: KeyRegistry, org: Organisation
     so = signing_org(session, registry, org)
     acct, keystore = new_custodial(settings)
     try:
-        registry.add_signer(so.ref, acct.address)
+        registry.add_signer(so.ref, acct.address, custodial=True)
     except ChainError as exc:
         raise _chain("add a custodial key", exc) from exc
-    return _mirror(session, registry, so, acct.address, custodial=True, keystore=keystore)
+    return _mirror(session, registry, so, acct.address, keystore=keystore)
 
 
 def _key(session: Session, org_id: int, address: str) -> tuple[SigningOrg, SigningKey]:
@@ -130,11 +130,11 @@ def rotate_key(
         acct, keystore = new_custodial(settings)
         new = acct.address
     try:
-        registry.rotate_signer(so.ref, key.address, new)
+        registry.rotate_signer(so.ref, key.address, new, custodial=keystore is not None)
     except ChainError as exc:
         raise _chain(f"rotate {old}", exc) from exc
     session.add(_refresh(registry, so, key))
-    return _mirror(session, registry, so, new, custodial=keystore is not None, keystore=keystore)
+    return _mirror(session, registry, so, new, keystore=keystore)
 
 
 def keys_of(session: Session, org_id: int) -> list[SigningKey]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chain.client import AnchorContract
+from chain.registry import SignerWindow
 from traceability_api.consensus.proofs import (
     BUNDLE_FORMAT,
     READABLE_VERSIONS,
@@ -91,7 +92,7 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
         return rep
     batches = bundle.get("batches", {})
     roots: dict[str, int | None] = {}
-    keys: dict[tuple[str, str, int], bool] = {}
+    keys: dict[tuple[str, str], SignerWindow | None] = {}
     hashes = set()
     for i, entry in enumerate(bundle.get("events", [])):
         ev = entry.get("event", {})
