@@ -131,7 +131,7 @@ def test_forged_events_are_refused_at_capture(w: World, runtime: Runtime) -> Non
     assert register(w, w.coop.id, coop_key.address).status_code == 409
 
 
-def test_forged_events_fail_verification_against_the_chain(w: World, runtime: Runtime) -> None:
+def test_forged_events_fail_verification_against_the_chain(w: World, runtime: Runtime, tmp_path: Path) -> None:
     """Whoever runs the database writes envelopes behind capture's back: the chain disagrees."""
     assert runtime.chain is not None
     rice = setup_rice(w)
@@ -162,7 +162,8 @@ def test_forged_events_fail_verification_against_the_chain(w: World, runtime: Ru
     assert r.status_code == 200, r.text
     runtime.chain.contract.w3.provider.make_request("evm_increaseTime", [60])  # type: ignore[arg-type]
     anchor(runtime)
-    rep = verify_bundle(bundle(w, rice), runtime.chain.contract)
+    b = bundle(w, rice)
+    rep = verify_bundle(b, runtime.chain.contract)
     assert rep.exit_code == 1
     text = "\n".join(rep.lines)
     assert len(lines_about(rep, f"signed by {good.address}")) == 1, text
@@ -171,6 +172,17 @@ def test_forged_events_fail_verification_against_the_chain(w: World, runtime: Ru
     assert f"signer {mill_key.address} is not a key of that organisation" in text
     assert f"signer {expired.address} was not valid at the anchoring time" in text
     assert rep.failed == 4, text
+    # the same through `agritrace verify`, with the contract given by the inspector
+    from typer.testing import CliRunner
+
+    from traceability_api.cli import app
+
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(b))
+    args = ["verify", str(path), "--rpc", runtime.chain.rpc_url, "--contract", runtime.chain.contract.address]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and "NOT VERIFIED" in res.output and res.output.count("FAIL") == 4, res.output
+    assert f"signer {stranger.address} is not a key of that organisation" in res.output
     status = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/L1/status").json()
     assert (status["status"], status["problems"]) == ("not_verified", 4), status
 
