@@ -16,9 +16,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
+from chain.signing import sign_digest
 from tests.world import World, make_world, obj_event, setup_rice
 from traceability_api.anchoring.worker import AnchoringWorker
-from traceability_api.consensus.signatures import SIGNATURE_FIELD
+from traceability_api.consensus.signatures import SIGNATURE_FIELD, signing_digest
 from traceability_api.events.capture import DEFAULT_CONTEXT
 from traceability_api.events.models import Event
 from traceability_api.runtime import Runtime
@@ -149,12 +150,9 @@ def test_forged_events_fail_verification_against_the_chain(w: World, runtime: Ru
     with Session(runtime.engine) as s:
         for ev in s.exec(select(Event).where(Event.hash_id.in_(ids))):  # type: ignore[attr-defined]
             if ev.hash_id in forged:  # a valid signature of the right hash, by the wrong key
-                signed = sign_event(inspect(rice["uri"], 0), DEFAULT_CONTEXT, forged[ev.hash_id], dom)
-                from chain.signing import sign_digest
-                from traceability_api.consensus.signatures import signing_digest
-
-                sig = sign_digest(forged[ev.hash_id], signing_digest(dom, ev.hash_id))
-                ev.signature = signed[SIGNATURE_FIELD] | {"sig": sig}
+                key = forged[ev.hash_id]
+                sig = sign_digest(key, signing_digest(dom, ev.hash_id))
+                ev.signature = {"signer": key.address, "sig": sig, "org": dom.org_ref, "custodial": False}
                 s.add(ev)
         s.commit()
     r = w.client.post(f"/api/v1/signing/organisations/{w.coop.id}/keys/{late_revoked.address}/revoke",
