@@ -19,6 +19,7 @@ from traceability_api.events.capture import EventCheck
 from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
 from traceability_api.runtime import Runtime
+from traceability_api.signing.gate import SignatureGate
 
 if TYPE_CHECKING:
     from traceability_api.evidence.mqtt import MqttIngest
@@ -43,8 +44,12 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
     runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
                       page_cache=PageCache(), scan_buffer=scans, label_renderer=renderer)  # fmt: skip
     runtime.on_close.extend([scans.close, renderer.close])
-    if settings.capture_group_commit_ms > 0:
-        runtime.capture_group = GroupCommit(engine, settings, CAPTURE_CHECKS, settings.capture_group_commit_ms / 1000)
+    if chain is not None:  # signatures name the chain and contract (EIP-712 domain): no chain, no gate
+        runtime.signature_gate = SignatureGate(engine, settings, chain.chain_id, chain.contract.address)
+        runtime.capture_checks = (*CAPTURE_CHECKS, runtime.signature_gate)
+    if settings.capture_group_commit_ms > 0:  # after the gate: the group applies the same checks
+        delay_s = settings.capture_group_commit_ms / 1000
+        runtime.capture_group = GroupCommit(engine, settings, runtime.capture_checks, delay_s)
     return runtime
 
 

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     rate_auth_failures: str = "20/minute"  # per client: 401 answers; then requests with credentials get 429
     rate_storage_url: str = "memory://"  # any storage of the `limits` library, e.g. redis://host:6379
     event_max_bytes: int = Field(default=256 * 1024, ge=1024)  # one EPCIS event as compact JSON, at capture (422)
+    require_signatures: bool = False  # capture refuses unsigned events of organisations without a custodial key
+    signing_key_password: SecretStr | None = None  # encrypts custodial signing keys (embedded chain: generated)
+    signing_cache_s: float = Field(default=5.0, ge=0, le=300)  # capture's view of the key registry mirror
+    signing_trust_anchors: Path | None = None  # PEM file of CA certificates that may attest signing keys (X.509)
 
     @field_validator("rate_public", "rate_auth_failures")
     @classmethod

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from traceability_api.events.capture import EventCheck
     from traceability_api.events.group_commit import GroupCommit
     from traceability_api.evidence.mqtt import MqttIngest
+    from traceability_api.signing.gate import SignatureGate
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Runtime:
     chain: ChainRuntime | None = None
     capture_checks: tuple[EventCheck, ...] = ()  # domain rules every captured event must pass
     capture_group: GroupCommit | None = None  # single-event capture's group commit, when enabled
+    signature_gate: SignatureGate | None = None  # event signatures at capture (also in capture_checks)
     worker: AnchoringWorker | None = None  # the anchoring worker, when this process runs one
     mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
     epcis_dispatcher: Dispatcher | None = None  # EPCIS subscriptions: webhook and WebSocket deliveries

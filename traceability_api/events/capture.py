@@ -23,6 +23,7 @@ from traceability_api.events.chronology import check_not_before, first_event_tim
 from traceability_api.events.declarations import declare_captured
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import EventRefs, extract
+from traceability_api.events.signature_hook import envelope_for, split_envelope
 from traceability_api.limits import check_event_bounds
 from traceability_api.lots.models import LotLink
 from traceability_api.outbox import ALL_ROWS_AT_ONCE, ItemKind, Pending, enqueue
@@ -210,6 +211,7 @@ class Prepared:
     hash_id: str
     client_id: str
     prefixes: dict[str, str]
+    signature: Any = None  # the agri:signature envelope as given (never part of the hash)
 
 
 def _hash_under(pe: Prepared, old: Event | None) -> str:
@@ -223,6 +225,7 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> Prepared:
     if not isinstance(event, dict):
         raise Invalid("an event must be a JSON object")
     full = copy.deepcopy(event)
+    signature = split_envelope(full)
     full["@context"] = extended_context(context, event.get("@context"))
     if full.get("type") not in EVENT_TYPES:
         raise Invalid(f"event type must be one of {', '.join(EVENT_TYPES)}")
@@ -234,7 +237,7 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> Prepared:
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
     if len(client_id) > 200:
         raise Invalid("eventID is longer than 200 characters")
-    return Prepared(full, hash_id, client_id, prefixes)
+    return Prepared(full, hash_id, client_id, prefixes, signature)
 
 
 def extended_context(document_context: Any, own: Any) -> list[Any]:
@@ -261,6 +264,7 @@ def _apply(
     event_time = parse_event_time(str(full["eventTime"]), settings)
     for check in checks:
         check(session, p, full, event_time, settings)
+    signature = envelope_for(checks, session, p, pe.hash_id, pe.signature)
     refs = extract(full) if refs is None else refs
     touches = custody.apply(session, p, full, refs, cache, pe.prefixes, recall=recall)
     full["eventID"] = pe.client_id
@@ -278,6 +282,7 @@ def _apply(
         "record_time": utcnow(),
         "document": full,
         "hash_rule": HASH_RULE,
+        "signature": signature,
     }
     return row, touches
 
