@@ -117,9 +117,10 @@ class AnchoringWorker:
             items = s.exec(pending.order_by(AnchorItem.id).limit(st.anchor_batch_max).with_for_update()).all()  # type: ignore[arg-type]
             if not items:
                 return None, 0
-            leaves = {it.id: merkle.leaf_of_digest(bytes.fromhex(it.digest)) for it in items}
+            leaves = dict(zip([it.id for it in items],
+                              merkle.leaves_of_digests([bytes.fromhex(it.digest) for it in items]), strict=True))  # fmt: skip
             tree = merkle.build(list(set(leaves.values())))  # identical events share one leaf
-            proofs = {leaf: [p.hex() for p in tree.proof(leaf)] for leaf in tree.positions}
+            proofs = tree.hex_proofs()
 
             def assign(batch_id: int | None) -> None:
                 rows = [{"id": it.id, "batch_id": batch_id, "leaf": leaves[it.id].hex(), "proof": proofs[leaves[it.id]]}
