@@ -117,8 +117,8 @@ class AnchoringWorker:
             items = s.exec(pending.order_by(AnchorItem.id).limit(st.anchor_batch_max).with_for_update()).all()  # type: ignore[arg-type]
             if not items:
                 return None, 0
-            leaves = dict(zip([it.id for it in items],
-                              merkle.leaves_of_digests([bytes.fromhex(it.digest) for it in items]), strict=True))  # fmt: skip
+            digests = [bytes.fromhex(it.digest) for it in items]
+            leaves = dict(zip([it.id for it in items], merkle.leaves_of_digests(digests), strict=True))
             tree = merkle.build(list(set(leaves.values())))  # identical events share one leaf
             proofs = tree.hex_proofs()
 
