@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 LEASE = "anchoring"
 # crash points, in the order a batch passes them (during_dump is hit inside the node's dump)
 FAULT_POINTS = ("after_prepare", "before_send", "after_send", "after_receipt", "during_dump", "after_dump")
+LEASE_RETRY_S = 5.0  # a worker without the lease asks for it this often (the holder renews it well before expiry)
 RECENT_BATCHES = 100  # how many of the newest anchored batches a periodic reconciliation checks
 
 
@@ -69,11 +70,13 @@ class AnchoringWorker:
         self.chain_id = contract.chain_id()
         self.full_check = True  # reconcile every anchored batch on the next pass
         self._checked_at = 0.0
+        self._renew_at = 0.0  # monotonic time the lease is renewed next (0: not held)
+        self._retry_at = 0.0  # while another process holds the lease: when to ask again
 
     # ---- one pass --------------------------------------------------------------------------
     def run_once(self, *, force: bool = True) -> int:
         """Resume unfinished batches, then anchor one new batch if due.  Returns items anchored."""
-        if not lease.acquire(self.engine, LEASE, self.holder, ttl_s=max(30.0, self.settings.anchor_interval_s * 6)):
+        if not self.hold_lease():
             return 0
         self.reconcile()
         anchored = self.resume()
@@ -81,6 +84,27 @@ class AnchoringWorker:
         if batch_id is not None:
             anchored += self.finish(batch_id)
         return anchored + reused
+
+    def hold_lease(self) -> bool:
+        """Take or renew the worker lease.  The holder renews it once a third of its time has
+        passed, not on every pass: the worker polls every ``anchor_poll_s`` and a write per poll
+        would compete with capture for the database."""
+        now = time.monotonic()
+        if now < self._renew_at:
+            return True
+        if now < self._retry_at:
+            return False  # another process holds it: ask again a few seconds later, not every poll
+        ttl = self.lease_ttl_s
+        if not lease.acquire(self.engine, LEASE, self.holder, ttl_s=ttl):
+            self._renew_at, self._retry_at = 0.0, now + LEASE_RETRY_S
+            return False
+        self._renew_at = now + ttl / 3
+        return True
+
+    @property
+    def lease_ttl_s(self) -> float:
+        """Long enough to outlast one pass waiting for a receipt, so a live holder never loses it."""
+        return max(30.0, 2 * self.settings.anchor_rpc_timeout_s)
 
     def reconcile(self) -> list[int]:
         """Reopen anchored batches whose root the chain lacks (all of them after start or an
@@ -112,7 +136,8 @@ class AnchoringWorker:
                 n, oldest = s.exec(
                     select(func.count(), func.min(AnchorItem.created_at)).where(AnchorItem.batch_id.is_(None))  # type: ignore[union-attr]
                 ).one()
-                if n == 0 or (n < st.anchor_batch_max and oldest > utcnow() - timedelta(seconds=st.anchor_interval_s)):
+                # due: a full batch, or the oldest item has waited anchor_max_delay_s for company
+                if n == 0 or (n < st.anchor_batch_max and oldest > utcnow() - timedelta(seconds=st.anchor_max_delay_s)):
                     return None, 0
             items = s.exec(pending.order_by(AnchorItem.id).limit(st.anchor_batch_max).with_for_update()).all()  # type: ignore[arg-type]
             if not items:
@@ -242,15 +267,20 @@ def pending_count(engine: Engine) -> int:
         return int(s.exec(select(func.count()).where(AnchorItem.batch_id.is_(None))).one())  # type: ignore[union-attr]
 
 
-class WorkerThread:
-    """Runs the worker every ``anchor_interval_s`` in the service process."""
+class WorkerLoop:
+    """Runs the worker until stopped: a pass as soon as items are due, else a look every
+    ``anchor_poll_s`` (a read of the pending count); after a failure it waits
+    ``anchor_interval_s``, doubling up to a minute while the chain is unreachable.  The service
+    runs it in a thread (:meth:`start`), ``agritrace anchor --no-once`` in the foreground (:meth:`run`)."""
 
-    def __init__(self, worker: AnchoringWorker, interval_s: float) -> None:
+    def __init__(self, worker: AnchoringWorker, on_pass: Callable[[int], None] | None = None) -> None:
         self.worker = worker
-        self.interval_s = interval_s
+        self.on_pass = on_pass  # called with the items a pass anchored, when it anchored any
+        self.interval_s = worker.settings.anchor_interval_s
+        self.poll_s = worker.settings.anchor_poll_s
+        self.backoff_s = self.interval_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="anchoring-worker", daemon=True)
-        self.backoff_s = interval_s
+        self._thread = threading.Thread(target=self.run, name="anchoring-worker", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -261,12 +291,16 @@ class WorkerThread:
             self._thread.join(timeout=30)
         lease.release(self.worker.engine, LEASE, self.worker.holder)
 
-    def _loop(self) -> None:
+    def run(self) -> None:
         while not self._stop.is_set():
-            delay = self.interval_s / 2
+            delay = self.poll_s
             try:
-                self.worker.run_once(force=False)
+                n = self.worker.run_once(force=False)
                 self.backoff_s = self.interval_s
+                if n:
+                    delay = 0.0  # more may be due already (a full batch left items behind)
+                    if self.on_pass is not None:
+                        self.on_pass(n)
             except ChainUnavailable as exc:
                 self.worker.full_check = True  # the node may have come back with less state
                 self.backoff_s = min(60.0, self.backoff_s * 2)
