@@ -207,7 +207,7 @@ def main() -> None:
             with Session(rt.engine) as s:
                 b = s.exec(select(AnchorBatch).order_by(AnchorBatch.id.desc())).first()  # type: ignore[union-attr]
             assert b is not None and b.leaf_count == size and b.gas_used
-            print(f"gas: batch of {size:>6,} events = {b.gas_used:,} gas total, {b.gas_used / size:,.1f} gas/event")  # noqa: T201
+            print(f"gas: batch of {size:>6,} events = {b.gas_used:,} gas total, {b.gas_used / size:,.2f} gas/event")  # noqa: T201
 
         # end to end: capture in documents while the worker anchors with the default delay
         stop = threading.Event()
