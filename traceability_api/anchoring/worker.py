@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from chain import merkle
-from chain.client import AnchorContract, SentTx
+from chain.client import AnchorContract, Receipt, SentTx
 from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyAnchored
 from traceability_api.anchoring import lease
 from traceability_api.anchoring.chain_runtime import ChainRuntime
@@ -82,7 +82,7 @@ class AnchoringWorker:
         anchored = self.resume()
         batch_id, reused = self.prepare(force=force)
         if batch_id is not None:
-            anchored += self.finish(batch_id)
+            anchored += self.finish(batch_id, fresh=True)
         return anchored + reused
 
     def hold_lease(self) -> bool:
@@ -179,23 +179,35 @@ class AnchoringWorker:
         return tx
 
     # ---- steps 2 and 3 ------------------------------------------------------------------------
-    def finish(self, batch_id: int) -> int:
+    def finish(self, batch_id: int, *, fresh: bool = False) -> int:
+        """Send, confirm and record a batch.  ``fresh``: prepared in this very pass, so its
+        transaction was simulated and signed with the current nonce moments ago and the chain
+        lookups that a resumed batch needs (root already there? nonce used meanwhile?) are skipped."""
         with Session(self.engine) as s:
             batch = s.get(AnchorBatch, batch_id)
             assert batch is not None
             if batch.status == BatchStatus.anchored:
                 return 0
             root = bytes.fromhex(batch.root)
-            if self.contract.anchor_of(root) is None:
-                self._send(s, batch)
-            receipt_block = self._confirmed_block(batch, root)
+            gas: int | None = None
+            if fresh:
+                assert batch.raw_tx is not None and batch.tx_hash is not None and batch.nonce is not None
+                self._broadcast(s, batch, SentTx(batch.tx_hash, batch.raw_tx, batch.nonce))
+                receipt = self._wait(batch, root)
+                receipt_block, gas = receipt.block_number, receipt.gas_used
+            else:
+                if self.contract.anchor_of(root) is None:
+                    self._send(s, batch)
+                receipt_block = self._confirmed_block(batch, root)
             self._hit("after_receipt")
             tx_block = self.contract.find_anchor_tx(root, from_block=max(0, receipt_block - 1))
             if tx_block is None:
                 raise AnchorError(f"batch {batch_id}: root {batch.root} confirmed but its RootAnchored log is missing")
+            sent_hash = batch.tx_hash
             batch.tx_hash, batch.block_number = tx_block
             batch.block_timestamp = self.contract.block_timestamp(batch.block_number)
-            batch.gas_used = self.contract.gas_used(batch.tx_hash)
+            same_tx = gas is not None and sent_hash == batch.tx_hash  # the receipt we waited for is the anchor's
+            batch.gas_used = gas if same_tx and gas is not None else self.contract.gas_used(batch.tx_hash)
             batch.status = BatchStatus.anchored
             batch.anchored_at = utcnow()
             if self.persist is not None:
@@ -218,6 +230,9 @@ class AnchoringWorker:
                 return
             s.add(batch)
             s.commit()
+        self._broadcast(s, batch, sent)
+
+    def _broadcast(self, s: Session, batch: AnchorBatch, sent: SentTx) -> None:
         self._hit("before_send")
         self.contract.broadcast(sent)
         if batch.status == BatchStatus.prepared:
@@ -234,6 +249,9 @@ class AnchoringWorker:
             found = self.contract.find_anchor_tx(root)
             assert found is not None
             return found[1]
+        return self._wait(batch, root).block_number
+
+    def _wait(self, batch: AnchorBatch, root: bytes) -> Receipt:
         assert batch.tx_hash is not None
         receipt = self.contract.wait(
             batch.tx_hash,
@@ -242,7 +260,7 @@ class AnchoringWorker:
         )
         if receipt.status != 1 and self.contract.anchor_of(root) is None:
             raise AnchorError(f"anchoring transaction {batch.tx_hash} of batch {batch.id} reverted")
-        return receipt.block_number
+        return receipt
 
     def _hit(self, point: str) -> None:
         if self.fault is not None:
