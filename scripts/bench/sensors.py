@@ -80,7 +80,7 @@ class Clock:
 
 def copy_reference(url: str, device_id: int, n: int) -> float:
     """Rows of the same shape as the service stores, written raw: readings/s."""
-    t = datetime.now(UTC).replace(microsecond=0) - timedelta(days=25, seconds=n * next(_ref_runs))
+    t = _REF_BASE + timedelta(seconds=n * next(_ref_runs))  # runs never overlap
     rows = [(device_id, t + timedelta(seconds=i), 20 + (i % 100) / 10) for i in range(n)]
     if url.startswith("sqlite"):
         t0 = time.perf_counter()
@@ -96,7 +96,8 @@ def copy_reference(url: str, device_id: int, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-_ref_runs = iter(range(1, 1000))
+_ref_runs = iter(range(1000))
+_REF_BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
 
 
 def summary(name: str, runs: list[float], ref: list[float]) -> None:
