@@ -6,10 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-
-from traceability_api.anchoring.chain_runtime import start_chain
-from traceability_api.anchoring.worker import WorkerThread, make_worker
 from traceability_api.config import Settings
 from traceability_api.consumer.caches import PageCache
 from traceability_api.consumer.label_renderer import LabelRenderer
@@ -22,6 +18,8 @@ from traceability_api.runtime import Runtime
 from traceability_api.signing.gate import SignatureGate
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from traceability_api.evidence.mqtt import MqttIngest
 
 CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check,)  # food-safety rules, checked before custody
@@ -35,6 +33,8 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
         migrate(engine)
         chain = None
         if settings.chain_enabled if with_chain is None else with_chain:
+            from traceability_api.anchoring.chain_runtime import start_chain  # web3: only commands that need it
+
             chain = start_chain(settings, engine)
     except BaseException:
         engine.dispose()
@@ -57,8 +57,10 @@ def attach_worker(runtime: Runtime) -> None:
     """Run the anchoring worker in this process (its thread starts with the app)."""
     if runtime.chain is None or not runtime.settings.anchor_worker:
         return
+    from traceability_api.anchoring.worker import WorkerLoop, make_worker
+
     worker = make_worker(runtime.engine, runtime.chain, runtime.settings)
-    thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
+    thread = WorkerLoop(worker)
     runtime.on_start.append(thread.start)
     runtime.on_stop.append(thread.stop)
     runtime.worker = worker

@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     port: int = 8000
 
     anchor_worker: bool = True
-    anchor_interval_s: float = Field(default=5.0, gt=0)
+    anchor_max_delay_s: float = Field(default=0.3, ge=0, le=3600)  # a waiting event's longest wait for company
+    anchor_poll_s: float = Field(default=0.1, gt=0, le=60)  # the worker looks for waiting events this often
+    anchor_interval_s: float = Field(default=5.0, gt=0)  # wait after a failed pass (base of the chain back-off)
     anchor_batch_max: int = Field(default=10_000, ge=1, le=1_000_000)
     anchor_confirmations: int = Field(default=1, ge=1, le=100)
     anchor_rpc_timeout_s: float = Field(default=30.0, gt=0)
