@@ -84,6 +84,10 @@ class Settings(BaseSettings):
 
     webhook_allow_private: bool = False  # EPCIS subscriptions may POST to private/loopback hosts (SSRF guard off)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
+    workspace_session_hours: float = Field(default=12, gt=0, le=24 * 90)  # a workspace sign-in lasts this long
+    workspace_lockout_failures: int = Field(default=5, ge=1, le=100)  # wrong passwords in a row before lock-out
+    workspace_lockout_minutes: float = Field(default=15, gt=0, le=24 * 60)  # how long a locked sign-in stays locked
+    workspace_invite_hours: float = Field(default=72, gt=0, le=24 * 30)  # an invitation link expires after this
 
     @field_validator("public_base_url")
     @classmethod

@@ -1,0 +1,126 @@
+"""View models of the workspace pages, read from the domain tables with the same visibility
+rules as the API (an organisation sees its own places, and the lots it owns, holds or receives)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from traceability_api.epcis.identifiers import lot_uri
+from traceability_api.events.models import Event
+from traceability_api.evidence.diary import SPRAYING
+from traceability_api.lots.models import Lot, LotStatus, Product
+from traceability_api.parties.models import Organisation
+from traceability_api.parties.service import Principal
+from traceability_api.places.models import Place, PlaceKind
+from traceability_api.timeutil import utcnow
+
+STAGES = (LotStatus.active, LotStatus.in_transit, LotStatus.recalled, LotStatus.consumed)
+
+
+@dataclass
+class LotRow:
+    id: int
+    product: str
+    code: str
+    quantity: float
+    uom: str
+    status: str
+    uri: str
+    sender: str = ""
+
+
+@dataclass
+class PhiAlert:
+    plot: str
+    product: str
+    safe_from: datetime
+
+
+@dataclass
+class Home:
+    stages: dict[str, list[LotRow]] = field(default_factory=dict)
+    incoming: list[LotRow] = field(default_factory=list)
+    phi: list[PhiAlert] = field(default_factory=list)
+    recalled: list[LotRow] = field(default_factory=list)
+
+
+def _row(lot: Lot, product: Product, sender: str = "") -> LotRow:
+    assert lot.id is not None
+    return LotRow(lot.id, product.name, lot.lot_code, lot.quantity_remaining, lot.uom, lot.status.value,
+                  lot_uri(product.gtin, lot.lot_code), sender)  # fmt: skip
+
+
+def my_lots(session: Session, p: Principal, limit: int = 200) -> list[tuple[Lot, Product]]:
+    q = (
+        select(Lot, Product).join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .where((Lot.owner_org_id == p.org_id) | (Lot.holder_org_id == p.org_id))
+        .order_by(Lot.id.desc()).limit(limit)  # type: ignore[union-attr]
+    )  # fmt: skip
+    return list(session.exec(q).all())
+
+
+def held_lots(session: Session, p: Principal) -> list[LotRow]:
+    """Lots this organisation holds and may ship or process."""
+    return [
+        _row(lot, prod) for lot, prod in my_lots(session, p)
+        if lot.holder_org_id == p.org_id and lot.status == LotStatus.active and lot.quantity_remaining > 0
+    ]  # fmt: skip
+
+
+def incoming(session: Session, p: Principal) -> list[LotRow]:
+    q = (
+        select(Lot, Product, Organisation).join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .join(Organisation, Organisation.id == Lot.holder_org_id)  # type: ignore[arg-type]
+        .where(Lot.in_transit_to_org_id == p.org_id, Lot.status == LotStatus.in_transit).order_by(Lot.id)  # type: ignore[arg-type]
+    )  # fmt: skip
+    return [_row(lot, prod, org.name) for lot, prod, org in session.exec(q).all()]
+
+
+def phi_alerts(session: Session, p: Principal) -> list[PhiAlert]:
+    """Sprayings on our plots whose pre-harvest interval is still running."""
+    now = utcnow()
+    q = (
+        select(Event, Place).join(Place, Place.id == Event.place_id)  # type: ignore[arg-type]
+        .where(Place.org_id == p.org_id, Event.biz_step == SPRAYING, Event.event_time > now - timedelta(days=366))
+        .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
+    )  # fmt: skip
+    out = []
+    for ev, place in session.exec(q).all():
+        d = ev.document.get("agri:diary") or {}
+        safe = ev.event_time + timedelta(days=int(d.get("phi_days", 0) or 0))
+        if safe > now:
+            out.append(PhiAlert(place.name, str(d.get("product", "")), safe))
+    return out
+
+
+def home(session: Session, p: Principal) -> Home:
+    h = Home(stages={s.value: [] for s in STAGES})
+    for lot, prod in my_lots(session, p):
+        row = _row(lot, prod)
+        h.stages.setdefault(row.status, []).append(row)
+        if lot.status == LotStatus.recalled:
+            h.recalled.append(row)
+    h.incoming = incoming(session, p)
+    h.phi = phi_alerts(session, p)
+    return h
+
+
+def plots(session: Session, p: Principal) -> list[Place]:
+    q = select(Place).where(Place.org_id == p.org_id, Place.kind.in_((PlaceKind.plot, PlaceKind.farm)))  # type: ignore[attr-defined]
+    return list(session.exec(q.order_by(Place.id)).all())  # type: ignore[arg-type]
+
+
+def places(session: Session, p: Principal) -> list[Place]:
+    return list(session.exec(select(Place).where(Place.org_id == p.org_id).order_by(Place.id)).all())  # type: ignore[arg-type]
+
+
+def products(session: Session, p: Principal) -> list[Product]:
+    return list(session.exec(select(Product).where(Product.org_id == p.org_id).order_by(Product.id)).all())  # type: ignore[arg-type]
+
+
+def partners(session: Session, p: Principal) -> list[Organisation]:
+    q = select(Organisation).where(Organisation.id != p.org_id).order_by(Organisation.name)  # type: ignore[arg-type]
+    return list(session.exec(q).all())
