@@ -61,12 +61,19 @@ _PYDANTIC = {
 }  # fmt: skip
 
 
-def from_domain(exc: DomainError, lang: str, default_field: str = "_form") -> Errors:
+def _known(message: str, lang: str) -> tuple[str, str] | None:
+    """(field, words) of a refusal this module knows."""
     for pattern, field, vi, en in _DOMAIN:
-        m = re.search(pattern, exc.message)
+        m = re.search(pattern, message)
         if m:
-            text = (vi if lang == "vi" else en).format(*m.groups())
-            return {field if field != "_form" else default_field: text}
+            return field, (vi if lang == "vi" else en).format(*m.groups())
+    return None
+
+
+def from_domain(exc: DomainError, lang: str, default_field: str = "_form") -> Errors:
+    known = _known(exc.message, lang)
+    if known:
+        return {known[0] if known[0] != "_form" else default_field: known[1]}
     if isinstance(exc.details, dict) and isinstance(exc.details.get("field"), str):
         default_field = exc.details["field"]
     prefix = T[lang]["not_saved"]
@@ -88,5 +95,6 @@ def from_validation(exc: ValidationError, lang: str) -> Errors:
             for f in needs.group(1).split(", "):
                 out.setdefault(f.strip(), T[lang]["required"])
             continue
-        out.setdefault(field, msg.removeprefix("Value error, "))
+        known = _known(msg, lang)
+        out.setdefault(field, known[1] if known else msg.removeprefix("Value error, "))
     return out

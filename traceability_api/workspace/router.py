@@ -26,10 +26,23 @@ def static_file(name: str) -> Response:
 
 
 def include(app: FastAPI) -> None:
-    from traceability_api.workspace.routes import auth, diary, home, lots, members
+    from traceability_api.workspace.routes import (
+        auth,
+        diary,
+        harvest,
+        home,
+        lots,
+        members,
+        places,
+        process,
+        products,
+        receipt,
+        ship,
+    )
 
-    for r in (static_router, auth.router, home.router, diary.router, lots.router, members.router):
-        app.include_router(r)
+    for module in (auth, home, diary, harvest, receipt, ship, process, places, products, lots, members):
+        app.include_router(module.router)
+    app.include_router(static_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _exc: SignInRequired) -> Response:
