@@ -39,7 +39,7 @@ def phone(browser: Browser) -> Page:
 
 
 def join(page: Page, served: str, link: str, username: str) -> None:
-    page.goto(served + link[link.index("/app/invite/"):])
+    page.goto(served + link[link.index("/app/invite/") :])
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]:has-text('Tạo tài khoản')")
