@@ -9,6 +9,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import auth
 from tests.workspace_helpers import csrf_of, member_client
 from traceability_api.parties.kinds import OrgKind
 from traceability_api.runtime import Runtime
@@ -35,7 +36,7 @@ def field_error(html: str, name: str) -> str:
 
 def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient, runtime: Runtime) -> None:
     coop = app_client
-    member_client(coop, runtime, "HTX Lúa Sạch", "coop.admin")
+    _, coop_key = member_client(coop, runtime, "HTX Lúa Sạch", "coop.admin")
     r = post(coop, "/app/places", {"kind": "plot", "name": "Thửa 7", "planting_area_code": "VN-ST-07",
                                    "area_ha": "4,5", "lat": "9.6", "lon": "105.97"})  # fmt: skip
     assert r.status_code == 303, r.text  # type: ignore[attr-defined]
@@ -51,6 +52,10 @@ def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient
              "active_ingredient": "hexaconazole", "dose": "1", "dose_unit": "l/ha", "phi_days": "14"}  # fmt: skip
     r = post(coop, "/app/diary", spray, files={"photo": ("la.png", PNG, "image/png")})
     assert r.status_code == 303, r.text  # type: ignore[attr-defined]
+    entries = coop.get(f"/api/v1/places/{plot}/diary", headers=auth(coop_key)).json()
+    assert [e["event"]["agri:diary"]["attachments"][0].startswith("ni:///sha-256;") for e in entries] == [True]
+    r = post(coop, "/app/diary", spray, files={"photo": ("la.png", b"not an image", "image/png")})
+    assert "JPEG, PNG" in field_error(r.text, "photo")  # type: ignore[attr-defined]
     harvest = coop.get("/app/harvest").text
     assert re.search(r'name="lot_code" type="text" value="L\d{6}-1"', harvest)  # a code is suggested
     data = {"gtin": "08931234560010", "plot_id": plot, "lot_code": "ST25-A", "quantity": "1000",

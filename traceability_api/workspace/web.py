@@ -107,6 +107,11 @@ def render(request: Request, template: str, status: int = 200, page: Page | None
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
+def not_found(request: Request, page: Page) -> HTMLResponse:
+    """Another organisation's page, or none: one answer, no hint which."""
+    return render(request, "message.html", 404, page=page, message=page.t["not_found"])
+
+
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None = None) -> None:
     response.set_cookie(
         name, value, max_age=max_age, path="/app", httponly=True, samesite="lax",

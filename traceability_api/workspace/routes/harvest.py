@@ -24,7 +24,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.validation import DbId
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
-from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
+from traceability_api.workspace.web import Page, PageDep, PostDep, not_found, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Opt = Annotated[str, Form(max_length=300)]
@@ -74,7 +74,10 @@ def harvest_save(
 
 @router.get("/lots/{lot_id}/label")
 def label_preview(lot_id: DbId, request: Request, page: PageDep, session: SessionDep) -> Response:
-    lot, product = get_lot(session, page.user.principal, lot_id)
+    try:
+        lot, product = get_lot(session, page.user.principal, lot_id)
+    except DomainError:
+        return not_found(request, page)
     fields, _ = label_fields(session, lot, product)
     uri = build(product.gtin, lot.lot_code).uri(page.settings.public_base_url)
     qr_src = "data:image/svg+xml;base64," + base64.b64encode(qr.svg(uri).encode()).decode()
@@ -86,4 +89,9 @@ def label_pdf(
     lot_id: DbId, request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
     copies: Annotated[int, Form(ge=1, le=5000)] = 24,
 ) -> Response:  # fmt: skip
-    return labels(lot_id, LabelRequest(copies=copies), page.user.principal, session, runtime)
+    try:
+        return labels(lot_id, LabelRequest(copies=copies), page.user.principal, session, runtime)
+    except DomainError as exc:
+        session.rollback()
+        message = from_domain(exc, page.lang).popitem()[1]
+        return render(request, "message.html", exc.status_code, page=page, message=message)

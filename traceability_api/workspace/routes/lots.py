@@ -9,12 +9,13 @@ from labels.digital_link import build
 from traceability_api.anchoring.models import BatchStatus
 from traceability_api.anchoring.proofs import anchor_rows
 from traceability_api.deps import SessionDep
+from traceability_api.errors import NotFound
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
 from traceability_api.events.service import events_of_lot
 from traceability_api.validation import DbId
 from traceability_api.workspace import i18n
-from traceability_api.workspace.web import PageDep, render
+from traceability_api.workspace.web import PageDep, not_found, render
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
@@ -27,7 +28,10 @@ def step_name(ev: Event) -> str:
 @router.get("/lots/{lot_id}")
 def timeline(lot_id: DbId, request: Request, page: PageDep, session: SessionDep) -> Response:
     p = page.user.principal
-    lot, product = get_lot(session, p, lot_id)
+    try:
+        lot, product = get_lot(session, p, lot_id)
+    except NotFound:
+        return not_found(request, page)
     events = events_of_lot(session, lot_id)
     rows = anchor_rows(session, [e.id for e in events if e.id is not None])
     steps = []
