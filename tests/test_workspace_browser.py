@@ -83,6 +83,17 @@ def test_people_record_a_lot_from_farm_to_shelf(runtime: Runtime, served: str, b
     admin.fill("#lat", "9.6")
     admin.fill("#lon", "105.97")
     submit(admin, "Lưu")
+    # a second plot drawn on the map (Leaflet, loaded on demand under the strict CSP)
+    admin.fill("#name", "Thửa 8")
+    admin.click("button[data-map]")
+    admin.wait_for_selector("#map .leaflet-container, #map.leaflet-container")
+    box = admin.locator("#map").bounding_box()
+    assert box is not None
+    for dx, dy in ((60, 60), (200, 70), (150, 220)):
+        admin.locator("#map").tap(position={"x": dx, "y": dy})
+    assert '"Polygon"' in admin.input_value("#geo")
+    submit(admin, "Lưu")
+    assert "Thửa 8" in (admin.text_content("main ul.cards") or "")
     admin.goto(served + "/app/products")
     admin.fill("#company_prefix", "893123456")
     admin.fill("#item_ref", "001")

@@ -18,6 +18,8 @@ _DOMAIN: list[tuple[str, str, str, str]] = [
     (r"must be JPEG, PNG, WebP", "photo", "Ảnh phải là JPEG, PNG hoặc WebP.", "The photo must be JPEG, PNG or WebP."),
     (r"exceeds the limit of", "photo", "Ảnh quá lớn.", "The photo is too large."),
     (r"^empty file", "photo", "Tệp ảnh rỗng.", "The photo file is empty."),
+    (r"\b(Polygon|Point|GeoJSON|longitude|latitude)\b", "geo", "Ranh giới hoặc tọa độ không hợp lệ.",
+     "Invalid outline or coordinates."),
     (r"^username:", "username", "3-64 chữ thường, số và . _ -", "3-64 lower-case letters, digits and . _ -"),
     (r"^password:", "password", "Mật khẩu cần 8-200 ký tự.", "Password: 8-200 characters."),
     (r"username already taken", "username", "Tên đăng nhập đã có người dùng.", "Username already taken."),
