@@ -102,7 +102,7 @@ def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient
     assert post(dist, f"/app/receive/{rice_id}", {}, page="/app").status_code == 303  # type: ignore[attr-defined]
 
     timeline = dist.get(f"/app/lots/{rice_id}").text
-    for step in ("transforming", "shipping", "receiving"):
+    for step in ("Chế biến", "Xuất hàng", "Nhận hàng"):
         assert step in timeline
     assert "https://trace.example.vn/01/08931234560027/10/G-ST25-A" in timeline
     assert dist.get(f"/app/lots/{lot_id}").status_code == 404  # the paddy lot was never the distributor's
