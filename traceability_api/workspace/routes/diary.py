@@ -50,7 +50,7 @@ async def diary_save(
         entry = DiaryEntry.model_validate({k: v for k, v in values.items() if v and k != "plot_id"})
     except ValidationError as exc:
         return _form(request, page, session, values, from_validation(exc, page.lang), 422)
-    if not plot_id.isdigit():
+    if not plot_id.isdigit() or len(plot_id) > 11:
         return _form(request, page, session, values, {"plot_id": page.t["required"]}, 422)
     try:
         if photo is not None and photo.filename:
