@@ -54,6 +54,11 @@ def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient
     assert r.status_code == 303, r.text  # type: ignore[attr-defined]
     entries = coop.get(f"/api/v1/places/{plot}/diary", headers=auth(coop_key)).json()
     assert [e["event"]["agri:diary"]["attachments"][0].startswith("ni:///sha-256;") for e in entries] == [True]
+    idem = re.search(r'name="idem" value="([^"]+)"', coop.get("/app/diary").text).group(1)  # type: ignore[union-attr]
+    for _ in range(2):  # the same form sent twice (a double tap): one entry
+        water = {"plot_id": plot, "activity": "irrigating", "time": "2026-01-06T06:00", "idem": idem}
+        assert post(coop, "/app/diary", water).status_code == 303  # type: ignore[attr-defined]
+    assert len(coop.get(f"/api/v1/places/{plot}/diary", headers=auth(coop_key)).json()) == 2
     r = post(coop, "/app/diary", spray, files={"photo": ("la.png", b"not an image", "image/png")})
     assert "JPEG, PNG" in field_error(r.text, "photo")  # type: ignore[attr-defined]
     harvest = coop.get("/app/harvest").text
