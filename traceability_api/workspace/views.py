@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import and_, or_
+from sqlmodel import Session, func, select
 
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event
 from traceability_api.evidence.diary import SPRAYING
+from traceability_api.evidence.models import Device, SensorReading
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
@@ -45,6 +47,21 @@ class Home:
     incoming: list[LotRow] = field(default_factory=list)
     phi: list[PhiAlert] = field(default_factory=list)
     recalled: list[LotRow] = field(default_factory=list)
+    sensors: list[tuple[str, int]] = field(default_factory=list)  # device name, readings out of range (24 h)
+
+
+def sensor_alerts(session: Session, p: Principal) -> list[tuple[str, int]]:
+    """Our devices with readings outside their thresholds in the last 24 hours."""
+    out_of_range = or_(
+        and_(Device.threshold_low.is_not(None), SensorReading.value < Device.threshold_low),  # type: ignore[union-attr, operator, arg-type]
+        and_(Device.threshold_high.is_not(None), SensorReading.value > Device.threshold_high),  # type: ignore[union-attr, operator, arg-type]
+    )
+    q = (
+        select(Device.name, func.count()).join(SensorReading, SensorReading.device_id == Device.id)  # type: ignore[arg-type]
+        .where(Device.org_id == p.org_id, SensorReading.ts > utcnow() - timedelta(hours=24), out_of_range)
+        .group_by(Device.id, Device.name).order_by(Device.name)  # type: ignore[arg-type]
+    )  # fmt: skip
+    return [(name, int(n)) for name, n in session.exec(q).all()]
 
 
 def _row(lot: Lot, product: Product, sender: str = "") -> LotRow:
@@ -105,6 +122,7 @@ def home(session: Session, p: Principal) -> Home:
             h.recalled.append(row)
     h.incoming = incoming(session, p)
     h.phi = phi_alerts(session, p)
+    h.sensors = sensor_alerts(session, p)
     return h
 
 
