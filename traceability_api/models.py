@@ -9,6 +9,7 @@ from traceability_api.evidence.models import Attachment, AttachmentOwner, Device
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
+from traceability_api.signing.models import SigningKey, SigningOrg
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin, WorkspaceSession
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "Place",
     "Product",
     "SerialUnit",
+    "SigningKey",
+    "SigningOrg",
     "WorkerLease",
     "WorkspaceInvite",
     "WorkspaceLogin",
