@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None  # /metrics: loopback only when unset; this bearer token when set
     log_json: bool = True  # agritrace serve: JSON log lines with the request id (false: plain text)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
+    workspace_session_hours: float = Field(default=12, gt=0, le=24 * 90)  # a workspace sign-in lasts this long
+    workspace_lockout_failures: int = Field(default=5, ge=1, le=100)  # wrong passwords in a row before lock-out
+    workspace_lockout_minutes: float = Field(default=15, gt=0, le=24 * 60)  # how long a locked sign-in stays locked
+    workspace_invite_hours: float = Field(default=72, gt=0, le=24 * 30)  # an invitation link expires after this
+    workspace_map_tiles: str = Field(default="", max_length=300, pattern=r"^(https://[^\s'\"<>]+)?$")  # map tiles
+    workspace_map_attribution: str = Field(default="", max_length=300)  # credit line the tile provider requires
 
     @field_validator("mqtt_url")
     @classmethod

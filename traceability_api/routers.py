@@ -41,3 +41,6 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.epcis_rest.router import include as include_epcis_rest
 
     include_epcis_rest(app)
+    from traceability_api.workspace.router import include as include_workspace
+
+    include_workspace(app)
