@@ -6,20 +6,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-
-from traceability_api.anchoring.chain_runtime import start_chain
-from traceability_api.anchoring.worker import WorkerThread, make_worker
 from traceability_api.config import Settings
 from traceability_api.consumer.caches import PageCache
+from traceability_api.consumer.label_renderer import LabelRenderer
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
+from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
 from traceability_api.husbandry import withdrawal
 from traceability_api.runtime import Runtime
+from traceability_api.signing.gate import SignatureGate
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from traceability_api.evidence.mqtt import MqttIngest
 
 CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check, withdrawal.check)  # food-safety rules, before custody
@@ -33,14 +34,23 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
         migrate(engine)
         chain = None
         if settings.chain_enabled if with_chain is None else with_chain:
+            from traceability_api.anchoring.chain_runtime import start_chain  # web3: only commands that need it
+
             chain = start_chain(settings, engine)
     except BaseException:
         engine.dispose()
         raise
     scans = ScanBuffer(engine)
+    renderer = LabelRenderer()
     runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
-                      page_cache=PageCache(), scan_buffer=scans)  # fmt: skip
-    runtime.on_close.append(scans.close)
+                      page_cache=PageCache(), scan_buffer=scans, label_renderer=renderer)  # fmt: skip
+    runtime.on_close.extend([scans.close, renderer.close])
+    if chain is not None:  # signatures name the chain and contract (EIP-712 domain): no chain, no gate
+        runtime.signature_gate = SignatureGate(engine, settings, chain.chain_id, chain.contract.address)
+        runtime.capture_checks = (*CAPTURE_CHECKS, runtime.signature_gate)
+    if settings.capture_group_commit_ms > 0:  # after the gate: the group applies the same checks
+        delay_s = settings.capture_group_commit_ms / 1000
+        runtime.capture_group = GroupCommit(engine, settings, runtime.capture_checks, delay_s)
     return runtime
 
 
@@ -48,8 +58,10 @@ def attach_worker(runtime: Runtime) -> None:
     """Run the anchoring worker in this process (its thread starts with the app)."""
     if runtime.chain is None or not runtime.settings.anchor_worker:
         return
+    from traceability_api.anchoring.worker import WorkerLoop, make_worker
+
     worker = make_worker(runtime.engine, runtime.chain, runtime.settings)
-    thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
+    thread = WorkerLoop(worker)
     runtime.on_start.append(thread.start)
     runtime.on_stop.append(thread.stop)
     runtime.worker = worker

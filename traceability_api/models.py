@@ -17,6 +17,8 @@ from traceability_api.husbandry.models import (
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
+from traceability_api.signing.models import SigningKey, SigningOrg
+from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin, WorkspaceSession
 
 __all__ = [
     "AnchorBatch",
@@ -44,6 +46,8 @@ __all__ = [
     "Place",
     "Product",
     "SerialUnit",
+    "SigningKey",
+    "SigningOrg",
     "WorkerLease",
     "BannedSubstance",
     "AlertChannel",
@@ -52,4 +56,7 @@ __all__ = [
     "AnimalPlacement",
     "PlaceThreshold",
     "SensorAlert",
+    "WorkspaceInvite",
+    "WorkspaceLogin",
+    "WorkspaceSession",
 ]

@@ -73,6 +73,12 @@ def _outflows(session: Session) -> tuple[dict[int, dict[int, float]], dict[int, 
     return outflow, kinds
 
 
+def allowed_output(total_in: float, max_yield: float, tolerance: float = 0.02) -> float:
+    """The most a transformation may yield of a product from ``total_in`` of inputs (the one rule,
+    used by the audit here and shown by the workspace before saving)."""
+    return total_in * max_yield * (1 + tolerance)
+
+
 def _yield_problems(session: Session, lots: dict[Any, tuple[Lot, Product]], tolerance: float) -> dict[int, list[str]]:
     """Output lots of transformations that yield more than their inputs allow."""
     made = session.exec(
@@ -88,7 +94,7 @@ def _yield_problems(session: Session, lots: dict[Any, tuple[Lot, Product]], tole
         total_in = sum(q for _, q in roles.get("input", []))
         for lot_id, q in roles.get("output", []):
             _, product = lots[lot_id]
-            allowed = total_in * product.max_yield * (1 + tolerance)
+            allowed = allowed_output(total_in, product.max_yield, tolerance)
             if q > allowed + 1e-9:
                 reasons[lot_id].append(
                     f"transformation {event_id} yields {q:g} from {total_in:g} of inputs: more than "

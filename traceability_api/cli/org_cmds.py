@@ -20,12 +20,15 @@ def create_org(
     gln: Annotated[str | None, typer.Option(help="GS1 Global Location Number")] = None,
     address: Annotated[str | None, typer.Option()] = None,
 ) -> None:
-    """Create an organisation with an admin member; prints the admin's API key once."""
+    """Create an organisation with an admin member; prints the admin's API key and a one-time link
+    (expiring) where the admin chooses a username and password for the workspace (/app)."""
     from sqlmodel import Session, select
 
     from traceability_api.compose import build_runtime
+    from traceability_api.parties.kinds import Role
     from traceability_api.parties.models import Organisation, OrganisationCreate
     from traceability_api.parties.service import create_organisation
+    from traceability_api.workspace.invites import create_invite, invite_url
 
     data = OrganisationCreate.model_validate(
         {"name": name, "kind": kind, "admin_name": admin_name, "gln": gln, "address": address}
@@ -42,9 +45,15 @@ def create_org(
                     1,
                 )
             org, issued = create_organisation(session, data)
-            out = {"organisation_id": org.id, "name": org.name, "kind": org.kind.value, "api_key": issued.api_key}
+            st = runtime.settings
+            invite = create_invite(session, st, org.id or 0, issued.member.name, Role.admin, issued.member.id)
+            out = {"organisation_id": org.id, "name": org.name, "kind": org.kind.value, "api_key": issued.api_key,
+                   "admin_invite_url": invite_url(st, invite)}  # fmt: skip
             session.commit()
         typer.echo(json.dumps(out))
-        typer.secho("keep this API key now: it is shown only once", err=True, fg=typer.colors.YELLOW)
+        typer.secho(
+            "keep this API key now: it is shown only once; open admin_invite_url to sign in to the workspace",
+            err=True, fg=typer.colors.YELLOW,
+        )  # fmt: skip
     finally:
         runtime.close()

@@ -95,4 +95,14 @@ def make_step(
         m = None if step.quantity or key not in voc.FARM_STEPS else _QUANTITY.search(ev.document_text or "")
         if m:  # a step of the lot's origin place (stocking a pond): its own quantity
             step.quantity = fmt.quantity(float(m[1]), m[2], lang)
+    step.signed = signed_text(getattr(ev, "signature", None), who, lang)
     return step
+
+
+def signed_text(envelope: Any, who: str | None, lang: str) -> str | None:
+    """Who signed the step, in words; None for an unsigned step."""
+    if not isinstance(envelope, dict):
+        return None
+    name = who or str(envelope.get("org", ""))
+    key = "signed_on_behalf" if envelope.get("custodial") else "signed_by"
+    return STRINGS[lang][key].format(who=name)

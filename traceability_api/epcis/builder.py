@@ -62,3 +62,26 @@ def object_event(
             q["uom"] = uom
         event["quantityList"] = [q]
     return event | fields
+
+
+def transformation_event(
+    zone: tzinfo,
+    inputs: list[tuple[str, float, str]],
+    outputs: list[tuple[str, float, str]],
+    *,
+    when: datetime | str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A TransformationEvent (commissioning its outputs) from ``(lot URI, quantity, uom)`` inputs
+    to outputs, at ``when`` (default now) in ``zone``."""
+    if when is None:
+        when = utcnow()
+    event: dict[str, Any] = {
+        "type": "TransformationEvent",
+        "eventTime": when.isoformat(timespec="milliseconds") if isinstance(when, datetime) else when,
+        "eventTimeZoneOffset": zone_offset(when, zone),
+        "bizStep": "commissioning",
+        "inputQuantityList": [{"epcClass": u, "quantity": q, "uom": m} for u, q, m in inputs],
+        "outputQuantityList": [{"epcClass": u, "quantity": q, "uom": m} for u, q, m in outputs],
+    }
+    return event | fields

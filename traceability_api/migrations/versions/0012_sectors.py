@@ -2,8 +2,8 @@
 and ammonia sensors; the banned-substance list as data; tagged animals and their placements; per-place
 thresholds, alert channels and sensor alerts
 
-Revision ID: 0010_sectors
-Revises: 0009
+Revision ID: 0012_sectors
+Revises: 0011_workspace
 Create Date: 2026-12-06 20:15:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0010_sectors"
-down_revision: str | None = "0009"
+revision: str = "0012_sectors"
+down_revision: str | None = "0011_workspace"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

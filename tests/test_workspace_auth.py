@@ -1,0 +1,128 @@
+"""Workspace sign-in security: CSRF, session fixation, other organisations' pages, sign-out,
+lock-out, one-time and expiring invitations."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from tests.conftest import auth
+from tests.workspace_helpers import PASSWORD, accept, csrf_of, make_org, member_client, sign_in
+from traceability_api.runtime import Runtime
+from traceability_api.timeutil import utcnow
+from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin
+
+
+def test_pages_need_a_session_and_forms_need_the_csrf_token(app_client: TestClient, runtime: Runtime) -> None:
+    r = app_client.get("/app/diary", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/app/login?next=/app/diary"
+    member_client(app_client, runtime, "HTX A", "admin.a")
+    page = app_client.get("/app")
+    assert page.status_code == 200 and 'lang="vi"' in page.text and "HTX A" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    cookie = next(c for c in app_client.cookies.jar if c.name == "agt_ws")
+    assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/app"
+    # a form post without (or with a wrong) token is refused and changes nothing
+    for data in ({}, {"csrf": "forged"}):
+        r = app_client.post("/app/logout", data=data, follow_redirects=False)
+        assert r.status_code == 403, r.text
+    assert app_client.get("/app", follow_redirects=False).status_code == 200  # still signed in
+    # sign-in itself: the double-submit cookie must match the form field
+    app_client.get("/app/login")
+    r = app_client.post("/app/login", data={"csrf": "x", "username": "admin.a", "password": PASSWORD},
+                        follow_redirects=False)  # fmt: skip
+    assert r.status_code == 403
+
+
+def test_sign_in_issues_a_new_session_id_and_sign_out_kills_it(app_client: TestClient, runtime: Runtime) -> None:
+    member_client(app_client, runtime, "HTX B", "admin.b")
+    app_client.cookies.clear()
+    planted = "attacker-chosen-session-id"
+    app_client.cookies.set("agt_ws", planted, domain="testserver.local", path="/app")
+    sign_in(app_client, "admin.b")
+    sid = app_client.cookies.get("agt_ws", path="/app")
+    assert sid and sid != planted
+    stolen = TestClient(app_client.app)
+    stolen.cookies.set("agt_ws", sid, path="/app")
+    assert stolen.get("/app", follow_redirects=False).status_code == 200
+    r = app_client.post("/app/logout", data={"csrf": csrf_of(app_client.get("/app").text)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert stolen.get("/app", follow_redirects=False).status_code == 303  # the copied id no longer works
+
+
+def test_another_organisations_pages_are_refused(app_client: TestClient, runtime: Runtime) -> None:
+    _, key_a = member_client(app_client, runtime, "HTX C", "admin.c")
+    plot = app_client.post("/api/v1/places", json={"kind": "plot", "name": "Thửa C1"}, headers=auth(key_a)).json()
+    prod = app_client.post("/api/v1/products", json={"gtin": "08930000000019", "name": "Lúa C"},
+                           headers=auth(key_a)).json()  # fmt: skip
+    lot = app_client.post("/api/v1/lots", json={"gtin": prod["gtin"], "lot_code": "C-1", "quantity": 10,
+                                                "plot_id": plot["id"]}, headers=auth(key_a)).json()  # fmt: skip
+    assert app_client.get(f"/app/lots/{lot['id']}").status_code == 200
+    other = TestClient(app_client.app)
+    member_client(other, runtime, "HTX D", "admin.d")
+    assert other.get(f"/app/lots/{lot['id']}").status_code == 404
+    r = other.post("/app/diary", data={"csrf": csrf_of(other.get("/app/diary").text), "plot_id": str(plot["id"]),
+                                       "activity": "irrigating", "time": "2026-01-01T07:00"})  # fmt: skip
+    assert r.status_code == 404 and "Thửa C1" not in r.text
+
+
+def test_lock_out_after_repeated_failures(app_client: TestClient, runtime: Runtime) -> None:
+    member_client(app_client, runtime, "HTX E", "admin.e")
+    app_client.cookies.clear()
+    for _ in range(runtime.settings.workspace_lockout_failures - 1):
+        assert "Sai tên đăng nhập" in sign_in(app_client, "admin.e", "wrong-password", expect=401)
+    assert "Tạm khóa" in sign_in(app_client, "admin.e", "wrong-password", expect=401)  # the last failure locks
+    # locked: even the right password is refused, with its own message
+    assert "Tạm khóa" in sign_in(app_client, "admin.e", expect=401)
+    with Session(runtime.engine) as s:
+        login = s.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == "admin.e")).one()
+        login.locked_until = utcnow() - timedelta(seconds=1)
+        s.add(login)
+        s.commit()
+    sign_in(app_client, "admin.e")
+    # an unknown user gets the same answer as a wrong password
+    assert "Sai tên đăng nhập" in sign_in(app_client, "nobody", expect=401)
+
+
+def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: Runtime) -> None:
+    _, _, token = make_org(runtime, "HTX F")
+    accept(app_client, token, "admin.f")
+    again = TestClient(app_client.app)
+    assert again.get(f"/app/invite/{token}").status_code == 404
+    r = again.post(f"/app/invite/{token}", data={"csrf": "x", "username": "x.f", "password": PASSWORD})
+    assert r.status_code == 404
+    # an admin invites a recorder; the link expires
+    page = app_client.get("/app/members")
+    r = app_client.post("/app/members", data={"csrf": csrf_of(page.text), "name": "Chị Lan", "role": "recorder"})
+    assert r.status_code == 200 and "/app/invite/" in r.text
+    link = r.text.split("/app/invite/", 1)[1].split('"', 1)[0].split("<", 1)[0]
+    with Session(runtime.engine) as s:
+        for inv in s.exec(select(WorkspaceInvite).where(WorkspaceInvite.used_at.is_(None))).all():  # type: ignore[union-attr]
+            inv.expires_at = utcnow() - timedelta(seconds=1)
+            s.add(inv)
+        s.commit()
+    assert again.get(f"/app/invite/{link}").status_code == 404
+
+
+def test_admin_sets_roles_and_deactivates_members(app_client: TestClient, runtime: Runtime) -> None:
+    admin = app_client
+    member_client(admin, runtime, "HTX G", "admin.g")
+    r = admin.post("/app/members", data={"csrf": csrf_of(admin.get("/app/members").text), "name": "Anh Tư",
+                                         "role": "recorder"})  # fmt: skip
+    link = re.search(r'id="invite-link" href="[^"]*(/app/invite/[^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    tu = TestClient(admin.app)
+    accept(tu, link.rsplit("/", 1)[1], "anh.tu")
+    assert tu.post("/app/members", data={"csrf": csrf_of(tu.get("/app").text), "name": "X"}).status_code == 403
+    member_id = re.search(r'action="/app/members/(\d+)"', admin.get("/app/members").text).group(1)  # type: ignore[union-attr]
+    token = csrf_of(admin.get("/app/members").text)
+    assert admin.post(f"/app/members/{member_id}", data={"csrf": token, "role": "viewer"},
+                      follow_redirects=False).status_code == 303  # fmt: skip
+    r = tu.post("/app/places", data={"csrf": csrf_of(tu.get("/app/places").text), "kind": "plot", "name": "T"})
+    assert r.status_code == 403 and "không được ghi dữ liệu" in r.text
+    r = admin.post(f"/app/members/{member_id}", data={"csrf": token, "action": "deactivate"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert tu.get("/app", follow_redirects=False).status_code == 303  # signed out at once
+    assert "Sai tên đăng nhập" in sign_in(tu, "anh.tu", expect=401)

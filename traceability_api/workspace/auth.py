@@ -1,0 +1,132 @@
+"""Sign-in for people: Argon2id password hashes (argon2-cffi), lock-out after repeated failures,
+server-side sessions (the cookie holds a random id; the table holds its SHA-256, a CSRF token and
+an expiry).  A new session id is issued at every sign-in (no fixation) and sign-out deletes it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from traceability_api.config import Settings
+from traceability_api.parties.kinds import OrgKind, Role
+from traceability_api.parties.models import Member, Organisation
+from traceability_api.parties.service import Principal
+from traceability_api.timeutil import utcnow
+from traceability_api.workspace.models import WorkspaceLogin, WorkspaceSession
+
+_hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 "low memory" defaults
+_DUMMY = _hasher.hash("not a password of anyone")  # equal work for unknown usernames
+USERNAME_RE = r"^[a-z0-9._-]{3,64}$"
+MIN_PASSWORD = 8
+
+
+class SignInFailed(Exception):
+    """Wrong username or password, or the sign-in is locked (``locked`` says which)."""
+
+    def __init__(self, locked: bool = False) -> None:
+        super().__init__("locked" if locked else "wrong username or password")
+        self.locked = locked
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    principal: Principal
+    username: str
+    org_name: str
+    csrf: str
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_password(session: Session, settings: Settings, username: str, password: str) -> WorkspaceLogin:
+    """The login row if the password is right and the sign-in not locked; counts failures and
+    locks for ``workspace_lockout_minutes`` after ``workspace_lockout_failures`` in a row."""
+    login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == username.strip().lower())).first()
+    if login is None:
+        try:
+            _hasher.verify(_DUMMY, password)
+        except VerificationError:
+            pass
+        raise SignInFailed()
+    now = utcnow()
+    if login.locked_until is not None and login.locked_until > now:
+        raise SignInFailed(locked=True)
+    try:
+        _hasher.verify(login.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        login.failed_count += 1
+        locked = login.failed_count >= settings.workspace_lockout_failures
+        if locked:
+            login.locked_until = now + timedelta(minutes=settings.workspace_lockout_minutes)
+            login.failed_count = 0
+        session.add(login)
+        session.commit()
+        raise SignInFailed(locked=locked) from None
+    member = session.get(Member, login.member_id)
+    if member is None or not member.active:
+        raise SignInFailed()
+    if login.failed_count or login.locked_until or _hasher.check_needs_rehash(login.password_hash):
+        login.failed_count, login.locked_until = 0, None
+        if _hasher.check_needs_rehash(login.password_hash):
+            login.password_hash = _hasher.hash(password)
+        session.add(login)
+    return login
+
+
+def start_session(session: Session, settings: Settings, member_id: int, old_token: str | None) -> str:
+    """A fresh session id for the member (the one the browser came with is deleted: no fixation)."""
+    if old_token:
+        end_session(session, old_token)
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WorkspaceSession(
+            token_hash=token_hash(token), member_id=member_id, csrf=secrets.token_urlsafe(24),
+            expires_at=utcnow() + timedelta(hours=settings.workspace_session_hours),
+        )
+    )  # fmt: skip
+    session.exec(delete(WorkspaceSession).where(WorkspaceSession.expires_at < utcnow()))  # type: ignore[call-overload, arg-type]
+    session.commit()
+    return token
+
+
+def end_session(session: Session, token: str) -> None:
+    session.exec(delete(WorkspaceSession).where(WorkspaceSession.token_hash == token_hash(token)))  # type: ignore[call-overload, arg-type]
+
+
+def signed_in(session: Session, token: str | None) -> SignedIn | None:
+    """Who holds this session id, if it is live and the member still active."""
+    if not token or len(token) > 100:
+        return None
+    row = session.exec(
+        select(WorkspaceSession, Member, Organisation, WorkspaceLogin)
+        .join(Member, Member.id == WorkspaceSession.member_id)  # type: ignore[arg-type]
+        .join(Organisation, Organisation.id == Member.org_id)  # type: ignore[arg-type]
+        .join(WorkspaceLogin, WorkspaceLogin.member_id == Member.id)  # type: ignore[arg-type]
+        .where(WorkspaceSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    ws, member, org, login = row
+    if ws.expires_at <= utcnow() or not member.active:
+        return None
+    assert member.id is not None and org.id is not None
+    principal = Principal(member.id, member.name, Role(member.role), org.id, OrgKind(org.kind))
+    return SignedIn(principal, login.username, org.name, ws.csrf)
+
+
+def same_token(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))

@@ -1,0 +1,108 @@
+"""A refusal of the domain services, said next to the form field it concerns, in the page's
+language.  The rules themselves live in the domain (and speak English to the API); this module only
+recognises each refusal and words it for people.  Unknown refusals are shown as they come."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+
+from traceability_api.errors import DomainError
+from traceability_api.workspace.i18n import T
+
+Errors = dict[str, str]  # form field ("_form" for the whole form) -> message
+
+# (pattern of the domain's English message, field, Vietnamese, English); {0}.. are the pattern's groups
+_DOMAIN: list[tuple[str, str, str, str]] = [
+    (r"must be JPEG, PNG, WebP", "photo", "Ảnh phải là JPEG, PNG hoặc WebP.", "The photo must be JPEG, PNG or WebP."),
+    (r"exceeds the limit of", "photo", "Ảnh quá lớn.", "The photo is too large."),
+    (r"^empty file", "photo", "Tệp ảnh rỗng.", "The photo file is empty."),
+    (r"\b(Polygon|Point|GeoJSON|longitude|latitude)\b", "geo", "Ranh giới hoặc tọa độ không hợp lệ.",
+     "Invalid outline or coordinates."),
+    (r"only an organisation admin", "_form", "Chỉ quản trị viên được làm việc này.", "Only an admin may do this."),
+    (r"take away their own admin role", "_form", "Không thể bỏ quyền quản trị của chính mình.",
+     "You cannot remove your own admin role."),
+    (r"^username:", "username", "3-64 chữ thường, số và . _ -", "3-64 lower-case letters, digits and . _ -"),
+    (r"^password:", "password", "Mật khẩu cần 8-200 ký tự.", "Password: 8-200 characters."),
+    (r"username already taken", "username", "Tên đăng nhập đã có người dùng.", "Username already taken."),
+    (r"inside the pre-harvest interval: (.*?) was sprayed at (\S+ \S+) .*?safe from (\S+ \S+)", "harvest_date",
+     "Chưa hết thời gian cách ly: {0} phun lúc {1}, chỉ được thu hoạch từ {2}.",
+     "Inside the pre-harvest interval: {0} sprayed at {1}, safe from {2}."),
+    (r"contains a banned substance \((.*)\)", "active_ingredient",
+     "Hoạt chất bị cấm sử dụng: {0}.", "Banned substance: {0}."),
+    (r"lot .* already exists", "lot_code", "Mã lô này đã có. Hãy chọn mã khác.", "This lot code already exists."),
+    (r"quantity ([\d.]+) exceeds the lot's remaining (.*)", "quantity",
+     "Số lượng {0} vượt quá lượng còn lại của lô ({1}).", "Quantity {0} exceeds what is left in the lot ({1})."),
+    (r"unit (\S+) does not match the lot's unit (\S+)", "quantity",
+     "Đơn vị {0} khác đơn vị của lô ({1}).", "Unit {0} differs from the lot's unit {1}."),
+    (r"more output|yield|mass balance", "outputs",
+     "Đầu ra nhiều hơn mức cho phép so với đầu vào (cân bằng khối lượng).",
+     "Outputs exceed what the inputs allow (mass balance)."),
+    (r"is in transit; it must be received first", "lot",
+     "Lô đang vận chuyển, cần nhận hàng trước.", "The lot is in transit; receive it first."),
+    (r"does not hold lot", "lot", "Đơn vị bạn không giữ lô này.", "Your organisation does not hold this lot."),
+    (r"not in transit to your organisation", "lot",
+     "Lô này không được gửi đến đơn vị bạn.", "This lot is not on its way to you."),
+    (r"recalled lot may not be shipped", "lot", "Lô đang bị thu hồi, không được giao.", "A recalled lot cannot ship."),
+    (r"already consumed", "lot", "Lô đã được chế biến hết.", "The lot was already used up."),
+    (r"destination must be another organisation", "partner",
+     "Phải giao cho một đơn vị khác.", "Ship to another organisation."),
+    (r"belongs to another organisation", "gtin",
+     "Sản phẩm này thuộc đơn vị khác.", "This product belongs to another organisation."),
+    (r"may not write", "_form", T["vi"]["no_write"], T["en"]["no_write"]),
+    (r"dated before|before its lot's commissioning|implausibly old|in the future", "time",
+     "Thời gian không hợp lệ (trước ngày tạo lô hoặc ở tương lai).",
+     "Invalid time (before the lot was created, or in the future)."),
+    (r"already have a place with internal id", "internal_id", "Mã nội bộ này đã có.", "This internal id exists."),
+    (r"already registered|already exists|already taken", "_form", "Đã tồn tại.", "Already exists."),
+    (r"wrong check digit: expected (\d)", "gtin",
+     "Sai số kiểm tra: phải là {0}.", "Wrong check digit: should be {0}."),
+]  # fmt: skip
+
+_PYDANTIC = {
+    "missing": "required", "float_parsing": "not_number", "int_parsing": "not_number", "float_type": "not_number",
+    "string_too_long": "too_long", "string_pattern_mismatch": "bad_format", "greater_than": "must_be_positive",
+    "less_than_equal": "too_large", "greater_than_equal": "must_be_positive", "datetime_from_date_parsing": "bad_time",
+    "datetime_parsing": "bad_time", "date_from_datetime_parsing": "bad_time", "date_parsing": "bad_time",
+    "enum": "bad_format", "literal_error": "bad_format", "string_too_short": "required",
+}  # fmt: skip
+
+
+def _known(message: str, lang: str) -> tuple[str, str] | None:
+    """(field, words) of a refusal this module knows."""
+    for pattern, field, vi, en in _DOMAIN:
+        m = re.search(pattern, message)
+        if m:
+            return field, (vi if lang == "vi" else en).format(*m.groups())
+    return None
+
+
+def from_domain(exc: DomainError, lang: str, default_field: str = "_form") -> Errors:
+    known = _known(exc.message, lang)
+    if known:
+        return {known[0] if known[0] != "_form" else default_field: known[1]}
+    if isinstance(exc.details, dict) and isinstance(exc.details.get("field"), str):
+        default_field = exc.details["field"]
+    prefix = T[lang]["not_saved"]
+    return {default_field: f"{prefix}: {exc.message}"}
+
+
+def from_validation(exc: ValidationError, lang: str) -> Errors:
+    out: Errors = {}
+    for e in exc.errors():
+        loc = [str(x) for x in e.get("loc", ())]
+        field = loc[0] if loc else "_form"
+        key = _PYDANTIC.get(str(e.get("type")))
+        if key:
+            out.setdefault(field, T[lang][key])
+            continue
+        msg = str(e.get("msg", ""))
+        needs = re.search(r"needs (.*)$", msg)  # DiaryEntry: "spraying needs product, dose"
+        if needs:
+            for f in needs.group(1).split(", "):
+                out.setdefault(f.strip(), T[lang]["required"])
+            continue
+        known = _known(msg, lang)
+        out.setdefault(field, known[1] if known else msg.removeprefix("Value error, "))
+    return out

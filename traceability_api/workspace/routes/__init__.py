@@ -1,0 +1,1 @@
+"""Workspace pages, one small module per screen."""

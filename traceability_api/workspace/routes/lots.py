@@ -1,0 +1,48 @@
+"""A lot's timeline with each step's proof status, and the consumer page one tap away."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from consumer_site.i18n import STEP_NAMES
+from labels.digital_link import build
+from traceability_api.anchoring.models import BatchStatus
+from traceability_api.anchoring.proofs import anchor_rows
+from traceability_api.deps import SessionDep
+from traceability_api.errors import NotFound
+from traceability_api.events.lot_access import get_lot
+from traceability_api.events.models import Event
+from traceability_api.events.service import events_of_lot
+from traceability_api.validation import DbId
+from traceability_api.workspace import i18n
+from traceability_api.workspace.web import PageDep, not_found, render
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+
+
+def step_name(ev: Event, lang: str) -> str:
+    """The step in the page's language: the consumer pages' names, the diary's activities."""
+    step = (ev.biz_step or ev.event_type).rsplit("-", 1)[-1].rsplit("/", 1)[-1]
+    if ev.event_type == "TransformationEvent":
+        step = "transform"
+    return STEP_NAMES[lang].get(step) or i18n.ACTIVITIES[lang].get(step) or step
+
+
+@router.get("/lots/{lot_id}")
+def timeline(lot_id: DbId, request: Request, page: PageDep, session: SessionDep) -> Response:
+    p = page.user.principal
+    try:
+        lot, product = get_lot(session, p, lot_id)
+    except NotFound:
+        return not_found(request, page)
+    events = events_of_lot(session, lot_id)
+    rows = anchor_rows(session, [e.id for e in events if e.id is not None])
+    steps = []
+    for ev in events:
+        row = rows.get(ev.id or 0)
+        anchored = row is not None and row.batch_id is not None and row.status == BatchStatus.anchored
+        steps.append({"step": step_name(ev, page.lang), "when": i18n.when(ev.event_time, page.lang, page.settings.zone),
+                      "anchored": anchored, "tx": row.tx_hash if anchored and row else None})  # fmt: skip
+    consumer = build(product.gtin, lot.lot_code).uri(page.settings.public_base_url)
+    return render(request, "lot.html", page=page, lot=lot, product=product, steps=steps, consumer=consumer)

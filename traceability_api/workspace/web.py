@@ -1,0 +1,134 @@
+"""The workspace's plumbing: cookies, the signed-in member of a request, CSRF, and rendering a
+page with its security headers (strict CSP: scripts and styles only from our own files)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from traceability_api.config import Settings
+from traceability_api.deps import SessionDep, SettingsDep
+from traceability_api.workspace import i18n
+from traceability_api.workspace.auth import SignedIn, same_token, signed_in
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+SESSION_COOKIE = "agt_ws"
+LOGIN_CSRF_COOKIE = "agt_ws_csrf"
+LANG_COOKIE = "agt_lang"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class SignInRequired(Exception):
+    """No live session: the page redirects to the sign-in form."""
+
+
+class CsrfRefused(Exception):
+    """A POST without the session's (or the sign-in page's) CSRF token."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every page handler gets: who is signed in, the language, the settings."""
+
+    user: SignedIn
+    lang: str
+    settings: Settings
+
+    @property
+    def t(self) -> dict[str, str]:
+        return i18n.T[self.lang]
+
+
+def lang_of(request: Request) -> str:
+    return i18n.lang_of(request.cookies.get(LANG_COOKIE))
+
+
+def _page(request: Request, session: SessionDep, settings: SettingsDep) -> Page:
+    user = signed_in(session, request.cookies.get(SESSION_COOKIE))
+    if user is None:
+        raise SignInRequired()
+    request.state.principal = user.principal  # for the write log, as with API keys
+    return Page(user, lang_of(request), settings)
+
+
+async def _posted(request: Request, page: Annotated[Page, Depends(_page)]) -> Page:
+    form = await request.form()
+    if not same_token(str(form.get("csrf") or ""), page.user.csrf):
+        raise CsrfRefused()
+    return page
+
+
+PageDep = Annotated[Page, Depends(_page)]
+PostDep = Annotated[Page, Depends(_posted)]  # a POST from a signed-in member, CSRF checked
+
+
+@lru_cache
+def env() -> Environment:
+    e = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+        trim_blocks=True, lstrip_blocks=True,
+    )  # fmt: skip
+    e.globals["asset"] = asset
+    e.globals["activities"] = i18n.ACTIVITIES
+    e.globals["units"] = i18n.UNITS
+    e.filters["num"] = i18n.number
+    return e
+
+
+@lru_cache
+def asset(name: str) -> str:
+    """A static file's URL with its content hash (cached for a year, changed when it changes)."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+    return f"/app/static/{name}?v={digest}"
+
+
+def tile_origin(settings: Settings) -> str | None:
+    """The map tile server's origin (scheme://host[:port]), allowed as an image source, if one is set."""
+    m = re.match(r"^https://[^/{}]+", settings.workspace_map_tiles)
+    return m.group(0) if m else None
+
+
+def render(request: Request, template: str, status: int = 200, page: Page | None = None, **ctx: Any) -> HTMLResponse:
+    lang = page.lang if page else lang_of(request)
+    base = {"t": i18n.T[lang], "lang": lang, "user": page.user if page else None, "path": request.url.path}
+    html = env().get_template(template).render(base | ctx)
+    headers = HEADERS
+    origin = tile_origin(page.settings) if page else None
+    if origin:
+        headers = HEADERS | {"Content-Security-Policy": CSP.replace("img-src 'self'", f"img-src 'self' {origin}")}
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def not_found(request: Request, page: Page) -> HTMLResponse:
+    """Another organisation's page, or none: one answer, no hint which."""
+    return render(request, "message.html", 404, page=page, message=page.t["not_found"])
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/app", httponly=True, samesite="lax",
+        secure=request.url.scheme == "https",
+    )  # fmt: skip
+
+
+def see_other(url: str) -> Response:
+    return Response(status_code=303, headers={"Location": url, "Cache-Control": "no-store"})
