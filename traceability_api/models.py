@@ -6,6 +6,7 @@ from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.epcis_rest.models import CaptureJob, NamedQuery, Subscription
 from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.evidence.models import Attachment, AttachmentOwner, Device, SensorReading
+from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
@@ -28,6 +29,7 @@ __all__ = [
     "ChainDeployment",
     "CounterfeitReport",
     "Event",
+    "IdempotentRequest",
     "EventCorrection",
     "EventLot",
     "Lot",
