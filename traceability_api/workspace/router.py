@@ -36,11 +36,12 @@ def include(app: FastAPI) -> None:
         places,
         process,
         products,
+        pwa,
         receipt,
         ship,
     )
 
-    for module in (auth, home, diary, harvest, receipt, ship, process, places, products, lots, members):
+    for module in (auth, home, diary, harvest, receipt, ship, process, places, products, lots, members, pwa):
         app.include_router(module.router)
     app.include_router(static_router)
 
