@@ -126,8 +126,8 @@ def test_files_refused_before_parsing(runtime: Runtime, app_client: TestClient) 
 
 def test_the_workspace_page(runtime: Runtime, app_client: TestClient) -> None:
     org_id, key = member_client(app_client, runtime, "HTX Nhập Excel", "excel.admin")
-    r = app_client.post("/api/v1/places", json={"kind": "plot", "name": "Ruộng ông Tư", "planting_area_code": "CT-TP-001"},
-                        headers={"X-API-Key": key})  # fmt: skip
+    place = {"kind": "plot", "name": "Ruộng ông Tư", "planting_area_code": "CT-TP-001"}
+    r = app_client.post("/api/v1/places", json=place, headers={"X-API-Key": key})
     assert r.status_code == 201
     page = app_client.get("/app/diary/import")
     assert page.status_code == 200 and "Tải tệp mẫu" in page.text
