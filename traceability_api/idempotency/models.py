@@ -19,7 +19,7 @@ class IdempotentRequest(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("org_id", "key", name="uq_idempotent_request_org_key"),)
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id")
-    key: str = Field(max_length=100)
+    key: str = Field(max_length=200)
     request_hash: str = Field(max_length=64)
     state: str = Field(default=PENDING, max_length=8)
     status_code: int | None = None
