@@ -35,6 +35,8 @@ def test_create_org_prints_a_working_admin_key_and_refuses_a_second_run(
     assert out["name"] == "HTX Thạnh Phú" and out["kind"] == "cooperative"
     lots = app_client.get("/api/v1/lots", headers=auth(out["api_key"]))
     assert lots.status_code == 200, lots.text
+    invite = out["admin_invite_url"]  # the admin's one-time link to the workspace (on the CLI's base URL)
+    assert "/app/invite/" in invite and app_client.get(invite[invite.index("/app/invite/") :]).status_code == 200
 
     again = _run(runtime, "create-org", "--name", "HTX Thạnh Phú", "--kind", "cooperative")
     assert again.returncode == 1, again.stdout + again.stderr

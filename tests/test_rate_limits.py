@@ -55,3 +55,16 @@ def test_failed_authentication_is_rate_limited(w: World) -> None:
 def test_rate_settings_are_validated() -> None:
     with pytest.raises(ValueError, match="not a rate"):
         Settings(rate_public="lots")
+
+
+def test_workspace_sign_in_failures_are_rate_limited_per_client(w: World) -> None:
+    """Guessing passwords across many usernames (each below its own lock-out) is throttled too."""
+    from tests.workspace_helpers import csrf_of
+
+    for i in range(3):
+        page = w.client.get("/app/login")
+        r = w.client.post("/app/login", data={"csrf": csrf_of(page.text), "username": f"user{i}", "password": "x"})
+        assert r.status_code == 401
+    page = w.client.get("/app/login")
+    r = w.client.post("/app/login", data={"csrf": csrf_of(page.text), "username": "user9", "password": "x"})
+    assert r.status_code == 429

@@ -3,6 +3,7 @@ lock-out, one-time and expiring invitations."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -104,3 +105,24 @@ def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: 
             s.add(inv)
         s.commit()
     assert again.get(f"/app/invite/{link}").status_code == 404
+
+
+def test_admin_sets_roles_and_deactivates_members(app_client: TestClient, runtime: Runtime) -> None:
+    admin = app_client
+    member_client(admin, runtime, "HTX G", "admin.g")
+    r = admin.post("/app/members", data={"csrf": csrf_of(admin.get("/app/members").text), "name": "Anh Tư",
+                                         "role": "recorder"})  # fmt: skip
+    link = re.search(r'id="invite-link" href="[^"]*(/app/invite/[^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    tu = TestClient(admin.app)
+    accept(tu, link.rsplit("/", 1)[1], "anh.tu")
+    assert tu.post("/app/members", data={"csrf": csrf_of(tu.get("/app").text), "name": "X"}).status_code == 403
+    member_id = re.search(r'action="/app/members/(\d+)"', admin.get("/app/members").text).group(1)  # type: ignore[union-attr]
+    token = csrf_of(admin.get("/app/members").text)
+    assert admin.post(f"/app/members/{member_id}", data={"csrf": token, "role": "viewer"},
+                      follow_redirects=False).status_code == 303  # fmt: skip
+    r = tu.post("/app/places", data={"csrf": csrf_of(tu.get("/app/places").text), "kind": "plot", "name": "T"})
+    assert r.status_code == 403 and "không được ghi dữ liệu" in r.text
+    r = admin.post(f"/app/members/{member_id}", data={"csrf": token, "action": "deactivate"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert tu.get("/app", follow_redirects=False).status_code == 303  # signed out at once
+    assert "Sai tên đăng nhập" in sign_in(tu, "anh.tu", expect=401)

@@ -83,6 +83,17 @@ def test_people_record_a_lot_from_farm_to_shelf(runtime: Runtime, served: str, b
     admin.fill("#lat", "9.6")
     admin.fill("#lon", "105.97")
     submit(admin, "Lưu")
+    # a second plot drawn on the map (Leaflet, loaded on demand under the strict CSP)
+    admin.fill("#name", "Thửa 8")
+    admin.click("button[data-map]")
+    admin.wait_for_selector("#map .leaflet-container, #map.leaflet-container")
+    box = admin.locator("#map").bounding_box()
+    assert box is not None
+    for dx, dy in ((60, 60), (200, 70), (150, 220)):
+        admin.locator("#map").tap(position={"x": dx, "y": dy})
+    assert '"Polygon"' in admin.input_value("#geo")
+    submit(admin, "Lưu")
+    assert "Thửa 8" in (admin.text_content("main ul.cards") or "")
     admin.goto(served + "/app/products")
     admin.fill("#company_prefix", "893123456")
     admin.fill("#item_ref", "001")
@@ -168,3 +179,19 @@ def test_people_record_a_lot_from_farm_to_shelf(runtime: Runtime, served: str, b
     bg = dist.eval_on_selector("main button", "e => getComputedStyle(e).backgroundColor")
     assert contrast(fg, bg) >= 4.5
     dist.screenshot(path=str(ARTIFACTS / "workspace-process-360.png"), full_page=True)
+
+
+def test_the_basic_path_works_without_javascript(runtime: Runtime, served: str, browser: Browser) -> None:
+    _, _, link = make_org(runtime, "HTX Không JS")
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = ctx.new_page()
+    join(page, served, f"/app/invite/{link}", "nojs.admin")
+    page.goto(served + "/app/places")
+    page.fill("#name", "Thửa 1")
+    page.click("main button[type=submit]:has-text('Lưu')")
+    page.goto(served + "/app/diary")
+    page.select_option("#activity", "irrigating")
+    page.click("main button[type=submit]:has-text('Lưu')")
+    page.wait_for_url(re.compile(r"/app\?done=saved$"))
+    assert "Đã lưu" in (page.text_content("main") or "")
+    ctx.close()

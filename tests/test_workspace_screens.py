@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import gzip
 import re
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from tests.conftest import auth
 from tests.workspace_helpers import csrf_of, member_client
+from traceability_api.evidence.models import SensorReading
 from traceability_api.parties.kinds import OrgKind
 from traceability_api.runtime import Runtime
+from traceability_api.timeutil import utcnow
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG header is enough
 
@@ -54,6 +58,11 @@ def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient
     assert r.status_code == 303, r.text  # type: ignore[attr-defined]
     entries = coop.get(f"/api/v1/places/{plot}/diary", headers=auth(coop_key)).json()
     assert [e["event"]["agri:diary"]["attachments"][0].startswith("ni:///sha-256;") for e in entries] == [True]
+    idem = re.search(r'name="idem" value="([^"]+)"', coop.get("/app/diary").text).group(1)  # type: ignore[union-attr]
+    for _ in range(2):  # the same form sent twice (a double tap): one entry
+        water = {"plot_id": plot, "activity": "irrigating", "time": "2026-01-06T06:00", "idem": idem}
+        assert post(coop, "/app/diary", water).status_code == 303  # type: ignore[attr-defined]
+    assert len(coop.get(f"/api/v1/places/{plot}/diary", headers=auth(coop_key)).json()) == 2
     r = post(coop, "/app/diary", spray, files={"photo": ("la.png", b"not an image", "image/png")})
     assert "JPEG, PNG" in field_error(r.text, "photo")  # type: ignore[attr-defined]
     harvest = coop.get("/app/harvest").text
@@ -102,7 +111,7 @@ def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient
     assert post(dist, f"/app/receive/{rice_id}", {}, page="/app").status_code == 303  # type: ignore[attr-defined]
 
     timeline = dist.get(f"/app/lots/{rice_id}").text
-    for step in ("transforming", "shipping", "receiving"):
+    for step in ("Chế biến", "Xuất hàng", "Nhận hàng"):
         assert step in timeline
     assert "https://trace.example.vn/01/08931234560027/10/G-ST25-A" in timeline
     assert dist.get(f"/app/lots/{lot_id}").status_code == 404  # the paddy lot was never the distributor's
@@ -110,7 +119,16 @@ def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient
 
 def test_refusals_are_shown_next_to_their_field(app_client: TestClient, runtime: Runtime) -> None:
     c = app_client
-    member_client(c, runtime, "HTX Xoài", "xoai.admin")
+    _, key = member_client(c, runtime, "HTX Xoài", "xoai.admin")
+    # a salinity sensor above its threshold shows on the home page
+    dev = c.post("/api/v1/devices", json={"name": "Cống Xẻo Mát", "kind": "salinity", "threshold_high": 4},
+                 headers=auth(key)).json()["device"]  # fmt: skip
+    with Session(runtime.engine) as s:
+        now = utcnow()
+        s.add_all([SensorReading(device_id=dev["id"], ts=now - timedelta(minutes=m), value=v)
+                   for m, v in ((5, 6.5), (10, 3.0), (15, 4.2))])  # fmt: skip
+        s.commit()
+    assert "Cảm biến vượt ngưỡng: Cống Xẻo Mát – 2 lần" in c.get("/app").text
     post(c, "/app/places", {"kind": "plot", "name": "Vườn 1"})
     plot = option(c.get("/app/diary").text, "Vườn 1")
     base = {"plot_id": plot, "activity": "spraying", "time": "2026-01-05T07:00"}
@@ -157,3 +175,15 @@ def test_pages_are_light_secure_and_work_without_javascript(app_client: TestClie
     static = c.get("/app/static/app.css")
     assert "immutable" in static.headers["cache-control"] and static.headers["content-type"].startswith("text/css")
     assert c.get("/app/static/..%2Fauth.py").status_code == 404
+
+
+def test_every_word_a_template_uses_is_in_both_catalogues() -> None:
+    from pathlib import Path
+
+    from traceability_api.workspace.i18n import T
+
+    used: set[str] = set()
+    for tpl in (Path(__file__).parent.parent / "traceability_api/workspace/templates").glob("*.html"):
+        used |= set(re.findall(r"\bt\.(\w+)", tpl.read_text()))
+    assert used and used <= T["vi"].keys(), sorted(used - T["vi"].keys())
+    assert T["vi"].keys() == T["en"].keys()

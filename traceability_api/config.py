@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     workspace_lockout_failures: int = Field(default=5, ge=1, le=100)  # wrong passwords in a row before lock-out
     workspace_lockout_minutes: float = Field(default=15, gt=0, le=24 * 60)  # how long a locked sign-in stays locked
     workspace_invite_hours: float = Field(default=72, gt=0, le=24 * 30)  # an invitation link expires after this
+    workspace_map_tiles: str = Field(default="", max_length=300, pattern=r"^(https://[^\s'\"<>]+)?$")  # map tiles
+    workspace_map_attribution: str = Field(default="", max_length=300)  # credit line the tile provider requires
 
     @field_validator("public_base_url")
     @classmethod

@@ -26,6 +26,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PUBLIC_PREFIXES = ("/01/", "/embed/", "/badge/", "/oembed", "/api/v1/proofs/")
 CREDENTIAL_HEADERS = (b"authorization", b"x-api-key", b"x-device-signature")
+PASSWORD_FORMS = ("/app/login",)  # the workspace's sign-in form carries credentials too (password spraying)
 
 
 class RateLimitMiddleware:
@@ -43,6 +44,7 @@ class RateLimitMiddleware:
         if path.startswith(PUBLIC_PREFIXES) and not self.limiter.hit(self.public, "public", client):
             return await self._too_many(send, self.public, "public", client)
         credentials = any(k.lower() in CREDENTIAL_HEADERS for k, _ in scope.get("headers", []))
+        credentials = credentials or (path in PASSWORD_FORMS and scope.get("method") == "POST")
         if credentials and not self.limiter.test(self.auth_failures, "auth", client):
             return await self._too_many(send, self.auth_failures, "auth", client, "failed authentications")
 

@@ -137,3 +137,17 @@ def get_org(session: Session, org_id: int) -> Organisation:
     if org is None:
         raise NotFound(f"organisation {org_id} not found")
     return org
+
+
+def set_role(session: Session, p: Principal, member_id: int, role: Role) -> Member:
+    """An admin changes the role of a member of their own organisation (not their own: an
+    organisation keeps the admin who is changing roles)."""
+    p.require_admin()
+    member = session.get(Member, member_id)
+    if member is None or member.org_id != p.org_id:
+        raise NotFound(f"member {member_id} not found in your organisation")
+    if member.id == p.member_id and role != Role.admin:
+        raise Forbidden("an admin may not take away their own admin role")
+    member.role = role
+    session.add(member)
+    return member

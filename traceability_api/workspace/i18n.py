@@ -130,6 +130,15 @@ T: dict[str, dict[str, str]] = {
         "role_viewer": "Xem",
         "role_auditor": "Kiểm tra",
         "skip": "Bỏ qua đến nội dung",
+        "draw_map": "Vẽ trên bản đồ",
+        "map_help": "Chạm 1 điểm để lấy tọa độ, từ 3 điểm để vẽ ranh giới thửa.",
+        "map_clear": "Vẽ lại",
+        "geo": "Ranh giới (GeoJSON, không bắt buộc)",
+        "set_role": "Đổi vai trò",
+        "deactivate": "Khóa tài khoản",
+        "inactive": "đã khóa",
+        "sensor_out": "Cảm biến vượt ngưỡng",
+        "readings_24h": "lần trong 24 giờ qua",
         "menu": "Danh mục",
     },
     "en": {
@@ -236,9 +245,21 @@ T: dict[str, dict[str, str]] = {
         "role_viewer": "Viewer",
         "role_auditor": "Auditor",
         "skip": "Skip to content",
+        "draw_map": "Draw on a map",
+        "map_help": "Tap once for a point, three times or more for the plot's outline.",
+        "map_clear": "Start over",
+        "geo": "Outline (GeoJSON, optional)",
+        "set_role": "Change role",
+        "deactivate": "Deactivate",
+        "inactive": "deactivated",
+        "sensor_out": "Sensor out of range",
+        "readings_24h": "readings in the last 24 hours",
         "menu": "Menu",
     },
 }
+
+
+assert T["vi"].keys() == T["en"].keys(), "every word in both languages"
 
 
 def lang_of(raw: str | None) -> str:

@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
@@ -91,5 +92,9 @@ def accept_invite(session: Session, token: str, username: str, password: str) ->
     if session.exec(select(WorkspaceLogin).where(WorkspaceLogin.member_id == member_id)).first() is not None:
         raise Conflict("this member already has a sign-in")
     session.add(WorkspaceLogin(member_id=member_id, username=username, password_hash=hash_password(password)))
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same username taken by a concurrent sign-up
+        session.rollback()
+        raise Conflict("username already taken", details={"field": "username"}) from None
     return member_id

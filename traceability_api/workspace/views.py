@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import and_, or_
+from sqlmodel import Session, func, select
 
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event
 from traceability_api.evidence.diary import SPRAYING
+from traceability_api.evidence.models import Device, SensorReading
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
@@ -45,66 +48,85 @@ class Home:
     incoming: list[LotRow] = field(default_factory=list)
     phi: list[PhiAlert] = field(default_factory=list)
     recalled: list[LotRow] = field(default_factory=list)
+    sensors: list[tuple[str, int]] = field(default_factory=list)  # device name, readings out of range (24 h)
 
 
-def _row(lot: Lot, product: Product, sender: str = "") -> LotRow:
-    assert lot.id is not None
-    return LotRow(lot.id, product.name, lot.lot_code, lot.quantity_remaining, lot.uom, lot.status.value,
-                  lot_uri(product.gtin, lot.lot_code), sender)  # fmt: skip
-
-
-def my_lots(session: Session, p: Principal, limit: int = 200) -> list[tuple[Lot, Product]]:
+def sensor_alerts(session: Session, p: Principal) -> list[tuple[str, int]]:
+    """Our devices with readings outside their thresholds in the last 24 hours."""
+    out_of_range = or_(
+        and_(Device.threshold_low.is_not(None), SensorReading.value < Device.threshold_low),  # type: ignore[union-attr, operator, arg-type]
+        and_(Device.threshold_high.is_not(None), SensorReading.value > Device.threshold_high),  # type: ignore[union-attr, operator, arg-type]
+    )
     q = (
-        select(Lot, Product).join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        select(Device.name, func.count()).join(SensorReading, SensorReading.device_id == Device.id)  # type: ignore[arg-type]
+        .where(Device.org_id == p.org_id, SensorReading.ts > utcnow() - timedelta(hours=24), out_of_range)
+        .group_by(Device.id, Device.name).order_by(Device.name)  # type: ignore[arg-type]
+    )  # fmt: skip
+    return [(name, int(n)) for name, n in session.exec(q).all()]
+
+
+_LOT_COLUMNS = (Lot.id, Product.name, Product.gtin, Lot.lot_code, Lot.quantity_remaining, Lot.uom, Lot.status)
+
+
+def _row(r: Any, sender: str = "") -> LotRow:
+    """A lot as the pages list it, from plain columns (no ORM objects: the home page runs this often)."""
+    lot_id, name, gtin, code, qty, uom, status = r[:7]
+    return LotRow(lot_id, name, code, qty, uom, LotStatus(status).value, lot_uri(gtin, code), sender)
+
+
+def my_lots(session: Session, p: Principal, limit: int = 200) -> list[tuple[LotRow, bool]]:
+    """The organisation's lots (owned or held), newest first, each with whether we hold it."""
+    q = (
+        select(*_LOT_COLUMNS, Lot.holder_org_id).join(Product, Product.id == Lot.product_id)  # type: ignore[call-overload, arg-type]
         .where((Lot.owner_org_id == p.org_id) | (Lot.holder_org_id == p.org_id))
         .order_by(Lot.id.desc()).limit(limit)  # type: ignore[union-attr]
     )  # fmt: skip
-    return list(session.exec(q).all())
+    return [(_row(r), r[7] == p.org_id) for r in session.exec(q).all()]
 
 
 def held_lots(session: Session, p: Principal) -> list[LotRow]:
     """Lots this organisation holds and may ship or process."""
     return [
-        _row(lot, prod) for lot, prod in my_lots(session, p)
-        if lot.holder_org_id == p.org_id and lot.status == LotStatus.active and lot.quantity_remaining > 0
+        row for row, held in my_lots(session, p)
+        if held and row.status == LotStatus.active.value and row.quantity > 0
     ]  # fmt: skip
 
 
 def incoming(session: Session, p: Principal) -> list[LotRow]:
     q = (
-        select(Lot, Product, Organisation).join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        select(*_LOT_COLUMNS, Organisation.name).join(Product, Product.id == Lot.product_id)  # type: ignore[call-overload, arg-type]
         .join(Organisation, Organisation.id == Lot.holder_org_id)  # type: ignore[arg-type]
         .where(Lot.in_transit_to_org_id == p.org_id, Lot.status == LotStatus.in_transit).order_by(Lot.id)  # type: ignore[arg-type]
     )  # fmt: skip
-    return [_row(lot, prod, org.name) for lot, prod, org in session.exec(q).all()]
+    return [_row(r, r[7]) for r in session.exec(q).all()]
 
 
 def phi_alerts(session: Session, p: Principal) -> list[PhiAlert]:
-    """Sprayings on our plots whose pre-harvest interval is still running."""
+    """Sprayings on our plots whose pre-harvest interval (at most 365 days) is still running."""
     now = utcnow()
     q = (
-        select(Event, Place).join(Place, Place.id == Event.place_id)  # type: ignore[arg-type]
+        select(Event.event_time, Event.document, Place.name).join(Place, Place.id == Event.place_id)  # type: ignore[call-overload, arg-type]
         .where(Place.org_id == p.org_id, Event.biz_step == SPRAYING, Event.event_time > now - timedelta(days=366))
         .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
     )  # fmt: skip
     out = []
-    for ev, place in session.exec(q).all():
-        d = ev.document.get("agri:diary") or {}
-        safe = ev.event_time + timedelta(days=int(d.get("phi_days", 0) or 0))
+    for when, document, place in session.exec(q).all():
+        d = document.get("agri:diary") or {}
+        safe = when + timedelta(days=int(d.get("phi_days", 0) or 0))
         if safe > now:
-            out.append(PhiAlert(place.name, str(d.get("product", "")), safe))
+            out.append(PhiAlert(place, str(d.get("product", "")), safe))
     return out
 
 
 def home(session: Session, p: Principal) -> Home:
     h = Home(stages={s.value: [] for s in STAGES})
-    for lot, prod in my_lots(session, p):
-        row = _row(lot, prod)
+    for row, _held in my_lots(session, p):
         h.stages.setdefault(row.status, []).append(row)
-        if lot.status == LotStatus.recalled:
+        if row.status == LotStatus.recalled.value:
             h.recalled.append(row)
     h.incoming = incoming(session, p)
     h.phi = phi_alerts(session, p)
+    h.sensors = sensor_alerts(session, p)
     return h
 
 

@@ -4,6 +4,7 @@ page with its security headers (strict CSP: scripts and styles only from our own
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -100,11 +101,21 @@ def asset(name: str) -> str:
     return f"/app/static/{name}?v={digest}"
 
 
+def tile_origin(settings: Settings) -> str | None:
+    """The map tile server's origin (scheme://host[:port]), allowed as an image source, if one is set."""
+    m = re.match(r"^https://[^/{}]+", settings.workspace_map_tiles)
+    return m.group(0) if m else None
+
+
 def render(request: Request, template: str, status: int = 200, page: Page | None = None, **ctx: Any) -> HTMLResponse:
     lang = page.lang if page else lang_of(request)
     base = {"t": i18n.T[lang], "lang": lang, "user": page.user if page else None, "path": request.url.path}
     html = env().get_template(template).render(base | ctx)
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+    headers = HEADERS
+    origin = tile_origin(page.settings) if page else None
+    if origin:
+        headers = HEADERS | {"Content-Security-Policy": CSP.replace("img-src 'self'", f"img-src 'self' {origin}")}
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def not_found(request: Request, page: Page) -> HTMLResponse:

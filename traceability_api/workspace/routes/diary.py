@@ -4,6 +4,8 @@ photo from the phone's camera.  Stored by the API's own path: ``attachments.stor
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -24,6 +26,7 @@ router = APIRouter(prefix="/app", include_in_schema=False)
 FIELDS = ("activity", "time", "season", "product", "active_ingredient", "dose", "dose_unit", "phi_days",
           "supplier_lot", "area_ha", "note")  # fmt: skip
 Opt = Annotated[str, Form(max_length=1000)]
+IDEM_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def _form(request: Request, page: Page, session: SessionDep, values: dict[str, Any], errors: Errors,
@@ -35,22 +38,24 @@ def _form(request: Request, page: Page, session: SessionDep, values: dict[str, A
 @router.get("/diary")
 def diary_form(request: Request, page: PageDep, session: SessionDep) -> Response:
     now = datetime.now(page.settings.zone).strftime("%Y-%m-%dT%H:%M")
-    return _form(request, page, session, {"time": now}, {})
+    return _form(request, page, session, {"time": now, "idem": secrets.token_urlsafe(16)}, {})
 
 
 @router.post("/diary")
 async def diary_save(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
-    photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "",
+    photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "", idem: Opt = "",
 ) -> Response:  # fmt: skip
     form = await request.form()
-    values = {f: str(form.get(f) or "").strip() for f in FIELDS} | {"plot_id": plot_id}
+    values = {f: str(form.get(f) or "").strip() for f in FIELDS} | {"plot_id": plot_id, "idem": idem}
+    # one key per form shown: a double tap on a slow network, or the browser resending, stores one entry
+    key = f"ws-diary-{idem}" if IDEM_RE.fullmatch(idem) else None
     p = page.user.principal
     try:
         entry = DiaryEntry.model_validate({k: v for k, v in values.items() if v and k != "plot_id"})
     except ValidationError as exc:
         return _form(request, page, session, values, from_validation(exc, page.lang), 422)
-    if not plot_id.isdigit():
+    if not plot_id.isdigit() or len(plot_id) > 11:
         return _form(request, page, session, values, {"plot_id": page.t["required"]}, 422)
     try:
         if photo is not None and photo.filename:
@@ -58,7 +63,8 @@ async def diary_save(
             row = attachments.store(session, p, runtime.settings, data)
             entry = entry.model_copy(update={"attachments": [row.sha256]})
         event = diary_event(session, p, int(plot_id), entry, runtime.settings.zone)
-        capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
+        capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks,
+                       idempotency_key=key)  # fmt: skip
         session.commit()
     except DomainError as exc:
         session.rollback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from consumer_site.i18n import STEP_NAMES
 from labels.digital_link import build
 from traceability_api.anchoring.models import BatchStatus
 from traceability_api.anchoring.proofs import anchor_rows
@@ -20,9 +21,12 @@ from traceability_api.workspace.web import PageDep, not_found, render
 router = APIRouter(prefix="/app", include_in_schema=False)
 
 
-def step_name(ev: Event) -> str:
+def step_name(ev: Event, lang: str) -> str:
+    """The step in the page's language: the consumer pages' names, the diary's activities."""
     step = (ev.biz_step or ev.event_type).rsplit("-", 1)[-1].rsplit("/", 1)[-1]
-    return "transforming" if ev.event_type == "TransformationEvent" else step
+    if ev.event_type == "TransformationEvent":
+        step = "transform"
+    return STEP_NAMES[lang].get(step) or i18n.ACTIVITIES[lang].get(step) or step
 
 
 @router.get("/lots/{lot_id}")
@@ -38,7 +42,7 @@ def timeline(lot_id: DbId, request: Request, page: PageDep, session: SessionDep)
     for ev in events:
         row = rows.get(ev.id or 0)
         anchored = row is not None and row.batch_id is not None and row.status == BatchStatus.anchored
-        steps.append({"step": step_name(ev), "when": i18n.when(ev.event_time, page.lang, page.settings.zone),
+        steps.append({"step": step_name(ev, page.lang), "when": i18n.when(ev.event_time, page.lang, page.settings.zone),
                       "anchored": anchored, "tx": row.tx_hash if anchored and row else None})  # fmt: skip
     consumer = build(product.gtin, lot.lot_code).uri(page.settings.public_base_url)
     return render(request, "lot.html", page=page, lot=lot, product=product, steps=steps, consumer=consumer)

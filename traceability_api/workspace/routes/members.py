@@ -9,12 +9,14 @@ from fastapi.responses import Response
 from sqlmodel import select
 
 from traceability_api.deps import SessionDep
-from traceability_api.errors import DomainError
+from traceability_api.errors import DomainError, Invalid, NotFound
 from traceability_api.parties.kinds import Role
 from traceability_api.parties.models import Member
+from traceability_api.parties.service import revoke_keys_of, set_role
+from traceability_api.validation import DbId
 from traceability_api.workspace.invites import invite_by_admin, invite_url
 from traceability_api.workspace.messages import Errors, from_domain
-from traceability_api.workspace.web import Page, PageDep, PostDep, render
+from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
@@ -30,6 +32,31 @@ def _page(request: Request, page: Page, session: SessionDep, status: int = 200, 
 @router.get("/members")
 def members(request: Request, page: PageDep, session: SessionDep) -> Response:
     return _page(request, page, session)
+
+
+@router.post("/members/{member_id}")
+def change_member(
+    member_id: DbId, request: Request, page: PostDep, session: SessionDep,
+    role: Annotated[str, Form(max_length=20)] = "", action: Annotated[str, Form(max_length=20)] = "role",
+) -> Response:  # fmt: skip
+    """Set a member's role, or deactivate them (their API keys revoked, their sign-in refused at once)."""
+    p = page.user.principal
+    try:
+        if action == "deactivate":
+            p.require_admin()
+            member = session.get(Member, member_id)
+            if member is None or member.org_id != p.org_id or member.id == p.member_id:
+                raise NotFound(f"member {member_id} not found in your organisation")
+            revoke_keys_of(session, member)
+        else:
+            if role not in {r.value for r in Role}:
+                raise Invalid(f"unknown role {role!r}")
+            set_role(session, p, member_id, Role(role))
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        return _page(request, page, session, exc.status_code, errors=from_domain(exc, page.lang))
+    return see_other("/app/members")
 
 
 @router.post("/members")

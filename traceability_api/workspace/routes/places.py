@@ -3,6 +3,7 @@ form or the phone's location button; stored by ``create_place`` like the API's."
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -28,8 +29,12 @@ KIND_VI = {"plot": "Thửa / vùng trồng", "farm": "Trang trại", "packhouse"
 def _page(request: Request, page: Page, session: Session, v: dict[str, Any], errors: Errors,
           status: int = 200) -> Response:  # fmt: skip
     names = KIND_VI if page.lang == "vi" else {k.value: k.value for k in KINDS}
-    return render(request, "places.html", status, page=page, v=v, errors=errors, kinds=names,
-                  places=views.places(session, page.user.principal))  # fmt: skip
+    places = views.places(session, page.user.principal)
+    shapes = [{"type": "Feature", "geometry": pl.geo, "properties": {"name": pl.name}} for pl in places if pl.geo]
+    st = page.settings
+    return render(request, "places.html", status, page=page, v=v, errors=errors, kinds=names, places=places,
+                  shapes=shapes, tiles=st.workspace_map_tiles,
+                  tiles_attribution=st.workspace_map_attribution)  # fmt: skip
 
 
 @router.get("/places")
@@ -37,7 +42,14 @@ def places(request: Request, page: PageDep, session: SessionDep) -> Response:
     return _page(request, page, session, {"kind": "plot"}, {})
 
 
-def _geo(lat: str, lon: str, page: Page) -> tuple[dict[str, Any] | None, Errors]:
+def _geo(lat: str, lon: str, drawn: str, page: Page) -> tuple[dict[str, Any] | None, Errors]:
+    """A drawn outline (GeoJSON, checked by the places domain's own geometry rules), else a point."""
+    if drawn:
+        try:
+            shape = json.loads(drawn)
+        except ValueError:
+            return None, {"geo": page.t["bad_format"]}
+        return (shape, {}) if isinstance(shape, dict) else (None, {"geo": page.t["bad_format"]})
     if not lat and not lon:
         return None, {}
     try:
@@ -53,16 +65,17 @@ def _geo(lat: str, lon: str, page: Page) -> tuple[dict[str, Any] | None, Errors]
 def add_place(
     request: Request, page: PostDep, session: SessionDep, kind: Opt = "plot", name: Opt = "",
     planting_area_code: Opt = "", area_ha: Opt = "", lat: Opt = "", lon: Opt = "", address: Opt = "",
+    geo: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:  # fmt: skip
     v = {"kind": kind, "name": name, "planting_area_code": planting_area_code, "area_ha": area_ha, "lat": lat,
-         "lon": lon, "address": address}  # fmt: skip
-    geo, errors = _geo(lat.strip(), lon.strip(), page)
+         "lon": lon, "address": address, "geo": geo}  # fmt: skip
+    shape, errors = _geo(lat.strip(), lon.strip(), geo.strip(), page)
     if errors:
         return _page(request, page, session, v, errors, 422)
     raw = {k: x.strip().replace(",", ".") if k == "area_ha" else x.strip() for k, x in v.items()
-           if x.strip() and k not in ("lat", "lon")}  # fmt: skip
+           if x.strip() and k not in ("lat", "lon", "geo")}  # fmt: skip
     try:
-        data = PlaceCreate.model_validate(raw | ({"geo": geo} if geo else {}))
+        data = PlaceCreate.model_validate(raw | ({"geo": shape} if shape else {}))
     except ValidationError as exc:
         return _page(request, page, session, v, from_validation(exc, page.lang), 422)
     try:
