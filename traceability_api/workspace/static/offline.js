@@ -95,13 +95,13 @@
     }
     e.preventDefault();
     e.stopImmediatePropagation();  // before htmx: nothing to send now
-    var fields = [];
+    var fields = [], key = newKey();
     new FormData(form).forEach(function (v, n) {
       if (n === "csrf" || n === "idempotency_key") return;
       if (v instanceof File && !v.size) return;
-      fields.push([n, v]);
+      fields.push([n, n === "idem" ? key : v]);  // the page's own per-form key: one per record, not per copy
     });
-    var rec = { kind: kind, action: form.getAttribute("action"), key: newKey(), at: Date.now(), fields: fields };
+    var rec = { kind: kind, action: form.getAttribute("action"), key: key, at: Date.now(), fields: fields };
     kv.set(rec.at + "-" + rec.key, rec, pending).then(function () {
       if (kind !== "receipt") form.reset();
       var s = box("offline-kept", "status");
