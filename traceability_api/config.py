@@ -43,7 +43,8 @@ class Settings(BaseSettings):
         default="paraquat;2,4-D;glyphosate;carbofuran;chlorpyrifos ethyl;endosulfan;methamidophos;trichlorfon",
         description="semicolon-separated active ingredients refused in diary entries (Vietnam's banned list)",
     )
-    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883; sensor batches on <prefix>/sensors/<id>/readings
+    mqtt_url: str | None = None  # e.g. mqtt://127.0.0.1:1883 or mqtts://user:pw@host:8883; <prefix>/sensors/<id>/...
+    mqtt_ca_file: Path | None = None  # CA bundle that signed the broker's certificate (mqtts://); default: system CAs
     # topics <prefix>/sensors/<id>/readings, shared subscription group: one service's workers split the messages;
     # two services on one broker need different prefixes (and groups)
     mqtt_topic_prefix: str = Field(default="agritrace", max_length=100, pattern=r"^[^+#$/]([^+#]*[^+#/])?$")
@@ -62,8 +63,13 @@ class Settings(BaseSettings):
     anchor_reconcile_s: float = Field(default=30.0, gt=0)  # how often anchored roots are checked on chain
 
     clock_skew_s: int = Field(default=300, ge=0)
-    consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
+    consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)  # pages served unchecked for this long
+    consumer_view_cache: bool = True  # then kept until a write changes the data (one check query per request)
     max_events_per_document: int = Field(default=5_000, ge=1)
+    capture_group_commit_ms: float = Field(
+        default=2.0, ge=0, le=100, description="single-event capture: wait at most this long for concurrent "
+        "requests to share one transaction (group commit); 0 stores each request in its own transaction",
+    )  # fmt: skip
     time_zone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA zone of events the service writes itself")
     json_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # any JSON request body (413 beyond)
     json_max_depth: int = Field(default=32, ge=4, le=200)  # nesting of any JSON request body (422)
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     rate_auth_failures: str = "20/minute"  # per client: 401 answers; then requests with credentials get 429
     rate_storage_url: str = "memory://"  # any storage of the `limits` library, e.g. redis://host:6379
     event_max_bytes: int = Field(default=256 * 1024, ge=1024)  # one EPCIS event as compact JSON, at capture (422)
+    require_signatures: bool = False  # capture refuses unsigned events of organisations without a custodial key
+    signing_key_password: SecretStr | None = None  # encrypts custodial signing keys (embedded chain: generated)
+    signing_cache_s: float = Field(default=5.0, ge=0, le=300)  # capture's view of the key registry mirror
+    signing_trust_anchors: Path | None = None  # PEM file of CA certificates that may attest signing keys (X.509)
 
     @field_validator("rate_public", "rate_auth_failures")
     @classmethod
@@ -86,6 +96,8 @@ class Settings(BaseSettings):
         return v
 
     webhook_allow_private: bool = False  # EPCIS subscriptions may POST to private/loopback hosts (SSRF guard off)
+    metrics_token: SecretStr | None = None  # /metrics: loopback only when unset; this bearer token when set
+    log_json: bool = True  # agritrace serve: JSON log lines with the request id (false: plain text)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
     workspace_session_hours: float = Field(default=12, gt=0, le=24 * 90)  # a workspace sign-in lasts this long
     workspace_lockout_failures: int = Field(default=5, ge=1, le=100)  # wrong passwords in a row before lock-out
@@ -93,6 +105,13 @@ class Settings(BaseSettings):
     workspace_invite_hours: float = Field(default=72, gt=0, le=24 * 30)  # an invitation link expires after this
     workspace_map_tiles: str = Field(default="", max_length=300, pattern=r"^(https://[^\s'\"<>]+)?$")  # map tiles
     workspace_map_attribution: str = Field(default="", max_length=300)  # credit line the tile provider requires
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts:// (TLS)")
+        return v
 
     @field_validator("public_base_url")
     @classmethod

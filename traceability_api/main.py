@@ -70,6 +70,9 @@ def create_app(runtime: Runtime) -> FastAPI:
             RateLimitMiddleware, public=settings.rate_public, auth_failures=settings.rate_auth_failures,
             storage_url=settings.rate_storage_url,
         )  # fmt: skip
+    from traceability_api.ops.requests import RequestMiddleware
+
+    app.add_middleware(RequestMiddleware)  # outermost: every answer, even a throttled one, has an id and a metric
     app.include_router(health_router)
     from traceability_api.routers import include_routers
 

@@ -10,6 +10,7 @@ from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
+from traceability_api.signing.models import SigningKey, SigningOrg
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin, WorkspaceSession
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "Place",
     "Product",
     "SerialUnit",
+    "SigningKey",
+    "SigningOrg",
     "WorkerLease",
     "WorkspaceInvite",
     "WorkspaceLogin",

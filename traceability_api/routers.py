@@ -16,8 +16,10 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.evidence.router import router as evidence
     from traceability_api.landing.router import router as landing
     from traceability_api.lots.router import router as lots
+    from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
+    from traceability_api.signing.router import router as signing
 
     for router in (
         parties,
@@ -32,6 +34,8 @@ def include_routers(app: FastAPI) -> None:
         resolver,
         landing,
         dl_keys,
+        ops,
+        signing,
     ):
         app.include_router(router)
     from traceability_api.epcis_rest.router import include as include_epcis_rest

@@ -10,11 +10,13 @@ from __future__ import annotations
 from traceability_api.cli import (  # noqa: F401
     anchor_cmd,
     audit_cmd,
+    backup_cmds,
     chain_cmds,
     export_cmd,
     label_cmds,
     org_cmds,
     serve_cmds,
+    sign_cmds,
     verify_cmd,
 )
 from traceability_api.cli.common import app, chain_app

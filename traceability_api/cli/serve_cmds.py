@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -21,9 +20,10 @@ def serve(
     import uvicorn
 
     from traceability_api.compose import build_service
+    from traceability_api.ops.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     st = settings(host=host, port=port)
+    configure_logging(json_logs=st.log_json)
     if "public_base_url" not in st.model_fields_set:  # links point at this server unless told otherwise
         st = st.model_copy(update={"public_base_url": f"http://{st.host}:{st.port}"})
     service, runtime = build_service(st)
@@ -36,7 +36,7 @@ def serve(
             typer.echo(guide(runtime))
         else:
             typer.echo(f"AgriTrace on http://{st.host}:{st.port}  (API docs: /docs)")
-        uvicorn.run(service, host=st.host, port=st.port, log_level="info")
+        uvicorn.run(service, host=st.host, port=st.port, log_level="info", log_config=None)
     finally:
         runtime.close()
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.engine import Engine
@@ -34,11 +35,17 @@ class MqttIngest:
         assert settings.mqtt_url
         self.engine, self.settings = engine, settings
         url = urlsplit(settings.mqtt_url)
-        self.host, self.port = url.hostname or "127.0.0.1", url.port or 1883
+        tls = url.scheme == "mqtts"
+        self.host, self.port = url.hostname or "127.0.0.1", url.port or (8883 if tls else 1883)
         self.prefix = settings.mqtt_topic_prefix + "/sensors/"
         self.subscription = f"$share/{settings.mqtt_group}/{self.prefix}+/readings"
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"agritrace-{uuid.uuid4().hex[:12]}")  # type: ignore[attr-defined]
         self.connected, self.subscribed, self._stopping = threading.Event(), threading.Event(), threading.Event()
+        if url.username:  # mqtt[s]://user:password@host (Mosquitto password file)
+            self.client.username_pw_set(unquote(url.username), unquote(url.password) if url.password else None)
+        if tls:  # server certificate checked against the system CAs or AGRITRACE_MQTT_CA_FILE
+            ca = str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None
+            self.client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message

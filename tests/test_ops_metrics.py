@@ -1,0 +1,99 @@
+"""Operations: /metrics (Prometheus text, loopback or token), request ids echoed and carried by
+JSON log lines, /healthz naming the anchoring lease holder."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from tests.world import World, make_world, setup_rice
+from traceability_api.anchoring.worker import AnchoringWorker, make_worker
+from traceability_api.main import create_app
+from traceability_api.ops.logs import JsonFormatter, request_id
+from traceability_api.runtime import Runtime
+
+
+@pytest.fixture
+def w(runtime: Runtime, app_client: TestClient) -> Iterator[World]:
+    yield make_world(runtime, app_client)
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for fam in text_string_to_metric_families(text) for s in fam.samples}  # fmt: skip
+
+
+def value(text: str, name: str, **labels: str) -> float:
+    return samples(text).get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_report_capture_consumer_anchoring_and_errors(w: World, runtime: Runtime) -> None:
+    rice = setup_rice(w)
+    page = f"/01/{rice['gtin']}/10/L1"
+    runtime.settings.consumer_page_cache_s = 30
+    for _ in range(3):
+        assert w.client.get(page).status_code == 200
+    assert w.client.get("/api/v1/lots/999999999", headers=w.coop.h()).status_code == 404
+    before = w.client.get("/metrics").text
+    assert value(before, "agritrace_anchoring_pending_records") >= 2  # the lot's commissioning and more
+    assert value(before, "agritrace_anchoring_lag_seconds") > 0
+    assert value(before, "agritrace_request_group_duration_seconds_count", group="capture") >= 1
+    assert value(before, "agritrace_request_group_duration_seconds_count", group="consumer_page") == 3
+    assert value(before, "agritrace_consumer_page_cache_total", result="hit") == 2
+    assert value(before, "agritrace_consumer_page_cache_total", result="miss") == 1
+    assert value(before, "agritrace_http_errors_total", route="/api/v1/lots/{lot_id}", status_class="4xx") == 1
+    assert runtime.chain is not None
+    AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
+    after = w.client.get("/metrics").text
+    assert value(after, "agritrace_anchoring_pending_records") == 0
+    assert value(after, "agritrace_anchoring_lag_seconds") == 0
+    assert value(after, "agritrace_anchor_batches_total") == 1
+    assert value(after, "agritrace_anchor_gas_total") > 40_000
+    assert value(after, "agritrace_anchor_last_batch_leaves") == value(after, "agritrace_anchor_leaves_total") > 0
+
+
+def test_metrics_need_loopback_or_the_token(runtime: Runtime) -> None:
+    with TestClient(create_app(runtime), client=("203.0.113.9", 5555)) as remote:
+        assert remote.get("/metrics").status_code == 403
+    runtime.settings.metrics_token = SecretStr("s3cret-token")
+    with TestClient(create_app(runtime), client=("203.0.113.9", 5555)) as remote:
+        assert remote.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+        ok = remote.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200 and "agritrace_anchoring_lag_seconds" in ok.text
+    with TestClient(create_app(runtime)) as local:  # with a token set, loopback needs it too
+        assert local.get("/metrics").status_code == 403
+
+
+def test_request_id_is_echoed_or_made_and_logged_as_json(app_client: TestClient) -> None:
+    given = app_client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = app_client.get("/healthz", headers={"X-Request-ID": 'bad id "with quotes"'})
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+    assert app_client.get("/nope").headers["x-request-id"]
+    token = request_id.set("rid-7")
+    try:
+        record = logging.LogRecord("agritrace.test", logging.WARNING, __file__, 1, "lot %s", ("L1",), None)
+        record.lot_id = 5
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id.reset(token)
+    assert line["msg"] == "lot L1" and line["request_id"] == "rid-7" and line["level"] == "WARNING"
+    assert line["lot_id"] == 5 and line["logger"] == "agritrace.test"
+
+
+def test_healthz_names_the_lease_holder(runtime: Runtime) -> None:
+    assert runtime.chain is not None
+    worker = make_worker(runtime.engine, runtime.chain, runtime.settings)
+    runtime.worker = worker
+    with TestClient(create_app(runtime)) as client:
+        assert client.get("/healthz").json()["worker"]["lease_holder"] is None
+        worker.run_once()
+        body = client.get("/healthz").json()
+    assert body["worker"]["lease_holder"] == worker.holder and body["worker"]["holder_is_this_process"] is True
