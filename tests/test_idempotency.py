@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from tests.workspace_helpers import csrf_of, member_client
-from tests.world import World, make_world, setup_rice
+from tests.world import Org, World, make_world, setup_rice, ship
 from traceability_api.events.models import Event
 from traceability_api.idempotency import service
 from traceability_api.idempotency.models import IdempotentRequest
+from traceability_api.parties.kinds import OrgKind
 from traceability_api.runtime import Runtime
 
 ENTRY = {"activity": "irrigating", "time": "2025-11-26T06:30"}
@@ -157,3 +158,22 @@ def test_workspace_forms_take_the_key(runtime: Runtime, app_client: TestClient) 
                             follow_redirects=False)  # fmt: skip
         assert r.status_code == 303
     assert events(runtime, org_id) == n + 2
+
+
+def test_a_receipt_tapped_twice_with_its_key_is_one_receipt(runtime: Runtime, app_client: TestClient) -> None:
+    """Without the key a resent tap (the answer lost on a weak signal) would answer "not found" (already
+    received); with it the phone gets the first answer back and the lot is received once."""
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    mill_id, _ = member_client(app_client, runtime, "Nhà máy Idempotent", "idem.mill", OrgKind.processor)
+    assert ship(w, w.coop, Org(mill_id), rice["uri"]).status_code == 201
+    csrf = csrf_of(app_client.get("/app").text)
+    lot_id = rice["lot"]["id"]
+    for _ in range(2):
+        r = app_client.post(f"/app/receive/{lot_id}", data={"csrf": csrf}, headers={"Idempotency-Key": "receipt-0001"},
+                            follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303, r.text
+    assert r.headers["idempotent-replayed"] == "true"
+    with Session(runtime.engine) as s:
+        steps = s.exec(select(Event.biz_step).where(col(Event.org_id) == mill_id)).all()
+    assert [x for x in steps if (x or "").endswith("receiving")] == [steps[0]] and len(steps) == 1
