@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None  # Fernet key encrypting device secrets at rest
     attachments_dir: Path | None = None  # default: <data_dir>/attachments
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    idempotency_ttl_h: float = Field(default=168, gt=0, le=24 * 90)  # how long a write's Idempotency-Key is kept
+    import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # an uploaded diary spreadsheet (.xlsx)
+    import_max_rows: int = Field(default=2000, ge=1, le=100_000)  # rows of one diary spreadsheet
     banned_substances: str = Field(
         default="paraquat;2,4-D;glyphosate;carbofuran;chlorpyrifos ethyl;endosulfan;methamidophos;trichlorfon",
         description="semicolon-separated active ingredients refused in diary entries (Vietnam's banned list)",

@@ -55,7 +55,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     _install_error_handlers(app)
 
     from traceability_api.authority.write_log import WriteLogMiddleware
+    from traceability_api.idempotent_writes import install as install_idempotency
 
+    install_idempotency(app, runtime)  # innermost: a replay answers the stored response without the route
     app.add_middleware(WriteLogMiddleware, engine=runtime.engine)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # consumer pages on slow mobile links: ~4x smaller
     settings = runtime.settings

@@ -14,6 +14,7 @@ from traceability_api.husbandry.models import (
     PlaceThreshold,
     SensorAlert,
 )
+from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
@@ -37,6 +38,7 @@ __all__ = [
     "ChainDeployment",
     "CounterfeitReport",
     "Event",
+    "IdempotentRequest",
     "EventCorrection",
     "EventLot",
     "Lot",

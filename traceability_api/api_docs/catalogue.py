@@ -181,6 +181,8 @@ DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("GET", "/api/v1/attachments/{digest}"): ("Download an attachment", "The uploaded file with this SHA-256." + _AUTH),
     ("POST", "/api/v1/places/{place_id}/diary"): ("Add a farm-diary entry", "Recorded as an EPCIS ObjectEvent with AgriTrace's farm-step vocabulary; a time without a zone is read in the place's zone." + _AUTH),
     ("GET", "/api/v1/places/{place_id}/diary"): ("List a place's diary", "The place's diary entries as events, oldest first." + _AUTH),
+    ("GET", "/api/v1/diary/template.xlsx"): ("Diary spreadsheet template", "An XLSX with the diary's columns, the activity list and the caller's plots (`lang`: vi or en)." + _AUTH),
+    ("POST", "/api/v1/diary/import"): ("Import a diary spreadsheet", "An XLSX made from the template (multipart `file`); each row is checked like a diary entry and reported in `lang`; `mode=all` stores nothing if a row is refused (422), `mode=valid` stores the valid rows. Send `Idempotency-Key` to make a retry safe." + _AUTH),
     ("POST", "/api/v1/devices"): ("Register a sensor", "A sensor at a place; its HMAC secret is shown once." + _AUTH),
     ("GET", "/api/v1/devices"): ("List sensors", "The caller's sensors." + _AUTH),
     ("POST", "/api/v1/devices/{device_id}/readings"): ("Send sensor readings", "A device's signed batch of readings (X-Device-Signature, no API key)."),

@@ -29,6 +29,7 @@ def include(app: FastAPI) -> None:
     from traceability_api.workspace.routes import (
         auth,
         diary,
+        diary_import,
         harvest,
         home,
         lots,
@@ -36,12 +37,15 @@ def include(app: FastAPI) -> None:
         places,
         process,
         products,
+        pwa,
         receipt,
         ship,
     )
 
-    for module in (auth, home, diary, harvest, receipt, ship, process, places, products, lots, members):
+    modules = (auth, home, diary, diary_import, harvest, receipt, ship, process, places, products, lots, members, pwa)
+    for module in modules:
         app.include_router(module.router)
+    app.include_router(diary_import.api)
     app.include_router(static_router)
 
     @app.exception_handler(SignInRequired)
