@@ -1,6 +1,6 @@
 """workspace: members' sign-in (Argon2id hashes, lock-out), server-side sessions, one-time invitations
 
-Revision ID: 0010_workspace
+Revision ID: 0011_workspace
 Revises: 0010_sig
 Create Date: 2026-12-06 20:00:00.000000
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0010_workspace"
+revision: str = "0011_workspace"
 down_revision: str | None = "0010_sig"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
