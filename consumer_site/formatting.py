@@ -29,6 +29,9 @@ UNITS: dict[str, dict[str, str]] = {
     "P1": {"en": "%"},
     "59": {"en": "‰"},
     "H87": {"vi": "quả", "en": "pcs"},
+    "NAR": {"vi": "con", "en": "head"},  # animals: ducks, fry, broodstock
+    "XPT": {"vi": "chậu", "en": "pots"},  # Sa Đéc flowers and ornamentals
+    "M1": {"en": "mg/L"},  # dissolved oxygen, ammonia
     "C62": {"vi": "cái", "en": "units"},
     "EA": {"vi": "cái", "en": "each"},
     "XBX": {"vi": "hộp", "en": "boxes"},

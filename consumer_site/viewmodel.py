@@ -29,6 +29,7 @@ class Origin:
     area_code: str | None = None
     province: str | None = None
     growing_area: bool = True  # False: a packhouse, mill or warehouse is "made at", not a growing area
+    raised: bool = False  # a pond, cage, barn, flock house or hatchery: "raised at", with its sector code
 
 
 @dataclass

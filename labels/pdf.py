@@ -78,6 +78,7 @@ class LabelData:
     serial: str | None = None
     gtin: str | None = None
     expiry_line: str | None = None  # e.g. "HSD: 30/08/2025"
+    content_line: str | None = None  # e.g. "Số lượng: 30 quả" (a tray of eggs), "Khối lượng: 10 kg"
 
 
 def _font() -> tuple[str, str]:
@@ -129,6 +130,8 @@ def _label(
     lines.append((f"Lô/Lot: {d.lot}", regular, 6.5))
     if d.serial:
         lines.append((f"Số sê-ri: {d.serial}", regular, 6))
+    if d.content_line:
+        lines.append((d.content_line, bold, 6.5))
     if d.date_line:
         lines.append((d.date_line, regular, 6.5))
     if d.expiry_line:

@@ -27,6 +27,7 @@ PUBLIC = (
     # GS1 Digital Link resolver for the other keys (consumer/dl_keys.py): public like /01/
     *(f"/{key}/" for key in ("00", "414", "417", "8004", "gtin", "sscc", "gln", "giai", "party")),
     "/epcis/nextPageToken/",  # page tokens are stateless cursors: expiring one is a no-op that reads nothing
+    "/api/v1/activities",  # the activity catalogue: labels any front end shows
 )
 
 

@@ -41,6 +41,7 @@ def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str], failure
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # every operation of the API (80 and growing): ~4 min on a loaded 2-core machine
 @pytest.mark.filterwarnings("ignore:Duplicate Operation ID")  # GET+HEAD page routes share one (consumer router)
 def test_openapi_fuzz_gives_no_5xx(runtime: Runtime, app_client: TestClient) -> None:
     w = make_world(runtime, app_client)

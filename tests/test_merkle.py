@@ -53,3 +53,19 @@ def test_refuses_empty_and_duplicate_leaves() -> None:
         merkle.build([])
     with pytest.raises(ValueError):
         merkle.build([b"a" * 32, b"a" * 32])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 31, 33, 100])
+def test_bulk_proofs_equal_the_single_proofs(n: int) -> None:
+    digests = [keccak(i.to_bytes(4, "big")) for i in range(n)]
+    leaves = merkle.leaves_of_digests(digests)
+    assert leaves == [merkle.leaf_of_digest(d) for d in digests]
+    tree = merkle.build(leaves)
+    bulk, hexed = tree.proofs(), tree.hex_proofs()
+    assert set(bulk) == set(hexed) == set(leaves)
+    for leaf in leaves:
+        assert bulk[leaf] == tree.proof(leaf)
+        assert hexed[leaf] == [p.hex() for p in tree.proof(leaf)]
+        assert merkle.verify(bulk[leaf], tree.root, leaf)
+    with pytest.raises(ValueError):
+        merkle.leaves_of_digests([b"short"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -173,9 +172,7 @@ def _kill_holder_mid_batch(engine: Any, instances: list[Instance], load: Load) -
     pid = holder_pid(engine)
     holder = next(i for i in instances if i.proc.pid == pid)
     holder.kill()
-    killed_at = time.monotonic()
     wait_for("another instance holds the lease", lambda: holder_pid(engine) not in (None, pid), LEASE_TTL_S + 10)
-    assert time.monotonic() - killed_at < LEASE_TTL_S + 5
 
 
 def _waiting(engine: Any) -> int:

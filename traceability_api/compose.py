@@ -6,10 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-
-from traceability_api.anchoring.chain_runtime import start_chain
-from traceability_api.anchoring.worker import WorkerThread, make_worker
 from traceability_api.config import Settings
 from traceability_api.consumer.caches import PageCache
 from traceability_api.consumer.label_renderer import LabelRenderer
@@ -18,13 +14,16 @@ from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
 from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
+from traceability_api.husbandry import withdrawal
 from traceability_api.runtime import Runtime
 from traceability_api.signing.gate import SignatureGate
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from traceability_api.evidence.mqtt import MqttIngest
 
-CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check,)  # food-safety rules, checked before custody
+CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check, withdrawal.check)  # food-safety rules, before custody
 
 
 def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runtime:
@@ -35,6 +34,8 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
         migrate(engine)
         chain = None
         if settings.chain_enabled if with_chain is None else with_chain:
+            from traceability_api.anchoring.chain_runtime import start_chain  # web3: only commands that need it
+
             chain = start_chain(settings, engine)
     except BaseException:
         engine.dispose()
@@ -57,8 +58,10 @@ def attach_worker(runtime: Runtime) -> None:
     """Run the anchoring worker in this process (its thread starts with the app)."""
     if runtime.chain is None or not runtime.settings.anchor_worker:
         return
+    from traceability_api.anchoring.worker import WorkerLoop, make_worker
+
     worker = make_worker(runtime.engine, runtime.chain, runtime.settings)
-    thread = WorkerThread(worker, runtime.settings.anchor_interval_s)
+    thread = WorkerLoop(worker)
     runtime.on_start.append(thread.start)
     runtime.on_stop.append(thread.stop)
     runtime.worker = worker
@@ -78,6 +81,16 @@ def attach_mqtt(runtime: Runtime) -> MqttIngest | None:
     return mq
 
 
+def attach_alerts(runtime: Runtime) -> None:
+    """Watch sensor readings against thresholds: alerts, notifications, sustained-breach events."""
+    from traceability_api.husbandry.alerts import AlertWatcher
+
+    watcher = AlertWatcher(runtime.engine, runtime.settings, runtime.capture_checks)
+    runtime.alerts = watcher
+    runtime.on_start.append(watcher.start)
+    runtime.on_stop.append(watcher.stop)
+
+
 def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
     """The whole service: runtime, anchoring worker, MQTT ingest and the app."""
     from traceability_api.main import create_app
@@ -86,6 +99,7 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
     try:
         attach_worker(runtime)
         attach_mqtt(runtime)
+        attach_alerts(runtime)
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
         runtime.on_stop.append(runtime.close)
         app = create_app(runtime)

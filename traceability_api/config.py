@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     port: int = 8000
 
     anchor_worker: bool = True
-    anchor_interval_s: float = Field(default=5.0, gt=0)
+    anchor_max_delay_s: float = Field(default=0.3, ge=0, le=3600)  # a waiting event's longest wait for company
+    anchor_poll_s: float = Field(default=0.1, gt=0, le=60)  # the worker looks for waiting events this often
+    anchor_interval_s: float = Field(default=5.0, gt=0)  # wait after a failed pass (base of the chain back-off)
     anchor_batch_max: int = Field(default=10_000, ge=1, le=1_000_000)
     anchor_confirmations: int = Field(default=1, ge=1, le=100)
     anchor_rpc_timeout_s: float = Field(default=30.0, gt=0)
@@ -99,6 +101,15 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None  # /metrics: loopback only when unset; this bearer token when set
     log_json: bool = True  # agritrace serve: JSON log lines with the request id (false: plain text)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
+    # sensor alerts (issue 17): the watcher reads new readings against place/device thresholds
+    alert_poll_s: float = Field(default=30.0, gt=0, le=3600)
+    smtp_host: str | None = None  # alert e-mails go out through this SMTP server when set
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "agritrace@localhost"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True  # STARTTLS before logging in (turn off only for a local relay)
+    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
     workspace_session_hours: float = Field(default=12, gt=0, le=24 * 90)  # a workspace sign-in lasts this long
     workspace_lockout_failures: int = Field(default=5, ge=1, le=100)  # wrong passwords in a row before lock-out
     workspace_lockout_minutes: float = Field(default=15, gt=0, le=24 * 60)  # how long a locked sign-in stays locked

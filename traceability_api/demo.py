@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 from labels.digital_link import build
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
+from traceability_api.demo_dongthap import LOTS as DONG_THAP
+from traceability_api.demo_dongthap import run_alerts, seed_dong_thap
 from traceability_api.demo_guide import save_demo_keys
 from traceability_api.epcis.builder import object_event, zone_offset
 from traceability_api.epcis.identifiers import lot_uri
@@ -90,7 +92,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
     base = runtime.settings.public_base_url
     paddy_gtin, rice_gtin, bran_gtin, mango_gtin = (with_check_digit(f"893{n:010d}") for n in (1001, 1002, 1003, 2001))
     url = build(rice_gtin, "GST25-2503").uri(base)
-    runtime.demo_lots = [(rice_gtin, "GST25-2503"), (mango_gtin, "HL-2504"), (paddy_gtin, "TP-2503-12")]
+    runtime.demo_lots = [(rice_gtin, "GST25-2503"), (mango_gtin, "HL-2504"), (paddy_gtin, "TP-2503-12"), *DONG_THAP]
     keys: dict[str, str] = {}
     with Session(runtime.engine) as s:
         if s.exec(select(Organisation)).first() is not None:
@@ -273,7 +275,9 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         )  # fmt: skip
         capture(s, fp, [mango], DEFAULT_CONTEXT, st)
         _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st, runtime.capture_checks)
+        seed_dong_thap(s, runtime, _org, keys)  # Đồng Tháp: mango, rice–fish, duck eggs, pangasius, flowers
         s.commit()
+    run_alerts(runtime)
     save_demo_keys(st, keys)
     if runtime.worker is not None:
         runtime.worker.run_once()

@@ -5,7 +5,15 @@ from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.epcis_rest.models import CaptureJob, NamedQuery, Subscription
 from traceability_api.events.models import Event, EventCorrection, EventLot
-from traceability_api.evidence.models import Attachment, AttachmentOwner, Device, SensorReading
+from traceability_api.evidence.models import Attachment, AttachmentOwner, BannedSubstance, Device, SensorReading
+from traceability_api.husbandry.models import (
+    AlertChannel,
+    AlertCursor,
+    Animal,
+    AnimalPlacement,
+    PlaceThreshold,
+    SensorAlert,
+)
 from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
@@ -43,6 +51,13 @@ __all__ = [
     "SigningKey",
     "SigningOrg",
     "WorkerLease",
+    "BannedSubstance",
+    "AlertChannel",
+    "AlertCursor",
+    "Animal",
+    "AnimalPlacement",
+    "PlaceThreshold",
+    "SensorAlert",
     "WorkspaceInvite",
     "WorkspaceLogin",
     "WorkspaceSession",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from traceability_api.events.capture import EventCheck
     from traceability_api.events.group_commit import GroupCommit
     from traceability_api.evidence.mqtt import MqttIngest
+    from traceability_api.husbandry.alerts import AlertWatcher
     from traceability_api.signing.gate import SignatureGate
 
 
@@ -36,6 +37,7 @@ class Runtime:
     worker: AnchoringWorker | None = None  # the anchoring worker, when this process runs one
     mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
     epcis_dispatcher: Dispatcher | None = None  # EPCIS subscriptions: webhook and WebSocket deliveries
+    alerts: AlertWatcher | None = None  # sensor thresholds -> alerts, notifications, sustained-breach events
     demo_lots: list[tuple[str, str]] = field(default_factory=list)  # (GTIN, lot code) seeded by the demo
     page_cache: PageCache | None = None  # rendered consumer pages, kept until a write changes them
     label_renderer: LabelRenderer | None = None  # label sheets: big ones in one shared worker process

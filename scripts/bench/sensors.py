@@ -7,7 +7,10 @@ HTTP: --clients clients post HMAC-signed batches of --batch readings to 2 API wo
 --seconds.  MQTT: signed messages of --batch readings go through the Mosquitto broker on
 127.0.0.1:1883 (topics and group of this run only) to the workers' shared subscription, spread over
 --mqtt-devices devices, each batch with its device's next sequence number; timed until every
-result comes back.
+result comes back.  Reference, measured in the same run before each repetition: a raw ``COPY`` of
+the same number of rows (device, ts, value) into the same table through psycopg, one transaction
+(PostgreSQL; on SQLite a raw sqlite3 ``executemany`` in one transaction).  Prints each
+repetition (--repeat, default 3), min and median of each figure and the ratios to the reference.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import sqlite3
+import statistics
 import tempfile
 import threading
 import time
@@ -24,6 +29,7 @@ from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
+import psycopg
 from common import fresh_database, server
 from sqlmodel import Session
 
@@ -72,18 +78,48 @@ class Clock:
         return json.dumps(msg | {"sig": sign(secret.encode(), canonical_batch(msg))})
 
 
+def copy_reference(url: str, device_id: int, n: int) -> float:
+    """Rows of the same shape as the service stores, written raw: readings/s."""
+    t = _REF_BASE + timedelta(seconds=n * next(_ref_runs))  # runs never overlap
+    rows = [(device_id, t + timedelta(seconds=i), 20 + (i % 100) / 10) for i in range(n)]
+    if url.startswith("sqlite"):
+        t0 = time.perf_counter()
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            db.executemany("INSERT INTO sensor_reading (device_id, ts, value) VALUES (?, ?, ?)",
+                           [(d, ts.replace(tzinfo=None).isoformat(sep=" "), v) for d, ts, v in rows])  # fmt: skip
+        return n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        with cur.copy("COPY sensor_reading (device_id, ts, value) FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row(r)
+    return n / (time.perf_counter() - t0)
+
+
+_ref_runs = iter(range(1000))
+_REF_BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+
+
+def summary(name: str, runs: list[float], ref: list[float]) -> None:
+    m, rm = statistics.median(runs), statistics.median(ref)
+    print(f"{name}: min {min(runs):,.0f} / median {m:,.0f} readings/s; reference median {rm:,.0f}/s; "  # noqa: T201
+          f"ratio {m / rm:.2f}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--mqtt-devices", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
         settings = Settings(data_dir=Path(tmp), database_url=url)
-        devices = bootstrap(url, settings, a.clients + 1 + a.mqtt_devices)
+        devices = bootstrap(url, settings, a.clients + 2 + a.mqtt_devices)
+        ref_device = devices.pop()[0]  # the reference writes to a device of its own
         run = f"bench-{uuid.uuid4().hex[:10]}"  # the broker is shared: our own topics and subscription group
         topics = f"{run}/agritrace/sensors"
         env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp,
@@ -91,31 +127,10 @@ def main() -> None:
                "AGRITRACE_MQTT_URL": "mqtt://127.0.0.1:1883", "AGRITRACE_MQTT_TOPIC_PREFIX": f"{run}/agritrace",
                "AGRITRACE_MQTT_GROUP": run}  # fmt: skip
         with server(env, 2) as base:
-            counts = [0] * a.clients
-            stop = time.monotonic() + a.seconds
-
-            def client(i: int) -> None:
-                dev, secret = devices[i]
-                clock = Clock()
-                with httpx.Client(base_url=base, timeout=60) as c:
-                    while time.monotonic() < stop:
-                        raw = json.dumps(clock.batch(a.batch)).encode()
-                        r = c.post(f"/api/v1/devices/{dev}/readings", content=raw,
-                                   headers={"X-Device-Signature": sign(secret.encode(), raw)})  # fmt: skip
-                        counts[i] += r.json()["accepted"]
-
-            t0 = time.perf_counter()
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(a.clients)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            dt = time.perf_counter() - t0
-            print(f"sensors[{a.db}] HTTP: {sum(counts):,} readings in {dt:.1f} s = {sum(counts) / dt:,.0f} readings/s "  # noqa: T201
-                  f"({a.clients} clients, batches of {a.batch}, 2 API workers)")  # fmt: skip
-
             probe_dev, probe_secret = devices[a.clients]  # answers that the workers listen, then is left alone
             mqtt_devices = devices[a.clients + 1 :]  # several devices: one device's batches arrive in order
+            http_clocks = [Clock() for _ in range(a.clients)]
+            clocks = [Clock() for _ in mqtt_devices]
             results: queue.Queue[tuple[str, dict[str, object]]] = queue.Queue()
             pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{uuid.uuid4().hex[:8]}")
             pub.on_message = lambda c, u, m: results.put((m.topic, json.loads(m.payload)))
@@ -131,25 +146,61 @@ def main() -> None:
                 except queue.Empty:
                     if time.monotonic() > deadline:
                         raise SystemExit("no API worker answers on MQTT") from None
-            clocks = [Clock() for _ in mqtt_devices]
-            msgs = []
-            for i in range(a.messages):
-                k = i % len(mqtt_devices)
-                msgs.append((mqtt_devices[k][0], clocks[k].signed(mqtt_devices[k][1], a.batch)))
-            t0 = time.perf_counter()
-            for dev, m in msgs:
-                pub.publish(f"{topics}/{dev}/readings", m, qos=1)
-            accepted = answered = 0
-            while answered < a.messages:
-                topic, answer = results.get(timeout=120)
-                if topic != f"{topics}/{probe_dev}/result":
-                    answered += 1
-                    accepted += int(answer.get("accepted", 0))  # type: ignore[call-overload]
-            dt = time.perf_counter() - t0
+            ref_runs: list[float] = []
+            http_runs: list[float] = []
+            mqtt_runs: list[float] = []
+            for rep in range(a.repeat):
+                ref_runs.append(copy_reference(url, ref_device, a.messages * a.batch))
+                counts = [0] * a.clients
+                stop = time.monotonic() + a.seconds
+
+                def client(i: int, counts: list[int] = counts, stop: float = stop) -> None:
+                    dev, secret = devices[i]
+                    with httpx.Client(base_url=base, timeout=60) as c:
+                        while time.monotonic() < stop:
+                            raw = json.dumps(http_clocks[i].batch(a.batch)).encode()
+                            r = c.post(f"/api/v1/devices/{dev}/readings", content=raw,
+                                       headers={"X-Device-Signature": sign(secret.encode(), raw)})  # fmt: skip
+                            counts[i] += r.json()["accepted"]
+
+                t0 = time.perf_counter()
+                threads = [threading.Thread(target=client, args=(i,)) for i in range(a.clients)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                dt = time.perf_counter() - t0
+                http_runs.append(sum(counts) / dt)
+
+                msgs = []
+                for i in range(a.messages):
+                    k = i % len(mqtt_devices)
+                    msgs.append((mqtt_devices[k][0], clocks[k].signed(mqtt_devices[k][1], a.batch)))
+                t0 = time.perf_counter()
+                for dev, m in msgs:
+                    pub.publish(f"{topics}/{dev}/readings", m, qos=1)
+                accepted = answered = 0
+                while answered < a.messages:
+                    topic, answer = results.get(timeout=120)
+                    if topic != f"{topics}/{probe_dev}/result":
+                        answered += 1
+                        accepted += int(answer.get("accepted", 0))  # type: ignore[call-overload]
+                mqtt_runs.append(accepted / (time.perf_counter() - t0))
+                assert accepted == a.messages * a.batch, f"MQTT accepted {accepted}"
+                print(f"run {rep + 1} [{a.db}]: reference {ref_runs[-1]:,.0f}/s   HTTP {http_runs[-1]:,.0f}/s "  # noqa: T201
+                      f"({http_runs[-1] / ref_runs[-1]:.2f})   MQTT {mqtt_runs[-1]:,.0f}/s "
+                      f"({mqtt_runs[-1] / ref_runs[-1]:.2f})")  # fmt: skip
             pub.loop_stop()
             pub.disconnect()
-            print(f"sensors[{a.db}] MQTT: {accepted:,} readings in {dt:.1f} s = {accepted / dt:,.0f} readings/s "  # noqa: T201
-                  f"({a.messages} messages of {a.batch})")  # fmt: skip
+            ref_name = "raw COPY" if a.db == "postgresql" else "raw executemany"
+            print(  # noqa: T201
+                f"reference [{a.db}] {ref_name}: min {min(ref_runs):,.0f} / median "
+                f"{statistics.median(ref_runs):,.0f} readings/s ({a.messages * a.batch:,} rows, one transaction)"
+            )
+            summary(
+                f"sensors[{a.db}] HTTP ({a.clients} clients, batches of {a.batch}, 2 API workers)", http_runs, ref_runs
+            )
+            summary(f"sensors[{a.db}] MQTT ({a.messages} messages of {a.batch})", mqtt_runs, ref_runs)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from chain import merkle
-from chain.client import AnchorContract, SentTx
+from chain.client import AnchorContract, Receipt, SentTx
 from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyAnchored
 from traceability_api.anchoring import lease
 from traceability_api.anchoring.chain_runtime import ChainRuntime
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 LEASE = "anchoring"
 # crash points, in the order a batch passes them (during_dump is hit inside the node's dump)
 FAULT_POINTS = ("after_prepare", "before_send", "after_send", "after_receipt", "during_dump", "after_dump")
+LEASE_RETRY_S = 5.0  # a worker without the lease asks for it this often (the holder renews it well before expiry)
 RECENT_BATCHES = 100  # how many of the newest anchored batches a periodic reconciliation checks
 
 
@@ -69,18 +70,41 @@ class AnchoringWorker:
         self.chain_id = contract.chain_id()
         self.full_check = True  # reconcile every anchored batch on the next pass
         self._checked_at = 0.0
+        self._renew_at = 0.0  # monotonic time the lease is renewed next (0: not held)
+        self._retry_at = 0.0  # while another process holds the lease: when to ask again
 
     # ---- one pass --------------------------------------------------------------------------
     def run_once(self, *, force: bool = True) -> int:
         """Resume unfinished batches, then anchor one new batch if due.  Returns items anchored."""
-        if not lease.acquire(self.engine, LEASE, self.holder, ttl_s=max(30.0, self.settings.anchor_interval_s * 6)):
+        if not self.hold_lease():
             return 0
         self.reconcile()
         anchored = self.resume()
         batch_id, reused = self.prepare(force=force)
         if batch_id is not None:
-            anchored += self.finish(batch_id)
+            anchored += self.finish(batch_id, fresh=True)
         return anchored + reused
+
+    def hold_lease(self) -> bool:
+        """Take or renew the worker lease.  The holder renews it once a third of its time has
+        passed, not on every pass: the worker polls every ``anchor_poll_s`` and a write per poll
+        would compete with capture for the database."""
+        now = time.monotonic()
+        if now < self._renew_at:
+            return True
+        if now < self._retry_at:
+            return False  # another process holds it: ask again a few seconds later, not every poll
+        ttl = self.lease_ttl_s
+        if not lease.acquire(self.engine, LEASE, self.holder, ttl_s=ttl):
+            self._renew_at, self._retry_at = 0.0, now + LEASE_RETRY_S
+            return False
+        self._renew_at = now + ttl / 3
+        return True
+
+    @property
+    def lease_ttl_s(self) -> float:
+        """Long enough to outlast one pass waiting for a receipt, so a live holder never loses it."""
+        return max(30.0, 2 * self.settings.anchor_rpc_timeout_s)
 
     def reconcile(self) -> list[int]:
         """Reopen anchored batches whose root the chain lacks (all of them after start or an
@@ -112,14 +136,16 @@ class AnchoringWorker:
                 n, oldest = s.exec(
                     select(func.count(), func.min(AnchorItem.created_at)).where(AnchorItem.batch_id.is_(None))  # type: ignore[union-attr]
                 ).one()
-                if n == 0 or (n < st.anchor_batch_max and oldest > utcnow() - timedelta(seconds=st.anchor_interval_s)):
+                # due: a full batch, or the oldest item has waited anchor_max_delay_s for company
+                if n == 0 or (n < st.anchor_batch_max and oldest > utcnow() - timedelta(seconds=st.anchor_max_delay_s)):
                     return None, 0
             items = s.exec(pending.order_by(AnchorItem.id).limit(st.anchor_batch_max).with_for_update()).all()  # type: ignore[arg-type]
             if not items:
                 return None, 0
-            leaves = {it.id: merkle.leaf_of_digest(bytes.fromhex(it.digest)) for it in items}
+            digests = [bytes.fromhex(it.digest) for it in items]
+            leaves = dict(zip([it.id for it in items], merkle.leaves_of_digests(digests), strict=True))
             tree = merkle.build(list(set(leaves.values())))  # identical events share one leaf
-            proofs = {leaf: [p.hex() for p in tree.proof(leaf)] for leaf in tree.positions}
+            proofs = tree.hex_proofs()
 
             def assign(batch_id: int | None) -> None:
                 rows = [{"id": it.id, "batch_id": batch_id, "leaf": leaves[it.id].hex(), "proof": proofs[leaves[it.id]]}
@@ -153,23 +179,35 @@ class AnchoringWorker:
         return tx
 
     # ---- steps 2 and 3 ------------------------------------------------------------------------
-    def finish(self, batch_id: int) -> int:
+    def finish(self, batch_id: int, *, fresh: bool = False) -> int:
+        """Send, confirm and record a batch.  ``fresh``: prepared in this very pass, so its
+        transaction was simulated and signed with the current nonce moments ago and the chain
+        lookups that a resumed batch needs (root already there? nonce used meanwhile?) are skipped."""
         with Session(self.engine) as s:
             batch = s.get(AnchorBatch, batch_id)
             assert batch is not None
             if batch.status == BatchStatus.anchored:
                 return 0
             root = bytes.fromhex(batch.root)
-            if self.contract.anchor_of(root) is None:
-                self._send(s, batch)
-            receipt_block = self._confirmed_block(batch, root)
+            gas: int | None = None
+            if fresh:
+                assert batch.raw_tx is not None and batch.tx_hash is not None and batch.nonce is not None
+                self._broadcast(s, batch, SentTx(batch.tx_hash, batch.raw_tx, batch.nonce))
+                receipt = self._wait(batch, root)
+                receipt_block, gas = receipt.block_number, receipt.gas_used
+            else:
+                if self.contract.anchor_of(root) is None:
+                    self._send(s, batch)
+                receipt_block = self._confirmed_block(batch, root)
             self._hit("after_receipt")
             tx_block = self.contract.find_anchor_tx(root, from_block=max(0, receipt_block - 1))
             if tx_block is None:
                 raise AnchorError(f"batch {batch_id}: root {batch.root} confirmed but its RootAnchored log is missing")
+            sent_hash = batch.tx_hash
             batch.tx_hash, batch.block_number = tx_block
             batch.block_timestamp = self.contract.block_timestamp(batch.block_number)
-            batch.gas_used = self.contract.gas_used(batch.tx_hash)
+            same_tx = gas is not None and sent_hash == batch.tx_hash  # the receipt we waited for is the anchor's
+            batch.gas_used = gas if same_tx and gas is not None else self.contract.gas_used(batch.tx_hash)
             batch.status = BatchStatus.anchored
             batch.anchored_at = utcnow()
             if self.persist is not None:
@@ -192,6 +230,9 @@ class AnchoringWorker:
                 return
             s.add(batch)
             s.commit()
+        self._broadcast(s, batch, sent)
+
+    def _broadcast(self, s: Session, batch: AnchorBatch, sent: SentTx) -> None:
         self._hit("before_send")
         self.contract.broadcast(sent)
         if batch.status == BatchStatus.prepared:
@@ -208,6 +249,9 @@ class AnchoringWorker:
             found = self.contract.find_anchor_tx(root)
             assert found is not None
             return found[1]
+        return self._wait(batch, root).block_number
+
+    def _wait(self, batch: AnchorBatch, root: bytes) -> Receipt:
         assert batch.tx_hash is not None
         receipt = self.contract.wait(
             batch.tx_hash,
@@ -216,7 +260,7 @@ class AnchoringWorker:
         )
         if receipt.status != 1 and self.contract.anchor_of(root) is None:
             raise AnchorError(f"anchoring transaction {batch.tx_hash} of batch {batch.id} reverted")
-        return receipt.block_number
+        return receipt
 
     def _hit(self, point: str) -> None:
         if self.fault is not None:
@@ -241,15 +285,20 @@ def pending_count(engine: Engine) -> int:
         return int(s.exec(select(func.count()).where(AnchorItem.batch_id.is_(None))).one())  # type: ignore[union-attr]
 
 
-class WorkerThread:
-    """Runs the worker every ``anchor_interval_s`` in the service process."""
+class WorkerLoop:
+    """Runs the worker until stopped: a pass as soon as items are due, else a look every
+    ``anchor_poll_s`` (a read of the pending count); after a failure it waits
+    ``anchor_interval_s``, doubling up to a minute while the chain is unreachable.  The service
+    runs it in a thread (:meth:`start`), ``agritrace anchor --no-once`` in the foreground (:meth:`run`)."""
 
-    def __init__(self, worker: AnchoringWorker, interval_s: float) -> None:
+    def __init__(self, worker: AnchoringWorker, on_pass: Callable[[int], None] | None = None) -> None:
         self.worker = worker
-        self.interval_s = interval_s
+        self.on_pass = on_pass  # called with the items a pass anchored, when it anchored any
+        self.interval_s = worker.settings.anchor_interval_s
+        self.poll_s = worker.settings.anchor_poll_s
+        self.backoff_s = self.interval_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="anchoring-worker", daemon=True)
-        self.backoff_s = interval_s
+        self._thread = threading.Thread(target=self.run, name="anchoring-worker", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -260,12 +309,16 @@ class WorkerThread:
             self._thread.join(timeout=30)
         lease.release(self.worker.engine, LEASE, self.worker.holder)
 
-    def _loop(self) -> None:
+    def run(self) -> None:
         while not self._stop.is_set():
-            delay = self.interval_s / 2
+            delay = self.poll_s
             try:
-                self.worker.run_once(force=False)
+                n = self.worker.run_once(force=False)
                 self.backoff_s = self.interval_s
+                if n:
+                    delay = 0.0  # more may be due already (a full batch left items behind)
+                    if self.on_pass is not None:
+                        self.on_pass(n)
             except ChainUnavailable as exc:
                 self.worker.full_check = True  # the node may have come back with less state
                 self.backoff_s = min(60.0, self.backoff_s * 2)

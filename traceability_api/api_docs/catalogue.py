@@ -7,6 +7,7 @@ import base64
 import json
 from typing import Any
 
+from traceability_api.api_docs import husbandry_docs
 from traceability_api.consensus.gs1_uri import with_check_digit
 
 PADDY = with_check_digit("8930000001001")
@@ -303,3 +304,8 @@ DOCS |= {
     ("GET", "/8004/{rest}"): (None, "A GIAI (individual asset) link, /8004/<GIAI>." + _DL_NO_RECORDS.format(what="GIAIs")),
     ("GET", "/giai/{rest}"): (None, "A GIAI link in short-name form, /giai/<GIAI>." + _DL_NO_RECORDS.format(what="GIAIs")),
 }  # fmt: skip
+
+# the husbandry domain's operations (livestock, poultry, aquaculture, flowers) in their own module
+BODY_EXAMPLES |= husbandry_docs.BODY_EXAMPLES
+PARAM_EXAMPLES |= husbandry_docs.PARAM_EXAMPLES
+DOCS |= husbandry_docs.DOCS

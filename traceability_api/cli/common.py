@@ -13,8 +13,11 @@ if TYPE_CHECKING:
     from traceability_api.config import Settings
     from traceability_api.runtime import Runtime
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="AgriTrace traceability service")
-chain_app = typer.Typer(no_args_is_help=True, help="Chain and contract operations")
+# plain click help: typer's rich help formatting alone costs more than the rest of `agritrace --help`
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="AgriTrace traceability service", rich_markup_mode=None
+)
+chain_app = typer.Typer(no_args_is_help=True, help="Chain and contract operations", rich_markup_mode=None)
 app.add_typer(chain_app, name="chain")
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -36,11 +36,32 @@ def _diary_text(row: Any, doc: dict[str, Any], lang: str) -> str:
     d = doc.get("agri:diary")
     if isinstance(d, dict):
         if d.get("product"):
-            dose = f"{d.get('dose', '')} {d.get('dose_unit', '')}".strip()
-            parts.append(f"{d['product']} ({d.get('active_ingredient', '')}) {dose}")
+            dose = d.get("dose")
+            num = dose if isinstance(dose, int | float) and not isinstance(dose, bool) else None
+            amount = f"{fmt.number(num, lang)} {d.get('dose_unit', '')}".strip() if num is not None else ""
+            ai = f" ({d['active_ingredient']})" if d.get("active_ingredient") else ""
+            parts.append(f"{d['product']}{ai} {amount}".strip())
         if d.get("phi_days") is not None:
             parts.append(STRINGS[lang]["phi_days"].format(n=d["phi_days"]))
+        parts += _husbandry_text(d, lang)
     return " · ".join(parts)
+
+
+def _is_num(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _husbandry_text(d: dict[str, Any], lang: str) -> list[str]:
+    """Quantities in the words people use (con, quả, kg, chậu), withdrawal periods, egg grades."""
+    out = []
+    if _is_num(d.get("quantity")):
+        out.append(fmt.quantity(d["quantity"], str(d.get("uom") or ""), lang))
+    if d.get("withdrawal_days") is not None:
+        out.append(STRINGS[lang]["withdrawal_days"].format(n=d["withdrawal_days"]))
+    for key in ("disease", "source"):
+        if d.get(key):
+            out.append(str(d[key]))
+    return out
 
 
 def diary_items(docs: list[tuple[Any, dict[str, Any]]], lots: Sequence[Lot], lang: str) -> list[DiaryItem]:
@@ -55,6 +76,9 @@ def diary_items(docs: list[tuple[Any, dict[str, Any]]], lots: Sequence[Lot], lan
         override = lot.ilmd.get(OVERRIDE_KEY) or lot.ilmd.get(voc.AGRI_NS + "phiOverride")
         if isinstance(override, dict):
             out.append(DiaryItem("", STRINGS[lang]["override"], str(override.get("reason", ""))))
+        held = lot.ilmd.get("agri:withdrawalOverride") or lot.ilmd.get(voc.AGRI_NS + "withdrawalOverride")
+        if isinstance(held, dict):
+            out.append(DiaryItem("", STRINGS[lang]["withdrawal_override"], str(held.get("reason", ""))))
     return out
 
 

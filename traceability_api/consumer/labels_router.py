@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from consumer_site import formatting as fmt
 from labels import qr
 from labels.digital_link import build
 from labels.pdf import LAYOUTS, LabelData, LabelError
@@ -75,6 +76,10 @@ class LabelRequest(BaseModel):
     layout: str = Field(default="a4-3x8", description=f"one of {', '.join(LAYOUTS)}")
     copies: int = Field(default=0, ge=0, le=MAX_LABELS, description="labels of the lot itself")
     serials: int = Field(default=0, ge=0, le=MAX_LABELS, description="new serialised units, one label each")
+    content: float | None = Field(
+        default=None, gt=0, le=1_000_000,
+        description="what each labelled unit holds, in the product's unit, printed in words (30 -> 'Số lượng: 30 quả')",
+    )  # fmt: skip
 
 
 @router.post("/{lot_id}/labels", summary="PDF label sheet (A4 sheets or single thermal labels)")
@@ -90,6 +95,9 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
     if req.copies + req.serials > MAX_LABELS:
         raise Invalid(f"at most {MAX_LABELS} labels per sheet request")
     common, expiry = label_fields(session, lot, product)
+    if req.content is not None:
+        word = "Khối lượng" if product.unit in ("KGM", "TNE", "GRM") else "Số lượng"
+        common["content_line"] = f"{word}: {fmt.quantity(req.content, product.unit, 'vi')}"
     base = settings.public_base_url
     items = [LabelData(**common, qr_payload=build(product.gtin, lot.lot_code, expiry=expiry).uri(base))] * req.copies
     if req.serials:

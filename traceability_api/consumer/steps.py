@@ -14,11 +14,17 @@ from traceability_api.epcis import vocabulary as voc
 _DISTRIBUTION = {"shipping", "receiving", "storing", "transporting", "retail_selling", "loading", "unloading"}
 _INPUT_STEPS = {"fertilising", "spraying"}
 _OFFSET = re.compile(r'"eventTimeZoneOffset"\s*:\s*"([^"]{1,10})"')
+# a lot-creating sector activity (stocking, egg collection, fish harvest) names itself in ilmd
+_ACTIVITY = re.compile(r'"agri:activity"\s*:\s*"([a-z_]{1,30})"')
+_QUANTITY = re.compile(r'"quantity"\s*:\s*([0-9.eE+]{1,20})\s*,\s*"uom"\s*:\s*"([A-Z0-9]{1,3})"')
 
 
 def step_key(e: Any) -> str:
     if e.event_type == "TransformationEvent":
         return "transform"
+    activity = _ACTIVITY.search(getattr(e, "document_text", None) or "")
+    if activity and activity[1] in voc.FARM_STEPS:
+        return activity[1]  # stocking (a lot of animals), egg collection, fish harvest
     step = e.biz_step or ""
     if step == voc.RECALLED or e.disposition == voc.RECALLED and step.endswith("holding"):
         return "recall"
@@ -31,11 +37,11 @@ def step_key(e: Any) -> str:
 def _stage(e: Any, key: str) -> str:
     if e.event_type == "TransformationEvent" or key in ("packing", "transform"):
         return "processing"
-    if key == "commissioning":
+    if key in ("commissioning", "egg_collection", "fish_harvest"):
         return "harvest"
     if key in _INPUT_STEPS:
         return "inputs"
-    if (e.biz_step or "").startswith(voc.AGRI_NS):
+    if (e.biz_step or "").startswith(voc.AGRI_NS) or key in voc.FARM_STEPS:
         return "cultivation"
     if key in _DISTRIBUTION:
         return "distribution"
@@ -48,7 +54,8 @@ def _title(key: str, lang: str) -> str:
     farm = voc.FARM_STEPS.get(key)
     if farm:
         en, _, vi = farm.partition(" / ")
-        return vi if lang == "vi" and vi else en
+        title = vi if lang == "vi" and vi else en
+        return title[:1].upper() + title[1:]
     return key.replace("_", " ")
 
 
@@ -85,6 +92,9 @@ def make_step(
         step.outputs = f"{t['outputs']}: {outs}" if outs else ""
     else:
         step.quantity = _qty(links, codes, lang)
+        m = None if step.quantity or key not in voc.FARM_STEPS else _QUANTITY.search(ev.document_text or "")
+        if m:  # a step of the lot's origin place (stocking a pond): its own quantity
+            step.quantity = fmt.quantity(float(m[1]), m[2], lang)
     step.signed = signed_text(getattr(ev, "signature", None), who, lang)
     return step
 

@@ -26,13 +26,14 @@ from traceability_api.consumer.evidence_view import diary_items, is_diary, is_se
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
 from traceability_api.consumer.steps import make_step
 from traceability_api.events.models import Event, EventLot
+from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
-from traceability_api.places.models import Place, PlaceKind
+from traceability_api.places.models import PRODUCTION_KINDS, Place
 
-GROWING = {PlaceKind.farm, PlaceKind.plot}
+GROWING = PRODUCTION_KINDS  # plots and farms; ponds, cages, barns, flock houses, hatcheries
 
 
 class RootCache:
@@ -133,7 +134,8 @@ def _origin(lot: Lot, data: _Loaded) -> Origin | None:
     for pid in [lot.origin_place_id, *(x.origin_place_id for x in data.lots)]:
         p = data.places.get(pid or 0)
         if p is not None and p.kind in GROWING:
-            return Origin(p.name, p.planting_area_code)
+            raised = p.kind in ANIMAL_PLACES
+            return Origin(p.name, p.sector_code if raised else p.planting_area_code, raised=raised)
     for ev, links in data.events.values():
         p = data.places.get(ev.place_id or 0)
         if p is not None and any(x.lot_id == lot.id for x in links):

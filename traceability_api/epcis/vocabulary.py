@@ -34,6 +34,18 @@ FARM_STEPS = {
     "pest_observation": "Pest observation / thăm đồng",
     "pruning": "Pruning / tỉa cành",
     "bagging": "Fruit bagging / bao trái",
+    # livestock, poultry, aquaculture and ornamentals (issue 17); lots they create are CBV commissioning
+    "stocking": "Stocking / thả giống",
+    "feeding": "Feeding / cho ăn",
+    "vaccination": "Vaccination / tiêm phòng vắc xin",
+    "veterinary_drug": "Veterinary drug / dùng thuốc thú y",
+    "water_treatment": "Water treatment / xử lý nước",
+    "mortality": "Mortality / hao hụt (chết)",
+    "egg_collection": "Egg collection / nhặt trứng",
+    "egg_processing": "Egg processing / chế biến trứng",
+    "fish_harvest": "Fish harvest / thu hoạch cá",
+    "flower_planting": "Flower planting / trồng hoa",
+    "pot_sale": "Sale of pots / bán chậu hoa",
 }
 FARM_STEP_URIS = {AGRI_NS + "BizStep-" + k: v for k, v in FARM_STEPS.items()}
 

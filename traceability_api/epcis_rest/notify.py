@@ -8,15 +8,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import func, update
@@ -27,6 +24,7 @@ from traceability_api.epcis_rest.models import NamedQuery, Subscription
 from traceability_api.epcis_rest.search import run_query
 from traceability_api.events.models import Event
 from traceability_api.events.service import epcis_query_document
+from traceability_api.netguard import UnsafeDestination, check_destination
 from traceability_api.parties.models import Member, Organisation, OrgKind, Role
 from traceability_api.parties.service import Principal
 from traceability_api.runtime import Runtime
@@ -35,29 +33,6 @@ from traceability_api.timeutil import utcnow
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
 BATCH = 1000
-
-
-class UnsafeDestination(ValueError):
-    """A webhook destination the server refuses to call."""
-
-
-def check_destination(url: str, allow_private: bool) -> None:
-    """http(s) only; every address of the host public unless private destinations are allowed (SSRF)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeDestination("dest must be an http:// or https:// URL with a host")
-    if parts.username or parts.password:
-        raise UnsafeDestination("dest may not carry credentials")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeDestination(f"dest host {parts.hostname!r} does not resolve") from exc
-    for info in infos:
-        addr = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not addr.is_global:
-            raise UnsafeDestination(f"dest {parts.hostname!r} resolves to a non-public address ({addr})")
 
 
 def signature(token: str | None, body: bytes) -> str | None:

@@ -23,6 +23,7 @@ from traceability_api.epcis_rest.models import NamedQuery, Subscription
 from traceability_api.epcis_rest.search import run_query
 from traceability_api.epcis_rest.values import QueryParameterError, as_time
 from traceability_api.events.models import Event
+from traceability_api.netguard import UnsafeDestination, check_destination
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal, authenticate
 from traceability_api.runtime import Runtime
@@ -128,8 +129,8 @@ async def subscribe(
     if token is not None and (not isinstance(token, str) or not 1 <= len(token) <= 200):
         raise EpcisProblem(400, "signatureToken must be a string of 1-200 characters")
     try:
-        await run_in_threadpool(notify.check_destination, body["dest"], settings.webhook_allow_private)
-    except notify.UnsafeDestination as exc:
+        await run_in_threadpool(check_destination, body["dest"], settings.webhook_allow_private)
+    except UnsafeDestination as exc:
         raise EpcisProblem(400, str(exc)) from exc
     if session.exec(select(func.count()).where(Subscription.query_id == q.id)).one() >= MAX_SUBSCRIPTIONS:
         raise EpcisProblem(403, f"at most {MAX_SUBSCRIPTIONS} subscriptions per query")

@@ -20,7 +20,7 @@ from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, ch
 from traceability_api.lots.service import find_lot, find_lots, find_serial_lot, product_by_gtin
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
-from traceability_api.places.models import Place, PlaceKind
+from traceability_api.places.models import PRODUCTION_KINDS, Place, PlaceKind
 from traceability_api.places.service import find_place_by_uri, find_places_by_uris, require_own_place
 from traceability_api.timeutil import utcnow
 from traceability_api.validation import db_id_of
@@ -113,7 +113,7 @@ def check_places(
             continue
         require_own_place(place, p, role)
         where = place.id if where is None or role == "bizLocation" else where
-        if place.kind == PlaceKind.plot:
+        if place.kind in PRODUCTION_KINDS and place.kind != PlaceKind.farm:
             plot = place.id
     return plot, where
 
@@ -150,8 +150,8 @@ def new_lot(
     plot_uri = _ilmd_value(ilmd, prefixes, (voc.ILMD_PLOT,))
     if plot_uri is not None:
         place = find_place_by_uri(session, str(plot_uri))
-        if place is None or place.kind != PlaceKind.plot:
-            raise Invalid(f"ilmd plot {plot_uri} is not a registered plot")
+        if place is None or place.kind not in PRODUCTION_KINDS:
+            raise Invalid(f"ilmd plot {plot_uri} is not a registered plot, pond, cage, barn, flock house or hatchery")
         require_own_place(place, p, "ilmd plot")
         plot_id = place.id
     try:

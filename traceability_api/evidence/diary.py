@@ -20,6 +20,7 @@ from traceability_api.epcis.builder import object_event
 from traceability_api.errors import Conflict, Forbidden, Invalid
 from traceability_api.events.models import Event
 from traceability_api.evidence.attachments import CITE, check_digest, require_own
+from traceability_api.evidence.banned import first_banned
 from traceability_api.parties.models import Role
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PlaceKind
@@ -119,12 +120,10 @@ def check(session: Session, p: Principal, event: dict[str, Any], when: datetime,
     diary = _diary(event)
     if diary is not None:
         _check_attachments(session, p, diary.get("attachments"))
-        ingredient = str(diary.get("active_ingredient", "")).lower()
-        banned = [b for b in settings.banned if b and b in ingredient]
+        banned = first_banned(session, settings, diary.get("active_ingredient"), diary.get("product"))
         if banned:
-            raise Invalid(
-                f"active ingredient {diary.get('active_ingredient')!r} contains a banned substance ({banned[0]})"
-            )
+            what = diary.get("active_ingredient") or diary.get("product")
+            raise Invalid(f"active ingredient {what!r} contains a banned substance ({banned})")
     step = voc.full_uri(event.get("bizStep"), voc.BIZSTEP)
     if not (event.get("type") == "ObjectEvent" and event.get("action") == "ADD" and step == voc.COMMISSIONING):
         return

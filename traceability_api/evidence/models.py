@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -18,6 +19,8 @@ class SensorKind(StrEnum):
     ph = "ph"
     soil_moisture = "soil_moisture"
     pest_trap = "pest_trap"
+    dissolved_oxygen = "dissolved_oxygen"  # ponds: oxy hòa tan
+    ammonia = "ammonia"  # ponds: NH3/NH4+
 
 
 # physical range, unit (UN/CEFACT), GS1 measurement type
@@ -29,6 +32,8 @@ KINDS: dict[SensorKind, tuple[float, float, str, str]] = {
     SensorKind.ph: (0.0, 14.0, "C62", "Dimensionless"),
     SensorKind.soil_moisture: (0.0, 100.0, "P1", "MoistureContent"),
     SensorKind.pest_trap: (0.0, 100_000.0, "H87", "Count"),
+    SensorKind.dissolved_oxygen: (0.0, 30.0, "M1", "Concentration"),  # mg/L
+    SensorKind.ammonia: (0.0, 100.0, "M1", "Concentration"),  # mg/L (total ammonia nitrogen)
 }
 
 
@@ -81,3 +86,32 @@ class AttachmentOwner(SQLModel, table=True):
     __tablename__ = "attachment_owner"
     sha256: str = Field(foreign_key="attachment.sha256", primary_key=True, max_length=64)
     org_id: int = Field(foreign_key="organisation.id", primary_key=True)
+
+
+SECTORS = ("all", "crop", "livestock", "aquaculture")
+
+
+class BannedSubstanceCreate(SQLModel):
+    name: str = Field(min_length=2, max_length=100, description="active ingredient, matched case-insensitively")
+    sector: str = Field(default="all", max_length=12, description="all, crop, livestock or aquaculture")
+    legal_basis: str | None = Field(default=None, max_length=200, description="e.g. Thông tư 06/2016/TT-BNNPTNT")
+
+    @field_validator("sector")
+    @classmethod
+    def _sector(cls, v: str) -> str:
+        if v not in SECTORS:
+            raise ValueError(f"sector must be one of {', '.join(SECTORS)}")
+        return v
+
+
+class BannedSubstance(BannedSubstanceCreate, table=True):
+    """The banned-substance list as data: kept by authority members through the API (a removal
+    deactivates the row, so the list's history stays readable)."""
+
+    __tablename__ = "banned_substance"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, index=True)
+    active: bool = True
+    added_by_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    removed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -167,11 +167,20 @@ def ingest(
     return res
 
 
+PG_BULK_INSERT = (
+    "INSERT INTO sensor_reading (device_id, ts, value) SELECT %s, t, v FROM unnest(%s::timestamptz[], %s::float8[])"
+    " AS r(t, v) ON CONFLICT (device_id, ts) DO NOTHING"
+)
+
+
 def _insert(target: Engine | Session, device_id: int, rows: dict[datetime, float]) -> int:
     conn_ctx = target.begin() if isinstance(target, Engine) else None
     conn = conn_ctx.__enter__() if conn_ctx is not None else target.connection()  # type: ignore[union-attr]
     try:
         dialect = conn.dialect.name
+        if dialect == "postgresql":
+            # one statement for the whole batch: two arrays unnested server-side, no RETURNING
+            return int(conn.exec_driver_sql(PG_BULK_INSERT, (device_id, list(rows), list(rows.values()))).rowcount)
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SensorReading.__table__)  # type: ignore[attr-defined]
         stmt = ins.on_conflict_do_nothing(index_elements=["device_id", "ts"]).returning(SensorReading.__table__.c.id)  # type: ignore[attr-defined]
         values = [{"device_id": device_id, "ts": ts, "value": v} for ts, v in rows.items()]

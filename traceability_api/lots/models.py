@@ -13,7 +13,8 @@ from traceability_api.consensus.gs1_uri import gs1_check_digit, valid_gtin
 from traceability_api.errors import Invalid
 from traceability_api.timeutil import UTCDateTime, utcnow
 
-UOMS = ("KGM", "TNE", "GRM", "LTR", "H87", "XBX", "XCS", "EA")  # UN/CEFACT codes used in EPCIS
+UOMS = ("KGM", "TNE", "GRM", "LTR", "H87", "XBX", "XCS", "EA", "NAR", "XPT")  # UN/CEFACT codes used in EPCIS
+# H87 eggs (quả), NAR animals counted by head (con), XPT pots (chậu, UN/ECE Rec 21 "PT" pot)
 LOT_CODE_RE = r"^[A-Za-z0-9._-]{1,20}$"  # GS1 AI (10): up to 20 characters; we keep URL-safe ones
 
 

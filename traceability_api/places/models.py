@@ -22,6 +22,17 @@ class PlaceKind(StrEnum):
     store = "store"
     vehicle = "vehicle"
     other = "other"
+    # livestock, poultry and aquaculture (issue 17)
+    barn = "barn"
+    flock_house = "flock_house"
+    pond = "pond"
+    cage = "cage"
+    hatchery = "hatchery"
+
+
+# places where something is grown or raised: lots harvested there name them as their origin (ilmd agri:plot)
+PRODUCTION_KINDS = frozenset({PlaceKind.farm, PlaceKind.plot, PlaceKind.barn, PlaceKind.flock_house, PlaceKind.pond,
+                              PlaceKind.cage, PlaceKind.hatchery})  # fmt: skip
 
 
 class PlaceBase(SQLModel):
@@ -31,6 +42,10 @@ class PlaceBase(SQLModel):
     gln: str | None = Field(default=None)
     gln_extension: str | None = Field(default=None, max_length=20)
     planting_area_code: str | None = Field(default=None, max_length=40, description="mã số vùng trồng")
+    sector_code: str | None = Field(
+        default=None, max_length=40,
+        description="the sector's code: aquaculture zone / pond (mã vùng nuôi), livestock farm (mã cơ sở)",
+    )  # fmt: skip
     address: str | None = Field(default=None, max_length=500)
     area_ha: float | None = Field(default=None, gt=0, le=100_000)
     parent_id: int | None = Field(default=None, foreign_key="place.id", ge=0, le=MAX_DB_ID)
@@ -39,7 +54,9 @@ class PlaceBase(SQLModel):
 
 class PlaceCreate(PlaceBase):
     _gln = field_validator("gln")(check_gln)
-    _codes = field_validator("internal_id", "gln_extension", "planting_area_code")(check_code("identifier"))
+    _codes = field_validator("internal_id", "gln_extension", "planting_area_code", "sector_code")(
+        check_code("identifier")
+    )
 
     @field_validator("geo")
     @classmethod

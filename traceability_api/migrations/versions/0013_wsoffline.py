@@ -1,7 +1,7 @@
 """idempotent_request: writes' Idempotency-Keys per organisation with the first response
 
-Revision ID: 0011_wsoffline
-Revises: 0010_workspace
+Revision ID: 0013_wsoffline
+Revises: 0012_sectors
 Create Date: 2026-12-06 20:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0011_wsoffline"
-down_revision: str | None = "0010_workspace"
+revision: str = "0013_wsoffline"
+down_revision: str | None = "0012_sectors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,65 @@
+"""Delivering one alert to one channel: a JSON ``POST`` to a webhook (through the SSRF guard, which
+is checked again at send time: DNS may have changed) or an e-mail through the configured SMTP
+server.  Failures are answered as text, never raised: the watcher keeps going."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+
+from traceability_api.config import Settings
+from traceability_api.husbandry.models import AlertChannel
+from traceability_api.netguard import UnsafeDestination, check_destination
+
+TIMEOUT_S = 5.0
+WORDS = {"dissolved_oxygen": "Oxy hòa tan", "ammonia": "Amoniac", "water_level": "Mực nước", "salinity": "Độ mặn",
+         "temperature": "Nhiệt độ", "ph": "pH", "humidity": "Độ ẩm", "soil_moisture": "Độ ẩm đất"}  # fmt: skip
+
+
+def deliver(channel: AlertChannel, payload: dict[str, Any], settings: Settings) -> str:
+    if channel.kind == "webhook":
+        return _webhook(channel.target, payload, settings)
+    return _email(channel.target, payload, settings)
+
+
+def _webhook(url: str, payload: dict[str, Any], settings: Settings) -> str:
+    try:
+        check_destination(url, settings.webhook_allow_private)
+        r = httpx.post(url, json=payload, timeout=TIMEOUT_S, follow_redirects=False)
+    except UnsafeDestination as exc:
+        return f"webhook refused: {exc}"
+    except httpx.HTTPError as exc:
+        return f"webhook failed: {type(exc).__name__}"
+    return f"webhook {r.status_code}"
+
+
+def subject(payload: dict[str, Any]) -> str:
+    place = (payload.get("place") or {}).get("name") or "?"
+    word = WORDS.get(str(payload["kind"]), str(payload["kind"]))
+    side = "thấp" if payload["bound"] == "low" else "cao"
+    return f"[AgriTrace] Cảnh báo {word} {side} tại {place}: {payload['value']:g} {payload['uom']}"
+
+
+def _email(to: str, payload: dict[str, Any], settings: Settings) -> str:
+    if not settings.smtp_host:
+        return "email skipped: AGRITRACE_SMTP_HOST not set"
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = settings.smtp_from, to, subject(payload)
+    msg.set_content(
+        f"{subject(payload)}\nNgưỡng / threshold: {payload['threshold']:g} {payload['uom']} ({payload['bound']})\n"
+        f"Bắt đầu / since: {payload['startedAt']}\n\n" + json.dumps(payload, ensure_ascii=False, indent=1)
+    )
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_user and settings.smtp_password:
+                smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+            smtp.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        return f"email failed: {type(exc).__name__}"
+    return "email sent"
