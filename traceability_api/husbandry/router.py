@@ -15,7 +15,8 @@ from traceability_api.events.models import Event
 from traceability_api.evidence import banned
 from traceability_api.evidence.models import BannedSubstanceCreate
 from traceability_api.husbandry import animals, thresholds
-from traceability_api.husbandry.activities import ActivityEntry, activity_event, catalogue
+from traceability_api.husbandry.activities import ActivityEntry, catalogue
+from traceability_api.husbandry.record import record_activity
 from traceability_api.husbandry.models import AlertChannel, AlertChannelCreate, Animal, SensorAlert, ThresholdSet
 from traceability_api.husbandry.trays import resolve_tray
 from traceability_api.parties.deps import PrincipalDep
@@ -40,15 +41,9 @@ def add_activity(
     """Recorded as one EPCIS event (hashed and anchored); see ``GET /api/v1/activities`` for what each
     activity needs.  Refused inside a withdrawal period (harvest, sale) unless an admin gives
     ``withdrawal_override_reason``; refused with a banned substance."""
-    place = get_place(session, p, place_id)
-    if place.org_id != p.org_id:
-        raise Forbidden("activities are recorded at your own places")
-    event = activity_event(place, entry, runtime.settings.zone)
-    if entry.withdrawal_override_reason and event.get("bizStep") == "retail_selling":
-        event["agri:withdrawalOverride"] = {"reason": entry.withdrawal_override_reason}
-    (c,) = capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
+    event_id, hash_id = record_activity(session, p, place_id, entry, runtime.settings, runtime.capture_checks)
     session.commit()
-    return {"eventId": c.id, "hashId": c.hash_id}
+    return {"eventId": event_id, "hashId": hash_id}
 
 
 @router.get("/banned-substances", summary="The banned-substance list (pesticides and veterinary drugs)")

@@ -40,13 +40,31 @@ def windows(session: Session, place_id: int, until: datetime) -> list[tuple[date
                             Event.event_time <= until, Event.event_time >= until - LOOKBACK)
         .order_by(Event.event_time.desc())  # type: ignore[attr-defined]
     ).all()  # fmt: skip
+    return [w for w in map(_window, rows) if w is not None]
+
+
+def _window(ev: Event) -> tuple[datetime, datetime, dict[str, Any]] | None:
+    d = ev.document.get(DIARY_KEY) or ev.document.get(voc.AGRI_NS + "diary") or {}
+    days = d.get("withdrawal_days") if isinstance(d, dict) else None
+    if isinstance(days, int) and days > 0:
+        return ev.event_time, ev.event_time + timedelta(days=days), d
+    return None
+
+
+def running(session: Session, org_id: int, now: datetime) -> list[tuple[Place, datetime, dict[str, Any]]]:
+    """(place, end, drug details) of the organisation's withdrawal periods still running at ``now``,
+    the soonest ending first (the workspace's home alerts)."""
+    rows = session.exec(
+        select(Event, Place).join(Place, Place.id == Event.place_id)  # type: ignore[arg-type]
+        .where(Place.org_id == org_id, Event.biz_step == DRUG_STEP, Event.event_time <= now,
+               Event.event_time >= now - LOOKBACK).limit(500)
+    ).all()  # fmt: skip
     out = []
-    for ev in rows:
-        d = ev.document.get(DIARY_KEY) or ev.document.get(voc.AGRI_NS + "diary") or {}
-        days = d.get("withdrawal_days") if isinstance(d, dict) else None
-        if isinstance(days, int) and days > 0:
-            out.append((ev.event_time, ev.event_time + timedelta(days=days), d))
-    return out
+    for ev, place in rows:
+        w = _window(ev)
+        if w is not None and w[1] > now:
+            out.append((place, w[1], w[2]))
+    return sorted(out, key=lambda x: x[1])
 
 
 def _covering(session: Session, place_id: int, *moments: datetime) -> tuple[datetime, datetime, dict[str, Any]] | None:

@@ -20,6 +20,18 @@ _DOMAIN: list[tuple[str, str, str, str]] = [
     (r"^empty file", "photo", "Tệp ảnh rỗng.", "The photo file is empty."),
     (r"\b(Polygon|Point|GeoJSON|longitude|latitude)\b", "geo", "Ranh giới hoặc tọa độ không hợp lệ.",
      "Invalid outline or coordinates."),
+    (r"\bharvest from (.*?) is blocked by a withdrawal period: (.*) \(.*?\) given at (\S+ \S+) with (\d+) days'"
+     r" withdrawal, ends (\S+ \S+)", "time",
+     "Đang trong thời gian ngưng thuốc tại {0}: {1} dùng lúc {2}, ngưng {3} ngày; chỉ được thu hoạch từ {4}.",
+     "Inside the withdrawal period at {0}: {1} given at {2}, {3} days; harvest allowed from {4}."),
+    (r"\bsale of lot (\S+) from (.*?) is blocked by a withdrawal period: (.*) \(.*?\) given at (\S+ \S+) with (\d+)"
+     r" days' withdrawal, ends (\S+ \S+)", "lot",
+     "Lô {0} ({1}) còn trong thời gian ngưng thuốc: {2} dùng lúc {3}, ngưng {4} ngày, đến {5}; chưa được bán.",
+     "Lot {0} ({1}) is inside a withdrawal period: {2} given at {3}, {4} days, until {5}; it may not be sold."),
+    (r"only an organisation admin may override a withdrawal period", "withdrawal_override_reason",
+     "Chỉ quản trị viên được làm trong thời gian ngưng thuốc.", "Only an admin may override a withdrawal period."),
+    (r"(\w+) is recorded at a (.*); place \d+ is a (\w+)", "place_id",
+     "Công việc này chỉ ghi ở: {1} (nơi đã chọn là {2}).", "This activity is recorded at: {1} (this place is a {2})."),
     (r"only an organisation admin", "_form", "Chỉ quản trị viên được làm việc này.", "Only an admin may do this."),
     (r"take away their own admin role", "_form", "Không thể bỏ quyền quản trị của chính mình.",
      "You cannot remove your own admin role."),

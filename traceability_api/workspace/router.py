@@ -32,6 +32,7 @@ def include(app: FastAPI) -> None:
         diary_import,
         harvest,
         home,
+        husbandry,
         lots,
         members,
         places,
@@ -42,7 +43,8 @@ def include(app: FastAPI) -> None:
         ship,
     )
 
-    modules = (auth, home, diary, diary_import, harvest, receipt, ship, process, places, products, lots, members, pwa)
+    modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
+               members, pwa)
     for module in modules:
         app.include_router(module.router)
     app.include_router(diary_import.api)

@@ -14,6 +14,7 @@ from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event
 from traceability_api.evidence.diary import SPRAYING
 from traceability_api.evidence.models import Device, SensorReading
+from traceability_api.husbandry.withdrawal import running
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
@@ -49,6 +50,7 @@ class Home:
     phi: list[PhiAlert] = field(default_factory=list)
     recalled: list[LotRow] = field(default_factory=list)
     sensors: list[tuple[str, int]] = field(default_factory=list)  # device name, readings out of range (24 h)
+    withdrawal: list[PhiAlert] = field(default_factory=list)  # veterinary withdrawal periods running
 
 
 def sensor_alerts(session: Session, p: Principal) -> list[tuple[str, int]]:
@@ -127,6 +129,7 @@ def home(session: Session, p: Principal) -> Home:
     h.incoming = incoming(session, p)
     h.phi = phi_alerts(session, p)
     h.sensors = sensor_alerts(session, p)
+    h.withdrawal = [PhiAlert(pl.name, str(d.get("product", "")), end) for pl, end, d in running(session, p.org_id, utcnow())]
     return h
 
 

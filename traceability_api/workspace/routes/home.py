@@ -1,4 +1,5 @@
-"""Home: my lots by stage, shipments to receive, alerts (pre-harvest intervals, recalls)."""
+"""Home: my lots by stage, shipments to receive, alerts (pre-harvest intervals, withdrawal periods,
+recalls, sensors)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ def home(request: Request, page: PageDep, session: SessionDep) -> Response:
     h = views.home(session, page.user.principal)
     zone = page.settings.zone
     phi = [(a, i18n.when(a.safe_from, page.lang, zone)) for a in h.phi]
-    return render(request, "home.html", page=page, home=h, phi=phi, notice=_notice(request, page.lang))
+    withdrawal = [(a, i18n.when(a.safe_from, page.lang, zone)) for a in h.withdrawal]
+    return render(request, "home.html", page=page, home=h, phi=phi, withdrawal=withdrawal,
+                  notice=_notice(request, page.lang))
 
 
 def _notice(request: Request, lang: str) -> str | None:

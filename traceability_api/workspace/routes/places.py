@@ -21,9 +21,11 @@ from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_o
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Opt = Annotated[str, Form(max_length=500)]
-KINDS = (PlaceKind.plot, PlaceKind.farm, PlaceKind.packhouse, PlaceKind.mill, PlaceKind.warehouse, PlaceKind.store)
+KINDS = (PlaceKind.plot, PlaceKind.farm, PlaceKind.packhouse, PlaceKind.mill, PlaceKind.warehouse, PlaceKind.store,
+         PlaceKind.barn, PlaceKind.flock_house, PlaceKind.pond, PlaceKind.cage, PlaceKind.hatchery)  # fmt: skip
 KIND_VI = {"plot": "Thửa / vùng trồng", "farm": "Trang trại", "packhouse": "Nhà sơ chế", "mill": "Nhà máy xay",
-           "warehouse": "Kho", "store": "Cửa hàng"}  # fmt: skip
+           "warehouse": "Kho", "store": "Cửa hàng", "barn": "Chuồng trại", "flock_house": "Trại gia cầm",
+           "pond": "Ao nuôi", "cage": "Lồng bè", "hatchery": "Trại giống"}  # fmt: skip
 
 
 def _page(request: Request, page: Page, session: Session, v: dict[str, Any], errors: Errors,
@@ -64,10 +66,11 @@ def _geo(lat: str, lon: str, drawn: str, page: Page) -> tuple[dict[str, Any] | N
 @router.post("/places")
 def add_place(
     request: Request, page: PostDep, session: SessionDep, kind: Opt = "plot", name: Opt = "",
-    planting_area_code: Opt = "", area_ha: Opt = "", lat: Opt = "", lon: Opt = "", address: Opt = "",
+    planting_area_code: Opt = "", sector_code: Opt = "", area_ha: Opt = "", lat: Opt = "", lon: Opt = "", address: Opt = "",
     geo: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:  # fmt: skip
-    v = {"kind": kind, "name": name, "planting_area_code": planting_area_code, "area_ha": area_ha, "lat": lat,
+    v = {"kind": kind, "name": name, "planting_area_code": planting_area_code, "sector_code": sector_code,
+         "area_ha": area_ha, "lat": lat,
          "lon": lon, "address": address, "geo": geo}  # fmt: skip
     shape, errors = _geo(lat.strip(), lon.strip(), geo.strip(), page)
     if errors:
