@@ -67,10 +67,12 @@ def test_sector_activities_with_withdrawal_and_banned_substance(app_client: Test
     assert r.status_code == 303, r.text  # type: ignore[attr-defined]
     lots = {x["lot_code"]: (x["uom"], x["quantity"]) for x in c.get("/api/v1/lots", headers=auth(key)).json()}
     assert lots == {"CT-02": ("KGM", 4200.5), "CT-03": ("KGM", 4200.5)}
-    assert [o["reason"] for o in c.get("/api/v1/overrides", headers=auth(key)).json()] == [reason[
-        "withdrawal_override_reason"]]
-    r = post(c, "/app/activities", {"activity": "feeding", "place_id": option(chooser, "Vườn hoa Sa Đéc"),
-                                    "time": "2025-05-01T07:00", "product": "Cám", "quantity": "5"}, page="/app/activities")  # fmt: skip
+    assert [o["reason"] for o in c.get("/api/v1/overrides", headers=auth(key)).json()] == [
+        reason["withdrawal_override_reason"]
+    ]
+    feed = {"activity": "feeding", "place_id": option(chooser, "Vườn hoa Sa Đéc"), "time": "2025-05-01T07:00",
+            "product": "Cám", "quantity": "5"}  # fmt: skip
+    r = post(c, "/app/activities", feed, page="/app/activities")
     assert r.status_code == 422 and "pond" in field_error(r.text, "place_id")  # type: ignore[attr-defined]
 
     # eggs collected during a withdrawal period running now: on the home page, and refused at shipping

@@ -9,15 +9,13 @@ from sqlalchemy import Text, cast, or_
 from sqlmodel import select
 
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
-from traceability_api.errors import Forbidden
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.events.models import Event
 from traceability_api.evidence import banned
 from traceability_api.evidence.models import BannedSubstanceCreate
 from traceability_api.husbandry import animals, thresholds
 from traceability_api.husbandry.activities import ActivityEntry, catalogue
-from traceability_api.husbandry.record import record_activity
 from traceability_api.husbandry.models import AlertChannel, AlertChannelCreate, Animal, SensorAlert, ThresholdSet
+from traceability_api.husbandry.record import record_activity
 from traceability_api.husbandry.trays import resolve_tray
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place

@@ -44,7 +44,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, pwa)
+               members, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(diary_import.api)

@@ -129,7 +129,8 @@ def home(session: Session, p: Principal) -> Home:
     h.incoming = incoming(session, p)
     h.phi = phi_alerts(session, p)
     h.sensors = sensor_alerts(session, p)
-    h.withdrawal = [PhiAlert(pl.name, str(d.get("product", "")), end) for pl, end, d in running(session, p.org_id, utcnow())]
+    h.withdrawal = [PhiAlert(pl.name, str(d.get("product", "")), end)
+                    for pl, end, d in running(session, p.org_id, utcnow())]  # fmt: skip
     return h
 
 

@@ -19,8 +19,9 @@ def home(request: Request, page: PageDep, session: SessionDep) -> Response:
     zone = page.settings.zone
     phi = [(a, i18n.when(a.safe_from, page.lang, zone)) for a in h.phi]
     withdrawal = [(a, i18n.when(a.safe_from, page.lang, zone)) for a in h.withdrawal]
-    return render(request, "home.html", page=page, home=h, phi=phi, withdrawal=withdrawal,
-                  notice=_notice(request, page.lang))
+    return render(
+        request, "home.html", page=page, home=h, phi=phi, withdrawal=withdrawal, notice=_notice(request, page.lang)
+    )
 
 
 def _notice(request: Request, lang: str) -> str | None:

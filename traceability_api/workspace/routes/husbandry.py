@@ -93,8 +93,10 @@ def activity_form(request: Request, page: PageDep, session: SessionDep, place_id
 
 
 @router.post("/activities")
-async def activity_save(request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
-                        place_id: Opt = "", activity: Opt = "", time: Opt = "", idem: Opt = "") -> Response:  # fmt: skip
+async def activity_save(
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, place_id: Opt = "",
+    activity: Opt = "", time: Opt = "", idem: Opt = "",
+) -> Response:  # fmt: skip
     form = await request.form()
     v = {f: str(form.get(f) or "").strip()[:1000] for f in FIELDS}
     v |= {"place_id": place_id, "activity": activity, "time": time, "idem": idem}

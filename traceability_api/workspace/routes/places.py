@@ -66,7 +66,8 @@ def _geo(lat: str, lon: str, drawn: str, page: Page) -> tuple[dict[str, Any] | N
 @router.post("/places")
 def add_place(
     request: Request, page: PostDep, session: SessionDep, kind: Opt = "plot", name: Opt = "",
-    planting_area_code: Opt = "", sector_code: Opt = "", area_ha: Opt = "", lat: Opt = "", lon: Opt = "", address: Opt = "",
+    planting_area_code: Opt = "", sector_code: Opt = "", area_ha: Opt = "", lat: Opt = "", lon: Opt = "",
+    address: Opt = "",
     geo: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:  # fmt: skip
     v = {"kind": kind, "name": name, "planting_area_code": planting_area_code, "sector_code": sector_code,
