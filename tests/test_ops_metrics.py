@@ -35,6 +35,7 @@ def value(text: str, name: str, **labels: str) -> float:
 
 
 def test_metrics_report_capture_consumer_anchoring_and_errors(w: World, runtime: Runtime) -> None:
+    start = w.client.get("/metrics").text  # request figures are per process: earlier tests counted too
     rice = setup_rice(w)
     page = f"/01/{rice['gtin']}/10/L1"
     runtime.settings.consumer_page_cache_s = 30
@@ -44,11 +45,14 @@ def test_metrics_report_capture_consumer_anchoring_and_errors(w: World, runtime:
     before = w.client.get("/metrics").text
     assert value(before, "agritrace_anchoring_pending_records") >= 2  # the lot's commissioning and more
     assert value(before, "agritrace_anchoring_lag_seconds") > 0
-    assert value(before, "agritrace_request_group_duration_seconds_count", group="capture") >= 1
-    assert value(before, "agritrace_request_group_duration_seconds_count", group="consumer_page") == 3
+    def grew(name: str, **labels: str) -> float:
+        return value(before, name, **labels) - value(start, name, **labels)
+
+    assert grew("agritrace_request_group_duration_seconds_count", group="capture") >= 1
+    assert grew("agritrace_request_group_duration_seconds_count", group="consumer_page") == 3
     assert value(before, "agritrace_consumer_page_cache_total", result="hit") == 2
     assert value(before, "agritrace_consumer_page_cache_total", result="miss") == 1
-    assert value(before, "agritrace_http_errors_total", route="/api/v1/lots/{lot_id}", status_class="4xx") == 1
+    assert grew("agritrace_http_errors_total", route="/api/v1/lots/{lot_id}", status_class="4xx") == 1
     assert runtime.chain is not None
     AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
     after = w.client.get("/metrics").text
