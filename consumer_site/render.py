@@ -24,6 +24,7 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "svg"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates are package files: no stat() of each one on every render
     )
 
 

@@ -51,6 +51,7 @@ class Step:
     inputs: str = ""
     outputs: str = ""
     note: str | None = None
+    signed: str | None = None  # who signed the record (own key, or AgriTrace on an organisation's behalf)
 
 
 @dataclass

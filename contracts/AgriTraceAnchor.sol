@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {AgriTraceKeyRegistry} from "./AgriTraceKeyRegistry.sol";
 
 /// @title AgriTraceAnchor
 /// @notice Stores Merkle roots of batches of AgriTrace event hashes so that anyone can check,
@@ -11,7 +12,9 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 ///      and revokes that role (AccessControl emits RoleGranted / RoleRevoked). Proofs follow
 ///      OpenZeppelin's sorted-pair keccak256 convention ({MerkleProof-verifyCalldata}).
 ///      One storage slot per root keeps an anchor near 47,000 gas.
-contract AgriTraceAnchor is AccessControl {
+///      Second role: the signing-key registry ({AgriTraceKeyRegistry}); the admin grants
+///      {REGISTRAR_ROLE} to the authority.
+contract AgriTraceAnchor is AccessControl, AgriTraceKeyRegistry {
     /// @notice Role allowed to anchor Merkle roots.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
@@ -46,6 +49,7 @@ contract AgriTraceAnchor is AccessControl {
     /// @param anchorer Account granted {ANCHORER_ROLE} at deployment, or the zero address for none.
     constructor(address admin, address anchorer) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(REGISTRAR_ROLE, admin);
         if (anchorer != address(0)) {
             _grantRole(ANCHORER_ROLE, anchorer);
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from biip import ParseError
@@ -52,6 +53,7 @@ def gtin_in_link(gtin: str) -> str:
     return _key("01", gtin)
 
 
+@lru_cache(maxsize=4096)  # a service prints and resolves the links of few GTINs, many times
 def _key(ai: str, value: str) -> str:
     try:
         if ai == "01":
@@ -70,7 +72,12 @@ def _key(ai: str, value: str) -> str:
     return value
 
 
+_CSET82 = re.compile(r'[!"%-?A-Z_a-z]{1,20}')  # what (10) and (21) allow: 1-20 of GS1's character set 82
+
+
 def _element(ai: str, value: str) -> str:
+    if ai in ("10", "21") and _CSET82.fullmatch(value):  # the common case, ~100x cheaper than biip's parser
+        return value
     try:
         GS1ElementString.parse(ai + value)
     except ParseError as exc:

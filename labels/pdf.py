@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from labels.qr import qr
+from labels.qr import matrix as qr_matrix
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts")
 
@@ -91,35 +92,19 @@ def _font() -> tuple[str, str]:
     raise LabelError("DejaVu Sans not found (Debian package fonts-dejavu-core; or set AGRITRACE_LABEL_FONT_DIR)")
 
 
-def _matrix(payload: str) -> tuple[bytearray, ...]:
-    return tuple(qr(payload).matrix)
+_RUN = re.compile(rb"\x01+")
 
 
-def _matrices(payloads: Sequence[str]) -> list[tuple[bytearray, ...]]:
-    """QR matrices; segno's mask selection dominates, so big sheets use every core."""
-    if len(payloads) < 64 or (os.cpu_count() or 1) < 2:
-        return [_matrix(p) for p in payloads]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        return list(pool.map(_matrix, payloads, chunksize=32))
-
-
-def _draw_qr(c: canvas.Canvas, matrix: Sequence[bytearray], x: float, y: float, size: float) -> None:
+def _draw_qr(c: canvas.Canvas, matrix: Sequence[bytes], x: float, y: float, size: float) -> None:
+    """One filled vector path of the dark runs of each row, written as PDF operators in module
+    units under a transform: integer coordinates keep the PDF small and the drawing cheap."""
     n = len(matrix) + 4  # quiet zone of 2 modules each side
     module = size / n
-    path = c.beginPath()
-    for r, row in enumerate(matrix):
-        col = 0
-        while col < len(row):
-            if row[col]:
-                start = col
-                while col < len(row) and row[col]:
-                    col += 1
-                path.rect(x + (start + 2) * module, y + size - (r + 3) * module, (col - start) * module, module)
-            else:
-                col += 1
-    c.drawPath(path, stroke=0, fill=1)
+    ops = [f"{m.start()} {r} {m.end() - m.start()} 1 re" for r, row in enumerate(matrix) for m in _RUN.finditer(row)]
+    c.saveState()
+    c.transform(module, 0, 0, -module, x + 2 * module, y + size - 2 * module)
+    c.addLiteral("\n".join(ops) + "\nf")
+    c.restoreState()
 
 
 def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
@@ -129,7 +114,7 @@ def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> f
 
 
 def _label(
-    c: canvas.Canvas, d: LabelData, matrix: Sequence[bytearray], x: float, y: float, w: float, h: float,
+    c: canvas.Canvas, d: LabelData, matrix: Sequence[bytes], x: float, y: float, w: float, h: float,
     fonts: tuple[str, str],
 ) -> None:  # fmt: skip
     regular, bold = fonts
@@ -169,15 +154,14 @@ def render(labels: Sequence[LabelData], layout: Layout, *, title: str = "AgriTra
     c = canvas.Canvas(buf, pagesize=(layout.page_w * mm, layout.page_h * mm), pageCompression=1)
     c.setTitle(title)
     c.setAuthor("AgriTrace")
-    matrices = _matrices([d.qr_payload for d in labels])
-    for i, (d, matrix) in enumerate(zip(labels, matrices, strict=True)):
+    for i, d in enumerate(labels):
         slot = i % layout.per_page
         if i and slot == 0:
             c.showPage()
         col, row = slot % layout.cols, slot // layout.cols
         x = (layout.margin_left + col * (layout.label_w + layout.gap_x)) * mm
         y = (layout.page_h - layout.margin_top - (row + 1) * layout.label_h - row * layout.gap_y) * mm
-        _label(c, d, matrix, x, y, layout.label_w * mm, layout.label_h * mm, fonts)
+        _label(c, d, qr_matrix(d.qr_payload), x, y, layout.label_w * mm, layout.label_h * mm, fonts)
     c.showPage()
     c.save()
     return buf.getvalue()

@@ -110,6 +110,7 @@ def settings(tmp_path: Path, database_url: str, anvil: AnvilNode, funded_account
         anchor_worker=False,
         anchor_interval_s=0.2,
         consumer_page_cache_s=0,  # tests see live verification; test_consumer checks the cache itself
+        consumer_view_cache=False,  # likewise (test_consumer_cache checks the kept pages)
         rate_limit_enabled=False,  # tests hammer public pages; test_input_limits checks the limits themselves
     )
 

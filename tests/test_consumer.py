@@ -202,3 +202,17 @@ def test_demo_data_gives_a_verified_consumer_page(runtime: Runtime, app_client: 
     journey = html[html.index('id="journey"') : html.index("</section>", html.index('id="journey"'))]
     assert "Ghi nhận cảm biến" not in journey  # the summary is in the sensor section, not a journey step
     assert re.search(r'id="sensors".*role="img" aria-label="[^"]+ \(°C\)"', html, re.S)  # the chart has a name
+
+
+def test_serialised_label_sheet_from_the_api_decodes(w: World, runtime: Runtime) -> None:
+    """What the label endpoint prints scans: every serial's code decodes to its signed Digital Link."""
+    from tests.test_label_decode import decoded_pages
+
+    rice = setup_rice(w)
+    r = w.post(w.coop, f"/api/v1/lots/{rice['lot']['id']}/labels", {"layout": "a4-3x8", "serials": 24})
+    assert r.status_code == 200
+    (codes,) = decoded_pages(r.content)
+    assert len(codes) == 24
+    for uri in codes:
+        scanned = page(w, uri)
+        assert parse(uri).token and scanned.status_code == 200 and "copy-warning" not in scanned.text

@@ -12,11 +12,14 @@ from traceability_api.anchoring.chain_runtime import start_chain
 from traceability_api.anchoring.worker import WorkerThread, make_worker
 from traceability_api.config import Settings
 from traceability_api.consumer.caches import PageCache
+from traceability_api.consumer.label_renderer import LabelRenderer
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import EventCheck
+from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
 from traceability_api.runtime import Runtime
+from traceability_api.signing.gate import SignatureGate
 
 if TYPE_CHECKING:
     from traceability_api.evidence.mqtt import MqttIngest
@@ -37,9 +40,16 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
         engine.dispose()
         raise
     scans = ScanBuffer(engine)
+    renderer = LabelRenderer()
     runtime = Runtime(settings=settings, engine=engine, chain=chain, capture_checks=CAPTURE_CHECKS,
-                      page_cache=PageCache(), scan_buffer=scans)  # fmt: skip
-    runtime.on_close.append(scans.close)
+                      page_cache=PageCache(), scan_buffer=scans, label_renderer=renderer)  # fmt: skip
+    runtime.on_close.extend([scans.close, renderer.close])
+    if chain is not None:  # signatures name the chain and contract (EIP-712 domain): no chain, no gate
+        runtime.signature_gate = SignatureGate(engine, settings, chain.chain_id, chain.contract.address)
+        runtime.capture_checks = (*CAPTURE_CHECKS, runtime.signature_gate)
+    if settings.capture_group_commit_ms > 0:  # after the gate: the group applies the same checks
+        delay_s = settings.capture_group_commit_ms / 1000
+        runtime.capture_group = GroupCommit(engine, settings, runtime.capture_checks, delay_s)
     return runtime
 
 

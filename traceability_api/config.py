@@ -60,8 +60,13 @@ class Settings(BaseSettings):
     anchor_reconcile_s: float = Field(default=30.0, gt=0)  # how often anchored roots are checked on chain
 
     clock_skew_s: int = Field(default=300, ge=0)
-    consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)
+    consumer_page_cache_s: float = Field(default=2.0, ge=0, le=60)  # pages served unchecked for this long
+    consumer_view_cache: bool = True  # then kept until a write changes the data (one check query per request)
     max_events_per_document: int = Field(default=5_000, ge=1)
+    capture_group_commit_ms: float = Field(
+        default=2.0, ge=0, le=100, description="single-event capture: wait at most this long for concurrent "
+        "requests to share one transaction (group commit); 0 stores each request in its own transaction",
+    )  # fmt: skip
     time_zone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA zone of events the service writes itself")
     json_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # any JSON request body (413 beyond)
     json_max_depth: int = Field(default=32, ge=4, le=200)  # nesting of any JSON request body (422)
@@ -71,6 +76,10 @@ class Settings(BaseSettings):
     rate_auth_failures: str = "20/minute"  # per client: 401 answers; then requests with credentials get 429
     rate_storage_url: str = "memory://"  # any storage of the `limits` library, e.g. redis://host:6379
     event_max_bytes: int = Field(default=256 * 1024, ge=1024)  # one EPCIS event as compact JSON, at capture (422)
+    require_signatures: bool = False  # capture refuses unsigned events of organisations without a custodial key
+    signing_key_password: SecretStr | None = None  # encrypts custodial signing keys (embedded chain: generated)
+    signing_cache_s: float = Field(default=5.0, ge=0, le=300)  # capture's view of the key registry mirror
+    signing_trust_anchors: Path | None = None  # PEM file of CA certificates that may attest signing keys (X.509)
 
     @field_validator("rate_public", "rate_auth_failures")
     @classmethod

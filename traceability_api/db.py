@@ -7,6 +7,7 @@ owned by alembic migrations (traceability_api/migrations), applied on start.
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from traceability_api.errors import ConfigError
@@ -56,9 +57,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, connect_args={"connect_timeout": 5, "application_name": "agritrace"}, **kwargs)
+        engine = create_engine(url, connect_args={"connect_timeout": 5, "application_name": "agritrace"}, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            event.listen(engine, "checkout", _drop_dead_connection)
+        return engine
     raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+
+
+def _drop_dead_connection(dbapi_conn: Any, _rec: Any, _proxy: Any) -> None:
+    """A dead connection is found without a round trip (no ``pool_pre_ping`` on every checkout):
+    an idle connection has nothing to read, so a readable socket means the server closed it (or
+    sent its termination notice, e.g. after ``pg_terminate_backend`` or a restart).  Raising
+    ``DisconnectionError`` makes the pool discard it and connect again.  A connection that dies
+    while in use fails that statement; SQLAlchemy then invalidates the pool's older connections."""
+    if dbapi_conn.closed:
+        raise DisconnectionError("connection closed")
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError) as exc:
+        raise DisconnectionError("connection socket unusable") from exc
+    if readable:
+        raise DisconnectionError("the server closed the connection")
 
 
 def _private_file(path: Path) -> None:

@@ -9,20 +9,29 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from traceability_api.config import Settings
+from traceability_api.outbox import WriteRequest, add_write_request
 from traceability_api.runtime import Runtime
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:  # async: no thread hop for an attribute read
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_app_settings(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
+async def get_app_settings(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Settings:
     return runtime.settings
 
 
-def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+def get_session(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+    """The request's session; on a write request its first commit also writes the request's
+    write-log entry (one transaction, see ``authority.write_log``)."""
     with Session(runtime.engine, expire_on_commit=False) as session:
+        if request.method in WRITE_METHODS:
+            scope = request.scope
+            write = WriteRequest(scope.setdefault("state", {}), scope["method"], scope["path"], scope=scope)
+            add_write_request(session.info, write)
         yield session
 
 

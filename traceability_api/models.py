@@ -9,6 +9,7 @@ from traceability_api.evidence.models import Attachment, AttachmentOwner, Device
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
+from traceability_api.signing.models import SigningKey, SigningOrg
 
 __all__ = [
     "AnchorBatch",
@@ -36,5 +37,7 @@ __all__ = [
     "Place",
     "Product",
     "SerialUnit",
+    "SigningKey",
+    "SigningOrg",
     "WorkerLease",
 ]

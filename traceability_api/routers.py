@@ -19,6 +19,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
+    from traceability_api.signing.router import router as signing
 
     for router in (
         parties,
@@ -34,6 +35,7 @@ def include_routers(app: FastAPI) -> None:
         landing,
         dl_keys,
         ops,
+        signing,
     ):
         app.include_router(router)
     from traceability_api.epcis_rest.router import include as include_epcis_rest

@@ -1,22 +1,47 @@
 #!/usr/bin/env python
-"""Benchmark: sustained EPCIS events/s captured through the HTTP API.
+"""Benchmark: EPCIS capture over HTTP (API key auth) against the database's own speed, same run.
 
-    .venv/bin/python scripts/bench/capture.py [--db sqlite|postgresql|both] [--clients 8] [--batch 50]
+    .venv/bin/python scripts/bench/capture.py [--db postgresql|sqlite] [--clients 8] [--batch 50]
+                                              [--seconds 8] [--reps 3] [--workers 2] [--only single|batch]
+                                              [--profile PREFIX]   (py-spy: pip install py-spy)
 
-Each client posts EPCIS documents of --batch events (observations on its own lot) to
-POST /api/v1/capture for --seconds; prints events/s and document latency percentiles.
+Documents are realistic: every client records on its own lots, one event in five commissions a
+new lot with lot master data (ilmd: harvest date, variety), the others are observations /
+inspections with varied event times, readPoints and dispositions.
+
+* single: each of --clients threads POSTs one event at a time to ``/api/v1/events``.
+  Reference: the same kind of rows (the ``event`` table's columns, realistic documents) inserted
+  from Python with one transaction per row by --clients connections (``INSERT``; commit).
+* batch: each client POSTs EPCIS documents of --batch events to ``/api/v1/capture``.
+  References: the same rows written --batch per transaction by --clients connections, once with
+  ``COPY`` and once with ``executemany`` of the ``INSERT`` (psycopg 3).
+
+The reference tables are ``LIKE event INCLUDING ALL`` (same columns, indexes and constraints).
+Each figure is measured --reps times, interleaved with its references; printed: every repetition,
+then min / median of project, reference and the ratio.  Latency percentiles are over all requests
+of a repetition (nearest-rank on the sorted samples, not a sample picked by index of a few).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import random
+import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 from common import fresh_database, percentile, server
 from sqlmodel import Session
 
@@ -30,6 +55,14 @@ from traceability_api.parties.models import OrganisationCreate
 from traceability_api.parties.service import Principal, create_organisation
 
 GTIN = "08930000000019"
+LOTS_PER_CLIENT = 5
+VARIETIES = ("ST25", "OM5451", "Jasmine 85", "IR50404", "Dai Thom 8")
+STEPS = (("inspecting", "active"), ("storing", "in_progress"), ("sampling", "active"), ("sensor_reporting", None))
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def lot_uri(client: int, n: int) -> str:
+    return f"https://id.gs1.org/01/{GTIN}/10/C{client}L{n}"
 
 
 def bootstrap(url: str, clients: int) -> str:
@@ -40,84 +73,233 @@ def bootstrap(url: str, clients: int) -> str:
         p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
         create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
         events = [
-            {"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00+07:00", "eventTimeZoneOffset": "+07:00",
-             "action": "ADD", "bizStep": "commissioning",
-             "quantityList": [{"epcClass": f"https://id.gs1.org/01/{GTIN}/10/B{i}", "quantity": 1e8, "uom": "KGM"}]}
-            for i in range(clients)
-        ]  # fmt: skip
+            commissioning(c, n, random.Random(c * 100 + n)) for c in range(clients) for n in range(LOTS_PER_CLIENT)
+        ]
         capture_events(s, p, events, DEFAULT_CONTEXT, Settings(), checks=CAPTURE_CHECKS)
         s.commit()
     engine.dispose()
     return issued.api_key
 
 
-def document(client: int, batch: int) -> dict:  # type: ignore[type-arg]
-    lot = f"https://id.gs1.org/01/{GTIN}/10/B{client}"
+def commissioning(client: int, n: int, rng: random.Random, lot: str | None = None) -> dict[str, Any]:
+    when = (NOW - timedelta(days=5, seconds=rng.randrange(86400))).isoformat()
     return {
-        "@context": DEFAULT_CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-        "creationDate": "2025-01-02T00:00:00Z",
-        "epcisBody": {"eventList": [
-            {"type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": "2025-01-02T08:00:00+07:00",
-             "eventTimeZoneOffset": "+07:00", "action": "OBSERVE", "bizStep": "inspecting",
-             "quantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}]}
-            for _ in range(batch)
-        ]},
+        "type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": when,
+        "eventTimeZoneOffset": "+07:00", "action": "ADD", "bizStep": "commissioning", "disposition": "active",
+        "readPoint": {"id": f"https://id.gs1.org/414/893000000{client:03d}9"},
+        "quantityList": [{"epcClass": lot or lot_uri(client, n), "quantity": 1e8, "uom": "KGM"}],
+        "ilmd": {"agri:harvestDate": (NOW - timedelta(days=6)).date().isoformat(),
+                 "agri:variety": rng.choice(VARIETIES), "agri:moisturePct": round(rng.uniform(12, 16), 1)},
     }  # fmt: skip
 
 
-def run(kind: str, clients: int, batch: int, seconds: float, workers: int) -> None:
+def observation(client: int, rng: random.Random) -> dict[str, Any]:
+    step, disp = rng.choice(STEPS)
+    when = NOW - timedelta(days=3, seconds=-rng.randrange(0, 2 * 86400))
+    ev: dict[str, Any] = {
+        "type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}", "eventTime": when.isoformat(),
+        "eventTimeZoneOffset": "+07:00", "action": "OBSERVE", "bizStep": step,
+        "readPoint": {"id": f"https://id.gs1.org/414/893000000{client:03d}9"},
+        "quantityList": [{"epcClass": lot_uri(client, rng.randrange(LOTS_PER_CLIENT)),
+                          "quantity": round(rng.uniform(1, 50), 2), "uom": "KGM"}],
+    }  # fmt: skip
+    if disp:
+        ev["disposition"] = disp
+    if step == "sensor_reporting":
+        ev["sensorElementList"] = [{"sensorMetadata": {"time": when.isoformat()}, "sensorReport": [
+            {"type": "gs1:Temperature", "value": round(rng.uniform(20, 34), 1), "uom": "CEL"},
+            {"type": "gs1:RelativeHumidity", "value": round(rng.uniform(50, 90), 1), "uom": "A93"}]}]  # fmt: skip
+    return ev
+
+
+class Events:
+    """Each client's stream of realistic events (one in five commissions a new lot)."""
+
+    def __init__(self, client: int, seed: int) -> None:
+        self.client, self.rng, self.new = client, random.Random(seed), 0
+
+    def next(self) -> dict[str, Any]:
+        if self.rng.random() < 0.2:
+            self.new += 1
+            lot = f"https://id.gs1.org/01/{GTIN}/10/N{self.client}-{uuid.uuid4().hex[:10]}"
+            return commissioning(self.client, 0, self.rng, lot)
+        return observation(self.client, self.rng)
+
+
+def document(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"@context": DEFAULT_CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": NOW.isoformat(), "epcisBody": {"eventList": events}}  # fmt: skip
+
+
+# --- the project: HTTP with API key auth -------------------------------------------------------
+
+
+def http_run(base: str, key: str, clients: int, batch: int, seconds: float) -> tuple[float, list[float], list[str]]:
+    """events/s, request latencies (s), errors: ``clients`` threads posting for ``seconds``."""
+    done = [0] * clients
+    lat: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    start = threading.Barrier(clients + 1)
+
+    def worker(i: int) -> None:
+        gen = Events(i, i + 1000 * time.time_ns())
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
+            start.wait()
+            stop = time.monotonic() + seconds
+            while time.monotonic() < stop:
+                if batch == 0:
+                    path, body, n, ok = "/api/v1/events", gen.next(), 1, (201,)
+                else:
+                    path, body, n, ok = "/api/v1/capture", document([gen.next() for _ in range(batch)]), batch, (201,)
+                t0 = time.perf_counter()
+                r = c.post(path, json=body)
+                lat[i].append(time.perf_counter() - t0)
+                if r.status_code not in ok:
+                    errors.append(f"{r.status_code} {r.text[:200]}")
+                    continue
+                done[i] += n
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.monotonic()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    return sum(done) / elapsed, [x for xs in lat for x in xs], errors
+
+
+# --- the references: the same rows straight into the database ----------------------------------
+
+COLUMNS = ("org_id", "member_id", "client_event_id", "hash_id", "event_type", "biz_step", "action", "disposition",
+           "event_time", "place_id", "record_time", "document", "hash_rule")  # fmt: skip
+
+
+def row_of(ev: dict[str, Any], org_id: int) -> tuple[Any, ...]:
+    doc = json.dumps(ev, separators=(",", ":"))
+    return (org_id, org_id, ev["eventID"], "ni:///sha-256;" + hashlib.sha256(doc.encode()).hexdigest() + "?ver=CBV2.0",
+            ev["type"], ev["bizStep"], ev["action"], ev.get("disposition"), datetime.fromisoformat(ev["eventTime"]),
+            None, datetime.now(UTC), doc, 2)  # fmt: skip
+
+
+def ref_run(dsn: str, clients: int, batch: int, seconds: float, how: str) -> float:
+    """rows/s of ``how`` (row: one transaction per row; copy / executemany: ``batch`` rows each)."""
+    done = [0] * clients
+    start = threading.Barrier(clients + 1)
+    cols = ", ".join(COLUMNS)
+    ins = f"INSERT INTO ref_event ({cols}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+
+    def worker(i: int) -> None:
+        gen = Events(i, i + 7919 * time.time_ns())
+        with psycopg.connect(dsn) as conn:
+            org_id = conn.execute("SELECT min(id) FROM organisation").fetchone()[0]  # type: ignore[index]
+            start.wait()
+            stop = time.monotonic() + seconds
+            while time.monotonic() < stop:
+                rows = [row_of(gen.next(), org_id) for _ in range(max(batch, 1))]
+                with conn.transaction(), conn.cursor() as cur:
+                    if how == "copy":
+                        with cur.copy(f"COPY ref_event ({cols}) FROM STDIN") as cp:
+                            for r in rows:
+                                cp.write_row(r)
+                    else:
+                        cur.executemany(ins, rows)
+                done[i] += len(rows)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.monotonic()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.monotonic() - t0)
+
+
+def summary(name: str, project: list[float], refs: dict[str, list[float]]) -> None:
+    def mm(xs: list[float]) -> str:
+        return f"min {min(xs):8,.0f}  median {statistics.median(xs):8,.0f}"
+
+    print(f"  {name:<34} {mm(project)} events/s")  # noqa: T201
+    for ref, xs in refs.items():
+        ratios = [p / r for p, r in zip(project, xs, strict=True)]
+        ratio = f"ratio min {min(ratios):.0%} median {statistics.median(ratios):.0%}"
+        print(f"  {'reference ' + ref:<34} {mm(xs)} rows/s   {ratio}")  # noqa: T201
+
+
+def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
+    """py-spy (from PyPI, a sampling profiler that attaches to the running server and its
+    workers without changing them) recording collapsed stacks of the server during a repetition."""
+    port = base.rsplit(":", 1)[1]
+    pid = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()[0]
+    spy = Path(sys.executable).parent / "py-spy"
+    cmd = [str(spy), "record", "-p", pid, "--subprocesses", "-d", str(max(1, int(seconds) - 1)), "-r", "200",
+           "-f", "raw", "-o", out, "--nonblocking"]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run(
+    kind: str, clients: int, batch: int, seconds: float, reps: int, workers: int, only: str | None, profile: str | None
+) -> None:
     with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
         key = bootstrap(url, clients)
-        env = {
-            "DATABASE_URL": url,
-            "AGRITRACE_CHAIN_ENABLED": "false",
-            "AGRITRACE_DATA_DIR": tmp,
-            "AGRITRACE_RATE_LIMIT_ENABLED": "false",
-        }  # a benchmark is one client at full speed
+        env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp,
+               "AGRITRACE_RATE_LIMIT_ENABLED": "false"}  # fmt: skip  # a benchmark is one client at full speed
+        dsn = url if kind == "postgresql" else None
+        if dsn:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("CREATE TABLE ref_event (LIKE event INCLUDING ALL)")
+        print(f"capture[{kind}] clients={clients} workers={workers} {seconds:.0f} s per repetition")  # noqa: T201
+        results: dict[str, tuple[list[float], dict[str, list[float]]]] = {}
         with server(env, workers) as base:
-            done = [0] * clients
-            lat: list[float] = []
-            errors: list[str] = []
-            stop = time.monotonic() + seconds
-
-            def worker(i: int) -> None:
-                with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
-                    while time.monotonic() < stop:
-                        doc = document(i, batch)
-                        t0 = time.perf_counter()
-                        r = c.post("/api/v1/capture", json=doc)
-                        lat.append(time.perf_counter() - t0)
-                        if r.status_code != 201:
-                            errors.append(r.text[:200])
-                            continue
-                        done[i] += batch
-
-            t0 = time.monotonic()
-            threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            elapsed = time.monotonic() - t0
-        total = sum(done)
-        print(  # noqa: T201
-            f"capture[{kind}] clients={clients} batch={batch} workers={workers}: {total} events in {elapsed:.1f} s "
-            f"= {total / elapsed:,.0f} events/s; document p50 {percentile(lat, 0.5) * 1000:.0f} ms, "
-            f"p95 {percentile(lat, 0.95) * 1000:.0f} ms; errors {len(errors)}"
-            + (f" (first: {errors[0]})" if errors else "")
-        )
+            http_run(base, key, clients, 0, 3.0)  # warm-up: connections, compiled schema validators, caches
+            if only in (None, "batch"):
+                http_run(base, key, clients, batch, 3.0)  # the document validator is compiled on first use too
+            plans: list[tuple[str, int, dict[str, Callable[[], float]]]] = []
+            if only in (None, "single"):
+                refs = {"INSERT, 1 tx/row": lambda: ref_run(dsn, clients, 0, seconds, "row")} if dsn else {}
+                plans.append(("single event POST /api/v1/events", 0, refs))
+            if only in (None, "batch"):
+                brefs = {
+                    f"COPY, {batch} rows/tx": lambda: ref_run(dsn, clients, batch, seconds, "copy"),
+                    f"executemany, {batch} rows/tx": lambda: ref_run(dsn, clients, batch, seconds, "many"),
+                } if dsn else {}  # fmt: skip
+                plans.append((f"batch of {batch} POST /api/v1/capture", batch, brefs))
+            for name, size, refs in plans:
+                proj: list[float] = []
+                got: dict[str, list[float]] = {r: [] for r in refs}
+                for rep in range(reps):
+                    spy = profiler(base, seconds, f"{profile}.{'single' if size == 0 else 'batch'}.txt") if (
+                        profile and rep == 0) else None  # fmt: skip
+                    rate, lat, errors = http_run(base, key, clients, size, seconds)
+                    if spy is not None:
+                        spy.wait()
+                    proj.append(rate)
+                    line = (f"  rep {rep + 1} {name}: {rate:,.0f} events/s over {len(lat)} requests, "
+                            f"p50 {percentile(lat, 0.5) * 1000:.1f} ms p95 {percentile(lat, 0.95) * 1000:.1f} ms "
+                            f"p99 {percentile(lat, 0.99) * 1000:.1f} ms; errors {len(errors)}")  # fmt: skip
+                    print(line + (f" (first: {errors[0]})" if errors else ""), flush=True)  # noqa: T201
+                    for ref, fn in refs.items():
+                        got[ref].append(fn())
+                        print(f"  rep {rep + 1} reference {ref}: {got[ref][-1]:,.0f} rows/s", flush=True)  # noqa: T201
+                results[name] = (proj, got)
+        for name, (proj, got) in results.items():
+            summary(name, proj, got)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--batch", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--seconds", type=float, default=8)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", choices=["single", "batch"])
+    ap.add_argument("--profile", metavar="PREFIX", help="py-spy the server in repetition 1: PREFIX.single.txt ...")
     a = ap.parse_args()
-    for kind in ("sqlite", "postgresql") if a.db == "both" else (a.db,):
-        run(kind, a.clients, a.batch, a.seconds, a.workers)
+    run(a.db, a.clients, a.batch, a.seconds, a.reps, a.workers, a.only, a.profile)
 
 
 if __name__ == "__main__":

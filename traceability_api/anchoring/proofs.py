@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
+from traceability_api.anchoring.signed_by import org_names, signature_json, signature_problem
 from traceability_api.consensus.proofs import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -70,6 +71,7 @@ def event_proof(session: Session, event: Event, contract: AnchorContract | None)
         "event": event.document,
         "hashId": event.hash_id,
         "hashRule": event.hash_rule,
+        **signature_json(event, org_names(session, [event])),
         **_item_json(row),
         "chain": _chain(row, contract),
     }
@@ -111,12 +113,13 @@ def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorCon
     citems = anchor_rows(session, [c.id for c in corrections if c.id is not None], ItemKind.correction)
     batches: dict[int, Any] = {}
     out_events = []
+    names = org_names(session, (e for e, _ in events.values()))
     for eid, (ev, uris) in events.items():
         row: Any = items.get(eid)
         if _anchored(row):
             batches[row.batch_id] = row
         out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, "hashRule": ev.hash_rule,
-                           **_item_json(row)})  # fmt: skip
+                           **signature_json(ev, names), **_item_json(row)})  # fmt: skip
     out_corr = []
     by_id = {e.id: e for e, _ in events.values()}
     for c in corrections:
@@ -206,6 +209,11 @@ def verify_events(
                 roots[batch.root] = contract.anchor_of(bytes.fromhex(batch.root)) is not None  # type: ignore[union-attr]
             if not roots[batch.root]:  # type: ignore[union-attr]
                 v.problems.append(f"event {ev.id}: root of batch {batch.batch_id} is not on chain")  # type: ignore[union-attr]
+                continue
+            signed = getattr(ev, "signature", None)
+            problem = signature_problem(signed, ev.hash_id, batch.block_timestamp, contract) if signed else None  # type: ignore[union-attr]
+            if problem:
+                v.problems.append(f"event {ev.id}: {problem}")
                 continue
         if v.latest_batch is None or (batch.block_number or 0) > v.latest_batch["blockNumber"]:  # type: ignore[union-attr]
             v.latest_batch = _batch_json(batch)  # type: ignore[arg-type]

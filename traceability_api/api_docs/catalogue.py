@@ -64,6 +64,13 @@ BODY_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         )
     },
     ("POST", "/api/v1/members"): {"recorder": _ex("A field recorder", {"name": "Trần Thị Ba", "role": "recorder"})},
+    ("POST", "/api/v1/signing/organisations/{org_id}/keys"): {
+        "own": _ex("The cooperative's own signer address", {"address": "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"})
+    },
+    ("POST", "/api/v1/signing/organisations/{org_id}/keys/{address}/rotate"): {
+        "own": _ex("Replace by a new own key", {"new_address": "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"}),
+        "custodial": _ex("Replace by a key AgriTrace holds", {}),
+    },
     ("POST", "/api/v1/places"): {
         "plot": _ex(
             "A rice plot with its planting area code",
@@ -127,6 +134,7 @@ PARAM_EXAMPLES: dict[str, Any] = {
     "url": f"https://trace.example.vn/01/{RICE}/10/GST25-2503", "code": f"/01/{RICE}/10/FAKE-01", "lang": "vi", "kind": "plot",
     "captureID": "1", "eventID": "urn:uuid:6d5f9f3e-1b7a-4c2e-9a51-0d3c2b8e4f10", "token": _NEXT_PAGE_TOKEN,
     "queryName": "paddy-shipments", "subscriptionID": "1",
+    "org_id": 2, "address": "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A",
 }  # fmt: skip
 
 # ``value`` of the EPCIS top-level resources (/epcis/<kind>/{value}[/events]) depends on the resource.
@@ -179,6 +187,12 @@ DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("GET", "/api/v1/events/{event_id}/proof"): ("Proof of an event", "Merkle proof, root, transaction and block of the event's anchor." + _AUTH),
     ("GET", "/api/v1/proofs/lots/{gtin}/{lot_code}"): ("Proof bundle of a lot", "Everything needed to verify the lot against the chain without AgriTrace (see `agritrace verify`)." + _PUBLIC),
     ("GET", "/api/v1/proofs/lots/{gtin}/{lot_code}/status"): ("Verification status of a lot", "Verified, pending or not verified, per record kind." + _PUBLIC),
+    ("GET", "/api/v1/signing/domain"): ("Signing domain", "What the caller's organisation signs events with: its registry reference, chain, contract and the EIP-712 typed data (input of `agritrace sign --domain`)." + _AUTH),
+    ("GET", "/api/v1/signing/organisations/{org_id}/keys"): ("Signing keys", "An organisation's registered signing keys and their windows (block times); own organisation, or any for an authority." + _AUTH),
+    ("POST", "/api/v1/signing/organisations/{org_id}/keys"): ("Register a signing key", "Authority admin: registers an organisation's own signer address on chain (optionally attested by an X.509 certificate)." + _AUTH),
+    ("POST", "/api/v1/signing/organisations/{org_id}/custodial"): ("Give a custodial key", "Authority admin: a key held by AgriTrace (encrypted at rest) signs the organisation's events on its behalf, and says so." + _AUTH),
+    ("POST", "/api/v1/signing/organisations/{org_id}/keys/{address}/revoke"): ("Revoke a signing key", "Authority admin: the key is invalid from this block on; events anchored earlier stay valid." + _AUTH),
+    ("POST", "/api/v1/signing/organisations/{org_id}/keys/{address}/rotate"): ("Rotate a signing key", "Authority admin: the key ends now and a new one (own or custodial) starts." + _AUTH),
     ("GET", "/api/v1/anchoring/status"): ("Anchoring status", "Pending records, last batches and the contract in use." + _AUTH),
     ("GET", "/api/v1/lots/{lot_id}/qr.{fmt}"): ("QR code of a lot", "The lot's GS1 Digital Link as SVG or PNG." + _AUTH),
     ("POST", "/api/v1/lots/{lot_id}/labels"): ("Print labels", "A PDF sheet of lot labels, or of new serialised units with signed tokens." + _AUTH),

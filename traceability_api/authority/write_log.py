@@ -1,11 +1,19 @@
 """The append-only write log (served at /api/v1/audit-log; "audit" alone names the tamper audit in
 ``traceability_api.audit``): one row per successful write request (who, when, what), its
-digest anchored on chain like an event.  Written by one middleware for every router."""
+digest anchored on chain like an event.
+
+The entry is written in the same transaction as the write it records (one commit per write
+request): a request's session carries its ``WriteRequest`` in ``session.info`` (put there by
+``deps.get_session``, or by the capture group commit for each request of a group) and a
+``before_commit`` hook installed here adds the entries and their outbox rows just before the
+commit.  A write request that committed through no such session (e.g. a route opening its own
+sessions) is logged afterwards by the middleware, in a transaction of its own, as before."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +21,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from traceability_api.authority.models import WriteLogEntry
 from traceability_api.consensus.records import write_log_digest
-from traceability_api.outbox import ItemKind, Pending, enqueue
+from traceability_api.outbox import (
+    ALL_ROWS_AT_ONCE,
+    LOGGED,
+    ItemKind,
+    Pending,
+    WriteRequest,
+    enqueue,
+    take_write_requests,
+)
 from traceability_api.timeutil import utcnow
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -23,25 +39,65 @@ def entry_digest(entry: WriteLogEntry) -> str:
     return write_log_digest(entry.at, entry.org_id, entry.member_id, entry.method, entry.path, entry.status)
 
 
-def record(engine: Engine, principal: Any, method: str, path: str, status: int) -> None:
+def _row(principal: Any, method: str, path: str, status: int) -> dict[str, Any]:
     entry = WriteLogEntry(at=utcnow(), org_id=getattr(principal, "org_id", None),
-                     member_id=getattr(principal, "member_id", None), method=method, path=path[:300], status=status,
-                     digest="")  # fmt: skip
+                          member_id=getattr(principal, "member_id", None), method=method, path=path[:300],
+                          status=status, digest="")  # fmt: skip
     entry.digest = entry_digest(entry)
+    return {k: getattr(entry, k) for k in ("at", "org_id", "member_id", "method", "path", "status", "digest")}
+
+
+def write_entries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Entries and their outbox rows in the caller's transaction (two multi-row inserts)."""
+    if not rows:
+        return
+    ids = (
+        session.execute(
+            insert(WriteLogEntry).returning(WriteLogEntry.id, sort_by_parameter_order=True),  # type: ignore[arg-type, call-overload]
+            rows,
+            execution_options=ALL_ROWS_AT_ONCE,
+        )
+        .scalars()
+        .all()
+    )
+    enqueue(session, [Pending(ItemKind.audit, i, r["digest"]) for i, r in zip(ids, rows, strict=True)])
+
+
+def record(engine: Engine, principal: Any, method: str, path: str, status: int) -> None:
+    """An entry in a transaction of its own (a write that committed outside a request session)."""
     with Session(engine) as s:
-        s.add(entry)
-        s.flush()
-        assert entry.id is not None
-        enqueue(s, [Pending(ItemKind.audit, entry.id, entry.digest)])
+        write_entries(s, [_row(principal, method, path, status)])
         s.commit()
 
 
+def _before_commit(session: Any) -> None:
+    requests: list[WriteRequest] = take_write_requests(session.info)
+    rows = []
+    for w in requests:
+        if w.state.get(LOGGED):
+            continue
+        w.state[LOGGED] = True
+        route = w.scope.get("route") if w.scope is not None else None
+        status = w.status or getattr(route, "status_code", None) or 200
+        rows.append(_row(w.state.get("principal"), w.method, w.path, status))
+    if rows:
+        write_entries(session, rows)
+
+
+def install() -> None:
+    """Write the entries of a session's write requests in its transaction (idempotent)."""
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit)
+
+
 class WriteLogMiddleware:
-    """Pure ASGI (reads pass straight through); after a successful write it records the entry."""
+    """Pure ASGI (reads pass straight through); after a successful write that no request
+    transaction logged, it records the entry."""
 
     def __init__(self, app: ASGIApp, engine: Engine) -> None:
         self.app = app
         self.engine = engine
+        install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITES:
@@ -56,6 +112,7 @@ class WriteLogMiddleware:
             await send(message)
 
         await self.app(scope, receive, watch)
-        if status < 400:
-            principal = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        if status < 400 and not state.get(LOGGED):
+            principal = state.get("principal")
             await run_in_threadpool(record, self.engine, principal, scope["method"], scope["path"], status)

@@ -16,6 +16,7 @@ from traceability_api.cli import (  # noqa: F401
     label_cmds,
     org_cmds,
     serve_cmds,
+    sign_cmds,
     verify_cmd,
 )
 from traceability_api.cli.common import app, chain_app

@@ -16,6 +16,7 @@ def verify(
     bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="proof bundle JSON")],
     rpc: Annotated[str, typer.Option(help="JSON-RPC URL of the chain")],
     contract: Annotated[str | None, typer.Option(help="anchor contract (default: from the bundle)")] = None,
+    require_signatures: Annotated[bool, typer.Option(help="an unsigned event fails (default: noted)")] = False,
 ) -> None:
     """Verify a lot's proof bundle against the chain, without AgriTrace's database or server.
 
@@ -33,7 +34,7 @@ def verify(
     address = contract or data.get("chain", {}).get("contractAddress")
     if not address:
         raise ConfigError("the bundle names no contract; pass --contract")
-    rep = verify_bundle(data, AnchorContract(connect(rpc), address))
+    rep = verify_bundle(data, AnchorContract(connect(rpc), address), require_signatures=require_signatures)
     lot = data.get("lot", {}).get("uri", "?")
     typer.echo(f"Proof bundle for {lot} on chain {data.get('chain', {}).get('chainId')} contract {address}")
     for line in rep.lines:

@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
@@ -161,6 +162,7 @@ def canonical_number(text: str) -> str:
     return str(int(number)) if number == int(number) else str(number)
 
 
+@lru_cache(maxsize=16384)  # pure; the same URIs, CBV values and units recur in every event
 def canonical_value(text: str) -> str:
     for urn, web in _URN_VOCAB.items():
         text = text.replace(urn, web)

@@ -17,7 +17,8 @@ from traceability_api.consensus.event_hash import hash_id_of_event
 from traceability_api.consensus.records import canonical_json
 
 BUNDLE_FORMAT = "agritrace-proof-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # 2: events may carry their signature envelope ("signature"); 1 is still verified
+READABLE_VERSIONS = (1, 2)
 CONVENTIONS = {
     "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given, with the"
     " prefixes of its own @context",
@@ -26,6 +27,9 @@ CONVENTIONS = {
     "leaf": "keccak256(keccak256(sha256 digest of the event hash ID)): OZ StandardMerkleTree leaf of a bytes32",
     "correctionLeaf": "keccak256(keccak256(sha256('errorDeclaration\\n' + eventHashId + '\\n' + canonical JSON)))",
     "tree": "OpenZeppelin MerkleProof: sorted-pair keccak256; the contract's verify(proof, root, leaf)",
+    "signature": "EIP-712 AgriTraceEvent(string hashId) in domain {name AgriTrace, version 1, chainId,"
+    " verifyingContract, salt keccak256(org ref)}; the signer must be a key of the org in the contract's key"
+    " registry at the anchoring block time (isSignerValidAt)",
 }
 
 

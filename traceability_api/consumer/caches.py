@@ -1,39 +1,84 @@
-"""Per-runtime helpers of the consumer pages: the micro-cache of rendered pages and the scan buffer
+"""Per-runtime helpers of the consumer pages: the cache of rendered pages and the scan buffer
 (both built once by ``traceability_api.compose.build_runtime``, held as typed fields of Runtime)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from traceability_api.consumer import encoding
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.deps import RuntimeDep
 
+Stamp = tuple[object, ...]
+
+
+@dataclass
+class CachedPage:
+    html: bytes
+    stamp: Stamp | None  # consumer.freshness.data_stamp read before the page's data was loaded
+    fresh_until: float  # served without any check until then (AGRITRACE_CONSUMER_PAGE_CACHE_S)
+    lot_id: int = 0  # the lot shown, for the scan log of a page served from the cache
+    encoded: dict[str, bytes] = field(default_factory=dict)  # content coding -> body, filled on first use
+
+    def body(self, coding: str) -> bytes:
+        if coding == "identity":
+            return self.html
+        if coding not in self.encoded:
+            self.encoded[coding] = encoding.encode(self.html, coding)
+        return self.encoded[coding]
+
 
 class PageCache:
-    """A micro-cache of rendered lot pages (AGRITRACE_CONSUMER_PAGE_CACHE_S, default 2 s): a
-    burst of scans of one lot renders it once.  Verification is recomputed at least that often,
-    so a record edited behind the service's back shows as not verified within that time."""
+    """Rendered lot pages, kept until a write changes what they show.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._pages: dict[tuple[object, ...], tuple[float, str]] = {}
+    A page is served as it is for AGRITRACE_CONSUMER_PAGE_CACHE_S (default 2 s: a burst of scans
+    costs nothing); after that it is served again only if the data stamp (one query) is still the one
+    it was rendered under (AGRITRACE_CONSUMER_VIEW_CACHE, default on), and recomputed otherwise.
+    At most ``max_pages`` pages are kept, least recently used dropped first."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_pages: int = 2000) -> None:
+        self._pages: OrderedDict[tuple[object, ...], CachedPage] = OrderedDict()
+        self._lock = threading.Lock()
         self._clock = clock  # a seam: tests move time on instead of sleeping
-        self.hits = self.misses = 0  # read by /metrics
+        self.max_pages = max_pages
+        self.hits = self.misses = 0  # read by /metrics (ops.metrics)
 
-
-    def get(self, key: tuple[object, ...]) -> str | None:
-        hit = self._pages.get(key)
-        if hit is not None and hit[0] > self._clock():
+    def counted(self, page: CachedPage | None) -> CachedPage | None:
+        """``page``, counted as a hit or (None) a miss for /metrics."""
+        if page is None:
+            self.misses += 1
+        else:
             self.hits += 1
-            return hit[1]
-        self.misses += 1
-        return None
+        return page
 
-    def put(self, key: tuple[object, ...], html: str, ttl_s: float) -> None:
-        if ttl_s > 0:
-            if len(self._pages) > 10_000:
-                self._pages.clear()
-            self._pages[key] = (self._clock() + ttl_s, html)
+    def fresh(self, key: tuple[object, ...]) -> CachedPage | None:
+        """The page if it is within its time-based freshness."""
+        page = self._pages.get(key)
+        return page if page is not None and page.fresh_until > self._clock() else None
+
+    def current(self, key: tuple[object, ...], stamp: Stamp, ttl_s: float) -> CachedPage | None:
+        """The page if it was rendered under ``stamp``: nothing was written since; fresh again for ``ttl_s``."""
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None or page.stamp != stamp:
+                return None
+            self._pages.move_to_end(key)
+        page.fresh_until = self._clock() + ttl_s
+        return page
+
+    def put(self, key: tuple[object, ...], html: str, stamp: Stamp | None, ttl_s: float, lot_id: int = 0) -> CachedPage:
+        page = CachedPage(html.encode(), stamp, self._clock() + ttl_s, lot_id)
+        if stamp is not None or ttl_s > 0:
+            with self._lock:
+                self._pages[key] = page
+                self._pages.move_to_end(key)
+                while len(self._pages) > self.max_pages:
+                    self._pages.popitem(last=False)
+        return page
 
 
 def page_cache(runtime: RuntimeDep) -> PageCache:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from labels import qr
 from labels.digital_link import build
-from labels.pdf import LAYOUTS, LabelData, LabelError, render
+from labels.pdf import LAYOUTS, LabelData, LabelError
 from labels.tokens import serial_token
 from traceability_api.consumer.lot_dates import day_text, expiry, packed_on
 from traceability_api.consumer.secrets import label_secret
@@ -101,7 +101,8 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
             )
             items.append(LabelData(**common, qr_payload=uri, serial=c))
     try:
-        pdf = render(items, LAYOUTS[req.layout], title=f"{product.name} {lot.lot_code}")
+        assert runtime.label_renderer is not None, "built by traceability_api.compose.build_runtime"
+        pdf = runtime.label_renderer.render(items, LAYOUTS[req.layout], title=f"{product.name} {lot.lot_code}")
     except LabelError as exc:
         raise Invalid(str(exc)) from exc
     session.commit()

@@ -7,15 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from consumer_site import render
 from consumer_site.i18n import pick_lang
 from consumer_site.viewmodel import LotInfo, LotPage, ProductView
 from labels.digital_link import DigitalLinkError, build, gtin_in_link
 from labels.tokens import token_valid
-from traceability_api.consumer.caches import page_cache, scan_buffer
+from traceability_api.consumer import encoding
+from traceability_api.consumer.caches import CachedPage, PageCache, Stamp, page_cache, scan_buffer
 from traceability_api.consumer.dl_keys import STRICT
 from traceability_api.consumer.embeds import router as embeds_router
+from traceability_api.consumer.freshness import data_stamp
 from traceability_api.consumer.reports import router as reports_router
 from traceability_api.consumer.reports import unknown_page
 from traceability_api.consumer.scans import client_hash, looks_copied, scan_row
@@ -25,6 +29,7 @@ from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Invalid, NotFound
 from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import find_lot, find_serial_lot, product_by_gtin
+from traceability_api.runtime import Runtime
 
 router = APIRouter(tags=["resolver and consumer pages"])
 
@@ -118,10 +123,11 @@ def resolve_product(
         return unknown_page(request, runtime.settings, build(_gtin(gtin)).uri(""), chosen)
     if _wants_linkset(accept, linkType):
         return JSONResponse(_linkset(base, product, None, build(product.gtin).uri("")), media_type=LINKSET)
-    return HTMLResponse(_product_page(product, chosen, base))
+    html = _product_page(product, chosen, base).encode()
+    return _encoded(request, CachedPage(html, None, 0.0), {})
 
 
-def _find(session: SessionDep, gtin: str, lot_code: str | None, serial: str | None) -> tuple[Lot, Product, bool]:
+def _find(session: Session, gtin: str, lot_code: str | None, serial: str | None) -> tuple[Lot, Product, bool]:
     """The lot a code names, and whether its serial (if any) was commissioned in that lot."""
     product = product_by_gtin(session, gtin)
     if product is None:
@@ -134,81 +140,119 @@ def _find(session: SessionDep, gtin: str, lot_code: str | None, serial: str | No
 
 
 def _resolve(
-    request: Request, session: SessionDep, runtime: RuntimeDep, gtin: str, lot_code: str | None,
+    request: Request, session: Session, runtime: Runtime, gtin: str, lot_code: str | None,
     serial: str | None, scan: Scan,
 ) -> Response:  # fmt: skip
-    base = runtime.settings.public_base_url
+    base, settings = runtime.settings.public_base_url, runtime.settings
     try:
         link = build(gtin, lot_code, serial)
     except DigitalLinkError as exc:
         raise Invalid(str(exc)) from exc
-    gtin = link.key
+    gtin, path, chosen = link.key, link.uri(""), pick_lang(scan.lang, scan.accept_language)
+    headers = {"Cache-Control": "no-store", "Link": f'<{base}{path}>; rel="linkset"; type="{LINKSET}"'}
+    pages = page_cache(runtime)
+    # a lot's own page (no serial, no linkset) comes straight from the kept pages: no lookups at all
+    plain = serial is None and not _wants_linkset(scan.accept, scan.link_type) and scan.link_type != "gs1:traceability"
+    key: tuple[object, ...] = (gtin, lot_code, chosen)
+    page, stamp = _kept(session, runtime, pages, key) if plain else (None, None)
+    if page is not None:
+        _log_scan(request, runtime, page.lot_id, None, scan, None)
+        return _encoded(request, page, headers)
     try:
         lot, product, serial_known = _find(session, gtin, lot_code, serial)
     except _Unknown:
         if _wants_linkset(scan.accept, scan.link_type):
             raise NotFound(f"{link.uri('')} is not registered") from None
-        return unknown_page(request, runtime.settings, link.uri(""), pick_lang(scan.lang, scan.accept_language))
+        return unknown_page(request, runtime.settings, link.uri(""), chosen)
     if serial is not None and lot_code is None:
         return RedirectResponse(build(product.gtin, lot.lot_code, serial).uri(base), 301)
-    path = link.uri("")
     if _wants_linkset(scan.accept, scan.link_type):
         return JSONResponse(_linkset(base, product, lot, path), media_type=LINKSET)
     if scan.link_type == "gs1:traceability":
         return RedirectResponse(proof_bundle_url(base, product.gtin, lot.lot_code), 303)
-    secret = label_secret(runtime.settings)
-    token_ok, copied = None, False
     assert lot.id is not None
-    buffer = scan_buffer(runtime)
+    token_ok, copied = None, False
     if serial is not None:
-        token_ok = serial_known and token_valid(secret, product.gtin, serial, scan.token)
-        copied = looks_copied(session, buffer, lot.id, serial, token_ok)
-    client = request.client.host if request.client else None
-    buffer.add(scan_row(lot_id=lot.id, serial=serial, client=client_hash(secret, client), geo=scan.geo,
-                        user_agent=request.headers.get("user-agent"), token_ok=token_ok))  # fmt: skip
-    chosen = pick_lang(scan.lang, scan.accept_language)
-    headers = {"Cache-Control": "no-store", "Link": f'<{base}{path}>; rel="linkset"; type="{LINKSET}"'}
-    key = (lot.id, chosen, serial, copied)
-    pages = page_cache(runtime)
-    html = pages.get(key) if serial is None else None
-    if html is None:
+        token_ok = serial_known and token_valid(label_secret(settings), product.gtin, serial, scan.token)
+        copied = looks_copied(session, scan_buffer(runtime), lot.id, serial, token_ok)
+        key = (gtin, lot_code, chosen, serial, copied)
+        page, stamp = _kept(session, runtime, pages, key)
+    _log_scan(request, runtime, lot.id, serial, scan, token_ok)
+    if page is None:
         contract = runtime.chain.contract if runtime.chain is not None else None
         vm = build_lot_view(session, lot=lot, product=product, lang=chosen, base_url=base, contract=contract,
                             serial=serial, copy_warning=copied)  # fmt: skip
-        html = render.lot_page(vm)
-        if serial is None:
-            pages.put(key, html, runtime.settings.consumer_page_cache_s)
-    return HTMLResponse(html, headers=headers)
+        page = pages.put(key, render.lot_page(vm), stamp, settings.consumer_page_cache_s, lot_id=lot.id)
+    return _encoded(request, page, headers)
+
+
+def _kept(
+    session: Session, runtime: Runtime, pages: PageCache, key: tuple[object, ...]
+) -> tuple[CachedPage | None, Stamp | None]:
+    """The kept page of ``key`` if nothing was written since it was rendered, else the data stamp to
+    file the new one under (read here, BEFORE the page's data is loaded; see consumer.freshness)."""
+    page = pages.fresh(key)
+    if page is not None or not runtime.settings.consumer_view_cache:
+        return pages.counted(page), None
+    stamp = data_stamp(session)
+    return pages.counted(pages.current(key, stamp, runtime.settings.consumer_page_cache_s)), stamp
+
+
+def _log_scan(request: Request, runtime: Runtime, lot_id: int, serial: str | None, scan: Scan,
+              token_ok: bool | None) -> None:  # fmt: skip
+    client = request.client.host if request.client else None
+    scan_buffer(runtime).add(scan_row(
+        lot_id=lot_id, serial=serial, client=client_hash(label_secret(runtime.settings), client), geo=scan.geo,
+        user_agent=request.headers.get("user-agent"), token_ok=token_ok,
+    ))  # fmt: skip
+
+
+def _encoded(request: Request, page: CachedPage, headers: dict[str, str]) -> Response:
+    """The page in the best content coding the browser accepts (compressed once per cached page)."""
+    coding = encoding.choose(request.headers.get("accept-encoding"))
+    extra = {"Vary": "Accept-Encoding"} | ({"Content-Encoding": coding} if coding != "identity" else {})
+    return Response(page.body(coding), media_type="text/html; charset=utf-8", headers=headers | extra)
+
+
+# The page routes are async and run the whole lookup in ONE worker thread with its own session: a
+# kept page costs one thread hop instead of three (SessionDep's sync enter and exit, the endpoint).
+async def _in_thread(request: Request, runtime: Runtime, gtin: str, lot_code: str | None, serial: str | None,
+                     scan: Scan) -> Response:  # fmt: skip
+    def run() -> Response:
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            return _resolve(request, session, runtime, gtin, lot_code, serial, scan)
+
+    return await run_in_threadpool(run)
 
 
 @router.api_route("/01/{gtin}/10/{lot_code}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
-def resolve_lot(
-    gtin: str, lot_code: str, request: Request, session: SessionDep, runtime: RuntimeDep, accept: AcceptH = None,
+async def resolve_lot(
+    gtin: str, lot_code: str, request: Request, runtime: RuntimeDep, accept: AcceptH = None,
     accept_language: AcceptH = None, lang: str | None = None, linkType: str | None = None,  # noqa: N803
     geo: str | None = None,
 ) -> Response:  # fmt: skip
     scan = Scan(accept, accept_language, lang, linkType, None, geo)
-    return _resolve(request, session, runtime, gtin, lot_code, None, scan)
+    return await _in_thread(request, runtime, gtin, lot_code, None, scan)
 
 
 @router.api_route(
     "/01/{gtin}/10/{lot_code}/21/{serial}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT
 )
-def resolve_serial(
-    gtin: str, lot_code: str, serial: str, request: Request, session: SessionDep, runtime: RuntimeDep,
+async def resolve_serial(
+    gtin: str, lot_code: str, serial: str, request: Request, runtime: RuntimeDep,
     accept: AcceptH = None, accept_language: AcceptH = None, lang: str | None = None,
     linkType: str | None = None, t: str | None = None, geo: str | None = None,  # noqa: N803
 ) -> Response:  # fmt: skip
     scan = Scan(accept, accept_language, lang, linkType, t, geo)
-    return _resolve(request, session, runtime, gtin, lot_code, serial, scan)
+    return await _in_thread(request, runtime, gtin, lot_code, serial, scan)
 
 
 @router.api_route("/01/{gtin}/21/{serial}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
-def resolve_serial_only(
-    gtin: str, serial: str, request: Request, session: SessionDep, runtime: RuntimeDep,
+async def resolve_serial_only(
+    gtin: str, serial: str, request: Request, runtime: RuntimeDep,
     accept_language: AcceptH = None, lang: str | None = None,
 ) -> Response:  # fmt: skip
-    return _resolve(request, session, runtime, gtin, None, serial, Scan(None, accept_language, lang))
+    return await _in_thread(request, runtime, gtin, None, serial, Scan(None, accept_language, lang))
 
 
 @router.api_route("/favicon.svg", methods=PAGE, include_in_schema=False)

@@ -85,4 +85,14 @@ def make_step(
         step.outputs = f"{t['outputs']}: {outs}" if outs else ""
     else:
         step.quantity = _qty(links, codes, lang)
+    step.signed = signed_text(getattr(ev, "signature", None), who, lang)
     return step
+
+
+def signed_text(envelope: Any, who: str | None, lang: str) -> str | None:
+    """Who signed the step, in words; None for an unsigned step."""
+    if not isinstance(envelope, dict):
+        return None
+    name = who or str(envelope.get("org", ""))
+    key = "signed_on_behalf" if envelope.get("custodial") else "signed_by"
+    return STRINGS[lang][key].format(who=name)

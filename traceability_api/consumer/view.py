@@ -66,7 +66,7 @@ SEASON = timedelta(days=300)
 # the document as stored text: verification memoises hashes on it, and the page needs no parsed copy
 EVENT_COLS = (Event.id, cast(Event.document, Text).label("document_text"), Event.hash_id, Event.event_time,
               Event.event_type, Event.biz_step, Event.disposition, Event.org_id, Event.place_id,
-              Event.hash_rule)  # fmt: skip
+              Event.hash_rule, Event.signature)  # fmt: skip
 
 
 def _add_season(session: Session, events: dict[int, tuple[Any, list[Any]]], lots: Sequence[Lot]) -> None:

@@ -19,13 +19,14 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
-from traceability_api.events.chronology import check_not_before_commissioning
+from traceability_api.events.chronology import check_not_before, first_event_times
 from traceability_api.events.declarations import declare_captured
 from traceability_api.events.models import Event, EventLot
-from traceability_api.events.refs import extract
+from traceability_api.events.refs import EventRefs, extract
+from traceability_api.events.signature_hook import envelope_for, split_envelope
 from traceability_api.limits import check_event_bounds
 from traceability_api.lots.models import LotLink
-from traceability_api.outbox import ItemKind, Pending, enqueue
+from traceability_api.outbox import ALL_ROWS_AT_ONCE, ItemKind, Pending, enqueue
 from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
 
@@ -97,6 +98,15 @@ def capture_events(
     per distinct lot, and multi-row inserts for events, their lot links and outbox rows.
     ``checks`` are the domain rules (e.g. food safety) each new event must pass before custody."""
     p.require_write()
+    prepared = prepare_events(events, context, settings, idempotency_key=idempotency_key)
+    return store_prepared(session, p, prepared, settings, checks=checks, recall=recall)
+
+
+def prepare_events(
+    events: list[Any], context: Any, settings: Settings, *, idempotency_key: str | None = None
+) -> list[Prepared]:
+    """Bounds, schema and hash of each event, without the database (a request does this before
+    it joins a group commit, so a malformed event never fails the others)."""
     prepared = []
     for i, event in enumerate(events):
         try:
@@ -104,14 +114,29 @@ def capture_events(
             prepared.append(_prepare(event, context, idempotency_key))
         except DomainError as exc:
             raise _located(exc, i, len(events)) from exc
+    return prepared
+
+
+def store_prepared(
+    session: Session,
+    p: Principal,
+    prepared: list[Prepared],
+    settings: Settings,
+    *,
+    checks: Sequence[EventCheck],
+    recall: bool = False,
+) -> list[Captured]:
+    """Store prepared events in the caller's transaction (see ``capture_events``)."""
     ids = [pe.client_id for pe in prepared]
     known = {
         e.client_event_id: e
         for e in session.exec(select(Event).where(Event.org_id == p.org_id, Event.client_event_id.in_(ids)))  # type: ignore[attr-defined]
     }
     cache = custody.LotCache(session)
+    refs = _prefetch(cache, prepared, known)
     out: list[Captured | None] = []
     pending: list[tuple[dict[str, Any], list[custody.Touch], int]] = []
+    timed: list[tuple[int, list[custody.Touch], datetime, Any]] = []
     seen: dict[str, str] = {}
     for i, pe in enumerate(prepared):
         try:
@@ -124,14 +149,44 @@ def capture_events(
                 out.append(_repeat(pe, known.get(pe.client_id), seen.get(pe.client_id)))
                 continue
             seen[pe.client_id] = pe.hash_id
-            row, touches = _apply(session, p, pe, settings, cache, recall, checks)
+            row, touches = _apply(session, p, pe, refs.get(i), settings, cache, recall, checks)
         except DomainError as exc:
-            raise _located(exc, i, len(events)) from exc
+            raise _located(exc, i, len(prepared)) from exc
+        timed.append((i, touches, row["event_time"], pe.event.get("eventTimeZoneOffset")))
         pending.append((row, touches, len(out)))
         out.append(None)
+    _check_chronology(session, timed, len(prepared))
     if pending:
         _insert(session, p, pending, out)
     return _fill_in_document_duplicates(out, prepared)
+
+
+def _prefetch(cache: custody.LotCache, prepared: list[Prepared], known: dict[str, Event]) -> dict[int, EventRefs]:
+    """The identifiers of every new event, and their lots and places loaded in a few queries."""
+    refs: dict[int, EventRefs] = {}
+    lots: set[tuple[str, str]] = set()
+    places: set[str] = set()
+    for i, pe in enumerate(prepared):
+        if "errorDeclaration" in pe.event or pe.client_id in known:
+            continue
+        try:
+            r = refs[i] = extract(pe.event)
+        except DomainError:
+            continue  # raised again, with its position, when the event is applied
+        lots.update((x.ref.gtin, x.ref.code) for x in r.items if x.ref.kind == "lot" and x.ref.gtin and x.ref.code)
+        places.update(u for u in (r.read_point, r.biz_location) if u is not None)
+    cache.prefetch(lots, places)
+    return refs
+
+
+def _check_chronology(session: Session, timed: list[tuple[int, list[custody.Touch], datetime, Any]], n: int) -> None:
+    """No event before the commissioning of a lot it touches: one query for all the events."""
+    first = first_event_times(session, {t.lot.id for _, ts, _, _ in timed for t in ts if t.lot.id is not None})
+    for i, touches, when, offset in timed:
+        try:
+            check_not_before(touches, when, offset, first)
+        except DomainError as exc:
+            raise _located(exc, i, n) from exc
 
 
 def _located(exc: DomainError, i: int, n: int) -> DomainError:
@@ -140,7 +195,7 @@ def _located(exc: DomainError, i: int, n: int) -> DomainError:
     return type(exc)(where + exc.message, details=exc.details)
 
 
-def _repeat(pe: _Prepared, old: Event | None, earlier: str | None) -> Captured | None:
+def _repeat(pe: Prepared, old: Event | None, earlier: str | None) -> Captured | None:
     """A repeat of a stored event (its Captured) or of an earlier event of this document (None,
     filled in at the end); the same eventID for different content is a conflict."""
     if (old.hash_id if old is not None else earlier) != _hash_under(pe, old):
@@ -149,24 +204,28 @@ def _repeat(pe: _Prepared, old: Event | None, earlier: str | None) -> Captured |
 
 
 @dataclass
-class _Prepared:
+class Prepared:
+    """An event checked against the schema, with its context, hash ID and client ID."""
+
     event: dict[str, Any]
     hash_id: str
     client_id: str
     prefixes: dict[str, str]
+    signature: Any = None  # the agri:signature envelope as given (never part of the hash)
 
 
-def _hash_under(pe: _Prepared, old: Event | None) -> str:
+def _hash_under(pe: Prepared, old: Event | None) -> str:
     """The new event's hash under the rule the stored event with its eventID was hashed with."""
     if old is None or old.hash_rule == HASH_RULE:
         return pe.hash_id
     return hash_id_of_event(pe.event, old.hash_rule)
 
 
-def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared:
+def _prepare(event: Any, context: Any, idempotency_key: str | None) -> Prepared:
     if not isinstance(event, dict):
         raise Invalid("an event must be a JSON object")
     full = copy.deepcopy(event)
+    signature = split_envelope(full)
     full["@context"] = extended_context(context, event.get("@context"))
     if full.get("type") not in EVENT_TYPES:
         raise Invalid(f"event type must be one of {', '.join(EVENT_TYPES)}")
@@ -178,7 +237,7 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> _Prepared
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
     if len(client_id) > 200:
         raise Invalid("eventID is longer than 200 characters")
-    return _Prepared(full, hash_id, client_id, prefixes)
+    return Prepared(full, hash_id, client_id, prefixes, signature)
 
 
 def extended_context(document_context: Any, own: Any) -> list[Any]:
@@ -194,7 +253,8 @@ def extended_context(document_context: Any, own: Any) -> list[Any]:
 def _apply(
     session: Session,
     p: Principal,
-    pe: _Prepared,
+    pe: Prepared,
+    refs: EventRefs | None,
     settings: Settings,
     cache: custody.LotCache,
     recall: bool,
@@ -204,9 +264,9 @@ def _apply(
     event_time = parse_event_time(str(full["eventTime"]), settings)
     for check in checks:
         check(session, p, full, event_time, settings)
-    refs = extract(full)
+    signature = envelope_for(checks, session, p, pe.hash_id, pe.signature)
+    refs = extract(full) if refs is None else refs
     touches = custody.apply(session, p, full, refs, cache, pe.prefixes, recall=recall)
-    check_not_before_commissioning(session, touches, event_time, full.get("eventTimeZoneOffset"))
     full["eventID"] = pe.client_id
     row = {
         "org_id": p.org_id,
@@ -222,6 +282,7 @@ def _apply(
         "record_time": utcnow(),
         "document": full,
         "hash_rule": HASH_RULE,
+        "signature": signature,
     }
     return row, touches
 
@@ -237,6 +298,7 @@ def _insert(
         session.execute(
             insert(Event).returning(Event.id, sort_by_parameter_order=True),  # type: ignore[arg-type, call-overload]
             [row for row, _, _ in pending],
+            execution_options=ALL_ROWS_AT_ONCE,
         )
         .scalars()
         .all()
@@ -259,13 +321,13 @@ def _insert(
         outbox.append(Pending(ItemKind.event, event_id, event_digest(row["hash_id"]), row["record_time"]))
         out[slot] = Captured(event_id, row["hash_id"], row["client_event_id"], duplicate=False)
     if links:
-        session.execute(insert(EventLot), links)
+        session.execute(insert(EventLot), links, execution_options=ALL_ROWS_AT_ONCE)
     if lineage:
-        session.execute(insert(LotLink), lineage)
+        session.execute(insert(LotLink), lineage, execution_options=ALL_ROWS_AT_ONCE)
     enqueue(session, outbox)
 
 
-def _fill_in_document_duplicates(out: list[Captured | None], prepared: list[_Prepared]) -> list[Captured]:
+def _fill_in_document_duplicates(out: list[Captured | None], prepared: list[Prepared]) -> list[Captured]:
     """An event repeated inside one document is reported as a duplicate of its first copy."""
     first: dict[str, Captured] = {}
     result = []

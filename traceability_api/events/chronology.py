@@ -25,20 +25,33 @@ def check_not_before_commissioning(
 ) -> None:
     """Refuse an event dated before the first recorded event (the commissioning) of any lot it touches."""
     ids = {t.lot.id for t in touches if t.lot.id is not None}
-    if not ids:
-        return
-    first = session.exec(
+    if ids:
+        check_not_before(touches, event_time, offset, first_event_times(session, ids))
+
+
+def first_event_times(session: Session, lot_ids: set[int]) -> dict[int, datetime]:
+    """The time of the first recorded event of each lot (one query for many lots)."""
+    if not lot_ids:
+        return {}
+    rows = session.exec(
         select(EventLot.lot_id, func.min(Event.event_time))
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(col(EventLot.lot_id).in_(ids))
+        .where(col(EventLot.lot_id).in_(lot_ids))
         .group_by(col(EventLot.lot_id))
     ).all()
-    codes = {t.lot.id: t.lot.lot_code for t in touches}
-    for lot_id, commissioned in first:
+    return {lot_id: first for lot_id, first in rows if first is not None}
+
+
+def check_not_before(
+    touches: Sequence[Touch], event_time: datetime, offset: object, first: dict[int, datetime]
+) -> None:
+    """``check_not_before_commissioning`` with the first event times already looked up."""
+    for t in touches:
+        commissioned = first.get(t.lot.id) if t.lot.id is not None else None
         if commissioned is not None and event_time < commissioned:
             tz = _zone(offset)
             raise Invalid(
                 f"eventTime {event_time.astimezone(tz).isoformat(timespec='minutes')} is before lot "
-                f"{codes[lot_id]} was commissioned ({commissioned.astimezone(tz).isoformat(timespec='minutes')}): "
+                f"{t.lot.lot_code} was commissioned ({commissioned.astimezone(tz).isoformat(timespec='minutes')}): "
                 "an event on a lot cannot happen before the lot exists; check the date and time zone"
             )

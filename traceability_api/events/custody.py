@@ -48,7 +48,7 @@ def apply(
     etype = event["type"]
     action = event.get("action")
     step = voc.full_uri(event.get("bizStep"), voc.BIZSTEP)
-    plot_id, refs.place_id = check_places(session, p, refs)
+    plot_id, refs.place_id = check_places(session, p, refs, cache)
     ilmd = event.get("ilmd") or {}
     items = [i for i in refs.items if i.ref.kind in ("lot", "serial")]
     if recall:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
@@ -16,11 +17,12 @@ from traceability_api.epcis.identifiers import GS1Ref, lot_uri
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.events.refs import EventRefs, ItemRef
 from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, check_lot_code
-from traceability_api.lots.service import find_lot, find_serial_lot, product_by_gtin
+from traceability_api.lots.service import find_lot, find_lots, find_serial_lot, product_by_gtin
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
-from traceability_api.places.models import PlaceKind
-from traceability_api.places.service import find_place_by_uri, require_own_place
+from traceability_api.places.models import Place, PlaceKind
+from traceability_api.places.service import find_place_by_uri, find_places_by_uris, require_own_place
+from traceability_api.timeutil import utcnow
 from traceability_api.validation import db_id_of
 
 
@@ -38,10 +40,37 @@ class LotCache:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.lots: dict[tuple[str, str], tuple[Lot, Product]] = {}
+        self.absent: set[tuple[str, str]] = set()  # looked up by ``prefetch``, not stored
+        self.places: dict[str, Place | None] = {}
+        self.products: dict[str, Product | None] = {}
+
+    def prefetch(self, lots: set[tuple[str, str]], place_uris: set[str]) -> None:
+        """Load (and lock) the lots and places of many events at once: a handful of queries for a
+        whole document or group instead of one per event."""
+        keys = lots - self.lots.keys() - self.absent
+        if keys:
+            for lot, product in find_lots(self.session, keys, for_update=True):
+                self.lots[(product.gtin, lot.lot_code)] = (lot, product)
+            self.absent |= keys - self.lots.keys()
+        uris = place_uris - self.places.keys()
+        if uris:
+            self.places.update(find_places_by_uris(self.session, uris))
+
+    def place(self, uri: str) -> Place | None:
+        if uri not in self.places:
+            self.places[uri] = find_place_by_uri(self.session, uri)
+        return self.places[uri]
+
+    def product(self, gtin: str) -> Product | None:
+        if gtin not in self.products:
+            self.products[gtin] = product_by_gtin(self.session, gtin)
+        return self.products[gtin]
 
     def lot(self, gtin: str, code: str) -> tuple[Lot, Product] | None:
         key = (gtin, code)
         if key not in self.lots:
+            if key in self.absent:
+                return None
             found = find_lot(self.session, gtin, code, for_update=True)
             if found is None:
                 return None
@@ -53,6 +82,7 @@ class LotCache:
 
     def add(self, lot: Lot, product: Product) -> None:
         self.lots[(product.gtin, lot.lot_code)] = (lot, product)
+        self.absent.discard((product.gtin, lot.lot_code))
 
 
 def party_org(session: Session, uri: str) -> Organisation | None:
@@ -66,7 +96,9 @@ def party_org(session: Session, uri: str) -> Organisation | None:
     return None
 
 
-def check_places(session: Session, p: Principal, refs: EventRefs) -> tuple[int | None, int | None]:
+def check_places(
+    session: Session, p: Principal, refs: EventRefs, cache: LotCache | None = None
+) -> tuple[int | None, int | None]:
     """Our places named by the event must be the recorder's.  Returns (a plot named, the place
     where the event happened: bizLocation, else readPoint)."""
     plot = None
@@ -74,7 +106,7 @@ def check_places(session: Session, p: Principal, refs: EventRefs) -> tuple[int |
     for role, uri in (("readPoint", refs.read_point), ("bizLocation", refs.biz_location)):
         if uri is None:
             continue
-        place = find_place_by_uri(session, uri)
+        place = cache.place(uri) if cache is not None else find_place_by_uri(session, uri)
         if place is None:
             if uri.startswith("urn:agritrace:place:"):
                 raise Invalid(f"{role} {uri} is not a registered place")
@@ -106,7 +138,7 @@ def new_lot(
     check_lot_code(ref.code)
     if cache.lot(ref.gtin, ref.code) is not None:
         raise Conflict(f"lot {ref.uri} already exists; a lot is commissioned once")
-    product = product_by_gtin(session, ref.gtin)
+    product = cache.product(ref.gtin)
     if product is None:
         raise NotFound(f"unknown product GTIN {ref.gtin}: register the product first")
     if product.org_id != p.org_id:
@@ -157,7 +189,9 @@ def commission_serials(session: Session, touches: list[Touch], serials: list[Ite
     ).first()
     if taken is not None:
         raise Conflict(f"serial {taken} of GTIN {gtin} already exists")
-    session.add_all([SerialUnit(product_id=lot.product_id, lot_id=lot.id, serial=c) for c in codes])
+    now = utcnow()  # one multi-row insert: building 1,000 SQLModel objects took ~1 s of a label sheet
+    rows = [{"product_id": lot.product_id, "lot_id": lot.id, "serial": c, "created_at": now} for c in codes]
+    session.execute(insert(SerialUnit), rows)
 
 
 def serial_outputs(

@@ -37,6 +37,11 @@ class Event(SQLModel, table=True):
         sa_column_kwargs={"server_default": "1"},
         description="event hash rule hash_id was computed with (consensus.event_hash; rows before rule 2 are 1)",
     )
+    signature: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON(none_as_null=True), nullable=True),
+        description="agri:signature envelope (never hashed)",
+    )
 
 
 class EventLot(SQLModel, table=True):

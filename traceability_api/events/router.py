@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.epcis.body import read_document
-from traceability_api.events.capture import DEFAULT_CONTEXT, capture_document, capture_events
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_document, capture_events, prepare_events
 from traceability_api.events.service import (
     corrections_of,
     declaration_of,
@@ -19,6 +19,7 @@ from traceability_api.events.service import (
     query_events,
 )
 from traceability_api.json_response import StoredJSONResponse
+from traceability_api.outbox import take_write_requests
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.validation import DbId
 
@@ -44,10 +45,18 @@ def capture_one(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CapturedOut:
     """Capture one EPCIS 2.0 event.  The same eventID (or Idempotency-Key, or content) twice stores one event."""
-    (c,) = capture_events(
-        session, p, [event], DEFAULT_CONTEXT, settings, checks=runtime.capture_checks, idempotency_key=idempotency_key
-    )
-    session.commit()
+    if runtime.capture_group is None:
+        (c,) = capture_events(
+            session, p, [event], DEFAULT_CONTEXT, settings, checks=runtime.capture_checks,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        session.commit()
+    else:  # checked first, then stored with concurrent requests in one transaction (with its write-log entry)
+        p.require_write()
+        (prepared,) = prepare_events([event], DEFAULT_CONTEXT, settings, idempotency_key=idempotency_key)
+        writes = take_write_requests(session.info)
+        session.close()  # the authentication's connection goes back to the pool while the group writes
+        c = runtime.capture_group.capture(p, prepared, writes[0] if writes else None)
     if c.duplicate:
         response.status_code = status.HTTP_200_OK
     return CapturedOut(

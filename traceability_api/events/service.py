@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
+from traceability_api.consensus.signatures import SIGNATURE_FIELD
 from traceability_api.epcis.identifiers import classify
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.capture import (
@@ -120,6 +121,8 @@ def export_event(e: Event) -> dict[str, Any]:
     doc = {"@context": e.document.get("@context", DEFAULT_CONTEXT)}
     doc |= {k: v for k, v in e.document.items() if k != "@context"}
     doc["recordTime"] = e.record_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if e.signature:  # outside the hash (capture takes it out again): the export re-captures as it was
+        doc[SIGNATURE_FIELD] = e.signature
     return doc
 
 

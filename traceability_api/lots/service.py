@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, select
 
 from traceability_api.db import lock_for_write
@@ -54,6 +56,22 @@ def find_lot(session: Session, gtin: str, lot_code: str, *, for_update: bool = F
         )
     )
     return _first(session, q, for_update)
+
+
+def find_lots(
+    session: Session, keys: Iterable[tuple[str, str]], *, for_update: bool = False
+) -> list[tuple[Lot, Product]]:
+    """The lots of many (GTIN, lot code) keys in one query (locked in id order with ``for_update``)."""
+    q = (
+        select(Lot, Product)
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .where(tuple_(Product.gtin, Lot.lot_code).in_(list(keys)))
+        .order_by(Lot.id)  # type: ignore[arg-type]
+    )
+    if for_update:
+        lock_for_write(session)
+        q = q.with_for_update(of=Lot)
+    return [(row[0], row[1]) for row in session.exec(q).all()]
 
 
 def find_serial_lot(

@@ -3,6 +3,24 @@ record.  It sits below every domain that writes records (events, the write log),
 enqueue without knowing the anchoring worker, which reads the rows from above."""
 
 from traceability_api.outbox.models import AnchorItem, ItemKind
-from traceability_api.outbox.service import Pending, enqueue
+from traceability_api.outbox.requests import (
+    LOGGED,
+    WRITE_REQUESTS,
+    WriteRequest,
+    add_write_request,
+    take_write_requests,
+)
+from traceability_api.outbox.service import ALL_ROWS_AT_ONCE, Pending, enqueue
 
-__all__ = ["AnchorItem", "ItemKind", "Pending", "enqueue"]
+__all__ = [
+    "ALL_ROWS_AT_ONCE",
+    "LOGGED",
+    "WRITE_REQUESTS",
+    "AnchorItem",
+    "ItemKind",
+    "Pending",
+    "WriteRequest",
+    "add_write_request",
+    "enqueue",
+    "take_write_requests",
+]

@@ -9,6 +9,11 @@ from sqlmodel import Session
 from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.timeutil import utcnow
 
+ALL_ROWS_AT_ONCE = {"render_nulls": True}
+"""Execution options of a multi-row ORM insert: None values are sent as NULL instead of leaving the
+column out, so every row has the same columns and all go in one statement (without it, rows are
+split into one statement per pattern of None values)."""
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -26,4 +31,4 @@ def enqueue(session: Session, items: list[Pending]) -> None:
         return
     now = utcnow()
     rows = [{"kind": i.kind, "ref_id": i.ref_id, "digest": i.digest, "created_at": i.created_at or now} for i in items]
-    session.execute(insert(AnchorItem), rows)
+    session.execute(insert(AnchorItem), rows, execution_options=ALL_ROWS_AT_ONCE)

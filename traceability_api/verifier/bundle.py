@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chain.client import AnchorContract
+from chain.registry import SignerWindow
 from traceability_api.consensus.proofs import (
     BUNDLE_FORMAT,
-    BUNDLE_VERSION,
+    READABLE_VERSIONS,
     leaf_of_digest_hex,
     leaf_of_hash_id,
     proof_leads_to,
     recompute_hash,
 )
 from traceability_api.consensus.records import correction_digest
+from traceability_api.verifier.signatures import check_signature
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Report:
 
     def add(self, status: str, text: str) -> None:
         self.lines.append(f"{status:<9} {text}")
+        if status == "NOTE":
+            return
         if status == "OK":
             self.ok += 1
         elif status == "PENDING":
@@ -41,40 +45,45 @@ class Report:
 
 def _check_proof(
     rep: Report, label: str, leaf: bytes, entry: dict[str, Any], batches: dict[str, Any], contract: AnchorContract,
-    roots: dict[str, bool],
-) -> None:  # fmt: skip
+    roots: dict[str, int | None],
+) -> int | None:  # fmt: skip
+    """Adds the record's proof line; returns the on-chain anchoring time if the proof verifies."""
     if entry.get("status") != "anchored":
         rep.add("PENDING", f"{label}: not anchored yet")
-        return
+        return None
     if entry.get("leaf") != "0x" + leaf.hex():
         rep.add("FAIL", f"{label}: leaf in the bundle is not the leaf of its hash")
-        return
+        return None
     batch = batches.get(str(entry.get("batch")))
     if batch is None:
         rep.add("FAIL", f"{label}: batch {entry.get('batch')} missing from the bundle")
-        return
+        return None
     proof = [bytes.fromhex(p[2:]) for p in entry.get("proof", [])]
     root = bytes.fromhex(batch["root"][2:])
     if not proof_leads_to(leaf, entry.get("proof", []), batch["root"]):
         rep.add("FAIL", f"{label}: Merkle proof does not lead to root {batch['root']}")
-        return
+        return None
     key = batch["root"]
     if key not in roots:
         record = contract.anchor_of(root)
-        roots[key] = record is not None
-    if not roots[key]:
+        roots[key] = record.timestamp if record is not None else None
+    if roots[key] is None:
         rep.add("FAIL", f"{label}: root {batch['root']} is not anchored on chain")
-        return
+        return None
     if not contract.verify(proof, root, leaf):
         rep.add("FAIL", f"{label}: the contract's verify() rejects the proof")
-        return
+        return None
     rep.add("OK", f"{label}: anchored in block {batch['blockNumber']} (tx {batch['txHash']})")
+    return roots[key]
 
 
-def verify_bundle(bundle: dict[str, Any], contract: AnchorContract) -> Report:
+def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_signatures: bool = False) -> Report:
+    """Every event's hash, proof, root on chain and (bundle v2) signature and signer registration;
+    ``require_signatures``: an unsigned event fails instead of being noted."""
     rep = Report()
-    if bundle.get("format") != BUNDLE_FORMAT or bundle.get("version") != BUNDLE_VERSION:
-        rep.add("FAIL", f"not an {BUNDLE_FORMAT} v{BUNDLE_VERSION} document")
+    version = bundle.get("version")
+    if bundle.get("format") != BUNDLE_FORMAT or version not in READABLE_VERSIONS:
+        rep.add("FAIL", f"not an {BUNDLE_FORMAT} document of version {' or '.join(map(str, READABLE_VERSIONS))}")
         return rep
     chain_id = contract.chain_id()
     want = bundle.get("chain", {}).get("chainId")
@@ -82,7 +91,8 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract) -> Report:
         rep.add("FAIL", f"bundle is for chain {want}, the RPC serves chain {chain_id}")
         return rep
     batches = bundle.get("batches", {})
-    roots: dict[str, bool] = {}
+    roots: dict[str, int | None] = {}
+    keys: dict[tuple[str, str], SignerWindow | None] = {}
     hashes = set()
     for i, entry in enumerate(bundle.get("events", [])):
         ev = entry.get("event", {})
@@ -98,7 +108,9 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract) -> Report:
             rep.add("FAIL", f"{label}: content does not match its hash ID (changed after capture)")
             continue
         hashes.add(recomputed)
-        _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots)
+        at = _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots)
+        if version != 1 and (at is not None or entry.get("status") != "anchored"):
+            check_signature(rep, label, entry, at, contract, chain_id, require=require_signatures, seen=keys)
     for i, c in enumerate(bundle.get("corrections", [])):
         label = f"errorDeclaration {i} on {c.get('eventHashId', '?')[:30]}..."
         digest = correction_digest(c.get("eventHashId", ""), c.get("errorDeclaration", {}))

@@ -1,0 +1,137 @@
+#!/usr/bin/env python
+"""Benchmark: QR encoding and label sheets, each next to a bare-library reference of the same run.
+
+    .venv/bin/python scripts/bench/labels.py [--labels 1000] [--reps 3]
+
+1. QR encoding of ``--labels`` distinct serialised Digital Links (about 110 bytes each):
+   the project's ``labels.qr.matrix`` against bare segno (``segno.make_qr(...).matrix``, the encoder
+   used before) and bare zxing-cpp (``create_barcode(...).to_image()``).
+2. The PDF sheet of those labels in-process (``labels.pdf.render``).
+3. ``POST /api/v1/lots/{id}/labels`` with ``serials=--labels`` over HTTP (serials commissioned,
+   tokens signed, PDF returned), SQLite, one server worker.
+Each figure: ``--reps`` repetitions, min and median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import segno
+import zxingcpp
+from common import server
+from eth_account import Account
+from sqlmodel import Session
+
+from chain.client import connect
+from chain.node import AnvilNode
+from labels import qr
+from labels.pdf import LAYOUTS, LabelData, render
+from traceability_api.compose import CAPTURE_CHECKS, build_runtime
+from traceability_api.config import Settings
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.lots.models import ProductCreate
+from traceability_api.lots.service import create_product
+from traceability_api.parties.models import OrganisationCreate
+from traceability_api.parties.service import Principal, create_organisation
+
+GTIN = "08930000000019"
+
+
+def payloads(n: int) -> list[str]:
+    return [f"https://trace.example.vn/01/{GTIN}/10/L50/21/S{i:08d}?17=250830&t=Zk3q9xPa7LmT2vWe" for i in range(n)]
+
+
+def project_matrix(p: str) -> object:
+    fn = getattr(qr, "matrix", None)  # labels.qr.matrix since the zxing-cpp encoder; before: segno's matrix
+    return fn(p) if fn is not None else qr.qr(p).matrix
+
+
+def bare_segno(p: str) -> object:
+    return segno.make_qr(p, error=qr.error_level(p), boost_error=False).matrix
+
+
+def bare_zxing(p: str) -> object:
+    return bytes(memoryview(zxingcpp.create_barcode(p, zxingcpp.BarcodeFormat.QRCode,
+                                                    ec_level=qr.error_level(p).upper()).to_image(scale=1)))  # fmt: skip
+
+
+def timed(fn: Callable[[], object], reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def show(name: str, secs: list[float], per: int = 1, unit: str = "s") -> float:
+    scale = 1000 / per if unit == "ms" else 1
+    print(f"  {name:52s} min {min(secs) * scale:8.3f} {unit}  median {statistics.median(secs) * scale:8.3f} {unit}")  # noqa: T201
+    return statistics.median(secs)
+
+
+def seed(settings: Settings) -> tuple[str, int]:
+    rt = build_runtime(settings)
+    with Session(rt.engine) as s:
+        org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
+        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
+        create_product(s, p, ProductCreate(gtin=GTIN, name="Gạo ST25", ocop_stars=4))
+        ev = {"type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+              "action": "ADD", "bizStep": "commissioning",
+              "quantityList": [{"epcClass": f"https://id.gs1.org/01/{GTIN}/10/L50", "quantity": 10,
+                                "uom": "KGM"}]}  # fmt: skip
+        capture_events(s, p, [ev], DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS)
+        s.commit()
+    rt.close()
+    return issued.api_key, 1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--labels", type=int, default=1000)
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    codes = payloads(a.labels)
+    print(f"QR encoding, {a.labels} distinct payloads of {len(codes[0])} bytes, per code:")  # noqa: T201
+    proj = show("project labels.qr (matrix for the PDF)", timed(lambda: [project_matrix(p) for p in codes], a.reps),
+                a.labels, "ms")  # fmt: skip
+    seg = show("reference: bare segno make_qr().matrix", timed(lambda: [bare_segno(p) for p in codes], a.reps),
+               a.labels, "ms")  # fmt: skip
+    zx = show("reference: bare zxing-cpp create_barcode().to_image()",
+              timed(lambda: [bare_zxing(p) for p in codes], a.reps), a.labels, "ms")  # fmt: skip
+    print(f"  speed-up over bare segno {seg / proj:.1f}x; project/bare zxing-cpp time ratio {proj / zx:.2f}")  # noqa: T201
+    data = [LabelData("Gạo ST25", "HTX Thạnh Phú", "L50", "Thu hoạch: 28/02/2025", p, 4, f"S{i:08d}", GTIN,
+                      "HSD: 30/08/2025") for i, p in enumerate(codes)]  # fmt: skip
+    print(f"PDF sheet of {a.labels} labels (a4-3x8), in-process:")  # noqa: T201
+    show("labels.pdf.render", timed(lambda: render(data, LAYOUTS["a4-3x8"]), a.reps))
+    with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node:
+        acct = Account.create()
+        connect(node.url).provider.make_request("anvil_setBalance", [acct.address, hex(10**24)])  # type: ignore[arg-type]
+        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        settings = Settings(data_dir=Path(tmp), database_url=db, chain_rpc_url=node.url,
+                            anchor_private_key=acct.key.hex(), anchor_worker=False)  # fmt: skip
+        key, lot_id = seed(settings)
+        env = {"DATABASE_URL": db, "CHAIN_RPC_URL": node.url, "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
+               "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_ANCHOR_WORKER": "false"}  # fmt: skip
+        with server(env, 1) as base, httpx.Client(base_url=base, timeout=300,
+                                                 headers={"Authorization": f"Bearer {key}"}) as c:  # fmt: skip
+            sizes = []
+
+            def post() -> None:
+                r = c.post(f"/api/v1/lots/{lot_id}/labels", json={"layout": "a4-3x8", "serials": a.labels})
+                assert r.status_code == 200, r.text
+                sizes.append(len(r.content))
+
+            print(f"POST /labels, {a.labels} serialised labels over HTTP ({a.labels} serials commissioned each time):")  # noqa: T201
+            show("API", timed(post, a.reps))
+            print(f"  PDF size {sizes[-1] / 1e6:.2f} MB")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+#!/usr/bin/env python
+"""Benchmark: the cost of event signatures at capture, and of verifying a signed lot's bundle.
+
+    .venv/bin/python scripts/bench/signatures.py [--db postgresql|sqlite] [--events 2000] [--batch 50] [--reps 3]
+
+1. Capture (in process, the service's capture_events with its checks, one transaction per
+   document of --batch events, --events events per repetition):
+   - reference: unsigned events, no signature gate;
+   - signed: every event carries an own-key agri:signature that the gate verifies (EIP-712
+     recovery + registry mirror), signatures made beforehand as the organisation's machine would;
+   - custodial: unsigned events signed at capture by the organisation's custodial key.
+   Prints events/s (min / median of --reps) and the ratio to the reference.  Goal: signed >= 1,000 ev/s.
+2. Bundle verification (anvil + anchoring worker): a 50-event lot, all events signed, verified
+   with `verify_bundle` (hash, proof, root on chain, signature, signer's window on chain), against
+   the same bundle without signatures (reference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from common import fresh_database
+from eth_account import Account
+from sqlmodel import Session, select
+
+from chain.client import AnchorContract, connect, ensure_dev_balance
+from chain.node import AnvilNode
+from chain.registry import KeyRegistry
+from chain.signing import encrypt_key
+from traceability_api.anchoring.proofs import lot_bundle
+from traceability_api.anchoring.worker import AnchoringWorker
+from traceability_api.compose import CAPTURE_CHECKS
+from traceability_api.config import Settings
+from traceability_api.db import make_engine, migrate
+from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.lots.models import Lot, Product, ProductCreate
+from traceability_api.lots.service import create_product
+from traceability_api.parties.models import OrganisationCreate
+from traceability_api.parties.service import Principal, create_organisation, party_uri
+from traceability_api.signing.document import sign_event
+from traceability_api.signing.gate import SignatureGate
+from traceability_api.signing.models import SigningKey, SigningOrg
+from traceability_api.verifier import verify_bundle
+
+GTIN = "08930000000019"
+CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+
+def observe(lot: str, minute: int) -> dict[str, Any]:
+    return {"type": "ObjectEvent", "eventID": f"urn:uuid:{uuid.uuid4()}",
+            "eventTime": f"2025-01-02T08:{minute % 60:02d}:00+07:00", "eventTimeZoneOffset": "+07:00",
+            "action": "OBSERVE", "bizStep": "inspecting",
+            "quantityList": [{"epcClass": lot, "quantity": 1, "uom": "KGM"}]}  # fmt: skip
+
+
+def setup(url: str, settings: Settings) -> tuple[Any, Principal, str]:
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as s:
+        org, issued = create_organisation(s, OrganisationCreate(name="HTX bench", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
+        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
+        create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+        lot = f"https://id.gs1.org/01/{GTIN}/10/B1"
+        commission = {"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+                      "action": "ADD", "bizStep": "commissioning",
+                      "quantityList": [{"epcClass": lot, "quantity": 1e9, "uom": "KGM"}]}  # fmt: skip
+        capture_events(s, p, [commission], DEFAULT_CONTEXT, settings, checks=CAPTURE_CHECKS)
+        s.commit()
+        return engine, p, party_uri(org)
+
+
+def timed_capture(
+    engine: Any, p: Principal, docs: list[list[dict[str, Any]]], settings: Settings, checks: Any
+) -> float:
+    t0 = time.perf_counter()
+    for events in docs:
+        with Session(engine) as s:
+            capture_events(s, p, events, DEFAULT_CONTEXT, settings, checks=checks)
+            s.commit()
+    return sum(len(d) for d in docs) / (time.perf_counter() - t0)
+
+
+def capture_bench(kind: str, n: int, batch: int, reps: int) -> None:
+    settings = Settings(chain_enabled=False, signing_key_password="bench")  # type: ignore[arg-type]
+    own, custodial = Account.create(), Account.create()
+    results: dict[str, list[float]] = {
+        "unsigned (reference)": [],
+        "signed, own key": [],
+        "custodial, signed at capture": [],
+    }
+    for _ in range(reps):
+        with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+            engine, p, ref = setup(url, settings)
+            with Session(engine) as s:  # the registry mirror as the service keeps it (no chain needed to capture)
+                s.add(SigningOrg(org_id=p.org_id, ref=ref))
+                s.add(SigningKey(org_id=p.org_id, address=own.address, valid_from=0, valid_until=2**40 - 1))
+                s.commit()
+            gate = SignatureGate(engine, settings, 31337, CONTRACT)
+            dom = gate.domain(ref)
+            lot = f"https://id.gs1.org/01/{GTIN}/10/B1"
+
+            def docs(sign: bool, lot: str = lot, dom: Any = dom) -> list[list[dict[str, Any]]]:
+                evs = [observe(lot, i) for i in range(n)]
+                if sign:
+                    evs = [sign_event(e, DEFAULT_CONTEXT, own, dom) for e in evs]
+                return [evs[i : i + batch] for i in range(0, n, batch)]
+
+            signed_docs = docs(True)
+            timed_capture(engine, p, docs(False)[:2], settings, CAPTURE_CHECKS)  # warm-up (caches, connections)
+            results["unsigned (reference)"].append(timed_capture(engine, p, docs(False), settings, CAPTURE_CHECKS))
+            results["signed, own key"].append(timed_capture(engine, p, signed_docs, settings, (*CAPTURE_CHECKS, gate)))
+            with Session(engine) as s:
+                s.add(SigningKey(org_id=p.org_id, address=custodial.address, valid_from=0, valid_until=2**40 - 1,
+                                 custodial=True, keystore=encrypt_key(custodial, "bench")))  # fmt: skip
+                s.commit()
+            gate.invalidate()
+            results["custodial, signed at capture"].append(
+                timed_capture(engine, p, docs(False), settings, (*CAPTURE_CHECKS, gate))
+            )
+            engine.dispose()
+    gate_us = gate_cost(own)
+    ref_med = statistics.median(results["unsigned (reference)"])
+    print(f"capture[{kind}] {n} events per repetition in documents of {batch}, {reps} repetitions:")  # noqa: T201
+    for name, values in results.items():
+        med = statistics.median(values)
+        print(f"  {name:<30} min {min(values):>7,.0f} median {med:>7,.0f} events/s  = {med / ref_med:.2f} x reference")  # noqa: T201
+    print(f"  the gate alone (verify an own-key signature, registry mirror cached): {gate_us:.0f} us/event"  # noqa: T201
+          f" = {1e6 / gate_us:,.0f} events/s on one core")  # fmt: skip
+
+
+def gate_cost(own: Any, n: int = 2000) -> float:
+    """Microseconds per event spent in the gate's envelope check (signature recovery, lookups)."""
+    from traceability_api.consensus.signatures import SIGNATURE_FIELD, Envelope, signing_digest, verify_envelope
+    from traceability_api.signing.document import capture_hash_id
+
+    dom_ = SignatureGate(None, Settings(chain_enabled=False), 31337, CONTRACT).domain("urn:agritrace:party:1")  # type: ignore[arg-type]
+    lot = f"https://id.gs1.org/01/{GTIN}/10/B1"
+    signed = [sign_event(observe(lot, i), DEFAULT_CONTEXT, own, dom_) for i in range(n)]
+    hashes = [capture_hash_id(e, DEFAULT_CONTEXT) for e in signed]
+    envs = [Envelope(**e[SIGNATURE_FIELD]) for e in signed]
+    assert signing_digest(dom_, hashes[0])
+    t0 = time.perf_counter()
+    for env, h in zip(envs, hashes, strict=True):
+        verify_envelope(env, h, 31337, CONTRACT)
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+def bundle_bench(reps: int) -> None:
+    with AnvilNode() as node, tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
+        w3 = connect(node.url)
+        acct = Account.create()
+        ensure_dev_balance(w3, acct.address, 10**22)
+        contract = AnchorContract.deploy(w3, acct, admin=acct.address, anchorer=acct.address)
+        settings = Settings(chain_enabled=False, data_dir=Path(tmp))
+        engine, p, ref = setup(url, settings)
+        key = Account.create()
+        reg = KeyRegistry(contract)
+        reg.register_organisation(ref)
+        reg.add_signer(ref, key.address)
+        with Session(engine) as s:
+            s.add(SigningOrg(org_id=p.org_id, ref=ref))
+            s.add(SigningKey(org_id=p.org_id, address=key.address, valid_from=0, valid_until=2**40 - 1))
+            s.commit()
+        gate = SignatureGate(engine, settings, contract.chain_id(), contract.address)
+        lot = f"https://id.gs1.org/01/{GTIN}/10/B1"
+        evs = [sign_event(observe(lot, i), DEFAULT_CONTEXT, key, gate.domain(ref)) for i in range(49)]
+        with Session(engine) as s:
+            capture_events(s, p, evs, DEFAULT_CONTEXT, settings, checks=(*CAPTURE_CHECKS, gate))
+            s.commit()
+        AnchoringWorker(engine, contract, settings).run_once()
+        with Session(engine) as s:
+            lot_row = s.exec(select(Lot)).one()
+            bundle = lot_bundle(s, lot_row, s.get(Product, lot_row.product_id), contract)  # type: ignore[arg-type]
+        unsigned = copy.deepcopy(bundle)
+        for e in unsigned["events"]:
+            e.pop("signature", None)
+        n = len(bundle["events"])
+
+        def timed(b: dict[str, Any]) -> Callable[[], float]:
+            def run() -> float:
+                t0 = time.perf_counter()
+                rep = verify_bundle(b, AnchorContract(connect(node.url), contract.address))
+                assert rep.failed == 0, rep.lines
+                return time.perf_counter() - t0
+
+            return run
+
+        signed_t = [timed(bundle)() for _ in range(reps)]
+        plain_t = [timed(unsigned)() for _ in range(reps)]
+        print(f"bundle verification, {n}-event lot ({n - 1} signed + commissioning), {reps} repetitions:")  # noqa: T201
+        for name, values in (("without signatures (reference)", plain_t), ("with signatures", signed_t)):
+            print(f"  {name:<32} min {min(values) * 1000:>6.0f} median {statistics.median(values) * 1000:>6.0f} ms")  # noqa: T201
+        print(f"  ratio {statistics.median(signed_t) / statistics.median(plain_t):.2f} x reference")  # noqa: T201
+        engine.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    ap.add_argument("--events", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=50)
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    capture_bench(a.db, a.events, a.batch, a.reps)
+    bundle_bench(a.reps)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Every QR code printed on a label sheet decodes, read back by a real decoder (zxing-cpp) from the
+PDF page rasterised by PDFium (pypdfium2), at each error-correction level the payload length picks."""
+
+from __future__ import annotations
+
+import pypdfium2
+import pytest
+import zxingcpp
+
+from labels import qr
+from labels.digital_link import build
+from labels.pdf import LAYOUTS, LabelData, render
+from labels.tokens import serial_token
+
+pytestmark = pytest.mark.sqlite_only
+BASE = "https://trace.example.vn"
+
+
+def decoded_pages(pdf: bytes, dpi: int = 200) -> list[set[str]]:
+    """The texts of the QR codes found on each page of ``pdf``."""
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        out = []
+        for i in range(len(doc)):
+            image = doc[i].render(scale=dpi / 72, grayscale=True).to_pil()
+            out.append({r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)})
+        return out
+    finally:
+        doc.close()
+
+
+def test_every_code_of_a_sheet_decodes_at_each_error_level() -> None:
+    gtin, secret = "08930000000019", b"k" * 32
+    short = [build(gtin, f"L{i}").uri("https://t.vn") for i in range(4)]  # <= 60 bytes: level H
+    medium = [build(gtin, "ST25-03", f"S{i:06d}", token=serial_token(secret, gtin, f"S{i:06d}")).uri(BASE)
+              for i in range(16)]  # fmt: skip
+    long = [f"{BASE}/01/{gtin}/10/{'L' * 20}/21/{i:020d}?t={'x' * 40}" for i in range(4)]  # > 120 bytes: level M
+    payloads = short + medium + long
+    assert {qr.error_level(p) for p in payloads} == {"h", "q", "m"}
+    labels = [LabelData("Gạo ST25", "HTX Thạnh Phú", "ST25-03", "Thu hoạch: 28/02/2025", p, 4, None, gtin)
+              for p in payloads]  # fmt: skip
+    pages = decoded_pages(render(labels, LAYOUTS["a4-3x8"]))
+    assert pages == [set(payloads)]  # 24 labels: one page, every code read back exactly
+
+
+def test_matrix_is_the_symbol_the_decoder_reads() -> None:
+    """The module matrix drawn on labels is a QR symbol of the payload (rows of 0/1, square, no quiet zone)."""
+    payload = f"{BASE}/01/08930000000019/10/L1"
+    m = qr.matrix(payload)
+    assert len(m) == len(m[0]) and len(m) % 4 == 1 and set(b"".join(m)) == {0, 1}
+    assert m[0][:7] == b"\x01" * 7 and m[0][-7:] == b"\x01" * 7  # finder patterns top left and top right
+
+
+def test_big_sheets_render_in_one_shared_worker_process() -> None:
+    from traceability_api.consumer.label_renderer import LabelRenderer
+
+    renderer = LabelRenderer(inline_max=2)
+    payloads = [f"{BASE}/01/08930000000019/10/L1/21/S{i}" for i in range(3)]
+    labels = [LabelData("Gạo", "HTX", "L1", "", p) for p in payloads]
+    try:
+        assert decoded_pages(renderer.render(labels, LAYOUTS["a4-3x8"], title="t")) == [set(payloads)]
+        pool = renderer._pool
+        assert pool is not None  # the sheet went to the worker process...
+        renderer.render(labels, LAYOUTS["a4-3x8"], title="t")
+        assert renderer._pool is pool  # ...and the next one to the same process, not a new pool
+        assert renderer.render(labels[:2], LAYOUTS["a4-3x8"], title="t")[:5] == b"%PDF-"  # small: inline
+    finally:
+        renderer.close()
+    assert renderer._pool is None
