@@ -38,7 +38,7 @@ def test_metrics_report_capture_consumer_anchoring_and_errors(w: World, runtime:
     rice = setup_rice(w)
     page = f"/01/{rice['gtin']}/10/L1"
     runtime.settings.consumer_page_cache_s = 30
-    start = w.client.get("/metrics").text  # request counters are process-wide: earlier tests count too
+    start = w.client.get("/metrics").text  # the request histograms are process-wide: earlier tests count too
     for _ in range(3):
         assert w.client.get(page).status_code == 200
     assert w.client.get("/api/v1/lots/999999999", headers=w.coop.h()).status_code == 404
@@ -50,9 +50,8 @@ def test_metrics_report_capture_consumer_anchoring_and_errors(w: World, runtime:
     assert value(before, pages, group="consumer_page") - value(start, pages, group="consumer_page") == 3
     assert value(before, "agritrace_consumer_page_cache_total", result="hit") == 2
     assert value(before, "agritrace_consumer_page_cache_total", result="miss") == 1
-    lot_4xx = {"route": "/api/v1/lots/{lot_id}", "status_class": "4xx"}
-    errors = "agritrace_http_errors_total"
-    assert value(before, errors, **lot_4xx) - value(start, errors, **lot_4xx) == 1
+    errors, route = "agritrace_http_errors_total", {"route": "/api/v1/lots/{lot_id}", "status_class": "4xx"}
+    assert value(before, errors, **route) - value(start, errors, **route) == 1
     assert runtime.chain is not None
     AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
     after = w.client.get("/metrics").text
