@@ -99,7 +99,14 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
         word = "Khối lượng" if product.unit in ("KGM", "TNE", "GRM") else "Số lượng"
         common["content_line"] = f"{word}: {fmt.quantity(req.content, product.unit, 'vi')}"
     base = settings.public_base_url
-    items = [LabelData(**common, qr_payload=build(product.gtin, lot.lot_code, expiry=expiry).uri(base))] * req.copies
+    lot_label = LabelData(**common, qr_payload=build(product.gtin, lot.lot_code, expiry=expiry).uri(base))
+    items = [lot_label] * req.copies
+    assert runtime.label_renderer is not None, "built by traceability_api.compose.build_runtime"
+    title = f"{product.name} {lot.lot_code}"
+    try:  # layout and fonts checked on one label before any serial is written
+        runtime.label_renderer.render([lot_label], LAYOUTS[req.layout], title=title)
+    except LabelError as exc:
+        raise Invalid(str(exc)) from exc
     if req.serials:
         codes = commission_serials(session, p, lot, product, req.serials, settings, checks=runtime.capture_checks)
         secret = label_secret(settings)
@@ -108,12 +115,13 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
                 base
             )
             items.append(LabelData(**common, qr_payload=uri, serial=c))
+    # commit the serials before drawing the sheet: a sheet of thousands takes seconds, and no write
+    # transaction (SQLite's single write lock, PostgreSQL's lot rows) may be held for that long
+    session.commit()
     try:
-        assert runtime.label_renderer is not None, "built by traceability_api.compose.build_runtime"
-        pdf = runtime.label_renderer.render(items, LAYOUTS[req.layout], title=f"{product.name} {lot.lot_code}")
+        pdf = runtime.label_renderer.render(items, LAYOUTS[req.layout], title=title)
     except LabelError as exc:
         raise Invalid(str(exc)) from exc
-    session.commit()
     headers = {"Content-Disposition": f'attachment; filename="labels-{product.gtin}-{lot.lot_code}.pdf"'}
     warning = base_url_warning(base)
     if warning:
