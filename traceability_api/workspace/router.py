@@ -39,10 +39,12 @@ def include(app: FastAPI) -> None:
         products,
         pwa,
         receipt,
+        scan,
         ship,
     )
 
     modules = (auth, home, diary, diary_import, harvest, receipt, ship, process, places, products, lots, members, pwa)
+    modules += (scan,)  # the diary's barcode scanning
     for module in modules:
         app.include_router(module.router)
     app.include_router(diary_import.api)
