@@ -15,8 +15,9 @@ from traceability_api.runtime import Runtime
 from traceability_api.workspace.barcodes import read_code
 
 
-def barcode_photo(text: str, fmt: zxingcpp.BarcodeFormat, kind: str = "PNG") -> bytes:
-    pixels = memoryview(zxingcpp.write_barcode_to_image(zxingcpp.create_barcode(text, fmt), scale=4))
+def barcode_photo(text: str, fmt: zxingcpp.BarcodeFormat, kind: str = "PNG", gs1: bool = False) -> bytes:
+    symbol = zxingcpp.create_barcode(text, fmt, gs1=True) if gs1 else zxingcpp.create_barcode(text, fmt)
+    pixels = memoryview(zxingcpp.write_barcode_to_image(symbol, scale=4))
     image = Image.frombytes("L", (pixels.shape[1], pixels.shape[0]), pixels.tobytes())
     framed = Image.new("L", (image.width + 80, image.height + 80), 255)  # a quiet zone, as on a package
     framed.paste(image, (40, 40))
@@ -57,6 +58,9 @@ def test_a_barcode_photo_gives_the_gtin_and_a_known_products_name(app_client: Te
     r = scan(app_client, files={"photo": ("qr.jpg", photo, "image/jpeg")})
     assert r.json() == {"gtin": "08931234560027", "lot": "L2406", "expiry": "2027-12-31", "text": "",  # type: ignore[attr-defined]
                         "name": "Phân bón NPK 16-16-8"}  # fmt: skip
+    gs1 = barcode_photo("(01)08931234560027(10)B9(17)290228", zxingcpp.BarcodeFormat.DataMatrix, gs1=True)
+    r = scan(app_client, files={"photo": ("dm.png", gs1, "image/png")})
+    assert (r.json()["gtin"], r.json()["lot"], r.json()["expiry"]) == ("08931234560027", "B9", "2029-02-28")  # type: ignore[attr-defined]
     # what the phone's camera decoded: a GS1 element string from a DataMatrix (FNC1 as GS)
     r = scan(app_client, data={"code": "0108931234560027" + "10A7\x1d17280115"})
     assert r.json()["name"] == "Phân bón NPK 16-16-8" and r.json()["lot"] == "A7"  # type: ignore[attr-defined]

@@ -57,8 +57,8 @@ def decode_image(data: bytes) -> str | None:
             SyntaxError, ValueError) as exc:  # fmt: skip
         raise NotAnImage(str(exc)) from exc
     for code in zxingcpp.read_barcodes(image, formats=FORMATS, try_rotate=True, try_downscale=True):
-        if code.valid and code.text:
-            return str(code.text)
+        if code.valid and code.text:  # a GS1 symbol reads as "(01)...(10)..."; a GS in another as <GS>
+            return str(code.text).replace("<GS>", "\x1d")
     return None
 
 
