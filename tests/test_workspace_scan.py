@@ -45,7 +45,10 @@ def test_the_diary_offers_scanning_without_loading_the_decoder(app_client: TestC
 
 def test_a_barcode_photo_gives_the_gtin_and_a_known_products_name(app_client: TestClient, runtime: Runtime) -> None:
     member_client(app_client, runtime, "HTX Quét Ảnh", "scan.photo")
-    r = scan(app_client, files={"photo": ("a.png", barcode_photo("8931234560027", zxingcpp.BarcodeFormat.EAN13), "image/png")})
+    r = scan(
+        app_client,
+        files={"photo": ("a.png", barcode_photo("8931234560027", zxingcpp.BarcodeFormat.EAN13), "image/png")},
+    )
     assert r.status_code == 200, r.text  # type: ignore[attr-defined]
     assert r.json() == {"gtin": "08931234560027", "lot": None, "expiry": None, "text": "", "name": None}  # type: ignore[attr-defined]
 

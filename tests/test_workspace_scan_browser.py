@@ -70,7 +70,9 @@ def test_scanning_with_the_camera_and_with_a_photo(runtime: Runtime, served: str
     assert [s for s in page.eval_on_selector_all("script", "ss => ss.map(s => s.src)") if "zxing" in s]
 
     photo = tmp_path / "datamatrix.png"  # a GS1 DataMatrix as printed on a pesticide bottle
-    photo.write_bytes(barcode_photo("(01)09506000134352(10)LOT42(17)270101", zxingcpp.BarcodeFormat.DataMatrix, gs1=True))
+    photo.write_bytes(
+        barcode_photo("(01)09506000134352(10)LOT42(17)270101", zxingcpp.BarcodeFormat.DataMatrix, gs1=True)
+    )
     page.set_input_files("[data-scan-photo]", str(photo))
     page.wait_for_selector("[data-scan-status]:has-text('LOT42')", timeout=20_000)
     assert page.input_value("#product") == "09506000134352"  # unknown GTIN: the GTIN stays

@@ -49,10 +49,10 @@ def decode_image(data: bytes) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in IMAGE_TYPES or image.width * image.height > MAX_PIXELS:
-                raise NotAnImage(image.format or "unknown")
-            image = image.convert("L")  # also forces the full decode of a truncated file here
+            opened = Image.open(io.BytesIO(data))
+            if opened.format not in IMAGE_TYPES or opened.width * opened.height > MAX_PIXELS:
+                raise NotAnImage(opened.format or "unknown")
+            image = opened.convert("L")  # also forces the full decode of a truncated file here
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning,
             SyntaxError, ValueError) as exc:  # fmt: skip
         raise NotAnImage(str(exc)) from exc
@@ -95,5 +95,5 @@ def named(session: Session, org_id: int, scanned: Scanned) -> Scanned:
         return scanned
     rows = session.exec(select(Product.name, Product.org_id).where(Product.gtin == scanned.gtin)).all()
     own = [name for name, org in rows if org == org_id]
-    name = (own or [name for name, _ in rows] or [None])[0]
+    name = (own or [name for name, _ in rows] or [None])[0]  # type: ignore[list-item]
     return Scanned(scanned.gtin, scanned.lot, scanned.expiry, scanned.text, name)

@@ -44,9 +44,9 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, diary_import, harvest, receipt, ship, process, places, products, lots, members, pwa)
-    modules += (scan,)  # the diary's barcode scanning
     for module in modules:
         app.include_router(module.router)
+    app.include_router(scan.router)  # the diary's barcode scanning
     app.include_router(diary_import.api)
     app.include_router(static_router)
 

@@ -22,7 +22,8 @@ MESSAGES = {
     },
     "en": {
         "none": "No barcode or photo sent.", "too_large": "The photo is too large.",
-        "not_image": "The file is not a picture (JPEG, PNG, WebP).", "not_found": "No barcode could be read in the photo.",
+        "not_image": "The file is not a picture (JPEG, PNG, WebP).",
+        "not_found": "No barcode could be read in the photo.",
     },
 }  # fmt: skip
 HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
