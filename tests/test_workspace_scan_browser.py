@@ -78,6 +78,14 @@ def test_scanning_with_the_camera_and_with_a_photo(runtime: Runtime, served: str
     assert page.input_value("#product") == "09506000134352"  # unknown GTIN: the GTIN stays
     assert page.input_value("#supplier_lot") == "LOT42"
     assert "HSD 2027-01-01" in page.input_value("#note")
+
+    ctx.set_offline(True)  # in the field with no signal: the camera still gives the GTIN
+    page.fill("#product", "")
+    page.click("[data-scan-camera]")
+    page.wait_for_selector(f"[data-scan-status]:has-text('GTIN {GTIN.zfill(14)}')", timeout=20_000)
+    assert page.input_value("#product") == GTIN.zfill(14)
+    ctx.set_offline(False)
+    problems = [p for p in problems if "Failed to fetch" not in p and "ERR_INTERNET_DISCONNECTED" not in p]
     assert not [p for p in problems if re.search("Content Security Policy|Refused", p)], problems
     assert not problems, problems
     ctx.close()

@@ -33,9 +33,10 @@
       return res.json().then(function (r) {
         if (res.ok) fill(b, r); else say(b, r.error || SAY.fail);
       }, function () { say(b, SAY.fail); });
-    }, function () {  // offline: a plain GTIN is still understood here
-      var d = offlineCode || "";
-      if (/^(\d{8}|\d{12,14})$/.test(d)) fill(b, { gtin: ("00000000000000" + d).slice(-14) });
+    }, function () {  // offline: the GTIN of a plain code, a GS1 element string or a Digital Link
+      var d = offlineCode || "", m = /^(\d{8}|\d{12,14})$/.exec(d) || /^(?:\][A-Za-z]\d)?\(?01\)?(\d{14})/.exec(d) ||
+        /^https?:\/\/[^?#]*\/01\/(\d{14})/.exec(d);
+      if (m) fill(b, { gtin: ("00000000000000" + m[1]).slice(-14) });
       else say(b, SAY.fail);
     });
   }
