@@ -19,7 +19,7 @@
 
   function fill(b, r) {
     if (!r.gtin) { say(b, SAY.nogtin + (r.text || "")); return; }
-    field(b, "product").value = r.name ? r.name + " (" + r.gtin + ")" : r.gtin;
+    field(b, "product").value = r.name ? r.name.slice(0, 180) + " (" + r.gtin + ")" : r.gtin;  // max 200
     var lot = field(b, "supplier_lot");
     if (r.lot && lot) lot.value = r.lot;
     var note = field(b, "note"), exp = SAY.exp + " " + r.expiry;
