@@ -283,7 +283,8 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.01, help="1 = the whole province")
     ap.add_argument("--day-seconds", type=float, default=60)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--anchor-interval", type=float, default=1.0, help="AGRITRACE_ANCHOR_INTERVAL_S of the instances")
+    ap.add_argument("--anchor-max-delay", type=float, default=0.3,
+                    help="AGRITRACE_ANCHOR_MAX_DELAY_S of the instances (the service's default)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="province-"))
     with fresh_pg_database() as db, AnvilNode(extra_args=("--block-time", "2")) as node:
@@ -291,7 +292,7 @@ def main() -> None:
         connect(node.url).provider.make_request("anvil_setBalance", [key.address, hex(10**24)])  # type: ignore[arg-type]
         prefix = f"province-{uuid.uuid4().hex[:8]}/agritrace"
         env = base_env(DATABASE_URL=db, CHAIN_RPC_URL=node.url, AGRITRACE_ANCHOR_PRIVATE_KEY=key.key.hex(),
-                       AGRITRACE_ANCHOR_INTERVAL_S=str(args.anchor_interval), AGRITRACE_MQTT_URL="mqtt://127.0.0.1:1883",
+                       AGRITRACE_ANCHOR_MAX_DELAY_S=str(args.anchor_max_delay), AGRITRACE_MQTT_URL="mqtt://127.0.0.1:1883",
                        AGRITRACE_MQTT_TOPIC_PREFIX=prefix, AGRITRACE_MQTT_GROUP="g" + prefix.split("/")[0],
                        AGRITRACE_MASTER_KEY=Fernet.generate_key().decode(), AGRITRACE_LABEL_SECRET=uuid.uuid4().hex,
                        AGRITRACE_LOG_JSON="false")  # fmt: skip
@@ -306,8 +307,8 @@ def main() -> None:
             prov.setup()
             say(f"scale {args.scale}: {prov.n_coops} cooperatives, {prov.n_sensors} sensors "
                   f"({prov.n_sensors * 24 * 60:,} readings), {prov.n_scans} scans, {prov.n_authority} authority "
-                f"requests; a day in {args.day_seconds:.0f} s; 3 instances, anvil 2 s blocks, anchoring every "
-                f"{args.anchor_interval} s, PostgreSQL")  # fmt: skip
+                f"requests; a day in {args.day_seconds:.0f} s; 3 instances, anvil 2 s blocks, anchoring at most "
+                f"{args.anchor_max_delay} s after capture, PostgreSQL")  # fmt: skip
             runs = []
             for rep in range(args.reps):
                 runs.append(prov.day(rep, args.day_seconds))
