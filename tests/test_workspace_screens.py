@@ -165,7 +165,7 @@ def test_pages_are_light_secure_and_work_without_javascript(app_client: TestClie
         r = c.get(path)
         assert r.status_code == 200 and '<html lang="vi">' in r.text
         assets = re.findall(r'(?:src|href)="(/app/static/[^"?]+)\?v=\w+"', r.text)
-        assert len(assets) == 5, assets  # our CSS, htmx, app.js, idb-keyval, offline.js: nothing from elsewhere
+        assert len(assets) == 6, assets  # our CSS, htmx, app.js, idb-keyval, offline.js, scan.js: nothing else
         assert not re.search(r'(?:src|href)="https?://', r.text)
         total = len(gzip.compress(r.content)) + sum(len(gzip.compress(c.get(a).content)) for a in assets)
         assert total < 50 * 1024, (path, total)

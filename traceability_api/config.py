@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     idempotency_ttl_h: float = Field(default=168, gt=0, le=24 * 90)  # how long a write's Idempotency-Key is kept
     import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # an uploaded diary spreadsheet (.xlsx)
     import_max_rows: int = Field(default=2000, ge=1, le=100_000)  # rows of one diary spreadsheet
+    scan_photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)  # a photo of a barcode (workspace diary)
     banned_substances: str = Field(
         default="paraquat;2,4-D;glyphosate;carbofuran;chlorpyrifos ethyl;endosulfan;methamidophos;trichlorfon",
         description="semicolon-separated active ingredients refused in diary entries (Vietnam's banned list)",

@@ -40,6 +40,7 @@ def include(app: FastAPI) -> None:
         products,
         pwa,
         receipt,
+        scan,
         ship,
     )
 
@@ -47,6 +48,7 @@ def include(app: FastAPI) -> None:
                members, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
+    app.include_router(scan.router)  # the diary's barcode scanning
     app.include_router(diary_import.api)
     app.include_router(static_router)
 

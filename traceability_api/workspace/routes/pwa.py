@@ -16,7 +16,9 @@ from fastapi.responses import Response
 from traceability_api.workspace.web import HERE, asset
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-ASSETS = ("app.css", "app.js", "htmx-2.0.11.min.js", "idb-keyval-6.3.0.umd.js", "offline.js")
+# zxing-js is kept for offline scanning with the camera; pages load it only when the scan button is tapped
+ASSETS = ("app.css", "app.js", "htmx-2.0.11.min.js", "idb-keyval-6.3.0.umd.js", "offline.js", "scan.js",
+          "zxing-library-0.21.3.min.js")  # fmt: skip
 PAGES = ("/app", "/app/diary", "/app/harvest")  # the pages recorded offline (receipts are on home)
 ICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96"><rect width="96" height="96" rx="18" fill="#1b5e20"/>'
