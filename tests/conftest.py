@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
@@ -27,6 +27,9 @@ from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.main import create_app
 from traceability_api.runtime import Runtime
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 REPO = Path(__file__).resolve().parent.parent
 VECTORS = REPO / "traceability_api" / "consensus" / "vectors"  # event-hash and Merkle vectors (see README there)
@@ -154,3 +157,14 @@ def served(runtime: Runtime) -> Iterator[str]:
     yield url
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium driven by Playwright (no browser download), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()

@@ -7,11 +7,10 @@ refusal is shown in Vietnamese, and the records are anchored."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlmodel import Session, col, select
 
 from tests.workspace_helpers import PASSWORD, make_org
@@ -30,14 +29,6 @@ ENTRIES = (
 ACTIVATED = """navigator.serviceWorker.ready.then(r => r.active.state === "activated" ? "activated" :
   new Promise(done =>
   r.active.addEventListener("statechange", e => e.target.state === "activated" && done("activated"))))"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def pending(page: Page, n: int) -> None:

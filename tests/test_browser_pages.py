@@ -5,12 +5,11 @@ Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.conftest import ARTIFACTS
 from tests.pages_scenario import duck_eggs, processed_rice
@@ -19,14 +18,6 @@ from traceability_api.runtime import Runtime
 
 pytestmark = pytest.mark.sqlite_only
 GREEN = "rgb(27, 110, 58)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

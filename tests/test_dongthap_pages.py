@@ -5,11 +5,9 @@ test-artifacts/dongthap-*.png."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.conftest import ARTIFACTS
 from traceability_api.compose import attach_worker
@@ -40,14 +38,6 @@ CHAINS = {
         "vi": ["Cúc mâm xôi Sa Đéc", "760 chậu", "120 chậu", "800 chậu", "01/12/2025", "Tân Quy Đông"],
         "en": ["Sa Dec button chrysanthemum", "760 pots", "120 pots", "Dec 1, 2025"]}),
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def test_dong_thap_chains_render_in_both_languages(

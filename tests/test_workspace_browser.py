@@ -6,10 +6,9 @@ page tells the whole story.  Computed styles: touch targets, no sideways scrolli
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.conftest import ARTIFACTS
 from tests.test_browser_pages import contrast
@@ -23,14 +22,6 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005"
     "0001ff5ccc5e8b0000000049454e44ae426082"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def phone(browser: Browser) -> Page:
