@@ -57,6 +57,8 @@ def test_demo_prints_lots_keys_chain_and_docs(tmp_path: Path) -> None:
     rpc = re.search(r"JSON-RPC (http://127\.0\.0\.1:\d+)", out)
     assert len(lot_urls) >= 8 and len(keys) == 14 and rpc, out  # Cần Thơ (5 orgs) and Đồng Tháp (9)
     assert f"{base}/docs" in out and f"{base}/redoc" in out and "DEMO DATA ONLY" in out
+    invites = re.findall(rf"{base}/app/invite/[\w-]+", out)  # people's way in: one link per demo admin
+    assert len(invites) == len(keys) and f"{base}/app/login" in out, out
 
     proc = subprocess.Popen([*AGRITRACE, "demo", "--port", str(port)], env=_env(tmp_path), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
@@ -66,6 +68,8 @@ def test_demo_prints_lots_keys_chain_and_docs(tmp_path: Path) -> None:
         assert all(f'href="{u}"' in landing for u in lot_urls[:3])
         assert all(httpx.get(u).status_code == 200 for u in lot_urls[:3])
         assert httpx.get(f"{base}/api/v1/lots", headers=auth(keys[1])).status_code == 200
+        invite_page = httpx.get(invites[0])  # still open after a restart: not used yet
+        assert invite_page.status_code == 200 and 'name="password"' in invite_page.text, invite_page.text[:500]
         bundle_cmd = re.search(r"curl -o bundle.json (\S+)", landing)
         assert bundle_cmd is not None
         bundle = httpx.get(bundle_cmd.group(1))

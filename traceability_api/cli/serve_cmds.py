@@ -30,10 +30,11 @@ def serve(
     try:
         if demo:
             from traceability_api.demo import seed_demo
-            from traceability_api.demo_guide import guide
+            from traceability_api.demo_guide import guide, load_demo_keys
+            from traceability_api.workspace.demo_invites import invite_lines
 
             seed_demo(runtime)
-            typer.echo(guide(runtime))
+            typer.echo(guide(runtime) + "\n" + invite_lines(runtime, list(load_demo_keys(runtime.settings))))
         else:
             typer.echo(f"AgriTrace on http://{st.host}:{st.port}  (API docs: /docs)")
         uvicorn.run(service, host=st.host, port=st.port, log_level="info", log_config=None)
