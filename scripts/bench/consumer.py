@@ -85,6 +85,20 @@ def seed(settings: Settings, lots: int) -> list[str]:
     return [f"/01/{GTIN}/10/L{i:03d}?lang={lang}" for i in range(lots) for lang in ("vi", "en")]
 
 
+def seeded_site(tmp: str, node: AnvilNode, lots: int) -> tuple[list[str], dict[str, str]]:
+    """``lots`` anchored lots in a SQLite database under ``tmp`` on ``node``: their page paths and the
+    environment of a server showing them (no worker, no rate limit: a benchmark is a crowd from one address)."""
+    acct = Account.create()
+    connect(node.url).provider.make_request("anvil_setBalance", [acct.address, hex(10**24)])  # type: ignore[arg-type]
+    db = f"sqlite:///{Path(tmp) / 'bench.db'}"
+    settings = Settings(data_dir=Path(tmp), database_url=db, chain_rpc_url=node.url,
+                        anchor_private_key=acct.key.hex(), anchor_worker=False)  # fmt: skip
+    paths = seed(settings, lots)
+    env = {"DATABASE_URL": db, "CHAIN_RPC_URL": node.url, "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
+           "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_ANCHOR_WORKER": "false", "AGRITRACE_RATE_LIMIT_ENABLED": "false"}
+    return paths, env
+
+
 def nearest_rank(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[max(0, math.ceil(q * len(s)) - 1)] if s else float("nan")
@@ -150,15 +164,7 @@ def main() -> None:
     ap.add_argument("--modes", default=",".join(MODES))
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node:
-        acct = Account.create()
-        connect(node.url).provider.make_request("anvil_setBalance", [acct.address, hex(10**24)])  # type: ignore[arg-type]
-        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(data_dir=Path(tmp), database_url=db, chain_rpc_url=node.url,
-                            anchor_private_key=acct.key.hex(), anchor_worker=False)  # fmt: skip
-        paths = seed(settings, a.lots)
-        env = {"DATABASE_URL": db, "CHAIN_RPC_URL": node.url, "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
-               "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_ANCHOR_WORKER": "false",
-               "AGRITRACE_RATE_LIMIT_ENABLED": "false"}  # fmt: skip  (a benchmark is a crowd from one address)
+        paths, env = seeded_site(tmp, node, a.lots)
         print(f"{a.lots} lots x 50 anchored events, {len(paths)} distinct page URLs, {a.clients} clients, "  # noqa: T201
               f"{a.seconds:g} s per measurement, {a.workers} server worker(s), SQLite")  # fmt: skip
         for mode in a.modes.split(","):

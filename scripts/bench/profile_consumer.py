@@ -22,12 +22,9 @@ import time
 from pathlib import Path
 
 import httpx
-from consumer import MODES, load, seed
-from eth_account import Account
+from consumer import MODES, load, seeded_site
 
-from chain.client import connect
 from chain.node import AnvilNode, free_port
-from traceability_api.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 # (label, substring of a frame "function (file:line)") in the order printed; first match per part counts once
@@ -57,15 +54,8 @@ def main() -> None:
     ap.add_argument("--mode", choices=["recomputed", "uncached", "cached"], default="uncached")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node:
-        acct = Account.create()
-        connect(node.url).provider.make_request("anvil_setBalance", [acct.address, hex(10**24)])  # type: ignore[arg-type]
-        db = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(data_dir=Path(tmp), database_url=db, chain_rpc_url=node.url,
-                            anchor_private_key=acct.key.hex(), anchor_worker=False)  # fmt: skip
-        paths = seed(settings, a.lots)
-        env = {"DATABASE_URL": db, "CHAIN_RPC_URL": node.url, "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
-               "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_ANCHOR_WORKER": "false",
-               "AGRITRACE_RATE_LIMIT_ENABLED": "false"} | MODES[a.mode]  # fmt: skip
+        paths, env = seeded_site(tmp, node, a.lots)
+        env |= MODES[a.mode]
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "traceability_api.asgi:app_factory", "--factory",
                                  "--port", str(port), "--log-level", "warning", "--no-access-log"],
