@@ -117,7 +117,9 @@ class WriteLogMiddleware:
         state = scope.get("state", {})
         if scope["method"] not in WRITES:
             if status < 400 and state.get(PRIVATE_READ):
-                await run_in_threadpool(record, self.engine, state.get("principal"), scope["method"], scope["path"], status)
+                await run_in_threadpool(
+                    record, self.engine, state.get("principal"), scope["method"], scope["path"], status
+                )
             return
         if status < 400 and not state.get(LOGGED):
             principal = state.get("principal")

@@ -325,7 +325,9 @@ def _insert(
         )
         outbox.append(Pending(ItemKind.event, event_id, event_digest(row["hash_id"]), row["record_time"]))
         out[slot] = Captured(event_id, row["hash_id"], row["client_event_id"], duplicate=False)
-    hidden = [ToCommit(i, r["hash_id"], r["document"], r["visibility"]) for i, (r, _, _) in zip(ids, pending, strict=True)]
+    hidden = [
+        ToCommit(i, r["hash_id"], r["document"], r["visibility"]) for i, (r, _, _) in zip(ids, pending, strict=True)
+    ]
     outbox.extend(commit_events(session, hidden))
     if links:
         session.execute(insert(EventLot), links, execution_options=ALL_ROWS_AT_ONCE)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from traceability_api.config import Settings
 from traceability_api.consensus.signatures import SIGNATURE_FIELD
@@ -50,12 +50,18 @@ def visible_to(p: Principal) -> Any:
     handled = select(EventLot.lot_id).join(Event, Event.id == EventLot.event_id).where(Event.org_id == p.org_id)  # type: ignore[arg-type]
     partner_events = select(EventLot.event_id).where(EventLot.lot_id.in_(handled))  # type: ignore[attr-defined]
     grants = live_grants(p.org_id).subquery()
-    granted = select(EventLot.event_id).join(grants, grants.c.lot_id == EventLot.lot_id).join(
-        Event, Event.id == EventLot.event_id  # type: ignore[arg-type]
-    ).where(Event.org_id == grants.c.org_id)
+    granted = (
+        select(EventLot.event_id)
+        .join(grants, grants.c.lot_id == EventLot.lot_id)
+        .join(
+            Event,
+            Event.id == EventLot.event_id,  # type: ignore[arg-type]
+        )
+        .where(Event.org_id == grants.c.org_id)
+    )
     return or_(
         Event.org_id == p.org_id,  # type: ignore[arg-type]
-        and_(Event.visibility != Visibility.private, or_(Event.id.in_(lots_of_org), Event.id.in_(partner_events))),  # type: ignore[union-attr]
+        and_(col(Event.visibility) != Visibility.private, or_(Event.id.in_(lots_of_org), Event.id.in_(partner_events))),  # type: ignore[union-attr]
         Event.id.in_(granted),  # type: ignore[union-attr]
     )
 

@@ -3,6 +3,7 @@ fields revealed to the public, with their salts and proofs (for bundles and publ
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,14 @@ def commit_events(session: Session, events: Iterable[ToCommit]) -> list[Pending]
     return pending
 
 
+def _document(e: Any) -> dict[str, Any]:
+    """An Event's document, or a light row's stored text parsed (consumer pages load text)."""
+    doc = getattr(e, "document", None)
+    if doc is None and getattr(e, "document_text", None) is not None:
+        doc = json.loads(e.document_text)
+    return doc if isinstance(doc, dict) else {}
+
+
 @dataclass
 class PublicView:
     """What the public may see of a non-public event: its commitment and the revealed fields."""
@@ -64,7 +73,7 @@ def public_views(session: Session, events: Sequence[Any]) -> dict[int, PublicVie
     out = {}
     for row in rows:
         e = hidden[row.event_id]
-        doc = e.document if isinstance(e.document, dict) else {}
+        doc = _document(e)
         revealed = disclosure.reveal(doc, row.salts, public_paths(e.visibility))
         out[row.event_id] = PublicView("0x" + row.root, "0x" + row.digest, revealed)
     return out

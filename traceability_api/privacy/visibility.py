@@ -19,7 +19,7 @@ _ALWAYS = ("/eventTime", "/eventTimeZoneOffset", "/agri:visibility")
 # A partners-only step also shows its kind and, for an input, that a pre-harvest interval applies
 # and how long (so "pesticide applied, pre-harvest interval respected" can be checked against the
 # harvest) -- not the product, the active ingredient, the dose or the supplier's lot.
-_PARTNERS = ("/type", "/action", "/bizStep", "/agri:diary/phi_days", "/agri:diary/season")
+_PARTNERS = ("/type", "/action", "/bizStep", "/agri:diary/phi_days", "/agri:diary/season", "/agri:buyer/kind")
 PUBLIC_FIELDS: dict[Visibility, tuple[str, ...]] = {
     Visibility.public: (),  # the whole event is public
     Visibility.partners: _ALWAYS + _PARTNERS,
