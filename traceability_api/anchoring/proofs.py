@@ -59,9 +59,9 @@ def hidden_entries(session: Session, events: Sequence[Event], batches: dict[int,
     if not views:
         return {}
     rows = anchor_rows(session, list(views), ItemKind.disclosure)
-    names = dict(
-        session.exec(select(Organisation.id, Organisation.name).where(Organisation.id.in_({e.org_id for e in events})))  # type: ignore[union-attr, call-overload]
-    )
+    org_ids = list({e.org_id for e in events})
+    q = select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))  # type: ignore[union-attr]
+    names = {i: n for i, n in session.exec(q).all()}
     out = {}
     for ev in events:
         view = views.get(ev.id or -1)

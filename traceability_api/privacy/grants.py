@@ -10,7 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from traceability_api.errors import Forbidden, Invalid, NotFound
-from traceability_api.lots.models import Lot
+from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.privacy.models import SharingGrant
@@ -21,7 +21,7 @@ MAX_GRANTS_LISTED = 500
 
 
 class GrantCreate(BaseModel):
-    lot_id: int = Field(ge=1, le=2**63 - 1, description="a lot your organisation owns or holds")
+    lot_id: int = Field(ge=1, le=2**63 - 1, description="a lot of your product, or one you own or hold")
     grantee_org_id: int = Field(ge=1, le=2**63 - 1, description="the partner or inspector's organisation")
     expires_at: datetime = Field(description="ISO 8601 with a zone; at most a year ahead")
     note: str | None = Field(default=None, max_length=200)
@@ -40,8 +40,9 @@ def create_grant(session: Session, p: Principal, data: GrantCreate) -> SharingGr
     if not now < data.expires_at <= now + MAX_GRANT:
         raise Invalid("expires_at must be in the future and at most a year ahead")
     lot = session.get(Lot, data.lot_id)
-    if lot is None or p.org_id not in (lot.owner_org_id, lot.holder_org_id):
-        raise NotFound(f"lot {data.lot_id} is not one your organisation owns or holds")
+    product = session.get(Product, lot.product_id) if lot is not None else None
+    if lot is None or product is None or p.org_id not in (lot.owner_org_id, lot.holder_org_id, product.org_id):
+        raise NotFound(f"lot {data.lot_id} is not one of your products nor one your organisation owns or holds")
     if data.grantee_org_id == p.org_id or session.get(Organisation, data.grantee_org_id) is None:
         raise Invalid(f"organisation {data.grantee_org_id} is not another organisation")
     grant = SharingGrant(org_id=p.org_id, grantee_org_id=data.grantee_org_id, lot_id=data.lot_id,
