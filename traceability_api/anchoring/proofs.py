@@ -61,7 +61,7 @@ def hidden_entries(session: Session, events: Sequence[Event], batches: dict[int,
     rows = anchor_rows(session, list(views), ItemKind.disclosure)
     org_ids = list({e.org_id for e in events})
     q = select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))  # type: ignore[union-attr]
-    names: dict[int, str] = dict(session.exec(q).all())
+    names: dict[int | None, str] = dict(session.exec(q).all())
     out = {}
     for ev in events:
         view = views.get(ev.id or -1)
