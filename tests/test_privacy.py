@@ -217,3 +217,46 @@ def test_hidden_fields_never_appear_in_public_pages_bundles_embeds_or_logs(
     assert pages["bundle"].json()["events"]  # the bundle is there, only without the content
     for secret in SECRETS:
         assert secret not in caplog.text, secret
+
+
+def test_workspace_diary_select_and_grants_screen(runtime: Runtime, app_client: TestClient) -> None:
+    from tests.conftest import auth
+    from tests.workspace_helpers import csrf_of, make_org, member_client
+    from traceability_api.events.models import Event
+
+    c = app_client
+    org_id, key = member_client(c, runtime, "HTX Riêng Tư", "admin-rt")
+    other_id, _, _ = make_org(runtime, "Chi cục Kiểm tra")
+    r = c.post("/api/v1/places", json={"kind": "plot", "name": "Ruộng A", "geo": {"type": "Point",
+               "coordinates": [105.6, 10.1]}}, headers=auth(key))  # fmt: skip
+    plot_id = r.json()["id"]
+    page = c.get("/app/diary")
+    assert 'name="visibility"' in page.text and "Đối tác trong chuỗi cung ứng" in page.text  # Vietnamese first
+    form = {"csrf": csrf_of(page.text), "plot_id": str(plot_id), "activity": "irrigating",
+            "time": "2025-01-15T16:30", "note": "WS-PRIVATE-NOTE", "visibility": "private"}  # fmt: skip
+    assert c.post("/app/diary", data=form, follow_redirects=False).status_code == 303
+    bad = c.post("/app/diary", data=form | {"visibility": "everyone"}, follow_redirects=False)
+    assert bad.status_code == 422
+    with Session(runtime.engine) as s:
+        ev = s.exec(select(Event).where(Event.org_id == org_id)).one()
+        assert ev.visibility == "private" and ev.document["agri:visibility"] == "private"
+        assert s.get(EventDisclosure, ev.id) is not None
+
+    c.post("/api/v1/products", json={"gtin": "08930000000989", "name": "Xoài", "unit": "KGM"}, headers=auth(key))
+    lot = c.post("/api/v1/lots", json={"gtin": "08930000000989", "lot_code": "X1", "quantity": 10,
+                                       "plot_id": plot_id}, headers=auth(key))  # fmt: skip
+    assert lot.status_code == 201, lot.text
+    lot = lot.json()
+    page = c.get("/app/grants")
+    assert page.status_code == 200 and "Chia sẻ dữ liệu" in page.text and "X1" in page.text
+    until = (utcnow() + timedelta(days=3)).date().isoformat()
+    form = {"csrf": csrf_of(page.text), "lot_id": str(lot["id"]), "grantee_org_id": str(other_id), "until": until}
+    assert c.post("/app/grants", data=form | {"grantee_org_id": str(org_id)}, follow_redirects=False).status_code == 422
+    assert c.post("/app/grants", data=form | {"until": ""}, follow_redirects=False).status_code == 422
+    assert c.post("/app/grants", data=form, follow_redirects=False).status_code == 303
+    (grant,) = c.get("/api/v1/grants", headers=auth(key)).json()
+    assert grant["live"] and grant["grantee_org_id"] == other_id
+    page = c.get("/app/grants")
+    r = c.post(f"/app/grants/{grant['id']}/revoke", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get("/api/v1/grants", headers=auth(key)).json()[0]["live"] is False

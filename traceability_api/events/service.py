@@ -115,13 +115,19 @@ def query_events(
     return rows
 
 
-def events_of_lot(session: Session, lot_id: int) -> list[Event]:
+def events_of_lot(session: Session, lot_id: int, reader: Principal | None = None) -> list[Event]:
+    """Every event on the lot; with a ``reader``, those it may read (its reads of others'
+    non-public events marked for the audit log)."""
     q = (
         select(Event)
         .where(Event.id.in_(select(EventLot.event_id).where(EventLot.lot_id == lot_id)))  # type: ignore[union-attr]
         .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
     )
-    return list(session.exec(q).all())
+    if reader is None:
+        return list(session.exec(q).all())
+    rows = list(session.exec(q.where(visible_to(reader))).all())
+    note_reads(session, reader, rows)
+    return rows
 
 
 def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuery") -> dict[str, Any]:

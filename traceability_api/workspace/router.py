@@ -30,6 +30,7 @@ def include(app: FastAPI) -> None:
         auth,
         diary,
         diary_import,
+        grants,
         harvest,
         home,
         husbandry,
@@ -45,7 +46,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, pwa)  # fmt: skip
+               members, grants, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning
