@@ -81,7 +81,6 @@ def acknowledge_by_member(session: Session, p: Principal, notice_id: int) -> Rec
 
 def _acknowledge(session: Session, notice: RecallNotice, member_id: int | None) -> RecallNotice:
     notice.acknowledged_at, notice.acknowledged_by = utcnow(), member_id
-    notice.token_hashes = []  # every link of the notice is spent
     session.add(notice)
     session.flush()
     return notice

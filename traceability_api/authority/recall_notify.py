@@ -91,7 +91,7 @@ class RecallNotifier:
                 done.append(notice_id or 0)
         return done
 
-    def _claim(self, notice_id: int) -> tuple[list[AlertChannel], dict[str, Any]] | None:
+    def _claim(self, notice_id: int) -> tuple[list[tuple[int, str, str]], dict[str, Any]] | None:
         with Session(self.engine) as s:
             lock_for_write(s)
             q = select(RecallNotice).where(RecallNotice.id == notice_id).with_for_update(skip_locked=True)
@@ -108,22 +108,20 @@ class RecallNotifier:
                 select(AlertChannel).where(AlertChannel.org_id == n.org_id, AlertChannel.active == True)  # noqa: E712
                 .order_by(col(AlertChannel.id))
             ).all()  # fmt: skip
-            todo = [c for c in channels if c.id not in n.done_channels]
+            todo = [(c.id or 0, c.kind, c.target) for c in channels if c.id not in n.done_channels]
             payload = notice_payload(recall, n, org.name, ack_url(self.settings, notice_id, token))
             s.add(n)
             s.commit()
-            for c in todo:
-                s.expunge(c)
             return todo, payload
 
-    def _send(self, channels: list[AlertChannel], payload: dict[str, Any]) -> list[tuple[int, str]]:
+    def _send(self, channels: list[tuple[int, str, str]], payload: dict[str, Any]) -> list[tuple[int, str]]:
         out = []
-        for c in channels:
-            if c.kind == "webhook":
-                answer = post_webhook(c.target, payload, self.settings)
+        for channel_id, kind, target in channels:
+            if kind == "webhook":
+                answer = post_webhook(target, payload, self.settings)
             else:
-                answer = send_mail(c.target, mail_subject(payload), mail_body(payload), self.settings)
-            out.append((c.id or 0, answer))
+                answer = send_mail(target, mail_subject(payload), mail_body(payload), self.settings)
+            out.append((channel_id, answer))
         return out
 
     def _record(self, notice_id: int, answers: list[tuple[int, str]]) -> None:
