@@ -136,8 +136,8 @@ def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
     page = app_client.get(f"/app/console/lots/{lot}")
     bad = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x"})
     assert bad.status_code == 422 and "ít nhất 3 ký tự" in bad.text
-    r = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": reason,
-                                                                 "scope": "downstream"}, follow_redirects=False)  # fmt: skip
+    form = {"csrf": csrf_of(page.text), "reason": reason, "scope": "downstream"}
+    r = app_client.post(f"/app/console/lots/{lot}/recall", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
     return int(r.headers["location"].rsplit("/", 1)[-1])
 
