@@ -56,8 +56,8 @@ def lot_codes(session: Session, lot: Lot, extra_places: tuple[Place, ...] = ()) 
     places = {p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(place_ids))).all()}
     q = (
         select(Place).join(Event, col(Event.place_id) == col(Place.id))
-        .join(EventLot, col(EventLot.event_id) == col(Event.id)).where(col(EventLot.lot_id).in_(ids), Place.kind == PlaceKind.packhouse)
-        .distinct()
+        .join(EventLot, col(EventLot.event_id) == col(Event.id))
+        .where(col(EventLot.lot_id).in_(ids), Place.kind == PlaceKind.packhouse).distinct()
     )  # fmt: skip
     houses = {p.id: p for p in session.exec(q).all()}
     houses |= {p.id: p for p in extra_places if p.kind == PlaceKind.packhouse}
