@@ -107,9 +107,14 @@ def status_on(row: RegisteredCode, day: date) -> str:
 
 
 def _places_of(session: Session, row: RegisteredCode) -> list[int]:
+    """The holder's places whose code (as typed, normalised) is this one."""
     column = Place.planting_area_code if row.kind == CodeKind.planting_area else Place.packhouse_code
-    q = select(Place.id).where(Place.org_id == row.org_id, column == row.code).order_by(col(Place.id))
-    return [int(i) for i in session.exec(q).all() if i is not None]
+    q = select(Place).where(Place.org_id == row.org_id, col(column).is_not(None)).order_by(col(Place.id))
+    return [
+        pl.id
+        for pl in session.exec(q.limit(10_000)).all()
+        if pl.id is not None and place_code(pl) == (row.kind, row.code)
+    ]
 
 
 def to_public(session: Session, row: RegisteredCode, day: date) -> CodePublic:
