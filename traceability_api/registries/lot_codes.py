@@ -54,11 +54,11 @@ def lot_codes(session: Session, lot: Lot, extra_places: tuple[Place, ...] = ()) 
     roots = [lots[i] for i in ids if i in lots and i not in made_from]
     place_ids = {r.origin_place_id for r in roots if r.origin_place_id is not None}
     places = {p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(place_ids))).all()}
-    q = (
-        select(Place).join(Event, col(Event.place_id) == col(Place.id))
-        .join(EventLot, col(EventLot.event_id) == col(Event.id))
-        .where(col(EventLot.lot_id).in_(ids), Place.kind == PlaceKind.packhouse).distinct()
+    at = (
+        select(Event.place_id).join(EventLot, col(EventLot.event_id) == col(Event.id))
+        .where(col(EventLot.lot_id).in_(ids), col(Event.place_id).is_not(None)).distinct()
     )  # fmt: skip
+    q = select(Place).where(col(Place.id).in_(at), Place.kind == PlaceKind.packhouse)
     houses = {p.id: p for p in session.exec(q).all()}
     houses |= {p.id: p for p in extra_places if p.kind == PlaceKind.packhouse}
     origin_codes = {r.origin_place_id: _code(places.get(r.origin_place_id), CodeKind.planting_area) for r in roots}
