@@ -16,7 +16,7 @@ from traceability_api.lots.models import Product
 from traceability_api.parties.models import Organisation, OrgKind
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place
-from traceability_api.registries.models import Certificate, CertScheme
+from traceability_api.registries.models import Certificate, CertScheme, scheme_of
 from traceability_api.timeutil import utcnow
 
 MAX_SCOPE = 200
@@ -207,3 +207,22 @@ def for_product(session: Session, product: Product, places: list[Place]) -> list
     q = select(Certificate).where(col(Certificate.org_id).in_(orgs)).order_by(col(Certificate.id))
     return [c for c in session.exec(q) if (c.org_id == product.org_id and product.id in c.product_ids)
             or place_ids & set(c.place_ids)]  # fmt: skip
+
+
+def records_from_free_text(session: Session) -> int:
+    """Turn every product's free-text ``certifications`` into unverified certificate records covering
+    it and empty the lists (what migration 0014 did to existing data; the demo uses it too)."""
+    n = 0
+    for product in session.exec(select(Product).order_by(col(Product.id))).all():  # JSON: no portable "!= []"
+        for text in product.certifications:
+            scheme, stars, name = scheme_of(str(text))
+            stars = (stars or product.ocop_stars) if scheme == CertScheme.ocop else None
+            note = f"moved from the free-text list: {text[:300]}"
+            session.add(Certificate(org_id=product.org_id, scheme=scheme, scheme_name=name, ocop_stars=stars,
+                                    product_ids=[product.id or 0], note=note))  # fmt: skip
+            n += 1
+        if product.certifications:
+            product.certifications = []
+            session.add(product)
+    session.flush()
+    return n
