@@ -194,3 +194,28 @@ def test_free_text_certifications_map_to_schemes() -> None:
     assert scheme_of("OCOP 4 sao") == (CertScheme.ocop, 4, None)
     assert scheme_of("Hữu cơ") == (CertScheme.organic, None, None)
     assert scheme_of("ASC") == (CertScheme.other, None, "ASC")
+
+
+def test_migration_moves_free_text_certifications_into_records(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from traceability_api.db import alembic_config, make_engine
+
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0013_wsoffline")
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO organisation (id, name, kind, public_profile, created_at) "
+                           "VALUES (1, 'HTX Mỹ Xương', 'cooperative', true, CURRENT_TIMESTAMP)"))  # fmt: skip
+            c.execute(text("INSERT INTO product (id, gtin, org_id, name, unit, max_yield, ocop_stars, certifications, "
+                           "created_at) VALUES (1, :g, 1, 'Xoài', 'KGM', 1, 4, :c, CURRENT_TIMESTAMP)"),
+                      {"g": MANGO, "c": '["VietGAP", "OCOP 4 sao"]'})  # fmt: skip
+        command.upgrade(alembic_config(engine), "head")
+        with engine.connect() as c:
+            rows = c.execute(text("SELECT scheme, ocop_stars, verified_at FROM certificate ORDER BY id")).all()
+            left = c.execute(text("SELECT certifications FROM product")).scalar_one()
+        assert [(r[0], r[1], r[2]) for r in rows] == [("vietgap", None, None), ("ocop", 4, None)]
+        assert left in ([], "[]")
+    finally:
+        engine.dispose()
