@@ -15,6 +15,7 @@ from traceability_api.events.capture import EventCheck
 from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
 from traceability_api.husbandry import withdrawal
+from traceability_api.registries import checks as registries
 from traceability_api.runtime import Runtime
 from traceability_api.signing.gate import SignatureGate
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
     from traceability_api.evidence.mqtt import MqttIngest
 
-CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check, withdrawal.check)  # food-safety rules, before custody
+# food safety (diary, withdrawal), then registered codes (harvest on a suspended area, export markets)
+CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check, withdrawal.check, registries.check)
 
 
 def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runtime:
