@@ -68,6 +68,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "farm_code": "Mã vùng nuôi / cơ sở",
         "phi_days": "cách ly {n} ngày",
         "private_step": "Bước riêng tư",
+        "buyer_kind": "Bên nhận: {kind}",
         "private_partners": "Nội dung chỉ chia sẻ với đối tác; đã neo lên chuỗi khối (mã băm {hash}…)",
         "private_private": "Nội dung không công khai; đã neo lên chuỗi khối (mã băm {hash}…)",
         "withdrawal_days": "ngưng thuốc {n} ngày",
@@ -159,6 +160,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "farm_code": "Farm or zone code",
         "phi_days": "PHI {n} days",
         "private_step": "Private step",
+        "buyer_kind": "Received by: {kind}",
         "private_partners": "Content shared with partners only; anchored on chain (hash {hash}…)",
         "private_private": "Content not public; anchored on chain (hash {hash}…)",
         "withdrawal_days": "{n}-day withdrawal period",
@@ -272,3 +274,14 @@ def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
         if tag in LANGS:
             return tag
     return "vi"
+
+
+# kinds of organisation, for a partners-only sale that shows who bought it only by kind
+ORG_KINDS: dict[str, dict[str, str]] = {
+    "vi": {"cooperative": "hợp tác xã", "farmer_club": "hội quán nông dân", "processor": "cơ sở chế biến",
+           "distributor": "nhà phân phối", "retailer": "nhà bán lẻ", "authority": "cơ quan quản lý",
+           "certifier": "tổ chức chứng nhận"},
+    "en": {"cooperative": "a cooperative", "farmer_club": "a farmer club", "processor": "a processor",
+           "distributor": "a distributor", "retailer": "a retailer", "authority": "an authority",
+           "certifier": "a certification body"},
+}  # fmt: skip

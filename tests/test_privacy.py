@@ -261,3 +261,17 @@ def test_workspace_diary_select_and_grants_screen(runtime: Runtime, app_client: 
     r = c.post(f"/app/grants/{grant['id']}/revoke", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert r.status_code == 303
     assert c.get("/api/v1/grants", headers=auth(key)).json()[0]["live"] is False
+
+    # a partners-only sale: the public bundle says the buyer is a cooperative, not which one
+    page = c.get("/app/ship")
+    form = {"csrf": csrf_of(page.text), "lot_id": str(lot["id"]), "partner": str(other_id), "quantity": "4",
+            "visibility": "partners"}  # fmt: skip
+    assert c.post("/app/ship", data=form | {"visibility": "world"}, follow_redirects=False).status_code == 422
+    assert c.post("/app/ship", data=form, follow_redirects=False).status_code == 303
+    bundle = c.get("/api/v1/proofs/lots/08930000000989/X1")
+    (sale,) = [e for e in bundle.json()["events"] if "disclosure" in e]
+    revealed = {r["path"]: r["value"] for r in sale["disclosure"]["revealed"]}
+    assert revealed["/agri:buyer/kind"] == "cooperative" and revealed["/bizStep"] == "shipping"
+    assert f"urn:agritrace:party:{other_id}" not in bundle.text and "Chi cục Kiểm tra" not in bundle.text
+    page = c.get("/01/08930000000989/10/X1")
+    assert "Bên nhận: hợp tác xã" in page.text and "Chi cục Kiểm tra" not in page.text

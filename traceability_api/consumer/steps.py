@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer_site import formatting as fmt
-from consumer_site.i18n import STAGES, STEP_NAMES, STRINGS
+from consumer_site.i18n import ORG_KINDS, STAGES, STEP_NAMES, STRINGS
 from consumer_site.viewmodel import Step
 from traceability_api.epcis import vocabulary as voc
 
@@ -114,6 +114,10 @@ def private_step(ev: Any, fields: dict[str, Any], lang: str, *, who: str | None)
         who=who,
         private=t["private_" + ("partners" if ev.visibility == "partners" else "private")].format(hash=digest),
     )
+    buyer = fields.get("agri:buyer")
+    kind = buyer.get("kind") if isinstance(buyer, dict) else None
+    if isinstance(kind, str) and kind in ORG_KINDS[lang]:
+        step.inputs = t["buyer_kind"].format(kind=ORG_KINDS[lang][kind])
     step.signed = signed_text(getattr(ev, "signature", None), who, lang)
     return step
 
