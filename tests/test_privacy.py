@@ -188,6 +188,27 @@ def test_bundle_reveals_fields_that_verify_and_a_changed_field_fails(runtime: Ru
 
 
 @pytest.mark.chain
+def test_audit_checks_commitments_and_finds_a_salt_changed_behind_the_service(
+    runtime: Runtime, app_client: TestClient
+) -> None:
+    from traceability_api.audit.service import audit
+
+    _world(runtime, app_client)
+    _anchor(runtime)
+    assert runtime.chain is not None
+    rep = audit(runtime.engine, runtime.chain.contract)
+    assert rep.ok and rep.disclosures == 3, rep.problems  # the spraying, the two inspections
+    with Session(runtime.engine) as s:  # someone swaps a salt to reveal a made-up value later
+        d = s.exec(select(EventDisclosure)).first()
+        assert d is not None
+        d.salts = d.salts | {"/eventTime": "forged"}
+        s.add(d)
+        s.commit()
+    rep = audit(runtime.engine, runtime.chain.contract)
+    assert any("does not commit to the stored content" in p for p in rep.problems), rep.problems
+
+
+@pytest.mark.chain
 def test_hidden_fields_never_appear_in_public_pages_bundles_embeds_or_logs(
     runtime: Runtime, app_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
