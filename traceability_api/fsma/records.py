@@ -1,0 +1,415 @@
+"""FSMA 204 records: one row per CTE of one traceability lot with every KDE column
+(``kde_columns.COLUMNS``), read from stored events by a fixed number of set-based queries (the
+selected (event, lot) pairs; the lots' creating events; their shipments and coolings; the inputs of
+transformations; places and organisations), never one query per row.  Names and addresses are
+romanised (``romanise``) for US records."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, or_, select, union
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.identifiers import lot_uri
+from traceability_api.events.models import Event, EventLot
+from traceability_api.fsma.cte import (
+    COLD_STORE,
+    COOLING,
+    DESTINATION_MARKET,
+    STEPS,
+    TLC_SOURCE,
+    TLC_SOURCE_REFERENCE,
+    btt_name,
+    cte_of,
+    doc_number,
+)
+from traceability_api.fsma.kde_columns import CTE, KEYS
+from traceability_api.fsma.romanise import romanise
+from traceability_api.lots.models import Lot, Product
+from traceability_api.parties.models import Organisation
+from traceability_api.parties.service import party_uri
+from traceability_api.places.models import Place
+from traceability_api.places.service import place_uri
+
+MAX_ROWS = 2_000_000  # a spreadsheet holds 1,048,576 rows; CSV may carry more, bounded all the same
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which records: a product (GTIN), an event-time range, a TLC range, one organisation's own
+    records (``org_id``; None = every organisation, for authorities) or given lots (upstream pull)."""
+
+    gtin: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    tlc_from: str | None = None
+    tlc_to: str | None = None
+    org_id: int | None = None
+    lot_ids: tuple[int, ...] | None = None
+
+
+_DOC = Event.document  # type: ignore[var-annotated]
+
+
+def _pairs(sel: Selection) -> Select[Any]:
+    """The (event, lot) pairs that may be CTEs, with what a row needs of the event, lot and product."""
+    q = (
+        select(
+            Event.id, Event.hash_id, Event.org_id, Event.event_type, Event.biz_step, Event.event_time,
+            Event.place_id, _DOC["eventTimeZoneOffset"].label("tz"), _DOC["bizTransactionList"].label("btl"),
+            _DOC["sourceList"].label("sources"), _DOC["destinationList"].label("destinations"),
+            _DOC["ilmd"].label("ilmd"), _DOC[DESTINATION_MARKET].label("market"),
+            EventLot.lot_id, EventLot.role, EventLot.quantity, EventLot.uom.label("link_uom"),  # type: ignore[attr-defined]
+            Lot.lot_code, Lot.origin_place_id, Lot.harvest_date, Lot.owner_org_id, Lot.uom.label("lot_uom"),  # type: ignore[attr-defined]
+            Product.gtin, Product.name, Product.name_en, Product.description,
+        )  # fmt: skip
+        .select_from(EventLot)
+        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        .join(Lot, Lot.id == EventLot.lot_id)  # type: ignore[arg-type]
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .where(
+            or_(
+                and_(Event.biz_step.in_(STEPS), EventLot.role == "epc"),  # type: ignore[union-attr]
+                and_(Event.event_type == "TransformationEvent", EventLot.role == "output"),
+            )
+        )
+    )
+    return _filtered(q, sel)
+
+
+def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
+    if sel.gtin is not None:
+        q = q.where(Product.gtin == sel.gtin)
+    if sel.since is not None:
+        q = q.where(Event.event_time >= sel.since)  # type: ignore[operator]
+    if sel.until is not None:
+        q = q.where(Event.event_time < sel.until)  # type: ignore[operator]
+    if sel.tlc_from is not None:
+        q = q.where(Lot.lot_code >= sel.tlc_from)  # type: ignore[operator]
+    if sel.tlc_to is not None:
+        q = q.where(Lot.lot_code <= sel.tlc_to)  # type: ignore[operator]
+    if sel.org_id is not None:
+        q = q.where(Event.org_id == sel.org_id)
+    if sel.lot_ids is not None:
+        q = q.where(EventLot.lot_id.in_(sel.lot_ids))  # type: ignore[attr-defined]
+    return q
+
+
+def _lot_ids(sel: Selection) -> Select[Any]:
+    q = (
+        select(EventLot.lot_id)
+        .select_from(EventLot)
+        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        .join(Lot, Lot.id == EventLot.lot_id)  # type: ignore[arg-type]
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+    )
+    return _filtered(q, sel)
+
+
+def _transform_ids(sel: Selection) -> Select[Any]:
+    return _lot_ids(sel).with_only_columns(Event.id).where(
+        Event.event_type == "TransformationEvent", EventLot.role == "output"
+    )
+
+
+class _Directory:
+    """Organisations and places by id and by URI, with their romanised location descriptions."""
+
+    def __init__(self, session: Session, place_ids: set[int], place_uris: set[str]) -> None:
+        self.orgs = {o.id: o for o in session.execute(select(Organisation)).scalars()}
+        self.by_party = {party_uri(o): o for o in self.orgs.values()}
+        ids = {i for i in place_ids if i} | {int(u.rsplit(":", 1)[1]) for u in place_uris if _is_place_urn(u)}
+        glns = {u.split("/414/", 1)[1].split("/", 1)[0] for u in place_uris if "/414/" in u}
+        places = list(
+            session.execute(select(Place).where(or_(Place.id.in_(ids), Place.gln.in_(glns)))).scalars()  # type: ignore[attr-defined, union-attr]
+        )
+        self.places = {p.id: p for p in places}
+        self.by_uri = {place_uri(p): p for p in places}
+        self._cache: dict[tuple[str, int], str] = {}
+
+    def org_text(self, org_id: int | None) -> str:
+        key = ("o", org_id or 0)
+        if key not in self._cache:
+            o = self.orgs.get(org_id or 0)
+            self._cache[key] = _join(o.name, o.address, _phone(o)) if o is not None else ""
+        return self._cache[key]
+
+    def place_text(self, place_id: int | None) -> str:
+        """Business name, place name, address or coordinates, phone (§ 1.1310 location description)."""
+        key = ("p", place_id or 0)
+        if key not in self._cache:
+            p = self.places.get(place_id or 0)
+            if p is None:
+                self._cache[key] = ""
+            else:
+                o = self.orgs.get(p.org_id)
+                self._cache[key] = _join(
+                    o.name if o else None, p.name, p.address or (o.address if o else None), _coords(p), _phone(o)
+                )
+        return self._cache[key]
+
+    def party_text(self, uri: str | None) -> str:
+        o = self.by_party.get(uri or "")
+        return self.org_text(o.id) if o is not None else romanise(uri)
+
+    def uri_place(self, uri: object) -> Place | None:
+        return self.by_uri.get(str(uri or ""))
+
+
+def _is_place_urn(u: str) -> bool:
+    return u.startswith("urn:agritrace:place:") and u.rsplit(":", 1)[1].isdigit()
+
+
+def _phone(o: Organisation | None) -> str | None:
+    phone = getattr(o, "phone", None) if o is not None else None
+    return f"tel. {phone}" if phone else None
+
+
+def _coords(p: Place) -> str | None:
+    g = p.geo or {}
+    if g.get("type") == "Point":
+        lon, lat = g["coordinates"][:2]
+        return f"{lat:.5f}, {lon:.5f}"
+    return None
+
+
+def _join(*parts: str | None) -> str:
+    return ", ".join(romanise(x) for x in parts if x)
+
+
+def _zone(offset: object) -> timezone:
+    if isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":
+        try:
+            minutes = int(offset[1:3]) * 60 + int(offset[4:6])
+        except ValueError:
+            return timezone.utc
+        return timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
+    return timezone.utc
+
+
+def _party(entries: object, *kinds: str) -> str | None:
+    """The first source/destination of one of ``kinds`` (owning_party, possessing_party, location)."""
+    if not isinstance(entries, list):
+        return None
+    for kind in kinds:
+        for e in entries:
+            if isinstance(e, dict) and str(e.get("type", "")).endswith(kind):
+                v = e.get("source") or e.get("destination")
+                if isinstance(v, str):
+                    return v
+    return None
+
+
+@dataclass
+class _Move:
+    time: datetime
+    org_id: int
+    place_id: int | None
+    biz_step: str
+    sources: Any
+    destinations: Any
+
+
+def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
+    """Shipments and coolings of the selected lots and of the inputs of selected transformations."""
+    inputs = select(EventLot.lot_id).where(
+        EventLot.event_id.in_(_transform_ids(sel)), EventLot.role == "input"  # type: ignore[attr-defined]
+    )
+    lots = union(_lot_ids(sel), inputs).subquery()
+    q = (
+        select(EventLot.lot_id, Event.event_time, Event.org_id, Event.place_id, Event.biz_step,
+               _DOC["sourceList"], _DOC["destinationList"])  # fmt: skip
+        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        .where(EventLot.lot_id.in_(select(lots.c.lot_id)), Event.biz_step.in_((voc.SHIPPING, COOLING)))  # type: ignore[attr-defined, union-attr]
+        .order_by(Event.event_time)
+    )
+    out: dict[int, list[_Move]] = defaultdict(list)
+    for lot_id, t, org_id, place_id, step, src, dst in session.execute(q):
+        out[lot_id].append(_Move(t, org_id, place_id, step, src, dst))
+    return out
+
+
+def _origins(session: Session, sel: Selection) -> dict[int, tuple[int | None, int, dict[str, Any]]]:
+    """lot id -> (place, organisation, ilmd) of the event that created it (its TLC source)."""
+    q = (
+        select(EventLot.lot_id, Event.place_id, Event.org_id, _DOC["ilmd"])
+        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        .where(
+            EventLot.lot_id.in_(_lot_ids(sel).subquery().select()),  # type: ignore[attr-defined]
+            or_(and_(Event.biz_step == voc.COMMISSIONING, EventLot.role == "epc"), EventLot.role == "output"),
+        )
+        .order_by(Event.event_time.desc())  # type: ignore[attr-defined]
+    )
+    return {lot: (place, org, ilmd if isinstance(ilmd, dict) else {}) for lot, place, org, ilmd in session.execute(q)}
+
+
+@dataclass
+class _Input:
+    tlc: str
+    product: str
+    quantity: float | None
+    uom: str | None
+    origin_place_id: int | None
+    harvest_date: date | None
+    owner_org_id: int
+    lot_id: int
+
+
+def _inputs(session: Session, sel: Selection) -> dict[int, list[_Input]]:
+    q = (
+        select(EventLot.event_id, Lot.lot_code, Product.name, Product.name_en, EventLot.quantity, EventLot.uom,
+               Lot.origin_place_id, Lot.harvest_date, Lot.owner_org_id, Lot.id)  # fmt: skip
+        .join(Lot, Lot.id == EventLot.lot_id)  # type: ignore[arg-type]
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .where(EventLot.event_id.in_(_transform_ids(sel)), EventLot.role == "input")  # type: ignore[attr-defined]
+    )
+    out: dict[int, list[_Input]] = defaultdict(list)
+    for ev, code, name, name_en, qty, uom, origin, harvested, owner, lot_id in session.execute(q):
+        out[ev].append(_Input(code, romanise(name_en or name), qty, uom, origin, harvested, owner, lot_id))
+    return out
+
+
+def _docs(btl: object) -> tuple[str, str]:
+    if not isinstance(btl, list):
+        return "", ""
+    items = [b for b in btl if isinstance(b, dict)]
+    return (" | ".join(btt_name(b.get("type")) for b in items), " | ".join(doc_number(b.get("bizTransaction")) for b in items))
+
+
+def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
+    """The spreadsheet's rows, ordered by event time; at most ``MAX_ROWS``."""
+    pairs = session.execute(_pairs(sel).order_by(Event.event_time, Event.id).limit(MAX_ROWS + 1)).all()  # type: ignore[arg-type]
+    if len(pairs) > MAX_ROWS:
+        from traceability_api.errors import Invalid
+
+        raise Invalid(f"more than {MAX_ROWS} records: choose a shorter date range or a TLC range")
+    origins = _origins(session, sel)
+    inputs = _inputs(session, sel) if any(p.event_type == "TransformationEvent" for p in pairs) else {}
+    moves = _moves(session, sel)
+    place_ids = {p.place_id for p in pairs} | {p.origin_place_id for p in pairs} | {o[0] for o in origins.values()}
+    place_ids |= {i.origin_place_id for ins in inputs.values() for i in ins} | {
+        m.place_id for ms in moves.values() for m in ms
+    }
+    uris = {str(o[2].get(TLC_SOURCE)) for o in origins.values() if o[2].get(TLC_SOURCE)}
+    d = _Directory(session, {i for i in place_ids if i}, uris)
+    out: list[dict[str, Any]] = []
+    for p in pairs:
+        ilmd = p.ilmd if isinstance(p.ilmd, dict) else {}
+        cte = cte_of(p.event_type, p.biz_step, p.role, p.origin_place_id, ilmd.get("agri:activity"))
+        if cte is None:
+            continue
+        out.append(_row(p, cte, ilmd, d, origins, inputs, moves))
+    return out
+
+
+def _row(
+    p: Any,
+    cte: CTE,
+    ilmd: dict[str, Any],
+    d: _Directory,
+    origins: dict[int, tuple[int | None, int, dict[str, Any]]],
+    inputs: dict[int, list[_Input]],
+    moves: dict[int, list[_Move]],
+) -> dict[str, Any]:
+    local = p.event_time.astimezone(_zone(p.tz))
+    where = d.place_text(p.place_id) or d.org_text(p.org_id)
+    ref_type, ref_no = _docs(p.btl)
+    product = romanise(p.name_en or p.name)
+    row: dict[str, Any] = dict.fromkeys(KEYS, "")
+    row.update(
+        cte=cte.value,
+        event_date=local.date(),
+        event_time=local.replace(tzinfo=None),
+        tlc=p.lot_code,
+        gtin=p.gtin,
+        product_description=_join(p.name_en or p.name, p.description) if p.description else product,
+        quantity=p.quantity if p.quantity is not None else "",
+        unit=(p.link_uom or p.lot_uom or "") if p.quantity is not None else "",
+        location_description=where,
+        location_id=_location_id(p, d),
+        reference_document_type=ref_type,
+        reference_document_number=ref_no,
+        destination_market=str(p.market or ""),
+        recorded_by=d.org_text(p.org_id).split(", ", 1)[0],
+        event_id=p.hash_id,
+    )
+    origin = origins.get(p.lot_id)
+    if origin is not None:
+        src_place = d.uri_place(origin[2].get(TLC_SOURCE))
+        row["tlc_source_location"] = (
+            d.place_text(src_place.id) if src_place is not None else d.place_text(origin[0]) or d.org_text(origin[1])
+        )
+        row["tlc_source_reference"] = romanise(str(origin[2].get(TLC_SOURCE_REFERENCE) or ""))
+        variety = origin[2].get("agri:variety")
+        row["commodity_variety"] = _join(p.name_en or p.name, str(variety)) if variety else product
+    lot_moves = moves.get(p.lot_id, [])
+    if cte in (CTE.harvesting, CTE.cooling):
+        row.update(_harvest(d, p.origin_place_id, p.owner_org_id, p.harvest_date or local.date()))
+        nxt = next((m for m in lot_moves if m.biz_step == voc.SHIPPING and m.time >= p.event_time), None)
+        if nxt is not None:
+            row["subsequent_recipient"] = d.party_text(_party(nxt.destinations, "owning_party", "possessing_party"))
+    if cte == CTE.shipping:
+        row["subsequent_recipient"] = d.party_text(_party(p.destinations, "owning_party", "possessing_party"))
+        to = _party(p.destinations, "location")
+        if to:
+            row["subsequent_recipient"] += f" ({romanise(to)})"
+    if cte == CTE.receiving:
+        src = _party(p.sources, "owning_party", "possessing_party")
+        if src is None:
+            prev = [m for m in lot_moves if m.biz_step == voc.SHIPPING and m.time <= p.event_time]
+            if prev:
+                src = _party(prev[-1].sources, "possessing_party", "owning_party")
+                row["previous_source"] = d.party_text(src) if src else d.org_text(prev[-1].org_id)
+        else:
+            row["previous_source"] = d.party_text(src)
+    if cte in (CTE.initial_packing, CTE.transformation):
+        ins = inputs.get(p.id, [])
+        row["input_tlcs"] = " | ".join(
+            f"{i.tlc} ({i.product}, {i.quantity:g} {i.uom or ''})".replace(" )", ")") if i.quantity else f"{i.tlc} ({i.product})"
+            for i in ins
+        )
+        row["tlc_source_location"] = row["tlc_source_location"] or where
+        if cte == CTE.initial_packing and ins:
+            first = ins[0]
+            row.update(_harvest(d, first.origin_place_id, first.owner_org_id, first.harvest_date))
+            row["commodity_variety"] = first.product
+            cooled = next((m for i in ins for m in moves.get(i.lot_id, []) if m.biz_step == COOLING), None)
+            if cooled is not None:
+                row["cooling_location"] = d.place_text(cooled.place_id) or d.org_text(cooled.org_id)
+                row["cooling_date"] = cooled.time.astimezone(_zone(None)).date()
+    return row
+
+
+def _harvest(d: _Directory, place_id: int | None, org_id: int, harvested: date | None) -> dict[str, Any]:
+    """Farm, field or container, harvester and date of a harvested lot (§ 1.1325, § 1.1330(a)(4)-(8))."""
+    place = d.places.get(place_id or 0)
+    org = d.orgs.get(place.org_id if place is not None else org_id)
+    field = ""
+    if place is not None:
+        code = place.planting_area_code or place.sector_code
+        field = _join(place.name, code)
+    return {
+        "harvest_farm": _join(org.name if org else None, org.address if org else None, _coords(place) if place else None),
+        "field_or_container": field,
+        "harvester_name": romanise(org.name) if org else "",
+        "harvester_phone": getattr(org, "phone", None) or "",
+        "harvest_date": harvested or "",
+    }
+
+
+def _location_id(p: Any, d: _Directory) -> str:
+    place = d.places.get(p.place_id or 0)
+    if place is not None:
+        return place_uri(place)
+    org = d.orgs.get(p.org_id)
+    return party_uri(org) if org is not None else ""
+
+
+def lot_uri_of(row: dict[str, Any]) -> str:
+    return lot_uri(str(row["gtin"]), str(row["tlc"]))
