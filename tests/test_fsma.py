@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from tests.conftest import REPO, auth
 from traceability_api.compose import build_runtime
-from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.config import Settings
+from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.demo import _org
 from traceability_api.demo_dongthap import G, seed_dong_thap
 from traceability_api.demo_fsma import FILLET, FILLET_LOT, FISH_LOT, MANGO_BOX_LOT, MANGO_LOT
@@ -64,9 +64,15 @@ def test_required_kdes_name_known_columns_and_cite_subpart_s() -> None:
 @pytest.fixture
 def rt(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
     runtime = build_runtime(
-        Settings(data_dir=tmp_path / "var", database_url=database_url, anchor_worker=False,
-                 public_base_url="https://trace.example.vn", consumer_page_cache_s=0, consumer_view_cache=False,
-                 rate_limit_enabled=False),  # fmt: skip
+        Settings(
+            data_dir=tmp_path / "var",
+            database_url=database_url,
+            anchor_worker=False,
+            public_base_url="https://trace.example.vn",
+            consumer_page_cache_s=0,
+            consumer_view_cache=False,
+            rate_limit_enabled=False,
+        ),  # fmt: skip
         with_chain=False,
     )
     yield runtime
@@ -122,7 +128,10 @@ def test_demo_export_chains_have_every_required_kde(rt: Runtime, client: TestCli
     mango = _sheet(client, authority, G["mango_box"], tlc_from="XCL-2506-00", tlc_to="XCL-2506-99")
     assert {r["tlc"] for r in mango} == {MANGO_BOX_LOT}  # a TLC range
     packed = next(r for r in mango if r["cte"] == "initial packing")
-    assert packed["field_or_container"].startswith("Vuon xoai ong Ba Tam") and "VN-DTCL-MX-0012" in packed["field_or_container"]
+    assert (
+        packed["field_or_container"].startswith("Vuon xoai ong Ba Tam")
+        and "VN-DTCL-MX-0012" in packed["field_or_container"]
+    )
     assert "Kho lanh My Hiep" in packed["cooling_location"] and packed["tlc_source_reference"] == "PH-DT-0031"
     fish = _sheet(client, authority, G["tra"], since="2025-10-01T00:00:00+07:00", until="2025-11-01T00:00:00+07:00")
     harvest = next(r for r in fish if r["cte"] == "harvesting")
@@ -143,7 +152,8 @@ def test_demo_export_chains_have_every_required_kde(rt: Runtime, client: TestCli
     pdf = client.get("/api/v1/fsma/plan.pdf", headers=auth(keys["HTX Xoài Mỹ Xương"]))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     text = _pdf_text(pdf.content)
-    for wanted in ("Traceability Plan - HTX Xoai My Xuong", "Tropical tree fruits", "Nguyen Van Tam", "+84 277 3851 012",
+    for wanted in ("Traceability Plan - HTX Xoai My Xuong", "Tropical tree fruits", "Nguyen Van Tam",
+                   "+84 277 3851 012",
                    "Farm map", "Vuon xoai ong Ba Tam", "10.40970, 105.65470"):  # fmt: skip
         assert wanted in text, wanted
 
@@ -172,7 +182,8 @@ def test_organisations_export_and_pull_only_what_they_may(rt: Runtime, client: T
                          headers=auth(key))  # fmt: skip
         assert res.status_code == 403 and "its own" in res.text
     for bad in ({"gtin": "123"}, {"gtin": G["mango"], "since": "2025-01-01T00:00:00"},
-                {"gtin": G["mango"], "tlc_from": "B", "tlc_to": "A"}, {"gtin": G["mango"], "tlc_from": "a b"}):  # fmt: skip
+                {"gtin": G["mango"], "tlc_from": "B", "tlc_to": "A"},
+                {"gtin": G["mango"], "tlc_from": "a b"}):  # fmt: skip
         res = client.get("/api/v1/fsma/spreadsheet.xlsx", params=bad, headers=auth(pack))
         assert res.status_code in (400, 422), (bad, res.text)
 
@@ -206,17 +217,21 @@ def test_incomplete_chain_is_flagged_event_by_event(rt: Runtime, client: TestCli
         plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn số 3"))
         lot = lot_uri(gtin, "HL-01")
         zone = rt.settings.zone
-        capture_events(s, farm[1], [object_event(
+
+        def cap(who: Any, event: dict[str, Any]) -> None:
+            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
+
+        cap(farm, object_event(
             "commissioning", zone, when="2025-07-01T06:00:00+07:00", action="ADD", lot=lot, quantity=500, uom="KGM",
-            bizLocation={"id": place_uri(plot)}, ilmd={"agri:plot": place_uri(plot)})], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)  # fmt: skip
+            bizLocation={"id": place_uri(plot)}, ilmd={"agri:plot": place_uri(plot)}))  # fmt: skip
         dest = [{"type": "owning_party", "destination": party_uri(buyer[0])}]
-        capture_events(s, farm[1], [object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot,
-                                                 quantity=500, uom="KGM", destinationList=dest)],
-                       DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)  # fmt: skip
-        capture_events(s, buyer[1], [object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot,
-                                                  destinationList=dest)], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)  # fmt: skip
+        cap(farm, object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
+                               destinationList=dest))  # fmt: skip
+        cap(buyer, object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot, destinationList=dest))
         s.commit()
-    res = client.get("/api/v1/fsma/kde-check", params={"gtin": gtin}, headers=auth(keys["HTX Thiếu Hồ Sơ (cooperative)"]))
+    res = client.get(
+        "/api/v1/fsma/kde-check", params={"gtin": gtin}, headers=auth(keys["HTX Thiếu Hồ Sơ (cooperative)"])
+    )
     assert res.status_code == 200, res.text
     body = res.json()
     assert body["checked"] == 2 and body["incomplete"] == 2  # the farm's own two events
@@ -237,7 +252,18 @@ def test_cli_export_fsma_writes_the_spreadsheet(rt: Runtime, tmp_path: Path) -> 
     env |= {"PYTHONPATH": str(REPO), "DATABASE_URL": rt.settings.effective_database_url,
             "AGRITRACE_DATA_DIR": str(rt.settings.data_dir)}  # fmt: skip
     out = tmp_path / "fsma.csv"
-    cmd = [sys.executable, "-m", "traceability_api.cli", "export", "fsma", str(out), "--gtin", FILLET, "--format", "csv"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "traceability_api.cli",
+        "export",
+        "fsma",
+        str(out),
+        "--gtin",
+        FILLET,
+        "--format",
+        "csv",
+    ]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "SDF-2510-01" in out.read_text("utf-8-sig") and "rows" in res.stdout

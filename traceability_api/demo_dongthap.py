@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from traceability_api.consensus.gs1_uri import with_check_digit
+from traceability_api.demo_fsma import seed_export_chains
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
@@ -22,7 +23,6 @@ from traceability_api.evidence.diary import Activity as Crop
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import DeviceCreate, SensorKind
 from traceability_api.evidence.sensors import create_device, ingest
-from traceability_api.demo_fsma import seed_export_chains
 from traceability_api.husbandry.activities import ActivityEntry, activity_event
 from traceability_api.husbandry.alerts import AlertWatcher
 from traceability_api.husbandry.animals import AnimalCreate, anchor_placement, register
@@ -92,8 +92,14 @@ def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
     coop = org(d.s, "HTX Xoài Mỹ Xương", "cooperative", "Ấp Mỹ Thạnh, xã Mỹ Xương, huyện Cao Lãnh, Đồng Tháp", keys)
     pack = org(d.s, "Nhà đóng gói Xoài Cao Lãnh", "processor", "Xã Mỹ Hiệp, huyện Cao Lãnh, Đồng Tháp", keys)
     exp = org(d.s, "Công ty Xuất khẩu Nông sản Sa Giang", "distributor", "KCN Sa Đéc, TP. Sa Đéc, Đồng Tháp", keys)
-    d.product(coop[1], "mango", "Xoài cát Chu Cao Lãnh", "Cao Lanh Cat Chu mango", certifications=["VietGAP"],
-              ftl_category="Tropical tree fruits")
+    d.product(
+        coop[1],
+        "mango",
+        "Xoài cát Chu Cao Lãnh",
+        "Cao Lanh Cat Chu mango",
+        certifications=["VietGAP"],
+        ftl_category="Tropical tree fruits",
+    )
     d.product(
         pack[1],
         "mango_box",
@@ -308,8 +314,14 @@ def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
     farm = org(d.s, "HTX Thủy sản Tân Thạnh", "cooperative", "Xã Tân Thạnh, huyện Thanh Bình, Đồng Tháp", keys)
     p = farm[1]
     d.product(p, "tra_fry", "Cá tra giống", "Pangasius fingerlings", unit="NAR")
-    d.product(p, "tra", "Cá tra nguyên liệu Thanh Bình", "Thanh Binh pangasius", certifications=["ASC", "VietGAP"],
-              ftl_category="Finfish")
+    d.product(
+        p,
+        "tra",
+        "Cá tra nguyên liệu Thanh Bình",
+        "Thanh Binh pangasius",
+        certifications=["ASC", "VietGAP"],
+        ftl_category="Finfish",
+    )
     hatchery = d.place(p, kind=PlaceKind.hatchery, name="Trại cá giống Tân Thạnh", sector_code="DT-TG-TB-0009")
     pond = d.place(p, kind=PlaceKind.pond, name="Ao nuôi cá tra số 5, xã Tân Thạnh", sector_code="DT-VNTS-TB-0005",
                    area_ha=1.2, geo={"type": "Point", "coordinates": [105.5003, 10.5412]})  # fmt: skip

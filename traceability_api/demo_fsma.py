@@ -36,6 +36,7 @@ Party = tuple[Organisation, Principal]
 FILLET = with_check_digit(f"893{3303:010d}")
 MANGO_LOT, MANGO_BOX_LOT, FISH_LOT, FILLET_LOT = "MX-2506-14", "XCL-2506-14", "CT-TB-2510", "SDF-2510-01"
 AGRI = "https://ns.agritrace.vn/voc/"
+US: dict[str, Any] = {DESTINATION_MARKET: "US"}  # on the export shipments
 
 
 def _bt(kind: str, number: str) -> dict[str, str]:
@@ -63,7 +64,7 @@ class _Chain:
                 {"type": "owning_party", "destination": party_uri(to[0])}]  # fmt: skip
         src = [{"type": "possessing_party", "source": party_uri(frm[0])},
                {"type": "owning_party", "source": party_uri(frm[0])}]  # fmt: skip
-        at = {"bizLocation": {"id": place_uri(ship_from)}} if ship_from is not None else {}
+        at: dict[str, Any] = {"bizLocation": {"id": place_uri(ship_from)}} if ship_from is not None else {}
         self.events(frm[1], [object_event("shipping", self.st.zone, when=ship, lot=lot, quantity=qty, uom=uom,
                                           sourceList=src, destinationList=dest, bizTransactionList=docs,
                                           **at, **extra)])  # fmt: skip
@@ -111,17 +112,24 @@ def _mango_chain(c: _Chain, coop: Party, cooler: Party, pack: Party, exp: Party,
                     geo={"type": "Point", "coordinates": [105.7012, 10.3801]})  # fmt: skip
     c.move(coop, cooler, fresh, 3000, "KGM", "2025-06-14T09:00:00+07:00", "2025-06-14T10:30:00+07:00",
            [_bt("po", "PO-KL-0614"), _bt("inv", "HD-MX-000614")], ship_from=orchard, recv_at=store)  # fmt: skip
-    device, _ = create_device(c.s, cooler[1], DeviceCreate(name="Nhiệt kế kho lạnh buồng 2",
-                                                           kind=SensorKind.temperature, place_id=store.id), c.st)  # fmt: skip
+    thermometer = DeviceCreate(name="Nhiệt kế kho lạnh buồng 2", kind=SensorKind.temperature, place_id=store.id)
+    device, _ = create_device(c.s, cooler[1], thermometer, c.st)
     start = datetime.fromisoformat("2025-06-14T11:00:00+07:00")
     ingest(c.s, device, [{"ts": (start + timedelta(minutes=30 * i)).isoformat(), "value": 12.0 - min(i, 6) * 0.5}
                          for i in range(40)], c.st, history=True)  # fmt: skip
+    cold: dict[str, Any] = {
+        COLD_STORE: {
+            "device": f"urn:agritrace:device:{device.id}",
+            "setpointC": 9.0,
+            "from": start.isoformat(),
+            "until": (start + timedelta(hours=20)).isoformat(),
+        }
+    }
     c.events(cooler[1], [object_event(
         f"{AGRI}BizStep-cooling", c.st.zone, when="2025-06-14T11:00:00+07:00", lot=fresh, quantity=3000, uom="KGM",
         bizLocation={"id": place_uri(store)},
         bizTransactionList=[_bt("harvest_log", "PK-KL-0614-02")],
-        **{COLD_STORE: {"device": f"urn:agritrace:device:{device.id}", "setpointC": 9.0, "from": start.isoformat(),
-                        "until": (start + timedelta(hours=20)).isoformat()}})])  # fmt: skip
+        **cold)])  # fmt: skip
     c.move(cooler, pack, fresh, 3000, "KGM", "2025-06-15T06:00:00+07:00", "2025-06-15T07:00:00+07:00",
            [_bt("desadv", "PXK-KL-0615"), _bt("inv", "HD-KL-000615")], ship_from=store, recv_at=site)  # fmt: skip
     c.events(pack[1], [{"type": "TransformationEvent", "eventTime": "2025-06-15T14:00:00+07:00",
@@ -136,7 +144,7 @@ def _mango_chain(c: _Chain, coop: Party, cooler: Party, pack: Party, exp: Party,
     c.move(exp, us, boxed, 2.8, "TNE", "2025-06-17T08:00:00+07:00", "2025-07-08T10:00:00-07:00",
            [_bt("inv", "SG-EXP-2025-0617"), _bt("bol", "HLCUSGN2506170"), _bt("po", "PFI-PO-88412"),
             _bt("phyto", "VN-PC-2025-061734"), _bt("container", "https://id.gs1.org/00/389300000000061700")],
-           **{DESTINATION_MARKET: "US"})  # fmt: skip
+           **US)  # fmt: skip
 
 
 def _fish_chain(c: _Chain, farm: Party, plant: Party, us: Party, f: dict[str, Any]) -> None:
@@ -167,4 +175,4 @@ def _fish_chain(c: _Chain, farm: Party, plant: Party, us: Party, f: dict[str, An
     c.move(plant, us, fillets, 18, "TNE", "2025-10-09T08:00:00+07:00", "2025-11-02T09:00:00-08:00",
            [_bt("inv", "SDF-EXP-2025-1009"), _bt("bol", "MAEUSGN2510090"), _bt("po", "PFI-PO-90117"),
             _bt("health_cert", "VN-HC-2025-100912"), _bt("container", "MSKU7048123")], ship_from=works,
-           **{DESTINATION_MARKET: "US"})  # fmt: skip
+           **US)  # fmt: skip

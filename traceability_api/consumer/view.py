@@ -151,7 +151,11 @@ def _market(lot: Lot, data: _Loaded, lang: str) -> str | None:
     from babel import Locale
 
     for ev, links in reversed(list(data.events.values())):
-        if ev.biz_step == SHIPPING and any(x.lot_id == lot.id for x in links) and DESTINATION_MARKET in ev.document_text:
+        if (
+            ev.biz_step == SHIPPING
+            and any(x.lot_id == lot.id for x in links)
+            and DESTINATION_MARKET in ev.document_text
+        ):
             code = loads_stored(ev.document_text).get(DESTINATION_MARKET)
             if isinstance(code, str) and len(code) == 2:
                 return str(Locale(lang).territories.get(code.upper(), code.upper()))

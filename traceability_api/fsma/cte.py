@@ -10,7 +10,8 @@
 
 Reference documents are the event's ``bizTransactionList`` (CBV ``inv``, ``bol``, ``po`` ...; ours:
 ``agri:BTT-phyto`` phytosanitary certificate, ``agri:BTT-container`` container number or SSCC,
-``agri:BTT-health_cert``, ``agri:BTT-harvest_log``; a number without a GLN is ``urn:agritrace:doc:<number>``); the TLC source is ``ilmd.agri:tlcSource`` (a place or GLN URI) or else
+``agri:BTT-health_cert``, ``agri:BTT-harvest_log``; a number without a GLN is
+``urn:agritrace:doc:<number>``); the TLC source is ``ilmd.agri:tlcSource`` (a place or GLN URI) or else
 where the lot was created; the destination market is ``agri:destinationMarket`` (ISO 3166 alpha-2)
 on a shipping event."""
 
@@ -42,7 +43,9 @@ BTT_NAMES = {  # bizTransaction type -> the reference document type written in t
 }
 
 
-def cte_of(event_type: str, biz_step: str | None, role: str, origin_place_id: int | None, activity: object) -> CTE | None:
+def cte_of(
+    event_type: str, biz_step: str | None, role: str, origin_place_id: int | None, activity: object
+) -> CTE | None:
     """The CTE of one (event, lot) pair, or None when the pair is not a CTE."""
     if event_type == "TransformationEvent":
         if role != "output":

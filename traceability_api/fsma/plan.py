@@ -96,55 +96,90 @@ def render(data: PlanData, today: date, base_url: str) -> bytes:
     def table(head: list[str], body: list[list[str]]) -> Table:
         t = Table([head, *body], repeatRows=1)
         t.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))  # fmt: skip
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))  # fmt: skip
         return t
 
     story: list[Any] = [
         para(f"Traceability Plan - {name}", "Title"),
-        para(f"21 CFR Part 1 Subpart S, section 1.1315. Prepared {today.isoformat()} from the firm's AgriTrace records. "
-             "Previous versions of this plan are kept for 2 years after they are replaced (1.1315(b))."),  # fmt: skip
+        para(
+            f"21 CFR Part 1 Subpart S, section 1.1315. Prepared {today.isoformat()} from the firm's AgriTrace records. "
+            "Previous versions of this plan are kept for 2 years after they are replaced (1.1315(b))."
+        ),  # fmt: skip
         para("1. How records are maintained (1.1315(a)(1))", "Heading2"),
-        para("Every critical tracking event (harvesting, cooling, initial packing, shipping, receiving, transformation) "
-             "is recorded electronically as a GS1 EPCIS 2.0 event in AgriTrace when it happens, by the member who "
-             "performs it (phone workspace or API). Each record's hash is anchored on a blockchain and signed by the firm, "
-             "so that a later change is detectable. Records are kept for 2 years (1.1455). Within 24 hours of an FDA request "
-             f"the electronic sortable spreadsheet is produced from {base_url}/api/v1/fsma/spreadsheet.xlsx (or CSV, or "
-             "'agritrace export fsma'); the KDE check lists any record with a missing key data element beforehand."),  # fmt: skip
+        para(
+            "Every critical tracking event (harvesting, cooling, initial packing, shipping, receiving, transformation) "
+            "is recorded electronically as a GS1 EPCIS 2.0 event in AgriTrace when it happens, by the member who "
+            "performs it (phone workspace or API). Each record's hash is anchored on a blockchain and signed by the "
+            "firm, so that a later change is detectable. Records are kept for 2 years (1.1455). Within 24 hours of an "
+            "FDA request "
+            f"the electronic sortable spreadsheet is produced from {base_url}/api/v1/fsma/spreadsheet.xlsx (or CSV, or "
+            "'agritrace export fsma'); the KDE check lists any record with a missing key data element beforehand."
+        ),  # fmt: skip
         para("2. How foods on the Food Traceability List are identified (1.1315(a)(2))", "Heading2"),
-        para("Each product has a GTIN-14. A product on the FDA Food Traceability List carries its FTL category in "
-             "the product record; these products are:"),  # fmt: skip
-        table(["GTIN", "Product", "FTL category"],
-              [[p.gtin, romanise(p.name_en or p.name), romanise(p.ftl_category)] for p in data.listed]
-              or [["-", "none recorded", "-"]]),  # fmt: skip
+        para(
+            "Each product has a GTIN-14. A product on the FDA Food Traceability List carries its FTL category in "
+            "the product record; these products are:"
+        ),  # fmt: skip
+        table(
+            ["GTIN", "Product", "FTL category"],
+            [[p.gtin, romanise(p.name_en or p.name), romanise(p.ftl_category)] for p in data.listed]
+            or [["-", "none recorded", "-"]],
+        ),  # fmt: skip
         para(f"Other products of the firm ({len(data.other)}) are not on the list."),
         para("3. How traceability lot codes are assigned (1.1315(a)(3))", "Heading2"),
-        para("A traceability lot code (TLC) is the GS1 batch/lot number (AI 10, 1-20 letters, digits and . _ -) of "
-             "a GTIN, unique per product. It is assigned when the food is initially packed, or transformed (never "
-             "when merely shipped or received), at the place recorded as the TLC source (ilmd agri:tlcSource, "
-             "else the event's location); the lot's label carries it as a GS1 Digital Link QR code. Places where "
-             "this firm assigns codes:"),  # fmt: skip
-        table(["Place", "Kind", "Identifier", "Address"],
-              [[romanise(s.name), s.kind.value, s.gln or s.sector_code or f"place {s.id}", romanise(s.address or org.address)]
-               for s in data.sites] or [["-", "-", "-", "-"]]),  # fmt: skip
+        para(
+            "A traceability lot code (TLC) is the GS1 batch/lot number (AI 10, 1-20 letters, digits and . _ -) of "
+            "a GTIN, unique per product. It is assigned when the food is initially packed, or transformed (never "
+            "when merely shipped or received), at the place recorded as the TLC source (ilmd agri:tlcSource, "
+            "else the event's location); the lot's label carries it as a GS1 Digital Link QR code. Places where "
+            "this firm assigns codes:"
+        ),  # fmt: skip
+        table(
+            ["Place", "Kind", "Identifier", "Address"],
+            [
+                [
+                    romanise(s.name),
+                    s.kind.value,
+                    s.gln or s.sector_code or f"place {s.id}",
+                    romanise(s.address or org.address),
+                ]
+                for s in data.sites
+            ]
+            or [["-", "-", "-", "-"]],
+        ),  # fmt: skip
         para("4. Point of contact (1.1315(a)(4))", "Heading2"),
-        para(f"{romanise(org.contact_name) or 'Not recorded'}, {name}, {romanise(org.address)}, "
-             f"phone {org.phone or 'not recorded'}."),  # fmt: skip
+        para(
+            f"{romanise(org.contact_name) or 'Not recorded'}, {name}, {romanise(org.address)}, "
+            f"phone {org.phone or 'not recorded'}."
+        ),  # fmt: skip
     ]
     if data.fields:
         cut = len(data.fields) > MAX_FIELDS
         fields = data.fields[:MAX_FIELDS]
         story += [
             para("5. Farm map (1.1315(a)(5))", "Heading2"),
-            para("Fields, growing areas and containers (ponds, cages) where the firm grows or raises food, "
-                 "with their names as used in its harvest records and their coordinates (WGS 84)."
-                 + (f" The first {MAX_FIELDS} of {len(data.fields)} are shown." if cut else "")),  # fmt: skip
+            para(
+                "Fields, growing areas and containers (ponds, cages) where the firm grows or raises food, "
+                "with their names as used in its harvest records and their coordinates (WGS 84)."
+                + (f" The first {MAX_FIELDS} of {len(data.fields)} are shown." if cut else "")
+            ),  # fmt: skip
             _map(fields),
             Spacer(1, 6),
-            table(["#", "Name", "Kind", "Code", "Area (ha)", "Latitude, longitude"],
-                  [[str(i), romanise(f.name), f.kind.value, f.planting_area_code or f.sector_code or "",
-                    f"{f.area_ha:g}" if f.area_ha else "",
-                    f"{pt[0]:.5f}, {pt[1]:.5f}" if (pt := _point(f)) else "not recorded"]
-                   for i, f in enumerate(fields, start=1)]),  # fmt: skip
+            table(
+                ["#", "Name", "Kind", "Code", "Area (ha)", "Latitude, longitude"],
+                [
+                    [
+                        str(i),
+                        romanise(f.name),
+                        f.kind.value,
+                        f.planting_area_code or f.sector_code or "",
+                        f"{f.area_ha:g}" if f.area_ha else "",
+                        f"{pt[0]:.5f}, {pt[1]:.5f}" if (pt := _point(f)) else "not recorded",
+                    ]
+                    for i, f in enumerate(fields, start=1)
+                ],
+            ),  # fmt: skip
         ]
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=LETTER, title=f"Traceability Plan - {name}", author=name).build(story)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, or_, select, union
@@ -19,7 +19,6 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event, EventLot
 from traceability_api.fsma.cte import (
-    COLD_STORE,
     COOLING,
     DESTINATION_MARKET,
     STEPS,
@@ -37,6 +36,11 @@ from traceability_api.parties.service import party_uri
 from traceability_api.places.models import Place
 from traceability_api.places.service import place_uri
 
+# the tables' columns for SQLAlchemy Core queries (SQLModel's attribute types confuse select()'s overloads)
+_E: Any = Event
+_EL: Any = EventLot
+_L: Any = Lot
+_P: Any = Product
 MAX_ROWS = 2_000_000  # a spreadsheet holds 1,048,576 rows; CSV may carry more, bounded all the same
 
 
@@ -54,29 +58,48 @@ class Selection:
     lot_ids: tuple[int, ...] | None = None
 
 
-_DOC = Event.document  # type: ignore[var-annotated]
+_DOC = _E.document
 
 
 def _pairs(sel: Selection) -> Select[Any]:
     """The (event, lot) pairs that may be CTEs, with what a row needs of the event, lot and product."""
     q = (
         select(
-            Event.id, Event.hash_id, Event.org_id, Event.event_type, Event.biz_step, Event.event_time,
-            Event.place_id, _DOC["eventTimeZoneOffset"].label("tz"), _DOC["bizTransactionList"].label("btl"),
-            _DOC["sourceList"].label("sources"), _DOC["destinationList"].label("destinations"),
-            _DOC["ilmd"].label("ilmd"), _DOC[DESTINATION_MARKET].label("market"),
-            EventLot.lot_id, EventLot.role, EventLot.quantity, EventLot.uom.label("link_uom"),  # type: ignore[attr-defined]
-            Lot.lot_code, Lot.origin_place_id, Lot.harvest_date, Lot.owner_org_id, Lot.uom.label("lot_uom"),  # type: ignore[attr-defined]
-            Product.gtin, Product.name, Product.name_en, Product.description,
+            _E.id,
+            _E.hash_id,
+            _E.org_id,
+            _E.event_type,
+            _E.biz_step,
+            _E.event_time,
+            _E.place_id,
+            _DOC["eventTimeZoneOffset"].label("tz"),
+            _DOC["bizTransactionList"].label("btl"),
+            _DOC["sourceList"].label("sources"),
+            _DOC["destinationList"].label("destinations"),
+            _DOC["ilmd"].label("ilmd"),
+            _DOC[DESTINATION_MARKET].label("market"),
+            _EL.lot_id,
+            _EL.role,
+            _EL.quantity,
+            _EL.uom.label("link_uom"),
+            _L.lot_code,
+            _L.origin_place_id,
+            _L.harvest_date,
+            _L.owner_org_id,
+            _L.uom.label("lot_uom"),
+            _P.gtin,
+            _P.name,
+            _P.name_en,
+            _P.description,
         )  # fmt: skip
-        .select_from(EventLot)
-        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-        .join(Lot, Lot.id == EventLot.lot_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .select_from(_EL)
+        .join(_E, _E.id == _EL.event_id)
+        .join(_L, _L.id == _EL.lot_id)
+        .join(_P, _P.id == _L.product_id)
         .where(
             or_(
-                and_(Event.biz_step.in_(STEPS), EventLot.role == "epc"),  # type: ignore[union-attr]
-                and_(Event.event_type == "TransformationEvent", EventLot.role == "output"),
+                and_(_E.biz_step.in_(STEPS), _EL.role == "epc"),
+                and_(_E.event_type == "TransformationEvent", _EL.role == "output"),
             )
         )
     )
@@ -85,37 +108,35 @@ def _pairs(sel: Selection) -> Select[Any]:
 
 def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
     if sel.gtin is not None:
-        q = q.where(Product.gtin == sel.gtin)
+        q = q.where(_P.gtin == sel.gtin)
     if sel.since is not None:
-        q = q.where(Event.event_time >= sel.since)  # type: ignore[operator]
+        q = q.where(_E.event_time >= sel.since)
     if sel.until is not None:
-        q = q.where(Event.event_time < sel.until)  # type: ignore[operator]
+        q = q.where(_E.event_time < sel.until)
     if sel.tlc_from is not None:
-        q = q.where(Lot.lot_code >= sel.tlc_from)  # type: ignore[operator]
+        q = q.where(_L.lot_code >= sel.tlc_from)
     if sel.tlc_to is not None:
-        q = q.where(Lot.lot_code <= sel.tlc_to)  # type: ignore[operator]
+        q = q.where(_L.lot_code <= sel.tlc_to)
     if sel.org_id is not None:
-        q = q.where(Event.org_id == sel.org_id)
+        q = q.where(_E.org_id == sel.org_id)
     if sel.lot_ids is not None:
-        q = q.where(EventLot.lot_id.in_(sel.lot_ids))  # type: ignore[attr-defined]
+        q = q.where(_EL.lot_id.in_(sel.lot_ids))
     return q
 
 
 def _lot_ids(sel: Selection) -> Select[Any]:
     q = (
-        select(EventLot.lot_id)
-        .select_from(EventLot)
-        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-        .join(Lot, Lot.id == EventLot.lot_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        select(_EL.lot_id)
+        .select_from(_EL)
+        .join(_E, _E.id == _EL.event_id)
+        .join(_L, _L.id == _EL.lot_id)
+        .join(_P, _P.id == _L.product_id)
     )
     return _filtered(q, sel)
 
 
 def _transform_ids(sel: Selection) -> Select[Any]:
-    return _lot_ids(sel).with_only_columns(Event.id).where(
-        Event.event_type == "TransformationEvent", EventLot.role == "output"
-    )
+    return _lot_ids(sel).with_only_columns(_E.id).where(_E.event_type == "TransformationEvent", _EL.role == "output")
 
 
 class _Directory:
@@ -126,9 +147,8 @@ class _Directory:
         self.by_party = {party_uri(o): o for o in self.orgs.values()}
         ids = {i for i in place_ids if i} | {int(u.rsplit(":", 1)[1]) for u in place_uris if _is_place_urn(u)}
         glns = {u.split("/414/", 1)[1].split("/", 1)[0] for u in place_uris if "/414/" in u}
-        places = list(
-            session.execute(select(Place).where(or_(Place.id.in_(ids), Place.gln.in_(glns)))).scalars()  # type: ignore[attr-defined, union-attr]
-        )
+        pl: Any = Place
+        places = list(session.execute(select(Place).where(or_(pl.id.in_(ids), pl.gln.in_(glns)))).scalars())
         self.places = {p.id: p for p in places}
         self.by_uri = {place_uri(p): p for p in places}
         self._cache: dict[tuple[str, int], str] = {}
@@ -188,9 +208,9 @@ def _zone(offset: object) -> timezone:
         try:
             minutes = int(offset[1:3]) * 60 + int(offset[4:6])
         except ValueError:
-            return timezone.utc
+            return UTC
         return timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
-    return timezone.utc
+    return UTC
 
 
 def _party(entries: object, *kinds: str) -> str | None:
@@ -218,16 +238,24 @@ class _Move:
 
 def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
     """Shipments and coolings of the selected lots and of the inputs of selected transformations."""
-    inputs = select(EventLot.lot_id).where(
-        EventLot.event_id.in_(_transform_ids(sel)), EventLot.role == "input"  # type: ignore[attr-defined]
+    inputs = select(_EL.lot_id).where(
+        _EL.event_id.in_(_transform_ids(sel)),
+        _EL.role == "input",
     )
     lots = union(_lot_ids(sel), inputs).subquery()
     q = (
-        select(EventLot.lot_id, Event.event_time, Event.org_id, Event.place_id, Event.biz_step,
-               _DOC["sourceList"], _DOC["destinationList"])  # fmt: skip
-        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-        .where(EventLot.lot_id.in_(select(lots.c.lot_id)), Event.biz_step.in_((voc.SHIPPING, COOLING)))  # type: ignore[attr-defined, union-attr]
-        .order_by(Event.event_time)
+        select(
+            _EL.lot_id,
+            _E.event_time,
+            _E.org_id,
+            _E.place_id,
+            _E.biz_step,
+            _DOC["sourceList"],
+            _DOC["destinationList"],
+        )  # fmt: skip
+        .join(_E, _E.id == _EL.event_id)
+        .where(_EL.lot_id.in_(select(lots.c.lot_id)), _E.biz_step.in_((voc.SHIPPING, COOLING)))
+        .order_by(_E.event_time)
     )
     out: dict[int, list[_Move]] = defaultdict(list)
     for lot_id, t, org_id, place_id, step, src, dst in session.execute(q):
@@ -238,13 +266,13 @@ def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
 def _origins(session: Session, sel: Selection) -> dict[int, tuple[int | None, int, dict[str, Any]]]:
     """lot id -> (place, organisation, ilmd) of the event that created it (its TLC source)."""
     q = (
-        select(EventLot.lot_id, Event.place_id, Event.org_id, _DOC["ilmd"])
-        .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
+        select(_EL.lot_id, _E.place_id, _E.org_id, _DOC["ilmd"])
+        .join(_E, _E.id == _EL.event_id)
         .where(
-            EventLot.lot_id.in_(_lot_ids(sel).subquery().select()),  # type: ignore[attr-defined]
-            or_(and_(Event.biz_step == voc.COMMISSIONING, EventLot.role == "epc"), EventLot.role == "output"),
+            _EL.lot_id.in_(_lot_ids(sel).subquery().select()),
+            or_(and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"), _EL.role == "output"),
         )
-        .order_by(Event.event_time.desc())  # type: ignore[attr-defined]
+        .order_by(_E.event_time.desc())
     )
     return {lot: (place, org, ilmd if isinstance(ilmd, dict) else {}) for lot, place, org, ilmd in session.execute(q)}
 
@@ -263,11 +291,21 @@ class _Input:
 
 def _inputs(session: Session, sel: Selection) -> dict[int, list[_Input]]:
     q = (
-        select(EventLot.event_id, Lot.lot_code, Product.name, Product.name_en, EventLot.quantity, EventLot.uom,
-               Lot.origin_place_id, Lot.harvest_date, Lot.owner_org_id, Lot.id)  # fmt: skip
-        .join(Lot, Lot.id == EventLot.lot_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
-        .where(EventLot.event_id.in_(_transform_ids(sel)), EventLot.role == "input")  # type: ignore[attr-defined]
+        select(
+            _EL.event_id,
+            _L.lot_code,
+            _P.name,
+            _P.name_en,
+            _EL.quantity,
+            _EL.uom,
+            _L.origin_place_id,
+            _L.harvest_date,
+            _L.owner_org_id,
+            _L.id,
+        )  # fmt: skip
+        .join(_L, _L.id == _EL.lot_id)
+        .join(_P, _P.id == _L.product_id)
+        .where(_EL.event_id.in_(_transform_ids(sel)), _EL.role == "input")
     )
     out: dict[int, list[_Input]] = defaultdict(list)
     for ev, code, name, name_en, qty, uom, origin, harvested, owner, lot_id in session.execute(q):
@@ -279,12 +317,15 @@ def _docs(btl: object) -> tuple[str, str]:
     if not isinstance(btl, list):
         return "", ""
     items = [b for b in btl if isinstance(b, dict)]
-    return (" | ".join(btt_name(b.get("type")) for b in items), " | ".join(doc_number(b.get("bizTransaction")) for b in items))
+    return (
+        " | ".join(btt_name(b.get("type")) for b in items),
+        " | ".join(doc_number(b.get("bizTransaction")) for b in items),
+    )
 
 
 def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     """The spreadsheet's rows, ordered by event time; at most ``MAX_ROWS``."""
-    pairs = session.execute(_pairs(sel).order_by(Event.event_time, Event.id).limit(MAX_ROWS + 1)).all()  # type: ignore[arg-type]
+    pairs = session.execute(_pairs(sel).order_by(_E.event_time, _E.id).limit(MAX_ROWS + 1)).all()
     if len(pairs) > MAX_ROWS:
         from traceability_api.errors import Invalid
 
@@ -371,7 +412,9 @@ def _row(
     if cte in (CTE.initial_packing, CTE.transformation):
         ins = inputs.get(p.id, [])
         row["input_tlcs"] = " | ".join(
-            f"{i.tlc} ({i.product}, {i.quantity:g} {i.uom or ''})".replace(" )", ")") if i.quantity else f"{i.tlc} ({i.product})"
+            f"{i.tlc} ({i.product}, {i.quantity:g} {i.uom or ''})".replace(" )", ")")
+            if i.quantity
+            else f"{i.tlc} ({i.product})"
             for i in ins
         )
         row["tlc_source_location"] = row["tlc_source_location"] or where
@@ -395,7 +438,9 @@ def _harvest(d: _Directory, place_id: int | None, org_id: int, harvested: date |
         code = place.planting_area_code or place.sector_code
         field = _join(place.name, code)
     return {
-        "harvest_farm": _join(org.name if org else None, org.address if org else None, _coords(place) if place else None),
+        "harvest_farm": _join(
+            org.name if org else None, org.address if org else None, _coords(place) if place else None
+        ),
         "field_or_container": field,
         "harvester_name": romanise(org.name) if org else "",
         "harvester_phone": getattr(org, "phone", None) or "",

@@ -44,7 +44,9 @@ def spreadsheet(
     table = rows(session, sel)
     name = f'attachment; filename="fsma204-{gtin}.{fmt}"'
     if fmt == "csv":
-        return Response(sheet.to_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": name})
+        return Response(
+            sheet.to_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": name}
+        )
     return Response(sheet.to_xlsx(table), media_type=sheet.XLSX_TYPE, headers={"Content-Disposition": name})
 
 
@@ -64,7 +66,9 @@ def kde_check(
 
 
 @router.get("/plan.pdf", summary="Traceability plan (21 CFR 1.1315) of the caller's organisation, in English")
-def traceability_plan(p: PrincipalDep, session: SessionDep, settings: SettingsDep, org_id: DbId | None = None) -> Response:
+def traceability_plan(
+    p: PrincipalDep, session: SessionDep, settings: SettingsDep, org_id: DbId | None = None
+) -> Response:
     target = org_id if org_id is not None else p.org_id
     if target != p.org_id and not p.reads_everything:
         raise Forbidden("an organisation's traceability plan is for itself and market authorities")

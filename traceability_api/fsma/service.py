@@ -71,7 +71,9 @@ def pullable_lot(session: Session, p: Principal, gtin: str, tlc: str) -> tuple[L
     """The lot a firm may pull upstream KDEs of: it holds it, owns it, has it in transit to it, or
     recorded its receipt (or it is an authority).  Anyone else: 404, as if the lot did not exist."""
     found = session.exec(
-        select(Lot, Product).join(Product, Product.id == Lot.product_id).where(Product.gtin == gtin, Lot.lot_code == tlc)  # type: ignore[arg-type]
+        select(Lot, Product)
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .where(Product.gtin == gtin, Lot.lot_code == tlc)
     ).first()
     if found is None:
         raise NotFound(f"lot {tlc} of GTIN {gtin} not found")
