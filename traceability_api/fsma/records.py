@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import JSON, and_, func, literal, or_, select, type_coerce, union
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -61,7 +62,19 @@ class Selection:
 _DOC = _E.document
 
 
-def _pairs(sel: Selection) -> Select[Any]:
+_PARTS = {"btl": "bizTransactionList", "sources": "sourceList", "destinations": "destinationList", "ilmd": "ilmd"}
+
+
+def _parts(dialect: str) -> Any:
+    """The JSON fields a row reads, as one JSON object per row (one decode instead of four)."""
+    if dialect == "postgresql":
+        args: list[Any] = [x for k, v in _PARTS.items() for x in (literal(k), _DOC.op("->")(v))]
+        return type_coerce(func.json_build_object(*args), JSON).label("parts")
+    args = [x for k, v in _PARTS.items() for x in (literal(k), func.json(func.json_extract(_DOC, f"$.{v}")))]
+    return type_coerce(func.json_object(*args), JSON).label("parts")
+
+
+def _pairs(sel: Selection, dialect: str) -> Select[Any]:
     """The (event, lot) pairs that may be CTEs, with what a row needs of the event, lot and product."""
     q = (
         select(
@@ -72,12 +85,9 @@ def _pairs(sel: Selection) -> Select[Any]:
             _E.biz_step,
             _E.event_time,
             _E.place_id,
-            _DOC["eventTimeZoneOffset"].label("tz"),
-            _DOC["bizTransactionList"].label("btl"),
-            _DOC["sourceList"].label("sources"),
-            _DOC["destinationList"].label("destinations"),
-            _DOC["ilmd"].label("ilmd"),
-            _DOC[DESTINATION_MARKET].label("market"),
+            _DOC["eventTimeZoneOffset"].as_string().label("tz"),
+            _DOC[DESTINATION_MARKET].as_string().label("market"),
+            _parts(dialect),
             _EL.lot_id,
             _EL.role,
             _EL.quantity,
@@ -152,6 +162,7 @@ class _Directory:
         self.places = {p.id: p for p in places}
         self.by_uri = {place_uri(p): p for p in places}
         self._cache: dict[tuple[str, int], str] = {}
+        self.harvests: dict[tuple[int | None, int], dict[str, Any]] = {}
 
     def org_text(self, org_id: int | None) -> str:
         key = ("o", org_id or 0)
@@ -203,6 +214,7 @@ def _join(*parts: str | None) -> str:
     return ", ".join(romanise(x) for x in parts if x)
 
 
+@lru_cache(maxsize=64)
 def _zone(offset: object) -> timezone:
     if isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":
         try:
@@ -325,7 +337,8 @@ def _docs(btl: object) -> tuple[str, str]:
 
 def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     """The spreadsheet's rows, ordered by event time; at most ``MAX_ROWS``."""
-    pairs = session.execute(_pairs(sel).order_by(_E.event_time, _E.id).limit(MAX_ROWS + 1)).all()
+    dialect = session.get_bind().dialect.name
+    pairs = session.execute(_pairs(sel, dialect).order_by(_E.event_time, _E.id).limit(MAX_ROWS + 1)).all()
     if len(pairs) > MAX_ROWS:
         from traceability_api.errors import Invalid
 
@@ -341,18 +354,19 @@ def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     d = _Directory(session, {i for i in place_ids if i}, uris)
     out: list[dict[str, Any]] = []
     for p in pairs:
-        ilmd = p.ilmd if isinstance(p.ilmd, dict) else {}
+        parts = p.parts or {}
+        ilmd = parts.get("ilmd") or {}
         cte = cte_of(p.event_type, p.biz_step, p.role, p.origin_place_id, ilmd.get("agri:activity"))
         if cte is None:
             continue
-        out.append(_row(p, cte, ilmd, d, origins, inputs, moves))
+        out.append(_row(p, parts, cte, d, origins, inputs, moves))
     return out
 
 
 def _row(
     p: Any,
+    parts: dict[str, Any],
     cte: CTE,
-    ilmd: dict[str, Any],
     d: _Directory,
     origins: dict[int, tuple[int | None, int, dict[str, Any]]],
     inputs: dict[int, list[_Input]],
@@ -360,7 +374,7 @@ def _row(
 ) -> dict[str, Any]:
     local = p.event_time.astimezone(_zone(p.tz))
     where = d.place_text(p.place_id) or d.org_text(p.org_id)
-    ref_type, ref_no = _docs(p.btl)
+    ref_type, ref_no = _docs(parts.get("btl"))
     product = romanise(p.name_en or p.name)
     row: dict[str, Any] = dict.fromkeys(KEYS, "")
     row.update(
@@ -396,12 +410,14 @@ def _row(
         if nxt is not None:
             row["subsequent_recipient"] = d.party_text(_party(nxt.destinations, "owning_party", "possessing_party"))
     if cte == CTE.shipping:
-        row["subsequent_recipient"] = d.party_text(_party(p.destinations, "owning_party", "possessing_party"))
-        to = _party(p.destinations, "location")
+        row["subsequent_recipient"] = d.party_text(
+            _party(parts.get("destinations"), "owning_party", "possessing_party")
+        )
+        to = _party(parts.get("destinations"), "location")
         if to:
             row["subsequent_recipient"] += f" ({romanise(to)})"
     if cte == CTE.receiving:
-        src = _party(p.sources, "owning_party", "possessing_party")
+        src = _party(parts.get("sources"), "owning_party", "possessing_party")
         if src is None:
             prev = [m for m in lot_moves if m.biz_step == voc.SHIPPING and m.time <= p.event_time]
             if prev:
@@ -431,6 +447,13 @@ def _row(
 
 def _harvest(d: _Directory, place_id: int | None, org_id: int, harvested: date | None) -> dict[str, Any]:
     """Farm, field or container, harvester and date of a harvested lot (§ 1.1325, § 1.1330(a)(4)-(8))."""
+    key = (place_id, org_id)
+    if key not in d.harvests:
+        d.harvests[key] = _harvest_place(d, place_id, org_id)
+    return d.harvests[key] | {"harvest_date": harvested or ""}
+
+
+def _harvest_place(d: _Directory, place_id: int | None, org_id: int) -> dict[str, Any]:
     place = d.places.get(place_id or 0)
     org = d.orgs.get(place.org_id if place is not None else org_id)
     field = ""
@@ -444,7 +467,6 @@ def _harvest(d: _Directory, place_id: int | None, org_id: int, harvested: date |
         "field_or_container": field,
         "harvester_name": romanise(org.name) if org else "",
         "harvester_phone": getattr(org, "phone", None) or "",
-        "harvest_date": harvested or "",
     }
 
 

@@ -6,10 +6,12 @@ combining marks; đ and Đ are letters of their own (no decomposition), so they 
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _D = str.maketrans({"đ": "d", "Đ": "D"})
 
 
+@lru_cache(maxsize=8192)  # names and addresses repeat on every row of a spreadsheet
 def romanise(text: str | None) -> str:
     """``text`` without diacritics; other characters (digits, punctuation, Latin letters) unchanged."""
     if not text:
