@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from tests.conftest import REPO, auth
+from tests.workspace_helpers import accept
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
@@ -37,7 +38,9 @@ from traceability_api.main import create_app
 from traceability_api.parties.service import party_uri
 from traceability_api.places.models import PlaceCreate, PlaceKind
 from traceability_api.places.service import create_place, place_uri
+from traceability_api.parties.kinds import Role
 from traceability_api.runtime import Runtime
+from traceability_api.workspace.invites import create_invite
 
 MANGO_CTES = {CTE.harvesting, CTE.cooling, CTE.shipping, CTE.receiving, CTE.initial_packing}
 FISH_CTES = {CTE.harvesting, CTE.shipping, CTE.receiving, CTE.transformation}
@@ -59,6 +62,11 @@ def test_required_kdes_name_known_columns_and_cite_subpart_s() -> None:
         for key, source in cols:
             assert key in KEYS and source.startswith(("1.1325", "1.1330", "1.1340", "1.1345", "1.1350")), (cte, key)
     assert len(HEADERS) == len(KEYS) == len(set(HEADERS))
+    from traceability_api.workspace.i18n import T  # the workspace names every required KDE and CTE
+
+    for lang in ("vi", "en"):
+        assert {f"kde_{k}" for cols in REQUIRED.values() for k, _ in cols} <= T[lang].keys()
+        assert {"cte_" + c.value.replace(" ", "_") for c in CTE} <= T[lang].keys()
 
 
 @pytest.fixture
@@ -213,7 +221,8 @@ def test_incomplete_chain_is_flagged_event_by_event(rt: Runtime, client: TestCli
         farm = _org(s, "HTX Thiếu Hồ Sơ", "cooperative", "Xã Tân Thuận, Đồng Tháp", keys)
         buyer = _org(s, "Vựa Trái Cây Ba Lợi", "distributor", "Chợ Cao Lãnh", keys)
         gtin = with_check_digit(f"893{9999:010d}")
-        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài Hòa Lộc", name_en="Hoa Loc mango"))
+        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài Hòa Lộc", name_en="Hoa Loc mango",
+                                                 ftl_category="Tropical tree fruits"))  # fmt: skip
         plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn số 3"))
         lot = lot_uri(gtin, "HL-01")
         zone = rt.settings.zone
@@ -228,6 +237,7 @@ def test_incomplete_chain_is_flagged_event_by_event(rt: Runtime, client: TestCli
         cap(farm, object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
                                destinationList=dest))  # fmt: skip
         cap(buyer, object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot, destinationList=dest))
+        token = create_invite(s, rt.settings, farm[1].org_id, "Quản trị", Role.admin, farm[1].member_id)
         s.commit()
     res = client.get(
         "/api/v1/fsma/kde-check", params={"gtin": gtin}, headers=auth(keys["HTX Thiếu Hồ Sơ (cooperative)"])
@@ -243,6 +253,17 @@ def test_incomplete_chain_is_flagged_event_by_event(rt: Runtime, client: TestCli
     assert [(e["cte"], {m["kde"] for m in e["missing"]}) for e in buyer_view["events"]] == [
         ("receiving", {"quantity", "unit", "reference_document_type", "reference_document_number"})
     ]
+    # the same check, small, on the farm's workspace home (Vietnamese first)
+    accept(client, token, "thieu-ho-so")
+    home = client.get("/app")
+    assert home.status_code == 200 and "Hồ sơ xuất khẩu Hoa Kỳ (FSMA 204)" in home.text
+    assert "Sự kiện thiếu dữ liệu bắt buộc: 2 / 2" in home.text
+    assert (
+        "Thu hoạch · HL-01 · 2025-07-01 – thiếu: loại chứng từ, số chứng từ, điện thoại đơn vị thu hoạch" in home.text
+    )
+    client.cookies.set("agt_lang", "en")
+    en = client.get("/app").text
+    assert "US export records (FSMA 204)" in en and "missing: document type, document number" in en
 
 
 @pytest.mark.slow

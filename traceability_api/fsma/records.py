@@ -48,7 +48,7 @@ MAX_ROWS = 2_000_000  # a spreadsheet holds 1,048,576 rows; CSV may carry more, 
 @dataclass(frozen=True)
 class Selection:
     """Which records: a product (GTIN), an event-time range, a TLC range, one organisation's own
-    records (``org_id``; None = every organisation, for authorities) or given lots (upstream pull)."""
+    records (``org_id``; None = every organisation, for authorities), given lots (upstream pull)."""
 
     gtin: str | None = None
     since: datetime | None = None
@@ -57,6 +57,7 @@ class Selection:
     tlc_to: str | None = None
     org_id: int | None = None
     lot_ids: tuple[int, ...] | None = None
+    ftl_only: bool = False  # products on the FDA Food Traceability List only
 
 
 _DOC = _E.document
@@ -129,6 +130,8 @@ def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
         q = q.where(_L.lot_code <= sel.tlc_to)
     if sel.org_id is not None:
         q = q.where(_E.org_id == sel.org_id)
+    if sel.ftl_only:
+        q = q.where(_P.ftl_category.isnot(None))
     if sel.lot_ids is not None:
         q = q.where(_EL.lot_id.in_(sel.lot_ids))
     return q

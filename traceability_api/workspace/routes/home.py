@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from traceability_api.deps import SessionDep
+from traceability_api.fsma.check import own_gaps
 from traceability_api.workspace import i18n, views
 from traceability_api.workspace.web import PageDep, render
 
@@ -20,7 +21,14 @@ def home(request: Request, page: PageDep, session: SessionDep) -> Response:
     phi = [(a, i18n.when(a.safe_from, page.lang, zone)) for a in h.phi]
     withdrawal = [(a, i18n.when(a.safe_from, page.lang, zone)) for a in h.withdrawal]
     return render(
-        request, "home.html", page=page, home=h, phi=phi, withdrawal=withdrawal, notice=_notice(request, page.lang)
+        request,
+        "home.html",
+        page=page,
+        home=h,
+        phi=phi,
+        withdrawal=withdrawal,
+        notice=_notice(request, page.lang),
+        fsma=own_gaps(session, page.user.principal.org_id),
     )
 
 
