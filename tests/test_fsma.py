@@ -35,10 +35,10 @@ from traceability_api.fsma.sheet import HEADERS
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product
 from traceability_api.main import create_app
+from traceability_api.parties.kinds import Role
 from traceability_api.parties.service import party_uri
 from traceability_api.places.models import PlaceCreate, PlaceKind
 from traceability_api.places.service import create_place, place_uri
-from traceability_api.parties.kinds import Role
 from traceability_api.runtime import Runtime
 from traceability_api.workspace.invites import create_invite
 
