@@ -6,7 +6,10 @@ romanised (``romanise``) for US records."""
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -356,14 +359,29 @@ def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     uris = {str(o[2].get(TLC_SOURCE)) for o in origins.values() if o[2].get(TLC_SOURCE)}
     d = _Directory(session, {i for i in place_ids if i}, uris)
     out: list[dict[str, Any]] = []
-    for p in pairs:
-        parts = p.parts or {}
-        ilmd = parts.get("ilmd") or {}
-        cte = cte_of(p.event_type, p.biz_step, p.role, p.origin_place_id, ilmd.get("agri:activity"))
-        if cte is None:
-            continue
-        out.append(_row(p, parts, cte, d, origins, inputs, moves))
+    with _no_gc():  # a million small dicts: the cyclic collector would rescan them over and over
+        for p in pairs:
+            _add(out, p, d, origins, inputs, moves)
     return out
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _add(out: list[dict[str, Any]], p: Any, d: _Directory, origins: Any, inputs: Any, moves: Any) -> None:
+    parts = p.parts or {}
+    ilmd = parts.get("ilmd") or {}
+    cte = cte_of(p.event_type, p.biz_step, p.role, p.origin_place_id, ilmd.get("agri:activity"))
+    if cte is not None:
+        out.append(_row(p, parts, cte, d, origins, inputs, moves))
 
 
 def _row(
