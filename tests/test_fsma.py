@@ -129,17 +129,14 @@ def test_demo_export_chains_have_every_required_kde(rt: Runtime, client: TestCli
         for r in rows:
             assert hasattr(r["event_date"], "year") and isinstance(r["quantity"], (int, float)), r  # typed, sortable
             assert all(str(v).isascii() for v in r.values() if v is not None), r  # romanised
-        export = next(r for r in rows if r["cte"] == "shipping" and r["destination_market"] == "US")
-        assert "Pacific Fresh Imports LLC" in export["subsequent_recipient"]
+        export = next(r for r in rows if r["cte"] == "shipping" and "Pacific Fresh" in r["subsequent_recipient"])
+        assert export["destination_market"] == ("US" if name == "mango" else None)  # checked by the code registry
         assert "Bill of lading" in export["reference_document_type"]
         assert "Phytosanitary certificate" in export["reference_document_type"] or name == "pangasius"
     mango = _sheet(client, authority, G["mango_box"], tlc_from="XCL-2506-00", tlc_to="XCL-2506-99")
     assert {r["tlc"] for r in mango} == {MANGO_BOX_LOT}  # a TLC range
     packed = next(r for r in mango if r["cte"] == "initial packing")
-    assert (
-        packed["field_or_container"].startswith("Vuon xoai ong Ba Tam")
-        and "VN-DTCL-MX-0012" in packed["field_or_container"]
-    )
+    assert packed["field_or_container"] == "Vuon xoai xuat khau ong Ba Tam, ap My Thanh, VN-DTOR-0012"
     assert "Kho lanh My Hiep" in packed["cooling_location"] and packed["tlc_source_reference"] == "PH-DT-0031"
     fish = _sheet(client, authority, G["tra"], since="2025-10-01T00:00:00+07:00", until="2025-11-01T00:00:00+07:00")
     harvest = next(r for r in fish if r["cte"] == "harvesting")

@@ -12,7 +12,7 @@ destination market on the export shipment (shown on the consumer page)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -30,6 +30,8 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal, party_uri
 from traceability_api.places.models import Place, PlaceCreate, PlaceKind
 from traceability_api.places.service import create_place, place_uri
+from traceability_api.registries.codes import CodeCreate, register
+from traceability_api.registries.models import CodeKind
 from traceability_api.runtime import Runtime
 
 Party = tuple[Organisation, Principal]
@@ -94,6 +96,19 @@ def seed_export_chains(
                               (farm, "+84 277 3834 219", "Võ Thị Thu"), (plant, "+84 277 3762 888", "Đặng Quốc Bảo"),
                               (us, "+1 213 555 0147", "Maria Chen")):  # fmt: skip
         _contact(s, party, phone, who)
+    # the export orchard and the packhouse carry codes registered for the US (registries: checked on export)
+    ppd = org(s, "Chi cục Trồng trọt và Bảo vệ thực vật Đồng Tháp", "authority", "TP. Cao Lãnh, Đồng Tháp", keys)
+    mango["orchard"] = c.place(coop[1], kind=PlaceKind.plot, name="Vườn xoài xuất khẩu ông Ba Tâm, ấp Mỹ Thạnh",
+                               planting_area_code="VN-DTOR-0012", area_ha=2.4,
+                               geo={"type": "Point", "coordinates": [105.6561, 10.4112]})  # fmt: skip
+    mango["site"].packhouse_code = "VN-DTPH-0031"
+    s.add(mango["site"])
+    for kind, code, holder in (
+        (CodeKind.planting_area, "VN-DTOR-0012", coop),
+        (CodeKind.packhouse, "VN-DTPH-0031", pack),
+    ):
+        register(s, ppd[1], CodeCreate(kind=kind, code=code, org_id=holder[0].id or 0, issuer="Cục Bảo vệ thực vật",
+                                       markets=["US", "CN"], valid_from=date(2025, 1, 1)))  # fmt: skip
     _mango_chain(c, coop, cooler, pack, exp, us, mango)
     _fish_chain(c, farm, plant, us, fish)
     s.flush()
@@ -174,5 +189,4 @@ def _fish_chain(c: _Chain, farm: Party, plant: Party, us: Party, f: dict[str, An
                          "ilmd": {TLC_SOURCE: place_uri(works), "agri:tlcSourceReference": "DL-126"}}])  # fmt: skip
     c.move(plant, us, fillets, 18, "TNE", "2025-10-09T08:00:00+07:00", "2025-11-02T09:00:00-08:00",
            [_bt("inv", "SDF-EXP-2025-1009"), _bt("bol", "MAEUSGN2510090"), _bt("po", "PFI-PO-90117"),
-            _bt("health_cert", "VN-HC-2025-100912"), _bt("container", "MSKU7048123")], ship_from=works,
-           **US)  # fmt: skip
+            _bt("health_cert", "VN-HC-2025-100912"), _bt("container", "MSKU7048123")], ship_from=works)  # fmt: skip

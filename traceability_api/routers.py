@@ -21,6 +21,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
+    from traceability_api.registries.router import router as registries
     from traceability_api.signing.router import router as signing
 
     for router in (
@@ -31,6 +32,7 @@ def include_routers(app: FastAPI) -> None:
         events,
         evidence,
         husbandry,
+        registries,
         proofs,
         labels,
         authority,
@@ -48,3 +50,6 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.workspace.router import include as include_workspace
 
     include_workspace(app)
+    from traceability_api.console.router import include as include_console
+
+    include_console(app)

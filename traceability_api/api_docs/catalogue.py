@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from traceability_api.api_docs import husbandry_docs
+from traceability_api.api_docs import husbandry_docs, registries_docs
 from traceability_api.consensus.gs1_uri import with_check_digit
 
 PADDY = with_check_digit("8930000001001")
@@ -313,3 +313,6 @@ DOCS |= {
 BODY_EXAMPLES |= husbandry_docs.BODY_EXAMPLES
 PARAM_EXAMPLES |= husbandry_docs.PARAM_EXAMPLES
 DOCS |= husbandry_docs.DOCS
+BODY_EXAMPLES |= registries_docs.BODY_EXAMPLES
+PARAM_EXAMPLES |= registries_docs.PARAM_EXAMPLES
+DOCS |= registries_docs.DOCS

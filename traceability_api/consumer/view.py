@@ -24,6 +24,7 @@ from traceability_api.anchoring.proofs import verify_events
 from traceability_api.authority.recall import active_recall_reason
 from traceability_api.consumer.evidence_view import diary_items, is_diary, is_sensor_summary, sensor_items
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
+from traceability_api.consumer.registry_view import registry_chips
 from traceability_api.consumer.steps import make_step
 from traceability_api.epcis.vocabulary import SHIPPING
 from traceability_api.events.models import Event, EventLot
@@ -216,6 +217,7 @@ def build_lot_view(
     link = build(product.gtin, lot.lot_code, serial)
     uri, trace_url = build(product.gtin, lot.lot_code).uri(base_url), link.uri(base_url)
     view = _product_view(product, lang)
+    certs, codes_behind = registry_chips(session, lot, product, lang)
     return LotPage(
         lang=lang,
         alt_lang="en" if lang == "vi" else "vi",
@@ -243,6 +245,8 @@ def build_lot_view(
         copy_warning=copy_warning,
         trace_url=trace_url,
         jsonld=_jsonld(product, producer_org, uri, view.name, v.status, lot),
+        certificates=certs,
+        codes=codes_behind,
     )
 
 

@@ -1,7 +1,7 @@
 """FSMA 204: organisation phone and point of contact, product's Food Traceability List category
 
-Revision ID: 0014_fsma
-Revises: 0013_wsoffline
+Revision ID: 0016_fsma
+Revises: 0014_crecall (re-chained onto main at merge)
 Create Date: 2026-12-06 23:30:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0014_fsma"
-down_revision: str | None = "0013_wsoffline"
+revision: str = "0016_fsma"
+down_revision: str | None = "0014_crecall"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
