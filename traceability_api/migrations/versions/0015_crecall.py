@@ -14,7 +14,7 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0014_crecall"
+revision: str = "0015_crecall"
 down_revision: str | None = "0014_registries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

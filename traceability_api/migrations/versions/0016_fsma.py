@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0016_fsma"
-down_revision: str | None = "0014_crecall"
+down_revision: str | None = "0015_crecall"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
