@@ -1,7 +1,7 @@
 """recall.status / closed_at, recall_notice: each holder's notice of a recall (delivery, retries,
 hashed one-time acknowledgement tokens, acknowledgement)
 
-Revision ID: 0014_crecall
+Revision ID: 0015_crecall
 Revises: 0013_wsoffline
 Create Date: 2026-12-06 23:30:00.000000
 """

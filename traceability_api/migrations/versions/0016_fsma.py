@@ -1,7 +1,7 @@
 """FSMA 204: organisation phone and point of contact, product's Food Traceability List category
 
 Revision ID: 0016_fsma
-Revises: 0014_crecall (re-chained onto main at merge)
+Revises: 0015_crecall
 Create Date: 2026-12-06 23:30:00.000000
 """
 
