@@ -61,6 +61,7 @@ class LotInfo:
     harvest_date: str | None = None
     expiry: str | None = None
     holder: str | None = None
+    market: str | None = None  # destination market of an exported lot (country name)
 
 
 @dataclass

@@ -14,6 +14,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.events.lot_router import router as lot_events
     from traceability_api.events.router import router as events
     from traceability_api.evidence.router import router as evidence
+    from traceability_api.fsma.router import router as fsma
     from traceability_api.husbandry.router import router as husbandry
     from traceability_api.landing.router import router as landing
     from traceability_api.lots.router import router as lots
@@ -36,6 +37,7 @@ def include_routers(app: FastAPI) -> None:
         proofs,
         labels,
         authority,
+        fsma,
         resolver,
         landing,
         dl_keys,

@@ -26,7 +26,9 @@ from traceability_api.consumer.evidence_view import diary_items, is_diary, is_se
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
 from traceability_api.consumer.registry_view import registry_chips
 from traceability_api.consumer.steps import make_step, private_step
+from traceability_api.epcis.vocabulary import SHIPPING
 from traceability_api.events.models import Event, EventLot
+from traceability_api.fsma.cte import DESTINATION_MARKET
 from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
@@ -145,6 +147,24 @@ def _origin(lot: Lot, data: _Loaded) -> Origin | None:
     return None
 
 
+def _market(lot: Lot, data: _Loaded, lang: str) -> str | None:
+    """The destination market of the lot's latest shipment that names one (agri:destinationMarket,
+    ISO 3166 alpha-2), as the country's name in the page's language."""
+    from babel import Locale
+
+    for ev, links in reversed(list(data.events.values())):
+        if (
+            ev.biz_step == SHIPPING
+            and ev.visibility == "public"  # a non-public shipment's market stays behind its commitment
+            and any(x.lot_id == lot.id for x in links)
+            and DESTINATION_MARKET in ev.document_text
+        ):
+            code = loads_stored(ev.document_text).get(DESTINATION_MARKET)
+            if isinstance(code, str) and len(code) == 2:
+                return str(Locale(lang).territories.get(code.upper(), code.upper()))
+    return None
+
+
 def _verification(v: Any, lang: str, counts: tuple[int, int, int], bundle_url: str) -> Verification:
     anchored_at = None
     if v.latest_batch and v.latest_batch.get("blockTimestamp"):
@@ -224,6 +244,7 @@ def build_lot_view(
             harvest_date=day_text(lot.harvest_date, lang),
             expiry=day_text(expiry(product, start_date(session, lot)), lang),
             holder=data.org_name(lot.holder_org_id),
+            market=_market(lot, data, lang),
         ),
         timeline=timeline,
         diary=diary_items(docs, data.lots, lang),

@@ -1,7 +1,7 @@
 """privacy: event visibility, disclosure commitments (salts, root), sharing grants of lots
 
-Revision ID: 0014_privacy
-Revises: 0014_crecall (re-chained at the merge of main: was 0013_wsoffline)
+Revision ID: 0017_privacy
+Revises: 0016_fsma (re-chained at the merge of main: was 0013_wsoffline)
 Create Date: 2026-12-06 23:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0014_privacy"
-down_revision: str | None = "0014_crecall"
+revision: str = "0017_privacy"
+down_revision: str | None = "0016_fsma"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
