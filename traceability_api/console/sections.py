@@ -5,4 +5,6 @@ from __future__ import annotations
 
 SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
+    ("/app/console/codes", "codes"),
+    ("/app/console/certificates", "certificates"),
 ]
