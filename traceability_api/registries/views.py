@@ -10,7 +10,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from traceability_api.lots.models import Product
-from traceability_api.parties.models import Organisation
+from traceability_api.parties.models import Organisation, OrgKind
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place, PlaceKind
 from traceability_api.registries import certificates as certs
@@ -143,3 +143,9 @@ def code_places(session: Session) -> list[tuple[Place, str]]:
     q = (select(Place, Organisation.name).join(Organisation, col(Organisation.id) == Place.org_id)
          .where(col(Place.kind).in_(kinds)).order_by(col(Organisation.name), col(Place.name)).limit(5000))  # fmt: skip
     return [(pl, name) for pl, name in session.exec(q)]
+
+
+def certifiers(session: Session) -> list[Organisation]:
+    """Certifier organisations on AgriTrace (the certificate form's select)."""
+    q = select(Organisation).where(Organisation.kind == OrgKind.certifier).order_by(col(Organisation.name))
+    return list(session.exec(q.limit(1000)))

@@ -57,6 +57,9 @@ REGISTRY: list[tuple[str, str, str, str]] = [
     (r"^place (\d+): a (\S+) code goes on a", "place_id",
      "Mã vùng trồng gắn với thửa/vùng trồng, mã cơ sở đóng gói gắn với nhà sơ chế.",
      "A planting-area code goes on a plot, a packing-house code on a packhouse."),
+    (r"packhouse_code \(.*\) belongs to a place of kind 'packhouse'", "packhouse_code",
+     "Mã số cơ sở đóng gói chỉ ghi cho nhà sơ chế (loại địa điểm «Nhà sơ chế»).",
+     "A packing-house code goes on a place of kind packhouse."),
     (r"^no registered code", "_form", "Không có mã số này.", "No such registered code."),
     # certificates (registries.certificates)
     (r"ocop_stars \(3-5\) is given for an OCOP certificate", "ocop_stars",
