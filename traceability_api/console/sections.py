@@ -5,6 +5,8 @@ from __future__ import annotations
 
 SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
+    ("/app/console/lots", "lots"),  # crecall
+    ("/app/console/recalls", "recalls"),  # crecall
     ("/app/console/codes", "codes"),
     ("/app/console/certificates", "certificates"),
 ]
