@@ -55,6 +55,7 @@ def test_register_a_code_on_a_plot_and_refusals_next_to_their_fields(app_client:
         assert place is not None and place.planting_area_code == "VN-DTOR-0012"
     page = app_client.get("/app/console/codes")
     assert 'data-code="VN-DTOR-0012" data-status="active"' in page.text and "Vườn xoài Mỹ Xương" in page.text
+    assert re.search(r'id="codes-count">[^<]*: 1<', page.text) and 'rel="next"' not in page.text
     # refusals, each next to its field, in Vietnamese
     r = register(app_client, org_id=str(coop_id))  # the same code again
     assert r.status_code == 409 and err_of(r.text, "code") == "Mã số VN-DTOR-0012 đã được đăng ký."
@@ -66,6 +67,8 @@ def test_register_a_code_on_a_plot_and_refusals_next_to_their_fields(app_client:
     assert r.status_code == 422 and "ISO 3166-1" in err_of(r.text, "markets")
     r = register(app_client, org_id=str(coop_id), code="VN-DTOR-0013", valid_until="2023-01-01")
     assert r.status_code == 422 and err_of(r.text, "valid_until").startswith("Ngày hết hiệu lực")
+    r = register(app_client, org_id=str(coop_id), kind="packhouse", code="VN-DTPH-0005", place_id=str(plot_id))
+    assert r.status_code == 422 and "nhà sơ chế" in err_of(r.text, "place_id")  # a packhouse code on a plot
     r = register(app_client, org_id="999999", code="VN-DTOR-0013")
     assert r.status_code == 422 and err_of(r.text, "org_id") == "Tổ chức này không tồn tại."
     with Session(runtime.engine) as s:

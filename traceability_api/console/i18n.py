@@ -100,6 +100,9 @@ T: dict[str, dict[str, str]] = {
         "valid_from": "Hiệu lực từ ngày",
         "valid_until": "Hiệu lực đến ngày",
         "saved": "Đã lưu",
+        "codes_count": "Số mã khớp bộ lọc",
+        "prev_page": "← Trang trước",
+        "next_page": "Trang sau →",
     },
     "en": {
         "title": "Authority console",
@@ -198,6 +201,9 @@ T: dict[str, dict[str, str]] = {
         "valid_from": "Valid from",
         "valid_until": "Valid until",
         "saved": "Saved",
+        "codes_count": "Codes matching the filters",
+        "prev_page": "← Previous page",
+        "next_page": "Next page →",
     },
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from traceability_api.lots.models import Product
 from traceability_api.parties.models import Organisation, OrgKind
@@ -48,23 +48,39 @@ def _names(session: Session, org_ids: set[int]) -> dict[int, Organisation]:
     return {o.id or 0: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(sorted(org_ids))))}
 
 
+def _places_by_code(session: Session, org_ids: set[int]) -> dict[tuple[int, str, str], list[Place]]:
+    """The holders' places that carry a code, keyed (org, kind, code as the registry writes it):
+    one query for the whole list (``codes.to_public`` reads them code by code)."""
+    if not org_ids:
+        return {}
+    q = (select(Place).where(col(Place.org_id).in_(sorted(org_ids)))
+         .where(or_(col(Place.planting_area_code).is_not(None), col(Place.packhouse_code).is_not(None)))
+         .order_by(col(Place.id)))  # fmt: skip
+    out: dict[tuple[int, str, str], list[Place]] = {}
+    for pl in session.exec(q.limit(50_000)):
+        found = codes.place_code(pl)
+        if found is not None:
+            out.setdefault((pl.org_id, str(found[0]), found[1]), []).append(pl)
+    return out
+
+
 def code_rows(session: Session, p: Principal, f: CodeFilter, day: date) -> list[CodeRow]:
     """The codes ``p`` may read (``codes.list_codes``), with status on ``day``, holder and places, filtered."""
     rows = codes.list_codes(session, p, f.kind, f.market)
     if f.org_id is not None:
         rows = [r for r in rows if r.org_id == f.org_id]
-    public = [(r, codes.to_public(session, r, day)) for r in rows]
+    with_status = [(r, codes.status_on(r, day)) for r in rows]
     if f.status:
-        public = [(r, pub) for r, pub in public if pub.status == f.status]
-    place_ids = sorted({i for _, pub in public for i in pub.places})
-    by_id = {pl.id: pl for pl in session.exec(select(Place).where(col(Place.id).in_(place_ids)))} if place_ids else {}
-    orgs = _names(session, {r.org_id for r, _ in public})
+        with_status = [(r, st) for r, st in with_status if st == f.status]
+    org_ids = {r.org_id for r, _ in with_status}
+    places = _places_by_code(session, org_ids)
+    orgs = _names(session, org_ids)
+    needle = f.commune.casefold() if f.commune else None
     out = []
-    for r, pub in public:
+    for r, st in with_status:
         holder = orgs.get(r.org_id)
-        row = CodeRow(r, pub.status, holder.name if holder else str(r.org_id), [by_id[i] for i in pub.places])
-        if f.commune:
-            needle = f.commune.casefold()
+        row = CodeRow(r, st, holder.name if holder else str(r.org_id), places.get((r.org_id, str(r.kind), r.code), []))
+        if needle is not None:
             texts = [pl.address or "" for pl in row.places] + [holder.address or "" if holder else ""]
             if not any(needle in t.casefold() for t in texts):
                 continue

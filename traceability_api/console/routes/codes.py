@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -54,21 +54,44 @@ def _filter(q: dict[str, str], ct: dict[str, str]) -> tuple[CodeFilter, Errors]:
                       org_id=int(org) if org else None, commune=commune or None), {}  # fmt: skip
 
 
+PAGE = 100  # codes per page: each card carries its own form
+
+
+def _page_number(raw: str) -> int:
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
+
+
+def _page_of(rows: list[Any], raw: str) -> list[Any]:
+    n = _page_number(raw)
+    return rows[(n - 1) * PAGE : n * PAGE]
+
+
+def _paging(q: dict[str, str], total: int) -> dict[str, str]:
+    """Links to the previous and next pages (same filters), when there are any."""
+    n, out = _page_number(q.get("page", "")), {}
+    for key, target in (("prev", n - 1), ("next", n + 1)):
+        if 0 < target and (target - 1) * PAGE < total:
+            out[key] = "/app/console/codes?" + urlencode({k: v for k, v in q.items() if v} | {"page": str(target)})
+    return out
+
+
 def _page(request: Request, console: Console, session: Session, v: dict[str, Any], errors: Errors,
           status: int = 200, q: dict[str, str] | None = None) -> Response:  # fmt: skip
     q = q if q is not None else {}
     f, ferrors = _filter(q, console.ct)
     rows = code_rows(session, console.page.user.principal, f, today(console.page.settings))
+    shown = _page_of(rows, q.get("page", ""))
     done = request.query_params.get("done", "")[:40]
     notice = f"{console.ct['saved']}: {done}" if done and request.method == "GET" else None
-    return render(request, "console_codes.html", console, status if not ferrors else 422, rows=rows, q=q,
+    return render(request, "console_codes.html", console, status if not ferrors else 422, rows=shown, q=q,
+                  total=len(rows), paging=_paging(q, len(rows)),
                   v=v, errors=errors | ferrors, orgs=organisations(session), places=code_places(session),
                   statuses=STATUSES, notice=notice)  # fmt: skip
 
 
 @router.get("/codes")
 def list_codes(request: Request, console: ConsoleDep, session: SessionDep) -> Response:
-    q = {k: request.query_params.get(k, "")[:200] for k in ("kind", "status", "market", "org", "commune")}
+    q = {k: request.query_params.get(k, "")[:200] for k in ("kind", "status", "market", "org", "commune", "page")}
     return _page(request, console, session, {"kind": "planting_area"}, {}, q=q)
 
 
