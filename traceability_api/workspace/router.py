@@ -31,6 +31,7 @@ def include(app: FastAPI) -> None:
         certificates,
         diary,
         diary_import,
+        grants,
         harvest,
         home,
         husbandry,
@@ -47,7 +48,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, certificates, pwa)  # fmt: skip
+               members, grants, certificates, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning

@@ -1,7 +1,7 @@
 """recall.status / closed_at, recall_notice: each holder's notice of a recall (delivery, retries,
 hashed one-time acknowledgement tokens, acknowledgement)
 
-Revision ID: 0014_crecall
+Revision ID: 0015_crecall
 Revises: 0013_wsoffline
 Create Date: 2026-12-06 23:30:00.000000
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0014_crecall"
+revision: str = "0015_crecall"
 down_revision: str | None = "0014_registries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from traceability_api.authority.recall_notices import open_notices_for
 from traceability_api.deps import SessionDep
+from traceability_api.fsma.check import own_gaps
 from traceability_api.workspace import i18n, views
 from traceability_api.workspace.web import PageDep, render
 
@@ -23,7 +24,7 @@ def home(request: Request, page: PageDep, session: SessionDep) -> Response:
     recall_notices = open_notices_for(session, page.user.principal.org_id)
     return render(
         request, "home.html", page=page, home=h, phi=phi, withdrawal=withdrawal, notice=_notice(request, page.lang),
-        recall_notices=recall_notices,
+        recall_notices=recall_notices, fsma=own_gaps(session, page.user.principal.org_id),
     )  # fmt: skip
 
 
