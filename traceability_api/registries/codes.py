@@ -220,3 +220,25 @@ def place_code(place: Place) -> tuple[CodeKind, str] | None:
         )
     raw = place.planting_area_code
     return (CodeKind.planting_area, canonical(raw, CodeKind.planting_area)) if raw else None
+
+
+def link_place(session: Session, p: Principal, row: RegisteredCode, place_id: int) -> Place:
+    """The authority writes a just-registered code on the holder's place it was issued for (a plot's
+    planting-area code, a packhouse's packing-house code): the place must be the holder's, of the
+    matching kind."""
+    require_registrar(p)
+    place = session.get(Place, place_id)
+    if place is None or place.org_id != row.org_id:
+        raise Invalid(f"place {place_id} is not a place of the code's holder (organisation {row.org_id})")
+    if (place.kind == PlaceKind.packhouse) != (row.kind == CodeKind.packhouse):
+        target = "packhouse" if row.kind == CodeKind.packhouse else "plot or farm"
+        raise Invalid(
+            f"place {place_id}: a {row.kind.replace('_', '-')} code goes on a {target}, not on a {place.kind}"
+        )
+    if row.kind == CodeKind.packhouse:
+        place.packhouse_code = row.code
+    else:
+        place.planting_area_code = row.code
+    session.add(place)
+    session.flush()
+    return place
