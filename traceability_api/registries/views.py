@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from traceability_api.lots.models import Product
 from traceability_api.parties.models import Organisation, OrgKind
@@ -48,22 +48,6 @@ def _names(session: Session, org_ids: set[int]) -> dict[int, Organisation]:
     return {o.id or 0: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(sorted(org_ids))))}
 
 
-def _places_by_code(session: Session, org_ids: set[int]) -> dict[tuple[int, str, str], list[Place]]:
-    """The holders' places that carry a code, keyed (org, kind, code as the registry writes it):
-    one query for the whole list (``codes.to_public`` reads them code by code)."""
-    if not org_ids:
-        return {}
-    q = (select(Place).where(col(Place.org_id).in_(sorted(org_ids)))
-         .where(or_(col(Place.planting_area_code).is_not(None), col(Place.packhouse_code).is_not(None)))
-         .order_by(col(Place.id)))  # fmt: skip
-    out: dict[tuple[int, str, str], list[Place]] = {}
-    for pl in session.exec(q.limit(50_000)):
-        found = codes.place_code(pl)
-        if found is not None:
-            out.setdefault((pl.org_id, str(found[0]), found[1]), []).append(pl)
-    return out
-
-
 def code_rows(session: Session, p: Principal, f: CodeFilter, day: date) -> list[CodeRow]:
     """The codes ``p`` may read (``codes.list_codes``), with status on ``day``, holder and places, filtered."""
     rows = codes.list_codes(session, p, f.kind, f.market)
@@ -73,7 +57,7 @@ def code_rows(session: Session, p: Principal, f: CodeFilter, day: date) -> list[
     if f.status:
         with_status = [(r, st) for r, st in with_status if st == f.status]
     org_ids = {r.org_id for r, _ in with_status}
-    places = _places_by_code(session, org_ids)
+    places = codes.places_by_code(session, org_ids)
     orgs = _names(session, org_ids)
     needle = f.commune.casefold() if f.commune else None
     out = []
