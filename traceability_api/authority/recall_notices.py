@@ -11,7 +11,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Exists, exists
 from sqlmodel import Session, col, select
 
 from traceability_api.authority.models import Recall, RecallNotice
@@ -142,13 +144,22 @@ def notices_of(session: Session, recall_ids: Sequence[int]) -> list[NoticeRow]:
     ]
 
 
+def _open_for(org_id: int) -> tuple[Any, ...]:
+    return RecallNotice.org_id == org_id, col(RecallNotice.acknowledged_at).is_(None), Recall.status == "open"
+
+
 def open_notices_for(session: Session, org_id: int) -> list[tuple[RecallNotice, Recall]]:
     """Recalls an organisation holds lots of and has not acknowledged yet (its workspace home)."""
     q = (
         select(RecallNotice, Recall)
         .join(Recall, col(Recall.id) == RecallNotice.recall_id)
-        .where(RecallNotice.org_id == org_id, col(RecallNotice.acknowledged_at).is_(None), Recall.status == "open")
+        .where(*_open_for(org_id))
         .order_by(col(RecallNotice.id).desc())
         .limit(50)
     )
     return [(n, r) for n, r in session.exec(q).all()]
+
+
+def has_open_notices(org_id: int) -> Exists:
+    """EXISTS: ``open_notices_for`` would find something (cheap; the home page skips the query when false)."""
+    return exists().where(col(Recall.id) == RecallNotice.recall_id, *_open_for(org_id))

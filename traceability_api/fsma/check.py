@@ -3,13 +3,14 @@ that an organisation completes its records before anyone asks for the spreadshee
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Exists
 from sqlmodel import Session
 
 from traceability_api.fsma.kde_columns import COLUMNS, missing
-from traceability_api.fsma.records import Selection, rows
+from traceability_api.fsma.records import Selection, any_rows, rows
 from traceability_api.timeutil import utcnow
 
 HEADER = {k: h for k, h, _ in COLUMNS}
@@ -34,7 +35,19 @@ def gaps(session: Session, sel: Selection, limit: int = 1000) -> dict[str, Any]:
     return {"checked": len(table), "incomplete": len(out), "events": out[:limit], "truncated": len(out) > limit}
 
 
-def own_gaps(session: Session, org_id: int, limit: int = 5) -> dict[str, Any]:
+def _own(org_id: int, now: datetime) -> Selection:
+    return Selection(org_id=org_id, since=now - timedelta(days=730), ftl_only=True)
+
+
+def own_gaps(session: Session, org_id: int, limit: int = 5, now: datetime | None = None) -> dict[str, Any]:
     """The workspace's block: the organisation's own records of listed foods (products with an FDA
     Food Traceability List category) of the last two years (the retention period, § 1.1455)."""
-    return gaps(session, Selection(org_id=org_id, since=utcnow() - timedelta(days=730), ftl_only=True), limit)
+    return gaps(session, _own(org_id, now or utcnow()), limit)
+
+
+def has_own_records(org_id: int, now: datetime) -> Exists:
+    """EXISTS: ``own_gaps`` has records to check (cheap; the home page skips its queries when false)."""
+    return any_rows(_own(org_id, now))
+
+
+NO_GAPS: dict[str, Any] = {"checked": 0, "incomplete": 0, "events": [], "truncated": False}

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, and_, func, literal, or_, select, type_coerce, union
+from sqlalchemy import JSON, Exists, and_, func, literal, or_, select, type_coerce, union
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -118,6 +118,11 @@ def _pairs(sel: Selection, dialect: str) -> Select[Any]:
         )
     )
     return _filtered(q, sel)
+
+
+def any_rows(sel: Selection) -> Exists:
+    """EXISTS: ``rows(sel)`` may find something (the pairs query without its columns)."""
+    return _pairs(sel, "").with_only_columns(literal(1)).exists()
 
 
 def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:

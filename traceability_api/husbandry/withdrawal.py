@@ -7,10 +7,12 @@ event carries for auditors, the authority and consumers to see."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import Exists, exists
+from sqlmodel import Session, col, select
 
 from traceability_api.config import Settings
 from traceability_api.epcis import vocabulary as voc
@@ -36,35 +38,44 @@ LOOKBACK = timedelta(days=366)
 def windows(session: Session, place_id: int, until: datetime) -> list[tuple[datetime, datetime, dict[str, Any]]]:
     """(start, end, drug details) of every withdrawal period at the place that began by ``until``."""
     rows = session.exec(
-        select(Event).where(Event.place_id == place_id, Event.biz_step == DRUG_STEP,
-                            Event.event_time <= until, Event.event_time >= until - LOOKBACK)
+        select(Event.event_time, Event.document).where(Event.place_id == place_id, *_began(until))  # type: ignore[call-overload]
         .order_by(Event.event_time.desc())  # type: ignore[attr-defined]
     ).all()  # fmt: skip
-    return [w for w in map(_window, rows) if w is not None]
+    return [w for w in (_window(t, doc) for t, doc in rows) if w is not None]
 
 
-def _window(ev: Event) -> tuple[datetime, datetime, dict[str, Any]] | None:
-    d = ev.document.get(DIARY_KEY) or ev.document.get(voc.AGRI_NS + "diary") or {}
+def _began(until: datetime) -> tuple[Any, ...]:
+    """Drug events that may open a withdrawal period still running at ``until`` (at most ``LOOKBACK`` old)."""
+    return Event.biz_step == DRUG_STEP, Event.event_time <= until, Event.event_time >= until - LOOKBACK
+
+
+def _window(when: datetime, document: Mapping[str, Any]) -> tuple[datetime, datetime, dict[str, Any]] | None:
+    d = document.get(DIARY_KEY) or document.get(voc.AGRI_NS + "diary") or {}
     days = d.get("withdrawal_days") if isinstance(d, dict) else None
     if isinstance(days, int) and days > 0:
-        return ev.event_time, ev.event_time + timedelta(days=days), d
+        return when, when + timedelta(days=days), d
     return None
 
 
-def running(session: Session, org_id: int, now: datetime) -> list[tuple[Place, datetime, dict[str, Any]]]:
-    """(place, end, drug details) of the organisation's withdrawal periods still running at ``now``,
-    the soonest ending first (the workspace's home alerts)."""
+def running(session: Session, org_id: int, now: datetime) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """(place name, end, drug details) of the organisation's withdrawal periods still running at
+    ``now``, the soonest ending first (the workspace's home alerts)."""
     rows = session.exec(
-        select(Event, Place).join(Place, Place.id == Event.place_id)  # type: ignore[arg-type]
-        .where(Place.org_id == org_id, Event.biz_step == DRUG_STEP, Event.event_time <= now,
-               Event.event_time >= now - LOOKBACK).limit(500)
+        select(Event.event_time, Event.document, Place.name).join(Place, Place.id == Event.place_id)  # type: ignore[call-overload, arg-type]
+        .where(Place.org_id == org_id, *_began(now)).limit(500)
     ).all()  # fmt: skip
     out = []
-    for ev, place in rows:
-        w = _window(ev)
+    for when, document, name in rows:
+        w = _window(when, document)
         if w is not None and w[1] > now:
-            out.append((place, w[1], w[2]))
+            out.append((name, w[1], w[2]))
     return sorted(out, key=lambda x: x[1])
+
+
+def may_be_running(org_id: int, now: datetime) -> Exists:
+    """EXISTS: the organisation has a drug event ``running`` would read (cheap; a page skips the
+    query when false)."""
+    return exists().where(col(Event.place_id) == Place.id, col(Place.org_id) == org_id, *_began(now))
 
 
 def _covering(session: Session, place_id: int, *moments: datetime) -> tuple[datetime, datetime, dict[str, Any]] | None:

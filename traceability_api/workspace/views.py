@@ -7,14 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, func, select
+from sqlalchemy import String, and_, exists, literal, or_, union_all
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, func, select
 
+from traceability_api.authority.models import Recall, RecallNotice
+from traceability_api.authority.recall_notices import has_open_notices, open_notices_for
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event
 from traceability_api.evidence.diary import SPRAYING
 from traceability_api.evidence.models import Device, SensorReading
-from traceability_api.husbandry.withdrawal import running
+from traceability_api.fsma.check import NO_GAPS, has_own_records, own_gaps
+from traceability_api.husbandry.withdrawal import may_be_running, running
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
@@ -51,20 +55,57 @@ class Home:
     recalled: list[LotRow] = field(default_factory=list)
     sensors: list[tuple[str, int]] = field(default_factory=list)  # device name, readings out of range (24 h)
     withdrawal: list[PhiAlert] = field(default_factory=list)  # veterinary withdrawal periods running
+    recall_notices: list[tuple[RecallNotice, Recall]] = field(default_factory=list)  # open, not acknowledged
+    fsma: dict[str, Any] = field(default_factory=lambda: dict(NO_GAPS))  # FSMA 204 records lacking KDEs
 
 
-def sensor_alerts(session: Session, p: Principal) -> list[tuple[str, int]]:
-    """Our devices with readings outside their thresholds in the last 24 hours."""
-    out_of_range = or_(
+def _out_of_range(now: datetime) -> tuple[Any, ...]:
+    """Readings of the last 24 hours outside their device's thresholds (joined to ``Device``)."""
+    out = or_(
         and_(Device.threshold_low.is_not(None), SensorReading.value < Device.threshold_low),  # type: ignore[union-attr, operator, arg-type]
         and_(Device.threshold_high.is_not(None), SensorReading.value > Device.threshold_high),  # type: ignore[union-attr, operator, arg-type]
     )
+    return SensorReading.device_id == Device.id, SensorReading.ts > now - timedelta(hours=24), out
+
+
+def sensor_alerts(session: Session, p: Principal, now: datetime | None = None) -> list[tuple[str, int]]:
+    """Our devices with readings outside their thresholds in the last 24 hours."""
     q = (
-        select(Device.name, func.count()).join(SensorReading, SensorReading.device_id == Device.id)  # type: ignore[arg-type]
-        .where(Device.org_id == p.org_id, SensorReading.ts > utcnow() - timedelta(hours=24), out_of_range)
+        select(Device.name, func.count()).select_from(Device).join(SensorReading, and_(*_out_of_range(now or utcnow())))
+        .where(Device.org_id == p.org_id)
         .group_by(Device.id, Device.name).order_by(Device.name)  # type: ignore[arg-type]
     )  # fmt: skip
     return [(name, int(n)) for name, n in session.exec(q).all()]
+
+
+def _sprayed(p: Principal, now: datetime) -> tuple[Any, ...]:
+    """Sprayings on our places whose pre-harvest interval (at most 365 days) may still run (joined to ``Place``)."""
+    return (Event.place_id == Place.id, Place.org_id == p.org_id, Event.biz_step == SPRAYING,
+            Event.event_time > now - timedelta(days=366))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Due:
+    """Which alert lists of the home page may have something to show."""
+
+    phi: bool
+    sensors: bool
+    withdrawal: bool
+    recalls: bool
+    fsma: bool
+
+
+def alerts_due(session: Session, p: Principal, now: datetime) -> Due:
+    """One round trip of EXISTS probes, each the same condition as the list's own query (so a
+    false probe means an empty list: nothing is cached, a write shows at the next page)."""
+    q = sa_select(
+        exists().where(*_sprayed(p, now)),
+        exists().where(col(Device.org_id) == p.org_id, *_out_of_range(now)),
+        may_be_running(p.org_id, now),
+        has_open_notices(p.org_id),
+        has_own_records(p.org_id, now),
+    )
+    return Due(*(bool(x) for x in session.execute(q).one()))
 
 
 _LOT_COLUMNS = (Lot.id, Product.name, Product.gtin, Lot.lot_code, Lot.quantity_remaining, Lot.uom, Lot.status)
@@ -76,14 +117,27 @@ def _row(r: Any, sender: str = "") -> LotRow:
     return LotRow(lot_id, name, code, qty, uom, LotStatus(status).value, lot_uri(gtin, code), sender)
 
 
-def my_lots(session: Session, p: Principal, limit: int = 200) -> list[tuple[LotRow, bool]]:
-    """The organisation's lots (owned or held), newest first, each with whether we hold it."""
-    q = (
+def _mine(p: Principal, limit: int) -> Any:
+    """The organisation's lots (owned or held), newest first."""
+    return (
         select(*_LOT_COLUMNS, Lot.holder_org_id).join(Product, Product.id == Lot.product_id)  # type: ignore[call-overload, arg-type]
         .where((Lot.owner_org_id == p.org_id) | (Lot.holder_org_id == p.org_id))
         .order_by(Lot.id.desc()).limit(limit)  # type: ignore[union-attr]
     )  # fmt: skip
-    return [(_row(r), r[7] == p.org_id) for r in session.exec(q).all()]
+
+
+def _incoming(p: Principal) -> Any:
+    """Lots on their way to the organisation, with the sender's name, oldest first."""
+    return (
+        select(*_LOT_COLUMNS, Organisation.name).join(Product, Product.id == Lot.product_id)  # type: ignore[call-overload, arg-type]
+        .join(Organisation, Organisation.id == Lot.holder_org_id)  # type: ignore[arg-type]
+        .where(Lot.in_transit_to_org_id == p.org_id, Lot.status == LotStatus.in_transit).order_by(Lot.id)  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def my_lots(session: Session, p: Principal, limit: int = 200) -> list[tuple[LotRow, bool]]:
+    """The organisation's lots (owned or held), newest first, each with whether we hold it."""
+    return [(_row(r), r[7] == p.org_id) for r in session.exec(_mine(p, limit)).all()]
 
 
 def held_lots(session: Session, p: Principal) -> list[LotRow]:
@@ -95,20 +149,26 @@ def held_lots(session: Session, p: Principal) -> list[LotRow]:
 
 
 def incoming(session: Session, p: Principal) -> list[LotRow]:
-    q = (
-        select(*_LOT_COLUMNS, Organisation.name).join(Product, Product.id == Lot.product_id)  # type: ignore[call-overload, arg-type]
-        .join(Organisation, Organisation.id == Lot.holder_org_id)  # type: ignore[arg-type]
-        .where(Lot.in_transit_to_org_id == p.org_id, Lot.status == LotStatus.in_transit).order_by(Lot.id)  # type: ignore[arg-type]
-    )  # fmt: skip
-    return [_row(r, r[7]) for r in session.exec(q).all()]
+    return [_row(r, r[7]) for r in session.exec(_incoming(p)).all()]
 
 
-def phi_alerts(session: Session, p: Principal) -> list[PhiAlert]:
+def lots_and_incoming(session: Session, p: Principal, limit: int = 200) -> tuple[list[LotRow], list[LotRow]]:
+    """``my_lots`` and ``incoming`` in one round trip (the home page): a UNION ALL of the two
+    queries, each in a subquery (SQLite refuses ORDER BY / LIMIT inside a compound member)."""
+    mine = _mine(p, limit).add_columns(literal("", String).label("sender"), literal(0).label("part")).subquery()
+    inc = _incoming(p).add_columns(literal(1).label("part")).subquery()
+    q = union_all(sa_select(*mine.c[:7], mine.c.sender, mine.c.part), sa_select(*inc.c[:7], inc.c[7], inc.c.part))
+    rows = session.execute(q).all()
+    lots = sorted((r for r in rows if r[8] == 0), key=lambda r: -r[0])
+    arriving = sorted((r for r in rows if r[8] == 1), key=lambda r: r[0])
+    return [_row(r) for r in lots], [_row(r, r[7]) for r in arriving]
+
+
+def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> list[PhiAlert]:
     """Sprayings on our plots whose pre-harvest interval (at most 365 days) is still running."""
-    now = utcnow()
+    now = now or utcnow()
     q = (
-        select(Event.event_time, Event.document, Place.name).join(Place, Place.id == Event.place_id)  # type: ignore[call-overload, arg-type]
-        .where(Place.org_id == p.org_id, Event.biz_step == SPRAYING, Event.event_time > now - timedelta(days=366))
+        select(Event.event_time, Event.document, Place.name).select_from(Event).join(Place, and_(*_sprayed(p, now)))  # type: ignore[call-overload]
         .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
     )  # fmt: skip
     out = []
@@ -121,16 +181,27 @@ def phi_alerts(session: Session, p: Principal) -> list[PhiAlert]:
 
 
 def home(session: Session, p: Principal) -> Home:
+    """The home page in few round trips: my lots and incoming shipments in one query, then one
+    query of cheap EXISTS probes says which alert lists have anything to show; only those run."""
+    now = utcnow()
     h = Home(stages={s.value: [] for s in STAGES})
-    for row, _held in my_lots(session, p):
+    lots, h.incoming = lots_and_incoming(session, p)
+    for row in lots:
         h.stages.setdefault(row.status, []).append(row)
         if row.status == LotStatus.recalled.value:
             h.recalled.append(row)
-    h.incoming = incoming(session, p)
-    h.phi = phi_alerts(session, p)
-    h.sensors = sensor_alerts(session, p)
-    h.withdrawal = [PhiAlert(pl.name, str(d.get("product", "")), end)
-                    for pl, end, d in running(session, p.org_id, utcnow())]  # fmt: skip
+    due = alerts_due(session, p, now)
+    if due.phi:
+        h.phi = phi_alerts(session, p, now)
+    if due.sensors:
+        h.sensors = sensor_alerts(session, p, now)
+    if due.withdrawal:
+        h.withdrawal = [PhiAlert(name, str(d.get("product", "")), end)
+                        for name, end, d in running(session, p.org_id, now)]  # fmt: skip
+    if due.recalls:
+        h.recall_notices = open_notices_for(session, p.org_id)
+    if due.fsma:
+        h.fsma = own_gaps(session, p.org_id, now=now)
     return h
 
 
