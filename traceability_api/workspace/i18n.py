@@ -420,7 +420,7 @@ _WHEN = parse_date_pattern("dd/MM/yyyy HH:mm")
 
 
 def number(value: float, lang: str) -> str:
-    return _NUMBER.apply(value, _LOCALES[lang_of(lang)])
+    return str(_NUMBER.apply(value, _LOCALES[lang_of(lang)]))
 
 
 def when(value: datetime, lang: str, zone: tzinfo) -> str:
