@@ -16,6 +16,8 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "client_event_id"),
         Index("ix_event_time", "event_time"),
+        # an organisation's sprayings / drug events of a window, place by place (workspace home, capture checks)
+        Index("ix_event_place_step_time", "place_id", "biz_step", "event_time"),
     )
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)

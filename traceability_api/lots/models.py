@@ -88,7 +88,7 @@ class Lot(SQLModel, table=True):
     lot_code: str = Field(max_length=20)
     owner_org_id: int = Field(foreign_key="organisation.id", index=True)
     holder_org_id: int = Field(foreign_key="organisation.id", index=True)
-    in_transit_to_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    in_transit_to_org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)  # home: incoming
     quantity: float = Field(ge=0)
     quantity_remaining: float = Field(ge=0)
     uom: str = Field(max_length=3)
