@@ -106,7 +106,14 @@ def _pairs(sel: Selection, dialect: str) -> Select[Any]:
             _P.name_en,
             _P.description,
         )  # fmt: skip
-        .select_from(_EL)
+    )
+    return _filtered(_pair_rows(q), sel)
+
+
+def _pair_rows(q: Select[Any]) -> Select[Any]:
+    """The joins and the CTE condition of ``_pairs`` (shared with ``any_rows``)."""
+    return (
+        q.select_from(_EL)
         .join(_E, _E.id == _EL.event_id)
         .join(_L, _L.id == _EL.lot_id)
         .join(_P, _P.id == _L.product_id)
@@ -117,12 +124,12 @@ def _pairs(sel: Selection, dialect: str) -> Select[Any]:
             )
         )
     )
-    return _filtered(q, sel)
 
 
 def any_rows(sel: Selection) -> Exists:
-    """EXISTS: ``rows(sel)`` may find something (the pairs query without its columns)."""
-    return _pairs(sel, "").with_only_columns(literal(1)).exists()
+    """EXISTS: ``rows(sel)`` may find something (the pairs query without its columns; a page
+    skips the spreadsheet's queries when false)."""
+    return _filtered(_pair_rows(select(literal(1))), sel).exists()
 
 
 def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:

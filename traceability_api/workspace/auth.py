@@ -13,6 +13,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
@@ -108,24 +109,26 @@ def end_session(session: Session, token: str) -> None:
 
 
 def signed_in(session: Session, token: str | None) -> SignedIn | None:
-    """Who holds this session id, if it is live and the member still active."""
+    """Who holds this session id, if it is live and the member still active (every page asks:
+    one query of plain columns, run as Core, no ORM objects)."""
     if not token or len(token) > 100:
         return None
-    row = session.exec(
-        select(WorkspaceSession, Member, Organisation, WorkspaceLogin)
-        .join(Member, Member.id == WorkspaceSession.member_id)  # type: ignore[arg-type]
-        .join(Organisation, Organisation.id == Member.org_id)  # type: ignore[arg-type]
-        .join(WorkspaceLogin, WorkspaceLogin.member_id == Member.id)  # type: ignore[arg-type]
+    q = (
+        sa_select(WorkspaceSession.expires_at, WorkspaceSession.csrf, Member.id, Member.name, Member.role,  # type: ignore[call-overload]
+                  Member.active, Organisation.id, Organisation.kind, Organisation.name, WorkspaceLogin.username)
+        .join(Member, Member.id == WorkspaceSession.member_id)
+        .join(Organisation, Organisation.id == Member.org_id)
+        .join(WorkspaceLogin, WorkspaceLogin.member_id == Member.id)
         .where(WorkspaceSession.token_hash == token_hash(token))
-    ).first()
+    )  # fmt: skip
+    row = session.connection().execute(q).first()
     if row is None:
         return None
-    ws, member, org, login = row
-    if ws.expires_at <= utcnow() or not member.active:
+    expires_at, csrf, member_id, name, role, active, org_id, kind, org_name, username = row
+    if expires_at <= utcnow() or not active:
         return None
-    assert member.id is not None and org.id is not None
-    principal = Principal(member.id, member.name, Role(member.role), org.id, OrgKind(org.kind))
-    return SignedIn(principal, login.username, org.name, ws.csrf)
+    principal = Principal(member_id, name, Role(role), org_id, OrgKind(kind))
+    return SignedIn(principal, username, org_name, csrf)
 
 
 def same_token(a: str | None, b: str | None) -> bool:

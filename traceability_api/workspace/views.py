@@ -75,7 +75,7 @@ def sensor_alerts(session: Session, p: Principal, now: datetime | None = None) -
         .where(Device.org_id == p.org_id)
         .group_by(Device.id, Device.name).order_by(Device.name)  # type: ignore[arg-type]
     )  # fmt: skip
-    return [(name, int(n)) for name, n in session.exec(q).all()]
+    return [(name, int(n)) for name, n in session.connection().execute(q).all()]
 
 
 def _sprayed(p: Principal, now: datetime) -> tuple[Any, ...]:
@@ -105,7 +105,7 @@ def alerts_due(session: Session, p: Principal, now: datetime) -> Due:
         has_open_notices(p.org_id),
         has_own_records(p.org_id, now),
     )
-    return Due(*(bool(x) for x in session.execute(q).one()))
+    return Due(*(bool(x) for x in session.connection().execute(q).one()))
 
 
 _LOT_COLUMNS = (Lot.id, Product.name, Product.gtin, Lot.lot_code, Lot.quantity_remaining, Lot.uom, Lot.status)
@@ -137,7 +137,7 @@ def _incoming(p: Principal) -> Any:
 
 def my_lots(session: Session, p: Principal, limit: int = 200) -> list[tuple[LotRow, bool]]:
     """The organisation's lots (owned or held), newest first, each with whether we hold it."""
-    return [(_row(r), r[7] == p.org_id) for r in session.exec(_mine(p, limit)).all()]
+    return [(_row(r), r[7] == p.org_id) for r in session.connection().execute(_mine(p, limit)).all()]
 
 
 def held_lots(session: Session, p: Principal) -> list[LotRow]:
@@ -149,7 +149,7 @@ def held_lots(session: Session, p: Principal) -> list[LotRow]:
 
 
 def incoming(session: Session, p: Principal) -> list[LotRow]:
-    return [_row(r, r[7]) for r in session.exec(_incoming(p)).all()]
+    return [_row(r, r[7]) for r in session.connection().execute(_incoming(p)).all()]
 
 
 def lots_and_incoming(session: Session, p: Principal, limit: int = 200) -> tuple[list[LotRow], list[LotRow]]:
@@ -158,7 +158,7 @@ def lots_and_incoming(session: Session, p: Principal, limit: int = 200) -> tuple
     mine = _mine(p, limit).add_columns(literal("", String).label("sender"), literal(0).label("part")).subquery()
     inc = _incoming(p).add_columns(literal(1).label("part")).subquery()
     q = union_all(sa_select(*mine.c[:7], mine.c.sender, mine.c.part), sa_select(*inc.c[:7], inc.c[7], inc.c.part))
-    rows = session.execute(q).all()
+    rows = session.connection().execute(q).all()
     lots = sorted((r for r in rows if r[8] == 0), key=lambda r: -r[0])
     arriving = sorted((r for r in rows if r[8] == 1), key=lambda r: r[0])
     return [_row(r) for r in lots], [_row(r, r[7]) for r in arriving]
@@ -172,7 +172,7 @@ def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> l
         .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
     )  # fmt: skip
     out = []
-    for when, document, place in session.exec(q).all():
+    for when, document, place in session.connection().execute(q).all():
         d = document.get("agri:diary") or {}
         safe = when + timedelta(days=int(d.get("phi_days", 0) or 0))
         if safe > now:
