@@ -3,11 +3,11 @@ rules as the API (an organisation sees its own places, and the lots it owns, hol
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, exists, literal, or_, union_all
+from sqlalchemy import String, and_, case, exists, literal, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -95,17 +95,20 @@ class Due:
     fsma: bool
 
 
-def alerts_due(session: Session, p: Principal, now: datetime) -> Due:
-    """One round trip of EXISTS probes, each the same condition as the list's own query (so a
-    false probe means an empty list: nothing is cached, a write shows at the next page)."""
-    q = sa_select(
+def _probes(p: Principal, now: datetime) -> list[Any]:
+    """EXISTS per alert list (in ``Due``'s order), each the same condition as the list's own query,
+    so a false probe means an empty list (nothing is cached: a write shows at the next page)."""
+    return [
         exists().where(*_sprayed(p, now)),
         exists().where(col(Device.org_id) == p.org_id, *_out_of_range(now)),
         may_be_running(p.org_id, now),
         has_open_notices(p.org_id),
         has_own_records(p.org_id, now),
-    )
-    return Due(*(bool(x) for x in session.connection().execute(q).one()))
+    ]
+
+
+def _due(flags: int) -> Due:
+    return Due(*(bool(flags >> i & 1) for i in range(len(fields(Due)))))
 
 
 _LOT_COLUMNS = (Lot.id, Product.name, Product.gtin, Lot.lot_code, Lot.quantity_remaining, Lot.uom, Lot.status)
@@ -152,16 +155,22 @@ def incoming(session: Session, p: Principal) -> list[LotRow]:
     return [_row(r, r[7]) for r in session.connection().execute(_incoming(p)).all()]
 
 
-def lots_and_incoming(session: Session, p: Principal, limit: int = 200) -> tuple[list[LotRow], list[LotRow]]:
-    """``my_lots`` and ``incoming`` in one round trip (the home page): a UNION ALL of the two
-    queries, each in a subquery (SQLite refuses ORDER BY / LIMIT inside a compound member)."""
+def home_rows(
+    session: Session, p: Principal, now: datetime, limit: int = 200
+) -> tuple[list[LotRow], list[LotRow], Due]:
+    """``my_lots``, ``incoming`` and which alert lists are ``Due``, in one round trip: a UNION ALL
+    of the two queries (each in a subquery: SQLite refuses ORDER BY / LIMIT in a compound member)
+    and one row whose id carries the EXISTS probes as bits."""
     mine = _mine(p, limit).add_columns(literal("", String).label("sender"), literal(0).label("part")).subquery()
     inc = _incoming(p).add_columns(literal(1).label("part")).subquery()
-    q = union_all(sa_select(*mine.c[:7], mine.c.sender, mine.c.part), sa_select(*inc.c[:7], inc.c[7], inc.c.part))
+    flags = sum((case((probe, 1 << i), else_=0) for i, probe in enumerate(_probes(p, now))), start=literal(0))
+    probe_row = sa_select(flags, *(null() for _ in range(7)), literal(2))
+    q = union_all(sa_select(*mine.c[:7], mine.c.sender, mine.c.part), sa_select(*inc.c[:8], inc.c.part), probe_row)
     rows = session.connection().execute(q).all()
     lots = sorted((r for r in rows if r[8] == 0), key=lambda r: -r[0])
     arriving = sorted((r for r in rows if r[8] == 1), key=lambda r: r[0])
-    return [_row(r) for r in lots], [_row(r, r[7]) for r in arriving]
+    due = _due(next(int(r[0]) for r in rows if r[8] == 2))
+    return [_row(r) for r in lots], [_row(r, r[7]) for r in arriving], due
 
 
 def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> list[PhiAlert]:
@@ -181,16 +190,15 @@ def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> l
 
 
 def home(session: Session, p: Principal) -> Home:
-    """The home page in few round trips: my lots and incoming shipments in one query, then one
-    query of cheap EXISTS probes says which alert lists have anything to show; only those run."""
+    """The home page in few round trips: my lots, incoming shipments and cheap EXISTS probes of
+    the alert lists in one query; then only the lists with something to show run."""
     now = utcnow()
     h = Home(stages={s.value: [] for s in STAGES})
-    lots, h.incoming = lots_and_incoming(session, p)
+    lots, h.incoming, due = home_rows(session, p, now)
     for row in lots:
         h.stages.setdefault(row.status, []).append(row)
         if row.status == LotStatus.recalled.value:
             h.recalled.append(row)
-    due = alerts_due(session, p, now)
     if due.phi:
         h.phi = phi_alerts(session, p, now)
     if due.sensors:
