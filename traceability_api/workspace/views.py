@@ -15,7 +15,7 @@ from traceability_api.authority.models import Recall, RecallNotice
 from traceability_api.authority.recall_notices import has_open_notices, open_notices_for
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import Event
-from traceability_api.evidence.diary import SPRAYING
+from traceability_api.evidence.diary import DIARY_KEY, SPRAYING
 from traceability_api.evidence.models import Device, SensorReading
 from traceability_api.fsma.check import NO_GAPS, has_own_records, own_gaps
 from traceability_api.husbandry.withdrawal import may_be_running, running
@@ -174,15 +174,17 @@ def home_rows(
 
 
 def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> list[PhiAlert]:
-    """Sprayings on our plots whose pre-harvest interval (at most 365 days) is still running."""
+    """Sprayings on our plots whose pre-harvest interval (at most 365 days) is still running (only
+    the events' diary part is read, not their whole documents)."""
     now = now or utcnow()
+    diary = col(Event.document)[DIARY_KEY]
     q = (
-        select(Event.event_time, Event.document, Place.name).select_from(Event).join(Place, and_(*_sprayed(p, now)))  # type: ignore[call-overload]
+        sa_select(Event.event_time, diary, Place.name).select_from(Event).join(Place, and_(*_sprayed(p, now)))  # type: ignore[call-overload]
         .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
     )  # fmt: skip
     out = []
-    for when, document, place in session.connection().execute(q).all():
-        d = document.get("agri:diary") or {}
+    for when, d, place in session.connection().execute(q).all():
+        d = d if isinstance(d, dict) else {}
         safe = when + timedelta(days=int(d.get("phi_days", 0) or 0))
         if safe > now:
             out.append(PhiAlert(place, str(d.get("product", "")), safe))
