@@ -9,14 +9,18 @@ diary entries (some sprays with their pre-harvest interval still running).  20 c
 fetch the home page, then the diary page; the reference in the same run is the same load on a
 static file of the same server (/app/static/app.css: routing, middleware, no database, no
 template).  Prints p95 per page and reference, their ratio, over 3 repetitions (min / median),
-and each page's compressed weight on first load (HTML + CSS + scripts).
+the server's CPU time per request (from /proc: what the requests cost, less sensitive than the
+latency to other load on a shared machine), and each page's compressed weight on first load
+(HTML + CSS + scripts).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -95,9 +99,35 @@ def sign_in(base: str, i: int) -> httpx.Client:
     return c
 
 
-def load(clients: list[httpx.Client], path: str, per_client: int) -> float:
-    """p95 in milliseconds of ``per_client`` sequential GETs of ``path`` by every client at once."""
+def server_pids(base: str) -> list[int]:
+    """The server process (found by its port, as capture.py's profiler does) and its workers."""
+    port = base.rsplit(":", 1)[1]
+    found = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()
+    pids = [int(p) for p in found]
+    for pid in list(pids):
+        pids += [
+            int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        ]
+    return pids
+
+
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (every thread; /proc/PID/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the line)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int]) -> tuple[float, float]:
+    """(p95 in milliseconds, server CPU milliseconds per request) of ``per_client`` sequential
+    GETs of ``path`` by every client at once."""
     lat: list[float] = []
+    cpu0 = cpu_s(pids)
 
     def run(c: httpx.Client) -> None:
         for _ in range(per_client):
@@ -111,7 +141,7 @@ def load(clients: list[httpx.Client], path: str, per_client: int) -> float:
         t.start()
     for t in threads:
         t.join()
-    return percentile(lat, 0.95) * 1000
+    return percentile(lat, 0.95) * 1000, (cpu_s(pids) - cpu0) * 1000 / len(lat)
 
 
 def weight(c: httpx.Client, path: str) -> tuple[int, int]:
@@ -147,17 +177,22 @@ def main() -> None:
             clients = [sign_in(base, i) for i in range(a.clients)]
             for c in clients:  # warm up: templates compiled, connections pooled
                 c.get("/app")
+            pids = server_pids(base)
             runs: dict[str, list[float]] = {p: [] for p in (*PAGES, REFERENCE)}
+            cpu: dict[str, list[float]] = {p: [] for p in runs}
             for _ in range(a.repeat):
                 for path in runs:
-                    runs[path].append(load(clients, path, a.requests))
+                    p95, ms = load(clients, path, a.requests, pids)
+                    runs[path].append(p95)
+                    cpu[path].append(ms)
             ref = statistics.median(runs[REFERENCE])
             print(f"workspace, {a.db}, {a.workers} worker(s), {a.clients} signed-in clients x {a.requests} "  # noqa: T201
                   f"requests, {a.repeat} repetitions (the clients share the machine's cores):")  # fmt: skip
             for path, p95s in runs.items():
                 med = statistics.median(p95s)
                 print(f"  {path:<22} p95 min {min(p95s):6.1f} ms  median {med:6.1f} ms  "  # noqa: T201
-                      f"ratio to static file {med / ref:4.1f}x")  # fmt: skip
+                      f"ratio to static file {med / ref:4.1f}x  "
+                      f"server CPU {statistics.median(cpu[path]):5.2f} ms/request")  # fmt: skip
             for path in (*PAGES, "/app/harvest", "/app/process", "/app/places", "/app/products", "/app/login"):
                 total, html = weight(clients[0], path)
                 print(f"  weight {path:<14} {total / 1024:5.1f} KB compressed on first load "  # noqa: T201
