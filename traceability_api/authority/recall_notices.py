@@ -144,7 +144,7 @@ def notices_of(session: Session, recall_ids: Sequence[int]) -> list[NoticeRow]:
     ]
 
 
-def _open_for(org_id: int) -> tuple[Any, ...]:
+def _open_for(org_id: Any) -> tuple[Any, ...]:
     return RecallNotice.org_id == org_id, col(RecallNotice.acknowledged_at).is_(None), Recall.status == "open"
 
 
@@ -160,6 +160,6 @@ def open_notices_for(session: Session, org_id: int) -> list[tuple[RecallNotice, 
     return [(n, r) for n, r in session.exec(q).all()]
 
 
-def has_open_notices(org_id: int) -> Exists:
+def has_open_notices(org_id: Any) -> Exists:
     """EXISTS: ``open_notices_for`` would find something (cheap; the home page skips the query when false)."""
     return exists().where(col(Recall.id) == RecallNotice.recall_id, *_open_for(org_id))

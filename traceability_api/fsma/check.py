@@ -35,19 +35,23 @@ def gaps(session: Session, sel: Selection, limit: int = 1000) -> dict[str, Any]:
     return {"checked": len(table), "incomplete": len(out), "events": out[:limit], "truncated": len(out) > limit}
 
 
-def _own(org_id: int, now: datetime) -> Selection:
-    return Selection(org_id=org_id, since=now - timedelta(days=730), ftl_only=True)
+RETENTION = timedelta(days=730)  # two years (§ 1.1455)
+
+
+def _own(org_id: Any, since: Any) -> Selection:
+    return Selection(org_id=org_id, since=since, ftl_only=True)
 
 
 def own_gaps(session: Session, org_id: int, limit: int = 5, now: datetime | None = None) -> dict[str, Any]:
     """The workspace's block: the organisation's own records of listed foods (products with an FDA
     Food Traceability List category) of the last two years (the retention period, § 1.1455)."""
-    return gaps(session, _own(org_id, now or utcnow()), limit)
+    return gaps(session, _own(org_id, (now or utcnow()) - RETENTION), limit)
 
 
-def has_own_records(org_id: int, now: datetime) -> Exists:
-    """EXISTS: ``own_gaps`` has records to check (cheap; the home page skips its queries when false)."""
-    return any_rows(_own(org_id, now))
+def has_own_records(org_id: Any, since: Any) -> Exists:
+    """EXISTS: ``own_gaps`` has records to check (``since`` = now - ``RETENTION``; cheap: the home
+    page skips its queries when false)."""
+    return any_rows(_own(org_id, since))
 
 
 NO_GAPS: dict[str, Any] = {"checked": 0, "incomplete": 0, "events": [], "truncated": False}

@@ -38,15 +38,16 @@ LOOKBACK = timedelta(days=366)
 def windows(session: Session, place_id: int, until: datetime) -> list[tuple[datetime, datetime, dict[str, Any]]]:
     """(start, end, drug details) of every withdrawal period at the place that began by ``until``."""
     rows = session.exec(
-        select(Event.event_time, Event.document).where(Event.place_id == place_id, *_began(until))  # type: ignore[call-overload]
+        select(Event.event_time, Event.document).where(Event.place_id == place_id, *_began(until, until - LOOKBACK))  # type: ignore[call-overload]
         .order_by(Event.event_time.desc())  # type: ignore[attr-defined]
     ).all()  # fmt: skip
     return [w for w in (_window(t, doc) for t, doc in rows) if w is not None]
 
 
-def _began(until: datetime) -> tuple[Any, ...]:
-    """Drug events that may open a withdrawal period still running at ``until`` (at most ``LOOKBACK`` old)."""
-    return Event.biz_step == DRUG_STEP, Event.event_time <= until, Event.event_time >= until - LOOKBACK
+def _began(until: Any, since: Any) -> tuple[Any, ...]:
+    """Drug events that may open a withdrawal period still running at ``until``: given since
+    ``since`` (``until - LOOKBACK``; SQL parameters for a prepared statement, or values)."""
+    return Event.biz_step == DRUG_STEP, Event.event_time <= until, Event.event_time >= since
 
 
 def _window(when: datetime, document: Mapping[str, Any]) -> tuple[datetime, datetime, dict[str, Any]] | None:
@@ -62,7 +63,7 @@ def running(session: Session, org_id: int, now: datetime) -> list[tuple[str, dat
     ``now``, the soonest ending first (the workspace's home alerts)."""
     rows = session.exec(
         select(Event.event_time, Event.document, Place.name).join(Place, Place.id == Event.place_id)  # type: ignore[call-overload, arg-type]
-        .where(Place.org_id == org_id, *_began(now)).limit(500)
+        .where(Place.org_id == org_id, *_began(now, now - LOOKBACK)).limit(500)
     ).all()  # fmt: skip
     out = []
     for when, document, name in rows:
@@ -72,10 +73,10 @@ def running(session: Session, org_id: int, now: datetime) -> list[tuple[str, dat
     return sorted(out, key=lambda x: x[1])
 
 
-def may_be_running(org_id: int, now: datetime) -> Exists:
-    """EXISTS: the organisation has a drug event ``running`` would read (cheap; a page skips the
-    query when false)."""
-    return exists().where(col(Event.place_id) == Place.id, col(Place.org_id) == org_id, *_began(now))
+def may_be_running(org_id: Any, until: Any, since: Any) -> Exists:
+    """EXISTS: the organisation has a drug event ``running(.., until)`` would read (``since`` =
+    ``until - LOOKBACK``; cheap: a page skips the query when false)."""
+    return exists().where(col(Event.place_id) == Place.id, col(Place.org_id) == org_id, *_began(until, since))
 
 
 def _covering(session: Session, place_id: int, *moments: datetime) -> tuple[datetime, datetime, dict[str, Any]] | None:

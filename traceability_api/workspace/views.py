@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, case, exists, literal, null, or_, union_all
+from sqlalchemy import Integer, String, and_, bindparam, case, exists, literal, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
@@ -18,7 +19,8 @@ from traceability_api.events.models import Event
 from traceability_api.evidence.diary import DIARY_KEY, SPRAYING
 from traceability_api.evidence.models import Device, SensorReading
 from traceability_api.fsma.check import NO_GAPS, has_own_records, own_gaps
-from traceability_api.husbandry.withdrawal import may_be_running, running
+from traceability_api.fsma.check import RETENTION as FSMA_RETENTION
+from traceability_api.husbandry.withdrawal import LOOKBACK, may_be_running, running
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
@@ -59,29 +61,34 @@ class Home:
     fsma: dict[str, Any] = field(default_factory=lambda: dict(NO_GAPS))  # FSMA 204 records lacking KDEs
 
 
-def _out_of_range(now: datetime) -> tuple[Any, ...]:
-    """Readings of the last 24 hours outside their device's thresholds (joined to ``Device``)."""
+SENSOR_WINDOW = timedelta(hours=24)
+PHI_WINDOW = timedelta(days=366)  # a pre-harvest interval is at most 365 days
+
+
+def _out_of_range(since: Any) -> tuple[Any, ...]:
+    """Readings since ``since`` (now - ``SENSOR_WINDOW``) outside their device's thresholds (joined to ``Device``)."""
     out = or_(
         and_(Device.threshold_low.is_not(None), SensorReading.value < Device.threshold_low),  # type: ignore[union-attr, operator, arg-type]
         and_(Device.threshold_high.is_not(None), SensorReading.value > Device.threshold_high),  # type: ignore[union-attr, operator, arg-type]
     )
-    return SensorReading.device_id == Device.id, SensorReading.ts > now - timedelta(hours=24), out
+    return SensorReading.device_id == Device.id, SensorReading.ts > since, out
 
 
 def sensor_alerts(session: Session, p: Principal, now: datetime | None = None) -> list[tuple[str, int]]:
     """Our devices with readings outside their thresholds in the last 24 hours."""
+    since = (now or utcnow()) - SENSOR_WINDOW
     q = (
-        select(Device.name, func.count()).select_from(Device).join(SensorReading, and_(*_out_of_range(now or utcnow())))
+        select(Device.name, func.count()).select_from(Device).join(SensorReading, and_(*_out_of_range(since)))
         .where(Device.org_id == p.org_id)
         .group_by(Device.id, Device.name).order_by(Device.name)  # type: ignore[arg-type]
     )  # fmt: skip
     return [(name, int(n)) for name, n in session.connection().execute(q).all()]
 
 
-def _sprayed(p: Principal, now: datetime) -> tuple[Any, ...]:
-    """Sprayings on our places whose pre-harvest interval (at most 365 days) may still run (joined to ``Place``)."""
-    return (Event.place_id == Place.id, Place.org_id == p.org_id, Event.biz_step == SPRAYING,
-            Event.event_time > now - timedelta(days=366))  # fmt: skip
+def _sprayed(org_id: Any, since: Any) -> tuple[Any, ...]:
+    """Sprayings on our places since ``since`` (now - ``PHI_WINDOW``), whose pre-harvest interval
+    may still run (joined to ``Place``)."""
+    return Event.place_id == Place.id, Place.org_id == org_id, Event.biz_step == SPRAYING, Event.event_time > since
 
 
 @dataclass(frozen=True)
@@ -95,16 +102,25 @@ class Due:
     fsma: bool
 
 
-def _probes(p: Principal, now: datetime) -> list[Any]:
+_ORG = bindparam("org_id", type_=Integer)
+
+
+def _probes() -> list[Any]:
     """EXISTS per alert list (in ``Due``'s order), each the same condition as the list's own query,
-    so a false probe means an empty list (nothing is cached: a write shows at the next page)."""
+    so a false probe means an empty list (nothing is cached: a write shows at the next page).
+    Parameters: ``_ORG`` and the cut-offs of ``_probe_params``."""
     return [
-        exists().where(*_sprayed(p, now)),
-        exists().where(col(Device.org_id) == p.org_id, *_out_of_range(now)),
-        may_be_running(p.org_id, now),
-        has_open_notices(p.org_id),
-        has_own_records(p.org_id, now),
+        exists().where(*_sprayed(_ORG, bindparam("phi_since"))),
+        exists().where(col(Device.org_id) == _ORG, *_out_of_range(bindparam("sensor_since"))),
+        may_be_running(_ORG, bindparam("drug_until"), bindparam("drug_since")),
+        has_open_notices(_ORG),
+        has_own_records(_ORG, bindparam("fsma_since")),
     ]
+
+
+def _probe_params(now: datetime) -> dict[str, Any]:
+    return {"phi_since": now - PHI_WINDOW, "sensor_since": now - SENSOR_WINDOW, "drug_until": now,
+            "drug_since": now - LOOKBACK, "fsma_since": now - FSMA_RETENTION}  # fmt: skip
 
 
 def _due(flags: int) -> Due:
@@ -120,27 +136,27 @@ def _row(r: Any, sender: str = "") -> LotRow:
     return LotRow(lot_id, name, code, qty, uom, LotStatus(status).value, lot_uri(gtin, code), sender)
 
 
-def _mine(p: Principal, limit: int) -> Any:
+def _mine(org_id: Any, limit: int) -> Any:
     """The organisation's lots (owned or held), newest first."""
     return (
         select(*_LOT_COLUMNS, Lot.holder_org_id).join(Product, Product.id == Lot.product_id)  # type: ignore[call-overload, arg-type]
-        .where((Lot.owner_org_id == p.org_id) | (Lot.holder_org_id == p.org_id))
+        .where((Lot.owner_org_id == org_id) | (Lot.holder_org_id == org_id))
         .order_by(Lot.id.desc()).limit(limit)  # type: ignore[union-attr]
     )  # fmt: skip
 
 
-def _incoming(p: Principal) -> Any:
+def _incoming(org_id: Any) -> Any:
     """Lots on their way to the organisation, with the sender's name, oldest first."""
     return (
         select(*_LOT_COLUMNS, Organisation.name).join(Product, Product.id == Lot.product_id)  # type: ignore[call-overload, arg-type]
         .join(Organisation, Organisation.id == Lot.holder_org_id)  # type: ignore[arg-type]
-        .where(Lot.in_transit_to_org_id == p.org_id, Lot.status == LotStatus.in_transit).order_by(Lot.id)  # type: ignore[arg-type]
+        .where(Lot.in_transit_to_org_id == org_id, Lot.status == LotStatus.in_transit).order_by(Lot.id)  # type: ignore[arg-type]
     )  # fmt: skip
 
 
 def my_lots(session: Session, p: Principal, limit: int = 200) -> list[tuple[LotRow, bool]]:
     """The organisation's lots (owned or held), newest first, each with whether we hold it."""
-    return [(_row(r), r[7] == p.org_id) for r in session.connection().execute(_mine(p, limit)).all()]
+    return [(_row(r), r[7] == p.org_id) for r in session.connection().execute(_mine(p.org_id, limit)).all()]
 
 
 def held_lots(session: Session, p: Principal) -> list[LotRow]:
@@ -152,21 +168,29 @@ def held_lots(session: Session, p: Principal) -> list[LotRow]:
 
 
 def incoming(session: Session, p: Principal) -> list[LotRow]:
-    return [_row(r, r[7]) for r in session.connection().execute(_incoming(p)).all()]
+    return [_row(r, r[7]) for r in session.connection().execute(_incoming(p.org_id)).all()]
 
 
-def home_rows(
-    session: Session, p: Principal, now: datetime, limit: int = 200
-) -> tuple[list[LotRow], list[LotRow], Due]:
+HOME_LOTS = 200
+
+
+@lru_cache(maxsize=1)
+def _home_statement() -> Any:
+    """My lots (newest ``HOME_LOTS``), incoming shipments and the probes, built once: building
+    this statement and its cache key cost more CPU than running it, so each request only binds
+    its parameters (``org_id`` and the cut-offs)."""
+    mine = _mine(_ORG, HOME_LOTS).add_columns(literal("", String).label("sender"), literal(0).label("part")).subquery()
+    inc = _incoming(_ORG).add_columns(literal(1).label("part")).subquery()
+    flags = sum((case((probe, 1 << i), else_=0) for i, probe in enumerate(_probes())), start=literal(0))
+    probe_row = sa_select(flags, *(null() for _ in range(7)), literal(2))
+    return union_all(sa_select(*mine.c[:7], mine.c.sender, mine.c.part), sa_select(*inc.c[:8], inc.c.part), probe_row)
+
+
+def home_rows(session: Session, p: Principal, now: datetime) -> tuple[list[LotRow], list[LotRow], Due]:
     """``my_lots``, ``incoming`` and which alert lists are ``Due``, in one round trip: a UNION ALL
     of the two queries (each in a subquery: SQLite refuses ORDER BY / LIMIT in a compound member)
     and one row whose id carries the EXISTS probes as bits."""
-    mine = _mine(p, limit).add_columns(literal("", String).label("sender"), literal(0).label("part")).subquery()
-    inc = _incoming(p).add_columns(literal(1).label("part")).subquery()
-    flags = sum((case((probe, 1 << i), else_=0) for i, probe in enumerate(_probes(p, now))), start=literal(0))
-    probe_row = sa_select(flags, *(null() for _ in range(7)), literal(2))
-    q = union_all(sa_select(*mine.c[:7], mine.c.sender, mine.c.part), sa_select(*inc.c[:8], inc.c.part), probe_row)
-    rows = session.connection().execute(q).all()
+    rows = session.connection().execute(_home_statement(), {"org_id": p.org_id, **_probe_params(now)}).all()
     lots = sorted((r for r in rows if r[8] == 0), key=lambda r: -r[0])
     arriving = sorted((r for r in rows if r[8] == 1), key=lambda r: r[0])
     due = _due(next(int(r[0]) for r in rows if r[8] == 2))
@@ -177,9 +201,9 @@ def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> l
     """Sprayings on our plots whose pre-harvest interval (at most 365 days) is still running (only
     the events' diary part is read, not their whole documents)."""
     now = now or utcnow()
-    diary = col(Event.document)[DIARY_KEY]
+    diary, sprayed = col(Event.document)[DIARY_KEY], _sprayed(p.org_id, now - PHI_WINDOW)
     q = (
-        sa_select(Event.event_time, diary, Place.name).select_from(Event).join(Place, and_(*_sprayed(p, now)))  # type: ignore[call-overload]
+        sa_select(Event.event_time, diary, Place.name).select_from(Event).join(Place, and_(*sprayed))  # type: ignore[call-overload]
         .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
     )  # fmt: skip
     out = []
