@@ -9,10 +9,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -108,20 +110,25 @@ def end_session(session: Session, token: str) -> None:
     session.exec(delete(WorkspaceSession).where(WorkspaceSession.token_hash == token_hash(token)))  # type: ignore[call-overload, arg-type]
 
 
-def signed_in(session: Session, token: str | None) -> SignedIn | None:
-    """Who holds this session id, if it is live and the member still active (every page asks:
-    one query of plain columns, run as Core, no ORM objects)."""
-    if not token or len(token) > 100:
-        return None
-    q = (
+@lru_cache(maxsize=1)
+def _session_statement() -> Any:
+    """Built once (every page runs it; building a statement costs more than running it)."""
+    return (
         sa_select(WorkspaceSession.expires_at, WorkspaceSession.csrf, Member.id, Member.name, Member.role,  # type: ignore[call-overload]
                   Member.active, Organisation.id, Organisation.kind, Organisation.name, WorkspaceLogin.username)
         .join(Member, Member.id == WorkspaceSession.member_id)
         .join(Organisation, Organisation.id == Member.org_id)
         .join(WorkspaceLogin, WorkspaceLogin.member_id == Member.id)
-        .where(WorkspaceSession.token_hash == token_hash(token))
+        .where(WorkspaceSession.token_hash == bindparam("token_hash"))
     )  # fmt: skip
-    row = session.connection().execute(q).first()
+
+
+def signed_in(session: Session, token: str | None) -> SignedIn | None:
+    """Who holds this session id, if it is live and the member still active (every page asks:
+    one query of plain columns, run as Core, no ORM objects)."""
+    if not token or len(token) > 100:
+        return None
+    row = session.connection().execute(_session_statement(), {"token_hash": token_hash(token)}).first()
     if row is None:
         return None
     expires_at, csrf, member_id, name, role, active, org_id, kind, org_name, username = row
