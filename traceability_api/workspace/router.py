@@ -33,6 +33,7 @@ def include(app: FastAPI) -> None:
         harvest,
         home,
         husbandry,
+        keys,
         lots,
         members,
         places,
@@ -45,7 +46,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, pwa)  # fmt: skip
+               members, keys, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning
