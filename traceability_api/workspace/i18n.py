@@ -158,8 +158,12 @@ T: dict[str, dict[str, str]] = {
         "flock_lot_code": "Mã lô đàn",
         "withdrawal_override_reason": "Lý do vẫn làm trong thời gian ngưng thuốc (quản trị, được ghi lại)",
         "menu": "Danh mục",
-        "keys": "Khóa ký số",
-        "keys_intro": "Khóa ký số của thành viên được tạo và giữ trên chính điện thoại này, mã hóa bằng mật khẩu khóa; máy chủ không bao giờ thấy khóa. Sau khi cơ quan quản lý đăng ký địa chỉ của khóa cho hợp tác xã, các bản ghi nhật ký, thu hoạch, giao hàng được ký ngay trên máy.",
+        "sign_keys": "Khóa ký số",
+        "keys_intro": (
+            "Khóa ký số của thành viên được tạo và giữ trên chính điện thoại này, mã hóa bằng mật khẩu khóa; "
+            "máy chủ không bao giờ thấy khóa. Sau khi cơ quan quản lý đăng ký địa chỉ của khóa cho hợp tác xã, "
+            "các bản ghi nhật ký, thu hoạch, giao hàng được ký ngay trên máy."
+        ),
         "keys_registered": "Khóa đã đăng ký của tổ chức",
         "keys_none": "Tổ chức chưa có khóa nào được đăng ký.",
         "key_custodial": "AgriTrace giữ khóa thay tổ chức",
@@ -318,8 +322,12 @@ T: dict[str, dict[str, str]] = {
         "flock_lot_code": "Flock lot code",
         "withdrawal_override_reason": "Reason to go ahead inside the withdrawal period (admin, recorded)",
         "menu": "Menu",
-        "keys": "Signing key",
-        "keys_intro": "A member's signing key is made and kept on this phone, encrypted with a key passphrase; the server never sees it. Once the authority has registered the key's address for the cooperative, diary, harvest and shipping records are signed on the phone.",
+        "sign_keys": "Signing key",
+        "keys_intro": (
+            "A member's signing key is made and kept on this phone, encrypted with a key passphrase; the "
+            "server never sees it. Once the authority has registered the key's address for the cooperative, "
+            "diary, harvest and shipping records are signed on the phone."
+        ),
         "keys_registered": "The organisation's registered keys",
         "keys_none": "The organisation has no registered key yet.",
         "key_custodial": "held by AgriTrace on the organisation's behalf",
@@ -334,7 +342,9 @@ T: dict[str, dict[str, str]] = {
         "sign_pass": "Signing key passphrase (signs on this device)",
         "sign_msg_none": "This device holds no key.",
         "sign_msg_registered": "This address is registered for the organisation: records are signed on this device.",
-        "sign_msg_unregistered": "Not registered yet: give this address to the authority to register it for the organisation.",
+        "sign_msg_unregistered": (
+            "Not registered yet: give this address to the authority to register it for the organisation."
+        ),
         "sign_msg_short": "The key passphrase needs at least 8 characters.",
         "sign_msg_mismatch": "The two passphrases differ.",
         "sign_msg_working": "Working…",
@@ -343,7 +353,9 @@ T: dict[str, dict[str, str]] = {
         "sign_msg_wrong": "Wrong key passphrase.",
         "sign_no_registry": "This server has no key registry. Tap Save again to save unsigned.",
         "sign_no_device_key": "This device holds no key. Tap Save again to save unsigned.",
-        "sign_not_registered": "This device's key is not registered for the organisation. Tap Save again to save unsigned.",
+        "sign_not_registered": (
+            "This device's key is not registered for the organisation. Tap Save again to save unsigned."
+        ),
         "sign_not_current": "This device's key has expired or was revoked. Tap Save again to save unsigned.",
     },
 }
