@@ -1,8 +1,9 @@
 """Signing in the browser (headless Chromium, real anvil): a member makes a key on the phone (kept
 encrypted in IndexedDB), the authority registers its address on chain through the API, the member
-records a diary entry signed on the phone; the stored event's signature verifies, names that
-address and the registry on chain knows it for the cooperative.  A wrong passphrase unlocks
-nothing and stores nothing; a device key that is not registered is said so before anything is sent."""
+records a diary entry, a harvest and a shipment signed on the phone; each stored event's
+signature verifies, names that address and the registry on chain knows it for the cooperative.
+A wrong passphrase unlocks nothing and stores nothing; a device key that is not registered is said
+so before anything is sent."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from chain.registry import KeyRegistry
 from tests.conftest import auth
@@ -26,6 +27,7 @@ from traceability_api.runtime import Runtime
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow, pytest.mark.chain]
 PASSPHRASE = "lúa-thơm-ST25-đêm"
+GTIN = "08931234560041"
 
 
 def events_of(runtime: Runtime, org_id: int) -> list[Event]:
@@ -44,11 +46,11 @@ def make_device_key(page: Page, served: str) -> str:
     expect(page.locator("#key-pass")).to_be_visible()
     page.fill("#key-pass", "ngắn")
     page.fill("#key-pass2", "ngắn")
-    page.click("[data-sign-make] button[type=submit]")
+    page.click("[data-sign-create]")
     expect(page.locator("#key-status")).to_have_text(re.compile("ít nhất 8 ký tự"))
     page.fill("#key-pass", PASSPHRASE)
     page.fill("#key-pass2", PASSPHRASE)
-    page.click("[data-sign-make] button[type=submit]")
+    page.click("[data-sign-create]")
     expect(page.locator("#device-address")).to_have_text(re.compile(r"^0x[0-9a-fA-F]{40}$"))
     expect(page.locator("#key-status")).to_have_text(re.compile("Chưa được đăng ký"))
     address = page.inner_text("#device-address")
@@ -107,16 +109,42 @@ def test_diary_entry_signed_in_the_browser(runtime: Runtime, served: str, browse
     page.wait_for_url(re.compile(r"/app\?done=saved$"))
     (event,) = events_of(runtime, coop_id)
     check_signed(runtime, event, address)
+    assert event.document["agri:diary"]["note"] == "bón thúc đẻ nhánh"
+
+    # harvest and shipping, whose times the server chooses, are signed the same way
+    r = httpx.post(served + "/api/v1/products", json={"gtin": GTIN, "name": "Lúa ST25"}, headers=auth(coop_key))
+    assert r.status_code == 201, r.text
+    page.goto(served + "/app/harvest")
+    page.fill("#lot_code", "KS-1")
+    page.fill("#quantity", "1200")
+    page.fill("#sign-pass", PASSPHRASE)
+    page.click("main form[action='/app/harvest'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/app/lots/\d+/label$"))
+    page.goto(served + "/app/ship")
+    pick_partner(page, "Chi cục")
+    page.fill("#quantity", "200")
+    expect(page.locator("[data-sign]")).to_be_visible()
+    page.fill("#sign-pass", PASSPHRASE)
+    page.click("main form[action='/app/ship'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/app\?done=shipped$"))
+    _, harvest, ship = events_of(runtime, coop_id)
+    assert harvest.document["bizStep"] == "commissioning" and ship.document["bizStep"] == "shipping"
+    for ev in (harvest, ship):
+        check_signed(runtime, ev, address)
+
+
+def pick_partner(page: Page, text: str) -> None:
+    value = page.eval_on_selector(
+        "#partner", "(s, t) => [...s.options].find(o => o.textContent.includes(t)).value", text
+    )
+    page.select_option("#partner", value)
 
 
 def check_signed(runtime: Runtime, event: Event, address: str) -> None:
     assert runtime.chain is not None
     env: dict[str, Any] = event.signature or {}
     assert env["signer"] == address and env["custodial"] is False, env
-    assert event.document["agri:diary"]["note"] == "bón thúc đẻ nhánh"
     assert hash_id_of_event(event.document, HASH_RULE) == event.hash_id  # the stored content is what was signed
     verify_envelope(Envelope(**env), event.hash_id, runtime.chain.chain_id, runtime.chain.contract.address)
     window = KeyRegistry(runtime.chain.contract).window(env["org"], address)
     assert window is not None and not window.custodial, "the chain knows the key as the cooperative's own"
-    with Session(runtime.engine) as s:
-        assert s.exec(select(func.count()).select_from(Event)).one() == 1

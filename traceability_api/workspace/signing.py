@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -79,16 +79,28 @@ def refused(errors: dict[str, str]) -> JSONResponse:
 def attach(runtime: Runtime, p: Principal, event: dict[str, Any], form: FormData) -> dict[str, Any]:
     """``event`` with the browser's signature envelope when the form carries one (else unchanged:
     a custodial key, if any, signs at capture)."""
+    env = envelope(runtime, p, form)
+    return event if env is None else event | {SIGNATURE_FIELD: env}
+
+
+def envelope(runtime: Runtime, p: Principal, form: FormData) -> dict[str, Any] | None:
+    """The envelope of the form's browser signature (None when unsigned); capture verifies it."""
     sig, signer = str(form.get("sig") or ""), str(form.get("signer") or "")
     if not sig and not signer:
-        return event
+        return None
     if not _SIG.fullmatch(sig) or not _ADDRESS.fullmatch(signer):
         raise Invalid("the browser's signature is malformed (sig: 0x + 130 hex digits, signer: an address)")
     gate = runtime.signature_gate
     ref = gate.view().refs.get(p.org_id) if gate is not None else None
     if ref is None:
         raise Invalid(f"{SIGNATURE_FIELD} cannot be checked: your organisation has no key in the registry")
-    return event | {SIGNATURE_FIELD: Envelope(signer, sig, ref, False).as_json()}
+    return Envelope(signer, sig, ref, False).as_json()
+
+
+def event_time(form: FormData, zone: tzinfo) -> str:
+    """The time of an event the server dates itself: the one ``prepare`` answered, when the form
+    brings it back signed, else now (in the service's zone)."""
+    return signed_time(form) or datetime.now(zone).isoformat(timespec="milliseconds")
 
 
 def signed_time(form: FormData) -> str | None:

@@ -105,17 +105,18 @@
     });
   }
 
-  document.addEventListener("submit", function (e) {
-    var box = e.target.querySelector && e.target.querySelector("[data-sign-keys]");
-    if (!box) return;
-    e.preventDefault();
-    e.stopImmediatePropagation();
-    var p1 = e.target.querySelector("[data-sign-new]").value, p2 = e.target.querySelector("[data-sign-again]").value;
-    if (p1.length < 8) { say(box, msg(box, "short"), true); return; }
-    if (p1 !== p2) { say(box, msg(box, "mismatch"), true); return; }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-sign-create]");
+    if (!button) return;
+    var box = button.closest("[data-sign-keys]");
+    var p1 = box.querySelector("[data-sign-new]"), p2 = box.querySelector("[data-sign-again]");
+    if (p1.value.length < 8) { say(box, msg(box, "short"), true); return; }
+    if (p1.value !== p2.value) { say(box, msg(box, "mismatch"), true); return; }
     say(box, msg(box, "working"));
-    generate(box, p1).then(function () { e.target.reset(); showKey(box); }, function () { say(box, msg(box, "failed"), true); });
-  }, true);
+    button.disabled = true;
+    generate(box, p1.value).then(function () { p1.value = p2.value = ""; showKey(box); },
+      function () { say(box, msg(box, "failed"), true); }).then(function () { button.disabled = false; });
+  });
 
   // ---- signed forms: prepare, sign on the device, post with sig and signer ----
   document.addEventListener("submit", function (e) {
