@@ -116,6 +116,9 @@ def test_shipping_time_comes_back_with_its_signature(app_client: TestClient, run
     assert ship.document["bizStep"] == "shipping" and ship.document["eventTime"] == answer["eventTime"]
     assert ship.signature is not None and ship.signature["signer"] == device.address
     assert ship.hash_id == answer["hashId"]
+    earlier = (utcnow() - timedelta(minutes=5)).isoformat()  # an unsigned form cannot date itself
+    r = post(c, "/app/ship", data | {"quantity": "50", "signed_time": earlier})
+    assert r.status_code == 303 and stored(runtime, org_id)[-1].document["eventTime"] != earlier  # type: ignore[attr-defined]
 
 
 def test_custodial_organisation_needs_no_javascript(app_client: TestClient, runtime: Runtime) -> None:

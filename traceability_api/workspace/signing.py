@@ -107,7 +107,7 @@ def signed_time(form: FormData) -> str | None:
     """The event time ``prepare`` answered (posted back with the signature), if recent and sane;
     else None (the server takes now, and an attached signature will not verify)."""
     raw = str(form.get("signed_time") or "")
-    if not raw or len(raw) > 40:
+    if not raw or len(raw) > 40 or not form.get("sig"):  # only a signed form chooses its (recent) time
         return None
     try:
         when = datetime.fromisoformat(raw)
