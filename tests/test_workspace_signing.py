@@ -117,8 +117,9 @@ def test_shipping_time_comes_back_with_its_signature(app_client: TestClient, run
     assert ship.signature is not None and ship.signature["signer"] == device.address
     assert ship.hash_id == answer["hashId"]
     earlier = (utcnow() - timedelta(minutes=5)).isoformat()  # an unsigned form cannot date itself
-    r = post(c, "/app/ship", data | {"quantity": "50", "signed_time": earlier})
-    assert r.status_code == 303 and stored(runtime, org_id)[-1].document["eventTime"] != earlier  # type: ignore[attr-defined]
+    harvest = {"gtin": "08931234560058", "lot_code": "G-2", "quantity": "5", "signed_time": earlier}
+    assert post(c, "/app/harvest", harvest).status_code == 303  # type: ignore[attr-defined]
+    assert stored(runtime, org_id)[-1].document["eventTime"] != earlier
 
 
 def test_custodial_organisation_needs_no_javascript(app_client: TestClient, runtime: Runtime) -> None:
