@@ -133,6 +133,15 @@ def test_diary_entry_signed_in_the_browser(runtime: Runtime, served: str, browse
     for ev in (harvest, ship):
         check_signed(runtime, ev, address)
 
+    # the member removes the key from the phone (after asking): the forms no longer ask to sign
+    page.goto(served + "/app/keys")
+    page.once("dialog", lambda d: d.accept())
+    page.click("[data-sign-forget]")
+    expect(page.locator("#device-address")).to_have_text("Máy này chưa có khóa.")
+    page.goto(served + "/app/diary")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-sign]")).to_be_hidden()
+
 
 def pick_partner(page: Page, text: str) -> None:
     value = page.eval_on_selector(

@@ -172,6 +172,8 @@ T: dict[str, dict[str, str]] = {
         "key_revoked": "đã thu hồi",
         "key_device": "Khóa trên máy này",
         "key_make": "Tạo khóa trên máy này",
+        "key_forget": "Xóa khóa khỏi máy này",
+        "sign_msg_forget": "Xóa khóa khỏi máy này? Không thể khôi phục; cơ quan quản lý cần thu hồi địa chỉ của nó.",
         "key_pass_new": "Mật khẩu khóa (ít nhất 8 ký tự)",
         "key_pass_again": "Nhập lại mật khẩu khóa",
         "key_needs_js": "Tạo và dùng khóa ký số cần bật JavaScript.",
@@ -336,6 +338,10 @@ T: dict[str, dict[str, str]] = {
         "key_revoked": "revoked",
         "key_device": "Key on this device",
         "key_make": "Make a key on this device",
+        "key_forget": "Remove the key from this device",
+        "sign_msg_forget": (
+            "Remove the key from this device? It cannot be recovered; the authority should revoke its address."
+        ),
         "key_pass_new": "Key passphrase (at least 8 characters)",
         "key_pass_again": "Key passphrase again",
         "key_needs_js": "Making and using a signing key needs JavaScript.",

@@ -98,7 +98,8 @@
     stored(box).then(function (rec) {
       var out = box.querySelector("[data-sign-address]"), make = box.querySelector("[data-sign-make]");
       var reg = JSON.parse(box.getAttribute("data-registered") || "[]");
-      if (!rec) { out.textContent = msg(box, "none"); make.hidden = false; return; }
+      box.querySelector("[data-sign-forget]").hidden = !rec;
+      if (!rec) { out.textContent = msg(box, "none"); make.hidden = false; say(box, ""); return; }
       make.hidden = true;
       out.textContent = rec.address;
       say(box, reg.indexOf(rec.address.toLowerCase()) >= 0 ? msg(box, "registered") : msg(box, "unregistered"));
@@ -116,6 +117,13 @@
     button.disabled = true;
     generate(box, p1.value).then(function () { p1.value = p2.value = ""; showKey(box); },
       function () { say(box, msg(box, "failed"), true); }).then(function () { button.disabled = false; });
+  });
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-sign-forget]");
+    if (!button) return;
+    var box = button.closest("[data-sign-keys]");
+    if (window.confirm(msg(box, "forget"))) kv.del(idOf(box), store).then(function () { showKey(box); });
   });
 
   // ---- signed forms: prepare, sign on the device, post with sig and signer ----
