@@ -8,11 +8,12 @@ so before anything is sent."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlmodel import Session, select
 
 from chain.registry import KeyRegistry
@@ -104,6 +105,18 @@ def test_diary_entry_signed_in_the_browser(runtime: Runtime, served: str, browse
     expect(page.locator("[data-sign-status]")).to_have_text("Sai mật khẩu khóa.")
     assert events_of(runtime, coop_id) == []
 
+    # the phone signs only the digest it computes itself, in the domain it pinned with the key
+    for change, said in (
+        ({"digest": "0x" + "ab" * 32}, "không khớp"),
+        ({"org": "urn:agritrace:party:999"}, "khác với"),
+    ):
+        page.route("**/app/diary/prepare", tampered(change))
+        page.fill("#sign-pass", PASSPHRASE)
+        save(page)
+        expect(page.locator("[data-sign-status]")).to_contain_text(said)
+        page.unroute("**/app/diary/prepare")
+        assert events_of(runtime, coop_id) == []
+
     page.fill("#sign-pass", PASSPHRASE)
     save(page)
     page.wait_for_url(re.compile(r"/app\?done=saved$"))
@@ -141,6 +154,16 @@ def test_diary_entry_signed_in_the_browser(runtime: Runtime, served: str, browse
     page.goto(served + "/app/diary")
     page.wait_for_load_state("networkidle")
     expect(page.locator("[data-sign]")).to_be_hidden()
+
+
+def tampered(change: dict[str, str]) -> Callable[[Route], None]:
+    """A server that asks the phone to sign something else than the record's event."""
+
+    def handle(route: Route) -> None:
+        answer = route.fetch()
+        route.fulfill(response=answer, json=answer.json() | change)
+
+    return handle
 
 
 def pick_partner(page: Page, text: str) -> None:

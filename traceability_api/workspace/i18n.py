@@ -208,6 +208,8 @@ T: dict[str, dict[str, str]] = {
         "key_device": "Khóa trên máy này",
         "key_make": "Tạo khóa trên máy này",
         "key_forget": "Xóa khóa khỏi máy này",
+        "sign_msg_domain": "Máy chủ đề nghị ký cho tổ chức hoặc chuỗi khối khác với lúc tạo khóa: không ký.",
+        "sign_msg_digest": "Dữ liệu máy chủ gửi để ký không khớp với bản ghi: không ký.",
         "sign_msg_forget": "Xóa khóa khỏi máy này? Không thể khôi phục; cơ quan quản lý cần thu hồi địa chỉ của nó.",
         "key_pass_new": "Mật khẩu khóa (ít nhất 8 ký tự)",
         "key_pass_again": "Nhập lại mật khẩu khóa",
@@ -409,6 +411,8 @@ T: dict[str, dict[str, str]] = {
         "key_device": "Key on this device",
         "key_make": "Make a key on this device",
         "key_forget": "Remove the key from this device",
+        "sign_msg_domain": "The server asks to sign for another organisation or chain than the key's: not signed.",
+        "sign_msg_digest": "What the server sent to sign does not match the record: not signed.",
         "sign_msg_forget": (
             "Remove the key from this device? It cannot be recovered; the authority should revoke its address."
         ),

@@ -3,8 +3,10 @@
 
 1. ``prepare``: the form is posted to ``<form>/prepare`` with the device's address; the server
    builds the event exactly as the form's own POST will (same code), and answers its CBV 2.0 hash
-   ID and the EIP-712 digest to sign (``consensus/signatures.py``), or refuses (409) if the
-   address is not a current key of the member's organisation.
+   ID, the EIP-712 domain (organisation, chain, contract) and digest (``consensus/signatures.py``),
+   or refuses (409) if the address is not a current key of the member's organisation.  The phone
+   recomputes the digest from the hash ID and the domain it pinned when the key was made, and
+   signs nothing else (no blind signing of 32 bytes the server chose).
 2. ``attach``: the form is posted with ``sig`` and ``signer``; the envelope goes on the event and
    capture's signature gate verifies it exactly as for ``agritrace sign`` (422 with the reason).
 
@@ -20,14 +22,17 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from traceability_api.consensus.signatures import SIGNATURE_FIELD, Envelope, signing_digest
 from traceability_api.errors import Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT
-from traceability_api.parties.service import Principal
+from traceability_api.parties.models import Organisation
+from traceability_api.parties.service import Principal, party_uri
 from traceability_api.runtime import Runtime
 from traceability_api.signing.document import capture_hash_id
+from traceability_api.signing.models import SigningOrg
 from traceability_api.timeutil import utcnow
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -59,8 +64,18 @@ def prepare(runtime: Runtime, p: Principal, event: dict[str, Any], signer: str) 
         raise NotSignable("not-current")
     hash_id = capture_hash_id(event, DEFAULT_CONTEXT)
     digest = signing_digest(gate.domain(ref), hash_id)
-    return {"hashId": hash_id, "digest": "0x" + digest.hex(), "org": ref, "signer": key.address,
-            "eventTime": event.get("eventTime")}  # fmt: skip
+    return {"hashId": hash_id, "digest": "0x" + digest.hex(), "org": ref, "chainId": gate.chain_id,
+            "contract": gate.contract, "signer": key.address, "eventTime": event.get("eventTime")}  # fmt: skip
+
+
+def domain_of(runtime: Runtime, session: Session, org: Organisation) -> dict[str, Any] | None:
+    """The EIP-712 domain the organisation's keys sign in (pinned on the phone with a new key);
+    None without a key registry.  The reference is the registry's, or the one registration will use."""
+    gate = runtime.signature_gate
+    if gate is None or org.id is None:
+        return None
+    so = session.get(SigningOrg, org.id)
+    return {"chainId": gate.chain_id, "contract": gate.contract, "org": so.ref if so else party_uri(org)}
 
 
 def prepared(runtime: Runtime, p: Principal, event: dict[str, Any], form: FormData, words: dict[str, str]) -> Any:

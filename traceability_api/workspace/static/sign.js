@@ -3,8 +3,10 @@
 // this device and kept in IndexedDB (idb-keyval) encrypted under a passphrase: PBKDF2-SHA256
 // (600,000 iterations, 16-byte salt) -> AES-256-GCM, with WebCrypto.  The private key never leaves
 // the device.  A signed form first posts to <action>/prepare: the server answers the event's CBV 2.0
-// hash ID and EIP-712 digest; the key signs the digest (@noble/curves, loaded only here, low s,
-// RFC 6979) and the form is posted with sig and signer, which capture verifies.
+// hash ID and EIP-712 domain; the phone computes the EIP-712 digest itself, in the domain (organisation,
+// chain, contract) pinned when the key was made, and refuses a server digest that differs; the key
+// signs it (@noble/curves, loaded only here, low s, RFC 6979) and the form is posted with sig and
+// signer, which capture verifies.
 // Words come from the page (data-msg-* attributes, from the workspace's catalogue).
 (function () {
   "use strict";
@@ -75,7 +77,8 @@
       }).then(function (ct) {
         priv.fill(0);
         var rec = { v: 1, address: address, kdf: "PBKDF2-SHA256", iterations: ITERATIONS, salt: b64(salt), iv: b64(iv),
-                    ct: b64(new Uint8Array(ct)), created: new Date().toISOString() };
+                    ct: b64(new Uint8Array(ct)), created: new Date().toISOString(),
+                    domain: JSON.parse(box.getAttribute("data-domain") || "null") };  // pinned: see digestOf
         return kv.set(idOf(box), rec, store).then(function () { return rec; });
       });
     });
@@ -89,8 +92,30 @@
   }
 
   function sign(n, priv, digest) {  // r || s || v (27/28), as consensus/signatures.py reads it
-    var s = n.secp256k1.sign(unhex(digest), priv, { lowS: true });
+    var s = n.secp256k1.sign(digest, priv, { lowS: true });
     return "0x" + hex(s.toCompactRawBytes()) + (27 + s.recovery).toString(16);
+  }
+
+  // The EIP-712 digest of AgriTraceEvent(string hashId) in the pinned domain, computed here (the
+  // rules of consensus/signatures.py): the key signs an AgriTrace event of its organisation, never
+  // 32 bytes chosen by the server.
+  var HASH_ID = /^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/;
+  function concat(parts) {
+    var out = new Uint8Array(parts.reduce(function (n, p) { return n + p.length; }, 0)), at = 0;
+    parts.forEach(function (p) { out.set(p, at); at += p.length; });
+    return out;
+  }
+  function digestOf(n, domain, hashId) {
+    var k = function (b) { return n.keccak_256(b); }, utf8 = function (t) { return new TextEncoder().encode(t); };
+    var chain = unhex(("0".repeat(64) + BigInt(domain.chainId).toString(16)).slice(-64));
+    var contract = concat([new Uint8Array(12), unhex(domain.contract)]);
+    var sep = k(concat([k(utf8("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract,bytes32 salt)")),
+      k(utf8("AgriTrace")), k(utf8("1")), chain, contract, k(utf8(domain.org))]));
+    var struct = k(concat([k(utf8("AgriTraceEvent(string hashId)")), k(utf8(hashId))]));
+    return k(concat([new Uint8Array([0x19, 0x01]), sep, struct]));
+  }
+  function sameDomain(a, b) {
+    return String(a.chainId) === String(b.chainId) && a.contract.toLowerCase() === b.contract.toLowerCase() && a.org === b.org;
   }
 
   // ---- the keys page: make a key, show its address and whether it is registered ----
@@ -152,7 +177,12 @@
         }).then(function (r) {
           if (r.status === 422) { form.dataset.unsigned = "1"; return "post"; }  // the page shows what is wrong
           if (r.status !== 200) { form.dataset.unsigned = "1"; say(box, r.body.message || msg(box, "failed"), true); return null; }
-          form.querySelector("[name=sig]").value = sign(n, priv, r.body.digest);
+          var domain = { chainId: r.body.chainId, contract: r.body.contract, org: r.body.org };
+          if (rec.domain && !sameDomain(rec.domain, domain)) throw new Error("domain");
+          var digest = HASH_ID.test(r.body.hashId) && digestOf(n, domain, r.body.hashId);
+          if (!digest || "0x" + hex(digest) !== r.body.digest) throw new Error("digest");
+          if (!rec.domain) { rec.domain = domain; kv.set(idOf(box), rec, store); }  // a key made before the registry: pin now
+          form.querySelector("[name=sig]").value = sign(n, priv, digest);
           form.querySelector("[name=signer]").value = r.body.signer;
           form.querySelector("[name=signed_time]").value = r.body.eventTime || "";
           form.dataset.signed = "1";
@@ -161,7 +191,8 @@
     }).then(function (go) {
       if (go === "post") form.requestSubmit();
     }, function (err) {
-      say(box, err && err.message === "wrong" ? msg(box, "wrong") : msg(box, "failed"), true);
+      var why = err && err.message;
+      say(box, msg(box, why === "wrong" || why === "domain" || why === "digest" ? why : "failed"), true);
     });
   }, true);
 
