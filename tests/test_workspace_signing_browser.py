@@ -1,7 +1,8 @@
 """Signing in the browser (headless Chromium, real anvil): a member makes a key on the phone (kept
 encrypted in IndexedDB), the authority registers its address on chain through the API, the member
 records a diary entry, a harvest and a shipment signed on the phone; each stored event's
-signature verifies, names that address and the registry on chain knows it for the cooperative.
+signature verifies, names that address and the registry on chain knows it for the cooperative;
+the lot's proof bundle verifies against the chain alone (signatures required).
 A wrong passphrase unlocks nothing and stores nothing; a device key that is not registered is said
 so before anything is sent."""
 
@@ -20,11 +21,13 @@ from chain.registry import KeyRegistry
 from tests.conftest import auth
 from tests.test_workspace_browser import join, phone
 from tests.workspace_helpers import make_org
+from traceability_api.anchoring.worker import AnchoringWorker
 from traceability_api.consensus.event_hash import HASH_RULE, hash_id_of_event
 from traceability_api.consensus.signatures import Envelope, verify_envelope
 from traceability_api.events.models import Event
 from traceability_api.parties.kinds import OrgKind
 from traceability_api.runtime import Runtime
+from traceability_api.verifier import verify_bundle
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow, pytest.mark.chain]
 PASSPHRASE = "lúa-thơm-ST25-đêm"
@@ -145,6 +148,12 @@ def test_diary_entry_signed_in_the_browser(runtime: Runtime, served: str, browse
     assert harvest.document["bizStep"] == "commissioning" and ship.document["bizStep"] == "shipping"
     for ev in (harvest, ship):
         check_signed(runtime, ev, address)
+    # anchored, the lot's proof bundle verifies against the chain alone, naming the phone's key
+    AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
+    bundle = httpx.get(f"{served}/api/v1/proofs/lots/{GTIN}/KS-1").json()
+    report = verify_bundle(bundle, runtime.chain.contract, require_signatures=True)
+    assert report.exit_code == 0 and report.failed == 0, report.lines
+    assert sum(f"signed by {address}" in line for line in report.lines) == 2, report.lines
 
     # the member removes the key from the phone (after asking): the forms no longer ask to sign
     page.goto(served + "/app/keys")
