@@ -32,6 +32,7 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal, party_uri
 from traceability_api.runtime import Runtime
 from traceability_api.signing.document import capture_hash_id
+from traceability_api.signing.gate import SignatureGate
 from traceability_api.signing.models import SigningOrg
 from traceability_api.timeutil import utcnow
 
@@ -44,7 +45,7 @@ class NotSignable(Exception):
     """This member cannot sign here (no registry, or the device's key is not a current key)."""
 
 
-def _gate(runtime: Runtime) -> Any:
+def _gate(runtime: Runtime) -> SignatureGate:
     if runtime.signature_gate is None:
         raise NotSignable("no-registry")
     return runtime.signature_gate
