@@ -60,21 +60,21 @@ def _data(
 
 
 def _values(gtin: str, plot_id: str, lot_code: str, quantity: str, uom: str, harvest_date: str, variety: str,
-            phi_override_reason: str) -> dict[str, str]:  # fmt: skip
+            phi_override_reason: str, visibility: str) -> dict[str, str]:  # fmt: skip
     return {"gtin": gtin, "plot_id": plot_id, "lot_code": lot_code.strip(), "quantity": quantity.replace(",", "."),
             "uom": uom, "harvest_date": harvest_date, "variety": variety,
-            "phi_override_reason": phi_override_reason}  # fmt: skip
+            "phi_override_reason": phi_override_reason, "visibility": visibility}  # fmt: skip
 
 
 @router.post("/harvest/prepare")
 async def harvest_prepare(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, gtin: Opt = "", plot_id: Opt = "",
     lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "", variety: Opt = "",
-    phi_override_reason: Opt = "",
+    phi_override_reason: Opt = "", visibility: Opt = "public",
 ) -> Response:  # fmt: skip
     """What the phone signs for this harvest (``workspace/signing.py``); nothing is stored."""
     form = await request.form()
-    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason)
+    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason, visibility)
     data, _ = _data(request, page, session, v, signing.event_time(form, runtime.settings.zone))
     if data is None:
         return signing.refused({"_form": ""})
@@ -90,10 +90,10 @@ async def harvest_prepare(
 async def harvest_save(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, gtin: Opt = "", plot_id: Opt = "",
     lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "", variety: Opt = "",
-    phi_override_reason: Opt = "",
+    phi_override_reason: Opt = "", visibility: Opt = "public",
 ) -> Response:  # fmt: skip
     form = await request.form()
-    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason)
+    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason, visibility)
     data, refused = _data(request, page, session, v, signing.event_time(form, runtime.settings.zone))
     if data is None:
         assert refused is not None

@@ -16,6 +16,8 @@ from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import party_uri
+from traceability_api.privacy.models import Visibility
+from traceability_api.privacy.visibility import VISIBILITY_KEY
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain
 from traceability_api.workspace.numbers import parse_quantity
@@ -52,24 +54,29 @@ def _event(
     qty, err = parse_quantity(v["quantity"], page.lang, default=lot.quantity_remaining)
     if err:
         return None, _form(request, page, session, v, {"quantity": err}, 422)
+    if v["visibility"] not in {x.value for x in Visibility}:
+        return None, _form(request, page, session, v, {"visibility": page.t["required"]}, 422)
     product = session.get(Product, lot.product_id)
     me = session.get(Organisation, p.org_id)
     assert product is not None and me is not None
-    return object_event(
+    event = object_event(
         "shipping", runtime.settings.zone, when=when, lot=lot_uri(product.gtin, lot.lot_code), quantity=qty,
         uom=lot.uom, sourceList=[{"type": "possessing_party", "source": party_uri(me)}],
         destinationList=[{"type": "possessing_party", "destination": party_uri(dest)}],
-    ), None  # fmt: skip
+    )  # fmt: skip
+    if v["visibility"] != Visibility.public:  # the public may learn the buyer's kind, never who it is
+        event |= {VISIBILITY_KEY: v["visibility"], "agri:buyer": {"kind": dest.kind.value}}
+    return event, None
 
 
 @router.post("/ship/prepare")
 async def ship_prepare(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
-    quantity: Opt = "",
+    quantity: Opt = "", visibility: Opt = "public",
 ) -> Response:  # fmt: skip
     """What the phone signs for this shipment (``workspace/signing.py``); nothing is stored."""
     form = await request.form()
-    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity}
+    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
     event, _ = _event(request, page, session, runtime, v, signing.event_time(form, runtime.settings.zone))
     if event is None:
         return signing.refused({"_form": ""})
@@ -79,10 +86,10 @@ async def ship_prepare(
 @router.post("/ship")
 async def ship(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
-    quantity: Opt = "",
+    quantity: Opt = "", visibility: Opt = "public",
 ) -> Response:  # fmt: skip
     form = await request.form()
-    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity}
+    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
     event, refused = _event(request, page, session, runtime, v, signing.event_time(form, runtime.settings.zone))
     if event is None:
         assert refused is not None
