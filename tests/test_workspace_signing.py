@@ -104,7 +104,7 @@ def test_shipping_time_comes_back_with_its_signature(app_client: TestClient, run
     )
     assert post(c, "/app/harvest", {"gtin": "08931234560058", "lot_code": "G-1", "quantity": "500"}).status_code == 303  # type: ignore[attr-defined]
     html = c.get("/app/ship").text
-    data = {"lot_id": option(html, "G-1"), "partner": str(partner_id), "quantity": "100"}
+    data = {"lot_id": option(html, "G-1"), "partner": str(partner_id), "quantity": "100", "visibility": "partners"}
     answer = prepare(c, "/app/ship/prepare", data, device.address).json()  # type: ignore[attr-defined]
     sig = sign_digest(device, bytes.fromhex(answer["digest"][2:]))
     stale = (utcnow() - timedelta(hours=1)).isoformat()
@@ -115,7 +115,7 @@ def test_shipping_time_comes_back_with_its_signature(app_client: TestClient, run
     ship = stored(runtime, org_id)[-1]
     assert ship.document["bizStep"] == "shipping" and ship.document["eventTime"] == answer["eventTime"]
     assert ship.signature is not None and ship.signature["signer"] == device.address
-    assert ship.hash_id == answer["hashId"]
+    assert ship.hash_id == answer["hashId"] and ship.document["agri:visibility"] == "partners"
     earlier = (utcnow() - timedelta(minutes=5)).isoformat()  # an unsigned form cannot date itself
     harvest = {"gtin": "08931234560058", "lot_code": "G-2", "quantity": "5", "signed_time": earlier}
     assert post(c, "/app/harvest", harvest).status_code == 303  # type: ignore[attr-defined]
