@@ -8,8 +8,10 @@ so before anything is sent."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +33,11 @@ from traceability_api.verifier import verify_bundle
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow, pytest.mark.chain]
 PASSPHRASE = "lúa-thơm-ST25-đêm"
+VECTORS = json.loads(
+    (
+        Path(__file__).parent.parent / "traceability_api/consensus/vectors/signatures/eip712-event-vectors.json"
+    ).read_text()
+)["vectors"]
 GTIN = "08931234560041"
 
 
@@ -190,3 +197,22 @@ def check_signed(runtime: Runtime, event: Event, address: str) -> None:
     verify_envelope(Envelope(**env), event.hash_id, runtime.chain.chain_id, runtime.chain.contract.address)
     window = KeyRegistry(runtime.chain.contract).window(env["org"], address)
     assert window is not None and not window.custodial, "the chain knows the key as the cooperative's own"
+
+
+def test_the_phone_signs_the_consensus_vectors(runtime: Runtime, served: str, browser: Browser) -> None:
+    """sign.js with the vendored @noble/curves computes the EIP-712 digest, the address and the
+    signature (RFC 6979, low s) of consensus/vectors/signatures byte for byte, as eth-account does."""
+    _, _, link = make_org(runtime, "HTX Vectơ")
+    page = phone(browser)
+    join(page, served, f"/app/invite/{link}", "vecto")
+    page.goto(served + "/app/keys")
+    page.add_script_tag(url=served + str(page.get_attribute("[data-sign-keys]", "data-js")))
+    got = page.evaluate(
+        """cases => cases.map(c => {
+            const n = window.nobleSign, s = window.agritraceSigning, priv = s.unhex(c.privateKey);
+            const digest = s.digestOf(n, {chainId: c.chainId, contract: c.contract, org: c.org}, c.hashId);
+            return {digest: "0x" + s.hex(digest), address: s.addressOf(n, priv), sig: s.sign(n, priv, digest)};
+        })""",
+        VECTORS,
+    )
+    assert got == [{k: c[k] for k in ("digest", "address", "sig")} for c in VECTORS]

@@ -196,6 +196,9 @@
     });
   }, true);
 
+  // the consensus rules as pure functions, for the vectors test (tests/test_workspace_signing_browser.py)
+  window.agritraceSigning = { digestOf: digestOf, sign: sign, addressOf: addressOf, hex: hex, unhex: unhex };
+
   function init() {
     document.querySelectorAll("[data-sign-keys]").forEach(showKey);
     document.querySelectorAll("[data-sign]").forEach(function (box) {
