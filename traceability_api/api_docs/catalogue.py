@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from traceability_api.api_docs import husbandry_docs
+from traceability_api.api_docs import husbandry_docs, national_docs
 from traceability_api.consensus.gs1_uri import with_check_digit
 
 PADDY = with_check_digit("8930000001001")
@@ -309,3 +309,8 @@ DOCS |= {
 BODY_EXAMPLES |= husbandry_docs.BODY_EXAMPLES
 PARAM_EXAMPLES |= husbandry_docs.PARAM_EXAMPLES
 DOCS |= husbandry_docs.DOCS
+
+# the national traceability record's operations (issue 16) in their own module
+BODY_EXAMPLES |= national_docs.BODY_EXAMPLES
+PARAM_EXAMPLES |= national_docs.PARAM_EXAMPLES
+DOCS |= national_docs.DOCS

@@ -1,14 +1,16 @@
 """``agritrace export``: every stored event as CSV, XLSX or an EPCIS 2.0 document (operators;
-organisations export what they may read through ``GET /api/v1/exports/...``)."""
+organisations export what they may read through ``GET /api/v1/exports/...``); ``agritrace export
+national-record``: national traceability records (``national_record_cmd.py``)."""
 
 from __future__ import annotations
 
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from traceability_api.cli.common import app, clean_errors, progress, settings, summary
 
@@ -26,7 +28,22 @@ class Lang(StrEnum):
     vi = "vi"
 
 
-@app.command()
+class _EventsByDefault(TyperGroup):
+    """``agritrace export OUT ...`` stays the events export; ``agritrace export national-record ...``
+    is a subcommand: a first argument that names no subcommand runs ``events``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["events", *args]
+        return super().parse_args(ctx, args)
+
+
+export_app = typer.Typer(cls=_EventsByDefault, no_args_is_help=True, rich_markup_mode=None,
+                         help="Export events (CSV, XLSX, EPCIS) or national traceability records")  # fmt: skip
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("events")
 @clean_errors
 def export(
     out: Annotated[Path, typer.Argument(help="file to write")],

@@ -34,7 +34,7 @@ def step_key(e: Any) -> str:
     return step.rsplit("/", 1)[-1] or e.event_type
 
 
-def _stage(e: Any, key: str) -> str:
+def stage_of(e: Any, key: str) -> str:
     if e.event_type == "TransformationEvent" or key in ("packing", "transform"):
         return "processing"
     if key in ("commissioning", "egg_collection", "fish_harvest"):
@@ -80,7 +80,7 @@ def make_step(
 ) -> Step:
     key = step_key(ev)
     step = Step(
-        stage=STAGES[lang][_stage(ev, key)], title=_title(key, lang),
+        stage=STAGES[lang][stage_of(ev, key)], title=_title(key, lang),
         time=fmt.when(ev.event_time, lang, event_zone(ev)),
         who=who, where=where,
     )  # fmt: skip

@@ -20,16 +20,18 @@ GS1_ID = "https://id.gs1.org"  # the canonical Digital Link host of EPCIS identi
 
 def commission_serials(
     session: Session, p: Principal, lot: Lot, product: Product, count: int, settings: Settings,
-    *, checks: Sequence[EventCheck],
+    *, checks: Sequence[EventCheck], read_point: str | None = None,
 ) -> list[str]:  # fmt: skip
-    """Capture the commissioning of ``count`` new serial units of ``lot``; returns their serials."""
+    """Capture the commissioning of ``count`` new serial units of ``lot`` (where: ``read_point``, a
+    place URI, when given); returns their serials."""
     p.require_write()
     assert product.id is not None
     start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
     codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + count)]
     epcs = [build(product.gtin, serial=c).uri(GS1_ID) for c in codes]  # serials percent-encoded
+    where = {"readPoint": {"id": read_point}} if read_point else {}
     event = object_event(
-        "commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_uri(product.gtin, lot.lot_code)
+        "commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_uri(product.gtin, lot.lot_code), **where
     )
     capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=checks)
     return codes
