@@ -4,6 +4,7 @@ one EPCIS commissioning ObjectEvent naming the lot and the new serial EPCs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, func, select
 
@@ -29,7 +30,7 @@ def commission_serials(
     start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
     codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + count)]
     epcs = [build(product.gtin, serial=c).uri(GS1_ID) for c in codes]  # serials percent-encoded
-    where = {"readPoint": {"id": read_point}} if read_point else {}
+    where: dict[str, Any] = {"readPoint": {"id": read_point}} if read_point else {}
     event = object_event(
         "commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_uri(product.gtin, lot.lot_code), **where
     )
