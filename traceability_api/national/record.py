@@ -104,7 +104,7 @@ def national_record(
             "gtin": product.gtin,
             "lotCode": lot.lot_code,
             "uri": lot_uri(product.gtin, lot.lot_code),
-            "digitalLink": build(product.gtin, lot.lot_code).uri(base_url),
+            "digitalLink": build(product.gtin, lot.lot_code).uri(base_url) if valid_gtin(product.gtin) else None,
         },
         "product": {
             "name": product.name,
