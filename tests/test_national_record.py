@@ -157,6 +157,8 @@ def test_the_completeness_check_names_each_missing_item(w: World, runtime: Runti
     assert next(m for m in en.json()["missing"] if m["item"] == item)["label"] == ITEMS[item][1]
     doc = record(w, lot_id, bundle=False).json()
     assert item in [m["item"] for m in doc["completeness"]["missing"]]
+    valid_json(doc)  # an incomplete record is still a valid document: the missing items say what is absent
+    valid_xml(record(w, lot_id, bundle=False, format="xml").content)
     figures = w.client.get("/api/v1/national-record/completeness", headers=w.authority.h()).json()
     coop = next(f for f in figures if f["orgId"] == w.coop.id)
     assert coop["lots"] == 1 and coop["complete"] == 0 and coop["missing"].get(item) == 1, coop
