@@ -48,3 +48,6 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.workspace.router import include as include_workspace
 
     include_workspace(app)
+    from traceability_api.console.router import include as include_console
+
+    include_console(app)
