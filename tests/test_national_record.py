@@ -7,13 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete
 
 from tests.world import World, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.events.models import EventLot
@@ -45,8 +46,8 @@ def valid_xml(body: bytes) -> etree._Element:
 def complete_lot(w: World, code: str = "L1") -> dict[str, Any]:
     """A harvested lot whose product and producer have every item the record needs."""
     rice = setup_rice(w, code)
-    r = w.client.patch("/api/v1/organisations/me", headers=w.coop.h(),
-                       json={"address": "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ", "province": "Cần Thơ"})  # fmt: skip
+    address = {"address": "Ấp Thạnh Phú, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ", "province": "Cần Thơ"}
+    r = w.client.patch("/api/v1/organisations/me", headers=w.coop.h(), json=address)
     assert r.status_code == 200, r.text
     product_id = w.client.get("/api/v1/products", headers=w.coop.h()).json()[0]["id"]
     r = w.client.patch(f"/api/v1/products/{product_id}", headers=w.coop.h("recorder"), json={
@@ -226,8 +227,8 @@ def test_standards_and_images_are_validated(w: World) -> None:
     ):
         r = w.client.patch(url, headers=w.coop.h(), json=body)
         assert r.status_code == 422 and words in r.text, (body, r.text)
-    typed_whole = w.client.patch(url, headers=w.coop.h(),
-                                 json={"standards": [{"kind": "QCVN", "number": "QCVN 8-2:2011/BYT", "title": "KLN"}]})  # fmt: skip
+    whole = {"standards": [{"kind": "QCVN", "number": "QCVN 8-2:2011/BYT", "title": "KLN"}]}
+    typed_whole = w.client.patch(url, headers=w.coop.h(), json=whole)
     assert typed_whole.json()["standards"] == [{"kind": "QCVN", "number": "8-2:2011/BYT", "title": "KLN"}]
     assert w.client.patch(url, headers=w.mill.h(), json={"brand": "x"}).status_code == 404  # not its product
     assert w.client.patch(url, headers=w.coop.h("viewer"), json={"brand": "x"}).status_code == 403
@@ -256,7 +257,8 @@ def test_every_demo_chain_has_a_lot_with_a_complete_record(runtime: Runtime) -> 
     with Session(runtime.engine) as s:
         for gtin, code in runtime.demo_lots:
             lot, product = lot_by_key(s, gtin, code)
-            doc = national_record(s, lot, product, base_url="https://trace.example.vn", contract=runtime.chain.contract if runtime.chain else None)  # fmt: skip
+            contract = runtime.chain.contract if runtime.chain else None
+            doc = national_record(s, lot, product, base_url="https://trace.example.vn", contract=contract)
             valid_json(doc)
             complete[code] = doc["completeness"]["complete"]
             if complete[code]:
@@ -271,3 +273,30 @@ def test_every_demo_chain_has_a_lot_with_a_complete_record(runtime: Runtime) -> 
         assert complete[code], code
     assert serials["count"] == 3 and not serials["truncated"]
     assert sum(f["complete"] for f in figures) >= 7 and all(0 <= f["completeShare"] <= 1 for f in figures)
+
+
+def test_cli_exports_a_period_and_one_lot(w: World, runtime: Runtime, tmp_path: Path) -> None:
+    from tests.test_cli import _run
+
+    complete_lot(w, "L1")
+    complete_lot(w, "L2")
+    xml = tmp_path / "records.xml"
+    res = _run(
+        runtime, "export", "national-record", str(xml), "--format", "xml", "--since", "2000-01-01T00:00:00+07:00"
+    )
+    assert res.returncode == 0, res.stderr
+    root = valid_xml(xml.read_bytes())
+    assert len(root.findall(f"{{{NS}}}records/{{{NS}}}nationalRecord")) == 2 and "national-record" in res.stdout
+    one = tmp_path / "one.json"
+    g = w.client.get("/api/v1/products", headers=w.coop.h()).json()[0]["gtin"]
+    res = _run(runtime, "export", "national-record", str(one), "--lot", f"{g}/L2", "--no-bundles")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(one.read_text())
+    valid_json(doc)
+    assert doc["traceCode"]["lotCode"] == "L2" and "proofBundle" not in doc
+    bad = _run(runtime, "export", "national-record", str(one), "--since", "2025-01-01")
+    assert bad.returncode == 2 and "time zone" in bad.stderr and "Traceback" not in bad.stderr
+    missing = _run(runtime, "export", "national-record", str(one), "--lot", f"{g}/NOPE")
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    events = tmp_path / "events.csv"  # the events export keeps its form: agritrace export OUT
+    assert _run(runtime, "export", str(events)).returncode == 0 and events.read_bytes().startswith(b"\xef\xbb\xbf")
