@@ -300,3 +300,14 @@ def test_cli_exports_a_period_and_one_lot(w: World, runtime: Runtime, tmp_path: 
     assert missing.returncode == 1 and "not found" in missing.stderr
     events = tmp_path / "events.csv"  # the events export keeps its form: agritrace export OUT
     assert _run(runtime, "export", str(events)).returncode == 0 and events.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_xml_holds_any_stored_text() -> None:
+    from traceability_api.national.xml import to_xml
+
+    body = to_xml(
+        {"format": "agritrace-national-record/1", "product": {"name": "Xoài\x01 cát"}, "proofBundle": {"a": "\x02"}}
+    )
+    root = etree.fromstring(body)
+    assert root.findtext(f"{{{NS}}}product/{{{NS}}}name") == "Xoài\ufffd cát"
+    assert bundle_of(root) == {"a": "\x02"}  # the bundle's JSON text escapes it: the bundle is unchanged

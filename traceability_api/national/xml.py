@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from lxml import etree
@@ -31,12 +32,15 @@ def _q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
+# characters XML 1.0 cannot hold (C0 controls but tab, newline, return; surrogates; U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
+    """A value as XML Schema writes it; a character XML cannot hold (typed into a name) becomes U+FFFD."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return repr(value)
-    return str(value)
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _write(parent: etree._Element, name: str, value: Any) -> None:
@@ -44,7 +48,7 @@ def _write(parent: etree._Element, name: str, value: Any) -> None:
         return
     el = etree.SubElement(parent, _q(name))
     if name == "proofBundle":
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        text = json.dumps(value, ensure_ascii=True, sort_keys=True)  # escapes keep the text XML-safe
         el.set("mediaType", "application/json")
         el.set("sha256", hashlib.sha256(text.encode()).hexdigest())
         el.text = text
