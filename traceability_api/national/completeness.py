@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Text, and_, case, cast, func, or_
 from sqlmodel import Session, col, select
 
 from traceability_api.consensus.gs1_uri import valid_gtin
@@ -20,7 +20,6 @@ from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.models import Lot, Product, usable_image
 from traceability_api.national.items import ITEMS, LotFacts, describe, missing_items
-from traceability_api.national.location import named_location
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 
@@ -48,30 +47,48 @@ def lot_completeness(record: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
-
-
-def _stage_counts(session: Session, ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+def _stage_counts(session: Session, lo: int, hi: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Per lot: its stages, and those naming no place.  An event names a place when it is linked to
+    one of ours or its document has a bizLocation or readPoint (EPCIS requires their id, so the key
+    alone decides, as ``location.named_location`` does on the record); both counted in SQL."""
     stage = or_(col(Event.biz_step).is_(None), col(Event.biz_step) != SENSOR_SUMMARY)  # as record.py
-    counts = dict(
-        session.exec(  # type: ignore[arg-type]
-            select(EventLot.lot_id, func.count(func.distinct(EventLot.event_id)))
-            .join(Event, col(Event.id) == EventLot.event_id)
-            .where(col(EventLot.lot_id).in_(ids), stage)
-            .group_by(col(EventLot.lot_id))
-        ).all()
+    text = cast(Event.document, Text)
+    unplaced = case(
+        (and_(col(Event.place_id).is_(None), text.not_like('%"bizLocation"%'), text.not_like('%"readPoint"%')), 1),
+        else_=0,
     )
-    unplaced: dict[int, int] = {}
-    for lid, doc in session.exec(
-        select(EventLot.lot_id, Event.document)
+    counts: dict[int, int] = {}
+    without: dict[int, int] = {}
+    rows = session.exec(
+        select(EventLot.lot_id, func.count(func.distinct(EventLot.event_id)), func.sum(unplaced))
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(col(EventLot.lot_id).in_(ids), col(Event.place_id).is_(None), stage)
-    ).all():
-        if named_location(dict(doc)) is None:
-            unplaced[lid] = unplaced.get(lid, 0) + 1
-    return counts, unplaced
+        .where(col(EventLot.lot_id).between(lo, hi), stage)
+        .group_by(col(EventLot.lot_id))
+    ).all()
+    for lid, n, missing in rows:
+        counts[lid] = int(n)
+        if missing:
+            without[lid] = int(missing)
+    return counts, without
+
+
+def _products(session: Session, ids: set[int], orgs: dict[Any, Organisation]) -> dict[int, dict[str, Any]]:
+    """What the check needs of each product and its producer (the parts common to its lots)."""
+    out = {}
+    for p in session.exec(select(Product).where(col(Product.id).in_(ids))).all():
+        producer = orgs.get(p.org_id)
+        out[p.id or 0] = {
+            "product_name": p.name,
+            "image_ok": usable_image(p.image_url),
+            "producer_name": producer.name if producer else None,
+            "producer_address": producer.address if producer else None,
+            "producer_public": bool(producer and producer.public_profile),
+            "brand": p.brand,
+            "shelf_life_days": p.shelf_life_days,
+            "standards": list(p.standards or []),
+            "gtin_ok": valid_gtin(p.gtin),
+        }
+    return out
 
 
 def completeness_by_org(
@@ -82,39 +99,41 @@ def completeness_by_org(
     org_ids: Iterable[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Per organisation (owner of the lots recorded in [since, until)): lots, complete lots, their
-    share, and how many lots lack each mandatory item."""
-    q = select(Lot.id, Lot.owner_org_id).order_by(col(Lot.id))
+    share, and how many lots lack each mandatory item.  Lots are read in id order, CHUNK at a time,
+    as plain columns; each chunk's stages are counted in one grouped query over its id range."""
+    q = select(Lot.id, Lot.owner_org_id, Lot.product_id, Lot.harvest_date, Lot.lot_code)  # type: ignore[call-overload]
     if since is not None:
         q = q.where(col(Lot.created_at) >= since)
     if until is not None:
         q = q.where(col(Lot.created_at) < until)
     if org_ids is not None:
         q = q.where(col(Lot.owner_org_id).in_(list(org_ids)))
-    owners: dict[int, int] = dict(session.exec(q).all())  # type: ignore[arg-type]
     orgs = {o.id: o for o in session.exec(select(Organisation)).all()}
+    products: dict[int, dict[str, Any]] = {}
     stats: dict[int, dict[str, Any]] = {}
-    for ids in _chunks(list(owners)):
-        counts, unplaced = _stage_counts(session, ids)
-        rows = session.exec(
-            select(Lot, Product).join(Product, col(Product.id) == Lot.product_id).where(col(Lot.id).in_(ids))
-        ).all()
-        for lot, product in rows:
-            producer = orgs.get(product.org_id)
+    last = 0
+    while rows := session.exec(q.where(col(Lot.id) > last).order_by(col(Lot.id)).limit(CHUNK)).all():
+        last = rows[-1][0] or last
+        counts, unplaced = _stage_counts(session, rows[0][0] or 0, last)
+        products |= _products(session, {r[2] for r in rows} - set(products), orgs)
+        for lot_id, owner, product_id, harvest_date, lot_code in rows:
+            pf = products[product_id]
+            n = counts.get(lot_id or 0, 0)
             facts = LotFacts(
-                product_name=product.name,
-                image_ok=usable_image(product.image_url),
-                producer_name=producer.name if producer else None,
-                producer_address=producer.address if producer else None,
-                producer_public=bool(producer and producer.public_profile),
-                stages=counts.get(lot.id or 0, 0),
-                stages_without_location=unplaced.get(lot.id or 0, 0),
-                production_day=lot.harvest_date is not None or counts.get(lot.id or 0, 0) > 0,
-                trace_code_ok=valid_gtin(product.gtin) and bool(lot.lot_code),
-                brand=product.brand,
-                shelf_life_days=product.shelf_life_days,
-                standards=list(product.standards or []),
+                product_name=pf["product_name"],
+                image_ok=pf["image_ok"],
+                producer_name=pf["producer_name"],
+                producer_address=pf["producer_address"],
+                producer_public=pf["producer_public"],
+                stages=n,
+                stages_without_location=unplaced.get(lot_id or 0, 0),
+                production_day=harvest_date is not None or n > 0,
+                trace_code_ok=pf["gtin_ok"] and bool(lot_code),
+                brand=pf["brand"],
+                shelf_life_days=pf["shelf_life_days"],
+                standards=pf["standards"],
             )
-            s = stats.setdefault(lot.owner_org_id, {"lots": 0, "complete": 0, "missing": dict.fromkeys(ITEMS, 0)})
+            s = stats.setdefault(owner, {"lots": 0, "complete": 0, "missing": dict.fromkeys(ITEMS, 0)})
             s["lots"] += 1
             missing = missing_items(facts)
             s["complete"] += not missing
