@@ -2,7 +2,7 @@
 a period (for the authority console).  Both say what is missing through ``items.missing_items``.
 
 The figures by organisation count each lot's own stages (a lot made from others is judged on its
-own stages; its inputs count for their own owners), in a few queries per 1,000 lots."""
+own stages; its inputs count for their own owners), in one grouped query."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from traceability_api.national.items import ITEMS, LotFacts, describe, missing_i
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 
-CHUNK = 1000
 SENSOR_SUMMARY = BIZSTEP + "sensor_reporting"  # evidence about stages, not a stage (consumer.evidence_view)
 
 
@@ -47,29 +46,28 @@ def lot_completeness(record: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
-def _stage_counts(session: Session, lo: int, hi: int) -> tuple[dict[int, int], dict[int, int]]:
-    """Per lot: its stages, and those naming no place.  An event names a place when it is linked to
-    one of ours or its document has a bizLocation or readPoint (EPCIS requires their id, so the key
-    alone decides, as ``location.named_location`` does on the record); both counted in SQL."""
-    stage = or_(col(Event.biz_step).is_(None), col(Event.biz_step) != SENSOR_SUMMARY)  # as record.py
+def _stages_of(lots: Any) -> Any:
+    """Per lot (of the ``lots`` id query): its stages and those naming no place, as a subquery.  An
+    event names a place when it is linked to one of ours or its document has a bizLocation or
+    readPoint (EPCIS requires their id, so the key alone decides, as ``location.named_location``
+    does on the record).  Sensor summaries are evidence, not stages (as in record.py)."""
+    stage = or_(col(Event.biz_step).is_(None), col(Event.biz_step) != SENSOR_SUMMARY)
     text = cast(Event.document, Text)
     unplaced = case(
         (and_(col(Event.place_id).is_(None), text.not_like('%"bizLocation"%'), text.not_like('%"readPoint"%')), 1),
         else_=0,
     )
-    counts: dict[int, int] = {}
-    without: dict[int, int] = {}
-    rows = session.exec(
-        select(EventLot.lot_id, func.count(func.distinct(EventLot.event_id)), func.sum(unplaced))
+    return (
+        select(
+            col(EventLot.lot_id).label("lot_id"),
+            func.count(func.distinct(EventLot.event_id)).label("n"),
+            func.sum(unplaced).label("unplaced"),
+        )
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(col(EventLot.lot_id).between(lo, hi), stage)
+        .where(col(EventLot.lot_id).in_(lots), stage)
         .group_by(col(EventLot.lot_id))
-    ).all()
-    for lid, n, missing in rows:
-        counts[lid] = int(n)
-        if missing:
-            without[lid] = int(missing)
-    return counts, without
+        .subquery()
+    )
 
 
 def _products(session: Session, ids: set[int], orgs: dict[Any, Organisation]) -> dict[int, dict[str, Any]]:
@@ -91,6 +89,17 @@ def _products(session: Session, ids: set[int], orgs: dict[Any, Organisation]) ->
     return out
 
 
+def _lot_filter(since: datetime | None, until: datetime | None, org_ids: Iterable[int] | None) -> list[Any]:
+    where = []
+    if since is not None:
+        where.append(col(Lot.created_at) >= since)
+    if until is not None:
+        where.append(col(Lot.created_at) < until)
+    if org_ids is not None:
+        where.append(col(Lot.owner_org_id).in_(list(org_ids)))
+    return where
+
+
 def completeness_by_org(
     session: Session,
     *,
@@ -99,46 +108,46 @@ def completeness_by_org(
     org_ids: Iterable[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Per organisation (owner of the lots recorded in [since, until)): lots, complete lots, their
-    share, and how many lots lack each mandatory item.  Lots are read in id order, CHUNK at a time,
-    as plain columns; each chunk's stages are counted in one grouped query over its id range."""
-    q = select(Lot.id, Lot.owner_org_id, Lot.product_id, Lot.harvest_date, Lot.lot_code)  # type: ignore[call-overload]
-    if since is not None:
-        q = q.where(col(Lot.created_at) >= since)
-    if until is not None:
-        q = q.where(col(Lot.created_at) < until)
-    if org_ids is not None:
-        q = q.where(col(Lot.owner_org_id).in_(list(org_ids)))
+    share, and how many lots lack each mandatory item.  One grouped query: the lots of a product
+    that agree on what the check reads of the lot itself (harvest day, stages, stages without a
+    place) form one row, judged once and counted as many times."""
+    where = _lot_filter(since, until, org_ids)
+    st = _stages_of(select(Lot.id).where(*where))
+    has_stages = func.coalesce(st.c.n, 0) > 0
+    has_unplaced = func.coalesce(st.c.unplaced, 0) > 0
+    keys = (Lot.owner_org_id, Lot.product_id, col(Lot.harvest_date).is_not(None), has_stages, has_unplaced)
+    rows = session.exec(
+        select(*keys, func.count())  # type: ignore[call-overload]
+        .select_from(Lot)
+        .outerjoin(st, st.c.lot_id == Lot.id)
+        .where(*where)
+        .group_by(*keys)
+    ).all()
     orgs = {o.id: o for o in session.exec(select(Organisation)).all()}
-    products: dict[int, dict[str, Any]] = {}
+    products = _products(session, {r[1] for r in rows}, orgs)
     stats: dict[int, dict[str, Any]] = {}
-    last = 0
-    while rows := session.exec(q.where(col(Lot.id) > last).order_by(col(Lot.id)).limit(CHUNK)).all():
-        last = rows[-1][0] or last
-        counts, unplaced = _stage_counts(session, rows[0][0] or 0, last)
-        products |= _products(session, {r[2] for r in rows} - set(products), orgs)
-        for lot_id, owner, product_id, harvest_date, lot_code in rows:
-            pf = products[product_id]
-            n = counts.get(lot_id or 0, 0)
-            facts = LotFacts(
-                product_name=pf["product_name"],
-                image_ok=pf["image_ok"],
-                producer_name=pf["producer_name"],
-                producer_address=pf["producer_address"],
-                producer_public=pf["producer_public"],
-                stages=n,
-                stages_without_location=unplaced.get(lot_id or 0, 0),
-                production_day=harvest_date is not None or n > 0,
-                trace_code_ok=pf["gtin_ok"] and bool(lot_code),
-                brand=pf["brand"],
-                shelf_life_days=pf["shelf_life_days"],
-                standards=pf["standards"],
-            )
-            s = stats.setdefault(owner, {"lots": 0, "complete": 0, "missing": dict.fromkeys(ITEMS, 0)})
-            s["lots"] += 1
-            missing = missing_items(facts)
-            s["complete"] += not missing
-            for code in missing:
-                s["missing"][code] += 1
+    for owner, product_id, harvested, staged, unplaced, n in rows:
+        pf = products[product_id]
+        facts = LotFacts(
+            product_name=pf["product_name"],
+            image_ok=pf["image_ok"],
+            producer_name=pf["producer_name"],
+            producer_address=pf["producer_address"],
+            producer_public=pf["producer_public"],
+            stages=int(bool(staged)),
+            stages_without_location=int(bool(unplaced)),
+            production_day=bool(harvested) or bool(staged),
+            trace_code_ok=pf["gtin_ok"],  # lot codes are 1-20 characters (lots.models.check_lot_code)
+            brand=pf["brand"],
+            shelf_life_days=pf["shelf_life_days"],
+            standards=pf["standards"],
+        )
+        s = stats.setdefault(owner, {"lots": 0, "complete": 0, "missing": dict.fromkeys(ITEMS, 0)})
+        s["lots"] += n
+        missing = missing_items(facts)
+        s["complete"] += 0 if missing else n
+        for code in missing:
+            s["missing"][code] += n
     out = []
     for org_id, s in sorted(stats.items()):
         org = orgs.get(org_id)
