@@ -311,3 +311,16 @@ def test_xml_holds_any_stored_text() -> None:
     root = etree.fromstring(body)
     assert root.findtext(f"{{{NS}}}product/{{{NS}}}name") == "Xoài\ufffd cát"
     assert bundle_of(root) == {"a": "\x02"}  # the bundle's JSON text escapes it: the bundle is unchanged
+
+
+def test_serials_printed_on_labels_keep_the_record_complete(w: World) -> None:
+    rice = complete_lot(w)
+    lot_id = rice["lot"]["id"]
+    r = w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", {"serials": 2}, role="recorder")
+    assert r.status_code == 200, r.text
+    doc = record(w, lot_id, bundle=False).json()
+    assert doc["serials"] == {"count": 2, "items": doc["serials"]["items"], "truncated": False}
+    assert len(doc["serials"]["items"]) == 2
+    commissioning = doc["stages"][-1]
+    assert commissioning["kind"] == "harvest" and commissioning["locationTraceCode"]["code"] == "CT-TP-001"
+    assert doc["completeness"]["complete"] is True  # the serials' event names where the lot was
