@@ -324,3 +324,53 @@ def test_serials_printed_on_labels_keep_the_record_complete(w: World) -> None:
     commissioning = doc["stages"][-1]
     assert commissioning["kind"] == "harvest" and commissioning["locationTraceCode"]["code"] == "CT-TP-001"
     assert doc["completeness"]["complete"] is True  # the serials' event names where the lot was
+
+
+def test_another_organisations_private_stage_shows_as_private_but_counts(w: World) -> None:
+    rice = complete_lot(w)
+    where = {"bizLocation": {"id": f"urn:agritrace:place:{rice['plot_id']}"}, "agri:visibility": "private"}
+    private = obj_event(rice["uri"], None, "inspecting", time="2025-03-01T09:00:00+07:00", **where)
+    r = w.post(w.coop, "/api/v1/events", private)
+    assert r.status_code == 201, r.text
+    plot = {"id": f"urn:agritrace:place:{rice['plot_id']}"}
+    r = w.post(w.mill, "/api/v1/places", {"kind": "mill", "name": "Nhà máy Trà Nóc"})
+    assert r.status_code == 201, r.text
+    mill_site = {"id": r.json()["uri"]}
+    sent = obj_event(rice["uri"], 1000, "shipping", time="2025-03-02T08:00:00+07:00", readPoint=plot,
+                     sourceList=[{"type": "possessing_party", "source": w.coop.party}],
+                     destinationList=[{"type": "possessing_party", "destination": w.mill.party}])  # fmt: skip
+    assert w.post(w.coop, "/api/v1/events", sent).status_code == 201
+    got = obj_event(rice["uri"], None, "receiving", time="2025-03-02T15:00:00+07:00", readPoint=mill_site,
+                    destinationList=[{"type": "possessing_party", "destination": w.mill.party},
+                                     {"type": "owning_party", "destination": w.mill.party}])  # fmt: skip
+    assert w.post(w.mill, "/api/v1/events", got).status_code == 201
+    rice_gtin = gtin_of_mill(w)
+    out = f"https://id.gs1.org/01/{rice_gtin}/10/M1"
+    milled = {
+        "type": "TransformationEvent", "eventTime": "2025-03-03T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+        "bizStep": "commissioning", "inputQuantityList": [{"epcClass": rice["uri"], "quantity": 1000, "uom": "KGM"}],
+        "outputQuantityList": [{"epcClass": out, "quantity": 600, "uom": "KGM"}], "readPoint": mill_site,
+    }  # fmt: skip
+    r = w.post(w.mill, "/api/v1/events", milled)
+    assert r.status_code == 201, r.text
+    lot_id = next(x["id"] for x in w.client.get("/api/v1/lots", headers=w.mill.h()).json() if x["lot_code"] == "M1")
+    doc = w.client.get(f"/api/v1/lots/{lot_id}/national-record", headers=w.mill.h(), params={"bundle": "false"}).json()
+    valid_json(doc)
+    (hidden,) = [s for s in doc["stages"] if s["visibility"] == "private"]
+    assert hidden["kind"] == "private" and hidden["locationTraceCode"] is None and hidden["actor"]["name"] is None
+    assert hidden["time"].startswith("2025-03-01T09:00") and hidden["productTraceCodes"] == [rice["uri"]]
+    seen = record(w, lot_id, w.authority, bundle="false").json()  # authorities see it whole
+    assert [s["kind"] for s in seen["stages"] if s["visibility"] == "private"] == ["quality"]
+    assert doc["completeness"] == seen["completeness"]  # the check read the whole stage for the mill too
+    assert "stage_location_code" not in [m["item"] for m in doc["completeness"]["missing"]]
+    xml = w.client.get(f"/api/v1/lots/{lot_id}/national-record", headers=w.mill.h(), params={"format": "xml"})
+    valid_xml(xml.content)
+
+
+def gtin_of_mill(w: World) -> str:
+    from tests.world import gtin
+
+    g = gtin(2)
+    r = w.post(w.mill, "/api/v1/products", {"gtin": g, "name": "Gạo ST25", "unit": "KGM"})
+    assert r.status_code == 201, r.text
+    return g

@@ -5,5 +5,7 @@ from __future__ import annotations
 
 SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
+    ("/app/console/lots", "lots"),  # crecall
+    ("/app/console/recalls", "recalls"),  # crecall
     ("/app/console/national-record", "national_record"),
 ]

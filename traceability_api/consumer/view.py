@@ -24,14 +24,18 @@ from traceability_api.anchoring.proofs import verify_events
 from traceability_api.authority.recall import active_recall_reason
 from traceability_api.consumer.evidence_view import diary_items, is_diary, is_sensor_summary, sensor_items
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
-from traceability_api.consumer.steps import make_step
+from traceability_api.consumer.registry_view import registry_chips
+from traceability_api.consumer.steps import make_step, private_step
+from traceability_api.epcis.vocabulary import SHIPPING
 from traceability_api.events.models import Event, EventLot
+from traceability_api.fsma.cte import DESTINATION_MARKET
 from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product, usable_image
 from traceability_api.parties.models import Organisation
 from traceability_api.places.models import PRODUCTION_KINDS, Place
+from traceability_api.privacy.commitments import public_views
 
 GROWING = PRODUCTION_KINDS  # plots and farms; ponds, cages, barns, flock houses, hatcheries
 
@@ -67,7 +71,7 @@ SEASON = timedelta(days=300)
 # the document as stored text: verification memoises hashes on it, and the page needs no parsed copy
 EVENT_COLS = (Event.id, cast(Event.document, Text).label("document_text"), Event.hash_id, Event.event_time,
               Event.event_type, Event.biz_step, Event.disposition, Event.org_id, Event.place_id,
-              Event.hash_rule, Event.signature)  # fmt: skip
+              Event.hash_rule, Event.signature, Event.visibility)  # fmt: skip
 
 
 def _add_season(session: Session, events: dict[int, tuple[Any, list[Any]]], lots: Sequence[Lot]) -> None:
@@ -143,6 +147,24 @@ def _origin(lot: Lot, data: _Loaded) -> Origin | None:
     return None
 
 
+def _market(lot: Lot, data: _Loaded, lang: str) -> str | None:
+    """The destination market of the lot's latest shipment that names one (agri:destinationMarket,
+    ISO 3166 alpha-2), as the country's name in the page's language."""
+    from babel import Locale
+
+    for ev, links in reversed(list(data.events.values())):
+        if (
+            ev.biz_step == SHIPPING
+            and ev.visibility == "public"  # a non-public shipment's market stays behind its commitment
+            and any(x.lot_id == lot.id for x in links)
+            and DESTINATION_MARKET in ev.document_text
+        ):
+            code = loads_stored(ev.document_text).get(DESTINATION_MARKET)
+            if isinstance(code, str) and len(code) == 2:
+                return str(Locale(lang).territories.get(code.upper(), code.upper()))
+    return None
+
+
 def _verification(v: Any, lang: str, counts: tuple[int, int, int], bundle_url: str) -> Verification:
     anchored_at = None
     if v.latest_batch and v.latest_batch.get("blockTimestamp"):
@@ -180,7 +202,16 @@ def build_lot_view(
     data = _load(session, lot, product)
     codes = {x.id: x.lot_code for x in data.lots if x.id is not None}
     timeline, docs, n_diary, n_sensor = [], [], 0, 0
+    hidden = public_views(session, [ev for ev, _ in data.events.values()])
     for ev, links in data.events.values():
+        if ev.id in hidden:  # only its revealed fields; a partners-only diary entry joins the diary
+            fields = hidden[ev.id].fields
+            if is_diary(ev) and fields.get("bizStep"):
+                docs.append((ev, fields))
+                n_diary += 1
+            else:
+                timeline.append(private_step(ev, fields, lang, who=data.org_name(ev.org_id)))
+            continue
         if is_diary(ev) or is_sensor_summary(ev):  # shown in their own sections, dated when recorded
             docs.append((ev, loads_stored(ev.document_text)))
             n_diary, n_sensor = n_diary + is_diary(ev), n_sensor + is_sensor_summary(ev)
@@ -196,6 +227,7 @@ def build_lot_view(
     link = build(product.gtin, lot.lot_code, serial)
     uri, trace_url = build(product.gtin, lot.lot_code).uri(base_url), link.uri(base_url)
     view = _product_view(product, lang)
+    certs, codes_behind = registry_chips(session, lot, product, lang)
     return LotPage(
         lang=lang,
         alt_lang="en" if lang == "vi" else "vi",
@@ -211,6 +243,7 @@ def build_lot_view(
             harvest_date=day_text(lot.harvest_date, lang),
             expiry=day_text(expiry(product, start_date(session, lot)), lang),
             holder=data.org_name(lot.holder_org_id),
+            market=_market(lot, data, lang),
         ),
         timeline=timeline,
         diary=diary_items(docs, data.lots, lang),
@@ -222,6 +255,8 @@ def build_lot_view(
         copy_warning=copy_warning,
         trace_url=trace_url,
         jsonld=_jsonld(product, producer_org, uri, view.name, v.status, lot),
+        certificates=certs,
+        codes=codes_behind,
     )
 
 

@@ -51,6 +51,10 @@ class ProductBase(SQLModel):
         sa_column=Column(JSON, nullable=False),
         description="standards applied: [{kind: TCVN|QCVN|TCCS, number, title}] (Circular 02/2024/TT-BKHCN)",
     )
+    ftl_category: str | None = Field(
+        default=None, max_length=100,
+        description="US FDA Food Traceability List category (FSMA 204), e.g. 'Tropical tree fruits', 'Finfish'",
+    )  # fmt: skip
 
 
 def usable_image(url: str | None) -> bool:

@@ -53,7 +53,7 @@ def record_set(
         product = session.get(Product, lot.product_id)
         assert product is not None
         records.append(national_record(session, lot, product, base_url=base_url, contract=contract,
-                                       with_bundle=with_bundles))  # fmt: skip
+                                       with_bundle=with_bundles, reader=p))  # fmt: skip
     return {
         "format": FORMAT,
         "generatedAt": utcnow().isoformat(timespec="seconds"),

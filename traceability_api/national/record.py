@@ -24,8 +24,10 @@ from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, us
 from traceability_api.national.items import ITEMS, LotFacts, missing_items
 from traceability_api.national.location import place_code, stage_location
 from traceability_api.parties.models import Organisation
-from traceability_api.parties.service import party_uri
+from traceability_api.parties.service import Principal, party_uri
 from traceability_api.places.models import Place
+from traceability_api.privacy.access import note_reads
+from traceability_api.privacy.models import Visibility
 from traceability_api.timeutil import utcnow
 
 FORMAT = "agritrace-national-record/1"
@@ -33,7 +35,9 @@ MAX_STAGES = 500  # a lot's record lists at most this many stages (stagesTruncat
 MAX_SERIALS = 1000
 
 
-def _stages(session: Session, lot_ids: list[int], uris: dict[int, str]) -> tuple[list[dict[str, Any]], int]:
+def _stages(
+    session: Session, lot_ids: list[int], uris: dict[int, str], reader: Principal | None
+) -> tuple[list[dict[str, Any]], int, set[int]]:
     rows = session.exec(
         select(EventLot.lot_id, Event)
         .join(Event, col(Event.id) == EventLot.event_id)
@@ -65,8 +69,28 @@ def _stages(session: Session, lot_ids: list[int], uris: dict[int, str]) -> tuple
             "locationTraceCode": stage_location(places.get(ev.place_id or 0), ev.document),
             "actor": {"name": org.name if org else None, "partyId": party_uri(org) if org else None},
             "eventHashId": ev.hash_id,
+            "visibility": ev.visibility,
         })  # fmt: skip
-    return out, len(events)
+    if reader is not None:
+        note_reads(session, reader, [ev for ev, _ in events.values()])  # authorities' reads: into the audit log
+    hidden = {i for i, (ev, _) in enumerate(list(events.values())[:MAX_STAGES]) if not _may_see(reader, ev)}
+    return out, len(events), hidden
+
+
+def _may_see(reader: Principal | None, ev: Event) -> bool:
+    """Whether the record's reader sees a stage's content: the operator (no reader), authorities,
+    the organisation that recorded it, and, for a partners step, the owner of a lot made from its
+    lot (in its custody chain).  Another organisation's private step shows only its time, lots and
+    hash: "private, anchored"."""
+    return (
+        reader is None or reader.reads_everything or ev.org_id == reader.org_id or ev.visibility != Visibility.private
+    )
+
+
+def _redacted(stage: dict[str, Any]) -> dict[str, Any]:
+    hidden = {"kind": "private", "step": "private", "eventType": None, "bizStep": None, "locationTraceCode": None,
+              "actor": {"name": None, "partyId": None}}  # fmt: skip
+    return {**stage, **hidden}  # time, time zone, lots, hash and visibility stay
 
 
 def _serials(session: Session, lot: Lot) -> dict[str, Any]:
@@ -84,15 +108,18 @@ def national_record(
     base_url: str,
     contract: AnchorContract | None = None,
     with_bundle: bool = True,
+    reader: Principal | None = None,
 ) -> dict[str, Any]:
-    """The lot's record with every mandatory item (empty where missing) and what is missing."""
+    """The lot's record with every mandatory item (empty where missing) and what is missing.  The
+    check reads every stage; another organisation's private stages are then shown to ``reader`` as
+    "private" (time, lots and hash only)."""
     assert lot.id is not None
     lot_ids = upstream(session, lot.id)
     lots = session.exec(
         select(Lot, Product).join(Product, col(Product.id) == Lot.product_id).where(col(Lot.id).in_(lot_ids))
     ).all()
     uris = {x.id or 0: lot_uri(p.gtin, x.lot_code) for x, p in lots}
-    stages, total = _stages(session, lot_ids, uris)
+    stages, total, hidden = _stages(session, lot_ids, uris, reader)
     producer = session.get(Organisation, product.org_id)
     origin = session.get(Place, lot.origin_place_id) if lot.origin_place_id else None
     started = start_date(session, lot)
@@ -135,6 +162,7 @@ def national_record(
         "stagesTruncated": total > len(stages),
     }
     record["completeness"] = completeness_of(record)
+    record["stages"] = [_redacted(st) if i in hidden else st for i, st in enumerate(stages)]
     if with_bundle:
         record["proofBundle"] = lot_bundle(session, lot, product, contract)
     return record

@@ -42,7 +42,7 @@ def lot_record(
     authorities only (404 for a lot you cannot read, 403 for another organisation's)."""
     lot, product = comp.own_lot(session, p, lot_id)
     record = national_record(session, lot, product, base_url=runtime.settings.public_base_url,
-                             contract=_contract(runtime), with_bundle=bundle)  # fmt: skip
+                             contract=_contract(runtime), with_bundle=bundle, reader=p)  # fmt: skip
     return _out(record, format, f"national-record-{product.gtin}-{lot.lot_code}")
 
 
@@ -51,7 +51,8 @@ def lot_record_completeness(
     lot_id: DbId, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep, lang: Lang = "vi"
 ) -> dict[str, Any]:
     lot, product = comp.own_lot(session, p, lot_id)
-    record = national_record(session, lot, product, base_url=runtime.settings.public_base_url, with_bundle=False)
+    base = runtime.settings.public_base_url
+    record = national_record(session, lot, product, base_url=base, with_bundle=False, reader=p)
     return comp.lot_completeness(record, lang)
 
 

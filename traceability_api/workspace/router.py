@@ -30,6 +30,7 @@ def include(app: FastAPI) -> None:
         auth,
         diary,
         diary_import,
+        grants,
         harvest,
         home,
         husbandry,
@@ -39,16 +40,18 @@ def include(app: FastAPI) -> None:
         process,
         products,
         pwa,
+        recall_ack,
         receipt,
         scan,
         ship,
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, pwa)  # fmt: skip
+               members, grants, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning
+    app.include_router(recall_ack.router)  # holders acknowledge recalls
     app.include_router(diary_import.api)
     app.include_router(static_router)
 

@@ -41,7 +41,7 @@ def timeline(lot_id: DbId, request: Request, page: PageDep, session: SessionDep)
         lot, product = get_lot(session, p, lot_id)
     except NotFound:
         return not_found(request, page)
-    events = events_of_lot(session, lot_id)
+    events = events_of_lot(session, lot_id, p)
     rows = anchor_rows(session, [e.id for e in events if e.id is not None])
     steps = []
     for ev in events:
@@ -52,7 +52,8 @@ def timeline(lot_id: DbId, request: Request, page: PageDep, session: SessionDep)
     consumer = build(product.gtin, lot.lot_code).uri(page.settings.public_base_url)
     national = None  # the owner (or an authority) sees what the national record still lacks
     if p.reads_everything or lot.owner_org_id == p.org_id:
-        record = national_record(session, lot, product, base_url=page.settings.public_base_url, with_bundle=False)
+        base = page.settings.public_base_url
+        record = national_record(session, lot, product, base_url=base, with_bundle=False, reader=p)
         national = lot_completeness(record, page.lang)
     return render(request, "lot.html", page=page, lot=lot, product=product, steps=steps, consumer=consumer,
                   national=national)  # fmt: skip
@@ -70,7 +71,8 @@ def national_record_file(
     if fmt not in ("json", "xml"):
         return not_found(request, page)
     contract = runtime.chain.contract if runtime.chain is not None else None
-    record = national_record(session, lot, product, base_url=page.settings.public_base_url, contract=contract)
+    base, reader = page.settings.public_base_url, page.user.principal
+    record = national_record(session, lot, product, base_url=base, contract=contract, reader=reader)
     name = f"national-record-{product.gtin}-{lot.lot_code}.{fmt}"
     body = to_xml(record) if fmt == "xml" else json.dumps(record, ensure_ascii=False).encode()
     media = "application/xml" if fmt == "xml" else "application/json"

@@ -1,8 +1,8 @@
 """natrecord: the standards a product is made to (TCVN / QCVN / TCCS with numbers), for the national
 traceability record (Circular 02/2024/TT-BKHCN)
 
-Revision ID: 0014_natrecord
-Revises: 0013_wsoffline
+Revision ID: 0018_natrecord
+Revises: 0017_privacy
 Create Date: 2026-12-06 23:10:00.000000
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_natrecord"
-down_revision: str | None = "0013_wsoffline"
+revision: str = "0018_natrecord"
+down_revision: str | None = "0017_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
