@@ -251,16 +251,19 @@ def test_every_demo_chain_has_a_lot_with_a_complete_record(runtime: Runtime) -> 
     from traceability_api.lots.service import lot_by_key
     from traceability_api.national.completeness import completeness_by_org
     from traceability_api.national.record import national_record
+    from traceability_api.national.xml import to_xml
 
     seed_demo(runtime)
-    complete = {}
+    complete, certificates = {}, {}
     with Session(runtime.engine) as s:
         for gtin, code in runtime.demo_lots:
             lot, product = lot_by_key(s, gtin, code)
             contract = runtime.chain.contract if runtime.chain else None
             doc = national_record(s, lot, product, base_url="https://trace.example.vn", contract=contract)
             valid_json(doc)
+            valid_xml(to_xml(doc))
             complete[code] = doc["completeness"]["complete"]
+            certificates[code] = {c["label"] for c in doc["product"]["certificates"]}
             if complete[code]:
                 assert all(doc[k] for k in ("productionTime", "expiryDate", "stages"))
                 assert doc["product"]["image"] and doc["product"]["brand"] and doc["product"]["standards"]
@@ -272,6 +275,7 @@ def test_every_demo_chain_has_a_lot_with_a_complete_record(runtime: Runtime) -> 
     for code in ("GST25-2503", "HL-2504", "XCL-2505-01", "CL-TM-2511", "TVM-2510-01", "CT-TB-2509", "CMX-2512"):
         assert complete[code], code
     assert serials["count"] == 3 and not serials["truncated"]
+    assert {"VietGAP", "OCOP 4★"} <= certificates["GST25-2503"]  # the registered certificates, as records
     assert sum(f["complete"] for f in figures) >= 7 and all(0 <= f["completeShare"] <= 1 for f in figures)
 
 

@@ -28,6 +28,7 @@ from traceability_api.parties.service import Principal, party_uri
 from traceability_api.places.models import Place
 from traceability_api.privacy.access import note_reads
 from traceability_api.privacy.models import Visibility
+from traceability_api.registries.certificates import for_product, label, status_on
 from traceability_api.timeutil import utcnow
 
 FORMAT = "agritrace-national-record/1"
@@ -93,6 +94,23 @@ def _redacted(stage: dict[str, Any]) -> dict[str, Any]:
     return {**stage, **hidden}  # time, time zone, lots, hash and visibility stay
 
 
+def _certificates(session: Session, product: Product, origin: Place | None) -> list[dict[str, Any]]:
+    """The registered certificates covering the product or its origin plot (registries), with their
+    status on the day the record is made: what the consumer page shows."""
+    today = utcnow().date()
+    return [{
+        "scheme": str(c.scheme),
+        "label": label(c),
+        "number": c.number,
+        "issuer": c.issuer,
+        "validFrom": c.valid_from.isoformat() if c.valid_from else None,
+        "validUntil": c.valid_until.isoformat() if c.valid_until else None,
+        "status": status_on(c, today),
+        "verified": c.verified_at is not None,
+        "documentSha256": c.document_sha256,
+    } for c in for_product(session, product, [origin] if origin is not None else [])]  # fmt: skip
+
+
 def _serials(session: Session, lot: Lot) -> dict[str, Any]:
     rows = session.exec(
         select(SerialUnit.serial).where(SerialUnit.lot_id == lot.id).order_by(col(SerialUnit.id)).limit(MAX_SERIALS + 1)
@@ -141,6 +159,7 @@ def national_record(
             "shelfLifeDays": product.shelf_life_days,
             "standards": list(product.standards or []),
             "certifications": list(product.certifications or []),
+            "certificates": _certificates(session, product, origin),
             "ocopStars": product.ocop_stars,
         },
         "producer": {

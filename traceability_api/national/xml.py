@@ -19,6 +19,7 @@ NS = "https://ns.agritrace.vn/national-record/1"
 ITEM = {
     "standards": "standard",
     "certifications": "certification",
+    "certificates": "certificate",
     "items": "serial",
     "upstreamLots": "lot",
     "stages": "stage",
