@@ -7,5 +7,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
     ("/app/console/lots", "lots"),  # crecall
     ("/app/console/recalls", "recalls"),  # crecall
+    ("/app/console/codes", "codes"),
+    ("/app/console/certificates", "certificates"),
     ("/app/console/national-record", "national_record"),
 ]

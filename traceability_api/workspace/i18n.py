@@ -8,6 +8,8 @@ from datetime import datetime, tzinfo
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
+from traceability_api.workspace.registry_words import WORDS
+
 LANGS = ("vi", "en")
 
 ACTIVITIES = {
@@ -405,6 +407,9 @@ T: dict[str, dict[str, str]] = {
         "menu": "Menu",
     },
 }
+
+for _lang in LANGS:  # the registries' screens keep their words in their own block
+    T[_lang].update(WORDS[_lang])
 
 
 assert T["vi"].keys() == T["en"].keys(), "every word in both languages"
