@@ -5,4 +5,5 @@ from __future__ import annotations
 
 SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
+    ("/app/console/map", "map"),
 ]
