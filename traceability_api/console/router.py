@@ -11,9 +11,9 @@ from traceability_api.workspace.web import lang_of, render
 
 
 def include(app: FastAPI) -> None:
-    from traceability_api.console.routes import home, map
+    from traceability_api.console.routes import figures, home, map
 
-    for module in (home, map):
+    for module in (home, map, figures):
         app.include_router(module.router)
 
     @app.exception_handler(NotAuthority)

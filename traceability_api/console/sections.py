@@ -6,4 +6,5 @@ from __future__ import annotations
 SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
     ("/app/console/map", "map"),
+    ("/app/console/figures", "figures"),
 ]

@@ -1,0 +1,92 @@
+"""Console figures: each figure's table is the database's own count (checked with an independent
+query), the CSV is UTF-8 with a BOM and the same rows, the filters are validated, and a cooperative
+member gets 403 on every figure page and download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from tests.console_data import MANGO, seed_province, sign_in_authority
+from tests.workspace_helpers import member_client
+from traceability_api.console.figures import FIGURES
+from traceability_api.console.svg_chart import bar_chart, nice_max
+from traceability_api.lots.models import Lot, Product
+from traceability_api.places.models import Place
+from traceability_api.runtime import Runtime
+
+
+def table(html: str) -> dict[str, float]:
+    return {m: float(v) for m, v in re.findall(r'data-month="([^"]+)" data-value="([^"]+)"', html)}
+
+
+def expected_lots(runtime: Runtime, commune: str | None = None, gtin: str | None = None) -> dict[str, float]:
+    """Lots per harvest month, counted in Python from the rows (not the figure's SQL)."""
+    with Session(runtime.engine) as s:
+        rows = s.exec(select(Lot, Product, Place).join(Product).join(Place, Place.id == Lot.origin_place_id)).all()  # type: ignore[arg-type]
+        c = Counter(
+            (lot.harvest_date or lot.created_at).strftime("%Y-%m")
+            for lot, product, place in rows
+            if (commune is None or place.commune == commune) and (gtin is None or product.gtin == gtin)
+        )
+    return {k: float(v) for k, v in c.items()}
+
+
+def test_figure_tables_match_the_database(app_client: TestClient, runtime: Runtime) -> None:
+    seed_province(app_client, runtime)
+    sign_in_authority(app_client, runtime)
+    page = app_client.get("/app/console/figures")
+    assert page.status_code == 200 and 'role="img"' in page.text and "<title id=" in page.text
+    assert table(page.text) == expected_lots(runtime) == {"2025-03": 1, "2025-05": 1, "2025-06": 1}
+    page = app_client.get("/app/console/figures", params={"figure": "lots", "commune": "Mỹ Xương"})
+    assert table(page.text) == expected_lots(runtime, commune="Mỹ Xương") == {"2025-05": 1, "2025-06": 1}
+    with Session(runtime.engine) as s:
+        mango = s.exec(select(Product).where(Product.gtin == MANGO)).one()
+    page = app_client.get("/app/console/figures", params={"figure": "harvest_kg", "product": mango.id})
+    assert table(page.text) == {"2025-05": 1000.0, "2025-06": 1000.0}
+    page = app_client.get("/app/console/figures", params={"figure": "orgs_active", "start": "2025-05"})
+    assert table(page.text) == {"2025-05": 1, "2025-06": 1}  # harvests are events of cooperative A
+    for key in FIGURES:
+        r = app_client.get("/app/console/figures", params={"figure": key})
+        assert r.status_code == 200, (key, r.text[:500])
+
+
+def test_csv_has_bom_columns_and_the_tables_rows(app_client: TestClient, runtime: Runtime) -> None:
+    seed_province(app_client, runtime)
+    sign_in_authority(app_client, runtime)
+    r = app_client.get("/app/console/figures.csv", params={"figure": "lots", "commune": "Mỹ Xương"})
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.content.startswith(b"\xef\xbb\xbf") and "attachment" in r.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0] == ["month", "lots", "commune", "product_id"]
+    assert rows[1:] == [["2025-05", "1", "Mỹ Xương", ""], ["2025-06", "1", "Mỹ Xương", ""]]
+
+
+@pytest.mark.parametrize(
+    "params", [{"figure": "nope"}, {"start": "2025-13"}, {"product": "0"}, {"commune": "x" * 101}, {"end": "25-01"}]
+)
+def test_bad_filters_are_refused(app_client: TestClient, runtime: Runtime, params: dict[str, str]) -> None:
+    sign_in_authority(app_client, runtime)
+    for path in ("/app/console/figures", "/app/console/figures.csv"):
+        r = app_client.get(path, params=params)
+        assert r.status_code == 422, (path, params, r.status_code)
+
+
+def test_cooperative_member_gets_403_on_figures(app_client: TestClient, runtime: Runtime) -> None:
+    member_client(app_client, runtime, "HTX Mỹ Xương", "htx-admin")
+    for path in ("/app/console/figures", "/app/console/figures.csv", "/app/console/figures?figure=scans"):
+        assert app_client.get(path).status_code == 403, path
+
+
+def test_bar_chart_is_accessible_and_escaped() -> None:
+    svg = bar_chart([("2025-01", 3), ("<b>", 7.5)], "Lô & hàng", "desc", "c1")
+    assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-labelledby="c1-title c1-desc"' in svg
+    assert "<title id=\"c1-title\">Lô &amp; hàng</title>" in svg and "&lt;b&gt;" in svg and "<b>" not in svg
+    assert svg.count('class="bar"') == 2
+    assert nice_max(7.5) == 10 and nice_max(0) == 1 and nice_max(1200) == 2000 and nice_max(2) == 2

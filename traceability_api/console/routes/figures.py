@@ -1,0 +1,71 @@
+"""Console figures: one figure by month for a commune and a product (a GET form), drawn as an SVG
+bar chart with its table, and the same table as CSV (UTF-8 with BOM, for spreadsheets)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from sqlmodel import col, select
+
+from traceability_api.console.figures import FIGURES, FILTERED_BY_PLACE_AND_PRODUCT, Filters, communes
+from traceability_api.console.svg_chart import bar_chart
+from traceability_api.console.web import ConsoleDep, render
+from traceability_api.deps import SessionDep
+from traceability_api.lots.models import Product
+from traceability_api.validation import MAX_DB_ID
+
+router = APIRouter(include_in_schema=False)
+MONTH = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
+FIGURE = "^(" + "|".join(FIGURES) + ")$"
+MAX_PRODUCTS = 500  # the filter's list; a province registers tens to hundreds
+
+
+def _filters(commune: str, product: int | None, start: str, end: str) -> Filters:
+    return Filters(commune or None, product, start or None, end or None)
+
+
+FigureQ = Annotated[str, Query(pattern=FIGURE)]
+CommuneQ = Annotated[str, Query(max_length=100)]
+ProductQ = Annotated[int | None, Query(ge=1, le=MAX_DB_ID)]
+MonthQ = Annotated[str, Query(pattern=MONTH)]
+
+
+@router.get("/app/console/figures")
+def figures_page(
+    request: Request, console: ConsoleDep, session: SessionDep, figure: FigureQ = "lots", commune: CommuneQ = "",
+    product: ProductQ = None, start: MonthQ = "", end: MonthQ = "",
+) -> Response:  # fmt: skip
+    ct = console.ct
+    series = FIGURES[figure](session, _filters(commune, product, start, end))
+    products = session.exec(select(Product.id, Product.name).order_by(col(Product.name)).limit(MAX_PRODUCTS)).all()
+    chart = bar_chart(series, ct["fig_" + figure], ct["chart_desc"].format(n=len(series)), f"chart-{figure}")
+    query = request.url.query
+    return render(request, "console_figures.html", console, figure=figure, figures=list(FIGURES), series=series,
+                  chart=Markup(chart), communes=communes(session), products=products,
+                  v={"commune": commune, "product": product, "start": start, "end": end},
+                  filtered=figure in FILTERED_BY_PLACE_AND_PRODUCT,
+                  csv_url="/app/console/figures.csv" + (f"?{query}" if query else f"?figure={figure}"))  # fmt: skip
+
+
+@router.get("/app/console/figures.csv")
+def figures_csv(
+    console: ConsoleDep, session: SessionDep, figure: FigureQ = "lots", commune: CommuneQ = "",
+    product: ProductQ = None, start: MonthQ = "", end: MonthQ = "",
+) -> Response:  # fmt: skip
+    series = FIGURES[figure](session, _filters(commune, product, start, end))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["month", figure, "commune", "product_id"])
+    for month, value in series:
+        w.writerow([month, f"{value:g}", commune, product or ""])
+    return Response(
+        ("\ufeff" + buf.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="agritrace-{figure}.csv"', "Cache-Control": "no-store",
+                 "X-Content-Type-Options": "nosniff"},
+    )  # fmt: skip
