@@ -54,6 +54,22 @@ T: dict[str, dict[str, str]] = {
         "month": "Tháng",
         "download_csv": "Tải CSV",
         "province_wide": "Chỉ số này tính cho cả tỉnh (không lọc theo xã hay sản phẩm).",
+        "anomalies": "Bất thường",
+        "anomalies_help": (
+            "Mới nhất trước: vượt cân bằng khối lượng, mã bị sao chép, phản ánh hàng giả, vi phạm thời gian "
+            "cách ly, cảm biến vượt ngưỡng, sự kiện chờ neo quá {n} phút."
+        ),
+        "an_mass_balance": "Xuất vượt khối lượng lô",
+        "an_copied_scan": "Mã sê-ri bị quét bất thường",
+        "an_counterfeit_report": "Người tiêu dùng báo nghi hàng giả",
+        "an_override": "Thu hoạch / bán trong thời gian cách ly",
+        "an_sensor": "Cảm biến vượt ngưỡng",
+        "an_late_anchor": "Sự kiện neo chậm",
+        "lot_n": "Lô {n}",
+        "no_anomalies": "Không có bất thường.",
+        "pages": "Trang",
+        "newer": "← Mới hơn",
+        "older": "Cũ hơn →",
     },
     "en": {
         "title": "Authority console",
@@ -105,6 +121,22 @@ T: dict[str, dict[str, str]] = {
         "month": "Month",
         "download_csv": "Download CSV",
         "province_wide": "This figure is province-wide (not filtered by commune or product).",
+        "anomalies": "Anomalies",
+        "anomalies_help": (
+            "Newest first: mass-balance over-shipment, copied codes, counterfeit reports, interval overrides, "
+            "sensor breaches, events waiting over {n} minutes for their anchor."
+        ),
+        "an_mass_balance": "Mass-balance over-shipment",
+        "an_copied_scan": "Copied serial scans",
+        "an_counterfeit_report": "Consumer counterfeit report",
+        "an_override": "Harvest / sale inside an interval",
+        "an_sensor": "Sensor breach",
+        "an_late_anchor": "Late anchoring",
+        "lot_n": "Lot {n}",
+        "no_anomalies": "No anomalies.",
+        "pages": "Pages",
+        "newer": "← Newer",
+        "older": "Older →",
     },
 }
 

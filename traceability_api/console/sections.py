@@ -7,4 +7,5 @@ SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
     ("/app/console/map", "map"),
     ("/app/console/figures", "figures"),
+    ("/app/console/anomalies", "anomalies"),
 ]
