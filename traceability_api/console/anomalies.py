@@ -58,12 +58,12 @@ def _mass_balance(s: Session, n: int) -> list[Anomaly]:
             func.max(Event.event_time).label("at"),
         )  # fmt: skip
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))
-        .group_by(EventLot.lot_id, Event.org_id)
+        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))  # type: ignore[arg-type]
+        .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
         .subquery()
     )
     q = (
-        select(out.c.at, Lot.id, Product.name, Lot.lot_code, out.c.org_id, out.c.qty, Lot.quantity, Lot.uom)
+        select(out.c.at, Lot.id, Product.name, Lot.lot_code, out.c.org_id, out.c.qty, Lot.quantity, Lot.uom)  # type: ignore[call-overload]
         .join(Lot, col(Lot.id) == out.c.lot_id)
         .join(Product, col(Product.id) == Lot.product_id)
         .where(out.c.qty > Lot.quantity * (1 + TOLERANCE) + 1e-9)
@@ -75,10 +75,10 @@ def _mass_balance(s: Session, n: int) -> list[Anomaly]:
 
 
 def _copied(s: Session, n: int) -> list[Anomaly]:
-    bad_tokens = func.sum(case((ScanLog.token_ok == False, 1), else_=0))  # noqa: E712
+    bad_tokens = func.sum(case((ScanLog.token_ok == False, 1), else_=0))  # type: ignore[arg-type]  # noqa: E712
     at = func.max(ScanLog.scanned_at).label("at")
     q = (
-        select(at, ScanLog.lot_id, ScanLog.serial, func.count(), Product.name, Lot.lot_code)
+        select(at, ScanLog.lot_id, ScanLog.serial, func.count(), Product.name, Lot.lot_code)  # type: ignore[call-overload]
         .join(Lot, col(Lot.id) == ScanLog.lot_id)
         .join(Product, col(Product.id) == Lot.product_id)
         .where(col(ScanLog.serial).is_not(None), ScanLog.scanned_at >= utcnow() - WINDOW)
@@ -100,7 +100,7 @@ def _copied(s: Session, n: int) -> list[Anomaly]:
 
 def _reports(s: Session, n: int) -> list[Anomaly]:
     q = (
-        select(CounterfeitReport.created_at, CounterfeitReport.code, Lot.id, Product.name, Lot.lot_code)
+        select(CounterfeitReport.created_at, CounterfeitReport.code, Lot.id, Product.name, Lot.lot_code)  # type: ignore[call-overload]
         .outerjoin(Product, col(Product.gtin) == CounterfeitReport.gtin)
         .outerjoin(Lot, and_(col(Lot.product_id) == Product.id, col(Lot.lot_code) == CounterfeitReport.lot_code))
         .order_by(col(CounterfeitReport.created_at).desc())
@@ -113,7 +113,7 @@ def _reports(s: Session, n: int) -> list[Anomaly]:
 def _overrides(s: Session, n: int) -> list[Anomaly]:
     ilmd = cast(Lot.ilmd, Text)
     lots = (
-        select(Lot.created_at, Lot.id, Product.name, Lot.lot_code, Lot.ilmd)
+        select(Lot.created_at, Lot.id, Product.name, Lot.lot_code, Lot.ilmd)  # type: ignore[call-overload]
         .join(Product, col(Product.id) == Lot.product_id)
         .where(or_(ilmd.contains("phiOverride"), ilmd.contains("withdrawalOverride")))
         .order_by(col(Lot.created_at).desc())
@@ -127,7 +127,7 @@ def _overrides(s: Session, n: int) -> list[Anomaly]:
         select(Event.event_time, func.min(EventLot.lot_id), Event.id)
         .join(EventLot, col(EventLot.event_id) == Event.id)
         .where(Event.biz_step == SELLING, cast(Event.document, Text).contains("withdrawalOverride"))
-        .group_by(Event.id, Event.event_time)
+        .group_by(Event.id, Event.event_time)  # type: ignore[arg-type]
         .order_by(col(Event.event_time).desc())
         .limit(n)
     )
@@ -155,7 +155,7 @@ def _late(s: Session, n: int, late_min: int) -> list[Anomaly]:
             col(AnchorItem.batch_id).is_(None),
             AnchorItem.created_at < utcnow() - timedelta(minutes=late_min),
         )  # fmt: skip
-        .group_by(AnchorItem.id, AnchorItem.created_at, AnchorItem.ref_id)
+        .group_by(AnchorItem.id, AnchorItem.created_at, AnchorItem.ref_id)  # type: ignore[arg-type]
         .order_by(col(AnchorItem.created_at).desc())
         .limit(n)
     )
@@ -180,7 +180,7 @@ def lot_labels(s: Session, items: list[Anomaly]) -> dict[int, str]:
     if not ids:
         return {}
     q = select(Lot.id, Product.name, Lot.lot_code).join(Product, col(Product.id) == Lot.product_id)
-    return {lid: f"{name} · {code}" for lid, name, code in s.exec(q.where(col(Lot.id).in_(ids))).all()}
+    return {lid: f"{name} · {code}" for lid, name, code in s.exec(q.where(col(Lot.id).in_(ids))).all()}  # type: ignore[misc]
 
 
 def as_dict(a: Anomaly, labels: dict[int, Any]) -> dict[str, Any]:

@@ -57,11 +57,11 @@ def record_complete_and_verified() -> ColumnElement[bool]:
     pending = (
         select(literal(1))
         .select_from(EventLot)
-        .join(AnchorItem, and_(AnchorItem.kind == ItemKind.event, col(AnchorItem.ref_id) == EventLot.event_id))
+        .join(AnchorItem, and_(AnchorItem.kind == ItemKind.event, col(AnchorItem.ref_id) == EventLot.event_id))  # type: ignore[arg-type]
         .outerjoin(AnchorBatch, col(AnchorBatch.id) == AnchorItem.batch_id)
         .where(
             EventLot.lot_id == Lot.id,
-            or_(col(AnchorBatch.status).is_(None), AnchorBatch.status != BatchStatus.anchored),
+            or_(col(AnchorBatch.status).is_(None), AnchorBatch.status != BatchStatus.anchored),  # type: ignore[arg-type]
         )
     )
     return and_(col(Lot.origin_place_id).is_not(None), col(Lot.harvest_date).is_not(None), ~exists(pending))
@@ -93,7 +93,7 @@ def lots(session: Session, f: Filters) -> Series:
 
 
 def harvest_kg(session: Session, f: Filters) -> Series:
-    kg = case((Lot.uom == "TNE", Lot.quantity * 1000), (Lot.uom == "KGM", Lot.quantity), else_=0)
+    kg = case((Lot.uom == "TNE", Lot.quantity * 1000), (Lot.uom == "KGM", Lot.quantity), else_=0)  # type: ignore[arg-type]
     m = lot_month(session)
     q = (
         select(m, func.sum(kg))
@@ -139,7 +139,7 @@ def copied_scans(session: Session, f: Filters) -> Series:
     """Serialised units whose scans in a month look copied (the consumer page's rule: a bad token,
     too many scans, places or phones)."""
     m = month(session, ScanLog.scanned_at).label("m")
-    bad = func.sum(case((ScanLog.token_ok == False, 1), else_=0))  # noqa: E712
+    bad = func.sum(case((ScanLog.token_ok == False, 1), else_=0))  # type: ignore[arg-type]  # noqa: E712
     per_unit = (
         select(m, ScanLog.lot_id, ScanLog.serial)
         .select_from(ScanLog)
@@ -159,8 +159,8 @@ def mass_balance_flags(session: Session, f: Filters) -> Series:
     out = (
         select(EventLot.lot_id, Event.org_id, func.sum(EventLot.quantity).label("qty"))
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))
-        .group_by(EventLot.lot_id, Event.org_id)
+        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))  # type: ignore[arg-type]
+        .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
         .subquery()
     )
     m = lot_month(session)

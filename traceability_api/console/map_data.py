@@ -67,7 +67,7 @@ def map_places(session: Session, limit: int = MAX_PLACES) -> MapData:
     truncated = len(rows) > limit
     places = {
         pl.id: MapPlace(
-            pl.id,
+            pl.id,  # type: ignore[arg-type]
             pl.kind.value,
             pl.name,
             org,
@@ -80,7 +80,7 @@ def map_places(session: Session, limit: int = MAX_PLACES) -> MapData:
         for pl, org in rows[:limit]
     }
     in_progress = case((col(Lot.status).in_([LotStatus.active, LotStatus.in_transit]), 1), else_=0)
-    recalled = case((Lot.status == LotStatus.recalled, 1), else_=0)
+    recalled = case((Lot.status == LotStatus.recalled, 1), else_=0)  # type: ignore[arg-type]
     lots = session.exec(
         select(Lot.origin_place_id, Product.name, func.count(), func.sum(in_progress), func.sum(recalled))  # type: ignore[call-overload]
         .join(Product, col(Product.id) == Lot.product_id)
@@ -99,7 +99,7 @@ def map_places(session: Session, limit: int = MAX_PLACES) -> MapData:
     alerts = session.exec(
         select(SensorAlert.place_id, func.count())  # type: ignore[call-overload]
         .where(SensorAlert.open == True, col(SensorAlert.place_id).is_not(None))  # noqa: E712
-        .group_by(SensorAlert.place_id)
+        .group_by(SensorAlert.place_id)  # type: ignore[arg-type]
     ).all()
     for place_id, n in alerts:
         if place_id in places:

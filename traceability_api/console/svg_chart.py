@@ -16,7 +16,7 @@ def nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     base = 10 ** math.floor(math.log10(value))
-    return next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= value)
+    return next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= value)  # type: ignore[no-any-return]
 
 
 def _tick(v: float) -> str:
