@@ -4,13 +4,17 @@ service's rows), and an authority member signed in on the client."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from fastapi.testclient import TestClient
+import httpx
+from sqlmodel import Session, select
 
 from tests.conftest import auth
 from tests.workspace_helpers import accept, make_org
+from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.kinds import OrgKind
+from traceability_api.places.models import Place
 from traceability_api.runtime import Runtime
 
 MANGO, RICE = "08936000000011", "08936000000028"
@@ -23,13 +27,13 @@ class Province:
     lots: list[tuple[str, str]]  # (gtin, lot code)
 
 
-def _post(client: TestClient, key: str, path: str, body: dict[str, object]) -> dict[str, object]:
+def _post(client: httpx.Client, key: str, path: str, body: dict[str, object]) -> dict[str, object]:
     r = client.post(path, headers=auth(key), json=body)
     assert r.status_code in (200, 201), r.text
     return r.json()  # type: ignore[no-any-return]
 
 
-def seed_province(client: TestClient, runtime: Runtime) -> Province:
+def seed_province(client: httpx.Client, runtime: Runtime) -> Province:
     """Cooperative A: a mango plot (polygon) in Mỹ Xương with 2 lots, a rice plot (point) in Mỹ Hiệp with
     1 lot; cooperative B: a warehouse in Tịnh Thới with no lot."""
     _, key_a, _ = make_org(runtime, "HTX Xoài Mỹ Xương")
@@ -53,7 +57,19 @@ def seed_province(client: TestClient, runtime: Runtime) -> Province:
     return Province([key_a, key_b], [int(orchard["id"]), int(field["id"]), int(store["id"])], lots)  # type: ignore[call-overload]
 
 
-def sign_in_authority(client: TestClient, runtime: Runtime) -> None:
+def sign_in_authority(client: httpx.Client, runtime: Runtime) -> None:
     client.cookies.clear()
     _, _, token = make_org(runtime, "Chi cục QLCL Đồng Tháp", OrgKind.authority)
     accept(client, token, "chicuc")
+
+
+def expected_lots(runtime: Runtime, commune: str | None = None, gtin: str | None = None) -> dict[str, float]:
+    """Lots per harvest month, counted in Python from the rows (not the figure's SQL)."""
+    with Session(runtime.engine) as s:
+        rows = s.exec(select(Lot, Product, Place).join(Product).join(Place, Place.id == Lot.origin_place_id)).all()  # type: ignore[arg-type]
+        c = Counter(
+            (lot.harvest_date or lot.created_at).strftime("%Y-%m")
+            for lot, product, place in rows
+            if (commune is None or place.commune == commune) and (gtin is None or product.gtin == gtin)
+        )
+    return {k: float(v) for k, v in c.items()}

@@ -7,35 +7,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from tests.console_data import MANGO, seed_province, sign_in_authority
+from tests.console_data import MANGO, expected_lots, seed_province, sign_in_authority
 from tests.workspace_helpers import member_client
 from traceability_api.console.figures import FIGURES
 from traceability_api.console.svg_chart import bar_chart, nice_max
-from traceability_api.lots.models import Lot, Product
-from traceability_api.places.models import Place
+from traceability_api.lots.models import Product
 from traceability_api.runtime import Runtime
 
 
 def table(html: str) -> dict[str, float]:
     return {m: float(v) for m, v in re.findall(r'data-month="([^"]+)" data-value="([^"]+)"', html)}
-
-
-def expected_lots(runtime: Runtime, commune: str | None = None, gtin: str | None = None) -> dict[str, float]:
-    """Lots per harvest month, counted in Python from the rows (not the figure's SQL)."""
-    with Session(runtime.engine) as s:
-        rows = s.exec(select(Lot, Product, Place).join(Product).join(Place, Place.id == Lot.origin_place_id)).all()  # type: ignore[arg-type]
-        c = Counter(
-            (lot.harvest_date or lot.created_at).strftime("%Y-%m")
-            for lot, product, place in rows
-            if (commune is None or place.commune == commune) and (gtin is None or product.gtin == gtin)
-        )
-    return {k: float(v) for k, v in c.items()}
 
 
 def test_figure_tables_match_the_database(app_client: TestClient, runtime: Runtime) -> None:

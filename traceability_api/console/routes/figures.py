@@ -17,7 +17,6 @@ from traceability_api.console.svg_chart import bar_chart
 from traceability_api.console.web import ConsoleDep, render
 from traceability_api.deps import SessionDep
 from traceability_api.lots.models import Product
-from traceability_api.validation import MAX_DB_ID
 
 router = APIRouter(include_in_schema=False)
 MONTH = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
@@ -25,20 +24,20 @@ FIGURE = "^(" + "|".join(FIGURES) + ")$"
 MAX_PRODUCTS = 500  # the filter's list; a province registers tens to hundreds
 
 
-def _filters(commune: str, product: int | None, start: str, end: str) -> Filters:
-    return Filters(commune or None, product, start or None, end or None)
+def _filters(commune: str, product: str, start: str, end: str) -> Filters:
+    return Filters(commune or None, int(product) if product else None, start or None, end or None)
 
 
 FigureQ = Annotated[str, Query(pattern=FIGURE)]
 CommuneQ = Annotated[str, Query(max_length=100)]
-ProductQ = Annotated[int | None, Query(ge=1, le=MAX_DB_ID)]
+ProductQ = Annotated[str, Query(pattern=r"^([1-9]\d{0,8})?$", description="a product id; empty: all")]
 MonthQ = Annotated[str, Query(pattern=MONTH)]
 
 
 @router.get("/app/console/figures")
 def figures_page(
     request: Request, console: ConsoleDep, session: SessionDep, figure: FigureQ = "lots", commune: CommuneQ = "",
-    product: ProductQ = None, start: MonthQ = "", end: MonthQ = "",
+    product: ProductQ = "", start: MonthQ = "", end: MonthQ = "",
 ) -> Response:  # fmt: skip
     ct = console.ct
     series = FIGURES[figure](session, _filters(commune, product, start, end))
@@ -55,14 +54,14 @@ def figures_page(
 @router.get("/app/console/figures.csv")
 def figures_csv(
     console: ConsoleDep, session: SessionDep, figure: FigureQ = "lots", commune: CommuneQ = "",
-    product: ProductQ = None, start: MonthQ = "", end: MonthQ = "",
+    product: ProductQ = "", start: MonthQ = "", end: MonthQ = "",
 ) -> Response:  # fmt: skip
     series = FIGURES[figure](session, _filters(commune, product, start, end))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["month", figure, "commune", "product_id"])
     for month, value in series:
-        w.writerow([month, f"{value:g}", commune, product or ""])
+        w.writerow([month, f"{value:g}", commune, product])
     return Response(
         ("\ufeff" + buf.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
