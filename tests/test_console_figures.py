@@ -12,11 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from tests.conftest import auth
 from tests.console_data import MANGO, expected_lots, seed_province, sign_in_authority
 from tests.workspace_helpers import member_client
+from traceability_api.anchoring.models import AnchorBatch, BatchStatus
+from traceability_api.anchoring.worker import make_worker
 from traceability_api.console.figures import FIGURES
 from traceability_api.console.svg_chart import bar_chart, nice_max
-from traceability_api.lots.models import Product
+from traceability_api.events.models import EventLot
+from traceability_api.lots.models import Lot, Product
+from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.runtime import Runtime
 
 
@@ -24,8 +29,24 @@ def table(html: str) -> dict[str, float]:
     return {m: float(v) for m, v in re.findall(r'data-month="([^"]+)" data-value="([^"]+)"', html)}
 
 
+def expected_share(runtime: Runtime) -> dict[str, float]:
+    """% of lots per month whose every event is in an anchored batch (lots here all name plot and date)."""
+    with Session(runtime.engine) as s:
+        anchored = {
+            i.ref_id
+            for i, b in s.exec(select(AnchorItem, AnchorBatch).join(AnchorBatch)).all()  # type: ignore[arg-type]
+            if b.status == BatchStatus.anchored and i.kind == ItemKind.event  # audit items have ref_ids too
+        }
+        per: dict[str, list[bool]] = {}
+        for lot in s.exec(select(Lot)).all():
+            events = s.exec(select(EventLot.event_id).where(EventLot.lot_id == lot.id)).all()
+            month = (lot.harvest_date or lot.created_at).strftime("%Y-%m")
+            per.setdefault(month, []).append(all(e in anchored for e in events))
+    return {m: round(100.0 * sum(v) / len(v), 1) for m, v in per.items()}
+
+
 def test_figure_tables_match_the_database(app_client: TestClient, runtime: Runtime) -> None:
-    seed_province(app_client, runtime)
+    prov = seed_province(app_client, runtime)
     sign_in_authority(app_client, runtime)
     page = app_client.get("/app/console/figures")
     assert page.status_code == 200 and 'role="img"' in page.text and "<title id=" in page.text
@@ -38,6 +59,12 @@ def test_figure_tables_match_the_database(app_client: TestClient, runtime: Runti
     assert table(page.text) == {"2025-05": 1000.0, "2025-06": 1000.0}
     page = app_client.get("/app/console/figures", params={"figure": "orgs_active", "start": "2025-05"})
     assert table(page.text) == {"2025-05": 1, "2025-06": 1}  # harvests are events of cooperative A
+    make_worker(runtime.engine, runtime.chain, runtime.settings).run_once()  # the three lots' events anchored
+    r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json={"gtin": MANGO, "lot_code": "MX-2507-1",
+                        "quantity": 500.0, "plot_id": prov.place_ids[0], "harvest_date": "2025-07-01"})  # fmt: skip
+    assert r.status_code == 201, r.text  # its event waits for the next batch
+    share = table(app_client.get("/app/console/figures", params={"figure": "complete_share"}).text)
+    assert share == expected_share(runtime) == {"2025-03": 100.0, "2025-05": 100.0, "2025-06": 100.0, "2025-07": 0.0}
     for key in FIGURES:
         r = app_client.get("/app/console/figures", params={"figure": key})
         assert r.status_code == 200, (key, r.text[:500])

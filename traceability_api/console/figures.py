@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, exists, func, literal, or_
@@ -50,21 +51,20 @@ def lot_month(session: Session) -> ColumnElement[str]:
     return month(session, func.coalesce(Lot.harvest_date, Lot.created_at))
 
 
-def record_complete_and_verified() -> ColumnElement[bool]:
-    """The one rule for "a complete and verified record" (switch here to the national-record
-    completeness check when it lands): the lot names its origin place and harvest date, and every
-    event on it is in a batch anchored on chain."""
-    pending = (
-        select(literal(1))
-        .select_from(EventLot)
-        .join(AnchorItem, and_(AnchorItem.kind == ItemKind.event, col(AnchorItem.ref_id) == EventLot.event_id))  # type: ignore[arg-type]
-        .outerjoin(AnchorBatch, col(AnchorBatch.id) == AnchorItem.batch_id)
-        .where(
-            EventLot.lot_id == Lot.id,
-            or_(col(AnchorBatch.status).is_(None), AnchorBatch.status != BatchStatus.anchored),  # type: ignore[arg-type]
-        )
-    )
-    return and_(col(Lot.origin_place_id).is_not(None), col(Lot.harvest_date).is_not(None), ~exists(pending))
+def record_complete() -> ColumnElement[bool]:
+    """The one rule for "a complete record" (switch here to the national-record completeness check
+    when it lands): the lot names its origin place and its harvest date."""
+    return and_(col(Lot.origin_place_id).is_not(None), col(Lot.harvest_date).is_not(None))
+
+
+def waiting_events(session: Session) -> Any:
+    """Events not yet in a batch anchored on chain: from the outbox's pending index (few rows), plus
+    the rows of batches not anchored (looked up first: a handful of ids)."""
+    unconfirmed = list(session.exec(select(AnchorBatch.id).where(AnchorBatch.status != BatchStatus.anchored)))
+    waiting = col(AnchorItem.batch_id).is_(None)
+    if unconfirmed:
+        waiting = or_(waiting, col(AnchorItem.batch_id).in_(unconfirmed))
+    return select(AnchorItem.ref_id).where(waiting, AnchorItem.kind == ItemKind.event).subquery()
 
 
 def _lot_filters(q: Any, session: Session, f: Filters, m: ColumnElement[str]) -> Any:
@@ -104,21 +104,55 @@ def harvest_kg(session: Session, f: Filters) -> Series:
 
 
 def complete_share(session: Session, f: Filters) -> Series:
+    """% of lots with a complete record none of whose events waits for its anchor: the complete lots
+    of each month minus those of them that a waiting event names (found from the waiting events,
+    not lot by lot), over all lots of the month."""
     m = lot_month(session)
-    good = func.sum(case((record_complete_and_verified(), 1), else_=0))
-    q = select(m, 100.0 * good / func.count()).select_from(Lot)
-    return [(k, round(v, 1)) for k, v in _series(session, _lot_filters(q, session, f, m))]
+    complete = func.sum(case((record_complete(), 1), else_=0))
+    totals = session.exec(_lot_filters(select(m, func.count(), complete).select_from(Lot), session, f, m)).all()
+    pending = waiting_events(session)
+    q = (
+        select(m, func.count(func.distinct(Lot.id)))
+        .select_from(pending)
+        .join(EventLot, col(EventLot.event_id) == pending.c.ref_id)
+        .join(Lot, col(Lot.id) == EventLot.lot_id)
+        .where(record_complete())
+    )
+    unverified = dict(_series(session, _lot_filters(q, session, f, m)))
+    return sorted(
+        (str(k), round(100.0 * (int(good or 0) - unverified.get(str(k), 0)) / int(n), 1)) for k, n, good in totals if k
+    )
+
+
+def month_bounds(f: Filters) -> tuple[datetime | None, datetime | None]:
+    """The filter's months as [first instant, first instant after) in UTC, to range-scan a time column."""
+    lo = datetime.strptime(f.start, "%Y-%m").replace(tzinfo=UTC) if f.start else None
+    hi = None
+    if f.end:
+        y, mo = int(f.end[:4]), int(f.end[5:7])
+        hi = datetime(y + mo // 12, mo % 12 + 1, 1, tzinfo=UTC)
+    return lo, hi
 
 
 def _active(session: Session, f: Filters, who: Any) -> Series:
-    m = month(session, Event.event_time)
-    q = select(m, func.count(func.distinct(who))).select_from(Event)
+    """Distinct organisations (members) with an event in the month: the distinct (month, who) pairs
+    first (a hash aggregate over the events' time range), then counted per month."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    mon = func.date_trunc("month", Event.event_time) if pg else month(session, Event.event_time)
+    q = select(mon.label("mon"), who.label("who")).select_from(Event)
     if f.commune:
         q = q.join(Place, col(Place.id) == Event.place_id).where(Place.commune == f.commune)
     if f.product_id is not None:
         q = q.where(exists(select(literal(1)).select_from(EventLot).join(Lot, col(Lot.id) == EventLot.lot_id)
                            .where(EventLot.event_id == Event.id, Lot.product_id == f.product_id)))  # fmt: skip
-    return _series(session, _months(q, f, m))
+    lo, hi = month_bounds(f)
+    if lo is not None:
+        q = q.where(Event.event_time >= lo)
+    if hi is not None:
+        q = q.where(Event.event_time < hi)
+    pairs = q.group_by(mon, who).subquery()
+    label = func.to_char(pairs.c.mon, "YYYY-MM") if pg else pairs.c.mon
+    return _series(session, select(label, func.count()).group_by(pairs.c.mon))
 
 
 def orgs_active(session: Session, f: Filters) -> Series:
