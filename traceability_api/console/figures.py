@@ -61,7 +61,7 @@ def waiting_events(session: Session) -> Any:
     """Events not yet in a batch anchored on chain: from the outbox's pending index (few rows), plus
     the rows of batches not anchored (looked up first: a handful of ids)."""
     unconfirmed = list(session.exec(select(AnchorBatch.id).where(AnchorBatch.status != BatchStatus.anchored)))
-    waiting = col(AnchorItem.batch_id).is_(None)
+    waiting: ColumnElement[bool] = col(AnchorItem.batch_id).is_(None)
     if unconfirmed:
         waiting = or_(waiting, col(AnchorItem.batch_id).in_(unconfirmed))
     return select(AnchorItem.ref_id).where(waiting, AnchorItem.kind == ItemKind.event).subquery()
