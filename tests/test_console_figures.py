@@ -17,6 +17,7 @@ from tests.console_data import MANGO, expected_lots, seed_province, sign_in_auth
 from tests.workspace_helpers import member_client
 from traceability_api.anchoring.models import AnchorBatch, BatchStatus
 from traceability_api.anchoring.worker import make_worker
+from traceability_api.console.cache import FigureCache
 from traceability_api.console.figures import FIGURES
 from traceability_api.console.svg_chart import bar_chart, nice_max
 from traceability_api.events.models import EventLot
@@ -103,3 +104,20 @@ def test_bar_chart_is_accessible_and_escaped() -> None:
     assert '<title id="c1-title">Lô &amp; hàng</title>' in svg and "&lt;b&gt;" in svg and "<b>" not in svg
     assert svg.count('class="bar"') == 2
     assert nice_max(7.5) == 10 and nice_max(0) == 1 and nice_max(1200) == 2000 and nice_max(2) == 2
+
+
+def test_kept_figures_are_recomputed_after_a_write(app_client: TestClient, runtime: Runtime) -> None:
+    prov = seed_province(app_client, runtime)
+    sign_in_authority(app_client, runtime)
+    assert table(app_client.get("/app/console/figures").text) == {"2025-03": 1, "2025-05": 1, "2025-06": 1}
+    r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json={"gtin": MANGO, "lot_code": "MX-2508-1",
+                        "quantity": 10.0, "plot_id": prov.place_ids[0], "harvest_date": "2025-08-02"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert table(app_client.get("/app/console/figures").text) == expected_lots(runtime)
+    assert expected_lots(runtime)["2025-08"] == 1
+    calls: list[int] = []
+    cache = FigureCache()
+    with Session(runtime.engine) as s:
+        for _ in range(3):
+            assert cache.get(s, "k", lambda: calls.append(1) or len(calls)) == 1  # type: ignore[func-returns-value]
+    assert calls == [1]  # nothing written in between: computed once

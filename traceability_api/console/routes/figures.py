@@ -10,11 +10,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from traceability_api.console.figures import FIGURES, FILTERED_BY_PLACE_AND_PRODUCT, Filters, communes
+from traceability_api.console.cache import figure_cache
+from traceability_api.console.figures import FIGURES, FILTERED_BY_PLACE_AND_PRODUCT, Filters, Series, communes
 from traceability_api.console.svg_chart import bar_chart
-from traceability_api.console.web import ConsoleDep, render
+from traceability_api.console.web import Console, ConsoleDep, render
 from traceability_api.deps import SessionDep
 from traceability_api.lots.models import Product
 
@@ -22,6 +23,11 @@ router = APIRouter(include_in_schema=False)
 MONTH = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
 FIGURE = "^(" + "|".join(FIGURES) + ")$"
 MAX_PRODUCTS = 500  # the filter's list; a province registers tens to hundreds
+
+
+def _series(request: Request, console: Console, session: Session, figure: str, f: Filters) -> Series:
+    cache = figure_cache(request.app.state, console.page.settings.console_cache)
+    return cache.get(session, ("figure", figure, f), lambda: FIGURES[figure](session, f))
 
 
 def _filters(commune: str, product: str, start: str, end: str) -> Filters:
@@ -40,7 +46,7 @@ def figures_page(
     product: ProductQ = "", start: MonthQ = "", end: MonthQ = "",
 ) -> Response:  # fmt: skip
     ct = console.ct
-    series = FIGURES[figure](session, _filters(commune, product, start, end))
+    series = _series(request, console, session, figure, _filters(commune, product, start, end))
     products = session.exec(select(Product.id, Product.name).order_by(col(Product.name)).limit(MAX_PRODUCTS)).all()
     chart = bar_chart(series, ct["fig_" + figure], ct["chart_desc"].format(n=len(series)), f"chart-{figure}")
     query = request.url.query
@@ -53,10 +59,10 @@ def figures_page(
 
 @router.get("/app/console/figures.csv")
 def figures_csv(
-    console: ConsoleDep, session: SessionDep, figure: FigureQ = "lots", commune: CommuneQ = "",
+    request: Request, console: ConsoleDep, session: SessionDep, figure: FigureQ = "lots", commune: CommuneQ = "",
     product: ProductQ = "", start: MonthQ = "", end: MonthQ = "",
 ) -> Response:  # fmt: skip
-    series = FIGURES[figure](session, _filters(commune, product, start, end))
+    series = _series(request, console, session, figure, _filters(commune, product, start, end))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["month", figure, "commune", "product_id"])
