@@ -138,7 +138,8 @@ def _active(session: Session, f: Filters, who: Any) -> Series:
     """Distinct organisations (members) with an event in the month: the distinct (month, who) pairs
     first (a hash aggregate over the events' time range), then counted per month."""
     pg = session.get_bind().dialect.name == "postgresql"
-    mon = func.date_trunc("month", Event.event_time) if pg else month(session, Event.event_time)
+    utc = func.timezone("UTC", Event.event_time)  # a plain timestamp truncates faster than one with a zone
+    mon = func.date_trunc("month", utc) if pg else month(session, Event.event_time)
     q = select(mon.label("mon"), who.label("who")).select_from(Event)
     if f.commune:
         q = q.join(Place, col(Place.id) == Event.place_id).where(Place.commune == f.commune)
