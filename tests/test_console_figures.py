@@ -20,6 +20,7 @@ from traceability_api.anchoring.worker import make_worker
 from traceability_api.console.cache import FigureCache
 from traceability_api.console.figures import FIGURES
 from traceability_api.console.svg_chart import bar_chart, nice_max
+from traceability_api.consumer.models import CounterfeitReport
 from traceability_api.events.models import EventLot
 from traceability_api.lots.models import Lot, Product
 from traceability_api.outbox.models import AnchorItem, ItemKind
@@ -109,15 +110,36 @@ def test_bar_chart_is_accessible_and_escaped() -> None:
 def test_kept_figures_are_recomputed_after_a_write(app_client: TestClient, runtime: Runtime) -> None:
     prov = seed_province(app_client, runtime)
     sign_in_authority(app_client, runtime)
+    app_client.app.state.console_cache = FigureCache(stale_s=0)  # type: ignore[attr-defined]  # exact answers
     assert table(app_client.get("/app/console/figures").text) == {"2025-03": 1, "2025-05": 1, "2025-06": 1}
     r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json={"gtin": MANGO, "lot_code": "MX-2508-1",
                         "quantity": 10.0, "plot_id": prov.place_ids[0], "harvest_date": "2025-08-02"})  # fmt: skip
     assert r.status_code == 201, r.text
     assert table(app_client.get("/app/console/figures").text) == expected_lots(runtime)
     assert expected_lots(runtime)["2025-08"] == 1
+
+
+def test_cache_keeps_answers_and_revalidates_stale_ones_in_the_background(runtime: Runtime) -> None:
     calls: list[int] = []
-    cache = FigureCache()
+
+    def compute(s: Session) -> int:
+        calls.append(1)
+        return len(calls)
+
+    def write() -> None:
+        with Session(runtime.engine) as s:
+            s.add(CounterfeitReport(code="/01/08936000000011", gtin=MANGO, client_hash="c" * 32))  # moves the stamp
+            s.commit()
+
+    exact, lenient = FigureCache(stale_s=0), FigureCache(stale_s=600)
     with Session(runtime.engine) as s:
-        for _ in range(3):
-            assert cache.get(s, "k", lambda: calls.append(1) or len(calls)) == 1  # type: ignore[func-returns-value]
-    assert calls == [1]  # nothing written in between: computed once
+        for cache in (exact, lenient):
+            calls.clear()
+            assert [cache.get(s, "k", compute) for _ in range(3)] == [1, 1, 1]  # nothing written: computed once
+        write()
+        calls.clear()
+        calls.append(1)  # both caches hold 1
+        assert exact.get(s, "k", compute) == 2  # recomputed in the request
+        assert lenient.get(s, "k", compute) == 1  # the kept answer at once ...
+        lenient.join()
+        assert len(calls) == 3 and lenient.get(s, "k", compute) == 3  # ... while recomputed in the background

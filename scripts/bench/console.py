@@ -22,6 +22,8 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,6 +36,7 @@ from chain.client import connect
 from chain.node import AnvilNode
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
+from traceability_api.db import make_engine
 from traceability_api.parties.kinds import OrgKind, Role
 from traceability_api.parties.models import Member, OrganisationCreate
 from traceability_api.parties.service import create_organisation
@@ -47,7 +50,10 @@ REFERENCE = "/app/static/app.css"
 COOPS, PLOTS, COMMUNES, PRODUCTS = 200, 2000, 40, 20
 # kept: answers filed under the data stamp (no writes during the run: every request after the first is
 # served kept, one stamp query); recomputed: every request runs the figure's query
-MODES = {"kept": {"AGRITRACE_CONSOLE_CACHE": "true"}, "recomputed": {"AGRITRACE_CONSOLE_CACHE": "false"}}
+# kept + writes: a writer inserts a counterfeit report 10 times a second (the stamp always moves on),
+# so answers are served kept while recomputed in the background (AGRITRACE_CONSOLE_CACHE_STALE_S)
+MODES = {"kept": {"AGRITRACE_CONSOLE_CACHE": "true"}, "kept + writes": {"AGRITRACE_CONSOLE_CACHE": "true"},
+         "recomputed": {"AGRITRACE_CONSOLE_CACHE": "false"}}  # fmt: skip
 
 # one statement per table; :lots and :per are the size; ids are offset by the rows already there
 SEED = [
@@ -163,8 +169,33 @@ def main() -> None:
                "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_ANCHOR_WORKER": "false",
                "AGRITRACE_RATE_LIMIT_ENABLED": "false"}  # fmt: skip
         for mode, extra in MODES.items():
-            with server(env | extra, 1) as base:
+            with server(env | extra, 1) as base, writer(db, on="writes" in mode):
                 measure(base, a, mode)
+
+
+@contextmanager
+def writer(db: str, on: bool) -> Iterator[None]:
+    """A write 10 times a second while the block runs (when ``on``)."""
+    stop = threading.Event()
+
+    def run() -> None:
+        engine = make_engine(db)
+        with engine.connect() as c:
+            while not stop.wait(0.1):
+                c.execute(text("INSERT INTO counterfeit_report (code, gtin, client_hash, created_at) "
+                               "VALUES ('/01/0', '0', md5(random()::text), now())"))  # fmt: skip
+                c.commit()
+        engine.dispose()
+
+    t = threading.Thread(target=run, daemon=True)
+    if on:
+        t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if on:
+            t.join(10)
 
 
 def measure(base: str, a: argparse.Namespace, mode: str) -> None:

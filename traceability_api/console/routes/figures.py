@@ -26,8 +26,9 @@ MAX_PRODUCTS = 500  # the filter's list; a province registers tens to hundreds
 
 
 def _series(request: Request, console: Console, session: Session, figure: str, f: Filters) -> Series:
-    cache = figure_cache(request.app.state, console.page.settings.console_cache)
-    return cache.get(session, ("figure", figure, f), lambda: FIGURES[figure](session, f))
+    st = console.page.settings
+    cache = figure_cache(request.app.state, st.console_cache, st.console_cache_stale_s)
+    return cache.get(session, ("figure", figure, f), lambda s: FIGURES[figure](s, f))
 
 
 def _filters(commune: str, product: str, start: str, end: str) -> Filters:

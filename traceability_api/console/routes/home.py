@@ -16,10 +16,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/app/console")
 def home(request: Request, console: ConsoleDep, session: SessionDep) -> Response:
-    cache = figure_cache(request.app.state, console.page.settings.console_cache)
-    return render(
-        request, "console_home.html", console, overview=cache.get(session, "overview", lambda: overview(session))
-    )
+    st = console.page.settings
+    cache = figure_cache(request.app.state, st.console_cache, st.console_cache_stale_s)
+    return render(request, "console_home.html", console, overview=cache.get(session, "overview", overview))
 
 
 @router.get("/console")
