@@ -43,10 +43,10 @@ def test_feed_lists_anomalies_newest_first_with_their_lots(app_client: TestClien
     kinds = [i["kind"] for i in items]
     assert kinds == ["counterfeit_report", "copied_scan", "mass_balance"], items
     assert [i["lotId"] for i in items] == [ids[1], ids[1], ids[0]]
-    assert items[0]["href"] == f"/app/lots/{ids[1]}" and items[0]["lot"] == "Xoài cát Chu · MX-2505-2"
+    assert items[0]["href"] == f"/app/console/lots/{ids[1]}" and items[0]["lot"] == "Xoài cát Chu · MX-2505-2"
     page = app_client.get("/app/console/anomalies")
     assert page.status_code == 200 and page.text.count("<li data-kind=") == 3
-    assert f'href="/app/lots/{ids[0]}"' in page.text and "Người tiêu dùng báo nghi hàng giả" in page.text
+    assert f'href="/app/console/lots/{ids[0]}"' in page.text and "Người tiêu dùng báo nghi hàng giả" in page.text
     assert app_client.get("/app/console/anomalies.json", params={"page": 2}).json()["items"] == []
     assert app_client.get("/app/console/anomalies", params={"page": 41}).status_code == 422
     assert app_client.get("/app/console/anomalies", params={"late_min": 0}).status_code == 422

@@ -41,8 +41,8 @@ class Anomaly:
 
     @property
     def href(self) -> str | None:
-        """The lot's page (the workspace's lot page today; the console's lot page when it lands)."""
-        return f"/app/lots/{self.lot_id}" if self.lot_id is not None else None
+        """The console's lot page (its lineage, proof status and recall)."""
+        return f"/app/console/lots/{self.lot_id}" if self.lot_id is not None else None
 
 
 def _label(name: str | None, code: str | None) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
+    ("/app/console/lots", "lots"),  # crecall
+    ("/app/console/recalls", "recalls"),  # crecall
     ("/app/console/map", "map"),
     ("/app/console/figures", "figures"),
     ("/app/console/anomalies", "anomalies"),
