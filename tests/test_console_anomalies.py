@@ -8,11 +8,13 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from tests.conftest import auth
 from tests.console_data import MANGO, seed_province, sign_in_authority
 from tests.workspace_helpers import member_client
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.events.models import EventLot
 from traceability_api.lots.models import Lot, Product
+from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
 
@@ -50,6 +52,29 @@ def test_feed_lists_anomalies_newest_first_with_their_lots(app_client: TestClien
     assert app_client.get("/app/console/anomalies.json", params={"page": 2}).json()["items"] == []
     assert app_client.get("/app/console/anomalies", params={"page": 41}).status_code == 422
     assert app_client.get("/app/console/anomalies", params={"late_min": 0}).status_code == 422
+
+
+def test_feed_names_overrides_and_late_anchoring(app_client: TestClient, runtime: Runtime) -> None:
+    prov = seed_province(app_client, runtime)
+    lot = {"gtin": MANGO, "lot_code": "MX-OV-1", "quantity": 5.0, "plot_id": prov.place_ids[0],
+           "phi_override_reason": "mưa to, thu sớm"}  # fmt: skip
+    r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json=lot)
+    assert r.status_code == 201, r.text
+    with Session(runtime.engine) as s:
+        oldest = s.exec(select(AnchorItem).where(AnchorItem.kind == ItemKind.event).order_by(AnchorItem.id)).first()
+        assert oldest is not None and oldest.batch_id is None  # no worker in tests: every event waits
+        oldest.created_at = utcnow() - timedelta(hours=3)
+        s.add(oldest)
+        s.commit()
+        late_event = oldest.ref_id
+    sign_in_authority(app_client, runtime)
+    items = app_client.get("/app/console/anomalies.json", params={"late_min": 120}).json()["items"]
+    assert [(i["kind"], i["detail"]) for i in items if i["kind"] == "late_anchor"] == [
+        ("late_anchor", f"event {late_event}")
+    ]
+    assert [i["detail"] for i in items if i["kind"] == "override"] == ["mưa to, thu sớm"]
+    assert not [i for i in app_client.get("/app/console/anomalies.json", params={"late_min": 240}).json()["items"]
+                if i["kind"] == "late_anchor"]  # fmt: skip
 
 
 def test_cooperative_member_gets_403_on_anomalies(app_client: TestClient, runtime: Runtime) -> None:
