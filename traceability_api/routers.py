@@ -21,6 +21,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
+    from traceability_api.privacy.router import router as privacy
     from traceability_api.registries.router import router as registries
     from traceability_api.signing.router import router as signing
 
@@ -42,6 +43,7 @@ def include_routers(app: FastAPI) -> None:
         dl_keys,
         ops,
         signing,
+        privacy,
     ):
         app.include_router(router)
     from traceability_api.epcis_rest.router import include as include_epcis_rest

@@ -11,9 +11,9 @@ from traceability_api.workspace.web import lang_of, render
 
 
 def include(app: FastAPI) -> None:
-    from traceability_api.console.routes import anomalies, figures, home, lots, map, recalls
+    from traceability_api.console.routes import anomalies, certificates, codes, figures, home, lots, map, recalls
 
-    for module in (home, lots, recalls, map, figures, anomalies):
+    for module in (home, lots, recalls, codes, certificates, map, figures, anomalies):
         app.include_router(module.router)
 
     @app.exception_handler(NotAuthority)

@@ -7,6 +7,8 @@ SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
     ("/app/console/lots", "lots"),  # crecall
     ("/app/console/recalls", "recalls"),  # crecall
+    ("/app/console/codes", "codes"),
+    ("/app/console/certificates", "certificates"),
     ("/app/console/map", "map"),
     ("/app/console/figures", "figures"),
     ("/app/console/anomalies", "anomalies"),

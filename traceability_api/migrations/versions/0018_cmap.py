@@ -1,8 +1,8 @@
 """cmap: places name their commune, district and province (the console's map labels and the
 figures by commune)
 
-Revision ID: 0017_cmap
-Revises: 0016_fsma
+Revision ID: 0018_cmap
+Revises: 0017_privacy
 Create Date: 2026-12-06 23:20:00.000000
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_cmap"
-down_revision: str | None = "0016_fsma"
+revision: str = "0018_cmap"
+down_revision: str | None = "0017_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
