@@ -1,8 +1,8 @@
 """cmap: places name their commune, district and province (the console's map labels and the
 figures by commune)
 
-Revision ID: 0018_cmap
-Revises: 0017_privacy
+Revision ID: 0019_cmap
+Revises: 0018_natrecord
 Create Date: 2026-12-06 23:20:00.000000
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_cmap"
-down_revision: str | None = "0017_privacy"
+revision: str = "0019_cmap"
+down_revision: str | None = "0018_natrecord"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
