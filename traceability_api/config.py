@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     workspace_invite_hours: float = Field(default=72, gt=0, le=24 * 30)  # an invitation link expires after this
     workspace_map_tiles: str = Field(default="", max_length=300, pattern=r"^(https://[^\s'\"<>]+)?$")  # map tiles
     workspace_map_attribution: str = Field(default="", max_length=300)  # credit line the tile provider requires
+    console_cache: bool = True  # console figures kept until the data's stamp changes (one check query per request)
+    console_cache_stale_s: float = Field(default=30.0, ge=0, le=3600)  # then served while recomputed, if this fresh
 
     @field_validator("mqtt_url")
     @classmethod
