@@ -6,6 +6,8 @@ from __future__ import annotations
 T: dict[str, dict[str, str]] = {
     "vi": {
         "title": "Bảng điều hành cơ quan quản lý",
+        "step_shipping": "Xuất giao",
+        "step_receiving": "Nhận hàng",
         "only_authority": "Trang này chỉ dành cho thành viên cơ quan quản lý nhà nước.",
         "sections": "Chức năng",
         "overview": "Tổng quan",
@@ -172,6 +174,8 @@ T: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Authority console",
+        "step_shipping": "Shipped",
+        "step_receiving": "Received",
         "only_authority": "This page is for members of an authority organisation only.",
         "sections": "Sections",
         "overview": "Overview",
