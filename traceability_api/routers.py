@@ -17,6 +17,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.husbandry.router import router as husbandry
     from traceability_api.landing.router import router as landing
     from traceability_api.lots.router import router as lots
+    from traceability_api.opendata.router import router as opendata
     from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
@@ -38,6 +39,7 @@ def include_routers(app: FastAPI) -> None:
         dl_keys,
         ops,
         signing,
+        opendata,
     ):
         app.include_router(router)
     from traceability_api.epcis_rest.router import include as include_epcis_rest

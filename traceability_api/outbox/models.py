@@ -13,6 +13,7 @@ class ItemKind(StrEnum):
     event = "event"
     correction = "correction"
     audit = "audit"  # an entry of the write log
+    opendata = "opendata"  # a published open-data file (its SHA-256)
 
 
 class AnchorItem(SQLModel, table=True):

@@ -1,0 +1,70 @@
+"""Open data over HTTP: the public catalogue, files and proofs under ``/opendata`` (no sign-in,
+rate-limited as public pages), and the authority's on-demand rebuild."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
+from traceability_api.errors import Forbidden, NotFound
+from traceability_api.opendata.build import build, current
+from traceability_api.opendata.catalog import catalog
+from traceability_api.opendata.encode import CONTENT_TYPES
+from traceability_api.opendata.models import OpenDataFile
+from traceability_api.opendata.proofs import file_proof
+from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
+
+router = APIRouter(tags=["open data"])
+FileName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}\.(csv|json)$", description="<dataset>.<csv|json>")]
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of a downloaded file")]
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _file_response(f: OpenDataFile, cache: str) -> Response:
+    digest = base64.b64encode(bytes.fromhex(f.sha256)).decode()
+    headers = {"ETag": f'"{f.sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "Cache-Control": cache,
+               "Content-Disposition": f'attachment; filename="{f.dataset}.{f.fmt}"'}  # fmt: skip
+    return Response(f.content, media_type=CONTENT_TYPES[f.fmt], headers=headers)
+
+
+@router.get("/opendata", summary="DCAT-AP catalogue of the open datasets (JSON-LD)")
+@router.get("/opendata/catalog.jsonld", summary="DCAT-AP catalogue of the open datasets (JSON-LD)")
+def open_catalog(session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    return JSONResponse(catalog(session, settings), media_type="application/ld+json",
+                        headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
+
+
+@router.get("/opendata/files/{file_id}/{name}", summary="One published file (never changes)")
+def open_file(file_id: DbId, name: FileName, session: SessionDep) -> Response:
+    f = session.get(OpenDataFile, file_id)
+    if f is None or f"{f.dataset}.{f.fmt}" != name:
+        raise NotFound(f"no open-data file {file_id}/{name}")
+    return _file_response(f, IMMUTABLE)
+
+
+@router.get("/opendata/proofs/{sha256}", summary="Merkle proof of a published file's SHA-256")
+def open_proof(sha256: Sha256, session: SessionDep) -> dict[str, Any]:
+    return file_proof(session, sha256)
+
+
+@router.get("/opendata/{name}", summary="The newest file of a dataset")
+def open_latest(name: FileName, session: SessionDep) -> Response:
+    dataset, fmt = name.rsplit(".", 1)
+    f = current(session, dataset, fmt)
+    if f is None:
+        raise NotFound(f"no open-data file {name} (datasets are built on a schedule; not built yet)")
+    return _file_response(f, "public, max-age=300")
+
+
+@router.post("/api/v1/opendata/build", summary="Rebuild the open-data files now (authority)")
+async def rebuild(p: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    if not p.reads_everything:
+        raise Forbidden("members of a market authority only may rebuild open data")
+    rep = await run_in_threadpool(build, runtime.engine, runtime.settings)
+    return {"files": rep.files, "changed": rep.changed, "seconds": round(rep.seconds, 3)}
