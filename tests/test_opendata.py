@@ -1,0 +1,270 @@
+"""Open data: the DCAT-AP catalogue expands as JSON-LD (pyld) and every distribution it lists
+downloads with its media type and checksum; no personal or private data reaches any file; the
+datasets hold the aggregates they promise; rebuilds are idempotent; only authorities rebuild."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from pyld import jsonld
+from sqlmodel import Session, select
+
+from tests.world import gtin, make_org
+from traceability_api.compose import build_runtime
+from traceability_api.config import Settings
+from traceability_api.main import create_app
+from traceability_api.opendata.build import build
+from traceability_api.opendata.public import commune_of
+from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.parties.models import MemberCreate, OrganisationCreate, Role
+from traceability_api.parties.service import create_member, create_organisation
+from traceability_api.runtime import Runtime
+
+DCAT = "http://www.w3.org/ns/dcat#"
+DCT = "http://purl.org/dc/terms/"
+SPDX = "http://spdx.org/rdf/terms#"
+BASE = "https://trace.example.vn"
+
+# personal and private things seeded below: none may appear in any open-data file
+SECRETS = (
+    "Nguyễn Thị Hoa", "0912 345 678", "hoa.nguyen@example.vn",  # a member
+    "Trần Văn Tư", "0987654321", "tu.tran@example.vn",  # another member
+    "Vườn nhà ông Lê Văn Sáu",  # a place named after its farmer
+    "số 7 hẻm 12", "0292 3841 555",  # the place's street address and phone
+    "Lô 9 đường Trần Hưng Đạo",  # the cooperative's street address
+    "HTX Bí Mật Kín Đáo",  # an organisation whose profile is not public
+    "gọi 0901 222 333 gặp chị Lan",  # a diary note (private farm record)
+    "mô tả riêng 0933 444 555",  # a product description
+)  # fmt: skip
+
+
+@pytest.fixture
+def od(tmp_path: Path, database_url: str) -> Iterator[tuple[Runtime, TestClient]]:
+    st = Settings(data_dir=tmp_path / "var", database_url=database_url, chain_enabled=False, public_base_url=BASE,
+                  rate_limit_enabled=False, opendata_interval_h=0)  # fmt: skip
+    rt = build_runtime(st)
+    with TestClient(create_app(rt)) as client:
+        yield rt, client
+    rt.close()
+
+
+def h(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def seed(rt: Runtime, client: TestClient) -> dict[str, str]:
+    """An authority, a public cooperative with members, a plot and lots; a private-profile one."""
+    with Session(rt.engine) as s:
+        authority = make_org(s, "Chi cục QLCL Cần Thơ", "authority")
+        coop, issued = create_organisation(s, OrganisationCreate(
+            name="HTX Lúa gạo Thạnh Phú", kind="cooperative", admin_name="Nguyễn Thị Hoa",  # type: ignore[arg-type]
+            address="Lô 9 đường Trần Hưng Đạo, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ"))  # fmt: skip
+        assert coop.id is not None
+        create_member(s, coop.id, MemberCreate(name="Trần Văn Tư 0987654321 tu.tran@example.vn", role=Role.recorder))
+        create_member(s, coop.id, MemberCreate(name="Hoa 0912 345 678 hoa.nguyen@example.vn", role=Role.viewer))
+        hidden, hidden_issued = create_organisation(s, OrganisationCreate(
+            name="HTX Bí Mật Kín Đáo", kind="cooperative", admin_name="Ẩn danh", public_profile=False))  # type: ignore[arg-type]  # fmt: skip
+        s.commit()
+    keys = {"authority": authority.keys["admin"], "coop": issued.api_key, "hidden": hidden_issued.api_key}
+    rice, mango = gtin(1), gtin(2)
+    r = client.post("/api/v1/products", headers=h(keys["coop"]), json={
+        "gtin": rice, "name": "Lúa ST25 – Thạnh Phú", "name_en": "ST25 paddy", "unit": "KGM",
+        "certifications": ["VietGAP", "OCOP 4 sao"], "description": "mô tả riêng 0933 444 555"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/products", headers=h(keys["hidden"]), json={"gtin": mango, "name": "Xoài cát Hòa Lộc"})
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/places", headers=h(keys["coop"]), json={
+        "kind": "plot", "name": "Vườn nhà ông Lê Văn Sáu", "planting_area_code": "CT-TP-001", "area_ha": 4.5,
+        "address": "số 7 hẻm 12, ấp Thới Hòa, xã Thạnh Phú, ĐT 0292 3841 555",
+        "geo": {"type": "Point", "coordinates": [105.58, 10.12]}})  # fmt: skip
+    assert r.status_code == 201, r.text
+    plot = r.json()["id"]
+    r = client.post("/api/v1/places", headers=h(keys["hidden"]), json={
+        "kind": "plot", "name": "Vườn xoài", "planting_area_code": "TG-CB-0045"})  # fmt: skip
+    hidden_plot = r.json()["id"]
+    r = client.post(f"/api/v1/places/{plot}/diary", headers=h(keys["coop"]), json={
+        "activity": "pest_observation", "time": "2025-01-10T07:00:00+07:00", "pest": "rầy nâu",
+        "note": "gọi 0901 222 333 gặp chị Lan"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    for code, qty, day in (("TP-01", 1000, "2025-02-27"), ("TP-02", 500.5, "2025-02-28"), ("TP-03", 300, "2025-03-02")):
+        r = client.post("/api/v1/lots", headers=h(keys["coop"]), json={
+            "gtin": rice, "lot_code": code, "quantity": qty, "plot_id": plot, "harvest_date": day,
+            "event_time": f"{day}T17:00:00+07:00"})  # fmt: skip
+        assert r.status_code == 201, r.text
+    r = client.post("/api/v1/lots", headers=h(keys["hidden"]), json={
+        "gtin": mango, "lot_code": "M1", "quantity": 80, "plot_id": hidden_plot,
+        "event_time": "2025-04-01T05:00:00+07:00"})  # fmt: skip
+    # no harvest date: the month is the event's in Vietnam (1 April; still 31 March in UTC)
+    assert r.status_code == 201, r.text
+    return keys
+
+
+def _path(url: str) -> str:
+    assert url.startswith(BASE), url
+    return urlsplit(url).path
+
+
+def _rebuild(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
+    r = client.post("/api/v1/opendata/build", headers=h(keys["authority"]))
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _files(client: TestClient) -> dict[str, bytes]:
+    out = {}
+    for name in ("products", "planting_areas", "monthly_volumes", "certifications"):
+        for fmt in ("csv", "json"):
+            r = client.get(f"/opendata/{name}.{fmt}")
+            assert r.status_code == 200, r.text
+            out[f"{name}.{fmt}"] = r.content
+    return out
+
+
+def _csv(content: bytes) -> list[dict[str, str]]:
+    assert content.startswith("\ufeff".encode())  # UTF-8 with BOM
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def test_catalogue_expands_as_json_ld_and_every_distribution_downloads(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    _rebuild(client, keys)
+    r = client.get("/opendata/catalog.jsonld")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
+    expanded = jsonld.expand(r.json())  # inline context: no document loader needed
+    catalog = next(n for n in expanded if DCAT + "Catalog" in n.get("@type", []))
+    assert {t["@language"] for t in catalog[DCT + "title"]} == {"vi", "en"}
+    datasets = catalog[DCAT + "dataset"]
+    assert len(datasets) == 4
+    checked = 0
+    for ds in datasets:
+        assert DCAT + "Dataset" in ds["@type"]
+        assert {t["@language"] for t in ds[DCT + "title"]} == {"vi", "en"}
+        assert ds[DCT + "description"] and ds[DCT + "modified"]
+        assert ds[DCT + "license"][0]["@id"] == "https://creativecommons.org/licenses/by/4.0/"
+        assert ds[DCT + "publisher"][0]["@id"] == BASE + "/opendata#publisher"
+        for dist in ds[DCAT + "distribution"]:
+            url = dist[DCAT + "downloadURL"][0]["@id"]
+            media = dist[DCAT + "mediaType"][0]["@id"].rsplit("/media-types/", 1)[1]
+            checksum = dist[SPDX + "checksum"][0]
+            assert checksum[SPDX + "algorithm"][0]["@id"] == SPDX + "checksumAlgorithm_sha256"
+            digest = checksum[SPDX + "checksumValue"][0]["@value"]
+            got = client.get(_path(url))
+            assert got.status_code == 200, url
+            assert got.headers["content-type"].split(";")[0] == media
+            assert hashlib.sha256(got.content).hexdigest() == digest
+            assert int(dist[DCAT + "byteSize"][0]["@value"]) == len(got.content)
+            proof = client.get(_path(dist["https://ns.agritrace.vn/voc/merkleProof"][0]["@id"]))
+            assert proof.status_code == 200 and proof.json()["sha256"] == digest
+            assert proof.json()["status"] == "pending"  # no chain here: queued for anchoring
+            checked += 1
+    assert checked == 8  # four datasets, CSV and JSON each
+    items = rt.engine.connect().execute(select(AnchorItem.kind, AnchorItem.digest)).all()
+    assert sum(1 for k, _ in items if k == ItemKind.opendata) == 8
+
+
+def test_no_personal_or_private_data_in_any_open_data_file(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    _rebuild(client, keys)
+    files = _files(client)
+    catalogue = client.get("/opendata/catalog.jsonld").content
+    for name, content in [*files.items(), ("catalog.jsonld", catalogue)]:
+        text = content.decode("utf-8-sig")
+        for secret in SECRETS:
+            assert secret not in text, f"{secret!r} in {name}"
+        for part in ("0912", "0987654321", "0901", "0933", "@example.vn", "ông Lê"):
+            assert part not in text, f"{part!r} in {name}"
+    # what is there: the cooperative (a legal entity) by name, the hidden one blank
+    products = {r["gtin"]: r for r in _csv(files["products.csv"])}
+    assert products[gtin(1)]["organisation"] == "HTX Lúa gạo Thạnh Phú"
+    assert products[gtin(2)]["organisation"] == ""
+
+
+def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    _rebuild(client, keys)
+    files = _files(client)
+    products = {r["gtin"]: r for r in _csv(files["products.csv"])}
+    assert products[gtin(1)]["name"] == "Lúa ST25 – Thạnh Phú" and products[gtin(1)]["kind"] == "crop"
+    areas = {r["code"]: r for r in _csv(files["planting_areas.csv"])}
+    assert areas["CT-TP-001"] | {} == {"code": "CT-TP-001", "place_kind": "plot", "commune": "Xã Thạnh Phú",
+                                       "area_ha": "4.5", "crop": "Lúa ST25 – Thạnh Phú",
+                                       "organisation": "HTX Lúa gạo Thạnh Phú"}  # fmt: skip
+    assert "geometry" not in areas["CT-TP-001"]  # geometry only when AGRITRACE_OPENDATA_GEOMETRY allows
+    volumes = [(r["month"], r["gtin"], r["commune"], r["quantity"], r["lots"]) for r in _csv(files["monthly_volumes.csv"])]
+    assert volumes == [("2025-02", gtin(1), "Xã Thạnh Phú", "1500.5", "2"), ("2025-03", gtin(1), "Xã Thạnh Phú", "300.0", "1"),
+                       ("2025-04", gtin(2), "", "80.0", "1")]  # fmt: skip
+    certs = sorted(r["certification"] for r in _csv(files["certifications.csv"]))
+    assert certs == ["OCOP 4 sao", "VietGAP"]
+    doc = json.loads(files["monthly_volumes.json"])
+    assert doc["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert doc["rows"][0] == {"month": "2025-02", "gtin": gtin(1), "product": "Lúa ST25 – Thạnh Phú",
+                              "commune": "Xã Thạnh Phú", "quantity": 1500.5, "unit": "KGM", "lots": 2}  # fmt: skip
+
+
+def test_geometry_and_licence_follow_their_settings(tmp_path: Path, database_url: str) -> None:
+    st = Settings(data_dir=tmp_path / "var", database_url=database_url, chain_enabled=False, public_base_url=BASE,
+                  rate_limit_enabled=False, opendata_interval_h=0, opendata_geometry=True,
+                  opendata_license="https://creativecommons.org/publicdomain/zero/1.0/")  # fmt: skip
+    rt = build_runtime(st)
+    try:
+        with TestClient(create_app(rt)) as client:
+            keys = seed(rt, client)
+            _rebuild(client, keys)
+            areas = {r["code"]: r for r in _csv(client.get("/opendata/planting_areas.csv").content)}
+            assert json.loads(areas["CT-TP-001"]["geometry"]) == {"coordinates": [105.58, 10.12], "type": "Point"}
+            cat = client.get("/opendata").json()
+            assert cat["dct:license"]["@id"] == "https://creativecommons.org/publicdomain/zero/1.0/"
+    finally:
+        rt.close()
+
+
+def test_rebuild_is_idempotent_and_new_data_makes_new_files(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    first = _rebuild(client, keys)
+    assert first["changed"] == 8
+    again = _rebuild(client, keys)
+    assert again["changed"] == 0 and again["files"] == first["files"]  # same bytes: not stored or anchored again
+    old = client.get("/opendata/products.csv")
+    r = client.post("/api/v1/products", headers=h(keys["coop"]), json={"gtin": gtin(3), "name": "Gạo lứt"})
+    assert r.status_code == 201
+    third = build(rt.engine, rt.settings)
+    assert third.changed == 2  # products.csv and products.json
+    old_file = next(f for f in first["files"] if f["dataset"] == "products" and f["format"] == "csv")
+    kept = client.get(f"/opendata/files/{old_file['id']}/products.csv")  # an earlier download stays checkable
+    assert kept.status_code == 200 and kept.content == old.content
+    assert kept.headers["cache-control"].endswith("immutable")
+    assert client.get("/opendata/products.csv").content != old.content
+
+
+def test_only_authorities_rebuild_and_bad_names_are_refused(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    assert client.post("/api/v1/opendata/build", headers=h(keys["coop"])).status_code == 403
+    assert client.post("/api/v1/opendata/build").status_code == 401
+    assert client.get("/opendata/products.csv").status_code == 404  # nothing built yet
+    _rebuild(client, keys)
+    for bad in ("/opendata/products.xlsx", "/opendata/../etc.csv", "/opendata/files/1/planting_areas.csv",
+                "/opendata/proofs/" + "z" * 64, "/opendata/proofs/" + "0" * 64):  # fmt: skip
+        assert client.get(bad).status_code in (404, 422), bad
+    assert client.get("/opendata/proofs/" + "0" * 64).status_code == 404
+
+
+def test_commune_is_read_from_addresses_and_names() -> None:
+    assert commune_of("Ấp 3, xã Thạnh Phú, huyện Cờ Đỏ") == "Xã Thạnh Phú"
+    assert commune_of(None, "Nhà đóng gói xã Mỹ Hiệp") == "Xã Mỹ Hiệp"
+    assert commune_of("12 đường 30/4, Phường An Hòa, Ninh Kiều") == "Phường An Hòa"
+    assert commune_of("thị trấn Cái Bè, Tiền Giang") == "Thị trấn Cái Bè"
+    assert commune_of("Cần Thơ", None, "") == ""
