@@ -268,3 +268,33 @@ def test_commune_is_read_from_addresses_and_names() -> None:
     assert commune_of("12 đường 30/4, Phường An Hòa, Ninh Kiều") == "Phường An Hòa"
     assert commune_of("thị trấn Cái Bè, Tiền Giang") == "Thị trấn Cái Bè"
     assert commune_of("Cần Thơ", None, "") == ""
+
+
+def test_anchored_digest_of_a_download_verifies_against_the_chain(runtime: Runtime) -> None:
+    """Download a file, hash it, fetch its proof, and check leaf, proof and root, the root on the
+    anvil chain through the contract (its anchorOf and its own MerkleProof verify)."""
+    from traceability_api.anchoring.worker import make_worker
+    from traceability_api.consensus.proofs import leaf_of_digest_hex, proof_leads_to
+
+    assert runtime.chain is not None
+    with TestClient(create_app(runtime)) as client:
+        keys = seed(runtime, client)
+        _rebuild(client, keys)
+        make_worker(runtime.engine, runtime.chain, runtime.settings).run_once()
+        got = client.get("/opendata/monthly_volumes.csv")
+        assert got.status_code == 200
+        digest = hashlib.sha256(got.content).hexdigest()
+        proof = client.get(f"/opendata/proofs/{digest}").json()
+    assert proof["status"] == "anchored"
+    leaf = leaf_of_digest_hex(digest)
+    assert proof["leaf"] == "0x" + leaf.hex()
+    assert proof_leads_to(leaf, proof["proof"], proof["root"])
+    contract = runtime.chain.contract
+    root = bytes.fromhex(proof["root"][2:])
+    record = contract.anchor_of(root)
+    assert record is not None and record.timestamp == proof["blockTimestamp"]
+    assert contract.verify([bytes.fromhex(p[2:]) for p in proof["proof"]], root, leaf)
+    # a byte changed in the download no longer matches the anchored digest
+    tampered = got.content.replace(b"1500.5", b"1600.5")
+    assert hashlib.sha256(tampered).hexdigest() != digest
+    assert not proof_leads_to(leaf_of_digest_hex(hashlib.sha256(tampered).hexdigest()), proof["proof"], proof["root"])
