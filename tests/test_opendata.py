@@ -168,7 +168,8 @@ def test_catalogue_expands_as_json_ld_and_every_distribution_downloads(od: tuple
             assert proof.json()["status"] == "pending"  # no chain here: queued for anchoring
             checked += 1
     assert checked == 8  # four datasets, CSV and JSON each
-    items = rt.engine.connect().execute(select(AnchorItem.kind, AnchorItem.digest)).all()
+    with rt.engine.connect() as conn:
+        items = conn.execute(select(AnchorItem.kind, AnchorItem.digest)).all()
     assert sum(1 for k, _ in items if k == ItemKind.opendata) == 8
 
 
