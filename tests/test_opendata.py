@@ -203,9 +203,14 @@ def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -
                                        "area_ha": "4.5", "crop": "Lúa ST25 – Thạnh Phú",
                                        "organisation": "HTX Lúa gạo Thạnh Phú"}  # fmt: skip
     assert "geometry" not in areas["CT-TP-001"]  # geometry only when AGRITRACE_OPENDATA_GEOMETRY allows
-    volumes = [(r["month"], r["gtin"], r["commune"], r["quantity"], r["lots"]) for r in _csv(files["monthly_volumes.csv"])]
-    assert volumes == [("2025-02", gtin(1), "Xã Thạnh Phú", "1500.5", "2"), ("2025-03", gtin(1), "Xã Thạnh Phú", "300.0", "1"),
-                       ("2025-04", gtin(2), "", "80.0", "1")]  # fmt: skip
+    volumes = [
+        (r["month"], r["gtin"], r["commune"], r["quantity"], r["lots"]) for r in _csv(files["monthly_volumes.csv"])
+    ]
+    assert volumes == [
+        ("2025-02", gtin(1), "Xã Thạnh Phú", "1500.5", "2"),
+        ("2025-03", gtin(1), "Xã Thạnh Phú", "300.0", "1"),
+        ("2025-04", gtin(2), "", "80.0", "1"),
+    ]
     certs = sorted(r["certification"] for r in _csv(files["certifications.csv"]))
     assert certs == ["OCOP 4 sao", "VietGAP"]
     doc = json.loads(files["monthly_volumes.json"])

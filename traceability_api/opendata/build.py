@@ -18,7 +18,7 @@ from traceability_api.anchoring import lease
 from traceability_api.config import Settings
 from traceability_api.consensus.records import file_digest
 from traceability_api.errors import Conflict
-from traceability_api.opendata.datasets import datasets
+from traceability_api.opendata.datasets import Lookups, datasets
 from traceability_api.opendata.encode import FORMATS, encode
 from traceability_api.opendata.models import OpenDataFile
 from traceability_api.outbox.models import ItemKind
@@ -62,8 +62,9 @@ def _build(engine: Engine, settings: Settings) -> BuildReport:
     t0 = time.perf_counter()
     rep = BuildReport()
     with Session(engine, expire_on_commit=False) as s:
+        lookups = Lookups(s)
         for ds in datasets(settings):
-            rows = ds.rows(s, settings)
+            rows = ds.rows(lookups, settings)
             for fmt, media in FORMATS.items():
                 content = encode(fmt, ds.slug, settings.opendata_license, ds.columns, rows)
                 digest = file_digest(content)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import exists, func
@@ -41,25 +42,67 @@ class Dataset:
     description_vi: str
     description_en: str
     columns: tuple[str, ...]
-    rows: Callable[[Session, Settings], list[Row]]
+    rows: Callable[[Lookups, Settings], list[Row]]
+
+
+class Lookups:
+    """What several datasets share, read once per build as plain rows (no ORM objects: a
+    province has tens of thousands of places)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    @cached_property
+    def orgs(self) -> dict[int, Any]:
+        q = select(  # type: ignore[call-overload, misc]
+            Organisation.id, Organisation.name, Organisation.kind, Organisation.address, Organisation.public_profile
+        )
+        return {o.id: o for o in self.s.exec(q).all()}
+
+    @cached_property
+    def org_names(self) -> dict[int, str]:
+        return {i: public.org_name(o) for i, o in self.orgs.items()}
+
+    @cached_property
+    def products(self) -> dict[int, Any]:
+        q = select(Product.id, Product.gtin, Product.name, Product.name_en, Product.brand, Product.unit,  # type: ignore[call-overload, misc]
+                   Product.ocop_stars, Product.org_id)  # fmt: skip
+        return {p.id: p for p in self.s.exec(q).all()}
+
+    @cached_property
+    def places(self) -> dict[int, Any]:
+        q = select(Place.id, Place.org_id, Place.kind, Place.name, Place.address, Place.parent_id,  # type: ignore[call-overload, misc]
+                   Place.planting_area_code, Place.sector_code, Place.area_ha)  # fmt: skip
+        return {p.id: p for p in self.s.exec(q).all()}
+
+    @cached_property
+    def communes(self) -> dict[int, str]:
+        """Commune of every place: its address, else its name, else its parent's, else its organisation's."""
+        out: dict[int, str] = {}
+        for pid, p in self.places.items():
+            parent = self.places.get(p.parent_id) if p.parent_id is not None else None
+            texts = [p.address, p.name] + ([parent.address, parent.name] if parent is not None else [])
+            org = self.orgs.get(p.org_id)
+            out[pid] = public.commune_of(*texts, org.address if org is not None else None)
+        return out
 
 
 def _num(v: float | None) -> float | None:
     return None if v is None else round(float(v), 3)
 
 
-def product_rows(s: Session, _st: Settings) -> list[Row]:
-    orgs = {o.id: o for o in s.exec(select(Organisation)).all()}
+def product_rows(lk: Lookups, _st: Settings) -> list[Row]:
+    s = lk.s
     sectors: dict[int, Counter[str]] = defaultdict(Counter)
     kinds = select(Lot.product_id, Place.kind, func.count()).join(Place, Place.id == Lot.origin_place_id)  # type: ignore[arg-type]
     for pid, kind, n in s.exec(kinds.group_by(col(Lot.product_id), col(Place.kind))).all():
         sectors[pid][SECTOR_OF_PLACE.get(PlaceKind(kind), "other")] += n
     made = set(s.exec(select(Lot.product_id).join(LotLink, LotLink.child_lot_id == Lot.id).distinct()).all())  # type: ignore[arg-type]
     out: list[Row] = []
-    for p in s.exec(select(Product).order_by(Product.gtin)).all():
-        kind = sectors[p.id].most_common(1)[0][0] if sectors.get(p.id) else (PROCESSED if p.id in made else "")  # type: ignore[index, arg-type]
-        o = orgs.get(p.org_id)
-        out.append((p.gtin, p.name, p.name_en, p.brand, kind, p.unit, p.ocop_stars, public.org_name(o),
+    for p in sorted(lk.products.values(), key=lambda p: p.gtin):
+        kind = sectors[p.id].most_common(1)[0][0] if p.id in sectors else (PROCESSED if p.id in made else "")
+        o = lk.orgs.get(p.org_id)
+        out.append((p.gtin, p.name, p.name_en, p.brand, kind, p.unit, p.ocop_stars, lk.org_names.get(p.org_id, ""),
                     o.kind if o is not None else None))  # fmt: skip
     return out
 
@@ -73,54 +116,64 @@ def _crops(s: Session) -> dict[int, str]:
     return {k: "; ".join(sorted(v)) for k, v in names.items()}
 
 
-def _communes(s: Session) -> dict[int, str]:
-    """Commune of every place: its address, else its name, else its parent's, else its organisation's."""
-    places = {p.id: p for p in s.exec(select(Place)).all()}
-    org_addr = {o.id: o.address for o in s.exec(select(Organisation)).all()}
-    out: dict[int, str] = {}
-    for pid, p in places.items():
-        parent = places.get(p.parent_id) if p.parent_id is not None else None
-        texts = [p.address, p.name] + ([parent.address, parent.name] if parent is not None else [])
-        out[pid] = public.commune_of(*texts, org_addr.get(p.org_id))  # type: ignore[index]
-    return out
-
-
-def planting_area_rows(s: Session, st: Settings) -> list[Row]:
-    crops, communes, orgs = _crops(s), _communes(s), public.organisations(s)
-    coded = (Place.planting_area_code.is_not(None)) | (Place.sector_code.is_not(None))  # type: ignore[union-attr]
-    places = s.exec(select(Place).where(coded, Place.kind.in_(PRODUCTION_KINDS)).order_by(col(Place.id))).all()  # type: ignore[attr-defined]
+def planting_area_rows(lk: Lookups, st: Settings) -> list[Row]:
+    crops = _crops(lk.s)
+    geo: dict[int, Any] = {}
+    if st.opendata_geometry:
+        geo = dict(lk.s.exec(select(Place.id, Place.geo).where(col(Place.geo).is_not(None))).all())  # type: ignore[arg-type]
     out: list[Row] = []
-    for p in places:
+    for p in sorted(lk.places.values(), key=lambda p: p.id):
         code = p.planting_area_code or p.sector_code
-        row: Row = (code, p.kind.value, communes.get(p.id, ""), _num(p.area_ha), crops.get(p.id, ""),  # type: ignore[arg-type]
-                    orgs.get(p.org_id, ""))  # fmt: skip
-        out.append((*row, p.geo) if st.opendata_geometry else row)
+        if code is None or p.kind not in PRODUCTION_KINDS:
+            continue
+        row: Row = (code, PlaceKind(p.kind).value, lk.communes.get(p.id, ""), _num(p.area_ha), crops.get(p.id, ""),
+                    lk.org_names.get(p.org_id, ""))  # fmt: skip
+        out.append((*row, geo.get(p.id)) if st.opendata_geometry else row)
     return out
 
 
-def volume_rows(s: Session, st: Settings) -> list[Row]:
+def _month(session: Session, column: Any) -> Any:
+    """``YYYY-MM`` of a date column, in SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.substr(column, 1, 7)  # SQLite keeps dates as ISO text
+
+
+def volume_rows(lk: Lookups, st: Settings) -> list[Row]:
     """Harvested (commissioned) quantity by month, product, commune and unit, from public,
-    uncorrected commissioning events."""
+    uncorrected commissioning events: grouped by plot in SQL, then by commune here."""
+    s = lk.s
     corrected = exists().where(col(EventCorrection.event_id) == col(Event.id))
-    q = (
-        select(Lot.id, Lot.product_id, Lot.origin_place_id, Lot.quantity, Lot.uom, Lot.harvest_date, Event.event_time)  # type: ignore[call-overload]
-        .join(EventLot, EventLot.lot_id == Lot.id)
-        .join(Event, Event.id == EventLot.event_id)
+    commissioned = (
+        select(EventLot.lot_id)
+        .join(Event, col(Event.id) == col(EventLot.event_id))
         .where(Event.biz_step == voc.COMMISSIONING, public.public_events(), ~corrected)
     )
-    products = {p.id: p for p in s.exec(select(Product)).all()}
-    communes = _communes(s)
-    totals: dict[tuple[str, int, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    lots = col(Lot.id).in_(commissioned)
+    month = _month(s, Lot.harvest_date).label("month")
+    dated = (
+        select(month, Lot.product_id, Lot.origin_place_id, Lot.uom, func.sum(Lot.quantity), func.count())  # type: ignore[call-overload, misc]
+        .where(lots, col(Lot.harvest_date).is_not(None))
+        .group_by(month, col(Lot.product_id), col(Lot.origin_place_id), col(Lot.uom))
+    )
+    groups: list[tuple[str, int, int | None, str, float, int]] = [tuple(r) for r in s.exec(dated).all()]  # type: ignore[misc]
+    undated = (
+        select(Lot.id, Event.event_time, Lot.product_id, Lot.origin_place_id, Lot.uom, Lot.quantity)  # type: ignore[call-overload, misc]
+        .join(EventLot, col(EventLot.lot_id) == col(Lot.id))
+        .join(Event, col(Event.id) == col(EventLot.event_id))
+        .where(col(Lot.harvest_date).is_(None), Event.biz_step == voc.COMMISSIONING, lots)
+    )
     seen: set[int] = set()
-    for lot_id, product_id, place_id, qty, uom, harvest, at in s.exec(q).all():
-        if lot_id in seen:  # a lot named twice in its commissioning event counts once
-            continue
-        seen.add(lot_id)
-        day: date = harvest or _local(at, st).date()
-        key = (day.strftime("%Y-%m"), product_id, communes.get(place_id, ""), uom)
-        totals[key][0] += qty
-        totals[key][1] += 1
-    rows = [(m, products[pid].gtin, products[pid].name, c, _num(total), u, int(n))
+    for lot_id, at, pid, place, uom, qty in s.exec(undated).all():  # no harvest date: the event's month, locally
+        if lot_id not in seen:  # a lot named twice in its commissioning event counts once
+            seen.add(lot_id)
+            groups.append((_local(at, st).strftime("%Y-%m"), pid, place, uom, qty, 1))
+    totals: dict[tuple[str, int, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    for m, pid, place, uom, qty, n in groups:
+        key = (m, pid, lk.communes.get(place, "") if place is not None else "", uom)
+        totals[key][0] += float(qty)
+        totals[key][1] += int(n)
+    rows = [(m, lk.products[pid].gtin, lk.products[pid].name, c, _num(total), u, int(n))
             for (m, pid, c, u), (total, n) in totals.items()]  # fmt: skip
     return sorted(rows, key=lambda r: (r[0], r[1], r[3], r[5]))
 
@@ -129,11 +182,9 @@ def _local(at: datetime, st: Settings) -> datetime:
     return at.astimezone(st.zone)
 
 
-def certification_rows(s: Session, _st: Settings) -> list[Row]:
-    products = {p.id: p for p in s.exec(select(Product)).all()}
-    orgs = public.organisations(s)
-    rows = [(products[pid].gtin, products[pid].name, orgs.get(products[pid].org_id, ""), cert)
-            for pid, cert in public.certifications(s)]  # fmt: skip
+def certification_rows(lk: Lookups, _st: Settings) -> list[Row]:
+    rows = [(lk.products[pid].gtin, lk.products[pid].name, lk.org_names.get(lk.products[pid].org_id, ""), cert)
+            for pid, cert in public.certifications(lk.s)]  # fmt: skip
     return sorted(rows)
 
 
