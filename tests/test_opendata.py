@@ -273,6 +273,7 @@ def test_commune_is_read_from_addresses_and_names() -> None:
     assert commune_of(None, "Nhà đóng gói xã Mỹ Hiệp") == "Xã Mỹ Hiệp"
     assert commune_of("12 đường 30/4, Phường An Hòa, Ninh Kiều") == "Phường An Hòa"
     assert commune_of("thị trấn Cái Bè, Tiền Giang") == "Thị trấn Cái Bè"
+    assert commune_of("số 3 đường Lý Thường Kiệt, Phường 5, TP Cao Lãnh") == "Phường 5"  # numbered wards
     assert commune_of("Cần Thơ", None, "") == ""
 
 

@@ -22,7 +22,7 @@ from traceability_api.parties.models import Organisation
 
 HIDDEN_ORG = ""  # the organisation column of a producer whose profile is not public
 # the commune part of a Vietnamese address: "xã Thạnh Phú", "phường An Hòa", "thị trấn Cờ Đỏ"
-_COMMUNE = re.compile(r"(?<!\w)((?:xã|phường|thị trấn)\s+[^,;()\d]{1,60}?)\s*(?=[,;()]|$)", re.IGNORECASE)
+_COMMUNE = re.compile(r"(?<!\w)((?:xã|phường|thị trấn)\s+[^,;()]{1,60}?)\s*(?=[,;()]|$)", re.IGNORECASE)
 
 
 def public_events() -> ColumnElement[bool]:
