@@ -36,12 +36,18 @@ def _file_response(f: OpenDataFile, cache: str) -> Response:
 @router.get("/opendata", summary="DCAT-AP catalogue of the open datasets (JSON-LD)")
 @router.get("/opendata/catalog.jsonld", summary="DCAT-AP catalogue of the open datasets (JSON-LD)")
 def open_catalog(session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    """The catalogue data portals harvest: a ``dcat:Catalog`` whose ``dcat:Dataset`` entries
+    (title and description in Vietnamese and English, licence, publisher, last change) list each
+    file (``dcat:Distribution``) with its download URL, media type, size, SPDX SHA-256 checksum and
+    the URL of its Merkle proof.  No sign-in; rate-limited like the consumer pages."""
     return JSONResponse(catalog(session, settings), media_type="application/ld+json",
                         headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
 
 
 @router.get("/opendata/files/{file_id}/{name}", summary="One published file (never changes)")
 def open_file(file_id: DbId, name: FileName, session: SessionDep) -> Response:
+    """A file exactly as published, at the address the catalogue lists; its bytes never change
+    (``ETag`` and ``Repr-Digest`` carry its SHA-256).  Earlier versions stay downloadable."""
     f = session.get(OpenDataFile, file_id)
     if f is None or f"{f.dataset}.{f.fmt}" != name:
         raise NotFound(f"no open-data file {file_id}/{name}")
@@ -50,11 +56,16 @@ def open_file(file_id: DbId, name: FileName, session: SessionDep) -> Response:
 
 @router.get("/opendata/proofs/{sha256}", summary="Merkle proof of a published file's SHA-256")
 def open_proof(sha256: Sha256, session: SessionDep) -> dict[str, Any]:
+    """Give the SHA-256 you computed over a download: its Merkle leaf, proof, the anchored root,
+    transaction, block and contract (``status`` ``pending`` until the next anchoring batch).
+    See docs/open-data.md for the checks."""
     return file_proof(session, sha256)
 
 
 @router.get("/opendata/{name}", summary="The newest file of a dataset")
 def open_latest(name: FileName, session: SessionDep) -> Response:
+    """The dataset's newest file (``products``, ``planting_areas``, ``monthly_volumes``,
+    ``certifications``; ``.csv`` UTF-8 with BOM or ``.json``)."""
     dataset, fmt = name.rsplit(".", 1)
     f = current(session, dataset, fmt)
     if f is None:
@@ -64,6 +75,8 @@ def open_latest(name: FileName, session: SessionDep) -> Response:
 
 @router.post("/api/v1/opendata/build", summary="Rebuild the open-data files now (authority)")
 async def rebuild(p: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Regenerate every open-data file now (besides the schedule, ``AGRITRACE_OPENDATA_INTERVAL_H``);
+    changed files are stored and queued for anchoring.  409 while another build runs."""
     if not p.reads_everything:
         raise Forbidden("members of a market authority only may rebuild open data")
     rep = await run_in_threadpool(build, runtime.engine, runtime.settings)
