@@ -156,7 +156,12 @@ def volume_rows(lk: Lookups, st: Settings) -> list[Row]:
         .where(lots, col(Lot.harvest_date).is_not(None))
         .group_by(month, col(Lot.product_id), col(Lot.origin_place_id), col(Lot.uom))
     )
-    groups: list[tuple[str, int, int | None, str, float, int]] = [tuple(r) for r in s.exec(dated).all()]  # type: ignore[misc]
+    totals: dict[tuple[str, int, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    communes = lk.communes
+    for m, pid, place, uom, qty, n in s.exec(dated):
+        acc = totals[(m, pid, communes.get(place, ""), uom)]
+        acc[0] += qty
+        acc[1] += n
     undated = (
         select(Lot.id, Event.event_time, Lot.product_id, Lot.origin_place_id, Lot.uom, Lot.quantity)  # type: ignore[call-overload, misc]
         .join(EventLot, col(EventLot.lot_id) == col(Lot.id))
@@ -164,15 +169,12 @@ def volume_rows(lk: Lookups, st: Settings) -> list[Row]:
         .where(col(Lot.harvest_date).is_(None), Event.biz_step == voc.COMMISSIONING, lots)
     )
     seen: set[int] = set()
-    for lot_id, at, pid, place, uom, qty in s.exec(undated).all():  # no harvest date: the event's month, locally
+    for lot_id, at, pid, place, uom, qty in s.exec(undated):  # no harvest date: the event's month, locally
         if lot_id not in seen:  # a lot named twice in its commissioning event counts once
             seen.add(lot_id)
-            groups.append((_local(at, st).strftime("%Y-%m"), pid, place, uom, qty, 1))
-    totals: dict[tuple[str, int, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
-    for m, pid, place, uom, qty, n in groups:
-        key = (m, pid, lk.communes.get(place, "") if place is not None else "", uom)
-        totals[key][0] += float(qty)
-        totals[key][1] += int(n)
+            acc = totals[(_local(at, st).strftime("%Y-%m"), pid, communes.get(place, ""), uom)]
+            acc[0] += qty
+            acc[1] += 1
     rows = [(m, lk.products[pid].gtin, lk.products[pid].name, c, _num(total), u, int(n))
             for (m, pid, c, u), (total, n) in totals.items()]  # fmt: skip
     return sorted(rows, key=lambda r: (r[0], r[1], r[3], r[5]))

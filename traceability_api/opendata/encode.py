@@ -12,6 +12,7 @@ from typing import Any
 
 FORMATS = {"csv": "text/csv", "json": "application/json"}  # format -> IANA media type
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+STRUCTURED = frozenset({"geometry"})  # columns whose values are JSON objects
 BOM = "\ufeff"  # spreadsheet programs read the file as UTF-8 (Vietnamese text intact) only with it
 
 
@@ -24,11 +25,17 @@ def _cell(v: Any) -> str:
 
 
 def to_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    """csv.writer itself writes None as an empty cell and numbers as ``str()`` does; only
+    structured cells (GeoJSON) are turned into compact JSON text first."""
     buf = io.StringIO()
     buf.write(BOM)
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
-    w.writerows([_cell(v) for v in row] for row in rows)
+    structured = [i for i, c in enumerate(columns) if c in STRUCTURED]
+    if structured:
+        w.writerows([_cell(v) for v in row] for row in rows)
+    else:
+        w.writerows(rows)
     return buf.getvalue().encode("utf-8")
 
 
