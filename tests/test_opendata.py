@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,15 @@ from pyld import jsonld
 from sqlmodel import Session, select
 
 from tests.world import gtin, make_org
+from traceability_api.anchoring import lease
+from traceability_api.audit.service import audit
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.main import create_app
 from traceability_api.opendata.build import build
+from traceability_api.opendata.models import OpenDataFile
 from traceability_api.opendata.public import commune_of
+from traceability_api.opendata.schedule import OpenDataSchedule
 from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.parties.models import MemberCreate, OrganisationCreate, Role
 from traceability_api.parties.service import create_member, create_organisation
@@ -301,7 +306,51 @@ def test_anchored_digest_of_a_download_verifies_against_the_chain(runtime: Runti
     record = contract.anchor_of(root)
     assert record is not None and record.timestamp == proof["blockTimestamp"]
     assert contract.verify([bytes.fromhex(p[2:]) for p in proof["proof"]], root, leaf)
+    rep = audit(runtime.engine, contract)
+    assert rep.ok and rep.opendata_files == 8 and rep.pending == 0, rep.problems
     # a byte changed in the download no longer matches the anchored digest
     tampered = got.content.replace(b"1500.5", b"1600.5")
     assert hashlib.sha256(tampered).hexdigest() != digest
     assert not proof_leads_to(leaf_of_digest_hex(hashlib.sha256(tampered).hexdigest()), proof["proof"], proof["root"])
+
+
+def test_audit_finds_a_published_file_changed_behind_the_services_back(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    _rebuild(client, keys)
+    clean = audit(rt.engine, None)
+    assert clean.ok and clean.opendata_files == 8 and clean.pending >= 8  # no chain here: queued
+    with Session(rt.engine) as s:
+        f = s.exec(
+            select(OpenDataFile).where(OpenDataFile.dataset == "monthly_volumes", OpenDataFile.fmt == "csv")
+        ).one()
+        f.content, fid = f.content.replace(b"1500.5", b"1600.5"), f.id
+        s.add(f)
+        s.commit()
+    rep = audit(rt.engine, None)
+    assert [p for p in rep.problems if "open-data" in p] == [
+        f"open-data file {fid} (monthly_volumes.csv): changed after it was published"
+    ]
+
+
+def test_schedule_builds_and_waits_while_another_process_builds(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    sched = OpenDataSchedule(rt.engine, rt.settings.model_copy(update={"opendata_interval_h": 24}))
+    assert sched.run_once() == 24 * 3600 and sched.builds == 1
+    assert lease.acquire(rt.engine, "opendata", "elsewhere:1", ttl_s=600)  # another process is building
+    try:
+        r = client.post("/api/v1/opendata/build", headers=h(keys["authority"]))
+        assert r.status_code == 409 and "another process" in r.text
+        assert sched.run_once() == 24 * 3600 and sched.builds == 1
+    finally:
+        lease.release(rt.engine, "opendata", "elsewhere:1")
+    sched.start()  # the thread builds at once, then waits a day; stop ends the wait
+    try:
+        deadline = time.monotonic() + 60
+        while sched.builds < 2:
+            assert time.monotonic() < deadline, "the schedule thread did not build"
+            time.sleep(0.05)
+    finally:
+        sched.stop()
+    assert not sched._thread.is_alive()

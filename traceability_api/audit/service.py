@@ -16,6 +16,7 @@ from traceability_api.consensus.records import correction_digest
 from traceability_api.events.models import Event, EventCorrection
 from traceability_api.events.service import declaration_of
 from traceability_api.evidence.summary import check_digests
+from traceability_api.opendata.verify import audit_files
 
 PAGE = 2000
 
@@ -25,6 +26,7 @@ class AuditReport:
     events: int = 0
     corrections: int = 0
     write_log_entries: int = 0
+    opendata_files: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -40,7 +42,7 @@ def _no_progress(_phase: str, _done: int, _total: int) -> None:
 def audit(
     engine: Engine, contract: AnchorContract | None, progress: Callable[[str, int, int], None] = _no_progress
 ) -> AuditReport:
-    """Every event, error declaration and audit-log entry; ``progress(phase, done, total)`` is
+    """Every event, error declaration, audit-log entry and open-data file; ``progress(phase, done, total)`` is
     called as each page of records is checked."""
     rep = AuditReport()
     roots: dict[str, bool] = {}
@@ -87,4 +89,7 @@ def audit(
             if entry_digest(entry) != entry.digest or anchored is None or anchored.digest != entry.digest:
                 rep.problems.append(f"write log entry {entry.id}: changed after it was written")
         progress("audit-log entries", len(entries), len(entries))
+        files = audit_files(s)
+        rep.opendata_files, rep.pending = files.checked, rep.pending + files.pending
+        rep.problems.extend(files.problems)
     return rep
