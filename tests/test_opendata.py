@@ -336,7 +336,7 @@ def test_audit_finds_a_published_file_changed_behind_the_services_back(od: tuple
 def test_schedule_builds_and_waits_while_another_process_builds(od: tuple[Runtime, TestClient]) -> None:
     rt, client = od
     keys = seed(rt, client)
-    sched = OpenDataSchedule(rt.engine, rt.settings.model_copy(update={"opendata_interval_h": 24}))
+    sched = OpenDataSchedule(rt.engine, rt.settings.model_copy(update={"opendata_interval_h": 24}), first_delay_s=0)
     assert sched.run_once() == 24 * 3600 and sched.builds == 1
     assert lease.acquire(rt.engine, "opendata", "elsewhere:1", ttl_s=600)  # another process is building
     try:
@@ -345,7 +345,7 @@ def test_schedule_builds_and_waits_while_another_process_builds(od: tuple[Runtim
         assert sched.run_once() == 24 * 3600 and sched.builds == 1
     finally:
         lease.release(rt.engine, "opendata", "elsewhere:1")
-    sched.start()  # the thread builds at once, then waits a day; stop ends the wait
+    sched.start()  # the thread builds after its first delay (0 here), then waits a day; stop ends the wait
     try:
         deadline = time.monotonic() + 60
         while sched.builds < 2:

@@ -1,4 +1,5 @@
-"""The open-data schedule: a thread that rebuilds the files at start and every
+"""The open-data schedule: a thread that rebuilds the files five minutes after the service starts
+(once it has settled; short-lived services and test servers never build) and then every
 ``AGRITRACE_OPENDATA_INTERVAL_H`` hours (0: only on demand).  Builds are idempotent (unchanged
 bytes are not stored or anchored again) and one at a time across processes (the build's lease),
 so every worker process may run it; a failed build is logged and retried after a minute."""
@@ -16,11 +17,13 @@ from traceability_api.opendata.build import build
 
 log = logging.getLogger(__name__)
 RETRY_S = 60.0
+START_DELAY_S = 300.0
 
 
 class OpenDataSchedule:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, first_delay_s: float = START_DELAY_S) -> None:
         self.engine = engine
+        self.first_delay_s = first_delay_s
         self.settings = settings
         self.interval_s = settings.opendata_interval_h * 3600
         self.builds = 0
@@ -48,5 +51,6 @@ class OpenDataSchedule:
             return min(RETRY_S, self.interval_s)
 
     def run(self) -> None:
+        self._stop.wait(self.first_delay_s)
         while not self._stop.is_set():
             self._stop.wait(self.run_once())
