@@ -8,6 +8,9 @@ import csv
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +22,15 @@ from fastapi.testclient import TestClient
 from pyld import jsonld
 from sqlmodel import Session, select
 
+from chain.merkle import keccak
+from tests.conftest import REPO
 from tests.world import gtin, make_org
 from traceability_api.anchoring import lease
 from traceability_api.audit.service import audit
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
+from traceability_api.consensus.proofs import leaf_of_digest_hex
+from traceability_api.consensus.records import file_digest
 from traceability_api.main import create_app
 from traceability_api.opendata.build import build
 from traceability_api.opendata.models import OpenDataFile
@@ -286,7 +293,7 @@ def test_anchored_digest_of_a_download_verifies_against_the_chain(runtime: Runti
     """Download a file, hash it, fetch its proof, and check leaf, proof and root, the root on the
     anvil chain through the contract (its anchorOf and its own MerkleProof verify)."""
     from traceability_api.anchoring.worker import make_worker
-    from traceability_api.consensus.proofs import leaf_of_digest_hex, proof_leads_to
+    from traceability_api.consensus.proofs import proof_leads_to
 
     assert runtime.chain is not None
     with TestClient(create_app(runtime)) as client:
@@ -354,3 +361,41 @@ def test_schedule_builds_and_waits_while_another_process_builds(od: tuple[Runtim
     finally:
         sched.stop()
     assert not sched._thread.is_alive()
+
+
+def test_cli_builds_the_files_the_catalogue_then_lists(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    seed(rt, client)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL", "CHAIN_RPC"))}
+    env |= {"PYTHONPATH": str(REPO), "DATABASE_URL": rt.settings.effective_database_url,
+            "AGRITRACE_DATA_DIR": str(rt.settings.data_dir), "AGRITRACE_CHAIN_ENABLED": "false"}  # fmt: skip
+    cmd = [sys.executable, "-m", "traceability_api.cli", "opendata", "build"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "8 files, 8 changed" in done.stdout
+    line = next(x for x in done.stdout.splitlines() if x.startswith("products.csv"))
+    digest = line.rsplit("sha256 ", 1)[1]
+    assert hashlib.sha256(client.get("/opendata/products.csv").content).hexdigest() == digest
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "8 files, 0 changed" in again.stdout
+
+
+def test_open_data_is_rate_limited_like_public_pages(tmp_path: Path, database_url: str) -> None:
+    st = Settings(data_dir=tmp_path / "var", database_url=database_url, chain_enabled=False, rate_public="3/minute",
+                  opendata_interval_h=0)  # fmt: skip
+    rt = build_runtime(st)
+    try:
+        with TestClient(create_app(rt)) as client:
+            answers = [client.get("/opendata/catalog.jsonld").status_code for _ in range(4)]
+            assert answers == [200, 200, 200, 429]
+            assert client.get("/opendata/products.csv").status_code == 429
+    finally:
+        rt.close()
+
+
+def test_file_digest_is_the_plain_sha256_of_the_bytes() -> None:
+    """Golden values: a reuser's ``sha256sum`` is the anchored digest; the leaf is OpenZeppelin's."""
+    assert file_digest(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert file_digest("\ufeffgtin\r\n".encode()) == hashlib.sha256(b"\xef\xbb\xbfgtin\r\n").hexdigest()
+    leaf = leaf_of_digest_hex(file_digest(b""))
+    assert leaf == keccak(keccak(bytes.fromhex(file_digest(b""))))
