@@ -399,3 +399,23 @@ def test_file_digest_is_the_plain_sha256_of_the_bytes() -> None:
     assert file_digest("\ufeffgtin\r\n".encode()) == hashlib.sha256(b"\xef\xbb\xbfgtin\r\n").hexdigest()
     leaf = leaf_of_digest_hex(file_digest(b""))
     assert leaf == keccak(keccak(bytes.fromhex(file_digest(b""))))
+
+
+def test_older_files_beyond_the_kept_number_lose_their_bytes_not_their_proof(od: tuple[Runtime, TestClient]) -> None:
+    rt, client = od
+    keys = seed(rt, client)
+    settings = rt.settings.model_copy(update={"opendata_keep_files": 2})
+    first = build(rt.engine, settings)
+    old = next(f for f in first.files if f["dataset"] == "products" and f["format"] == "json")
+    for n in (3, 4):  # two more versions of products: the first falls out of the two kept
+        r = client.post("/api/v1/products", headers=h(keys["coop"]), json={"gtin": gtin(n), "name": f"Gạo {n}"})
+        assert r.status_code == 201
+        assert build(rt.engine, settings).changed == 2
+    gone = client.get(f"/opendata/files/{old['id']}/products.json")
+    assert gone.status_code == 410 and f"/opendata/proofs/{old['sha256']}" in gone.json()["detail"]
+    proof = client.get(f"/opendata/proofs/{old['sha256']}")
+    assert proof.status_code == 200 and proof.json()["file"]["id"] == old["id"]
+    kept = [f for f in build(rt.engine, settings).files if f["dataset"] == "products"]
+    assert all(client.get(f"/opendata/files/{f['id']}/products.{f['format']}").status_code == 200 for f in kept)
+    rep = audit(rt.engine, None)
+    assert rep.ok and rep.opendata_files == 12, rep.problems  # 8 first files + 2 x 2 products files

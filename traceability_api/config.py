@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     opendata_publisher: str = Field(default="AgriTrace", min_length=1, max_length=200)  # dct:publisher's name
     opendata_interval_h: float = Field(default=24, ge=0, le=24 * 31)  # rebuild this often (0: only on demand)
     opendata_geometry: bool = False  # planting areas carry their GeoJSON geometry (off: code, commune, area, crop)
+    opendata_keep_files: int = Field(default=30, ge=1, le=10_000)  # versions of each file kept downloadable
 
     @field_validator("mqtt_url")
     @classmethod

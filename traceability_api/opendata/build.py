@@ -11,8 +11,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from traceability_api.anchoring import lease
 from traceability_api.config import Settings
@@ -38,8 +39,23 @@ class BuildReport:
 
 
 def current(session: Session, dataset: str, fmt: str) -> OpenDataFile | None:
+    """The newest file of a dataset in a format (with its bytes)."""
     q = select(OpenDataFile).where(OpenDataFile.dataset == dataset, OpenDataFile.fmt == fmt)
-    return session.exec(q.order_by(OpenDataFile.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    return session.exec(q.order_by(col(OpenDataFile.id).desc()).limit(1)).first()
+
+
+def _newest(session: Session, dataset: str, fmt: str, keep: int) -> list[tuple[int, str]]:
+    """(id, sha256) of the newest ``keep`` files of a dataset in a format, newest first."""
+    q = select(OpenDataFile.id, OpenDataFile.sha256).where(OpenDataFile.dataset == dataset, OpenDataFile.fmt == fmt)
+    return [(int(i or 0), h) for i, h in session.exec(q.order_by(col(OpenDataFile.id).desc()).limit(keep)).all()]
+
+
+def _prune(session: Session, dataset: str, fmt: str, keep: int) -> None:
+    """Drop the bytes of all but the newest ``keep`` files (their rows, digests and proofs stay)."""
+    kept = _newest(session, dataset, fmt, keep)
+    if len(kept) == keep:
+        old = (col(OpenDataFile.dataset) == dataset, col(OpenDataFile.fmt) == fmt, col(OpenDataFile.id) < kept[-1][0])
+        session.execute(update(OpenDataFile).where(*old, col(OpenDataFile.content).is_not(None)).values(content=None))
 
 
 def build(engine: Engine, settings: Settings) -> BuildReport:
@@ -68,17 +84,21 @@ def _build(engine: Engine, settings: Settings) -> BuildReport:
             for fmt, media in FORMATS.items():
                 content = encode(fmt, ds.slug, settings.opendata_license, ds.columns, rows)
                 digest = file_digest(content)
-                row = current(s, ds.slug, fmt)
-                if row is None or row.sha256 != digest:
+                newest = _newest(s, ds.slug, fmt, 1)
+                if newest and newest[0][1] == digest:
+                    file_id = newest[0][0]
+                else:
                     row = OpenDataFile(dataset=ds.slug, fmt=fmt, media_type=media, sha256=digest,
                                        size=len(content), rows=len(rows), content=content)  # fmt: skip
                     s.add(row)
                     s.flush()
                     assert row.id is not None
-                    enqueue(s, [Pending(ItemKind.opendata, row.id, digest)])
+                    file_id = row.id
+                    enqueue(s, [Pending(ItemKind.opendata, file_id, digest)])
+                    _prune(s, ds.slug, fmt, settings.opendata_keep_files)
                     rep.changed += 1
                 rep.files.append({"dataset": ds.slug, "format": fmt, "sha256": digest, "size": len(content),
-                                  "rows": len(rows), "id": row.id})  # fmt: skip
+                                  "rows": len(rows), "id": file_id})  # fmt: skip
         s.commit()
     rep.seconds = time.perf_counter() - t0
     log.info("open data built: %d files, %d changed, %.2f s", len(rep.files), rep.changed, rep.seconds)

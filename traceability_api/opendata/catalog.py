@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, func, select
 
 from traceability_api.config import Settings
 from traceability_api.opendata.datasets import datasets
@@ -49,11 +50,10 @@ def proof_url(settings: Settings, sha256: str) -> str:
 
 
 def current_files(session: Session) -> dict[tuple[str, str], OpenDataFile]:
-    """The newest file of each (dataset, format)."""
-    newest = {}
-    for f in session.exec(select(OpenDataFile).order_by(OpenDataFile.id)).all():  # type: ignore[arg-type]
-        newest[(f.dataset, f.fmt)] = f
-    return newest
+    """The newest file of each (dataset, format), without its bytes."""
+    ids = select(func.max(OpenDataFile.id)).group_by(col(OpenDataFile.dataset), col(OpenDataFile.fmt))
+    q = select(OpenDataFile).where(col(OpenDataFile.id).in_(ids)).options(defer(OpenDataFile.content))  # type: ignore[arg-type]
+    return {(f.dataset, f.fmt): f for f in session.exec(q).all()}
 
 
 def _distribution(settings: Settings, f: OpenDataFile, licence: dict[str, str]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
 
 from traceability_api.anchoring.models import BatchStatus, ItemKind
 from traceability_api.anchoring.proofs import anchor_rows
@@ -23,7 +24,8 @@ CONVENTIONS = {
 
 def file_proof(session: Session, sha256: str) -> dict[str, Any]:
     """Proof of the earliest anchored file with this digest (else the earliest one, pending)."""
-    files = session.exec(select(OpenDataFile).where(OpenDataFile.sha256 == sha256).order_by(OpenDataFile.id)).all()  # type: ignore[arg-type]
+    q = select(OpenDataFile).where(OpenDataFile.sha256 == sha256).options(defer(OpenDataFile.content))  # type: ignore[arg-type]
+    files = session.exec(q.order_by(col(OpenDataFile.id))).all()
     if not files:
         raise NotFound(f"no published open-data file has SHA-256 {sha256}")
     rows = anchor_rows(session, [f.id for f in files if f.id is not None], ItemKind.opendata)

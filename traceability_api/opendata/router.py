@@ -27,6 +27,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _file_response(f: OpenDataFile, cache: str) -> Response:
+    assert f.content is not None
     digest = base64.b64encode(bytes.fromhex(f.sha256)).decode()
     headers = {"ETag": f'"{f.sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "Cache-Control": cache,
                "Content-Disposition": f'attachment; filename="{f.dataset}.{f.fmt}"'}  # fmt: skip
@@ -51,6 +52,10 @@ def open_file(file_id: DbId, name: FileName, session: SessionDep) -> Response:
     f = session.get(OpenDataFile, file_id)
     if f is None or f"{f.dataset}.{f.fmt}" != name:
         raise NotFound(f"no open-data file {file_id}/{name}")
+    if f.content is None:
+        detail = (f"open-data file {file_id}/{name} is no longer kept (newer versions replaced it); its digest's "
+                  f"proof remains at /opendata/proofs/{f.sha256}")  # fmt: skip
+        return JSONResponse({"detail": detail}, status_code=410)
     return _file_response(f, IMMUTABLE)
 
 

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", UTC(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
