@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from chain.merkle import keccak
 from tests.conftest import REPO
-from tests.world import gtin, make_org
+from tests.world import gtin, lot_uri, make_org
 from traceability_api.anchoring import lease
 from traceability_api.audit.service import audit
 from traceability_api.compose import build_runtime
@@ -206,10 +206,22 @@ def test_no_personal_or_private_data_in_any_open_data_file(od: tuple[Runtime, Te
 def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -> None:
     rt, client = od
     keys = seed(rt, client)
+    rice = gtin(5)  # milled from paddy: a product of kind "processed", its lot not a harvest
+    assert (
+        client.post("/api/v1/products", headers=h(keys["coop"]), json={"gtin": rice, "name": "Gạo ST25"}).status_code
+        == 201
+    )
+    t = {"type": "TransformationEvent", "eventTime": "2025-03-05T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+         "bizStep": "commissioning",
+         "inputQuantityList": [{"epcClass": lot_uri(gtin(1), "TP-01"), "quantity": 1000, "uom": "KGM"}],
+         "outputQuantityList": [{"epcClass": lot_uri(rice, "G-01"), "quantity": 620, "uom": "KGM"}]}  # fmt: skip
+    r = client.post("/api/v1/events", headers=h(keys["coop"]), json=t)
+    assert r.status_code == 201, r.text
     _rebuild(client, keys)
     files = _files(client)
     products = {r["gtin"]: r for r in _csv(files["products.csv"])}
     assert products[gtin(1)]["name"] == "Lúa ST25 – Thạnh Phú" and products[gtin(1)]["kind"] == "crop"
+    assert products[gtin(5)]["kind"] == "processed"
     areas = {r["code"]: r for r in _csv(files["planting_areas.csv"])}
     assert areas["CT-TP-001"] | {} == {"code": "CT-TP-001", "place_kind": "plot", "commune": "Xã Thạnh Phú",
                                        "area_ha": "4.5", "crop": "Lúa ST25 – Thạnh Phú",

@@ -32,6 +32,7 @@ SECTOR_OF_PLACE = {
     PlaceKind.hatchery: "aquaculture", PlaceKind.barn: "livestock", PlaceKind.flock_house: "poultry",
 }  # fmt: skip
 PROCESSED = "processed"  # a product made by transformation (milled rice, dried mango)
+HARVEST_TYPE = "ObjectEvent"  # harvest = ObjectEvent commissioning; a TransformationEvent's outputs are not harvests
 
 
 @dataclass(frozen=True)
@@ -140,14 +141,17 @@ def _month(session: Session, column: Any) -> Any:
 
 
 def volume_rows(lk: Lookups, st: Settings) -> list[Row]:
-    """Harvested (commissioned) quantity by month, product, commune and unit, from public,
-    uncorrected commissioning events: grouped by plot in SQL, then by commune here."""
+    """Harvested quantity by month, product, commune and unit, from public, uncorrected
+    commissioning ObjectEvents (transformation outputs are not harvests): grouped by plot in SQL,
+    then by commune here."""
     s = lk.s
     corrected = exists().where(col(EventCorrection.event_id) == col(Event.id))
     commissioned = (
         select(EventLot.lot_id)
         .join(Event, col(Event.id) == col(EventLot.event_id))
-        .where(Event.biz_step == voc.COMMISSIONING, public.public_events(), ~corrected)
+        .where(
+            Event.biz_step == voc.COMMISSIONING, Event.event_type == HARVEST_TYPE, public.public_events(), ~corrected
+        )
     )
     lots = col(Lot.id).in_(commissioned)
     month = _month(s, Lot.harvest_date).label("month")
