@@ -18,6 +18,28 @@ class ProductView:
 
 
 @dataclass
+class CertificateChip:
+    """A certificate record: its status on the page's day (active, expired, not_yet_valid, revoked)."""
+
+    label: str
+    status: str
+    number: str | None = None
+    issuer: str | None = None
+    valid_until: str | None = None
+    verified: bool = False
+
+
+@dataclass
+class CodeChip:
+    """A registered planting-area or packing-house code behind the lot, with its status and markets."""
+
+    kind: str  # planting_area | packhouse
+    code: str
+    status: str  # active | suspended | revoked | expired | not_yet_valid | unregistered
+    markets: str = ""
+
+
+@dataclass
 class Producer:
     name: str
     address: str | None = None
@@ -39,6 +61,7 @@ class LotInfo:
     harvest_date: str | None = None
     expiry: str | None = None
     holder: str | None = None
+    market: str | None = None  # destination market of an exported lot (country name)
 
 
 @dataclass
@@ -100,6 +123,8 @@ class LotPage:
     recall: str | None = None  # the reason, when the lot is recalled ("" when none was given)
     copy_warning: bool = False
     jsonld: str = "{}"
+    certificates: list[CertificateChip] = field(default_factory=list)
+    codes: list[CodeChip] = field(default_factory=list)
 
 
 @dataclass

@@ -79,6 +79,7 @@ class LabelData:
     gtin: str | None = None
     expiry_line: str | None = None  # e.g. "HSD: 30/08/2025"
     content_line: str | None = None  # e.g. "Số lượng: 30 quả" (a tray of eggs), "Khối lượng: 10 kg"
+    codes_line: str | None = None  # registered codes, e.g. "MSVT/PUC: VN-DTOR-0012 · MSĐG/PHC: VN-DTPH-0005"
 
 
 def _font() -> tuple[str, str]:
@@ -136,6 +137,8 @@ def _label(
         lines.append((d.date_line, regular, 6.5))
     if d.expiry_line:
         lines.append((d.expiry_line, bold, 6.5))
+    if d.codes_line:
+        lines.append((d.codes_line, bold, 6))
     if d.ocop_stars:
         lines.append(("OCOP " + "★" * d.ocop_stars + "☆" * (5 - d.ocop_stars), bold, 7))
     cy = y + h - pad

@@ -23,7 +23,9 @@ from traceability_api.runtime import Runtime
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow]
 ENTRIES = (
-    ("irrigating", "2026-01-05T06:00"), ("land_preparation", "2026-01-06T07:00"), ("pruning", "2026-01-07T08:00"),
+    ("irrigating", "2026-01-05T06:00"),
+    ("land_preparation", "2026-01-06T07:00"),
+    ("pruning", "2026-01-07T08:00"),
 )
 
 ACTIVATED = """navigator.serviceWorker.ready.then(r => r.active.state === "activated" ? "activated" :

@@ -15,6 +15,7 @@ from traceability_api.events.capture import EventCheck
 from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
 from traceability_api.husbandry import withdrawal
+from traceability_api.registries import checks as registries
 from traceability_api.runtime import Runtime
 from traceability_api.signing.gate import SignatureGate
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
     from traceability_api.evidence.mqtt import MqttIngest
 
-CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check, withdrawal.check)  # food-safety rules, before custody
+# food safety (diary, withdrawal), then registered codes (harvest on a suspended area, export markets)
+CAPTURE_CHECKS: tuple[EventCheck, ...] = (diary.check, withdrawal.check, registries.check)
 
 
 def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runtime:
@@ -91,6 +93,16 @@ def attach_alerts(runtime: Runtime) -> None:
     runtime.on_stop.append(watcher.stop)
 
 
+def attach_recall_notices(runtime: Runtime) -> None:
+    """Deliver recall notices to the holders of recalled lots after each recall commits (retried)."""
+    from traceability_api.authority.recall_notify import RecallNotifier
+
+    notifier = RecallNotifier(runtime.engine, runtime.settings)
+    runtime.recall_notices = notifier
+    runtime.on_start.append(notifier.start)
+    runtime.on_stop.append(notifier.stop)
+
+
 def attach_opendata(runtime: Runtime) -> None:
     """Rebuild the open-data files on their schedule (``AGRITRACE_OPENDATA_INTERVAL_H``; 0: on demand only)."""
     if runtime.settings.opendata_interval_h <= 0:
@@ -111,6 +123,7 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
         attach_worker(runtime)
         attach_mqtt(runtime)
         attach_alerts(runtime)
+        attach_recall_notices(runtime)
         attach_opendata(runtime)
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
         runtime.on_stop.append(runtime.close)

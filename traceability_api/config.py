@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
     # sensor alerts (issue 17): the watcher reads new readings against place/device thresholds
     alert_poll_s: float = Field(default=30.0, gt=0, le=3600)
+    recall_notify_poll_s: float = Field(default=10.0, gt=0, le=3600)  # recall notices due are looked for this often
+    recall_retry_s: float = Field(default=30.0, gt=0, le=3600)  # first wait before a failed recall notice is retried
     smtp_host: str | None = None  # alert e-mails go out through this SMTP server when set
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_from: str = "agritrace@localhost"

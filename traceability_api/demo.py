@@ -31,6 +31,7 @@ from traceability_api.parties.models import MemberCreate, Organisation, Organisa
 from traceability_api.parties.service import Principal, create_member, create_organisation, party_uri
 from traceability_api.places.models import PlaceCreate, PlaceKind
 from traceability_api.places.service import create_place, place_uri
+from traceability_api.registries.certificates import records_from_free_text
 from traceability_api.runtime import Runtime
 
 
@@ -276,6 +277,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         capture(s, fp, [mango], DEFAULT_CONTEXT, st)
         _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st, runtime.capture_checks)
         seed_dong_thap(s, runtime, _org, keys)  # Đồng Tháp: mango, rice–fish, duck eggs, pangasius, flowers
+        records_from_free_text(s)  # the demo's "VietGAP", "OCOP 4 sao" become certificate records
         s.commit()
     run_alerts(runtime)
     save_demo_keys(st, keys)

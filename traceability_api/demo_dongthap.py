@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from traceability_api.consensus.gs1_uri import with_check_digit
+from traceability_api.demo_fsma import seed_export_chains
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
@@ -79,18 +80,26 @@ class _Seeder:
 def seed_dong_thap(s: Session, runtime: Runtime, org: Org, keys: dict[str, str]) -> None:
     d = _Seeder(s, runtime)
     org(s, "Chi cục Chăn nuôi, Thú y và Thủy sản Đồng Tháp", "authority", "Phường 1, TP. Cao Lãnh, Đồng Tháp", keys)
-    _mango(d, org, keys)
+    mango = _mango(d, org, keys)
     _rice_fish(d, org, keys)
     _duck_eggs(d, org, keys)
-    _pangasius(d, org, keys)
+    fish = _pangasius(d, org, keys)
     _flowers(d, org, keys)
+    seed_export_chains(s, runtime, org, keys, mango, fish)  # FSMA 204 chains to a US importer
 
 
-def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
+def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
     coop = org(d.s, "HTX Xoài Mỹ Xương", "cooperative", "Ấp Mỹ Thạnh, xã Mỹ Xương, huyện Cao Lãnh, Đồng Tháp", keys)
     pack = org(d.s, "Nhà đóng gói Xoài Cao Lãnh", "processor", "Xã Mỹ Hiệp, huyện Cao Lãnh, Đồng Tháp", keys)
     exp = org(d.s, "Công ty Xuất khẩu Nông sản Sa Giang", "distributor", "KCN Sa Đéc, TP. Sa Đéc, Đồng Tháp", keys)
-    d.product(coop[1], "mango", "Xoài cát Chu Cao Lãnh", "Cao Lanh Cat Chu mango", certifications=["VietGAP"])
+    d.product(
+        coop[1],
+        "mango",
+        "Xoài cát Chu Cao Lãnh",
+        "Cao Lanh Cat Chu mango",
+        certifications=["VietGAP"],
+        ftl_category="Tropical tree fruits",
+    )
     d.product(
         pack[1],
         "mango_box",
@@ -100,6 +109,7 @@ def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
         ocop_stars=4,
         shelf_life_days=21,
         certifications=["VietGAP", "GlobalGAP"],
+        ftl_category="Tropical tree fruits",
     )
     orchard = d.place(coop[1], kind=PlaceKind.plot, name="Vườn xoài ông Ba Tâm, ấp Mỹ Thạnh, xã Mỹ Xương",
                       planting_area_code="VN-DTCL-MX-0012", area_ha=1.6,
@@ -136,6 +146,8 @@ def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
                         "inputQuantityList": [{"epcClass": fresh, "quantity": 2400, "uom": "KGM"}],
                         "outputQuantityList": [{"epcClass": boxed, "quantity": 2.1, "uom": "TNE"}]}])  # fmt: skip
     d.move(pack, exp, boxed, 2.1, "TNE", "2025-05-09T06:00:00+07:00", "2025-05-09T11:00:00+07:00")
+    return {"coop": coop, "pack": pack, "exp": exp, "orchard": orchard, "site": site,
+            "gtin_fresh": G["mango"], "gtin_box": G["mango_box"]}  # fmt: skip
 
 
 def _rice_fish(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
@@ -298,11 +310,18 @@ def _duck_eggs(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
                                     quantity=60, uom="H87")])  # fmt: skip
 
 
-def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
+def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
     farm = org(d.s, "HTX Thủy sản Tân Thạnh", "cooperative", "Xã Tân Thạnh, huyện Thanh Bình, Đồng Tháp", keys)
     p = farm[1]
     d.product(p, "tra_fry", "Cá tra giống", "Pangasius fingerlings", unit="NAR")
-    d.product(p, "tra", "Cá tra nguyên liệu Thanh Bình", "Thanh Binh pangasius", certifications=["ASC", "VietGAP"])
+    d.product(
+        p,
+        "tra",
+        "Cá tra nguyên liệu Thanh Bình",
+        "Thanh Binh pangasius",
+        certifications=["ASC", "VietGAP"],
+        ftl_category="Finfish",
+    )
     hatchery = d.place(p, kind=PlaceKind.hatchery, name="Trại cá giống Tân Thạnh", sector_code="DT-TG-TB-0009")
     pond = d.place(p, kind=PlaceKind.pond, name="Ao nuôi cá tra số 5, xã Tân Thạnh", sector_code="DT-VNTS-TB-0005",
                    area_ha=1.2, geo={"type": "Point", "coordinates": [105.5003, 10.5412]})  # fmt: skip
@@ -383,6 +402,7 @@ def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
         quantity=96,
         uom="TNE",
     )
+    return {"farm": farm, "pond": pond, "gtin_fish": G["tra"]}
 
 
 def _flowers(d: _Seeder, org: Org, keys: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.opendata.models import OpenDataFile
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
+from traceability_api.registries.models import Certificate, RegisteredCode
 from traceability_api.signing.models import SigningKey, SigningOrg
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin, WorkspaceSession
 
@@ -63,4 +64,6 @@ __all__ = [
     "WorkspaceInvite",
     "WorkspaceLogin",
     "WorkspaceSession",
+    "Certificate",
+    "RegisteredCode",
 ]

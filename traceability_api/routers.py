@@ -14,6 +14,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.events.lot_router import router as lot_events
     from traceability_api.events.router import router as events
     from traceability_api.evidence.router import router as evidence
+    from traceability_api.fsma.router import router as fsma
     from traceability_api.husbandry.router import router as husbandry
     from traceability_api.landing.router import router as landing
     from traceability_api.lots.router import router as lots
@@ -21,6 +22,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
+    from traceability_api.registries.router import router as registries
     from traceability_api.signing.router import router as signing
 
     for router in (
@@ -31,9 +33,11 @@ def include_routers(app: FastAPI) -> None:
         events,
         evidence,
         husbandry,
+        registries,
         proofs,
         labels,
         authority,
+        fsma,
         resolver,
         landing,
         dl_keys,
@@ -48,3 +52,6 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.workspace.router import include as include_workspace
 
     include_workspace(app)
+    from traceability_api.console.router import include as include_console
+
+    include_console(app)

@@ -15,6 +15,7 @@ from traceability_api.config import Settings
 if TYPE_CHECKING:
     from traceability_api.anchoring.chain_runtime import ChainRuntime
     from traceability_api.anchoring.worker import AnchoringWorker
+    from traceability_api.authority.recall_notify import RecallNotifier
     from traceability_api.consumer.caches import PageCache
     from traceability_api.consumer.label_renderer import LabelRenderer
     from traceability_api.consumer.scans import ScanBuffer
@@ -38,6 +39,7 @@ class Runtime:
     mqtt: MqttIngest | None = None  # the MQTT subscriber, when a broker is configured
     epcis_dispatcher: Dispatcher | None = None  # EPCIS subscriptions: webhook and WebSocket deliveries
     alerts: AlertWatcher | None = None  # sensor thresholds -> alerts, notifications, sustained-breach events
+    recall_notices: RecallNotifier | None = None  # delivers recall notices to holders after commit, with retries
     demo_lots: list[tuple[str, str]] = field(default_factory=list)  # (GTIN, lot code) seeded by the demo
     page_cache: PageCache | None = None  # rendered consumer pages, kept until a write changes them
     label_renderer: LabelRenderer | None = None  # label sheets: big ones in one shared worker process

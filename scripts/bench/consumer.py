@@ -94,8 +94,14 @@ def seeded_site(tmp: str, node: AnvilNode, lots: int) -> tuple[list[str], dict[s
     settings = Settings(data_dir=Path(tmp), database_url=db, chain_rpc_url=node.url,
                         anchor_private_key=acct.key.hex(), anchor_worker=False)  # fmt: skip
     paths = seed(settings, lots)
-    env = {"DATABASE_URL": db, "CHAIN_RPC_URL": node.url, "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
-           "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_ANCHOR_WORKER": "false", "AGRITRACE_RATE_LIMIT_ENABLED": "false"}
+    env = {
+        "DATABASE_URL": db,
+        "CHAIN_RPC_URL": node.url,
+        "AGRITRACE_ANCHOR_PRIVATE_KEY": acct.key.hex(),
+        "AGRITRACE_DATA_DIR": tmp,
+        "AGRITRACE_ANCHOR_WORKER": "false",
+        "AGRITRACE_RATE_LIMIT_ENABLED": "false",
+    }
     return paths, env
 
 

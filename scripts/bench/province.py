@@ -132,9 +132,13 @@ class Province:
         elapsed = (datetime.now(UTC) - started).total_seconds()
         self.errors += [f"mqtt {a['error']}" for a in mqtt_answers if "error" in a]
         wait_for("everything anchored", lambda: waiting(self.engine) == 0, 180, 0.5)
-        return {"anchor": anchor_latencies(self.engine, started), "lat": {k: list(v) for k, v in self.lat.items()},
-                "errors": list(self.errors), "requests": sum(len(v) for v in self.lat.values()) + len(mqtt_answers),
-                "elapsed": elapsed}
+        return {
+            "anchor": anchor_latencies(self.engine, started),
+            "lat": {k: list(v) for k, v in self.lat.items()},
+            "errors": list(self.errors),
+            "requests": sum(len(v) for v in self.lat.values()) + len(mqtt_answers),
+            "elapsed": elapsed,
+        }
 
     def mqtt_devices(self) -> dict[int, MqttDevice]:
         """Every other device publishes over MQTT; one connection each, kept across days (its seq goes on)."""
@@ -283,8 +287,12 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.01, help="1 = the whole province")
     ap.add_argument("--day-seconds", type=float, default=60)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--anchor-max-delay", type=float, default=0.3,
-                    help="AGRITRACE_ANCHOR_MAX_DELAY_S of the instances (the service's default)")
+    ap.add_argument(
+        "--anchor-max-delay",
+        type=float,
+        default=0.3,
+        help="AGRITRACE_ANCHOR_MAX_DELAY_S of the instances (the service's default)",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="province-"))
     with fresh_pg_database() as db, AnvilNode(extra_args=("--block-time", "2")) as node:
@@ -314,8 +322,10 @@ def main() -> None:
                 runs.append(prov.day(rep, args.day_seconds))
                 runs[-1]["rss"] = [i.rss_mib() for i in insts]
                 run = runs[-1]
-                say(f"  day {rep + 1}: {run['requests']} requests and MQTT batches in {run['elapsed']:.0f} s "
-                    f"(scheduled over {args.day_seconds:.0f} s), {len(run['errors'])} errors")
+                say(
+                    f"  day {rep + 1}: {run['requests']} requests and MQTT batches in {run['elapsed']:.0f} s "
+                    f"(scheduled over {args.day_seconds:.0f} s), {len(run['errors'])} errors"
+                )
                 for e in run["errors"][:5]:
                     say("    error:", e)
             prov.close()

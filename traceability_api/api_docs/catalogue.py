@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from traceability_api.api_docs import husbandry_docs
+from traceability_api.api_docs import husbandry_docs, registries_docs
 from traceability_api.consensus.gs1_uri import with_check_digit
 
 PADDY = with_check_digit("8930000001001")
@@ -130,7 +130,7 @@ _NEXT_PAGE_TOKEN = (
 )
 PARAM_EXAMPLES: dict[str, Any] = {
     "gtin": RICE, "lot_code": "GST25-2503", "serial": "0001", "lot": PADDY_LOT, "lot_id": 1, "place_id": 1,
-    "event_id": 1, "member_id": 2, "device_id": 1, "recall_id": 1, "digest": "ab" * 32, "fmt": "csv",
+    "event_id": 1, "member_id": 2, "device_id": 1, "recall_id": 1, "digest": "ab" * 32, "fmt": "csv", "tlc": "XCL-2506-14",
     "EQ_bizStep": "shipping", "GE_eventTime": "2025-03-01T00:00:00+07:00", "since": "2025-03-01T00:00:00+07:00",
     "url": f"https://trace.example.vn/01/{RICE}/10/GST25-2503", "code": f"/01/{RICE}/10/FAKE-01", "lang": "vi", "kind": "plot",
     "captureID": "1", "eventID": "urn:uuid:6d5f9f3e-1b7a-4c2e-9a51-0d3c2b8e4f10", "token": _NEXT_PAGE_TOKEN,
@@ -212,6 +212,10 @@ DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("GET", "/api/v1/recalls/{recall_id}"): ("Recall report", "Every affected lot, its holder and quantity." + _AUTH),
     ("GET", "/api/v1/exports/epcis"): ("Export EPCIS", "An EPCIS 2.0 JSON-LD document of the events the caller may read." + _AUTH),
     ("GET", "/api/v1/exports/events.{fmt}"): ("Export a table", "Key data elements per event as CSV (UTF-8 with BOM) or XLSX." + _AUTH),
+    ("GET", "/api/v1/fsma/spreadsheet.{fmt}"): ("FSMA 204 sortable spreadsheet", "One row per critical tracking event of a product with every key data element (21 CFR 1.1455), XLSX or CSV; an organisation its own records, an authority any." + _AUTH),
+    ("GET", "/api/v1/fsma/kde-check"): ("FSMA 204 KDE check", "Events whose required key data elements are missing, event by event, with the CFR section of each." + _AUTH),
+    ("GET", "/api/v1/fsma/plan.pdf"): ("FSMA 204 traceability plan", "The organisation's traceability plan (21 CFR 1.1315) as a PDF in English, with the farm map." + _AUTH),
+    ("GET", "/api/v1/fsma/lots/{gtin}/{tlc}/upstream"): ("Upstream KDEs of a received lot", "For a firm that holds or received the lot: every CTE upstream with its KDEs, and the proof bundle." + _AUTH),
     ("GET", "/api/v1/audit-log"): ("Audit log", "The append-only, anchored log of writes (authorities and auditors)." + _AUTH),
     ("GET", "/01/{gtin}"): ("Resolve a product", "GS1 Digital Link resolver: HTML for people, application/linkset+json for machines." + _PUBLIC),
     ("GET", "/01/{gtin}/10/{lot_code}"): ("Resolve a lot", "The consumer page of a lot, or its linkset (Accept: application/linkset+json)." + _PUBLIC),
@@ -314,3 +318,6 @@ DOCS |= {
 BODY_EXAMPLES |= husbandry_docs.BODY_EXAMPLES
 PARAM_EXAMPLES |= husbandry_docs.PARAM_EXAMPLES
 DOCS |= husbandry_docs.DOCS
+BODY_EXAMPLES |= registries_docs.BODY_EXAMPLES
+PARAM_EXAMPLES |= registries_docs.PARAM_EXAMPLES
+DOCS |= registries_docs.DOCS

@@ -18,6 +18,8 @@ class Recall(SQLModel, table=True):
     root_lot_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     affected: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="open", max_length=10)  # open | closed
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class WriteLogEntry(SQLModel, table=True):
@@ -33,3 +35,25 @@ class WriteLogEntry(SQLModel, table=True):
     path: str = Field(max_length=300)
     status: int
     digest: str = Field(max_length=64)
+
+
+class RecallNotice(SQLModel, table=True):
+    """One holder's notice of a recall: delivered to the holder's alert channels (webhook, e-mail)
+    by ``recall_notify.py`` after the recall commits, retried with back-off; acknowledged once,
+    through a one-time link (only the SHA-256 of each link's token is kept) or the workspace."""
+
+    __tablename__ = "recall_notice"
+    id: int | None = Field(default=None, primary_key=True)
+    recall_id: int = Field(foreign_key="recall.id", index=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    state: str = Field(default="pending", max_length=10)  # pending | sent | failed
+    attempts: int = 0
+    next_try_at: datetime | None = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    done_channels: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    token_hashes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    last_result: str = Field(default="", max_length=500)
+    notified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    acknowledged_by: int | None = Field(default=None, foreign_key="member.id")

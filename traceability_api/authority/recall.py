@@ -11,6 +11,7 @@ from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, select
 
 from traceability_api.authority.models import Recall
+from traceability_api.authority.recall_notices import create_notices
 from traceability_api.config import Settings
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
@@ -67,6 +68,7 @@ def open_recall(
     )
     session.add(recall)
     session.flush()
+    create_notices(session, recall)  # delivered after commit by recall_notify.py
     return recall
 
 

@@ -88,6 +88,8 @@ def create_recall(data: RecallIn, p: PrincipalDep, session: SessionDep, runtime:
         session, p, data.lot_ids, data.reason, data.scope, runtime.settings, checks=runtime.capture_checks
     )
     session.commit()
+    if runtime.recall_notices is not None:
+        runtime.recall_notices.wake()
     return _recall_json(recall)
 
 
@@ -98,6 +100,7 @@ def _recall_json(r: Recall) -> dict[str, Any]:
         "scope": r.scope,
         "rootLots": r.root_lot_ids,
         "createdAt": r.created_at.isoformat(),
+        "status": r.status,
         "affected": r.affected,
     }
 

@@ -1,5 +1,6 @@
-"""``agritrace export``: every stored event as CSV, XLSX or an EPCIS 2.0 document (operators;
-organisations export what they may read through ``GET /api/v1/exports/...``)."""
+"""``agritrace export [events] FILE``: every stored event as CSV, XLSX or an EPCIS 2.0 document;
+``agritrace export fsma FILE --gtin ...``: the FSMA 204 sortable spreadsheet of a product (operators;
+organisations export what they may read through ``GET /api/v1/exports/...`` and ``/api/v1/fsma/...``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from traceability_api.cli.common import app, clean_errors, progress, settings, summary
 
 PAGE = 1000
+
+
+class _EventsByDefault(TyperGroup):
+    """``agritrace export FILE`` stays ``agritrace export events FILE`` (the command before ``fsma``)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["events", *args]
+        return super().parse_args(ctx, args)
+
+
+export_app = typer.Typer(cls=_EventsByDefault, no_args_is_help=True, rich_markup_mode=None,
+                         help="Export events (CSV, XLSX, EPCIS) or the FSMA 204 spreadsheet")  # fmt: skip
+app.add_typer(export_app, name="export")
 
 
 class Format(StrEnum):
@@ -26,7 +42,7 @@ class Lang(StrEnum):
     vi = "vi"
 
 
-@app.command()
+@export_app.command("events")
 @clean_errors
 def export(
     out: Annotated[Path, typer.Argument(help="file to write")],
@@ -62,3 +78,53 @@ def export(
     finally:
         runtime.close()
     summary("export", {"events": len(events) + len(table), "format": fmt.value, "file": out, "bytes": len(data)})
+
+
+class SheetFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@export_app.command("fsma")
+@clean_errors
+def export_fsma(
+    out: Annotated[Path, typer.Argument(help="file to write")],
+    gtin: Annotated[str, typer.Option(help="the product's GTIN-14")],
+    since: Annotated[str | None, typer.Option(help="from this event time (ISO 8601 with zone)")] = None,
+    until: Annotated[str | None, typer.Option(help="before this event time (ISO 8601 with zone)")] = None,
+    tlc_from: Annotated[str | None, typer.Option(help="first traceability lot code (inclusive)")] = None,
+    tlc_to: Annotated[str | None, typer.Option(help="last traceability lot code (inclusive)")] = None,
+    org_id: Annotated[int | None, typer.Option(help="one organisation's records (default: all)")] = None,
+    fmt: Annotated[SheetFormat, typer.Option("--format", help="spreadsheet format")] = SheetFormat.xlsx,
+) -> None:
+    """The FSMA 204 electronic sortable spreadsheet of a product: one row per CTE, every KDE."""
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+    from traceability_api.compose import build_runtime
+    from traceability_api.errors import Invalid
+    from traceability_api.fsma import sheet
+    from traceability_api.fsma.records import rows
+    from traceability_api.fsma.service import selection_for
+    from traceability_api.parties.models import OrgKind, Role
+    from traceability_api.parties.service import Principal
+
+    def when(name: str, v: str | None) -> datetime | None:
+        try:
+            return datetime.fromisoformat(v) if v else None
+        except ValueError as exc:
+            raise Invalid(f"{name}: not an ISO 8601 time: {v}") from exc
+
+    operator = Principal(0, "operator", Role.auditor, 0, OrgKind.authority)  # the CLI reads the whole database
+    sel = selection_for(operator, gtin=gtin, since=when("since", since), until=when("until", until),
+                        tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id)  # fmt: skip
+    runtime = build_runtime(settings(), with_chain=False)
+    try:
+        with Session(runtime.engine) as s:
+            table = rows(s, sel)
+        data = sheet.to_csv(table) if fmt == SheetFormat.csv else sheet.to_xlsx(table)
+        out.write_bytes(data)
+    finally:
+        runtime.close()
+    summary("export fsma", {"rows": len(table), "format": fmt.value, "file": out, "bytes": len(data)})

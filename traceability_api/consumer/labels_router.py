@@ -25,6 +25,7 @@ from traceability_api.events.serials import commission_serials
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Organisation
+from traceability_api.registries.lot_codes import lot_codes
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/lots", tags=["labels"])
@@ -54,8 +55,20 @@ def label_fields(session: Session, lot: Lot, product: Product) -> tuple[dict[str
         date_line = f"Đóng gói: {day_text(packed, 'vi')}" if packed else ""
     common = {"product_name": product.name, "producer": producer.name if producer else "", "lot": lot.lot_code,
               "date_line": date_line, "ocop_stars": product.ocop_stars, "gtin": product.gtin,
-              "expiry_line": f"HSD: {day_text(expiry_day, 'vi')}" if expiry_day else None}  # fmt: skip
+              "expiry_line": f"HSD: {day_text(expiry_day, 'vi')}" if expiry_day else None,
+              "codes_line": codes_line(session, lot)}  # fmt: skip
     return common, expiry_day
+
+
+def codes_line(session: Session, lot: Lot) -> str | None:
+    """Carton labels carry the planting-area (MSVT, PUC) and packing-house (MSĐG, PHC) codes behind the lot."""
+    found = lot_codes(session, lot)
+    parts = []
+    if areas := found.planting_area_codes():
+        parts.append("MSVT/PUC: " + ", ".join(areas[:3]) + ("…" if len(areas) > 3 else ""))
+    if houses := found.packhouse_codes():
+        parts.append("MSĐG/PHC: " + ", ".join(houses[:2]) + ("…" if len(houses) > 2 else ""))
+    return " · ".join(parts) or None
 
 
 LOOPBACK = ("localhost", "127.", "::1", "0.0.0.0")

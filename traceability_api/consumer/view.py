@@ -24,8 +24,11 @@ from traceability_api.anchoring.proofs import verify_events
 from traceability_api.authority.recall import active_recall_reason
 from traceability_api.consumer.evidence_view import diary_items, is_diary, is_sensor_summary, sensor_items
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
+from traceability_api.consumer.registry_view import registry_chips
 from traceability_api.consumer.steps import make_step
+from traceability_api.epcis.vocabulary import SHIPPING
 from traceability_api.events.models import Event, EventLot
+from traceability_api.fsma.cte import DESTINATION_MARKET
 from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
@@ -143,6 +146,23 @@ def _origin(lot: Lot, data: _Loaded) -> Origin | None:
     return None
 
 
+def _market(lot: Lot, data: _Loaded, lang: str) -> str | None:
+    """The destination market of the lot's latest shipment that names one (agri:destinationMarket,
+    ISO 3166 alpha-2), as the country's name in the page's language."""
+    from babel import Locale
+
+    for ev, links in reversed(list(data.events.values())):
+        if (
+            ev.biz_step == SHIPPING
+            and any(x.lot_id == lot.id for x in links)
+            and DESTINATION_MARKET in ev.document_text
+        ):
+            code = loads_stored(ev.document_text).get(DESTINATION_MARKET)
+            if isinstance(code, str) and len(code) == 2:
+                return str(Locale(lang).territories.get(code.upper(), code.upper()))
+    return None
+
+
 def _verification(v: Any, lang: str, counts: tuple[int, int, int], bundle_url: str) -> Verification:
     anchored_at = None
     if v.latest_batch and v.latest_batch.get("blockTimestamp"):
@@ -197,6 +217,7 @@ def build_lot_view(
     link = build(product.gtin, lot.lot_code, serial)
     uri, trace_url = build(product.gtin, lot.lot_code).uri(base_url), link.uri(base_url)
     view = _product_view(product, lang)
+    certs, codes_behind = registry_chips(session, lot, product, lang)
     return LotPage(
         lang=lang,
         alt_lang="en" if lang == "vi" else "vi",
@@ -212,6 +233,7 @@ def build_lot_view(
             harvest_date=day_text(lot.harvest_date, lang),
             expiry=day_text(expiry(product, start_date(session, lot)), lang),
             holder=data.org_name(lot.holder_org_id),
+            market=_market(lot, data, lang),
         ),
         timeline=timeline,
         diary=diary_items(docs, data.lots, lang),
@@ -223,6 +245,8 @@ def build_lot_view(
         copy_warning=copy_warning,
         trace_url=trace_url,
         jsonld=_jsonld(product, producer_org, uri, view.name, v.status, lot),
+        certificates=certs,
+        codes=codes_behind,
     )
 
 

@@ -1,6 +1,8 @@
 """Delivering one alert to one channel: a JSON ``POST`` to a webhook (through the SSRF guard, which
 is checked again at send time: DNS may have changed) or an e-mail through the configured SMTP
-server.  Failures are answered as text, never raised: the watcher keeps going."""
+server.  Failures are answered as text, never raised: the watcher keeps going.  ``post_webhook``
+and ``send_mail`` are the service's one webhook and one e-mail sender (recall notices use them too):
+their answer starts with ``webhook 2``, ``email sent`` or ``email skipped`` when nothing is left to retry."""
 
 from __future__ import annotations
 
@@ -22,11 +24,16 @@ WORDS = {"dissolved_oxygen": "Oxy hòa tan", "ammonia": "Amoniac", "water_level"
 
 def deliver(channel: AlertChannel, payload: dict[str, Any], settings: Settings) -> str:
     if channel.kind == "webhook":
-        return _webhook(channel.target, payload, settings)
+        return post_webhook(channel.target, payload, settings)
     return _email(channel.target, payload, settings)
 
 
-def _webhook(url: str, payload: dict[str, Any], settings: Settings) -> str:
+def delivered(answer: str) -> bool:
+    """Whether an answer of ``post_webhook`` / ``send_mail`` means there is nothing to retry."""
+    return answer.startswith(("webhook 2", "email sent", "email skipped"))
+
+
+def post_webhook(url: str, payload: dict[str, Any], settings: Settings) -> str:
     try:
         check_destination(url, settings.webhook_allow_private)
         r = httpx.post(url, json=payload, timeout=TIMEOUT_S, follow_redirects=False)
@@ -45,14 +52,20 @@ def subject(payload: dict[str, Any]) -> str:
 
 
 def _email(to: str, payload: dict[str, Any], settings: Settings) -> str:
-    if not settings.smtp_host:
-        return "email skipped: AGRITRACE_SMTP_HOST not set"
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = settings.smtp_from, to, subject(payload)
-    msg.set_content(
+    body = (
         f"{subject(payload)}\nNgưỡng / threshold: {payload['threshold']:g} {payload['uom']} ({payload['bound']})\n"
         f"Bắt đầu / since: {payload['startedAt']}\n\n" + json.dumps(payload, ensure_ascii=False, indent=1)
     )
+    return send_mail(to, subject(payload), body, settings)
+
+
+def send_mail(to: str, title: str, body: str, settings: Settings) -> str:
+    """One plain-text e-mail through the configured SMTP server."""
+    if not settings.smtp_host:
+        return "email skipped: AGRITRACE_SMTP_HOST not set"
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = settings.smtp_from, to, title
+    msg.set_content(body)
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
             if settings.smtp_starttls:

@@ -58,19 +58,24 @@ def begin(engine: Engine, org_id: int, key: str, request_hash: str, ttl: timedel
     now = utcnow()
     for _ in range(3):  # an expired or abandoned row may vanish between our insert and our read
         with Session(engine) as s:
-            s.exec(delete(IdempotentRequest).where(  # type: ignore[call-overload]
-                col(IdempotentRequest.org_id) == org_id, col(IdempotentRequest.expires_at) < now))
+            s.exec(
+                delete(IdempotentRequest).where(  # type: ignore[call-overload]
+                    col(IdempotentRequest.org_id) == org_id, col(IdempotentRequest.expires_at) < now
+                )
+            )
             s.add(IdempotentRequest(org_id=org_id, key=key, request_hash=request_hash, expires_at=now + ttl))
             try:
                 s.commit()
             except IntegrityError:
                 s.rollback()
             else:
-                row = s.exec(select(IdempotentRequest.id).where(
-                    IdempotentRequest.org_id == org_id, IdempotentRequest.key == key)).one()
+                row = s.exec(
+                    select(IdempotentRequest.id).where(IdempotentRequest.org_id == org_id, IdempotentRequest.key == key)
+                ).one()
                 return Proceed(int(row or 0))
-            existing = s.exec(select(IdempotentRequest).where(
-                IdempotentRequest.org_id == org_id, IdempotentRequest.key == key)).first()
+            existing = s.exec(
+                select(IdempotentRequest).where(IdempotentRequest.org_id == org_id, IdempotentRequest.key == key)
+            ).first()
             if existing is None:
                 continue
             if existing.request_hash != request_hash:
@@ -85,10 +90,15 @@ def begin(engine: Engine, org_id: int, key: str, request_hash: str, ttl: timedel
 
 
 def _take_over(s: Session, row: IdempotentRequest) -> bool:
-    taken = s.exec(update(IdempotentRequest).where(  # type: ignore[call-overload]
-        col(IdempotentRequest.id) == row.id, col(IdempotentRequest.state) == PENDING,
-        col(IdempotentRequest.created_at) == row.created_at,
-    ).values(created_at=utcnow()))
+    taken = s.exec(
+        update(IdempotentRequest)
+        .where(  # type: ignore[call-overload]
+            col(IdempotentRequest.id) == row.id,
+            col(IdempotentRequest.state) == PENDING,
+            col(IdempotentRequest.created_at) == row.created_at,
+        )
+        .values(created_at=utcnow())
+    )
     s.commit()
     return bool(taken.rowcount == 1)
 
@@ -96,8 +106,13 @@ def _take_over(s: Session, row: IdempotentRequest) -> bool:
 def finish(engine: Engine, row_id: int, status_code: int, content_type: str | None, location: str | None,
            body: bytes) -> None:  # fmt: skip
     with Session(engine) as s:
-        s.exec(update(IdempotentRequest).where(col(IdempotentRequest.id) == row_id).values(  # type: ignore[call-overload]
-            state=DONE, status_code=status_code, content_type=content_type, location=location, body=body))
+        s.exec(
+            update(IdempotentRequest)
+            .where(col(IdempotentRequest.id) == row_id)
+            .values(  # type: ignore[call-overload]
+                state=DONE, status_code=status_code, content_type=content_type, location=location, body=body
+            )
+        )
         s.commit()
 
 

@@ -45,6 +45,10 @@ class ProductBase(SQLModel):
         default=1.0, gt=0, le=1000, description="most output per unit of input when made by transformation"
     )
     certifications: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    ftl_category: str | None = Field(
+        default=None, max_length=100,
+        description="US FDA Food Traceability List category (FSMA 204), e.g. 'Tropical tree fruits', 'Finfish'",
+    )  # fmt: skip
 
 
 class ProductCreate(ProductBase):

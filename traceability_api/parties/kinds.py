@@ -13,6 +13,7 @@ class OrgKind(StrEnum):
     distributor = "distributor"
     retailer = "retailer"
     authority = "authority"
+    certifier = "certifier"  # a certification body: verifies or revokes the certificates naming it
 
 
 class Role(StrEnum):

@@ -21,6 +21,11 @@ class OrganisationBase(SQLModel):
     address: str | None = Field(default=None, max_length=500)
     province: str | None = Field(default=None, max_length=100)
     public_profile: bool = Field(default=True, description="show name and address on consumer pages")
+    phone: str | None = Field(
+        default=None, max_length=40, regex=r"^\+?[0-9 ().-]{6,40}$",
+        description="business phone (FSMA 204 location descriptions, the traceability plan's point of contact)",
+    )  # fmt: skip
+    contact_name: str | None = Field(default=None, max_length=200, description="traceability point of contact")
 
 
 class OrganisationCreate(OrganisationBase):

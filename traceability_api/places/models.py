@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -42,6 +42,9 @@ class PlaceBase(SQLModel):
     gln: str | None = Field(default=None)
     gln_extension: str | None = Field(default=None, max_length=20)
     planting_area_code: str | None = Field(default=None, max_length=40, description="mã số vùng trồng")
+    packhouse_code: str | None = Field(
+        default=None, max_length=40, description="mã số cơ sở đóng gói (a packhouse's registered code)"
+    )
     sector_code: str | None = Field(
         default=None, max_length=40,
         description="the sector's code: aquaculture zone / pond (mã vùng nuôi), livestock farm (mã cơ sở)",
@@ -54,9 +57,15 @@ class PlaceBase(SQLModel):
 
 class PlaceCreate(PlaceBase):
     _gln = field_validator("gln")(check_gln)
-    _codes = field_validator("internal_id", "gln_extension", "planting_area_code", "sector_code")(
+    _codes = field_validator("internal_id", "gln_extension", "planting_area_code", "sector_code", "packhouse_code")(
         check_code("identifier")
     )
+
+    @model_validator(mode="after")
+    def _packhouse_code(self) -> PlaceCreate:
+        if self.packhouse_code and self.kind != PlaceKind.packhouse:
+            raise ValueError("packhouse_code (mã số cơ sở đóng gói) belongs to a place of kind 'packhouse'")
+        return self
 
     @field_validator("geo")
     @classmethod

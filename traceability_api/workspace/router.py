@@ -39,6 +39,7 @@ def include(app: FastAPI) -> None:
         process,
         products,
         pwa,
+        recall_ack,
         receipt,
         scan,
         ship,
@@ -49,6 +50,7 @@ def include(app: FastAPI) -> None:
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning
+    app.include_router(recall_ack.router)  # holders acknowledge recalls
     app.include_router(diary_import.api)
     app.include_router(static_router)
 

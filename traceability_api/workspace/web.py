@@ -107,10 +107,15 @@ def tile_origin(settings: Settings) -> str | None:
     return m.group(0) if m else None
 
 
-def render(request: Request, template: str, status: int = 200, page: Page | None = None, **ctx: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, status: int = 200, page: Page | None = None,
+    environment: Environment | None = None, **ctx: Any,
+) -> HTMLResponse:  # fmt: skip
+    """A page with the security headers; ``environment`` lets the console render its own templates
+    (which extend the workspace's base) with the same headers and cookies."""
     lang = page.lang if page else lang_of(request)
     base = {"t": i18n.T[lang], "lang": lang, "user": page.user if page else None, "path": request.url.path}
-    html = env().get_template(template).render(base | ctx)
+    html = (environment or env()).get_template(template).render(base | ctx)
     headers = HEADERS
     origin = tile_origin(page.settings) if page else None
     if origin:

@@ -1,0 +1,234 @@
+"""The console's lot search, lineage graph and recalls (TestClient, SQLite and PostgreSQL): only
+authority members get in; search by code, GTIN, organisation or plot; the graph's nodes are
+``trace.graph``'s with each lot's proof status; a recall's notices reach the holders' webhook and
+e-mail after commit (a failed e-mail is retried, the webhook is not sent twice) and each
+acknowledgement link works once."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from email import message_from_bytes
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session, col, func, select
+
+from chain.node import free_port
+from tests.supply_network import Network, build
+from tests.webhooks import webhook
+from tests.workspace_helpers import accept, csrf_of, member_client
+from traceability_api.anchoring.worker import AnchoringWorker
+from traceability_api.authority import trace
+from traceability_api.authority.models import Recall, RecallNotice
+from traceability_api.authority.recall_notify import RecallNotifier
+from traceability_api.epcis.identifiers import classify
+from traceability_api.husbandry.models import AlertChannel
+from traceability_api.lots.models import Lot
+from traceability_api.lots.service import find_lot
+from traceability_api.parties.kinds import OrgKind, Role
+from traceability_api.runtime import Runtime
+from traceability_api.timeutil import utcnow
+from traceability_api.workspace.invites import create_invite
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def net(runtime: Runtime, app_client: TestClient) -> Iterator[Network]:
+    yield build(runtime.engine, runtime.settings)
+
+
+def lot_id(runtime: Runtime, net: Network, name: str) -> int:
+    ref = classify(net.lots[name])
+    with Session(runtime.engine) as s:
+        found = find_lot(s, ref.gtin or "", ref.code or "")
+    assert found is not None and found[0].id is not None
+    return found[0].id
+
+
+def nodes(html: str) -> dict[int, str]:
+    """{lot id: proof status} of the SVG's nodes."""
+    return {int(i): p for i, p in re.findall(r'<g class="node" data-lot-id="(\d+)" data-proof="(\w+)"', html)}
+
+
+def test_cooperative_member_gets_403_on_every_console_page(
+    net: Network, runtime: Runtime, app_client: TestClient
+) -> None:
+    member_client(app_client, runtime, "HTX Mỹ Xương", "htx-admin")
+    p11 = lot_id(runtime, net, "P11")
+    for path in ("/app/console/lots", "/app/console/lots?by=code&q=P1", f"/app/console/lots/{p11}",
+                 "/app/console/recalls", "/app/console/recalls/1"):  # fmt: skip
+        r = app_client.get(path)
+        assert r.status_code == 403 and "cơ quan quản lý" in r.text, path
+    csrf = csrf_of(app_client.get("/app").text)
+    for path, data in (
+        (f"/app/console/lots/{p11}/recall", {"reason": "thử thu hồi"}),
+        ("/app/console/recalls/1/close", {}),
+    ):
+        assert app_client.post(path, data={"csrf": csrf} | data, follow_redirects=False).status_code == 403, path
+    with Session(runtime.engine) as s:
+        assert s.exec(select(func.count()).select_from(RecallNotice)).one() == 0
+
+
+def test_search_by_code_gtin_organisation_and_plot(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+
+    def found(by: str, q: str) -> set[int]:
+        r = app_client.get("/app/console/lots", params={"by": by, "q": q})
+        assert r.status_code == 200, r.text
+        ids = {int(i) for i in re.findall(r'<tr data-lot-id="(\d+)"', r.text)}
+        assert f'data-total="{len(ids)}"' in r.text
+        return ids
+
+    assert found("code", "p11") == {lot_id(runtime, net, "P11")}
+    assert found("gtin", classify(net.lots["R1"]).gtin or "") == {lot_id(runtime, net, n) for n in ("R1", "R3")}
+    assert found("plot", "vn-c1") == {lot_id(runtime, net, n) for n in ("P11", "P12")}
+    assert found("plot", "Ruộng C2") == {lot_id(runtime, net, n) for n in ("P21", "P22")}
+    with Session(runtime.engine) as s:  # owner or holder: M2 made R2 and received P41, P51
+        m2 = net.principals["M2"].org_id
+        expected = set(s.exec(select(Lot.id).where((Lot.owner_org_id == m2) | (Lot.holder_org_id == m2))).all())
+    assert found("org", "m2") == expected and expected
+    assert found("code", "100%_") == set()  # LIKE wildcards are taken literally
+    assert app_client.get("/app/console/lots", params={"by": "colour", "q": "x"}).status_code == 422
+    assert app_client.get("/app/console/lots", params={"q": "x" * 101}).status_code == 422
+
+
+def test_graph_nodes_match_trace_with_each_proof_status(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    r1 = lot_id(runtime, net, "R1")
+    page = app_client.get(f"/app/console/lots/{r1}")
+    assert page.status_code == 200 and '<svg id="lineage"' in page.text
+    with Session(runtime.engine) as s:
+        g = trace.graph(s, r1)
+    assert set(nodes(page.text)) == {n["id"] for n in g["nodes"]} and len(g["nodes"]) >= 5
+    assert page.text.count('<line class="edge"') == len(g["edges"])
+    assert set(nodes(page.text).values()) == {"pending"} and "Đang chờ neo" in page.text
+    assert runtime.chain is not None
+    AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
+    assert set(nodes(app_client.get(f"/app/console/lots/{r1}").text).values()) == {"verified"}
+    p21 = lot_id(runtime, net, "P21")
+    with runtime.engine.begin() as c:  # someone edits P21's shipment behind the service's back
+        row = c.execute(text("SELECT e.id, e.document FROM event e JOIN event_lot l ON l.event_id = e.id "
+                             "WHERE l.lot_id = :l AND e.biz_step LIKE '%shipping'"), {"l": p21}).one()  # fmt: skip
+        doc = row.document if isinstance(row.document, dict) else json.loads(row.document)
+        doc["quantityList"][0]["quantity"] = 1
+        c.execute(text("UPDATE event SET document = :d WHERE id = :i"), {"d": json.dumps(doc), "i": row.id})
+    status = nodes(app_client.get(f"/app/console/lots/{r1}").text)
+    assert status[p21] == "not_verified" and status[r1] == "verified"
+    assert app_client.get("/app/console/lots/999999").status_code == 404
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
+    page = app_client.get(f"/app/console/lots/{lot}")
+    bad = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x"})
+    assert bad.status_code == 422 and "ít nhất 3 ký tự" in bad.text
+    form = {"csrf": csrf_of(page.text), "reason": reason, "scope": "downstream"}
+    r = app_client.post(f"/app/console/lots/{lot}/recall", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return int(r.headers["location"].rsplit("/", 1)[-1])
+
+
+def _path(url: str) -> str:
+    return url[url.index("/app/") :]
+
+
+def test_recall_notifies_holders_retries_and_links_work_once(
+    net: Network, runtime: Runtime, app_client: TestClient
+) -> None:
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    d1 = net.principals["D1"].org_id
+    smtp_port = free_port()
+    runtime.settings.webhook_allow_private, runtime.settings.smtp_starttls = True, False
+    runtime.settings.smtp_host, runtime.settings.smtp_port = "127.0.0.1", smtp_port
+    notifier = RecallNotifier(runtime.engine, runtime.settings)
+    inbox = _Inbox()
+    with webhook() as (url, received):
+        with Session(runtime.engine) as s:
+            s.add(AlertChannel(org_id=d1, kind="webhook", target=url))
+            s.add(AlertChannel(org_id=d1, kind="email", target="kho@phanphoi.vn"))
+            s.commit()
+        recall_id = _open_recall(app_client, lot_id(runtime, net, "P11"), "Dư lượng thuốc BVTV vượt ngưỡng")
+        assert received.empty(), "nothing is sent in the request"
+        assert notifier.run_once()
+        _, body = received.get(timeout=10)
+        hook = json.loads(body)
+        assert hook["recallId"] == recall_id and hook["holder"]["name"] == "D1"
+        with Session(runtime.engine) as s:
+            recall = s.get(Recall, recall_id)
+            assert recall is not None
+            held = {a["uri"] for a in recall.affected if a["holderOrgId"] == d1}
+        assert {lot["uri"] for lot in hook["lots"]} == held and net.lots["T1a"] in held
+        with Session(runtime.engine) as s:
+            n = s.exec(select(RecallNotice).where(RecallNotice.recall_id == recall_id, RecallNotice.org_id == d1)).one()
+            assert (n.state, n.attempts) == ("pending", 1) and "email failed" in n.last_result
+            assert n.next_try_at is not None and n.next_try_at > utcnow()
+            assert hook["acknowledgeUrl"].rsplit("/", 1)[-1] not in json.dumps(n.token_hashes)  # only digests
+            n.next_try_at = utcnow()  # the back-off has passed; the SMTP server is up now
+            s.add(n)
+            s.commit()
+            d1_notice = n.id
+        smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+        smtp.start()
+        try:
+            assert notifier.run_once() == [d1_notice]
+        finally:
+            smtp.stop()
+        assert received.empty(), "the webhook that took the notice is not sent it again"
+    mail = message_from_bytes(inbox.messages[0])
+    assert mail["To"] == "kho@phanphoi.vn"
+    mail_link = re.search(r"https://\S+/app/recall-ack/\S+", mail.get_payload(decode=True).decode())  # type: ignore[union-attr]
+    assert mail_link
+    with Session(runtime.engine) as s:
+        states = {x.org_id: x.state for x in s.exec(select(RecallNotice).where(RecallNotice.recall_id == recall_id))}
+    assert states[d1] == "sent" and set(states.values()) == {"sent"}  # holders without channels: nothing to send
+    # the holder acknowledges by the webhook's link: once
+    link = _path(hook["acknowledgeUrl"])
+    page = app_client.get(link)
+    assert page.status_code == 200 and "Dư lượng thuốc BVTV" in page.text and 'id="recall-ack"' in page.text
+    assert app_client.post(link).status_code == 200
+    assert app_client.post(link).status_code == 410
+    assert app_client.get(_path(mail_link.group(0))).status_code == 410  # every link of the notice is spent
+    assert app_client.get(link[:-4] + "abcd").status_code == 404
+    console = app_client.get(f"/app/console/recalls/{recall_id}").text
+    assert re.search(rf'data-org-id="{d1}">.*?data-ack="yes"', console, re.S)
+
+
+def test_holder_acknowledges_from_the_workspace_home(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    recall_id = _open_recall(app_client, lot_id(runtime, net, "P11"), "Nghi nhiễm nấm mốc")
+    m1 = net.principals["M1"]
+    with Session(runtime.engine) as s:
+        token = create_invite(s, runtime.settings, m1.org_id, "a", Role.admin, m1.member_id)
+        s.commit()
+        notice = s.exec(
+            select(RecallNotice).where(RecallNotice.recall_id == recall_id, RecallNotice.org_id == m1.org_id)
+        ).one()
+    app_client.cookies.clear()
+    accept(app_client, token, "m1.admin")
+    home = app_client.get("/app").text
+    assert f'data-notice-id="{notice.id}"' in home and "Nghi nhiễm nấm mốc" in home
+    r = app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert f'data-notice-id="{notice.id}"' not in app_client.get("/app").text
+    assert app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)}).status_code == 409
+    with Session(runtime.engine) as s:
+        other = s.exec(select(RecallNotice).where(RecallNotice.recall_id == recall_id,
+                                                  col(RecallNotice.org_id) != m1.org_id)).first()  # fmt: skip
+        acked = s.get(RecallNotice, notice.id)
+    assert acked is not None and acked.acknowledged_by == m1.member_id and acked.acknowledged_at is not None
+    assert other is not None  # another holder's notice is not theirs to acknowledge
+    assert app_client.post(f"/app/recalls/{other.id}/ack", data={"csrf": csrf_of(home)}).status_code == 404

@@ -1,0 +1,50 @@
+"""Console recalls: the list, one recall's holders and quantities, its notices (delivered, retried,
+acknowledged by whom and when), and closing it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlmodel import col, select
+
+from traceability_api.authority.models import Recall
+from traceability_api.authority.recall_notices import close_recall, notices_of
+from traceability_api.console.web import ConsoleDep, ConsolePostDep, render
+from traceability_api.deps import SessionDep
+from traceability_api.errors import DomainError
+from traceability_api.validation import DbId
+from traceability_api.workspace.i18n import when
+from traceability_api.workspace.web import not_found, see_other
+
+router = APIRouter(prefix="/app/console", include_in_schema=False)
+LIST_SIZE = 100
+
+
+@router.get("/recalls")
+def recalls(request: Request, console: ConsoleDep, session: SessionDep) -> Response:
+    rows = session.exec(select(Recall).order_by(col(Recall.id).desc()).limit(LIST_SIZE)).all()
+    notices = notices_of(session, [r.id or 0 for r in rows])
+    acked = {r.id: sum(1 for n in notices if n.recall_id == r.id and n.acknowledged_at) for r in rows}
+    total = {r.id: sum(1 for n in notices if n.recall_id == r.id) for r in rows}
+    return render(request, "console_recalls.html", console, recalls=rows, acked=acked, total=total)
+
+
+@router.get("/recalls/{recall_id}")
+def recall(recall_id: DbId, request: Request, console: ConsoleDep, session: SessionDep) -> Response:
+    r = session.get(Recall, recall_id)
+    if r is None:
+        return not_found(request, console.page)
+    lang, zone = console.page.lang, console.page.settings.zone
+    return render(request, "console_recall.html", console, recall=r, notices=notices_of(session, [recall_id]),
+                  when=lambda d: when(d, lang, zone))  # fmt: skip
+
+
+@router.post("/recalls/{recall_id}/close")
+def close(recall_id: DbId, request: Request, console: ConsolePostDep, session: SessionDep) -> Response:
+    try:
+        close_recall(session, console.page.user.principal, recall_id)
+        session.commit()
+    except DomainError:
+        session.rollback()
+        return not_found(request, console.page)
+    return see_other(f"/app/console/recalls/{recall_id}")

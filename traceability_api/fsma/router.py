@@ -1,0 +1,86 @@
+"""FSMA 204 endpoints (thin: parse, call the service): the electronic sortable spreadsheet, the KDE
+check, the traceability plan PDF and the upstream KDEs of a received lot."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
+from traceability_api.errors import Forbidden, Invalid
+from traceability_api.fsma import plan, sheet
+from traceability_api.fsma.check import gaps
+from traceability_api.fsma.records import rows
+from traceability_api.fsma.service import pullable_lot, selection_for, upstream_kdes
+from traceability_api.json_response import StoredJSONResponse
+from traceability_api.parties.deps import PrincipalDep
+from traceability_api.validation import DbId
+
+router = APIRouter(prefix="/api/v1/fsma", tags=["FSMA 204 (US buyers)"])
+Gtin = Annotated[str | None, Query(description="the product's GTIN-14", max_length=14)]
+Tlc = Annotated[str | None, Query(max_length=20, description="traceability lot code range bound (inclusive)")]
+
+
+@router.get("/spreadsheet.{fmt}", summary="Electronic sortable spreadsheet (21 CFR 1.1455): one row per CTE, every KDE")
+def spreadsheet(
+    fmt: str,
+    p: PrincipalDep,
+    session: SessionDep,
+    gtin: Gtin = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tlc_from: Tlc = None,
+    tlc_to: Tlc = None,
+    org_id: DbId | None = None,
+) -> Response:
+    """An organisation gets the records it kept itself; an authority every organisation's (or
+    ``org_id``'s).  Names romanised; dates typed; header row with an autofilter (XLSX)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Invalid("format must be csv or xlsx")
+    sel = selection_for(p, gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id)
+    table = rows(session, sel)
+    name = f'attachment; filename="fsma204-{gtin}.{fmt}"'
+    if fmt == "csv":
+        return Response(
+            sheet.to_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": name}
+        )
+    return Response(sheet.to_xlsx(table), media_type=sheet.XLSX_TYPE, headers={"Content-Disposition": name})
+
+
+@router.get("/kde-check", summary="Events whose required KDEs are missing, event by event")
+def kde_check(
+    p: PrincipalDep,
+    session: SessionDep,
+    gtin: Gtin = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    org_id: DbId | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """Without ``gtin``: every product.  Each listed event names the KDEs it lacks and their source."""
+    sel = selection_for(p, gtin=gtin, since=since, until=until, org_id=org_id, every_product=True)
+    return gaps(session, sel, limit)
+
+
+@router.get("/plan.pdf", summary="Traceability plan (21 CFR 1.1315) of the caller's organisation, in English")
+def traceability_plan(
+    p: PrincipalDep, session: SessionDep, settings: SettingsDep, org_id: DbId | None = None
+) -> Response:
+    target = org_id if org_id is not None else p.org_id
+    if target != p.org_id and not p.reads_everything:
+        raise Forbidden("an organisation's traceability plan is for itself and market authorities")
+    pdf = plan.render(plan.load(session, target), date.today(), settings.public_base_url)
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.get("/lots/{gtin}/{tlc}/upstream", summary="Upstream KDEs of a lot you hold or received, with its proof bundle")
+def upstream(gtin: str, tlc: str, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> StoredJSONResponse:
+    """Lets a receiving firm (a US importer) complete its records: every CTE of the lot and of the
+    lots it was made from, and what the shipper handed on (§ 1.1340(b)); refused (404) to anyone
+    that neither holds nor received the lot."""
+    lot, product = pullable_lot(session, p, gtin, tlc)
+    contract = runtime.chain.contract if runtime.chain is not None else None
+    return StoredJSONResponse(upstream_kdes(session, lot, product, contract))

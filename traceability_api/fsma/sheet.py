@@ -1,0 +1,63 @@
+"""The electronic sortable spreadsheet (§ 1.1455(c)(3)(ii)): one header row, one row per CTE,
+typed columns (dates as dates, quantities as numbers) so that sorting and filtering work, an
+autofilter and a frozen header; CSV the same columns (UTF-8 with BOM, ISO dates)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from traceability_api.fsma.kde_columns import COLUMNS, KEYS
+
+HEADERS = [h for _, h, _ in COLUMNS]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "number": "0.###"}
+
+
+def _text(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat(timespec="minutes")
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HEADERS)
+    w.writerows([_text(r[k]) for k in KEYS] for r in rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    """Write-only workbook (streams rows; constant memory per row); the autofilter covers the table."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("FSMA 204 KDEs")
+    ws.freeze_panes = "A2"
+    for i, (_, header, kind) in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = 14 if kind in _FORMATS else max(16, min(48, len(header)))
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+    ws.append(HEADERS)
+    formats = [_FORMATS.get(kind) for _, _, kind in COLUMNS]
+    for r in rows:
+        line: list[Any] = []
+        for k, fmt in zip(KEYS, formats, strict=True):
+            v = r[k]
+            if fmt is not None and v != "":
+                cell = WriteOnlyCell(ws, value=v)
+                cell.number_format = fmt
+                line.append(cell)
+            else:
+                line.append(v)
+        ws.append(line)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
