@@ -56,6 +56,9 @@ SECRETS = (
     "HTX Bí Mật Kín Đáo",  # an organisation whose profile is not public
     "gọi 0901 222 333 gặp chị Lan",  # a diary note (private farm record)
     "mô tả riêng 0933 444 555",  # a product description
+    "0292 3999 888", "Phạm Thị Mai",  # the cooperative's phone and point of contact (FSMA 204 fields)
+    "liên hệ 0977 888 999",  # a certificate's note
+    "gian lận, báo 0966 111 222",  # a revocation's reason
 )  # fmt: skip
 
 
@@ -79,7 +82,8 @@ def seed(rt: Runtime, client: TestClient) -> dict[str, str]:
         authority = make_org(s, "Chi cục QLCL Cần Thơ", "authority")
         coop, issued = create_organisation(s, OrganisationCreate(
             name="HTX Lúa gạo Thạnh Phú", kind="cooperative", admin_name="Nguyễn Thị Hoa",  # type: ignore[arg-type]
-            address="Lô 9 đường Trần Hưng Đạo, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ"))  # fmt: skip
+            address="Lô 9 đường Trần Hưng Đạo, xã Thạnh Phú, huyện Cờ Đỏ, Cần Thơ", phone="0292 3999 888",
+            contact_name="Phạm Thị Mai"))  # fmt: skip
         assert coop.id is not None
         create_member(s, coop.id, MemberCreate(name="Trần Văn Tư 0987654321 tu.tran@example.vn", role=Role.recorder))
         create_member(s, coop.id, MemberCreate(name="Hoa 0912 345 678 hoa.nguyen@example.vn", role=Role.viewer))
@@ -103,6 +107,24 @@ def seed(rt: Runtime, client: TestClient) -> dict[str, str]:
     r = client.post("/api/v1/places", headers=h(keys["hidden"]), json={
         "kind": "plot", "name": "Vườn xoài", "planting_area_code": "TG-CB-0045"})  # fmt: skip
     hidden_plot = r.json()["id"]
+    certificates = (  # a verified one on the plot, an expired one and a revoked one on the paddy
+        {"scheme": "vietgap", "number": "VG-CT-0123", "issuer": "QUACERT", "place_ids": [plot],
+         "valid_from": "2024-06-01", "valid_until": "2099-06-01", "note": "liên hệ 0977 888 999"},
+        {"scheme": "ocop", "ocop_stars": 4, "number": "OCOP-2023-45", "issuer": "UBND TP Cần Thơ",
+         "product_ids": [1], "valid_from": "2023-01-01", "valid_until": "2024-12-31"},
+        {"scheme": "globalgap", "number": "GG-4049929", "issuer": "Control Union", "product_ids": [1],
+         "valid_from": "2024-01-01", "valid_until": "2099-01-01"},
+    )  # fmt: skip
+    ids = []
+    for body in certificates:
+        r = client.post("/api/v1/certificates", headers=h(keys["coop"]), json=body)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    r = client.post(f"/api/v1/certificates/{ids[0]}/verify", headers=h(keys["authority"]))
+    assert r.status_code == 200, r.text
+    r = client.post(f"/api/v1/certificates/{ids[2]}/revoke", headers=h(keys["authority"]),
+                    json={"reason": "gian lận, báo 0966 111 222"})  # fmt: skip
+    assert r.status_code == 200, r.text
     r = client.post(f"/api/v1/places/{plot}/diary", headers=h(keys["coop"]), json={
         "activity": "pest_observation", "time": "2025-01-10T07:00:00+07:00", "pest": "rầy nâu",
         "note": "gọi 0901 222 333 gặp chị Lan"})  # fmt: skip
@@ -195,7 +217,7 @@ def test_no_personal_or_private_data_in_any_open_data_file(od: tuple[Runtime, Te
         text = content.decode("utf-8-sig")
         for secret in SECRETS:
             assert secret not in text, f"{secret!r} in {name}"
-        for part in ("0912", "0987654321", "0901", "0933", "@example.vn", "ông Lê"):
+        for part in ("0912", "0987654321", "0901", "0933", "0977", "0966", "3999", "@example.vn", "ông Lê"):
             assert part not in text, f"{part!r} in {name}"
     # what is there: the cooperative (a legal entity) by name, the hidden one blank
     products = {r["gtin"]: r for r in _csv(files["products.csv"])}
@@ -235,8 +257,15 @@ def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -
         ("2025-03", gtin(1), "Xã Thạnh Phú", "300.0", "1"),
         ("2025-04", gtin(2), "", "80.0", "1"),
     ]
-    certs = sorted(r["certification"] for r in _csv(files["certifications.csv"]))
-    assert certs == ["OCOP 4 sao", "VietGAP"]
+    certs = [(r["gtin"], r["area_code"], r["certification"], r["number"], r["status"], r["verified"])
+             for r in _csv(files["certifications.csv"])]  # fmt: skip
+    assert certs == [
+        ("", "CT-TP-001", "VietGAP", "VG-CT-0123", "active", "True"),  # verified by the authority
+        (gtin(1), "", "GlobalGAP", "GG-4049929", "revoked", "False"),
+        (gtin(1), "", "OCOP 4★", "OCOP-2023-45", "expired", "False"),
+        (gtin(1), "", "OCOP 4 sao", "", "self_declared", "False"),  # the product's own free text
+        (gtin(1), "", "VietGAP", "", "self_declared", "False"),
+    ]
     doc = json.loads(files["monthly_volumes.json"])
     assert doc["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert doc["rows"][0] == {"month": "2025-02", "gtin": gtin(1), "product": "Lúa ST25 – Thạnh Phú",

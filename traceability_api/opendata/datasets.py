@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
@@ -188,10 +188,25 @@ def _local(at: datetime, st: Settings) -> datetime:
     return at.astimezone(st.zone)
 
 
-def certification_rows(lk: Lookups, _st: Settings) -> list[Row]:
-    rows = [(lk.products[pid].gtin, lk.products[pid].name, lk.org_names.get(lk.products[pid].org_id, ""), cert)
-            for pid, cert in public.certifications(lk.s)]  # fmt: skip
-    return sorted(rows)
+def certification_rows(lk: Lookups, st: Settings) -> list[Row]:
+    """Certifications by product (GTIN) or place (its code, never its name), status on the build's day."""
+    out: list[Row] = []
+    for c in public.certifications(lk.s, datetime.now(st.zone).date()):
+        product = lk.products.get(c.product_id) if c.product_id is not None else None
+        place = lk.places.get(c.place_id) if c.place_id is not None else None
+        if c.product_id is not None and product is None:
+            continue  # a scope naming a product that does not exist
+        code = (place.planting_area_code or place.sector_code) if place is not None else None
+        if c.place_id is not None and code is None:
+            continue  # a place without a public code: nothing to name it by
+        out.append((product.gtin if product else None, product.name if product else None, code,
+                    lk.org_names.get(c.org_id, ""), c.scheme, c.label, c.ocop_stars, c.number, c.issuer,
+                    _day(c.valid_from), _day(c.valid_until), c.status, c.verified))  # fmt: skip
+    return sorted(out, key=lambda r: tuple("" if v is None else str(v) for v in r))
+
+
+def _day(d: date | None) -> str | None:
+    return None if d is None else d.isoformat()
 
 
 def datasets(settings: Settings) -> tuple[Dataset, ...]:
@@ -211,7 +226,10 @@ def datasets(settings: Settings) -> tuple[Dataset, ...]:
                 "Harvested quantity (commissioning events) by month, product and commune, with the number of lots.",
                 ("month", "gtin", "product", "commune", "quantity", "unit", "lots"), volume_rows),
         Dataset("certifications", "Chứng nhận của sản phẩm", "Product certifications",
-                "Chứng nhận (VietGAP, GlobalGAP, hữu cơ, OCOP...) mà tổ chức khai báo cho từng sản phẩm.",
-                "Certifications (VietGAP, GlobalGAP, organic, OCOP...) declared by the organisation for each product.",
-                ("gtin", "product", "organisation", "certification"), certification_rows),
+                "Chứng nhận (VietGAP, GlobalGAP, hữu cơ, OCOP...) của sản phẩm và vùng trồng: số, nơi cấp, hiệu lực,"
+                " trạng thái (còn hiệu lực, hết hạn, thu hồi), đã xác minh hay tự khai.",
+                "Certifications (VietGAP, GlobalGAP, organic, OCOP...) of products and planting areas: number, issuer,"
+                " validity, status (active, expired, revoked), verified or self-declared.",
+                ("gtin", "product", "area_code", "organisation", "scheme", "certification", "ocop_stars", "number",
+                 "issuer", "valid_from", "valid_until", "status", "verified"), certification_rows),
     )  # fmt: skip

@@ -5,6 +5,8 @@ change elsewhere (event visibility, certification records, a commune field on pl
   consumer page's rule), never their address, members, keys or contacts.
 * Places: only the planting-area code, commune, area and crop; never the place's own name (farmers
   name plots after themselves: "Vườn xoài ông Sáu"), internal id or street address.
+* Certifications: the certificate records consumer pages show (with their status, verified or
+  not), and self-declared product strings marked so; never a certificate's note or document.
 * Events: today every event is public (the consumer page shows them all); when events get a
   visibility, :func:`public_events` is where open data follows it.
 """
@@ -12,6 +14,8 @@ change elsewhere (event visibility, certification records, a commune field on pl
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, true
@@ -19,6 +23,9 @@ from sqlmodel import Session, col, select
 
 from traceability_api.lots.models import Product
 from traceability_api.parties.models import Organisation
+from traceability_api.registries.certificates import label as cert_label
+from traceability_api.registries.certificates import status_on
+from traceability_api.registries.models import Certificate
 
 HIDDEN_ORG = ""  # the organisation column of a producer whose profile is not public
 # the commune part of a Vietnamese address: "xã Thạnh Phú", "phường An Hòa", "thị trấn Cờ Đỏ"
@@ -46,11 +53,43 @@ def commune_of(*texts: str | None) -> str:
     return ""
 
 
-def certifications(session: Session) -> list[tuple[int, str]]:
-    """(product id, certification) pairs: today the free-text ``product.certifications`` strings.
-    When certifications become records, read the valid public ones here instead."""
-    rows = session.exec(select(Product.id, Product.certifications).order_by(col(Product.id))).all()
-    return [(int(pid or 0), str(c).strip()) for pid, certs in rows for c in (certs or []) if str(c).strip()]
+@dataclass(frozen=True)
+class Certification:
+    """One certification as open data publishes it: a certificate record covering a product or a
+    place (what consumer pages show, whatever its status), or a product's self-declared string."""
+
+    product_id: int | None
+    place_id: int | None
+    org_id: int
+    scheme: str
+    label: str
+    ocop_stars: int | None
+    number: str | None
+    issuer: str | None
+    valid_from: date | None
+    valid_until: date | None
+    status: str  # active, expired, not_yet_valid, revoked (on the build's day) or self_declared
+    verified: bool
+
+
+def certifications(session: Session, day: date) -> list[Certification]:
+    """Certificate records (never their note, revocation reason or document) with their status on
+    ``day``, one per product or place they cover, then the free-text ``product.certifications``
+    strings still given at product registration (self-declared, unverified)."""
+    out: list[Certification] = []
+    for c in session.exec(select(Certificate).order_by(col(Certificate.id))).all():
+        common = {"org_id": c.org_id, "scheme": str(c.scheme), "label": cert_label(c), "ocop_stars": c.ocop_stars,
+                  "number": c.number, "issuer": c.issuer, "valid_from": c.valid_from, "valid_until": c.valid_until,
+                  "status": status_on(c, day), "verified": c.verified_at is not None}  # fmt: skip
+        out += [Certification(product_id=int(p), place_id=None, **common) for p in c.product_ids]  # type: ignore[arg-type]
+        out += [Certification(product_id=None, place_id=int(p), **common) for p in c.place_ids]  # type: ignore[arg-type]
+    q = select(Product.id, Product.org_id, Product.certifications).order_by(col(Product.id))
+    for pid, org_id, texts in session.exec(q).all():
+        for text in texts or []:
+            if str(text).strip():
+                out.append(Certification(int(pid or 0), None, org_id, "self_declared", str(text).strip()[:200],
+                                         None, None, None, None, None, "self_declared", False))  # fmt: skip
+    return out
 
 
 def organisations(session: Session) -> dict[int, str]:
