@@ -22,7 +22,6 @@ from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, col, select
 
 from traceability_api.lots.models import Product
-from traceability_api.parties.models import Organisation
 from traceability_api.registries.certificates import label as cert_label
 from traceability_api.registries.certificates import status_on
 from traceability_api.registries.models import Certificate
@@ -90,8 +89,3 @@ def certifications(session: Session, day: date) -> list[Certification]:
                 out.append(Certification(int(pid or 0), None, org_id, "self_declared", str(text).strip()[:200],
                                          None, None, None, None, None, "self_declared", False))  # fmt: skip
     return out
-
-
-def organisations(session: Session) -> dict[int, str]:
-    """Published name of every organisation by id."""
-    return {o.id: org_name(o) for o in session.exec(select(Organisation)).all() if o.id is not None}
