@@ -239,15 +239,30 @@ def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -
          "outputQuantityList": [{"epcClass": lot_uri(rice, "G-01"), "quantity": 620, "uom": "KGM"}]}  # fmt: skip
     r = client.post("/api/v1/events", headers=h(keys["coop"]), json=t)
     assert r.status_code == 201, r.text
+    r = client.post("/api/v1/places", headers=h(keys["coop"]), json={
+        "kind": "plot", "name": "Vườn sầu riêng, xã Thới Lai", "planting_area_code": "VN-CTOR-0001"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    coop_org = client.get("/api/v1/places", headers=h(keys["coop"])).json()[0]["org_id"]
+    r = client.post("/api/v1/registry/codes", headers=h(keys["authority"]), json={
+        "kind": "planting_area", "code": "VN-CTOR-0001", "org_id": coop_org, "issuer": "Cục Bảo vệ thực vật",
+        "markets": ["CN", "EU"], "valid_from": "2024-01-01"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/registry/codes/VN-CTOR-0001/suspend", headers=h(keys["authority"]),
+                    json={"reason": "dư lượng vượt ngưỡng"})  # fmt: skip
+    assert r.status_code == 200, r.text
     _rebuild(client, keys)
     files = _files(client)
     products = {r["gtin"]: r for r in _csv(files["products.csv"])}
     assert products[gtin(1)]["name"] == "Lúa ST25 – Thạnh Phú" and products[gtin(1)]["kind"] == "crop"
     assert products[gtin(5)]["kind"] == "processed"
     areas = {r["code"]: r for r in _csv(files["planting_areas.csv"])}
-    assert areas["CT-TP-001"] | {} == {"code": "CT-TP-001", "place_kind": "plot", "commune": "Xã Thạnh Phú",
-                                       "area_ha": "4.5", "crop": "Lúa ST25 – Thạnh Phú",
-                                       "organisation": "HTX Lúa gạo Thạnh Phú"}  # fmt: skip
+    assert areas["CT-TP-001"] == {"code": "CT-TP-001", "place_kind": "plot", "commune": "Xã Thạnh Phú",
+                                  "area_ha": "4.5", "crop": "Lúa ST25 – Thạnh Phú",
+                                  "organisation": "HTX Lúa gạo Thạnh Phú",
+                                  "registry_status": "", "markets": ""}  # fmt: skip
+    # an export code registered by the authority, then suspended: its status and markets are published
+    assert areas["VN-CTOR-0001"]["registry_status"] == "suspended" and areas["VN-CTOR-0001"]["markets"] == "CN EU"
+    assert areas["VN-CTOR-0001"]["commune"] == "Xã Thới Lai"
     assert "geometry" not in areas["CT-TP-001"]  # geometry only when AGRITRACE_OPENDATA_GEOMETRY allows
     volumes = [
         (r["month"], r["gtin"], r["commune"], r["quantity"], r["lots"]) for r in _csv(files["monthly_volumes.csv"])
@@ -305,6 +320,11 @@ def test_rebuild_is_idempotent_and_new_data_makes_new_files(od: tuple[Runtime, T
     kept = client.get(f"/opendata/files/{old_file['id']}/products.csv")  # an earlier download stays checkable
     assert kept.status_code == 200 and kept.content == old.content
     assert kept.headers["cache-control"].endswith("immutable")
+    etag = kept.headers["etag"]
+    assert etag == f'"{hashlib.sha256(kept.content).hexdigest()}"'
+    same = client.get(f"/opendata/files/{old_file['id']}/products.csv", headers={"If-None-Match": etag})
+    assert same.status_code == 304 and same.content == b""  # a harvester that has the bytes gets no body
+    assert client.get("/opendata/products.csv", headers={"If-None-Match": etag}).status_code == 200  # changed since
     assert client.get("/opendata/products.csv").content != old.content
 
 

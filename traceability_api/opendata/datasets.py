@@ -24,6 +24,9 @@ from traceability_api.lots.models import Lot, LotLink, Product
 from traceability_api.opendata import public
 from traceability_api.parties.models import Organisation
 from traceability_api.places.models import PRODUCTION_KINDS, Place, PlaceKind
+from traceability_api.registries.codes import canonical
+from traceability_api.registries.codes import status_on as code_status
+from traceability_api.registries.models import CodeKind, RegisteredCode
 
 Row = tuple[Any, ...]
 
@@ -117,8 +120,15 @@ def _crops(s: Session) -> dict[int, str]:
     return {k: "; ".join(sorted(v)) for k, v in names.items()}
 
 
+def _registered(s: Session, day: date) -> dict[str, tuple[str, str]]:
+    """Registered planting-area codes: code -> (status on ``day``, importing markets)."""
+    q = select(RegisteredCode).where(RegisteredCode.kind == CodeKind.planting_area)
+    return {r.code: (code_status(r, day), " ".join(r.markets)) for r in s.exec(q).all()}
+
+
 def planting_area_rows(lk: Lookups, st: Settings) -> list[Row]:
     crops = _crops(lk.s)
+    registry = _registered(lk.s, datetime.now(st.zone).date())
     geo: dict[int, Any] = {}
     if st.opendata_geometry:
         geo = dict(lk.s.exec(select(Place.id, Place.geo).where(col(Place.geo).is_not(None))).all())  # type: ignore[arg-type]
@@ -127,8 +137,10 @@ def planting_area_rows(lk: Lookups, st: Settings) -> list[Row]:
         code = p.planting_area_code or p.sector_code
         if code is None or p.kind not in PRODUCTION_KINDS:
             continue
+        registered = canonical(code, CodeKind.planting_area) if p.planting_area_code else None
+        status, markets = registry.get(registered or "", ("", ""))
         row: Row = (code, PlaceKind(p.kind).value, lk.communes.get(p.id, ""), _num(p.area_ha), crops.get(p.id, ""),
-                    lk.org_names.get(p.org_id, ""))  # fmt: skip
+                    lk.org_names.get(p.org_id, ""), status, markets)  # fmt: skip
         out.append((*row, geo.get(p.id)) if st.opendata_geometry else row)
     return out
 
@@ -218,9 +230,12 @@ def datasets(settings: Settings) -> tuple[Dataset, ...]:
                 ("gtin", "name", "name_en", "brand", "kind", "unit", "ocop_stars", "organisation", "organisation_kind"),
                 product_rows),
         Dataset("planting_areas", "Vùng trồng và vùng nuôi", "Planting and farming areas",
-                "Mã số vùng trồng (hoặc mã vùng nuôi, mã cơ sở), xã, diện tích (ha), cây trồng / vật nuôi, tổ chức.",
-                "Planting-area codes (or farming-zone codes), commune, area (ha), crop or stock, organisation.",
-                ("code", "place_kind", "commune", "area_ha", "crop", "organisation", *geometry), planting_area_rows),
+                "Mã số vùng trồng (hoặc mã vùng nuôi, mã cơ sở), xã, diện tích (ha), cây trồng / vật nuôi, tổ chức,"
+                " trạng thái mã đã đăng ký và thị trường nhập khẩu.",
+                "Planting-area codes (or farming-zone codes), commune, area (ha), crop or stock, organisation,"
+                " registered code status and importing markets.",
+                ("code", "place_kind", "commune", "area_ha", "crop", "organisation", "registry_status", "markets",
+                 *geometry), planting_area_rows),
         Dataset("monthly_volumes", "Sản lượng thu hoạch theo tháng", "Monthly harvest volumes",
                 "Sản lượng thu hoạch (sự kiện commissioning) theo tháng, sản phẩm và xã, với số lô.",
                 "Harvested quantity (commissioning events) by month, product and commune, with the number of lots.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -23,13 +23,18 @@ from traceability_api.validation import DbId
 router = APIRouter(tags=["open data"])
 FileName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}\.(csv|json)$", description="<dataset>.<csv|json>")]
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of a downloaded file")]
+IfNoneMatch = Annotated[str | None, Header(max_length=1000, description="ETags the client holds (304 if current)")]
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def _file_response(f: OpenDataFile, cache: str) -> Response:
+def _file_response(f: OpenDataFile, cache: str, if_none_match: str | None) -> Response:
+    """The file, or 304 when the harvester already has these bytes (its ETag is the SHA-256)."""
     assert f.content is not None
+    etag = f'"{f.sha256}"'
+    if if_none_match is not None and etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
     digest = base64.b64encode(bytes.fromhex(f.sha256)).decode()
-    headers = {"ETag": f'"{f.sha256}"', "Repr-Digest": f"sha-256=:{digest}:", "Cache-Control": cache,
+    headers = {"ETag": etag, "Repr-Digest": f"sha-256=:{digest}:", "Cache-Control": cache,
                "Content-Disposition": f'attachment; filename="{f.dataset}.{f.fmt}"'}  # fmt: skip
     return Response(f.content, media_type=CONTENT_TYPES[f.fmt], headers=headers)
 
@@ -46,7 +51,7 @@ def open_catalog(session: SessionDep, settings: SettingsDep) -> JSONResponse:
 
 
 @router.get("/opendata/files/{file_id}/{name}", summary="One published file (never changes)")
-def open_file(file_id: DbId, name: FileName, session: SessionDep) -> Response:
+def open_file(file_id: DbId, name: FileName, session: SessionDep, if_none_match: IfNoneMatch = None) -> Response:
     """A file exactly as published, at the address the catalogue lists; its bytes never change
     (``ETag`` and ``Repr-Digest`` carry its SHA-256).  Earlier versions stay downloadable."""
     f = session.get(OpenDataFile, file_id)
@@ -56,7 +61,7 @@ def open_file(file_id: DbId, name: FileName, session: SessionDep) -> Response:
         detail = (f"open-data file {file_id}/{name} is no longer kept (newer versions replaced it); its digest's "
                   f"proof remains at /opendata/proofs/{f.sha256}")  # fmt: skip
         return JSONResponse({"detail": detail}, status_code=410)
-    return _file_response(f, IMMUTABLE)
+    return _file_response(f, IMMUTABLE, if_none_match)
 
 
 @router.get("/opendata/proofs/{sha256}", summary="Merkle proof of a published file's SHA-256")
@@ -68,14 +73,14 @@ def open_proof(sha256: Sha256, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/opendata/{name}", summary="The newest file of a dataset")
-def open_latest(name: FileName, session: SessionDep) -> Response:
+def open_latest(name: FileName, session: SessionDep, if_none_match: IfNoneMatch = None) -> Response:
     """The dataset's newest file (``products``, ``planting_areas``, ``monthly_volumes``,
     ``certifications``; ``.csv`` UTF-8 with BOM or ``.json``)."""
     dataset, fmt = name.rsplit(".", 1)
     f = current(session, dataset, fmt)
     if f is None:
         raise NotFound(f"no open-data file {name} (datasets are built on a schedule; not built yet)")
-    return _file_response(f, "public, max-age=300")
+    return _file_response(f, "public, max-age=300", if_none_match)
 
 
 @router.post("/api/v1/opendata/build", summary="Rebuild the open-data files now (authority)")
