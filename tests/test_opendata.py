@@ -328,6 +328,12 @@ def test_rebuild_is_idempotent_and_new_data_makes_new_files(od: tuple[Runtime, T
     assert client.get("/opendata/products.csv").content != old.content
 
 
+def test_landing_page_links_the_catalogue(od: tuple[Runtime, TestClient]) -> None:
+    _, client = od
+    page = client.get("/").text
+    assert 'href="/opendata"' in page and "Dữ liệu mở" in page
+
+
 def test_only_authorities_rebuild_and_bad_names_are_refused(od: tuple[Runtime, TestClient]) -> None:
     rt, client = od
     keys = seed(rt, client)
