@@ -74,31 +74,51 @@ def build(engine: Engine, settings: Settings) -> BuildReport:
         _local.release()
 
 
-def _build(engine: Engine, settings: Settings) -> BuildReport:
-    t0 = time.perf_counter()
-    rep = BuildReport()
-    with Session(engine, expire_on_commit=False) as s:
+@dataclass(frozen=True)
+class _File:
+    dataset: str
+    fmt: str
+    media_type: str
+    content: bytes
+    rows: int
+
+
+def _encode_all(engine: Engine, settings: Settings) -> list[_File]:
+    """Every dataset in every format, read and encoded before anything is written (on SQLite a
+    write transaction would block capture for the whole build)."""
+    files = []
+    with Session(engine) as s:
         lookups = Lookups(s)
         for ds in datasets(settings):
             rows = ds.rows(lookups, settings)
             for fmt, media in FORMATS.items():
                 content = encode(fmt, ds.slug, settings.opendata_license, ds.columns, rows)
-                digest = file_digest(content)
-                newest = _newest(s, ds.slug, fmt, 1)
-                if newest and newest[0][1] == digest:
-                    file_id = newest[0][0]
-                else:
-                    row = OpenDataFile(dataset=ds.slug, fmt=fmt, media_type=media, sha256=digest,
-                                       size=len(content), rows=len(rows), content=content)  # fmt: skip
-                    s.add(row)
-                    s.flush()
-                    assert row.id is not None
-                    file_id = row.id
-                    enqueue(s, [Pending(ItemKind.opendata, file_id, digest)])
-                    _prune(s, ds.slug, fmt, settings.opendata_keep_files)
-                    rep.changed += 1
-                rep.files.append({"dataset": ds.slug, "format": fmt, "sha256": digest, "size": len(content),
-                                  "rows": len(rows), "id": file_id})  # fmt: skip
+                files.append(_File(ds.slug, fmt, media, content, len(rows)))
+    return files
+
+
+def _build(engine: Engine, settings: Settings) -> BuildReport:
+    t0 = time.perf_counter()
+    rep = BuildReport()
+    files = _encode_all(engine, settings)
+    with Session(engine, expire_on_commit=False) as s:  # the short write: changed files and their outbox rows
+        for f in files:
+            digest = file_digest(f.content)
+            newest = _newest(s, f.dataset, f.fmt, 1)
+            if newest and newest[0][1] == digest:
+                file_id = newest[0][0]
+            else:
+                row = OpenDataFile(dataset=f.dataset, fmt=f.fmt, media_type=f.media_type, sha256=digest,
+                                   size=len(f.content), rows=f.rows, content=f.content)  # fmt: skip
+                s.add(row)
+                s.flush()
+                assert row.id is not None
+                file_id = row.id
+                enqueue(s, [Pending(ItemKind.opendata, file_id, digest)])
+                _prune(s, f.dataset, f.fmt, settings.opendata_keep_files)
+                rep.changed += 1
+            rep.files.append({"dataset": f.dataset, "format": f.fmt, "sha256": digest, "size": len(f.content),
+                              "rows": f.rows, "id": file_id})  # fmt: skip
         s.commit()
     rep.seconds = time.perf_counter() - t0
     log.info("open data built: %d files, %d changed, %.2f s", len(rep.files), rep.changed, rep.seconds)
