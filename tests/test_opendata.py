@@ -195,6 +195,8 @@ def test_catalogue_expands_as_json_ld_and_every_distribution_downloads(od: tuple
             got = client.get(_path(url))
             assert got.status_code == 200, url
             assert got.headers["content-type"].split(";")[0] == media
+            fmt = dist[DCT + "format"][0]["@id"].rsplit("/", 1)[1]
+            assert fmt == url.rsplit(".", 1)[1].upper()  # EU file-type vocabulary: CSV, JSON
             assert hashlib.sha256(got.content).hexdigest() == digest
             assert int(dist[DCAT + "byteSize"][0]["@value"]) == len(got.content)
             proof = client.get(_path(dist["https://ns.agritrace.vn/voc/merkleProof"][0]["@id"]))

@@ -18,6 +18,7 @@ from traceability_api.opendata.encode import FORMATS
 from traceability_api.opendata.models import OpenDataFile
 
 IANA = "https://www.iana.org/assignments/media-types/"
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"  # DCAT-AP's vocabulary for dct:format
 CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "dct": "http://purl.org/dc/terms/",
@@ -64,7 +65,7 @@ def _distribution(settings: Settings, f: OpenDataFile, licence: dict[str, str]) 
         "dcat:downloadURL": {"@id": file_url(settings, f)},
         "dcat:accessURL": {"@id": f"{base_url(settings)}/{f.dataset}.{f.fmt}"},
         "dcat:mediaType": {"@id": IANA + FORMATS[f.fmt]},
-        "dct:format": {"@id": IANA + FORMATS[f.fmt]},
+        "dct:format": {"@id": FILE_TYPE + f.fmt.upper()},
         "dcat:byteSize": {"@value": str(f.size), "@type": "xsd:nonNegativeInteger"},
         "dct:license": licence,
         "dct:modified": _time(f.created_at),
