@@ -326,6 +326,8 @@ def test_rebuild_is_idempotent_and_new_data_makes_new_files(od: tuple[Runtime, T
     assert etag == f'"{hashlib.sha256(kept.content).hexdigest()}"'
     same = client.get(f"/opendata/files/{old_file['id']}/products.csv", headers={"If-None-Match": etag})
     assert same.status_code == 304 and same.content == b""  # a harvester that has the bytes gets no body
+    head = client.head("/opendata/products.csv")  # link checkers: headers, no body
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] != etag
     assert client.get("/opendata/products.csv", headers={"If-None-Match": etag}).status_code == 200  # changed since
     assert client.get("/opendata/products.csv").content != old.content
 

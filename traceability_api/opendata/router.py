@@ -25,6 +25,7 @@ FileName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}\.(csv|json)$", descriptio
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of a downloaded file")]
 IfNoneMatch = Annotated[str | None, Header(max_length=1000, description="ETags the client holds (304 if current)")]
 IMMUTABLE = "public, max-age=31536000, immutable"
+FILE_METHODS = ["GET", "HEAD"]  # portals' link checkers ask with HEAD first
 
 
 def _file_response(f: OpenDataFile, cache: str, if_none_match: str | None) -> Response:
@@ -50,7 +51,9 @@ def open_catalog(session: SessionDep, settings: SettingsDep) -> JSONResponse:
                         headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
 
 
-@router.get("/opendata/files/{file_id}/{name}", summary="One published file (never changes)")
+@router.api_route(
+    "/opendata/files/{file_id}/{name}", methods=FILE_METHODS, summary="One published file (never changes)"
+)
 def open_file(file_id: DbId, name: FileName, session: SessionDep, if_none_match: IfNoneMatch = None) -> Response:
     """A file exactly as published, at the address the catalogue lists; its bytes never change
     (``ETag`` and ``Repr-Digest`` carry its SHA-256).  Earlier versions stay downloadable."""
@@ -72,7 +75,7 @@ def open_proof(sha256: Sha256, session: SessionDep) -> dict[str, Any]:
     return file_proof(session, sha256)
 
 
-@router.get("/opendata/{name}", summary="The newest file of a dataset")
+@router.api_route("/opendata/{name}", methods=FILE_METHODS, summary="The newest file of a dataset")
 def open_latest(name: FileName, session: SessionDep, if_none_match: IfNoneMatch = None) -> Response:
     """The dataset's newest file (``products``, ``planting_areas``, ``monthly_volumes``,
     ``certifications``; ``.csv`` UTF-8 with BOM or ``.json``)."""
