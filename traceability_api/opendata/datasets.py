@@ -1,8 +1,8 @@
 """The published datasets: what each one holds (columns) and the one query that fills it.
 
 Every value comes through the rules of :mod:`traceability_api.opendata.public` (organisation
-names, communes, public events, certifications); no dataset reads members, keys, addresses,
-place names, event documents or diary text.
+names, communes, public events, certifications); no dataset reads members, keys, contacts, event
+documents or diary text, and addresses and place names are read only to find their commune.
 """
 
 from __future__ import annotations
