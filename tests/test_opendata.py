@@ -490,3 +490,17 @@ def test_older_files_beyond_the_kept_number_lose_their_bytes_not_their_proof(od:
     assert all(client.get(f"/opendata/files/{f['id']}/products.{f['format']}").status_code == 200 for f in kept)
     rep = audit(rt.engine, None)
     assert rep.ok and rep.opendata_files == 12, rep.problems  # 8 first files + 2 x 2 products files
+
+
+def test_the_service_runs_the_schedule_unless_its_interval_is_zero(tmp_path: Path, database_url: str) -> None:
+    from traceability_api.compose import attach_opendata
+
+    for hours, threads in ((24.0, 1), (0.0, 0)):
+        rt = build_runtime(Settings(data_dir=tmp_path / "var", database_url=database_url, chain_enabled=False,
+                                    opendata_interval_h=hours))  # fmt: skip
+        try:
+            before = len(rt.on_start)
+            attach_opendata(rt)
+            assert len(rt.on_start) - before == threads and len(rt.on_stop) >= threads
+        finally:
+            rt.close()
