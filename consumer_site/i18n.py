@@ -68,6 +68,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "raised_at": "Nơi nuôi",
         "farm_code": "Mã vùng nuôi / cơ sở",
         "phi_days": "cách ly {n} ngày",
+        "private_step": "Bước riêng tư",
+        "buyer_kind": "Bên nhận: {kind}",
+        "private_partners": "Nội dung chỉ chia sẻ với đối tác; đã neo lên chuỗi khối (mã băm {hash}…)",
+        "private_private": "Nội dung không công khai; đã neo lên chuỗi khối (mã băm {hash}…)",
         "withdrawal_days": "ngưng thuốc {n} ngày",
         "withdrawal_override": "Thu hoạch/bán trong thời gian ngưng thuốc (được quản trị phê duyệt)",
         "image_alt": "Ảnh sản phẩm",
@@ -157,6 +161,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "raised_at": "Raised at",
         "farm_code": "Farm or zone code",
         "phi_days": "PHI {n} days",
+        "private_step": "Private step",
+        "buyer_kind": "Received by: {kind}",
+        "private_partners": "Content shared with partners only; anchored on chain (hash {hash}…)",
+        "private_private": "Content not public; anchored on chain (hash {hash}…)",
         "withdrawal_days": "{n}-day withdrawal period",
         "withdrawal_override": "Harvested or sold inside a withdrawal period (admin override)",
         "image_alt": "Product photo",
@@ -268,3 +276,14 @@ def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
         if tag in LANGS:
             return tag
     return "vi"
+
+
+# kinds of organisation, for a partners-only sale that shows who bought it only by kind
+ORG_KINDS: dict[str, dict[str, str]] = {
+    "vi": {"cooperative": "hợp tác xã", "farmer_club": "hội quán nông dân", "processor": "cơ sở chế biến",
+           "distributor": "nhà phân phối", "retailer": "nhà bán lẻ", "authority": "cơ quan quản lý",
+           "certifier": "tổ chức chứng nhận"},
+    "en": {"cooperative": "a cooperative", "farmer_club": "a farmer club", "processor": "a processor",
+           "distributor": "a distributor", "retailer": "a retailer", "authority": "an authority",
+           "certifier": "a certification body"},
+}  # fmt: skip

@@ -76,6 +76,7 @@ class Step:
     outputs: str = ""
     note: str | None = None
     signed: str | None = None  # who signed the record (own key, or AgriTrace on an organisation's behalf)
+    private: str = ""  # a non-public step: what the public is told instead of its content
 
 
 @dataclass

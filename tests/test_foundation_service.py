@@ -33,7 +33,7 @@ def _env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _wait_health(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 60) -> dict:  # type: ignore[type-arg]
+def _wait_health(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 180) -> dict:  # type: ignore[type-arg]
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         if proc.poll() is not None:

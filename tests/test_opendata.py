@@ -134,6 +134,13 @@ def seed(rt: Runtime, client: TestClient) -> dict[str, str]:
             "gtin": rice, "lot_code": code, "quantity": qty, "plot_id": plot, "harvest_date": day,
             "event_time": f"{day}T17:00:00+07:00"})  # fmt: skip
         assert r.status_code == 201, r.text
+    r = client.post("/api/v1/places", headers=h(keys["coop"]), json={
+        "kind": "plot", "name": "Ruộng thử nghiệm", "planting_area_code": "CT-TP-PRIV"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/lots", headers=h(keys["coop"]), json={  # a private harvest: not in open data
+        "gtin": rice, "lot_code": "TP-PRIV", "quantity": 7777, "plot_id": r.json()["id"], "harvest_date": "2025-02-20",
+        "event_time": "2025-02-20T17:00:00+07:00", "visibility": "private"})  # fmt: skip
+    assert r.status_code == 201, r.text
     r = client.post("/api/v1/lots", headers=h(keys["hidden"]), json={
         "gtin": mango, "lot_code": "M1", "quantity": 80, "plot_id": hidden_plot,
         "event_time": "2025-04-01T05:00:00+07:00"})  # fmt: skip
@@ -219,7 +226,7 @@ def test_no_personal_or_private_data_in_any_open_data_file(od: tuple[Runtime, Te
         text = content.decode("utf-8-sig")
         for secret in SECRETS:
             assert secret not in text, f"{secret!r} in {name}"
-        for part in ("0912", "0987654321", "0901", "0933", "0977", "0966", "3999", "@example.vn", "ông Lê"):
+        for part in ("0912", "0987654321", "0901", "0933", "0977", "0966", "3999", "@example.vn", "ông Lê", "7777"):
             assert part not in text, f"{part!r} in {name}"
     # what is there: the cooperative (a legal entity) by name, the hidden one blank
     products = {r["gtin"]: r for r in _csv(files["products.csv"])}
@@ -265,6 +272,7 @@ def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -
     # an export code registered by the authority, then suspended: its status and markets are published
     assert areas["VN-CTOR-0001"]["registry_status"] == "suspended" and areas["VN-CTOR-0001"]["markets"] == "CN EU"
     assert areas["VN-CTOR-0001"]["commune"] == "Xã Thới Lai"
+    assert areas["CT-TP-PRIV"]["crop"] == ""  # its only harvest is private
     assert "geometry" not in areas["CT-TP-001"]  # geometry only when AGRITRACE_OPENDATA_GEOMETRY allows
     volumes = [
         (r["month"], r["gtin"], r["commune"], r["quantity"], r["lots"]) for r in _csv(files["monthly_volumes.csv"])

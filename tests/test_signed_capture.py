@@ -82,7 +82,7 @@ def test_signed_event_is_stored_exported_and_verified_on_chain(w: World, runtime
     assert stored.signature == ev[SIGNATURE_FIELD] and SIGNATURE_FIELD not in stored.document
     anchor(runtime)
     b = bundle(w, rice)
-    assert b["version"] == 2
+    assert b["version"] == 3  # 3: non-public events carry their disclosure commitment (test_privacy.py)
     (entry,) = [e for e in b["events"] if e.get("signature")]
     assert entry["signedBy"] == "signed by HTX Lúa gạo Thạnh Phú"
     assert runtime.chain is not None

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from traceability_api.config import Settings
-from traceability_api.outbox import WriteRequest, add_write_request
+from traceability_api.outbox import REQUEST_STATE, WriteRequest, add_write_request
 from traceability_api.runtime import Runtime
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -26,12 +26,15 @@ async def get_app_settings(runtime: Annotated[Runtime, Depends(get_runtime)]) ->
 
 def get_session(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
     """The request's session; on a write request its first commit also writes the request's
-    write-log entry (one transaction, see ``authority.write_log``)."""
+    write-log entry (one transaction, see ``authority.write_log``); a read request's session
+    carries the request's state, so a read of private data can be marked for the log."""
     with Session(runtime.engine, expire_on_commit=False) as session:
         if request.method in WRITE_METHODS:
             scope = request.scope
             write = WriteRequest(scope.setdefault("state", {}), scope["method"], scope["path"], scope=scope)
             add_write_request(session.info, write)
+        else:  # a read of another organisation's non-public data marks it, for the write log
+            session.info[REQUEST_STATE] = request.scope.setdefault("state", {})
         yield session
 
 

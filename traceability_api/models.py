@@ -19,6 +19,7 @@ from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
 from traceability_api.opendata.models import OpenDataFile
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
+from traceability_api.privacy.models import EventDisclosure, SharingGrant
 from traceability_api.registries.models import Certificate, RegisteredCode
 from traceability_api.signing.models import SigningKey, SigningOrg
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin, WorkspaceSession
@@ -41,6 +42,8 @@ __all__ = [
     "ChainDeployment",
     "CounterfeitReport",
     "Event",
+    "EventDisclosure",
+    "SharingGrant",
     "IdempotentRequest",
     "EventCorrection",
     "EventLot",

@@ -22,6 +22,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
+    from traceability_api.privacy.router import router as privacy
     from traceability_api.registries.router import router as registries
     from traceability_api.signing.router import router as signing
 
@@ -43,6 +44,7 @@ def include_routers(app: FastAPI) -> None:
         dl_keys,
         ops,
         signing,
+        privacy,
         opendata,
     ):
         app.include_router(router)

@@ -27,6 +27,8 @@ from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.events.service import declaration_of
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, Product
+from traceability_api.parties.models import Organisation
+from traceability_api.privacy.commitments import public_views
 from traceability_api.timeutil import utcnow
 
 
@@ -47,6 +49,31 @@ def _item_json(row: Any) -> dict[str, Any]:
         "proof": [_hex(p) for p in (row.proof or [])] if anchored else [],
         "batch": row.batch_id if anchored else None,
     }
+
+
+def hidden_entries(session: Session, events: Sequence[Event], batches: dict[int, Any]) -> dict[int, dict[str, Any]]:
+    """The bundle content of each non-public event: no event, but who recorded it, its
+    visibility and its disclosure commitment with the fields the public sees (salts and proofs)
+    and the commitment's own anchoring; their batches join ``batches``."""
+    views = public_views(session, events)
+    if not views:
+        return {}
+    rows = anchor_rows(session, list(views), ItemKind.disclosure)
+    org_ids = list({e.org_id for e in events})
+    q = select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))  # type: ignore[union-attr]
+    names: dict[int | None, str] = dict(session.exec(q).all())
+    out = {}
+    for ev in events:
+        view = views.get(ev.id or -1)
+        if view is None:
+            continue
+        row: Any = rows.get(ev.id or -1)
+        if _anchored(row):
+            batches[row.batch_id] = row
+        disclosure = {"root": view.root, "digest": view.digest, "revealed": view.revealed, **_item_json(row)}
+        out[ev.id or -1] = {"visibility": ev.visibility, "recordedBy": names.get(ev.org_id, "?"),
+                            "disclosure": disclosure}  # fmt: skip
+    return out
 
 
 def _batch_json(b: Any) -> dict[str, Any]:
@@ -114,11 +141,13 @@ def lot_bundle(session: Session, lot: Lot, product: Product, contract: AnchorCon
     batches: dict[int, Any] = {}
     out_events = []
     names = org_names(session, (e for e, _ in events.values()))
+    hidden = hidden_entries(session, [e for e, _ in events.values()], batches)
     for eid, (ev, uris) in events.items():
         row: Any = items.get(eid)
         if _anchored(row):
             batches[row.batch_id] = row
-        out_events.append({"lots": sorted(uris), "event": ev.document, "hashId": ev.hash_id, "hashRule": ev.hash_rule,
+        content = hidden[eid] if eid in hidden else {"event": ev.document}
+        out_events.append({"lots": sorted(uris), **content, "hashId": ev.hash_id, "hashRule": ev.hash_rule,
                            **signature_json(ev, names), **_item_json(row)})  # fmt: skip
     out_corr = []
     by_id = {e.id: e for e, _ in events.values()}

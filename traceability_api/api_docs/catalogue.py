@@ -65,6 +65,12 @@ BODY_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         )
     },
     ("POST", "/api/v1/members"): {"recorder": _ex("A field recorder", {"name": "Trần Thị Ba", "role": "recorder"})},
+    ("POST", "/api/v1/grants"): {
+        "inspector": _ex(
+            "Let the provincial inspectors read a lot's records for a month",
+            {"lot_id": 1, "grantee_org_id": 4, "expires_at": "2025-04-01T00:00:00+07:00", "note": "kiểm tra định kỳ"},
+        )
+    },
     ("POST", "/api/v1/signing/organisations/{org_id}/keys"): {
         "own": _ex("The cooperative's own signer address", {"address": "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"})
     },
@@ -131,6 +137,7 @@ _NEXT_PAGE_TOKEN = (
 PARAM_EXAMPLES: dict[str, Any] = {
     "gtin": RICE, "lot_code": "GST25-2503", "serial": "0001", "lot": PADDY_LOT, "lot_id": 1, "place_id": 1,
     "event_id": 1, "member_id": 2, "device_id": 1, "recall_id": 1, "digest": "ab" * 32, "fmt": "csv", "tlc": "XCL-2506-14",
+    "grant_id": 1,
     "EQ_bizStep": "shipping", "GE_eventTime": "2025-03-01T00:00:00+07:00", "since": "2025-03-01T00:00:00+07:00",
     "url": f"https://trace.example.vn/01/{RICE}/10/GST25-2503", "code": f"/01/{RICE}/10/FAKE-01", "lang": "vi", "kind": "plot",
     "captureID": "1", "eventID": "urn:uuid:6d5f9f3e-1b7a-4c2e-9a51-0d3c2b8e4f10", "token": _NEXT_PAGE_TOKEN,
@@ -195,6 +202,8 @@ DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("GET", "/api/v1/events/{event_id}/proof"): ("Proof of an event", "Merkle proof, root, transaction and block of the event's anchor." + _AUTH),
     ("GET", "/api/v1/proofs/lots/{gtin}/{lot_code}"): ("Proof bundle of a lot", "Everything needed to verify the lot against the chain without AgriTrace (see `agritrace verify`)." + _PUBLIC),
     ("GET", "/api/v1/proofs/lots/{gtin}/{lot_code}/status"): ("Verification status of a lot", "Verified, pending or not verified, per record kind." + _PUBLIC),
+    ("GET", "/api/v1/grants"): ("Sharing grants", "Grants your organisation gave or holds, newest first, each with whether it is live (not expired, not revoked)." + _AUTH),
+    ("DELETE", "/api/v1/grants/{grant_id}"): ("Revoke a grant", "Admin of the organisation that gave it: the grantee loses read access at once." + _AUTH),
     ("GET", "/api/v1/signing/domain"): ("Signing domain", "What the caller's organisation signs events with: its registry reference, chain, contract and the EIP-712 typed data (input of `agritrace sign --domain`)." + _AUTH),
     ("GET", "/api/v1/signing/organisations/{org_id}/keys"): ("Signing keys", "An organisation's registered signing keys and their windows (block times); own organisation, or any for an authority." + _AUTH),
     ("POST", "/api/v1/signing/organisations/{org_id}/keys"): ("Register a signing key", "Authority admin: registers an organisation's own signer address on chain (optionally attested by an X.509 certificate)." + _AUTH),

@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 from chain.client import AnchorContract
 from traceability_api.anchoring.models import BatchStatus, ItemKind
 from traceability_api.anchoring.proofs import anchor_rows, verify_events
+from traceability_api.audit.disclosures import audit_disclosures
 from traceability_api.authority.models import WriteLogEntry
 from traceability_api.authority.write_log import entry_digest
 from traceability_api.consensus.proofs import leaf_of_digest_hex, proof_leads_to
@@ -26,6 +27,7 @@ class AuditReport:
     events: int = 0
     corrections: int = 0
     write_log_entries: int = 0
+    disclosures: int = 0  # commitments of non-public events (audit/disclosures.py)
     opendata_files: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
@@ -89,6 +91,9 @@ def audit(
             if entry_digest(entry) != entry.digest or anchored is None or anchored.digest != entry.digest:
                 rep.problems.append(f"write log entry {entry.id}: changed after it was written")
         progress("audit-log entries", len(entries), len(entries))
+        checked, pending, problems = audit_disclosures(s)
+        rep.disclosures, rep.pending = checked, rep.pending + pending
+        rep.problems.extend(problems)
         files = audit_files(s)
         rep.opendata_files, rep.pending = files.checked, rep.pending + files.pending
         rep.problems.extend(files.problems)

@@ -24,6 +24,7 @@ from traceability_api.consensus.records import write_log_digest
 from traceability_api.outbox import (
     ALL_ROWS_AT_ONCE,
     LOGGED,
+    PRIVATE_READ,
     ItemKind,
     Pending,
     WriteRequest,
@@ -91,8 +92,9 @@ def install() -> None:
 
 
 class WriteLogMiddleware:
-    """Pure ASGI (reads pass straight through); after a successful write that no request
-    transaction logged, it records the entry."""
+    """Pure ASGI; after a successful write that no request transaction logged, it records the
+    entry; after a successful read marked as a read of another organisation's non-public data
+    (``outbox.note_private_read``: an authority, or a grant), it records that read too."""
 
     def __init__(self, app: ASGIApp, engine: Engine) -> None:
         self.app = app
@@ -100,7 +102,7 @@ class WriteLogMiddleware:
         install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITES:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = 500
@@ -113,6 +115,12 @@ class WriteLogMiddleware:
 
         await self.app(scope, receive, watch)
         state = scope.get("state", {})
+        if scope["method"] not in WRITES:
+            if status < 400 and state.get(PRIVATE_READ):
+                await run_in_threadpool(
+                    record, self.engine, state.get("principal"), scope["method"], scope["path"], status
+                )
+            return
         if status < 400 and not state.get(LOGGED):
             principal = state.get("principal")
             await run_in_threadpool(record, self.engine, principal, scope["method"], scope["path"], status)

@@ -17,8 +17,9 @@ from traceability_api.consensus.event_hash import hash_id_of_event
 from traceability_api.consensus.records import canonical_json
 
 BUNDLE_FORMAT = "agritrace-proof-bundle"
-BUNDLE_VERSION = 2  # 2: events may carry their signature envelope ("signature"); 1 is still verified
-READABLE_VERSIONS = (1, 2)
+BUNDLE_VERSION = 3  # 3: a non-public event carries its disclosure commitment instead of its content
+# 2: events may carry their signature envelope ("signature"); 1 and 2 are still verified
+READABLE_VERSIONS = (1, 2, 3)
 CONVENTIONS = {
     "eventHash": "GS1 CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0) of the event as given, with the"
     " prefixes of its own @context",
@@ -27,6 +28,10 @@ CONVENTIONS = {
     "leaf": "keccak256(keccak256(sha256 digest of the event hash ID)): OZ StandardMerkleTree leaf of a bytes32",
     "correctionLeaf": "keccak256(keccak256(sha256('errorDeclaration\\n' + eventHashId + '\\n' + canonical JSON)))",
     "tree": "OpenZeppelin MerkleProof: sorted-pair keccak256; the contract's verify(proof, root, leaf)",
+    "disclosure": "a non-public event has no 'event', only its hash ID and proof, and 'disclosure': revealed"
+    " fields [salt, JSON pointer, value], each sha256(canonical JSON) a leaf (chain.merkle rules) of the commitment"
+    " root; the anchored leaf is that of sha256('agritrace-disclosure\\n' + eventHashId + '\\n' + hex root)"
+    " (docs/selective-disclosure.md)",
     "signature": "EIP-712 AgriTraceEvent(string hashId) in domain {name AgriTrace, version 1, chainId,"
     " verifyingContract, salt keccak256(org ref)}; the signer must be a key of the org in the contract's key"
     " registry at the anchoring block time (isSignerValidAt)",

@@ -11,9 +11,9 @@ from traceability_api.workspace.web import lang_of, render
 
 
 def include(app: FastAPI) -> None:
-    from traceability_api.console.routes import home, lots, recalls
+    from traceability_api.console.routes import certificates, codes, home, lots, recalls
 
-    for module in (home, lots, recalls):
+    for module in (home, lots, recalls, codes, certificates):
         app.include_router(module.router)
 
     @app.exception_handler(NotAuthority)

@@ -7,4 +7,6 @@ SECTIONS: list[tuple[str, str]] = [
     ("/app/console", "overview"),
     ("/app/console/lots", "lots"),  # crecall
     ("/app/console/recalls", "recalls"),  # crecall
+    ("/app/console/codes", "codes"),
+    ("/app/console/certificates", "certificates"),
 ]

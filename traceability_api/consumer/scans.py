@@ -42,33 +42,52 @@ def client_hash(secret: bytes, client: str | None) -> str:
 
 class ScanBuffer:
     """Scans are written in batches (one commit per flush, not one per page view) by a
-    background thread; the copied-code check also sees the scans not flushed yet."""
+    background thread; the copied-code check also sees the scans not flushed yet, and those
+    being flushed (until their commit), so no scan is out of sight at any moment. Rows whose
+    flush failed go back into the buffer (at most ``MAX_BUFFERED``, the oldest dropped first)."""
+
+    MAX_BUFFERED = 100_000
 
     def __init__(self, engine: Engine, interval_s: float = 0.5) -> None:
         self.engine = engine
         self.interval_s = interval_s
         self._rows: list[dict[str, object]] = []
+        self._in_flight: list[dict[str, object]] = []
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one flush at a time (the thread, close(), tests)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def add(self, row: dict[str, object]) -> None:
         with self._lock:
             self._rows.append(row)
+            if len(self._rows) > self.MAX_BUFFERED:
+                del self._rows[: len(self._rows) - self.MAX_BUFFERED]
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="scan-log", daemon=True)
                 self._thread.start()
 
     def pending(self, lot_id: int, serial: str) -> list[dict[str, object]]:
         with self._lock:
-            return [r for r in self._rows if r["lot_id"] == lot_id and r["serial"] == serial]
+            return [r for r in (*self._in_flight, *self._rows) if r["lot_id"] == lot_id and r["serial"] == serial]
 
     def flush(self) -> None:
-        with self._lock:
-            rows, self._rows = self._rows, []
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(insert(ScanLog), rows)
+        with self._flushing:
+            with self._lock:
+                rows, self._rows = self._rows, []
+                self._in_flight = rows
+            if not rows:
+                return
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(ScanLog), rows)
+            except Exception:
+                with self._lock:
+                    self._rows = (rows + self._rows)[-self.MAX_BUFFERED :]
+                raise
+            finally:
+                with self._lock:
+                    self._in_flight = []
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

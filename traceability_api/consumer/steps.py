@@ -4,10 +4,11 @@ processing step took in and gave out."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from consumer_site import formatting as fmt
-from consumer_site.i18n import STAGES, STEP_NAMES, STRINGS
+from consumer_site.i18n import ORG_KINDS, STAGES, STEP_NAMES, STRINGS
 from consumer_site.viewmodel import Step
 from traceability_api.epcis import vocabulary as voc
 
@@ -97,6 +98,38 @@ def make_step(
             step.quantity = fmt.quantity(float(m[1]), m[2], lang)
     step.signed = signed_text(getattr(ev, "signature", None), who, lang)
     return step
+
+
+def private_step(ev: Any, fields: dict[str, Any], lang: str, *, who: str | None) -> Step:
+    """A non-public step: who recorded it and when, its hash, and only the fields revealed to the
+    public (the step's kind for a partners-only step); never its content."""
+    t = STRINGS[lang]
+    step_uri = voc.full_uri(fields.get("bizStep"), voc.BIZSTEP) if fields.get("bizStep") else None
+    key = step_key(_Revealed(step_uri, ev.event_type if fields.get("type") else "")) if step_uri else None
+    digest = ev.hash_id.removeprefix("ni:///sha-256;")[:16]
+    step = Step(
+        stage=STAGES[lang][_stage(_Revealed(step_uri, ""), key)] if key else t["private_step"],
+        title=_title(key, lang) if key else t["private_step"],
+        time=fmt.when(ev.event_time, lang, fmt.zone(fields.get("eventTimeZoneOffset"))),
+        who=who,
+        private=t["private_" + ("partners" if ev.visibility == "partners" else "private")].format(hash=digest),
+    )
+    buyer = fields.get("agri:buyer")
+    kind = buyer.get("kind") if isinstance(buyer, dict) else None
+    if isinstance(kind, str) and kind in ORG_KINDS[lang]:
+        step.inputs = t["buyer_kind"].format(kind=ORG_KINDS[lang][kind])
+    step.signed = signed_text(getattr(ev, "signature", None), who, lang)
+    return step
+
+
+@dataclass
+class _Revealed:
+    """The few columns step naming reads, from revealed fields only (never the stored text)."""
+
+    biz_step: str | None
+    event_type: str
+    disposition: str | None = None
+    document_text: str = ""
 
 
 def signed_text(envelope: Any, who: str | None, lang: str) -> str | None:

@@ -25,7 +25,7 @@ from traceability_api.authority.recall import active_recall_reason
 from traceability_api.consumer.evidence_view import diary_items, is_diary, is_sensor_summary, sensor_items
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
 from traceability_api.consumer.registry_view import registry_chips
-from traceability_api.consumer.steps import make_step
+from traceability_api.consumer.steps import make_step, private_step
 from traceability_api.epcis.vocabulary import SHIPPING
 from traceability_api.events.models import Event, EventLot
 from traceability_api.fsma.cte import DESTINATION_MARKET
@@ -35,6 +35,7 @@ from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.places.models import PRODUCTION_KINDS, Place
+from traceability_api.privacy.commitments import public_views
 
 GROWING = PRODUCTION_KINDS  # plots and farms; ponds, cages, barns, flock houses, hatcheries
 
@@ -70,7 +71,7 @@ SEASON = timedelta(days=300)
 # the document as stored text: verification memoises hashes on it, and the page needs no parsed copy
 EVENT_COLS = (Event.id, cast(Event.document, Text).label("document_text"), Event.hash_id, Event.event_time,
               Event.event_type, Event.biz_step, Event.disposition, Event.org_id, Event.place_id,
-              Event.hash_rule, Event.signature)  # fmt: skip
+              Event.hash_rule, Event.signature, Event.visibility)  # fmt: skip
 
 
 def _add_season(session: Session, events: dict[int, tuple[Any, list[Any]]], lots: Sequence[Lot]) -> None:
@@ -154,6 +155,7 @@ def _market(lot: Lot, data: _Loaded, lang: str) -> str | None:
     for ev, links in reversed(list(data.events.values())):
         if (
             ev.biz_step == SHIPPING
+            and ev.visibility == "public"  # a non-public shipment's market stays behind its commitment
             and any(x.lot_id == lot.id for x in links)
             and DESTINATION_MARKET in ev.document_text
         ):
@@ -201,7 +203,16 @@ def build_lot_view(
     data = _load(session, lot, product)
     codes = {x.id: x.lot_code for x in data.lots if x.id is not None}
     timeline, docs, n_diary, n_sensor = [], [], 0, 0
+    hidden = public_views(session, [ev for ev, _ in data.events.values()])
     for ev, links in data.events.values():
+        if ev.id in hidden:  # only its revealed fields; a partners-only diary entry joins the diary
+            fields = hidden[ev.id].fields
+            if is_diary(ev) and fields.get("bizStep"):
+                docs.append((ev, fields))
+                n_diary += 1
+            else:
+                timeline.append(private_step(ev, fields, lang, who=data.org_name(ev.org_id)))
+            continue
         if is_diary(ev) or is_sensor_summary(ev):  # shown in their own sections, dated when recorded
             docs.append((ev, loads_stored(ev.document_text)))
             n_diary, n_sensor = n_diary + is_diary(ev), n_sensor + is_sensor_summary(ev)

@@ -20,6 +20,7 @@ from traceability_api.epcis_rest.values import QueryParameterError
 from traceability_api.events.models import Event
 from traceability_api.events.service import visible_to
 from traceability_api.parties.service import Principal
+from traceability_api.privacy.access import note_reads
 
 SCAN_MAX = 5_000
 BATCH = 500
@@ -86,6 +87,7 @@ def run_query(
             break
     if paging.max_count is not None and len(found) > paging.max_count:
         raise QueryTooLarge(f"more than maxEventCount={paging.max_count} events match; narrow the query")
+    note_reads(session, p, found)  # another organisation's non-public events: into the audit log
     remaining = None if paging.remaining is None else paging.remaining - len(found)
     more = not exhausted and after is not None and (remaining is None or remaining > 0)
     return Page(found, _token(params, paging, after, remaining) if more else None)

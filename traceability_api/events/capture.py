@@ -28,6 +28,9 @@ from traceability_api.limits import check_event_bounds
 from traceability_api.lots.models import LotLink
 from traceability_api.outbox import ALL_ROWS_AT_ONCE, ItemKind, Pending, enqueue
 from traceability_api.parties.service import Principal
+from traceability_api.privacy.commitments import ToCommit, commit_events
+from traceability_api.privacy.models import Visibility
+from traceability_api.privacy.visibility import visibility_of
 from traceability_api.timeutil import utcnow
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "AssociationEvent", "TransactionEvent")
@@ -212,6 +215,7 @@ class Prepared:
     client_id: str
     prefixes: dict[str, str]
     signature: Any = None  # the agri:signature envelope as given (never part of the hash)
+    visibility: str = Visibility.public  # its agri:visibility member (hashed like any extension member)
 
 
 def _hash_under(pe: Prepared, old: Event | None) -> str:
@@ -237,7 +241,7 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> Prepared:
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
     if len(client_id) > 200:
         raise Invalid("eventID is longer than 200 characters")
-    return Prepared(full, hash_id, client_id, prefixes, signature)
+    return Prepared(full, hash_id, client_id, prefixes, signature, visibility_of(full))
 
 
 def extended_context(document_context: Any, own: Any) -> list[Any]:
@@ -283,6 +287,7 @@ def _apply(
         "document": full,
         "hash_rule": HASH_RULE,
         "signature": signature,
+        "visibility": pe.visibility,
     }
     return row, touches
 
@@ -320,6 +325,10 @@ def _insert(
         )
         outbox.append(Pending(ItemKind.event, event_id, event_digest(row["hash_id"]), row["record_time"]))
         out[slot] = Captured(event_id, row["hash_id"], row["client_event_id"], duplicate=False)
+    hidden = [
+        ToCommit(i, r["hash_id"], r["document"], r["visibility"]) for i, (r, _, _) in zip(ids, pending, strict=True)
+    ]
+    outbox.extend(commit_events(session, hidden))
     if links:
         session.execute(insert(EventLot), links, execution_options=ALL_ROWS_AT_ONCE)
     if lineage:

@@ -19,6 +19,8 @@ from traceability_api.lots.models import LOT_CODE_RE, Lot, Product
 from traceability_api.lots.service import product_by_gtin
 from traceability_api.parties.service import Principal
 from traceability_api.places.service import get_place, place_uri
+from traceability_api.privacy.models import Visibility
+from traceability_api.privacy.visibility import VISIBILITY_KEY
 from traceability_api.validation import DbId
 
 
@@ -33,6 +35,10 @@ class HarvestLot(BaseModel):
     harvest_date: date | None = None
     variety: str | None = Field(default=None, max_length=100)
     event_time: str | None = Field(default=None, description="ISO 8601 with zone; default now")
+    visibility: Visibility = Field(
+        default=Visibility.public,
+        description="public; partners (custody chain, authorities); private (yours, authorities')",
+    )
     phi_override_reason: str | None = Field(
         default=None, max_length=300, description="admin only: harvest inside a pre-harvest interval, flagged"
     )
@@ -57,6 +63,8 @@ def harvest_event(session: Session, p: Principal, data: HarvestLot, settings: Se
         ilmd[f"{voc.AGRI_PREFIX}:phiOverride"] = {"reason": data.phi_override_reason}
     if ilmd:
         event["ilmd"] = ilmd
+    if data.visibility != Visibility.public:
+        event[VISIBILITY_KEY] = data.visibility.value
     return event
 
 

@@ -42,6 +42,13 @@ class Event(SQLModel, table=True):
         sa_column=Column(JSON(none_as_null=True), nullable=True),
         description="agri:signature envelope (never hashed)",
     )
+    visibility: str = Field(
+        default="public",
+        max_length=8,
+        index=True,
+        sa_column_kwargs={"server_default": "public"},
+        description="public | partners | private (privacy.models.Visibility; the event's agri:visibility)",
+    )
 
 
 class EventLot(SQLModel, table=True):

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
 
 from traceability_api.config import Settings
 from traceability_api.consensus.signatures import SIGNATURE_FIELD
@@ -26,13 +26,18 @@ from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import find_lot
 from traceability_api.parties.service import Principal
+from traceability_api.privacy.access import live_grants, note_reads
+from traceability_api.privacy.models import Visibility
 from traceability_api.timeutil import utcnow
 
 MAX_PAGE = 1000
 
 
 def visible_to(p: Principal) -> Any:
-    """SQL condition: events this principal may read."""
+    """SQL condition: events this principal may read (docs/privacy.md).  Its own; public events
+    on a lot it owns or holds; public and partners-only events on a lot it owns, holds or recorded
+    an event on (custody partners); any event of a grantor on a lot it shares with this
+    organisation through a live grant.  Authorities read everything."""
     if p.reads_everything:
         return True
     lots_of_org = (
@@ -42,13 +47,30 @@ def visible_to(p: Principal) -> Any:
             or_(Lot.owner_org_id == p.org_id, Lot.holder_org_id == p.org_id)  # type: ignore[arg-type]
         )
     )
-    return or_(Event.org_id == p.org_id, Event.id.in_(lots_of_org))  # type: ignore[arg-type, union-attr]
+    handled = select(EventLot.lot_id).join(Event, Event.id == EventLot.event_id).where(Event.org_id == p.org_id)  # type: ignore[arg-type]
+    partner_events = select(EventLot.event_id).where(EventLot.lot_id.in_(handled))  # type: ignore[attr-defined]
+    grants = live_grants(p.org_id).subquery()
+    granted = (
+        select(EventLot.event_id)
+        .join(grants, grants.c.lot_id == EventLot.lot_id)
+        .join(
+            Event,
+            Event.id == EventLot.event_id,  # type: ignore[arg-type]
+        )
+        .where(Event.org_id == grants.c.org_id)
+    )
+    return or_(
+        Event.org_id == p.org_id,  # type: ignore[arg-type]
+        and_(col(Event.visibility) != Visibility.private, or_(Event.id.in_(lots_of_org), Event.id.in_(partner_events))),  # type: ignore[union-attr]
+        Event.id.in_(granted),  # type: ignore[union-attr]
+    )
 
 
 def get_event(session: Session, p: Principal, event_id: int) -> Event:
     row = session.exec(select(Event).where(Event.id == event_id, visible_to(p))).first()
     if row is None:
         raise NotFound(f"event {event_id} not found")
+    note_reads(session, p, [row])
     return row
 
 
@@ -88,16 +110,24 @@ def query_events(
         q = q.where(Event.event_time < lt_event_time)
     if event_type:
         q = q.where(Event.event_type == event_type)
-    return list(session.exec(q.order_by(Event.id).limit(limit)).all())  # type: ignore[arg-type]
+    rows = list(session.exec(q.order_by(Event.id).limit(limit)).all())  # type: ignore[arg-type]
+    note_reads(session, p, rows)
+    return rows
 
 
-def events_of_lot(session: Session, lot_id: int) -> list[Event]:
+def events_of_lot(session: Session, lot_id: int, reader: Principal | None = None) -> list[Event]:
+    """Every event on the lot; with a ``reader``, those it may read (its reads of others'
+    non-public events marked for the audit log)."""
     q = (
         select(Event)
         .where(Event.id.in_(select(EventLot.event_id).where(EventLot.lot_id == lot_id)))  # type: ignore[union-attr]
         .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
     )
-    return list(session.exec(q).all())
+    if reader is None:
+        return list(session.exec(q).all())
+    rows = list(session.exec(q.where(visible_to(reader))).all())
+    note_reads(session, reader, rows)
+    return rows
 
 
 def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuery") -> dict[str, Any]:

@@ -25,6 +25,8 @@ from traceability_api.parties.models import Role
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PlaceKind
 from traceability_api.places.service import find_place_by_uri, get_place, place_uri
+from traceability_api.privacy.models import Visibility
+from traceability_api.privacy.visibility import VISIBILITY_KEY
 
 DIARY_KEY = "agri:diary"
 OVERRIDE_KEY = "agri:phiOverride"
@@ -65,6 +67,11 @@ class DiaryEntry(BaseModel):
     attachments: list[str] = Field(
         default_factory=list, max_length=MAX_ATTACHMENTS, description="SHA-256 of files your organisation uploaded"
     )
+    visibility: Visibility = Field(
+        default=Visibility.public,
+        description="public; partners (organisations in the custody chain, authorities); private (yours and "
+        "authorities'). Non-public entries show the public only their time (and, for partners, kind and PHI)",
+    )
 
     @model_validator(mode="after")
     def _inputs_complete(self) -> DiaryEntry:
@@ -87,7 +94,9 @@ def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry,
         entry = entry.model_copy(update={"time": entry.time.replace(tzinfo=local)})
     if plot.kind not in (PlaceKind.plot, PlaceKind.farm):
         raise Invalid(f"place {plot_id} is a {plot.kind.value}, not a plot or farm")
-    details = entry.model_dump(mode="json", exclude_none=True, exclude={"activity", "time", "attachments"})
+    details = entry.model_dump(
+        mode="json", exclude_none=True, exclude={"activity", "time", "attachments", "visibility"}
+    )
     if entry.attachments:
         details["attachments"] = [CITE + d.lower() for d in entry.attachments]
     step = voc.AGRI_NS + "BizStep-" + entry.activity.value
@@ -95,6 +104,8 @@ def diary_event(session: Session, p: Principal, plot_id: int, entry: DiaryEntry,
     when = entry.time.isoformat()
     event = object_event(step, zone, when=when, epcs=[], bizLocation={"id": place_uri(plot)})
     event[DIARY_KEY] = details
+    if entry.visibility != Visibility.public:
+        event[VISIBILITY_KEY] = entry.visibility.value
     return event
 
 

@@ -12,6 +12,7 @@ from traceability_api.errors import Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
+from traceability_api.events.service import visible_to
 from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import Device, DeviceCreate
@@ -21,6 +22,7 @@ from traceability_api.json_response import StoredJSONResponse
 from traceability_api.limits import parse_json_bounded
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.places.service import get_place
+from traceability_api.privacy.access import note_reads
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
@@ -55,7 +57,9 @@ def add_diary(
 @router.get("/places/{place_id}/diary")
 def list_diary(place_id: DbId, p: PrincipalDep, session: SessionDep) -> StoredJSONResponse:
     get_place(session, p, place_id)
-    rows = session.exec(select(Event).where(Event.place_id == place_id).order_by(Event.event_time)).all()  # type: ignore[arg-type]
+    q = select(Event).where(Event.place_id == place_id, visible_to(p)).order_by(Event.event_time)  # type: ignore[arg-type]
+    rows = session.exec(q).all()
+    note_reads(session, p, rows)
     return StoredJSONResponse([{"eventId": e.id, "hashId": e.hash_id, "event": e.document} for e in rows])
 
 

@@ -111,9 +111,24 @@ def product_rows(lk: Lookups, _st: Settings) -> list[Row]:
     return out
 
 
+def harvested() -> Any:
+    """The condition on ``lot`` rows: harvested by a public, uncorrected commissioning ObjectEvent
+    (a partners-only or private harvest tells open data nothing, not even what the plot grows)."""
+    corrected = exists().where(col(EventCorrection.event_id) == col(Event.id))
+    commissioned = (
+        select(EventLot.lot_id)
+        .join(Event, col(Event.id) == col(EventLot.event_id))
+        .where(
+            Event.biz_step == voc.COMMISSIONING, Event.event_type == HARVEST_TYPE, public.public_events(), ~corrected
+        )
+    )
+    return col(Lot.id).in_(commissioned)
+
+
 def _crops(s: Session) -> dict[int, str]:
-    """Names of the products harvested at each place, in name order."""
+    """Names of the products publicly harvested at each place, in name order."""
     q = select(Lot.origin_place_id, Product.name).join(Product, Product.id == Lot.product_id).distinct()  # type: ignore[arg-type]
+    q = q.where(harvested())
     names: dict[int, set[str]] = defaultdict(set)
     for place_id, name in s.exec(q.where(col(Lot.origin_place_id).is_not(None))).all():
         names[int(place_id or 0)].add(name)
@@ -157,15 +172,7 @@ def volume_rows(lk: Lookups, st: Settings) -> list[Row]:
     commissioning ObjectEvents (transformation outputs are not harvests): grouped by plot in SQL,
     then by commune here."""
     s = lk.s
-    corrected = exists().where(col(EventCorrection.event_id) == col(Event.id))
-    commissioned = (
-        select(EventLot.lot_id)
-        .join(Event, col(Event.id) == col(EventLot.event_id))
-        .where(
-            Event.biz_step == voc.COMMISSIONING, Event.event_type == HARVEST_TYPE, public.public_events(), ~corrected
-        )
-    )
-    lots = col(Lot.id).in_(commissioned)
+    lots = harvested()
     month = _month(s, Lot.harvest_date).label("month")
     dated = (
         select(month, Lot.product_id, Lot.origin_place_id, Lot.uom, func.sum(Lot.quantity), func.count())  # type: ignore[call-overload, misc]

@@ -7,8 +7,8 @@ change elsewhere (event visibility, certification records, a commune field on pl
   name plots after themselves: "Vườn xoài ông Sáu"), internal id or street address.
 * Certifications: the certificate records consumer pages show (with their status, verified or
   not), and self-declared product strings marked so; never a certificate's note or document.
-* Events: today every event is public (the consumer page shows them all); when events get a
-  visibility, :func:`public_events` is where open data follows it.
+* Events: only public ones (``agri:visibility`` absent or ``public``, :func:`public_events`); a
+  partners-only or private harvest does not count in the volumes.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
+from traceability_api.events.models import Event
 from traceability_api.lots.models import Product
+from traceability_api.privacy.models import Visibility
 from traceability_api.registries.certificates import label as cert_label
 from traceability_api.registries.certificates import status_on
 from traceability_api.registries.models import Certificate
@@ -32,8 +34,9 @@ _COMMUNE = re.compile(r"(?<!\w)((?:xã|phường|thị trấn)\s+[^,;()]{1,60}?)
 
 
 def public_events() -> ColumnElement[bool]:
-    """The condition an event row must meet to feed open data (today: every event)."""
-    return true()
+    """The condition an event row must meet to feed open data: its visibility is public (a
+    partners-only or private event, even its quantity, stays out)."""
+    return col(Event.visibility) == Visibility.public
 
 
 def org_name(org: Any) -> str:

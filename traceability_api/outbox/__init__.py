@@ -5,9 +5,12 @@ enqueue without knowing the anchoring worker, which reads the rows from above.""
 from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.outbox.requests import (
     LOGGED,
+    PRIVATE_READ,
+    REQUEST_STATE,
     WRITE_REQUESTS,
     WriteRequest,
     add_write_request,
+    note_private_read,
     take_write_requests,
 )
 from traceability_api.outbox.service import ALL_ROWS_AT_ONCE, Pending, enqueue
@@ -15,6 +18,8 @@ from traceability_api.outbox.service import ALL_ROWS_AT_ONCE, Pending, enqueue
 __all__ = [
     "ALL_ROWS_AT_ONCE",
     "LOGGED",
+    "PRIVATE_READ",
+    "REQUEST_STATE",
     "WRITE_REQUESTS",
     "AnchorItem",
     "ItemKind",
@@ -22,5 +27,6 @@ __all__ = [
     "WriteRequest",
     "add_write_request",
     "enqueue",
+    "note_private_read",
     "take_write_requests",
 ]

@@ -13,6 +13,7 @@ class ItemKind(StrEnum):
     event = "event"
     correction = "correction"
     audit = "audit"  # an entry of the write log
+    disclosure = "disclosure"  # a non-public event's disclosure commitment (consensus.disclosure)
     opendata = "opendata"  # a published open-data file (its SHA-256)
 
 

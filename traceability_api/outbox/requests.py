@@ -11,6 +11,8 @@ from typing import Any
 
 WRITE_REQUESTS = "agritrace.write_requests"
 LOGGED = "write_logged"  # key in a request's scope state: its entry is in the transaction being committed
+REQUEST_STATE = "agritrace.request_state"  # session.info key: the scope state of a read request's session
+PRIVATE_READ = "private_read"  # key in a request's scope state: it read another organisation's non-public data
 
 
 @dataclass
@@ -24,6 +26,14 @@ class WriteRequest:
 
 def add_write_request(info: MutableMapping[str, Any], request: WriteRequest) -> None:
     info.setdefault(WRITE_REQUESTS, []).append(request)
+
+
+def note_private_read(info: MutableMapping[str, Any]) -> None:
+    """Mark the request whose session this is as a read of another organisation's non-public data:
+    the write log records it (method GET) once the response is sent."""
+    state = info.get(REQUEST_STATE)
+    if state is not None:
+        state[PRIVATE_READ] = True
 
 
 def take_write_requests(info: MutableMapping[str, Any]) -> list[WriteRequest]:

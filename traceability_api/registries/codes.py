@@ -8,7 +8,7 @@ import re
 from datetime import date
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.parties.models import Organisation
@@ -117,12 +117,36 @@ def _places_of(session: Session, row: RegisteredCode) -> list[int]:
     ]
 
 
-def to_public(session: Session, row: RegisteredCode, day: date) -> CodePublic:
+def places_by_code(session: Session, org_ids: set[int]) -> dict[tuple[int, str, str], list[Place]]:
+    """The holders' places that carry a code, keyed (org, kind, code as the registry writes it):
+    one query for a whole list of codes."""
+    if not org_ids:
+        return {}
+    q = (select(Place).where(col(Place.org_id).in_(sorted(org_ids)))
+         .where(or_(col(Place.planting_area_code).is_not(None), col(Place.packhouse_code).is_not(None)))
+         .order_by(col(Place.id)))  # fmt: skip
+    out: dict[tuple[int, str, str], list[Place]] = {}
+    for pl in session.exec(q.limit(50_000)):
+        found = place_code(pl)
+        if found is not None:
+            out.setdefault((pl.org_id, str(found[0]), found[1]), []).append(pl)
+    return out
+
+
+def to_public_many(session: Session, rows: list[RegisteredCode], day: date) -> list[CodePublic]:
+    """``to_public`` of a list, the places read in one query."""
+    places = places_by_code(session, {r.org_id for r in rows})
+    return [to_public(session, r, day, [pl.id for pl in places.get((r.org_id, str(r.kind), r.code), [])
+                                         if pl.id is not None]) for r in rows]  # fmt: skip
+
+
+def to_public(session: Session, row: RegisteredCode, day: date, place_ids: list[int] | None = None) -> CodePublic:
     assert row.id is not None
     return CodePublic(id=row.id, kind=CodeKind(row.kind), code=row.code, org_id=row.org_id, issuer=row.issuer,
                       markets=list(row.markets), valid_from=row.valid_from, valid_until=row.valid_until,
                       status=status_on(row, day), stored_status=CodeStatus(row.status),
-                      status_reason=row.status_reason, places=_places_of(session, row))  # fmt: skip
+                      status_reason=row.status_reason,
+                      places=_places_of(session, row) if place_ids is None else place_ids)  # fmt: skip
 
 
 def require_registrar(p: Principal) -> None:
@@ -162,6 +186,7 @@ def get_code(session: Session, p: Principal, code: str, *, for_update: bool = Fa
     return row
 
 
+_DONE = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked"}
 _MOVES = {  # action -> (allowed from, to)
     "suspend": ({CodeStatus.active}, CodeStatus.suspended),
     "reinstate": ({CodeStatus.suspended}, CodeStatus.active),
@@ -174,9 +199,9 @@ def change_status(session: Session, p: Principal, code: str, action: str, reason
     row = get_code(session, p, code, for_update=True)
     allowed, target = _MOVES[action]
     if row.status not in allowed:
-        raise Conflict(f"code {row.code} is {row.status}: it cannot be {action}d")
+        raise Conflict(f"code {row.code} is {row.status}: it cannot be {_DONE[action]}")
     if action != "reinstate" and not (reason and reason.strip()):
-        raise Invalid(f"say why the code is {action}ed: 'reason' is required")
+        raise Invalid(f"say why the code is {_DONE[action]}: 'reason' is required")
     row.status, row.status_reason, row.status_changed_at = target, (reason or "").strip() or None, utcnow()
     session.add(row)
     session.flush()
@@ -220,3 +245,25 @@ def place_code(place: Place) -> tuple[CodeKind, str] | None:
         )
     raw = place.planting_area_code
     return (CodeKind.planting_area, canonical(raw, CodeKind.planting_area)) if raw else None
+
+
+def link_place(session: Session, p: Principal, row: RegisteredCode, place_id: int) -> Place:
+    """The authority writes a just-registered code on the holder's place it was issued for (a plot's
+    planting-area code, a packhouse's packing-house code): the place must be the holder's, of the
+    matching kind."""
+    require_registrar(p)
+    place = session.get(Place, place_id)
+    if place is None or place.org_id != row.org_id:
+        raise Invalid(f"place {place_id} is not a place of the code's holder (organisation {row.org_id})")
+    if (place.kind == PlaceKind.packhouse) != (row.kind == CodeKind.packhouse):
+        target = "packhouse" if row.kind == CodeKind.packhouse else "plot or farm"
+        raise Invalid(
+            f"place {place_id}: a {row.kind.replace('_', '-')} code goes on a {target}, not on a {place.kind}"
+        )
+    if row.kind == CodeKind.packhouse:
+        place.packhouse_code = row.code
+    else:
+        place.planting_area_code = row.code
+    session.add(place)
+    session.flush()
+    return place

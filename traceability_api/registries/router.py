@@ -47,7 +47,7 @@ def list_codes(
     if market is not None and len(market) > 2:
         raise Invalid("market is an ISO 3166-1 alpha-2 code (or EU)")
     day = today(settings)
-    return [codes.to_public(session, r, day) for r in codes.list_codes(session, p, kind, market)]
+    return codes.to_public_many(session, codes.list_codes(session, p, kind, market), day)
 
 
 @router.get("/registry/codes/{code}", response_model=CodePublic)

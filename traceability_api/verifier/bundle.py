@@ -17,6 +17,7 @@ from traceability_api.consensus.proofs import (
     recompute_hash,
 )
 from traceability_api.consensus.records import correction_digest
+from traceability_api.verifier.disclosed import check_hidden
 from traceability_api.verifier.signatures import check_signature
 
 
@@ -95,6 +96,13 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
     keys: dict[tuple[str, str], SignerWindow | None] = {}
     hashes = set()
     for i, entry in enumerate(bundle.get("events", [])):
+        if "event" not in entry and "disclosure" in entry:
+            at = check_hidden(
+                rep, i, entry, lambda lbl, leaf, e: _check_proof(rep, lbl, leaf, e, batches, contract, roots)
+            )
+            if at is not None or entry.get("status") != "anchored":
+                check_signature(rep, f"event {i}", entry, at, contract, chain_id, require=require_signatures, seen=keys)
+            continue
         ev = entry.get("event", {})
         label = f"event {i} ({ev.get('type', '?')} {ev.get('bizStep', '')} {ev.get('eventTime', '')})".replace(
             "  ", " "

@@ -8,6 +8,8 @@ from datetime import datetime, tzinfo
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
+from traceability_api.workspace.registry_words import WORDS
+
 LANGS = ("vi", "en")
 
 ACTIVITIES = {
@@ -104,6 +106,23 @@ T: dict[str, dict[str, str]] = {
         "phi_days": "Thời gian cách ly (ngày)",
         "photo": "Ảnh (chụp bằng điện thoại)",
         "note": "Ghi chú",
+        "visibility": "Ai được xem",
+        "vis_public": "Công khai (người tiêu dùng)",
+        "vis_partners": "Đối tác trong chuỗi cung ứng",
+        "vis_private": "Riêng (đơn vị mình và cơ quan quản lý)",
+        "visibility_hint": (
+            "Bước không công khai vẫn được neo lên chuỗi khối; người tiêu dùng chỉ thấy thời gian "
+            "(và loại công việc, thời gian cách ly nếu chia sẻ với đối tác)."
+        ),
+        "grants": "Chia sẻ dữ liệu",
+        "grant_lot": "Lô hàng",
+        "grant_to": "Đơn vị được xem (mã số)",
+        "grant_until": "Đến hết ngày",
+        "grant_given": "Đã chia sẻ",
+        "grant_held": "Được chia sẻ",
+        "grant_revoke": "Thu hồi",
+        "grant_live": "còn hiệu lực",
+        "grant_ended": "đã hết",
         "season": "Mùa vụ",
         "supplier_lot": "Lô vật tư",
         "area_ha": "Diện tích (ha)",
@@ -272,6 +291,23 @@ T: dict[str, dict[str, str]] = {
         "phi_days": "Pre-harvest interval (days)",
         "photo": "Photo (phone camera)",
         "note": "Note",
+        "visibility": "Who may see it",
+        "vis_public": "Public (consumers)",
+        "vis_partners": "Supply-chain partners",
+        "vis_private": "Private (us and authorities)",
+        "visibility_hint": (
+            "A non-public step is still anchored on chain; consumers see only its time "
+            "(and, if shared with partners, the kind of work and the pre-harvest interval)."
+        ),
+        "grants": "Data sharing",
+        "grant_lot": "Lot",
+        "grant_to": "Organisation allowed to read (id)",
+        "grant_until": "Until",
+        "grant_given": "Shared by us",
+        "grant_held": "Shared with us",
+        "grant_revoke": "Revoke",
+        "grant_live": "live",
+        "grant_ended": "ended",
         "season": "Season",
         "supplier_lot": "Input lot",
         "area_ha": "Area (ha)",
@@ -363,6 +399,9 @@ T: dict[str, dict[str, str]] = {
         "menu": "Menu",
     },
 }
+
+for _lang in LANGS:  # the registries' screens keep their words in their own block
+    T[_lang].update(WORDS[_lang])
 
 
 assert T["vi"].keys() == T["en"].keys(), "every word in both languages"

@@ -10,11 +10,12 @@ from pydantic import ValidationError
 
 from traceability_api.errors import DomainError
 from traceability_api.workspace.i18n import T
+from traceability_api.workspace.registry_messages import REGISTRY
 
 Errors = dict[str, str]  # form field ("_form" for the whole form) -> message
 
 # (pattern of the domain's English message, field, Vietnamese, English); {0}.. are the pattern's groups
-_DOMAIN: list[tuple[str, str, str, str]] = [
+_DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"must be JPEG, PNG, WebP", "photo", "Ảnh phải là JPEG, PNG hoặc WebP.", "The photo must be JPEG, PNG or WebP."),
     (r"exceeds the limit of", "photo", "Ảnh quá lớn.", "The photo is too large."),
     (r"^empty file", "photo", "Tệp ảnh rỗng.", "The photo file is empty."),
@@ -116,5 +117,7 @@ def from_validation(exc: ValidationError, lang: str) -> Errors:
                 out.setdefault(f.strip(), T[lang]["required"])
             continue
         known = _known(msg, lang)
+        if known and field == "_form" and known[0] != "_form":
+            field = known[0]  # a model-level rule names its own field (valid_until before valid_from)
         out.setdefault(field, known[1] if known else msg.removeprefix("Value error, "))
     return out

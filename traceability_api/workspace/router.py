@@ -28,8 +28,10 @@ def static_file(name: str) -> Response:
 def include(app: FastAPI) -> None:
     from traceability_api.workspace.routes import (
         auth,
+        certificates,
         diary,
         diary_import,
+        grants,
         harvest,
         home,
         husbandry,
@@ -46,7 +48,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, pwa)  # fmt: skip
+               members, grants, certificates, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning

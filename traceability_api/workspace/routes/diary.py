@@ -24,7 +24,7 @@ from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_o
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 FIELDS = ("activity", "time", "season", "product", "active_ingredient", "dose", "dose_unit", "phi_days",
-          "supplier_lot", "area_ha", "note")  # fmt: skip
+          "supplier_lot", "area_ha", "note", "visibility")  # fmt: skip
 Opt = Annotated[str, Form(max_length=1000)]
 IDEM_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 

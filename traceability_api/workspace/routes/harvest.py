@@ -54,11 +54,11 @@ def harvest_form(request: Request, page: PageDep, session: SessionDep) -> Respon
 def harvest_save(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, gtin: Opt = "", plot_id: Opt = "",
     lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "", variety: Opt = "",
-    phi_override_reason: Opt = "",
+    phi_override_reason: Opt = "", visibility: Opt = "public",
 ) -> Response:  # fmt: skip
     v = {"gtin": gtin, "plot_id": plot_id, "lot_code": lot_code.strip(), "quantity": quantity.replace(",", "."),
          "uom": uom, "harvest_date": harvest_date, "variety": variety,
-         "phi_override_reason": phi_override_reason}  # fmt: skip
+         "phi_override_reason": phi_override_reason, "visibility": visibility}  # fmt: skip
     try:
         data = HarvestLot.model_validate({k: x for k, x in v.items() if x})
     except ValidationError as exc:

@@ -36,7 +36,7 @@ def timeline(lot_id: DbId, request: Request, page: PageDep, session: SessionDep)
         lot, product = get_lot(session, p, lot_id)
     except NotFound:
         return not_found(request, page)
-    events = events_of_lot(session, lot_id)
+    events = events_of_lot(session, lot_id, p)
     rows = anchor_rows(session, [e.id for e in events if e.id is not None])
     steps = []
     for ev in events:

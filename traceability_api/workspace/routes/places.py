@@ -15,6 +15,8 @@ from traceability_api.deps import SessionDep
 from traceability_api.errors import DomainError
 from traceability_api.places.models import PlaceCreate, PlaceKind
 from traceability_api.places.service import create_place
+from traceability_api.registries.router import today
+from traceability_api.registries.views import place_codes
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
@@ -34,8 +36,9 @@ def _page(request: Request, page: Page, session: Session, v: dict[str, Any], err
     places = views.places(session, page.user.principal)
     shapes = [{"type": "Feature", "geometry": pl.geo, "properties": {"name": pl.name}} for pl in places if pl.geo]
     st = page.settings
+    codes = place_codes(session, places, today(st))  # each code's status in the registry, today
     return render(request, "places.html", status, page=page, v=v, errors=errors, kinds=names, places=places,
-                  shapes=shapes, tiles=st.workspace_map_tiles,
+                  codes=codes, shapes=shapes, tiles=st.workspace_map_tiles,
                   tiles_attribution=st.workspace_map_attribution)  # fmt: skip
 
 
@@ -67,11 +70,11 @@ def _geo(lat: str, lon: str, drawn: str, page: Page) -> tuple[dict[str, Any] | N
 def add_place(
     request: Request, page: PostDep, session: SessionDep, kind: Opt = "plot", name: Opt = "",
     planting_area_code: Opt = "", sector_code: Opt = "", area_ha: Opt = "", lat: Opt = "", lon: Opt = "",
-    address: Opt = "",
+    address: Opt = "", packhouse_code: Opt = "",
     geo: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:  # fmt: skip
     v = {"kind": kind, "name": name, "planting_area_code": planting_area_code, "sector_code": sector_code,
-         "area_ha": area_ha, "lat": lat,
+         "packhouse_code": packhouse_code, "area_ha": area_ha, "lat": lat,
          "lon": lon, "address": address, "geo": geo}  # fmt: skip
     shape, errors = _geo(lat.strip(), lon.strip(), geo.strip(), page)
     if errors:

@@ -1,5 +1,6 @@
 """Products: a GTIN helper (GS1 company prefix + item reference -> GTIN-13 with its check digit,
-by the project's own ``gs1_check_digit``) and the product form stored by ``create_product``."""
+by the project's own ``gs1_check_digit``) and the product form stored by ``create_product``; the
+organisation's certificate records and their form (``routes/certificates.py`` stores them)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from traceability_api.deps import SessionDep
 from traceability_api.errors import DomainError
 from traceability_api.lots.models import UOMS, ProductCreate
 from traceability_api.lots.service import create_product
+from traceability_api.registries.models import CertScheme
+from traceability_api.registries.router import today
+from traceability_api.registries.views import cert_rows, certifiers
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
@@ -32,46 +36,48 @@ def gtin_from(prefix: str, item: str) -> str | None:
     return digits + gs1_check_digit(digits)
 
 
-def _page(request: Request, page: Page, session: Session, v: dict[str, Any], errors: Errors,
-          status: int = 200) -> Response:  # fmt: skip
+def products_page(request: Request, page: Page, session: Session, v: dict[str, Any], errors: Errors,
+          status: int = 200, cv: dict[str, Any] | None = None) -> Response:  # fmt: skip
+    """The products page; ``cv``: the certificate form's values (when it was refused)."""
+    p = page.user.principal
     return render(request, "products.html", status, page=page, v=v, errors=errors, uoms=UOMS,
-                  products=views.products(session, page.user.principal))  # fmt: skip
+                  products=views.products(session, p), certs=cert_rows(session, p, today(page.settings)),
+                  plots=views.places(session, p), certifiers=certifiers(session), schemes=list(CertScheme),
+                  cv=cv or {"scheme": "vietgap"}, notice=page.t["cert_saved"] if request.query_params.get("cert")
+                  else None)  # fmt: skip
 
 
 @router.get("/products")
 def products(request: Request, page: PageDep, session: SessionDep) -> Response:
-    return _page(request, page, session, {"unit": "KGM", "max_yield": "1"}, {})
+    return products_page(request, page, session, {"unit": "KGM", "max_yield": "1"}, {})
 
 
 @router.post("/products")
 def add_product(
     request: Request, page: PostDep, session: SessionDep, company_prefix: Opt = "", item_ref: Opt = "",
-    gtin: Opt = "", name: Opt = "", unit: Opt = "KGM", max_yield: Opt = "1", certifications: Opt = "",
-    action: Opt = "save",
+    gtin: Opt = "", name: Opt = "", unit: Opt = "KGM", max_yield: Opt = "1", action: Opt = "save",
 ) -> Response:  # fmt: skip
     v = {"company_prefix": company_prefix, "item_ref": item_ref, "gtin": gtin.strip(), "name": name, "unit": unit,
-         "max_yield": max_yield, "certifications": certifications}  # fmt: skip
+         "max_yield": max_yield}  # fmt: skip
     if action == "compute" or (not v["gtin"] and company_prefix):
         computed = gtin_from(company_prefix, item_ref)
         if computed is None:
             msg = (
                 "Mã doanh nghiệp + mã mặt hàng phải đủ 12 chữ số." if page.lang == "vi" else "Prefix + item: 12 digits."
             )
-            return _page(request, page, session, v, {"item_ref": msg}, 422)
+            return products_page(request, page, session, v, {"item_ref": msg}, 422)
         v["gtin"] = computed
         if action == "compute":
-            return _page(request, page, session, v, {})
-    certs = [c.strip() for c in certifications.split(",") if c.strip()]
-    raw = {"gtin": v["gtin"], "name": name.strip(), "unit": unit, "max_yield": max_yield.replace(",", ".") or "1",
-           "certifications": certs}  # fmt: skip
+            return products_page(request, page, session, v, {})
+    raw = {"gtin": v["gtin"], "name": name.strip(), "unit": unit, "max_yield": max_yield.replace(",", ".") or "1"}
     try:
         data = ProductCreate.model_validate(raw)
     except ValidationError as exc:
-        return _page(request, page, session, v, from_validation(exc, page.lang), 422)
+        return products_page(request, page, session, v, from_validation(exc, page.lang), 422)
     try:
         create_product(session, page.user.principal, data)
         session.commit()
     except DomainError as exc:
         session.rollback()
-        return _page(request, page, session, v, from_domain(exc, page.lang, "gtin"), exc.status_code)
+        return products_page(request, page, session, v, from_domain(exc, page.lang, "gtin"), exc.status_code)
     return see_other("/app/products")

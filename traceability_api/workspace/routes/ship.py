@@ -16,6 +16,8 @@ from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import party_uri
+from traceability_api.privacy.models import Visibility
+from traceability_api.privacy.visibility import VISIBILITY_KEY
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain
 from traceability_api.workspace.numbers import parse_quantity
@@ -40,9 +42,9 @@ def ship_form(request: Request, page: PageDep, session: SessionDep) -> Response:
 @router.post("/ship")
 def ship(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
-    quantity: Opt = "",
+    quantity: Opt = "", visibility: Opt = "public",
 ) -> Response:  # fmt: skip
-    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity}
+    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
     p = page.user.principal
     lot = session.get(Lot, int(lot_id)) if lot_id.isdigit() and len(lot_id) < 12 else None
     if lot is None or lot.holder_org_id != p.org_id:
@@ -53,6 +55,8 @@ def ship(
     qty, err = parse_quantity(quantity, page.lang, default=lot.quantity_remaining)
     if err:
         return _form(request, page, session, v, {"quantity": err}, 422)
+    if visibility not in {x.value for x in Visibility}:
+        return _form(request, page, session, v, {"visibility": page.t["required"]}, 422)
     product = session.get(Product, lot.product_id)
     me = session.get(Organisation, p.org_id)
     assert product is not None and me is not None
@@ -61,6 +65,8 @@ def ship(
         sourceList=[{"type": "possessing_party", "source": party_uri(me)}],
         destinationList=[{"type": "possessing_party", "destination": party_uri(dest)}],
     )  # fmt: skip
+    if visibility != Visibility.public:  # the public may learn the buyer's kind, never who it is
+        event |= {VISIBILITY_KEY: visibility, "agri:buyer": {"kind": dest.kind.value}}
     try:
         capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
         session.commit()

@@ -1,7 +1,7 @@
 """opendata_file: published open-data files with their SHA-256; anchor item kind 'opendata'
 
-Revision ID: 0017_opendata
-Revises: 0016_fsma
+Revision ID: 0018_opendata
+Revises: 0017_privacy
 Create Date: 2026-12-06 23:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0017_opendata"
-down_revision: str | None = "0016_fsma"
+revision: str = "0018_opendata"
+down_revision: str | None = "0017_privacy"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
