@@ -1,7 +1,7 @@
 """opendata_file: published open-data files with their SHA-256; anchor item kind 'opendata'
 
-Revision ID: 0018_opendata
-Revises: 0017_privacy
+Revision ID: 0019_opendata
+Revises: 0018_natrecord
 Create Date: 2026-12-06 23:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import traceability_api.timeutil
 
-revision: str = "0018_opendata"
-down_revision: str | None = "0017_privacy"
+revision: str = "0019_opendata"
+down_revision: str | None = "0018_natrecord"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
