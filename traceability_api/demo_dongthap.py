@@ -66,12 +66,13 @@ class _Seeder:
         create_product(self.s, p, ProductCreate(gtin=G[key], name=name, name_en=name_en, unit=unit, **kw))
 
     def move(self, frm: tuple[Any, Principal], to: tuple[Any, Principal], lot: str, qty: float, uom: str,
-             ship: str, recv: str, at: Place | None = None) -> None:  # fmt: skip
+             ship: str, recv: str, at: Place | None = None, frm_at: Place | None = None) -> None:  # fmt: skip
         dest = [{"type": "possessing_party", "destination": party_uri(to[0])},
                 {"type": "owning_party", "destination": party_uri(to[0])}]  # fmt: skip
+        origin: dict[str, Any] = {"readPoint": {"id": place_uri(frm_at)}} if frm_at is not None else {}
         self.events(frm[1], [object_event("shipping", self.st.zone, when=ship, lot=lot, quantity=qty, uom=uom,
                                           sourceList=[{"type": "possessing_party", "source": party_uri(frm[0])}],
-                                          destinationList=dest)])  # fmt: skip
+                                          destinationList=dest, **origin)])  # fmt: skip
         extra: dict[str, Any] = {"readPoint": {"id": place_uri(at)}} if at is not None else {}
         self.events(to[1], [object_event("receiving", self.st.zone, when=recv, lot=lot, destinationList=dest[1:],
                                          **extra)])  # fmt: skip
@@ -112,9 +113,12 @@ def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
         ftl_category="Tropical tree fruits",
     )
     orchard = d.place(coop[1], kind=PlaceKind.plot, name="Vườn xoài ông Ba Tâm, ấp Mỹ Thạnh, xã Mỹ Xương",
-                      planting_area_code="VN-DTCL-MX-0012", area_ha=1.6,
+                      planting_area_code="VN-DTCL-MX-0012", area_ha=1.6, commune="Mỹ Xương",
+                      district="Cao Lãnh", province="Đồng Tháp",
                       geo={"type": "Point", "coordinates": [105.6547, 10.4097]})  # fmt: skip
-    site = d.place(pack[1], kind=PlaceKind.packhouse, name="Nhà đóng gói xã Mỹ Hiệp", sector_code="PH-DT-0031")
+    site = d.place(pack[1], kind=PlaceKind.packhouse, name="Nhà đóng gói xã Mỹ Hiệp", sector_code="PH-DT-0031",
+                   commune="Mỹ Hiệp", district="Cao Lãnh", province="Đồng Tháp",
+                   geo={"type": "Point", "coordinates": [105.8036, 10.3997]})  # fmt: skip
     d.events(coop[1], [diary_event(d.s, coop[1], orchard.id or 0, e, d.st.zone) for e in (
         DiaryEntry(activity=Crop.pruning, time=_t("2025-01-05T07:00:00+07:00")),
         DiaryEntry(activity=Crop.fertilising, time=_t("2025-02-10T07:00:00+07:00"), product="Phân hữu cơ Sông Gianh",
@@ -138,14 +142,17 @@ def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
             )
         ],
     )
-    d.move(coop, pack, fresh, 2400, "KGM", "2025-05-07T10:00:00+07:00", "2025-05-07T13:00:00+07:00", site)
+    d.move(coop, pack, fresh, 2400, "KGM", "2025-05-07T10:00:00+07:00", "2025-05-07T13:00:00+07:00", site, orchard)
     boxed = lot_uri(G["mango_box"], "XCL-2505-01")
     d.events(pack[1], [{"type": "TransformationEvent", "eventTime": "2025-05-08T08:00:00+07:00",
                         "eventTimeZoneOffset": "+07:00", "bizStep": "commissioning",
                         "readPoint": {"id": place_uri(site)},
                         "inputQuantityList": [{"epcClass": fresh, "quantity": 2400, "uom": "KGM"}],
                         "outputQuantityList": [{"epcClass": boxed, "quantity": 2.1, "uom": "TNE"}]}])  # fmt: skip
-    d.move(pack, exp, boxed, 2.1, "TNE", "2025-05-09T06:00:00+07:00", "2025-05-09T11:00:00+07:00")
+    depot = d.place(
+        exp[1], kind=PlaceKind.warehouse, name="Kho lạnh Sa Giang, KCN Sa Đéc", gln=with_check_digit("893000000451")
+    )
+    d.move(pack, exp, boxed, 2.1, "TNE", "2025-05-09T06:00:00+07:00", "2025-05-09T11:00:00+07:00", depot, site)
     return {"coop": coop, "pack": pack, "exp": exp, "orchard": orchard, "site": site,
             "gtin_fresh": G["mango"], "gtin_box": G["mango_box"]}  # fmt: skip
 
@@ -159,10 +166,12 @@ def _rice_fish(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
         coop[1], "snakehead", "Cá lóc đồng ruộng lúa–cá Tháp Mười", "Thap Muoi rice-field snakehead", shelf_life_days=3
     )
     field = d.place(coop[1], kind=PlaceKind.plot, name="Ruộng lúa–cá ấp 4, xã Trường Xuân",
-                    planting_area_code="VN-DTTM-TX-0105", area_ha=3.2,
+                    planting_area_code="VN-DTTM-TX-0105", area_ha=3.2, commune="Trường Xuân",
+                    district="Tháp Mười", province="Đồng Tháp",
                     geo={"type": "Point", "coordinates": [105.7921, 10.5862]})  # fmt: skip
     ditch = d.place(coop[1], kind=PlaceKind.pond, name="Mương bao nuôi cá, ruộng ấp 4 Trường Xuân",
-                    sector_code="DT-TM-VN-0105", parent_id=field.id)  # fmt: skip
+                    sector_code="DT-TM-VN-0105", parent_id=field.id, commune="Trường Xuân",
+                    district="Tháp Mười", province="Đồng Tháp")  # fmt: skip
     d.events(coop[1], [diary_event(d.s, coop[1], field.id or 0, DiaryEntry(
         activity=Crop.sowing, time=_t("2025-07-20T06:30:00+07:00"), season="Hè Thu 2025", note="Giống OM18, sạ thưa"),
         d.st.zone)])  # fmt: skip
@@ -234,9 +243,13 @@ def _duck_eggs(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
         kind=PlaceKind.flock_house,
         name="Trại vịt đẻ ấp Gò Bói, xã Tân Hộ Cơ",
         sector_code="DT-CN-TH-0207",
+        commune="Tân Hộ Cơ",
+        district="Tân Hồng",
+        province="Đồng Tháp",
         geo={"type": "Point", "coordinates": [105.4619, 10.8611]},
     )
-    kitchen = d.place(p, kind=PlaceKind.packhouse, name="Cơ sở muối trứng Gò Bói", sector_code="DT-CB-TH-0012")
+    kitchen = d.place(p, kind=PlaceKind.packhouse, name="Cơ sở muối trứng Gò Bói", sector_code="DT-CB-TH-0012",
+                      commune="Tân Hộ Cơ", district="Tân Hồng", province="Đồng Tháp")  # fmt: skip
     d.act(
         p,
         house,
@@ -304,10 +317,13 @@ def _duck_eggs(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
     )
     found = find_lot(d.s, G["salted"], "TVM-2510-01")
     assert found is not None
-    commission_serials(d.s, p, found[0], found[1], 3, d.st, checks=d.rt.capture_checks)  # three printed trays
-    d.move(farm, shop, salted, 1300, "H87", "2025-10-25T07:00:00+07:00", "2025-10-25T10:00:00+07:00")
+    commission_serials(d.s, p, found[0], found[1], 3, d.st, checks=d.rt.capture_checks,
+                       read_point=place_uri(kitchen))  # three printed trays  # fmt: skip
+    counter = d.place(shop[1], kind=PlaceKind.store, name="Cửa hàng Đất Sen Hồng, Phường 1, TP. Cao Lãnh",
+                      gln=with_check_digit("893000000452"))  # fmt: skip
+    d.move(farm, shop, salted, 1300, "H87", "2025-10-25T07:00:00+07:00", "2025-10-25T10:00:00+07:00", counter, kitchen)
     d.events(shop[1], [object_event("retail_selling", d.st.zone, when="2025-10-26T09:00:00+07:00", lot=salted,
-                                    quantity=60, uom="H87")])  # fmt: skip
+                                    quantity=60, uom="H87", readPoint={"id": place_uri(counter)})])  # fmt: skip
 
 
 def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
@@ -322,8 +338,10 @@ def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
         certifications=["ASC", "VietGAP"],
         ftl_category="Finfish",
     )
-    hatchery = d.place(p, kind=PlaceKind.hatchery, name="Trại cá giống Tân Thạnh", sector_code="DT-TG-TB-0009")
+    hatchery = d.place(p, kind=PlaceKind.hatchery, name="Trại cá giống Tân Thạnh", sector_code="DT-TG-TB-0009",
+                       commune="Tân Thạnh", district="Thanh Bình", province="Đồng Tháp")  # fmt: skip
     pond = d.place(p, kind=PlaceKind.pond, name="Ao nuôi cá tra số 5, xã Tân Thạnh", sector_code="DT-VNTS-TB-0005",
+                   commune="Tân Thạnh", district="Thanh Bình", province="Đồng Tháp",
                    area_ha=1.2, geo={"type": "Point", "coordinates": [105.5003, 10.5412]})  # fmt: skip
     for chip, sex in (("704000012345601", "female"), ("704000012345602", "male")):
         fish = register(
@@ -410,7 +428,8 @@ def _flowers(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
     p = coop[1]
     d.product(p, "chrysanthemum", "Cúc mâm xôi Sa Đéc", "Sa Dec button chrysanthemum", unit="XPT", ocop_stars=4)
     garden = d.place(p, kind=PlaceKind.plot, name="Vườn hoa kiểng Tân Quy Đông, TP. Sa Đéc",
-                     planting_area_code="VN-DTSD-TQD-0044", area_ha=0.4,
+                     planting_area_code="VN-DTSD-TQD-0044", area_ha=0.4, commune="Tân Quy Đông",
+                     district="Sa Đéc", province="Đồng Tháp",
                      geo={"type": "Point", "coordinates": [105.7456, 10.2985]})  # fmt: skip
     d.act(
         p,

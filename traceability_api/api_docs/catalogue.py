@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from traceability_api.api_docs import husbandry_docs, registries_docs
+from traceability_api.api_docs import husbandry_docs, national_docs, registries_docs
 from traceability_api.consensus.gs1_uri import with_check_digit
 
 PADDY = with_check_digit("8930000001001")
@@ -159,6 +159,11 @@ PATH_PARAM_EXAMPLES: dict[str, dict[str, Any]] = {
     for kind, value in _RESOURCE_VALUES.items()
     for tail in ("", "/events")
 }  # a path's own examples win over PARAM_EXAMPLES
+PATH_PARAM_EXAMPLES |= {  # open data (opendata/router.py)
+    "/opendata/{name}": {"name": "monthly_volumes.csv"},
+    "/opendata/files/{file_id}/{name}": {"file_id": 1, "name": "products.csv"},
+    "/opendata/proofs/{sha256}": {"sha256": "ab" * 32},
+}
 
 _AUTH = " Needs an API key (Authorization: Bearer <key>)."
 _PUBLIC = " Public: no API key."
@@ -325,3 +330,8 @@ DOCS |= husbandry_docs.DOCS
 BODY_EXAMPLES |= registries_docs.BODY_EXAMPLES
 PARAM_EXAMPLES |= registries_docs.PARAM_EXAMPLES
 DOCS |= registries_docs.DOCS
+
+# the national traceability record's operations (issue 16) in their own module
+BODY_EXAMPLES |= national_docs.BODY_EXAMPLES
+PARAM_EXAMPLES |= national_docs.PARAM_EXAMPLES
+DOCS |= national_docs.DOCS

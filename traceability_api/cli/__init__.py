@@ -14,6 +14,8 @@ from traceability_api.cli import (  # noqa: F401
     chain_cmds,
     export_cmd,
     label_cmds,
+    national_record_cmd,
+    opendata_cmd,
     org_cmds,
     serve_cmds,
     sign_cmds,

@@ -12,7 +12,7 @@ from traceability_api.workspace import i18n
 from traceability_api.workspace.web import STATIC, CsrfRefused, SignInRequired, lang_of, render, see_other
 
 static_router = APIRouter(prefix="/app/static", include_in_schema=False)
-_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 _FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in _TYPES}
 
 
@@ -35,6 +35,7 @@ def include(app: FastAPI) -> None:
         harvest,
         home,
         husbandry,
+        keys,
         lots,
         members,
         places,
@@ -48,7 +49,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, grants, certificates, pwa)  # fmt: skip
+               members, grants, certificates, keys, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning
