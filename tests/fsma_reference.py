@@ -505,3 +505,17 @@ def _location_id(p: Any, d: _Directory) -> str:
 
 def lot_uri_of(row: dict[str, Any]) -> str:
     return lot_uri(str(row["gtin"]), str(row["tlc"]))
+
+
+def to_csv(table: list[dict[str, Any]]) -> bytes:
+    """``fsma.sheet.to_csv`` as it was (every cell through ``_text``)."""
+    import csv
+    import io
+
+    from traceability_api.fsma.sheet import HEADERS, _text
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HEADERS)
+    w.writerows([_text(r[k]) for k in KEYS] for r in table)
+    return buf.getvalue().encode("utf-8-sig")

@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from traceability_api.fsma.kde_columns import COLUMNS, KEYS
@@ -29,7 +30,13 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(HEADERS)
-    w.writerows([_text(r[k]) for k in KEYS] for r in rows)
+    get = itemgetter(*KEYS)
+    when = [i for i, (_, _, kind) in enumerate(COLUMNS) if kind in ("date", "datetime")]
+    for r in rows:  # only the date columns need converting; the rest csv writes as they are
+        line = list(get(r))
+        for i in when:
+            line[i] = _text(line[i])
+        w.writerow(line)
     return buf.getvalue().encode("utf-8-sig")
 
 
