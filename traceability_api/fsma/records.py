@@ -170,6 +170,7 @@ class _Directory:
         self.places = {p.id: p for p in places}
         self.by_uri = {place_uri(p): p for p in places}
         self._cache: dict[tuple[str, int], str] = {}
+        self._lids: dict[tuple[str, int, int], str] = {}
         self.harvests: dict[tuple[int | None, int], dict[str, Any]] = {}
 
     def org_text(self, org_id: int | None) -> str:
@@ -192,6 +193,21 @@ class _Directory:
                     o.name if o else None, p.name, p.address or (o.address if o else None), _coords(p), _phone(o)
                 )
         return self._cache[key]
+
+    def org_name(self, org_id: int | None) -> str:
+        key = ("n", org_id or 0)
+        if key not in self._cache:
+            self._cache[key] = self.org_text(org_id).split(", ", 1)[0]
+        return self._cache[key]
+
+    def location_id(self, place_id: int | None, org_id: int | None) -> str:
+        """The event's place URI, else its organisation's party URI."""
+        key = ("l", place_id or 0, org_id or 0)
+        if key not in self._lids:
+            place = self.places.get(place_id or 0)
+            org = self.orgs.get(org_id or 0)
+            self._lids[key] = place_uri(place) if place is not None else party_uri(org) if org is not None else ""
+        return self._lids[key]
 
     def party_text(self, uri: str | None) -> str:
         o = self.by_party.get(uri or "")
@@ -218,6 +234,7 @@ def _coords(p: Place) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)  # product, place and organisation texts repeat on every row
 def _join(*parts: str | None) -> str:
     return ", ".join(romanise(x) for x in parts if x)
 
@@ -413,11 +430,11 @@ def _row(
         quantity=p.quantity if p.quantity is not None else "",
         unit=(p.link_uom or p.lot_uom or "") if p.quantity is not None else "",
         location_description=where,
-        location_id=_location_id(p, d),
+        location_id=d.location_id(p.place_id, p.org_id),
         reference_document_type=_doc_types(p.doc_types),
         reference_document_number=_doc_numbers(p.doc_numbers),
         destination_market=str(p.market or ""),
-        recorded_by=d.org_text(p.org_id).split(", ", 1)[0],
+        recorded_by=d.org_name(p.org_id),
         event_id=p.hash_id,
     )
     origin = origins.get(p.lot_id)
@@ -494,14 +511,6 @@ def _harvest_place(d: _Directory, place_id: int | None, org_id: int) -> dict[str
         "harvester_name": romanise(org.name) if org else "",
         "harvester_phone": getattr(org, "phone", None) or "",
     }
-
-
-def _location_id(p: Any, d: _Directory) -> str:
-    place = d.places.get(p.place_id or 0)
-    if place is not None:
-        return place_uri(place)
-    org = d.orgs.get(p.org_id)
-    return party_uri(org) if org is not None else ""
 
 
 def lot_uri_of(row: dict[str, Any]) -> str:
