@@ -57,3 +57,13 @@ class RecallNotice(SQLModel, table=True):
     notified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_by: int | None = Field(default=None, foreign_key="member.id")
+
+
+class ReadOwner(SQLModel, table=True):
+    """An organisation whose non-public data a logged read (an ``audit_log`` entry with method GET)
+    showed, written in the entry's transaction; append-only like the entry (database triggers).
+    Lets an owner find who read its data."""
+
+    __tablename__ = "audit_read_owner"
+    entry_id: int = Field(foreign_key="audit_log.id", primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
