@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from tests.world import World, make_world, obj_event, receive, setup_rice, ship
 from tests.workspace_helpers import accept, csrf_of, make_org
+from tests.world import World, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.authority.models import ReadOwner, WriteLogEntry
 from traceability_api.parties.kinds import OrgKind, Role
 from traceability_api.runtime import Runtime
@@ -95,8 +95,8 @@ def test_search_and_recall_pages_name_the_holders(runtime: Runtime, app_client: 
 
     lot_id = rice["lot"]["id"]
     page = app_client.get(f"/app/console/lots/{lot_id}")
-    r = app_client.post(f"/app/console/lots/{lot_id}/recall", follow_redirects=False,
-                        data={"csrf": csrf_of(page.text), "reason": "Dư lượng vượt ngưỡng", "scope": "lot"})  # fmt: skip
+    form = {"csrf": csrf_of(page.text), "reason": "Dư lượng vượt ngưỡng", "scope": "lot"}
+    r = app_client.post(f"/app/console/lots/{lot_id}/recall", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
     recall_path = r.headers["location"]
     assert app_client.get(recall_path).status_code == 200
