@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from traceability_api.timeutil import UTCDateTime, utcnow
@@ -65,5 +65,6 @@ class ReadOwner(SQLModel, table=True):
     Lets an owner find who read its data."""
 
     __tablename__ = "audit_read_owner"
+    __table_args__ = (Index("ix_audit_read_owner_org_entry", "org_id", "entry_id"),)  # an owner's reads, in order
     entry_id: int = Field(foreign_key="audit_log.id", primary_key=True)
-    org_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["org_id"], ["organisation.id"]),
         sa.PrimaryKeyConstraint("entry_id", "org_id"),
     )
-    op.create_index(op.f("ix_audit_read_owner_org_id"), "audit_read_owner", ["org_id"], unique=False)
+    op.create_index("ix_audit_read_owner_org_entry", "audit_read_owner", ["org_id", "entry_id"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE TRIGGER audit_read_owner_append_only BEFORE UPDATE OR DELETE ON audit_read_owner "
@@ -45,5 +45,5 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_read_owner_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_read_owner_no_delete")
-    op.drop_index(op.f("ix_audit_read_owner_org_id"), table_name="audit_read_owner")
+    op.drop_index("ix_audit_read_owner_org_entry", table_name="audit_read_owner")
     op.drop_table("audit_read_owner")
