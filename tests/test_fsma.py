@@ -333,3 +333,12 @@ def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client:
     )
     assert {r["cte"] for r in authority.json()["records"]} == {"harvesting", "shipping", "receiving"}
     assert all(secret in authority.text for secret in secrets)
+
+
+def test_plan_of_an_unknown_organisation_is_404(rt: Runtime, client: TestClient) -> None:
+    keys: dict[str, str] = {}
+    with Session(rt.engine) as s:
+        _org(s, "Chi cục QLCL Cần Thơ", "authority", "Ninh Kiều, Cần Thơ", keys)
+        s.commit()
+    res = client.get("/api/v1/fsma/plan.pdf", params={"org_id": 424242}, headers=auth(next(iter(keys.values()))))
+    assert res.status_code == 404 and "organisation 424242 not found" in res.text
