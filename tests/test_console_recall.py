@@ -224,11 +224,15 @@ def test_holder_acknowledges_from_the_workspace_home(net: Network, runtime: Runt
     r = app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)}, follow_redirects=False)
     assert r.status_code == 303
     assert f'data-notice-id="{notice.id}"' not in app_client.get("/app").text
-    assert app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)}).status_code == 409
+    again = app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)})
+    assert again.status_code == 409 and "Lệnh thu hồi này đã được xác nhận." in again.text  # Vietnamese first
+    assert "acknowledged already" not in again.text
     with Session(runtime.engine) as s:
         other = s.exec(select(RecallNotice).where(RecallNotice.recall_id == recall_id,
                                                   col(RecallNotice.org_id) != m1.org_id)).first()  # fmt: skip
         acked = s.get(RecallNotice, notice.id)
     assert acked is not None and acked.acknowledged_by == m1.member_id and acked.acknowledged_at is not None
     assert other is not None  # another holder's notice is not theirs to acknowledge
-    assert app_client.post(f"/app/recalls/{other.id}/ack", data={"csrf": csrf_of(home)}).status_code == 404
+    theirs = app_client.post(f"/app/recalls/{other.id}/ack", data={"csrf": csrf_of(home)})
+    assert theirs.status_code == 404 and "Không tìm thấy thông báo thu hồi này." in theirs.text
+    assert "not found" not in theirs.text
