@@ -205,6 +205,13 @@ def test_recall_notifies_holders_retries_and_links_work_once(
     assert app_client.get(link[:-4] + "abcd").status_code == 404
     console = app_client.get(f"/app/console/recalls/{recall_id}").text
     assert re.search(rf'data-org-id="{d1}">.*?data-ack="yes"', console, re.S)
+    # a holder without alert channels was sent nothing: the console says so, in Vietnamese, not "Đã gửi"
+    others = [o for o, st in states.items() if o != d1]
+    assert others
+    for o in others:
+        row = re.search(rf'data-org-id="{o}">(.*?)</tr>', console, re.S)
+        assert row and 'data-state="no_channel"' in row.group(1) and "Chưa có kênh nhận" in row.group(1), row
+        assert "no channel" not in row.group(1) and "Đã gửi" not in row.group(1)
 
 
 def test_holder_acknowledges_from_the_workspace_home(net: Network, runtime: Runtime, app_client: TestClient) -> None:
