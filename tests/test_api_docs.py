@@ -28,6 +28,7 @@ PUBLIC = (
     *(f"/{key}/" for key in ("00", "414", "417", "8004", "gtin", "sscc", "gln", "giai", "party")),
     "/epcis/nextPageToken/",  # page tokens are stateless cursors: expiring one is a no-op that reads nothing
     "/api/v1/activities",  # the activity catalogue: labels any front end shows
+    "/api/v1/national-record/schema.",  # the national record's JSON Schema and XSD (published formats)
 )
 
 

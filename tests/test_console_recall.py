@@ -10,7 +10,6 @@ import json
 import re
 from collections.abc import Iterator
 from email import message_from_bytes
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,6 +18,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from chain.node import free_port
+from tests.inbox import Inbox
 from tests.supply_network import Network, build
 from tests.webhooks import webhook
 from tests.workspace_helpers import accept, csrf_of, member_client
@@ -123,15 +123,6 @@ def test_graph_nodes_match_trace_with_each_proof_status(net: Network, runtime: R
     assert app_client.get("/app/console/lots/999999").status_code == 404
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
     page = app_client.get(f"/app/console/lots/{lot}")
     bad = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x"})
@@ -155,7 +146,7 @@ def test_recall_notifies_holders_retries_and_links_work_once(
     runtime.settings.webhook_allow_private, runtime.settings.smtp_starttls = True, False
     runtime.settings.smtp_host, runtime.settings.smtp_port = "127.0.0.1", smtp_port
     notifier = RecallNotifier(runtime.engine, runtime.settings)
-    inbox = _Inbox()
+    inbox = Inbox()
     with webhook() as (url, received):
         with Session(runtime.engine) as s:
             s.add(AlertChannel(org_id=d1, kind="webhook", target=url))

@@ -9,7 +9,6 @@ import json
 import time
 from email import message_from_bytes
 from email.header import decode_header, make_header
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -18,6 +17,7 @@ from sqlmodel import Session
 
 from chain.node import free_port
 from tests.conftest import ARTIFACTS
+from tests.inbox import Inbox
 from tests.supply_network import build
 from tests.test_workspace_browser import join
 from tests.webhooks import webhook
@@ -31,15 +31,6 @@ from traceability_api.runtime import Runtime
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow]
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 def test_authority_recalls_from_the_graph_and_sees_the_acknowledgement(
     runtime: Runtime, served: str, browser: Browser
 ) -> None:
@@ -48,7 +39,7 @@ def test_authority_recalls_from_the_graph_and_sees_the_acknowledgement(
     AnchoringWorker(runtime.engine, runtime.chain.contract, runtime.settings).run_once()
     _, _, link = make_org(runtime, "Chi cục QLCL Cần Thơ", OrgKind.authority)
     d1 = net.principals["D1"].org_id
-    inbox = _Inbox()
+    inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     runtime.settings.webhook_allow_private, runtime.settings.smtp_starttls = True, False

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from chain.node import free_port
+from tests.inbox import Inbox
 from tests.webhooks import webhook
 from tests.world import World, gtin, lot_uri, make_world, obj_event
 from traceability_api.evidence.sensors import sign
@@ -234,15 +235,6 @@ def test_tagged_broodstock_with_pond_history(w: World) -> None:
                   ).status_code == 422  # fmt: skip
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.mark.slow
 def test_pond_alerts_reach_webhook_and_email_and_sustained_breach_is_anchored(w: World, runtime: Runtime) -> None:
     pond = place(w, "pond", "Ao cá tra Thanh Bình", "DT-TB-AO-09")
@@ -255,7 +247,7 @@ def test_pond_alerts_reach_webhook_and_email_and_sustained_breach_is_anchored(w:
     private = w.post(w.coop, "/api/v1/alert-channels", {"kind": "webhook", "target": "http://127.0.0.1:9/x"})
     assert private.status_code == 422 and "non-public address" in private.text  # the SSRF guard
     dev = w.post(w.coop, "/api/v1/devices", {"name": "DO ao 9", "kind": "dissolved_oxygen", "place_id": pond}).json()
-    inbox = _Inbox()
+    inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:

@@ -18,6 +18,7 @@ from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.demo_dongthap import LOTS as DONG_THAP
 from traceability_api.demo_dongthap import run_alerts, seed_dong_thap
 from traceability_api.demo_guide import save_demo_keys
+from traceability_api.demo_national import complete_demo_products
 from traceability_api.epcis.builder import object_event, zone_offset
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
@@ -159,6 +160,10 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             ),
         )
         mill_site = create_place(s, mp, PlaceCreate(kind=PlaceKind.mill, name="Nhà máy Trà Nóc"))  # type: ignore[arg-type]
+        store = create_place(  # a GLN-identified warehouse: its stages carry a GS1 location trace code
+            s, dp, PlaceCreate(kind=PlaceKind.warehouse, name="Kho Mekong Quận 7", gln=with_check_digit("893000000450"))
+        )
+        store_loc = {"id": place_uri(store)}
         orchard = create_place(
             s,
             fp,
@@ -212,12 +217,14 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             bizLocation=plot_loc,
             ilmd={"agri:plot": place_uri(plot), "agri:harvestDate": "2025-03-01", "agri:variety": "ST25"},
         )  # fmt: skip
-        capture(s, cp, [harvest, _ev("inspecting", "2025-03-01T15:00:00+07:00", paddy, 5)], DEFAULT_CONTEXT, st)
+        inspect = _ev("inspecting", "2025-03-01T15:00:00+07:00", paddy, 5, bizLocation=plot_loc)
+        capture(s, cp, [harvest, inspect], DEFAULT_CONTEXT, st)
         ship = _ev(
             "shipping",
             "2025-03-02T07:00:00+07:00",
             paddy,
             28000,
+            readPoint=plot_loc,  # every stage names where it happened (national record: location trace code)
             sourceList=[{"type": "possessing_party", "source": party_uri(coop)}],
             destinationList=[{"type": "possessing_party", "destination": party_uri(mill)}],
         )
@@ -243,7 +250,17 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
                 {"epcClass": lot_uri(bran_gtin, "CB-2503"), "quantity": 2600, "uom": "KGM"},
             ],
         }
-        capture(s, mp, [recv, milling, _ev("packing", "2025-03-04T14:00:00+07:00", rice, 17500)], DEFAULT_CONTEXT, st)
+        capture(
+            s,
+            mp,
+            [
+                recv,
+                milling,
+                _ev("packing", "2025-03-04T14:00:00+07:00", rice, 17500, readPoint={"id": place_uri(mill_site)}),
+            ],
+            DEFAULT_CONTEXT,
+            st,
+        )
         capture(
             s,
             mp,
@@ -253,6 +270,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
                     "2025-03-05T06:00:00+07:00",
                     rice,
                     17500,
+                    readPoint={"id": place_uri(mill_site)},
                     destinationList=[{"type": "possessing_party", "destination": party_uri(dist)}],
                 )
             ],
@@ -263,8 +281,8 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
             s,
             dp,
             [
-                _ev("receiving", "2025-03-05T16:00:00+07:00", rice, None),
-                _ev("storing", "2025-03-05T17:00:00+07:00", rice, None),
+                _ev("receiving", "2025-03-05T16:00:00+07:00", rice, None, readPoint=store_loc),
+                _ev("storing", "2025-03-05T17:00:00+07:00", rice, None, readPoint=store_loc),
             ],
             DEFAULT_CONTEXT,
             st,
@@ -278,6 +296,7 @@ def seed_demo(runtime: Runtime) -> dict[str, str]:
         _sensors(s, mp, dp, mill_site.id or 0, rice_gtin, st, runtime.capture_checks)
         seed_dong_thap(s, runtime, _org, keys)  # Đồng Tháp: mango, rice–fish, duck eggs, pangasius, flowers
         records_from_free_text(s)  # the demo's "VietGAP", "OCOP 4 sao" become certificate records
+        complete_demo_products(s)  # brand, picture, shelf life, standards: complete national records
         s.commit()
     run_alerts(runtime)
     save_demo_keys(st, keys)

@@ -66,12 +66,13 @@ class _Seeder:
         create_product(self.s, p, ProductCreate(gtin=G[key], name=name, name_en=name_en, unit=unit, **kw))
 
     def move(self, frm: tuple[Any, Principal], to: tuple[Any, Principal], lot: str, qty: float, uom: str,
-             ship: str, recv: str, at: Place | None = None) -> None:  # fmt: skip
+             ship: str, recv: str, at: Place | None = None, frm_at: Place | None = None) -> None:  # fmt: skip
         dest = [{"type": "possessing_party", "destination": party_uri(to[0])},
                 {"type": "owning_party", "destination": party_uri(to[0])}]  # fmt: skip
+        origin: dict[str, Any] = {"readPoint": {"id": place_uri(frm_at)}} if frm_at is not None else {}
         self.events(frm[1], [object_event("shipping", self.st.zone, when=ship, lot=lot, quantity=qty, uom=uom,
                                           sourceList=[{"type": "possessing_party", "source": party_uri(frm[0])}],
-                                          destinationList=dest)])  # fmt: skip
+                                          destinationList=dest, **origin)])  # fmt: skip
         extra: dict[str, Any] = {"readPoint": {"id": place_uri(at)}} if at is not None else {}
         self.events(to[1], [object_event("receiving", self.st.zone, when=recv, lot=lot, destinationList=dest[1:],
                                          **extra)])  # fmt: skip
@@ -138,14 +139,17 @@ def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
             )
         ],
     )
-    d.move(coop, pack, fresh, 2400, "KGM", "2025-05-07T10:00:00+07:00", "2025-05-07T13:00:00+07:00", site)
+    d.move(coop, pack, fresh, 2400, "KGM", "2025-05-07T10:00:00+07:00", "2025-05-07T13:00:00+07:00", site, orchard)
     boxed = lot_uri(G["mango_box"], "XCL-2505-01")
     d.events(pack[1], [{"type": "TransformationEvent", "eventTime": "2025-05-08T08:00:00+07:00",
                         "eventTimeZoneOffset": "+07:00", "bizStep": "commissioning",
                         "readPoint": {"id": place_uri(site)},
                         "inputQuantityList": [{"epcClass": fresh, "quantity": 2400, "uom": "KGM"}],
                         "outputQuantityList": [{"epcClass": boxed, "quantity": 2.1, "uom": "TNE"}]}])  # fmt: skip
-    d.move(pack, exp, boxed, 2.1, "TNE", "2025-05-09T06:00:00+07:00", "2025-05-09T11:00:00+07:00")
+    depot = d.place(
+        exp[1], kind=PlaceKind.warehouse, name="Kho lạnh Sa Giang, KCN Sa Đéc", gln=with_check_digit("893000000451")
+    )
+    d.move(pack, exp, boxed, 2.1, "TNE", "2025-05-09T06:00:00+07:00", "2025-05-09T11:00:00+07:00", depot, site)
     return {"coop": coop, "pack": pack, "exp": exp, "orchard": orchard, "site": site,
             "gtin_fresh": G["mango"], "gtin_box": G["mango_box"]}  # fmt: skip
 
@@ -304,10 +308,13 @@ def _duck_eggs(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
     )
     found = find_lot(d.s, G["salted"], "TVM-2510-01")
     assert found is not None
-    commission_serials(d.s, p, found[0], found[1], 3, d.st, checks=d.rt.capture_checks)  # three printed trays
-    d.move(farm, shop, salted, 1300, "H87", "2025-10-25T07:00:00+07:00", "2025-10-25T10:00:00+07:00")
+    commission_serials(d.s, p, found[0], found[1], 3, d.st, checks=d.rt.capture_checks,
+                       read_point=place_uri(kitchen))  # three printed trays  # fmt: skip
+    counter = d.place(shop[1], kind=PlaceKind.store, name="Cửa hàng Đất Sen Hồng, Phường 1, TP. Cao Lãnh",
+                      gln=with_check_digit("893000000452"))  # fmt: skip
+    d.move(farm, shop, salted, 1300, "H87", "2025-10-25T07:00:00+07:00", "2025-10-25T10:00:00+07:00", counter, kitchen)
     d.events(shop[1], [object_event("retail_selling", d.st.zone, when="2025-10-26T09:00:00+07:00", lot=salted,
-                                    quantity=60, uom="H87")])  # fmt: skip
+                                    quantity=60, uom="H87", readPoint={"id": place_uri(counter)})])  # fmt: skip
 
 
 def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ def include_routers(app: FastAPI) -> None:
     from traceability_api.husbandry.router import router as husbandry
     from traceability_api.landing.router import router as landing
     from traceability_api.lots.router import router as lots
+    from traceability_api.national.router import router as national
     from traceability_api.ops.router import router as ops
     from traceability_api.parties.router import router as parties
     from traceability_api.places.router import router as places
@@ -37,6 +38,7 @@ def include_routers(app: FastAPI) -> None:
         proofs,
         labels,
         authority,
+        national,
         fsma,
         resolver,
         landing,

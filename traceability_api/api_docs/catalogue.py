@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from traceability_api.api_docs import husbandry_docs, registries_docs
+from traceability_api.api_docs import husbandry_docs, national_docs, registries_docs
 from traceability_api.consensus.gs1_uri import with_check_digit
 
 PADDY = with_check_digit("8930000001001")
@@ -325,3 +325,8 @@ DOCS |= husbandry_docs.DOCS
 BODY_EXAMPLES |= registries_docs.BODY_EXAMPLES
 PARAM_EXAMPLES |= registries_docs.PARAM_EXAMPLES
 DOCS |= registries_docs.DOCS
+
+# the national traceability record's operations (issue 16) in their own module
+BODY_EXAMPLES |= national_docs.BODY_EXAMPLES
+PARAM_EXAMPLES |= national_docs.PARAM_EXAMPLES
+DOCS |= national_docs.DOCS

@@ -14,6 +14,7 @@ from traceability_api.cli import (  # noqa: F401
     chain_cmds,
     export_cmd,
     label_cmds,
+    national_record_cmd,
     org_cmds,
     serve_cmds,
     sign_cmds,

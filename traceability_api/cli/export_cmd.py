@@ -1,6 +1,8 @@
 """``agritrace export [events] FILE``: every stored event as CSV, XLSX or an EPCIS 2.0 document;
-``agritrace export fsma FILE --gtin ...``: the FSMA 204 sortable spreadsheet of a product (operators;
-organisations export what they may read through ``GET /api/v1/exports/...`` and ``/api/v1/fsma/...``)."""
+``agritrace export fsma FILE --gtin ...``: the FSMA 204 sortable spreadsheet of a product;
+``agritrace export national-record FILE``: national traceability records (``national_record_cmd.py``)
+(operators; organisations export what they may read through ``GET /api/v1/exports/...`` and
+``/api/v1/fsma/...``)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ class _EventsByDefault(TyperGroup):
 
 
 export_app = typer.Typer(cls=_EventsByDefault, no_args_is_help=True, rich_markup_mode=None,
-                         help="Export events (CSV, XLSX, EPCIS) or the FSMA 204 spreadsheet")  # fmt: skip
+                         help="Export events, the FSMA 204 spreadsheet or national records")  # fmt: skip
 app.add_typer(export_app, name="export")
 
 

@@ -9,4 +9,5 @@ SECTIONS: list[tuple[str, str]] = [
     ("/app/console/recalls", "recalls"),  # crecall
     ("/app/console/codes", "codes"),
     ("/app/console/certificates", "certificates"),
+    ("/app/console/national-record", "national_record"),
 ]

@@ -35,7 +35,7 @@ def step_key(e: Any) -> str:
     return step.rsplit("/", 1)[-1] or e.event_type
 
 
-def _stage(e: Any, key: str) -> str:
+def stage_of(e: Any, key: str) -> str:
     if e.event_type == "TransformationEvent" or key in ("packing", "transform"):
         return "processing"
     if key in ("commissioning", "egg_collection", "fish_harvest"):
@@ -81,7 +81,7 @@ def make_step(
 ) -> Step:
     key = step_key(ev)
     step = Step(
-        stage=STAGES[lang][_stage(ev, key)], title=_title(key, lang),
+        stage=STAGES[lang][stage_of(ev, key)], title=_title(key, lang),
         time=fmt.when(ev.event_time, lang, event_zone(ev)),
         who=who, where=where,
     )  # fmt: skip
@@ -108,7 +108,7 @@ def private_step(ev: Any, fields: dict[str, Any], lang: str, *, who: str | None)
     key = step_key(_Revealed(step_uri, ev.event_type if fields.get("type") else "")) if step_uri else None
     digest = ev.hash_id.removeprefix("ni:///sha-256;")[:16]
     step = Step(
-        stage=STAGES[lang][_stage(_Revealed(step_uri, ""), key)] if key else t["private_step"],
+        stage=STAGES[lang][stage_of(_Revealed(step_uri, ""), key)] if key else t["private_step"],
         title=_title(key, lang) if key else t["private_step"],
         time=fmt.when(ev.event_time, lang, fmt.zone(fields.get("eventTimeZoneOffset"))),
         who=who,

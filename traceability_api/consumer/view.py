@@ -32,7 +32,7 @@ from traceability_api.fsma.cte import DESTINATION_MARKET
 from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
-from traceability_api.lots.models import Lot, LotStatus, Product
+from traceability_api.lots.models import Lot, LotStatus, Product, usable_image
 from traceability_api.parties.models import Organisation
 from traceability_api.places.models import PRODUCTION_KINDS, Place
 from traceability_api.privacy.commitments import public_views
@@ -182,8 +182,7 @@ def _verification(v: Any, lang: str, counts: tuple[int, int, int], bundle_url: s
 
 def _product_view(product: Product, lang: str) -> ProductView:
     name = product.name_en if lang == "en" and product.name_en else product.name
-    url = product.image_url or ""
-    image = url if url.startswith("https://") or (url.startswith("/") and not url.startswith("//")) else None
+    image = product.image_url if usable_image(product.image_url) else None
     return ProductView(name, product.gtin, product.brand, product.ocop_stars, list(product.certifications),
                        PRODUCT_ICON, image)  # fmt: skip
 

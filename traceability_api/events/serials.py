@@ -4,32 +4,52 @@ one EPCIS commissioning ObjectEvent naming the lot and the new serial EPCs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from labels.digital_link import build
 from traceability_api.config import Settings
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
+from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.models import Lot, Product, SerialUnit
 from traceability_api.parties.service import Principal
+from traceability_api.places.models import Place
+from traceability_api.places.service import place_uri
 
 GS1_ID = "https://id.gs1.org"  # the canonical Digital Link host of EPCIS identifiers
 
 
+def _last_place(session: Session, p: Principal, lot: Lot) -> str | None:
+    place = session.exec(
+        select(Place)
+        .join(Event, col(Event.place_id) == Place.id)
+        .join(EventLot, col(EventLot.event_id) == Event.id)
+        .where(EventLot.lot_id == lot.id, Place.org_id == p.org_id)
+        .order_by(col(Event.event_time).desc(), col(Event.id).desc())
+        .limit(1)
+    ).first()
+    return place_uri(place) if place is not None else None
+
+
 def commission_serials(
     session: Session, p: Principal, lot: Lot, product: Product, count: int, settings: Settings,
-    *, checks: Sequence[EventCheck],
+    *, checks: Sequence[EventCheck], read_point: str | None = None,
 ) -> list[str]:  # fmt: skip
-    """Capture the commissioning of ``count`` new serial units of ``lot``; returns their serials."""
+    """Capture the commissioning of ``count`` new serial units of ``lot``; returns their serials.  The
+    event names where it happens (its location trace code in the national record): ``read_point``,
+    else the caller's place where the lot was last recorded, if any."""
     p.require_write()
+    read_point = read_point or _last_place(session, p, lot)
     assert product.id is not None
     start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
     codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + count)]
     epcs = [build(product.gtin, serial=c).uri(GS1_ID) for c in codes]  # serials percent-encoded
+    where: dict[str, Any] = {"readPoint": {"id": read_point}} if read_point else {}
     event = object_event(
-        "commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_uri(product.gtin, lot.lot_code)
+        "commissioning", settings.zone, action="ADD", epcs=epcs, lot=lot_uri(product.gtin, lot.lot_code), **where
     )
     capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=checks)
     return codes

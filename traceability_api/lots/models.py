@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from traceability_api.consensus.gs1_uri import gs1_check_digit, valid_gtin
 from traceability_api.errors import Invalid
+from traceability_api.lots.standards import check_standards
 from traceability_api.timeutil import UTCDateTime, utcnow
 
 UOMS = ("KGM", "TNE", "GRM", "LTR", "H87", "XBX", "XCS", "EA", "NAR", "XPT")  # UN/CEFACT codes used in EPCIS
@@ -45,13 +46,33 @@ class ProductBase(SQLModel):
         default=1.0, gt=0, le=1000, description="most output per unit of input when made by transformation"
     )
     certifications: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    standards: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="standards applied: [{kind: TCVN|QCVN|TCCS, number, title}] (Circular 02/2024/TT-BKHCN)",
+    )
     ftl_category: str | None = Field(
         default=None, max_length=100,
         description="US FDA Food Traceability List category (FSMA 204), e.g. 'Tropical tree fruits', 'Finfish'",
     )  # fmt: skip
 
 
+def usable_image(url: str | None) -> bool:
+    """An image a public page may show: https, or a path on this service (no http, no data: URIs)."""
+    u = url or ""
+    return u.startswith("https://") or (u.startswith("/") and not u.startswith("//"))
+
+
+def _check_image(v: str | None) -> str | None:
+    if v is not None and (not usable_image(v) or any(c.isspace() or ord(c) < 32 for c in v)):
+        raise ValueError("image_url must be an https:// URL or a path on this service (/...), without spaces")
+    return v
+
+
 class ProductCreate(ProductBase):
+    _standards = field_validator("standards", mode="before")(check_standards)
+    _image = field_validator("image_url")(_check_image)
+
     @field_validator("gtin")
     @classmethod
     def _gtin(cls, v: str) -> str:
@@ -79,6 +100,18 @@ class Product(ProductBase, table=True):
 class ProductPublic(ProductBase):
     id: int
     org_id: int
+
+
+class ProductUpdate(SQLModel):
+    """What a producer completes later for the national record (omitted fields stay as they are)."""
+
+    name_en: str | None = Field(default=None, max_length=200)
+    brand: str | None = Field(default=None, min_length=1, max_length=200)
+    image_url: str | None = Field(default=None, max_length=500)
+    shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
+    standards: list[dict[str, Any]] | None = Field(default=None, description="replaces the list")
+    _standards = field_validator("standards", mode="before")(lambda v: None if v is None else check_standards(v))
+    _image = field_validator("image_url")(_check_image)
 
 
 class Lot(SQLModel, table=True):

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, status
 from sqlmodel import select
 
 from traceability_api.deps import SessionDep
-from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, ProductPublic
-from traceability_api.lots.service import create_product, to_public
+from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, ProductPublic, ProductUpdate
+from traceability_api.lots.service import create_product, to_public, update_product
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.validation import DbId
 
@@ -17,6 +17,14 @@ router = APIRouter(prefix="/api/v1", tags=["products and lots"])
 @router.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductPublic)
 def add_product(data: ProductCreate, p: PrincipalDep, session: SessionDep) -> ProductPublic:
     product = create_product(session, p, data)
+    session.commit()
+    return ProductPublic.model_validate(product, from_attributes=True)
+
+
+@router.patch("/products/{product_id}", response_model=ProductPublic)
+def change_product(product_id: DbId, data: ProductUpdate, p: PrincipalDep, session: SessionDep) -> ProductPublic:
+    """Complete a product for its national record: brand, image, shelf life, standards applied."""
+    product = update_product(session, p, product_id, data)
     session.commit()
     return ProductPublic.model_validate(product, from_attributes=True)
 

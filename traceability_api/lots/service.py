@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from traceability_api.db import lock_for_write
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Conflict, NotFound
-from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, SerialUnit
+from traceability_api.lots.models import Lot, LotPublic, Product, ProductCreate, ProductUpdate, SerialUnit
 from traceability_api.parties.service import Principal
 
 
@@ -38,6 +38,22 @@ def create_product(session: Session, p: Principal, data: ProductCreate) -> Produ
     if session.exec(select(Product).where(Product.gtin == data.gtin)).first():
         raise Conflict(f"GTIN {data.gtin} is already registered")
     product = Product.model_validate(data.model_dump() | {"org_id": p.org_id})
+    session.add(product)
+    session.flush()
+    return product
+
+
+def update_product(session: Session, p: Principal, product_id: int, data: ProductUpdate) -> Product:
+    """The product's organisation completes what its national record needs (brand, image, shelf
+    life, standards applied); another organisation's product is not found."""
+    p.require_write()
+    product = session.get(Product, product_id)
+    if product is None or product.org_id != p.org_id:
+        raise NotFound(f"product {product_id} not found among your products")
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is None and key == "standards":
+            value = []
+        setattr(product, key, value)
     session.add(product)
     session.flush()
     return product

@@ -38,6 +38,14 @@ class Organisation(OrganisationBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class OrganisationUpdate(SQLModel):
+    """An admin completes the organisation's public profile (the national record needs the address)."""
+
+    address: str | None = Field(default=None, min_length=5, max_length=500)
+    province: str | None = Field(default=None, min_length=2, max_length=100)
+    public_profile: bool | None = None
+
+
 class OrganisationPublic(OrganisationBase):
     id: int
     party_uri: str

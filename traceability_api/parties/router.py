@@ -14,8 +14,16 @@ from traceability_api.parties.models import (
     Organisation,
     OrganisationCreate,
     OrganisationPublic,
+    OrganisationUpdate,
 )
-from traceability_api.parties.service import create_member, create_organisation, get_org, party_uri, revoke_keys_of
+from traceability_api.parties.service import (
+    create_member,
+    create_organisation,
+    get_org,
+    party_uri,
+    revoke_keys_of,
+    update_org,
+)
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
@@ -39,6 +47,14 @@ def create_org(data: OrganisationCreate, p: PrincipalDep, session: SessionDep) -
 @router.get("/organisations/me", response_model=OrganisationPublic)
 def my_org(p: PrincipalDep, session: SessionDep) -> OrganisationPublic:
     return _public(get_org(session, p.org_id))
+
+
+@router.patch("/organisations/me", response_model=OrganisationPublic)
+def change_my_org(data: OrganisationUpdate, p: PrincipalDep, session: SessionDep) -> OrganisationPublic:
+    """An admin sets the organisation's address (required for public national records) or profile."""
+    org = update_org(session, p, data)
+    session.commit()
+    return _public(org)
 
 
 @router.get("/organisations", response_model=list[OrganisationPublic])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from traceability_api.errors import Forbidden, NotFound, Unauthorized
+from traceability_api.errors import Forbidden, Invalid, NotFound, Unauthorized
 from traceability_api.parties.models import (
     WRITE_ROLES,
     ApiKey,
@@ -20,6 +20,7 @@ from traceability_api.parties.models import (
     MemberPublic,
     Organisation,
     OrganisationCreate,
+    OrganisationUpdate,
     OrgKind,
     Role,
 )
@@ -151,3 +152,15 @@ def set_role(session: Session, p: Principal, member_id: int, role: Role) -> Memb
     member.role = role
     session.add(member)
     return member
+
+
+def update_org(session: Session, p: Principal, data: OrganisationUpdate) -> Organisation:
+    p.require_admin()
+    org = get_org(session, p.org_id)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is None and key != "province":
+            raise Invalid(f"{key} cannot be emptied")
+        setattr(org, key, value.strip() if isinstance(value, str) else value)
+    session.add(org)
+    session.flush()
+    return org

@@ -12,7 +12,7 @@ from traceability_api.workspace import i18n
 from traceability_api.workspace.web import STATIC, CsrfRefused, SignInRequired, lang_of, render, see_other
 
 static_router = APIRouter(prefix="/app/static", include_in_schema=False)
-_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 _FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in _TYPES}
 
 
