@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from tests.supply_network import Network, build
+from tests.supply_network import Network, build, gtin
 from traceability_api.authority.models import WriteLogEntry
-from traceability_api.epcis.identifiers import classify
+from traceability_api.epcis.identifiers import classify, lot_uri
 from traceability_api.epcis.schema import document_validator
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import find_lot
@@ -105,6 +105,21 @@ def test_recall_propagates_downstream(net: Network, runtime: Runtime, app_client
         "destinationList": [{"type": "possessing_party", "destination": net.parties["D2"]}],
     }
     assert c.post("/api/v1/events", json=ship, headers=H(net, "D1")).status_code == 409
+    # nor repacked into a fresh lot that could then be shipped (the recall would not follow it),
+    # nor used up so that its status turns from recalled to consumed
+    repack = {
+        "type": "TransformationEvent",
+        "eventTime": "2025-03-09T09:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "bizStep": "commissioning",
+        "inputQuantityList": [{"epcClass": net.lots["T1a"], "quantity": 9000, "uom": "KGM"}],
+        "outputQuantityList": [{"epcClass": lot_uri(gtin(301), "T1z"), "quantity": 9000, "uom": "KGM"}],
+    }
+    r = c.post("/api/v1/events", json=repack, headers=H(net, "D1"))
+    assert r.status_code == 409 and "recalled" in r.text, r.text
+    with Session(runtime.engine) as s:
+        assert s.get(Lot, lot_id(runtime, net.lots["T1a"])).status == "recalled"  # type: ignore[union-attr]
+        assert find_lot(s, gtin(301), "T1z") is None
 
 
 def test_mass_balance_catches_injected_over_shipment_and_excess_yield(
