@@ -9,6 +9,7 @@ and callers outside ``chain/`` never touch web3 themselves.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from web3.exceptions import (
 )
 
 from chain.compile import load_artifact
-from chain.errors import AnchorError, ChainUnavailable, RootAlreadyAnchored
+from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyAnchored
 from chain.rpc import Web3Client as Web3Client
 from chain.rpc import chain_id_of as chain_id_of
 from chain.rpc import connect as connect
@@ -221,6 +222,21 @@ class AnchorContract:
     @translated
     def verify(self, proof: list[bytes], root: bytes, leaf: bytes) -> bool:
         return bool(self.contract.functions.verify(proof, root, leaf).call())
+
+    @translated
+    def verify_many(self, items: Sequence[tuple[list[bytes], bytes, bytes]], chunk: int = 100) -> list[bool]:
+        """``verify`` of each (proof, root, leaf), sent as JSON-RPC batches of ``chunk`` calls: one
+        round trip per batch instead of one per proof (a lot's bundle: 50 proofs, one request)."""
+        out: list[bool] = []
+        for i in range(0, len(items), chunk):
+            with self.w3.batch_requests() as batch:
+                for proof, root, leaf in items[i : i + chunk]:
+                    batch.add(self.contract.functions.verify(proof, root, leaf))
+                answers = batch.execute()
+            if len(answers) != len(items[i : i + chunk]) or not all(isinstance(a, bool) for a in answers):
+                raise ChainError("chain RPC failed: a batch of verify() calls did not answer one boolean per call")
+            out.extend(bool(a) for a in answers)
+        return out
 
     @translated
     def is_anchorer(self, address: str) -> bool:

@@ -40,11 +40,24 @@ def decrypt_key(keystore_json: str, password: str) -> LocalAccount:
     return acct
 
 
+class DigestSigner:
+    """A key ready to sign 32-byte digests: the libsecp256k1 key object (whose construction derives
+    the public key, most of a signature's cost) is made once, not per signature."""
+
+    def __init__(self, account: LocalAccount) -> None:
+        self.address: str = account.address
+        self._key = PrivateKey(bytes(account.key))
+
+    def sign(self, digest: bytes) -> str:
+        """``0x`` + r ‖ s ‖ v over a 32-byte digest computed by the caller (the EIP-712 digest of
+        ``consensus/signatures.py``), with coincurve directly: the same bytes as eth-account's
+        ``sign_typed_data`` (tests/test_signatures.py) at a fraction of its per-call overhead."""
+        if len(digest) != 32:
+            raise ValueError("a signing digest is 32 bytes")
+        rsv = self._key.sign_recoverable(digest, hasher=None)  # libsecp256k1: low s, RFC 6979
+        return "0x" + rsv[:64].hex() + f"{rsv[64] + 27:02x}"
+
+
 def sign_digest(account: LocalAccount, digest: bytes) -> str:
-    """``0x`` + r ‖ s ‖ v over a 32-byte digest computed by the caller (the EIP-712 digest of
-    ``consensus/signatures.py``), with coincurve directly: the same bytes as eth-account's
-    ``sign_typed_data`` (tests/test_signatures.py) at a fraction of its per-call overhead."""
-    if len(digest) != 32:
-        raise ValueError("a signing digest is 32 bytes")
-    rsv = PrivateKey(bytes(account.key)).sign_recoverable(digest, hasher=None)  # libsecp256k1: low s, RFC 6979
-    return "0x" + rsv[:64].hex() + f"{rsv[64] + 27:02x}"
+    """One signature with ``account`` (see ``DigestSigner`` to sign many)."""
+    return DigestSigner(account).sign(digest)

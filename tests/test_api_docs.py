@@ -29,6 +29,7 @@ PUBLIC = (
     "/epcis/nextPageToken/",  # page tokens are stateless cursors: expiring one is a no-op that reads nothing
     "/api/v1/activities",  # the activity catalogue: labels any front end shows
     "/api/v1/national-record/schema.",  # the national record's JSON Schema and XSD (published formats)
+    "/opendata",  # open data: public catalogue, files and proofs (docs/open-data.md)
 )
 
 

@@ -26,6 +26,7 @@ CALLS: dict[str, Callable[[AnchorContract], Any]] = {
     "anchor_of": lambda c: c.anchor_of(ROOT),
     "find_anchor_tx": lambda c: c.find_anchor_tx(ROOT),
     "verify": lambda c: c.verify([], ROOT, ROOT),
+    "verify_many": lambda c: c.verify_many([([], ROOT, ROOT)]),
     "is_anchorer": lambda c: c.is_anchorer(c.address),
     "pending_nonce": lambda c: c.pending_nonce(),
     "tx_known": lambda c: c.tx_known("0x" + "11" * 32),

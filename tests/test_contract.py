@@ -91,6 +91,10 @@ def test_openzeppelin_vectors_verify_in_the_contract(contract: AnchorContract) -
             assert contract.verify(proof, root, bytes.fromhex(leaf["leafHash"][2:])) is leaf["verifies"]
             checked += 1
         assert not contract.verify(proof0, root, keccak(b"not a leaf"))
+        items = [([bytes.fromhex(p[2:]) for p in leaf["proof"]], root, bytes.fromhex(leaf["leafHash"][2:]))
+                 for leaf in tree["leaves"]] + [(proof0, root, keccak(b"not a leaf"))]  # fmt: skip
+        want = [leaf["verifies"] for leaf in tree["leaves"]] + [False]
+        assert contract.verify_many(items, chunk=3) == want, "batched verify() answers as one call per proof"
     assert checked == sum(len(t["leaves"]) for t in vectors)
 
 

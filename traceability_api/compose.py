@@ -103,8 +103,19 @@ def attach_recall_notices(runtime: Runtime) -> None:
     runtime.on_stop.append(notifier.stop)
 
 
+def attach_opendata(runtime: Runtime) -> None:
+    """Rebuild the open-data files on their schedule (``AGRITRACE_OPENDATA_INTERVAL_H``; 0: on demand only)."""
+    if runtime.settings.opendata_interval_h <= 0:
+        return
+    from traceability_api.opendata.schedule import OpenDataSchedule
+
+    schedule = OpenDataSchedule(runtime.engine, runtime.settings)
+    runtime.on_start.append(schedule.start)
+    runtime.on_stop.append(schedule.stop)
+
+
 def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
-    """The whole service: runtime, anchoring worker, MQTT ingest and the app."""
+    """The whole service: runtime, anchoring worker, MQTT ingest, alerts, open data and the app."""
     from traceability_api.main import create_app
 
     runtime = build_runtime(settings)
@@ -113,6 +124,7 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
         attach_mqtt(runtime)
         attach_alerts(runtime)
         attach_recall_notices(runtime)
+        attach_opendata(runtime)
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
         runtime.on_stop.append(runtime.close)
         app = create_app(runtime)

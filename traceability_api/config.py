@@ -119,6 +119,16 @@ class Settings(BaseSettings):
     workspace_invite_hours: float = Field(default=72, gt=0, le=24 * 30)  # an invitation link expires after this
     workspace_map_tiles: str = Field(default="", max_length=300, pattern=r"^(https://[^\s'\"<>]+)?$")  # map tiles
     workspace_map_attribution: str = Field(default="", max_length=300)  # credit line the tile provider requires
+    console_cache: bool = True  # console figures kept until the data's stamp changes (one check query per request)
+    console_cache_stale_s: float = Field(default=30.0, ge=0, le=3600)  # then served while recomputed, if this fresh
+    # open data (docs/open-data.md): public DCAT-AP catalogue of aggregated datasets under /opendata
+    opendata_license: str = Field(
+        default="https://creativecommons.org/licenses/by/4.0/", max_length=300, pattern=r"^https?://[^\s'\"<>]+$"
+    )  # the licence URI every dataset is published under (CC BY 4.0 by default)
+    opendata_publisher: str = Field(default="AgriTrace", min_length=1, max_length=200)  # dct:publisher's name
+    opendata_interval_h: float = Field(default=24, ge=0, le=24 * 31)  # rebuild this often (0: only on demand)
+    opendata_geometry: bool = False  # planting areas carry their GeoJSON geometry (off: code, commune, area, crop)
+    opendata_keep_files: int = Field(default=30, ge=1, le=10_000)  # versions of each file kept downloadable
 
     @field_validator("mqtt_url")
     @classmethod

@@ -113,9 +113,12 @@ def _mango(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
         ftl_category="Tropical tree fruits",
     )
     orchard = d.place(coop[1], kind=PlaceKind.plot, name="Vườn xoài ông Ba Tâm, ấp Mỹ Thạnh, xã Mỹ Xương",
-                      planting_area_code="VN-DTCL-MX-0012", area_ha=1.6,
+                      planting_area_code="VN-DTCL-MX-0012", area_ha=1.6, commune="Mỹ Xương",
+                      district="Cao Lãnh", province="Đồng Tháp",
                       geo={"type": "Point", "coordinates": [105.6547, 10.4097]})  # fmt: skip
-    site = d.place(pack[1], kind=PlaceKind.packhouse, name="Nhà đóng gói xã Mỹ Hiệp", sector_code="PH-DT-0031")
+    site = d.place(pack[1], kind=PlaceKind.packhouse, name="Nhà đóng gói xã Mỹ Hiệp", sector_code="PH-DT-0031",
+                   commune="Mỹ Hiệp", district="Cao Lãnh", province="Đồng Tháp",
+                   geo={"type": "Point", "coordinates": [105.8036, 10.3997]})  # fmt: skip
     d.events(coop[1], [diary_event(d.s, coop[1], orchard.id or 0, e, d.st.zone) for e in (
         DiaryEntry(activity=Crop.pruning, time=_t("2025-01-05T07:00:00+07:00")),
         DiaryEntry(activity=Crop.fertilising, time=_t("2025-02-10T07:00:00+07:00"), product="Phân hữu cơ Sông Gianh",
@@ -163,10 +166,12 @@ def _rice_fish(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
         coop[1], "snakehead", "Cá lóc đồng ruộng lúa–cá Tháp Mười", "Thap Muoi rice-field snakehead", shelf_life_days=3
     )
     field = d.place(coop[1], kind=PlaceKind.plot, name="Ruộng lúa–cá ấp 4, xã Trường Xuân",
-                    planting_area_code="VN-DTTM-TX-0105", area_ha=3.2,
+                    planting_area_code="VN-DTTM-TX-0105", area_ha=3.2, commune="Trường Xuân",
+                    district="Tháp Mười", province="Đồng Tháp",
                     geo={"type": "Point", "coordinates": [105.7921, 10.5862]})  # fmt: skip
     ditch = d.place(coop[1], kind=PlaceKind.pond, name="Mương bao nuôi cá, ruộng ấp 4 Trường Xuân",
-                    sector_code="DT-TM-VN-0105", parent_id=field.id)  # fmt: skip
+                    sector_code="DT-TM-VN-0105", parent_id=field.id, commune="Trường Xuân",
+                    district="Tháp Mười", province="Đồng Tháp")  # fmt: skip
     d.events(coop[1], [diary_event(d.s, coop[1], field.id or 0, DiaryEntry(
         activity=Crop.sowing, time=_t("2025-07-20T06:30:00+07:00"), season="Hè Thu 2025", note="Giống OM18, sạ thưa"),
         d.st.zone)])  # fmt: skip
@@ -238,9 +243,13 @@ def _duck_eggs(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
         kind=PlaceKind.flock_house,
         name="Trại vịt đẻ ấp Gò Bói, xã Tân Hộ Cơ",
         sector_code="DT-CN-TH-0207",
+        commune="Tân Hộ Cơ",
+        district="Tân Hồng",
+        province="Đồng Tháp",
         geo={"type": "Point", "coordinates": [105.4619, 10.8611]},
     )
-    kitchen = d.place(p, kind=PlaceKind.packhouse, name="Cơ sở muối trứng Gò Bói", sector_code="DT-CB-TH-0012")
+    kitchen = d.place(p, kind=PlaceKind.packhouse, name="Cơ sở muối trứng Gò Bói", sector_code="DT-CB-TH-0012",
+                      commune="Tân Hộ Cơ", district="Tân Hồng", province="Đồng Tháp")  # fmt: skip
     d.act(
         p,
         house,
@@ -329,8 +338,10 @@ def _pangasius(d: _Seeder, org: Org, keys: dict[str, str]) -> dict[str, Any]:
         certifications=["ASC", "VietGAP"],
         ftl_category="Finfish",
     )
-    hatchery = d.place(p, kind=PlaceKind.hatchery, name="Trại cá giống Tân Thạnh", sector_code="DT-TG-TB-0009")
+    hatchery = d.place(p, kind=PlaceKind.hatchery, name="Trại cá giống Tân Thạnh", sector_code="DT-TG-TB-0009",
+                       commune="Tân Thạnh", district="Thanh Bình", province="Đồng Tháp")  # fmt: skip
     pond = d.place(p, kind=PlaceKind.pond, name="Ao nuôi cá tra số 5, xã Tân Thạnh", sector_code="DT-VNTS-TB-0005",
+                   commune="Tân Thạnh", district="Thanh Bình", province="Đồng Tháp",
                    area_ha=1.2, geo={"type": "Point", "coordinates": [105.5003, 10.5412]})  # fmt: skip
     for chip, sex in (("704000012345601", "female"), ("704000012345602", "male")):
         fish = register(
@@ -417,7 +428,8 @@ def _flowers(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
     p = coop[1]
     d.product(p, "chrysanthemum", "Cúc mâm xôi Sa Đéc", "Sa Dec button chrysanthemum", unit="XPT", ocop_stars=4)
     garden = d.place(p, kind=PlaceKind.plot, name="Vườn hoa kiểng Tân Quy Đông, TP. Sa Đéc",
-                     planting_area_code="VN-DTSD-TQD-0044", area_ha=0.4,
+                     planting_area_code="VN-DTSD-TQD-0044", area_ha=0.4, commune="Tân Quy Đông",
+                     district="Sa Đéc", province="Đồng Tháp",
                      geo={"type": "Point", "coordinates": [105.7456, 10.2985]})  # fmt: skip
     d.act(
         p,

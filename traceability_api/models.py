@@ -16,6 +16,7 @@ from traceability_api.husbandry.models import (
 )
 from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.lots.models import Lot, LotLink, Product, SerialUnit
+from traceability_api.opendata.models import OpenDataFile
 from traceability_api.parties.models import ApiKey, Member, Organisation
 from traceability_api.places.models import Place
 from traceability_api.privacy.models import EventDisclosure, SharingGrant
@@ -24,6 +25,7 @@ from traceability_api.signing.models import SigningKey, SigningOrg
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin, WorkspaceSession
 
 __all__ = [
+    "OpenDataFile",
     "AnchorBatch",
     "AnchorItem",
     "ApiKey",

@@ -1,6 +1,6 @@
 """Rate limits (the ``limits`` library, in-memory by default, any of its storages by URL):
 
-- public endpoints (resolver ``/01/...``, consumer pages, embed, badge, oEmbed, proof bundles):
+- public endpoints (resolver ``/01/...``, consumer pages, embed, badge, oEmbed, proof bundles, open data):
   ``AGRITRACE_RATE_PUBLIC`` per client address;
 - failed authentication: every 401 answered to a client counts against ``AGRITRACE_RATE_AUTH_FAILURES``;
   once spent, that client's requests carrying credentials get 429 until the window moves on.
@@ -24,7 +24,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-PUBLIC_PREFIXES = ("/01/", "/embed/", "/badge/", "/oembed", "/api/v1/proofs/")
+PUBLIC_PREFIXES = ("/01/", "/embed/", "/badge/", "/oembed", "/api/v1/proofs/", "/opendata")
 CREDENTIAL_HEADERS = (b"authorization", b"x-api-key", b"x-device-signature")
 PASSWORD_FORMS = ("/app/login",)  # the workspace's sign-in form carries credentials too (password spraying)
 

@@ -159,6 +159,11 @@ PATH_PARAM_EXAMPLES: dict[str, dict[str, Any]] = {
     for kind, value in _RESOURCE_VALUES.items()
     for tail in ("", "/events")
 }  # a path's own examples win over PARAM_EXAMPLES
+PATH_PARAM_EXAMPLES |= {  # open data (opendata/router.py)
+    "/opendata/{name}": {"name": "monthly_volumes.csv"},
+    "/opendata/files/{file_id}/{name}": {"file_id": 1, "name": "products.csv"},
+    "/opendata/proofs/{sha256}": {"sha256": "ab" * 32},
+}
 
 _AUTH = " Needs an API key (Authorization: Bearer <key>)."
 _PUBLIC = " Public: no API key."

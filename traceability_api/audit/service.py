@@ -17,6 +17,7 @@ from traceability_api.consensus.records import correction_digest
 from traceability_api.events.models import Event, EventCorrection
 from traceability_api.events.service import declaration_of
 from traceability_api.evidence.summary import check_digests
+from traceability_api.opendata.verify import audit_files
 
 PAGE = 2000
 
@@ -27,6 +28,7 @@ class AuditReport:
     corrections: int = 0
     write_log_entries: int = 0
     disclosures: int = 0  # commitments of non-public events (audit/disclosures.py)
+    opendata_files: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -42,7 +44,7 @@ def _no_progress(_phase: str, _done: int, _total: int) -> None:
 def audit(
     engine: Engine, contract: AnchorContract | None, progress: Callable[[str, int, int], None] = _no_progress
 ) -> AuditReport:
-    """Every event, error declaration and audit-log entry; ``progress(phase, done, total)`` is
+    """Every event, error declaration, audit-log entry and open-data file; ``progress(phase, done, total)`` is
     called as each page of records is checked."""
     rep = AuditReport()
     roots: dict[str, bool] = {}
@@ -92,4 +94,7 @@ def audit(
         checked, pending, problems = audit_disclosures(s)
         rep.disclosures, rep.pending = checked, rep.pending + pending
         rep.problems.extend(problems)
+        files = audit_files(s)
+        rep.opendata_files, rep.pending = files.checked, rep.pending + files.pending
+        rep.problems.extend(files.problems)
     return rep

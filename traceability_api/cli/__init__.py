@@ -15,6 +15,7 @@ from traceability_api.cli import (  # noqa: F401
     export_cmd,
     label_cmds,
     national_record_cmd,
+    opendata_cmd,
     org_cmds,
     serve_cmds,
     sign_cmds,

@@ -32,6 +32,7 @@ def audit() -> None:
             "events": rep.events,
             "error declarations": rep.corrections,
             "audit-log entries": rep.write_log_entries,
+            "open-data files": rep.opendata_files,
             "not anchored yet": rep.pending,
             "problems": len(rep.problems),
         },

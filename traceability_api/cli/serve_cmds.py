@@ -31,9 +31,11 @@ def serve(
         if demo:
             from traceability_api.demo import seed_demo
             from traceability_api.demo_guide import guide, load_demo_keys
+            from traceability_api.opendata.build import build as build_opendata
             from traceability_api.workspace.demo_invites import invite_lines
 
             seed_demo(runtime)
+            build_opendata(runtime.engine, runtime.settings)  # /opendata has files at once (unchanged: no new rows)
             typer.echo(guide(runtime) + "\n" + invite_lines(runtime, list(load_demo_keys(runtime.settings))))
         else:
             typer.echo(f"AgriTrace on http://{st.host}:{st.port}  (API docs: /docs)")

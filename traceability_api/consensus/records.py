@@ -10,6 +10,8 @@ by the audit and by independent verifiers.  The byte rules are fixed:
 * errorDeclaration: ``sha256("errorDeclaration\\n" + eventHashId + "\\n" + canonical JSON (UTF-8))``.
 * write-log entry: ``sha256(canonical JSON (ASCII) of {at, org, member, method, path, status})``.
 * sensor readings: ``sha256`` over ``"<UTC ISO time>|<value repr>\\n"`` lines in time order.
+* open-data file: ``sha256`` of the file's exact bytes as downloaded (the catalogue's ``spdx:checksum``),
+  so a reuser checks a download with any SHA-256 tool before checking its Merkle proof.
 """
 
 from __future__ import annotations
@@ -51,3 +53,8 @@ def readings_digest(readings: Iterable[tuple[datetime, float]]) -> str:
     for ts, v in readings:
         h.update(f"{ts.isoformat()}|{v!r}\n".encode())
     return h.hexdigest()
+
+
+def file_digest(content: bytes) -> str:
+    """Digest anchored for a published open-data file: the SHA-256 of its exact bytes."""
+    return hashlib.sha256(content).hexdigest()

@@ -11,9 +11,19 @@ from traceability_api.workspace.web import lang_of, render
 
 
 def include(app: FastAPI) -> None:
-    from traceability_api.console.routes import certificates, codes, home, lots, national_record, recalls
+    from traceability_api.console.routes import (
+        anomalies,
+        certificates,
+        codes,
+        figures,
+        home,
+        lots,
+        map,
+        national_record,
+        recalls,
+    )
 
-    for module in (home, lots, recalls, codes, certificates, national_record):
+    for module in (home, lots, recalls, codes, certificates, national_record, map, figures, anomalies):
         app.include_router(module.router)
 
     @app.exception_handler(NotAuthority)

@@ -10,4 +10,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("/app/console/codes", "codes"),
     ("/app/console/certificates", "certificates"),
     ("/app/console/national-record", "national_record"),
+    ("/app/console/map", "map"),
+    ("/app/console/figures", "figures"),
+    ("/app/console/anomalies", "anomalies"),
 ]

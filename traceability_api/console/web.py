@@ -5,6 +5,7 @@ with the workspace's security headers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from traceability_api.console import i18n
 from traceability_api.console.sections import SECTIONS
+from traceability_api.workspace import i18n as workspace_i18n
 from traceability_api.workspace import web
 from traceability_api.workspace.web import HERE as WORKSPACE_DIR
 from traceability_api.workspace.web import Page, PageDep, PostDep
@@ -60,4 +62,11 @@ def env() -> Environment:
 
 
 def render(request: Request, template: str, console: Console, status: int = 200, **ctx: Any) -> HTMLResponse:
-    return web.render(request, template, status, page=console.page, environment=env(), ct=console.ct, **ctx)
+    page = console.page
+
+    def when(value: datetime | str) -> str:
+        """A time in the page's language and the province's time zone (ISO strings accepted)."""
+        at = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return workspace_i18n.when(at, page.lang, page.settings.zone)
+
+    return web.render(request, template, status, page=page, environment=env(), ct=console.ct, when=when, **ctx)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
+from traceability_api.consensus.signatures import SIGNATURE_FIELD
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
@@ -69,10 +70,15 @@ def harvest_event(session: Session, p: Principal, data: HarvestLot, settings: Se
 
 
 def record_harvest(
-    session: Session, p: Principal, data: HarvestLot, settings: Settings, *, checks: Sequence[EventCheck]
-) -> tuple[Lot, Product]:
-    """Capture the harvest's commissioning event (which creates the lot) and return the lot."""
-    capture_events(session, p, [harvest_event(session, p, data, settings)], DEFAULT_CONTEXT, settings, checks=checks)
+    session: Session, p: Principal, data: HarvestLot, settings: Settings, *, checks: Sequence[EventCheck],
+    signature: dict[str, Any] | None = None,
+) -> tuple[Lot, Product]:  # fmt: skip
+    """Capture the harvest's commissioning event (which creates the lot) and return the lot.
+    ``signature``: the event's envelope, made by its author beforehand (capture verifies it)."""
+    event = harvest_event(session, p, data, settings)
+    if signature is not None:
+        event[SIGNATURE_FIELD] = signature
+    capture_events(session, p, [event], DEFAULT_CONTEXT, settings, checks=checks)
     product = product_by_gtin(session, data.gtin)
     assert product is not None
     lot = session.exec(select(Lot).where(Lot.product_id == product.id, Lot.lot_code == data.lot_code)).one()

@@ -14,6 +14,7 @@ class ItemKind(StrEnum):
     correction = "correction"
     audit = "audit"  # an entry of the write log
     disclosure = "disclosure"  # a non-public event's disclosure commitment (consensus.disclosure)
+    opendata = "opendata"  # a published open-data file (its SHA-256)
 
 
 class AnchorItem(SQLModel, table=True):

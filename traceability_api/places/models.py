@@ -50,6 +50,11 @@ class PlaceBase(SQLModel):
         description="the sector's code: aquaculture zone / pond (mã vùng nuôi), livestock farm (mã cơ sở)",
     )  # fmt: skip
     address: str | None = Field(default=None, max_length=500)
+    commune: str | None = Field(
+        default=None, max_length=100, index=True, description="xã / phường (the console map and figures)"
+    )
+    district: str | None = Field(default=None, max_length=100, description="huyện / thành phố")
+    province: str | None = Field(default=None, max_length=100, description="tỉnh")
     area_ha: float | None = Field(default=None, gt=0, le=100_000)
     parent_id: int | None = Field(default=None, foreign_key="place.id", ge=0, le=MAX_DB_ID)
     geo: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

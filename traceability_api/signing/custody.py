@@ -8,7 +8,7 @@ import secrets
 import threading
 
 from chain.keys import KeystoreError, LocalAccount
-from chain.signing import decrypt_key, encrypt_key, new_key
+from chain.signing import DigestSigner, decrypt_key, encrypt_key, new_key
 from traceability_api.config import Settings
 from traceability_api.errors import ConfigError
 from traceability_api.local_secrets import secret_file
@@ -32,18 +32,19 @@ def new_custodial(settings: Settings) -> tuple[LocalAccount, str]:
 
 
 class Unlocked:
-    """Decrypted custodial keys by address (the scrypt cost is paid once per key and process)."""
+    """Decrypted custodial keys by address, ready to sign (the scrypt cost, and the secp256k1 key
+    set-up, are paid once per key and process)."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, LocalAccount] = {}
+        self._keys: dict[str, DigestSigner] = {}
         self._lock = threading.Lock()
 
-    def get(self, address: str, keystore: str, settings: Settings) -> LocalAccount:
+    def get(self, address: str, keystore: str, settings: Settings) -> DigestSigner:
         with self._lock:
             acct = self._keys.get(address)
             if acct is None:
                 try:
-                    acct = decrypt_key(keystore, password(settings))
+                    acct = DigestSigner(decrypt_key(keystore, password(settings)))
                 except KeystoreError as exc:
                     raise ConfigError(f"custodial key {address}: {exc}") from exc
                 self._keys[address] = acct

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from chain.signing import sign_digest
 from traceability_api.config import Settings
 from traceability_api.consensus.signatures import (
     SIGNATURE_FIELD,
@@ -115,7 +114,7 @@ class SignatureGate:
                 )
             return None
         assert key.keystore is not None
-        acct = self.unlocked.get(key.address, key.keystore, self.settings)
+        signer = self.unlocked.get(key.address, key.keystore, self.settings)
         ref = v.refs[p.org_id]
-        sig = sign_digest(acct, signing_digest(self.domain(ref), hash_id))
+        sig = signer.sign(signing_digest(self.domain(ref), hash_id))
         return Envelope(key.address, sig, ref, True).as_json()

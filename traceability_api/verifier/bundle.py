@@ -46,7 +46,7 @@ class Report:
 
 def _check_proof(
     rep: Report, label: str, leaf: bytes, entry: dict[str, Any], batches: dict[str, Any], contract: AnchorContract,
-    roots: dict[str, int | None],
+    roots: dict[str, int | None], verdicts: dict[Verdict, bool],
 ) -> int | None:  # fmt: skip
     """Adds the record's proof line; returns the on-chain anchoring time if the proof verifies."""
     if entry.get("status") != "anchored":
@@ -71,11 +71,38 @@ def _check_proof(
     if roots[key] is None:
         rep.add("FAIL", f"{label}: root {batch['root']} is not anchored on chain")
         return None
-    if not contract.verify(proof, root, leaf):
+    verdict = verdicts.get((entry["leaf"], batch["root"], tuple(entry.get("proof", []))))
+    if not (contract.verify(proof, root, leaf) if verdict is None else verdict):
         rep.add("FAIL", f"{label}: the contract's verify() rejects the proof")
         return None
     rep.add("OK", f"{label}: anchored in block {batch['blockNumber']} (tx {batch['txHash']})")
     return roots[key]
+
+
+Verdict = tuple[str, str, tuple[str, ...]]  # (leaf, root, proof) as the bundle writes them
+
+
+def _contract_verdicts(records: list[Any], batches: dict[str, Any], contract: AnchorContract) -> dict[Verdict, bool]:
+    """The contract's ``verify()`` of every anchored record's proof, asked in JSON-RPC batches
+    (``verify_many``) rather than one call per record; a record too malformed to ask about is left
+    out (``_check_proof`` fails it, or asks alone)."""
+    keys: list[Verdict] = []
+    items: list[tuple[list[bytes], bytes, bytes]] = []
+    seen: set[Verdict] = set()
+    for r in records:
+        try:
+            batch = batches.get(str(r.get("batch")))
+            if r.get("status") != "anchored" or not isinstance(batch, dict):
+                continue
+            key = (str(r["leaf"]), str(batch["root"]), tuple(str(p) for p in r.get("proof", [])))
+            if key in seen or not proof_leads_to(bytes.fromhex(key[0][2:]), list(key[2]), key[1]):
+                continue
+            items.append(([bytes.fromhex(p[2:]) for p in key[2]], bytes.fromhex(key[1][2:]), bytes.fromhex(key[0][2:])))
+            keys.append(key)
+            seen.add(key)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+    return dict(zip(keys, contract.verify_many(items), strict=True)) if items else {}
 
 
 def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_signatures: bool = False) -> Report:
@@ -95,10 +122,12 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
     roots: dict[str, int | None] = {}
     keys: dict[tuple[str, str], SignerWindow | None] = {}
     hashes = set()
+    records = [r for r in [*bundle.get("events", []), *bundle.get("corrections", [])] if isinstance(r, dict)]
+    verdicts = _contract_verdicts(records, batches, contract)
     for i, entry in enumerate(bundle.get("events", [])):
         if "event" not in entry and "disclosure" in entry:
             at = check_hidden(
-                rep, i, entry, lambda lbl, leaf, e: _check_proof(rep, lbl, leaf, e, batches, contract, roots)
+                rep, i, entry, lambda lbl, leaf, e: _check_proof(rep, lbl, leaf, e, batches, contract, roots, verdicts)
             )
             if at is not None or entry.get("status") != "anchored":
                 check_signature(rep, f"event {i}", entry, at, contract, chain_id, require=require_signatures, seen=keys)
@@ -116,7 +145,7 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
             rep.add("FAIL", f"{label}: content does not match its hash ID (changed after capture)")
             continue
         hashes.add(recomputed)
-        at = _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots)
+        at = _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots, verdicts)
         if version != 1 and (at is not None or entry.get("status") != "anchored"):
             check_signature(rep, label, entry, at, contract, chain_id, require=require_signatures, seen=keys)
     for i, c in enumerate(bundle.get("corrections", [])):
@@ -125,5 +154,5 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
         if "0x" + digest != c.get("digest"):
             rep.add("FAIL", f"{label}: declaration does not match its digest")
             continue
-        _check_proof(rep, label, leaf_of_digest_hex(digest), c, batches, contract, roots)
+        _check_proof(rep, label, leaf_of_digest_hex(digest), c, batches, contract, roots, verdicts)
     return rep

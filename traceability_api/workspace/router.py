@@ -35,6 +35,7 @@ def include(app: FastAPI) -> None:
         harvest,
         home,
         husbandry,
+        keys,
         lots,
         members,
         places,
@@ -48,7 +49,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, grants, certificates, pwa)  # fmt: skip
+               members, grants, certificates, keys, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning

@@ -13,7 +13,6 @@ from traceability_api.console.web import ConsoleDep, ConsolePostDep, render
 from traceability_api.deps import SessionDep
 from traceability_api.errors import DomainError
 from traceability_api.validation import DbId
-from traceability_api.workspace.i18n import when
 from traceability_api.workspace.web import not_found, see_other
 
 router = APIRouter(prefix="/app/console", include_in_schema=False)
@@ -34,9 +33,7 @@ def recall(recall_id: DbId, request: Request, console: ConsoleDep, session: Sess
     r = session.get(Recall, recall_id)
     if r is None:
         return not_found(request, console.page)
-    lang, zone = console.page.lang, console.page.settings.zone
-    return render(request, "console_recall.html", console, recall=r, notices=notices_of(session, [recall_id]),
-                  when=lambda d: when(d, lang, zone))  # fmt: skip
+    return render(request, "console_recall.html", console, recall=r, notices=notices_of(session, [recall_id]))
 
 
 @router.post("/recalls/{recall_id}/close")

@@ -18,7 +18,7 @@ from traceability_api.errors import DomainError
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
-from traceability_api.workspace import views
+from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
 
@@ -41,33 +41,62 @@ def diary_form(request: Request, page: PageDep, session: SessionDep) -> Response
     return _form(request, page, session, {"time": now, "idem": secrets.token_urlsafe(16)}, {})
 
 
-@router.post("/diary")
-async def diary_save(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
-    photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "", idem: Opt = "",
-) -> Response:  # fmt: skip
+async def _event(
+    request: Request, page: Page, session: SessionDep, runtime: RuntimeDep, photo: UploadFile | None, plot_id: str,
+    idem: str,
+) -> tuple[dict[str, Any], dict[str, Any] | None, Errors, int]:  # fmt: skip
+    """The form's values and its event (or the errors and status), in the caller's transaction."""
     form = await request.form()
     values = {f: str(form.get(f) or "").strip() for f in FIELDS} | {"plot_id": plot_id, "idem": idem}
-    # one key per form shown: a double tap on a slow network, or the browser resending, stores one entry
-    key = f"ws-diary-{idem}" if IDEM_RE.fullmatch(idem) else None
     p = page.user.principal
     try:
         entry = DiaryEntry.model_validate({k: v for k, v in values.items() if v and k != "plot_id"})
     except ValidationError as exc:
-        return _form(request, page, session, values, from_validation(exc, page.lang), 422)
+        return values, None, from_validation(exc, page.lang), 422
     if not plot_id.isdigit() or len(plot_id) > 11:
-        return _form(request, page, session, values, {"plot_id": page.t["required"]}, 422)
+        return values, None, {"plot_id": page.t["required"]}, 422
     try:
         if photo is not None and photo.filename:
             data = await photo.read(runtime.settings.attachment_max_bytes + 1)
             row = attachments.store(session, p, runtime.settings, data)
             entry = entry.model_copy(update={"attachments": [row.sha256]})
-        event = diary_event(session, p, int(plot_id), entry, runtime.settings.zone)
+        return values, diary_event(session, p, int(plot_id), entry, runtime.settings.zone), {}, 200
+    except DomainError as exc:
+        session.rollback()
+        field = "photo" if "attachment" in exc.message or "file" in exc.message else "_form"
+        return values, None, from_domain(exc, page.lang, field), exc.status_code
+
+
+@router.post("/diary/prepare")
+async def diary_prepare(
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
+    photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "", idem: Opt = "",
+) -> Response:  # fmt: skip
+    """What the phone signs for this entry (``workspace/signing.py``); nothing is stored."""
+    _, event, errors, _ = await _event(request, page, session, runtime, photo, plot_id, idem)
+    session.rollback()
+    if event is None:
+        return signing.refused(errors)
+    return signing.prepared(runtime, page.user.principal, event, await request.form(), page.t)  # type: ignore[no-any-return]
+
+
+@router.post("/diary")
+async def diary_save(
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
+    photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "", idem: Opt = "",
+) -> Response:  # fmt: skip
+    values, event, errors, status = await _event(request, page, session, runtime, photo, plot_id, idem)
+    if event is None:
+        return _form(request, page, session, values, errors, status)
+    # one key per form shown: a double tap on a slow network, or the browser resending, stores one entry
+    key = f"ws-diary-{idem}" if IDEM_RE.fullmatch(idem) else None
+    p = page.user.principal
+    try:
+        event = signing.attach(runtime, p, event, await request.form())
         capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks,
                        idempotency_key=key)  # fmt: skip
         session.commit()
     except DomainError as exc:
         session.rollback()
-        field = "photo" if "attachment" in exc.message or "file" in exc.message else "_form"
-        return _form(request, page, session, values, from_domain(exc, page.lang, field), exc.status_code)
+        return _form(request, page, session, values, from_domain(exc, page.lang), exc.status_code)
     return see_other("/app?done=saved")

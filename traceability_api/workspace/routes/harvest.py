@@ -17,12 +17,12 @@ from labels.digital_link import build
 from traceability_api.consumer.labels_router import LabelRequest, label_fields, labels
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import DomainError
-from traceability_api.events.harvest import HarvestLot, record_harvest
+from traceability_api.events.harvest import HarvestLot, harvest_event, record_harvest
 from traceability_api.events.lot_access import get_lot
 from traceability_api.lots.models import UOMS, Lot
 from traceability_api.parties.service import Principal
 from traceability_api.validation import DbId
-from traceability_api.workspace import views
+from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.web import Page, PageDep, PostDep, not_found, render, see_other
 
@@ -50,21 +50,58 @@ def harvest_form(request: Request, page: PageDep, session: SessionDep) -> Respon
     return _form(request, page, session, v, {})
 
 
-@router.post("/harvest")
-def harvest_save(
+def _data(
+    request: Request, page: Page, session: Session, v: dict[str, str], when: str
+) -> tuple[HarvestLot | None, Response | None]:  # fmt: skip
+    try:
+        return HarvestLot.model_validate({k: x for k, x in v.items() if x} | {"event_time": when}), None
+    except ValidationError as exc:
+        return None, _form(request, page, session, v, from_validation(exc, page.lang), 422)
+
+
+def _values(gtin: str, plot_id: str, lot_code: str, quantity: str, uom: str, harvest_date: str, variety: str,
+            phi_override_reason: str, visibility: str) -> dict[str, str]:  # fmt: skip
+    return {"gtin": gtin, "plot_id": plot_id, "lot_code": lot_code.strip(), "quantity": quantity.replace(",", "."),
+            "uom": uom, "harvest_date": harvest_date, "variety": variety,
+            "phi_override_reason": phi_override_reason, "visibility": visibility}  # fmt: skip
+
+
+@router.post("/harvest/prepare")
+async def harvest_prepare(
     request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, gtin: Opt = "", plot_id: Opt = "",
     lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "", variety: Opt = "",
     phi_override_reason: Opt = "", visibility: Opt = "public",
 ) -> Response:  # fmt: skip
-    v = {"gtin": gtin, "plot_id": plot_id, "lot_code": lot_code.strip(), "quantity": quantity.replace(",", "."),
-         "uom": uom, "harvest_date": harvest_date, "variety": variety,
-         "phi_override_reason": phi_override_reason, "visibility": visibility}  # fmt: skip
+    """What the phone signs for this harvest (``workspace/signing.py``); nothing is stored."""
+    form = await request.form()
+    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason, visibility)
+    data, _ = _data(request, page, session, v, signing.event_time(form, runtime.settings.zone))
+    if data is None:
+        return signing.refused({"_form": ""})
     try:
-        data = HarvestLot.model_validate({k: x for k, x in v.items() if x})
-    except ValidationError as exc:
-        return _form(request, page, session, v, from_validation(exc, page.lang), 422)
+        event = harvest_event(session, page.user.principal, data, runtime.settings)
+    except DomainError:
+        session.rollback()
+        return signing.refused({"_form": ""})  # the form's own post says what is wrong
+    return signing.prepared(runtime, page.user.principal, event, form, page.t)  # type: ignore[no-any-return]
+
+
+@router.post("/harvest")
+async def harvest_save(
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, gtin: Opt = "", plot_id: Opt = "",
+    lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "", variety: Opt = "",
+    phi_override_reason: Opt = "", visibility: Opt = "public",
+) -> Response:  # fmt: skip
+    form = await request.form()
+    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason, visibility)
+    data, refused = _data(request, page, session, v, signing.event_time(form, runtime.settings.zone))
+    if data is None:
+        assert refused is not None
+        return refused
+    p = page.user.principal
     try:
-        lot, _ = record_harvest(session, page.user.principal, data, runtime.settings, checks=runtime.capture_checks)
+        envelope = signing.envelope(runtime, p, form)
+        lot, _ = record_harvest(session, p, data, runtime.settings, checks=runtime.capture_checks, signature=envelope)
         session.commit()
     except DomainError as exc:
         session.rollback()

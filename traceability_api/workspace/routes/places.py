@@ -70,12 +70,13 @@ def _geo(lat: str, lon: str, drawn: str, page: Page) -> tuple[dict[str, Any] | N
 def add_place(
     request: Request, page: PostDep, session: SessionDep, kind: Opt = "plot", name: Opt = "",
     planting_area_code: Opt = "", sector_code: Opt = "", area_ha: Opt = "", lat: Opt = "", lon: Opt = "",
-    address: Opt = "", packhouse_code: Opt = "",
+    address: Opt = "", packhouse_code: Opt = "", commune: Opt = "", district: Opt = "", province: Opt = "",
     geo: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:  # fmt: skip
     v = {"kind": kind, "name": name, "planting_area_code": planting_area_code, "sector_code": sector_code,
          "packhouse_code": packhouse_code, "area_ha": area_ha, "lat": lat,
-         "lon": lon, "address": address, "geo": geo}  # fmt: skip
+         "lon": lon, "address": address, "commune": commune, "district": district, "province": province,
+         "geo": geo}  # fmt: skip
     shape, errors = _geo(lat.strip(), lon.strip(), geo.strip(), page)
     if errors:
         return _page(request, page, session, v, errors, 422)

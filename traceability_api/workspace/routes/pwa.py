@@ -17,7 +17,7 @@ from traceability_api.workspace.web import HERE, asset
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 # zxing-js is kept for offline scanning with the camera; pages load it only when the scan button is tapped
-ASSETS = ("app.css", "app.js", "htmx-2.0.11.min.js", "idb-keyval-6.3.0.umd.js", "offline.js", "scan.js",
+ASSETS = ("app.css", "app.js", "htmx-2.0.11.min.js", "idb-keyval-6.3.0.umd.js", "offline.js", "scan.js", "sign.js",
           "zxing-library-0.21.3.min.js")  # fmt: skip
 PAGES = ("/app", "/app/diary", "/app/harvest")  # the pages recorded offline (receipts are on home)
 ICON = (

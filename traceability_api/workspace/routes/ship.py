@@ -18,7 +18,7 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import party_uri
 from traceability_api.privacy.models import Visibility
 from traceability_api.privacy.visibility import VISIBILITY_KEY
-from traceability_api.workspace import views
+from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain
 from traceability_api.workspace.numbers import parse_quantity
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
@@ -39,35 +39,64 @@ def ship_form(request: Request, page: PageDep, session: SessionDep) -> Response:
     return _form(request, page, session, {}, {})
 
 
-@router.post("/ship")
-def ship(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
-    quantity: Opt = "", visibility: Opt = "public",
-) -> Response:  # fmt: skip
-    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
+def _event(
+    request: Request, page: Page, session: SessionDep, runtime: RuntimeDep, v: dict[str, str], when: str
+) -> tuple[dict[str, Any] | None, Response | None]:  # fmt: skip
+    """The shipping event of the form (at ``when``), or the form again with what is wrong."""
     p = page.user.principal
+    lot_id, partner = v["lot_id"], v["partner"]
     lot = session.get(Lot, int(lot_id)) if lot_id.isdigit() and len(lot_id) < 12 else None
     if lot is None or lot.holder_org_id != p.org_id:
-        return _form(request, page, session, v, {"lot": page.t["required"]}, 422)
+        return None, _form(request, page, session, v, {"lot": page.t["required"]}, 422)
     dest = session.get(Organisation, int(partner)) if partner.isdigit() and len(partner) < 12 else None
     if dest is None:
-        return _form(request, page, session, v, {"partner": page.t["required"]}, 422)
-    qty, err = parse_quantity(quantity, page.lang, default=lot.quantity_remaining)
+        return None, _form(request, page, session, v, {"partner": page.t["required"]}, 422)
+    qty, err = parse_quantity(v["quantity"], page.lang, default=lot.quantity_remaining)
     if err:
-        return _form(request, page, session, v, {"quantity": err}, 422)
-    if visibility not in {x.value for x in Visibility}:
-        return _form(request, page, session, v, {"visibility": page.t["required"]}, 422)
+        return None, _form(request, page, session, v, {"quantity": err}, 422)
+    if v["visibility"] not in {x.value for x in Visibility}:
+        return None, _form(request, page, session, v, {"visibility": page.t["required"]}, 422)
     product = session.get(Product, lot.product_id)
     me = session.get(Organisation, p.org_id)
     assert product is not None and me is not None
     event = object_event(
-        "shipping", runtime.settings.zone, lot=lot_uri(product.gtin, lot.lot_code), quantity=qty, uom=lot.uom,
-        sourceList=[{"type": "possessing_party", "source": party_uri(me)}],
+        "shipping", runtime.settings.zone, when=when, lot=lot_uri(product.gtin, lot.lot_code), quantity=qty,
+        uom=lot.uom, sourceList=[{"type": "possessing_party", "source": party_uri(me)}],
         destinationList=[{"type": "possessing_party", "destination": party_uri(dest)}],
     )  # fmt: skip
-    if visibility != Visibility.public:  # the public may learn the buyer's kind, never who it is
-        event |= {VISIBILITY_KEY: visibility, "agri:buyer": {"kind": dest.kind.value}}
+    if v["visibility"] != Visibility.public:  # the public may learn the buyer's kind, never who it is
+        event |= {VISIBILITY_KEY: v["visibility"], "agri:buyer": {"kind": dest.kind.value}}
+    return event, None
+
+
+@router.post("/ship/prepare")
+async def ship_prepare(
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
+    quantity: Opt = "", visibility: Opt = "public",
+) -> Response:  # fmt: skip
+    """What the phone signs for this shipment (``workspace/signing.py``); nothing is stored."""
+    form = await request.form()
+    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
+    event, _ = _event(request, page, session, runtime, v, signing.event_time(form, runtime.settings.zone))
+    if event is None:
+        return signing.refused({"_form": ""})
+    return signing.prepared(runtime, page.user.principal, event, form, page.t)  # type: ignore[no-any-return]
+
+
+@router.post("/ship")
+async def ship(
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
+    quantity: Opt = "", visibility: Opt = "public",
+) -> Response:  # fmt: skip
+    form = await request.form()
+    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
+    event, refused = _event(request, page, session, runtime, v, signing.event_time(form, runtime.settings.zone))
+    if event is None:
+        assert refused is not None
+        return refused
+    p = page.user.principal
     try:
+        event = signing.attach(runtime, p, event, form)
         capture_events(session, p, [event], DEFAULT_CONTEXT, runtime.settings, checks=runtime.capture_checks)
         session.commit()
     except DomainError as exc:

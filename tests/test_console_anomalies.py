@@ -1,0 +1,83 @@
+"""The console's anomaly feed: over-shipment, copied serial scans and counterfeit reports appear
+newest first, each linking to its lot; pages are bounded; authority members only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from tests.conftest import auth
+from tests.console_data import MANGO, seed_province, sign_in_authority
+from tests.workspace_helpers import member_client
+from traceability_api.consumer.models import CounterfeitReport, ScanLog
+from traceability_api.events.models import EventLot
+from traceability_api.lots.models import Lot, Product
+from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.runtime import Runtime
+from traceability_api.timeutil import utcnow
+
+
+def _lot(s: Session, code: str) -> Lot:
+    return s.exec(select(Lot).join(Product).where(Product.gtin == MANGO, Lot.lot_code == code)).one()  # type: ignore[arg-type]
+
+
+def test_feed_lists_anomalies_newest_first_with_their_lots(app_client: TestClient, runtime: Runtime) -> None:
+    seed_province(app_client, runtime)
+    now = utcnow()
+    with Session(runtime.engine) as s:
+        one, two = _lot(s, "MX-2505-1"), _lot(s, "MX-2505-2")
+        harvest = s.exec(select(EventLot).where(EventLot.lot_id == one.id)).first()
+        assert harvest is not None
+        # the lot's holder moved 5 t out of a 1 t lot: an over-shipment (event time: the harvest's, 2025)
+        s.add(EventLot(event_id=harvest.event_id, lot_id=one.id or 0, role="input", quantity=5000.0, uom="KGM"))
+        s.add(ScanLog(lot_id=two.id or 0, serial="S1", client_hash="a" * 32, token_ok=False,
+                      scanned_at=now - timedelta(hours=2)))  # fmt: skip
+        s.add(CounterfeitReport(code=f"/01/{MANGO}/10/MX-2505-2", gtin=MANGO, lot_code="MX-2505-2",
+                                client_hash="b" * 32, created_at=now - timedelta(hours=1)))  # fmt: skip
+        s.commit()
+        ids = (one.id, two.id)
+    sign_in_authority(app_client, runtime)
+    r = app_client.get("/app/console/anomalies.json")
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    kinds = [i["kind"] for i in items]
+    assert kinds == ["counterfeit_report", "copied_scan", "mass_balance"], items
+    assert [i["lotId"] for i in items] == [ids[1], ids[1], ids[0]]
+    assert items[0]["href"] == f"/app/console/lots/{ids[1]}" and items[0]["lot"] == "Xoài cát Chu · MX-2505-2"
+    page = app_client.get("/app/console/anomalies")
+    assert page.status_code == 200 and page.text.count("<li data-kind=") == 3
+    assert f'href="/app/console/lots/{ids[0]}"' in page.text and "Người tiêu dùng báo nghi hàng giả" in page.text
+    assert app_client.get("/app/console/anomalies.json", params={"page": 2}).json()["items"] == []
+    assert app_client.get("/app/console/anomalies", params={"page": 41}).status_code == 422
+    assert app_client.get("/app/console/anomalies", params={"late_min": 0}).status_code == 422
+
+
+def test_feed_names_overrides_and_late_anchoring(app_client: TestClient, runtime: Runtime) -> None:
+    prov = seed_province(app_client, runtime)
+    lot = {"gtin": MANGO, "lot_code": "MX-OV-1", "quantity": 5.0, "plot_id": prov.place_ids[0],
+           "phi_override_reason": "mưa to, thu sớm"}  # fmt: skip
+    r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json=lot)
+    assert r.status_code == 201, r.text
+    with Session(runtime.engine) as s:
+        oldest = s.exec(select(AnchorItem).where(AnchorItem.kind == ItemKind.event).order_by(AnchorItem.id)).first()
+        assert oldest is not None and oldest.batch_id is None  # no worker in tests: every event waits
+        oldest.created_at = utcnow() - timedelta(hours=3)
+        s.add(oldest)
+        s.commit()
+        late_event = oldest.ref_id
+    sign_in_authority(app_client, runtime)
+    items = app_client.get("/app/console/anomalies.json", params={"late_min": 120}).json()["items"]
+    assert [(i["kind"], i["detail"]) for i in items if i["kind"] == "late_anchor"] == [
+        ("late_anchor", f"event {late_event}")
+    ]
+    assert [i["detail"] for i in items if i["kind"] == "override"] == ["mưa to, thu sớm"]
+    assert not [i for i in app_client.get("/app/console/anomalies.json", params={"late_min": 240}).json()["items"]
+                if i["kind"] == "late_anchor"]  # fmt: skip
+
+
+def test_cooperative_member_gets_403_on_anomalies(app_client: TestClient, runtime: Runtime) -> None:
+    member_client(app_client, runtime, "HTX Mỹ Xương", "htx-admin")
+    for path in ("/app/console/anomalies", "/app/console/anomalies.json"):
+        assert app_client.get(path).status_code == 403, path

@@ -1,0 +1,60 @@
+"""The console in a real Chromium: the map draws every place with a shape (Leaflet's SVG paths) and
+a label per commune with no tile server configured; the figures page's table is the database's
+count (an independent count in Python), also after choosing a commune in the filter form."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser
+
+from tests.console_data import expected_lots, seed_province
+from tests.workspace_helpers import PASSWORD, make_org
+from traceability_api.parties.kinds import OrgKind
+from traceability_api.runtime import Runtime
+
+pytestmark = [pytest.mark.slow]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def test_console_map_and_figures_in_chromium(runtime: Runtime, served: str, browser: Browser) -> None:
+    assert not runtime.settings.workspace_map_tiles  # the plain background: shapes and commune labels only
+    with httpx.Client(base_url=served, timeout=30) as api:
+        seed_province(api, runtime)
+    _, _, token = make_org(runtime, "Chi cục QLCL Đồng Tháp", OrgKind.authority)
+    page = browser.new_context(viewport={"width": 1024, "height": 900}, locale="vi-VN").new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{served}/app/invite/{token}")
+    page.fill("#username", "chicuc")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/app$"))
+
+    page.goto(served + "/app/console/map")
+    page.wait_for_selector("#console-map path.leaflet-interactive")
+    page.wait_for_function("document.querySelectorAll('#console-map path.leaflet-interactive').length >= 3")
+    assert page.locator("#console-map path.leaflet-interactive").count() == 3  # one polygon, two points
+    labels = sorted(page.locator(".commune-label").all_inner_texts())
+    assert labels == ["Mỹ Hiệp", "Mỹ Xương", "Tịnh Thới"]
+    assert page.locator("#map-legend li").count() == 2  # the two products
+    page.check("input[name=colour][value=status]")
+    assert page.locator("#map-legend li").count() == 4
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-map.png"), full_page=True)
+
+    page.goto(served + "/app/console/figures")
+    cells = page.locator("td[data-month]")
+    shown = {c.get_attribute("data-month"): float(c.get_attribute("data-value") or "nan") for c in cells.all()}
+    assert shown == expected_lots(runtime) and len(shown) == 3
+    assert page.locator("svg.chart[role=img] rect.bar").count() == 3
+    page.select_option("#commune", "Mỹ Xương")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"commune=M"))
+    page.wait_for_selector("#commune option[selected]", state="attached")  # the filtered page is in
+    shown = {c.get_attribute("data-month"): float(c.get_attribute("data-value") or "nan") for c in cells.all()}
+    assert shown == expected_lots(runtime, commune="Mỹ Xương") and len(shown) == 2
+    assert not errors, errors

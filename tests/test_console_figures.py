@@ -1,0 +1,145 @@
+"""Console figures: each figure's table is the database's own count (checked with an independent
+query), the CSV is UTF-8 with a BOM and the same rows, the filters are validated, and a cooperative
+member gets 403 on every figure page and download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from tests.conftest import auth
+from tests.console_data import MANGO, expected_lots, seed_province, sign_in_authority
+from tests.workspace_helpers import member_client
+from traceability_api.anchoring.models import AnchorBatch, BatchStatus
+from traceability_api.anchoring.worker import make_worker
+from traceability_api.console.cache import FigureCache
+from traceability_api.console.figures import FIGURES
+from traceability_api.console.svg_chart import bar_chart, nice_max
+from traceability_api.consumer.models import CounterfeitReport
+from traceability_api.events.models import EventLot
+from traceability_api.lots.models import Lot, Product
+from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.runtime import Runtime
+
+
+def table(html: str) -> dict[str, float]:
+    return {m: float(v) for m, v in re.findall(r'data-month="([^"]+)" data-value="([^"]+)"', html)}
+
+
+def expected_share(runtime: Runtime) -> dict[str, float]:
+    """% of lots per month whose every event is in an anchored batch (lots here all name plot and date)."""
+    with Session(runtime.engine) as s:
+        anchored = {
+            i.ref_id
+            for i, b in s.exec(select(AnchorItem, AnchorBatch).join(AnchorBatch)).all()  # type: ignore[arg-type]
+            if b.status == BatchStatus.anchored and i.kind == ItemKind.event  # audit items have ref_ids too
+        }
+        per: dict[str, list[bool]] = {}
+        for lot in s.exec(select(Lot)).all():
+            events = s.exec(select(EventLot.event_id).where(EventLot.lot_id == lot.id)).all()
+            month = (lot.harvest_date or lot.created_at).strftime("%Y-%m")
+            per.setdefault(month, []).append(all(e in anchored for e in events))
+    return {m: round(100.0 * sum(v) / len(v), 1) for m, v in per.items()}
+
+
+def test_figure_tables_match_the_database(app_client: TestClient, runtime: Runtime) -> None:
+    prov = seed_province(app_client, runtime)
+    sign_in_authority(app_client, runtime)
+    page = app_client.get("/app/console/figures")
+    assert page.status_code == 200 and 'role="img"' in page.text and "<title id=" in page.text
+    assert table(page.text) == expected_lots(runtime) == {"2025-03": 1, "2025-05": 1, "2025-06": 1}
+    page = app_client.get("/app/console/figures", params={"figure": "lots", "commune": "Mỹ Xương"})
+    assert table(page.text) == expected_lots(runtime, commune="Mỹ Xương") == {"2025-05": 1, "2025-06": 1}
+    with Session(runtime.engine) as s:
+        mango = s.exec(select(Product).where(Product.gtin == MANGO)).one()
+    page = app_client.get("/app/console/figures", params={"figure": "harvest_kg", "product": mango.id})
+    assert table(page.text) == {"2025-05": 1000.0, "2025-06": 1000.0}
+    page = app_client.get("/app/console/figures", params={"figure": "orgs_active", "start": "2025-05"})
+    assert table(page.text) == {"2025-05": 1, "2025-06": 1}  # harvests are events of cooperative A
+    make_worker(runtime.engine, runtime.chain, runtime.settings).run_once()  # the three lots' events anchored
+    r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json={"gtin": MANGO, "lot_code": "MX-2507-1",
+                        "quantity": 500.0, "plot_id": prov.place_ids[0], "harvest_date": "2025-07-01"})  # fmt: skip
+    assert r.status_code == 201, r.text  # its event waits for the next batch
+    share = table(app_client.get("/app/console/figures", params={"figure": "complete_share"}).text)
+    assert share == expected_share(runtime) == {"2025-03": 100.0, "2025-05": 100.0, "2025-06": 100.0, "2025-07": 0.0}
+    for key in FIGURES:
+        r = app_client.get("/app/console/figures", params={"figure": key})
+        assert r.status_code == 200, (key, r.text[:500])
+
+
+def test_csv_has_bom_columns_and_the_tables_rows(app_client: TestClient, runtime: Runtime) -> None:
+    seed_province(app_client, runtime)
+    sign_in_authority(app_client, runtime)
+    r = app_client.get("/app/console/figures.csv", params={"figure": "lots", "commune": "Mỹ Xương"})
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.content.startswith(b"\xef\xbb\xbf") and "attachment" in r.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0] == ["month", "lots", "commune", "product_id"]
+    assert rows[1:] == [["2025-05", "1", "Mỹ Xương", ""], ["2025-06", "1", "Mỹ Xương", ""]]
+
+
+@pytest.mark.parametrize(
+    "params", [{"figure": "nope"}, {"start": "2025-13"}, {"product": "0"}, {"commune": "x" * 101}, {"end": "25-01"}]
+)
+def test_bad_filters_are_refused(app_client: TestClient, runtime: Runtime, params: dict[str, str]) -> None:
+    sign_in_authority(app_client, runtime)
+    for path in ("/app/console/figures", "/app/console/figures.csv"):
+        r = app_client.get(path, params=params)
+        assert r.status_code == 422, (path, params, r.status_code)
+
+
+def test_cooperative_member_gets_403_on_figures(app_client: TestClient, runtime: Runtime) -> None:
+    member_client(app_client, runtime, "HTX Mỹ Xương", "htx-admin")
+    for path in ("/app/console/figures", "/app/console/figures.csv", "/app/console/figures?figure=scans"):
+        assert app_client.get(path).status_code == 403, path
+
+
+def test_bar_chart_is_accessible_and_escaped() -> None:
+    svg = bar_chart([("2025-01", 3), ("<b>", 7.5)], "Lô & hàng", "desc", "c1")
+    assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-labelledby="c1-title c1-desc"' in svg
+    assert '<title id="c1-title">Lô &amp; hàng</title>' in svg and "&lt;b&gt;" in svg and "<b>" not in svg
+    assert svg.count('class="bar"') == 2
+    assert nice_max(7.5) == 10 and nice_max(0) == 1 and nice_max(1200) == 2000 and nice_max(2) == 2
+
+
+def test_kept_figures_are_recomputed_after_a_write(app_client: TestClient, runtime: Runtime) -> None:
+    prov = seed_province(app_client, runtime)
+    sign_in_authority(app_client, runtime)
+    app_client.app.state.console_cache = FigureCache(stale_s=0)  # type: ignore[attr-defined]  # exact answers
+    assert table(app_client.get("/app/console/figures").text) == {"2025-03": 1, "2025-05": 1, "2025-06": 1}
+    r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json={"gtin": MANGO, "lot_code": "MX-2508-1",
+                        "quantity": 10.0, "plot_id": prov.place_ids[0], "harvest_date": "2025-08-02"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert table(app_client.get("/app/console/figures").text) == expected_lots(runtime)
+    assert expected_lots(runtime)["2025-08"] == 1
+
+
+def test_cache_keeps_answers_and_revalidates_stale_ones_in_the_background(runtime: Runtime) -> None:
+    calls: list[int] = []
+
+    def compute(s: Session) -> int:
+        calls.append(1)
+        return len(calls)
+
+    def write() -> None:
+        with Session(runtime.engine) as s:
+            s.add(CounterfeitReport(code="/01/08936000000011", gtin=MANGO, client_hash="c" * 32))  # moves the stamp
+            s.commit()
+
+    exact, lenient = FigureCache(stale_s=0), FigureCache(stale_s=600)
+    with Session(runtime.engine) as s:
+        for cache in (exact, lenient):
+            calls.clear()
+            assert [cache.get(s, "k", compute) for _ in range(3)] == [1, 1, 1]  # nothing written: computed once
+        write()
+        calls.clear()
+        calls.append(1)  # both caches hold 1
+        assert exact.get(s, "k", compute) == 2  # recomputed in the request
+        assert lenient.get(s, "k", compute) == 1  # the kept answer at once ...
+        lenient.join()
+        assert len(calls) == 3 and lenient.get(s, "k", compute) == 3  # ... while recomputed in the background

@@ -1,0 +1,188 @@
+"""The console's anomaly feed: what an inspector should look at, newest first, from six sources --
+mass-balance over-shipment, copied serial scans, consumers' counterfeit reports, pre-harvest /
+withdrawal interval overrides, sensor breaches and late anchoring. Each source is one query ordered
+by time and cut at the page's end (set-based; no query per row); the page merges them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, and_, case, cast, func, or_
+from sqlmodel import Session, col, select
+
+from traceability_api.authority.mass_balance import OUTFLOW_STEPS
+from traceability_api.consumer.models import CounterfeitReport, ScanLog
+from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS, WINDOW
+from traceability_api.epcis import vocabulary as voc
+from traceability_api.events.models import Event, EventLot
+from traceability_api.husbandry.models import SensorAlert
+from traceability_api.lots.models import Lot, Product
+from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.places.models import Place
+from traceability_api.timeutil import utcnow
+
+PAGE_SIZE = 50
+MAX_PAGE = 40  # the feed is for what is new: 2,000 items back at most
+LATE_ANCHOR_MIN = 30  # default: an event waiting longer than this for its anchor is late
+TOLERANCE = 0.02
+SELLING = voc.BIZSTEP + "retail_selling"
+KINDS = ("mass_balance", "copied_scan", "counterfeit_report", "override", "sensor", "late_anchor")
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str
+    at: datetime
+    lot_id: int | None
+    lot: str | None  # product name and lot code
+    detail: str
+
+    @property
+    def href(self) -> str | None:
+        """The console's lot page (its lineage, proof status and recall)."""
+        return f"/app/console/lots/{self.lot_id}" if self.lot_id is not None else None
+
+
+def _label(name: str | None, code: str | None) -> str | None:
+    return f"{name} · {code}" if name and code else None
+
+
+def _mass_balance(s: Session, n: int) -> list[Anomaly]:
+    out = (
+        select(
+            EventLot.lot_id,
+            Event.org_id,
+            func.sum(EventLot.quantity).label("qty"),
+            func.max(Event.event_time).label("at"),
+        )  # fmt: skip
+        .join(Event, col(Event.id) == EventLot.event_id)
+        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))  # type: ignore[arg-type]
+        .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
+        .subquery()
+    )
+    q = (
+        select(out.c.at, Lot.id, Product.name, Lot.lot_code, out.c.org_id, out.c.qty, Lot.quantity, Lot.uom)  # type: ignore[call-overload]
+        .join(Lot, col(Lot.id) == out.c.lot_id)
+        .join(Product, col(Product.id) == Lot.product_id)
+        .where(out.c.qty > Lot.quantity * (1 + TOLERANCE) + 1e-9)
+        .order_by(out.c.at.desc())
+        .limit(n)
+    )
+    return [Anomaly("mass_balance", at, lid, _label(name, code), f"org {org}: {qty:g} / {total:g} {uom}")
+            for at, lid, name, code, org, qty, total, uom in s.exec(q).all()]  # fmt: skip
+
+
+def _copied(s: Session, n: int) -> list[Anomaly]:
+    bad_tokens = func.sum(case((ScanLog.token_ok == False, 1), else_=0))  # type: ignore[arg-type]  # noqa: E712
+    at = func.max(ScanLog.scanned_at).label("at")
+    q = (
+        select(at, ScanLog.lot_id, ScanLog.serial, func.count(), Product.name, Lot.lot_code)  # type: ignore[call-overload]
+        .join(Lot, col(Lot.id) == ScanLog.lot_id)
+        .join(Product, col(Product.id) == Lot.product_id)
+        .where(col(ScanLog.serial).is_not(None), ScanLog.scanned_at >= utcnow() - WINDOW)
+        .group_by(ScanLog.lot_id, ScanLog.serial, Product.name, Lot.lot_code)
+        .having(
+            or_(
+                bad_tokens > 0,
+                func.count() > MAX_SCANS,
+                func.count(func.distinct(ScanLog.client_hash)) >= MAX_CLIENTS,
+                func.count(func.distinct(ScanLog.coarse_location)) >= MAX_PLACES,
+            )
+        )  # fmt: skip
+        .order_by(at.desc())
+        .limit(n)
+    )
+    return [Anomaly("copied_scan", when, lid, _label(name, code), f"serial {serial}: {k} scans")
+            for when, lid, serial, k, name, code in s.exec(q).all()]  # fmt: skip
+
+
+def _reports(s: Session, n: int) -> list[Anomaly]:
+    q = (
+        select(CounterfeitReport.created_at, CounterfeitReport.code, Lot.id, Product.name, Lot.lot_code)  # type: ignore[call-overload]
+        .outerjoin(Product, col(Product.gtin) == CounterfeitReport.gtin)
+        .outerjoin(Lot, and_(col(Lot.product_id) == Product.id, col(Lot.lot_code) == CounterfeitReport.lot_code))
+        .order_by(col(CounterfeitReport.created_at).desc())
+        .limit(n)
+    )
+    return [Anomaly("counterfeit_report", at, lid, _label(name, lot_code), code)
+            for at, code, lid, name, lot_code in s.exec(q).all()]  # fmt: skip
+
+
+def _overrides(s: Session, n: int) -> list[Anomaly]:
+    ilmd = cast(Lot.ilmd, Text)
+    lots = (
+        select(Lot.created_at, Lot.id, Product.name, Lot.lot_code, Lot.ilmd)  # type: ignore[call-overload]
+        .join(Product, col(Product.id) == Lot.product_id)
+        .where(or_(ilmd.contains("phiOverride"), ilmd.contains("withdrawalOverride")))
+        .order_by(col(Lot.created_at).desc())
+        .limit(n)
+    )
+    out = []
+    for at, lid, name, code, data in s.exec(lots).all():
+        found = data.get("agri:phiOverride") or data.get("agri:withdrawalOverride") or {}
+        out.append(Anomaly("override", at, lid, _label(name, code), str(found.get("reason", ""))[:300]))
+    sales = (
+        select(Event.event_time, func.min(EventLot.lot_id), Event.id)
+        .join(EventLot, col(EventLot.event_id) == Event.id)
+        .where(Event.biz_step == SELLING, cast(Event.document, Text).contains("withdrawalOverride"))
+        .group_by(Event.id, Event.event_time)  # type: ignore[arg-type]
+        .order_by(col(Event.event_time).desc())
+        .limit(n)
+    )
+    out += [Anomaly("override", at, lid, None, f"event {eid}") for at, lid, eid in s.exec(sales).all()]
+    return out
+
+
+def _sensors(s: Session, n: int) -> list[Anomaly]:
+    q = (
+        select(SensorAlert, Place.name)
+        .outerjoin(Place, col(Place.id) == SensorAlert.place_id)
+        .order_by(col(SensorAlert.started_at).desc())
+        .limit(n)
+    )
+    return [Anomaly("sensor", a.started_at, None, None, f"{place or ''} {a.kind} {a.bound} {a.threshold:g}: {a.peak:g}")
+            for a, place in s.exec(q).all()]  # fmt: skip
+
+
+def _late(s: Session, n: int, late_min: int) -> list[Anomaly]:
+    q = (
+        select(AnchorItem.created_at, AnchorItem.ref_id, func.min(EventLot.lot_id))
+        .outerjoin(EventLot, col(EventLot.event_id) == AnchorItem.ref_id)
+        .where(
+            AnchorItem.kind == ItemKind.event,
+            col(AnchorItem.batch_id).is_(None),
+            AnchorItem.created_at < utcnow() - timedelta(minutes=late_min),
+        )  # fmt: skip
+        .group_by(AnchorItem.id, AnchorItem.created_at, AnchorItem.ref_id)  # type: ignore[arg-type]
+        .order_by(col(AnchorItem.created_at).desc())
+        .limit(n)
+    )
+    return [Anomaly("late_anchor", at, lid, None, f"event {eid}") for at, eid, lid in s.exec(q).all()]
+
+
+def feed(s: Session, page: int = 1, late_min: int = LATE_ANCHOR_MIN) -> tuple[list[Anomaly], bool]:
+    """The page's anomalies, newest first, and whether there are more."""
+    n = page * PAGE_SIZE + 1
+    items: list[Anomaly] = []
+    for source in (_mass_balance, _copied, _reports, _overrides, _sensors):
+        items += source(s, n)
+    items += _late(s, n, late_min)
+    items.sort(key=lambda a: a.at, reverse=True)
+    start = (page - 1) * PAGE_SIZE
+    return items[start : start + PAGE_SIZE], len(items) > start + PAGE_SIZE
+
+
+def lot_labels(s: Session, items: list[Anomaly]) -> dict[int, str]:
+    """Product and lot code of the lots the page names that the sources did not label (one query)."""
+    ids = {a.lot_id for a in items if a.lot_id is not None and a.lot is None}
+    if not ids:
+        return {}
+    q = select(Lot.id, Product.name, Lot.lot_code).join(Product, col(Product.id) == Lot.product_id)
+    return {lid: f"{name} · {code}" for lid, name, code in s.exec(q.where(col(Lot.id).in_(ids))).all()}  # type: ignore[misc]
+
+
+def as_dict(a: Anomaly, labels: dict[int, Any]) -> dict[str, Any]:
+    return {"kind": a.kind, "at": a.at.isoformat(), "lotId": a.lot_id, "lot": a.lot or labels.get(a.lot_id or 0),
+            "href": a.href, "detail": a.detail}  # fmt: skip
