@@ -61,6 +61,10 @@ class Selection:
     org_id: int | None = None
     lot_ids: tuple[int, ...] | None = None
     ftl_only: bool = False  # products on the FDA Food Traceability List only
+    # SQL condition over events the reader may read (``events.service.visible_to``); None = every
+    # event (authorities).  Applied to the rows and to every event a row borrows from (the lot's
+    # creating event, its shipments), so a private harvest's variety never reaches a buyer.
+    visible: Any = None
 
 
 _DOC = _E.document
@@ -137,7 +141,11 @@ def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
         q = q.where(_P.ftl_category.isnot(None))
     if sel.lot_ids is not None:
         q = q.where(_EL.lot_id.in_(sel.lot_ids))
-    return q
+    return _readable(q, sel)
+
+
+def _readable(q: Select[Any], sel: Selection) -> Select[Any]:
+    return q if sel.visible is None else q.where(sel.visible)
 
 
 def _lot_ids(sel: Selection) -> Select[Any]:
@@ -261,7 +269,7 @@ def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
         _EL.role == "input",
     )
     lots = union(_lot_ids(sel), inputs).subquery()
-    q = (
+    q = _readable(
         select(
             _EL.lot_id,
             _E.event_time,
@@ -273,7 +281,8 @@ def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
         )  # fmt: skip
         .join(_E, _E.id == _EL.event_id)
         .where(_EL.lot_id.in_(select(lots.c.lot_id)), _E.biz_step.in_((voc.SHIPPING, COOLING)))
-        .order_by(_E.event_time)
+        .order_by(_E.event_time),
+        sel,
     )
     out: dict[int, list[_Move]] = defaultdict(list)
     for lot_id, t, org_id, place_id, step, src, dst in session.execute(q):
@@ -283,14 +292,15 @@ def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
 
 def _origins(session: Session, sel: Selection) -> dict[int, tuple[int | None, int, dict[str, Any]]]:
     """lot id -> (place, organisation, ilmd) of the event that created it (its TLC source)."""
-    q = (
+    q = _readable(
         select(_EL.lot_id, _E.place_id, _E.org_id, _DOC["ilmd"])
         .join(_E, _E.id == _EL.event_id)
         .where(
             _EL.lot_id.in_(_lot_ids(sel).subquery().select()),
             or_(and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"), _EL.role == "output"),
         )
-        .order_by(_E.event_time.desc())
+        .order_by(_E.event_time.desc()),
+        sel,
     )
     return {lot: (place, org, ilmd if isinstance(ilmd, dict) else {}) for lot, place, org, ilmd in session.execute(q)}
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from traceability_api.fsma.kde_columns import COLUMNS, KEYS
+from traceability_api.sheet_cells import csv_field, xlsx_value
 
 HEADERS = [h for _, h, _ in COLUMNS]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,7 +30,7 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(HEADERS)
-    w.writerows([_text(r[k]) for k in KEYS] for r in rows)
+    w.writerows([csv_field(_text(r[k])) for k in KEYS] for r in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -56,7 +57,7 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
                 cell.number_format = fmt
                 line.append(cell)
             else:
-                line.append(v)
+                line.append(xlsx_value(ws, v))
         ws.append(line)
     buf = io.BytesIO()
     wb.save(buf)

@@ -19,7 +19,7 @@ from traceability_api.timeutil import utcnow
 
 # VN-<province letters><OR|PH>-<sequence>, as on the lists PPD (Cục Bảo vệ thực vật) sends to importing
 # countries (e.g. VN-DTOR-0012 an orchard / planting area in Đồng Tháp, VN-DTPH-0005 a pack house).
-_FORMAT = re.compile(r"^VN-?([A-Z]{2,4})(OR|PH)-?(\d{4,5})$")
+_FORMAT = re.compile(r"^VN-?([A-Z]{2,4})(OR|PH)-?([0-9]{4,5})$")  # ASCII digits: \d takes any Unicode digit
 _SUFFIX = {CodeKind.planting_area: "OR", CodeKind.packhouse: "PH"}
 MARKET_RE = re.compile(r"^[A-Z]{2}$")
 MAX_MARKETS = 40
