@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,6 +89,15 @@ def test_pangasius_export_passes_with_registered_codes_and_the_sheet_shows_them(
         r.text
     )
     assert "aquaculture code" not in r.text
+
+    # the carton label and the consumer page name both codes
+    lot_id = next(x["id"] for x in w.get(w.coop, "/api/v1/lots").json() if x["lot_code"] == "SDF1")
+    pdf = w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", {"copies": 1})
+    assert pdf.status_code == 200, pdf.text
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
+    assert f"Ao nuôi/Farm: {POND}" in text and f"CSCB/Est.: {PLANT}" in text, text
+    page = w.client.get(f"/01/{FILLET}/10/SDF1?lang=vi").text
+    assert "Mã số nhận diện ao nuôi" in page and POND in page and "Mã số cơ sở chế biến" in page and PLANT in page
 
     sheet = w.client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": FILLET}, headers=w.coop.h())
     assert sheet.status_code == 200, sheet.text
