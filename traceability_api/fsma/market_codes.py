@@ -29,16 +29,19 @@ def _chunks(ids: Iterable[Any]) -> Iterable[list[Any]]:
         yield items[i : i + CHUNK]
 
 
-def fill(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write ``origin_code`` and ``house_code`` into every row (codes joined by " | ")."""
+def fill(session: Session, rows: list[dict[str, Any]], lots: dict[tuple[str, str], int] | None = None) -> None:
+    """Write ``origin_code`` and ``house_code`` into every row (codes joined by " | "). ``lots``: the
+    rows' lot ids by (GTIN, TLC) when the caller has them (else one query finds them)."""
     if not rows:
         return
-    lots = _lot_ids(session, {(str(r["gtin"]), str(r["tlc"])) for r in rows})
+    if lots is None:
+        lots = _lot_ids(session, {(str(r["gtin"]), str(r["tlc"])) for r in rows})
     parents = _ancestry(session, set(lots.values()))
     closure = {lot_id: _closure(lot_id, parents) for lot_id in set(lots.values())}
     every = set().union(*closure.values()) if closure else set()
     origin_of = _origins(session, every, parents)
     house_of, house_places = _houses(session, every)
+    code_of = {pl.id: place_code(pl) for pl in (*origin_of.values(), *house_places.values())}  # once per place
     cache: dict[int, tuple[str, str]] = {}
     for r in rows:
         lot_id = lots.get((str(r["gtin"]), str(r["tlc"])))
@@ -50,12 +53,12 @@ def fill(session: Session, rows: list[dict[str, Any]]) -> None:
             fish = any(pl.kind in AQUACULTURE_PLACES for pl in origins)
             houses = [house_places[h] for h in sorted({h for i in ids for h in house_of.get(i, ())})]
             houses = [h for h in houses if fish or h.kind == PlaceKind.packhouse]
-            cache[lot_id] = (_codes(origins, ORIGIN_KINDS), _codes(houses, HOUSE_KINDS))
+            cache[lot_id] = (_codes(origins, ORIGIN_KINDS, code_of), _codes(houses, HOUSE_KINDS, code_of))
         r["origin_code"], r["house_code"] = cache[lot_id]
 
 
-def _codes(places: Iterable[Place], kinds: frozenset[Any]) -> str:
-    found = (place_code(pl) for pl in places)
+def _codes(places: Iterable[Place], kinds: frozenset[Any], code_of: dict[int | None, Any]) -> str:
+    found = (code_of[pl.id] for pl in places)
     return " | ".join(sorted({c[1] for c in found if c is not None and c[0] in kinds}))
 
 

@@ -363,7 +363,7 @@ def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     with _no_gc():  # a million small dicts: the cyclic collector would rescan them over and over
         for p in pairs:
             _add(out, p, d, origins, inputs, moves)
-    fill_market_codes(session, out)  # registered codes (importing markets): market_codes.py
+    fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
     return out
 
 
