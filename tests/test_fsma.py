@@ -26,7 +26,15 @@ from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.demo import _org
 from traceability_api.demo_dongthap import G, seed_dong_thap
-from traceability_api.demo_fsma import FILLET, FILLET_LOT, FISH_LOT, MANGO_BOX_LOT, MANGO_LOT
+from traceability_api.demo_fsma import (
+    FILLET,
+    FILLET_LOT,
+    FISH_LOT,
+    MANGO_BOX_LOT,
+    MANGO_LOT,
+    PLANT_CODE,
+    POND_CODE,
+)
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
@@ -131,7 +139,9 @@ def test_demo_export_chains_have_every_required_kde(rt: Runtime, client: TestCli
             assert hasattr(r["event_date"], "year") and isinstance(r["quantity"], (int, float)), r  # typed, sortable
             assert all(str(v).isascii() for v in r.values() if v is not None), r  # romanised
         export = next(r for r in rows if r["cte"] == "shipping" and "Pacific Fresh" in r["subsequent_recipient"])
-        assert export["destination_market"] == ("US" if name == "mango" else None)  # checked by the code registry
+        assert export["destination_market"] == "US"  # checked by the code registry (aquaculture codes for the fish)
+        codes = ("VN-DTOR-0012", "VN-DTPH-0031") if name == "mango" else (POND_CODE, PLANT_CODE)
+        assert (export["origin_code"], export["house_code"]) == codes, export  # importing-market columns
         assert "Bill of lading" in export["reference_document_type"]
         assert "Phytosanitary certificate" in export["reference_document_type"] or name == "pangasius"
     mango = _sheet(client, authority, G["mango_box"], tlc_from="XCL-2506-00", tlc_to="XCL-2506-99")
@@ -202,13 +212,17 @@ def test_organisations_export_and_pull_only_what_they_may(rt: Runtime, client: T
     handed = body["shippedWithGoods"]
     assert handed["tlc"] == MANGO_BOX_LOT and handed["quantity"] == 2.8 and handed["unit"] == "TNE"
     assert "Pacific Fresh Imports" in handed["subsequent_recipient"] and handed["tlc_source_location"]
+    assert (handed["origin_code"], handed["house_code"]) == ("VN-DTOR-0012", "VN-DTPH-0031")
+    assert {r["origin_code"] for r in body["records"]} == {"VN-DTOR-0012"}
     assert body["proofBundle"]["lot"]["lotCode"] == MANGO_BOX_LOT and len(body["proofBundle"]["events"]) >= 10
     # firms that neither hold nor received a lot get nothing (as if it did not exist)
     for key, gtin, tlc in ((fish_farm, G["mango_box"], MANGO_BOX_LOT), (pack, FILLET, FILLET_LOT),
                            (coop, G["mango_box"], MANGO_BOX_LOT)):  # fmt: skip
         res = client.get(f"/api/v1/fsma/lots/{gtin}/{tlc}/upstream", headers=auth(key))
         assert res.status_code == 404, (key, tlc, res.text)
-    assert client.get(f"/api/v1/fsma/lots/{FILLET}/{FILLET_LOT}/upstream", headers=auth(importer)).status_code == 200
+    fillets = client.get(f"/api/v1/fsma/lots/{FILLET}/{FILLET_LOT}/upstream", headers=auth(importer))
+    assert fillets.status_code == 200
+    assert {(r["origin_code"], r["house_code"]) for r in fillets.json()["records"]} == {(POND_CODE, PLANT_CODE)}
     other_plan = client.get("/api/v1/fsma/plan.pdf", params={"org_id": coop_id or 1}, headers=auth(pack))
     assert other_plan.status_code == 403
 

@@ -33,6 +33,7 @@ from traceability_api.fsma.cte import (
     doc_number,
 )
 from traceability_api.fsma.kde_columns import CTE, KEYS
+from traceability_api.fsma.market_codes import fill as fill_market_codes
 from traceability_api.fsma.romanise import romanise
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
@@ -372,6 +373,7 @@ def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     with _no_gc():  # a million small dicts: the cyclic collector would rescan them over and over
         for p in pairs:
             _add(out, p, d, origins, inputs, moves)
+    fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
     return out
 
 

@@ -16,7 +16,7 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.service import visible_to
-from traceability_api.fsma.kde_columns import CTE, SHIPPED_WITH_GOODS
+from traceability_api.fsma.kde_columns import CTE, MARKET_CODE_COLUMNS, SHIPPED_WITH_GOODS
 from traceability_api.fsma.records import Selection, rows
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import LOT_CODE_RE, Lot, Product
@@ -107,9 +107,10 @@ def upstream_kdes(session: Session, p: Principal, lot: Lot, product: Product, co
     ids = tuple(upstream(session, lot.id))
     table = rows(session, Selection(lot_ids=ids, visible=_visible(p)))
     shipped = [r for r in table if r["cte"] == CTE.shipping.value and r["tlc"] == lot.lot_code]
+    handed_on = [*SHIPPED_WITH_GOODS, *MARKET_CODE_COLUMNS]  # with the registered codes behind the lot
     return {
         "lot": {"gtin": product.gtin, "tlc": lot.lot_code},
-        "shippedWithGoods": {k: _json(shipped[-1][k]) for k in SHIPPED_WITH_GOODS} if shipped else None,
+        "shippedWithGoods": {k: _json(shipped[-1][k]) for k in handed_on} if shipped else None,
         "records": [{k: _json(v) for k, v in r.items()} for r in table],
         "proofBundle": lot_bundle(session, lot, product, contract),
     }
