@@ -1,5 +1,5 @@
 """THE ORACLE, not service code: ``fsma.records`` as it was before the database extracted the JSON
-fields (main a7e16b7: each row's lists decoded and read in Python).  ``tests/test_fsma_fastpath.py``
+fields (main 2d3397e: each row's lists decoded and read in Python).  ``tests/test_fsma_fastpath.py``
 holds the fast path to exactly these rows.
 
 FSMA 204 records: one row per CTE of one traceability lot with every KDE column
@@ -37,6 +37,7 @@ from traceability_api.fsma.cte import (
     doc_number,
 )
 from traceability_api.fsma.kde_columns import CTE, KEYS
+from traceability_api.fsma.market_codes import fill as fill_market_codes
 from traceability_api.fsma.romanise import romanise
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
@@ -65,6 +66,10 @@ class Selection:
     org_id: int | None = None
     lot_ids: tuple[int, ...] | None = None
     ftl_only: bool = False  # products on the FDA Food Traceability List only
+    # SQL condition over events the reader may read (``events.service.visible_to``); None = every
+    # event (authorities).  Applied to the rows and to every event a row borrows from (the lot's
+    # creating event, its shipments), so a private harvest's variety never reaches a buyer.
+    visible: Any = None
 
 
 _DOC = _E.document
@@ -141,7 +146,11 @@ def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
         q = q.where(_P.ftl_category.isnot(None))
     if sel.lot_ids is not None:
         q = q.where(_EL.lot_id.in_(sel.lot_ids))
-    return q
+    return _readable(q, sel)
+
+
+def _readable(q: Select[Any], sel: Selection) -> Select[Any]:
+    return q if sel.visible is None else q.where(sel.visible)
 
 
 def _lot_ids(sel: Selection) -> Select[Any]:
@@ -265,7 +274,7 @@ def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
         _EL.role == "input",
     )
     lots = union(_lot_ids(sel), inputs).subquery()
-    q = (
+    q = _readable(
         select(
             _EL.lot_id,
             _E.event_time,
@@ -277,7 +286,8 @@ def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
         )  # fmt: skip
         .join(_E, _E.id == _EL.event_id)
         .where(_EL.lot_id.in_(select(lots.c.lot_id)), _E.biz_step.in_((voc.SHIPPING, COOLING)))
-        .order_by(_E.event_time)
+        .order_by(_E.event_time),
+        sel,
     )
     out: dict[int, list[_Move]] = defaultdict(list)
     for lot_id, t, org_id, place_id, step, src, dst in session.execute(q):
@@ -287,14 +297,15 @@ def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
 
 def _origins(session: Session, sel: Selection) -> dict[int, tuple[int | None, int, dict[str, Any]]]:
     """lot id -> (place, organisation, ilmd) of the event that created it (its TLC source)."""
-    q = (
+    q = _readable(
         select(_EL.lot_id, _E.place_id, _E.org_id, _DOC["ilmd"])
         .join(_E, _E.id == _EL.event_id)
         .where(
             _EL.lot_id.in_(_lot_ids(sel).subquery().select()),
             or_(and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"), _EL.role == "output"),
         )
-        .order_by(_E.event_time.desc())
+        .order_by(_E.event_time.desc()),
+        sel,
     )
     return {lot: (place, org, ilmd if isinstance(ilmd, dict) else {}) for lot, place, org, ilmd in session.execute(q)}
 
@@ -366,6 +377,7 @@ def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     with _no_gc():  # a million small dicts: the cyclic collector would rescan them over and over
         for p in pairs:
             _add(out, p, d, origins, inputs, moves)
+    fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
     return out
 
 
@@ -513,9 +525,10 @@ def to_csv(table: list[dict[str, Any]]) -> bytes:
     import io
 
     from traceability_api.fsma.sheet import HEADERS, _text
+    from traceability_api.sheet_cells import csv_field
 
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(HEADERS)
-    w.writerows([_text(r[k]) for k in KEYS] for r in table)
+    w.writerows([csv_field(_text(r[k])) for k in KEYS] for r in table)
     return buf.getvalue().encode("utf-8-sig")

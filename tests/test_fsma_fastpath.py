@@ -190,6 +190,8 @@ def test_fast_rows_equal_the_python_path_on_a_generated_data_set(engine: Engine)
                                    until=datetime(2025, 3, 1, tzinfo=UTC))) > 10  # fmt: skip
     assert _same(engine, Selection(tlc_from="MX-00010", tlc_to="MX-00090", org_id=1)) > 10
     assert _same(engine, Selection(lot_ids=(1, 2, 3, 241, 242, 243))) > 5
+    # a reader who may not read the distributor's events (its coolings and some shipments)
+    assert _same(engine, Selection(gtin=GTINS[0], visible=Event.org_id != 2)) > 100  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ from traceability_api.fsma.cte import (
     doc_number,
 )
 from traceability_api.fsma.kde_columns import CTE, KEYS
+from traceability_api.fsma.market_codes import fill as fill_market_codes
 from traceability_api.fsma.romanise import romanise
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
@@ -62,6 +63,10 @@ class Selection:
     org_id: int | None = None
     lot_ids: tuple[int, ...] | None = None
     ftl_only: bool = False  # products on the FDA Food Traceability List only
+    # SQL condition over events the reader may read (``events.service.visible_to``); None = every
+    # event (authorities).  Applied to the rows and to every event a row borrows from (the lot's
+    # creating event, its shipments), so a private harvest's variety never reaches a buyer.
+    visible: Any = None
 
 
 _DOC = _E.document
@@ -139,7 +144,11 @@ def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
         q = q.where(_P.ftl_category.isnot(None))
     if sel.lot_ids is not None:
         q = q.where(_EL.lot_id.in_(sel.lot_ids))
-    return q
+    return _readable(q, sel)
+
+
+def _readable(q: Select[Any], sel: Selection) -> Select[Any]:
+    return q if sel.visible is None else q.where(sel.visible)
 
 
 def _lot_ids(sel: Selection) -> Select[Any]:
@@ -267,7 +276,7 @@ def _moves(session: Session, sel: Selection, dialect: str) -> dict[int, list[_Mo
         _EL.role == "input",
     )
     lots = union(_lot_ids(sel), inputs).subquery()
-    q = (
+    q = _readable(
         select(
             _EL.lot_id,
             _E.event_time,
@@ -279,7 +288,8 @@ def _moves(session: Session, sel: Selection, dialect: str) -> dict[int, list[_Mo
         )  # fmt: skip
         .join(_E, _E.id == _EL.event_id)
         .where(_EL.lot_id.in_(select(lots.c.lot_id)), _E.biz_step.in_((voc.SHIPPING, COOLING)))
-        .order_by(_E.event_time)
+        .order_by(_E.event_time),
+        sel,
     )
     out: dict[int, list[_Move]] = defaultdict(list)
     for lot_id, t, org_id, place_id, step, recipient, shipped_by in _execute(session, q):
@@ -300,14 +310,15 @@ def _origins(session: Session, sel: Selection) -> dict[int, _Origin]:
     """lot id -> where and by whom the event that created it happened, with its ilmd's TLC source
     and variety."""
     ilmd = [_DOC[("ilmd", k)].as_string() for k in (TLC_SOURCE, TLC_SOURCE_REFERENCE, "agri:variety")]
-    q = (
+    q = _readable(
         select(_EL.lot_id, _E.place_id, _E.org_id, *ilmd)
         .join(_E, _E.id == _EL.event_id)
         .where(
             _EL.lot_id.in_(_lot_ids(sel).subquery().select()),
             or_(and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"), _EL.role == "output"),
         )
-        .order_by(_E.event_time.desc())
+        .order_by(_E.event_time.desc()),
+        sel,
     )
     return {lot: _Origin(place, org, src, ref, variety) for lot, place, org, src, ref, variety in _execute(session, q)}
 
@@ -388,6 +399,7 @@ def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
     with _no_gc():  # a million small dicts: the cyclic collector would rescan them over and over
         for p in pairs:
             _add(out, p, d, origins, inputs, moves)
+    fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
     return out
 
 

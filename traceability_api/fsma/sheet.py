@@ -12,6 +12,7 @@ from operator import itemgetter
 from typing import Any
 
 from traceability_api.fsma.kde_columns import COLUMNS, KEYS
+from traceability_api.sheet_cells import csv_field, xlsx_value
 
 HEADERS = [h for _, h, _ in COLUMNS]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,8 +33,8 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     w.writerow(HEADERS)
     get = itemgetter(*KEYS)
     when = [i for i, (_, _, kind) in enumerate(COLUMNS) if kind in ("date", "datetime")]
-    for r in rows:  # only the date columns need converting; the rest csv writes as they are
-        line = list(get(r))
+    for r in rows:  # only the date columns need converting; text fields are guarded against formulas
+        line = [csv_field(v) for v in get(r)]
         for i in when:
             line[i] = _text(line[i])
         w.writerow(line)
@@ -63,7 +64,7 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
                 cell.number_format = fmt
                 line.append(cell)
             else:
-                line.append(v)
+                line.append(xlsx_value(ws, v))
         ws.append(line)
     buf = io.BytesIO()
     wb.save(buf)
