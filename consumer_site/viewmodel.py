@@ -33,7 +33,7 @@ class CertificateChip:
 class CodeChip:
     """A registered planting-area or packing-house code behind the lot, with its status and markets."""
 
-    kind: str  # planting_area | packhouse
+    kind: str  # planting_area | packhouse | aquaculture | establishment
     code: str
     status: str  # active | suspended | revoked | expired | not_yet_valid | unregistered
     markets: str = ""

@@ -14,12 +14,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from tests.supply_network import Network, build
+from tests.supply_network import Network, build, gtin
 from traceability_api.authority.models import WriteLogEntry
-from traceability_api.epcis.identifiers import classify
+from traceability_api.epcis.identifiers import classify, lot_uri
 from traceability_api.epcis.schema import document_validator
 from traceability_api.lots.models import Lot
 from traceability_api.lots.service import find_lot
+from traceability_api.parties.models import Organisation
 from traceability_api.runtime import Runtime
 
 
@@ -105,6 +106,21 @@ def test_recall_propagates_downstream(net: Network, runtime: Runtime, app_client
         "destinationList": [{"type": "possessing_party", "destination": net.parties["D2"]}],
     }
     assert c.post("/api/v1/events", json=ship, headers=H(net, "D1")).status_code == 409
+    # nor repacked into a fresh lot that could then be shipped (the recall would not follow it),
+    # nor used up so that its status turns from recalled to consumed
+    repack = {
+        "type": "TransformationEvent",
+        "eventTime": "2025-03-09T09:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "bizStep": "commissioning",
+        "inputQuantityList": [{"epcClass": net.lots["T1a"], "quantity": 9000, "uom": "KGM"}],
+        "outputQuantityList": [{"epcClass": lot_uri(gtin(301), "T1z"), "quantity": 9000, "uom": "KGM"}],
+    }
+    r = c.post("/api/v1/events", json=repack, headers=H(net, "D1"))
+    assert r.status_code == 409 and "recalled" in r.text, r.text
+    with Session(runtime.engine) as s:
+        assert s.get(Lot, lot_id(runtime, net.lots["T1a"])).status == "recalled"  # type: ignore[union-attr]
+        assert find_lot(s, gtin(301), "T1z") is None
 
 
 def test_mass_balance_catches_injected_over_shipment_and_excess_yield(
@@ -179,6 +195,18 @@ def test_exports_validate_and_sort(net: Network, runtime: Runtime, app_client: T
     ws = load_workbook(io.BytesIO(x.content)).active
     assert ws.max_row == len(rows) + 1 and ws["A1"].value == "eventId"
     assert c.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"), params={"sort": "nope"}).status_code == 422
+    # a name that looks like a formula stays text in both files (CSV injection)
+    with Session(runtime.engine) as s:
+        org = s.get(Organisation, net.principals["C1"].org_id)
+        assert org is not None
+        org.name = '=HYPERLINK("http://evil.example","C1")'
+        s.add(org)
+        s.commit()
+    csv_text = c.get("/api/v1/exports/events.csv", headers=H(net, "AUTH")).text
+    assert "'=HYPERLINK" in csv_text and ",=HYPERLINK" not in csv_text
+    ws = load_workbook(io.BytesIO(c.get("/api/v1/exports/events.xlsx", headers=H(net, "AUTH")).content)).active
+    named = [cell for row in ws.iter_rows(min_row=2) for cell in row if str(cell.value).startswith("=HYPERLINK")]
+    assert named and all(cell.data_type == "s" for cell in named)
     # a cooperative exports only what it may read
     mine = c.get("/api/v1/exports/epcis", headers=H(net, "C5")).json()["epcisBody"]["eventList"]
     assert 0 < len(mine) < len(doc["epcisBody"]["eventList"])

@@ -196,6 +196,13 @@ def test_recall_notifies_holders_retries_and_links_work_once(
     assert app_client.get(link[:-4] + "abcd").status_code == 404
     console = app_client.get(f"/app/console/recalls/{recall_id}").text
     assert re.search(rf'data-org-id="{d1}">.*?data-ack="yes"', console, re.S)
+    # a holder without alert channels was sent nothing: the console says so, in Vietnamese, not "Đã gửi"
+    others = [o for o, st in states.items() if o != d1]
+    assert others
+    for o in others:
+        row = re.search(rf'data-org-id="{o}">(.*?)</tr>', console, re.S)
+        assert row and 'data-state="no_channel"' in row.group(1) and "Chưa có kênh nhận" in row.group(1), row
+        assert "no channel" not in row.group(1) and "Đã gửi" not in row.group(1)
 
 
 def test_holder_acknowledges_from_the_workspace_home(net: Network, runtime: Runtime, app_client: TestClient) -> None:
@@ -215,11 +222,15 @@ def test_holder_acknowledges_from_the_workspace_home(net: Network, runtime: Runt
     r = app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)}, follow_redirects=False)
     assert r.status_code == 303
     assert f'data-notice-id="{notice.id}"' not in app_client.get("/app").text
-    assert app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)}).status_code == 409
+    again = app_client.post(f"/app/recalls/{notice.id}/ack", data={"csrf": csrf_of(home)})
+    assert again.status_code == 409 and "Lệnh thu hồi này đã được xác nhận." in again.text  # Vietnamese first
+    assert "acknowledged already" not in again.text
     with Session(runtime.engine) as s:
         other = s.exec(select(RecallNotice).where(RecallNotice.recall_id == recall_id,
                                                   col(RecallNotice.org_id) != m1.org_id)).first()  # fmt: skip
         acked = s.get(RecallNotice, notice.id)
     assert acked is not None and acked.acknowledged_by == m1.member_id and acked.acknowledged_at is not None
     assert other is not None  # another holder's notice is not theirs to acknowledge
-    assert app_client.post(f"/app/recalls/{other.id}/ack", data={"csrf": csrf_of(home)}).status_code == 404
+    theirs = app_client.post(f"/app/recalls/{other.id}/ack", data={"csrf": csrf_of(home)})
+    assert theirs.status_code == 404 and "Không tìm thấy thông báo thu hồi này." in theirs.text
+    assert "not found" not in theirs.text

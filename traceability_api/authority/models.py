@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from traceability_api.timeutil import UTCDateTime, utcnow
@@ -57,3 +57,14 @@ class RecallNotice(SQLModel, table=True):
     notified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_by: int | None = Field(default=None, foreign_key="member.id")
+
+
+class ReadOwner(SQLModel, table=True):
+    """An organisation whose non-public data a logged read (an ``audit_log`` entry with method GET)
+    showed, written in the entry's transaction; append-only like the entry (database triggers).
+    Lets an owner find who read its data."""
+
+    __tablename__ = "audit_read_owner"
+    __table_args__ = (Index("ix_audit_read_owner_org_entry", "org_id", "entry_id"),)  # an owner's reads, in order
+    entry_id: int = Field(foreign_key="audit_log.id", primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", primary_key=True)

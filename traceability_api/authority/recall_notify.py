@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from traceability_api.authority.models import Recall, RecallNotice
-from traceability_api.authority.recall_notices import new_token
+from traceability_api.authority.recall_notices import NO_CHANNEL, new_token
 from traceability_api.config import Settings
 from traceability_api.db import lock_for_write
 from traceability_api.husbandry.deliver import delivered, post_webhook, send_mail
@@ -130,7 +130,7 @@ class RecallNotifier:
             n = s.exec(select(RecallNotice).where(RecallNotice.id == notice_id).with_for_update()).one()
             n.done_channels = [*n.done_channels, *(cid for cid, a in answers if delivered(a))]
             failed = [a for _, a in answers if not delivered(a)]
-            n.last_result = ("; ".join(a for _, a in answers) or "no channel")[:500]
+            n.last_result = ("; ".join(a for _, a in answers) or NO_CHANNEL)[:500]
             if not failed:
                 n.state, n.next_try_at, n.notified_at = "sent", None, utcnow()
             elif n.attempts >= MAX_ATTEMPTS:

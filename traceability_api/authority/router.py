@@ -11,6 +11,7 @@ from sqlmodel import select
 from traceability_api.authority import exports, trace
 from traceability_api.authority.mass_balance import mass_balance
 from traceability_api.authority.models import Recall, WriteLogEntry
+from traceability_api.authority.read_log import MAX_ROWS, reads_of
 from traceability_api.authority.recall import open_recall
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid, NotFound
@@ -179,3 +180,12 @@ def audit_log(
         q = q.where(WriteLogEntry.org_id == p.org_id)
     rows = session.exec(q.order_by(WriteLogEntry.id).limit(limit)).all()  # type: ignore[arg-type]
     return [r.model_dump(mode="json") for r in rows]
+
+
+@router.get("/audit-log/reads", summary="Who read the organisation's non-public data (its admins and auditors)")
+def reads_of_mine(
+    p: PrincipalDep, session: SessionDep, after_id: DbId = 0, limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 200
+) -> list[dict[str, Any]]:
+    """Logged reads by other organisations (authorities, custody partners, grant holders) of this
+    organisation's non-public events and lots, oldest first; page with ``after_id``."""
+    return [r.json() for r in reads_of(session, p, after_id, limit)]

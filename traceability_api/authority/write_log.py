@@ -11,6 +11,7 @@ sessions) is logged afterwards by the middleware, in a transaction of its own, a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -19,12 +20,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from traceability_api.authority.models import WriteLogEntry
+from traceability_api.authority.models import ReadOwner, WriteLogEntry
 from traceability_api.consensus.records import write_log_digest
 from traceability_api.outbox import (
     ALL_ROWS_AT_ONCE,
     LOGGED,
     PRIVATE_READ,
+    READ_OWNERS,
     ItemKind,
     Pending,
     WriteRequest,
@@ -48,10 +50,10 @@ def _row(principal: Any, method: str, path: str, status: int) -> dict[str, Any]:
     return {k: getattr(entry, k) for k in ("at", "org_id", "member_id", "method", "path", "status", "digest")}
 
 
-def write_entries(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Entries and their outbox rows in the caller's transaction (two multi-row inserts)."""
+def write_entries(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Entries and their outbox rows in the caller's transaction (two multi-row inserts); their ids."""
     if not rows:
-        return
+        return []
     ids = (
         session.execute(
             insert(WriteLogEntry).returning(WriteLogEntry.id, sort_by_parameter_order=True),  # type: ignore[arg-type, call-overload]
@@ -62,12 +64,18 @@ def write_entries(session: Session, rows: list[dict[str, Any]]) -> None:
         .all()
     )
     enqueue(session, [Pending(ItemKind.audit, i, r["digest"]) for i, r in zip(ids, rows, strict=True)])
+    return list(ids)
 
 
-def record(engine: Engine, principal: Any, method: str, path: str, status: int) -> None:
-    """An entry in a transaction of its own (a write that committed outside a request session)."""
+def record(engine: Engine, principal: Any, method: str, path: str, status: int, owners: Iterable[int] = ()) -> None:
+    """An entry in a transaction of its own (a write that committed outside a request session, or a
+    read of other organisations' non-public data with ``owners``, those organisations, in the same
+    transaction so that each can find it)."""
     with Session(engine) as s:
-        write_entries(s, [_row(principal, method, path, status)])
+        (entry_id,) = write_entries(s, [_row(principal, method, path, status)])
+        owner_rows = [{"entry_id": entry_id, "org_id": o} for o in sorted(set(owners))]
+        if owner_rows:
+            s.execute(insert(ReadOwner), owner_rows)
         s.commit()
 
 
@@ -117,8 +125,9 @@ class WriteLogMiddleware:
         state = scope.get("state", {})
         if scope["method"] not in WRITES:
             if status < 400 and state.get(PRIVATE_READ):
+                owners = state.get(READ_OWNERS) or ()
                 await run_in_threadpool(
-                    record, self.engine, state.get("principal"), scope["method"], scope["path"], status
+                    record, self.engine, state.get("principal"), scope["method"], scope["path"], status, owners
                 )
             return
         if status < 400 and not state.get(LOGGED):

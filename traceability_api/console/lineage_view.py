@@ -65,6 +65,7 @@ class LineageView:
     shipments: list[Shipment]
     width: int
     height: int
+    orgs: frozenset[int] = frozenset()  # whose lots and steps it shows (owners, holders, recorders)
     node_w: int = NODE_W
     node_h: int = NODE_H
 
@@ -100,4 +101,5 @@ def lineage(session: Session, lot_id: int, contract: AnchorContract | None) -> L
     lots = {int(n["id"]): f"{n['product']} · {n['lot']}" for n in g["nodes"]}
     ships = [Shipment(lots.get(c["lot"], "?"), c["step"], c["time"], names.get(c["recordedBy"], "?"), c["quantity"])
              for c in g["custody"]]  # fmt: skip
-    return LineageView(lot_id, nodes, edges, ships, lay.width, lay.height)
+    orgs = {n[k] for n in g["nodes"] for k in ("owner", "holder")} | {c["recordedBy"] for c in g["custody"]}
+    return LineageView(lot_id, nodes, edges, ships, lay.width, lay.height, frozenset(o for o in orgs if o is not None))

@@ -33,6 +33,8 @@ class LotHit:
     quantity: float
     uom: str
     status: str
+    owner_id: int
+    holder_id: int
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class SearchResult:
     total: int
     page: int
     pages: int
+
+    @property
+    def orgs(self) -> set[int]:
+        """The organisations whose lots the page shows (owners and holders)."""
+        return {o for h in self.hits for o in (h.owner_id, h.holder_id)}
 
 
 def _like(column: Any, words: str) -> Any:
@@ -82,7 +89,19 @@ def search(session: Session, field: str, words: str, page: int = 1) -> SearchRes
     ).all()
     hits = [
         LotHit(
-            lot.id or 0, lot.lot_code, gtin, name, own, hold, place, code, lot.quantity, lot.uom, str(lot.status.value)
+            lot.id or 0,
+            lot.lot_code,
+            gtin,
+            name,
+            own,
+            hold,
+            place,
+            code,
+            lot.quantity,
+            lot.uom,
+            str(lot.status.value),
+            lot.owner_org_id,
+            lot.holder_org_id,
         )
         for lot, gtin, name, own, hold, place, code in rows
     ]

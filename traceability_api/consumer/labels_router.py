@@ -26,6 +26,7 @@ from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Organisation
 from traceability_api.registries.lot_codes import lot_codes
+from traceability_api.registries.models import CodeKind
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/lots", tags=["labels"])
@@ -68,6 +69,10 @@ def codes_line(session: Session, lot: Lot) -> str | None:
         parts.append("MSVT/PUC: " + ", ".join(areas[:3]) + ("…" if len(areas) > 3 else ""))
     if houses := found.packhouse_codes():
         parts.append("MSĐG/PHC: " + ", ".join(houses[:2]) + ("…" if len(houses) > 2 else ""))
+    if ponds := found.origin_codes(CodeKind.aquaculture):  # fish: the pond and the processing plant
+        parts.append("Ao nuôi/Farm: " + ", ".join(ponds[:2]) + ("…" if len(ponds) > 2 else ""))
+    if plants := found.house_codes(CodeKind.establishment):
+        parts.append("CSCB/Est.: " + ", ".join(plants[:2]) + ("…" if len(plants) > 2 else ""))
     return " · ".join(parts) or None
 
 

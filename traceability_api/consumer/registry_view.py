@@ -46,8 +46,8 @@ def registry_chips(
 def _code_chips(found: LotCodes, day: date) -> list[CodeChip]:
     seen: dict[str, CodeChip] = {}
     pairs: list[tuple[str | None, RegisteredCode | None, CodeKind]] = [
-        *((o.code, o.record, CodeKind.planting_area) for o in found.origins),
-        *((h.code, h.record, CodeKind.packhouse) for h in found.packhouses),
+        *((o.code, o.record, o.kind) for o in found.origins),
+        *((h.code, h.record, h.kind) for h in found.packhouses),
     ]
     for code, rec, kind in pairs:
         if code is None or rec is None or code in seen:  # an unregistered code shows as the origin's free field

@@ -120,6 +120,8 @@ def transform(
     for item in inputs:
         lot, _ = existing(cache, item)
         holds(p, lot, item.ref.uri)
+        if lot.status == LotStatus.recalled:  # its outputs would be fresh lots the recall does not reach
+            raise Conflict(f"lot {item.ref.uri} is recalled: it may not be transformed into new lots")
         check_quantity(lot, item)
         used = lot.quantity_remaining if item.quantity is None else item.quantity
         lot.quantity_remaining = max(0.0, lot.quantity_remaining - used)

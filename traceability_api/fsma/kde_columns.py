@@ -77,10 +77,22 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("reference_document_type", "Reference Document Type", "text"),
     ("reference_document_number", "Reference Document Number", "text"),
     ("destination_market", "Destination Market", "text"),
+    # importing-market requirement, not 21 CFR 1 (see MARKET_CODE_COLUMNS)
+    ("origin_code", "Planting-Area / Farm Code (registered)", "text"),
+    ("house_code", "Packing-House / Establishment Code (registered)", "text"),
     ("recorded_by", "Recorded By", "text"),
     ("event_id", "EPCIS Event ID (CBV 2.0 hash)", "text"),
 ]
 KEYS = [k for k, _, _ in COLUMNS]
+
+# Optional columns and their source: the registered codes importing markets ask for on each consignment
+# (docs/registries.md), filled by ``market_codes.fill``; no CTE requires them (never in ``REQUIRED``).
+MARKET_CODE_COLUMNS: dict[str, str] = {
+    "origin_code": "importing-market requirement, not 21 CFR 1: mã số vùng trồng (PUC) of the harvest plots, "
+    "or the aquaculture pond / cage / hatchery code (Nghị định 55/2017/NĐ-CP)",
+    "house_code": "importing-market requirement, not 21 CFR 1: mã số cơ sở đóng gói (PHC) of the packhouses, "
+    "or the fish processing establishment code (DL ..., Thông tư 48/2013/TT-BNNPTNT)",
+}
 KIND = {k: kind for k, _, kind in COLUMNS}
 
 # CTE -> [(KDE column, source)]; quantity and unit, reference type and number are one KDE each in
@@ -167,6 +179,7 @@ REQUIRED: dict[CTE, list[tuple[str, str]]] = {
 SHIPPED_WITH_GOODS = [k for k, src in REQUIRED[CTE.shipping] if not src.startswith("1.1340(a)(8)")]
 
 assert all(k in KIND for cols in REQUIRED.values() for k, _ in cols), "REQUIRED names unknown columns"
+assert all(k in KIND for k in MARKET_CODE_COLUMNS), "MARKET_CODE_COLUMNS names unknown columns"
 
 
 def missing(row: dict[str, object]) -> list[tuple[str, str]]:

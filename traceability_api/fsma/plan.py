@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from traceability_api.errors import NotFound
 from traceability_api.fsma.romanise import romanise
 from traceability_api.lots.models import Product
 from traceability_api.parties.models import Organisation
@@ -33,7 +34,8 @@ class PlanData:
 
 def load(session: Session, org_id: int) -> PlanData:
     org = session.get(Organisation, org_id)
-    assert org is not None
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found")
     products = list(session.exec(select(Product).where(Product.org_id == org_id).order_by(Product.gtin)).all())  # type: ignore[arg-type]
     places = list(session.exec(select(Place).where(Place.org_id == org_id).order_by(Place.id)).all())  # type: ignore[arg-type]
     return PlanData(

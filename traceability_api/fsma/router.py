@@ -83,4 +83,4 @@ def upstream(gtin: str, tlc: str, p: PrincipalDep, session: SessionDep, runtime:
     that neither holds nor received the lot."""
     lot, product = pullable_lot(session, p, gtin, tlc)
     contract = runtime.chain.contract if runtime.chain is not None else None
-    return StoredJSONResponse(upstream_kdes(session, lot, product, contract))
+    return StoredJSONResponse(upstream_kdes(session, p, lot, product, contract))

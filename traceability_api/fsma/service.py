@@ -8,17 +8,20 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from traceability_api.anchoring.proofs import lot_bundle
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.models import Event, EventLot
-from traceability_api.fsma.kde_columns import CTE, SHIPPED_WITH_GOODS
+from traceability_api.events.service import visible_to
+from traceability_api.fsma.kde_columns import CTE, MARKET_CODE_COLUMNS, SHIPPED_WITH_GOODS
 from traceability_api.fsma.records import Selection, rows
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import LOT_CODE_RE, Lot, Product
 from traceability_api.parties.service import Principal
+from traceability_api.privacy.models import Visibility
 
 GTIN_RE = r"^\d{14}$"
 
@@ -52,7 +55,18 @@ def selection_for(
         if org_id is not None and org_id != p.org_id:
             raise Forbidden("an organisation exports its own FSMA 204 records only")
         org_id = p.org_id
-    return Selection(gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id)
+    return Selection(
+        gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id, visible=_visible(p)
+    )
+
+
+def _visible(p: Principal) -> Any:
+    """What the records may draw on: every event for an authority; else public events (the
+    consumer page shows them to anyone; the upstream pull reaches the lots a lot was made from)
+    and the non-public ones ``p`` may read (docs/privacy.md)."""
+    if p.reads_everything:
+        return None
+    return or_(col(Event.visibility) == Visibility.public, visible_to(p))
 
 
 def _received(session: Session, org_id: int, lot_id: int) -> bool:
@@ -85,16 +99,18 @@ def pullable_lot(session: Session, p: Principal, gtin: str, tlc: str) -> tuple[L
     return lot, product
 
 
-def upstream_kdes(session: Session, lot: Lot, product: Product, contract: Any) -> dict[str, Any]:
-    """Every CTE of the lot and of the lots it was made from (their KDE rows), what its last
-    shipment handed on (§ 1.1340(b)), and the proof bundle that lets the receiver verify them."""
+def upstream_kdes(session: Session, p: Principal, lot: Lot, product: Product, contract: Any) -> dict[str, Any]:
+    """Every CTE of the lot and of the lots it was made from (their KDE rows) that ``p`` may read
+    (a private step stays out, as everywhere: docs/privacy.md), what its last shipment handed on
+    (§ 1.1340(b)), and the proof bundle that lets the receiver verify them."""
     assert lot.id is not None
     ids = tuple(upstream(session, lot.id))
-    table = rows(session, Selection(lot_ids=ids))
+    table = rows(session, Selection(lot_ids=ids, visible=_visible(p)))
     shipped = [r for r in table if r["cte"] == CTE.shipping.value and r["tlc"] == lot.lot_code]
+    handed_on = [*SHIPPED_WITH_GOODS, *MARKET_CODE_COLUMNS]  # with the registered codes behind the lot
     return {
         "lot": {"gtin": product.gtin, "tlc": lot.lot_code},
-        "shippedWithGoods": {k: _json(shipped[-1][k]) for k in SHIPPED_WITH_GOODS} if shipped else None,
+        "shippedWithGoods": {k: _json(shipped[-1][k]) for k in handed_on} if shipped else None,
         "records": [{k: _json(v) for k, v in r.items()} for r in table],
         "proofBundle": lot_bundle(session, lot, product, contract),
     }

@@ -8,9 +8,11 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from traceability_api.fsma.kde_columns import COLUMNS, KEYS
+from traceability_api.sheet_cells import csv_field, xlsx_value
 
 HEADERS = [h for _, h, _ in COLUMNS]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,7 +31,13 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(HEADERS)
-    w.writerows([_text(r[k]) for k in KEYS] for r in rows)
+    get = itemgetter(*KEYS)
+    when = [i for i, (_, _, kind) in enumerate(COLUMNS) if kind in ("date", "datetime")]
+    for r in rows:  # only the date columns need converting; text fields are guarded against formulas
+        line = [csv_field(v) for v in get(r)]
+        for i in when:
+            line[i] = _text(line[i])
+        w.writerow(line)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -56,7 +64,7 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
                 cell.number_format = fmt
                 line.append(cell)
             else:
-                line.append(v)
+                line.append(xlsx_value(ws, v))
         ws.append(line)
     buf = io.BytesIO()
     wb.save(buf)

@@ -6,6 +6,7 @@ from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.outbox.requests import (
     LOGGED,
     PRIVATE_READ,
+    READ_OWNERS,
     REQUEST_STATE,
     WRITE_REQUESTS,
     WriteRequest,
@@ -19,6 +20,7 @@ __all__ = [
     "ALL_ROWS_AT_ONCE",
     "LOGGED",
     "PRIVATE_READ",
+    "READ_OWNERS",
     "REQUEST_STATE",
     "WRITE_REQUESTS",
     "AnchorItem",

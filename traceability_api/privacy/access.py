@@ -32,5 +32,15 @@ def has_grant(session: Session, org_id: int, lot_id: int) -> bool:
 def note_reads(session: Session, p: Principal, events: Iterable[Any]) -> None:
     """A read of another organisation's non-public event (as an authority, a partner or through
     a grant) is marked for the audit log."""
-    if any(e.org_id != p.org_id and e.visibility != Visibility.public for e in events):
-        note_private_read(session.info)
+    owners = {e.org_id for e in events if e.org_id != p.org_id and e.visibility != Visibility.public}
+    if owners:
+        note_private_read(session.info, owners)
+
+
+def note_lot_reads(session: Session, p: Principal, org_ids: Iterable[int | None]) -> None:
+    """A page showing lot-level data (lots, quantities, holders, custody hand-overs: the console's
+    lot search, lineage graph and recall pages) of organisations other than the reader's is marked
+    for the audit log, naming those organisations.  Aggregated figures and the map are not."""
+    owners = {int(o) for o in org_ids if o is not None and o != p.org_id}
+    if owners:
+        note_private_read(session.info, owners)

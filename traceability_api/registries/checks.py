@@ -4,8 +4,8 @@
   expired in the registry is refused, naming the code and its status.
 - ``export``: a shipping event with a destination market (the event-level extension field
   ``agri:destinationMarket``, an ISO 3166-1 alpha-2 code or EU) is refused unless every lot it ships
-  comes, through its lineage, from planting areas and packhouses whose codes are active and
-  registered for that market."""
+  comes, through its lineage, from planting areas and packhouses (for fish: ponds, cages or
+  hatchery and processing establishments) whose codes are active and registered for that market."""
 
 from __future__ import annotations
 
@@ -25,10 +25,13 @@ from traceability_api.places.models import Place, PlaceKind
 from traceability_api.places.service import find_place_by_uri
 from traceability_api.registries.codes import find, normalise_markets, place_code, status_on
 from traceability_api.registries.lot_codes import lot_codes
-from traceability_api.registries.models import CodeKind, RegisteredCode
+from traceability_api.registries.models import ORIGIN_KINDS, CodeKind, RegisteredCode
 
 MARKET_KEY = "agri:destinationMarket"
-KIND_VI = {CodeKind.planting_area: "mã số vùng trồng", CodeKind.packhouse: "mã số cơ sở đóng gói"}
+KIND_VI = {CodeKind.planting_area: "mã số vùng trồng", CodeKind.packhouse: "mã số cơ sở đóng gói",
+           CodeKind.aquaculture: "mã số nhận diện ao nuôi", CodeKind.establishment: "mã số cơ sở chế biến"}  # fmt: skip
+WHAT = {CodeKind.planting_area: "planting-area code", CodeKind.packhouse: "packing-house code",
+        CodeKind.aquaculture: "aquaculture code", CodeKind.establishment: "establishment code"}  # fmt: skip
 
 
 def check(session: Session, p: Principal, event: dict[str, Any], when: datetime, settings: Settings) -> None:
@@ -51,12 +54,12 @@ def _check_harvest(session: Session, event: dict[str, Any], when: datetime, sett
             continue
         found = place_code(place)
         row = find(session, found[1]) if found else None
-        if row is not None and row.kind == CodeKind.planting_area:
+        if row is not None and found is not None and row.kind in ORIGIN_KINDS and row.kind == found[0]:
             status = status_on(row, _day(when, settings))
             if status != "active":
                 why = f" ({row.status_reason})" if row.status_reason else ""
                 raise Invalid(
-                    f"planting-area code {row.code} of {place.name!r} is {status}{why}: no new harvest may be "
+                    f"{WHAT[CodeKind(row.kind)]} {row.code} of {place.name!r} is {status}{why}: no new harvest may be "
                     f"recorded on it until the authority reinstates the code"
                 )
         return
@@ -95,18 +98,22 @@ def _lot_problems(session: Session, lot: Any, market: str, day: Any, here: tuple
         if o.place is None:
             out.append(f"{where} has no origin plot on record, so no planting-area code")
         else:
-            out += _code_problem(where, o.place, o.code, o.record, CodeKind.planting_area, market, day)
-    if not codes.packhouses:
+            out += _code_problem(where, o.place, o.code, o.record, o.kind, market, day)
+    kinds = {h.kind for h in codes.packhouses}
+    if any(o.kind == CodeKind.planting_area for o in codes.origins) and CodeKind.packhouse not in kinds:
         out.append(f"lot {lot.lot_code} passed through no packhouse on record, so no packing-house code")
+    if codes.aquaculture() and not kinds:
+        out.append(f"lot {lot.lot_code} passed through no processing plant (place of kind mill) or packhouse on "
+                   f"record, so no establishment code")  # fmt: skip
     for h in codes.packhouses:
-        out += _code_problem(f"lot {lot.lot_code}", h.place, h.code, h.record, CodeKind.packhouse, market, day)
+        out += _code_problem(f"lot {lot.lot_code}", h.place, h.code, h.record, h.kind, market, day)
     return out
 
 
 def _code_problem(
     where: str, place: Place, code: str | None, rec: RegisteredCode | None, kind: CodeKind, market: str, day: Any
 ) -> list[str]:
-    what = "planting-area code" if kind == CodeKind.planting_area else "packing-house code"
+    what = WHAT[kind]
     if code is None:
         return [f"{where}: {place.name!r} has no {what} ({KIND_VI[kind]})"]
     if rec is None:

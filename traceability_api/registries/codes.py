@@ -19,20 +19,34 @@ from traceability_api.timeutil import utcnow
 
 # VN-<province letters><OR|PH>-<sequence>, as on the lists PPD (Cục Bảo vệ thực vật) sends to importing
 # countries (e.g. VN-DTOR-0012 an orchard / planting area in Đồng Tháp, VN-DTPH-0005 a pack house).
-_FORMAT = re.compile(r"^VN-?([A-Z]{2,4})(OR|PH)-?(\d{4,5})$")
+_FORMAT = re.compile(r"^VN-?([A-Z]{2,4})(OR|PH)-?([0-9]{4,5})$")  # ASCII digits: \d takes any Unicode digit
 _SUFFIX = {CodeKind.planting_area: "OR", CodeKind.packhouse: "PH"}
+# Aquaculture (docs/registries.md): a pond's identification code AA-BB-CCCC-DDD (province, species: 01
+# pangasius, facility 0001-9999, pond 001-999; Nghị định 55/2017/NĐ-CP Điều 4), and a fish processor's
+# export establishment code: DL (frozen), DH (canned), HK (dried), NM (fish sauce), NT (bivalves), TS
+# (other) + 3-4 digits (Thông tư 48/2013/TT-BNNPTNT Phụ lục VII), printed "DL 126", stored "DL-126".
+_POND = re.compile(r"^(\d{2})[-.]?(\d{2})[-.]?(\d{4})[-.]?(\d{3})$")  # hyphens or dots
+_ESTABLISHMENT = re.compile(r"^(DL|DH|HK|NM|NT|TS)-?(\d{3,4})$")
+_EXAMPLE = {CodeKind.planting_area: "VN-<province letters>OR-<4 or 5 digits>, e.g. VN-DTOR-0012",
+            CodeKind.packhouse: "VN-<province letters>PH-<4 or 5 digits>, e.g. VN-DTPH-0012",
+            CodeKind.aquaculture: "AA-BB-CCCC-DDD (province, species, facility, pond), e.g. 87-01-0012-005",
+            CodeKind.establishment: "DL|DH|HK|NM|NT|TS-<3 or 4 digits>, e.g. DL-126"}  # fmt: skip
 MARKET_RE = re.compile(r"^[A-Z]{2}$")
 MAX_MARKETS = 40
 
 
 def normalise_code(raw: str, kind: CodeKind) -> str:
-    """``VN-DTOR-0012``; spaces, lower case and missing hyphens are accepted and normalised."""
+    """``VN-DTOR-0012``, ``87-01-0012-005``, ``DL-126``; spaces, lower case and missing hyphens are
+    accepted and normalised."""
     text = re.sub(r"[\s_]+", "", raw).upper()
-    m = _FORMAT.fullmatch(text)
+    if kind == CodeKind.aquaculture and (a := _POND.fullmatch(text)) is not None:
+        return "-".join(a.groups())
+    if kind == CodeKind.establishment and (e := _ESTABLISHMENT.fullmatch(text)) is not None:
+        return f"{e.group(1)}-{e.group(2)}"
+    m = _FORMAT.fullmatch(text) if kind in _SUFFIX else None
     if m is None:
         raise Invalid(
-            f"{kind.value.replace('_', '-')} code {raw[:40]!r} is not in the registry format "
-            f"VN-<province letters>{_SUFFIX[kind]}-<4 or 5 digits>, e.g. VN-DT{_SUFFIX[kind]}-0012"
+            f"{kind.value.replace('_', '-')} code {raw[:40]!r} is not in the registry format {_EXAMPLE[kind]}"
         )
     if m.group(2) != _SUFFIX[kind]:
         other = "a packing-house" if m.group(2) == "PH" else "a planting-area"
@@ -55,7 +69,11 @@ def normalise_markets(markets: list[str]) -> list[str]:
 
 class CodeCreate(BaseModel):
     kind: CodeKind
-    code: str = Field(min_length=1, max_length=40, description="VN-DTOR-0012 (planting area), VN-DTPH-0005 (packhouse)")
+    code: str = Field(
+        min_length=1, max_length=40,
+        description="VN-DTOR-0012 (planting area), VN-DTPH-0005 (packhouse), 87-01-0012-005 (aquaculture pond), "
+        "DL-126 (fish processing establishment)",
+    )  # fmt: skip
     org_id: int = Field(ge=1, le=2**63 - 1, description="the organisation that grows or packs under the code")
     issuer: str = Field(min_length=2, max_length=200, description="issuing body, e.g. Cục Bảo vệ thực vật")
     markets: list[str] = Field(min_length=1, max_length=MAX_MARKETS, description="importing markets: CN, US, EU ...")
@@ -108,7 +126,7 @@ def status_on(row: RegisteredCode, day: date) -> str:
 
 def _places_of(session: Session, row: RegisteredCode) -> list[int]:
     """The holder's places whose code (as typed, normalised) is this one."""
-    column = Place.planting_area_code if row.kind == CodeKind.planting_area else Place.packhouse_code
+    column = getattr(Place, _FIELD[CodeKind(row.kind)])
     q = select(Place).where(Place.org_id == row.org_id, col(column).is_not(None)).order_by(col(Place.id))
     return [
         pl.id
@@ -123,7 +141,8 @@ def places_by_code(session: Session, org_ids: set[int]) -> dict[tuple[int, str, 
     if not org_ids:
         return {}
     q = (select(Place).where(col(Place.org_id).in_(sorted(org_ids)))
-         .where(or_(col(Place.planting_area_code).is_not(None), col(Place.packhouse_code).is_not(None)))
+         .where(or_(col(Place.planting_area_code).is_not(None), col(Place.packhouse_code).is_not(None),
+                    col(Place.sector_code).is_not(None)))
          .order_by(col(Place.id)))  # fmt: skip
     out: dict[tuple[int, str, str], list[Place]] = {}
     for pl in session.exec(q.limit(50_000)):
@@ -236,15 +255,35 @@ def canonical(raw: str, kind: CodeKind) -> str:
         return re.sub(r"\s+", "", raw).upper()
 
 
-def place_code(place: Place) -> tuple[CodeKind, str] | None:
-    """The registry code a place carries, by its kind: a packhouse's packing-house code, else its
-    planting-area code."""
+# where a place writes each kind of code, and which places may carry it
+_FIELD = {CodeKind.planting_area: "planting_area_code", CodeKind.packhouse: "packhouse_code",
+          CodeKind.aquaculture: "sector_code", CodeKind.establishment: "sector_code"}  # fmt: skip
+AQUACULTURE_PLACES = frozenset({PlaceKind.pond, PlaceKind.cage, PlaceKind.hatchery})
+ESTABLISHMENT_PLACES = frozenset({PlaceKind.mill})  # a processing plant (xưởng chế biến)
+
+
+_TARGET = {CodeKind.packhouse: "packhouse", CodeKind.aquaculture: "pond, cage or hatchery",
+           CodeKind.establishment: "processing plant (mill)"}  # fmt: skip
+
+
+def code_kind_of(place: Place) -> CodeKind:
+    """The kind of registry code a place of this kind carries."""
     if place.kind == PlaceKind.packhouse:
-        return (
-            (CodeKind.packhouse, canonical(place.packhouse_code, CodeKind.packhouse)) if place.packhouse_code else None
-        )
-    raw = place.planting_area_code
-    return (CodeKind.planting_area, canonical(raw, CodeKind.planting_area)) if raw else None
+        return CodeKind.packhouse
+    if place.kind in AQUACULTURE_PLACES:
+        return CodeKind.aquaculture
+    if place.kind in ESTABLISHMENT_PLACES:
+        return CodeKind.establishment
+    return CodeKind.planting_area
+
+
+def place_code(place: Place) -> tuple[CodeKind, str] | None:
+    """The registry code a place carries, by its kind: a packhouse's packing-house code, a pond's, cage's
+    or hatchery's aquaculture code and a processing plant's (mill) establishment code (both in its
+    ``sector_code``), else its planting-area code."""
+    kind = code_kind_of(place)
+    raw: str | None = getattr(place, _FIELD[kind])
+    return (kind, canonical(raw, kind)) if raw else None
 
 
 def link_place(session: Session, p: Principal, row: RegisteredCode, place_id: int) -> Place:
@@ -255,15 +294,12 @@ def link_place(session: Session, p: Principal, row: RegisteredCode, place_id: in
     place = session.get(Place, place_id)
     if place is None or place.org_id != row.org_id:
         raise Invalid(f"place {place_id} is not a place of the code's holder (organisation {row.org_id})")
-    if (place.kind == PlaceKind.packhouse) != (row.kind == CodeKind.packhouse):
-        target = "packhouse" if row.kind == CodeKind.packhouse else "plot or farm"
+    if code_kind_of(place) != row.kind:
+        target = _TARGET.get(CodeKind(row.kind), "plot or farm")
         raise Invalid(
             f"place {place_id}: a {row.kind.replace('_', '-')} code goes on a {target}, not on a {place.kind}"
         )
-    if row.kind == CodeKind.packhouse:
-        place.packhouse_code = row.code
-    else:
-        place.planting_area_code = row.code
+    setattr(place, _FIELD[CodeKind(row.kind)], row.code)
     session.add(place)
     session.flush()
     return place

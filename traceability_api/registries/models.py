@@ -16,6 +16,14 @@ from traceability_api.timeutil import UTCDateTime, utcnow
 class CodeKind(StrEnum):
     planting_area = "planting_area"  # mã số vùng trồng (PUC, production unit code)
     packhouse = "packhouse"  # mã số cơ sở đóng gói (PHC, pack house code)
+    # aquaculture (issue 20): the pond / cage / hatchery and the fish processor, on place.sector_code
+    aquaculture = "aquaculture"  # mã số nhận diện cơ sở / ao nuôi (AA-BB-CCCC-DDD, Nghị định 55/2017/NĐ-CP)
+    establishment = "establishment"  # mã số cơ sở chế biến thủy sản xuất khẩu (DL 126 ..., Thông tư 48/2013)
+
+
+# what plays the planting area and the packhouse for each kind of origin
+ORIGIN_KINDS = frozenset({CodeKind.planting_area, CodeKind.aquaculture})
+HOUSE_KINDS = frozenset({CodeKind.packhouse, CodeKind.establishment})
 
 
 class CodeStatus(StrEnum):

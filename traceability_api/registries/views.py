@@ -138,8 +138,10 @@ def place_codes(session: Session, places: list[Place], day: date) -> dict[int, P
 
 
 def code_places(session: Session) -> list[tuple[Place, str]]:
-    """Places a code may be written on (plots, farms, packhouses), with their organisation's name."""
-    kinds = [PlaceKind.plot, PlaceKind.farm, PlaceKind.packhouse]
+    """Places a code may be written on (plots, farms, packhouses; ponds, cages, hatcheries and fish
+    processing plants), with their organisation's name."""
+    kinds = [PlaceKind.plot, PlaceKind.farm, PlaceKind.packhouse, PlaceKind.pond, PlaceKind.cage, PlaceKind.hatchery,
+             PlaceKind.mill]  # fmt: skip
     q = (select(Place, Organisation.name).join(Organisation, col(Organisation.id) == Place.org_id)
          .where(col(Place.kind).in_(kinds)).order_by(col(Organisation.name), col(Place.name)).limit(5000))  # fmt: skip
     return [(pl, name) for pl, name in session.exec(q)]

@@ -91,6 +91,8 @@ T: dict[str, dict[str, str]] = {
         " Hãy ngừng bán và xác nhận đã nhận thông báo.",
         "recall_link_used": "Liên kết xác nhận này đã được dùng.",
         "recall_link_bad": "Liên kết xác nhận không hợp lệ.",
+        "recall_already_acked": "Lệnh thu hồi này đã được xác nhận.",
+        "recall_notice_missing": "Không tìm thấy thông báo thu hồi này.",
         "stage_active": "Đang giữ",
         "stage_in_transit": "Đang vận chuyển",
         "stage_consumed": "Đã dùng hết",
@@ -116,6 +118,17 @@ T: dict[str, dict[str, str]] = {
             "(và loại công việc, thời gian cách ly nếu chia sẻ với đối tác)."
         ),
         "grants": "Chia sẻ dữ liệu",
+        "reads": "Ai đã xem dữ liệu",
+        "reads_hint": (
+            "Những lần cơ quan quản lý, đối tác hoặc đơn vị được chia sẻ xem dữ liệu không công khai của "
+            "đơn vị mình (mỗi lần xem được ghi vào nhật ký kiểm toán và neo lên chuỗi khối)."
+        ),
+        "reads_none": "Chưa có đơn vị nào khác xem dữ liệu không công khai của đơn vị mình.",
+        "reads_forbidden": "Chỉ quản trị viên và kiểm toán viên của đơn vị xem được trang này.",
+        "read_at": "Thời gian",
+        "read_by": "Đơn vị xem",
+        "read_member": "Người xem",
+        "read_what": "Trang đã xem",
         "grant_lot": "Lô hàng",
         "grant_to": "Đơn vị được xem (mã số)",
         "grant_until": "Đến hết ngày",
@@ -318,6 +331,8 @@ T: dict[str, dict[str, str]] = {
         " Stop selling them and acknowledge this notice.",
         "recall_link_used": "This acknowledgement link was used already.",
         "recall_link_bad": "This acknowledgement link is not valid.",
+        "recall_already_acked": "This recall was acknowledged already.",
+        "recall_notice_missing": "This recall notice was not found.",
         "stage_active": "Held",
         "stage_in_transit": "In transit",
         "stage_consumed": "Used up",
@@ -343,6 +358,17 @@ T: dict[str, dict[str, str]] = {
             "(and, if shared with partners, the kind of work and the pre-harvest interval)."
         ),
         "grants": "Data sharing",
+        "reads": "Who read our data",
+        "reads_hint": (
+            "Reads of our non-public data by authorities, supply-chain partners or organisations we "
+            "shared with (each read is in the audit log, anchored on chain)."
+        ),
+        "reads_none": "No other organisation has read our non-public data yet.",
+        "reads_forbidden": "Only the organisation's admins and auditors may see this page.",
+        "read_at": "Time",
+        "read_by": "Read by",
+        "read_member": "Member",
+        "read_what": "Page read",
         "grant_lot": "Lot",
         "grant_to": "Organisation allowed to read (id)",
         "grant_until": "Until",

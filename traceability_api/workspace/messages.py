@@ -79,6 +79,7 @@ _PYDANTIC = {
     "less_than_equal": "too_large", "greater_than_equal": "must_be_positive", "datetime_from_date_parsing": "bad_time",
     "datetime_parsing": "bad_time", "date_from_datetime_parsing": "bad_time", "date_parsing": "bad_time",
     "enum": "bad_format", "literal_error": "bad_format", "string_too_short": "required",
+    "too_short": "required", "too_long": "too_long",  # lists (a code's markets, a recall's lots)
 }  # fmt: skip
 
 

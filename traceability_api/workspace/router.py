@@ -42,6 +42,7 @@ def include(app: FastAPI) -> None:
         process,
         products,
         pwa,
+        reads,
         recall_ack,
         receipt,
         scan,
@@ -49,7 +50,7 @@ def include(app: FastAPI) -> None:
     )
 
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
-               members, grants, certificates, keys, pwa)  # fmt: skip
+               members, grants, reads, certificates, keys, pwa)  # fmt: skip
     for module in modules:
         app.include_router(module.router)
     app.include_router(scan.router)  # the diary's barcode scanning

@@ -14,6 +14,7 @@ from traceability_api.console.web import Console, ConsoleDep, ConsolePostDep, re
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import DomainError
 from traceability_api.lots.models import Lot
+from traceability_api.privacy.access import note_lot_reads
 from traceability_api.runtime import Runtime
 from traceability_api.validation import DbId
 from traceability_api.workspace.messages import Errors, from_domain
@@ -34,6 +35,8 @@ def lots(request: Request, console: ConsoleDep, session: SessionDep, by: str = "
         return render(request, "console_lots.html", console, 422, by="code", q="", result=None, errors=errors,
                       fields=FIELDS)  # fmt: skip
     result = search(session, by, q.strip(), page) if q.strip() else None
+    if result is not None:
+        note_lot_reads(session, console.page.user.principal, result.orgs)  # other organisations' lots: logged
     return render(request, "console_lots.html", console, by=by, q=q, result=result, errors={}, fields=FIELDS)
 
 
@@ -43,6 +46,7 @@ def _graph(request: Request, console: Console, session: SessionDep, runtime: Run
         return not_found(request, console.page)
     contract = runtime.chain.contract if runtime.chain is not None else None
     view = lineage(session, lot_id, contract)
+    note_lot_reads(session, console.page.user.principal, view.orgs)  # other organisations' lots: logged
     return render(request, "console_lot.html", console, status, view=view, errors=errors or {}, reason=reason)
 
 

@@ -12,6 +12,7 @@ from traceability_api.authority.recall_notices import close_recall, notices_of
 from traceability_api.console.web import ConsoleDep, ConsolePostDep, render
 from traceability_api.deps import SessionDep
 from traceability_api.errors import DomainError
+from traceability_api.privacy.access import note_lot_reads
 from traceability_api.validation import DbId
 from traceability_api.workspace.web import not_found, see_other
 
@@ -33,7 +34,10 @@ def recall(recall_id: DbId, request: Request, console: ConsoleDep, session: Sess
     r = session.get(Recall, recall_id)
     if r is None:
         return not_found(request, console.page)
-    return render(request, "console_recall.html", console, recall=r, notices=notices_of(session, [recall_id]))
+    notices = notices_of(session, [recall_id])
+    holders = [a.get("holderOrgId") for a in r.affected] + [n.org_id for n in notices]
+    note_lot_reads(session, console.page.user.principal, holders)  # holders' lots and quantities: logged
+    return render(request, "console_recall.html", console, recall=r, notices=notices)
 
 
 @router.post("/recalls/{recall_id}/close")

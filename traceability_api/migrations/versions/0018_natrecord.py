@@ -18,9 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # existing products get an empty list (a server default, so both dialects fill the rows)
+    # existing products get an empty list (a server default, so both dialects fill the rows). A plain
+    # string, not sa.text(): an expression default makes Alembic's SQLite batch copy and drop the
+    # table, which fails ("FOREIGN KEY constraint failed") once lots reference the products.
     with op.batch_alter_table("product", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("standards", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+        batch_op.add_column(sa.Column("standards", sa.JSON(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:

@@ -17,9 +17,10 @@ from traceability_api.authority.recall_notices import (
     notice_by_token,
 )
 from traceability_api.deps import SessionDep
-from traceability_api.errors import DomainError
+from traceability_api.errors import Conflict, DomainError, NotFound
 from traceability_api.validation import DbId
 from traceability_api.workspace import i18n
+from traceability_api.workspace.messages import from_domain
 from traceability_api.workspace.web import PostDep, lang_of, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -55,6 +56,15 @@ def ack_by_link(notice_id: DbId, token: Token, request: Request, session: Sessio
     return render(request, "message.html", message=i18n.T[lang_of(request)]["recall_acked"])
 
 
+def _ack_refusal(exc: DomainError, lang: str) -> str:
+    """The refusal in the page's language (the domain's messages are English)."""
+    if isinstance(exc, Conflict):
+        return i18n.T[lang]["recall_already_acked"]
+    if isinstance(exc, NotFound):
+        return i18n.T[lang]["recall_notice_missing"]
+    return from_domain(exc, lang)["_form"]
+
+
 @router.post("/recalls/{notice_id}/ack")
 def ack_in_workspace(notice_id: DbId, request: Request, page: PostDep, session: SessionDep) -> Response:
     try:
@@ -62,5 +72,5 @@ def ack_in_workspace(notice_id: DbId, request: Request, page: PostDep, session: 
         session.commit()
     except DomainError as exc:
         session.rollback()
-        return render(request, "message.html", exc.status_code, page=page, message=exc.message)
+        return render(request, "message.html", exc.status_code, page=page, message=_ack_refusal(exc, page.lang))
     return see_other("/app?done=recall_acked")

@@ -1,8 +1,8 @@
 """Workspace home (issue 14): indexes for the incoming shipments (lot.in_transit_to_org_id) and for
 an organisation's sprayings / drug events of a window, place by place (event place, step, time)
 
-Revision ID: 0021_wsperf
-Revises: 0020_opendata
+Revision ID: 0022_wsperf
+Revises: 0021_readlog
 Create Date: 2026-12-07 00:15:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021_wsperf"
-down_revision: str | None = "0020_opendata"
+revision: str = "0022_wsperf"
+down_revision: str | None = "0021_readlog"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

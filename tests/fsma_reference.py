@@ -1,0 +1,534 @@
+"""THE ORACLE, not service code: ``fsma.records`` as it was before the database extracted the JSON
+fields (main 2d3397e: each row's lists decoded and read in Python).  ``tests/test_fsma_fastpath.py``
+holds the fast path to exactly these rows.
+
+FSMA 204 records: one row per CTE of one traceability lot with every KDE column
+(``kde_columns.COLUMNS``), read from stored events by a fixed number of set-based queries (the
+selected (event, lot) pairs; the lots' creating events; their shipments and coolings; the inputs of
+transformations; places and organisations), never one query per row.  Names and addresses are
+romanised (``romanise``) for US records."""
+
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import JSON, and_, func, literal, or_, select, type_coerce, union
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.identifiers import lot_uri
+from traceability_api.events.models import Event, EventLot
+from traceability_api.fsma.cte import (
+    COOLING,
+    DESTINATION_MARKET,
+    STEPS,
+    TLC_SOURCE,
+    TLC_SOURCE_REFERENCE,
+    btt_name,
+    cte_of,
+    doc_number,
+)
+from traceability_api.fsma.kde_columns import CTE, KEYS
+from traceability_api.fsma.market_codes import fill as fill_market_codes
+from traceability_api.fsma.romanise import romanise
+from traceability_api.lots.models import Lot, Product
+from traceability_api.parties.models import Organisation
+from traceability_api.parties.service import party_uri
+from traceability_api.places.models import Place
+from traceability_api.places.service import place_uri
+
+# the tables' columns for SQLAlchemy Core queries (SQLModel's attribute types confuse select()'s overloads)
+_E: Any = Event
+_EL: Any = EventLot
+_L: Any = Lot
+_P: Any = Product
+MAX_ROWS = 2_000_000  # a spreadsheet holds 1,048,576 rows; CSV may carry more, bounded all the same
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which records: a product (GTIN), an event-time range, a TLC range, one organisation's own
+    records (``org_id``; None = every organisation, for authorities), given lots (upstream pull)."""
+
+    gtin: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    tlc_from: str | None = None
+    tlc_to: str | None = None
+    org_id: int | None = None
+    lot_ids: tuple[int, ...] | None = None
+    ftl_only: bool = False  # products on the FDA Food Traceability List only
+    # SQL condition over events the reader may read (``events.service.visible_to``); None = every
+    # event (authorities).  Applied to the rows and to every event a row borrows from (the lot's
+    # creating event, its shipments), so a private harvest's variety never reaches a buyer.
+    visible: Any = None
+
+
+_DOC = _E.document
+
+
+_PARTS = {"btl": "bizTransactionList", "sources": "sourceList", "destinations": "destinationList", "ilmd": "ilmd"}
+
+
+def _parts(dialect: str) -> Any:
+    """The JSON fields a row reads, as one JSON object per row (one decode instead of four)."""
+    if dialect == "postgresql":
+        args: list[Any] = [x for k, v in _PARTS.items() for x in (literal(k), _DOC.op("->")(v))]
+        return type_coerce(func.json_build_object(*args), JSON).label("parts")
+    args = [x for k, v in _PARTS.items() for x in (literal(k), func.json(func.json_extract(_DOC, f"$.{v}")))]
+    return type_coerce(func.json_object(*args), JSON).label("parts")
+
+
+def _pairs(sel: Selection, dialect: str) -> Select[Any]:
+    """The (event, lot) pairs that may be CTEs, with what a row needs of the event, lot and product."""
+    q = (
+        select(
+            _E.id,
+            _E.hash_id,
+            _E.org_id,
+            _E.event_type,
+            _E.biz_step,
+            _E.event_time,
+            _E.place_id,
+            _DOC["eventTimeZoneOffset"].as_string().label("tz"),
+            _DOC[DESTINATION_MARKET].as_string().label("market"),
+            _parts(dialect),
+            _EL.lot_id,
+            _EL.role,
+            _EL.quantity,
+            _EL.uom.label("link_uom"),
+            _L.lot_code,
+            _L.origin_place_id,
+            _L.harvest_date,
+            _L.owner_org_id,
+            _L.uom.label("lot_uom"),
+            _P.gtin,
+            _P.name,
+            _P.name_en,
+            _P.description,
+        )  # fmt: skip
+        .select_from(_EL)
+        .join(_E, _E.id == _EL.event_id)
+        .join(_L, _L.id == _EL.lot_id)
+        .join(_P, _P.id == _L.product_id)
+        .where(
+            or_(
+                and_(_E.biz_step.in_(STEPS), _EL.role == "epc"),
+                and_(_E.event_type == "TransformationEvent", _EL.role == "output"),
+            )
+        )
+    )
+    return _filtered(q, sel)
+
+
+def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
+    if sel.gtin is not None:
+        q = q.where(_P.gtin == sel.gtin)
+    if sel.since is not None:
+        q = q.where(_E.event_time >= sel.since)
+    if sel.until is not None:
+        q = q.where(_E.event_time < sel.until)
+    if sel.tlc_from is not None:
+        q = q.where(_L.lot_code >= sel.tlc_from)
+    if sel.tlc_to is not None:
+        q = q.where(_L.lot_code <= sel.tlc_to)
+    if sel.org_id is not None:
+        q = q.where(_E.org_id == sel.org_id)
+    if sel.ftl_only:
+        q = q.where(_P.ftl_category.isnot(None))
+    if sel.lot_ids is not None:
+        q = q.where(_EL.lot_id.in_(sel.lot_ids))
+    return _readable(q, sel)
+
+
+def _readable(q: Select[Any], sel: Selection) -> Select[Any]:
+    return q if sel.visible is None else q.where(sel.visible)
+
+
+def _lot_ids(sel: Selection) -> Select[Any]:
+    q = (
+        select(_EL.lot_id)
+        .select_from(_EL)
+        .join(_E, _E.id == _EL.event_id)
+        .join(_L, _L.id == _EL.lot_id)
+        .join(_P, _P.id == _L.product_id)
+    )
+    return _filtered(q, sel)
+
+
+def _transform_ids(sel: Selection) -> Select[Any]:
+    return _lot_ids(sel).with_only_columns(_E.id).where(_E.event_type == "TransformationEvent", _EL.role == "output")
+
+
+class _Directory:
+    """Organisations and places by id and by URI, with their romanised location descriptions."""
+
+    def __init__(self, session: Session, place_ids: set[int], place_uris: set[str]) -> None:
+        self.orgs = {o.id: o for o in session.execute(select(Organisation)).scalars()}
+        self.by_party = {party_uri(o): o for o in self.orgs.values()}
+        ids = {i for i in place_ids if i} | {int(u.rsplit(":", 1)[1]) for u in place_uris if _is_place_urn(u)}
+        glns = {u.split("/414/", 1)[1].split("/", 1)[0] for u in place_uris if "/414/" in u}
+        pl: Any = Place
+        places = list(session.execute(select(Place).where(or_(pl.id.in_(ids), pl.gln.in_(glns)))).scalars())
+        self.places = {p.id: p for p in places}
+        self.by_uri = {place_uri(p): p for p in places}
+        self._cache: dict[tuple[str, int], str] = {}
+        self.harvests: dict[tuple[int | None, int], dict[str, Any]] = {}
+
+    def org_text(self, org_id: int | None) -> str:
+        key = ("o", org_id or 0)
+        if key not in self._cache:
+            o = self.orgs.get(org_id or 0)
+            self._cache[key] = _join(o.name, o.address, _phone(o)) if o is not None else ""
+        return self._cache[key]
+
+    def place_text(self, place_id: int | None) -> str:
+        """Business name, place name, address or coordinates, phone (§ 1.1310 location description)."""
+        key = ("p", place_id or 0)
+        if key not in self._cache:
+            p = self.places.get(place_id or 0)
+            if p is None:
+                self._cache[key] = ""
+            else:
+                o = self.orgs.get(p.org_id)
+                self._cache[key] = _join(
+                    o.name if o else None, p.name, p.address or (o.address if o else None), _coords(p), _phone(o)
+                )
+        return self._cache[key]
+
+    def party_text(self, uri: str | None) -> str:
+        o = self.by_party.get(uri or "")
+        return self.org_text(o.id) if o is not None else romanise(uri)
+
+    def uri_place(self, uri: object) -> Place | None:
+        return self.by_uri.get(str(uri or ""))
+
+
+def _is_place_urn(u: str) -> bool:
+    return u.startswith("urn:agritrace:place:") and u.rsplit(":", 1)[1].isdigit()
+
+
+def _phone(o: Organisation | None) -> str | None:
+    phone = getattr(o, "phone", None) if o is not None else None
+    return f"tel. {phone}" if phone else None
+
+
+def _coords(p: Place) -> str | None:
+    g = p.geo or {}
+    if g.get("type") == "Point":
+        lon, lat = g["coordinates"][:2]
+        return f"{lat:.5f}, {lon:.5f}"
+    return None
+
+
+def _join(*parts: str | None) -> str:
+    return ", ".join(romanise(x) for x in parts if x)
+
+
+@lru_cache(maxsize=64)
+def _zone(offset: object) -> timezone:
+    if isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":
+        try:
+            minutes = int(offset[1:3]) * 60 + int(offset[4:6])
+        except ValueError:
+            return UTC
+        return timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
+    return UTC
+
+
+def _party(entries: object, *kinds: str) -> str | None:
+    """The first source/destination of one of ``kinds`` (owning_party, possessing_party, location)."""
+    if not isinstance(entries, list):
+        return None
+    for kind in kinds:
+        for e in entries:
+            if isinstance(e, dict) and str(e.get("type", "")).endswith(kind):
+                v = e.get("source") or e.get("destination")
+                if isinstance(v, str):
+                    return v
+    return None
+
+
+@dataclass
+class _Move:
+    time: datetime
+    org_id: int
+    place_id: int | None
+    biz_step: str
+    sources: Any
+    destinations: Any
+
+
+def _moves(session: Session, sel: Selection) -> dict[int, list[_Move]]:
+    """Shipments and coolings of the selected lots and of the inputs of selected transformations."""
+    inputs = select(_EL.lot_id).where(
+        _EL.event_id.in_(_transform_ids(sel)),
+        _EL.role == "input",
+    )
+    lots = union(_lot_ids(sel), inputs).subquery()
+    q = _readable(
+        select(
+            _EL.lot_id,
+            _E.event_time,
+            _E.org_id,
+            _E.place_id,
+            _E.biz_step,
+            _DOC["sourceList"],
+            _DOC["destinationList"],
+        )  # fmt: skip
+        .join(_E, _E.id == _EL.event_id)
+        .where(_EL.lot_id.in_(select(lots.c.lot_id)), _E.biz_step.in_((voc.SHIPPING, COOLING)))
+        .order_by(_E.event_time),
+        sel,
+    )
+    out: dict[int, list[_Move]] = defaultdict(list)
+    for lot_id, t, org_id, place_id, step, src, dst in session.execute(q):
+        out[lot_id].append(_Move(t, org_id, place_id, step, src, dst))
+    return out
+
+
+def _origins(session: Session, sel: Selection) -> dict[int, tuple[int | None, int, dict[str, Any]]]:
+    """lot id -> (place, organisation, ilmd) of the event that created it (its TLC source)."""
+    q = _readable(
+        select(_EL.lot_id, _E.place_id, _E.org_id, _DOC["ilmd"])
+        .join(_E, _E.id == _EL.event_id)
+        .where(
+            _EL.lot_id.in_(_lot_ids(sel).subquery().select()),
+            or_(and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"), _EL.role == "output"),
+        )
+        .order_by(_E.event_time.desc()),
+        sel,
+    )
+    return {lot: (place, org, ilmd if isinstance(ilmd, dict) else {}) for lot, place, org, ilmd in session.execute(q)}
+
+
+@dataclass
+class _Input:
+    tlc: str
+    product: str
+    quantity: float | None
+    uom: str | None
+    origin_place_id: int | None
+    harvest_date: date | None
+    owner_org_id: int
+    lot_id: int
+
+
+def _inputs(session: Session, sel: Selection) -> dict[int, list[_Input]]:
+    q = (
+        select(
+            _EL.event_id,
+            _L.lot_code,
+            _P.name,
+            _P.name_en,
+            _EL.quantity,
+            _EL.uom,
+            _L.origin_place_id,
+            _L.harvest_date,
+            _L.owner_org_id,
+            _L.id,
+        )  # fmt: skip
+        .join(_L, _L.id == _EL.lot_id)
+        .join(_P, _P.id == _L.product_id)
+        .where(_EL.event_id.in_(_transform_ids(sel)), _EL.role == "input")
+    )
+    out: dict[int, list[_Input]] = defaultdict(list)
+    for ev, code, name, name_en, qty, uom, origin, harvested, owner, lot_id in session.execute(q):
+        out[ev].append(_Input(code, romanise(name_en or name), qty, uom, origin, harvested, owner, lot_id))
+    return out
+
+
+def _docs(btl: object) -> tuple[str, str]:
+    if not isinstance(btl, list):
+        return "", ""
+    items = [b for b in btl if isinstance(b, dict)]
+    return (
+        " | ".join(btt_name(b.get("type")) for b in items),
+        " | ".join(doc_number(b.get("bizTransaction")) for b in items),
+    )
+
+
+def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
+    """The spreadsheet's rows, ordered by event time; at most ``MAX_ROWS``."""
+    dialect = session.get_bind().dialect.name
+    pairs = session.execute(_pairs(sel, dialect).order_by(_E.event_time, _E.id).limit(MAX_ROWS + 1)).all()
+    if len(pairs) > MAX_ROWS:
+        from traceability_api.errors import Invalid
+
+        raise Invalid(f"more than {MAX_ROWS} records: choose a shorter date range or a TLC range")
+    origins = _origins(session, sel)
+    inputs = _inputs(session, sel) if any(p.event_type == "TransformationEvent" for p in pairs) else {}
+    moves = _moves(session, sel)
+    place_ids = {p.place_id for p in pairs} | {p.origin_place_id for p in pairs} | {o[0] for o in origins.values()}
+    place_ids |= {i.origin_place_id for ins in inputs.values() for i in ins} | {
+        m.place_id for ms in moves.values() for m in ms
+    }
+    uris = {str(o[2].get(TLC_SOURCE)) for o in origins.values() if o[2].get(TLC_SOURCE)}
+    d = _Directory(session, {i for i in place_ids if i}, uris)
+    out: list[dict[str, Any]] = []
+    with _no_gc():  # a million small dicts: the cyclic collector would rescan them over and over
+        for p in pairs:
+            _add(out, p, d, origins, inputs, moves)
+    fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
+    return out
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _add(out: list[dict[str, Any]], p: Any, d: _Directory, origins: Any, inputs: Any, moves: Any) -> None:
+    parts = p.parts or {}
+    ilmd = parts.get("ilmd") or {}
+    cte = cte_of(p.event_type, p.biz_step, p.role, p.origin_place_id, ilmd.get("agri:activity"))
+    if cte is not None:
+        out.append(_row(p, parts, cte, d, origins, inputs, moves))
+
+
+def _row(
+    p: Any,
+    parts: dict[str, Any],
+    cte: CTE,
+    d: _Directory,
+    origins: dict[int, tuple[int | None, int, dict[str, Any]]],
+    inputs: dict[int, list[_Input]],
+    moves: dict[int, list[_Move]],
+) -> dict[str, Any]:
+    local = p.event_time.astimezone(_zone(p.tz))
+    where = d.place_text(p.place_id) or d.org_text(p.org_id)
+    ref_type, ref_no = _docs(parts.get("btl"))
+    product = romanise(p.name_en or p.name)
+    row: dict[str, Any] = dict.fromkeys(KEYS, "")
+    row.update(
+        cte=cte.value,
+        event_date=local.date(),
+        event_time=local.replace(tzinfo=None),
+        tlc=p.lot_code,
+        gtin=p.gtin,
+        product_description=_join(p.name_en or p.name, p.description) if p.description else product,
+        quantity=p.quantity if p.quantity is not None else "",
+        unit=(p.link_uom or p.lot_uom or "") if p.quantity is not None else "",
+        location_description=where,
+        location_id=_location_id(p, d),
+        reference_document_type=ref_type,
+        reference_document_number=ref_no,
+        destination_market=str(p.market or ""),
+        recorded_by=d.org_text(p.org_id).split(", ", 1)[0],
+        event_id=p.hash_id,
+    )
+    origin = origins.get(p.lot_id)
+    if origin is not None:
+        src_place = d.uri_place(origin[2].get(TLC_SOURCE))
+        row["tlc_source_location"] = (
+            d.place_text(src_place.id) if src_place is not None else d.place_text(origin[0]) or d.org_text(origin[1])
+        )
+        row["tlc_source_reference"] = romanise(str(origin[2].get(TLC_SOURCE_REFERENCE) or ""))
+        variety = origin[2].get("agri:variety")
+        row["commodity_variety"] = _join(p.name_en or p.name, str(variety)) if variety else product
+    lot_moves = moves.get(p.lot_id, [])
+    if cte in (CTE.harvesting, CTE.cooling):
+        row.update(_harvest(d, p.origin_place_id, p.owner_org_id, p.harvest_date or local.date()))
+        nxt = next((m for m in lot_moves if m.biz_step == voc.SHIPPING and m.time >= p.event_time), None)
+        if nxt is not None:
+            row["subsequent_recipient"] = d.party_text(_party(nxt.destinations, "owning_party", "possessing_party"))
+    if cte == CTE.shipping:
+        row["subsequent_recipient"] = d.party_text(
+            _party(parts.get("destinations"), "owning_party", "possessing_party")
+        )
+        to = _party(parts.get("destinations"), "location")
+        if to:
+            row["subsequent_recipient"] += f" ({romanise(to)})"
+    if cte == CTE.receiving:
+        src = _party(parts.get("sources"), "owning_party", "possessing_party")
+        if src is None:
+            prev = [m for m in lot_moves if m.biz_step == voc.SHIPPING and m.time <= p.event_time]
+            if prev:
+                src = _party(prev[-1].sources, "possessing_party", "owning_party")
+                row["previous_source"] = d.party_text(src) if src else d.org_text(prev[-1].org_id)
+        else:
+            row["previous_source"] = d.party_text(src)
+    if cte in (CTE.initial_packing, CTE.transformation):
+        ins = inputs.get(p.id, [])
+        row["input_tlcs"] = " | ".join(
+            f"{i.tlc} ({i.product}, {i.quantity:g} {i.uom or ''})".replace(" )", ")")
+            if i.quantity
+            else f"{i.tlc} ({i.product})"
+            for i in ins
+        )
+        row["tlc_source_location"] = row["tlc_source_location"] or where
+        if cte == CTE.initial_packing and ins:
+            first = ins[0]
+            row.update(_harvest(d, first.origin_place_id, first.owner_org_id, first.harvest_date))
+            row["commodity_variety"] = first.product
+            cooled = next((m for i in ins for m in moves.get(i.lot_id, []) if m.biz_step == COOLING), None)
+            if cooled is not None:
+                row["cooling_location"] = d.place_text(cooled.place_id) or d.org_text(cooled.org_id)
+                row["cooling_date"] = cooled.time.astimezone(_zone(None)).date()
+    return row
+
+
+def _harvest(d: _Directory, place_id: int | None, org_id: int, harvested: date | None) -> dict[str, Any]:
+    """Farm, field or container, harvester and date of a harvested lot (§ 1.1325, § 1.1330(a)(4)-(8))."""
+    key = (place_id, org_id)
+    if key not in d.harvests:
+        d.harvests[key] = _harvest_place(d, place_id, org_id)
+    return d.harvests[key] | {"harvest_date": harvested or ""}
+
+
+def _harvest_place(d: _Directory, place_id: int | None, org_id: int) -> dict[str, Any]:
+    place = d.places.get(place_id or 0)
+    org = d.orgs.get(place.org_id if place is not None else org_id)
+    field = ""
+    if place is not None:
+        code = place.planting_area_code or place.sector_code
+        field = _join(place.name, code)
+    return {
+        "harvest_farm": _join(
+            org.name if org else None, org.address if org else None, _coords(place) if place else None
+        ),
+        "field_or_container": field,
+        "harvester_name": romanise(org.name) if org else "",
+        "harvester_phone": getattr(org, "phone", None) or "",
+    }
+
+
+def _location_id(p: Any, d: _Directory) -> str:
+    place = d.places.get(p.place_id or 0)
+    if place is not None:
+        return place_uri(place)
+    org = d.orgs.get(p.org_id)
+    return party_uri(org) if org is not None else ""
+
+
+def lot_uri_of(row: dict[str, Any]) -> str:
+    return lot_uri(str(row["gtin"]), str(row["tlc"]))
+
+
+def to_csv(table: list[dict[str, Any]]) -> bytes:
+    """``fsma.sheet.to_csv`` as it was (every cell through ``_text``)."""
+    import csv
+    import io
+
+    from traceability_api.fsma.sheet import HEADERS, _text
+    from traceability_api.sheet_cells import csv_field
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HEADERS)
+    w.writerows([csv_field(_text(r[k])) for k in KEYS] for r in table)
+    return buf.getvalue().encode("utf-8-sig")

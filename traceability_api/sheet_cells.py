@@ -1,0 +1,29 @@
+"""Cells of the spreadsheets the service exports (CSV and XLSX): text written by any organisation
+(varieties, document numbers, names) must stay text when FDA staff or an inspector opens the file.
+
+- XLSX: openpyxl stores a string starting with ``=`` as a formula; such a cell is forced back to a
+  string cell (shown exactly as written, never evaluated).
+- CSV: a spreadsheet program evaluates a field starting with ``=``, ``+``, ``-``, ``@``, tab or
+  carriage return; such a field gets a leading apostrophe (OWASP's advice against CSV injection).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_field(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+
+
+def xlsx_value(ws: Any, v: Any) -> Any:
+    """``v``, or for text openpyxl would take for a formula, a string cell of ``ws`` holding it."""
+    if not (isinstance(v, str) and v.startswith("=")):
+        return v
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=v)
+    cell.data_type = "s"
+    return cell
