@@ -46,3 +46,14 @@ def test_overview_counts_what_the_database_holds(app_client: TestClient, runtime
         assert figure(page.text, "organisations") == s.exec(select(func.count()).select_from(Organisation)).one() == 2
         assert figure(page.text, "lots") == s.exec(select(func.count()).select_from(Lot)).one()
         assert figure(page.text, "events") == s.exec(select(func.count()).select_from(Event)).one()
+
+
+def test_a_malformed_address_gets_a_page_in_the_persons_language(app_client: TestClient, runtime: Runtime) -> None:
+    member_client(app_client, runtime, "Chi cục QLCL Đồng Tháp", "chicuc", OrgKind.authority)
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for url in ("/app/console/lots/abc", "/app/console/lots?page=abc"):
+        r = app_client.get(url, headers=html)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("text/html"), (url, r.text[:300])
+        assert '<html lang="vi">' in r.text and "không hợp lệ" in r.text
+    r = app_client.get("/app/console/lots/abc")  # a script asking without text/html keeps the JSON answer
+    assert r.status_code == 422 and r.json()["detail"].startswith("invalid request")

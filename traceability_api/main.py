@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError
 
@@ -98,7 +98,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(_req: Request, exc: RequestValidationError) -> Response:
+        if _req.url.path.startswith("/app") and "text/html" in _req.headers.get("accept", ""):
+            from traceability_api.workspace.web import bad_request_page
+
+            return bad_request_page(_req)  # a person's browser: a page in their language, not JSON
         errors = [
             {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": e.get("type")} for e in exc.errors()
         ]

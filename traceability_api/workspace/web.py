@@ -123,6 +123,11 @@ def render(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
+def bad_request_page(request: Request) -> HTMLResponse:
+    """A malformed address or form reached a page (e.g. a letter where a number belongs): 422."""
+    return render(request, "message.html", 422, message=i18n.T[lang_of(request)]["bad_request"])
+
+
 def not_found(request: Request, page: Page) -> HTMLResponse:
     """Another organisation's page, or none: one answer, no hint which."""
     return render(request, "message.html", 404, page=page, message=page.t["not_found"])
