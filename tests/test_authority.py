@@ -118,6 +118,18 @@ def test_recall_propagates_downstream(net: Network, runtime: Runtime, app_client
     }
     r = c.post("/api/v1/events", json=repack, headers=H(net, "D1"))
     assert r.status_code == 409 and "recalled" in r.text, r.text
+    # nor packed into a pallet, which would then travel by its SSCC with the recalled lot unseen
+    pack = {
+        "type": "AggregationEvent",
+        "eventTime": "2025-03-09T10:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "action": "ADD",
+        "bizStep": "packing",
+        "parentID": "https://id.gs1.org/00/089300000000000024",
+        "childQuantityList": [{"epcClass": net.lots["T1a"], "quantity": 9000, "uom": "KGM"}],
+    }
+    r = c.post("/api/v1/events", json=pack, headers=H(net, "D1"))
+    assert r.status_code == 409 and "packed" in r.text, r.text
     with Session(runtime.engine) as s:
         assert s.get(Lot, lot_id(runtime, net.lots["T1a"])).status == "recalled"  # type: ignore[union-attr]
         assert find_lot(s, gtin(301), "T1z") is None

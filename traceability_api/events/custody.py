@@ -58,6 +58,9 @@ def apply(
     if etype == "TransformationEvent":
         return transform(session, p, items, cache, ilmd, prefixes)
     touches = touch_held(p, items, cache, receiving=step == voc.RECEIVING)
+    if etype == "AggregationEvent" and action == "ADD" and any(t.lot.status == LotStatus.recalled for t in touches):
+        # a pallet or case is shipped by its SSCC: packed inside, the recalled lot would travel unseen
+        raise Conflict("a recalled lot may not be packed into a pallet or case")
     if step == voc.SHIPPING and touches:
         ship(session, p, touches, refs)
     elif step == voc.RECEIVING:
