@@ -230,3 +230,12 @@ def test_codes_with_non_ascii_digits_are_refused(w: World) -> None:
         assert r.status_code == 422 and "registry format" in r.text, (code, r.text)
     assert register(w, "planting_area", AREA, ["CN"]).status_code == 201
     assert w.get(w.authority, "/api/v1/registry/codes/VN-DTOR-００１２").status_code == 404
+
+
+def test_markets_are_countries_or_the_eu(w: World) -> None:
+    """Two letters are not enough: ZZ (unknown region) or XA (pseudo-locale) is no importing market."""
+    for markets in (["ZZ"], ["CN", "XA"], ["QQ"]):
+        r = register(w, "planting_area", AREA, markets)
+        assert r.status_code == 422 and "ISO 3166-1" in r.text, (markets, r.text)
+    r = register(w, "planting_area", AREA, ["cn", "EU", "JP"])
+    assert r.status_code == 201 and r.json()["markets"] == ["CN", "EU", "JP"], r.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from babel import Locale
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlmodel import Session, col, or_, select
 
@@ -62,9 +63,15 @@ def normalise_markets(markets: list[str]) -> list[str]:
     if len(out) > MAX_MARKETS:
         raise Invalid(f"at most {MAX_MARKETS} markets")
     for m in out:
-        if not MARKET_RE.fullmatch(m):
+        if not MARKET_RE.fullmatch(m) or m not in _MARKETS:
             raise Invalid(f"market {m[:10]!r} is not an ISO 3166-1 alpha-2 country code (or EU)")
     return out
+
+
+# the countries CLDR names (Babel's copy, kept with Babel), less its non-country codes; plus the EU
+_MARKETS = frozenset(k for k in Locale("en").territories if len(k) == 2 and k.isalpha()) - {
+    "EZ", "QO", "UN", "XA", "XB", "XK", "ZZ"
+} | {"EU"}  # fmt: skip
 
 
 class CodeCreate(BaseModel):
