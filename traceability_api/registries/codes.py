@@ -69,7 +69,7 @@ def normalise_markets(markets: list[str]) -> list[str]:
 
 
 # the countries CLDR names (Babel's copy, kept with Babel), less its non-country codes; plus the EU
-_MARKETS = frozenset(k for k in Locale("en").territories if len(k) == 2 and k.isalpha()) - {
+_MARKETS = frozenset(k for k in map(str, Locale("en").territories) if len(k) == 2 and k.isalpha()) - {
     "EZ", "QO", "UN", "XA", "XB", "XK", "ZZ"
 } | {"EU"}  # fmt: skip
 
