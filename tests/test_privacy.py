@@ -279,9 +279,11 @@ def test_workspace_diary_select_and_grants_screen(runtime: Runtime, app_client: 
     (grant,) = c.get("/api/v1/grants", headers=auth(key)).json()
     assert grant["live"] and grant["grantee_org_id"] == other_id
     page = c.get("/app/grants")
+    assert "Chi cục Kiểm tra" in page.text and "còn hiệu lực" in page.text  # the partner by name, not by id
     r = c.post(f"/app/grants/{grant['id']}/revoke", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert r.status_code == 303
     assert c.get("/api/v1/grants", headers=auth(key)).json()[0]["live"] is False
+    assert "đã thu hồi" in c.get("/app/grants").text  # revoked, not "ended"
 
     # a partners-only sale: the public bundle says the buyer is a cooperative, not which one
     page = c.get("/app/ship")

@@ -255,3 +255,10 @@ def products(session: Session, p: Principal) -> list[Product]:
 def partners(session: Session, p: Principal) -> list[Organisation]:
     q = select(Organisation).where(Organisation.id != p.org_id).order_by(Organisation.name)  # type: ignore[arg-type]
     return list(session.exec(q).all())
+
+
+def organisations(session: Session, ids: set[int]) -> list[Organisation]:
+    """The named organisations (their names are public: the partner list shows them all)."""
+    if not ids:
+        return []
+    return list(session.exec(select(Organisation).where(Organisation.id.in_(sorted(ids)))).all())  # type: ignore[union-attr]

@@ -28,8 +28,10 @@ def _page(request: Request, page: Page, session: SessionDep, errors: Errors | No
     p = page.user.principal
     grants = [grant_json(g) for g in grants_of(session, p)]
     lots = [row for row, _ in views.my_lots(session, p)]
+    ids = {int(g[k]) for g in grants for k in ("org_id", "grantee_org_id")}  # type: ignore[call-overload]
+    names = {o.id: o.name for o in views.organisations(session, ids)}
     return render(request, "grants.html", status, page=page, grants=grants, lots=lots, errors=errors or {},
-                  v=v or {})  # fmt: skip
+                  v=v or {}, names=names)  # fmt: skip
 
 
 @router.get("/grants")
