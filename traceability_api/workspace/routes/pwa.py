@@ -7,6 +7,7 @@ icon.  The worker's cache name carries the static files' hashes, so a new releas
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from functools import lru_cache
 
@@ -46,10 +47,38 @@ def manifest() -> Response:
     body = {
         "name": "AgriTrace — Sổ tay hợp tác xã", "short_name": "AgriTrace", "lang": "vi", "start_url": "/app",
         "scope": "/app/", "display": "standalone", "background_color": "#ffffff", "theme_color": "#1b5e20",
-        "icons": [{"src": "/app/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+        "icons": [{"src": "/app/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+                  *({"src": f"/app/icon-{n}.png", "sizes": f"{n}x{n}", "type": "image/png", "purpose": "any"}
+                    for n in PNG_SIZES)],
     }  # fmt: skip
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json",
                     headers={"Cache-Control": "no-cache"})  # fmt: skip
+
+
+PNG_SIZES = (192, 512)  # what Android's installer asks for besides the SVG
+
+
+@lru_cache
+def icon_png(size: int) -> bytes:
+    """The SVG icon drawn as a PNG with Pillow (no SVG renderer needed): the same green tile and leaf."""
+    from PIL import Image, ImageDraw
+
+    s = size / 96
+    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle((0, 0, size - 1, size - 1), radius=round(18 * s), fill="#1b5e20")
+    leaf = [(48, 18), (36, 30), (31, 44), (36, 62), (42, 70), (48, 78), (54, 70), (60, 62), (65, 44), (60, 30)]
+    d.polygon([(x * s, y * s) for x, y in leaf], fill="#c8e6c9")
+    out = io.BytesIO()
+    img.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+@router.get("/icon-{size}.png")
+def icon_png_route(size: int) -> Response:
+    if size not in PNG_SIZES:
+        return Response(status_code=404)
+    return Response(icon_png(size), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/icon.svg")
