@@ -271,6 +271,7 @@ def test_workspace_diary_select_and_grants_screen(runtime: Runtime, app_client: 
     lot = lot.json()
     page = c.get("/app/grants")
     assert page.status_code == 200 and "Chia sẻ dữ liệu" in page.text and "X1" in page.text
+    assert f'<option value="{other_id}">Chi cục Kiểm tra</option>' in page.text  # partners picked by name
     until = (utcnow() + timedelta(days=3)).date().isoformat()
     form = {"csrf": csrf_of(page.text), "lot_id": str(lot["id"]), "grantee_org_id": str(other_id), "until": until}
     assert c.post("/app/grants", data=form | {"grantee_org_id": str(org_id)}, follow_redirects=False).status_code == 422

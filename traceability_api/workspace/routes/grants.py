@@ -31,7 +31,7 @@ def _page(request: Request, page: Page, session: SessionDep, errors: Errors | No
     ids = {int(g[k]) for g in grants for k in ("org_id", "grantee_org_id")}  # type: ignore[call-overload]
     names = {o.id: o.name for o in views.organisations(session, ids)}
     return render(request, "grants.html", status, page=page, grants=grants, lots=lots, errors=errors or {},
-                  v=v or {}, names=names)  # fmt: skip
+                  v=v or {}, names=names, partners=views.partners(session, p))  # fmt: skip
 
 
 @router.get("/grants")
