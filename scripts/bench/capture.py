@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from common import fresh_database, percentile, server
+from common import cpu_s, fresh_database, percentile, server, server_pids
 from sqlmodel import Session
 
 from traceability_api.compose import CAPTURE_CHECKS
@@ -147,6 +147,14 @@ def http_run(base: str, key: str, clients: int, batch: int, seconds: float) -> t
             start.wait()
             stop = time.monotonic() + seconds
             while time.monotonic() < stop:
+                if batch < 0:  # the reference: an authenticated GET answered by one small query
+                    t0 = time.perf_counter()
+                    r = c.get("/api/v1/organisations/me")
+                    lat[i].append(time.perf_counter() - t0)
+                    done[i] += 1 if r.status_code == 200 else 0
+                    if r.status_code != 200:
+                        errors.append(f"{r.status_code} {r.text[:200]}")
+                    continue
                 if batch == 0:
                     path, body, n, ok = "/api/v1/events", gen.next(), 1, (201,)
                 else:
@@ -225,7 +233,7 @@ def summary(name: str, project: list[float], refs: dict[str, list[float]]) -> No
     for ref, xs in refs.items():
         ratios = [p / r for p, r in zip(project, xs, strict=True)]
         ratio = f"ratio min {min(ratios):.0%} median {statistics.median(ratios):.0%}"
-        print(f"  {'reference ' + ref:<34} {mm(xs)} rows/s   {ratio}")  # noqa: T201
+        print(f"  {'reference ' + ref:<34} {mm(xs)} per s    {ratio}")  # noqa: T201
 
 
 def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
@@ -235,7 +243,7 @@ def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
     pid = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()[0]
     spy = Path(sys.executable).parent / "py-spy"
     cmd = [str(spy), "record", "-p", pid, "--subprocesses", "-d", str(max(1, int(seconds) - 1)), "-r", "200",
-           "-f", "raw", "-o", out, "--nonblocking"]  # fmt: skip
+           "-f", "raw", "-o", out, "--nonblocking", "--gil"]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -252,13 +260,33 @@ def run(
                 conn.execute("CREATE TABLE ref_event (LIKE event INCLUDING ALL)")
         print(f"capture[{kind}] clients={clients} workers={workers} {seconds:.0f} s per repetition")  # noqa: T201
         results: dict[str, tuple[list[float], dict[str, list[float]]]] = {}
+        cpu: dict[str, list[float]] = {}
         with server(env, workers) as base:
+            pids = server_pids(base)
+
+            def served(size: int) -> tuple[float, list[float], list[str], float]:
+                """http_run, plus the server's CPU milliseconds per event (or per request)."""
+                c0 = cpu_s(pids)
+                rate, lat, errors = http_run(base, key, clients, size, seconds)
+                return rate, lat, errors, (cpu_s(pids) - c0) * 1000 / max(1.0, rate * seconds)
+
             http_run(base, key, clients, 0, 3.0)  # warm-up: connections, compiled schema validators, caches
+            http_run(base, key, clients, -1, 1.0)
             if only in (None, "batch"):
                 http_run(base, key, clients, batch, 3.0)  # the document validator is compiled on first use too
             plans: list[tuple[str, int, dict[str, Callable[[], float]]]] = []
             if only in (None, "single"):
-                refs = {"INSERT, 1 tx/row": lambda: ref_run(dsn, clients, 0, seconds, "row")} if dsn else {}
+                me = "GET /organisations/me, same server"
+                refs: dict[str, Callable[[], float]] = {}
+                if dsn:
+                    refs["INSERT, 1 tx/row"] = lambda: ref_run(dsn, clients, 0, seconds, "row")
+
+                def get_me() -> float:
+                    rate, _, _, ms = served(-1)
+                    cpu.setdefault(me, []).append(ms)
+                    return rate
+
+                refs[me] = get_me
                 plans.append(("single event POST /api/v1/events", 0, refs))
             if only in (None, "batch"):
                 brefs = {
@@ -272,20 +300,25 @@ def run(
                 for rep in range(reps):
                     spy = profiler(base, seconds, f"{profile}.{'single' if size == 0 else 'batch'}.txt") if (
                         profile and rep == 0) else None  # fmt: skip
-                    rate, lat, errors = http_run(base, key, clients, size, seconds)
+                    rate, lat, errors, ms = served(size)
                     if spy is not None:
                         spy.wait()
                     proj.append(rate)
+                    cpu.setdefault(name, []).append(ms)
                     line = (f"  rep {rep + 1} {name}: {rate:,.0f} events/s over {len(lat)} requests, "
                             f"p50 {percentile(lat, 0.5) * 1000:.1f} ms p95 {percentile(lat, 0.95) * 1000:.1f} ms "
-                            f"p99 {percentile(lat, 0.99) * 1000:.1f} ms; errors {len(errors)}")  # fmt: skip
+                            f"p99 {percentile(lat, 0.99) * 1000:.1f} ms; server CPU {ms:.2f} ms/event; "
+                            f"errors {len(errors)}")  # fmt: skip
                     print(line + (f" (first: {errors[0]})" if errors else ""), flush=True)  # noqa: T201
                     for ref, fn in refs.items():
                         got[ref].append(fn())
-                        print(f"  rep {rep + 1} reference {ref}: {got[ref][-1]:,.0f} rows/s", flush=True)  # noqa: T201
+                        print(f"  rep {rep + 1} reference {ref}: {got[ref][-1]:,.0f} per s", flush=True)  # noqa: T201
                 results[name] = (proj, got)
         for name, (proj, got) in results.items():
             summary(name, proj, got)
+        for name, ms in cpu.items():
+            per = f"min {min(ms):6.2f}  median {statistics.median(ms):6.2f} ms per event (GET: per request)"
+            print(f"  server CPU {name:<40} {per}")  # noqa: T201
 
 
 def main() -> None:

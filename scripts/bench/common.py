@@ -61,3 +61,27 @@ def server(env: dict[str, str], workers: int) -> Iterator[str]:
 def percentile(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
+
+
+def server_pids(base: str) -> list[int]:
+    """The server process (found by its port, as capture.py's profiler does) and its workers."""
+    port = base.rsplit(":", 1)[1]
+    found = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()
+    pids = [int(p) for p in found]
+    for pid in list(pids):
+        pids += [
+            int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        ]
+    return pids
+
+
+def cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (every thread; /proc/PID/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the line)
+    return total / os.sysconf("SC_CLK_TCK")

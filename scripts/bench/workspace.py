@@ -17,10 +17,8 @@ latency to other load on a shared machine), and each page's compressed weight on
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -28,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, server
+from common import cpu_s, fresh_database, percentile, server, server_pids
 from eth_account import Account
 from sqlmodel import Session
 
@@ -97,30 +95,6 @@ def sign_in(base: str, i: int) -> httpx.Client:
     r = c.post("/app/login", data={"csrf": token, "username": f"user{i}", "password": PASSWORD})
     assert r.status_code == 200 and "HTX Thạnh Phú" in r.text, r.text[:300]
     return c
-
-
-def server_pids(base: str) -> list[int]:
-    """The server process (found by its port, as capture.py's profiler does) and its workers."""
-    port = base.rsplit(":", 1)[1]
-    found = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()
-    pids = [int(p) for p in found]
-    for pid in list(pids):
-        pids += [
-            int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        ]
-    return pids
-
-
-def cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes so far (every thread; /proc/PID/stat)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the line)
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int]) -> tuple[float, float]:

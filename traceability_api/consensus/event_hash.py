@@ -206,13 +206,15 @@ def _render(node: Node, sub_order: Order | None, residue: list[Node]) -> str:
 
 def _ordered(children: list[Node], order: Order, residue: list[Node]) -> str:
     """Render children named in ``order`` (removing them from ``children``)."""
+    by_name: dict[str, list[Node]] = {}
+    for c in children:
+        by_name.setdefault(c.name, []).append(c)
     out = []
     for name, sub_order in order:
-        matching = [c for c in children if c.name == name]
-        for c in matching:
-            children.remove(c)
-        rendered = sorted(r for r in (_render(c, sub_order, residue) for c in matching) if r)
-        out.append("".join(rendered))
+        matching = by_name.pop(name, None)
+        if matching:
+            out.append("".join(sorted(r for r in (_render(c, sub_order, residue) for c in matching) if r)))
+    children[:] = [c for c in children if c.name in by_name]  # those not named in ``order`` stay
     return "".join(out)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from traceability_api.outbox.models import AnchorItem, ItemKind
@@ -31,4 +30,7 @@ def enqueue(session: Session, items: list[Pending]) -> None:
         return
     now = utcnow()
     rows = [{"kind": i.kind, "ref_id": i.ref_id, "digest": i.digest, "created_at": i.created_at or now} for i in items]
-    session.execute(insert(AnchorItem), rows, execution_options=ALL_ROWS_AT_ONCE)
+    session.execute(_INSERT_ITEMS, rows)  # a Core insert of plain rows: no ORM bulk machinery
+
+
+_INSERT_ITEMS = AnchorItem.__table__.insert()  # type: ignore[attr-defined]

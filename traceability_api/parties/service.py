@@ -8,6 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from traceability_api.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -118,19 +119,24 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
         raise Unauthorized("malformed API key")
     _, prefix, secret = parts
     digest = _hash(secret)
-    row = session.exec(
-        select(ApiKey, Member, Organisation)
-        .join(Member, Member.id == ApiKey.member_id)  # type: ignore[arg-type]
-        .join(Organisation, Organisation.id == Member.org_id)  # type: ignore[arg-type]
-        .where(ApiKey.prefix == prefix)
-    ).first()
+    row = session.execute(_KEY_LOOKUP, {"prefix": prefix}).first()  # plain columns: no ORM objects to build
     if row is None:
         raise Unauthorized("unknown API key")
-    key, member, org = row
-    if key.revoked_at is not None or not member.active or not hmac.compare_digest(key.secret_hash, digest):
+    secret_hash, revoked_at, active, member_id, name, role, org_id, kind = row
+    if revoked_at is not None or not active or not hmac.compare_digest(secret_hash, digest):
         raise Unauthorized("invalid or revoked API key")
-    assert member.id is not None and org.id is not None
-    return Principal(member.id, member.name, Role(member.role), org.id, OrgKind(org.kind))
+    return Principal(member_id, name, Role(role), org_id, OrgKind(kind))
+
+
+_KEY_LOOKUP = (
+    select(  # type: ignore[call-overload]
+        ApiKey.secret_hash, ApiKey.revoked_at, Member.active, Member.id, Member.name, Member.role,
+        Organisation.id, Organisation.kind,
+    )
+    .join(Member, Member.id == ApiKey.member_id)
+    .join(Organisation, Organisation.id == Member.org_id)
+    .where(ApiKey.prefix == bindparam("prefix"))
+)  # fmt: skip
 
 
 def get_org(session: Session, org_id: int) -> Organisation:
