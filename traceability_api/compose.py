@@ -17,7 +17,6 @@ from traceability_api.evidence import diary
 from traceability_api.husbandry import withdrawal
 from traceability_api.registries import checks as registries
 from traceability_api.runtime import Runtime
-from traceability_api.signing.gate import SignatureGate
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -48,6 +47,8 @@ def build_runtime(settings: Settings, *, with_chain: bool | None = None) -> Runt
                       page_cache=PageCache(), scan_buffer=scans, label_renderer=renderer)  # fmt: skip
     runtime.on_close.extend([scans.close, renderer.close])
     if chain is not None:  # signatures name the chain and contract (EIP-712 domain): no chain, no gate
+        from traceability_api.signing.gate import SignatureGate  # eth_account: only with a chain
+
         runtime.signature_gate = SignatureGate(engine, settings, chain.chain_id, chain.contract.address)
         runtime.capture_checks = (*CAPTURE_CHECKS, runtime.signature_gate)
     if settings.capture_group_commit_ms > 0:  # after the gate: the group applies the same checks

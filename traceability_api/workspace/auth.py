@@ -26,7 +26,15 @@ from traceability_api.timeutil import utcnow
 from traceability_api.workspace.models import WorkspaceLogin, WorkspaceSession
 
 _hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 "low memory" defaults
-_DUMMY = _hasher.hash("not a password of anyone")  # equal work for unknown usernames
+
+
+@lru_cache(maxsize=1)
+def _dummy() -> str:
+    """A hash to verify against for unknown usernames (equal work), made on first use: hashing at
+    import cost every command and worker start ~0.3 s."""
+    return _hasher.hash("not a password of anyone")
+
+
 USERNAME_RE = r"^[a-z0-9._-]{3,64}$"
 MIN_PASSWORD = 8
 
@@ -61,7 +69,7 @@ def check_password(session: Session, settings: Settings, username: str, password
     login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == username.strip().lower())).first()
     if login is None:
         try:
-            _hasher.verify(_DUMMY, password)
+            _hasher.verify(_dummy(), password)
         except VerificationError:
             pass
         raise SignInFailed()
