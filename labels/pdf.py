@@ -1,7 +1,7 @@
 """Printable PDF label sheets (reportlab).  A layout is validated data in millimetres; one pure
 function renders labels onto it.  Text uses an embedded TrueType font with full Vietnamese
-diacritics (DejaVu Sans); each QR code is one 1-bit image mask of its modules, scaled to size
-(sharp at any resolution: an image mask is not smoothed, and every module stays a solid square)."""
+diacritics (DejaVu Sans); each QR code is one 1-bit image mask of its modules scaled to size (not
+interpolated, PDF's default: every module prints as a solid square at any printer resolution)."""
 
 from __future__ import annotations
 

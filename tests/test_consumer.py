@@ -216,3 +216,36 @@ def test_serialised_label_sheet_from_the_api_decodes(w: World, runtime: Runtime)
     for uri in codes:
         scanned = page(w, uri)
         assert parse(uri).token and scanned.status_code == 200 and "copy-warning" not in scanned.text
+
+
+def test_big_label_sheet_from_the_worker_process_decodes_and_a_busy_renderer_writes_nothing(
+    w: World, runtime: Runtime
+) -> None:
+    """A sheet bigger than the inline limit is drawn by the API worker's one render process and every
+    code decodes; when that process is busy and its waiting places are taken, the request gets 503
+    with Retry-After at once and no serial is commissioned; small sheets still print meanwhile."""
+    from sqlalchemy import func
+
+    from tests.test_label_decode import decoded_pages
+    from traceability_api.lots.models import SerialUnit
+
+    def serials() -> int:
+        with Session(runtime.engine) as s:
+            return s.exec(select(func.count()).select_from(SerialUnit)).one()
+
+    renderer = runtime.label_renderer
+    assert renderer is not None
+    renderer.inline_max = 4  # 24 labels count as big here: no need for a thousand to reach the process
+    rice = setup_rice(w)
+    path = f"/api/v1/lots/{rice['lot']['id']}/labels"
+    r = w.post(w.coop, path, {"layout": "a4-3x8", "serials": 24})
+    assert r.status_code == 200 and renderer._pool is not None
+    (codes,) = decoded_pages(r.content)
+    assert len(codes) == 24 and all(parse(uri).token for uri in codes) and serials() == 24
+    with renderer.reserve(5), renderer.reserve(5), renderer.reserve(5):  # one rendering, two waiting
+        busy = w.post(w.coop, path, {"layout": "a4-3x8", "serials": 24})
+        assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0 and "busy" in busy.json()["detail"]
+        assert serials() == 24  # refused before commissioning
+        small = w.post(w.coop, path, {"layout": "a4-3x8", "serials": 2, "copies": 1})
+        assert small.status_code == 200 and serials() == 26
+    assert w.post(w.coop, path, {"layout": "a4-3x8", "serials": 24}).status_code == 200 and serials() == 50

@@ -67,3 +67,50 @@ def test_big_sheets_render_in_one_shared_worker_process() -> None:
     finally:
         renderer.close()
     assert renderer._pool is None
+
+
+def test_image_mask_is_the_matrix_bit_for_bit() -> None:
+    """The image mask drawn on sheets holds the symbol's modules: 0 where the matrix is dark."""
+    for payload in (f"{BASE}/01/08930000000019/10/L1", f"{BASE}/01/08930000000019/10/L1/21/S1?t={'x' * 60}"):
+        m = qr.matrix(payload)
+        side, bits = qr.image_mask(payload)
+        stride = (side + 7) // 8
+        assert side == len(m) and len(bits) == side * stride
+        for r, row in enumerate(m):
+            unpacked = int.from_bytes(bits[r * stride : (r + 1) * stride], "big") >> (stride * 8 - side)
+            assert [(unpacked >> (side - 1 - i)) & 1 for i in range(side)] == [1 - v for v in row]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_every_layout_decodes_at_a_coarse_resolution(layout: str) -> None:
+    """A full page of each layout, rasterised at 150 dpi (coarser than any label printer): every
+    code is read back; the smallest modules are about half a millimetre."""
+    gtin, secret = "08930000000019", b"k" * 32
+    n = LAYOUTS[layout].per_page
+    payloads = [build(gtin, "ST25-03", f"S{i:06d}", token=serial_token(secret, gtin, f"S{i:06d}")).uri(BASE)
+                for i in range(n)]  # fmt: skip
+    labels = [LabelData("Gạo ST25", "HTX Thạnh Phú", "ST25-03", "Thu hoạch: 28/02/2025", p, 4, f"S{i:06d}", gtin)
+              for i, p in enumerate(payloads)]  # fmt: skip
+    assert decoded_pages(render(labels, LAYOUTS[layout]), dpi=150) == [set(payloads)]
+
+
+def test_a_busy_renderer_refuses_big_sheets_at_once_and_frees_its_place() -> None:
+    from traceability_api.consumer.label_renderer import LabelRenderer, RendererBusy
+
+    renderer = LabelRenderer(inline_max=2, max_waiting=1)  # one sheet rendering, one waiting
+    labels = [LabelData("Gạo", "HTX", "L1", "", f"{BASE}/01/08930000000019/10/L1/21/S{i}") for i in range(3)]
+    try:
+        with renderer.reserve(3), renderer.reserve(3):
+            with pytest.raises(RendererBusy) as busy:
+                renderer.reserve(3)
+            assert busy.value.retry_after > 0
+            assert renderer.render(labels[:2], LAYOUTS["a4-3x8"], title="t")[:5] == b"%PDF-"  # small: inline
+            with pytest.raises(RendererBusy):
+                renderer.render(labels, LAYOUTS["a4-3x8"], title="t")
+        with pytest.raises(RuntimeError), renderer.reserve(3):  # a request failing in its block gives the place back
+            raise RuntimeError("commissioning failed")
+        with renderer.reserve(3) as draw, renderer.reserve(3):  # both places free again
+            assert decoded_pages(draw(labels, LAYOUTS["a4-3x8"], title="t")) == [{d.qr_payload for d in labels}]
+        assert renderer._pool is not None  # the big sheet went to the worker process
+    finally:
+        renderer.close()

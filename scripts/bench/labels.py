@@ -6,9 +6,12 @@
 1. QR encoding of ``--labels`` distinct serialised Digital Links (about 110 bytes each):
    the project's ``labels.qr.matrix`` against bare segno (``segno.make_qr(...).matrix``, the encoder
    used before) and bare zxing-cpp (``create_barcode(...).to_image()``).
-2. The PDF sheet of those labels in-process (``labels.pdf.render``).
+2. The PDF sheet of those labels in-process (``labels.pdf.render``), against bare zxing-cpp encoding
+   of the same codes (the floor: the sheet's own work is the ratio above 1).
 3. ``POST /api/v1/lots/{id}/labels`` with ``serials=--labels`` over HTTP (serials commissioned,
-   tokens signed, PDF returned), SQLite, one server worker.
+   tokens signed, PDF drawn by the server's render process and returned), SQLite, one server
+   worker, against the in-process sheet of 2.  The first repetition starts the render process.
+4. Four such requests at once: one renders, two wait, the fourth is refused with 503 (statuses).
 Each figure: ``--reps`` repetitions, min and median.
 """
 
@@ -19,6 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -109,7 +113,10 @@ def main() -> None:
     data = [LabelData("Gạo ST25", "HTX Thạnh Phú", "L50", "Thu hoạch: 28/02/2025", p, 4, f"S{i:08d}", GTIN,
                       "HSD: 30/08/2025") for i, p in enumerate(codes)]  # fmt: skip
     print(f"PDF sheet of {a.labels} labels (a4-3x8), in-process:")  # noqa: T201
-    show("labels.pdf.render", timed(lambda: render(data, LAYOUTS["a4-3x8"]), a.reps))
+    sheet = show("labels.pdf.render", timed(lambda: render(data, LAYOUTS["a4-3x8"]), a.reps))
+    floor = show("reference: bare zxing-cpp encoding of the same codes",
+                 timed(lambda: [bare_zxing(p) for p in codes], a.reps))  # fmt: skip
+    print(f"  sheet/encoding time ratio {sheet / floor:.2f}")  # noqa: T201
     with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node:
         acct = Account.create()
         connect(node.url).provider.make_request("anvil_setBalance", [acct.address, hex(10**24)])  # type: ignore[arg-type]
@@ -123,14 +130,21 @@ def main() -> None:
                                                  headers={"Authorization": f"Bearer {key}"}) as c:  # fmt: skip
             sizes = []
 
+            def request() -> httpx.Response:
+                return c.post(f"/api/v1/lots/{lot_id}/labels", json={"layout": "a4-3x8", "serials": a.labels})
+
             def post() -> None:
-                r = c.post(f"/api/v1/lots/{lot_id}/labels", json={"layout": "a4-3x8", "serials": a.labels})
+                r = request()
                 assert r.status_code == 200, r.text
                 sizes.append(len(r.content))
 
             print(f"POST /labels, {a.labels} serialised labels over HTTP ({a.labels} serials commissioned each time):")  # noqa: T201
-            show("API", timed(post, a.reps))
-            print(f"  PDF size {sizes[-1] / 1e6:.2f} MB")  # noqa: T201
+            api = show("API", timed(post, a.reps))
+            print(f"  API/in-process sheet time ratio {api / sheet:.2f}; PDF size {sizes[-1] / 1e6:.2f} MB")  # noqa: T201
+
+            with ThreadPoolExecutor(4) as pool:
+                statuses = sorted(pool.map(lambda _: request().status_code, range(4)))
+            print(f"4 concurrent POST /labels of {a.labels}: statuses {statuses}")  # noqa: T201
 
 
 if __name__ == "__main__":
