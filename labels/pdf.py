@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,14 +84,21 @@ class LabelData:
     codes_line: str | None = None  # registered codes, e.g. "MSVT/PUC: VN-DTOR-0012 · MSĐG/PHC: VN-DTPH-0005"
 
 
+_FONT_LOCK = threading.Lock()
+
+
 def _font() -> tuple[str, str]:
+    """Register DejaVu Sans once per process.  Under a lock: requests render small sheets in their
+    own threads, and one thread seeing the regular face registered before the bold one was would
+    fail to find the bold."""
     explicit = os.environ.get("AGRITRACE_LABEL_FONT_DIR")
     for d in ((explicit,) if explicit else ()) + FONT_DIRS:
         regular, bold = Path(d) / "DejaVuSans.ttf", Path(d) / "DejaVuSans-Bold.ttf"
         if regular.exists() and bold.exists():
-            if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-                pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-                pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
+            with _FONT_LOCK:
+                if "DejaVuSans-Bold" not in pdfmetrics.getRegisteredFontNames():
+                    pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
+                    pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
             return "DejaVuSans", "DejaVuSans-Bold"
     raise LabelError("DejaVu Sans not found (Debian package fonts-dejavu-core; or set AGRITRACE_LABEL_FONT_DIR)")
 

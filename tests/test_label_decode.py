@@ -114,3 +114,41 @@ def test_a_busy_renderer_refuses_big_sheets_at_once_and_frees_its_place() -> Non
         assert renderer._pool is not None  # the big sheet went to the worker process
     finally:
         renderer.close()
+
+
+def test_a_sheet_started_while_another_thread_registers_the_fonts_finds_both_faces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Requests render small sheets in their own threads: one that starts between the registration
+    of the regular face and of the bold one still finds both (it raised KeyError 'DejaVuSans-Bold')."""
+    import threading
+
+    from reportlab.pdfbase import pdfmetrics
+
+    from labels import pdf
+
+    for name in ("DejaVuSans", "DejaVuSans-Bold"):  # as in a fresh process; restored after the test
+        monkeypatch.delitem(pdfmetrics._fonts, name, raising=False)
+    label = [LabelData("Gạo", "HTX", "L1", "", f"{BASE}/01/08930000000019/10/L1")]
+    other: list[object] = []
+    threads: list[threading.Thread] = []
+    register = pdfmetrics.registerFont
+
+    def register_and_let_another_sheet_start(font: object) -> None:
+        register(font)  # type: ignore[arg-type]
+        if getattr(font, "fontName", "") == "DejaVuSans":  # the bold face is not registered yet
+
+            def sheet() -> None:
+                try:
+                    other.append(render(label, LAYOUTS["a4-3x8"]))
+                except Exception as exc:  # noqa: BLE001 - the failure under test
+                    other.append(exc)
+
+            threads.append(threading.Thread(target=sheet))
+            threads[0].start()
+            threads[0].join(timeout=1)  # unguarded, it runs to its end now; guarded, it waits for this one
+
+    monkeypatch.setattr(pdf.pdfmetrics, "registerFont", register_and_let_another_sheet_start)
+    assert render(label, LAYOUTS["a4-3x8"])[:5] == b"%PDF-"
+    threads[0].join()
+    assert len(other) == 1 and isinstance(other[0], bytes), other
