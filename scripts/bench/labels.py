@@ -12,7 +12,7 @@
    tokens signed, PDF drawn by the server's render process and returned), SQLite, one server
    worker, against the in-process sheet of 2.  The first repetition starts the render process.
 4. Four such requests at once: one renders, two wait, the fourth is refused with 503 (statuses).
-Each figure: ``--reps`` repetitions, min and median.
+Each figure: ``--reps`` repetitions, min and median; a figure and its reference run interleaved.
 """
 
 from __future__ import annotations
@@ -65,18 +65,21 @@ def bare_zxing(p: str) -> object:
                                                     ec_level=qr.error_level(p).upper()).to_image(scale=1)))  # fmt: skip
 
 
-def timed(fn: Callable[[], object], reps: int) -> list[float]:
-    out = []
+def timed(*fns: Callable[[], object], reps: int) -> list[list[float]]:
+    """Wall seconds of each of ``fns``, ``reps`` times, interleaved (a, b, a, b, ...): a load that
+    comes and goes on a shared machine weighs on the figure and its reference alike."""
+    out: list[list[float]] = [[] for _ in fns]
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
+        for fn, secs in zip(fns, out, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            secs.append(time.perf_counter() - t0)
     return out
 
 
 def show(name: str, secs: list[float], per: int = 1, unit: str = "s") -> float:
     scale = 1000 / per if unit == "ms" else 1
-    print(f"  {name:52s} min {min(secs) * scale:8.3f} {unit}  median {statistics.median(secs) * scale:8.3f} {unit}")  # noqa: T201
+    print(f"  {name:54s} min {min(secs) * scale:8.3f} {unit}  median {statistics.median(secs) * scale:8.3f} {unit}")  # noqa: T201
     return statistics.median(secs)
 
 
@@ -103,19 +106,19 @@ def main() -> None:
     a = ap.parse_args()
     codes = payloads(a.labels)
     print(f"QR encoding, {a.labels} distinct payloads of {len(codes[0])} bytes, per code:")  # noqa: T201
-    proj = show("project labels.qr (matrix for the PDF)", timed(lambda: [project_matrix(p) for p in codes], a.reps),
-                a.labels, "ms")  # fmt: skip
-    seg = show("reference: bare segno make_qr().matrix", timed(lambda: [bare_segno(p) for p in codes], a.reps),
-               a.labels, "ms")  # fmt: skip
-    zx = show("reference: bare zxing-cpp create_barcode().to_image()",
-              timed(lambda: [bare_zxing(p) for p in codes], a.reps), a.labels, "ms")  # fmt: skip
+    proj_s, seg_s, zx_s = timed(lambda: [project_matrix(p) for p in codes], lambda: [bare_segno(p) for p in codes],
+                                lambda: [bare_zxing(p) for p in codes], reps=a.reps)  # fmt: skip
+    proj = show("project labels.qr (matrix for the PDF)", proj_s, a.labels, "ms")
+    seg = show("reference: bare segno make_qr().matrix", seg_s, a.labels, "ms")
+    zx = show("reference: bare zxing-cpp create_barcode().to_image()", zx_s, a.labels, "ms")
     print(f"  speed-up over bare segno {seg / proj:.1f}x; project/bare zxing-cpp time ratio {proj / zx:.2f}")  # noqa: T201
     data = [LabelData("Gạo ST25", "HTX Thạnh Phú", "L50", "Thu hoạch: 28/02/2025", p, 4, f"S{i:08d}", GTIN,
                       "HSD: 30/08/2025") for i, p in enumerate(codes)]  # fmt: skip
     print(f"PDF sheet of {a.labels} labels (a4-3x8), in-process:")  # noqa: T201
-    sheet = show("labels.pdf.render", timed(lambda: render(data, LAYOUTS["a4-3x8"]), a.reps))
-    floor = show("reference: bare zxing-cpp encoding of the same codes",
-                 timed(lambda: [bare_zxing(p) for p in codes], a.reps))  # fmt: skip
+    sheet_s, floor_s = timed(lambda: render(data, LAYOUTS["a4-3x8"]), lambda: [bare_zxing(p) for p in codes],
+                             reps=a.reps)  # fmt: skip
+    sheet = show("labels.pdf.render", sheet_s)
+    floor = show("reference: bare zxing-cpp encoding of the same codes", floor_s)
     print(f"  sheet/encoding time ratio {sheet / floor:.2f}")  # noqa: T201
     with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node:
         acct = Account.create()
@@ -139,7 +142,8 @@ def main() -> None:
                 sizes.append(len(r.content))
 
             print(f"POST /labels, {a.labels} serialised labels over HTTP ({a.labels} serials commissioned each time):")  # noqa: T201
-            api = show("API", timed(post, a.reps))
+            (api_s,) = timed(post, reps=a.reps)
+            api = show("API", api_s)
             print(f"  API/in-process sheet time ratio {api / sheet:.2f}; PDF size {sizes[-1] / 1e6:.2f} MB")  # noqa: T201
 
             with ThreadPoolExecutor(4) as pool:
