@@ -152,3 +152,24 @@ def test_a_sheet_started_while_another_thread_registers_the_fonts_finds_both_fac
     assert render(label, LAYOUTS["a4-3x8"])[:5] == b"%PDF-"
     threads[0].join()
     assert len(other) == 1 and isinstance(other[0], bytes), other
+
+
+def test_a_dead_render_process_is_replaced() -> None:
+    import os
+    import signal
+
+    from traceability_api.consumer.label_renderer import LabelRenderer
+
+    renderer = LabelRenderer(inline_max=1)
+    labels = [LabelData("Gạo", "HTX", "L1", "", f"{BASE}/01/08930000000019/10/L1/21/S{i}") for i in range(2)]
+    try:
+        renderer.render(labels, LAYOUTS["a4-3x8"], title="t")
+        pool = renderer._pool
+        assert pool is not None
+        (process,) = pool._processes.values()
+        os.kill(process.pid, signal.SIGKILL)  # killed between two sheets (out of memory, an operator)
+        process.join()
+        assert decoded_pages(renderer.render(labels, LAYOUTS["a4-3x8"], title="t")) == [{d.qr_payload for d in labels}]
+        assert renderer._pool is not None and renderer._pool is not pool
+    finally:
+        renderer.close()

@@ -6,7 +6,7 @@ small sheets in the request's own thread (a process round trip would cost more t
 Bounded: one big sheet renders at a time per API worker and at most ``max_waiting`` more wait
 behind it, each in a request thread.  A request beyond that is refused at once (``RendererBusy``:
 503 with Retry-After), before it writes anything, rather than queueing without end and taking
-every thread of the API worker."""
+every thread of the API worker.  A render process that dies is replaced."""
 
 from __future__ import annotations
 
@@ -75,15 +75,20 @@ class LabelRenderer:
             return draw(labels, layout, title=title)
 
     def _in_process(self, labels: Sequence[LabelData], layout: Layout, title: str) -> bytes:
-        pool = self._shared()
-        try:
-            return pool.submit(render, list(labels), layout, title=title).result()
-        except BrokenProcessPool:  # the process died (killed, out of memory): the next sheet gets a new one
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        """The sheet from the render process; if that process has died (killed, out of memory), once
+        more from a new one."""
+        for attempt in (1, 2):
+            pool = self._shared()
+            try:
+                return pool.submit(render, list(labels), layout, title=title).result()
+            except BrokenProcessPool:
+                with self._lock:
+                    if self._pool is pool:
+                        self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _shared(self) -> ProcessPoolExecutor:
         with self._lock:
