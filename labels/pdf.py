@@ -1,23 +1,25 @@
 """Printable PDF label sheets (reportlab).  A layout is validated data in millimetres; one pure
 function renders labels onto it.  Text uses an embedded TrueType font with full Vietnamese
-diacritics (DejaVu Sans); QR codes are drawn as vector paths."""
+diacritics (DejaVu Sans); each QR code is one 1-bit image mask of its modules scaled to size (not
+interpolated, PDF's default: every module prints as a solid square at any printer resolution)."""
 
 from __future__ import annotations
 
 import io
 import os
-import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from labels.qr import matrix as qr_matrix
+from labels.qr import image_mask
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts")
 
@@ -82,31 +84,34 @@ class LabelData:
     codes_line: str | None = None  # registered codes, e.g. "MSVT/PUC: VN-DTOR-0012 · MSĐG/PHC: VN-DTPH-0005"
 
 
+_FONT_LOCK = threading.Lock()
+
+
 def _font() -> tuple[str, str]:
+    """Register DejaVu Sans once per process.  Under a lock: requests render small sheets in their
+    own threads, and one thread seeing the regular face registered before the bold one was would
+    fail to find the bold."""
     explicit = os.environ.get("AGRITRACE_LABEL_FONT_DIR")
     for d in ((explicit,) if explicit else ()) + FONT_DIRS:
         regular, bold = Path(d) / "DejaVuSans.ttf", Path(d) / "DejaVuSans-Bold.ttf"
         if regular.exists() and bold.exists():
-            if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-                pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-                pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
+            with _FONT_LOCK:
+                if "DejaVuSans-Bold" not in pdfmetrics.getRegisteredFontNames():
+                    pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
+                    pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
             return "DejaVuSans", "DejaVuSans-Bold"
     raise LabelError("DejaVu Sans not found (Debian package fonts-dejavu-core; or set AGRITRACE_LABEL_FONT_DIR)")
 
 
-_RUN = re.compile(rb"\x01+")
-
-
-def _draw_qr(c: canvas.Canvas, matrix: Sequence[bytes], x: float, y: float, size: float) -> None:
-    """One filled vector path of the dark runs of each row, written as PDF operators in module
-    units under a transform: integer coordinates keep the PDF small and the drawing cheap."""
-    n = len(matrix) + 4  # quiet zone of 2 modules each side
-    module = size / n
-    ops = [f"{m.start()} {r} {m.end() - m.start()} 1 re" for r, row in enumerate(matrix) for m in _RUN.finditer(row)]
-    c.saveState()
-    c.transform(module, 0, 0, -module, x + 2 * module, y + size - 2 * module)
-    c.addLiteral("\n".join(ops) + "\nf")
-    c.restoreState()
+def _draw_qr(c: canvas.Canvas, payload: str, x: float, y: float, size: float) -> None:
+    """The symbol as an inline image mask (one bit per module, hex-encoded in the page's compressed
+    content stream), painted in the fill colour with a quiet zone of two modules each side.  Far
+    cheaper to write and to compress than a path of each row's dark runs."""
+    side, bits = image_mask(payload)
+    module = size / (side + 4)
+    width = side * module
+    cm = fp_str(width, 0, 0, width, x + 2 * module, y + 2 * module)
+    c.addLiteral(f"q {cm} cm\nBI /W {side} /H {side} /IM true /F /AHx ID\n{bits.hex()}>\nEI Q")
 
 
 def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
@@ -115,14 +120,40 @@ def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> f
     return size
 
 
-def _label(
-    c: canvas.Canvas, d: LabelData, matrix: Sequence[bytes], x: float, y: float, w: float, h: float,
-    fonts: tuple[str, str],
-) -> None:  # fmt: skip
+class _Lines:
+    """The text lines of one document, each fitted and encoded once: a sheet repeats its product,
+    producer, lot and dates on every label (only a serial differs), and reportlab's text objects
+    cost more than the rest of a label.  The encoded operators hold only for this document (they
+    name its own font subsets)."""
+
+    def __init__(self, c: canvas.Canvas) -> None:
+        self.c = c
+        self._done: dict[tuple[str, str, float, float], tuple[float, str]] = {}
+
+    def draw(self, text: str, font: str, size: float, width: float, x: float, top: float, floor: float) -> float:
+        """Draw ``text`` shrunk to ``width`` with its baseline one line below ``top``, unless that is
+        below ``floor``; returns the baseline."""
+        key = (text, font, size, width)
+        done = self._done.get(key)
+        if done is None:
+            fitted = _fit(self.c, text, font, size, width)
+            t = self.c.beginText(0, 0)
+            t.setFont(font, fitted)
+            t.textLine(text)
+            done = self._done[key] = (fitted, t.getCode().split(" Tm ", 1)[1])  # all after "BT <origin> Tm"
+        fitted, ops = done
+        y = top - fitted * 1.25
+        if y >= floor:
+            self.c.addLiteral(f"BT 1 0 0 1 {fp_str(x, y)} Tm {ops}")
+        return y
+
+
+def _label(c: canvas.Canvas, text: _Lines, d: LabelData, x: float, y: float, w: float, h: float,
+           fonts: tuple[str, str]) -> None:  # fmt: skip
     regular, bold = fonts
     pad = 2.5 * mm
     qr_size = min(h - 2 * pad, w * 0.45)
-    _draw_qr(c, matrix, x + w - pad - qr_size, y + (h - qr_size) / 2, qr_size)
+    _draw_qr(c, d.qr_payload, x + w - pad - qr_size, y + (h - qr_size) / 2, qr_size)
     tw = w - 3 * pad - qr_size
     tx = x + pad
     lines: list[tuple[str, str, float]] = [(d.product_name, bold, 9.5), (d.producer, regular, 6.5)]
@@ -142,13 +173,10 @@ def _label(
     if d.ocop_stars:
         lines.append(("OCOP " + "★" * d.ocop_stars + "☆" * (5 - d.ocop_stars), bold, 7))
     cy = y + h - pad
-    for text, font, size in lines:
-        size = _fit(c, text, font, size, tw)
-        cy -= size * 1.25
+    for line, font, size in lines:
+        cy = text.draw(line, font, size, tw, tx, cy, y + pad)
         if cy < y + pad:
             break
-        c.setFont(font, size)
-        c.drawString(tx, cy, text)
 
 
 def render(labels: Sequence[LabelData], layout: Layout, *, title: str = "AgriTrace labels") -> bytes:
@@ -160,6 +188,7 @@ def render(labels: Sequence[LabelData], layout: Layout, *, title: str = "AgriTra
     c = canvas.Canvas(buf, pagesize=(layout.page_w * mm, layout.page_h * mm), pageCompression=1)
     c.setTitle(title)
     c.setAuthor("AgriTrace")
+    text = _Lines(c)
     for i, d in enumerate(labels):
         slot = i % layout.per_page
         if i and slot == 0:
@@ -167,7 +196,7 @@ def render(labels: Sequence[LabelData], layout: Layout, *, title: str = "AgriTra
         col, row = slot % layout.cols, slot // layout.cols
         x = (layout.margin_left + col * (layout.label_w + layout.gap_x)) * mm
         y = (layout.page_h - layout.margin_top - (row + 1) * layout.label_h - row * layout.gap_y) * mm
-        _label(c, d, qr_matrix(d.qr_payload), x, y, layout.label_w * mm, layout.label_h * mm, fonts)
+        _label(c, text, d, x, y, layout.label_w * mm, layout.label_h * mm, fonts)
     c.showPage()
     c.save()
     return buf.getvalue()

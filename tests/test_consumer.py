@@ -216,3 +216,70 @@ def test_serialised_label_sheet_from_the_api_decodes(w: World, runtime: Runtime)
     for uri in codes:
         scanned = page(w, uri)
         assert parse(uri).token and scanned.status_code == 200 and "copy-warning" not in scanned.text
+
+
+def test_big_label_sheet_from_the_worker_process_decodes_and_a_busy_renderer_writes_nothing(
+    w: World, runtime: Runtime
+) -> None:
+    """A sheet bigger than the inline limit is drawn by the API worker's one render process and every
+    code decodes; when that process is busy and its waiting places are taken, the request gets 503
+    with Retry-After at once and no serial is commissioned; small sheets still print meanwhile."""
+    from sqlalchemy import func
+
+    from tests.test_label_decode import decoded_pages
+    from traceability_api.lots.models import SerialUnit
+
+    def serials() -> int:
+        with Session(runtime.engine) as s:
+            return s.exec(select(func.count()).select_from(SerialUnit)).one()
+
+    renderer = runtime.label_renderer
+    assert renderer is not None
+    renderer.inline_max = 4  # 24 labels count as big here: no need for a thousand to reach the process
+    rice = setup_rice(w)
+    path = f"/api/v1/lots/{rice['lot']['id']}/labels"
+    r = w.post(w.coop, path, {"layout": "a4-3x8", "serials": 24})
+    assert r.status_code == 200 and renderer._pool is not None
+    (codes,) = decoded_pages(r.content)
+    assert len(codes) == 24 and all(parse(uri).token for uri in codes) and serials() == 24
+    with renderer.reserve(5), renderer.reserve(5), renderer.reserve(5):  # one rendering, two waiting
+        busy = w.post(w.coop, path, {"layout": "a4-3x8", "serials": 24})
+        assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0 and "busy" in busy.json()["detail"]
+        assert serials() == 24  # refused before commissioning
+        small = w.post(w.coop, path, {"layout": "a4-3x8", "serials": 2, "copies": 1})
+        assert small.status_code == 200 and serials() == 26
+    assert w.post(w.coop, path, {"layout": "a4-3x8", "serials": 24}).status_code == 200 and serials() == 50
+
+
+def test_serials_numbered_while_another_request_numbers_the_product_do_not_collide(w: World, runtime: Runtime) -> None:
+    """Serials are numbered from the product's count: a label request that starts while another
+    transaction is numbering the same product waits for it, then takes the next numbers (it got 409,
+    its serials "already existed", when both read the same count)."""
+    import threading
+
+    from traceability_api.events.serials import commission_serials
+    from traceability_api.lots.models import Lot, Product, SerialUnit
+    from traceability_api.parties.models import Member, Organisation, Role
+    from traceability_api.parties.service import Principal
+
+    rice = setup_rice(w)
+    path = f"/api/v1/lots/{rice['lot']['id']}/labels"
+    answers: list[Any] = []
+    with Session(runtime.engine) as s:
+        m = s.exec(select(Member).where(Member.org_id == w.coop.id, Member.role == Role.admin)).one()
+        org = s.get(Organisation, w.coop.id)
+        lot, product = s.get(Lot, rice["lot"]["id"]), s.exec(select(Product).where(Product.gtin == rice["gtin"])).one()
+        assert m.id is not None and org is not None and lot is not None
+        p = Principal(m.id, m.name, Role.admin, w.coop.id, org.kind)
+        first = commission_serials(s, p, lot, product, 3, runtime.settings, checks=runtime.capture_checks)
+        other = threading.Thread(target=lambda: answers.append(w.post(w.coop, path, {"serials": 3})))
+        other.start()
+        other.join(timeout=1)  # unguarded, it reads the same count now (and fails later); guarded, it waits
+        s.commit()
+    other.join()
+    (r,) = answers
+    assert r.status_code == 200, r.text
+    with Session(runtime.engine) as s:
+        serials = sorted(s.exec(select(SerialUnit.serial)).all())
+    assert first == ["L1-000001", "L1-000002", "L1-000003"]
+    assert serials == [f"L1-{n:06d}" for n in range(1, 7)]

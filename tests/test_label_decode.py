@@ -67,3 +67,109 @@ def test_big_sheets_render_in_one_shared_worker_process() -> None:
     finally:
         renderer.close()
     assert renderer._pool is None
+
+
+def test_image_mask_is_the_matrix_bit_for_bit() -> None:
+    """The image mask drawn on sheets holds the symbol's modules: 0 where the matrix is dark."""
+    for payload in (f"{BASE}/01/08930000000019/10/L1", f"{BASE}/01/08930000000019/10/L1/21/S1?t={'x' * 60}"):
+        m = qr.matrix(payload)
+        side, bits = qr.image_mask(payload)
+        stride = (side + 7) // 8
+        assert side == len(m) and len(bits) == side * stride
+        for r, row in enumerate(m):
+            unpacked = int.from_bytes(bits[r * stride : (r + 1) * stride], "big") >> (stride * 8 - side)
+            assert [(unpacked >> (side - 1 - i)) & 1 for i in range(side)] == [1 - v for v in row]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_every_layout_decodes_at_a_coarse_resolution(layout: str) -> None:
+    """A full page of each layout, rasterised at 150 dpi (coarser than any label printer): every
+    code is read back; the smallest modules are about half a millimetre."""
+    gtin, secret = "08930000000019", b"k" * 32
+    n = LAYOUTS[layout].per_page
+    payloads = [build(gtin, "ST25-03", f"S{i:06d}", token=serial_token(secret, gtin, f"S{i:06d}")).uri(BASE)
+                for i in range(n)]  # fmt: skip
+    labels = [LabelData("Gạo ST25", "HTX Thạnh Phú", "ST25-03", "Thu hoạch: 28/02/2025", p, 4, f"S{i:06d}", gtin)
+              for i, p in enumerate(payloads)]  # fmt: skip
+    assert decoded_pages(render(labels, LAYOUTS[layout]), dpi=150) == [set(payloads)]
+
+
+def test_a_busy_renderer_refuses_big_sheets_at_once_and_frees_its_place() -> None:
+    from traceability_api.consumer.label_renderer import LabelRenderer, RendererBusy
+
+    renderer = LabelRenderer(inline_max=2, max_waiting=1)  # one sheet rendering, one waiting
+    labels = [LabelData("Gạo", "HTX", "L1", "", f"{BASE}/01/08930000000019/10/L1/21/S{i}") for i in range(3)]
+    try:
+        with renderer.reserve(3), renderer.reserve(3):
+            with pytest.raises(RendererBusy) as busy:
+                renderer.reserve(3)
+            assert busy.value.retry_after > 0
+            assert renderer.render(labels[:2], LAYOUTS["a4-3x8"], title="t")[:5] == b"%PDF-"  # small: inline
+            with pytest.raises(RendererBusy):
+                renderer.render(labels, LAYOUTS["a4-3x8"], title="t")
+        with pytest.raises(RuntimeError), renderer.reserve(3):  # a request failing in its block gives the place back
+            raise RuntimeError("commissioning failed")
+        with renderer.reserve(3) as draw, renderer.reserve(3):  # both places free again
+            assert decoded_pages(draw(labels, LAYOUTS["a4-3x8"], title="t")) == [{d.qr_payload for d in labels}]
+        assert renderer._pool is not None  # the big sheet went to the worker process
+    finally:
+        renderer.close()
+
+
+def test_a_sheet_started_while_another_thread_registers_the_fonts_finds_both_faces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Requests render small sheets in their own threads: one that starts between the registration
+    of the regular face and of the bold one still finds both (it raised KeyError 'DejaVuSans-Bold')."""
+    import threading
+
+    from reportlab.pdfbase import pdfmetrics
+
+    from labels import pdf
+
+    for name in ("DejaVuSans", "DejaVuSans-Bold"):  # as in a fresh process; restored after the test
+        monkeypatch.delitem(pdfmetrics._fonts, name, raising=False)
+    label = [LabelData("Gạo", "HTX", "L1", "", f"{BASE}/01/08930000000019/10/L1")]
+    other: list[object] = []
+    threads: list[threading.Thread] = []
+    register = pdfmetrics.registerFont
+
+    def register_and_let_another_sheet_start(font: object) -> None:
+        register(font)  # type: ignore[arg-type]
+        if getattr(font, "fontName", "") == "DejaVuSans":  # the bold face is not registered yet
+
+            def sheet() -> None:
+                try:
+                    other.append(render(label, LAYOUTS["a4-3x8"]))
+                except Exception as exc:  # noqa: BLE001 - the failure under test
+                    other.append(exc)
+
+            threads.append(threading.Thread(target=sheet))
+            threads[0].start()
+            threads[0].join(timeout=1)  # unguarded, it runs to its end now; guarded, it waits for this one
+
+    monkeypatch.setattr(pdf.pdfmetrics, "registerFont", register_and_let_another_sheet_start)
+    assert render(label, LAYOUTS["a4-3x8"])[:5] == b"%PDF-"
+    threads[0].join()
+    assert len(other) == 1 and isinstance(other[0], bytes), other
+
+
+def test_a_dead_render_process_is_replaced() -> None:
+    import os
+    import signal
+
+    from traceability_api.consumer.label_renderer import LabelRenderer
+
+    renderer = LabelRenderer(inline_max=1)
+    labels = [LabelData("Gạo", "HTX", "L1", "", f"{BASE}/01/08930000000019/10/L1/21/S{i}") for i in range(2)]
+    try:
+        renderer.render(labels, LAYOUTS["a4-3x8"], title="t")
+        pool = renderer._pool
+        assert pool is not None
+        (process,) = pool._processes.values()
+        os.kill(process.pid, signal.SIGKILL)  # killed between two sheets (out of memory, an operator)
+        process.join()
+        assert decoded_pages(renderer.render(labels, LAYOUTS["a4-3x8"], title="t")) == [{d.qr_payload for d in labels}]
+        assert renderer._pool is not None and renderer._pool is not pool
+    finally:
+        renderer.close()

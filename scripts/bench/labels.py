@@ -6,10 +6,13 @@
 1. QR encoding of ``--labels`` distinct serialised Digital Links (about 110 bytes each):
    the project's ``labels.qr.matrix`` against bare segno (``segno.make_qr(...).matrix``, the encoder
    used before) and bare zxing-cpp (``create_barcode(...).to_image()``).
-2. The PDF sheet of those labels in-process (``labels.pdf.render``).
+2. The PDF sheet of those labels in-process (``labels.pdf.render``), against bare zxing-cpp encoding
+   of the same codes (the floor: the sheet's own work is the ratio above 1).
 3. ``POST /api/v1/lots/{id}/labels`` with ``serials=--labels`` over HTTP (serials commissioned,
-   tokens signed, PDF returned), SQLite, one server worker.
-Each figure: ``--reps`` repetitions, min and median.
+   tokens signed, PDF drawn by the server's render process and returned), SQLite, one server
+   worker, against the in-process sheet of 2.  The first repetition starts the render process.
+4. Four such requests at once: one renders, two wait, the fourth is refused with 503 (statuses).
+Each figure: ``--reps`` repetitions, min and median; a figure and its reference run interleaved.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -61,18 +65,21 @@ def bare_zxing(p: str) -> object:
                                                     ec_level=qr.error_level(p).upper()).to_image(scale=1)))  # fmt: skip
 
 
-def timed(fn: Callable[[], object], reps: int) -> list[float]:
-    out = []
+def timed(*fns: Callable[[], object], reps: int) -> list[list[float]]:
+    """Wall seconds of each of ``fns``, ``reps`` times, interleaved (a, b, a, b, ...): a load that
+    comes and goes on a shared machine weighs on the figure and its reference alike."""
+    out: list[list[float]] = [[] for _ in fns]
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
+        for fn, secs in zip(fns, out, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            secs.append(time.perf_counter() - t0)
     return out
 
 
 def show(name: str, secs: list[float], per: int = 1, unit: str = "s") -> float:
     scale = 1000 / per if unit == "ms" else 1
-    print(f"  {name:52s} min {min(secs) * scale:8.3f} {unit}  median {statistics.median(secs) * scale:8.3f} {unit}")  # noqa: T201
+    print(f"  {name:54s} min {min(secs) * scale:8.3f} {unit}  median {statistics.median(secs) * scale:8.3f} {unit}")  # noqa: T201
     return statistics.median(secs)
 
 
@@ -99,17 +106,20 @@ def main() -> None:
     a = ap.parse_args()
     codes = payloads(a.labels)
     print(f"QR encoding, {a.labels} distinct payloads of {len(codes[0])} bytes, per code:")  # noqa: T201
-    proj = show("project labels.qr (matrix for the PDF)", timed(lambda: [project_matrix(p) for p in codes], a.reps),
-                a.labels, "ms")  # fmt: skip
-    seg = show("reference: bare segno make_qr().matrix", timed(lambda: [bare_segno(p) for p in codes], a.reps),
-               a.labels, "ms")  # fmt: skip
-    zx = show("reference: bare zxing-cpp create_barcode().to_image()",
-              timed(lambda: [bare_zxing(p) for p in codes], a.reps), a.labels, "ms")  # fmt: skip
+    proj_s, seg_s, zx_s = timed(lambda: [project_matrix(p) for p in codes], lambda: [bare_segno(p) for p in codes],
+                                lambda: [bare_zxing(p) for p in codes], reps=a.reps)  # fmt: skip
+    proj = show("project labels.qr (matrix for the PDF)", proj_s, a.labels, "ms")
+    seg = show("reference: bare segno make_qr().matrix", seg_s, a.labels, "ms")
+    zx = show("reference: bare zxing-cpp create_barcode().to_image()", zx_s, a.labels, "ms")
     print(f"  speed-up over bare segno {seg / proj:.1f}x; project/bare zxing-cpp time ratio {proj / zx:.2f}")  # noqa: T201
     data = [LabelData("Gạo ST25", "HTX Thạnh Phú", "L50", "Thu hoạch: 28/02/2025", p, 4, f"S{i:08d}", GTIN,
                       "HSD: 30/08/2025") for i, p in enumerate(codes)]  # fmt: skip
     print(f"PDF sheet of {a.labels} labels (a4-3x8), in-process:")  # noqa: T201
-    show("labels.pdf.render", timed(lambda: render(data, LAYOUTS["a4-3x8"]), a.reps))
+    sheet_s, floor_s = timed(lambda: render(data, LAYOUTS["a4-3x8"]), lambda: [bare_zxing(p) for p in codes],
+                             reps=a.reps)  # fmt: skip
+    sheet = show("labels.pdf.render", sheet_s)
+    floor = show("reference: bare zxing-cpp encoding of the same codes", floor_s)
+    print(f"  sheet/encoding time ratio {sheet / floor:.2f}")  # noqa: T201
     with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node:
         acct = Account.create()
         connect(node.url).provider.make_request("anvil_setBalance", [acct.address, hex(10**24)])  # type: ignore[arg-type]
@@ -123,14 +133,22 @@ def main() -> None:
                                                  headers={"Authorization": f"Bearer {key}"}) as c:  # fmt: skip
             sizes = []
 
+            def request() -> httpx.Response:
+                return c.post(f"/api/v1/lots/{lot_id}/labels", json={"layout": "a4-3x8", "serials": a.labels})
+
             def post() -> None:
-                r = c.post(f"/api/v1/lots/{lot_id}/labels", json={"layout": "a4-3x8", "serials": a.labels})
+                r = request()
                 assert r.status_code == 200, r.text
                 sizes.append(len(r.content))
 
             print(f"POST /labels, {a.labels} serialised labels over HTTP ({a.labels} serials commissioned each time):")  # noqa: T201
-            show("API", timed(post, a.reps))
-            print(f"  PDF size {sizes[-1] / 1e6:.2f} MB")  # noqa: T201
+            (api_s,) = timed(post, reps=a.reps)
+            api = show("API", api_s)
+            print(f"  API/in-process sheet time ratio {api / sheet:.2f}; PDF size {sizes[-1] / 1e6:.2f} MB")  # noqa: T201
+
+            with ThreadPoolExecutor(4) as pool:
+                statuses = sorted(pool.map(lambda _: request().status_code, range(4)))
+            print(f"4 concurrent POST /labels of {a.labels}: statuses {statuses}")  # noqa: T201
 
 
 if __name__ == "__main__":

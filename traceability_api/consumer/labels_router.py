@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -16,6 +16,7 @@ from labels import qr
 from labels.digital_link import build
 from labels.pdf import LAYOUTS, LabelData, LabelError
 from labels.tokens import serial_token
+from traceability_api.consumer.label_renderer import RendererBusy
 from traceability_api.consumer.lot_dates import day_text, expiry, packed_on
 from traceability_api.consumer.secrets import label_secret
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
@@ -100,7 +101,11 @@ class LabelRequest(BaseModel):
     )  # fmt: skip
 
 
-@router.post("/{lot_id}/labels", summary="PDF label sheet (A4 sheets or single thermal labels)")
+@router.post(
+    "/{lot_id}/labels", summary="PDF label sheet (A4 sheets or single thermal labels)",
+    responses={503: {"description": "the label renderer of this server process is busy with other big sheets "
+                                    "(nothing was written); try again after Retry-After seconds"}},
+)  # fmt: skip
 def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     settings = runtime.settings
     lot, product = get_lot(session, p, lot_id)
@@ -121,25 +126,30 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
     items = [lot_label] * req.copies
     assert runtime.label_renderer is not None, "built by traceability_api.compose.build_runtime"
     title = f"{product.name} {lot.lot_code}"
-    try:  # layout and fonts checked on one label before any serial is written
-        runtime.label_renderer.render([lot_label], LAYOUTS[req.layout], title=title)
-    except LabelError as exc:
-        raise Invalid(str(exc)) from exc
-    if req.serials:
-        codes = commission_serials(session, p, lot, product, req.serials, settings, checks=runtime.capture_checks)
-        secret = label_secret(settings)
-        for c in codes:
-            uri = build(product.gtin, lot.lot_code, c, expiry=expiry, token=serial_token(secret, product.gtin, c)).uri(
-                base
-            )
-            items.append(LabelData(**common, qr_payload=uri, serial=c))
-    # commit the serials before drawing the sheet: a sheet of thousands takes seconds, and no write
-    # transaction (SQLite's single write lock, PostgreSQL's lot rows) may be held for that long
-    session.commit()
-    try:
-        pdf = runtime.label_renderer.render(items, LAYOUTS[req.layout], title=title)
-    except LabelError as exc:
-        raise Invalid(str(exc)) from exc
+    try:  # a place for the sheet first: a busy renderer refuses before any serial is written
+        reservation = runtime.label_renderer.reserve(req.copies + req.serials)
+    except RendererBusy as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
+    with reservation as draw:
+        try:  # layout and fonts checked on one label before any serial is written
+            draw([lot_label], LAYOUTS[req.layout], title=title)
+        except LabelError as exc:
+            raise Invalid(str(exc)) from exc
+        if req.serials:
+            codes = commission_serials(session, p, lot, product, req.serials, settings, checks=runtime.capture_checks)
+            secret = label_secret(settings)
+            for c in codes:
+                token = serial_token(secret, product.gtin, c)
+                uri = build(product.gtin, lot.lot_code, c, expiry=expiry, token=token).uri(base)
+                items.append(LabelData(**common, qr_payload=uri, serial=c))
+        # commit the serials before drawing the sheet: a big sheet takes a second or more on a busy
+        # machine, and no write transaction (SQLite's single write lock, PostgreSQL's lot rows) may
+        # be held for that long
+        session.commit()
+        try:
+            pdf = draw(items, LAYOUTS[req.layout], title=title)
+        except LabelError as exc:
+            raise Invalid(str(exc)) from exc
     headers = {"Content-Disposition": f'attachment; filename="labels-{product.gtin}-{lot.lot_code}.pdf"'}
     warning = base_url_warning(base)
     if warning:

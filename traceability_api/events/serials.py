@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from labels.digital_link import build
 from traceability_api.config import Settings
+from traceability_api.db import lock_for_write
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
@@ -34,6 +35,16 @@ def _last_place(session: Session, p: Principal, lot: Lot) -> str | None:
     return place_uri(place) if place is not None else None
 
 
+def _lock_numbering(session: Session, product_id: int) -> None:
+    """Serials are numbered from the product's count of units: two requests numbering at once read
+    the same count and the second failed with 409 (its serials "already exist").  One numbering per
+    product at a time, until the transaction ends: SQLite's write lock (``BEGIN IMMEDIATE``), on
+    PostgreSQL the product's row (``FOR NO KEY UPDATE``: rows naming the product may still be added)."""
+    lock_for_write(session)
+    if session.connection().dialect.name == "postgresql":
+        session.exec(select(Product.id).where(Product.id == product_id).with_for_update(key_share=True)).one()
+
+
 def commission_serials(
     session: Session, p: Principal, lot: Lot, product: Product, count: int, settings: Settings,
     *, checks: Sequence[EventCheck], read_point: str | None = None,
@@ -42,8 +53,9 @@ def commission_serials(
     event names where it happens (its location trace code in the national record): ``read_point``,
     else the caller's place where the lot was last recorded, if any."""
     p.require_write()
-    read_point = read_point or _last_place(session, p, lot)
     assert product.id is not None
+    _lock_numbering(session, product.id)
+    read_point = read_point or _last_place(session, p, lot)
     start = session.exec(select(func.count()).where(SerialUnit.product_id == product.id)).one() + 1
     codes = [f"{lot.lot_code[:8]}-{n:06d}" for n in range(start, start + count)]
     epcs = [build(product.gtin, serial=c).uri(GS1_ID) for c in codes]  # serials percent-encoded
