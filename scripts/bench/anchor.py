@@ -27,7 +27,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, server
+from common import cooperative, fresh_database, migrated, percentile, run_threads, server
 from eth_account import Account
 from sqlmodel import Session, select
 
@@ -38,12 +38,7 @@ from traceability_api.anchoring.models import AnchorBatch
 from traceability_api.anchoring.worker import AnchoringWorker, pending_count
 from traceability_api.compose import CAPTURE_CHECKS, build_runtime
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
-from traceability_api.lots.models import ProductCreate
-from traceability_api.lots.service import create_product
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 GTIN = "08930000000019"
 LOT = f"https://id.gs1.org/01/{GTIN}/10/A1"
@@ -64,12 +59,9 @@ def events(n: int) -> list[dict]:  # type: ignore[type-arg]
 
 def bootstrap(url: str) -> str:
     """An organisation, its product and a commissioned lot; returns the admin's API key."""
-    engine = make_engine(url)
-    migrate(engine)
+    engine = migrated(url)
     with Session(engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
-        create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+        org, issued, p = cooperative(s, gtin=GTIN)
         capture_events(s, p, [COMMISSION], DEFAULT_CONTEXT, Settings(), checks=CAPTURE_CHECKS)
         s.commit()
     engine.dispose()
@@ -107,11 +99,7 @@ def latency_run(base: str, key: str, clients: int, samples: int) -> list[float]:
                 leaf = merkle.leaf_of_hash_id(proof["hashId"])
                 assert merkle.process_proof(leaf, path).hex() == proof["root"].removeprefix("0x"), "proof fails"
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([client] * clients)
     if errors:
         raise SystemExit(f"{len(errors)} captures failed, first: {errors[0]}")
     return out
@@ -173,9 +161,7 @@ def main() -> None:
         rt = build_runtime(settings)
         assert rt.chain is not None
         with Session(rt.engine) as s:
-            org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-            p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
-            create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+            org, issued, p = cooperative(s, gtin=GTIN)
             commission = {"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00+07:00",
                           "eventTimeZoneOffset": "+07:00", "action": "ADD", "bizStep": "commissioning",
                           "quantityList": [{"epcClass": LOT, "quantity": 1e9, "uom": "KGM"}]}  # fmt: skip

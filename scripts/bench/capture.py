@@ -37,22 +37,18 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
-from common import fresh_database, percentile, server
+from common import cooperative, fresh_database, migrated, percentile, run_threads, server
 from sqlmodel import Session
 
 from traceability_api.compose import CAPTURE_CHECKS
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
-from traceability_api.lots.models import ProductCreate
-from traceability_api.lots.service import create_product
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 GTIN = "08930000000019"
 LOTS_PER_CLIENT = 5
@@ -66,12 +62,9 @@ def lot_uri(client: int, n: int) -> str:
 
 
 def bootstrap(url: str, clients: int) -> str:
-    engine = make_engine(url)
-    migrate(engine)
+    engine = migrated(url)
     with Session(engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX bench", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
-        create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+        org, issued, p = cooperative(s, "HTX bench", GTIN)
         events = [
             commissioning(c, n, random.Random(c * 100 + n)) for c in range(clients) for n in range(LOTS_PER_CLIENT)
         ]
@@ -159,14 +152,7 @@ def http_run(base: str, key: str, clients: int, batch: int, seconds: float) -> t
                     continue
                 done[i] += n
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.monotonic()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
+    elapsed = run_threads([partial(worker, i) for i in range(clients)], start)
     return sum(done) / elapsed, [x for xs in lat for x in xs], errors
 
 
@@ -207,14 +193,8 @@ def ref_run(dsn: str, clients: int, batch: int, seconds: float, how: str) -> flo
                         cur.executemany(ins, rows)
                 done[i] += len(rows)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.monotonic()
-    for t in threads:
-        t.join()
-    return sum(done) / (time.monotonic() - t0)
+    elapsed = run_threads([partial(worker, i) for i in range(clients)], start)  # before sum(done): they count
+    return sum(done) / elapsed
 
 
 def summary(name: str, project: list[float], refs: dict[str, list[float]]) -> None:

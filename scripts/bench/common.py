@@ -1,18 +1,28 @@
-"""Helpers shared by the benchmarks: a fresh database, a bootstrapped organisation, a server."""
+"""Helpers shared by the benchmarks: a fresh database (migrated), a bootstrapped organisation, a server,
+clients in threads."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import psycopg
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from traceability_api.parties.models import ApiKeyIssued, Organisation
+    from traceability_api.parties.service import Principal
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -61,3 +71,44 @@ def server(env: dict[str, str], workers: int) -> Iterator[str]:
 def percentile(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
+
+
+def migrated(url: str) -> Engine:
+    """The engine of a database at the service's schema (every migration applied)."""
+    from traceability_api.db import make_engine, migrate
+
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def cooperative(
+    s: Session, name: str = "HTX", gtin: str | None = None, product: str = "Lúa"
+) -> tuple[Organisation, ApiKeyIssued, Principal]:
+    """A cooperative with its admin ``a`` (and, given a GTIN, its product): the organisation, what its
+    creation issued (the admin's API key) and the admin's principal, in ``s`` (not committed)."""
+    from traceability_api.lots.models import ProductCreate
+    from traceability_api.lots.service import create_product
+    from traceability_api.parties.models import OrganisationCreate
+    from traceability_api.parties.service import Principal, create_organisation
+
+    org, issued = create_organisation(s, OrganisationCreate(name=name, kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
+    p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
+    if gtin is not None:
+        create_product(s, p, ProductCreate(gtin=gtin, name=product))
+    return org, issued, p
+
+
+def run_threads(targets: list[Callable[[], object]], ready: threading.Barrier | None = None) -> float:
+    """Runs each target in a thread of its own until the last ends; the seconds that took, counted from
+    the first start, or with ``ready`` (a barrier the targets and this call wait at) from when all are ready."""
+    threads = [threading.Thread(target=t) for t in targets]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    if ready is not None:
+        ready.wait()
+        t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0

@@ -24,10 +24,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, server
+from common import fresh_database, percentile, run_threads, server
 from eth_account import Account
 from sqlalchemy import text
 from sqlmodel import Session
@@ -141,11 +142,7 @@ def load(clients: list[httpx.Client], path: str, per_client: int) -> float:
             lat.append(time.perf_counter() - t0)
             assert r.status_code == 200, (path, r.status_code)
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([partial(run, c) for c in clients])
     return percentile(lat, 0.95) * 1000
 
 

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common import server
+from common import run_threads, server
 from eth_account import Account
 from sqlmodel import Session
 
@@ -142,13 +142,7 @@ def load(base: str, paths: list[str], clients: int, seconds: float, once: bool =
         with lock:
             lat.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    dt = time.perf_counter() - t0
+    dt = run_threads([client] * clients)
     return {"rps": len(lat) / dt, "p50": nearest_rank(lat, 0.5) * 1000, "p95": nearest_rank(lat, 0.95) * 1000,
             "n": len(lat), "bytes": statistics.median(sizes) if sizes else 0, "errors": errors[0]}  # fmt: skip
 

@@ -28,11 +28,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import fresh_database
+from common import fresh_database, migrated
 from sqlalchemy import text
 from sqlmodel import Session
 
-from traceability_api.db import make_engine, migrate
 from traceability_api.fsma import sheet
 from traceability_api.fsma.records import Selection, rows
 
@@ -130,8 +129,7 @@ def main() -> None:
     since, until = datetime(2024, 12, 31, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
     sel = Selection(gtin=GTIN, since=since, until=until)
     with tempfile.TemporaryDirectory() as tmp, fresh_database("postgresql", Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+        engine = migrated(url)
         t0 = time.perf_counter()
         generate(engine, a.events)
         print(f"generated {a.events:,} events ({a.events // 4:,} lots) in {time.perf_counter() - t0:.0f} s")  # noqa: T201

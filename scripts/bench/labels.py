@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import segno
 import zxingcpp
-from common import server
+from common import cooperative, server
 from eth_account import Account
 from sqlmodel import Session
 
@@ -37,8 +37,6 @@ from traceability_api.config import Settings
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 GTIN = "08930000000019"
 
@@ -79,8 +77,7 @@ def show(name: str, secs: list[float], per: int = 1, unit: str = "s") -> float:
 def seed(settings: Settings) -> tuple[str, int]:
     rt = build_runtime(settings)
     with Session(rt.engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
+        org, issued, p = cooperative(s)
         create_product(s, p, ProductCreate(gtin=GTIN, name="Gạo ST25", ocop_stars=4))
         ev = {"type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
               "action": "ADD", "bizStep": "commissioning",

@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 from trace import generate  # scripts/bench/trace.py (first on sys.path), not the standard library's
 
-from common import fresh_database
+from common import fresh_database, migrated
 from sqlmodel import Session, col, func, select
 
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.models import Lot, Product
 from traceability_api.national.completeness import completeness_by_org
@@ -51,8 +50,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+        engine = migrated(url)
         t0 = time.perf_counter()
         generate(engine, a.lots, a.events)
         print(f"generated {a.lots:,} lots and {a.events:,} events in {time.perf_counter() - t0:.0f} s")  # noqa: T201

@@ -22,12 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import fresh_database
+from common import fresh_database, migrated
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.opendata.build import build
 
 COMMISSIONING = "https://ref.gs1.org/cbv/BizStep-commissioning"
@@ -116,8 +115,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=500_000)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+        engine = migrated(url)
         t0 = time.perf_counter()
         generate(engine, a.lots, a.events)
         print(f"generated {a.lots:,} lots, {max(a.events, a.lots):,} events, 20,000 plots, 1,000 products "  # noqa: T201

@@ -20,14 +20,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
-from common import fresh_database
+from common import fresh_database, migrated
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from traceability_api.authority import write_log
 from traceability_api.authority.models import ReadOwner
 from traceability_api.authority.read_log import reads_of
-from traceability_api.db import make_engine, migrate
 from traceability_api.parties.kinds import OrgKind
 from traceability_api.parties.models import Member, Organisation, Role
 from traceability_api.parties.service import Principal
@@ -57,8 +56,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fresh_database(args.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+        engine = migrated(url)
         with Session(engine) as s:
             orgs = [Organisation(name=f"O{i}", kind=OrgKind.authority if i == 0 else OrgKind.cooperative)
                     for i in range(50)]  # fmt: skip

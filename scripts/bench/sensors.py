@@ -25,28 +25,24 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
 import psycopg
-from common import fresh_database, server
+from common import cooperative, fresh_database, migrated, run_threads, server
 from sqlmodel import Session
 
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.evidence.models import DeviceCreate, SensorKind
 from traceability_api.evidence.sensors import canonical_batch, create_device, sign
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 
 def bootstrap(url: str, settings: Settings, n: int) -> list[tuple[int, str]]:
-    engine = make_engine(url)
-    migrate(engine)
+    engine = migrated(url)
     with Session(engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
+        org, issued, p = cooperative(s)
         devices = [
             create_device(s, p, DeviceCreate(name=f"t{i}", kind=SensorKind.temperature), settings) for i in range(n)
         ]
@@ -163,13 +159,7 @@ def main() -> None:
                                        headers={"X-Device-Signature": sign(secret.encode(), raw)})  # fmt: skip
                             counts[i] += r.json()["accepted"]
 
-                t0 = time.perf_counter()
-                threads = [threading.Thread(target=client, args=(i,)) for i in range(a.clients)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                dt = time.perf_counter() - t0
+                dt = run_threads([partial(client, i) for i in range(a.clients)])
                 http_runs.append(sum(counts) / dt)
 
                 msgs = []

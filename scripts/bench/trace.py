@@ -19,12 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import fresh_database
+from common import fresh_database, migrated
 from sqlalchemy import text
 from sqlmodel import Session
 
 from traceability_api.authority import trace
-from traceability_api.db import make_engine, migrate
 
 
 def generate(engine, n_lots: int, n_events: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
@@ -125,8 +124,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=50)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+        engine = migrated(url)
         t0 = time.perf_counter()
         l0, l1, l2 = generate(engine, a.lots, a.events)
         print(f"generated {a.lots:,} lots and {a.events:,} events in {time.perf_counter() - t0:.0f} s")  # noqa: T201

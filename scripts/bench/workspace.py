@@ -22,13 +22,13 @@ import re
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, server
+from common import fresh_database, percentile, run_threads, server
 from eth_account import Account
 from sqlmodel import Session
 
@@ -136,11 +136,7 @@ def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int
             lat.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.status_code
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([partial(run, c) for c in clients])
     return percentile(lat, 0.95) * 1000, (cpu_s(pids) - cpu0) * 1000 / len(lat)
 
 
