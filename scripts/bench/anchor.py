@@ -17,17 +17,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-from common import cooperative, fresh_database, migrated, percentile, run_threads, server
+from common import arguments, cooperative, migrated, percentile, run_threads, scratch_database, server
 from eth_account import Account
 from sqlmodel import Session, select
 
@@ -118,7 +116,7 @@ def warm_up(base: str, key: str) -> None:
 
 
 def bench_latency(db: str, clients: int, samples: int, repeat: int, reference_s: list[float]) -> None:
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(db, Path(tmp)) as url:
+    with scratch_database(db) as (tmp, url):
         key = bootstrap(url)
         env = {"DATABASE_URL": url, "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_RATE_LIMIT_ENABLED": "false"}
         with server(env, 1) as base:
@@ -142,15 +140,14 @@ def bench_latency(db: str, clients: int, samples: int, repeat: int, reference_s:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap = arguments(__doc__, db="sqlite")
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--samples", type=int, default=40, help="events per client and repetition")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     reference_s: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url, \
+    with scratch_database(a.db) as (tmp, url), \
             AnvilNode(extra_args=("--prune-history",)) as node:  # fmt: skip
         w3 = connect(node.url)
         acct = Account.create()

@@ -24,14 +24,12 @@ of a repetition (nearest-rank on the sorted samples, not a sample picked by inde
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -43,7 +41,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from common import cooperative, fresh_database, migrated, percentile, run_threads, server
+from common import arguments, cooperative, migrated, percentile, run_threads, scratch_database, server
 from sqlmodel import Session
 
 from traceability_api.compose import CAPTURE_CHECKS
@@ -222,7 +220,7 @@ def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
 def run(
     kind: str, clients: int, batch: int, seconds: float, reps: int, workers: int, only: str | None, profile: str | None
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+    with scratch_database(kind) as (tmp, url):
         key = bootstrap(url, clients)
         env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp,
                "AGRITRACE_RATE_LIMIT_ENABLED": "false"}  # fmt: skip  # a benchmark is one client at full speed
@@ -269,8 +267,7 @@ def run(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=8)

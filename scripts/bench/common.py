@@ -3,9 +3,11 @@ clients in threads."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -41,6 +43,32 @@ def fresh_database(kind: str, tmp: Path) -> Iterator[str]:
             yield f"{PG_DSN}?options=-csearch_path%3D{schema}"
         finally:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def scratch_database(kind: str) -> Iterator[tuple[str, str]]:
+    """A temporary directory and, in it or beside it, a fresh database of ``kind``: (directory, URL)."""
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        yield tmp, url
+
+
+def arguments(doc: str | None, db: str | None = None) -> argparse.ArgumentParser:
+    """A bench's command line: its docstring as the help, and with ``db`` an option ``--db``
+    (postgresql or sqlite, ``db`` by default)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if db is not None:
+        ap.add_argument("--db", choices=["postgresql", "sqlite"], default=db)
+    return ap
+
+
+def timed(fn: Callable[[], object], reps: int) -> list[float]:
+    """The seconds of each of ``reps`` calls of ``fn``."""
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
 
 
 @contextmanager

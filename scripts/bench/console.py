@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, run_threads, server
+from common import arguments, fresh_database, percentile, run_threads, server
 from eth_account import Account
 from sqlalchemy import text
 from sqlmodel import Session
@@ -147,7 +147,7 @@ def load(clients: list[httpx.Client], path: str, per_client: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--lots", type=int, default=100_000)
     ap.add_argument("--events-per-lot", type=int, default=10)
     ap.add_argument("--clients", type=int, default=4)

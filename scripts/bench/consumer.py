@@ -22,7 +22,6 @@ repetitions, and the ratio page/static.  The client shares the machine's cores w
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import math
 import statistics
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common import run_threads, server
+from common import arguments, run_threads, server
 from eth_account import Account
 from sqlmodel import Session
 
@@ -155,7 +154,7 @@ MODES = {
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--lots", type=int, default=60)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=8.0)

@@ -14,17 +14,14 @@ Each figure: ``--reps`` repetitions, min and median.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import segno
 import zxingcpp
-from common import cooperative, server
+from common import arguments, cooperative, server, timed
 from eth_account import Account
 from sqlmodel import Session
 
@@ -59,15 +56,6 @@ def bare_zxing(p: str) -> object:
                                                     ec_level=qr.error_level(p).upper()).to_image(scale=1)))  # fmt: skip
 
 
-def timed(fn: Callable[[], object], reps: int) -> list[float]:
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
 def show(name: str, secs: list[float], per: int = 1, unit: str = "s") -> float:
     scale = 1000 / per if unit == "ms" else 1
     print(f"  {name:52s} min {min(secs) * scale:8.3f} {unit}  median {statistics.median(secs) * scale:8.3f} {unit}")  # noqa: T201
@@ -90,7 +78,7 @@ def seed(settings: Settings) -> tuple[str, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--labels", type=int, default=1000)
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()

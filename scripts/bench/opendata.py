@@ -13,16 +13,14 @@ nothing stored.  Each is run three times; the ratio is build / reference (median
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from common import fresh_database, migrated
+from common import arguments, migrated, scratch_database
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -109,12 +107,11 @@ def timed(fn, *args):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--lots", type=int, default=100_000)
     ap.add_argument("--events", type=int, default=500_000)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
+    with scratch_database(a.db) as (tmp, url):
         engine = migrated(url)
         t0 = time.perf_counter()
         generate(engine, a.lots, a.events)

@@ -16,7 +16,6 @@ the reference measured in the same run: ``/healthz`` p95 (the stack's floor) and
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import migrated
+from common import arguments, migrated
 from cryptography.fernet import Fernet
 from eth_account import Account
 from sqlalchemy import func
@@ -282,7 +281,7 @@ def p95(values: list[float]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--scale", type=float, default=0.01, help="1 = the whole province")
     ap.add_argument("--day-seconds", type=float, default=60)
     ap.add_argument("--reps", type=int, default=3)

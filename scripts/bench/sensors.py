@@ -15,12 +15,10 @@ repetition (--repeat, default 3), min and median of each figure and the ratios t
 
 from __future__ import annotations
 
-import argparse
 import json
 import queue
 import sqlite3
 import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -31,7 +29,7 @@ from pathlib import Path
 import httpx
 import paho.mqtt.client as mqtt
 import psycopg
-from common import cooperative, fresh_database, migrated, run_threads, server
+from common import arguments, cooperative, migrated, run_threads, scratch_database, server
 from sqlmodel import Session
 
 from traceability_api.config import Settings
@@ -103,8 +101,7 @@ def summary(name: str, runs: list[float], ref: list[float]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10)
@@ -112,7 +109,7 @@ def main() -> None:
     ap.add_argument("--mqtt-devices", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
+    with scratch_database(a.db) as (tmp, url):
         settings = Settings(data_dir=Path(tmp), database_url=url)
         devices = bootstrap(url, settings, a.clients + 2 + a.mqtt_devices)
         ref_device = devices.pop()[0]  # the reference writes to a device of its own

@@ -25,17 +25,15 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import cooperative, fresh_database, migrated
+from common import arguments, cooperative, migrated, scratch_database
 from eth_account import Account
 from keys import OPS, one_run
 from sqlmodel import Session, select
@@ -110,7 +108,7 @@ def capture_bench(kind: str, n: int, batch: int, reps: int) -> None:
         "custodial, signed at capture": [],
     }
     for _ in range(reps):
-        with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        with scratch_database(kind) as (tmp, url):
             engine, p, ref = setup(url, settings)
             with Session(engine) as s:  # the registry mirror as the service keeps it (no chain needed to capture)
                 s.add(SigningOrg(org_id=p.org_id, ref=ref))
@@ -223,7 +221,7 @@ def parts(bundle: dict[str, Any], contract: AnchorContract) -> tuple[float, floa
 
 
 def bundle_bench(reps: int) -> None:
-    with AnvilNode() as node, tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
+    with AnvilNode() as node, scratch_database("sqlite") as (tmp, url):
         w3 = connect(node.url)
         acct = Account.create()
         ensure_dev_balance(w3, acct.address, 10**22)
@@ -288,8 +286,7 @@ def bundle_bench(reps: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--events", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--reps", type=int, default=3)

@@ -16,7 +16,6 @@ latency to other load on a shared machine), and each page's compressed weight on
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import statistics
@@ -28,7 +27,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, run_threads, server
+from common import arguments, fresh_database, percentile, run_threads, server
 from eth_account import Account
 from sqlmodel import Session
 
@@ -152,8 +151,7 @@ def weight(c: httpx.Client, path: str) -> tuple[int, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=30, help="per client, per page, per repetition")
     ap.add_argument("--workers", type=int, default=1)
