@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 
 import pytest
 
@@ -70,3 +71,38 @@ def test_run_in_the_foreground_until_stopped_from_a_round() -> None:
     loop = Once()
     loop.run()  # returns: the stop set before the wait ends it at once
     assert not loop._thread.is_alive()
+
+
+def test_the_polling_form_runs_run_once_and_waits_its_period_after_a_failure_too() -> None:
+    class Polling(BackgroundLoop):
+        thread_name = "test-polling"
+        failure = "test polling round failed"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.done: queue.Queue[int] = queue.Queue()
+            self.failed = threading.Event()
+            self.n = 0
+
+        def run_once(self) -> int:
+            self.n += 1
+            if self.n == 1:
+                self.failed.set()
+                raise RuntimeError("boom")
+            self.done.put(self.n)
+            return self.n
+
+        def period_s(self) -> float:
+            return 3600.0
+
+    loop = Polling()
+    assert loop.retry_s() == 3600.0
+    loop.start()
+    try:
+        assert loop.failed.wait(timeout=30)
+        loop.wake()  # ends the hour's wait after the failed first round
+        assert loop.done.get(timeout=30) == 2
+        assert loop.done.empty()
+    finally:
+        loop.stop()
+    assert not loop._thread.is_alive() and loop.n == 2

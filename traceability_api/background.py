@@ -1,10 +1,11 @@
 """The service's background loops (anchoring worker, open-data schedule, recall notices, sensor
 alerts): rounds of work in a daemon thread of their own until :meth:`BackgroundLoop.stop`.
 
-A subclass names its thread and gives ``round()``, which returns how many seconds to wait before the
-next round; ``stop()`` (and ``wake()``) end a wait at once.  A round that raises is logged on the
-subclass's module logger with ``failure`` and the loop goes on after ``retry_s()``: nothing a round
-does can end the loop but ``stop()``."""
+A subclass names its thread and gives its rounds: either ``run_once()`` and ``period_s()`` (a round,
+then a wait of ``period_s()``, also after a failed round), or ``round()`` itself, which returns how
+many seconds to wait before the next, and ``retry_s()``.  ``stop()`` (and ``wake()``) end a wait at
+once.  A round that raises is logged on the subclass's module logger with ``failure`` and the loop
+goes on after ``retry_s()``: nothing a round does can end the loop but ``stop()``."""
 
 from __future__ import annotations
 
@@ -23,13 +24,22 @@ class BackgroundLoop:
         self._wake = threading.Event()  # set by stop() and wake(): ends the current wait
         self._thread = threading.Thread(target=self.run, name=self.thread_name, daemon=True)
 
+    def run_once(self) -> object:
+        """One round of work (what it returns is the caller's: tests and the CLI call it directly)."""
+        raise NotImplementedError
+
+    def period_s(self) -> float:
+        """The wait between two rounds."""
+        raise NotImplementedError
+
     def round(self) -> float:
         """One round of work; the seconds to wait before the next."""
-        raise NotImplementedError
+        self.run_once()
+        return self.period_s()
 
     def retry_s(self) -> float:
         """The wait after a round that raised."""
-        raise NotImplementedError
+        return self.period_s()
 
     def first_wait_s(self) -> float:
         """The wait before the first round."""

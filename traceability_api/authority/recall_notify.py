@@ -56,11 +56,7 @@ class RecallNotifier(BackgroundLoop):
     def __post_init__(self) -> None:
         super().__init__()
 
-    def round(self) -> float:
-        self.run_once()
-        return self.settings.recall_notify_poll_s
-
-    def retry_s(self) -> float:
+    def period_s(self) -> float:
         return self.settings.recall_notify_poll_s
 
     def run_once(self) -> list[int]:

@@ -53,14 +53,10 @@ class AlertWatcher(BackgroundLoop):
     def __post_init__(self) -> None:
         super().__init__()
 
-    def round(self) -> float:
-        self.run_once()
+    def period_s(self) -> float:
         return self.settings.alert_poll_s
 
-    def retry_s(self) -> float:
-        return self.settings.alert_poll_s
-
-    first_wait_s = retry_s
+    first_wait_s = period_s  # a wait before the first round too
 
     def run_once(self) -> list[int]:
         """One round over every device, each in its own transaction holding the device's row (FOR
