@@ -4,7 +4,6 @@ photo from the phone's camera.  Stored by the API's own path: ``attachments.stor
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,13 +20,12 @@ from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
-from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
+from traceability_api.workspace.web import Page, PageDep, PostDep, form_idempotency_key, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 FIELDS = ("activity", "time", "season", "product", "active_ingredient", "dose", "dose_unit", "phi_days",
           "supplier_lot", "area_ha", "note", "visibility")  # fmt: skip
 Opt = Annotated[str, Form(max_length=1000)]
-IDEM_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def _form(request: Request, page: Page, session: SessionDep, values: dict[str, Any], errors: Errors,
@@ -103,8 +101,7 @@ async def diary_save(
     values, event, errors, status = await _event(request, page, session, runtime, posted)
     if event is None:
         return _form(request, page, session, values, errors, status)
-    # one key per form shown: a double tap on a slow network, or the browser resending, stores one entry
-    key = f"ws-diary-{posted.idem}" if IDEM_RE.fullmatch(posted.idem) else None
+    key = form_idempotency_key("diary", posted.idem)
     p = page.user.principal
     try:
         event = signing.attach(runtime, p, event, await request.form())
