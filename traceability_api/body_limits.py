@@ -86,7 +86,7 @@ class BodyLimitMiddleware:
             return await _reply(send, 413, f"request body exceeds the limit of {limit:,} bytes", path)
         except ValueError as exc:
             return await _reply(send, 422, f"invalid request: {exc}", path)
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     @staticmethod
     async def _read(receive: Receive, limit: int) -> bytes | None:
@@ -119,7 +119,9 @@ class BodyLimitMiddleware:
         await self.app(scope, counted, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` for the app after a middleware read the whole ``body``: the body once, then
+    the client's own ``receive`` (the disconnect).  Also the idempotency middleware's."""
     sent = False
 
     async def replay() -> Message:

@@ -17,17 +17,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, server
+from common import arguments, cooperative, migrated, percentile, run_threads, scratch_database, server
 from eth_account import Account
 from sqlmodel import Session, select
 
@@ -38,12 +36,7 @@ from traceability_api.anchoring.models import AnchorBatch
 from traceability_api.anchoring.worker import AnchoringWorker, pending_count
 from traceability_api.compose import CAPTURE_CHECKS, build_runtime
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
-from traceability_api.lots.models import ProductCreate
-from traceability_api.lots.service import create_product
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 GTIN = "08930000000019"
 LOT = f"https://id.gs1.org/01/{GTIN}/10/A1"
@@ -64,12 +57,9 @@ def events(n: int) -> list[dict]:  # type: ignore[type-arg]
 
 def bootstrap(url: str) -> str:
     """An organisation, its product and a commissioned lot; returns the admin's API key."""
-    engine = make_engine(url)
-    migrate(engine)
+    engine = migrated(url)
     with Session(engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
-        create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+        org, issued, p = cooperative(s, gtin=GTIN)
         capture_events(s, p, [COMMISSION], DEFAULT_CONTEXT, Settings(), checks=CAPTURE_CHECKS)
         s.commit()
     engine.dispose()
@@ -107,11 +97,7 @@ def latency_run(base: str, key: str, clients: int, samples: int) -> list[float]:
                 leaf = merkle.leaf_of_hash_id(proof["hashId"])
                 assert merkle.process_proof(leaf, path).hex() == proof["root"].removeprefix("0x"), "proof fails"
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([client] * clients)
     if errors:
         raise SystemExit(f"{len(errors)} captures failed, first: {errors[0]}")
     return out
@@ -130,7 +116,7 @@ def warm_up(base: str, key: str) -> None:
 
 
 def bench_latency(db: str, clients: int, samples: int, repeat: int, reference_s: list[float]) -> None:
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(db, Path(tmp)) as url:
+    with scratch_database(db) as (tmp, url):
         key = bootstrap(url)
         env = {"DATABASE_URL": url, "AGRITRACE_DATA_DIR": tmp, "AGRITRACE_RATE_LIMIT_ENABLED": "false"}
         with server(env, 1) as base:
@@ -154,15 +140,14 @@ def bench_latency(db: str, clients: int, samples: int, repeat: int, reference_s:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap = arguments(__doc__, db="sqlite")
     ap.add_argument("--events", type=int, default=50_000)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--samples", type=int, default=40, help="events per client and repetition")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     reference_s: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url, \
+    with scratch_database(a.db) as (tmp, url), \
             AnvilNode(extra_args=("--prune-history",)) as node:  # fmt: skip
         w3 = connect(node.url)
         acct = Account.create()
@@ -173,9 +158,7 @@ def main() -> None:
         rt = build_runtime(settings)
         assert rt.chain is not None
         with Session(rt.engine) as s:
-            org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-            p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
-            create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+            org, issued, p = cooperative(s, gtin=GTIN)
             commission = {"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00+07:00",
                           "eventTimeZoneOffset": "+07:00", "action": "ADD", "bizStep": "commissioning",
                           "quantityList": [{"epcClass": LOT, "quantity": 1e9, "uom": "KGM"}]}  # fmt: skip

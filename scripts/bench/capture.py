@@ -24,35 +24,39 @@ of a repetition (nearest-rank on the sorted samples, not a sample picked by inde
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
-from common import cpu_s, fresh_database, percentile, server, server_pids
+from common import (
+    arguments,
+    cooperative,
+    cpu_s,
+    migrated,
+    percentile,
+    run_threads,
+    scratch_database,
+    server,
+    server_pids,
+)
 from sqlmodel import Session
 
 from traceability_api.compose import CAPTURE_CHECKS
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
-from traceability_api.lots.models import ProductCreate
-from traceability_api.lots.service import create_product
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 GTIN = "08930000000019"
 LOTS_PER_CLIENT = 5
@@ -66,12 +70,9 @@ def lot_uri(client: int, n: int) -> str:
 
 
 def bootstrap(url: str, clients: int) -> str:
-    engine = make_engine(url)
-    migrate(engine)
+    engine = migrated(url)
     with Session(engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX bench", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
-        create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+        org, issued, p = cooperative(s, "HTX bench", GTIN)
         events = [
             commissioning(c, n, random.Random(c * 100 + n)) for c in range(clients) for n in range(LOTS_PER_CLIENT)
         ]
@@ -167,14 +168,7 @@ def http_run(base: str, key: str, clients: int, batch: int, seconds: float) -> t
                     continue
                 done[i] += n
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.monotonic()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
+    elapsed = run_threads([partial(worker, i) for i in range(clients)], start)
     return sum(done) / elapsed, [x for xs in lat for x in xs], errors
 
 
@@ -215,14 +209,8 @@ def ref_run(dsn: str, clients: int, batch: int, seconds: float, how: str) -> flo
                         cur.executemany(ins, rows)
                 done[i] += len(rows)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.monotonic()
-    for t in threads:
-        t.join()
-    return sum(done) / (time.monotonic() - t0)
+    elapsed = run_threads([partial(worker, i) for i in range(clients)], start)  # before sum(done): they count
+    return sum(done) / elapsed
 
 
 def summary(name: str, project: list[float], refs: dict[str, list[float]]) -> None:
@@ -250,7 +238,7 @@ def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
 def run(
     kind: str, clients: int, batch: int, seconds: float, reps: int, workers: int, only: str | None, profile: str | None
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+    with scratch_database(kind) as (tmp, url):
         key = bootstrap(url, clients)
         env = {"DATABASE_URL": url, "AGRITRACE_CHAIN_ENABLED": "false", "AGRITRACE_DATA_DIR": tmp,
                "AGRITRACE_RATE_LIMIT_ENABLED": "false"}  # fmt: skip  # a benchmark is one client at full speed
@@ -322,8 +310,7 @@ def run(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=8)

@@ -24,10 +24,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
-from common import fresh_database, percentile, server
+from common import arguments, fresh_database, percentile, run_threads, server
 from eth_account import Account
 from sqlalchemy import text
 from sqlmodel import Session
@@ -141,16 +142,12 @@ def load(clients: list[httpx.Client], path: str, per_client: int) -> float:
             lat.append(time.perf_counter() - t0)
             assert r.status_code == 200, (path, r.status_code)
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([partial(run, c) for c in clients])
     return percentile(lat, 0.95) * 1000
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--lots", type=int, default=100_000)
     ap.add_argument("--events-per-lot", type=int, default=10)
     ap.add_argument("--clients", type=int, default=4)

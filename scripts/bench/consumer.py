@@ -22,7 +22,6 @@ repetitions, and the ratio page/static.  The client shares the machine's cores w
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import math
 import statistics
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common import server
+from common import arguments, run_threads, server
 from eth_account import Account
 from sqlmodel import Session
 
@@ -142,13 +141,7 @@ def load(base: str, paths: list[str], clients: int, seconds: float, once: bool =
         with lock:
             lat.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    dt = time.perf_counter() - t0
+    dt = run_threads([client] * clients)
     return {"rps": len(lat) / dt, "p50": nearest_rank(lat, 0.5) * 1000, "p95": nearest_rank(lat, 0.95) * 1000,
             "n": len(lat), "bytes": statistics.median(sizes) if sizes else 0, "errors": errors[0]}  # fmt: skip
 
@@ -161,7 +154,7 @@ MODES = {
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--lots", type=int, default=60)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=8.0)

@@ -19,20 +19,16 @@ It prints events/s, the ratio ours / reference, and the extrapolation to 1,000,0
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from common import fresh_database
+from common import arguments, migrated, scratch_database
 from sqlalchemy import text
 from sqlmodel import Session
 
-from traceability_api.db import make_engine, migrate
 from traceability_api.fsma import sheet
 from traceability_api.fsma.records import Selection, rows
 
@@ -122,16 +118,15 @@ def ours(engine, sel: Selection) -> tuple[int, int]:  # type: ignore[no-untyped-
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--xlsx-rows", type=int, default=50_000)
     a = ap.parse_args()
     since, until = datetime(2024, 12, 31, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
     sel = Selection(gtin=GTIN, since=since, until=until)
-    with tempfile.TemporaryDirectory() as tmp, fresh_database("postgresql", Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+    with scratch_database("postgresql") as (tmp, url):
+        engine = migrated(url)
         t0 = time.perf_counter()
         generate(engine, a.events)
         print(f"generated {a.events:,} events ({a.events // 4:,} lots) in {time.perf_counter() - t0:.0f} s")  # noqa: T201

@@ -11,11 +11,10 @@ operation's ratio to the anchor.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 
-import common  # noqa: F401  (puts the repository on sys.path)
+from common import arguments
 from eth_account import Account
 
 from chain.client import AnchorContract, connect, ensure_dev_balance
@@ -43,7 +42,7 @@ def one_run(url: str) -> dict[str, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
     with AnvilNode() as node:

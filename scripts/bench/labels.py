@@ -17,7 +17,6 @@ Each figure: ``--reps`` repetitions, min and median; a figure and its reference 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 import httpx
 import segno
 import zxingcpp
-from common import server
+from common import arguments, cooperative, server
 from eth_account import Account
 from sqlmodel import Session
 
@@ -41,8 +40,6 @@ from traceability_api.config import Settings
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import ProductCreate
 from traceability_api.lots.service import create_product
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 GTIN = "08930000000019"
 
@@ -65,7 +62,7 @@ def bare_zxing(p: str) -> object:
                                                     ec_level=qr.error_level(p).upper()).to_image(scale=1)))  # fmt: skip
 
 
-def timed(*fns: Callable[[], object], reps: int) -> list[list[float]]:
+def interleaved(*fns: Callable[[], object], reps: int) -> list[list[float]]:
     """Wall seconds of each of ``fns``, ``reps`` times, interleaved (a, b, a, b, ...): a load that
     comes and goes on a shared machine weighs on the figure and its reference alike."""
     out: list[list[float]] = [[] for _ in fns]
@@ -86,8 +83,7 @@ def show(name: str, secs: list[float], per: int = 1, unit: str = "s") -> float:
 def seed(settings: Settings) -> tuple[str, int]:
     rt = build_runtime(settings)
     with Session(rt.engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
+        org, issued, p = cooperative(s)
         create_product(s, p, ProductCreate(gtin=GTIN, name="Gạo ST25", ocop_stars=4))
         ev = {"type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
               "action": "ADD", "bizStep": "commissioning",
@@ -100,14 +96,16 @@ def seed(settings: Settings) -> tuple[str, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--labels", type=int, default=1000)
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
     codes = payloads(a.labels)
     print(f"QR encoding, {a.labels} distinct payloads of {len(codes[0])} bytes, per code:")  # noqa: T201
-    proj_s, seg_s, zx_s = timed(lambda: [project_matrix(p) for p in codes], lambda: [bare_segno(p) for p in codes],
-                                lambda: [bare_zxing(p) for p in codes], reps=a.reps)  # fmt: skip
+    proj_s, seg_s, zx_s = interleaved(
+        lambda: [project_matrix(p) for p in codes], lambda: [bare_segno(p) for p in codes],
+        lambda: [bare_zxing(p) for p in codes], reps=a.reps,
+    )  # fmt: skip
     proj = show("project labels.qr (matrix for the PDF)", proj_s, a.labels, "ms")
     seg = show("reference: bare segno make_qr().matrix", seg_s, a.labels, "ms")
     zx = show("reference: bare zxing-cpp create_barcode().to_image()", zx_s, a.labels, "ms")
@@ -115,7 +113,7 @@ def main() -> None:
     data = [LabelData("Gạo ST25", "HTX Thạnh Phú", "L50", "Thu hoạch: 28/02/2025", p, 4, f"S{i:08d}", GTIN,
                       "HSD: 30/08/2025") for i, p in enumerate(codes)]  # fmt: skip
     print(f"PDF sheet of {a.labels} labels (a4-3x8), in-process:")  # noqa: T201
-    sheet_s, floor_s = timed(lambda: render(data, LAYOUTS["a4-3x8"]), lambda: [bare_zxing(p) for p in codes],
+    sheet_s, floor_s = interleaved(lambda: render(data, LAYOUTS["a4-3x8"]), lambda: [bare_zxing(p) for p in codes],
                              reps=a.reps)  # fmt: skip
     sheet = show("labels.pdf.render", sheet_s)
     floor = show("reference: bare zxing-cpp encoding of the same codes", floor_s)
@@ -142,7 +140,7 @@ def main() -> None:
                 sizes.append(len(r.content))
 
             print(f"POST /labels, {a.labels} serialised labels over HTTP ({a.labels} serials commissioned each time):")  # noqa: T201
-            (api_s,) = timed(post, reps=a.reps)
+            (api_s,) = interleaved(post, reps=a.reps)
             api = show("API", api_s)
             print(f"  API/in-process sheet time ratio {api / sheet:.2f}; PDF size {sizes[-1] / 1e6:.2f} MB")  # noqa: T201
 

@@ -12,17 +12,13 @@ a plain count of the lots in the same run (the floor).
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from trace import generate  # scripts/bench/trace.py (first on sys.path), not the standard library's
 
-from common import fresh_database
+from common import arguments, migrated, scratch_database, timed
 from sqlmodel import Session, col, func, select
 
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.models import Lot, Product
 from traceability_api.national.completeness import completeness_by_org
@@ -34,25 +30,14 @@ from traceability_api.parties.service import Principal
 AUTHORITY = Principal(0, "bench", Role.auditor, 0, OrgKind.authority)
 
 
-def timed(fn, reps: int) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--lots", type=int, default=100_000)
     ap.add_argument("--reps", type=int, default=3)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+    with scratch_database(a.db) as (tmp, url):
+        engine = migrated(url)
         t0 = time.perf_counter()
         generate(engine, a.lots, a.events)
         print(f"generated {a.lots:,} lots and {a.events:,} events in {time.perf_counter() - t0:.0f} s")  # noqa: T201

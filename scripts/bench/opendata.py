@@ -13,21 +13,18 @@ nothing stored.  Each is run three times; the ratio is build / reference (median
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from common import fresh_database
+from common import arguments, migrated, scratch_database
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.opendata.build import build
 
 COMMISSIONING = "https://ref.gs1.org/cbv/BizStep-commissioning"
@@ -110,14 +107,12 @@ def timed(fn, *args):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--lots", type=int, default=100_000)
     ap.add_argument("--events", type=int, default=500_000)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+    with scratch_database(a.db) as (tmp, url):
+        engine = migrated(url)
         t0 = time.perf_counter()
         generate(engine, a.lots, a.events)
         print(f"generated {a.lots:,} lots, {max(a.events, a.lots):,} events, 20,000 plots, 1,000 products "  # noqa: T201

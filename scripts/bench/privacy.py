@@ -12,13 +12,10 @@ row) and of checking revealed fields.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from common import fresh_database
+from common import arguments, scratch_database
 from signatures import observe, setup, timed_capture
 
 from traceability_api.compose import CAPTURE_CHECKS
@@ -40,7 +37,7 @@ def capture_bench(kind: str, n: int, batch: int, reps: int) -> None:
     settings = Settings(chain_enabled=False)
     results: dict[str, list[float]] = {"public (reference)": [], "partners-only (commitment)": []}
     for _ in range(reps):
-        with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        with scratch_database(kind) as (tmp, url):
             engine, p, _ = setup(url, settings)
             lot = "https://id.gs1.org/01/08930000000019/10/B1"
 
@@ -78,8 +75,7 @@ def core_bench(n: int = 2000) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
+    ap = arguments(__doc__, db="sqlite")
     ap.add_argument("--events", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--reps", type=int, default=3)

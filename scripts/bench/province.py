@@ -16,7 +16,6 @@ the reference measured in the same run: ``/healthz`` p95 (the stack's floor) and
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -32,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import common  # noqa: F401 - puts the repository on sys.path
 import httpx
+from common import arguments, migrated
 from cryptography.fernet import Fernet
 from eth_account import Account
 from sqlalchemy import func
@@ -43,7 +42,6 @@ from chain.client import connect
 from chain.node import AnvilNode
 from tests.cluster import MqttDevice, base_env, fresh_pg_database, gtin_of, start_instance, wait_for, wait_until_up
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.models import Event
 from traceability_api.parties.models import OrganisationCreate
 from traceability_api.parties.service import create_organisation
@@ -283,7 +281,7 @@ def p95(values: list[float]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arguments(__doc__)
     ap.add_argument("--scale", type=float, default=0.01, help="1 = the whole province")
     ap.add_argument("--day-seconds", type=float, default=60)
     ap.add_argument("--reps", type=int, default=3)
@@ -304,8 +302,7 @@ def main() -> None:
                        AGRITRACE_MQTT_TOPIC_PREFIX=prefix, AGRITRACE_MQTT_GROUP="g" + prefix.split("/")[0],
                        AGRITRACE_MASTER_KEY=Fernet.generate_key().decode(), AGRITRACE_LABEL_SECRET=uuid.uuid4().hex,
                        AGRITRACE_LOG_JSON="false")  # fmt: skip
-        engine = make_engine(db)
-        migrate(engine)
+        engine = migrated(db)
         insts = [start_instance("a", env | {"AGRITRACE_DATA_DIR": str(tmp / "a")}, tmp / "a")]
         insts += [start_instance(n, env | {"AGRITRACE_DATA_DIR": str(tmp / n)}, tmp / n, wait=False) for n in "bc"]
         try:

@@ -12,22 +12,18 @@ each figure is printed with its ratio to its reference, min and median over the 
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import SimpleNamespace
 
-from common import fresh_database
+from common import arguments, migrated, scratch_database
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from traceability_api.authority import write_log
 from traceability_api.authority.models import ReadOwner
 from traceability_api.authority.read_log import reads_of
-from traceability_api.db import make_engine, migrate
 from traceability_api.parties.kinds import OrgKind
 from traceability_api.parties.models import Member, Organisation, Role
 from traceability_api.parties.service import Principal
@@ -51,14 +47,12 @@ def report(db: str, runs: dict[str, list[float]]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    ap = arguments(__doc__, db="sqlite")
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(args.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+    with scratch_database(args.db) as (tmp, url):
+        engine = migrated(url)
         with Session(engine) as s:
             orgs = [Organisation(name=f"O{i}", kind=OrgKind.authority if i == 0 else OrgKind.cooperative)
                     for i in range(50)]  # fmt: skip

@@ -15,38 +15,32 @@ repetition (--repeat, default 3), min and median of each figure and the ratios t
 
 from __future__ import annotations
 
-import argparse
 import json
 import queue
 import sqlite3
 import statistics
-import tempfile
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
 import psycopg
-from common import fresh_database, server
+from common import arguments, cooperative, migrated, run_threads, scratch_database, server
 from sqlmodel import Session
 
 from traceability_api.config import Settings
-from traceability_api.db import make_engine, migrate
 from traceability_api.evidence.models import DeviceCreate, SensorKind
 from traceability_api.evidence.sensors import canonical_batch, create_device, sign
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation
 
 
 def bootstrap(url: str, settings: Settings, n: int) -> list[tuple[int, str]]:
-    engine = make_engine(url)
-    migrate(engine)
+    engine = migrated(url)
     with Session(engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
+        org, issued, p = cooperative(s)
         devices = [
             create_device(s, p, DeviceCreate(name=f"t{i}", kind=SensorKind.temperature), settings) for i in range(n)
         ]
@@ -107,8 +101,7 @@ def summary(name: str, runs: list[float], ref: list[float]) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10)
@@ -116,7 +109,7 @@ def main() -> None:
     ap.add_argument("--mqtt-devices", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
+    with scratch_database(a.db) as (tmp, url):
         settings = Settings(data_dir=Path(tmp), database_url=url)
         devices = bootstrap(url, settings, a.clients + 2 + a.mqtt_devices)
         ref_device = devices.pop()[0]  # the reference writes to a device of its own
@@ -163,13 +156,7 @@ def main() -> None:
                                        headers={"X-Device-Signature": sign(secret.encode(), raw)})  # fmt: skip
                             counts[i] += r.json()["accepted"]
 
-                t0 = time.perf_counter()
-                threads = [threading.Thread(target=client, args=(i,)) for i in range(a.clients)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                dt = time.perf_counter() - t0
+                dt = run_threads([partial(client, i) for i in range(a.clients)])
                 http_runs.append(sum(counts) / dt)
 
                 msgs = []

@@ -25,17 +25,15 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import fresh_database
+from common import arguments, cooperative, migrated, scratch_database
 from eth_account import Account
 from keys import OPS, one_run
 from sqlmodel import Session, select
@@ -50,12 +48,9 @@ from traceability_api.compose import CAPTURE_CHECKS
 from traceability_api.config import Settings
 from traceability_api.consensus.proofs import hash_of_serialised, proof_leads_to, recompute_hash
 from traceability_api.consensus.signatures import Domain, parse_envelope, recover_signer, signing_digest
-from traceability_api.db import make_engine, migrate
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
-from traceability_api.lots.models import Lot, Product, ProductCreate
-from traceability_api.lots.service import create_product
-from traceability_api.parties.models import OrganisationCreate
-from traceability_api.parties.service import Principal, create_organisation, party_uri
+from traceability_api.lots.models import Lot, Product
+from traceability_api.parties.service import Principal, party_uri
 from traceability_api.signing.document import sign_event
 from traceability_api.signing.gate import SignatureGate
 from traceability_api.signing.models import SigningKey, SigningOrg
@@ -74,12 +69,9 @@ def observe(lot: str, minute: int) -> dict[str, Any]:
 
 
 def setup(url: str, settings: Settings) -> tuple[Any, Principal, str]:
-    engine = make_engine(url)
-    migrate(engine)
+    engine = migrated(url)
     with Session(engine) as s:
-        org, issued = create_organisation(s, OrganisationCreate(name="HTX bench", kind="cooperative", admin_name="a"))  # type: ignore[arg-type]
-        p = Principal(issued.member.id, "a", issued.member.role, org.id, org.kind)  # type: ignore[arg-type]
-        create_product(s, p, ProductCreate(gtin=GTIN, name="Lúa"))
+        org, issued, p = cooperative(s, "HTX bench", GTIN)
         lot = f"https://id.gs1.org/01/{GTIN}/10/B1"
         commission = {"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00+07:00", "eventTimeZoneOffset": "+07:00",
                       "action": "ADD", "bizStep": "commissioning",
@@ -116,7 +108,7 @@ def capture_bench(kind: str, n: int, batch: int, reps: int) -> None:
         "custodial, signed at capture": [],
     }
     for _ in range(reps):
-        with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        with scratch_database(kind) as (tmp, url):
             engine, p, ref = setup(url, settings)
             with Session(engine) as s:  # the registry mirror as the service keeps it (no chain needed to capture)
                 s.add(SigningOrg(org_id=p.org_id, ref=ref))
@@ -229,7 +221,7 @@ def parts(bundle: dict[str, Any], contract: AnchorContract) -> tuple[float, floa
 
 
 def bundle_bench(reps: int) -> None:
-    with AnvilNode() as node, tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
+    with AnvilNode() as node, scratch_database("sqlite") as (tmp, url):
         w3 = connect(node.url)
         acct = Account.create()
         ensure_dev_balance(w3, acct.address, 10**22)
@@ -294,8 +286,7 @@ def bundle_bench(reps: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--events", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--reps", type=int, default=3)

@@ -12,19 +12,15 @@ trace.graph() -- the function behind GET /api/v1/trace/lots/{id} -- runs for ran
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from common import fresh_database
+from common import arguments, migrated, scratch_database
 from sqlalchemy import text
 from sqlmodel import Session
 
 from traceability_api.authority import trace
-from traceability_api.db import make_engine, migrate
 
 
 def generate(engine, n_lots: int, n_events: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
@@ -118,15 +114,13 @@ def generate(engine, n_lots: int, n_events: int) -> tuple[int, int, int]:  # typ
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--lots", type=int, default=100_000)
     ap.add_argument("--samples", type=int, default=50)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(a.db, Path(tmp)) as url:
-        engine = make_engine(url)
-        migrate(engine)
+    with scratch_database(a.db) as (tmp, url):
+        engine = migrated(url)
         t0 = time.perf_counter()
         l0, l1, l2 = generate(engine, a.lots, a.events)
         print(f"generated {a.lots:,} lots and {a.events:,} events in {time.perf_counter() - t0:.0f} s")  # noqa: T201

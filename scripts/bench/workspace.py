@@ -16,17 +16,16 @@ latency to other load on a shared machine), and each page's compressed weight on
 
 from __future__ import annotations
 
-import argparse
 import re
 import statistics
 import tempfile
-import threading
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import httpx
-from common import cpu_s, fresh_database, percentile, server, server_pids
+from common import arguments, cpu_s, fresh_database, percentile, run_threads, server, server_pids
 from eth_account import Account
 from sqlmodel import Session
 
@@ -110,11 +109,7 @@ def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int
             lat.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.status_code
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads([partial(run, c) for c in clients])
     return percentile(lat, 0.95) * 1000, (cpu_s(pids) - cpu0) * 1000 / len(lat)
 
 
@@ -130,8 +125,7 @@ def weight(c: httpx.Client, path: str) -> tuple[int, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    ap = arguments(__doc__, db="postgresql")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=30, help="per client, per page, per repetition")
     ap.add_argument("--workers", type=int, default=1)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -35,11 +34,12 @@ from sqlmodel import Session, func, select
 
 from chain import merkle
 from chain.client import AnchorContract, Receipt, SentTx
-from chain.errors import AnchorError, ChainError, ChainUnavailable, RootAlreadyAnchored
+from chain.errors import AnchorError, ChainUnavailable, RootAlreadyAnchored
 from traceability_api.anchoring import lease
 from traceability_api.anchoring.chain_runtime import ChainRuntime
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
 from traceability_api.anchoring.reconcile import reopen_missing
+from traceability_api.background import BackgroundLoop
 from traceability_api.config import Settings
 from traceability_api.timeutil import utcnow
 
@@ -285,49 +285,45 @@ def pending_count(engine: Engine) -> int:
         return int(s.exec(select(func.count()).where(AnchorItem.batch_id.is_(None))).one())  # type: ignore[union-attr]
 
 
-class WorkerLoop:
+class WorkerLoop(BackgroundLoop):
     """Runs the worker until stopped: a pass as soon as items are due, else a look every
     ``anchor_poll_s`` (a read of the pending count); after a failure it waits
     ``anchor_interval_s``, doubling up to a minute while the chain is unreachable.  The service
     runs it in a thread (:meth:`start`), ``agritrace anchor --no-once`` in the foreground (:meth:`run`)."""
 
+    thread_name = "anchoring-worker"
+    failure = "anchoring pass failed; will retry"
+    join_timeout_s = 30.0
+
     def __init__(self, worker: AnchoringWorker, on_pass: Callable[[int], None] | None = None) -> None:
+        super().__init__()
         self.worker = worker
         self.on_pass = on_pass  # called with the items a pass anchored, when it anchored any
         self.interval_s = worker.settings.anchor_interval_s
         self.poll_s = worker.settings.anchor_poll_s
         self.backoff_s = self.interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self.run, name="anchoring-worker", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        super().stop()
         lease.release(self.worker.engine, LEASE, self.worker.holder)
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            delay = self.poll_s
-            try:
-                n = self.worker.run_once(force=False)
-                self.backoff_s = self.interval_s
-                if n:
-                    delay = 0.0  # more may be due already (a full batch left items behind)
-                    if self.on_pass is not None:
-                        self.on_pass(n)
-            except ChainUnavailable as exc:
-                self.worker.full_check = True  # the node may have come back with less state
-                self.backoff_s = min(60.0, self.backoff_s * 2)
-                delay = self.backoff_s
-                log.warning("chain unavailable, events wait (retry in %.0f s): %s", delay, exc)
-            except (ChainError, Exception):  # noqa: BLE001 - keep the worker alive, log loudly
-                log.exception("anchoring pass failed; will retry")
-                delay = self.interval_s
-            self._stop.wait(delay)
+    def round(self) -> float:
+        try:
+            n = self.worker.run_once(force=False)
+        except ChainUnavailable as exc:
+            self.worker.full_check = True  # the node may have come back with less state
+            self.backoff_s = min(60.0, self.backoff_s * 2)
+            log.warning("chain unavailable, events wait (retry in %.0f s): %s", self.backoff_s, exc)
+            return self.backoff_s
+        self.backoff_s = self.interval_s
+        if n:
+            if self.on_pass is not None:
+                self.on_pass(n)
+            return 0.0  # more may be due already (a full batch left items behind)
+        return self.poll_s
+
+    def retry_s(self) -> float:
+        return self.interval_s
 
 
 def make_worker(engine: Engine, chain: ChainRuntime, settings: Settings) -> AnchoringWorker:

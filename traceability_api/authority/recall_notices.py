@@ -20,7 +20,7 @@ from traceability_api.authority.models import Recall, RecallNotice
 from traceability_api.db import lock_for_write
 from traceability_api.errors import Conflict, DomainError, Forbidden, NotFound
 from traceability_api.parties.models import Member, Organisation
-from traceability_api.parties.service import Principal
+from traceability_api.parties.service import Principal, readable
 from traceability_api.timeutil import utcnow
 
 TOKEN_BYTES = 32
@@ -91,9 +91,7 @@ def _acknowledge(session: Session, notice: RecallNotice, member_id: int | None) 
 
 def close_recall(session: Session, p: Principal, recall_id: int) -> Recall:
     p.require_write()
-    recall = session.get(Recall, recall_id)
-    if recall is None or (not p.reads_everything and recall.org_id != p.org_id):
-        raise NotFound(f"recall {recall_id} not found")
+    recall = readable(p, session.get(Recall, recall_id), f"recall {recall_id} not found")
     if not p.is_authority and recall.org_id != p.org_id:
         raise Forbidden("only a market authority or the recall's opener may close it")
     if recall.status != "closed":

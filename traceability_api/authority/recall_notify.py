@@ -13,9 +13,7 @@ A channel reached before a crash between 2 and 3 may get the notice twice (at le
 
 from __future__ import annotations
 
-import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from traceability_api.authority.models import Recall, RecallNotice
 from traceability_api.authority.recall_notices import NO_CHANNEL, new_token
+from traceability_api.background import BackgroundLoop
 from traceability_api.config import Settings
 from traceability_api.db import lock_for_write
 from traceability_api.husbandry.deliver import delivered, post_webhook, send_mail
@@ -31,7 +30,6 @@ from traceability_api.husbandry.models import AlertChannel
 from traceability_api.parties.models import Organisation
 from traceability_api.timeutil import utcnow
 
-log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BATCH = 100
 
@@ -46,35 +44,20 @@ def ack_url(settings: Settings, notice_id: int, token: str) -> str:
 
 
 @dataclass
-class RecallNotifier:
+class RecallNotifier(BackgroundLoop):
+    """The loop: a round at once, then every ``recall_notify_poll_s``, or as soon as a recall is
+    committed (``wake()``); a failed round is logged, its due notices retried next round."""
+
     engine: Engine
     settings: Settings
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _wake: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    thread_name = "recall-notices"
+    failure = "recall notice round failed"
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="recall-notices", daemon=True)
-        self._thread.start()
+    def __post_init__(self) -> None:
+        super().__init__()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def wake(self) -> None:
-        """A recall was just committed: look now rather than at the next poll."""
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # keep going; due notices are retried next round
-                log.exception("recall notice round failed")
-            self._wake.wait(self.settings.recall_notify_poll_s)
-            self._wake.clear()
+    def period_s(self) -> float:
+        return self.settings.recall_notify_poll_s
 
     def run_once(self) -> list[int]:
         """One attempt at each due notice; the ids of the notices attempted."""

@@ -14,7 +14,7 @@ from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.authority.read_log import MAX_ROWS, reads_of
 from traceability_api.authority.recall import open_recall
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
-from traceability_api.errors import Forbidden, Invalid, NotFound
+from traceability_api.errors import Forbidden, Invalid
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
 from traceability_api.events.service import query_events
@@ -22,7 +22,7 @@ from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.lineage import MAX_DEPTH
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Role
-from traceability_api.parties.service import Principal
+from traceability_api.parties.service import Principal, readable
 from traceability_api.places.service import get_place
 from traceability_api.validation import DbId
 
@@ -107,10 +107,7 @@ def _recall_json(r: Recall) -> dict[str, Any]:
 
 
 def _get_recall(session: SessionDep, p: Principal, recall_id: DbId) -> Recall:
-    r = session.get(Recall, recall_id)
-    if r is None or (not p.reads_everything and r.org_id != p.org_id):
-        raise NotFound(f"recall {recall_id} not found")
-    return r
+    return readable(p, session.get(Recall, recall_id), f"recall {recall_id} not found")
 
 
 @router.get("/recalls/{recall_id}", summary="Recall report: every affected lot, its holder and quantity")

@@ -10,16 +10,15 @@ in ``delivery``)."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from traceability_api.background import BackgroundLoop
 from traceability_api.config import Settings
 from traceability_api.consensus.records import readings_digest
 from traceability_api.db import lock_for_write
@@ -36,34 +35,28 @@ from traceability_api.places.models import Place
 from traceability_api.places.service import place_uri
 from traceability_api.timeutil import utcnow
 
-log = logging.getLogger(__name__)
 BATCH = 10_000
 BREACH_KEY = "agri:breach"
 
 
 @dataclass
-class AlertWatcher:
+class AlertWatcher(BackgroundLoop):
+    """The loop: a round every ``alert_poll_s`` (the first after one wait); a failed round is
+    logged, the next one retries from the cursor."""
+
     engine: Engine
     settings: Settings
     checks: Sequence[EventCheck] = ()
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    thread_name = "sensor-alerts"
+    failure = "sensor alert round failed"
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="sensor-alerts", daemon=True)
-        self._thread.start()
+    def __post_init__(self) -> None:
+        super().__init__()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def period_s(self) -> float:
+        return self.settings.alert_poll_s
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.settings.alert_poll_s):
-            try:
-                self.run_once()
-            except Exception:  # keep watching; the next round retries from the cursor
-                log.exception("sensor alert round failed")
+    first_wait_s = period_s  # a wait before the first round too
 
     def run_once(self) -> list[int]:
         """One round over every device, each in its own transaction holding the device's row (FOR

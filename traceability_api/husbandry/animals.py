@@ -15,11 +15,11 @@ from sqlmodel import Session, select
 
 from traceability_api.config import Settings
 from traceability_api.epcis.builder import object_event
-from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
+from traceability_api.errors import Conflict, Forbidden, Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.husbandry.models import Animal, AnimalPlacement
-from traceability_api.parties.service import Principal
+from traceability_api.parties.service import Principal, readable
 from traceability_api.places.models import Place
 from traceability_api.places.service import get_place, place_uri
 from traceability_api.validation import DbId
@@ -97,17 +97,12 @@ def register(session: Session, p: Principal, data: AnimalCreate, zone: tzinfo) -
 
 
 def get_animal(session: Session, p: Principal, animal_id: int) -> Animal:
-    a = session.get(Animal, animal_id)
-    if a is None or (a.org_id != p.org_id and not p.reads_everything):
-        raise NotFound(f"animal {animal_id} not found")
-    return a
+    return readable(p, session.get(Animal, animal_id), f"animal {animal_id} not found")
 
 
 def find_by_tag(session: Session, p: Principal, tag: str) -> Animal:
     a = session.exec(select(Animal).where(or_(Animal.giai == tag, Animal.chip == tag))).first()  # type: ignore[arg-type]
-    if a is None or (a.org_id != p.org_id and not p.reads_everything):
-        raise NotFound(f"no animal tagged {tag[:40]!r}")
-    return a
+    return readable(p, a, f"no animal tagged {tag[:40]!r}")
 
 
 def move(session: Session, p: Principal, animal_id: int, data: Move, zone: tzinfo) -> AnimalPlacement:

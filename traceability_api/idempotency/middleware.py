@@ -18,6 +18,7 @@ import anyio
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from traceability_api.body_limits import replay_body
 from traceability_api.idempotency import service
 from traceability_api.idempotency.fingerprint import form_key, request_hash
 
@@ -38,8 +39,8 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST" or not self.paths.fullmatch(scope["path"]):
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
-        replay = _replaying(body, more, receive)
+        body = await _read_body(receive)
+        replay = replay_body(body, receive)
         key = _header(scope, b"idempotency-key") or await form_key(scope, body)
         who = await anyio.to_thread.run_sync(self.identify, scope) if key is not None else None
         if key is None or who is None:
@@ -87,29 +88,16 @@ class IdempotencyMiddleware:
             await anyio.to_thread.run_sync(service.finish, self.engine, row_id, status, ctype, location, body)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+async def _read_body(receive: Receive) -> bytes:
     """The whole body (already bounded by the body-limit middleware outside this one)."""
     parts: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(parts), False
+            return b"".join(parts)
         parts.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return b"".join(parts), False
-
-
-def _replaying(body: bytes, _more: bool, receive: Receive) -> Receive:
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
+            return b"".join(parts)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

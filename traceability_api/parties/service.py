@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
@@ -61,6 +62,21 @@ class Principal:
     def require_admin(self) -> None:
         if self.role != Role.admin:
             raise Forbidden("only an organisation admin may do this")
+
+
+class Owned(Protocol):
+    org_id: int
+
+
+RowT = TypeVar("RowT", bound=Owned)
+
+
+def readable(p: Principal, row: RowT | None, missing: str) -> RowT:
+    """``row`` if ``p`` may read it (its own organisation's, or ``p`` reads everything); else
+    NotFound(``missing``), the same answer as when there is no such row (no hint that it exists)."""
+    if row is None or (row.org_id != p.org_id and not p.reads_everything):
+        raise NotFound(missing)
+    return row
 
 
 def party_uri(org: Organisation) -> str:

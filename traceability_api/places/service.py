@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
-from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
-from traceability_api.parties.service import Principal
+from traceability_api.errors import Conflict, Forbidden, Invalid
+from traceability_api.parties.service import Principal, readable
 from traceability_api.places.models import Place, PlaceCreate, PlacePublic
 from traceability_api.validation import db_id_of
 
@@ -87,10 +87,7 @@ def find_places_by_uris(session: Session, uris: Iterable[str]) -> dict[str, Plac
 
 
 def get_place(session: Session, p: Principal, place_id: int) -> Place:
-    place = session.get(Place, place_id)
-    if place is None or (place.org_id != p.org_id and not p.reads_everything):
-        raise NotFound(f"place {place_id} not found")
-    return place
+    return readable(p, session.get(Place, place_id), f"place {place_id} not found")
 
 
 def require_own_place(place: Place, p: Principal, role: str) -> None:

@@ -24,6 +24,7 @@ STATIC = HERE / "static"
 SESSION_COOKIE = "agt_ws"
 LOGIN_CSRF_COOKIE = "agt_ws_csrf"
 LANG_COOKIE = "agt_lang"
+IDEM_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")  # the hidden ``idem`` of a form, one per form shown
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -138,6 +139,12 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
         name, value, max_age=max_age, path="/app", httponly=True, samesite="lax",
         secure=request.url.scheme == "https",
     )  # fmt: skip
+
+
+def form_idempotency_key(screen: str, idem: str) -> str | None:
+    """The Idempotency-Key of a form's post (one per form shown, its hidden ``idem``): a double tap
+    on a slow network, or the browser resending, stores one entry.  None for a malformed ``idem``."""
+    return f"ws-{screen}-{idem}" if IDEM_RE.fullmatch(idem) else None
 
 
 def see_other(url: str) -> Response:

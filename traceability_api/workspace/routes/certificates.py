@@ -6,6 +6,7 @@ Every rule (who may vouch, scope, dates) is ``registries.certificates``'s."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -92,29 +93,35 @@ def certificates(request: Request, page: PageDep, session: SessionDep) -> Respon
     return _screen(request, page, session, {})
 
 
-@router.post("/certificates/{cert_id}/verify")
-def verify(cert_id: DbId, request: Request, page: PostDep, session: SessionDep) -> Response:
+Screen = Callable[[Errors, int, dict[str, str] | None], Response]  # a page again, with refusals and reasons
+
+
+def vouch(session: Session, page: Page, cert_id: int, done: str, screen: Screen, reason: str | None = None) -> Response:
+    """Verify the certificate (``reason`` None) or revoke it for ``reason``; then back to ``done`` at
+    the certificate, or ``screen`` again with the refusal beside it.  The workspace's buttons and the
+    console's (``console/routes/certificates.py``)."""
+    reasons = None if reason is None else {str(cert_id): reason}
     try:
-        certs.verify(session, page.user.principal, cert_id)
+        if reason is None:
+            certs.verify(session, page.user.principal, cert_id)
+        else:
+            body = Revocation(reason=reason.strip())
+            certs.revoke(session, page.user.principal, cert_id, body.reason)
         session.commit()
+    except ValidationError as exc:
+        return screen({f"cert:{cert_id}": next(iter(from_validation(exc, page.lang).values()))}, 422, reasons)
     except DomainError as exc:
         session.rollback()
         msg = next(iter(from_domain(exc, page.lang).values()))
-        return _screen(request, page, session, {f"cert:{cert_id}": msg}, exc.status_code)
-    return see_other(f"/app/certificates#cert-{cert_id}")
+        return screen({f"cert:{cert_id}": msg}, exc.status_code, reasons)
+    return see_other(f"{done}#cert-{cert_id}")
+
+
+@router.post("/certificates/{cert_id}/verify")
+def verify(cert_id: DbId, request: Request, page: PostDep, session: SessionDep) -> Response:
+    return vouch(session, page, cert_id, "/app/certificates", partial(_screen, request, page, session))
 
 
 @router.post("/certificates/{cert_id}/revoke")
 def revoke(cert_id: DbId, request: Request, page: PostDep, session: SessionDep, reason: Opt = "") -> Response:
-    try:
-        body = Revocation(reason=reason.strip())
-        certs.revoke(session, page.user.principal, cert_id, body.reason)
-        session.commit()
-    except ValidationError as exc:
-        msg = next(iter(from_validation(exc, page.lang).values()))
-        return _screen(request, page, session, {f"cert:{cert_id}": msg}, 422, {str(cert_id): reason})
-    except DomainError as exc:
-        session.rollback()
-        msg = next(iter(from_domain(exc, page.lang).values()))
-        return _screen(request, page, session, {f"cert:{cert_id}": msg}, exc.status_code, {str(cert_id): reason})
-    return see_other(f"/app/certificates#cert-{cert_id}")
+    return vouch(session, page, cert_id, "/app/certificates", partial(_screen, request, page, session), reason)

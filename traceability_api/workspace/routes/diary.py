@@ -4,12 +4,12 @@ photo from the phone's camera.  Stored by the API's own path: ``attachments.stor
 
 from __future__ import annotations
 
-import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -20,13 +20,12 @@ from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
-from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
+from traceability_api.workspace.web import Page, PageDep, PostDep, form_idempotency_key, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 FIELDS = ("activity", "time", "season", "product", "active_ingredient", "dose", "dose_unit", "phi_days",
           "supplier_lot", "area_ha", "note", "visibility")  # fmt: skip
 Opt = Annotated[str, Form(max_length=1000)]
-IDEM_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def _form(request: Request, page: Page, session: SessionDep, values: dict[str, Any], errors: Errors,
@@ -41,11 +40,27 @@ def diary_form(request: Request, page: PageDep, session: SessionDep) -> Response
     return _form(request, page, session, {"time": now, "idem": secrets.token_urlsafe(16)}, {})
 
 
+@dataclass
+class Posted:
+    """The fields both posts (prepare and save) declare; the others are read from the form by ``FIELDS``."""
+
+    photo: UploadFile | None
+    plot_id: str
+    idem: str
+
+
+def _posted(photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "", idem: Opt = "") -> Posted:
+    return Posted(photo, plot_id, idem)
+
+
+PostedDep = Annotated[Posted, Depends(_posted)]
+
+
 async def _event(
-    request: Request, page: Page, session: SessionDep, runtime: RuntimeDep, photo: UploadFile | None, plot_id: str,
-    idem: str,
+    request: Request, page: Page, session: SessionDep, runtime: RuntimeDep, posted: Posted
 ) -> tuple[dict[str, Any], dict[str, Any] | None, Errors, int]:  # fmt: skip
     """The form's values and its event (or the errors and status), in the caller's transaction."""
+    photo, plot_id, idem = posted.photo, posted.plot_id, posted.idem
     form = await request.form()
     values = {f: str(form.get(f) or "").strip() for f in FIELDS} | {"plot_id": plot_id, "idem": idem}
     p = page.user.principal
@@ -69,11 +84,10 @@ async def _event(
 
 @router.post("/diary/prepare")
 async def diary_prepare(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
-    photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "", idem: Opt = "",
-) -> Response:  # fmt: skip
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, posted: PostedDep
+) -> Response:
     """What the phone signs for this entry (``workspace/signing.py``); nothing is stored."""
-    _, event, errors, _ = await _event(request, page, session, runtime, photo, plot_id, idem)
+    _, event, errors, _ = await _event(request, page, session, runtime, posted)
     session.rollback()
     if event is None:
         return signing.refused(errors)
@@ -82,14 +96,12 @@ async def diary_prepare(
 
 @router.post("/diary")
 async def diary_save(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep,
-    photo: Annotated[UploadFile | None, File()] = None, plot_id: Opt = "", idem: Opt = "",
-) -> Response:  # fmt: skip
-    values, event, errors, status = await _event(request, page, session, runtime, photo, plot_id, idem)
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, posted: PostedDep
+) -> Response:
+    values, event, errors, status = await _event(request, page, session, runtime, posted)
     if event is None:
         return _form(request, page, session, values, errors, status)
-    # one key per form shown: a double tap on a slow network, or the browser resending, stores one entry
-    key = f"ws-diary-{idem}" if IDEM_RE.fullmatch(idem) else None
+    key = form_idempotency_key("diary", posted.idem)
     p = page.user.principal
     try:
         event = signing.attach(runtime, p, event, await request.form())

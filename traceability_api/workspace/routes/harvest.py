@@ -7,7 +7,7 @@ import base64
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session, func, select
@@ -59,22 +59,25 @@ def _data(
         return None, _form(request, page, session, v, from_validation(exc, page.lang), 422)
 
 
-def _values(gtin: str, plot_id: str, lot_code: str, quantity: str, uom: str, harvest_date: str, variety: str,
-            phi_override_reason: str, visibility: str) -> dict[str, str]:  # fmt: skip
+def _values(
+    gtin: Opt = "", plot_id: Opt = "", lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "",
+    variety: Opt = "", phi_override_reason: Opt = "", visibility: Opt = "public",
+) -> dict[str, str]:  # fmt: skip
+    """The form's fields, declared once for its two posts (prepare and save)."""
     return {"gtin": gtin, "plot_id": plot_id, "lot_code": lot_code.strip(), "quantity": quantity.replace(",", "."),
             "uom": uom, "harvest_date": harvest_date, "variety": variety,
             "phi_override_reason": phi_override_reason, "visibility": visibility}  # fmt: skip
 
 
+Values = Annotated[dict[str, str], Depends(_values)]
+
+
 @router.post("/harvest/prepare")
 async def harvest_prepare(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, gtin: Opt = "", plot_id: Opt = "",
-    lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "", variety: Opt = "",
-    phi_override_reason: Opt = "", visibility: Opt = "public",
-) -> Response:  # fmt: skip
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, v: Values
+) -> Response:
     """What the phone signs for this harvest (``workspace/signing.py``); nothing is stored."""
     form = await request.form()
-    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason, visibility)
     data, _ = _data(request, page, session, v, signing.event_time(form, runtime.settings.zone))
     if data is None:
         return signing.refused({"_form": ""})
@@ -88,12 +91,9 @@ async def harvest_prepare(
 
 @router.post("/harvest")
 async def harvest_save(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, gtin: Opt = "", plot_id: Opt = "",
-    lot_code: Opt = "", quantity: Opt = "", uom: Opt = "KGM", harvest_date: Opt = "", variety: Opt = "",
-    phi_override_reason: Opt = "", visibility: Opt = "public",
-) -> Response:  # fmt: skip
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, v: Values
+) -> Response:
     form = await request.form()
-    v = _values(gtin, plot_id, lot_code, quantity, uom, harvest_date, variety, phi_override_reason, visibility)
     data, refused = _data(request, page, session, v, signing.event_time(form, runtime.settings.zone))
     if data is None:
         assert refused is not None

@@ -6,7 +6,6 @@ field by ``messages``.  Two plain forms (choose, then record): no JavaScript nee
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
 from typing import Annotated, Any
@@ -24,11 +23,10 @@ from traceability_api.parties.models import Role
 from traceability_api.places.models import Place
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
-from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
+from traceability_api.workspace.web import Page, PageDep, PostDep, form_idempotency_key, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 Opt = Annotated[str, Form(max_length=1000)]
-IDEM_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # what the form offers besides the fields an activity needs (SPEC): optional details people give
 EXTRAS: dict[Activity, tuple[str, ...]] = {
     Activity.stocking: (),
@@ -121,7 +119,7 @@ async def activity_save(
         entry = ActivityEntry.model_validate(raw)
     except ValidationError as exc:
         return _form(request, page, session, v, from_validation(exc, page.lang), 422)
-    key = f"ws-activity-{idem}" if IDEM_RE.fullmatch(idem) else None
+    key = form_idempotency_key("activity", idem)
     try:
         record_activity(session, page.user.principal, int(place_id), entry, runtime.settings, runtime.capture_checks,
                         idempotency_key=key)  # fmt: skip

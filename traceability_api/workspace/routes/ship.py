@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from traceability_api.deps import RuntimeDep, SessionDep
@@ -32,6 +32,14 @@ def _form(request: Request, page: Page, session: SessionDep, v: dict[str, Any], 
     p = page.user.principal
     return render(request, "ship.html", status, page=page, v=v, errors=errors, lots=views.held_lots(session, p),
                   partners=views.partners(session, p))  # fmt: skip
+
+
+def _values(lot_id: Opt = "", partner: Opt = "", quantity: Opt = "", visibility: Opt = "public") -> dict[str, str]:
+    """The form's fields, declared once for its two posts (prepare and save)."""
+    return {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
+
+
+Values = Annotated[dict[str, str], Depends(_values)]
 
 
 @router.get("/ship")
@@ -71,12 +79,10 @@ def _event(
 
 @router.post("/ship/prepare")
 async def ship_prepare(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
-    quantity: Opt = "", visibility: Opt = "public",
-) -> Response:  # fmt: skip
+    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, v: Values
+) -> Response:
     """What the phone signs for this shipment (``workspace/signing.py``); nothing is stored."""
     form = await request.form()
-    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
     event, _ = _event(request, page, session, runtime, v, signing.event_time(form, runtime.settings.zone))
     if event is None:
         return signing.refused({"_form": ""})
@@ -84,12 +90,8 @@ async def ship_prepare(
 
 
 @router.post("/ship")
-async def ship(
-    request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, lot_id: Opt = "", partner: Opt = "",
-    quantity: Opt = "", visibility: Opt = "public",
-) -> Response:  # fmt: skip
+async def ship(request: Request, page: PostDep, session: SessionDep, runtime: RuntimeDep, v: Values) -> Response:
     form = await request.form()
-    v = {"lot_id": lot_id, "partner": partner, "quantity": quantity, "visibility": visibility}
     event, refused = _event(request, page, session, runtime, v, signing.event_time(form, runtime.settings.zone))
     if event is None:
         assert refused is not None
