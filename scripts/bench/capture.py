@@ -28,15 +28,12 @@ import hashlib
 import json
 import random
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,6 +44,7 @@ from common import (
     cpu_s,
     migrated,
     percentile,
+    profiler,
     run_threads,
     scratch_database,
     server,
@@ -222,17 +220,6 @@ def summary(name: str, project: list[float], refs: dict[str, list[float]]) -> No
         ratios = [p / r for p, r in zip(project, xs, strict=True)]
         ratio = f"ratio min {min(ratios):.0%} median {statistics.median(ratios):.0%}"
         print(f"  {'reference ' + ref:<34} {mm(xs)} per s    {ratio}")  # noqa: T201
-
-
-def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
-    """py-spy (from PyPI, a sampling profiler that attaches to the running server and its
-    workers without changing them) recording collapsed stacks of the server during a repetition."""
-    port = base.rsplit(":", 1)[1]
-    pid = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()[0]
-    spy = Path(sys.executable).parent / "py-spy"
-    cmd = [str(spy), "record", "-p", pid, "--subprocesses", "-d", str(max(1, int(seconds) - 1)), "-r", "200",
-           "-f", "raw", "-o", out, "--nonblocking", "--gil"]  # fmt: skip
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run(

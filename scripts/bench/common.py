@@ -164,3 +164,15 @@ def run_threads(targets: list[Callable[[], object]], ready: threading.Barrier | 
     for t in threads:
         t.join()
     return time.perf_counter() - t0
+
+
+def profiler(base: str, seconds: float, out: str) -> subprocess.Popen[bytes]:
+    """py-spy (from PyPI, a sampling profiler that attaches to the running server and its
+    workers without changing them) recording collapsed stacks of the server for ``seconds``; with
+    ``--gil`` it samples only threads holding the GIL: where the CPU goes, not where threads wait."""
+    port = base.rsplit(":", 1)[1]
+    pid = subprocess.run(["pgrep", "-f", "--", f"--port {port} "], capture_output=True, text=True).stdout.split()[0]
+    spy = Path(sys.executable).parent / "py-spy"
+    cmd = [str(spy), "record", "-p", pid, "--subprocesses", "-d", str(max(1, int(seconds) - 1)), "-r", "200",
+           "-f", "raw", "-o", out, "--nonblocking", "--gil"]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

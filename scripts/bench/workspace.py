@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from common import arguments, cpu_s, fresh_database, percentile, run_threads, server, server_pids
+from common import arguments, cpu_s, fresh_database, percentile, profiler, run_threads, server, server_pids
 from eth_account import Account
 from sqlmodel import Session
 
@@ -130,6 +130,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=30, help="per client, per page, per repetition")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--profile", metavar="PREFIX", help="py-spy the server under each page's load: PREFIX.<page>.txt")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, AnvilNode(extra_args=("--prune-history",)) as node, \
             fresh_database(a.db, Path(tmp)) as db:  # fmt: skip
@@ -153,6 +154,12 @@ def main() -> None:
                     p95, ms = load(clients, path, a.requests, pids)
                     runs[path].append(p95)
                     cpu[path].append(ms)
+            for path in PAGES if a.profile else ():  # after the measured runs, which it would slow down
+                spy = profiler(base, 8, f"{a.profile}.{path.strip('/').replace('/', '-')}.txt")
+                deadline = time.monotonic() + 8
+                while time.monotonic() < deadline:
+                    load(clients, path, 5, pids)
+                spy.wait()
             ref = statistics.median(runs[REFERENCE])
             print(f"workspace, {a.db}, {a.workers} worker(s), {a.clients} signed-in clients x {a.requests} "  # noqa: T201
                   f"requests, {a.repeat} repetitions (the clients share the machine's cores):")  # fmt: skip
