@@ -80,6 +80,8 @@ def test_request_id_is_echoed_or_made_and_logged_as_json(app_client: TestClient)
     made = app_client.get("/healthz", headers={"X-Request-ID": 'bad id "with quotes"'})
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
     assert app_client.get("/nope").headers["x-request-id"]
+    timing = re.fullmatch(r"app;dur=(\d+\.\d)", given.headers["server-timing"])  # W3C Server Timing, in ms
+    assert timing and 0 <= float(timing.group(1)) < 60_000
     token = request_id.set("rid-7")
     try:
         record = logging.LogRecord("agritrace.test", logging.WARNING, __file__, 1, "lot %s", ("L1",), None)

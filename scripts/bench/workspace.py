@@ -9,9 +9,10 @@ diary entries (some sprays with their pre-harvest interval still running).  20 c
 fetch the home page, then the diary page; the reference in the same run is the same load on a
 static file of the same server (/app/static/app.css: routing, middleware, no database, no
 template).  Prints p95 per page and reference, their ratio, over 3 repetitions (min / median),
-the server's CPU time per request (from /proc: what the requests cost, less sensitive than the
-latency to other load on a shared machine), and each page's compressed weight on first load
-(HTML + CSS + scripts).
+the server's own p95 (its Server-Timing header: from the request reaching the app to the answer
+starting, without the client threads' time), the server's CPU time per request (from /proc: what
+the requests cost, less sensitive than the latency to other load on a shared machine), and each
+page's compressed weight on first load (HTML + CSS + scripts).
 """
 
 from __future__ import annotations
@@ -96,10 +97,13 @@ def sign_in(base: str, i: int) -> httpx.Client:
     return c
 
 
-def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int]) -> tuple[float, float]:
-    """(p95 in milliseconds, server CPU milliseconds per request) of ``per_client`` sequential
-    GETs of ``path`` by every client at once."""
+def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int]) -> tuple[float, float, float]:
+    """(p95 seen by the clients in milliseconds, the server's own p95 from its Server-Timing header,
+    server CPU milliseconds per request) of ``per_client`` sequential GETs of ``path`` by every
+    client at once.  The clients' figure includes the 20 client threads' own time on the machine's
+    cores; the server's runs from the request reaching the app to its answer starting."""
     lat: list[float] = []
+    own: list[float] = []
     cpu0 = cpu_s(pids)
 
     def run(c: httpx.Client) -> None:
@@ -108,9 +112,10 @@ def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int
             r = c.get(path)
             lat.append(time.perf_counter() - t0)
             assert r.status_code == 200, r.status_code
+            own.append(float(r.headers["server-timing"].split("dur=")[1]) / 1000)
 
     run_threads([partial(run, c) for c in clients])
-    return percentile(lat, 0.95) * 1000, (cpu_s(pids) - cpu0) * 1000 / len(lat)
+    return percentile(lat, 0.95) * 1000, percentile(own, 0.95) * 1000, (cpu_s(pids) - cpu0) * 1000 / len(lat)
 
 
 def weight(c: httpx.Client, path: str) -> tuple[int, int]:
@@ -148,11 +153,13 @@ def main() -> None:
                 c.get("/app")
             pids = server_pids(base)
             runs: dict[str, list[float]] = {p: [] for p in (*PAGES, REFERENCE)}
+            server_p95: dict[str, list[float]] = {p: [] for p in runs}
             cpu: dict[str, list[float]] = {p: [] for p in runs}
             for _ in range(a.repeat):
                 for path in runs:
-                    p95, ms = load(clients, path, a.requests, pids)
+                    p95, own, ms = load(clients, path, a.requests, pids)
                     runs[path].append(p95)
+                    server_p95[path].append(own)
                     cpu[path].append(ms)
             for path in PAGES if a.profile else ():  # after the measured runs, which it would slow down
                 spy = profiler(base, 8, f"{a.profile}.{path.strip('/').replace('/', '-')}.txt")
@@ -161,12 +168,14 @@ def main() -> None:
                     load(clients, path, 5, pids)
                 spy.wait()
             ref = statistics.median(runs[REFERENCE])
+            own_ref = statistics.median(server_p95[REFERENCE])
             print(f"workspace, {a.db}, {a.workers} worker(s), {a.clients} signed-in clients x {a.requests} "  # noqa: T201
                   f"requests, {a.repeat} repetitions (the clients share the machine's cores):")  # fmt: skip
             for path, p95s in runs.items():
-                med = statistics.median(p95s)
-                print(f"  {path:<22} p95 min {min(p95s):6.1f} ms  median {med:6.1f} ms  "  # noqa: T201
-                      f"ratio to static file {med / ref:4.1f}x  "
+                med, own = statistics.median(p95s), statistics.median(server_p95[path])
+                print(f"  {path:<22} p95 at the clients min {min(p95s):6.1f} ms  median {med:6.1f} ms "  # noqa: T201
+                      f"({med / ref:4.1f}x static file); server p95 (Server-Timing) min "
+                      f"{min(server_p95[path]):6.1f} ms  median {own:6.1f} ms ({own / max(own_ref, 0.1):4.1f}x); "
                       f"server CPU {statistics.median(cpu[path]):5.2f} ms/request")  # fmt: skip
             for path in (*PAGES, "/app/harvest", "/app/process", "/app/places", "/app/products", "/app/login"):
                 total, html = weight(clients[0], path)
