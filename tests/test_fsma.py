@@ -387,3 +387,38 @@ def test_text_that_looks_like_a_formula_stays_text_in_the_spreadsheets(rt: Runti
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     starts = [v for row in lines[1:] for v in row if v[:1] in ("=", "+", "-", "@")]
     assert not starts, starts
+
+
+def test_spreadsheet_is_built_chunk_by_chunk_and_refused_whole_when_too_big(
+    rt: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A year of records is never one list: rows come a chunk at a time from a server-side cursor and
+    the CSV is sent piece by piece; the result is the same as building everything at once.  Too many
+    records: 422 before any byte of the file (not a cut-off file)."""
+    from traceability_api.fsma import records, sheet
+    from traceability_api.fsma.service import selection_for
+    from traceability_api.parties.models import OrgKind, Role
+    from traceability_api.parties.service import Principal
+
+    keys = _seed(rt)
+    authority = keys["Chi cục Thủy sản Đồng Tháp"]
+    operator = Principal(0, "operator", Role.auditor, 0, OrgKind.authority)
+    sel = selection_for(operator, gtin=G["tra"])
+    with Session(rt.engine) as s:
+        whole = records.rows(s, sel)
+        n = records.count_rows(s, sel)
+        chunks = list(records.row_chunks(s, sel, n, chunk=2))
+        pieces = list(sheet.csv_chunks(records.row_chunks(s, sel, n, chunk=2)))
+    assert len(whole) >= 3 and len(chunks) >= 2 and max(len(c) for c in chunks) <= 2
+    assert [r for c in chunks for r in c] == whole
+    assert len(pieces) >= 3 and b"".join(pieces) == sheet.to_csv(whole)
+    got = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": G["tra"]}, headers=auth(authority))
+    assert got.status_code == 200 and got.content == sheet.to_csv(whole)
+    xlsx = _sheet(client, authority, G["tra"])
+    assert len(xlsx) == len(whole)
+
+    monkeypatch.setattr("traceability_api.fsma.router.MAX_ROWS", n - 1)
+    monkeypatch.setattr(sheet, "XLSX_MAX_ROWS", n - 1)
+    for fmt in ("csv", "xlsx"):
+        res = client.get(f"/api/v1/fsma/spreadsheet.{fmt}", params={"gtin": G["tra"]}, headers=auth(authority))
+        assert res.status_code == 422 and "choose a shorter date range" in res.json()["detail"], (fmt, res.text)

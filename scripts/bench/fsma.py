@@ -7,13 +7,15 @@ The data set is generated in SQL (capturing through the API would measure captur
 ``events / 4`` lots, each harvested on a plot, cooled, shipped with its reference documents and
 received, spread over 2025.  Each repetition times, in the same run:
 
-- ours: ``fsma.records.rows`` (the set-based queries behind ``GET /api/v1/fsma/spreadsheet.csv``:
-  the (event, lot) pairs, TLC sources, shipments, places and organisations, every KDE column,
-  romanised names) + ``fsma.sheet.to_csv``;
+- ours: what ``GET /api/v1/fsma/spreadsheet.csv`` does: ``fsma.records.count_rows``, then
+  ``row_chunks`` (the set-based queries: the (event, lot) pairs from a server-side cursor, TLC
+  sources, shipments, places and organisations, every KDE column, romanised names) written chunk by
+  chunk with ``fsma.sheet.csv_chunks``;
 - reference: a bare SELECT of the same (event, lot) rows (event columns and the JSON fields the
   spreadsheet reads, lot, product) written with ``csv.writer``: the floor for any export of them.
 
-It prints events/s, the ratio ours / reference, and the extrapolation to 1,000,000 events.  XLSX
+It prints events/s, the ratio ours / reference, and the extrapolation to 1,000,000 events; then
+the peak Python heap of one streamed export against building every row in one list (as before).  XLSX
 (openpyxl, write-only) is timed once on ``--xlsx-rows`` rows and extrapolated the same way.
 """
 
@@ -23,6 +25,7 @@ import csv
 import io
 import statistics
 import time
+import tracemalloc
 from datetime import UTC, datetime
 
 from common import arguments, migrated, scratch_database
@@ -30,7 +33,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from traceability_api.fsma import sheet
-from traceability_api.fsma.records import Selection, rows
+from traceability_api.fsma.records import Selection, count_rows, row_chunks, rows
 
 GTIN = "08930000030012"
 BT = "https://ref.gs1.org/cbv/BizStep-"
@@ -112,9 +115,30 @@ def reference(engine, since: datetime, until: datetime) -> int:  # type: ignore[
 
 
 def ours(engine, sel: Selection) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """What GET /api/v1/fsma/spreadsheet.csv does: count, then rows chunk by chunk into CSV pieces."""
+    n_rows = size = 0
     with Session(engine) as s:
-        table = rows(s, sel)
-    return len(table), len(sheet.to_csv(table))
+        n = count_rows(s, sel)
+        for chunk in row_chunks(s, sel, n):
+            n_rows += len(chunk)
+            size += len(b"".join(sheet.csv_chunks([chunk])))
+    return n_rows, size
+
+
+def whole(engine, sel: Selection) -> int:  # type: ignore[no-untyped-def]
+    """The export as it was before streaming: every row in one list, then the CSV in one piece."""
+    with Session(engine) as s:
+        return len(sheet.to_csv(rows(s, sel)))
+
+
+def peak_mb(fn) -> float:  # type: ignore[no-untyped-def]
+    """Peak Python heap allocated while ``fn`` runs (tracemalloc), in MB."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
 
 
 def main() -> None:
@@ -144,6 +168,9 @@ def main() -> None:
         mo, mr = statistics.median(ours_t), statistics.median(ref_t)
         print(f"median: ours {mo:.2f} s = {a.events / mo:,.0f} events/s, reference {mr:.2f} s, ratio {mo / mr:.2f}x; "  # noqa: T201
               f"1,000,000 events: ours ~{1e6 / (a.events / mo):.1f} s, reference ~{1e6 / (a.events / mr):.1f} s")  # fmt: skip
+        streamed, at_once = peak_mb(lambda: ours(engine, sel)), peak_mb(lambda: whole(engine, sel))
+        print(f"peak Python heap of one export of {a.events:,} events (tracemalloc): streamed {streamed:,.0f} MB, "  # noqa: T201
+              f"every row in one list (before) {at_once:,.0f} MB ({at_once / streamed:.0f}x)")  # fmt: skip
         with Session(engine) as s:
             part = rows(s, sel)[: a.xlsx_rows]
         t = time.perf_counter()

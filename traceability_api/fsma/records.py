@@ -15,12 +15,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Exists, and_, case, literal, or_, select, union
+from sqlalchemy import Exists, and_, case, func, literal, or_, select, union
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import lot_uri
+from traceability_api.errors import Invalid
 from traceability_api.events.models import Event, EventLot
 from traceability_api.fsma import json_sql
 from traceability_api.fsma.cte import (
@@ -48,6 +49,7 @@ _EL: Any = EventLot
 _L: Any = Lot
 _P: Any = Product
 MAX_ROWS = 2_000_000  # a spreadsheet holds 1,048,576 rows; CSV may carry more, bounded all the same
+CHUNK = 5_000  # pairs read and rows built at a time by ``row_chunks``
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ class _Directory:
     """Organisations and places by id and by URI, with their romanised location descriptions."""
 
     def __init__(self, session: Session, place_ids: set[int], place_uris: set[str]) -> None:
+        self._session = session
         self.orgs = {o.id: o for o in session.execute(select(Organisation)).scalars()}
         self.by_party = {party_uri(o): o for o in self.orgs.values()}
         ids = {i for i in place_ids if i} | {int(u.rsplit(":", 1)[1]) for u in place_uris if _is_place_urn(u)}
@@ -193,6 +196,15 @@ class _Directory:
         self._cache: dict[tuple[str, int], str] = {}
         self._lids: dict[tuple[str, int, int], str] = {}
         self.harvests: dict[tuple[int | None, int], dict[str, Any]] = {}
+
+    def add_places(self, ids: set[int]) -> None:
+        """Load the places of ``ids`` not loaded yet (each chunk of rows brings its own)."""
+        missing = ids - self.places.keys()
+        if missing:
+            pl: Any = Place
+            for p in self._session.execute(select(Place).where(pl.id.in_(missing))).scalars():
+                self.places[p.id] = p
+                self.by_uri[place_uri(p)] = p
 
     def org_text(self, org_id: int | None) -> str:
         key = ("o", org_id or 0)
@@ -386,33 +398,55 @@ def _doc_numbers(numbers: str | None) -> str:
 
 
 def rows(session: Session, sel: Selection) -> list[dict[str, Any]]:
-    """The spreadsheet's rows, ordered by event time; at most ``MAX_ROWS``."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    """The spreadsheet's rows, ordered by event time; at most ``MAX_ROWS`` (all in memory: for the
+    upstream pull and the KDE check; exports stream ``row_chunks``)."""
+    return [r for chunk in row_chunks(session, sel, count_rows(session, sel)) for r in chunk]
+
+
+def count_rows(session: Session, sel: Selection, limit: int = MAX_ROWS) -> int:
+    """How many (event, lot) pairs the selection holds, refused (``Invalid``) above ``limit``;
+    asked before any row is built or sent, so that a refusal is an answer, not a cut-off file."""
+    _no_jit(session)
+    q = _pairs(sel, session.get_bind().dialect.name).with_only_columns(_E.id).limit(limit + 1)
+    n = int(session.connection().execute(select(func.count()).select_from(q.subquery())).scalar_one())
+    if n > limit:
+        raise Invalid(f"more than {limit:,} records: choose a shorter date range or a TLC range")
+    return n
+
+
+def _no_jit(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
         # the JSON extraction's estimated cost makes PostgreSQL JIT-compile these plans, which took
         # longer than running them (3.2 of 3.8 s for the shipments of 20,000 events); this transaction only
         session.connection().exec_driver_sql("SET LOCAL jit = off")
-    pairs = _execute(session, _pairs(sel, dialect).order_by(_E.event_time, _E.id).limit(MAX_ROWS + 1)).all()
-    if len(pairs) > MAX_ROWS:
-        from traceability_api.errors import Invalid
 
-        raise Invalid(f"more than {MAX_ROWS} records: choose a shorter date range or a TLC range")
+
+def row_chunks(session: Session, sel: Selection, expected: int, chunk: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    """The spreadsheet's rows, ordered by event time, ``chunk`` pairs at a time: the pairs come from
+    a server-side cursor and only the current chunk's rows are in memory (a year of a product may be
+    a million rows: a few GB as one list).  ``expected``: ``count_rows`` of the same selection (read
+    in the same transaction); at most that many pairs are read."""
+    dialect = session.get_bind().dialect.name
+    _no_jit(session)
     origins = _origins(session, sel)
-    inputs = _inputs(session, sel) if any(p.event_type == "TransformationEvent" for p in pairs) else {}
+    inputs = _inputs(session, sel)
     moves = _moves(session, sel, dialect)
-    place_ids = {p.place_id for p in pairs} | {p.origin_place_id for p in pairs}
-    place_ids |= {o.place_id for o in origins.values()}
+    place_ids = {o.place_id for o in origins.values()}
     place_ids |= {i.origin_place_id for ins in inputs.values() for i in ins} | {
         m.place_id for ms in moves.values() for m in ms
     }
     uris = {o.tlc_source for o in origins.values() if o.tlc_source}
     d = _Directory(session, {i for i in place_ids if i}, uris)
-    out: list[dict[str, Any]] = []
-    with _no_gc():  # a million small dicts: the cyclic collector would rescan them over and over
-        for p in pairs:
-            _add(out, p, d, origins, inputs, moves)
-    fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
-    return out
+    q = _pairs(sel, dialect).order_by(_E.event_time, _E.id).limit(expected)
+    result = session.connection().execute(q.execution_options(stream_results=True, yield_per=chunk))
+    for pairs in result.partitions():
+        d.add_places({i for p in pairs for i in (p.place_id, p.origin_place_id) if i})
+        out: list[dict[str, Any]] = []
+        with _no_gc():  # many small dicts: the cyclic collector would rescan them over and over
+            for p in pairs:
+                _add(out, p, d, origins, inputs, moves)
+        fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
+        yield out
 
 
 @contextmanager

@@ -3,17 +3,21 @@ check, the traceability plan PDF and the upstream KDEs of a received lot."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.fsma import plan, sheet
 from traceability_api.fsma.check import gaps
-from traceability_api.fsma.records import rows
+from traceability_api.fsma.records import MAX_ROWS, Selection, count_rows, row_chunks
 from traceability_api.fsma.service import pullable_lot, selection_for, upstream_kdes
 from traceability_api.json_response import StoredJSONResponse
 from traceability_api.parties.deps import PrincipalDep
@@ -29,6 +33,7 @@ def spreadsheet(
     fmt: str,
     p: PrincipalDep,
     session: SessionDep,
+    runtime: RuntimeDep,
     gtin: Gtin = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -37,17 +42,37 @@ def spreadsheet(
     org_id: DbId | None = None,
 ) -> Response:
     """An organisation gets the records it kept itself; an authority every organisation's (or
-    ``org_id``'s).  Names romanised; dates typed; header row with an autofilter (XLSX)."""
+    ``org_id``'s).  Names romanised; dates typed; header row with an autofilter (XLSX).  Sent as it
+    is read (CSV) or from a temporary file (XLSX): a year of records is never held in memory whole."""
     if fmt not in ("csv", "xlsx"):
         raise Invalid("format must be csv or xlsx")
     sel = selection_for(p, gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id)
-    table = rows(session, sel)
-    name = f'attachment; filename="fsma204-{gtin}.{fmt}"'
+    limit = sheet.XLSX_MAX_ROWS if fmt == "xlsx" else MAX_ROWS
+    n = count_rows(session, sel, limit)  # a refusal (too many records) is an answer, not a cut-off file
+    session.close()
+    name = {"Content-Disposition": f'attachment; filename="fsma204-{gtin}.{fmt}"'}
     if fmt == "csv":
-        return Response(
-            sheet.to_csv(table), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": name}
-        )
-    return Response(sheet.to_xlsx(table), media_type=sheet.XLSX_TYPE, headers={"Content-Disposition": name})
+        return StreamingResponse(_csv(runtime.engine, sel, limit), media_type="text/csv; charset=utf-8", headers=name)
+    file = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115 - closed by _sent
+    with Session(runtime.engine) as s:
+        sheet.write_xlsx(row_chunks(s, sel, limit), file, n)
+    file.seek(0)
+    return StreamingResponse(_sent(file), media_type=sheet.XLSX_TYPE, headers=name)
+
+
+def _csv(engine: Engine, sel: Selection, limit: int) -> Iterator[bytes]:
+    """The CSV read in its own transaction while it is sent (the request's session is closed by
+    then); at most ``limit`` records, as counted before the answer started."""
+    with Session(engine) as s:
+        yield from sheet.csv_chunks(row_chunks(s, sel, limit))
+
+
+def _sent(file: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while piece := file.read(2**20):
+            yield piece
+    finally:
+        file.close()
 
 
 @router.get("/kde-check", summary="Events whose required KDEs are missing, event by event")

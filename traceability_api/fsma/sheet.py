@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from operator import itemgetter
-from typing import Any
+from typing import IO, Any
 
 from traceability_api.fsma.kde_columns import COLUMNS, KEYS
 from traceability_api.sheet_cells import csv_field, xlsx_value
@@ -27,22 +27,36 @@ def _text(v: Any) -> Any:
     return v
 
 
-def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's 1,048,576 rows, less the header
+
+
+def csv_chunks(chunks: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:
+    """The CSV (UTF-8 with BOM) piece by piece: the header, then one piece per chunk of rows, so a
+    large export is sent while it is read and never held whole."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(HEADERS)
+    yield buf.getvalue().encode("utf-8-sig")
     get = itemgetter(*KEYS)
     when = [i for i, (_, _, kind) in enumerate(COLUMNS) if kind in ("date", "datetime")]
-    for r in rows:  # only the date columns need converting; text fields are guarded against formulas
-        line = [csv_field(v) for v in get(r)]
-        for i in when:
-            line[i] = _text(line[i])
-        w.writerow(line)
-    return buf.getvalue().encode("utf-8-sig")
+    for rows in chunks:
+        buf.seek(0)
+        buf.truncate()
+        for r in rows:  # only the date columns need converting; text fields are guarded against formulas
+            line = [csv_field(v) for v in get(r)]
+            for i in when:
+                line[i] = _text(line[i])
+            w.writerow(line)
+        yield buf.getvalue().encode("utf-8")
 
 
-def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    """Write-only workbook (streams rows; constant memory per row); the autofilter covers the table."""
+def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+    return b"".join(csv_chunks([rows]))
+
+
+def write_xlsx(chunks: Iterable[Iterable[dict[str, Any]]], target: IO[bytes], n_rows: int) -> int:
+    """A write-only workbook into ``target`` (openpyxl streams the rows to a temporary file: constant
+    memory per row); ``n_rows`` sizes the autofilter over the table.  Returns the rows written."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
@@ -52,20 +66,28 @@ def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     ws.freeze_panes = "A2"
     for i, (_, header, kind) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = 14 if kind in _FORMATS else max(16, min(48, len(header)))
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{n_rows + 1}"
     ws.append(HEADERS)
     formats = [_FORMATS.get(kind) for _, _, kind in COLUMNS]
-    for r in rows:
-        line: list[Any] = []
-        for k, fmt in zip(KEYS, formats, strict=True):
-            v = r[k]
-            if fmt is not None and v != "":
-                cell = WriteOnlyCell(ws, value=v)
-                cell.number_format = fmt
-                line.append(cell)
-            else:
-                line.append(xlsx_value(ws, v))
-        ws.append(line)
+    written = 0
+    for rows in chunks:
+        for r in rows:
+            line: list[Any] = []
+            for k, fmt in zip(KEYS, formats, strict=True):
+                v = r[k]
+                if fmt is not None and v != "":
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.number_format = fmt
+                    line.append(cell)
+                else:
+                    line.append(xlsx_value(ws, v))
+            ws.append(line)
+            written += 1
+    wb.save(target)
+    return written
+
+
+def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
     buf = io.BytesIO()
-    wb.save(buf)
+    write_xlsx([rows], buf, len(rows))
     return buf.getvalue()
