@@ -261,6 +261,10 @@ def test_incomplete_chain_is_flagged_event_by_event(rt: Runtime, client: TestCli
     assert flagged["harvesting"] == {"harvester_phone", "reference_document_type", "reference_document_number"}
     assert flagged["shipping"] == {"reference_document_type", "reference_document_number"}
     assert all(m["source"].startswith("21 CFR 1.13") for e in body["events"] for m in e["missing"])
+    assert body["truncated"] is False
+    one = client.get("/api/v1/fsma/kde-check", params={"gtin": gtin, "limit": 1},
+                     headers=auth(keys["HTX Thiếu Hồ Sơ (cooperative)"])).json()  # fmt: skip
+    assert (one["checked"], one["incomplete"], len(one["events"]), one["truncated"]) == (2, 2, 1, True)
     buyer_view = client.get("/api/v1/fsma/kde-check", headers=auth(keys["Vựa Trái Cây Ba Lợi (distributor)"])).json()
     assert [(e["cte"], {m["kde"] for m in e["missing"]}) for e in buyer_view["events"]] == [
         ("receiving", {"quantity", "unit", "reference_document_type", "reference_document_number"})

@@ -10,7 +10,7 @@ from sqlalchemy import Exists
 from sqlmodel import Session
 
 from traceability_api.fsma.kde_columns import COLUMNS, missing
-from traceability_api.fsma.records import Selection, any_rows, rows
+from traceability_api.fsma.records import MAX_ROWS, Selection, any_rows, row_chunks
 from traceability_api.timeutil import utcnow
 
 HEADER = {k: h for k, h, _ in COLUMNS}
@@ -18,11 +18,15 @@ HEADER = {k: h for k, h, _ in COLUMNS}
 
 def gaps(session: Session, sel: Selection, limit: int = 1000) -> dict[str, Any]:
     """``{"checked": n, "incomplete": n, "events": [{eventId, cte, tlc, date, missing: [{kde, header, source}]}]}``"""
-    table = rows(session, sel)
-    out = []
-    for r in table:
+    checked = incomplete = 0
+    out: list[dict[str, Any]] = []
+    for r in (r for chunk in row_chunks(session, sel, MAX_ROWS) for r in chunk):  # chunk by chunk: bounded memory
+        checked += 1
         lacks = missing(r)
         if lacks:
+            incomplete += 1
+            if len(out) >= limit:
+                continue
             out.append({
                 "eventId": r["event_id"],
                 "cte": r["cte"],
@@ -32,7 +36,7 @@ def gaps(session: Session, sel: Selection, limit: int = 1000) -> dict[str, Any]:
                 "recordedBy": r["recorded_by"],
                 "missing": [{"kde": k, "header": HEADER[k], "source": f"21 CFR {src}"} for k, src in lacks],
             })  # fmt: skip
-    return {"checked": len(table), "incomplete": len(out), "events": out[:limit], "truncated": len(out) > limit}
+    return {"checked": checked, "incomplete": incomplete, "events": out, "truncated": incomplete > limit}
 
 
 RETENTION = timedelta(days=730)  # two years (§ 1.1455)
