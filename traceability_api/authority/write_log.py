@@ -23,7 +23,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from traceability_api.authority.models import ReadOwner, WriteLogEntry
 from traceability_api.consensus.records import write_log_digest
 from traceability_api.outbox import (
-    ALL_ROWS_AT_ONCE,
     LOGGED,
     PRIVATE_READ,
     READ_OWNERS,
@@ -50,19 +49,17 @@ def _row(principal: Any, method: str, path: str, status: int) -> dict[str, Any]:
     return {k: getattr(entry, k) for k in ("at", "org_id", "member_id", "method", "path", "status", "digest")}
 
 
+_INSERT_ENTRIES = WriteLogEntry.__table__.insert().returning(  # type: ignore[attr-defined]
+    WriteLogEntry.__table__.c.id,  # type: ignore[attr-defined]
+    sort_by_parameter_order=True,
+)
+
+
 def write_entries(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Entries and their outbox rows in the caller's transaction (two multi-row inserts); their ids."""
     if not rows:
         return []
-    ids = (
-        session.execute(
-            insert(WriteLogEntry).returning(WriteLogEntry.id, sort_by_parameter_order=True),  # type: ignore[arg-type, call-overload]
-            rows,
-            execution_options=ALL_ROWS_AT_ONCE,
-        )
-        .scalars()
-        .all()
-    )
+    ids = session.execute(_INSERT_ENTRIES, rows).scalars().all()  # a Core insert: no ORM bulk machinery
     enqueue(session, [Pending(ItemKind.audit, i, r["digest"]) for i, r in zip(ids, rows, strict=True)])
     return list(ids)
 
