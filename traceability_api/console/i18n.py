@@ -174,7 +174,7 @@ T: dict[str, dict[str, str]] = {
         "nr_none": "Chưa có lô hàng trong khoảng thời gian này.",
         "nr_export": "Tải hồ sơ (JSON)",
         "nr_bad_date": "Ngày không hợp lệ: dùng dạng năm-tháng-ngày.",
-        "keys": "Khóa ký số",
+        "signing_keys": "Khóa ký số",
         "keys_intro": "Khóa ký số của từng tổ chức trong sổ đăng ký khóa trên chuỗi khối. Mỗi thay đổi là một"
         " giao dịch trên chuỗi; sự kiện ký bằng khóa chưa đăng ký, hết hạn hoặc bị thu hồi bị từ chối.",
         "keys_no_chain": "Dịch vụ này chạy không có chuỗi khối: không thể đăng ký, xoay hay thu hồi khóa ký số.",
@@ -373,7 +373,7 @@ T: dict[str, dict[str, str]] = {
         "nr_none": "No lots recorded in this period.",
         "nr_export": "Download records (JSON)",
         "nr_bad_date": "Invalid date: use year-month-day.",
-        "keys": "Signing keys",
+        "signing_keys": "Signing keys",
         "keys_intro": "Each organisation's signing keys in the on-chain key registry. Every change is a transaction"
         " on chain; events signed with a key that is not registered, expired or revoked are refused.",
         "keys_no_chain": "This service runs without a chain: signing keys cannot be registered, rotated or revoked.",

@@ -122,6 +122,8 @@ def _unix(raw: str, zone: ZoneInfo) -> int | None:
 def _refused(request: Request, console: Console, session: Session, runtime: Runtime, v: dict[str, Any],
              exc: DomainError, field: str, suffix: str = "") -> Response:  # fmt: skip
     session.rollback()
+    if runtime.chain is None:  # the page shows no forms: the refusal goes at the top
+        field, suffix = "_form", ""
     errors = from_domain(exc, console.page.lang, field)
     return _page(request, console, session, runtime, v, {f"{k}{suffix}": m for k, m in errors.items()},
                  exc.status_code)  # fmt: skip
