@@ -17,13 +17,14 @@ def include(app: FastAPI) -> None:
         codes,
         figures,
         home,
+        keys,
         lots,
         map,
         national_record,
         recalls,
     )
 
-    for module in (home, lots, recalls, codes, certificates, national_record, map, figures, anomalies):
+    for module in (home, lots, recalls, codes, certificates, keys, national_record, map, figures, anomalies):
         app.include_router(module.router)
 
     @app.exception_handler(NotAuthority)

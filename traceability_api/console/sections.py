@@ -9,6 +9,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("/app/console/recalls", "recalls"),  # crecall
     ("/app/console/codes", "codes"),
     ("/app/console/certificates", "certificates"),
+    ("/app/console/keys", "signing_keys"),
     ("/app/console/national-record", "national_record"),
     ("/app/console/map", "map"),
     ("/app/console/figures", "figures"),

@@ -8,14 +8,12 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from chain.registry import KeyRegistry
-from traceability_api.consensus.signatures import SignatureInvalid, checksum_address
 from traceability_api.deps import RuntimeDep, SessionDep
-from traceability_api.errors import ConfigError, Forbidden, Invalid
+from traceability_api.errors import Forbidden, Invalid
 from traceability_api.parties.deps import PrincipalDep
-from traceability_api.parties.service import Principal, get_org, party_uri
+from traceability_api.parties.service import get_org, party_uri
 from traceability_api.runtime import Runtime
-from traceability_api.signing import attestation, service
+from traceability_api.signing import attestation, registrar, service
 from traceability_api.signing.attestation import AttestationIn
 from traceability_api.signing.models import SigningKey, SigningKeyPublic, SigningOrg
 from traceability_api.timeutil import utcnow
@@ -36,33 +34,12 @@ class RotateIn(BaseModel):
     new_address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$", description="none: custodial")
 
 
-def _registry(runtime: Runtime) -> KeyRegistry:
-    if runtime.chain is None:
-        raise Invalid("this service runs without a chain: there is no key registry")
-    return KeyRegistry(runtime.chain.contract)
-
-
-def _authority(p: Principal) -> None:
-    if not p.is_authority:
-        raise Forbidden("only a market authority registers, rotates and revokes signing keys")
-    p.require_admin()
-
-
-def _address(raw: str) -> str:
-    try:
-        return checksum_address(raw)
-    except SignatureInvalid as exc:
-        raise Invalid(str(exc)) from exc
-
-
 def _public(k: SigningKey) -> SigningKeyPublic:
     return SigningKeyPublic.model_validate(k.model_dump() | {"attested_by": attestation.subject_of(k.attestation)})
 
 
 def _done(runtime: Runtime, session: SessionDep, key: SigningKey) -> SigningKeyPublic:
-    session.commit()
-    if runtime.signature_gate is not None:
-        runtime.signature_gate.invalidate()
+    registrar.done(runtime, session)
     return _public(key)
 
 
@@ -88,13 +65,13 @@ def list_keys(org_id: DbId, p: PrincipalDep, session: SessionDep) -> list[Signin
 @router.post("/organisations/{org_id}/keys", status_code=status.HTTP_201_CREATED, response_model=SigningKeyPublic)
 def register_key(org_id: DbId, data: KeyIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Any:
     """The authority registers an organisation's own signer address (non-custodial)."""
-    _authority(p)
-    org, address = get_org(session, org_id), _address(data.address)
+    registrar.require_registrar(p)
+    org, address = get_org(session, org_id), registrar.address(data.address)
     attested = None
     if data.attestation is not None:  # checked before any transaction
         ref = party_uri(org) if (so := session.get(SigningOrg, org_id)) is None else so.ref
         attested = attestation.check(data.attestation, address, ref, runtime.settings.signing_trust_anchors, utcnow())
-    registry = _registry(runtime)
+    registry = registrar.registry_of(runtime)
     key = service.add_key(session, registry, org, address, data.valid_from, data.valid_until, attested)
     return _done(runtime, session, key)
 
@@ -102,18 +79,15 @@ def register_key(org_id: DbId, data: KeyIn, p: PrincipalDep, session: SessionDep
 @router.post("/organisations/{org_id}/custodial", status_code=status.HTTP_201_CREATED, response_model=SigningKeyPublic)
 def custodial_key(org_id: DbId, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Any:
     """The authority gives an organisation that manages no keys a key held by AgriTrace."""
-    _authority(p)
-    try:
-        key = service.add_custodial_key(session, _registry(runtime), get_org(session, org_id), runtime.settings)
-    except ConfigError as exc:  # no password configured: the service cannot hold keys
-        raise Invalid(f"custodial keys are not available: {exc}") from exc
-    return _done(runtime, session, key)
+    registrar.require_registrar(p)
+    return _done(runtime, session, registrar.add_custodial_key(session, runtime, get_org(session, org_id)))
 
 
 @router.post("/organisations/{org_id}/keys/{address}/revoke", response_model=SigningKeyPublic)
 def revoke(org_id: DbId, address: str, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Any:
-    _authority(p)
-    return _done(runtime, session, service.revoke_key(session, _registry(runtime), org_id, _address(address)))
+    registrar.require_registrar(p)
+    key = service.revoke_key(session, registrar.registry_of(runtime), org_id, registrar.address(address))
+    return _done(runtime, session, key)
 
 
 @router.post("/organisations/{org_id}/keys/{address}/rotate", response_model=SigningKeyPublic)
@@ -121,7 +95,5 @@ def rotate(
     org_id: DbId, address: str, data: RotateIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> Any:
     """End ``address`` now and start the new key (an own address, or a fresh custodial key)."""
-    _authority(p)
-    new = _address(data.new_address) if data.new_address else None
-    key = service.rotate_key(session, _registry(runtime), org_id, _address(address), new, runtime.settings)
-    return _done(runtime, session, key)
+    registrar.require_registrar(p)
+    return _done(runtime, session, registrar.rotate_key(session, runtime, org_id, address, data.new_address))

@@ -16,6 +16,26 @@ Errors = dict[str, str]  # form field ("_form" for the whole form) -> message
 
 # (pattern of the domain's English message, field, Vietnamese, English); {0}.. are the pattern's groups
 _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
+    # signing keys (signing/registrar.py, signing/service.py): the console's keys page
+    (r"key registry refused to add .*EmptyWindow", "valid_until", "Ngày kết thúc phải sau ngày bắt đầu.",
+     "The end date must be after the start date."),
+    (r"key registry refused to [^:]*: (.*)", "_form", "Sổ đăng ký khóa trên chuỗi khối từ chối: {0}",
+     "The on-chain key registry refused: {0}"),
+    (r"key registry could not be read back", "_form", "Đã gửi lên chuỗi khối nhưng chưa đọc lại được; hãy thử lại.",
+     "Sent to the chain but not read back yet; try again."),
+    (r"custodial keys are not available", "_form", "Chưa thể giữ khóa hộ: dịch vụ chưa có mật khẩu khóa.",
+     "Custodial keys are not available: no key password is configured."),
+    (r"there is no key registry", "_form", "Dịch vụ chạy không có chuỗi khối: không có sổ đăng ký khóa.",
+     "This service runs without a chain: there is no key registry."),
+    (r"(0x[0-9a-fA-F]{40}) is not a key of organisation", "_form", "{0} không phải khóa của tổ chức này.",
+     "{0} is not a key of this organisation."),
+    (r"(0x[0-9a-fA-F]{40}) is already registered", "_form", "Địa chỉ {0} đã được đăng ký.",
+     "Address {0} is already registered."),
+    (r"is not a 0x-prefixed 20-byte address", "_form", "Địa chỉ phải gồm 0x và 40 chữ số hex.",
+     "An address is 0x and 40 hex digits."),
+    (r"only a market authority registers", "_form", "Chỉ cơ quan quản lý được đăng ký, xoay và thu hồi khóa.",
+     "Only a market authority registers, rotates and revokes keys."),
+    (r"^organisation (\d+) not found", "_form", "Tổ chức này không tồn tại.", "No such organisation."),
     (r"must be JPEG, PNG, WebP", "photo", "Ảnh phải là JPEG, PNG hoặc WebP.", "The photo must be JPEG, PNG or WebP."),
     (r"exceeds the limit of", "photo", "Ảnh quá lớn.", "The photo is too large."),
     (r"^empty file", "photo", "Tệp ảnh rỗng.", "The photo file is empty."),
