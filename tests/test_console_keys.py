@@ -7,6 +7,7 @@ without a chain the page says keys cannot be registered."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, time
 from pathlib import Path
@@ -228,3 +229,57 @@ def test_without_a_chain_the_page_says_keys_cannot_be_registered(tmp_path: Path,
             assert re.search(r'<p class="alert" role="alert">[^<]*không có sổ đăng ký khóa', r.text), r.text
     finally:
         rt.close()
+
+
+def test_register_with_an_x509_attestation_through_the_form(
+    app_client: TestClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    """The organisation's certificate (from a CA made here) vouches for its address: one half alone,
+    a certificate from a CA the authority does not trust and a statement about another address are
+    refused next to the certificate field; the good one is stored and shown as attested."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.test_key_attestation import _cert, _pem
+    from traceability_api.parties.service import party_uri
+    from traceability_api.signing.attestation import statement
+
+    c = app_client
+    coop_id, _ = setup(c, runtime)
+    ca_key, rogue_key, org_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca = _cert("CA thử nghiệm", ca_key, "CA thử nghiệm", ca_key, ca=True)
+    leaf = _cert("HTX Mỹ Xương", org_key, "CA thử nghiệm", ca_key, ca=False)
+    rogue_leaf = _cert("HTX Mỹ Xương", org_key, "Rogue CA", rogue_key, ca=False)
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_text(_pem(ca))
+    runtime.settings.signing_trust_anchors = anchors
+    address = Account.create().address
+    with Session(runtime.engine) as s:
+        from traceability_api.parties.models import Organisation
+
+        org = s.get(Organisation, coop_id)
+        assert org is not None
+        ref = party_uri(org)
+
+    def sign(text: bytes) -> str:
+        return base64.b64encode(org_key.sign(text, ec.ECDSA(hashes.SHA256()))).decode()
+
+    form = {"org_id": str(coop_id), "address": address}
+    half = post(c, PAGE, **form, att_certificates=_pem(leaf))
+    assert half.status_code == 422 and "chữ ký xác nhận" in err_of(half.text, "att_certificates-err")  # type: ignore[attr-defined]
+    rogue = post(c, PAGE, **form, att_certificates=_pem(rogue_leaf), att_signature=sign(statement(address, ref)))
+    assert rogue.status_code == 422 and "trust anchor" in err_of(rogue.text, "att_certificates-err")  # type: ignore[attr-defined]
+    other = post(c, PAGE, **form, att_certificates=_pem(leaf),
+                 att_signature=sign(statement(Account.create().address, ref)))  # fmt: skip
+    assert other.status_code == 422 and "did not sign" in err_of(other.text, "att_certificates-err")  # type: ignore[attr-defined]
+    with Session(runtime.engine) as s:  # refused before any transaction: nothing registered
+        assert s.exec(select(SigningKey).where(SigningKey.address == address)).first() is None
+    good = post(c, PAGE, **form, att_certificates=_pem(leaf), att_signature=sign(statement(address, ref)))
+    assert good.status_code == 303, getattr(good, "text", "")[:2000]  # type: ignore[attr-defined]
+    line = key_line(c.get(PAGE).text, address)
+    assert "HTX Mỹ Xương" in line and "CN=HTX Mỹ Xương" in line
+    with Session(runtime.engine) as s:
+        key = s.exec(select(SigningKey).where(SigningKey.address == address)).one()
+        assert key.attestation and json.loads(key.attestation)["subject"] == "CN=HTX Mỹ Xương,C=VN"

@@ -193,6 +193,13 @@ T: dict[str, dict[str, str]] = {
         "k_register": "Đăng ký địa chỉ khóa của tổ chức",
         "k_register_hint": "Để trống ngày bắt đầu: có hiệu lực ngay; để trống ngày kết thúc: không thời hạn."
         " Ngày tính từ 00:00 giờ Việt Nam.",
+        "k_att": "Chứng thư số X.509 xác nhận khóa (không bắt buộc)",
+        "k_att_certificates": "Chứng thư số của tổ chức, rồi các chứng thư trung gian (PEM)",
+        "k_att_signature": "Chữ ký xác nhận (base64)",
+        "k_att_hint": "Khóa của chứng thư số ký dòng chữ «AgriTrace signing key <địa chỉ khóa> of <mã tổ chức>»,"
+        " mã tổ chức là urn:agritrace:party:<số> (hoặc mã đã đăng ký trên chuỗi). Chuỗi chứng thư phải dẫn tới"
+        " một tổ chức chứng thực được cơ quan quản lý tin cậy.",
+        "k_att_both": "Cần cả chứng thư số và chữ ký xác nhận (hoặc để trống cả hai).",
         "k_give_custodial": "Cấp khóa giữ hộ",
         "k_custodial_hint": "AgriTrace tạo và giữ (mã hóa) khóa cho tổ chức không tự quản lý khóa.",
         "k_rotate": "Xoay khóa",
@@ -391,6 +398,13 @@ T: dict[str, dict[str, str]] = {
         "k_org": "Organisation",
         "k_register": "Register an organisation's key address",
         "k_register_hint": "No start date: valid from now; no end date: no end. Dates start at 00:00 Vietnam time.",
+        "k_att": "X.509 certificate vouching for the key (optional)",
+        "k_att_certificates": "The organisation's certificate, then intermediates (PEM)",
+        "k_att_signature": "Signature of the statement (base64)",
+        "k_att_hint": "The certificate's key signs the text «AgriTrace signing key <key address> of <organisation"
+        " reference>», the reference being urn:agritrace:party:<id> (or the one registered on chain). The"
+        " certificate chain must reach a certification authority the market authority trusts.",
+        "k_att_both": "Give both the certificate and the signature (or neither).",
         "k_give_custodial": "Give a custodial key",
         "k_custodial_hint": "AgriTrace makes and keeps (encrypted) a key for an organisation that manages no keys.",
         "k_rotate": "Rotate",

@@ -11,10 +11,12 @@ from chain.registry import KeyRegistry
 from traceability_api.consensus.signatures import SignatureInvalid, checksum_address
 from traceability_api.errors import ConfigError, Forbidden, Invalid
 from traceability_api.parties.models import Organisation, Role
-from traceability_api.parties.service import Principal
+from traceability_api.parties.service import Principal, party_uri
 from traceability_api.runtime import Runtime
-from traceability_api.signing import service
-from traceability_api.signing.models import SigningKey
+from traceability_api.signing import attestation, service
+from traceability_api.signing.attestation import AttestationIn
+from traceability_api.signing.models import SigningKey, SigningOrg
+from traceability_api.timeutil import utcnow
 
 NO_CHAIN = "this service runs without a chain: there is no key registry"
 
@@ -42,6 +44,26 @@ def address(raw: str) -> str:
         return checksum_address(raw)
     except SignatureInvalid as exc:
         raise Invalid(str(exc)) from exc
+
+
+def attest(session: Session, runtime: Runtime, org: Organisation, raw_address: str, att: AttestationIn) -> str:
+    """The stored form of an X.509 attestation of ``raw_address`` for ``org``, checked against the
+    authority's trust anchors (before any transaction); Invalid says what is wrong."""
+    ref = statement_ref(session, org)
+    return attestation.check(att, address(raw_address), ref, runtime.settings.signing_trust_anchors, utcnow())
+
+
+def register_own_key(
+    session: Session, runtime: Runtime, org: Organisation, raw_address: str, valid_from: int, valid_until: int,
+    attested: str | None = None,
+) -> SigningKey:  # fmt: skip
+    """An organisation's own signer address into the registry (``attested``: from ``attest``)."""
+    return service.add_key(session, registry_of(runtime), org, address(raw_address), valid_from, valid_until, attested)
+
+
+def statement_ref(session: Session, org: Organisation) -> str:
+    """The reference an attestation's statement names the organisation by (its registry reference)."""
+    return party_uri(org) if (so := session.get(SigningOrg, org.id)) is None else so.ref
 
 
 def add_custodial_key(session: Session, runtime: Runtime, org: Organisation) -> SigningKey:

@@ -11,12 +11,11 @@ from pydantic import BaseModel, Field
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.parties.deps import PrincipalDep
-from traceability_api.parties.service import get_org, party_uri
+from traceability_api.parties.service import get_org
 from traceability_api.runtime import Runtime
 from traceability_api.signing import attestation, registrar, service
 from traceability_api.signing.attestation import AttestationIn
 from traceability_api.signing.models import SigningKey, SigningKeyPublic, SigningOrg
-from traceability_api.timeutil import utcnow
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/signing", tags=["signing"])
@@ -66,13 +65,10 @@ def list_keys(org_id: DbId, p: PrincipalDep, session: SessionDep) -> list[Signin
 def register_key(org_id: DbId, data: KeyIn, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Any:
     """The authority registers an organisation's own signer address (non-custodial)."""
     registrar.require_registrar(p)
-    org, address = get_org(session, org_id), registrar.address(data.address)
-    attested = None
-    if data.attestation is not None:  # checked before any transaction
-        ref = party_uri(org) if (so := session.get(SigningOrg, org_id)) is None else so.ref
-        attested = attestation.check(data.attestation, address, ref, runtime.settings.signing_trust_anchors, utcnow())
-    registry = registrar.registry_of(runtime)
-    key = service.add_key(session, registry, org, address, data.valid_from, data.valid_until, attested)
+    org = get_org(session, org_id)
+    attested = None if data.attestation is None else registrar.attest(session, runtime, org, data.address,
+                                                                      data.attestation)  # fmt: skip
+    key = registrar.register_own_key(session, runtime, org, data.address, data.valid_from, data.valid_until, attested)
     return _done(runtime, session, key)
 
 

@@ -22,12 +22,13 @@ from chain.errors import ChainError
 from chain.registry import NO_END
 from traceability_api.console.web import Console, ConsoleDep, ConsolePostDep, render
 from traceability_api.deps import RuntimeDep, SessionDep
-from traceability_api.errors import DomainError, NotFound
+from traceability_api.errors import DomainError
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import get_org
 from traceability_api.registries.views import organisations
 from traceability_api.runtime import Runtime
 from traceability_api.signing import attestation, registrar, service
+from traceability_api.signing.attestation import AttestationIn
 from traceability_api.signing.models import SigningKey
 from traceability_api.signing.router import KeyIn, RotateIn
 from traceability_api.timeutil import utcnow
@@ -142,15 +143,23 @@ def _not_allowed(request: Request, console: Console, session: Session, runtime: 
 def register_key(
     request: Request, console: ConsolePostDep, session: SessionDep, runtime: RuntimeDep,
     org_id: Opt = "", address: Opt = "", valid_from: Opt = "", valid_until: Opt = "",
+    att_certificates: Annotated[str, Form(max_length=64_000)] = "", att_signature: Opt = "",
 ) -> Response:  # fmt: skip
     if (refusal := _not_allowed(request, console, session, runtime)) is not None:
         return refusal
-    v = {"org_id": org_id, "address": address, "valid_from": valid_from, "valid_until": valid_until}
+    v = {"org_id": org_id, "address": address, "valid_from": valid_from, "valid_until": valid_until,
+         "att_certificates": att_certificates, "att_signature": att_signature}  # fmt: skip
     ct, zone = console.ct, runtime.settings.zone
     window = {"valid_from": _unix(valid_from, zone), "valid_until": _unix(valid_until, zone)}
     errors: Errors = {k: ct["k_bad_date"] for k, t in window.items() if t is None}
     if not org_id.strip().isdigit():
         errors["org_id"] = console.page.t["required"]
+    att = None
+    if att_certificates.strip() or att_signature.strip():  # an X.509 attestation: both parts, or neither
+        if not (att_certificates.strip() and att_signature.strip()):
+            errors["att_certificates"] = ct["k_att_both"]
+        else:
+            att = AttestationIn(certificates=att_certificates.strip(), signature=att_signature.strip())
     try:
         data = KeyIn.model_validate({"address": address.strip()} | {k: t for k, t in window.items() if t is not None})
     except ValidationError as exc:
@@ -159,12 +168,18 @@ def register_key(
         return _page(request, console, session, runtime, v, errors, 422)
     try:
         org = get_org(session, int(org_id))
-        key = service.add_key(session, registrar.registry_of(runtime), org, registrar.address(data.address),
-                              data.valid_from, data.valid_until)  # fmt: skip
+    except DomainError as exc:
+        return _refused(request, console, session, runtime, v, exc, "org_id")
+    try:
+        attested = None if att is None else registrar.attest(session, runtime, org, data.address, att)
+    except DomainError as exc:
+        return _refused(request, console, session, runtime, v, exc, "att_certificates")
+    try:
+        key = registrar.register_own_key(session, runtime, org, data.address, data.valid_from, data.valid_until,
+                                         attested)  # fmt: skip
         registrar.done(runtime, session)
     except DomainError as exc:
-        field = "org_id" if isinstance(exc, NotFound) else "address"  # not found: the organisation
-        return _refused(request, console, session, runtime, v, exc, field)
+        return _refused(request, console, session, runtime, v, exc, "address")
     return see_other(f"/app/console/keys?done={quote(key.address)}#{quote(key.address)}")
 
 
