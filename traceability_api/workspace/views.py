@@ -201,18 +201,25 @@ def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> l
     """Sprayings on our plots whose pre-harvest interval (at most 365 days) is still running (only
     the events' diary part is read, not their whole documents)."""
     now = now or utcnow()
-    diary, sprayed = col(Event.document)[DIARY_KEY], _sprayed(p.org_id, now - PHI_WINDOW)
-    q = (
-        sa_select(Event.event_time, diary, Place.name).select_from(Event).join(Place, and_(*sprayed))  # type: ignore[call-overload]
+    doc, sprayed = col(Event.document), _sprayed(p.org_id, now - PHI_WINDOW)
+    phi, product = doc[(DIARY_KEY, "phi_days")].as_string(), doc[(DIARY_KEY, "product")].as_string()
+    q = (  # the two fields the alert needs, extracted by the database (not the whole diary decoded per row)
+        sa_select(Event.event_time, phi, product, Place.name).select_from(Event).join(Place, and_(*sprayed))  # type: ignore[call-overload]
         .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
     )  # fmt: skip
     out = []
-    for when, d, place in session.connection().execute(q).all():
-        d = d if isinstance(d, dict) else {}
-        safe = when + timedelta(days=int(d.get("phi_days", 0) or 0))
+    for when, days, name, place in session.connection().execute(q).all():
+        safe = when + timedelta(days=_days(days))
         if safe > now:
-            out.append(PhiAlert(place, str(d.get("product", "")), safe))
+            out.append(PhiAlert(place, "" if name is None else str(name), safe))
     return out
+
+
+def _days(text: str | int | None) -> int:
+    try:
+        return int(float(text)) if text else 0
+    except ValueError:
+        return 0
 
 
 def home(session: Session, p: Principal) -> Home:
