@@ -133,7 +133,11 @@ _LOT_COLUMNS = (Lot.id, Product.name, Product.gtin, Lot.lot_code, Lot.quantity_r
 def _row(r: Any, sender: str = "") -> LotRow:
     """A lot as the pages list it, from plain columns (no ORM objects: the home page runs this often)."""
     lot_id, name, gtin, code, qty, uom, status = r[:7]
-    return LotRow(lot_id, name, code, qty, uom, LotStatus(status).value, lot_uri(gtin, code), sender)
+    return LotRow(lot_id, name, code, qty, uom, _STATUS[status], lot_uri(gtin, code), sender)
+
+
+_STATUS = {s: s.value for s in LotStatus} | {s.value: s.value for s in LotStatus} | {s.name: s.value for s in LotStatus}
+"""A stored status (member, value or name, as the driver returns it) to its value, without Enum's call."""
 
 
 def _mine(org_id: Any, limit: int) -> Any:
