@@ -303,7 +303,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_the_csv_files(od: tuple[Ru
     become a live formula (CSV injection). The JSON files keep the text exactly as written."""
     rt, client = od
     keys = seed(rt, client)
-    brand, number, issuer = "=HYPERLINK(\"http://evil.example\")", "+1-555", "@SUM(1+1)*cmd"
+    brand, number, issuer = '=HYPERLINK("http://evil.example")', "+1-555", "@SUM(1+1)*cmd"
     r = client.patch("/api/v1/products/1", headers=h(keys["coop"]), json={"brand": brand})
     assert r.status_code == 200, r.text
     r = client.post("/api/v1/places", headers=h(keys["coop"]), json={
@@ -323,7 +323,8 @@ def test_text_that_looks_like_a_formula_stays_text_in_the_csv_files(od: tuple[Ru
         for row in _csv(files[name]):
             assert not any(v.startswith(("=", "+", "-", "@")) for v in row.values()), (name, row)
     rows = json.loads(files["certifications.json"])["rows"]
-    assert {"number": number, "issuer": issuer}.items() <= next(x for x in rows if x["area_code"] == "CT-TP-777").items()
+    row = next(x for x in rows if x["area_code"] == "CT-TP-777")
+    assert (row["number"], row["issuer"]) == (number, issuer)
     assert json.loads(files["products.json"])["rows"][0]["brand"] == brand
 
 
