@@ -299,3 +299,43 @@ def test_workspace_diary_select_and_grants_screen(runtime: Runtime, app_client: 
     assert f"urn:agritrace:party:{other_id}" not in bundle.text and "Chi cục Kiểm tra" not in bundle.text
     page = c.get("/01/08930000000989/10/X1")
     assert "Bên nhận: hợp tác xã" in page.text and "Chi cục Kiểm tra" not in page.text
+
+
+def test_grants_screen_says_each_refusal_next_to_its_field(runtime: Runtime, app_client: TestClient) -> None:
+    """A new admin on /app/grants: a day in the past, no day, a day that does not exist, a day more
+    than a year ahead, a lot or a partner that the lists do not offer (a stale page): each refusal
+    is shown on the page, next to its field, in Vietnamese (none in the API's English)."""
+    import re
+
+    from tests.conftest import auth
+    from tests.workspace_helpers import csrf_of, make_org, member_client
+
+    c = app_client
+    org_id, key = member_client(c, runtime, "HTX Chia Sẻ", "admin-cs")
+    other_id, _, _ = make_org(runtime, "Chi cục Kiểm tra")
+    assert c.post("/api/v1/products", json={"gtin": "08930000000989", "name": "Xoài", "unit": "KGM"},
+                  headers=auth(key)).status_code == 201  # fmt: skip
+    lot = c.post("/api/v1/lots", json={"gtin": "08930000000989", "lot_code": "X1", "quantity": 10}, headers=auth(key))
+    assert lot.status_code == 201, lot.text
+    page = c.get("/app/grants")
+    form = {"csrf": csrf_of(page.text), "lot_id": str(lot.json()["id"]), "grantee_org_id": str(other_id)}
+    far = (utcnow() + timedelta(days=800)).date().isoformat()
+    cases = {  # form -> (field whose message it is, words the message holds)
+        "2020-01-01": ("until", "sau hôm nay"),
+        far: ("until", "một năm"),
+        "": ("until", "Bắt buộc"),
+        "2025-02-30": ("until", "Ngày giờ không hợp lệ"),
+    }
+    for until, (field, words) in cases.items():
+        r = c.post("/app/grants", data=form | {"until": until})
+        assert r.status_code == 422, (until, r.status_code)
+        shown = re.search(rf'<p class="err" id="{field}-err">([^<]*)</p>', r.text)
+        assert shown and words in shown.group(1), (until, re.findall(r'<p class="err"[^>]*>[^<]*</p>', r.text))
+    ok = (utcnow() + timedelta(days=3)).date().isoformat()
+    for changed, field, words in ((("lot_id", "999999"), "lot_id", "Lô này"),
+                                  (("grantee_org_id", str(org_id)), "grantee_org_id", "đơn vị khác")):  # fmt: skip
+        r = c.post("/app/grants", data=form | {"until": ok, changed[0]: changed[1]})
+        assert r.status_code in (404, 422), r.status_code
+        shown = re.search(rf'<p class="err" id="{field}-err">([^<]*)</p>', r.text)
+        assert shown and words in shown.group(1), (changed, re.findall(r'<p class="err"[^>]*>[^<]*</p>', r.text))
+        assert "organisation" not in shown.group(1) and "not one of your" not in shown.group(1)

@@ -43,14 +43,20 @@ def grants(request: Request, page: PageDep, session: SessionDep) -> Response:
 def add_grant(
     request: Request, page: PostDep, session: SessionDep, lot_id: Opt = "", grantee_org_id: Opt = "", until: Opt = ""
 ) -> Response:
-    """``until`` is a day: the grant lasts to its end in the service's time zone."""
+    """``until`` is a day: the grant lasts to its end in the service's time zone.  Each refusal is
+    said next to its field (the domain's ``expires_at`` is the form's ``until``)."""
     v = {"lot_id": lot_id, "grantee_org_id": grantee_org_id, "until": until}
     try:
         day = datetime.fromisoformat(until).date() if until else None
-        expires = datetime.combine(day, time(23, 59, 59), page.settings.zone) if day else None
+    except ValueError:
+        return _page(request, page, session, {"until": page.t["bad_time"]}, 422, v)
+    if day is None:
+        return _page(request, page, session, {"until": page.t["required"]}, 422, v)
+    expires = datetime.combine(day, time(23, 59, 59), page.settings.zone)
+    try:
         data = GrantCreate.model_validate({"lot_id": lot_id, "grantee_org_id": grantee_org_id, "expires_at": expires})
-    except ValueError as exc:
-        errors = from_validation(exc, page.lang) if isinstance(exc, ValidationError) else {"until": page.t["required"]}
+    except ValidationError as exc:
+        errors = from_validation(exc, page.lang)
         return _page(request, page, session, errors, 422, v)
     try:
         create_grant(session, page.user.principal, data)
