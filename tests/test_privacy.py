@@ -339,3 +339,39 @@ def test_grants_screen_says_each_refusal_next_to_its_field(runtime: Runtime, app
         shown = re.search(rf'<p class="err" id="{field}-err">([^<]*)</p>', r.text)
         assert shown and words in shown.group(1), (changed, re.findall(r'<p class="err"[^>]*>[^<]*</p>', r.text))
         assert "organisation" not in shown.group(1) and "not one of your" not in shown.group(1)
+
+
+def test_grants_screen_explains_itself_and_names_lots_by_product_and_code(
+    runtime: Runtime, app_client: TestClient
+) -> None:
+    """A new admin opens /app/grants: a sentence says what sharing does, an empty list says so, a
+    given grant names its lot as the lot list does (product · lot code, not a database id) and its
+    last day in the service's time zone; the grantee's screen names the lot the same way."""
+    import re
+
+    from tests.conftest import auth
+    from tests.workspace_helpers import accept, make_org, member_client
+
+    c = app_client
+    _, key = member_client(c, runtime, "HTX Giải Thích", "admin-gt")
+    other_id, _, other_token = make_org(runtime, "Công ty Đối Tác")
+    assert c.post("/api/v1/products", json={"gtin": "08930000000989", "name": "Xoài cát", "unit": "KGM"},
+                  headers=auth(key)).status_code == 201  # fmt: skip
+    lot = c.post("/api/v1/lots", json={"gtin": "08930000000989", "lot_code": "XC-77", "quantity": 10},
+                 headers=auth(key)).json()  # fmt: skip
+    page = c.get("/app/grants").text
+    assert "không công khai" in page and 'id="no-grants"' in page  # what a grant does; none yet
+    # 1 January 03:00 in Vietnam is still 31 December in UTC: the page says the Vietnamese day
+    year = utcnow().year + 1 if utcnow().month > 6 else utcnow().year
+    expires = f"{year}-01-01T03:00:00+07:00" if utcnow().month > 6 else f"{year}-12-01T03:00:00+07:00"
+    r = c.post("/api/v1/grants", headers=auth(key), json={"lot_id": lot["id"], "grantee_org_id": other_id,
+                                                          "expires_at": expires})  # fmt: skip
+    assert r.status_code == 201, r.text
+    page = c.get("/app/grants").text
+    item = re.search(r'<li data-grant="\d+">(.*?)</li>', page, re.S)
+    assert item and "Xoài cát · XC-77" in item.group(1) and f"{expires[:10]}" in item.group(1), page
+    assert f"Lô hàng {lot['id']} " not in page and 'id="no-grants"' not in page
+    c.cookies.clear()
+    accept(c, other_token, "doitac")
+    held = re.search(r'<li data-grant="\d+">(.*?)</li>', c.get("/app/grants").text, re.S)
+    assert held and "Xoài cát · XC-77" in held.group(1) and "Được chia sẻ" in held.group(1)

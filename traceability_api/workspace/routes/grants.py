@@ -26,12 +26,14 @@ Opt = Annotated[str, Form(max_length=40)]
 def _page(request: Request, page: Page, session: SessionDep, errors: Errors | None = None, status: int = 200,
           v: dict[str, str] | None = None) -> Response:  # fmt: skip
     p = page.user.principal
-    grants = [grant_json(g) for g in grants_of(session, p)]
+    given = grants_of(session, p)
+    grants = [grant_json(g) | {"until": g.expires_at.astimezone(page.settings.zone).date().isoformat()} for g in given]
     lots = [row for row, _ in views.my_lots(session, p)]
     ids = {int(g[k]) for g in grants for k in ("org_id", "grantee_org_id")}  # type: ignore[call-overload]
     names = {o.id: o.name for o in views.organisations(session, ids)}
+    lot_names = views.lot_labels(session, {g.lot_id for g in given})
     return render(request, "grants.html", status, page=page, grants=grants, lots=lots, errors=errors or {},
-                  v=v or {}, names=names, partners=views.partners(session, p))  # fmt: skip
+                  v=v or {}, names=names, lot_names=lot_names, partners=views.partners(session, p))  # fmt: skip
 
 
 @router.get("/grants")
