@@ -375,3 +375,19 @@ def test_grants_screen_explains_itself_and_names_lots_by_product_and_code(
     accept(c, other_token, "doitac")
     held = re.search(r'<li data-grant="\d+">(.*?)</li>', c.get("/app/grants").text, re.S)
     assert held and "Xoài cát · XC-77" in held.group(1) and "Được chia sẻ" in held.group(1)
+
+
+def test_two_visibilities_that_disagree_are_refused(runtime: Runtime, app_client: TestClient) -> None:
+    """``agri:visibility`` and its full IRI name the same member once expanded: an event giving both
+    with different values is 'private' for the service (it reads the first) and both for any JSON-LD
+    reader of the anchored event. It is refused; the same value twice is one visibility."""
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    iri = "https://ns.agritrace.vn/voc/visibility"
+    both = obj_event(rice["uri"], None, "inspecting", **{"agri:visibility": "private", iri: "public"})
+    r = w.post(w.coop, "/api/v1/events", both)
+    assert r.status_code == 422 and "agri:visibility" in r.text, r.text
+    swapped = obj_event(rice["uri"], None, "inspecting", **{"agri:visibility": "public", iri: "private"})
+    assert w.post(w.coop, "/api/v1/events", swapped).status_code == 422
+    same = obj_event(rice["uri"], None, "inspecting", **{"agri:visibility": "partners", iri: "partners"})
+    assert w.post(w.coop, "/api/v1/events", same).status_code == 201
