@@ -239,3 +239,25 @@ def test_markets_are_countries_or_the_eu(w: World) -> None:
         assert r.status_code == 422 and "ISO 3166-1" in r.text, (markets, r.text)
     r = register(w, "planting_area", AREA, ["cn", "EU", "JP"])
     assert r.status_code == 201 and r.json()["markets"] == ["CN", "EU", "JP"], r.text
+
+
+def test_texts_of_spaces_are_refused_not_stored_empty(w: World) -> None:
+    """A certificate number or issuer, a code's issuer or a revocation reason of spaces passed the
+    length check and was stored stripped, i.e. empty (201/200): a certificate with no number, a
+    revocation with no reason on the consumer page. Texts are stripped before the checks."""
+    pl = places(w)
+    cert = {"scheme": "vietgap", "number": "VG-1", "issuer": "Trung tâm", "place_ids": [pl["plot"]["id"]],
+            "valid_from": "2025-01-01", "valid_until": "2027-01-01"}  # fmt: skip
+    for blank in ({"number": "   "}, {"issuer": "    "}, {"number": "\t\n "}):
+        r = w.post(w.coop, "/api/v1/certificates", cert | blank)
+        assert r.status_code == 422, (blank, r.text)
+    body = {"kind": "planting_area", "code": AREA, "org_id": w.coop.id, "issuer": "    ", "markets": ["CN"],
+            "valid_from": "2024-01-01"}  # fmt: skip
+    assert w.post(w.authority, "/api/v1/registry/codes", body).status_code == 422
+    r = w.post(w.coop, "/api/v1/certificates", cert | {"number": "  VG-1  "})
+    assert r.status_code == 201 and r.json()["number"] == "VG-1", r.text
+    cid = r.json()["id"]
+    r = w.post(w.authority, f"/api/v1/certificates/{cid}/revoke", {"reason": "     "})
+    assert r.status_code == 422, r.text
+    r = w.post(w.authority, f"/api/v1/certificates/{cid}/revoke", {"reason": " giả mạo "})
+    assert r.status_code == 200 and r.json()["revoke_reason"] == "giả mạo", r.text

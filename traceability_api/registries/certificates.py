@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, or_, select
 
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -25,6 +25,8 @@ SCHEME_LABEL = {CertScheme.vietgap: "VietGAP", CertScheme.globalgap: "GlobalGAP"
 
 
 class CertificateCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)  # spaces alone are no number, issuer or reason
+
     scheme: CertScheme
     scheme_name: str | None = Field(default=None, max_length=100, description="required when scheme is 'other'")
     ocop_stars: int | None = Field(default=None, ge=3, le=5, description="OCOP rating, 3-5 stars (OCOP only)")
@@ -53,6 +55,8 @@ class CertificateCreate(BaseModel):
 
 
 class Revocation(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)  # spaces alone are no number, issuer or reason
+
     reason: str = Field(min_length=3, max_length=500)
 
 
