@@ -333,7 +333,7 @@ def private_owners(session: Session, sel: Selection, reader_org_id: int) -> set[
         ),
         sel,
     ).where(hidden)
-    return {int(org) for (org,) in _execute(session, union(own, borrowed))}
+    return {int(org) for (org,) in session.connection().execute(union(own, borrowed))}
 
 
 @dataclass(frozen=True)

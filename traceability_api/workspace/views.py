@@ -258,13 +258,13 @@ def partners(session: Session, p: Principal) -> list[Organisation]:
 
 
 def lot_labels(session: Session, ids: set[int]) -> dict[int, str]:
-    """ "Product · lot code" of the named lots, as the lot lists show them (the screens that name a
-    lot someone shared with us: the grantee may read it)."""
+    """The named lots as the lot lists show them, "product · lot code" (the screens that name a lot
+    someone shared with us: the grantee may read it)."""
     if not ids:
         return {}
     q = select(Lot.id, Product.name, Lot.lot_code).join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
     rows = session.exec(q.where(col(Lot.id).in_(sorted(ids)))).all()
-    return {int(i): f"{name} · {code}" for i, name, code in rows}
+    return {i: f"{name} · {code}" for i, name, code in rows if i is not None}
 
 
 def organisations(session: Session, ids: set[int]) -> list[Organisation]:
