@@ -224,6 +224,7 @@ def test_standards_and_images_are_validated(w: World) -> None:
         ({"standards": [{"kind": "TCVN", "number": f"{i}:2000", "title": "x"} for i in range(21)]}, "at most 20"),
         ({"image_url": "http://example.com/a.jpg"}, "https"),
         ({"image_url": "javascript:alert(1)"}, "https"),
+        ({"image_url": "/\\evil.example/a.jpg"}, "https"),  # a browser reads /\ as //: another host
     ):
         r = w.client.patch(url, headers=w.coop.h(), json=body)
         assert r.status_code == 422 and words in r.text, (body, r.text)

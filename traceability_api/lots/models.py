@@ -58,9 +58,10 @@ class ProductBase(SQLModel):
 
 
 def usable_image(url: str | None) -> bool:
-    """An image a public page may show: https, or a path on this service (no http, no data: URIs)."""
+    """An image a public page may show: https, or a path on this service (no http, no data: URIs;
+    no backslash: a browser reads ``/\\host`` as ``//host``, another host)."""
     u = url or ""
-    return u.startswith("https://") or (u.startswith("/") and not u.startswith("//"))
+    return "\\" not in u and (u.startswith("https://") or (u.startswith("/") and not u.startswith("//")))
 
 
 def _check_image(v: str | None) -> str | None:
