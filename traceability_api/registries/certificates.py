@@ -18,6 +18,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place
 from traceability_api.registries.models import Certificate, CertScheme, scheme_of
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import DbId
 
 MAX_SCOPE = 200
 SCHEME_LABEL = {CertScheme.vietgap: "VietGAP", CertScheme.globalgap: "GlobalGAP",
@@ -34,8 +35,8 @@ class CertificateCreate(BaseModel):
     issuer: str = Field(min_length=2, max_length=200, description="issuing body")
     certifier_org_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="the certifier on AgriTrace")
     org_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="certified organisation (authority only)")
-    product_ids: list[int] = Field(default_factory=list, max_length=MAX_SCOPE)
-    place_ids: list[int] = Field(default_factory=list, max_length=MAX_SCOPE)
+    product_ids: list[DbId] = Field(default_factory=list, max_length=MAX_SCOPE)
+    place_ids: list[DbId] = Field(default_factory=list, max_length=MAX_SCOPE)
     valid_from: date
     valid_until: date
     document_sha256: str | None = Field(default=None, max_length=64, description="an uploaded attachment (PDF/photo)")
