@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -371,10 +371,17 @@ def test_grants_screen_explains_itself_and_names_lots_by_product_and_code(
     item = re.search(r'<li data-grant="\d+">(.*?)</li>', page, re.S)
     assert item and "Xoài cát · XC-77" in item.group(1) and f"{expires[:10]}" in item.group(1), page
     assert f"Lô hàng {lot['id']} " not in page and 'id="no-grants"' not in page
+    midnight = f"{year}-02-01T00:00:00+07:00" if utcnow().month > 6 else f"{year}-12-02T00:00:00+07:00"
+    r = c.post("/api/v1/grants", headers=auth(key), json={"lot_id": lot["id"], "grantee_org_id": other_id,
+                                                          "expires_at": midnight})  # fmt: skip
+    assert r.status_code == 201, r.text  # ends as 1 Feb begins: its last day is 31 January
+    last = re.search(rf'<li data-grant="{r.json()["id"]}">(.*?)</li>', c.get("/app/grants").text, re.S)
+    day_before = (datetime.fromisoformat(midnight) - timedelta(days=1)).date().isoformat()
+    assert last and day_before in last.group(1) and midnight[:10] not in last.group(1), last
     c.cookies.clear()
     accept(c, other_token, "doitac")
     held = re.search(r'<li data-grant="\d+">(.*?)</li>', c.get("/app/grants").text, re.S)
-    assert held and "Xoài cát · XC-77" in held.group(1) and "Được chia sẻ" in held.group(1)
+    assert held and "Xoài cát · XC-77" in held.group(1) and "do HTX Giải Thích chia sẻ" in held.group(1)
 
 
 def test_two_visibilities_that_disagree_are_refused(runtime: Runtime, app_client: TestClient) -> None:

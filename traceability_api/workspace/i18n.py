@@ -125,7 +125,7 @@ T: dict[str, dict[str, str]] = {
         ),
         "grants_none": "Chưa có lần chia sẻ nào.",
         "grant_new": "Chia sẻ một lô hàng",
-        "grant_from": "của",
+        "grant_from": "do {org} chia sẻ",
         "reads": "Ai đã xem dữ liệu",
         "reads_hint": (
             "Những lần cơ quan quản lý, đối tác hoặc đơn vị được chia sẻ xem dữ liệu không công khai của "
@@ -375,7 +375,7 @@ T: dict[str, dict[str, str]] = {
         ),
         "grants_none": "No grants yet.",
         "grant_new": "Share a lot",
-        "grant_from": "from",
+        "grant_from": "shared by {org}",
         "reads": "Who read our data",
         "reads_hint": (
             "Reads of our non-public data by authorities, supply-chain partners or organisations we "

@@ -4,7 +4,7 @@ the path ``/api/v1/grants`` takes too."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -23,11 +23,16 @@ router = APIRouter(prefix="/app", include_in_schema=False)
 Opt = Annotated[str, Form(max_length=40)]
 
 
+def _last_day(expires_at: datetime, page: Page) -> str:
+    """The last day a grant covers, in the service's time zone: one ending at midnight covers the day before."""
+    return (expires_at - timedelta(seconds=1)).astimezone(page.settings.zone).date().isoformat()
+
+
 def _page(request: Request, page: Page, session: SessionDep, errors: Errors | None = None, status: int = 200,
           v: dict[str, str] | None = None) -> Response:  # fmt: skip
     p = page.user.principal
     given = grants_of(session, p)
-    grants = [grant_json(g) | {"until": g.expires_at.astimezone(page.settings.zone).date().isoformat()} for g in given]
+    grants = [grant_json(g) | {"until": _last_day(g.expires_at, page)} for g in given]
     lots = [row for row, _ in views.my_lots(session, p)]
     ids = {int(g[k]) for g in grants for k in ("org_id", "grantee_org_id")}  # type: ignore[call-overload]
     names = {o.id: o.name for o in views.organisations(session, ids)}
