@@ -178,6 +178,7 @@ T: dict[str, dict[str, str]] = {
         "nr_none": "Chưa có lô hàng trong khoảng thời gian này.",
         "nr_export": "Tải hồ sơ (JSON)",
         "nr_bad_date": "Ngày không hợp lệ: dùng dạng năm-tháng-ngày.",
+        "nr_bad_range": "«Từ ngày» phải trước «Đến trước ngày».",
     },
     "en": {
         "title": "Authority console",
@@ -354,6 +355,7 @@ T: dict[str, dict[str, str]] = {
         "nr_none": "No lots recorded in this period.",
         "nr_export": "Download records (JSON)",
         "nr_bad_date": "Invalid date: use year-month-day.",
+        "nr_bad_range": "'From' must be before 'Before'.",
     },
 }
 
