@@ -261,3 +261,32 @@ def test_texts_of_spaces_are_refused_not_stored_empty(w: World) -> None:
     assert r.status_code == 422, r.text
     r = w.post(w.authority, f"/api/v1/certificates/{cid}/revoke", {"reason": " giả mạo "})
     assert r.status_code == 200 and r.json()["revoke_reason"] == "giả mạo", r.text
+
+
+def test_a_certifier_does_not_vouch_for_its_own_certificate(w: World, runtime: Runtime) -> None:
+    """A certifier organisation that grows or sells (it may register products and places like anyone)
+    recorded a certificate naming itself as certifier, then verified it: its products showed
+    'verified' with no third party. Naming oneself as certifier is refused, and an existing
+    self-named certificate is not verified by its holder."""
+    with Session(runtime.engine) as s:
+        certifier = make_org(s, "Trung tâm Chứng nhận kiêm HTX", "certifier")
+        s.commit()
+    assert w.post(certifier, "/api/v1/products", {"gtin": MANGO, "name": "Xoài", "unit": "KGM"}).status_code == 201
+    product_id = w.get(certifier, "/api/v1/products").json()[0]["id"]
+    body = {"scheme": "vietgap", "number": "VG-SELF-1", "issuer": "Trung tâm", "certifier_org_id": certifier.id,
+            "product_ids": [product_id], "valid_from": "2024-01-01", "valid_until": "2030-01-01"}  # fmt: skip
+    r = w.post(certifier, "/api/v1/certificates", body)
+    assert r.status_code == 422 and "certifier" in r.text, r.text
+    r = w.post(certifier, "/api/v1/certificates", body | {"certifier_org_id": None})
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    with Session(runtime.engine) as s:  # one recorded before the rule
+        from traceability_api.registries.models import Certificate
+
+        row = s.get(Certificate, cid)
+        assert row is not None
+        row.certifier_org_id = certifier.id
+        s.add(row)
+        s.commit()
+    assert w.post(certifier, f"/api/v1/certificates/{cid}/verify", {}).status_code == 403
+    assert w.post(w.authority, f"/api/v1/certificates/{cid}/verify", {}).json()["verified"] is True

@@ -136,6 +136,8 @@ def create(session: Session, p: Principal, data: CertificateCreate) -> Certifica
         certifier = session.get(Organisation, data.certifier_org_id)
         if certifier is None or certifier.kind != OrgKind.certifier:
             raise Invalid(f"organisation {data.certifier_org_id} is not a certifier")
+        if data.certifier_org_id == org_id:  # its verification would be the holder's own word
+            raise Invalid("a certificate's certifier is another organisation than the one it certifies")
     digest = None
     if data.document_sha256:
         digest = check_digest(data.document_sha256)
@@ -176,7 +178,8 @@ def list_for(session: Session, p: Principal) -> list[Certificate]:
 
 
 def _require_vouching(p: Principal, c: Certificate) -> None:
-    if not (p.is_authority or (p.org_kind == OrgKind.certifier and c.certifier_org_id == p.org_id)):
+    named = p.org_kind == OrgKind.certifier and c.certifier_org_id == p.org_id and c.org_id != p.org_id
+    if not (p.is_authority or named):  # a certifier never vouches for its own certificate
         raise Forbidden("only an authority member, or the certifier that issued it, verifies or revokes a certificate")
     p.require_write()
 
