@@ -92,3 +92,28 @@ def test_export_writes_every_event_with_a_summary(runtime: Runtime, app_client: 
     assert json.loads(doc.read_text())["type"] == "EPCISDocument"
     bad = _run(runtime, "export", str(doc), "--format", "pdf")
     assert bad.returncode == 2 and "csv" in bad.stderr and "epcis" in bad.stderr
+
+
+def test_exports_refuse_an_unwritable_file_or_an_id_beyond_64_bits_in_one_line(
+    runtime: Runtime, app_client: TestClient, tmp_path: Path
+) -> None:
+    """A file in a directory that does not exist, an organisation id beyond 64 bits: one line on
+    stderr and exit 1 (refused input) or 2 (bad option), never a traceback."""
+    missing = str(tmp_path / "no-such-dir" / "out")
+    huge = str(2**64)
+    runs = {
+        "events": _run(runtime, "export", missing + ".csv"),
+        "fsma": _run(runtime, "export", "fsma", missing + ".xlsx", "--gtin", "08930000000989"),
+        "national": _run(runtime, "export", "national-record", missing + ".json"),
+        "labels": _run(runtime, "labels", "08930000000989", "L1", "--out", missing + ".pdf"),
+        "fsma org": _run(
+            runtime, "export", "fsma", str(tmp_path / "f.csv"), "--gtin", "08930000000989", "--org-id", huge
+        ),
+        "national org": _run(runtime, "export", "national-record", str(tmp_path / "n.json"), "--org", huge),
+    }
+    for name, r in runs.items():
+        assert r.returncode in (1, 2), (name, r.returncode, r.stderr)
+        assert "Traceback" not in r.stderr and "rror" in r.stderr, (name, r.stderr)
+        assert len(r.stderr.strip().splitlines()) <= 4, (name, r.stderr)
+    for name in ("events", "fsma", "national"):
+        assert "no-such-dir" in runs[name].stderr, runs[name].stderr

@@ -81,3 +81,45 @@ def test_cooperative_member_gets_403_on_anomalies(app_client: TestClient, runtim
     member_client(app_client, runtime, "HTX Mỹ Xương", "htx-admin")
     for path in ("/app/console/anomalies", "/app/console/anomalies.json"):
         assert app_client.get(path).status_code == 403, path
+
+
+def test_page_says_sensor_breaches_and_late_events_in_the_inspectors_language(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """The page read 'Ao số 5 dissolved_oxygen low 3: 1' and 'event 12' (the JSON's machine words)
+    in the Vietnamese console: it now says what was measured, which way the threshold was crossed and
+    the event, in the page's language; the JSON keeps its detail as it was."""
+    from traceability_api.husbandry.models import SensorAlert
+    from traceability_api.parties.models import Organisation
+
+    prov = seed_province(app_client, runtime)
+    with Session(runtime.engine) as s:
+        org = s.exec(select(Organisation)).first()
+        assert org is not None and org.id is not None
+        from traceability_api.evidence.models import Device
+
+        device = Device(org_id=org.id, name="Cảm biến oxy", kind="dissolved_oxygen", place_id=prov.place_ids[0],  # type: ignore[arg-type]
+                        secret_encrypted="x")  # fmt: skip
+        s.add(device)
+        s.flush()
+        at = utcnow() - timedelta(hours=1)
+        s.add(SensorAlert(org_id=org.id, device_id=device.id or 0, place_id=prov.place_ids[0], kind="dissolved_oxygen",
+                          bound="low", threshold=3.0, peak=1.5, started_at=at, last_at=at))  # fmt: skip
+        oldest = s.exec(select(AnchorItem).where(AnchorItem.kind == ItemKind.event).order_by(AnchorItem.id)).first()
+        assert oldest is not None
+        oldest.created_at = utcnow() - timedelta(hours=3)
+        s.add(oldest)
+        s.commit()
+        late_event = oldest.ref_id
+    sign_in_authority(app_client, runtime)
+    items = app_client.get("/app/console/anomalies.json").json()["items"]
+    assert [i["detail"] for i in items if i["kind"] == "sensor"] == [
+        "Vườn xoài ấp Mỹ Thạnh dissolved_oxygen low 3: 1.5"
+    ]
+    page = app_client.get("/app/console/anomalies").text
+    assert "dissolved_oxygen" not in page and f"event {late_event}" not in page
+    assert "Vườn xoài ấp Mỹ Thạnh: Oxy hòa tan dưới ngưỡng 3 (tệ nhất 1,5)" in page, page
+    assert f"Sự kiện số {late_event}" in page
+    app_client.get("/app/lang", params={"to": "en"})
+    page = app_client.get("/app/console/anomalies").text
+    assert "Vườn xoài ấp Mỹ Thạnh: dissolved oxygen below 3 (worst 1.5)" in page and f"Event {late_event}" in page

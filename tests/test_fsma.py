@@ -426,3 +426,55 @@ def test_spreadsheet_is_built_chunk_by_chunk_and_refused_whole_when_too_big(
     for fmt in ("csv", "xlsx"):
         res = client.get(f"/api/v1/fsma/spreadsheet.{fmt}", params={"gtin": G["tra"]}, headers=auth(authority))
         assert res.status_code == 422 and "choose a shorter date range" in res.json()["detail"], (fmt, res.text)
+
+
+def test_reads_of_non_public_records_through_fsma_are_in_the_read_log(rt: Runtime, client: TestClient) -> None:
+    """The spreadsheet, the KDE check and the upstream pull draw on other organisations' non-public
+    events (an authority reads a private harvest; a buyer, a custody partner, the partners-only
+    shipment its rows borrow from): each such read is in the owner's read log (docs/privacy.md), as
+    for /api/v1/events. A farm exporting its own records, or a reader of public records only, adds none."""
+    keys: dict[str, str] = {}
+    with Session(rt.engine) as s:
+        farm = _org(s, "HTX Vườn Kín", "cooperative", "Xã Mỹ Xương, Đồng Tháp", keys)
+        buyer = _org(s, "Vựa Xoài Chợ Lách", "distributor", "Chợ Cao Lãnh", keys)
+        _org(s, "Chi cục QLCL Đồng Tháp", "authority", "TP. Cao Lãnh", keys)
+        gtin = with_check_digit(f"893{9997:010d}")
+        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài cát", name_en="Cat mango",
+                                                 ftl_category="Tropical tree fruits"))  # fmt: skip
+        plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn kín"))
+        lot = lot_uri(gtin, "VK-02")
+        zone = rt.settings.zone
+
+        def cap(who: Any, event: dict[str, Any]) -> None:
+            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
+
+        cap(farm, object_event(
+            "commissioning", zone, when="2025-07-01T06:00:00+07:00", action="ADD", lot=lot, quantity=500, uom="KGM",
+            bizLocation={"id": place_uri(plot)}, **{"agri:visibility": "private"},
+            ilmd={"agri:plot": place_uri(plot), "agri:variety": "Cát Chu"}))  # fmt: skip
+        dest = [{"type": "owning_party", "destination": party_uri(buyer[0])}]
+        cap(farm, object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
+                               destinationList=dest, **{"agri:visibility": "partners"}))  # fmt: skip
+        cap(buyer, object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot, destinationList=dest))
+        s.commit()
+    farm_key, buyer_key = keys["HTX Vườn Kín (cooperative)"], keys["Vựa Xoài Chợ Lách (distributor)"]
+    authority_key = keys["Chi cục QLCL Đồng Tháp (authority)"]
+
+    def reads() -> list[tuple[str, str]]:
+        r = client.get("/api/v1/audit-log/reads", headers=auth(farm_key), params={"limit": 1000})
+        assert r.status_code == 200, r.text
+        return [(x["reader_org"], x["path"]) for x in r.json()]
+
+    for path, params in (("/api/v1/fsma/spreadsheet.csv", {"gtin": gtin}), ("/api/v1/fsma/kde-check", {"gtin": gtin})):
+        assert client.get(path, params=params, headers=auth(farm_key)).status_code == 200  # its own: no entry
+    assert reads() == []
+    for path, params in (
+        ("/api/v1/fsma/spreadsheet.xlsx", {"gtin": gtin}),
+        ("/api/v1/fsma/kde-check", {"gtin": gtin}),
+        (f"/api/v1/fsma/lots/{gtin}/VK-02/upstream", {}),
+    ):
+        assert client.get(path, params=params, headers=auth(authority_key)).status_code == 200
+        assert ("Chi cục QLCL Đồng Tháp", path) in reads(), (path, reads())
+    up = f"/api/v1/fsma/lots/{gtin}/VK-02/upstream"
+    assert client.get(up, headers=auth(buyer_key)).status_code == 200  # the partners-only shipment
+    assert ("Vựa Xoài Chợ Lách", up) in reads(), reads()

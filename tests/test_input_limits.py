@@ -247,3 +247,30 @@ def test_depth_scan_agrees_with_the_parsed_value(value: Any) -> None:
     from traceability_api.limits import json_depth, value_depth
 
     assert json_depth(json.dumps(value).encode()) == value_depth(value)
+
+
+def test_nul_characters_in_workspace_forms_are_refused_on_a_page(runtime: Runtime, app_client: TestClient) -> None:
+    """A form field holding NUL (form-encoded %00, or a multipart text part) is refused before any
+    screen reads it: SQLite would store it and PostgreSQL refuse it (a JSON answer to a person); both
+    now answer the workspace's page in the member's language, 422, and nothing is saved."""
+    from sqlmodel import select
+
+    from tests.conftest import auth
+    from tests.workspace_helpers import csrf_of, member_client
+    from traceability_api.registries.models import Certificate
+
+    c = app_client
+    _, key = member_client(c, runtime, "HTX Ký Tự", "admin-nul")
+    plot = c.post("/api/v1/places", headers=auth(key), json={"kind": "plot", "name": "Ruộng"}).json()["id"]
+    form = {"csrf": csrf_of(c.get("/app/products").text), "scheme": "vietgap", "number": "VG\x00-1",
+            "issuer": "Trung tâm", "valid_from": "2025-01-01", "valid_until": "2027-01-01",
+            "place_ids": str(plot)}  # fmt: skip
+    for files in (None, {"document": ("", b"", "application/octet-stream")}):  # form-encoded, then multipart
+        r = c.post("/app/certificates", data=form, files=files, follow_redirects=False)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("text/html"), (r.status_code, r.text)
+        assert "dữ liệu gửi lên không hợp lệ" in r.text
+    r = c.post("/app/grants", data={"csrf": form["csrf"], "lot_id": "1", "grantee_org_id": "1", "until": "x\x00"})
+    assert r.status_code == 422 and "dữ liệu gửi lên không hợp lệ" in r.text
+    with Session(runtime.engine) as s:
+        assert s.exec(select(Certificate)).all() == []
+    assert c.post("/app/certificates", data=form | {"number": "VG-1"}, follow_redirects=False).status_code == 303

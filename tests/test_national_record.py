@@ -224,6 +224,7 @@ def test_standards_and_images_are_validated(w: World) -> None:
         ({"standards": [{"kind": "TCVN", "number": f"{i}:2000", "title": "x"} for i in range(21)]}, "at most 20"),
         ({"image_url": "http://example.com/a.jpg"}, "https"),
         ({"image_url": "javascript:alert(1)"}, "https"),
+        ({"image_url": "/\\evil.example/a.jpg"}, "https"),  # a browser reads /\ as //: another host
     ):
         r = w.client.patch(url, headers=w.coop.h(), json=body)
         assert r.status_code == 422 and words in r.text, (body, r.text)
@@ -239,6 +240,25 @@ def test_standards_and_images_are_validated(w: World) -> None:
         == 403
     )
     assert w.client.patch("/api/v1/organisations/me", headers=w.coop.h(), json={"address": None}).status_code == 422
+
+
+def test_blank_texts_do_not_empty_what_the_record_requires(w: World) -> None:
+    """An address, province or brand of spaces only is refused (422) like an emptied one: the write
+    answered 200 and then stored '' (the record's address missing after 'address cannot be emptied')."""
+    complete_lot(w)
+    me = "/api/v1/organisations/me"
+    before = w.client.get(me, headers=w.coop.h()).json()
+    for body in ({"address": "     "}, {"address": " \t  \n  "}, {"province": "   "}):
+        r = w.client.patch(me, headers=w.coop.h(), json=body)
+        assert r.status_code == 422, (body, r.text)
+    assert w.client.get(me, headers=w.coop.h()).json()["address"] == before["address"]
+    r = w.client.patch(me, headers=w.coop.h(), json={"address": "  Ấp 1, xã Thạnh Phú  "})
+    assert r.status_code == 200 and r.json()["address"] == "Ấp 1, xã Thạnh Phú"
+    product_id = w.client.get("/api/v1/products", headers=w.coop.h()).json()[0]["id"]
+    r = w.client.patch(f"/api/v1/products/{product_id}", headers=w.coop.h(), json={"brand": "   "})
+    assert r.status_code == 422, r.text
+    r = w.client.patch(f"/api/v1/products/{product_id}", headers=w.coop.h(), json={"brand": " Gạo Thạnh Phú "})
+    assert r.status_code == 200 and r.json()["brand"] == "Gạo Thạnh Phú"
 
 
 def test_the_schemas_are_published(w: World) -> None:

@@ -95,3 +95,6 @@ def test_console_shows_completeness_by_organisation(app_client: TestClient, runt
     assert "Chưa có lô hàng" in later.text
     bad = app_client.get("/app/console/national-record", params={"since": "01/02/2025"})
     assert bad.status_code == 422 and "Ngày không hợp lệ" in bad.text
+    # a period that ends before it starts is said so (it read 'no lot in this period'), as the API's 422
+    reversed_ = app_client.get("/app/console/national-record", params={"since": "2025-12-01", "until": "2025-01-01"})
+    assert reversed_.status_code == 422 and "phải trước" in reversed_.text and "Chưa có lô hàng" not in reversed_.text

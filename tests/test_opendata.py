@@ -297,6 +297,37 @@ def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -
                               "commune": "Xã Thạnh Phú", "quantity": 1500.5, "unit": "KGM", "lots": 2}  # fmt: skip
 
 
+def test_text_that_looks_like_a_formula_stays_text_in_the_csv_files(od: tuple[Runtime, TestClient]) -> None:
+    """The CSV files carry a BOM for spreadsheet programs, and their texts are written by any
+    organisation (brand, certificate number and issuer): a leading =, +, - or @ must not
+    become a live formula (CSV injection). The JSON files keep the text exactly as written."""
+    rt, client = od
+    keys = seed(rt, client)
+    brand, number, issuer = '=HYPERLINK("http://evil.example")', "+1-555", "@SUM(1+1)*cmd"
+    r = client.patch("/api/v1/products/1", headers=h(keys["coop"]), json={"brand": brand})
+    assert r.status_code == 200, r.text
+    r = client.post("/api/v1/places", headers=h(keys["coop"]), json={
+        "kind": "plot", "name": "Ruộng", "planting_area_code": "CT-TP-777"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/certificates", headers=h(keys["coop"]), json={
+        "scheme": "vietgap", "number": number, "issuer": issuer, "place_ids": [r.json()["id"]],
+        "valid_from": "2024-06-01", "valid_until": "2099-06-01"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    _rebuild(client, keys)
+    files = _files(client)
+    products = {r["gtin"]: r for r in _csv(files["products.csv"])}
+    assert products[gtin(1)]["brand"] == "'" + brand
+    cert = next(r for r in _csv(files["certifications.csv"]) if r["area_code"] == "CT-TP-777")
+    assert (cert["number"], cert["issuer"]) == ("'" + number, "'" + issuer)
+    for name in ("products.csv", "planting_areas.csv", "certifications.csv"):
+        for row in _csv(files[name]):
+            assert not any(v.startswith(("=", "+", "-", "@")) for v in row.values()), (name, row)
+    rows = json.loads(files["certifications.json"])["rows"]
+    row = next(x for x in rows if x["area_code"] == "CT-TP-777")
+    assert (row["number"], row["issuer"]) == (number, issuer)
+    assert json.loads(files["products.json"])["rows"][0]["brand"] == brand
+
+
 def test_geometry_and_licence_follow_their_settings(tmp_path: Path, database_url: str) -> None:
     st = Settings(data_dir=tmp_path / "var", database_url=database_url, chain_enabled=False, public_base_url=BASE,
                   rate_limit_enabled=False, opendata_interval_h=0, opendata_geometry=True,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -299,3 +299,102 @@ def test_workspace_diary_select_and_grants_screen(runtime: Runtime, app_client: 
     assert f"urn:agritrace:party:{other_id}" not in bundle.text and "Chi cục Kiểm tra" not in bundle.text
     page = c.get("/01/08930000000989/10/X1")
     assert "Bên nhận: hợp tác xã" in page.text and "Chi cục Kiểm tra" not in page.text
+
+
+def test_grants_screen_says_each_refusal_next_to_its_field(runtime: Runtime, app_client: TestClient) -> None:
+    """A new admin on /app/grants: a day in the past, no day, a day that does not exist, a day more
+    than a year ahead, a lot or a partner that the lists do not offer (a stale page): each refusal
+    is shown on the page, next to its field, in Vietnamese (none in the API's English)."""
+    import re
+
+    from tests.conftest import auth
+    from tests.workspace_helpers import csrf_of, make_org, member_client
+
+    c = app_client
+    org_id, key = member_client(c, runtime, "HTX Chia Sẻ", "admin-cs")
+    other_id, _, _ = make_org(runtime, "Chi cục Kiểm tra")
+    assert c.post("/api/v1/products", json={"gtin": "08930000000989", "name": "Xoài", "unit": "KGM"},
+                  headers=auth(key)).status_code == 201  # fmt: skip
+    lot = c.post("/api/v1/lots", json={"gtin": "08930000000989", "lot_code": "X1", "quantity": 10}, headers=auth(key))
+    assert lot.status_code == 201, lot.text
+    page = c.get("/app/grants")
+    form = {"csrf": csrf_of(page.text), "lot_id": str(lot.json()["id"]), "grantee_org_id": str(other_id)}
+    far = (utcnow() + timedelta(days=800)).date().isoformat()
+    cases = {  # form -> (field whose message it is, words the message holds)
+        "2020-01-01": ("until", "sau hôm nay"),
+        far: ("until", "một năm"),
+        "": ("until", "Bắt buộc"),
+        "2025-02-30": ("until", "Ngày giờ không hợp lệ"),
+    }
+    for until, (field, words) in cases.items():
+        r = c.post("/app/grants", data=form | {"until": until})
+        assert r.status_code == 422, (until, r.status_code)
+        shown = re.search(rf'<p class="err" id="{field}-err">([^<]*)</p>', r.text)
+        assert shown and words in shown.group(1), (until, re.findall(r'<p class="err"[^>]*>[^<]*</p>', r.text))
+    ok = (utcnow() + timedelta(days=3)).date().isoformat()
+    for changed, field, words in ((("lot_id", "999999"), "lot_id", "Lô này"),
+                                  (("grantee_org_id", str(org_id)), "grantee_org_id", "đơn vị khác")):  # fmt: skip
+        r = c.post("/app/grants", data=form | {"until": ok, changed[0]: changed[1]})
+        assert r.status_code in (404, 422), r.status_code
+        shown = re.search(rf'<p class="err" id="{field}-err">([^<]*)</p>', r.text)
+        assert shown and words in shown.group(1), (changed, re.findall(r'<p class="err"[^>]*>[^<]*</p>', r.text))
+        assert "organisation" not in shown.group(1) and "not one of your" not in shown.group(1)
+
+
+def test_grants_screen_explains_itself_and_names_lots_by_product_and_code(
+    runtime: Runtime, app_client: TestClient
+) -> None:
+    """A new admin opens /app/grants: a sentence says what sharing does, an empty list says so, a
+    given grant names its lot as the lot list does (product · lot code, not a database id) and its
+    last day in the service's time zone; the grantee's screen names the lot the same way."""
+    import re
+
+    from tests.conftest import auth
+    from tests.workspace_helpers import accept, make_org, member_client
+
+    c = app_client
+    _, key = member_client(c, runtime, "HTX Giải Thích", "admin-gt")
+    other_id, _, other_token = make_org(runtime, "Công ty Đối Tác")
+    assert c.post("/api/v1/products", json={"gtin": "08930000000989", "name": "Xoài cát", "unit": "KGM"},
+                  headers=auth(key)).status_code == 201  # fmt: skip
+    lot = c.post("/api/v1/lots", json={"gtin": "08930000000989", "lot_code": "XC-77", "quantity": 10},
+                 headers=auth(key)).json()  # fmt: skip
+    page = c.get("/app/grants").text
+    assert "không công khai" in page and 'id="no-grants"' in page  # what a grant does; none yet
+    # 1 January 03:00 in Vietnam is still 31 December in UTC: the page says the Vietnamese day
+    year = utcnow().year + 1 if utcnow().month > 6 else utcnow().year
+    expires = f"{year}-01-01T03:00:00+07:00" if utcnow().month > 6 else f"{year}-12-01T03:00:00+07:00"
+    r = c.post("/api/v1/grants", headers=auth(key), json={"lot_id": lot["id"], "grantee_org_id": other_id,
+                                                          "expires_at": expires})  # fmt: skip
+    assert r.status_code == 201, r.text
+    page = c.get("/app/grants").text
+    item = re.search(r'<li data-grant="\d+">(.*?)</li>', page, re.S)
+    assert item and "Xoài cát · XC-77" in item.group(1) and f"{expires[:10]}" in item.group(1), page
+    assert f"Lô hàng {lot['id']} " not in page and 'id="no-grants"' not in page
+    midnight = f"{year}-02-01T00:00:00+07:00" if utcnow().month > 6 else f"{year}-12-02T00:00:00+07:00"
+    r = c.post("/api/v1/grants", headers=auth(key), json={"lot_id": lot["id"], "grantee_org_id": other_id,
+                                                          "expires_at": midnight})  # fmt: skip
+    assert r.status_code == 201, r.text  # ends as 1 Feb begins: its last day is 31 January
+    last = re.search(rf'<li data-grant="{r.json()["id"]}">(.*?)</li>', c.get("/app/grants").text, re.S)
+    day_before = (datetime.fromisoformat(midnight) - timedelta(days=1)).date().isoformat()
+    assert last and day_before in last.group(1) and midnight[:10] not in last.group(1), last
+    c.cookies.clear()
+    accept(c, other_token, "doitac")
+    held = re.search(r'<li data-grant="\d+">(.*?)</li>', c.get("/app/grants").text, re.S)
+    assert held and "Xoài cát · XC-77" in held.group(1) and "do HTX Giải Thích chia sẻ" in held.group(1)
+
+
+def test_two_visibilities_that_disagree_are_refused(runtime: Runtime, app_client: TestClient) -> None:
+    """``agri:visibility`` and its full IRI name the same member once expanded: an event giving both
+    with different values is 'private' for the service (it reads the first) and both for any JSON-LD
+    reader of the anchored event. It is refused; the same value twice is one visibility."""
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    iri = "https://ns.agritrace.vn/voc/visibility"
+    both = obj_event(rice["uri"], None, "inspecting", **{"agri:visibility": "private", iri: "public"})
+    r = w.post(w.coop, "/api/v1/events", both)
+    assert r.status_code == 422 and "agri:visibility" in r.text, r.text
+    swapped = obj_event(rice["uri"], None, "inspecting", **{"agri:visibility": "public", iri: "private"})
+    assert w.post(w.coop, "/api/v1/events", swapped).status_code == 422
+    same = obj_event(rice["uri"], None, "inspecting", **{"agri:visibility": "partners", iri: "partners"})
+    assert w.post(w.coop, "/api/v1/events", same).status_code == 201

@@ -163,3 +163,21 @@ def test_read_owners_are_append_only(runtime: Runtime, app_client: TestClient) -
             s.execute(text(sql))
             s.commit()
     assert _owners(runtime, f"/app/console/lots/{rice['lot']['id']}") == [{w.coop.id, w.mill.id}]
+
+
+def test_reads_page_says_what_was_read_in_words(runtime: Runtime, app_client: TestClient) -> None:
+    """A farmer does not read '/app/console/lots/7' or '/api/v1/events': each logged read says in
+    words what was read (the path stays beside it, for the audit log)."""
+    w, rice = _rice_at_the_mill(runtime, app_client)
+    _console(runtime, app_client)
+    assert app_client.get(f"/app/console/lots/{rice['lot']['id']}").status_code == 200
+    app_client.cookies.clear()
+    with Session(runtime.engine) as s:
+        token = create_invite(s, runtime.settings, w.coop.id, "Kiểm toán", Role.auditor)
+        s.commit()
+    accept(app_client, token, "htx-kiemtoan-2")
+    page = app_client.get("/app/reads").text
+    assert "Sơ đồ truy xuất của lô (bảng điều hành cơ quan quản lý)" in page, page
+    assert f"<code>/app/console/lots/{rice['lot']['id']}</code>" in page
+    app_client.cookies.set("agt_lang", "en")
+    assert "A lot&#39;s lineage graph (authority console)" in app_client.get("/app/reads").text

@@ -239,3 +239,54 @@ def test_markets_are_countries_or_the_eu(w: World) -> None:
         assert r.status_code == 422 and "ISO 3166-1" in r.text, (markets, r.text)
     r = register(w, "planting_area", AREA, ["cn", "EU", "JP"])
     assert r.status_code == 201 and r.json()["markets"] == ["CN", "EU", "JP"], r.text
+
+
+def test_texts_of_spaces_are_refused_not_stored_empty(w: World) -> None:
+    """A certificate number or issuer, a code's issuer or a revocation reason of spaces passed the
+    length check and was stored stripped, i.e. empty (201/200): a certificate with no number, a
+    revocation with no reason on the consumer page. Texts are stripped before the checks."""
+    pl = places(w)
+    cert = {"scheme": "vietgap", "number": "VG-1", "issuer": "Trung tâm", "place_ids": [pl["plot"]["id"]],
+            "valid_from": "2025-01-01", "valid_until": "2027-01-01"}  # fmt: skip
+    for blank in ({"number": "   "}, {"issuer": "    "}, {"number": "\t\n "}):
+        r = w.post(w.coop, "/api/v1/certificates", cert | blank)
+        assert r.status_code == 422, (blank, r.text)
+    body = {"kind": "planting_area", "code": AREA, "org_id": w.coop.id, "issuer": "    ", "markets": ["CN"],
+            "valid_from": "2024-01-01"}  # fmt: skip
+    assert w.post(w.authority, "/api/v1/registry/codes", body).status_code == 422
+    r = w.post(w.coop, "/api/v1/certificates", cert | {"number": "  VG-1  "})
+    assert r.status_code == 201 and r.json()["number"] == "VG-1", r.text
+    cid = r.json()["id"]
+    r = w.post(w.authority, f"/api/v1/certificates/{cid}/revoke", {"reason": "     "})
+    assert r.status_code == 422, r.text
+    r = w.post(w.authority, f"/api/v1/certificates/{cid}/revoke", {"reason": " giả mạo "})
+    assert r.status_code == 200 and r.json()["revoke_reason"] == "giả mạo", r.text
+
+
+def test_a_certifier_does_not_vouch_for_its_own_certificate(w: World, runtime: Runtime) -> None:
+    """A certifier organisation that grows or sells (it may register products and places like anyone)
+    recorded a certificate naming itself as certifier, then verified it: its products showed
+    'verified' with no third party. Naming oneself as certifier is refused, and an existing
+    self-named certificate is not verified by its holder."""
+    with Session(runtime.engine) as s:
+        certifier = make_org(s, "Trung tâm Chứng nhận kiêm HTX", "certifier")
+        s.commit()
+    assert w.post(certifier, "/api/v1/products", {"gtin": MANGO, "name": "Xoài", "unit": "KGM"}).status_code == 201
+    product_id = w.get(certifier, "/api/v1/products").json()[0]["id"]
+    body = {"scheme": "vietgap", "number": "VG-SELF-1", "issuer": "Trung tâm", "certifier_org_id": certifier.id,
+            "product_ids": [product_id], "valid_from": "2024-01-01", "valid_until": "2030-01-01"}  # fmt: skip
+    r = w.post(certifier, "/api/v1/certificates", body)
+    assert r.status_code == 422 and "certifier" in r.text, r.text
+    r = w.post(certifier, "/api/v1/certificates", body | {"certifier_org_id": None})
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    with Session(runtime.engine) as s:  # one recorded before the rule
+        from traceability_api.registries.models import Certificate
+
+        row = s.get(Certificate, cid)
+        assert row is not None
+        row.certifier_org_id = certifier.id
+        s.add(row)
+        s.commit()
+    assert w.post(certifier, f"/api/v1/certificates/{cid}/verify", {}).status_code == 403
+    assert w.post(w.authority, f"/api/v1/certificates/{cid}/verify", {}).json()["verified"] is True

@@ -78,6 +78,10 @@ def test_certificate_refusals_are_shown_next_to_their_fields(app_client: TestCli
     assert r.status_code == 422 and err_of(r.text, "document")
     r = add_cert(app_client, c, number="")
     assert r.status_code == 422 and err_of(r.text, "number") == "Bắt buộc."
+    for bad, words in ((str(2**64), "Quá lớn."), (str(2**63), "Quá lớn."), ("-5", "Phải lớn hơn 0.")):
+        r = add_cert(app_client, c, product_ids=[bad])  # an id no form offers: the page says so, not JSON
+        assert r.status_code == 422 and r.headers["content-type"].startswith("text/html"), (bad, r.text)
+        assert err_of(r.text, "product_ids") == words, bad
     with Session(runtime.engine) as s:
         assert s.query(Certificate).count() == 0
     page = app_client.get("/app/products")

@@ -30,7 +30,8 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def clean_errors(fn: F) -> F:
-    """Known failures become one line on stderr: 2 for configuration, 1 for refused input."""
+    """Known failures become one line on stderr: 2 for configuration, 1 for refused input (and a
+    file that cannot be read or written)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -49,6 +50,10 @@ def clean_errors(fn: F) -> F:
             fail(str(exc))
         except AgriTraceError as exc:
             fail(str(exc), 1)
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            fail(f"{exc.filename}: {exc.strerror}", 1)  # a file to write in a directory that does not exist
 
     return wrapper  # type: ignore[return-value]
 

@@ -97,7 +97,9 @@ def export_fsma(
     until: Annotated[str | None, typer.Option(help="before this event time (ISO 8601 with zone)")] = None,
     tlc_from: Annotated[str | None, typer.Option(help="first traceability lot code (inclusive)")] = None,
     tlc_to: Annotated[str | None, typer.Option(help="last traceability lot code (inclusive)")] = None,
-    org_id: Annotated[int | None, typer.Option(help="one organisation's records (default: all)")] = None,
+    org_id: Annotated[
+        int | None, typer.Option(min=1, max=2**63 - 1, help="one organisation's records (default: all)")
+    ] = None,
     fmt: Annotated[SheetFormat, typer.Option("--format", help="spreadsheet format")] = SheetFormat.xlsx,
 ) -> None:
     """The FSMA 204 electronic sortable spreadsheet of a product: one row per CTE, every KDE."""

@@ -43,7 +43,9 @@ def national_record(
     lot: Annotated[str | None, typer.Option(help="one lot: GTIN/LOT (e.g. 08930000010020/GST25-2503)")] = None,
     since: Annotated[str | None, typer.Option(help="lots recorded from this time (ISO 8601 with zone)")] = None,
     until: Annotated[str | None, typer.Option(help="lots recorded before this time (ISO 8601 with zone)")] = None,
-    org: Annotated[int | None, typer.Option(help="only the lots this organisation (id) owns")] = None,
+    org: Annotated[
+        int | None, typer.Option(min=1, max=2**63 - 1, help="only the lots this organisation (id) owns")
+    ] = None,
     bundles: Annotated[bool, typer.Option(help="attach each lot's proof bundle")] = True,
 ) -> None:
     """Every lot of the period (all organisations, as an authority exports), or one lot, with its proof bundle."""

@@ -38,6 +38,9 @@ class Anomaly:
     lot_id: int | None
     lot: str | None  # product name and lot code
     detail: str
+    # what the page words in its language (the JSON keeps ``detail``): a sensor breach's place, kind,
+    # bound ("low"/"high"), threshold and worst value; a late or overriding event's id
+    facts: tuple[Any, ...] | None = None
 
     @property
     def href(self) -> str | None:
@@ -131,7 +134,7 @@ def _overrides(s: Session, n: int) -> list[Anomaly]:
         .order_by(col(Event.event_time).desc())
         .limit(n)
     )
-    out += [Anomaly("override", at, lid, None, f"event {eid}") for at, lid, eid in s.exec(sales).all()]
+    out += [Anomaly("override", at, lid, None, f"event {eid}", (eid,)) for at, lid, eid in s.exec(sales).all()]
     return out
 
 
@@ -142,7 +145,8 @@ def _sensors(s: Session, n: int) -> list[Anomaly]:
         .order_by(col(SensorAlert.started_at).desc())
         .limit(n)
     )
-    return [Anomaly("sensor", a.started_at, None, None, f"{place or ''} {a.kind} {a.bound} {a.threshold:g}: {a.peak:g}")
+    return [Anomaly("sensor", a.started_at, None, None, f"{place or ''} {a.kind} {a.bound} {a.threshold:g}: {a.peak:g}",
+                    (place or "", a.kind, a.bound, a.threshold, a.peak))
             for a, place in s.exec(q).all()]  # fmt: skip
 
 
@@ -159,7 +163,7 @@ def _late(s: Session, n: int, late_min: int) -> list[Anomaly]:
         .order_by(col(AnchorItem.created_at).desc())
         .limit(n)
     )
-    return [Anomaly("late_anchor", at, lid, None, f"event {eid}") for at, eid, lid in s.exec(q).all()]
+    return [Anomaly("late_anchor", at, lid, None, f"event {eid}", (eid,)) for at, eid, lid in s.exec(q).all()]
 
 
 def feed(s: Session, page: int = 1, late_min: int = LATE_ANCHOR_MIN) -> tuple[list[Anomaly], bool]:
@@ -181,6 +185,23 @@ def lot_labels(s: Session, items: list[Anomaly]) -> dict[int, str]:
         return {}
     q = select(Lot.id, Product.name, Lot.lot_code).join(Product, col(Product.id) == Lot.product_id)
     return {lid: f"{name} · {code}" for lid, name, code in s.exec(q.where(col(Lot.id).in_(ids))).all()}  # type: ignore[misc]
+
+
+def worded(a: Anomaly, ct: dict[str, str], lang: str) -> str:
+    """The item's detail as the page says it, in the console's language (``ct``)."""
+    from traceability_api.husbandry.deliver import WORDS
+    from traceability_api.workspace.i18n import number
+
+    if a.facts is None:
+        return a.detail
+    if a.kind == "sensor":
+        place, kind, bound, threshold, peak = a.facts
+        what = WORDS.get(kind, kind) if lang == "vi" else str(kind).replace("_", " ")
+        side = ct["an_below"] if bound == "low" else ct["an_above"]
+        text = ct["an_sensor_detail"].format(what=what, side=side, threshold=number(threshold, lang),
+                                             peak=number(peak, lang))  # fmt: skip
+        return f"{place}: {text}" if place else text
+    return ct["an_event"].format(n=a.facts[0])
 
 
 def as_dict(a: Anomaly, labels: dict[int, Any]) -> dict[str, Any]:

@@ -65,6 +65,10 @@ T: dict[str, dict[str, str]] = {
         "an_override": "Thu hoạch / bán trong thời gian cách ly",
         "an_sensor": "Cảm biến vượt ngưỡng",
         "an_late_anchor": "Sự kiện neo chậm",
+        "an_sensor_detail": "{what} {side} ngưỡng {threshold} (tệ nhất {peak})",
+        "an_below": "dưới",
+        "an_above": "vượt",
+        "an_event": "Sự kiện số {n}",
         "lot_n": "Lô {n}",
         "no_anomalies": "Không có bất thường.",
         "pages": "Trang",
@@ -208,6 +212,7 @@ T: dict[str, dict[str, str]] = {
         "k_revoke_confirm": "Tôi xác nhận thu hồi vĩnh viễn khóa này (không hoàn tác được)",
         "k_confirm_needed": "Hãy đánh dấu xác nhận trước khi thu hồi.",
         "k_bad_date": "Ngày không hợp lệ: dùng dạng năm-tháng-ngày.",
+        "nr_bad_range": "«Từ ngày» phải trước «Đến trước ngày».",
     },
     "en": {
         "title": "Authority console",
@@ -270,6 +275,10 @@ T: dict[str, dict[str, str]] = {
         "an_override": "Harvest / sale inside an interval",
         "an_sensor": "Sensor breach",
         "an_late_anchor": "Late anchoring",
+        "an_sensor_detail": "{what} {side} {threshold} (worst {peak})",
+        "an_below": "below",
+        "an_above": "above",
+        "an_event": "Event {n}",
         "lot_n": "Lot {n}",
         "no_anomalies": "No anomalies.",
         "pages": "Pages",
@@ -413,6 +422,7 @@ T: dict[str, dict[str, str]] = {
         "k_revoke_confirm": "I confirm revoking this key for good (it cannot be undone)",
         "k_confirm_needed": "Tick the confirmation before revoking.",
         "k_bad_date": "Invalid date: use year-month-day.",
+        "nr_bad_range": "'From' must be before 'Before'.",
     },
 }
 

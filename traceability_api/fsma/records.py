@@ -42,6 +42,7 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import party_uri
 from traceability_api.places.models import Place
 from traceability_api.places.service import place_uri
+from traceability_api.privacy.models import Visibility
 
 # the tables' columns for SQLAlchemy Core queries (SQLModel's attribute types confuse select()'s overloads)
 _E: Any = Event
@@ -319,6 +320,32 @@ def _moves(session: Session, sel: Selection, dialect: str) -> dict[int, list[_Mo
     for lot_id, t, org_id, place_id, step, recipient, shipped_by in _execute(session, q):
         out[lot_id].append(_Move(t, org_id, place_id, step, recipient, shipped_by))
     return out
+
+
+def private_owners(session: Session, sel: Selection, reader_org_id: int) -> set[int]:
+    """The organisations, other than the reader's, whose non-public events ``rows(sel)`` draws on:
+    the rows' own events and those the rows borrow from (the lots' creating events, their
+    shipments and coolings, those of a transformation's inputs).  One set-based query, for the read
+    log (docs/privacy.md): the rows themselves stay as they are."""
+    hidden = and_(_E.visibility != Visibility.public.value, _E.org_id != reader_org_id)
+    own = _filtered(_pair_rows(select(_E.org_id)), sel).where(hidden)
+    inputs = select(_EL.lot_id).where(_EL.event_id.in_(_transform_ids(sel)), _EL.role == "input")
+    lots = union(_lot_ids(sel), inputs).subquery()
+    borrowed = _readable(
+        select(_E.org_id)
+        .select_from(_EL)
+        .join(_E, _E.id == _EL.event_id)
+        .where(
+            _EL.lot_id.in_(select(lots.c.lot_id)),
+            or_(
+                and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"),
+                _EL.role == "output",
+                _E.biz_step.in_((voc.SHIPPING, COOLING)),
+            ),
+        ),
+        sel,
+    ).where(hidden)
+    return {int(org) for (org,) in session.connection().execute(union(own, borrowed))}
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.fsma import plan, sheet
 from traceability_api.fsma.check import gaps
-from traceability_api.fsma.records import MAX_ROWS, Selection, count_rows, row_chunks
+from traceability_api.fsma.records import MAX_ROWS, Selection, count_rows, private_owners, row_chunks
 from traceability_api.fsma.service import pullable_lot, selection_for, upstream_kdes
 from traceability_api.json_response import StoredJSONResponse
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.privacy.access import note_lot_reads
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/fsma", tags=["FSMA 204 (US buyers)"])
@@ -49,6 +50,8 @@ def spreadsheet(
     sel = selection_for(p, gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id)
     limit = sheet.XLSX_MAX_ROWS if fmt == "xlsx" else MAX_ROWS
     n = count_rows(session, sel, limit)  # a refusal (too many records) is an answer, not a cut-off file
+    if n:
+        note_lot_reads(session, p, private_owners(session, sel, p.org_id))  # other organisations' non-public events
     session.close()
     name = {"Content-Disposition": f'attachment; filename="fsma204-{gtin}.{fmt}"'}
     if fmt == "csv":
@@ -87,7 +90,10 @@ def kde_check(
 ) -> dict[str, Any]:
     """Without ``gtin``: every product.  Each listed event names the KDEs it lacks and their source."""
     sel = selection_for(p, gtin=gtin, since=since, until=until, org_id=org_id, every_product=True)
-    return gaps(session, sel, limit)
+    found = gaps(session, sel, limit)
+    if found["checked"]:
+        note_lot_reads(session, p, private_owners(session, sel, p.org_id))
+    return found
 
 
 @router.get("/plan.pdf", summary="Traceability plan (21 CFR 1.1315) of the caller's organisation, in English")

@@ -17,10 +17,11 @@ from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.service import visible_to
 from traceability_api.fsma.kde_columns import CTE, MARKET_CODE_COLUMNS, SHIPPED_WITH_GOODS
-from traceability_api.fsma.records import Selection, rows
+from traceability_api.fsma.records import Selection, private_owners, rows
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import LOT_CODE_RE, Lot, Product
 from traceability_api.parties.service import Principal
+from traceability_api.privacy.access import note_lot_reads
 from traceability_api.privacy.models import Visibility
 
 GTIN_RE = r"^\d{14}$"
@@ -105,7 +106,9 @@ def upstream_kdes(session: Session, p: Principal, lot: Lot, product: Product, co
     (§ 1.1340(b)), and the proof bundle that lets the receiver verify them."""
     assert lot.id is not None
     ids = tuple(upstream(session, lot.id))
-    table = rows(session, Selection(lot_ids=ids, visible=_visible(p)))
+    sel = Selection(lot_ids=ids, visible=_visible(p))
+    table = rows(session, sel)
+    note_lot_reads(session, p, private_owners(session, sel, p.org_id))  # the read log (docs/privacy.md)
     shipped = [r for r in table if r["cte"] == CTE.shipping.value and r["tlc"] == lot.lot_code]
     handed_on = [*SHIPPED_WITH_GOODS, *MARKET_CODE_COLUMNS]  # with the registered codes behind the lot
     return {

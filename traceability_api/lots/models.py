@@ -58,9 +58,10 @@ class ProductBase(SQLModel):
 
 
 def usable_image(url: str | None) -> bool:
-    """An image a public page may show: https, or a path on this service (no http, no data: URIs)."""
+    """An image a public page may show: https, or a path on this service (no http, no data: URIs;
+    no backslash: a browser reads ``/\\host`` as ``//host``, another host)."""
     u = url or ""
-    return u.startswith("https://") or (u.startswith("/") and not u.startswith("//"))
+    return "\\" not in u and (u.startswith("https://") or (u.startswith("/") and not u.startswith("//")))
 
 
 def _check_image(v: str | None) -> str | None:
@@ -103,7 +104,8 @@ class ProductPublic(ProductBase):
 
 
 class ProductUpdate(SQLModel):
-    """What a producer completes later for the national record (omitted fields stay as they are)."""
+    """What a producer completes later for the national record (omitted fields stay as they are).
+    Texts are stripped before their length is checked: a brand of spaces is refused, not stored."""
 
     name_en: str | None = Field(default=None, max_length=200)
     brand: str | None = Field(default=None, min_length=1, max_length=200)
@@ -112,6 +114,11 @@ class ProductUpdate(SQLModel):
     standards: list[dict[str, Any]] | None = Field(default=None, description="replaces the list")
     _standards = field_validator("standards", mode="before")(lambda v: None if v is None else check_standards(v))
     _image = field_validator("image_url")(_check_image)
+
+    @field_validator("name_en", "brand", "image_url", mode="before")
+    @classmethod
+    def _stripped(cls, v: object) -> object:
+        return v.strip() if isinstance(v, str) else v
 
 
 class Lot(SQLModel, table=True):

@@ -10,6 +10,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from traceability_api.sheet_cells import csv_field
+
 FORMATS = {"csv": "text/csv", "json": "application/json"}  # format -> IANA media type
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 STRUCTURED = frozenset({"geometry"})  # columns whose values are JSON objects
@@ -26,16 +28,19 @@ def _cell(v: Any) -> str:
 
 def to_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     """csv.writer itself writes None as an empty cell and numbers as ``str()`` does; only
-    structured cells (GeoJSON) are turned into compact JSON text first."""
+    structured cells (GeoJSON) are turned into compact JSON text first.  Texts are any
+    organisation's (brands, certificate numbers, communes) and the BOM is there for spreadsheet
+    programs: one that looks like a formula gets a leading apostrophe (``sheet_cells.csv_field``),
+    the JSON file keeps it as written."""
     buf = io.StringIO()
     buf.write(BOM)
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
     structured = [i for i, c in enumerate(columns) if c in STRUCTURED]
     if structured:
-        w.writerows([_cell(v) for v in row] for row in rows)
+        w.writerows([csv_field(_cell(v)) for v in row] for row in rows)
     else:
-        w.writerows(rows)
+        w.writerows([csv_field(v) for v in row] for row in rows)
     return buf.getvalue().encode("utf-8")
 
 

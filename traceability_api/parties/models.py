@@ -39,11 +39,17 @@ class Organisation(OrganisationBase, table=True):
 
 
 class OrganisationUpdate(SQLModel):
-    """An admin completes the organisation's public profile (the national record needs the address)."""
+    """An admin completes the organisation's public profile (the national record needs the address).
+    Texts are stripped before their length is checked: spaces alone do not empty the address."""
 
     address: str | None = Field(default=None, min_length=5, max_length=500)
     province: str | None = Field(default=None, min_length=2, max_length=100)
     public_profile: bool | None = None
+
+    @field_validator("address", "province", mode="before")
+    @classmethod
+    def _stripped(cls, v: object) -> object:
+        return v.strip() if isinstance(v, str) else v
 
 
 class OrganisationPublic(OrganisationBase):

@@ -39,8 +39,9 @@ def note_reads(session: Session, p: Principal, events: Iterable[Any]) -> None:
 
 def note_lot_reads(session: Session, p: Principal, org_ids: Iterable[int | None]) -> None:
     """A page showing lot-level data (lots, quantities, holders, custody hand-overs: the console's
-    lot search, lineage graph and recall pages) of organisations other than the reader's is marked
-    for the audit log, naming those organisations.  Aggregated figures and the map are not."""
+    lot search, lineage graph and recall pages; the FSMA 204 exports, naming the owners of the
+    non-public events they draw on) of organisations other than the reader's is marked for the
+    audit log, naming those organisations.  Aggregated figures and the map are not."""
     owners = {int(o) for o in org_ids if o is not None and o != p.org_id}
     if owners:
         note_private_read(session.info, owners)

@@ -28,7 +28,11 @@ PUBLIC_FIELDS: dict[Visibility, tuple[str, ...]] = {
 
 
 def visibility_of(event: Mapping[str, Any]) -> Visibility:
-    """The event's visibility; Invalid (422) for a value that is not one of the three."""
+    """The event's visibility; Invalid (422) for a value that is not one of the three, or for two
+    that disagree (``agri:visibility`` and its full IRI are one member once expanded)."""
+    given = [event[key] for key in _KEYS if key in event]
+    if len(given) > 1 and any(v != given[0] for v in given):
+        raise Invalid(f"{VISIBILITY_KEY} is given twice with different values (as agri:visibility and as its IRI)")
     for key in _KEYS:
         if key in event:
             value = event[key]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel import Session, col, or_, select
 
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -18,6 +18,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place
 from traceability_api.registries.models import Certificate, CertScheme, scheme_of
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import DbId
 
 MAX_SCOPE = 200
 SCHEME_LABEL = {CertScheme.vietgap: "VietGAP", CertScheme.globalgap: "GlobalGAP",
@@ -25,6 +26,8 @@ SCHEME_LABEL = {CertScheme.vietgap: "VietGAP", CertScheme.globalgap: "GlobalGAP"
 
 
 class CertificateCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)  # spaces alone are no number, issuer or reason
+
     scheme: CertScheme
     scheme_name: str | None = Field(default=None, max_length=100, description="required when scheme is 'other'")
     ocop_stars: int | None = Field(default=None, ge=3, le=5, description="OCOP rating, 3-5 stars (OCOP only)")
@@ -32,8 +35,8 @@ class CertificateCreate(BaseModel):
     issuer: str = Field(min_length=2, max_length=200, description="issuing body")
     certifier_org_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="the certifier on AgriTrace")
     org_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="certified organisation (authority only)")
-    product_ids: list[int] = Field(default_factory=list, max_length=MAX_SCOPE)
-    place_ids: list[int] = Field(default_factory=list, max_length=MAX_SCOPE)
+    product_ids: list[DbId] = Field(default_factory=list, max_length=MAX_SCOPE)
+    place_ids: list[DbId] = Field(default_factory=list, max_length=MAX_SCOPE)
     valid_from: date
     valid_until: date
     document_sha256: str | None = Field(default=None, max_length=64, description="an uploaded attachment (PDF/photo)")
@@ -53,6 +56,8 @@ class CertificateCreate(BaseModel):
 
 
 class Revocation(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)  # spaces alone are no number, issuer or reason
+
     reason: str = Field(min_length=3, max_length=500)
 
 
@@ -131,6 +136,8 @@ def create(session: Session, p: Principal, data: CertificateCreate) -> Certifica
         certifier = session.get(Organisation, data.certifier_org_id)
         if certifier is None or certifier.kind != OrgKind.certifier:
             raise Invalid(f"organisation {data.certifier_org_id} is not a certifier")
+        if data.certifier_org_id == org_id:  # its verification would be the holder's own word
+            raise Invalid("a certificate's certifier is another organisation than the one it certifies")
     digest = None
     if data.document_sha256:
         digest = check_digest(data.document_sha256)
@@ -171,7 +178,8 @@ def list_for(session: Session, p: Principal) -> list[Certificate]:
 
 
 def _require_vouching(p: Principal, c: Certificate) -> None:
-    if not (p.is_authority or (p.org_kind == OrgKind.certifier and c.certifier_org_id == p.org_id)):
+    named = p.org_kind == OrgKind.certifier and c.certifier_org_id == p.org_id and c.org_id != p.org_id
+    if not (p.is_authority or named):  # a certifier never vouches for its own certificate
         raise Forbidden("only an authority member, or the certifier that issued it, verifies or revokes a certificate")
     p.require_write()
 

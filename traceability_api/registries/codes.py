@@ -8,7 +8,7 @@ import re
 from datetime import date
 
 from babel import Locale
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlmodel import Session, col, or_, select
 
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -75,6 +75,8 @@ _MARKETS = frozenset(k for k in map(str, Locale("en").territories) if len(k) == 
 
 
 class CodeCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)  # spaces alone are no number, issuer or reason
+
     kind: CodeKind
     code: str = Field(
         min_length=1, max_length=40,

@@ -118,6 +118,14 @@ T: dict[str, dict[str, str]] = {
             "(và loại công việc, thời gian cách ly nếu chia sẻ với đối tác)."
         ),
         "grants": "Chia sẻ dữ liệu",
+        "grants_hint": (
+            "Cho một đối tác hoặc cơ quan kiểm tra xem toàn bộ ghi chép của đơn vị mình về một lô hàng, kể cả "
+            "các bước không công khai, đến hết ngày đã chọn (tối đa một năm). Có thể thu hồi bất cứ lúc nào; "
+            "mỗi lần họ xem được ghi ở trang «Ai đã xem dữ liệu»."
+        ),
+        "grants_none": "Chưa có lần chia sẻ nào.",
+        "grant_new": "Chia sẻ một lô hàng",
+        "grant_from": "do {org} chia sẻ",
         "reads": "Ai đã xem dữ liệu",
         "reads_hint": (
             "Những lần cơ quan quản lý, đối tác hoặc đơn vị được chia sẻ xem dữ liệu không công khai của "
@@ -360,6 +368,14 @@ T: dict[str, dict[str, str]] = {
             "(and, if shared with partners, the kind of work and the pre-harvest interval)."
         ),
         "grants": "Data sharing",
+        "grants_hint": (
+            "Let a partner or an inspection body read all of our records of one lot, non-public steps "
+            "included, until the end of the chosen day (at most a year). You may revoke it at any time; "
+            "each of their reads is listed under 'Who read our data'."
+        ),
+        "grants_none": "No grants yet.",
+        "grant_new": "Share a lot",
+        "grant_from": "shared by {org}",
         "reads": "Who read our data",
         "reads_hint": (
             "Reads of our non-public data by authorities, supply-chain partners or organisations we "

@@ -9,7 +9,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from traceability_api.workspace import i18n
-from traceability_api.workspace.web import STATIC, CsrfRefused, SignInRequired, lang_of, render, see_other
+from traceability_api.workspace.web import (
+    STATIC,
+    CsrfRefused,
+    FormRefused,
+    SignInRequired,
+    bad_request_page,
+    lang_of,
+    render,
+    see_other,
+)
 
 static_router = APIRouter(prefix="/app/static", include_in_schema=False)
 _TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
@@ -67,3 +76,7 @@ def include(app: FastAPI) -> None:
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, _exc: CsrfRefused) -> Response:
         return render(request, "message.html", 403, message=i18n.T[lang_of(request)]["csrf"])
+
+    @app.exception_handler(FormRefused)
+    async def _form(request: Request, _exc: FormRefused) -> Response:
+        return bad_request_page(request)

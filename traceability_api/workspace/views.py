@@ -268,6 +268,16 @@ def partners(session: Session, p: Principal) -> list[Organisation]:
     return list(session.exec(q).all())
 
 
+def lot_labels(session: Session, ids: set[int]) -> dict[int, str]:
+    """The named lots as the lot lists show them, "product · lot code" (the screens that name a lot
+    someone shared with us: the grantee may read it)."""
+    if not ids:
+        return {}
+    q = select(Lot.id, Product.name, Lot.lot_code).join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+    rows = session.exec(q.where(col(Lot.id).in_(sorted(ids)))).all()
+    return {i: f"{name} · {code}" for i, name, code in rows if i is not None}
+
+
 def organisations(session: Session, ids: set[int]) -> list[Organisation]:
     """The named organisations (their names are public: the partner list shows them all)."""
     if not ids:

@@ -46,6 +46,11 @@ class CsrfRefused(Exception):
     """A POST without the session's (or the sign-in page's) CSRF token."""
 
 
+class FormRefused(Exception):
+    """A POSTed form field no screen may read: a text holding NUL (SQLite would store it, PostgreSQL
+    refuse it), as the API refuses NUL in a JSON body."""
+
+
 @dataclass(frozen=True)
 class Page:
     """What every page handler gets: who is signed in, the language, the settings."""
@@ -75,6 +80,8 @@ async def _posted(request: Request, page: Annotated[Page, Depends(_page)]) -> Pa
     form = await request.form()
     if not same_token(str(form.get("csrf") or ""), page.user.csrf):
         raise CsrfRefused()
+    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        raise FormRefused()
     return page
 
 

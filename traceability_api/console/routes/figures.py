@@ -18,6 +18,7 @@ from traceability_api.console.svg_chart import bar_chart
 from traceability_api.console.web import Console, ConsoleDep, render
 from traceability_api.deps import SessionDep
 from traceability_api.lots.models import Product
+from traceability_api.sheet_cells import csv_field
 
 router = APIRouter(include_in_schema=False)
 MONTH = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
@@ -67,8 +68,8 @@ def figures_csv(
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["month", figure, "commune", "product_id"])
-    for month, value in series:
-        w.writerow([month, f"{value:g}", commune, product])
+    for month, value in series:  # the commune is any organisation's text, echoed from the query: kept text
+        w.writerow([month, f"{value:g}", csv_field(commune), product])
     return Response(
         ("\ufeff" + buf.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

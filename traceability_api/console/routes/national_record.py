@@ -34,6 +34,9 @@ def national_records(
     except ValueError:
         start = end = None
         error = console.ct["nr_bad_date"]
+    if start is not None and end is not None and start >= end:
+        start = end = None
+        error = console.ct["nr_bad_range"]  # as the export API's 422 'since must be before until'
     rows = completeness_by_org(session, since=start, until=end)
     i = 1 if console.page.lang == "en" else 0
     labels = {code: names[i] for code, names in ITEMS.items()}

@@ -4,7 +4,7 @@ the path ``/api/v1/grants`` takes too."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -23,15 +23,22 @@ router = APIRouter(prefix="/app", include_in_schema=False)
 Opt = Annotated[str, Form(max_length=40)]
 
 
+def _last_day(expires_at: datetime, page: Page) -> str:
+    """The last day a grant covers, in the service's time zone: one ending at midnight covers the day before."""
+    return (expires_at - timedelta(seconds=1)).astimezone(page.settings.zone).date().isoformat()
+
+
 def _page(request: Request, page: Page, session: SessionDep, errors: Errors | None = None, status: int = 200,
           v: dict[str, str] | None = None) -> Response:  # fmt: skip
     p = page.user.principal
-    grants = [grant_json(g) for g in grants_of(session, p)]
+    given = grants_of(session, p)
+    grants = [grant_json(g) | {"until": _last_day(g.expires_at, page)} for g in given]
     lots = [row for row, _ in views.my_lots(session, p)]
     ids = {int(g[k]) for g in grants for k in ("org_id", "grantee_org_id")}  # type: ignore[call-overload]
     names = {o.id: o.name for o in views.organisations(session, ids)}
+    lot_names = views.lot_labels(session, {g.lot_id for g in given})
     return render(request, "grants.html", status, page=page, grants=grants, lots=lots, errors=errors or {},
-                  v=v or {}, names=names, partners=views.partners(session, p))  # fmt: skip
+                  v=v or {}, names=names, lot_names=lot_names, partners=views.partners(session, p))  # fmt: skip
 
 
 @router.get("/grants")
@@ -43,14 +50,20 @@ def grants(request: Request, page: PageDep, session: SessionDep) -> Response:
 def add_grant(
     request: Request, page: PostDep, session: SessionDep, lot_id: Opt = "", grantee_org_id: Opt = "", until: Opt = ""
 ) -> Response:
-    """``until`` is a day: the grant lasts to its end in the service's time zone."""
+    """``until`` is a day: the grant lasts to its end in the service's time zone.  Each refusal is
+    said next to its field (the domain's ``expires_at`` is the form's ``until``)."""
     v = {"lot_id": lot_id, "grantee_org_id": grantee_org_id, "until": until}
     try:
         day = datetime.fromisoformat(until).date() if until else None
-        expires = datetime.combine(day, time(23, 59, 59), page.settings.zone) if day else None
+    except ValueError:
+        return _page(request, page, session, {"until": page.t["bad_time"]}, 422, v)
+    if day is None:
+        return _page(request, page, session, {"until": page.t["required"]}, 422, v)
+    expires = datetime.combine(day, time(23, 59, 59), page.settings.zone)
+    try:
         data = GrantCreate.model_validate({"lot_id": lot_id, "grantee_org_id": grantee_org_id, "expires_at": expires})
-    except ValueError as exc:
-        errors = from_validation(exc, page.lang) if isinstance(exc, ValidationError) else {"until": page.t["required"]}
+    except ValidationError as exc:
+        errors = from_validation(exc, page.lang)
         return _page(request, page, session, errors, 422, v)
     try:
         create_grant(session, page.user.principal, data)
