@@ -347,6 +347,13 @@ def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client:
     for text in (sheet_csv.text, up.text, str(_sheet(client, buyer_key, gtin))):
         for secret in secrets:
             assert secret not in text
+    from traceability_api.fsma.check import own_gaps
+
+    with Session(rt.engine) as s:  # the buyer's workspace home block draws on what its KDE check may read
+        home = own_gaps(s, buyer[1], limit=50)
+    check = client.get("/api/v1/fsma/kde-check", params={"gtin": gtin, "limit": 50}, headers=auth(buyer_key)).json()
+    assert home["checked"] == check["checked"] >= 1 and home["events"] == check["events"], (home, check)
+    assert not any(secret in str(home) for secret in secrets)
     authority = client.get(
         f"/api/v1/fsma/lots/{gtin}/VK-01/upstream", headers=auth(keys["Chi cục QLCL Đồng Tháp (authority)"])
     )

@@ -10,7 +10,8 @@ from sqlalchemy import Exists
 from sqlmodel import Session
 
 from traceability_api.fsma.kde_columns import COLUMNS, missing
-from traceability_api.fsma.records import MAX_ROWS, Selection, any_rows, row_chunks
+from traceability_api.fsma.records import MAX_ROWS, Selection, any_rows, readable_by, row_chunks
+from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
 
 HEADER = {k: h for k, h, _ in COLUMNS}
@@ -42,14 +43,16 @@ def gaps(session: Session, sel: Selection, limit: int = 1000) -> dict[str, Any]:
 RETENTION = timedelta(days=730)  # two years (§ 1.1455)
 
 
-def _own(org_id: Any, since: Any) -> Selection:
-    return Selection(org_id=org_id, since=since, ftl_only=True)
+def _own(org_id: Any, since: Any, visible: Any = None) -> Selection:
+    return Selection(org_id=org_id, since=since, ftl_only=True, visible=visible)
 
 
-def own_gaps(session: Session, org_id: int, limit: int = 5, now: datetime | None = None) -> dict[str, Any]:
+def own_gaps(session: Session, p: Principal, limit: int = 5, now: datetime | None = None) -> dict[str, Any]:
     """The workspace's block: the organisation's own records of listed foods (products with an FDA
-    Food Traceability List category) of the last two years (the retention period, § 1.1455)."""
-    return gaps(session, _own(org_id, (now or utcnow()) - RETENTION), limit)
+    Food Traceability List category) of the last two years (the retention period, § 1.1455), drawing
+    only on the events ``p`` may read, as its own spreadsheet does (a partner's private harvest does
+    not show through as a KDE present or missing)."""
+    return gaps(session, _own(p.org_id, (now or utcnow()) - RETENTION, readable_by(p)), limit)
 
 
 def has_own_records(org_id: Any, since: Any) -> Exists:

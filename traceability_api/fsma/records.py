@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import Exists, and_, case, func, literal, or_, select, union
 from sqlalchemy.sql import Select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Invalid
 from traceability_api.events.models import Event, EventLot
+from traceability_api.events.service import visible_to
 from traceability_api.fsma import json_sql
 from traceability_api.fsma.cte import (
     COOLING,
@@ -39,7 +40,7 @@ from traceability_api.fsma.market_codes import fill as fill_market_codes
 from traceability_api.fsma.romanise import romanise
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
-from traceability_api.parties.service import party_uri
+from traceability_api.parties.service import Principal, party_uri
 from traceability_api.places.models import Place
 from traceability_api.places.service import place_uri
 from traceability_api.privacy.models import Visibility
@@ -70,6 +71,15 @@ class Selection:
     # event (authorities).  Applied to the rows and to every event a row borrows from (the lot's
     # creating event, its shipments), so a private harvest's variety never reaches a buyer.
     visible: Any = None
+
+
+def readable_by(p: Principal) -> Any:
+    """What the records may draw on: every event for an authority; else public events (the
+    consumer page shows them to anyone; the upstream pull reaches the lots a lot was made from)
+    and the non-public ones ``p`` may read (docs/privacy.md)."""
+    if p.reads_everything:
+        return None
+    return or_(col(Event.visibility) == Visibility.public, visible_to(p))
 
 
 _DOC = _E.document

@@ -8,21 +8,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from traceability_api.anchoring.proofs import lot_bundle
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.errors import Forbidden, Invalid, NotFound
 from traceability_api.events.models import Event, EventLot
-from traceability_api.events.service import visible_to
 from traceability_api.fsma.kde_columns import CTE, MARKET_CODE_COLUMNS, SHIPPED_WITH_GOODS
-from traceability_api.fsma.records import Selection, private_owners, rows
+from traceability_api.fsma.records import Selection, private_owners, readable_by, rows
 from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import LOT_CODE_RE, Lot, Product
 from traceability_api.parties.service import Principal
 from traceability_api.privacy.access import note_lot_reads
-from traceability_api.privacy.models import Visibility
 
 GTIN_RE = r"^\d{14}$"
 
@@ -57,17 +54,8 @@ def selection_for(
             raise Forbidden("an organisation exports its own FSMA 204 records only")
         org_id = p.org_id
     return Selection(
-        gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id, visible=_visible(p)
+        gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id, visible=readable_by(p)
     )
-
-
-def _visible(p: Principal) -> Any:
-    """What the records may draw on: every event for an authority; else public events (the
-    consumer page shows them to anyone; the upstream pull reaches the lots a lot was made from)
-    and the non-public ones ``p`` may read (docs/privacy.md)."""
-    if p.reads_everything:
-        return None
-    return or_(col(Event.visibility) == Visibility.public, visible_to(p))
 
 
 def _received(session: Session, org_id: int, lot_id: int) -> bool:
@@ -106,7 +94,7 @@ def upstream_kdes(session: Session, p: Principal, lot: Lot, product: Product, co
     (§ 1.1340(b)), and the proof bundle that lets the receiver verify them."""
     assert lot.id is not None
     ids = tuple(upstream(session, lot.id))
-    sel = Selection(lot_ids=ids, visible=_visible(p))
+    sel = Selection(lot_ids=ids, visible=readable_by(p))
     table = rows(session, sel)
     note_lot_reads(session, p, private_owners(session, sel, p.org_id))  # the read log (docs/privacy.md)
     shipped = [r for r in table if r["cte"] == CTE.shipping.value and r["tlc"] == lot.lot_code]

@@ -246,7 +246,7 @@ def home(session: Session, p: Principal) -> Home:
     if due.recalls:
         h.recall_notices = open_notices_for(session, p.org_id)
     if due.fsma:
-        h.fsma = own_gaps(session, p.org_id, now=now)
+        h.fsma = own_gaps(session, p, now=now)
     return h
 
 
