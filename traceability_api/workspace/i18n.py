@@ -4,6 +4,7 @@ per language, like the consumer pages'; numbers and dates are formatted with Bab
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import parse_pattern as parse_date_pattern
@@ -555,6 +556,7 @@ _NUMBER = parse_number_pattern("#,##0.###")
 _WHEN = parse_date_pattern("dd/MM/yyyy HH:mm")
 
 
+@lru_cache(maxsize=4096)  # pure; the same quantities recur on every page (a lot's size, a dose)
 def number(value: float, lang: str) -> str:
     return str(_NUMBER.apply(value, _LOCALES[lang_of(lang)]))
 

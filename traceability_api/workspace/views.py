@@ -205,18 +205,26 @@ def phi_alerts(session: Session, p: Principal, now: datetime | None = None) -> l
     """Sprayings on our plots whose pre-harvest interval (at most 365 days) is still running (only
     the events' diary part is read, not their whole documents)."""
     now = now or utcnow()
-    doc, sprayed = col(Event.document), _sprayed(p.org_id, now - PHI_WINDOW)
-    phi, product = doc[(DIARY_KEY, "phi_days")].as_string(), doc[(DIARY_KEY, "product")].as_string()
-    q = (  # the two fields the alert needs, extracted by the database (not the whole diary decoded per row)
-        sa_select(Event.event_time, phi, product, Place.name).select_from(Event).join(Place, and_(*sprayed))  # type: ignore[call-overload]
-        .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
-    )  # fmt: skip
     out = []
-    for when, days, name, place in session.connection().execute(q).all():
+    rows = session.connection().execute(_phi_statement(), {"org_id": p.org_id, "phi_since": now - PHI_WINDOW})
+    for when, days, name, place in rows.all():
         safe = when + timedelta(days=_days(days))
         if safe > now:
             out.append(PhiAlert(place, "" if name is None else str(name), safe))
     return out
+
+
+@lru_cache(maxsize=1)
+def _phi_statement() -> Any:
+    """Sprayings with the two diary fields the alert needs, extracted by the database (not the whole
+    diary decoded per row); built once (building it cost more CPU than running it), bound per request."""
+    doc = col(Event.document)
+    phi, product = doc[(DIARY_KEY, "phi_days")].as_string(), doc[(DIARY_KEY, "product")].as_string()
+    return (
+        sa_select(Event.event_time, phi, product, Place.name).select_from(Event)  # type: ignore[call-overload]
+        .join(Place, and_(*_sprayed(_ORG, bindparam("phi_since"))))
+        .order_by(Event.event_time.desc()).limit(200)  # type: ignore[attr-defined]
+    )  # fmt: skip
 
 
 def _days(text: str | int | None) -> int:
