@@ -140,6 +140,10 @@ def from_validation(exc: ValidationError, lang: str) -> Errors:
         loc = [str(x) for x in e.get("loc", ())]
         field = loc[0] if loc else "_form"
         key = _PYDANTIC.get(str(e.get("type")))
+        ctx = e.get("ctx") or {}
+        if e.get("type") == "string_too_short" and e.get("input") and int(ctx.get("min_length", 1)) > 1:
+            out.setdefault(field, T[lang]["too_short_n"].format(n=ctx["min_length"]))  # given, but too short
+            continue
         if key:
             out.setdefault(field, T[lang][key])
             continue
