@@ -111,6 +111,18 @@ def test_bad_filters_are_refused(app_client: TestClient, runtime: Runtime, param
         assert r.status_code == 422, (path, params, r.status_code)
 
 
+def test_months_out_of_order_are_said_so(app_client: TestClient, runtime: Runtime) -> None:
+    """A start month after the end month: the page says so next to the end month (it showed an empty
+    table with no word), the CSV is refused."""
+    sign_in_authority(app_client, runtime)
+    page = app_client.get("/app/console/figures", params={"start": "2025-09", "end": "2025-03"})
+    assert page.status_code == 422 and 'id="end-err"' in page.text and "Đến tháng" in page.text
+    csv_file = app_client.get("/app/console/figures.csv", params={"start": "2025-09", "end": "2025-03"})
+    assert csv_file.status_code == 422
+    same = app_client.get("/app/console/figures", params={"start": "2025-03", "end": "2025-03"})
+    assert same.status_code == 200 and 'id="end-err"' not in same.text
+
+
 def test_cooperative_member_gets_403_on_figures(app_client: TestClient, runtime: Runtime) -> None:
     member_client(app_client, runtime, "HTX Mỹ Xương", "htx-admin")
     for path in ("/app/console/figures", "/app/console/figures.csv", "/app/console/figures?figure=scans"):

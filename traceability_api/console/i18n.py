@@ -213,6 +213,7 @@ T: dict[str, dict[str, str]] = {
         "k_confirm_needed": "Hãy đánh dấu xác nhận trước khi thu hồi.",
         "k_bad_date": "Ngày không hợp lệ: dùng dạng năm-tháng-ngày.",
         "nr_bad_range": "«Từ ngày» phải trước «Đến trước ngày».",
+        "fig_bad_range": "«Đến tháng» không được trước «Từ tháng».",
     },
     "en": {
         "title": "Authority console",
@@ -423,6 +424,7 @@ T: dict[str, dict[str, str]] = {
         "k_confirm_needed": "Tick the confirmation before revoking.",
         "k_bad_date": "Invalid date: use year-month-day.",
         "nr_bad_range": "'From' must be before 'Before'.",
+        "fig_bad_range": "'To month' must not be before 'From month'.",
     },
 }
 

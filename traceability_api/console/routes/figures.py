@@ -17,6 +17,7 @@ from traceability_api.console.figures import FIGURES, FILTERED_BY_PLACE_AND_PROD
 from traceability_api.console.svg_chart import bar_chart
 from traceability_api.console.web import Console, ConsoleDep, render
 from traceability_api.deps import SessionDep
+from traceability_api.errors import Invalid
 from traceability_api.lots.models import Product
 from traceability_api.sheet_cells import csv_field
 
@@ -48,11 +49,13 @@ def figures_page(
     product: ProductQ = "", start: MonthQ = "", end: MonthQ = "",
 ) -> Response:  # fmt: skip
     ct = console.ct
-    series = _series(request, console, session, figure, _filters(commune, product, start, end))
+    bad_range = bool(start and end and start > end)  # months as YYYY-MM sort as text
+    series = [] if bad_range else _series(request, console, session, figure, _filters(commune, product, start, end))
     products = session.exec(select(Product.id, Product.name).order_by(col(Product.name)).limit(MAX_PRODUCTS)).all()
     chart = bar_chart(series, ct["fig_" + figure], ct["chart_desc"].format(n=len(series)), f"chart-{figure}")
     query = request.url.query
-    return render(request, "console_figures.html", console, figure=figure, figures=list(FIGURES), series=series,
+    return render(request, "console_figures.html", console, 422 if bad_range else 200, figure=figure,
+                  figures=list(FIGURES), series=series, range_error=ct["fig_bad_range"] if bad_range else None,
                   chart=Markup(chart), communes=communes(session), products=products,
                   v={"commune": commune, "product": product, "start": start, "end": end},
                   filtered=figure in FILTERED_BY_PLACE_AND_PRODUCT,
@@ -64,6 +67,8 @@ def figures_csv(
     request: Request, console: ConsoleDep, session: SessionDep, figure: FigureQ = "lots", commune: CommuneQ = "",
     product: ProductQ = "", start: MonthQ = "", end: MonthQ = "",
 ) -> Response:  # fmt: skip
+    if start and end and start > end:
+        raise Invalid("start must not be after end (months as YYYY-MM)")
     series = _series(request, console, session, figure, _filters(commune, product, start, end))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
