@@ -290,3 +290,13 @@ def test_a_certifier_does_not_vouch_for_its_own_certificate(w: World, runtime: R
         s.commit()
     assert w.post(certifier, f"/api/v1/certificates/{cid}/verify", {}).status_code == 403
     assert w.post(w.authority, f"/api/v1/certificates/{cid}/verify", {}).json()["verified"] is True
+
+
+def test_a_code_is_not_held_by_an_authority(w: World) -> None:
+    """An authority (or a certification body) grows, packs and processes nothing: a planting-area
+    code in its name is refused, and the console's holder list does not offer it."""
+    body = {"kind": "planting_area", "code": AREA, "org_id": w.authority.id, "issuer": "Cục Bảo vệ thực vật",
+            "markets": ["CN"], "valid_from": "2024-01-01"}  # fmt: skip
+    r = w.post(w.authority, "/api/v1/registry/codes", body)
+    assert r.status_code == 422 and "grower, packer or processor" in r.text, r.text
+    assert register(w, "planting_area", AREA, ["CN"]).status_code == 201  # the cooperative may hold it

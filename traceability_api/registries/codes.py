@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlmodel import Session, col, or_, select
 
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
+from traceability_api.parties.kinds import OrgKind
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place, PlaceKind
@@ -186,12 +187,18 @@ def require_registrar(p: Principal) -> None:
     p.require_write()
 
 
+NOT_HOLDERS = frozenset({OrgKind.authority, OrgKind.certifier})
+
+
 def register(session: Session, p: Principal, data: CodeCreate) -> RegisteredCode:
     require_registrar(p)
     code = normalise_code(data.code, data.kind)
     holder = session.get(Organisation, data.org_id)
     if holder is None:
         raise Invalid(f"organisation {data.org_id} does not exist")
+    if holder.kind in NOT_HOLDERS:  # an area or house is grown, packed or processed by its holder
+        raise Invalid(f"a registered code is held by a grower, packer or processor, not by a {holder.kind}",
+                      details={"field": "org_id"})  # fmt: skip
     if session.exec(select(RegisteredCode).where(RegisteredCode.code == code)).first() is not None:
         raise Conflict(f"code {code} is already registered")
     row = RegisteredCode(kind=data.kind, code=code, org_id=data.org_id, issuer=data.issuer.strip(),
