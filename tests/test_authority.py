@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -258,3 +259,30 @@ def test_csv_export_opens_in_excel_with_local_times_and_vietnamese_headers(
     assert load_workbook(io.BytesIO(x.content)).active["D1"].value == "Thời điểm sự kiện"
     bad = app_client.get("/api/v1/exports/events.csv", headers=H(net, "AUTH"), params={"lang": "fr"})
     assert bad.status_code == 422 and "lang" in bad.json()["detail"]
+
+
+def test_a_lot_under_open_recall_is_not_recalled_again(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    """The same lot twice while its recall is open would notify every holder twice: 409 saying which
+    recall; widening a lot recall to downstream is a new recall; once closed, it may be recalled."""
+    from traceability_api.authority.recall_notices import close_recall
+    from traceability_api.parties.service import authenticate
+
+    c, p11 = app_client, lot_id(runtime, net.lots["P11"])
+
+    def recall(scope: str) -> Any:
+        body = {"lot_ids": [p11], "reason": "Dư lượng thuốc BVTV", "scope": scope}
+        return c.post("/api/v1/recalls", json=body, headers=H(net, "AUTH"))
+
+    first = recall("lot")
+    assert first.status_code == 201, first.text
+    again = recall("lot")
+    assert again.status_code == 409 and f"open recall #{first.json()['id']}" in again.text, again.text
+    wider = recall("downstream")
+    assert wider.status_code == 201, wider.text
+    assert recall("lot").status_code == 409 and recall("downstream").status_code == 409
+    with Session(runtime.engine) as s:
+        auth = authenticate(s, net.keys["AUTH"])
+        for rid in (first.json()["id"], wider.json()["id"]):
+            close_recall(s, auth, rid)
+        s.commit()
+    assert recall("lot").status_code == 201  # closed: the lot may be recalled again

@@ -15,7 +15,7 @@ from traceability_api.authority.recall_notices import create_notices
 from traceability_api.config import Settings
 from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
-from traceability_api.errors import Forbidden, Invalid, NotFound
+from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.events.capture import DEFAULT_CONTEXT, EventCheck, capture_events
 from traceability_api.lots.lineage import walk
 from traceability_api.lots.models import Lot, LotStatus, Product
@@ -43,6 +43,7 @@ def open_recall(
         raise NotFound("some of the lots do not exist")
     if not p.is_authority and any(r.owner_org_id != p.org_id for r in roots):
         raise Forbidden("only a market authority or the lots' owner may open a recall")
+    _not_already_recalled(session, set(lot_ids), scope)
     affected_ids = _affected(session, roots, scope)
     rows = session.exec(
         select(Lot, Product).join(Product, Product.id == Lot.product_id).where(Lot.id.in_(list(affected_ids)))  # type: ignore[arg-type, union-attr]
@@ -70,6 +71,19 @@ def open_recall(
     session.flush()
     create_notices(session, recall)  # delivered after commit by recall_notify.py
     return recall
+
+
+def _not_already_recalled(session: Session, lot_ids: set[int], scope: str) -> None:
+    """A lot already named by an open recall of the same or a wider scope is not recalled again
+    (its holders would get a second notice for the same thing); widening a lot recall to its
+    downstream lots is a new recall."""
+    for open_one in session.exec(select(Recall).where(Recall.status == "open")):
+        again = lot_ids & set(open_one.root_lot_ids)
+        if again and (open_one.scope == "downstream" or open_one.scope == scope):
+            raise Conflict(
+                f"lot {min(again)} is already under open recall #{open_one.id} ({open_one.scope}): "
+                "close that recall first, or recall downstream to widen it"
+            )
 
 
 def _affected(session: Session, roots: Sequence[Lot], scope: str) -> dict[int, int]:
