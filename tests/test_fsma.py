@@ -312,31 +312,9 @@ def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client:
     """A farm harvests privately (its variety a secret): the buyer's own spreadsheet and its upstream
     pull neither show the private harvesting row nor copy the private event's variety or TLC source
     reference into the rows the buyer may read; an authority still sees all of it."""
-    keys: dict[str, str] = {}
-    with Session(rt.engine) as s:
-        farm = _org(s, "HTX Vườn Kín", "cooperative", "Xã Mỹ Xương, Đồng Tháp", keys)
-        buyer = _org(s, "Vựa Xoài Chợ Lách", "distributor", "Chợ Cao Lãnh", keys)
-        _org(s, "Chi cục QLCL Đồng Tháp", "authority", "TP. Cao Lãnh", keys)
-        gtin = with_check_digit(f"893{9998:010d}")
-        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài cát", name_en="Cat mango",
-                                                 ftl_category="Tropical tree fruits"))  # fmt: skip
-        plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn kín"))
-        lot = lot_uri(gtin, "VK-01")
-        zone = rt.settings.zone
-
-        def cap(who: Any, event: dict[str, Any]) -> None:
-            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
-
-        cap(farm, object_event(
-            "commissioning", zone, when="2025-07-01T06:00:00+07:00", action="ADD", lot=lot, quantity=500, uom="KGM",
-            bizLocation={"id": place_uri(plot)}, **{"agri:visibility": "private"},
-            ilmd={"agri:plot": place_uri(plot), "agri:variety": "VARIETY-SECRET-Q1",
-                  "agri:tlcSourceReference": "TLCREF-SECRET-Q2"}))  # fmt: skip
-        dest = [{"type": "owning_party", "destination": party_uri(buyer[0])}]
-        cap(farm, object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
-                               destinationList=dest))  # fmt: skip
-        cap(buyer, object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot, destinationList=dest))
-        s.commit()
+    keys, farm, buyer, gtin = _private_harvest_sold(
+        rt, 9998, "VK-01", {"agri:variety": "VARIETY-SECRET-Q1", "agri:tlcSourceReference": "TLCREF-SECRET-Q2"}
+    )
     secrets = ("VARIETY-SECRET-Q1", "TLCREF-SECRET-Q2")
     buyer_key = keys["Vựa Xoài Chợ Lách (distributor)"]
     sheet_csv = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin}, headers=auth(buyer_key))
@@ -440,30 +418,7 @@ def test_reads_of_non_public_records_through_fsma_are_in_the_read_log(rt: Runtim
     events (an authority reads a private harvest; a buyer, a custody partner, the partners-only
     shipment its rows borrow from): each such read is in the owner's read log (docs/privacy.md), as
     for /api/v1/events. A farm exporting its own records, or a reader of public records only, adds none."""
-    keys: dict[str, str] = {}
-    with Session(rt.engine) as s:
-        farm = _org(s, "HTX Vườn Kín", "cooperative", "Xã Mỹ Xương, Đồng Tháp", keys)
-        buyer = _org(s, "Vựa Xoài Chợ Lách", "distributor", "Chợ Cao Lãnh", keys)
-        _org(s, "Chi cục QLCL Đồng Tháp", "authority", "TP. Cao Lãnh", keys)
-        gtin = with_check_digit(f"893{9997:010d}")
-        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài cát", name_en="Cat mango",
-                                                 ftl_category="Tropical tree fruits"))  # fmt: skip
-        plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn kín"))
-        lot = lot_uri(gtin, "VK-02")
-        zone = rt.settings.zone
-
-        def cap(who: Any, event: dict[str, Any]) -> None:
-            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
-
-        cap(farm, object_event(
-            "commissioning", zone, when="2025-07-01T06:00:00+07:00", action="ADD", lot=lot, quantity=500, uom="KGM",
-            bizLocation={"id": place_uri(plot)}, **{"agri:visibility": "private"},
-            ilmd={"agri:plot": place_uri(plot), "agri:variety": "Cát Chu"}))  # fmt: skip
-        dest = [{"type": "owning_party", "destination": party_uri(buyer[0])}]
-        cap(farm, object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
-                               destinationList=dest, **{"agri:visibility": "partners"}))  # fmt: skip
-        cap(buyer, object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot, destinationList=dest))
-        s.commit()
+    keys, _, _, gtin = _private_harvest_sold(rt, 9997, "VK-02", {"agri:variety": "Cát Chu"}, shipping="partners")
     farm_key, buyer_key = keys["HTX Vườn Kín (cooperative)"], keys["Vựa Xoài Chợ Lách (distributor)"]
     authority_key = keys["Chi cục QLCL Đồng Tháp (authority)"]
 
@@ -485,3 +440,37 @@ def test_reads_of_non_public_records_through_fsma_are_in_the_read_log(rt: Runtim
     up = f"/api/v1/fsma/lots/{gtin}/VK-02/upstream"
     assert client.get(up, headers=auth(buyer_key)).status_code == 200  # the partners-only shipment
     assert ("Vựa Xoài Chợ Lách", up) in reads(), reads()
+
+
+def _private_harvest_sold(
+    rt: Runtime, number: int, code: str, ilmd: dict[str, str], shipping: str = "public"
+) -> tuple[dict[str, str], Any, Any, str]:
+    """A farm harvests a listed food privately (``ilmd`` its secrets), ships the lot to a buyer (the
+    shipment's visibility ``shipping``) who receives it: (keys, farm, buyer, GTIN)."""
+    keys: dict[str, str] = {}
+    with Session(rt.engine) as s:
+        farm = _org(s, "HTX Vườn Kín", "cooperative", "Xã Mỹ Xương, Đồng Tháp", keys)
+        buyer = _org(s, "Vựa Xoài Chợ Lách", "distributor", "Chợ Cao Lãnh", keys)
+        _org(s, "Chi cục QLCL Đồng Tháp", "authority", "TP. Cao Lãnh", keys)
+        gtin = with_check_digit(f"893{number:010d}")
+        create_product(s, farm[1], ProductCreate(gtin=gtin, name="Xoài cát", name_en="Cat mango",
+                                                 ftl_category="Tropical tree fruits"))  # fmt: skip
+        plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn kín"))
+        lot = lot_uri(gtin, code)
+        zone = rt.settings.zone
+        private: dict[str, Any] = {"agri:visibility": "private"}
+        shipped: dict[str, Any] = {"agri:visibility": shipping}
+
+        def cap(who: Any, event: dict[str, Any]) -> None:
+            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
+
+        cap(farm, object_event(
+            "commissioning", zone, when="2025-07-01T06:00:00+07:00", action="ADD", lot=lot, quantity=500, uom="KGM",
+            bizLocation={"id": place_uri(plot)}, **private,
+            ilmd={"agri:plot": place_uri(plot), **ilmd}))  # fmt: skip
+        dest = [{"type": "owning_party", "destination": party_uri(buyer[0])}]
+        cap(farm, object_event("shipping", zone, when="2025-07-01T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
+                               destinationList=dest, **shipped))  # fmt: skip
+        cap(buyer, object_event("receiving", zone, when="2025-07-01T11:00:00+07:00", lot=lot, destinationList=dest))
+        s.commit()
+    return keys, farm, buyer, gtin
