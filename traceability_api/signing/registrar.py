@@ -73,6 +73,10 @@ def add_custodial_key(session: Session, runtime: Runtime, org: Organisation) -> 
         raise Invalid(f"custodial keys are not available: {exc}") from exc
 
 
+def revoke_key(session: Session, runtime: Runtime, org_id: int, raw_address: str) -> SigningKey:
+    return service.revoke_key(session, registry_of(runtime), org_id, address(raw_address))
+
+
 def rotate_key(session: Session, runtime: Runtime, org_id: int, old: str, new: str | None) -> SigningKey:
     """``old`` ends now; ``new`` (an own address) or, when None, a fresh custodial key starts."""
     new = address(new) if new else None

@@ -82,7 +82,7 @@ def custodial_key(org_id: DbId, p: PrincipalDep, session: SessionDep, runtime: R
 @router.post("/organisations/{org_id}/keys/{address}/revoke", response_model=SigningKeyPublic)
 def revoke(org_id: DbId, address: str, p: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Any:
     registrar.require_registrar(p)
-    key = service.revoke_key(session, registrar.registry_of(runtime), org_id, registrar.address(address))
+    key = registrar.revoke_key(session, runtime, org_id, address)
     return _done(runtime, session, key)
 
 

@@ -27,7 +27,7 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import get_org
 from traceability_api.registries.views import organisations
 from traceability_api.runtime import Runtime
-from traceability_api.signing import attestation, registrar, service
+from traceability_api.signing import attestation, registrar
 from traceability_api.signing.attestation import AttestationIn
 from traceability_api.signing.models import SigningKey
 from traceability_api.signing.router import KeyIn, RotateIn
@@ -105,6 +105,11 @@ def _page(request: Request, console: Console, session: Session, runtime: Runtime
                   writes=registrar.may_register(console.page.user.principal))  # fmt: skip
 
 
+def _saved(key: SigningKey) -> Response:
+    """Back to the list after a successful change, which names the key and scrolls to it."""
+    return see_other(f"/app/console/keys?done={quote(key.address)}#{quote(key.address)}")
+
+
 @router.get("/keys")
 def list_keys(request: Request, console: ConsoleDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     return _page(request, console, session, runtime, {}, {})
@@ -180,7 +185,7 @@ def register_key(
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "address")
-    return see_other(f"/app/console/keys?done={quote(key.address)}#{quote(key.address)}")
+    return _saved(key)
 
 
 @router.post("/keys/custodial")
@@ -197,7 +202,7 @@ def custodial_key(
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "custodial_org_id")
-    return see_other(f"/app/console/keys?done={quote(key.address)}#{quote(key.address)}")
+    return _saved(key)
 
 
 @router.post("/keys/{org_id}/{address}/revoke")
@@ -213,11 +218,11 @@ def revoke_key(
         errors = {f"confirm:{address}": console.ct["k_confirm_needed"]}
         return _page(request, console, session, runtime, {}, errors, 422)
     try:
-        key = service.revoke_key(session, registrar.registry_of(runtime), org_id, registrar.address(address))
+        key = registrar.revoke_key(session, runtime, org_id, address)
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, {}, exc, "confirm", f":{address}")
-    return see_other(f"/app/console/keys?done={quote(key.address)}#{quote(key.address)}")
+    return _saved(key)
 
 
 @router.post("/keys/{org_id}/{address}/rotate")
@@ -240,4 +245,4 @@ def rotate_key(
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "new_address", f":{address}")
-    return see_other(f"/app/console/keys?done={quote(key.address)}#{quote(key.address)}")
+    return _saved(key)
