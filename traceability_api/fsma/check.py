@@ -10,7 +10,7 @@ from sqlalchemy import Exists
 from sqlmodel import Session
 
 from traceability_api.fsma.kde_columns import COLUMNS, missing
-from traceability_api.fsma.records import MAX_ROWS, Selection, any_rows, readable_by, row_chunks
+from traceability_api.fsma.records import Selection, any_rows, count_rows, readable_by, row_chunks
 from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
 
@@ -21,7 +21,8 @@ def gaps(session: Session, sel: Selection, limit: int = 1000) -> dict[str, Any]:
     """``{"checked": n, "incomplete": n, "events": [{eventId, cte, tlc, date, missing: [{kde, header, source}]}]}``"""
     checked = incomplete = 0
     out: list[dict[str, Any]] = []
-    for r in (r for chunk in row_chunks(session, sel, MAX_ROWS) for r in chunk):  # chunk by chunk: bounded memory
+    n = count_rows(session, sel)  # above MAX_ROWS: refused, as the spreadsheet
+    for r in (r for chunk in row_chunks(session, sel, n) for r in chunk):  # chunk by chunk: bounded memory
         checked += 1
         lacks = missing(r)
         if lacks:

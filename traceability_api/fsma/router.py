@@ -52,13 +52,12 @@ def spreadsheet(
     n = count_rows(session, sel, limit)  # a refusal (too many records) is an answer, not a cut-off file
     if n:
         note_lot_reads(session, p, private_owners(session, sel, p.org_id))  # other organisations' non-public events
-    session.close()
     name = {"Content-Disposition": f'attachment; filename="fsma204-{gtin}.{fmt}"'}
     if fmt == "csv":
+        session.close()  # the CSV is read while it is sent, after this request's session has ended
         return StreamingResponse(_csv(runtime.engine, sel, limit), media_type="text/csv; charset=utf-8", headers=name)
     file = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115 - closed by _sent
-    with Session(runtime.engine) as s:
-        sheet.write_xlsx(row_chunks(s, sel, limit), file, n)
+    sheet.write_xlsx(row_chunks(session, sel, n), file, n)  # the transaction that counted: the autofilter fits
     file.seek(0)
     return StreamingResponse(_sent(file), media_type=sheet.XLSX_TYPE, headers=name)
 
