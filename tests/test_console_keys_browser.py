@@ -50,6 +50,8 @@ def test_an_authority_admin_registers_and_revokes_a_key_in_chromium(
     text = line.text_content() or ""
     assert "Khóa riêng của tổ chức" in text and "Đang hiệu lực" in text and "2045-12-31" in text
     assert "Đã lưu" in (gov.locator("p.ok").text_content() or "")
+    overflow = gov.locator("p.ok").evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 0, f"the saved notice (a 42-character address) runs {overflow} px out of its box on a phone"
     display, visibility, color, weight, shown = badge(gov, device)
     assert (display, visibility, shown) != ("none", "hidden", False) and visibility == "visible" and shown
     assert color == "rgb(27, 94, 32)" and int(str(weight)) >= 700, (color, weight)
