@@ -270,10 +270,12 @@ def test_register_with_an_x509_attestation_through_the_form(
     half = post(c, PAGE, **form, att_certificates=_pem(leaf))
     assert half.status_code == 422 and "chữ ký xác nhận" in err_of(half.text, "att_certificates-err")  # type: ignore[attr-defined]
     rogue = post(c, PAGE, **form, att_certificates=_pem(rogue_leaf), att_signature=sign(statement(address, ref)))
-    assert rogue.status_code == 422 and "trust anchor" in err_of(rogue.text, "att_certificates-err")  # type: ignore[attr-defined]
+    assert rogue.status_code == 422 and "tổ chức chứng thực được tin cậy" in err_of(rogue.text, "att_certificates-err")  # type: ignore[attr-defined]
     other = post(c, PAGE, **form, att_certificates=_pem(leaf),
                  att_signature=sign(statement(Account.create().address, ref)))  # fmt: skip
-    assert other.status_code == 422 and "did not sign" in err_of(other.text, "att_certificates-err")  # type: ignore[attr-defined]
+    assert other.status_code == 422 and "chưa ký dòng chữ «AgriTrace signing key" in err_of(
+        other.text, "att_certificates-err"
+    )  # type: ignore[attr-defined]
     with Session(runtime.engine) as s:  # refused before any transaction: nothing registered
         assert s.exec(select(SigningKey).where(SigningKey.address == address)).first() is None
     good = post(c, PAGE, **form, att_certificates=_pem(leaf), att_signature=sign(statement(address, ref)))
