@@ -41,7 +41,10 @@ def test_hash_is_independent_of_key_order_whitespace_and_binding(events: list[di
     rnd = random.Random(seed)
     doc = document(events)
     hashes = hash_ids_of_json_document(doc)
-    assert len(set(hashes)) == len({json.dumps(e, sort_keys=True) for e in events})
+    # events that differ in content differ in hash; an event's own @context is not hashed (it only
+    # expands prefixes), so two events differing in nothing but an unused @context share one hash
+    content = {json.dumps({k: v for k, v in e.items() if k != "@context"}, sort_keys=True) for e in events}
+    assert len(content) <= len(set(hashes)) <= len({json.dumps(e, sort_keys=True) for e in events})
     # key order and whitespace
     text = json.dumps(shuffled(doc, rnd), indent=rnd.choice([None, 1, 4]), ensure_ascii=rnd.random() < 0.5)
     assert hash_ids_of_json_document(json.loads(text)) == hashes
