@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from traceability_api.route_prefix import include as include_router
+
 
 def include_routers(app: FastAPI) -> None:
     from traceability_api.anchoring.router import router as proofs
@@ -49,7 +51,7 @@ def include_routers(app: FastAPI) -> None:
         privacy,
         opendata,
     ):
-        app.include_router(router)
+        include_router(app, router)
     from traceability_api.epcis_rest.router import include as include_epcis_rest
 
     include_epcis_rest(app)

@@ -10,7 +10,7 @@ fetch the home page, then the diary page; the reference in the same run is the s
 static file of the same server (/app/static/app.css: routing, middleware, no database, no
 template).  Prints p95 per page and reference, their ratio, over 3 repetitions (min / median),
 the server's own p95 (its Server-Timing header: from the request reaching the app to the answer
-starting, without the client threads' time), the server's CPU time per request (from /proc: what
+starting, without the client threads' time), the requests per second, the server's CPU time per request (from /proc: what
 the requests cost, less sensitive than the latency to other load on a shared machine), and each
 page's compressed weight on first load (HTML + CSS + scripts).
 """
@@ -97,10 +97,10 @@ def sign_in(base: str, i: int) -> httpx.Client:
     return c
 
 
-def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int]) -> tuple[float, float, float]:
+def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int]) -> tuple[float, float, float, float]:
     """(p95 seen by the clients in milliseconds, the server's own p95 from its Server-Timing header,
-    server CPU milliseconds per request) of ``per_client`` sequential GETs of ``path`` by every
-    client at once.  The clients' figure includes the 20 client threads' own time on the machine's
+    server CPU milliseconds per request, requests per second) of ``per_client`` sequential GETs of
+    ``path`` by every client at once.  The clients' figure includes the 20 client threads' own time on the machine's
     cores; the server's runs from the request reaching the app to its answer starting."""
     lat: list[float] = []
     own: list[float] = []
@@ -114,8 +114,9 @@ def load(clients: list[httpx.Client], path: str, per_client: int, pids: list[int
             assert r.status_code == 200, r.status_code
             own.append(float(r.headers["server-timing"].split("dur=")[1]) / 1000)
 
-    run_threads([partial(run, c) for c in clients])
-    return percentile(lat, 0.95) * 1000, percentile(own, 0.95) * 1000, (cpu_s(pids) - cpu0) * 1000 / len(lat)
+    elapsed = run_threads([partial(run, c) for c in clients])
+    cpu_ms = (cpu_s(pids) - cpu0) * 1000 / len(lat)
+    return percentile(lat, 0.95) * 1000, percentile(own, 0.95) * 1000, cpu_ms, len(lat) / elapsed
 
 
 def weight(c: httpx.Client, path: str) -> tuple[int, int]:
@@ -155,9 +156,11 @@ def main() -> None:
             runs: dict[str, list[float]] = {p: [] for p in (*PAGES, REFERENCE)}
             server_p95: dict[str, list[float]] = {p: [] for p in runs}
             cpu: dict[str, list[float]] = {p: [] for p in runs}
+            rate: dict[str, list[float]] = {p: [] for p in runs}
             for _ in range(a.repeat):
                 for path in runs:
-                    p95, own, ms = load(clients, path, a.requests, pids)
+                    p95, own, ms, rps = load(clients, path, a.requests, pids)
+                    rate[path].append(rps)
                     runs[path].append(p95)
                     server_p95[path].append(own)
                     cpu[path].append(ms)
@@ -176,7 +179,8 @@ def main() -> None:
                 print(f"  {path:<22} p95 at the clients min {min(p95s):6.1f} ms  median {med:6.1f} ms "  # noqa: T201
                       f"({med / ref:4.1f}x static file); server p95 (Server-Timing) min "
                       f"{min(server_p95[path]):6.1f} ms  median {own:6.1f} ms ({own / max(own_ref, 0.1):4.1f}x); "
-                      f"server CPU {statistics.median(cpu[path]):5.2f} ms/request")  # fmt: skip
+                      f"server CPU {statistics.median(cpu[path]):5.2f} ms/request; "
+                      f"{statistics.median(rate[path]):4.0f} requests/s")  # fmt: skip
             for path in (*PAGES, "/app/harvest", "/app/process", "/app/places", "/app/products", "/app/login"):
                 total, html = weight(clients[0], path)
                 print(f"  weight {path:<14} {total / 1024:5.1f} KB compressed on first load "  # noqa: T201

@@ -16,6 +16,7 @@ from traceability_api.api_docs.catalogue import BODY_EXAMPLES, DOCS, PARAM_EXAMP
 from traceability_api.api_docs.epcis_schema import EPCIS_BODIES, epcis_components
 from traceability_api.api_docs.offline import add_redoc
 from traceability_api.epcis.body import JSON_TYPES
+from traceability_api.route_prefix import plain
 
 
 def install(app: FastAPI) -> None:
@@ -34,12 +35,16 @@ def build(app: FastAPI) -> dict[str, Any]:
     with warnings.catch_warnings():  # GET+HEAD routes share one operation id; HEAD is dropped below
         warnings.filterwarnings("ignore", message="Duplicate Operation ID", category=UserWarning)
         spec = get_openapi(
-            title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=plain(app.routes),
         )
     _drop_head(spec)
     explicit = {
         (m.lower(), r.path): r.summary
-        for r in app.routes
+        for r in plain(app.routes)
         if isinstance(r, APIRoute) and r.include_in_schema
         for m in r.methods or ()
     }

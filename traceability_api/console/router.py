@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from traceability_api.console import i18n
 from traceability_api.console.web import NotAuthority
+from traceability_api.route_prefix import include as include_router
 from traceability_api.workspace.web import lang_of, render
 
 
@@ -25,7 +26,7 @@ def include(app: FastAPI) -> None:
     )
 
     for module in (home, lots, recalls, codes, certificates, keys, national_record, map, figures, anomalies):
-        app.include_router(module.router)
+        include_router(app, module.router)
 
     @app.exception_handler(NotAuthority)
     async def _not_authority(request: Request, _exc: NotAuthority) -> Response:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI, Response
 from traceability_api.epcis.body import MAX_BODY
 from traceability_api.epcis_rest import capture, events, notify, queries, resources
 from traceability_api.epcis_rest.common import EpcisRoute, version_headers
+from traceability_api.route_prefix import include as include_router
 
 options_router = APIRouter(prefix="/epcis", route_class=EpcisRoute, include_in_schema=False)
 
@@ -30,4 +31,4 @@ def include(app: FastAPI) -> None:
     runtime = app.state.runtime
     runtime.on_start.append(lambda: notify.start_if_subscribed(runtime))
     for r in (options_router, capture.router, resources.router, events.router, queries.router, queries.ws_router):
-        app.include_router(r)
+        include_router(app, r)

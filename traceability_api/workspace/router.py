@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
+from traceability_api.route_prefix import include as include_router
 from traceability_api.workspace import i18n
 from traceability_api.workspace.web import (
     STATIC,
@@ -61,11 +62,11 @@ def include(app: FastAPI) -> None:
     modules = (auth, home, diary, husbandry, diary_import, harvest, receipt, ship, process, places, products, lots,
                members, grants, reads, certificates, keys, pwa)  # fmt: skip
     for module in modules:
-        app.include_router(module.router)
-    app.include_router(scan.router)  # the diary's barcode scanning
-    app.include_router(recall_ack.router)  # holders acknowledge recalls
-    app.include_router(diary_import.api)
-    app.include_router(static_router)
+        include_router(app, module.router)
+    include_router(app, scan.router)  # the diary's barcode scanning
+    include_router(app, recall_ack.router)  # holders acknowledge recalls
+    include_router(app, diary_import.api)
+    include_router(app, static_router)
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _exc: SignInRequired) -> Response:

@@ -7,20 +7,22 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlmodel import Session
 
-from traceability_api.deps import RuntimeDep, SessionDep
+from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import DomainError
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
-from traceability_api.workspace.web import Page, PageDep, PostDep, form_idempotency_key, render, see_other
+from traceability_api.workspace.web import Page, PostDep, form_idempotency_key, page_view, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 FIELDS = ("activity", "time", "season", "product", "active_ingredient", "dose", "dose_unit", "phi_days",
@@ -35,7 +37,11 @@ def _form(request: Request, page: Page, session: SessionDep, values: dict[str, A
 
 
 @router.get("/diary")
-def diary_form(request: Request, page: PageDep, session: SessionDep) -> Response:
+async def diary_form(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    return await page_view(request, session, settings, partial(_new_entry, request, session))
+
+
+def _new_entry(request: Request, session: Session, page: Page) -> Response:
     now = datetime.now(page.settings.zone).strftime("%Y-%m-%dT%H:%M")
     return _form(request, page, session, {"time": now, "idem": secrets.token_urlsafe(16)}, {})
 

@@ -3,18 +3,25 @@ recalls, sensors)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
-from traceability_api.deps import SessionDep
+from traceability_api.deps import SessionDep, SettingsDep
 from traceability_api.workspace import i18n, views
-from traceability_api.workspace.web import PageDep, render
+from traceability_api.workspace.web import Page, page_view, render
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
 
 @router.get("")
-def home(request: Request, page: PageDep, session: SessionDep) -> Response:
+async def home(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    return await page_view(request, session, settings, partial(_home, request, session))
+
+
+def _home(request: Request, session: Session, page: Page) -> Response:
     h = views.home(session, page.user.principal)
     zone = page.settings.zone
     phi = [(a, i18n.when(a.safe_from, page.lang, zone)) for a in h.phi]
