@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from playwright.sync_api import Browser
 
 from tests.conftest import ARTIFACTS
@@ -21,6 +23,7 @@ from tests.test_opendata import SECRETS, _rebuild, seed
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.main import create_app
+from traceability_api.opendata.page import wants_html
 from traceability_api.runtime import Runtime
 
 BASE = "https://trace.example.vn"
@@ -161,3 +164,19 @@ def test_the_page_in_chromium_at_360_px(runtime: Runtime, app_client: TestClient
     fits()
     page.screenshot(path=str(ARTIFACTS / "opendata-page-en-360.png"), full_page=True)
     ctx.close()
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None, database=None)
+def test_any_accept_header_gets_an_answer(accept: str) -> None:
+    """Whatever a client sends as Accept (q=nan, q=inf, no subtype, stray ;), the choice is made."""
+    assert wants_html(accept) in (True, False)
+    assert wants_html(accept + ", text/html") in (True, False)
+
+
+def test_negotiation_follows_the_weights() -> None:
+    assert wants_html("text/html;q=0.9, application/ld+json;q=0.8")
+    assert not wants_html("text/html;q=0.8, application/json;q=0.9")
+    assert not wants_html("text/html;q=nan") and not wants_html("text/html;q=abc")
+    assert wants_html("TEXT/HTML") and wants_html("text/html;level=1;q=0.5, */*;q=0.1")
+    assert not wants_html("text/*;q=0.5, application/*") and wants_html("text/html, application/*;q=0.5")
