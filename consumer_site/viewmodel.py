@@ -138,3 +138,40 @@ class UnknownCode:
     csrf: str
     alt_lang_url: str
     reported_id: int | None = None
+
+
+@dataclass
+class OpenDataDownload:
+    """One file of a dataset: its newest address, its own unchanging one, and how to check it."""
+
+    fmt: str  # CSV | JSON
+    latest_url: str
+    file_url: str
+    size: str  # formatted for the page's language
+    sha256: str
+    proof_url: str
+
+
+@dataclass
+class OpenDataSet:
+    slug: str
+    title: str
+    description: str
+    modified: str | None  # the day its newest file changed; None: not built yet
+    rows: str | None
+    downloads: list[OpenDataDownload] = field(default_factory=list)
+
+
+@dataclass
+class OpenDataPage:
+    """The open-data catalogue as a page for people (the same datasets as the DCAT-AP JSON-LD)."""
+
+    lang: str
+    alt_lang: str
+    alt_lang_url: str
+    publisher: str
+    licence_url: str
+    licence_name: str
+    catalogue_url: str
+    modified: str | None
+    datasets: list[OpenDataSet] = field(default_factory=list)

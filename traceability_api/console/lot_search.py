@@ -11,6 +11,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from traceability_api.console.paging import pages_of
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.places.models import Place
@@ -74,8 +75,7 @@ def search(session: Session, field: str, words: str, page: int = 1) -> SearchRes
         "plot": or_(_like(Place.planting_area_code, words), _like(Place.name, words)),
     }[field]
     total = int(session.exec(select(func.count()).select_from(base.where(cond).subquery())).one())
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    at = pages_of(total, page, PAGE_SIZE)
     rows = session.exec(
         select(Lot, Product.gtin, Product.name, owner.name, holder.name, Place.name, Place.planting_area_code)  # type: ignore[call-overload]
         .join(Product, col(Product.id) == Lot.product_id)
@@ -84,8 +84,8 @@ def search(session: Session, field: str, words: str, page: int = 1) -> SearchRes
         .join(Place, col(Place.id) == Lot.origin_place_id, isouter=True)
         .where(cond)
         .order_by(col(Lot.id).desc())
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
+        .offset(at.offset)
+        .limit(at.size)
     ).all()
     hits = [
         LotHit(
@@ -105,4 +105,4 @@ def search(session: Session, field: str, words: str, page: int = 1) -> SearchRes
         )
         for lot, gtin, name, own, hold, place, code in rows
     ]
-    return SearchResult(hits, total, page, pages)
+    return SearchResult(hits, total, at.page, at.pages)

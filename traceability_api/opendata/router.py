@@ -6,16 +6,19 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from consumer_site import render
+from consumer_site.i18n import pick_lang
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, NotFound
 from traceability_api.opendata.build import build, current
 from traceability_api.opendata.catalog import catalog
 from traceability_api.opendata.encode import CONTENT_TYPES
 from traceability_api.opendata.models import OpenDataFile
+from traceability_api.opendata.page import catalog_page, wants_html
 from traceability_api.opendata.proofs import file_proof
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.validation import DbId
@@ -25,6 +28,15 @@ FileName = Annotated[str, Path(pattern=r"^[a-z_]{1,40}\.(csv|json)$", descriptio
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of a downloaded file")]
 IfNoneMatch = Annotated[str | None, Header(max_length=1000, description="ETags the client holds (304 if current)")]
 IMMUTABLE = "public, max-age=31536000, immutable"
+CACHE = "public, max-age=300"
+PageLang = Annotated[str | None, Query(max_length=8, description="language of the HTML page: vi (default) or en")]
+# the page runs no script and loads nothing but its favicon (its stylesheet is inline, like the consumer pages')
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none';"
+    " form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 FILE_METHODS = ["GET", "HEAD"]  # portals' link checkers ask with HEAD first
 
 
@@ -40,15 +52,33 @@ def _file_response(f: OpenDataFile, cache: str, if_none_match: str | None) -> Re
     return Response(f.content, media_type=CONTENT_TYPES[f.fmt], headers=headers)
 
 
-@router.get("/opendata", summary="DCAT-AP catalogue of the open datasets (JSON-LD)")
 @router.get("/opendata/catalog.jsonld", summary="DCAT-AP catalogue of the open datasets (JSON-LD)")
 def open_catalog(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """The catalogue data portals harvest: a ``dcat:Catalog`` whose ``dcat:Dataset`` entries
     (title and description in Vietnamese and English, licence, publisher, last change) list each
     file (``dcat:Distribution``) with its download URL, media type, size, SPDX SHA-256 checksum and
     the URL of its Merkle proof.  No sign-in; rate-limited like the consumer pages."""
-    return JSONResponse(catalog(session, settings), media_type="application/ld+json",
-                        headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
+    return JSONResponse(catalog(session, settings), media_type="application/ld+json", headers={"Cache-Control": CACHE})
+
+
+@router.get(
+    "/opendata",
+    summary="DCAT-AP catalogue of the open datasets (JSON-LD), or a page for browsers",
+    responses={200: {"content": {"application/ld+json": {}, "text/html": {}}}},
+)
+def open_catalog_negotiated(
+    request: Request, session: SessionDep, settings: SettingsDep, lang: PageLang = None
+) -> Response:
+    """The catalogue of ``/opendata/catalog.jsonld`` (JSON-LD) for every client but a browser: one
+    whose ``Accept`` prefers ``text/html`` to JSON-LD and JSON gets the same datasets as a page
+    (Vietnamese, or English by ``lang=en`` or the browser's ``Accept-Language``) with download
+    links and how to check a download.  ``Vary: Accept, Accept-Language``."""
+    vary = {"Vary": "Accept, Accept-Language", "Cache-Control": CACHE}
+    if not wants_html(request.headers.get("accept")):
+        return JSONResponse(catalog(session, settings), media_type="application/ld+json", headers=vary)
+    chosen = pick_lang(lang, request.headers.get("accept-language"))
+    html = render.opendata_page(catalog_page(session, settings, chosen))
+    return HTMLResponse(html, headers=vary | PAGE_HEADERS | {"Content-Language": chosen})
 
 
 @router.api_route(
@@ -83,7 +113,7 @@ def open_latest(name: FileName, session: SessionDep, if_none_match: IfNoneMatch 
     f = current(session, dataset, fmt)
     if f is None:
         raise NotFound(f"no open-data file {name} (datasets are built on a schedule; not built yet)")
-    return _file_response(f, "public, max-age=300", if_none_match)
+    return _file_response(f, CACHE, if_none_match)
 
 
 @router.post("/api/v1/opendata/build", summary="Rebuild the open-data files now (authority)")

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from traceability_api.errors import Forbidden, Invalid, NotFound
+from traceability_api.db import lock_for_write
+from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
@@ -35,21 +36,46 @@ class GrantCreate(BaseModel):
 
 
 def create_grant(session: Session, p: Principal, data: GrantCreate) -> SharingGrant:
+    """The one rule of a new grant (the API and the workspace both call it).  A lot is shared with
+    a partner once at a time: while a grant of the organisation's for the same lot and grantee is
+    live (not revoked, not expired), another is refused (Conflict) -- revoke it to change its end.
+    The live grants are read under the lot's row lock (``BEGIN IMMEDIATE`` on SQLite), so two
+    requests at once cannot both find none."""
     p.require_admin()
     now = utcnow()
     if not now < data.expires_at <= now + MAX_GRANT:
         raise Invalid("expires_at must be in the future and at most a year ahead")
-    lot = session.get(Lot, data.lot_id)
+    lock_for_write(session)
+    lot = session.exec(
+        select(Lot).where(Lot.id == data.lot_id).with_for_update().execution_options(populate_existing=True)
+    ).first()
     product = session.get(Product, lot.product_id) if lot is not None else None
     if lot is None or product is None or p.org_id not in (lot.owner_org_id, lot.holder_org_id, product.org_id):
         raise NotFound(f"lot {data.lot_id} is not one of your products nor one your organisation owns or holds")
     if data.grantee_org_id == p.org_id or session.get(Organisation, data.grantee_org_id) is None:
         raise Invalid(f"organisation {data.grantee_org_id} is not another organisation")
+    live = _live_grant(session, p.org_id, data.grantee_org_id, data.lot_id, now)
+    if live is not None:
+        raise Conflict(
+            f"lot {data.lot_id} is already shared with organisation {data.grantee_org_id} until"
+            f" {live.expires_at.isoformat()} (grant {live.id}); revoke that grant before sharing the lot again"
+        )
     grant = SharingGrant(org_id=p.org_id, grantee_org_id=data.grantee_org_id, lot_id=data.lot_id,
                          member_id=p.member_id, note=data.note, expires_at=data.expires_at)  # fmt: skip
     session.add(grant)
     session.flush()
     return grant
+
+
+def _live_grant(session: Session, org_id: int, grantee_org_id: int, lot_id: int, now: datetime) -> SharingGrant | None:
+    q = select(SharingGrant).where(
+        SharingGrant.org_id == org_id,
+        SharingGrant.grantee_org_id == grantee_org_id,
+        SharingGrant.lot_id == lot_id,
+        col(SharingGrant.revoked_at).is_(None),
+        col(SharingGrant.expires_at) > now,
+    )
+    return session.exec(q.limit(1)).first()
 
 
 def grants_of(session: Session, p: Principal) -> list[SharingGrant]:

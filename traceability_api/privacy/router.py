@@ -15,7 +15,8 @@ router = APIRouter(prefix="/api/v1", tags=["privacy"])
 @router.post("/grants", status_code=status.HTTP_201_CREATED, summary="Share a lot's records with an organisation")
 def add_grant(data: GrantCreate, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     """Until ``expires_at`` the grantee reads your records of the lot, non-public ones included;
-    each such read is in the audit log (``/api/v1/audit-log``, method GET)."""
+    each such read is in the audit log (``/api/v1/audit-log``, method GET).  409 while a grant of
+    yours for the same lot and grantee is live: revoke it to share again with another end."""
     grant = create_grant(session, p, data)
     session.commit()
     return grant_json(grant)

@@ -108,6 +108,11 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
      "This lot is not of your products, and your organisation neither owns nor holds it."),
     (r"organisation \d+ is not another organisation", "grantee_org_id",
      "Hãy chọn một đơn vị khác (không phải đơn vị bạn).", "Choose another organisation (not your own)."),
+    (r"lot \d+ is already shared with organisation \d+ until", "grantee_org_id",
+     "Lô này đang được chia sẻ với đơn vị này (xem danh sách ở trên); muốn đổi ngày kết thúc, hãy thu hồi lần"
+     " chia sẻ đó trước.",
+     "This lot is already shared with this organisation (see the list above); to change the end date, revoke"
+     " that grant first."),
     (r"only the organisation that gave a grant may revoke it", "_form",
      "Chỉ đơn vị đã chia sẻ mới thu hồi được.", "Only the organisation that shared may revoke."),
     (r"^grant \d+ not found", "_form", "Không tìm thấy lần chia sẻ này.", "This grant was not found."),

@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import Session, col, select
 
 from chain.errors import ChainError
 from chain.registry import NO_END
+from traceability_api.console.paging import Pages, page_holding, pages_of
 from traceability_api.console.web import Console, ConsoleDep, ConsolePostDep, render
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import DomainError
@@ -38,6 +40,7 @@ from traceability_api.workspace.web import see_other
 
 router = APIRouter(prefix="/app/console", include_in_schema=False)
 Opt = Annotated[str, Form(max_length=500)]
+KEYS_PER_PAGE = 50
 
 
 @dataclass
@@ -81,38 +84,75 @@ def chain_now(runtime: Runtime) -> int:
     return int(utcnow().timestamp())
 
 
-def key_rows(session: Session, zone: ZoneInfo, now: int) -> tuple[list[OrgKeys], list[Organisation]]:
-    """(organisations with keys, each with its keys; organisations without a key), by name; the keys'
-    status at block time ``now``."""
-    by_org: dict[int, list[KeyRow]] = {}
-    for k in session.exec(select(SigningKey).order_by(SigningKey.id)):  # type: ignore[arg-type]
+def _listed() -> Any:
+    """The keys in the list's order: by organisation name (then id), then key."""
+    return (
+        select(SigningKey, Organisation)
+        .join(Organisation, col(Organisation.id) == SigningKey.org_id)
+        .order_by(col(Organisation.name), col(Organisation.id), col(SigningKey.id))
+    )
+
+
+def key_rows(
+    session: Session, zone: ZoneInfo, now: int, page: int = 1
+) -> tuple[list[OrgKeys], list[Organisation], Pages]:
+    """(page ``page`` of the keys, ``KEYS_PER_PAGE`` at most, grouped by organisation: one spanning
+    two pages is named on both; organisations without a key, by name; the page).  The keys' status
+    at block time ``now``."""
+    total = int(session.exec(select(func.count()).select_from(SigningKey)).one())
+    at = pages_of(total, page, KEYS_PER_PAGE)
+    groups: list[OrgKeys] = []
+    for k, org in session.exec(_listed().offset(at.offset).limit(at.size)):
         until = None if k.valid_until >= NO_END else _day(k.valid_until, zone)
         revoked = None if k.revoked_at is None else _day(k.revoked_at, zone)
         attested = attestation.subject_of(k.attestation)
         row = KeyRow(k, status_of(k, now), _day(k.valid_from, zone), until, revoked, attested)
-        by_org.setdefault(k.org_id, []).append(row)
-    orgs = organisations(session)
-    return [OrgKeys(o, by_org[o.id]) for o in orgs if o.id in by_org], [o for o in orgs if o.id not in by_org]
+        if not groups or groups[-1].org.id != org.id:
+            groups.append(OrgKeys(org, []))
+        groups[-1].keys.append(row)
+    has_key = exists().where(col(SigningKey.org_id) == Organisation.id)
+    without = list(session.exec(select(Organisation).where(~has_key).order_by(col(Organisation.name)).limit(5000)))
+    return groups, without, at
+
+
+def page_of_key(session: Session, address: str) -> int:
+    """The page of the list that shows the key ``address`` (the first when there is no such key)."""
+    found = session.exec(_listed().where(SigningKey.address == address)).first()
+    if found is None:
+        return 1
+    key, org = found
+    before = or_(
+        col(Organisation.name) < org.name,
+        and_(col(Organisation.name) == org.name, col(Organisation.id) < org.id),
+        and_(col(Organisation.id) == org.id, col(SigningKey.id) < key.id),
+    )
+    q = select(func.count()).select_from(SigningKey).join(Organisation, col(Organisation.id) == SigningKey.org_id)
+    return page_holding(int(session.exec(q.where(before)).one()), KEYS_PER_PAGE)
 
 
 def _page(request: Request, console: Console, session: Session, runtime: Runtime, v: dict[str, Any],
-          errors: Errors, status: int = 200) -> Response:  # fmt: skip
-    with_keys, without = key_rows(session, runtime.settings.zone, chain_now(runtime))
+          errors: Errors, status: int = 200, page: int = 1) -> Response:  # fmt: skip
+    with_keys, without, at = key_rows(session, runtime.settings.zone, chain_now(runtime), page)
     done = request.query_params.get("done", "")[:42]
     notice = f"{console.ct['saved']}: {done}" if done and request.method == "GET" else None
-    return render(request, "console_keys.html", console, status, with_keys=with_keys, without=without,
+    return render(request, "console_keys.html", console, status, with_keys=with_keys, without=without, pages=at,
                   orgs=organisations(session), v=v, errors=errors, notice=notice, chain=runtime.chain is not None,
                   writes=registrar.may_register(console.page.user.principal))  # fmt: skip
 
 
-def _saved(key: SigningKey) -> Response:
-    """Back to the list after a successful change, which names the key and scrolls to it."""
-    return see_other(f"/app/console/keys?done={quote(key.address)}#{quote(key.address)}")
+def _saved(session: Session, key: SigningKey) -> Response:
+    """Back to the list after a successful change: the page holding the key, which names the key and
+    scrolls to it."""
+    page = page_of_key(session, key.address)
+    at = f"page={page}&" if page > 1 else ""
+    return see_other(f"/app/console/keys?{at}done={quote(key.address)}#{quote(key.address)}")
 
 
 @router.get("/keys")
-def list_keys(request: Request, console: ConsoleDep, session: SessionDep, runtime: RuntimeDep) -> Response:
-    return _page(request, console, session, runtime, {}, {})
+def list_keys(request: Request, console: ConsoleDep, session: SessionDep, runtime: RuntimeDep,
+              page: int = 1) -> Response:  # fmt: skip
+    """``page``: clamped to the pages there are (as the lot search); not a number: 422."""
+    return _page(request, console, session, runtime, {}, {}, page=page)
 
 
 def _unix(raw: str, zone: ZoneInfo) -> int | None:
@@ -127,12 +167,15 @@ def _unix(raw: str, zone: ZoneInfo) -> int | None:
 
 def _refused(request: Request, console: Console, session: Session, runtime: Runtime, v: dict[str, Any],
              exc: DomainError, field: str, suffix: str = "") -> Response:  # fmt: skip
+    """The list with the refusal next to its field; one about a key (``suffix`` ``:<address>``) on
+    the page holding that key."""
     session.rollback()
     if runtime.chain is None:  # the page shows no forms: the refusal goes at the top
         field, suffix = "_form", ""
     errors = from_domain(exc, console.page.lang, field)
+    page = page_of_key(session, suffix[1:]) if suffix else 1
     return _page(request, console, session, runtime, v, {f"{k}{suffix}": m for k, m in errors.items()},
-                 exc.status_code)  # fmt: skip
+                 exc.status_code, page)  # fmt: skip
 
 
 def _not_allowed(request: Request, console: Console, session: Session, runtime: Runtime) -> Response | None:
@@ -185,7 +228,7 @@ def register_key(
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "address")
-    return _saved(key)
+    return _saved(session, key)
 
 
 @router.post("/keys/custodial")
@@ -202,7 +245,7 @@ def custodial_key(
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "custodial_org_id")
-    return _saved(key)
+    return _saved(session, key)
 
 
 @router.post("/keys/{org_id}/{address}/revoke")
@@ -216,13 +259,13 @@ def revoke_key(
         return refusal
     if confirm != "yes":
         errors = {f"confirm:{address}": console.ct["k_confirm_needed"]}
-        return _page(request, console, session, runtime, {}, errors, 422)
+        return _page(request, console, session, runtime, {}, errors, 422, page_of_key(session, address))
     try:
         key = registrar.revoke_key(session, runtime, org_id, address)
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, {}, exc, "confirm", f":{address}")
-    return _saved(key)
+    return _saved(session, key)
 
 
 @router.post("/keys/{org_id}/{address}/rotate")
@@ -239,10 +282,10 @@ def rotate_key(
         data = RotateIn.model_validate({"new_address": new_address.strip() or None})
     except ValidationError as exc:
         errors = {f"{k}:{address}": m for k, m in from_validation(exc, console.page.lang).items()}
-        return _page(request, console, session, runtime, v, errors, 422)
+        return _page(request, console, session, runtime, v, errors, 422, page_of_key(session, address))
     try:
         key = registrar.rotate_key(session, runtime, org_id, address, data.new_address)
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "new_address", f":{address}")
-    return _saved(key)
+    return _saved(session, key)
