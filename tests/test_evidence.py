@@ -214,3 +214,36 @@ def test_summary_is_anchored_and_a_changed_reading_is_detected(w: World, runtime
         c.execute(text("UPDATE sensor_reading SET value = 29.5 WHERE value = 37.0"))
     rep = audit(runtime.engine, runtime.chain.contract)
     assert any("raw readings" in p for p in rep.problems), rep.problems
+
+
+def test_sensor_readings_are_stored_exactly_as_sent(w: World, runtime: Runtime) -> None:
+    """Times in any offset (Nepal's +05:45, a seconds offset, UTC as Z, microseconds) and values in
+    any JSON number form (integers, exponents, negative zero, the smallest and largest finite
+    doubles within the sensor's range) are stored as the same instants and the same doubles: the
+    PostgreSQL path sends them as array literals parsed by the database."""
+    from datetime import timezone
+
+    from sqlmodel import Session
+
+    from traceability_api.evidence.sensors import readings_between
+
+    p = plot(w)
+    dev, secret = device(w, p)
+    base = RECENT.replace(microsecond=123456)
+    zones = [timezone(timedelta(hours=5, minutes=45)), timezone(timedelta(hours=-3, seconds=30)), None]
+    values = [25, 2.5e1, -0.0, 1e-300, 84.99999999999999, -39.5, 0.1 + 0.2, 7]
+    sent = []
+    for i, v in enumerate(values):
+        t = base + timedelta(minutes=i)
+        zone = zones[i % len(zones)]
+        ts = t.astimezone(zone).isoformat() if zone is not None else t.isoformat().replace("+00:00", "Z")
+        sent.append({"ts": ts, "value": v})
+    raw, headers = signed(secret, {"seq": 1, "readings": sent})
+    r = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
+    assert r.status_code == 200 and r.json()["accepted"] == len(values), r.text
+    with Session(runtime.engine) as s:
+        stored = readings_between(s, dev, base - timedelta(minutes=1), base + timedelta(hours=1))
+    assert [(t.timestamp(), v) for t, v in stored] == [
+        (datetime.fromisoformat(x["ts"].replace("Z", "+00:00")).timestamp(), float(x["value"])) for x in sent
+    ]
+    assert all(t == base + timedelta(minutes=i) for i, (t, _) in enumerate(stored))
