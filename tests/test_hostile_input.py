@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.world import World, make_world, setup_rice
+from tests.world import World, gtin, make_world, setup_rice
 from traceability_api.runtime import Runtime
 
 
@@ -38,3 +38,28 @@ def test_times_outside_utc_years_in_query_parameters_are_422_not_500(w: World, b
         r = w.client.get(path, params=params, headers=w.coop.h())
         assert r.status_code == 422, (path, r.status_code, r.text[:200])
         assert "years 1 and 9999" in r.json()["detail"], (path, r.text[:200])
+
+
+def test_control_characters_in_names_do_not_break_xlsx_exports(w: World) -> None:
+    """A product named with an escape character (pasted from a terminal) made every XLSX of it a 500:
+    openpyxl refuses C0 controls; the cell now shows U+FFFD and the formula guard still holds."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    g = gtin(77)
+    r = w.post(w.coop, "/api/v1/products", {"gtin": g, "name": "=HYPERLINK(\"http://x\")\x1b\x01", "unit": "KGM"})
+    assert r.status_code == 201, r.text
+    place = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng\x07", "planting_area_code": "CT-X-1"})
+    assert place.status_code == 201, place.text
+    lot = {"gtin": g, "lot_code": "C1", "quantity": 5, "plot_id": place.json()["id"], "harvest_date": "2025-02-28",
+           "variety": "ST25\x0b", "event_time": "2025-02-28T17:00:00+07:00"}  # fmt: skip
+    assert w.post(w.coop, "/api/v1/lots", lot).status_code == 201
+    r = w.client.get("/api/v1/fsma/spreadsheet.xlsx", params={"gtin": g}, headers=w.coop.h())
+    assert r.status_code == 200, r.text[:200]
+    ws = load_workbook(BytesIO(r.content)).worksheets[0]
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row]
+    named = [c.value for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert named and all(v.startswith('=HYPERLINK("http://x")\ufffd\ufffd') for v in named), named
+    assert any(c.value == "Ruộng\ufffd" or "Ruong\ufffd" in str(c.value) for c in cells)
+    assert all(c.data_type != "f" for c in cells)
