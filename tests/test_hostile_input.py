@@ -48,7 +48,7 @@ def test_control_characters_in_names_do_not_break_xlsx_exports(w: World) -> None
     from openpyxl import load_workbook
 
     g = gtin(77)
-    r = w.post(w.coop, "/api/v1/products", {"gtin": g, "name": "=HYPERLINK(\"http://x\")\x1b\x01", "unit": "KGM"})
+    r = w.post(w.coop, "/api/v1/products", {"gtin": g, "name": '=HYPERLINK("http://x")\x1b\x01', "unit": "KGM"})
     assert r.status_code == 201, r.text
     place = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng\x07", "planting_area_code": "CT-X-1"})
     assert place.status_code == 201, place.text
@@ -63,3 +63,36 @@ def test_control_characters_in_names_do_not_break_xlsx_exports(w: World) -> None
     assert named and all(v.startswith('=HYPERLINK("http://x")\ufffd\ufffd') for v in named), named
     assert any(c.value == "Ruộng\ufffd" or "Ruong\ufffd" in str(c.value) for c in cells)
     assert all(c.data_type != "f" for c in cells)
+
+
+SUPERSCRIPT_TWO = "²"  # str.isdigit() says yes, int() says no
+
+
+def test_unicode_digits_in_ids_are_refused_not_500(runtime: Runtime, app_client: TestClient) -> None:
+    """'²' passed every ``text.isdigit()`` id check and then broke ``int(text)``: a 500 on the EPCIS
+    capture-job URL, the console's key forms and code pages, and the workspace's diary, activity and
+    shipping forms.  Each now reads ids with ``validation.db_id_of`` (ASCII digits, 64 bits) and
+    answers the page with the field's error (or the API's 404)."""
+    from tests.workspace_helpers import csrf_of, member_client
+    from traceability_api.parties.kinds import OrgKind
+
+    c = app_client
+    _, key = member_client(c, runtime, "HTX Hai", "htx-hai")
+    job = c.get(f"/epcis/capture/{SUPERSCRIPT_TWO}", headers={"Authorization": f"Bearer {key}"})
+    assert job.status_code == 404, job.text
+    forms = [("/app/diary", {"plot_id": SUPERSCRIPT_TWO, "activity": "irrigating", "time": "2025-03-01T07:00"}),
+             ("/app/activities", {"place_id": SUPERSCRIPT_TWO, "activity": "feeding", "time": "2025-03-01T07:00"}),
+             ("/app/ship", {"lot_id": SUPERSCRIPT_TWO, "partner": SUPERSCRIPT_TWO})]  # fmt: skip
+    for path, form in forms:
+        r = c.post(path, data={"csrf": csrf_of(c.get(path).text)} | form)
+        assert r.status_code == 422 and "text/html" in r.headers["content-type"], (path, r.status_code, r.text[:200])
+    c.cookies.clear()
+    member_client(c, runtime, "Chi cục Hai", "chicuc-hai", OrgKind.authority)
+    codes = c.get(f"/app/console/codes?page={SUPERSCRIPT_TWO}")
+    assert codes.status_code == 200, codes.text[:200]
+    for path, form in (("/app/console/keys/custodial", {"org_id": SUPERSCRIPT_TWO}),
+                       ("/app/console/keys", {"org_id": SUPERSCRIPT_TWO, "address": "0x" + "1" * 40,
+                                              "valid_from": "2026-01-01", "valid_until": "2027-01-01"}),
+                       ("/app/console/keys/custodial", {"org_id": "9" * 30})):  # fmt: skip
+        r = c.post(path, data={"csrf": csrf_of(c.get("/app/console/keys").text)} | form)
+        assert r.status_code == 422 and "text/html" in r.headers["content-type"], (path, r.status_code, r.text[:200])

@@ -28,6 +28,7 @@ from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal, authenticate
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import db_id_of
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0 named queries and subscriptions"], route_class=EpcisRoute)
 ws_router = APIRouter(prefix="/epcis")
@@ -174,7 +175,7 @@ def _start_after(session: Session, initial: Any, sub: Subscription) -> int:
 
 def _subscription(session: Session, p: Principal, name: str, sid: str) -> Subscription:
     q = _query(session, p, name)
-    sub = session.get(Subscription, int(sid)) if sid.isdigit() and len(sid) < 12 else None
+    sub = session.get(Subscription, i) if (i := db_id_of(sid)) is not None else None
     if sub is None or sub.query_id != q.id:
         raise EpcisProblem(404, f"no subscription {sid} on query {name!r}")
     return sub
