@@ -96,3 +96,22 @@ def test_unicode_digits_in_ids_are_refused_not_500(runtime: Runtime, app_client:
                        ("/app/console/keys/custodial", {"org_id": "9" * 30})):  # fmt: skip
         r = c.post(path, data={"csrf": csrf_of(c.get("/app/console/keys").text)} | form)
         assert r.status_code == 422 and "text/html" in r.headers["content-type"], (path, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("bad", ['"nan"', '"-inf"', '"Infinity"', "1e309"])
+def test_thresholds_must_be_finite_numbers(w: World, bad: str) -> None:
+    """A device or place threshold of "nan" (a string pydantic reads as a float) or 1e309 (a JSON
+    number that overflows to inf) was stored (SQLite keeps NaN as NULL, PostgreSQL as NaN): an alert
+    the client asked for that no reading could ever raise.  Now a 422 naming the field."""
+    from tests.test_evidence import plot
+
+    place = plot(w)
+    h = w.coop.h() | {"Content-Type": "application/json"}
+    body = f'{{"name": "t-1", "kind": "temperature", "place_id": {place}, "threshold_high": {bad}}}'
+    dev = w.client.post("/api/v1/devices", content=body, headers=h)
+    assert dev.status_code == 422 and "threshold_high" in dev.json()["detail"], dev.text
+    path = f"/api/v1/places/{place}/thresholds"
+    th = w.client.put(path, content=f'{{"kind": "temperature", "low": {bad}}}', headers=h)
+    assert th.status_code == 422 and "low" in th.json()["detail"], th.text
+    ok = w.client.put(path, json={"kind": "temperature", "low": -5.5}, headers=w.coop.h())
+    assert ok.status_code == 200 and ok.json()["low"] == -5.5, ok.text
