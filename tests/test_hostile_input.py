@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from tests.world import World, gtin, make_world, setup_rice
+from traceability_api.parties.kinds import Role
 from traceability_api.runtime import Runtime
 
 
@@ -115,3 +117,45 @@ def test_thresholds_must_be_finite_numbers(w: World, bad: str) -> None:
     assert th.status_code == 422 and "low" in th.json()["detail"], th.text
     ok = w.client.put(path, json={"kind": "temperature", "low": -5.5}, headers=w.coop.h())
     assert ok.status_code == 200 and ok.json()["low"] == -5.5, ok.text
+
+
+def test_diary_times_outside_utc_years_are_the_time_fields_error(w: World, runtime: Runtime) -> None:
+    """0001-01-01T00:00+14:00 is year 0 in UTC: the diary (API, workspace form and
+    spreadsheet import) answered the generic out-of-range JSON body, the workspace form in English
+    and not next to its field, and one such row refused the whole import.  Capture's time check now
+    says 'implausibly old' / 'in the future', which the workspace shows at the time field."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    from tests.test_evidence import plot
+    from tests.workspace_helpers import accept, csrf_of
+    from traceability_api.workspace.invites import create_invite
+
+    place = plot(w)
+    for t, said in ((BEFORE_YEAR_1, "implausibly old"), (AFTER_YEAR_9999, "in the future")):
+        r = w.post(w.coop, f"/api/v1/places/{place}/diary", {"activity": "irrigating", "time": t})
+        assert r.status_code == 422 and said in r.json()["detail"], (t, r.text)
+    with Session(runtime.engine) as s:
+        token = create_invite(s, runtime.settings, w.coop.id, "Tư", Role.recorder, None)
+        s.commit()
+    c = w.client
+    accept(c, token, "tu-recorder")
+    form = {"plot_id": str(place), "activity": "irrigating", "time": BEFORE_YEAR_1}
+    r = c.post("/app/diary", data={"csrf": csrf_of(c.get("/app/diary").text)} | form)
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"], r.text[:300]
+    assert "Thời gian không hợp lệ (trước ngày tạo lô hoặc ở tương lai)." in r.text, r.text[r.text.find("<main") :]
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Nhật ký"
+    ws.append(["plot", "activity", "time"])
+    code = w.get(w.coop, f"/api/v1/places/{place}").json()["planting_area_code"]
+    ws.append([code, "Tưới nước", BEFORE_YEAR_1])
+    ws.append([code, "Tưới nước", "2025-03-01T07:00"])
+    buf = BytesIO()
+    wb.save(buf)
+    r = c.post("/api/v1/diary/import?mode=valid", files={"file": ("d.xlsx", buf.getvalue())}, headers=w.coop.h())
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert r.json()["stored"] == 1 and rows[0]["ok"] is False and "time" in rows[0]["errors"], rows
