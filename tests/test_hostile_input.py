@@ -159,3 +159,42 @@ def test_diary_times_outside_utc_years_are_the_time_fields_error(w: World, runti
     assert r.status_code == 200, r.text
     rows = r.json()["rows"]
     assert r.json()["stored"] == 1 and rows[0]["ok"] is False and "time" in rows[0]["errors"], rows
+
+
+def test_a_sheet_declaring_a_million_blank_rows_is_refused_unscanned(w: World) -> None:
+    """A 5 KB XLSX whose sheet declares A1:XFD1048576 and holds one cell in its last row made openpyxl
+    yield 1,048,575 rows; the import read them all (seconds of CPU per upload, ~10 s for a 150 KB
+    file of present blank rows) and then stored both filled rows.  Rows read are now bounded
+    (blank or not): 413 'too many rows' before the millionth."""
+    import io
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng", "planting_area_code": "CT-TP-001"})
+    assert r.status_code == 201, r.text
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Nhật ký"
+    ws.append(["Lô đất", "Công việc", "Thời gian"])
+    ws.append(["CT-TP-001", "Tưới nước", "2025-11-26T06:30"])
+    plain = io.BytesIO()
+    wb.save(plain)
+    far = '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>CT-TP-001</t></is></c></row></sheetData>'
+    evil = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as src, zipfile.ZipFile(evil, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            xml = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', xml.decode())
+                xml = text.replace("</sheetData>", far).encode()
+            dst.writestr(info.filename, xml)
+    assert len(evil.getvalue()) < 10_000
+    r = w.client.post("/api/v1/diary/import", params={"mode": "valid"}, headers=w.coop.h(),
+                      files={"file": ("nk.xlsx", evil.getvalue())})  # fmt: skip
+    assert r.status_code == 413 and r.json()["detail"] == "Bảng có quá nhiều dòng.", r.text[:300]
+    ok = w.client.post("/api/v1/diary/import", params={"mode": "valid"}, headers=w.coop.h(),
+                       files={"file": ("nk.xlsx", plain.getvalue())})  # fmt: skip
+    assert ok.status_code == 200 and ok.json()["stored"] == 1, ok.text
