@@ -198,3 +198,18 @@ def test_a_sheet_declaring_a_million_blank_rows_is_refused_unscanned(w: World) -
     ok = w.client.post("/api/v1/diary/import", params={"mode": "valid"}, headers=w.coop.h(),
                        files={"file": ("nk.xlsx", plain.getvalue())})  # fmt: skip
     assert ok.status_code == 200 and ok.json()["stored"] == 1, ok.text
+
+
+def test_console_national_record_day_before_utc_year_1_is_the_forms_error(
+    runtime: Runtime, app_client: TestClient
+) -> None:
+    """/app/console/national-record?since=0001-01-01: midnight in Vietnam is year 0 in UTC, a 500
+    when the figures were queried; now the page's own 'invalid date' refusal (422, Vietnamese)."""
+    from tests.workspace_helpers import member_client
+    from traceability_api.parties.kinds import OrgKind
+
+    member_client(app_client, runtime, "Chi cục Ba", "chicuc-ba", OrgKind.authority)
+    r = app_client.get("/app/console/national-record", params={"since": "0001-01-01", "until": "9999-12-31"})
+    assert r.status_code == 422 and "Ngày không hợp lệ: dùng dạng năm-tháng-ngày." in r.text, r.text[:300]
+    ok = app_client.get("/app/console/national-record", params={"since": "0001-01-02", "until": "9999-12-31"})
+    assert ok.status_code == 200, ok.text[:300]
