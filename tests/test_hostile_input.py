@@ -213,3 +213,22 @@ def test_console_national_record_day_before_utc_year_1_is_the_forms_error(
     assert r.status_code == 422 and "Ngày không hợp lệ: dùng dạng năm-tháng-ngày." in r.text, r.text[:300]
     ok = app_client.get("/app/console/national-record", params={"since": "0001-01-02", "until": "9999-12-31"})
     assert ok.status_code == 200, ok.text[:300]
+
+
+def test_a_too_large_photo_on_a_workspace_form_gets_a_page_not_json(runtime: Runtime) -> None:
+    """A phone photo over AGRITRACE_ATTACHMENT_MAX_BYTES on the diary form: the body limit answered
+    the browser with a JSON 413 in English; it now answers a page in the person's language saying
+    the largest size.  API clients keep the JSON refusal."""
+    from traceability_api.main import create_app
+
+    runtime.settings.attachment_max_bytes = 2 * 2**20
+    with TestClient(create_app(runtime)) as c:
+        photo = b"\xff\xd8\xff" + b"0" * (3 * 2**20)
+        r = c.post("/app/diary", files={"photo": ("p.jpg", photo, "image/jpeg")}, headers={"Accept": "text/html"})
+        assert r.status_code == 413 and "text/html" in r.headers["content-type"], r.text[:200]
+        assert "Tệp gửi lên quá lớn (tối đa 2 MB)" in r.text, r.text[r.text.find("<main") :][:500]
+        c.cookies.set("agt_lang", "en", path="/app")
+        r = c.post("/app/diary", files={"photo": ("p.jpg", photo, "image/jpeg")}, headers={"Accept": "text/html"})
+        assert r.status_code == 413 and "The file sent is too large (at most 2 MB)" in r.text
+        api = c.post("/api/v1/attachments", files={"file": ("p.jpg", photo, "image/jpeg")})
+        assert api.status_code == 413 and "exceeds the limit" in api.json()["detail"]

@@ -61,9 +61,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(WriteLogMiddleware, engine=runtime.engine)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # consumer pages on slow mobile links: ~4x smaller
     settings = runtime.settings
+    from traceability_api.workspace.web import too_large_page
+
     app.add_middleware(
         BodyLimitMiddleware, json_max_bytes=settings.json_max_bytes, json_max_depth=settings.json_max_depth,
-        upload_max_bytes=settings.attachment_max_bytes,
+        upload_max_bytes=settings.attachment_max_bytes, page_refusal=too_large_page,
     )  # fmt: skip
     if settings.rate_limit_enabled:  # outermost: a throttled client costs no body reading
         app.add_middleware(
