@@ -232,3 +232,16 @@ def test_a_too_large_photo_on_a_workspace_form_gets_a_page_not_json(runtime: Run
         assert r.status_code == 413 and "The file sent is too large (at most 2 MB)" in r.text
         api = c.post("/api/v1/attachments", files={"file": ("p.jpg", photo, "image/jpeg")})
         assert api.status_code == 413 and "exceeds the limit" in api.json()["detail"]
+
+
+def test_a_return_address_with_cr_lf_redirects_home_over_real_http(served: str) -> None:
+    """/app/lang?next=/app%0d%0aX-Evil:1 (and the sign-in form's next): the CR LF reached the
+    Location header, which uvicorn refuses after the answer had started (a broken response, a
+    500 in the log); a return address must now be printable ASCII, else it is /app."""
+    import httpx
+
+    for bad in ("/app\r\nX-Evil: 1", "/app\tx", "/app/é"):
+        r = httpx.get(served + "/app/lang", params={"to": "en", "next": bad}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/app" and "x-evil" not in r.headers, r.headers
+    ok = httpx.get(served + "/app/lang", params={"to": "en", "next": "/app/lots/1?x=%C3%A9"}, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"] == "/app/lots/1?x=%C3%A9"
