@@ -245,3 +245,19 @@ def test_a_return_address_with_cr_lf_redirects_home_over_real_http(served: str) 
         assert r.status_code == 303 and r.headers["location"] == "/app" and "x-evil" not in r.headers, r.headers
     ok = httpx.get(served + "/app/lang", params={"to": "en", "next": "/app/lots/1?x=%C3%A9"}, follow_redirects=False)
     assert ok.status_code == 303 and ok.headers["location"] == "/app/lots/1?x=%C3%A9"
+
+
+def test_an_unknown_username_locks_like_a_real_one(runtime: Runtime, app_client: TestClient) -> None:
+    """Five wrong passwords locked an existing username ('Tạm khóa ...') but never an unknown one:
+    anyone could tell which usernames exist.  Both now get the same answers, try after try."""
+    from tests.workspace_helpers import member_client, sign_in
+
+    member_client(app_client, runtime, "HTX Bốn", "real.four")
+    app_client.cookies.clear()
+    tries = runtime.settings.workspace_lockout_failures + 1
+    answers = {}
+    for name in ("real.four", "ghost.four"):
+        pages = [sign_in(app_client, name, "wrong-password", expect=401) for _ in range(tries)]
+        answers[name] = ["Tạm khóa" in p for p in pages]
+        assert all(("Tạm khóa" in p) != ("Sai tên đăng nhập" in p) for p in pages)
+    assert answers["real.four"] == answers["ghost.four"] == [False] * (tries - 2) + [True, True], answers
