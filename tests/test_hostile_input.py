@@ -261,3 +261,29 @@ def test_an_unknown_username_locks_like_a_real_one(runtime: Runtime, app_client:
         answers[name] = ["Tạm khóa" in p for p in pages]
         assert all(("Tạm khóa" in p) != ("Sai tên đăng nhập" in p) for p in pages)
     assert answers["real.four"] == answers["ghost.four"] == [False] * (tries - 2) + [True, True], answers
+
+
+def test_an_organisations_open_websockets_are_bounded(w: World, runtime: Runtime) -> None:
+    """Any API key could open EPCIS WebSockets without limit, each one more query per poll of the
+    dispatcher (300 idle sockets of one key more than doubled the server's CPU; a few thousand pin a
+    core).  Past AGRITRACE_EPCIS_STREAMS_PER_ORG the socket is closed with its reason (1008); other
+    organisations and later sockets are not affected."""
+    from contextlib import ExitStack
+
+    from starlette.websockets import WebSocketDisconnect
+
+    runtime.settings.epcis_streams_per_org = 2
+    for org in (w.coop, w.mill):
+        assert w.post(org, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201
+    url = "/epcis/queries/all/events"
+    with ExitStack() as open_sockets:
+        for _ in range(2):
+            open_sockets.enter_context(w.client.websocket_connect(url, headers=w.coop.h()))
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with w.client.websocket_connect(url, headers=w.coop.h()) as ws:
+                ws.receive_json()
+        assert refused.value.code == 1008 and "at most 2 open WebSockets" in refused.value.reason
+        with w.client.websocket_connect(url, headers=w.mill.h()):
+            pass  # another organisation's first socket
+    with w.client.websocket_connect(url, headers=w.coop.h()):
+        pass  # closed sockets no longer count

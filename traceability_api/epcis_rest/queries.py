@@ -221,11 +221,17 @@ async def stream(websocket: WebSocket, queryName: str) -> None:  # noqa: N803
         return
     p, q, top = found
     listener = notify.Listener(p, dict(q.query), q.name, top, asyncio.get_running_loop())
-    await websocket.accept()
     d = notify.dispatcher(runtime)
-    with d.lock:
-        d.listeners.append(listener)
+    with d.lock:  # each open socket is one more query per poll: an organisation's are bounded
+        full = sum(li.principal.org_id == p.org_id for li in d.listeners) >= runtime.settings.epcis_streams_per_org
+        if not full:
+            d.listeners.append(listener)
+    if full:
+        limit = runtime.settings.epcis_streams_per_org
+        await websocket.close(code=1008, reason=f"at most {limit} open WebSockets per organisation")
+        return
     try:
+        await websocket.accept()
         await _pump(websocket, listener)
     finally:
         with d.lock:
