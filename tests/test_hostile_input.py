@@ -4,12 +4,14 @@ or another organisation's data before its fix; each now gets a clear 4xx."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from tests.test_mqtt import service  # noqa: F401 - the broker fixture
 from tests.world import World, gtin, make_world, setup_rice
 from traceability_api.parties.kinds import Role
 from traceability_api.runtime import Runtime
@@ -287,3 +289,19 @@ def test_an_organisations_open_websockets_are_bounded(w: World, runtime: Runtime
             pass  # another organisation's first socket
     with w.client.websocket_connect(url, headers=w.coop.h()):
         pass  # closed sockets no longer count
+
+
+def test_mqtt_refusals_name_what_is_wrong_in_mqtt_terms(request: pytest.FixtureRequest) -> None:
+    """Over the real broker: a topic whose device id is '²' was answered 'payload is not a JSON
+    object ...: ValueError' (int() failed on the topic, not the payload), and a batch whose "sig" is
+    a number 'missing X-Device-Signature', a header an MQTT device cannot send.  Now 'bad topic' and
+    a signature message naming the "sig" field."""
+    from tests.test_mqtt import batch, new_device
+
+    w, _, bus = request.getfixturevalue("service")  # test_mqtt's broker fixture, imported above
+    dev, secret = new_device(w)
+    bus.publish(SUPERSCRIPT_TWO, json.dumps(batch(secret, 1, [25.0])))
+    assert "bad topic" in bus.answer()["error"]
+    bus.publish(dev, json.dumps(batch(secret, 2, [25.0]) | {"sig": 5}))
+    answer = bus.answer()["error"]
+    assert answer.startswith("missing signature") and '"sig"' in answer, answer
