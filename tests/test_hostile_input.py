@@ -268,11 +268,11 @@ def test_an_unknown_username_locks_like_a_real_one(runtime: Runtime, app_client:
 def test_an_organisations_open_websockets_are_bounded(w: World, runtime: Runtime) -> None:
     """Any API key could open EPCIS WebSockets without limit, each one more query per poll of the
     dispatcher (300 idle sockets of one key more than doubled the server's CPU; a few thousand pin a
-    core).  Past AGRITRACE_EPCIS_STREAMS_PER_ORG the socket is closed with its reason (1008); other
-    organisations and later sockets are not affected."""
+    core).  Past AGRITRACE_EPCIS_STREAMS_PER_ORG the handshake is answered 429 with its reason;
+    other organisations and later sockets are not affected."""
     from contextlib import ExitStack
 
-    from starlette.websockets import WebSocketDisconnect
+    from starlette.testclient import WebSocketDenialResponse
 
     runtime.settings.epcis_streams_per_org = 2
     for org in (w.coop, w.mill):
@@ -281,10 +281,11 @@ def test_an_organisations_open_websockets_are_bounded(w: World, runtime: Runtime
     with ExitStack() as open_sockets:
         for _ in range(2):
             open_sockets.enter_context(w.client.websocket_connect(url, headers=w.coop.h()))
-        with pytest.raises(WebSocketDisconnect) as refused:
+        with pytest.raises(WebSocketDenialResponse) as refused:
             with w.client.websocket_connect(url, headers=w.coop.h()) as ws:
                 ws.receive_json()
-        assert refused.value.code == 1008 and "at most 2 open WebSockets" in refused.value.reason
+        denied = refused.value
+        assert denied.status_code == 429 and "at most 2 open WebSockets" in denied.json()["detail"]
         with w.client.websocket_connect(url, headers=w.mill.h()):
             pass  # another organisation's first socket
     with w.client.websocket_connect(url, headers=w.coop.h()):

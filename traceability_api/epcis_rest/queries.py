@@ -227,8 +227,11 @@ async def stream(websocket: WebSocket, queryName: str) -> None:  # noqa: N803
         if not full:
             d.listeners.append(listener)
     if full:
-        limit = runtime.settings.epcis_streams_per_org
-        await websocket.close(code=1008, reason=f"at most {limit} open WebSockets per organisation")
+        reason = f"at most {runtime.settings.epcis_streams_per_org} open WebSockets per organisation"
+        if "websocket.http.response" in websocket.scope.get("extensions", {}):  # uvicorn: a real HTTP answer
+            await websocket.send_denial_response(JSONResponse({"detail": reason}, status_code=429))
+        else:
+            await websocket.close(code=1008, reason=reason)
         return
     try:
         await websocket.accept()
