@@ -52,9 +52,15 @@ def _is_json(content_type: str | None) -> bool:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, json_max_bytes: int, json_max_depth: int, upload_max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, json_max_bytes: int, json_max_depth: int, upload_max_bytes: int,
+        page_refusal: Callable[[Scope, int], ASGIApp | None] | None = None,
+    ) -> None:  # fmt: skip
+        """``page_refusal(scope, limit)``: the answer to a too-large body for a person's browser (the
+        workspace's page in their language), or None for the JSON refusal."""
         self.app, self.json_max_bytes, self.json_max_depth = app, json_max_bytes, json_max_depth
         self.upload_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
+        self.page_refusal = page_refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,6 +75,10 @@ class BodyLimitMiddleware:
         limit = self.json_max_bytes if is_json else self.upload_max_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
+            shown = limit if is_json else limit - MULTIPART_OVERHEAD  # the file's own limit, as configured
+            page = self.page_refusal(scope, shown) if self.page_refusal is not None else None
+            if page is not None:
+                return await page(scope, receive, send)
             return await _reply(
                 send, 413, f"request body of {int(declared):,} bytes exceeds the limit of {limit:,}", path
             )

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None  # /metrics: loopback only when unset; this bearer token when set
     log_json: bool = True  # agritrace serve: JSON log lines with the request id (false: plain text)
     subscription_poll_s: float = Field(default=2.0, gt=0, le=3600)  # EPCIS subscriptions: look for new events
+    # EPCIS WebSockets open at once per organisation in a process: each is one more query per poll
+    epcis_streams_per_org: int = Field(default=20, ge=1, le=10_000)
     # sensor alerts (issue 17): the watcher reads new readings against place/device thresholds
     alert_poll_s: float = Field(default=30.0, gt=0, le=3600)
     recall_notify_poll_s: float = Field(default=10.0, gt=0, le=3600)  # recall notices due are looked for this often

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, StatementError
 
 from traceability_api.api_docs import install as install_api_docs
 from traceability_api.body_limits import BodyLimitMiddleware
@@ -61,9 +61,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(WriteLogMiddleware, engine=runtime.engine)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # consumer pages on slow mobile links: ~4x smaller
     settings = runtime.settings
+    from traceability_api.workspace.web import too_large_page
+
     app.add_middleware(
         BodyLimitMiddleware, json_max_bytes=settings.json_max_bytes, json_max_depth=settings.json_max_depth,
-        upload_max_bytes=settings.attachment_max_bytes,
+        upload_max_bytes=settings.attachment_max_bytes, page_refusal=too_large_page,
     )  # fmt: skip
     if settings.rate_limit_enabled:  # outermost: a throttled client costs no body reading
         app.add_middleware(
@@ -94,8 +96,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     async def _out_of_range(_req: Request, exc: Exception) -> JSONResponse:
         # the last guard: a number or text the database cannot hold is the client's error, not ours
-        detail = "a value cannot be stored: a number out of range, a text too long or holding NUL"
+        detail = (
+            "a value cannot be stored or compared: a number out of range, a time that is not between the years"
+            " 1 and 9999 once in UTC, a text too long or holding NUL"
+        )
         return JSONResponse(status_code=422, content={"detail": detail})
+
+    @app.exception_handler(StatementError)
+    async def _unbindable(req: Request, exc: StatementError) -> JSONResponse:
+        # SQLAlchemy wraps what a column type raises while binding a parameter (UTCDateTime turning
+        # 0001-01-01T00:00+14:00 into UTC: OverflowError) in a StatementError: the same client error
+        if isinstance(exc.orig, OverflowError):
+            return await _out_of_range(req, exc.orig)
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_req: Request, exc: RequestValidationError) -> Response:

@@ -39,5 +39,8 @@ DbId = Annotated[int, Ge(0), Le(MAX_DB_ID)]
 
 
 def db_id_of(text: str) -> int | None:
-    """The id at the end of an ``urn:agritrace:...:<id>``, or None if it is not one we could store."""
-    return int(text) if text.isascii() and text.isdigit() and int(text) <= MAX_DB_ID else None
+    """The id ``text`` spells (a form field, a path segment, the end of an ``urn:agritrace:...:<id>``),
+    or None if it is not one we could store.  ASCII digits only: ``str.isdigit`` also takes '²', which
+    ``int`` refuses (a 500), and ``int`` refuses more than 4,300 digits."""
+    ok = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_DB_ID))
+    return int(text) if ok and int(text) <= MAX_DB_ID else None

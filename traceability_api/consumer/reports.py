@@ -59,7 +59,9 @@ def form_token(secret: bytes, code: str, client: str, now: float | None = None) 
 
 def token_ok(secret: bytes, code: str, client: str, token: str) -> bool:
     issued_s, _, mac = token.partition(".")
-    if not issued_s.isdigit() or not 0 <= time.time() - int(issued_s) <= TOKEN_TTL_S:
+    if not (issued_s.isascii() and issued_s.isdigit() and len(issued_s) < 20):  # '²'.isdigit(), int('²') fails
+        return False
+    if not 0 <= time.time() - int(issued_s) <= TOKEN_TTL_S:
         return False
     return hmac.compare_digest(mac, _mac(secret, code, client, int(issued_s)))
 

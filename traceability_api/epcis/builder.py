@@ -22,7 +22,10 @@ def zone_offset(when: datetime | str | None, zone: tzinfo) -> str:
             pass  # capture reports the bad eventTime
     if at.tzinfo is None:
         at = at.replace(tzinfo=zone)
-    offset = at.astimezone(zone).utcoffset()
+    try:
+        offset = at.astimezone(zone).utcoffset()
+    except OverflowError:  # year 0 or 10000 on the way through UTC: capture reports the bad eventTime
+        offset = at.utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset is not None else 0
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

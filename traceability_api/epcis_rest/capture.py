@@ -23,6 +23,7 @@ from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import db_id_of
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0 capture"], route_class=EpcisRoute)
 
@@ -152,7 +153,7 @@ def list_jobs(p: PrincipalDep, session: SessionDep, perPage: int = 30) -> list[d
 
 @router.get("/capture/{captureID}", summary="One capture job: status and errors")
 def read_job(captureID: str, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:  # noqa: N803
-    job = session.get(CaptureJob, int(captureID)) if captureID.isdigit() and len(captureID) < 12 else None
+    job = session.get(CaptureJob, job_id) if (job_id := db_id_of(captureID)) is not None else None
     if job is None or job.org_id != p.org_id:
         raise EpcisProblem(404, f"no capture job {captureID}")
     return job_body(job)

@@ -28,6 +28,7 @@ from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal, authenticate
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import db_id_of
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0 named queries and subscriptions"], route_class=EpcisRoute)
 ws_router = APIRouter(prefix="/epcis")
@@ -174,7 +175,7 @@ def _start_after(session: Session, initial: Any, sub: Subscription) -> int:
 
 def _subscription(session: Session, p: Principal, name: str, sid: str) -> Subscription:
     q = _query(session, p, name)
-    sub = session.get(Subscription, int(sid)) if sid.isdigit() and len(sid) < 12 else None
+    sub = session.get(Subscription, i) if (i := db_id_of(sid)) is not None else None
     if sub is None or sub.query_id != q.id:
         raise EpcisProblem(404, f"no subscription {sid} on query {name!r}")
     return sub
@@ -220,11 +221,20 @@ async def stream(websocket: WebSocket, queryName: str) -> None:  # noqa: N803
         return
     p, q, top = found
     listener = notify.Listener(p, dict(q.query), q.name, top, asyncio.get_running_loop())
-    await websocket.accept()
     d = notify.dispatcher(runtime)
-    with d.lock:
-        d.listeners.append(listener)
+    with d.lock:  # each open socket is one more query per poll: an organisation's are bounded
+        full = sum(li.principal.org_id == p.org_id for li in d.listeners) >= runtime.settings.epcis_streams_per_org
+        if not full:
+            d.listeners.append(listener)
+    if full:
+        reason = f"at most {runtime.settings.epcis_streams_per_org} open WebSockets per organisation"
+        if "websocket.http.response" in websocket.scope.get("extensions", {}):  # uvicorn: a real HTTP answer
+            await websocket.send_denial_response(JSONResponse({"detail": reason}, status_code=429))
+        else:
+            await websocket.close(code=1008, reason=reason)
+        return
     try:
+        await websocket.accept()
         await _pump(websocket, listener)
     finally:
         with d.lock:

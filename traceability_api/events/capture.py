@@ -243,7 +243,12 @@ def _prepare(event: Any, context: Any, idempotency_key: str | None) -> Prepared:
     if errors:
         raise Invalid(f"the event does not follow the EPCIS 2.0 schema: {errors[0]}", details=errors)
     prefixes = prefixes_of_context(full["@context"])
-    hash_id = hash_id_of_event(full, HASH_RULE)
+    try:
+        hash_id = hash_id_of_event(full, HASH_RULE)
+    except OverflowError as exc:  # the hash writes every time in UTC: 0001-01-01T00:00+14:00 is year 0 there
+        raise Invalid(
+            "a time of the event is implausibly old or in the future: in UTC it falls outside the years 1 to 9999"
+        ) from exc
     client_id = str(full.get("eventID") or idempotency_key or hash_id)
     if len(client_id) > 200:
         raise Invalid("eventID is longer than 200 characters")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import field_validator
+from pydantic import FiniteFloat, field_validator
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -41,8 +41,8 @@ class DeviceCreate(SQLModel):
     name: str = Field(min_length=1, max_length=100)
     kind: SensorKind
     place_id: int | None = Field(default=None, ge=0, le=MAX_DB_ID, description="plot, facility or vehicle it measures")
-    threshold_low: float | None = None
-    threshold_high: float | None = None
+    threshold_low: FiniteFloat | None = None  # "nan" or 1e309 would store a threshold no reading crosses
+    threshold_high: FiniteFloat | None = None
 
 
 class Device(SQLModel, table=True):

@@ -25,6 +25,7 @@ from traceability_api.config import Settings
 from traceability_api.errors import DomainError, Invalid
 from traceability_api.evidence.sensors import authenticate_device, canonical_batch, receive_batch
 from traceability_api.limits import parse_json_bounded
+from traceability_api.validation import db_id_of
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 8  # a batch nests 3 deep: {"readings": [{"ts": ..., "value": ...}]}
@@ -123,9 +124,9 @@ class MqttIngest:
 
     def _device_of(self, topic: str) -> int:
         middle = topic.removeprefix(self.prefix).removesuffix("/readings")
-        if not middle.isdigit() or len(middle) > 18:
+        if (device_id := db_id_of(middle)) is None:
             raise Invalid(f"bad topic {topic[:200]!r}: expected {self.prefix}<device id>/readings")
-        return int(middle)
+        return device_id
 
     def _on_message(self, client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
         try:

@@ -68,7 +68,10 @@ def authenticate_device(session: Session, settings: Settings, device_id: int, bo
     if device is None or not device.active:
         raise NotFound(f"unknown or inactive device {device_id}")
     if not isinstance(signature, str) or not signature:
-        raise Unauthorized("missing X-Device-Signature (hex HMAC-SHA256 of the body with the device secret)")
+        raise Unauthorized(  # one message for both transports: an MQTT device has no headers
+            "missing signature: the hex HMAC-SHA256 under the device secret, as the X-Device-Signature header"
+            ' of the body (HTTP) or the "sig" text of the message (MQTT)'
+        )
     if not isinstance(signature, str) or not signature.isascii():
         raise Unauthorized("the signature must be hex text (HMAC-SHA256 of the body with the device secret)")
     expected = sign(device_secret(device, settings), body).encode()

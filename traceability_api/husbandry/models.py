@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from pydantic import FiniteFloat
 from sqlalchemy import BigInteger, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -40,8 +41,8 @@ class AnimalPlacement(SQLModel, table=True):
 
 class ThresholdSet(SQLModel):
     kind: str = Field(max_length=20, description="sensor kind, e.g. dissolved_oxygen, salinity")
-    low: float | None = None
-    high: float | None = None
+    low: FiniteFloat | None = None  # "nan" or 1e309 would store a threshold no reading ever crosses
+    high: FiniteFloat | None = None
     sustain_minutes: int = Field(
         default=30,
         ge=1,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from lxml import etree
+
+from traceability_api.sheet_cells import NOT_XML
 
 NS = "https://ns.agritrace.vn/national-record/1"
 ITEM = {
@@ -33,15 +34,11 @@ def _q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
-# characters XML 1.0 cannot hold (C0 controls but tab, newline, return; surrogates; U+FFFE/U+FFFF)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
 def _text(value: Any) -> str:
     """A value as XML Schema writes it; a character XML cannot hold (typed into a name) becomes U+FFFD."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _NOT_XML.sub("\ufffd", str(value))
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def _write(parent: etree._Element, name: str, value: Any) -> None:

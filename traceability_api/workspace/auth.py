@@ -7,8 +7,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -63,18 +65,49 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _equal_work(password: str) -> None:
+    """The Argon2 verification every refusal costs, so that timing tells no username apart."""
+    try:
+        _hasher.verify(_dummy(), password)
+    except VerificationError:
+        pass
+
+
+UNKNOWN_NAMES_KEPT = 10_000  # usernames nobody has, with their failures (oldest forgotten first)
+_unknown: OrderedDict[str, tuple[int, datetime | None]] = OrderedDict()
+_unknown_guard = threading.Lock()
+
+
+def _unknown_failure(settings: Settings, name: str) -> bool:
+    """Count a failure for a username nobody has exactly as a login row counts it, and say whether
+    it is now locked: the 'locked' answer came only for existing usernames, so five tries told an
+    attacker which usernames exist.  Kept per process (bounded), not in the database."""
+    now = utcnow()
+    with _unknown_guard:
+        failed, until = _unknown.pop(name, (0, None))
+        locked = until is not None and until > now
+        if not locked:
+            failed += 1
+            if failed >= settings.workspace_lockout_failures:
+                failed, until, locked = 0, now + timedelta(minutes=settings.workspace_lockout_minutes), True
+        _unknown[name] = (failed, until)
+        while len(_unknown) > UNKNOWN_NAMES_KEPT:
+            _unknown.popitem(last=False)
+    return locked
+
+
 def check_password(session: Session, settings: Settings, username: str, password: str) -> WorkspaceLogin:
     """The login row if the password is right and the sign-in not locked; counts failures and
-    locks for ``workspace_lockout_minutes`` after ``workspace_lockout_failures`` in a row."""
-    login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == username.strip().lower())).first()
+    locks for ``workspace_lockout_minutes`` after ``workspace_lockout_failures`` in a row (an
+    unknown username alike, with the same work: no answer says whether a username exists)."""
+    name = username.strip().lower()
+    login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == name)).first()
     if login is None:
-        try:
-            _hasher.verify(_dummy(), password)
-        except VerificationError:
-            pass
-        raise SignInFailed()
+        _equal_work(password)
+        raise SignInFailed(locked=_unknown_failure(settings, name))
     now = utcnow()
     if login.locked_until is not None and login.locked_until > now:
+        _equal_work(password)
         raise SignInFailed(locked=True)
     try:
         _hasher.verify(login.password_hash, password)

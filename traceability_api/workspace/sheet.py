@@ -3,7 +3,9 @@
 Safety before parsing: the upload's size (``AGRITRACE_IMPORT_MAX_BYTES``), the zip's declared
 uncompressed size (a zip bomb is refused unread), then openpyxl, whose XML goes through
 defusedxml (no entity expansion, no external entities), read-only and values only (formulas are
-not evaluated), and at most ``AGRITRACE_IMPORT_MAX_ROWS`` filled rows."""
+not evaluated), and at most ``AGRITRACE_IMPORT_MAX_ROWS`` filled rows among the first
+``max(10 x that, 20,000)`` rows: openpyxl yields every row up to the sheet's declared dimension, so a
+file of a few KB declaring A1:XFD1048576 would otherwise cost seconds of CPU per upload."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ COLUMNS = ("plot", "activity", "time", "product", "active_ingredient", "dose", "
            "supplier_lot", "area_ha", "season", "note")  # fmt: skip
 SHEET = "Nhật ký"
 UNZIPPED_RATIO = 40  # an XLSX of text cells unzips to a few times its size; far more is a bomb
+SCANNED_ROWS_PER_ROW, MIN_SCANNED_ROWS = 10, 20_000  # rows read (blank or not) before the sheet is refused
 
 
 class SheetRefused(Exception):
@@ -79,7 +82,10 @@ def read_rows(data: bytes, max_bytes: int, max_rows: int) -> list[tuple[int, dic
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         rows: list[tuple[int, dict[str, Any]]] = []
+        last_row = max(SCANNED_ROWS_PER_ROW * max_rows, MIN_SCANNED_ROWS)
         for n, values in enumerate(ws.iter_rows(min_row=2, max_col=len(COLUMNS), values_only=True), start=2):
+            if n > last_row:  # blank rows count too: a 150 KB file can declare a million of them
+                raise SheetRefused("too_many_rows", 413)
             cells = {c: _cell(v) for c, v in zip(COLUMNS, values, strict=False)}
             if all(v == "" for v in cells.values()):
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -156,6 +156,16 @@ def render(
 def bad_request_page(request: Request) -> HTMLResponse:
     """A malformed address or form reached a page (e.g. a letter where a number belongs): 422."""
     return render(request, "message.html", 422, message=i18n.T[lang_of(request)]["bad_request"])
+
+
+def too_large_page(scope: MutableMapping[str, Any], limit: int) -> HTMLResponse | None:
+    """The body-size refusal (413, before any route) for a person's browser on /app: a page in
+    their language saying how large a file may be; None for anyone else (they get the JSON)."""
+    request = Request(scope)
+    if not request.url.path.startswith("/app") or "text/html" not in request.headers.get("accept", ""):
+        return None
+    mb = f"{limit / 2**20:.0f}"
+    return render(request, "message.html", 413, message=i18n.T[lang_of(request)]["body_too_large"].format(mb=mb))
 
 
 def not_found(request: Request, page: Page) -> HTMLResponse:

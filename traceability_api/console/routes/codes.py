@@ -58,7 +58,7 @@ PAGE = 100  # codes per page: each card carries its own form
 
 
 def _page_number(raw: str) -> int:
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 else 1
 
 
 def _page_of(rows: list[Any], raw: str) -> list[Any]:

@@ -34,7 +34,7 @@ from traceability_api.signing.attestation import AttestationIn
 from traceability_api.signing.models import SigningKey
 from traceability_api.signing.router import KeyIn, RotateIn
 from traceability_api.timeutil import utcnow
-from traceability_api.validation import DbId
+from traceability_api.validation import DbId, db_id_of
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.web import see_other
 
@@ -200,7 +200,7 @@ def register_key(
     ct, zone = console.ct, runtime.settings.zone
     window = {"valid_from": _unix(valid_from, zone), "valid_until": _unix(valid_until, zone)}
     errors: Errors = {k: ct["k_bad_date"] for k, t in window.items() if t is None}
-    if not org_id.strip().isdigit():
+    if (target := db_id_of(org_id.strip())) is None:
         errors["org_id"] = console.page.t["required"]
     att = None
     if att_certificates.strip() or att_signature.strip():  # an X.509 attestation: both parts, or neither
@@ -215,7 +215,8 @@ def register_key(
     if errors:
         return _page(request, console, session, runtime, v, errors, 422)
     try:
-        org = get_org(session, int(org_id))
+        assert target is not None  # no errors: org_id was checked above
+        org = get_org(session, target)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "org_id")
     try:
@@ -238,10 +239,10 @@ def custodial_key(
     if (refusal := _not_allowed(request, console, session, runtime)) is not None:
         return refusal
     v = {"custodial_org_id": org_id}
-    if not org_id.strip().isdigit():
+    if (target := db_id_of(org_id.strip())) is None:
         return _page(request, console, session, runtime, v, {"custodial_org_id": console.page.t["required"]}, 422)
     try:
-        key = registrar.add_custodial_key(session, runtime, get_org(session, int(org_id)))
+        key = registrar.add_custodial_key(session, runtime, get_org(session, target))
         registrar.done(runtime, session)
     except DomainError as exc:
         return _refused(request, console, session, runtime, v, exc, "custodial_org_id")

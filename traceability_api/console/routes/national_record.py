@@ -3,7 +3,7 @@ without JavaScript); the figures come from ``national.completeness.completeness_
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -20,7 +20,12 @@ def _day(text: str | None, zone: tzinfo) -> datetime | None:
     """Midnight of a form's day (YYYY-MM-DD) in the service's zone; ValueError if it is not one."""
     if not text:
         return None
-    return datetime.combine(date.fromisoformat(text[:10]), time(0), zone)
+    day = datetime.combine(date.fromisoformat(text[:10]), time(0), zone)
+    try:
+        day.astimezone(UTC)  # 0001-01-01 here is year 0 in UTC: a day the database cannot compare (a 500 before)
+    except OverflowError as exc:
+        raise ValueError(text) from exc
+    return day
 
 
 @router.get("/app/console/national-record")

@@ -30,9 +30,11 @@ Text = Annotated[str, Form(max_length=200)]
 
 
 def _safe_next(raw: str | None) -> str:
-    """Only our own pages: no open redirect."""
+    """Only our own pages: no open redirect, and nothing a Location header cannot carry (a CR/LF
+    broke the response mid-headers: uvicorn refuses the value after the status was chosen)."""
     if raw and raw.startswith("/app") and not raw.startswith("//") and "\\" not in raw:
-        return raw
+        if raw.isascii() and raw.isprintable():
+            return raw
     return "/app"
 
 

@@ -20,6 +20,7 @@ from traceability_api.errors import DomainError
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.evidence import attachments
 from traceability_api.evidence.diary import DiaryEntry, diary_event
+from traceability_api.validation import db_id_of
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.web import Page, PostDep, form_idempotency_key, page_view, render, see_other
@@ -74,14 +75,14 @@ async def _event(
         entry = DiaryEntry.model_validate({k: v for k, v in values.items() if v and k != "plot_id"})
     except ValidationError as exc:
         return values, None, from_validation(exc, page.lang), 422
-    if not plot_id.isdigit() or len(plot_id) > 11:
+    if (place_id := db_id_of(plot_id)) is None:
         return values, None, {"plot_id": page.t["required"]}, 422
     try:
         if photo is not None and photo.filename:
             data = await photo.read(runtime.settings.attachment_max_bytes + 1)
             row = attachments.store(session, p, runtime.settings, data)
             entry = entry.model_copy(update={"attachments": [row.sha256]})
-        return values, diary_event(session, p, int(plot_id), entry, runtime.settings.zone), {}, 200
+        return values, diary_event(session, p, place_id, entry, runtime.settings.zone), {}, 200
     except DomainError as exc:
         session.rollback()
         field = "photo" if "attachment" in exc.message or "file" in exc.message else "_form"

@@ -21,6 +21,7 @@ from traceability_api.husbandry.activities import SPEC, UNIT_WORDS, Activity, Ac
 from traceability_api.husbandry.record import record_activity
 from traceability_api.parties.models import Role
 from traceability_api.places.models import Place
+from traceability_api.validation import db_id_of
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.web import Page, PageDep, PostDep, form_idempotency_key, render, see_other
@@ -100,7 +101,7 @@ async def activity_save(
     v |= {"place_id": place_id, "activity": activity, "time": time, "idem": idem}
     if activity not in Activity.__members__:
         return _form(request, page, session, v, {"activity": page.t["required"]}, 422)
-    if not place_id.isdigit() or len(place_id) > 11:
+    if (place := db_id_of(place_id)) is None:
         return _form(request, page, session, v, {"place_id": page.t["required"]}, 422)
     allowed = set(_fields(Activity(activity), page.user.principal.role == Role.admin)) | {"note"}
     raw: dict[str, Any] = {"activity": activity, "time": time}
@@ -121,7 +122,7 @@ async def activity_save(
         return _form(request, page, session, v, from_validation(exc, page.lang), 422)
     key = form_idempotency_key("activity", idem)
     try:
-        record_activity(session, page.user.principal, int(place_id), entry, runtime.settings, runtime.capture_checks,
+        record_activity(session, page.user.principal, place, entry, runtime.settings, runtime.capture_checks,
                         idempotency_key=key)  # fmt: skip
         session.commit()
     except DomainError as exc:

@@ -18,6 +18,7 @@ from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import DomainError
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.lots.models import Lot, Product, check_lot_code
+from traceability_api.validation import db_id_of
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain
 from traceability_api.workspace.numbers import parse_quantity
@@ -56,7 +57,7 @@ def _read(session: Session, page: Page, form: Any) -> tuple[list[Any], list[Any]
         lid, raw = str(form.get(f"in_lot_{i}") or ""), str(form.get(f"in_qty_{i}") or "")
         if not lid:
             continue
-        lot = session.get(Lot, int(lid)) if lid.isdigit() and len(lid) < 12 else None
+        lot = session.get(Lot, in_id) if (in_id := db_id_of(lid)) is not None else None
         if lot is None or lot.holder_org_id != p.org_id:
             errors[f"in_lot_{i}"] = page.t["required"]
             continue

@@ -18,6 +18,7 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import party_uri
 from traceability_api.privacy.models import Visibility
 from traceability_api.privacy.visibility import VISIBILITY_KEY
+from traceability_api.validation import db_id_of
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain
 from traceability_api.workspace.numbers import parse_quantity
@@ -53,10 +54,10 @@ def _event(
     """The shipping event of the form (at ``when``), or the form again with what is wrong."""
     p = page.user.principal
     lot_id, partner = v["lot_id"], v["partner"]
-    lot = session.get(Lot, int(lot_id)) if lot_id.isdigit() and len(lot_id) < 12 else None
+    lot = session.get(Lot, i) if (i := db_id_of(lot_id)) is not None else None
     if lot is None or lot.holder_org_id != p.org_id:
         return None, _form(request, page, session, v, {"lot": page.t["required"]}, 422)
-    dest = session.get(Organisation, int(partner)) if partner.isdigit() and len(partner) < 12 else None
+    dest = session.get(Organisation, i) if (i := db_id_of(partner)) is not None else None
     if dest is None:
         return None, _form(request, page, session, v, {"partner": page.t["required"]}, 422)
     qty, err = parse_quantity(v["quantity"], page.lang, default=lot.quantity_remaining)
