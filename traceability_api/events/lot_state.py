@@ -20,8 +20,8 @@ from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, ch
 from traceability_api.lots.service import find_lot, find_lots, find_serial_lot, product_by_gtin
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
-from traceability_api.places.models import PRODUCTION_KINDS, Place, PlaceKind
-from traceability_api.places.service import find_place_by_uri, find_places_by_uris, require_own_place
+from traceability_api.places.models import PRODUCTION_KINDS, PlaceKind
+from traceability_api.places.service import PlaceKey, find_places_by_uris, require_own_place
 from traceability_api.timeutil import utcnow
 from traceability_api.validation import db_id_of
 
@@ -39,9 +39,9 @@ class LotCache:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.lots: dict[tuple[str, str], tuple[Lot, Product]] = {}
+        self.lots: dict[tuple[str, str], Lot] = {}  # by (GTIN, lot code)
         self.absent: set[tuple[str, str]] = set()  # looked up by ``prefetch``, not stored
-        self.places: dict[str, Place | None] = {}
+        self.places: dict[str, PlaceKey | None] = {}
         self.products: dict[str, Product | None] = {}
 
     def prefetch(self, lots: set[tuple[str, str]], place_uris: set[str]) -> None:
@@ -49,16 +49,16 @@ class LotCache:
         whole document or group instead of one per event."""
         keys = lots - self.lots.keys() - self.absent
         if keys:
-            for lot, product in find_lots(self.session, keys, for_update=True):
-                self.lots[(product.gtin, lot.lot_code)] = (lot, product)
+            for lot, gtin in find_lots(self.session, keys, for_update=True):
+                self.lots[(gtin, lot.lot_code)] = lot
             self.absent |= keys - self.lots.keys()
         uris = place_uris - self.places.keys()
         if uris:
             self.places.update(find_places_by_uris(self.session, uris))
 
-    def place(self, uri: str) -> Place | None:
+    def place(self, uri: str) -> PlaceKey | None:
         if uri not in self.places:
-            self.places[uri] = find_place_by_uri(self.session, uri)
+            self.places.update(find_places_by_uris(self.session, (uri,)))
         return self.places[uri]
 
     def product(self, gtin: str) -> Product | None:
@@ -66,7 +66,7 @@ class LotCache:
             self.products[gtin] = product_by_gtin(self.session, gtin)
         return self.products[gtin]
 
-    def lot(self, gtin: str, code: str) -> tuple[Lot, Product] | None:
+    def lot(self, gtin: str, code: str) -> Lot | None:
         key = (gtin, code)
         if key not in self.lots:
             if key in self.absent:
@@ -74,15 +74,16 @@ class LotCache:
             found = find_lot(self.session, gtin, code, for_update=True)
             if found is None:
                 return None
-            self.lots[key] = found
+            self.lots[key] = found[0]
         return self.lots[key]
 
-    def serial(self, gtin: str, serial: str) -> tuple[Lot, Product] | None:
-        return find_serial_lot(self.session, gtin, serial, for_update=True)
+    def serial(self, gtin: str, serial: str) -> Lot | None:
+        found = find_serial_lot(self.session, gtin, serial, for_update=True)
+        return None if found is None else found[0]
 
-    def add(self, lot: Lot, product: Product) -> None:
-        self.lots[(product.gtin, lot.lot_code)] = (lot, product)
-        self.absent.discard((product.gtin, lot.lot_code))
+    def add(self, lot: Lot, gtin: str) -> None:
+        self.lots[(gtin, lot.lot_code)] = lot
+        self.absent.discard((gtin, lot.lot_code))
 
 
 def party_org(session: Session, uri: str) -> Organisation | None:
@@ -96,9 +97,7 @@ def party_org(session: Session, uri: str) -> Organisation | None:
     return None
 
 
-def check_places(
-    session: Session, p: Principal, refs: EventRefs, cache: LotCache | None = None
-) -> tuple[int | None, int | None]:
+def check_places(p: Principal, refs: EventRefs, cache: LotCache) -> tuple[int | None, int | None]:
     """Our places named by the event must be the recorder's.  Returns (a plot named, the place
     where the event happened: bizLocation, else readPoint)."""
     plot = None
@@ -106,7 +105,7 @@ def check_places(
     for role, uri in (("readPoint", refs.read_point), ("bizLocation", refs.biz_location)):
         if uri is None:
             continue
-        place = cache.place(uri) if cache is not None else find_place_by_uri(session, uri)
+        place = cache.place(uri)
         if place is None:
             if uri.startswith("urn:agritrace:place:"):
                 raise Invalid(f"{role} {uri} is not a registered place")
@@ -149,7 +148,7 @@ def new_lot(
     harvest = _ilmd_value(ilmd, prefixes, voc.ILMD_HARVEST_DATE)
     plot_uri = _ilmd_value(ilmd, prefixes, (voc.ILMD_PLOT,))
     if plot_uri is not None:
-        place = find_place_by_uri(session, str(plot_uri))
+        place = cache.place(str(plot_uri))
         if place is None or place.kind not in PRODUCTION_KINDS:
             raise Invalid(f"ilmd plot {plot_uri} is not a registered plot, pond, cage, barn, flock house or hatchery")
         require_own_place(place, p, "ilmd plot")
@@ -165,7 +164,7 @@ def new_lot(
         harvest_date=harvest_date, ilmd=ilmd,
     )  # fmt: skip
     session.add(lot)
-    cache.add(lot, product)
+    cache.add(lot, ref.gtin)
     return Touch(lot, item.role, item.quantity, uom)
 
 
@@ -218,14 +217,13 @@ def serial_outputs(
     return out
 
 
-def existing(cache: LotCache, item: ItemRef) -> tuple[Lot, Product]:
+def existing(cache: LotCache, item: ItemRef) -> Lot:
     ref = item.ref
     assert ref.gtin is not None and ref.code is not None
     found = cache.lot(ref.gtin, ref.code) if ref.kind == "lot" else cache.serial(ref.gtin, ref.code)
     if found is None:
         raise NotFound(f"unknown {'lot' if ref.kind == 'lot' else 'serial number'} {ref.uri}")
-    lot, _ = found
-    if lot.status == LotStatus.consumed:
+    if found.status == LotStatus.consumed:
         raise Conflict(f"lot {ref.uri} was already consumed by a transformation; record events on its outputs")
     return found
 
