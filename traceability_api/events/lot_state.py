@@ -16,8 +16,8 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import GS1Ref, lot_uri
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
 from traceability_api.events.refs import EventRefs, ItemRef
-from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, check_lot_code
-from traceability_api.lots.service import find_lot, find_lots, find_serial_lot, product_by_gtin
+from traceability_api.lots.models import Lot, LotStatus, SerialUnit, check_lot_code
+from traceability_api.lots.service import ProductKey, find_lot, find_lots, find_serial_lot, product_key
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PRODUCTION_KINDS, PlaceKind
@@ -42,7 +42,7 @@ class LotCache:
         self.lots: dict[tuple[str, str], Lot] = {}  # by (GTIN, lot code)
         self.absent: set[tuple[str, str]] = set()  # looked up by ``prefetch``, not stored
         self.places: dict[str, PlaceKey | None] = {}
-        self.products: dict[str, Product | None] = {}
+        self.products: dict[str, ProductKey | None] = {}
 
     def prefetch(self, lots: set[tuple[str, str]], place_uris: set[str]) -> None:
         """Load (and lock) the lots and places of many events at once: a handful of queries for a
@@ -61,9 +61,9 @@ class LotCache:
             self.places.update(find_places_by_uris(self.session, (uri,)))
         return self.places[uri]
 
-    def product(self, gtin: str) -> Product | None:
+    def product(self, gtin: str) -> ProductKey | None:
         if gtin not in self.products:
-            self.products[gtin] = product_by_gtin(self.session, gtin)
+            self.products[gtin] = product_key(self.session, gtin)
         return self.products[gtin]
 
     def lot(self, gtin: str, code: str) -> Lot | None:
@@ -157,7 +157,6 @@ def new_lot(
         harvest_date = date.fromisoformat(str(harvest)[:10]) if harvest else None
     except ValueError as exc:
         raise Invalid(f"ilmd harvest date {harvest!r} is not a date (YYYY-MM-DD)") from exc
-    assert product.id is not None
     lot = Lot(
         product_id=product.id, lot_code=ref.code, owner_org_id=p.org_id, holder_org_id=p.org_id,
         quantity=item.quantity, quantity_remaining=item.quantity, uom=uom, origin_place_id=plot_id,
@@ -202,7 +201,7 @@ def serial_outputs(
     out: list[Touch] = []
     for gtin in sorted({i.ref.gtin or "" for i in serials}):
         group = [i for i in serials if i.ref.gtin == gtin]
-        lots = [t for t in new if t.lot.product_id == getattr(product_by_gtin(session, gtin), "id", -1)]
+        lots = [t for t in new if t.lot.product_id == getattr(cache.product(gtin), "id", -1)]
         if len(lots) > 1:
             raise Invalid(
                 f"serialised outputs of GTIN {gtin} need exactly one output lot of that GTIN, not {len(lots)}"

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, tuple_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from traceability_api.db import lock_for_write
@@ -62,6 +64,27 @@ def update_product(session: Session, p: Principal, product_id: int, data: Produc
 
 def product_by_gtin(session: Session, gtin: str) -> Product | None:
     return session.exec(select(Product).where(Product.gtin == gtin)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductKey:
+    """What capture reads of a product when it creates a lot: its id, whose it is, its unit."""
+
+    id: int
+    org_id: int
+    unit: str
+
+
+def product_key(session: Session, gtin: str) -> ProductKey | None:
+    """``product_by_gtin``, reading only ``ProductKey``'s columns (a Core query built once)."""
+    row = session.connection().execute(_product_key_statement(), {"gtin": gtin}).first()
+    return None if row is None else ProductKey(*row)
+
+
+@lru_cache(maxsize=1)
+def _product_key_statement() -> Any:
+    t = Product.__table__.c  # type: ignore[attr-defined]
+    return sa_select(t.id, t.org_id, t.unit).where(t.gtin == bindparam("gtin"))
 
 
 def find_lot(session: Session, gtin: str, lot_code: str, *, for_update: bool = False) -> tuple[Lot, Product] | None:
