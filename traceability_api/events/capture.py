@@ -21,7 +21,7 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
-from traceability_api.events.chronology import check_not_before, first_event_times
+from traceability_api.events.chronology import check_not_before
 from traceability_api.events.declarations import declare_captured
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import EventRefs, extract
@@ -158,7 +158,7 @@ def store_prepared(
         timed.append((i, touches, row["event_time"], pe.event.get("eventTimeZoneOffset")))
         pending.append((row, touches, len(out)))
         out.append(None)
-    _check_chronology(session, timed, len(prepared))
+    _check_chronology(cache, timed, len(prepared))
     if pending:
         _insert(session, p, pending, out)
     return _fill_in_document_duplicates(out, prepared)
@@ -195,9 +195,12 @@ def _prefetch(cache: custody.LotCache, prepared: list[Prepared], known: dict[str
     return refs
 
 
-def _check_chronology(session: Session, timed: list[tuple[int, list[custody.Touch], datetime, Any]], n: int) -> None:
-    """No event before the commissioning of a lot it touches: one query for all the events."""
-    first = first_event_times(session, {t.lot.id for _, ts, _, _ in timed for t in ts if t.lot.id is not None})
+def _check_chronology(
+    cache: custody.LotCache, timed: list[tuple[int, list[custody.Touch], datetime, Any]], n: int
+) -> None:
+    """No event before the commissioning of a lot it touches: the first event times were read with
+    the lots (at most one query more, for lots found otherwise)."""
+    first = cache.first_event_times({t.lot.id for _, ts, _, _ in timed for t in ts if t.lot.id is not None})
     for i, touches, when, offset in timed:
         try:
             check_not_before(touches, when, offset, first)

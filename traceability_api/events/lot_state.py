@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, tuple_
 from sqlmodel import Session, select
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
+from traceability_api.db import lock_for_write
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import GS1Ref, lot_uri
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
+from traceability_api.events.chronology import first_event_time, first_event_times
 from traceability_api.events.refs import EventRefs, ItemRef
-from traceability_api.lots.models import Lot, LotStatus, SerialUnit, check_lot_code
-from traceability_api.lots.service import ProductKey, find_lot, find_lots, find_serial_lot, product_key
+from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, check_lot_code
+from traceability_api.lots.service import ProductKey, find_lot, find_serial_lot, product_key
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.places.models import PRODUCTION_KINDS, PlaceKind
@@ -34,12 +37,27 @@ class Touch:
     uom: str | None
 
 
+@lru_cache(maxsize=1)
+def _prefetch_statement() -> Any:
+    """The lots of many (GTIN, lot code) keys, locked in id order, each with its GTIN and the time
+    of its first event (the product itself is not loaded): one query, built once (building it and
+    its cache key cost more CPU than running it), a call binds its keys."""
+    return (
+        select(Lot, Product.gtin, first_event_time(Lot.id))
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .where(tuple_(Product.gtin, Lot.lot_code).in_(bindparam("keys", expanding=True)))
+        .order_by(Lot.id)  # type: ignore[arg-type]
+        .with_for_update(of=Lot)
+    )
+
+
 class LotCache:
     """Per-document cache so one capture sees its own earlier events' lots."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.lots: dict[tuple[str, str], Lot] = {}  # by (GTIN, lot code)
+        self.first: dict[int, datetime | None] = {}  # prefetched lots' first event time (None: no event yet)
         self.absent: set[tuple[str, str]] = set()  # looked up by ``prefetch``, not stored
         self.places: dict[str, PlaceKey | None] = {}
         self.products: dict[str, ProductKey | None] = {}
@@ -49,12 +67,21 @@ class LotCache:
         whole document or group instead of one per event."""
         keys = lots - self.lots.keys() - self.absent
         if keys:
-            for lot, gtin in find_lots(self.session, keys, for_update=True):
+            lock_for_write(self.session)
+            for lot, gtin, first in self.session.execute(_prefetch_statement(), {"keys": list(keys)}).tuples():
                 self.lots[(gtin, lot.lot_code)] = lot
+                assert lot.id is not None
+                self.first[lot.id] = first
             self.absent |= keys - self.lots.keys()
         uris = place_uris - self.places.keys()
         if uris:
             self.places.update(find_places_by_uris(self.session, uris))
+
+    def first_event_times(self, lot_ids: set[int]) -> dict[int, datetime]:
+        """``chronology.first_event_times`` of these lots: read with the lots by ``prefetch`` (locked
+        then, it cannot change), the others in one query."""
+        out = {i: t for i in lot_ids & self.first.keys() if (t := self.first[i]) is not None}
+        return out | first_event_times(self.session, lot_ids - self.first.keys())
 
     def place(self, uri: str) -> PlaceKey | None:
         if uri not in self.places:

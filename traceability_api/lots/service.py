@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, tuple_
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -96,28 +95,6 @@ def find_lot(session: Session, gtin: str, lot_code: str, *, for_update: bool = F
         )
     )
     return _first(session, q, for_update)
-
-
-def find_lots(session: Session, keys: Iterable[tuple[str, str]], *, for_update: bool = False) -> list[tuple[Lot, str]]:
-    """The lots of many (GTIN, lot code) keys in one query (locked in id order with ``for_update``),
-    each with its GTIN (the product itself is not loaded)."""
-    if for_update:
-        lock_for_write(session)
-    rows = session.execute(_lots_statement(for_update), {"keys": list(keys)})
-    return [(lot, gtin) for lot, gtin in rows.tuples()]
-
-
-@lru_cache(maxsize=2)
-def _lots_statement(for_update: bool) -> Any:
-    """``find_lots``' query, built once: building it and its cache key cost more CPU than running
-    it (each capture group runs it), so a call only binds its keys."""
-    q = (
-        select(Lot, Product.gtin)
-        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
-        .where(tuple_(Product.gtin, Lot.lot_code).in_(bindparam("keys", expanding=True)))
-        .order_by(Lot.id)  # type: ignore[arg-type]
-    )
-    return q.with_for_update(of=Lot) if for_update else q
 
 
 def find_serial_lot(
