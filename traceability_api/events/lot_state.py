@@ -68,7 +68,7 @@ class LotCache:
         keys = lots - self.lots.keys() - self.absent
         if keys:
             lock_for_write(self.session)
-            for lot, gtin, first in self.session.execute(_prefetch_statement(), {"keys": list(keys)}).tuples():
+            for lot, gtin, first in self.session.execute(_prefetch_statement(), {"keys": list(keys)}):
                 self.lots[(gtin, lot.lot_code)] = lot
                 assert lot.id is not None
                 self.first[lot.id] = first
