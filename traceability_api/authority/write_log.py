@@ -42,11 +42,12 @@ def entry_digest(entry: WriteLogEntry) -> str:
 
 
 def _row(principal: Any, method: str, path: str, status: int) -> dict[str, Any]:
-    entry = WriteLogEntry(at=utcnow(), org_id=getattr(principal, "org_id", None),
-                          member_id=getattr(principal, "member_id", None), method=method, path=path[:300],
-                          status=status, digest="")  # fmt: skip
-    entry.digest = entry_digest(entry)
-    return {k: getattr(entry, k) for k in ("at", "org_id", "member_id", "method", "path", "status", "digest")}
+    """The columns of one entry, its digest included (a plain row: no ORM object to build)."""
+    at, org_id, member_id = utcnow(), getattr(principal, "org_id", None), getattr(principal, "member_id", None)
+    path = path[:300]
+    digest = write_log_digest(at, org_id, member_id, method, path, status)
+    return {"at": at, "org_id": org_id, "member_id": member_id, "method": method, "path": path, "status": status,
+            "digest": digest}  # fmt: skip
 
 
 _INSERT_ENTRIES = WriteLogEntry.__table__.insert().returning(  # type: ignore[attr-defined]

@@ -7,10 +7,12 @@ import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from traceability_api.config import Settings
 from traceability_api.consensus.event_hash import HASH_RULE, hash_id_of_event, prefixes_of_context
@@ -19,7 +21,7 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.schema import document_errors, event_errors
 from traceability_api.errors import Conflict, DomainError, Invalid
 from traceability_api.events import custody
-from traceability_api.events.chronology import check_not_before, first_event_times
+from traceability_api.events.chronology import check_not_before
 from traceability_api.events.declarations import declare_captured
 from traceability_api.events.models import Event, EventLot
 from traceability_api.events.refs import EventRefs, extract
@@ -131,10 +133,8 @@ def store_prepared(
 ) -> list[Captured]:
     """Store prepared events in the caller's transaction (see ``capture_events``)."""
     ids = [pe.client_id for pe in prepared]
-    known = {
-        e.client_event_id: e
-        for e in session.execute(_KNOWN, {"org": p.org_id, "ids": ids})  # the columns a repeat needs, no ORM objects
-    }
+    rows = session.connection().execute(_known_statement(), {"org": p.org_id, "ids": ids})
+    known = {e.client_event_id: e for e in rows}
     cache = custody.LotCache(session)
     refs = _prefetch(cache, prepared, known)
     out: list[Captured | None] = []
@@ -158,16 +158,23 @@ def store_prepared(
         timed.append((i, touches, row["event_time"], pe.event.get("eventTimeZoneOffset")))
         pending.append((row, touches, len(out)))
         out.append(None)
-    _check_chronology(session, timed, len(prepared))
+    _check_chronology(cache, timed, len(prepared))
     if pending:
         _insert(session, p, pending, out)
     return _fill_in_document_duplicates(out, prepared)
 
 
-_KNOWN = select(Event.id, Event.client_event_id, Event.hash_id, Event.hash_rule).where(  # type: ignore[call-overload]
-    Event.org_id == bindparam("org"), col(Event.client_event_id).in_(bindparam("ids", expanding=True))
-)
-Known = Any  # a row of _KNOWN: id, client_event_id, hash_id, hash_rule
+@lru_cache(maxsize=1)
+def _known_statement() -> Any:
+    """The stored events of an organisation with the given eventIDs: a Core query of the columns a
+    repeat needs (no ORM entities), built once (building it cost more CPU than running it)."""
+    t = Event.__table__.c  # type: ignore[attr-defined]
+    return sa_select(t.id, t.client_event_id, t.hash_id, t.hash_rule).where(
+        t.org_id == bindparam("org"), t.client_event_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+Known = Any  # a row of _known_statement(): id, client_event_id, hash_id, hash_rule
 
 
 def _prefetch(cache: custody.LotCache, prepared: list[Prepared], known: dict[str, Known]) -> dict[int, EventRefs]:
@@ -188,9 +195,12 @@ def _prefetch(cache: custody.LotCache, prepared: list[Prepared], known: dict[str
     return refs
 
 
-def _check_chronology(session: Session, timed: list[tuple[int, list[custody.Touch], datetime, Any]], n: int) -> None:
-    """No event before the commissioning of a lot it touches: one query for all the events."""
-    first = first_event_times(session, {t.lot.id for _, ts, _, _ in timed for t in ts if t.lot.id is not None})
+def _check_chronology(
+    cache: custody.LotCache, timed: list[tuple[int, list[custody.Touch], datetime, Any]], n: int
+) -> None:
+    """No event before the commissioning of a lot it touches: the first event times were read with
+    the lots (at most one query more, for lots found otherwise)."""
+    first = cache.first_event_times({t.lot.id for _, ts, _, _ in timed for t in ts if t.lot.id is not None})
     for i, touches, when, offset in timed:
         try:
             check_not_before(touches, when, offset, first)

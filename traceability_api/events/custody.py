@@ -48,7 +48,7 @@ def apply(
     etype = event["type"]
     action = event.get("action")
     step = voc.full_uri(event.get("bizStep"), voc.BIZSTEP)
-    plot_id, refs.place_id = check_places(session, p, refs, cache)
+    plot_id, refs.place_id = check_places(p, refs, cache)
     ilmd = event.get("ilmd") or {}
     items = [i for i in refs.items if i.ref.kind in ("lot", "serial")]
     if recall:
@@ -80,7 +80,7 @@ def recall_lots(session: Session, items: list[ItemRef], cache: LotCache) -> list
         found = cache.lot(ref.gtin or "", ref.code or "") if ref.kind == "lot" else None
         if found is None:
             raise NotFound(f"unknown lot {ref.uri}")
-        lot = found[0]
+        lot = found
         if lot.status != LotStatus.consumed:
             lot.status = LotStatus.recalled
             session.add(lot)
@@ -100,8 +100,8 @@ def commission(
         ref = item.ref
         found = cache.lot(ref.gtin or "", ref.code or "") if serials else None
         if found is not None:  # serialising units of a lot that already exists
-            holds(p, found[0], ref.uri)
-            touches.append(Touch(found[0], item.role, None, None))
+            holds(p, found, ref.uri)
+            touches.append(Touch(found, item.role, None, None))
         else:
             touches.append(new_lot(session, p, item, cache, ilmd, prefixes, plot_id))
     if serials:
@@ -121,7 +121,7 @@ def transform(
         raise Invalid("a transformation needs input lots and output lots")
     touches: list[Touch] = []
     for item in inputs:
-        lot, _ = existing(cache, item)
+        lot = existing(cache, item)
         holds(p, lot, item.ref.uri)
         if lot.status == LotStatus.recalled:  # its outputs would be fresh lots the recall does not reach
             raise Conflict(f"lot {item.ref.uri} is recalled: it may not be transformed into new lots")
@@ -142,7 +142,7 @@ def touch_held(p: Principal, items: list[ItemRef], cache: LotCache, *, receiving
     the recorder) and quantities fit."""
     touches = []
     for item in items:
-        lot, _ = existing(cache, item)
+        lot = existing(cache, item)
         if receiving:
             if lot.status != LotStatus.in_transit or lot.in_transit_to_org_id != p.org_id:
                 raise Forbidden(f"lot {item.ref.uri} is not in transit to your organisation")

@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, tuple_
 from sqlmodel import Session, select
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
+from traceability_api.db import lock_for_write
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import GS1Ref, lot_uri
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
+from traceability_api.events.chronology import first_event_time, first_event_times
 from traceability_api.events.refs import EventRefs, ItemRef
 from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, check_lot_code
-from traceability_api.lots.service import find_lot, find_lots, find_serial_lot, product_by_gtin
+from traceability_api.lots.service import ProductKey, find_lot, find_serial_lot, product_key
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
-from traceability_api.places.models import PRODUCTION_KINDS, Place, PlaceKind
-from traceability_api.places.service import find_place_by_uri, find_places_by_uris, require_own_place
+from traceability_api.places.models import PRODUCTION_KINDS, PlaceKind
+from traceability_api.places.service import PlaceKey, find_places_by_uris, require_own_place
 from traceability_api.timeutil import utcnow
 from traceability_api.validation import db_id_of
 
@@ -34,39 +37,63 @@ class Touch:
     uom: str | None
 
 
+@lru_cache(maxsize=1)
+def _prefetch_statement() -> Any:
+    """The lots of many (GTIN, lot code) keys, locked in id order, each with its GTIN and the time
+    of its first event (the product itself is not loaded): one query, built once (building it and
+    its cache key cost more CPU than running it), a call binds its keys."""
+    return (
+        select(Lot, Product.gtin, first_event_time(Lot.id))
+        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
+        .where(tuple_(Product.gtin, Lot.lot_code).in_(bindparam("keys", expanding=True)))
+        .order_by(Lot.id)  # type: ignore[arg-type]
+        .with_for_update(of=Lot)
+    )
+
+
 class LotCache:
     """Per-document cache so one capture sees its own earlier events' lots."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.lots: dict[tuple[str, str], tuple[Lot, Product]] = {}
+        self.lots: dict[tuple[str, str], Lot] = {}  # by (GTIN, lot code)
+        self.first: dict[int, datetime | None] = {}  # prefetched lots' first event time (None: no event yet)
         self.absent: set[tuple[str, str]] = set()  # looked up by ``prefetch``, not stored
-        self.places: dict[str, Place | None] = {}
-        self.products: dict[str, Product | None] = {}
+        self.places: dict[str, PlaceKey | None] = {}
+        self.products: dict[str, ProductKey | None] = {}
 
     def prefetch(self, lots: set[tuple[str, str]], place_uris: set[str]) -> None:
         """Load (and lock) the lots and places of many events at once: a handful of queries for a
         whole document or group instead of one per event."""
         keys = lots - self.lots.keys() - self.absent
         if keys:
-            for lot, product in find_lots(self.session, keys, for_update=True):
-                self.lots[(product.gtin, lot.lot_code)] = (lot, product)
+            lock_for_write(self.session)
+            for lot, gtin, first in self.session.execute(_prefetch_statement(), {"keys": list(keys)}):
+                self.lots[(gtin, lot.lot_code)] = lot
+                assert lot.id is not None
+                self.first[lot.id] = first
             self.absent |= keys - self.lots.keys()
         uris = place_uris - self.places.keys()
         if uris:
             self.places.update(find_places_by_uris(self.session, uris))
 
-    def place(self, uri: str) -> Place | None:
+    def first_event_times(self, lot_ids: set[int]) -> dict[int, datetime]:
+        """``chronology.first_event_times`` of these lots: read with the lots by ``prefetch`` (locked
+        then, it cannot change), the others in one query."""
+        out = {i: t for i in lot_ids & self.first.keys() if (t := self.first[i]) is not None}
+        return out | first_event_times(self.session, lot_ids - self.first.keys())
+
+    def place(self, uri: str) -> PlaceKey | None:
         if uri not in self.places:
-            self.places[uri] = find_place_by_uri(self.session, uri)
+            self.places.update(find_places_by_uris(self.session, (uri,)))
         return self.places[uri]
 
-    def product(self, gtin: str) -> Product | None:
+    def product(self, gtin: str) -> ProductKey | None:
         if gtin not in self.products:
-            self.products[gtin] = product_by_gtin(self.session, gtin)
+            self.products[gtin] = product_key(self.session, gtin)
         return self.products[gtin]
 
-    def lot(self, gtin: str, code: str) -> tuple[Lot, Product] | None:
+    def lot(self, gtin: str, code: str) -> Lot | None:
         key = (gtin, code)
         if key not in self.lots:
             if key in self.absent:
@@ -74,15 +101,16 @@ class LotCache:
             found = find_lot(self.session, gtin, code, for_update=True)
             if found is None:
                 return None
-            self.lots[key] = found
+            self.lots[key] = found[0]
         return self.lots[key]
 
-    def serial(self, gtin: str, serial: str) -> tuple[Lot, Product] | None:
-        return find_serial_lot(self.session, gtin, serial, for_update=True)
+    def serial(self, gtin: str, serial: str) -> Lot | None:
+        found = find_serial_lot(self.session, gtin, serial, for_update=True)
+        return None if found is None else found[0]
 
-    def add(self, lot: Lot, product: Product) -> None:
-        self.lots[(product.gtin, lot.lot_code)] = (lot, product)
-        self.absent.discard((product.gtin, lot.lot_code))
+    def add(self, lot: Lot, gtin: str) -> None:
+        self.lots[(gtin, lot.lot_code)] = lot
+        self.absent.discard((gtin, lot.lot_code))
 
 
 def party_org(session: Session, uri: str) -> Organisation | None:
@@ -96,9 +124,7 @@ def party_org(session: Session, uri: str) -> Organisation | None:
     return None
 
 
-def check_places(
-    session: Session, p: Principal, refs: EventRefs, cache: LotCache | None = None
-) -> tuple[int | None, int | None]:
+def check_places(p: Principal, refs: EventRefs, cache: LotCache) -> tuple[int | None, int | None]:
     """Our places named by the event must be the recorder's.  Returns (a plot named, the place
     where the event happened: bizLocation, else readPoint)."""
     plot = None
@@ -106,7 +132,7 @@ def check_places(
     for role, uri in (("readPoint", refs.read_point), ("bizLocation", refs.biz_location)):
         if uri is None:
             continue
-        place = cache.place(uri) if cache is not None else find_place_by_uri(session, uri)
+        place = cache.place(uri)
         if place is None:
             if uri.startswith("urn:agritrace:place:"):
                 raise Invalid(f"{role} {uri} is not a registered place")
@@ -149,7 +175,7 @@ def new_lot(
     harvest = _ilmd_value(ilmd, prefixes, voc.ILMD_HARVEST_DATE)
     plot_uri = _ilmd_value(ilmd, prefixes, (voc.ILMD_PLOT,))
     if plot_uri is not None:
-        place = find_place_by_uri(session, str(plot_uri))
+        place = cache.place(str(plot_uri))
         if place is None or place.kind not in PRODUCTION_KINDS:
             raise Invalid(f"ilmd plot {plot_uri} is not a registered plot, pond, cage, barn, flock house or hatchery")
         require_own_place(place, p, "ilmd plot")
@@ -158,14 +184,13 @@ def new_lot(
         harvest_date = date.fromisoformat(str(harvest)[:10]) if harvest else None
     except ValueError as exc:
         raise Invalid(f"ilmd harvest date {harvest!r} is not a date (YYYY-MM-DD)") from exc
-    assert product.id is not None
     lot = Lot(
         product_id=product.id, lot_code=ref.code, owner_org_id=p.org_id, holder_org_id=p.org_id,
         quantity=item.quantity, quantity_remaining=item.quantity, uom=uom, origin_place_id=plot_id,
         harvest_date=harvest_date, ilmd=ilmd,
     )  # fmt: skip
     session.add(lot)
-    cache.add(lot, product)
+    cache.add(lot, ref.gtin)
     return Touch(lot, item.role, item.quantity, uom)
 
 
@@ -203,7 +228,7 @@ def serial_outputs(
     out: list[Touch] = []
     for gtin in sorted({i.ref.gtin or "" for i in serials}):
         group = [i for i in serials if i.ref.gtin == gtin]
-        lots = [t for t in new if t.lot.product_id == getattr(product_by_gtin(session, gtin), "id", -1)]
+        lots = [t for t in new if t.lot.product_id == getattr(cache.product(gtin), "id", -1)]
         if len(lots) > 1:
             raise Invalid(
                 f"serialised outputs of GTIN {gtin} need exactly one output lot of that GTIN, not {len(lots)}"
@@ -218,14 +243,13 @@ def serial_outputs(
     return out
 
 
-def existing(cache: LotCache, item: ItemRef) -> tuple[Lot, Product]:
+def existing(cache: LotCache, item: ItemRef) -> Lot:
     ref = item.ref
     assert ref.gtin is not None and ref.code is not None
     found = cache.lot(ref.gtin, ref.code) if ref.kind == "lot" else cache.serial(ref.gtin, ref.code)
     if found is None:
         raise NotFound(f"unknown {'lot' if ref.kind == 'lot' else 'serial number'} {ref.uri}")
-    lot, _ = found
-    if lot.status == LotStatus.consumed:
+    if found.status == LotStatus.consumed:
         raise Conflict(f"lot {ref.uri} was already consumed by a transformation; record events on its outputs")
     return found
 

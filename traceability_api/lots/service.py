@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import tuple_
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from traceability_api.db import lock_for_write
@@ -63,6 +65,27 @@ def product_by_gtin(session: Session, gtin: str) -> Product | None:
     return session.exec(select(Product).where(Product.gtin == gtin)).first()
 
 
+@dataclass(frozen=True, slots=True)
+class ProductKey:
+    """What capture reads of a product when it creates a lot: its id, whose it is, its unit."""
+
+    id: int
+    org_id: int
+    unit: str
+
+
+def product_key(session: Session, gtin: str) -> ProductKey | None:
+    """``product_by_gtin``, reading only ``ProductKey``'s columns (a Core query built once)."""
+    row = session.connection().execute(_product_key_statement(), {"gtin": gtin}).first()
+    return None if row is None else ProductKey(*row)
+
+
+@lru_cache(maxsize=1)
+def _product_key_statement() -> Any:
+    t = Product.__table__.c  # type: ignore[attr-defined]
+    return sa_select(t.id, t.org_id, t.unit).where(t.gtin == bindparam("gtin"))
+
+
 def find_lot(session: Session, gtin: str, lot_code: str, *, for_update: bool = False) -> tuple[Lot, Product] | None:
     q = (
         select(Lot, Product)
@@ -72,22 +95,6 @@ def find_lot(session: Session, gtin: str, lot_code: str, *, for_update: bool = F
         )
     )
     return _first(session, q, for_update)
-
-
-def find_lots(
-    session: Session, keys: Iterable[tuple[str, str]], *, for_update: bool = False
-) -> list[tuple[Lot, Product]]:
-    """The lots of many (GTIN, lot code) keys in one query (locked in id order with ``for_update``)."""
-    q = (
-        select(Lot, Product)
-        .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
-        .where(tuple_(Product.gtin, Lot.lot_code).in_(list(keys)))
-        .order_by(Lot.id)  # type: ignore[arg-type]
-    )
-    if for_update:
-        lock_for_write(session)
-        q = q.with_for_update(of=Lot)
-    return [(row[0], row[1]) for row in session.exec(q).all()]
 
 
 def find_serial_lot(

@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from traceability_api.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -135,7 +137,7 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
         raise Unauthorized("malformed API key")
     _, prefix, secret = parts
     digest = _hash(secret)
-    row = session.execute(_KEY_LOOKUP, {"prefix": prefix}).first()  # plain columns: no ORM objects to build
+    row = session.connection().execute(_key_lookup(), {"prefix": prefix}).first()  # plain columns, no ORM objects
     if row is None:
         raise Unauthorized("unknown API key")
     secret_hash, revoked_at, active, member_id, name, role, org_id, kind = row
@@ -144,15 +146,19 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
     return Principal(member_id, name, Role(role), org_id, OrgKind(kind))
 
 
-_KEY_LOOKUP = (
-    select(  # type: ignore[call-overload]
-        ApiKey.secret_hash, ApiKey.revoked_at, Member.active, Member.id, Member.name, Member.role,
-        Organisation.id, Organisation.kind,
-    )
-    .join(Member, Member.id == ApiKey.member_id)
-    .join(Organisation, Organisation.id == Member.org_id)
-    .where(ApiKey.prefix == bindparam("prefix"))
-)  # fmt: skip
+@lru_cache(maxsize=1)
+def _key_lookup() -> Any:
+    """The key's hash and state with its member and organisation: a Core query over the table
+    columns (no ORM compile step per request), built once."""
+    key, member, org = (m.__table__ for m in (ApiKey, Member, Organisation))  # type: ignore[union-attr]
+    return (
+        sa_select(
+            key.c.secret_hash, key.c.revoked_at, member.c.active, member.c.id, member.c.name, member.c.role,
+            org.c.id, org.c.kind,
+        )
+        .select_from(key.join(member, member.c.id == key.c.member_id).join(org, org.c.id == member.c.org_id))
+        .where(key.c.prefix == bindparam("prefix"))
+    )  # fmt: skip
 
 
 def get_org(session: Session, org_id: int) -> Organisation:
