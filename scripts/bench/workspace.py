@@ -10,9 +10,9 @@ fetch the home page, then the diary page; the reference in the same run is the s
 static file of the same server (/app/static/app.css: routing, middleware, no database, no
 template).  Prints p95 per page and reference, their ratio, over 3 repetitions (min / median),
 the server's own p95 (its Server-Timing header: from the request reaching the app to the answer
-starting, without the client threads' time), the requests per second, the server's CPU time per request (from /proc: what
-the requests cost, less sensitive than the latency to other load on a shared machine), and each
-page's compressed weight on first load (HTML + CSS + scripts).
+starting, without the client threads' time), the requests per second, the server's CPU time per
+request (from /proc: what the requests cost, less sensitive than the latency to other load on a
+shared machine), and each page's compressed weight on first load (HTML + CSS + scripts).
 """
 
 from __future__ import annotations
