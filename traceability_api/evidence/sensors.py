@@ -191,8 +191,9 @@ def _insert(target: Engine | Session, device_id: int, rows: dict[datetime, float
         dialect = conn.dialect.name
         if dialect == "postgresql":
             # one statement for the whole batch: two arrays unnested server-side, no RETURNING
-            times, values = _pg_array(t.astimezone(UTC).isoformat() for t in rows), _pg_array(map(repr, rows.values()))
-            return int(conn.exec_driver_sql(PG_BULK_INSERT, (device_id, times, values)).rowcount)
+            times = _pg_array(t.astimezone(UTC).isoformat() for t in rows)
+            floats = _pg_array(map(repr, rows.values()))
+            return int(conn.exec_driver_sql(PG_BULK_INSERT, (device_id, times, floats)).rowcount)
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SensorReading.__table__)  # type: ignore[attr-defined]
         stmt = ins.on_conflict_do_nothing(index_elements=["device_id", "ts"]).returning(SensorReading.__table__.c.id)  # type: ignore[attr-defined]
         values = [{"device_id": device_id, "ts": ts, "value": v} for ts, v in rows.items()]
