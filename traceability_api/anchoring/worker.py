@@ -164,11 +164,17 @@ class AnchoringWorker:
             s.add(batch)
             s.flush()
             assert batch.id is not None
-            tx = self._sign(batch, None)
+            try:
+                tx_hash: str | None = self._sign(batch, None).tx_hash
+            except RootAlreadyAnchored:
+                # the chain holds this root already (a database restored from before the batch was
+                # recorded, its chain state from after): no transaction; ``finish`` records the
+                # batch from the chain's own record of the root
+                tx_hash = None
             s.add(batch)
             assign(batch.id)
             s.commit()
-            log.info("prepared batch %s: %d items, root %s, tx %s", batch.id, len(items), batch.root, tx.tx_hash)
+            log.info("prepared batch %s: %d items, root %s, tx %s", batch.id, len(items), batch.root, tx_hash)
             self._hit("after_prepare")
             return batch.id, 0
 
@@ -190,8 +196,8 @@ class AnchoringWorker:
                 return 0
             root = bytes.fromhex(batch.root)
             gas: int | None = None
-            if fresh:
-                assert batch.raw_tx is not None and batch.tx_hash is not None and batch.nonce is not None
+            if fresh and batch.raw_tx is not None:  # else prepared without a transaction: the root is on chain
+                assert batch.tx_hash is not None and batch.nonce is not None
                 self._broadcast(s, batch, SentTx(batch.tx_hash, batch.raw_tx, batch.nonce))
                 receipt = self._wait(batch, root)
                 receipt_block, gas = receipt.block_number, receipt.gas_used
@@ -220,6 +226,14 @@ class AnchoringWorker:
             return int(n)
 
     def _send(self, s: Session, batch: AnchorBatch) -> None:
+        if batch.raw_tx is None or batch.tx_hash is None or batch.nonce is None:
+            # prepared while the chain held its root, which it no longer does (a chain reset): sign now
+            try:
+                self._sign(batch, None)
+            except RootAlreadyAnchored:
+                return
+            s.add(batch)
+            s.commit()
         assert batch.raw_tx is not None and batch.tx_hash is not None and batch.nonce is not None
         sent = SentTx(batch.tx_hash, batch.raw_tx, batch.nonce)
         if self.contract.pending_nonce() > sent.nonce and not self._known(sent.tx_hash):
