@@ -168,3 +168,31 @@ def test_home_shows_a_write_at_the_next_page(app_client: TestClient, runtime: Ru
     assert post(app_client, f"/app/receive/{lot}", {}, page="/app").status_code == 303  # type: ignore[attr-defined]
     home = app_client.get("/app").text
     assert 'action="/app/receive/' not in home and "Gạo Mười Ba · GM-13" in home  # now one of ours
+
+
+def test_home_and_diary_read_without_begin_and_rollback(app_client: TestClient, runtime: Runtime) -> None:
+    """The two pages members open most read in autocommit (each query on its own: no BEGIN and
+    ROLLBACK round trips, a third of a home page's time waiting for PostgreSQL under load), while
+    the FSMA block, which reads through a server-side cursor, still gets a transaction of its own
+    and shows its records."""
+    coop_id, _ = member_client(app_client, runtime, "HTX Ba Mươi", "coop30.admin")
+    mill = TestClient(app_client.app)
+    mill_id, _ = member_client(mill, runtime, "Nhà máy Ba Mốt", "mill31.admin", OrgKind.processor)
+    _seed_alerts(runtime, coop_id, mill_id)
+    modes: list[tuple[str, bool]] = []
+
+    def mode(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        autocommit = dbapi.autocommit if hasattr(dbapi, "autocommit") else dbapi.isolation_level is None
+        modes.append((statement, bool(autocommit)))
+
+    event.listen(runtime.engine, "before_cursor_execute", mode)
+    try:
+        home = app_client.get("/app").text
+        diary = app_client.get("/app/diary")
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", mode)
+    assert "Hồ sơ xuất khẩu Hoa Kỳ (FSMA 204)" in home and "XM-12" in home and diary.status_code == 200
+    session_lookups = [a for stmt, a in modes if "workspace_session" in stmt]
+    assert len(session_lookups) == 2 and all(session_lookups), modes  # the sign-in check of both pages
+    assert any(not a for _, a in modes), "the FSMA block ran in a transaction"

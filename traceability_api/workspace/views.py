@@ -254,7 +254,8 @@ def home(session: Session, p: Principal) -> Home:
     if due.recalls:
         h.recall_notices = open_notices_for(session, p.org_id)
     if due.fsma:
-        h.fsma = own_gaps(session, p, now=now)
+        with Session(session.get_bind()) as s:  # a transaction of its own: its rows come through a server-side cursor
+            h.fsma = own_gaps(s, p, now=now)
     return h
 
 
