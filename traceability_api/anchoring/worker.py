@@ -226,8 +226,15 @@ class AnchoringWorker:
             return int(n)
 
     def _send(self, s: Session, batch: AnchorBatch) -> None:
-        if batch.raw_tx is None or batch.tx_hash is None or batch.nonce is None:
-            # prepared while the chain held its root, which it no longer does (a chain reset): sign now
+        # sign (again) with a fresh nonce: a batch prepared while the chain held its root, which it
+        # no longer does (a chain reset), has no transaction; a stored one's nonce may have gone to
+        # another transaction
+        if (
+            batch.raw_tx is None
+            or batch.tx_hash is None
+            or batch.nonce is None
+            or (self.contract.pending_nonce() > batch.nonce and not self._known(batch.tx_hash))
+        ):
             try:
                 self._sign(batch, None)
             except RootAlreadyAnchored:
@@ -235,16 +242,7 @@ class AnchoringWorker:
             s.add(batch)
             s.commit()
         assert batch.raw_tx is not None and batch.tx_hash is not None and batch.nonce is not None
-        sent = SentTx(batch.tx_hash, batch.raw_tx, batch.nonce)
-        if self.contract.pending_nonce() > sent.nonce and not self._known(sent.tx_hash):
-            # the stored transaction's nonce went to another transaction: sign again with a fresh one
-            try:
-                sent = self._sign(batch, None)
-            except RootAlreadyAnchored:
-                return
-            s.add(batch)
-            s.commit()
-        self._broadcast(s, batch, sent)
+        self._broadcast(s, batch, SentTx(batch.tx_hash, batch.raw_tx, batch.nonce))
 
     def _broadcast(self, s: Session, batch: AnchorBatch, sent: SentTx) -> None:
         self._hit("before_send")
