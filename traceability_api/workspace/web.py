@@ -89,6 +89,7 @@ async def _posted(request: Request, page: Annotated[Page, Depends(_page)]) -> Pa
 
 
 PageDep = Annotated[Page, Depends(_page)]
+PostDep = Annotated[Page, Depends(_posted)]  # a POST from a signed-in member, CSRF checked
 
 
 async def page_view(
@@ -110,9 +111,6 @@ async def page_view(
             session.close()
 
     return await run_in_threadpool(work)
-
-
-PostDep = Annotated[Page, Depends(_posted)]  # a POST from a signed-in member, CSRF checked
 
 
 @lru_cache
