@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import Session, select
 
+from tests.test_capture_semantics import doc
 from tests.world import CTX, World, gtin, make_world, obj_event, setup_rice
 from traceability_api.authority.models import WriteLogEntry
 from traceability_api.authority.write_log import entry_digest
@@ -30,11 +31,6 @@ from traceability_api.runtime import Runtime
 @pytest.fixture
 def w(runtime: Runtime, app_client: TestClient) -> Iterator[World]:
     yield make_world(runtime, app_client)
-
-
-def doc(*events: dict[str, Any]) -> dict[str, Any]:
-    return {"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0",
-            "creationDate": "2025-03-05T08:00:00+07:00", "epcisBody": {"eventList": list(events)}}  # fmt: skip
 
 
 def principal(runtime: Runtime, org_id: int) -> Principal:

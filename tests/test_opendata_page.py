@@ -8,8 +8,6 @@ every link of the page answers."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,29 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Browser
 
+from tests import test_opendata
 from tests.conftest import ARTIFACTS
-from tests.test_opendata import SECRETS, _rebuild, seed
-from traceability_api.compose import build_runtime
-from traceability_api.config import Settings
-from traceability_api.main import create_app
+from tests.test_opendata import BASE, SECRETS, _rebuild, seed
 from traceability_api.opendata.page import wants_html
 from traceability_api.runtime import Runtime
 
-BASE = "https://trace.example.vn"
 CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SAFARI = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CURL = "*/*"
-
-
-@pytest.fixture
-def od(tmp_path: Path, database_url: str) -> Iterator[tuple[Runtime, TestClient]]:
-    st = Settings(data_dir=tmp_path / "var", database_url=database_url, chain_enabled=False, public_base_url=BASE,
-                  rate_limit_enabled=False, opendata_interval_h=0)  # fmt: skip
-    rt = build_runtime(st)
-    with TestClient(create_app(rt)) as client:
-        yield rt, client
-    rt.close()
+od = test_opendata.od  # the open-data tests' service (chain off, no rate limits, no schedule)
 
 
 def _send(client: TestClient, path: str, accept: str | None) -> httpx.Response:
