@@ -431,6 +431,7 @@ def test_reads_of_non_public_records_through_fsma_are_in_the_read_log(rt: Runtim
         assert client.get(path, params=params, headers=auth(farm_key)).status_code == 200  # its own: no entry
     assert reads() == []
     for path, params in (
+        ("/api/v1/fsma/spreadsheet.csv", {"gtin": gtin}),  # from the rows kept on write (fsma.cache)
         ("/api/v1/fsma/spreadsheet.xlsx", {"gtin": gtin}),
         ("/api/v1/fsma/kde-check", {"gtin": gtin}),
         (f"/api/v1/fsma/lots/{gtin}/VK-02/upstream", {}),

@@ -115,8 +115,19 @@ def attach_opendata(runtime: Runtime) -> None:
     runtime.on_stop.append(schedule.stop)
 
 
+def attach_fsma_refresh(runtime: Runtime) -> None:
+    """Keep the FSMA 204 rows up to date in the background (``AGRITRACE_FSMA_REFRESH_S``; 0: on export only)."""
+    if runtime.settings.fsma_refresh_s <= 0:
+        return
+    from traceability_api.fsma.refresher import FsmaRefresher
+
+    loop = FsmaRefresher(runtime.engine, runtime.settings.fsma_refresh_s)
+    runtime.on_start.append(loop.start)
+    runtime.on_stop.append(loop.stop)
+
+
 def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
-    """The whole service: runtime, anchoring worker, MQTT ingest, alerts, open data and the app."""
+    """The whole service: runtime, anchoring worker, MQTT ingest, alerts, open data, FSMA rows and the app."""
     from traceability_api.main import create_app
 
     runtime = build_runtime(settings)
@@ -126,6 +137,7 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
         attach_alerts(runtime)
         attach_recall_notices(runtime)
         attach_opendata(runtime)
+        attach_fsma_refresh(runtime)
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
         runtime.on_stop.append(runtime.close)
         app = create_app(runtime)

@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     opendata_interval_h: float = Field(default=24, ge=0, le=24 * 31)  # rebuild this often (0: only on demand)
     opendata_geometry: bool = False  # planting areas carry their GeoJSON geometry (off: code, commune, area, crop)
     opendata_keep_files: int = Field(default=30, ge=1, le=10_000)  # versions of each file kept downloadable
+    fsma_refresh_s: float = Field(default=30, ge=0, le=24 * 3600)  # FSMA 204 rows rebuilt this often (0: on export)
 
     @field_validator("mqtt_url")
     @classmethod

@@ -100,6 +100,7 @@ def _pairs(sel: Selection, dialect: str) -> Select[Any]:
             _E.id,
             _E.hash_id,
             _E.org_id,
+            _E.visibility,
             _E.event_type,
             _E.biz_step,
             _E.event_time,
@@ -112,6 +113,7 @@ def _pairs(sel: Selection, dialect: str) -> Select[Any]:
             _when(voc.SHIPPING, json_sql.first_party(dialect, "destinationList", _SHIP_TO, "ship_to_party")),
             _when(voc.SHIPPING, json_sql.first_party(dialect, "destinationList", ("location",), "ship_to_place")),
             _when(voc.RECEIVING, json_sql.first_party(dialect, "sourceList", _RECEIVED_FROM, "received_from")),
+            _EL.id.label("pair_id"),
             _EL.lot_id,
             _EL.role,
             _EL.quantity,
@@ -122,6 +124,7 @@ def _pairs(sel: Selection, dialect: str) -> Select[Any]:
             _L.owner_org_id,
             _L.uom.label("lot_uom"),
             _P.gtin,
+            _P.ftl_category,
             _P.name,
             _P.name_en,
             _P.description,
@@ -345,17 +348,53 @@ def private_owners(session: Session, sel: Selection, reader_org_id: int) -> set[
         select(_E.org_id)
         .select_from(_EL)
         .join(_E, _E.id == _EL.event_id)
-        .where(
-            _EL.lot_id.in_(select(lots.c.lot_id)),
-            or_(
-                and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"),
-                _EL.role == "output",
-                _E.biz_step.in_((voc.SHIPPING, COOLING)),
-            ),
-        ),
+        .where(_EL.lot_id.in_(select(lots.c.lot_id)), _borrowed_condition()),
         sel,
     ).where(hidden)
     return {int(org) for (org,) in session.connection().execute(union(own, borrowed))}
+
+
+def _borrowed_condition() -> Any:
+    """The events a row borrows from (besides its own): a lot's creating event and its shipments and
+    coolings (as ``private_owners``)."""
+    return or_(
+        and_(_E.biz_step == voc.COMMISSIONING, _EL.role == "epc"),
+        _EL.role == "output",
+        _E.biz_step.in_((voc.SHIPPING, COOLING)),
+    )
+
+
+def borrowed_owners(session: Session, lot_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """For ``fsma.cache``: the organisations whose non-public events the rows of ``lot_ids`` borrow
+    from, (1) by lot (every row of the lot reads them) and (2) by transformation event (only the row
+    of the transformation reads its inputs' events).  Two set-based queries, no reader: the cache
+    keeps every organisation, the reader's own included."""
+    hidden = _E.visibility != Visibility.public.value
+    by_lot: dict[int, set[int]] = defaultdict(set)
+    q = (
+        select(_EL.lot_id, _E.org_id)
+        .join(_E, _E.id == _EL.event_id)
+        .where(_EL.lot_id.in_(lot_ids), _borrowed_condition(), hidden)
+        .distinct()
+    )
+    for lot_id, org_id in _execute(session, q):
+        by_lot[lot_id].add(org_id)
+    out_el, in_el = _EL.__table__.alias("out_el"), _EL.__table__.alias("in_el")
+    t = _E.__table__.alias("t")
+    q = (
+        select(out_el.c.event_id, _E.org_id)
+        .select_from(out_el)
+        .join(t, and_(t.c.id == out_el.c.event_id, t.c.event_type == "TransformationEvent"))
+        .join(in_el, and_(in_el.c.event_id == out_el.c.event_id, in_el.c.role == "input"))
+        .join(_EL, _EL.lot_id == in_el.c.lot_id)
+        .join(_E, _E.id == _EL.event_id)
+        .where(out_el.c.lot_id.in_(lot_ids), out_el.c.role == "output", _borrowed_condition(), hidden)
+        .distinct()
+    )
+    by_transformation: dict[int, set[int]] = defaultdict(set)
+    for event_id, org_id in _execute(session, q):
+        by_transformation[event_id].add(org_id)
+    return by_lot, by_transformation
 
 
 @dataclass(frozen=True)
@@ -446,9 +485,14 @@ def count_rows(session: Session, sel: Selection, limit: int = MAX_ROWS) -> int:
     _no_jit(session)
     q = _pairs(sel, session.get_bind().dialect.name).with_only_columns(_E.id).limit(limit + 1)
     n = int(session.connection().execute(select(func.count()).select_from(q.subquery())).scalar_one())
+    refuse_above(n, limit)
+    return n
+
+
+def refuse_above(n: int, limit: int) -> None:
+    """``Invalid`` when ``n`` records are more than one export may hold."""
     if n > limit:
         raise Invalid(f"more than {limit:,} records: choose a shorter date range or a TLC range")
-    return n
 
 
 def _no_jit(session: Session) -> None:
@@ -463,6 +507,16 @@ def row_chunks(session: Session, sel: Selection, expected: int, chunk: int = CHU
     a server-side cursor and only the current chunk's rows are in memory (a year of a product may be
     a million rows: a few GB as one list).  ``expected``: ``count_rows`` of the same selection (read
     in the same transaction); at most that many pairs are read."""
+    for pairs in paired_chunks(session, sel, expected, chunk):
+        yield [row for _, row in pairs]
+
+
+def paired_chunks(
+    session: Session, sel: Selection, expected: int, chunk: int = CHUNK
+) -> Iterator[list[tuple[Any, dict[str, Any]]]]:
+    """``row_chunks`` with each row beside the (event, lot) pair it was built from (its ``pair_id``,
+    ``lot_id``, ``id`` (the event), ``event_time``, ``org_id``, ``visibility`` ...: what
+    ``fsma.cache`` files a row under).  Ties in event time are ordered by event, then pair."""
     dialect = session.get_bind().dialect.name
     _no_jit(session)
     origins = _origins(session, sel)
@@ -474,15 +528,15 @@ def row_chunks(session: Session, sel: Selection, expected: int, chunk: int = CHU
     }
     uris = {o.tlc_source for o in origins.values() if o.tlc_source}
     d = _Directory(session, {i for i in place_ids if i}, uris)
-    q = _pairs(sel, dialect).order_by(_E.event_time, _E.id).limit(expected)
+    q = _pairs(sel, dialect).order_by(_E.event_time, _E.id, _EL.id).limit(expected)
     result = session.connection().execute(q.execution_options(stream_results=True, yield_per=chunk))
     for pairs in result.partitions():
         d.add_places({i for p in pairs for i in (p.place_id, p.origin_place_id) if i})
-        out: list[dict[str, Any]] = []
+        out: list[tuple[Any, dict[str, Any]]] = []
         with _no_gc():  # many small dicts: the cyclic collector would rescan them over and over
             for p in pairs:
                 _add(out, p, d, origins, inputs, moves)
-        fill_market_codes(session, out, {(p.gtin, p.lot_code): p.lot_id for p in pairs})  # importing-market codes
+        fill_market_codes(session, [r for _, r in out], {(p.gtin, p.lot_code): p.lot_id for p in pairs})
         yield out
 
 
@@ -497,10 +551,10 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _add(out: list[dict[str, Any]], p: Any, d: _Directory, origins: Any, inputs: Any, moves: Any) -> None:
+def _add(out: list[tuple[Any, dict[str, Any]]], p: Any, d: _Directory, origins: Any, inputs: Any, moves: Any) -> None:
     cte = cte_of(p.event_type, p.biz_step, p.role, p.origin_place_id, p.activity)
     if cte is not None:
-        out.append(_row(p, cte, d, origins, inputs, moves))
+        out.append((p, _row(p, cte, d, origins, inputs, moves)))
 
 
 def _row(

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
-from traceability_api.fsma import plan, sheet
+from traceability_api.fsma import cache, plan, sheet
 from traceability_api.fsma.check import gaps
 from traceability_api.fsma.records import MAX_ROWS, Selection, count_rows, private_owners, row_chunks
 from traceability_api.fsma.service import pullable_lot, selection_for, upstream_kdes
@@ -26,6 +26,7 @@ from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1/fsma", tags=["FSMA 204 (US buyers)"])
 Gtin = Annotated[str | None, Query(description="the product's GTIN-14", max_length=14)]
+CSV_TYPE = "text/csv; charset=utf-8"
 Tlc = Annotated[str | None, Query(max_length=20, description="traceability lot code range bound (inclusive)")]
 
 
@@ -44,18 +45,21 @@ def spreadsheet(
 ) -> Response:
     """An organisation gets the records it kept itself; an authority every organisation's (or
     ``org_id``'s).  Names romanised; dates typed; header row with an autofilter (XLSX).  Sent as it
-    is read (CSV) or from a temporary file (XLSX): a year of records is never held in memory whole."""
+    is read (CSV) or from a temporary file (XLSX): a year of records is never held in memory whole.
+    The CSV comes from the rows kept on write (``fsma.cache``) when they are this reader's rows."""
     if fmt not in ("csv", "xlsx"):
         raise Invalid("format must be csv or xlsx")
     sel = selection_for(p, gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id)
     limit = sheet.XLSX_MAX_ROWS if fmt == "xlsx" else MAX_ROWS
+    name = {"Content-Disposition": f'attachment; filename="fsma204-{gtin}.{fmt}"'}
+    if fmt == "csv" and (kept := cache.kept_csv(session, runtime.engine, p, sel, limit)) is not None:
+        return StreamingResponse(kept, media_type=CSV_TYPE, headers=name)
     n = count_rows(session, sel, limit)  # a refusal (too many records) is an answer, not a cut-off file
     if n:
         note_lot_reads(session, p, private_owners(session, sel, p.org_id))  # other organisations' non-public events
-    name = {"Content-Disposition": f'attachment; filename="fsma204-{gtin}.{fmt}"'}
     if fmt == "csv":
         session.close()  # the CSV is read while it is sent, after this request's session has ended
-        return StreamingResponse(_csv(runtime.engine, sel, limit), media_type="text/csv; charset=utf-8", headers=name)
+        return StreamingResponse(_csv(runtime.engine, sel, limit), media_type=CSV_TYPE, headers=name)
     file = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115 - closed by _sent
     sheet.write_xlsx(row_chunks(session, sel, n), file, n)  # the transaction that counted: the autofilter fits
     file.seek(0)

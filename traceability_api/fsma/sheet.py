@@ -30,24 +30,50 @@ def _text(v: Any) -> Any:
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's 1,048,576 rows, less the header
 
 
+_GET = itemgetter(*KEYS)
+_WHEN = [i for i, (_, _, kind) in enumerate(COLUMNS) if kind in ("date", "datetime")]
+
+
+def _cells(r: dict[str, Any]) -> list[Any]:
+    """A row's CSV cells: text guarded against formulas, dates in ISO form."""
+    line = [csv_field(v) for v in _GET(r)]
+    for i in _WHEN:
+        line[i] = _text(line[i])
+    return line
+
+
+def csv_header() -> bytes:
+    """The header line, with the UTF-8 byte order mark spreadsheets look for."""
+    buf = io.StringIO()
+    csv.writer(buf).writerow(HEADERS)
+    return buf.getvalue().encode("utf-8-sig")
+
+
 def csv_chunks(chunks: Iterable[Iterable[dict[str, Any]]]) -> Iterator[bytes]:
     """The CSV (UTF-8 with BOM) piece by piece: the header, then one piece per chunk of rows, so a
     large export is sent while it is read and never held whole."""
+    yield csv_header()
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(HEADERS)
-    yield buf.getvalue().encode("utf-8-sig")
-    get = itemgetter(*KEYS)
-    when = [i for i, (_, _, kind) in enumerate(COLUMNS) if kind in ("date", "datetime")]
     for rows in chunks:
         buf.seek(0)
         buf.truncate()
-        for r in rows:  # only the date columns need converting; text fields are guarded against formulas
-            line = [csv_field(v) for v in get(r)]
-            for i in when:
-                line[i] = _text(line[i])
-            w.writerow(line)
+        w.writerows(_cells(r) for r in rows)
         yield buf.getvalue().encode("utf-8")
+
+
+def csv_lines(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Each row's CSV line without its line break (``"\r\n"``): the form ``fsma.cache`` keeps, so
+    that header + lines joined by line breaks are the bytes ``csv_chunks`` writes."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    out = []
+    for r in rows:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(_cells(r))
+        out.append(buf.getvalue()[:-2])
+    return out
 
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
