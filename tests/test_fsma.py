@@ -403,6 +403,10 @@ def test_spreadsheet_is_built_chunk_by_chunk_and_refused_whole_when_too_big(
     assert len(pieces) >= 3 and b"".join(pieces) == sheet.to_csv(whole)
     got = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": G["tra"]}, headers=auth(authority))
     assert got.status_code == 200 and got.content == sheet.to_csv(whole)
+    assert got.headers["content-encoding"] == "gzip"  # compressed as it is sent (httpx decoded it)
+    plain = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": G["tra"]},
+                       headers=auth(authority) | {"Accept-Encoding": "identity"})  # fmt: skip
+    assert "content-encoding" not in plain.headers and plain.content == got.content
     xlsx = _sheet(client, authority, G["tra"])
     assert len(xlsx) == len(whole)
 

@@ -1,22 +1,26 @@
 #!/usr/bin/env python
 """Benchmark: the FSMA 204 sortable spreadsheet of one product over a year (PostgreSQL).
 
-    .venv/bin/python scripts/bench/fsma.py [--events 200000] [--reps 3] [--xlsx-rows 50000]
+    .venv/bin/python scripts/bench/fsma.py [--events 200000] [--reps 3] [--http] [--built] [--xlsx-rows 50000]
 
 The data set is generated in SQL (capturing through the API would measure capture): one product,
 ``events / 4`` lots, each harvested on a plot, cooled, shipped with its reference documents and
-received, spread over 2025.  Each repetition times, in the same run:
+received, spread over 2025.  The triggers mark every lot stale as the rows go in; the rows the
+spreadsheet reads are then built once (``fsma.cache.refresh``, what the background loop does after
+writes), and that is timed too.  Each repetition then times, in the same run:
 
-- ours: what ``GET /api/v1/fsma/spreadsheet.csv`` does: ``fsma.records.count_rows``, then
-  ``row_chunks`` (the set-based queries: the (event, lot) pairs from a server-side cursor, TLC
-  sources, shipments, places and organisations, every KDE column, romanised names) written chunk by
-  chunk with ``fsma.sheet.csv_chunks``;
-- reference: a bare SELECT of the same (event, lot) rows (event columns and the JSON fields the
-  spreadsheet reads, lot, product) written with ``csv.writer``: the floor for any export of them.
+- ours: what ``GET /api/v1/fsma/spreadsheet.csv`` does for an authority, in-process
+  (``fsma.cache.kept_csv``: refresh (nothing stale), count, read log, then every CSV line in event
+  time order, by ``COPY ... TO STDOUT``, line ends and escapes turned back);
+- reference: ``COPY`` of the same lines from a plain table already in their order, read the same
+  way with nothing done to them: the floor for handing these bytes out of PostgreSQL.
 
-It prints events/s, the ratio ours / reference, and the extrapolation to 1,000,000 events; then
-the peak Python heap of one streamed export against building every row in one list (as before).  XLSX
-(openpyxl, write-only) is timed once on ``--xlsx-rows`` rows and extrapolated the same way.
+``--http`` also times the request itself against a server (uvicorn, one worker), body streamed
+and counted by httpx.  ``--built`` also times, once each, the rows built from the events per
+request (as before the rows were kept; the path an organisation whose rows draw on another's
+non-public events still takes) and a bare SELECT of the same event rows written with
+``csv.writer``.  XLSX (openpyxl, write-only, built from the events) is timed on ``--xlsx-rows``
+rows and extrapolated.
 """
 
 from __future__ import annotations
@@ -25,19 +29,22 @@ import csv
 import io
 import statistics
 import time
-import tracemalloc
 from datetime import UTC, datetime
 
-from common import arguments, migrated, scratch_database
+import httpx
+from common import arguments, migrated, scratch_database, server
 from sqlalchemy import text
 from sqlmodel import Session
 
-from traceability_api.fsma import sheet
-from traceability_api.fsma.records import Selection, count_rows, row_chunks, rows
+from traceability_api.fsma import cache, sheet
+from traceability_api.fsma.records import MAX_ROWS, Selection, count_rows, row_chunks
+from traceability_api.parties.models import Member, OrgKind, Role
+from traceability_api.parties.service import Principal, issue_key
 
 GTIN = "08930000030012"
 BT = "https://ref.gs1.org/cbv/BizStep-"
 STEPS = [BT + "commissioning", "https://ns.agritrace.vn/voc/BizStep-cooling", BT + "shipping", BT + "receiving"]
+AUTHORITY = Principal(3, "inspector", Role.auditor, 4, OrgKind.authority)
 
 
 def generate(engine, n_events: int) -> None:  # type: ignore[no-untyped-def]
@@ -50,8 +57,11 @@ def generate(engine, n_events: int) -> None:  # type: ignore[no-untyped-def]
             "(2, 'Kho lạnh Mỹ Hiệp', 'distributor', true, 'Quốc lộ 30, xã Mỹ Hiệp', '+84 277 3850 777', now()),"
             "(3, 'Nhà đóng gói Xoài Cao Lãnh', 'processor', true, 'Xã Mỹ Hiệp, Đồng Tháp', '+84 277 3852 310', now())"
         ))  # fmt: skip
+        c.execute(text("INSERT INTO organisation (id, name, kind, public_profile, address, created_at) VALUES "
+                       "(4, 'Chi cục QLCL Đồng Tháp', 'authority', true, 'TP. Cao Lãnh', now())"))  # fmt: skip
         c.execute(text("INSERT INTO member (id, org_id, name, role, active, created_at) VALUES "
-                       "(1, 1, 'a', 'admin', true, now()), (2, 2, 'b', 'admin', true, now())"))  # fmt: skip
+                       "(1, 1, 'a', 'admin', true, now()), (2, 2, 'b', 'admin', true, now()), "
+                       "(3, 4, 'inspector', 'auditor', true, now())"))  # fmt: skip
         c.execute(text(
             "INSERT INTO place (id, org_id, kind, name, planting_area_code, geo, created_at) SELECT i, 1, 'plot', "
             "'Vườn xoài số ' || i || ', ấp Mỹ Thạnh', 'VN-DTCL-MX-' || i, "
@@ -93,7 +103,7 @@ def generate(engine, n_events: int) -> None:  # type: ignore[no-untyped-def]
             c.execute(text(f"ANALYZE {t}"))
 
 
-REFERENCE = (
+BUILT_REFERENCE = (
     "SELECT e.id, e.hash_id, e.org_id, e.event_type, e.biz_step, e.event_time, e.place_id, "
     "e.document -> 'bizTransactionList', e.document -> 'sourceList', e.document -> 'destinationList', "
     "e.document -> 'ilmd', el.lot_id, el.role, el.quantity, el.uom, l.lot_code, l.origin_place_id, l.harvest_date, "
@@ -103,19 +113,20 @@ REFERENCE = (
 )
 
 
-def reference(engine, since: datetime, until: datetime) -> int:  # type: ignore[no-untyped-def]
+def bare_select(engine, since: datetime, until: datetime) -> int:  # type: ignore[no-untyped-def]
+    """The event rows the spreadsheet is built from, by a bare SELECT written with csv.writer."""
     buf = io.StringIO()
     w = csv.writer(buf)
     n = 0
     with engine.connect() as c:
-        for row in c.execute(text(REFERENCE), {"g": GTIN, "a": since, "b": until}):
+        for row in c.execute(text(BUILT_REFERENCE), {"g": GTIN, "a": since, "b": until}):
             w.writerow(row)
             n += 1
     return n
 
 
-def ours(engine, sel: Selection) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    """What GET /api/v1/fsma/spreadsheet.csv does: count, then rows chunk by chunk into CSV pieces."""
+def built(engine, sel: Selection) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The spreadsheet built from the events for the request (count, then rows chunk by chunk)."""
     n_rows = size = 0
     with Session(engine) as s:
         n = count_rows(s, sel)
@@ -125,26 +136,55 @@ def ours(engine, sel: Selection) -> tuple[int, int]:  # type: ignore[no-untyped-
     return n_rows, size
 
 
-def whole(engine, sel: Selection) -> int:  # type: ignore[no-untyped-def]
-    """The export as it was before streaming: every row in one list, then the CSV in one piece."""
+def ours(engine, sel: Selection) -> int:  # type: ignore[no-untyped-def]
+    """What GET /api/v1/fsma/spreadsheet.csv does for an authority: the bytes of the kept rows."""
     with Session(engine) as s:
-        return len(sheet.to_csv(rows(s, sel)))
+        pieces = cache.kept_csv(s, engine, AUTHORITY, sel, MAX_ROWS)
+        assert pieces is not None
+        return sum(len(p) for p in pieces)
 
 
-def peak_mb(fn) -> float:  # type: ignore[no-untyped-def]
-    """Peak Python heap allocated while ``fn`` runs (tracemalloc), in MB."""
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 1e6
-    finally:
-        tracemalloc.stop()
+def make_reference_table(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE IF EXISTS bench_lines"))
+        c.execute(text("CREATE TABLE bench_lines AS SELECT line FROM fsma_row ORDER BY event_time, event_id, pair_id"))
+        c.execute(text("ANALYZE bench_lines"))
+
+
+def reference(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """COPY of the same lines from a plain table in their order, read as ours reads them."""
+    n = size = 0
+    with engine.connect() as c:
+        raw = c.connection.driver_connection
+        with raw.cursor() as cur, cur.copy("COPY (SELECT line FROM bench_lines) TO STDOUT") as copy:
+            buf = []
+            for data in copy:
+                buf.append(data)
+                n += 1
+                if len(buf) == cache.PIECE_ROWS:
+                    size += len(b"".join(buf))
+                    buf.clear()
+            size += len(b"".join(buf))
+    return n, size
+
+
+def over_http(url: str, key: str, since: datetime, until: datetime) -> int:
+    params = {"gtin": GTIN, "since": since.isoformat(), "until": until.isoformat()}
+    headers = {"Authorization": f"Bearer {key}", "Accept-Encoding": "identity"}
+    size = 0
+    with httpx.stream("GET", url + "/api/v1/fsma/spreadsheet.csv", params=params, headers=headers, timeout=600) as r:
+        assert r.status_code == 200, r.read()[:500]
+        for piece in r.iter_raw(2**20):
+            size += len(piece)
+    return size
 
 
 def main() -> None:
     ap = arguments(__doc__)
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--http", action="store_true")
+    ap.add_argument("--built", action="store_true")
     ap.add_argument("--xlsx-rows", type=int, default=50_000)
     a = ap.parse_args()
     since, until = datetime(2024, 12, 31, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
@@ -154,25 +194,56 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(engine, a.events)
         print(f"generated {a.events:,} events ({a.events // 4:,} lots) in {time.perf_counter() - t0:.0f} s")  # noqa: T201
+        t0 = time.perf_counter()
+        lots = cache.refresh(engine)
+        dt = time.perf_counter() - t0
+        print(f"rows kept on write: {lots:,} lots ({a.events:,} rows) built in {dt:.1f} s "  # noqa: T201
+              f"({a.events / dt:,.0f} rows/s; once per change of a lot, by the background loop)")  # fmt: skip
+        make_reference_table(engine)
         ours_t, ref_t = [], []
         for rep in range(a.reps):
             t = time.perf_counter()
-            n_ref = reference(engine, since, until)
+            n_ref, ref_size = reference(engine)
             ref_t.append(time.perf_counter() - t)
             t = time.perf_counter()
-            n_rows, size = ours(engine, sel)
+            size = ours(engine, sel)
             ours_t.append(time.perf_counter() - t)
-            assert n_rows == n_ref == a.events, (n_rows, n_ref)
-            print(f"rep {rep + 1}: ours {ours_t[-1]:.2f} s ({n_rows / ours_t[-1]:,.0f} events/s, CSV {size / 1e6:.1f} MB); "  # noqa: T201
-                  f"reference {ref_t[-1]:.2f} s ({n_ref / ref_t[-1]:,.0f} rows/s); ratio {ours_t[-1] / ref_t[-1]:.2f}x")  # fmt: skip
+            assert n_ref == a.events and size == len(sheet.csv_header()) + ref_size + n_ref, (n_ref, size, ref_size)
+            print(f"rep {rep + 1}: ours {ours_t[-1]:.2f} s ({a.events / ours_t[-1]:,.0f} events/s, CSV {size / 1e6:.1f} MB); "  # noqa: T201
+                  f"reference COPY {ref_t[-1]:.2f} s ({n_ref / ref_t[-1]:,.0f} rows/s); ratio {ours_t[-1] / ref_t[-1]:.2f}x")  # fmt: skip
         mo, mr = statistics.median(ours_t), statistics.median(ref_t)
-        print(f"median: ours {mo:.2f} s = {a.events / mo:,.0f} events/s, reference {mr:.2f} s, ratio {mo / mr:.2f}x; "  # noqa: T201
-              f"1,000,000 events: ours ~{1e6 / (a.events / mo):.1f} s, reference ~{1e6 / (a.events / mr):.1f} s")  # fmt: skip
-        streamed, at_once = peak_mb(lambda: ours(engine, sel)), peak_mb(lambda: whole(engine, sel))
-        print(f"peak Python heap of one export of {a.events:,} events (tracemalloc): streamed {streamed:,.0f} MB, "  # noqa: T201
-              f"every row in one list (before) {at_once:,.0f} MB ({at_once / streamed:.0f}x)")  # fmt: skip
+        print(f"median: ours {mo:.2f} s (min {min(ours_t):.2f}) = {a.events / mo:,.0f} events/s, reference {mr:.2f} s, "  # noqa: T201
+              f"ratio {mo / mr:.2f}x; 1,000,000 events: ours ~{1e6 / (a.events / mo):.1f} s")  # fmt: skip
+        if a.http:
+            with Session(engine) as s:
+                member = s.get(Member, 3)
+                assert member is not None
+                key = issue_key(s, member)
+                s.commit()
+            env = {"DATABASE_URL": url, "AGRITRACE_DATA_DIR": str(tmp), "AGRITRACE_ANCHOR_WORKER": "false",
+                   "AGRITRACE_RATE_LIMIT_ENABLED": "false", "AGRITRACE_FSMA_REFRESH_S": "0"}  # fmt: skip
+            with server(env, 1) as base:
+                times = []
+                for rep in range(a.reps):
+                    t = time.perf_counter()
+                    got = over_http(base, key, since, until)
+                    times.append(time.perf_counter() - t)
+                    print(f"HTTP rep {rep + 1}: {times[-1]:.2f} s ({got / 1e6:.1f} MB)")  # noqa: T201
+                mh = statistics.median(times)
+                print(f"HTTP median {mh:.2f} s (min {min(times):.2f}), ratio to the reference COPY {mh / mr:.2f}x")  # noqa: T201
+        if a.built:
+            t = time.perf_counter()
+            n_rows, size = built(engine, sel)
+            tb = time.perf_counter() - t
+            t = time.perf_counter()
+            n_bare = bare_select(engine, since, until)
+            tr = time.perf_counter() - t
+            print(f"built from the events per request (before): {tb:.1f} s ({n_rows / tb:,.0f} events/s); "  # noqa: T201
+                  f"bare SELECT + csv.writer of the event rows {tr:.1f} s ({n_bare:,} rows); ours is {tb / mo:.0f}x faster")  # fmt: skip
         with Session(engine) as s:
-            part = rows(s, sel)[: a.xlsx_rows]
+            part: list[dict[str, object]] = []
+            for chunk in row_chunks(s, sel, a.xlsx_rows):
+                part += chunk
         t = time.perf_counter()
         size = len(sheet.to_xlsx(part))
         dt = time.perf_counter() - t

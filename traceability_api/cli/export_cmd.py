@@ -109,8 +109,8 @@ def export_fsma(
 
     from traceability_api.compose import build_runtime
     from traceability_api.errors import Invalid
-    from traceability_api.fsma import sheet
-    from traceability_api.fsma.records import MAX_ROWS, count_rows, row_chunks
+    from traceability_api.fsma import cache, sheet
+    from traceability_api.fsma.records import MAX_ROWS, count_rows, refuse_above, row_chunks
     from traceability_api.fsma.service import selection_for
     from traceability_api.parties.models import OrgKind, Role
     from traceability_api.parties.service import Principal
@@ -134,12 +134,17 @@ def export_fsma(
     runtime = build_runtime(settings(), with_chain=False)
     try:
         limit = MAX_ROWS if fmt == SheetFormat.csv else sheet.XLSX_MAX_ROWS
-        with Session(runtime.engine) as s, out.open("wb") as f:  # written as read: never the whole year in memory
-            n = count_rows(s, sel, limit)
-            if fmt == SheetFormat.csv:
-                for piece in sheet.csv_chunks(counted(row_chunks(s, sel, n))):
+        if fmt == SheetFormat.csv:  # from the rows kept on write, brought up to date first
+            cache.refresh(runtime.engine, sel.gtin)
+            with Session(runtime.engine) as s:
+                written[0] = cache.count(s, sel)
+            refuse_above(written[0], limit)
+            with out.open("wb") as f:
+                for piece in cache.csv_pieces(runtime.engine, sel, limit):
                     f.write(piece)
-            else:
+        else:
+            with Session(runtime.engine) as s, out.open("wb") as f:  # written as read: never a year in memory
+                n = count_rows(s, sel, limit)
                 sheet.write_xlsx(counted(row_chunks(s, sel, n)), f, n)
     finally:
         runtime.close()

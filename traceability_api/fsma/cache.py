@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     union,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -132,8 +133,9 @@ def _refresh_chunk(engine: Engine, gtin: str | None) -> int:
         if not lots:
             return 0
         _rebuild(session, lots, generation)
-        for lot_id, seq in marks.items():  # unless a write marked the lot again meanwhile
-            c.execute(delete(fsma_stale_lot).where(fsma_stale_lot.c.lot_id == lot_id, fsma_stale_lot.c.seq == seq))
+        if marks:  # unless a write marked the lot again meanwhile
+            key = tuple_(fsma_stale_lot.c.lot_id, fsma_stale_lot.c.seq)
+            c.execute(delete(fsma_stale_lot).where(key.in_(list(marks.items()))))
         session.commit()
         return len(lots)
 
@@ -180,9 +182,26 @@ def _rebuild(session: Session, lots: list[int], generation: int) -> None:
                 "gtin": p.gtin, "lot_code": p.lot_code, "org_id": p.org_id, "ftl": p.ftl_category is not None,
                 "private_owners": "".join(f",{o}" for o in sorted(owners)) + "," if owners else "", "line": line,
             })  # fmt: skip
-        if values:
-            c.execute(insert(fsma_row), values)
+        _insert_rows(c, values)
     c.execute(insert(fsma_lot), [{"lot_id": lot_id, "generation": generation} for lot_id in lots])
+
+
+_ROW_COLUMNS = [col.name for col in fsma_row.columns]
+
+
+def _insert_rows(c: Connection, values: list[dict[str, Any]]) -> None:
+    """PostgreSQL: ``COPY ... FROM STDIN`` (a third of the refresh's time went to INSERTs); SQLite:
+    one executemany."""
+    if not values:
+        return
+    if c.dialect.name != "postgresql":
+        c.execute(insert(fsma_row), values)
+        return
+    raw = c.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY fsma_row ({', '.join(_ROW_COLUMNS)}) FROM STDIN") as copy:
+        for v in values:
+            copy.write_row([v[k] for k in _ROW_COLUMNS])
 
 
 # -- reading -----------------------------------------------------------------------------------

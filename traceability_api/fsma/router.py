@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from traceability_api.content_coding import choose, gzip_pieces
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.fsma import cache, plan, sheet
@@ -33,6 +34,7 @@ Tlc = Annotated[str | None, Query(max_length=20, description="traceability lot c
 @router.get("/spreadsheet.{fmt}", summary="Electronic sortable spreadsheet (21 CFR 1.1455): one row per CTE, every KDE")
 def spreadsheet(
     fmt: str,
+    request: Request,
     p: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -53,17 +55,27 @@ def spreadsheet(
     limit = sheet.XLSX_MAX_ROWS if fmt == "xlsx" else MAX_ROWS
     name = {"Content-Disposition": f'attachment; filename="fsma204-{gtin}.{fmt}"'}
     if fmt == "csv" and (kept := cache.kept_csv(session, runtime.engine, p, sel, limit)) is not None:
-        return StreamingResponse(kept, media_type=CSV_TYPE, headers=name)
+        return _csv_response(request, kept, name)
     n = count_rows(session, sel, limit)  # a refusal (too many records) is an answer, not a cut-off file
     if n:
         note_lot_reads(session, p, private_owners(session, sel, p.org_id))  # other organisations' non-public events
     if fmt == "csv":
         session.close()  # the CSV is read while it is sent, after this request's session has ended
-        return StreamingResponse(_csv(runtime.engine, sel, limit), media_type=CSV_TYPE, headers=name)
+        return _csv_response(request, _csv(runtime.engine, sel, limit), name)
     file = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115 - closed by _sent
     sheet.write_xlsx(row_chunks(session, sel, n), file, n)  # the transaction that counted: the autofilter fits
     file.seek(0)
     return StreamingResponse(_sent(file), media_type=sheet.XLSX_TYPE, headers=name)
+
+
+def _csv_response(request: Request, pieces: Iterator[bytes], headers: dict[str, str]) -> StreamingResponse:
+    """Gzip (level 1, in the worker thread that reads the rows) when the client accepts it: a year
+    of records is ~10x smaller on the wire."""
+    headers = headers | {"Vary": "Accept-Encoding"}
+    if choose(request.headers.get("accept-encoding"), ("gzip",)) == "gzip":
+        pieces = gzip_pieces(pieces)
+        headers["Content-Encoding"] = "gzip"
+    return StreamingResponse(pieces, media_type=CSV_TYPE, headers=headers)
 
 
 def _csv(engine: Engine, sel: Selection, limit: int) -> Iterator[bytes]:
