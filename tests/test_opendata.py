@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -226,8 +227,9 @@ def test_no_personal_or_private_data_in_any_open_data_file(od: tuple[Runtime, Te
         text = content.decode("utf-8-sig")
         for secret in SECRETS:
             assert secret not in text, f"{secret!r} in {name}"
+        digits = re.sub(r"(0x)?[0-9a-fA-F]{32,}", "#", text)  # a SHA-256 or tx hash may hold "7777" by chance
         for part in ("0912", "0987654321", "0901", "0933", "0977", "0966", "3999", "@example.vn", "ông Lê", "7777"):
-            assert part not in text, f"{part!r} in {name}"
+            assert part not in digits, f"{part!r} in {name}"
     # what is there: the cooperative (a legal entity) by name, the hidden one blank
     products = {r["gtin"]: r for r in _csv(files["products.csv"])}
     assert products[gtin(1)]["organisation"] == "HTX Lúa gạo Thạnh Phú"

@@ -70,7 +70,7 @@ fsma_row = Table(
     Column("private_owners", String),
     Column("line", Text),
 )
-CHUNK_LOTS = 1000  # lots rebuilt per transaction
+CHUNK_LOTS = 5000  # lots rebuilt per transaction
 LOCK = 0x46534D41  # "FSMA": one refresh at a time across processes (PostgreSQL advisory lock)
 MAX_DEPTH = 50  # lineage levels followed down to descendants (as lots.lineage)
 PIECE_ROWS = 2000  # rows per piece of the CSV sent

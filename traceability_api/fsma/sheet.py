@@ -67,13 +67,13 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> list[str]:
     that header + lines joined by line breaks are the bytes ``csv_chunks`` writes."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    out = []
+    ends = []
     for r in rows:
-        buf.seek(0)
-        buf.truncate()
         w.writerow(_cells(r))
-        out.append(buf.getvalue()[:-2])
-    return out
+        ends.append(buf.tell())
+    text = buf.getvalue()
+    starts = [0, *ends[:-1]]
+    return [text[a : b - 2] for a, b in zip(starts, ends, strict=True)]
 
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
