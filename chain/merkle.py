@@ -19,9 +19,12 @@ Rules
 from __future__ import annotations
 
 import gc
+import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import islice
 from typing import TypeVar
 
 from sha3 import keccak_256  # safe-pysha3: C Keccak-256, ~7x less overhead per call than eth_hash
@@ -73,34 +76,42 @@ def verify(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:
 
 @dataclass(frozen=True)
 class MerkleTree:
-    """A built tree: ``nodes`` in OpenZeppelin's array layout, ``positions[leaf] = node index``.
+    """A built tree: ``nodes`` in OpenZeppelin's array layout (the leaves are the last
+    ``leaf_count`` of them).
 
-    One proof is read off the array on demand (:meth:`proof`); every proof at once is built
-    level by level from the root down, each node's path being its sibling plus its parent's path
-    (:meth:`hex_proofs`, :meth:`proofs`), so no path is walked twice."""
+    One proof is read off the array on demand (:meth:`proof`, or :func:`proof_at` on a stored
+    array); every proof at once (:meth:`hex_proofs`, :meth:`proofs`) is built a column at a time:
+    the ``h``-th element of the proofs of one level is the list of the level's siblings ``h``
+    levels up, each repeated for the nodes below it, so no path is walked per leaf."""
 
     nodes: list[bytes]
-    positions: dict[bytes, int]
 
     @property
     def root(self) -> bytes:
         return self.nodes[0]
 
+    @property
+    def leaf_count(self) -> int:
+        return (len(self.nodes) + 1) // 2
+
+    @cached_property
+    def positions(self) -> dict[bytes, int]:
+        """``positions[leaf]`` = the leaf's node index (built on first use)."""
+        size = len(self.nodes)
+        first = size - self.leaf_count
+        return dict(zip(self.nodes[first:], range(first, size), strict=True))
+
     def proof(self, leaf: bytes) -> list[bytes]:
-        i = self.positions[leaf]
-        nodes = self.nodes
-        path = []
-        while i > 0:
-            path.append(nodes[i + 1] if i % 2 else nodes[i - 1])
-            i = (i - 1) // 2
-        return path
+        return proof_at(self.nodes, self.positions[leaf])
 
     def proofs(self) -> dict[bytes, list[bytes]]:
         return self._all_paths(self.nodes)
 
     def hex_proofs(self) -> dict[bytes, list[str]]:
         """Every leaf's proof as hex strings (the form stored per anchored item)."""
-        return self._all_paths([x.hex() for x in self.nodes])
+        with _no_gc():
+            values = list(map(bytes.hex, self.nodes))  # once per node, not once per proof it is in
+        return self._all_paths(values)
 
     def _all_paths(self, values: list[_V]) -> dict[bytes, list[_V]]:
         with _no_gc():
@@ -109,19 +120,49 @@ class MerkleTree:
     def _paths(self, values: list[_V]) -> dict[bytes, list[_V]]:
         nodes = self.nodes
         size = len(nodes)
-        first_leaf = size - len(self.positions)
-        out: dict[bytes, list[_V]] = {nodes[0]: []} if size == 1 else {}
-        parent: list[tuple[_V, ...]] = [()]  # paths of the level above, from index parent_lo
-        parent_lo, lo = 0, 1
-        while lo < size:  # one level: indices lo .. 2*lo (the last one may be partial)
-            hi = min(2 * lo, size - 1)
-            # sibling of i: i+1 for odd i (a left child), i-1 for even i; parent (i-1)//2
-            level = [(values[((i - 1) ^ 1) + 1],) + parent[(i - 1) // 2 - parent_lo] for i in range(lo, hi + 1)]
-            if hi >= first_leaf:
-                start = max(lo, first_leaf)
-                out.update(zip(nodes[start : hi + 1], map(list, level[start - lo :]), strict=True))
-            parent, parent_lo, lo = level, lo, 2 * lo + 1
+        if size == 1:
+            return {nodes[0]: []}
+        first_leaf = size - self.leaf_count
+        out: dict[bytes, list[_V]] = {}
+        # cols[h][j]: element h of the proof of node lo+j of the current level (h = 0: its sibling)
+        cols: list[list[_V]] = []
+        lo = 1
+        while lo < size:  # one depth: indices lo .. hi-1; lo = 2**depth - 1 is a left child
+            hi = min(2 * lo + 1, size)
+            m = hi - lo  # even: children come in pairs
+            level = values[lo:hi]
+            sib = level[:]
+            sib[0::2], sib[1::2] = level[1::2], level[0::2]
+            new = [sib]
+            for c in cols:  # the parents' columns, one entry per child: parent lo+j has children 2j, 2j+1 here
+                half = c[: m // 2]
+                twice = [half[0]] * m
+                twice[0::2] = twice[1::2] = half
+                new.append(twice)
+            cols = new
+            if hi > first_leaf:
+                start = max(lo, first_leaf) - lo
+                rows = zip(*(c[start:] if start else c for c in cols), strict=True)
+                out.update(zip(nodes[lo + start : hi], map(list, rows), strict=True))
+            lo = 2 * lo + 1
         return out
+
+
+def proof_at(nodes: Sequence[bytes], index: int) -> list[bytes]:
+    """The proof of the node at ``index`` of a tree's node array (see :func:`proof_indices`)."""
+    return [nodes[i] for i in proof_indices(index)]
+
+
+def proof_indices(index: int) -> list[int]:
+    """Node indices of the proof of node ``index``: its sibling, its parent's sibling, ... up to
+    (not including) the root.  Sibling of ``i``: ``i+1`` for odd ``i`` (a left child), ``i-1``
+    for even ``i``; parent ``(i-1)//2``."""
+    out = []
+    i = index
+    while i > 0:
+        out.append(i + 1 if i % 2 else i - 1)
+        i = (i - 1) // 2
+    return out
 
 
 @contextmanager
@@ -140,7 +181,7 @@ def _no_gc() -> Iterator[None]:
 
 def leaves_of_digests(digests: Sequence[bytes]) -> list[bytes]:
     """:func:`leaf_of_digest` of many digests at once."""
-    if any(len(d) != 32 for d in digests):
+    if digests and set(map(len, digests)) != {32}:
         raise ValueError("a leaf value must be 32 bytes")
     return [keccak_256(keccak_256(d).digest()).digest() for d in digests]
 
@@ -153,18 +194,17 @@ def build(leaves: Sequence[bytes], *, sort_leaves: bool = True) -> MerkleTree:
     if not leaves:
         raise ValueError("cannot build a Merkle tree of no leaves")
     ordered = sorted(leaves) if sort_leaves else list(leaves)
-    if any(len(leaf) != 32 for leaf in ordered):
+    if set(map(len, ordered)) != {32}:
         raise ValueError("leaves must be 32-byte hashes")
     n = len(ordered)
-    size = 2 * n - 1
-    positions = dict(zip(ordered, range(size - 1, n - 2, -1), strict=True))  # leaf i at size-1-i
-    if len(positions) != n:
+    # sorted: a duplicate sits next to its twin (one C-level pass, no set of a million leaves)
+    if any(map(operator.eq, ordered, islice(ordered, 1, None))) if sort_leaves else len(set(ordered)) != n:
         raise ValueError("duplicate leaves in one tree")
-    ordered.reverse()
+    ordered.reverse()  # leaf i at node size-1-i
     nodes: list[bytes] = [b""] * (n - 1) + ordered
     with _no_gc():
         _fill_inner(nodes, n)
-    return MerkleTree(nodes=nodes, positions=positions)
+    return MerkleTree(nodes=nodes)
 
 
 def _fill_inner(nodes: list[bytes], n: int) -> None:

@@ -21,7 +21,8 @@ from chain import merkle
 from chain.errors import ChainUnavailable
 from tests.conftest import REPO
 from tests.world import World, make_world, obj_event, setup_rice
-from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
+from traceability_api.anchoring.models import AnchorBatch, AnchorItem, AnchorTree, BatchStatus
+from traceability_api.anchoring.proofs import tree_proofs
 from traceability_api.anchoring.worker import AnchoringWorker, pending_count
 from traceability_api.audit.service import audit
 from traceability_api.config import Settings
@@ -69,10 +70,13 @@ def assert_anchored_exactly_once(runtime: Runtime) -> None:
     assert sorted(set(on_chain) & set(ours)) == sorted(ours), "every batch root is on chain"
     assert len(on_chain) == len(set(on_chain)), "no root anchored twice"
     by_batch = {b.id: b for b in batches}
+    with Session(runtime.engine) as s:
+        in_trees = tree_proofs(s, [(it.batch_id, it.node) for it in items if it.batch_id and it.node is not None])
     for it in items:
         leaf = merkle.leaf_of_digest(bytes.fromhex(it.digest))
         root = bytes.fromhex(by_batch[it.batch_id].root)
-        assert contract.verify([bytes.fromhex(p) for p in it.proof or []], root, leaf)
+        proof = it.proof if it.node is None else in_trees[it.batch_id, it.node]  # type: ignore[index]
+        assert contract.verify([bytes.fromhex(p) for p in proof or []], root, leaf)
 
 
 def test_python_proofs_verify_in_the_contract(w: World, runtime: Runtime) -> None:
@@ -293,7 +297,8 @@ def test_a_restored_database_older_than_its_chain_records_the_anchored_root(w: W
     with Session(runtime.engine) as s:
         (batch,) = s.exec(select(AnchorBatch)).all()
         root, block = batch.root, batch.block_number
-        s.execute(text("UPDATE anchor_item SET batch_id = NULL, leaf = NULL, proof = NULL"))
+        s.execute(text("UPDATE anchor_item SET batch_id = NULL, leaf = NULL, proof = NULL, node = NULL"))
+        s.execute(text("DELETE FROM anchor_tree"))
         s.execute(text("DELETE FROM anchor_batch"))
         s.commit()
     assert pending_count(runtime.engine) > 0
@@ -305,3 +310,87 @@ def test_a_restored_database_older_than_its_chain_records_the_anchored_root(w: W
     assert_anchored_exactly_once(runtime)
     assert runtime.chain is not None
     assert audit(runtime.engine, runtime.chain.contract).ok
+
+
+def test_the_tree_is_stored_once_per_batch_and_proofs_read_from_it_equal_the_built_ones(
+    w: World, runtime: Runtime
+) -> None:
+    """Issue 13: a batch stores its node array, each item its leaf's index; no proof per item."""
+    capture_some(w, 5)
+    assert worker(runtime).run_once() > 0
+    with Session(runtime.engine) as s:
+        (batch,) = s.exec(select(AnchorBatch)).all()
+        items = s.exec(select(AnchorItem).where(AnchorItem.batch_id == batch.id)).all()
+        stored = s.get(AnchorTree, batch.id)
+        assert stored is not None
+        built = merkle.build(list({merkle.leaf_of_digest(bytes.fromhex(it.digest)) for it in items}))
+        assert stored.nodes == b"".join(built.nodes) and batch.root == built.root.hex()
+        assert batch.leaf_count == built.leaf_count
+        assert all(it.proof is None and it.node == built.positions[bytes.fromhex(it.leaf or "")] for it in items)
+        read = tree_proofs(s, [(batch.id, it.node) for it in items])  # type: ignore[misc]
+    for it in items:
+        assert read[batch.id, it.node] == [p.hex() for p in built.proof(bytes.fromhex(it.leaf or ""))]  # type: ignore[index]
+    proof = w.get(w.coop, "/api/v1/events/1/proof").json()
+    leaf = merkle.leaf_of_hash_id(proof["hashId"])
+    assert proof["proof"] == ["0x" + p.hex() for p in built.proof(leaf)]
+
+
+def test_batches_with_a_proof_per_item_are_still_served(w: World, runtime: Runtime, tmp_path: Path) -> None:
+    """Batches anchored before migration 0023 have no stored tree, a proof per item instead: the
+    API, the proof bundle, its independent verification and the audit read them as before."""
+    rice = capture_some(w, 3)
+    assert worker(runtime).run_once() > 0
+    gtin, lot = rice["gtin"], rice["lot"]["lot_code"]
+    before = w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}").json()
+    one = w.get(w.coop, "/api/v1/events/2/proof").json()
+    with Session(runtime.engine) as s:  # back to the old form
+        items = s.exec(select(AnchorItem)).all()
+        proofs = tree_proofs(s, [(it.batch_id, it.node) for it in items])  # type: ignore[misc]
+        for it in items:
+            it.proof, it.node = proofs[it.batch_id, it.node], None  # type: ignore[index]
+            s.add(it)
+        s.execute(text("DELETE FROM anchor_tree"))
+        s.commit()
+    after = w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}").json()
+    assert [e["proof"] for e in after["events"]] == [e["proof"] for e in before["events"]]
+    assert all(e["proof"] for e in after["events"])
+    assert w.get(w.coop, "/api/v1/events/2/proof").json()["proof"] == one["proof"]
+    assert w.client.get(f"/api/v1/proofs/lots/{gtin}/{lot}/status").json()["status"] == "verified"
+    assert audit(runtime.engine, runtime.chain.contract if runtime.chain else None).ok
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(after))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL"))}
+    env |= {"PYTHONPATH": str(REPO), "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    ok = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],
+                        env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ok.returncode == 0 and "VERIFIED: 4 verified" in ok.stdout, ok.stdout + ok.stderr
+
+
+def test_downgrading_0023_writes_each_proof_back_to_its_item(database_url: str) -> None:
+    from alembic import command
+
+    from traceability_api.db import alembic_config, make_engine
+
+    leaves = merkle.leaves_of_digests([bytes([i]) * 32 for i in range(5)])
+    tree = merkle.build(leaves)
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "head")
+        with Session(engine) as s:
+            s.add(AnchorBatch(id=1, root=tree.root.hex(), leaf_count=5, chain_id=1, contract_address="0x" + "0" * 40))
+            s.flush()
+            s.add(AnchorTree(batch_id=1, nodes=b"".join(tree.nodes)))
+            for i, leaf in enumerate(leaves):
+                s.add(AnchorItem(kind="event", ref_id=i, digest=(bytes([i]) * 32).hex(), leaf=leaf.hex(), batch_id=1,
+                                 node=tree.positions[leaf]))  # fmt: skip
+            s.commit()
+        command.downgrade(alembic_config(engine), "0022_wsperf")
+        with engine.connect() as c:
+            rows = c.execute(text("SELECT leaf, proof FROM anchor_item ORDER BY ref_id")).all()
+        for leaf, proof in rows:
+            assert (json.loads(proof) if isinstance(proof, str) else proof) == [
+                p.hex() for p in tree.proof(bytes.fromhex(leaf))
+            ]
+        command.upgrade(alembic_config(engine), "head")
+    finally:
+        engine.dispose()

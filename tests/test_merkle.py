@@ -55,7 +55,7 @@ def test_refuses_empty_and_duplicate_leaves() -> None:
         merkle.build([b"a" * 32, b"a" * 32])
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 31, 33, 100])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 31, 33, 100, 1023, 1024, 1025])
 def test_bulk_proofs_equal_the_single_proofs(n: int) -> None:
     digests = [keccak(i.to_bytes(4, "big")) for i in range(n)]
     leaves = merkle.leaves_of_digests(digests)

@@ -1,6 +1,6 @@
 """Imports every table so that SQLModel.metadata is complete (alembic, tests)."""
 
-from traceability_api.anchoring.models import AnchorBatch, AnchorItem, ChainDeployment, WorkerLease
+from traceability_api.anchoring.models import AnchorBatch, AnchorItem, AnchorTree, ChainDeployment, WorkerLease
 from traceability_api.authority.models import ReadOwner, Recall, WriteLogEntry
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.epcis_rest.models import CaptureJob, NamedQuery, Subscription
@@ -28,6 +28,7 @@ __all__ = [
     "OpenDataFile",
     "AnchorBatch",
     "AnchorItem",
+    "AnchorTree",
     "ApiKey",
     "Attachment",
     "AttachmentOwner",

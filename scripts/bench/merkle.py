@@ -4,11 +4,18 @@
     .venv/bin/python scripts/bench/merkle.py [--leaves 1000000] [--repeat 3]
 
 Both sides start from the same random 32-byte digests and end with the root and every leaf's
-proof: leaf hashing (keccak(keccak(digest))), sorting, the inner nodes and the proofs.  The
-project side is what the anchoring worker runs (``chain.merkle``: tree, then every proof as hex
-strings, the form stored per item); the reference is the ~20-line level-list tree below with the
-same keccak binding (safe-pysha3), proofs as bytes.  Prints each repetition, min and median of
-both, and the ratio project/reference (lower is better).  A figure, not a test.
+proof available: leaf hashing (keccak(keccak(digest))), sorting, the inner nodes and the proofs.
+The project side is what the anchoring worker runs for a batch since migration 0023
+(``chain.merkle``): leaves, tree, each leaf's node index (stored per item) and the node array
+(stored once per batch, ``anchor_tree``), from which any proof is ~log2(n) node reads
+(``merkle.proof_at``).  "all hex proofs" is the form stored per item before (every proof built
+as hex strings at once, ``MerkleTree.hex_proofs``), still measured.  The reference is the
+~20-line level-list tree below with the same keccak binding (safe-pysha3), every proof built as
+bytes (its tree is the level-list shape, not OpenZeppelin's, so its root differs unless n is a
+power of two: a yardstick of the same work).  Each run checks (untimed) that the stored node
+array gives the same root and, for a sample of leaves, the same proofs as all hex proofs.  Prints
+each repetition, min and median, and the ratio project/reference (lower is better).  A figure,
+not a test.
 """
 
 from __future__ import annotations
@@ -63,17 +70,46 @@ def reference_no_gc(digests: list[bytes]) -> tuple[bytes, dict[bytes, list[bytes
         gc.enable()
 
 
-def project(digests: list[bytes]) -> tuple[bytes, dict[bytes, list[str]]]:
-    tree = merkle.build([merkle.leaf_of_digest(d) for d in digests])
+def project(digests: list[bytes]) -> tuple[bytes, tuple[bytes, dict[bytes, int]]]:
+    """The worker's batch: leaves, tree, each leaf's node index and the node array it stores."""
+    tree = merkle.build(merkle.leaves_of_digests(digests))
+    return tree.root, (b"".join(tree.nodes), tree.positions)
+
+
+def project_all_hex(digests: list[bytes]) -> tuple[bytes, dict[bytes, list[str]]]:
+    """Every proof built at once as hex strings (the per-item proof JSON of batches before 0023)."""
+    tree = merkle.build(merkle.leaves_of_digests(digests))
     return tree.root, tree.hex_proofs()
 
 
-def timed(fn, digests):  # type: ignore[no-untyped-def]
+SAMPLE = 1000  # leaves whose proofs are compared after each run (untimed)
+
+
+def timed(fn, digests, check=None):  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
-    root, proofs = fn(digests)
+    out = fn(digests)
     dt = time.perf_counter() - t0
-    assert len(proofs) == len(digests)
-    return dt
+    if check is not None:
+        check(out)
+    return dt, out
+
+
+def sample_of(out: tuple[bytes, dict[bytes, list[str]]]) -> tuple[bytes, dict[bytes, list[str]]]:
+    root, hp = out
+    return root, {lf: hp[lf] for lf in list(hp)[:: max(1, len(hp) // SAMPLE)]}
+
+
+def same_as(expected: tuple[bytes, dict[bytes, list[str]]]):  # type: ignore[no-untyped-def]
+    """Check of a stored tree: same root and, for the sample, the same proofs as all hex proofs."""
+    root, sample = expected
+
+    def check(out) -> None:  # type: ignore[no-untyped-def]
+        r, (blob, positions) = out
+        nodes = [blob[i : i + 32] for i in range(0, len(blob), 32)]
+        assert r == root and len(nodes) == 2 * len(positions) - 1
+        assert all([p.hex() for p in merkle.proof_at(nodes, positions[lf])] == sample[lf] for lf in sample)
+
+    return check
 
 
 def main() -> None:
@@ -83,19 +119,26 @@ def main() -> None:
     a = ap.parse_args()
     digests = [os.urandom(32) for _ in range(a.leaves)]
     proj: list[float] = []
+    hexp: list[float] = []
     ref: list[float] = []
     ref_ng: list[float] = []
     for i in range(a.repeat):
-        ref.append(timed(reference, digests))
-        ref_ng.append(timed(reference_no_gc, digests))
-        proj.append(timed(project, digests))
-        print(f"run {i + 1}: project {proj[-1]:.2f} s   reference {ref[-1]:.2f} s (GC paused {ref_ng[-1]:.2f} s)   "  # noqa: T201
+        ref.append(timed(reference, digests)[0])
+        ref_ng.append(timed(reference_no_gc, digests)[0])
+        dt, out = timed(project_all_hex, digests)
+        hexp.append(dt)
+        expected = sample_of(out)
+        del out
+        proj.append(timed(project, digests, same_as(expected))[0])
+        print(f"run {i + 1}: project {proj[-1]:.2f} s (all hex proofs {hexp[-1]:.2f} s)   "  # noqa: T201
+              f"reference {ref[-1]:.2f} s (GC paused {ref_ng[-1]:.2f} s)   "
               f"ratio {proj[-1] / ref[-1]:.2f} ({proj[-1] / ref_ng[-1]:.2f})")  # fmt: skip
-    pm, rm, rn = statistics.median(proj), statistics.median(ref), statistics.median(ref_ng)
+    pm, hm, rm, rn = (statistics.median(x) for x in (proj, hexp, ref, ref_ng))
     print(  # noqa: T201
-        f"merkle {a.leaves:,} leaves, root + all proofs: project min {min(proj):.2f} / median {pm:.2f} s; "
-        f"reference min {min(ref):.2f} / median {rm:.2f} s; ratio (median) {pm / rm:.2f}; "
-        f"reference with GC paused min {min(ref_ng):.2f} / median {rn:.2f} s; ratio {pm / rn:.2f}"
+        f"merkle {a.leaves:,} leaves, root + every proof available (tree stored, node index per leaf): "
+        f"project min {min(proj):.2f} / median {pm:.2f} s; reference min {min(ref):.2f} / median {rm:.2f} s; "
+        f"ratio (median) {pm / rm:.2f}; reference with GC paused min {min(ref_ng):.2f} / median {rn:.2f} s; "
+        f"ratio {pm / rn:.2f}; all hex proofs built: min {min(hexp):.2f} / median {hm:.2f} s (ratio {hm / rm:.2f})"
     )
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.timeutil import UTCDateTime, utcnow
 
-__all__ = ["AnchorBatch", "AnchorItem", "BatchStatus", "ChainDeployment", "ItemKind", "WorkerLease"]
+__all__ = ["AnchorBatch", "AnchorItem", "AnchorTree", "BatchStatus", "ChainDeployment", "ItemKind", "WorkerLease"]
 
 
 class BatchStatus(StrEnum):
@@ -36,6 +36,18 @@ class AnchorBatch(SQLModel, table=True):
     gas_used: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     anchored_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class AnchorTree(SQLModel, table=True):
+    """A batch's Merkle tree: its ``2n-1`` nodes of 32 bytes concatenated, in OpenZeppelin's array
+    layout (``chain.merkle``).  An item's proof is read from it on demand (``AnchorItem.node``, the
+    leaf's index, gives the ~log2(n) sibling indices), instead of a proof stored per item: one
+    write of 64 bytes per leaf at anchoring, no list of proofs built.  Batches anchored before
+    migration 0023 have none; their items keep ``AnchorItem.proof``."""
+
+    __tablename__ = "anchor_tree"
+    batch_id: int = Field(primary_key=True, foreign_key="anchor_batch.id")
+    nodes: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class ChainDeployment(SQLModel, table=True):

@@ -3,14 +3,18 @@ verification status of a lot's records."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import LargeBinary
+from sqlmodel import Session, func, select
 
+from chain import merkle
 from chain.client import AnchorContract
-from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, ItemKind
+from traceability_api.anchoring.models import AnchorBatch, AnchorItem, AnchorTree, BatchStatus, ItemKind
 from traceability_api.anchoring.signed_by import org_names, signature_json, signature_problem
 from traceability_api.consensus.proofs import (
     BUNDLE_FORMAT,
@@ -183,19 +187,62 @@ class Verification:
 
 def anchor_rows(session: Session, ids: list[int], kind: ItemKind = ItemKind.event) -> dict[int, Any]:
     """Outbox rows of records (events by default) joined with their batch, as light rows (no ORM
-    objects: consumer pages call this on every view).  ``batch_id`` is None while pending."""
+    objects: consumer pages call this on every view).  ``batch_id`` is None while pending.
+    ``proof`` is the item's proof (hex, leaf upwards), read from its batch's stored tree, or the
+    one stored with the item in batches anchored before the trees were."""
     if not ids:
         return {}
     q = (
         select(  # type: ignore[call-overload, misc]
-            AnchorItem.ref_id, AnchorItem.digest, AnchorItem.leaf, AnchorItem.proof, AnchorBatch.id.label("batch_id"),  # type: ignore[union-attr]
+            AnchorItem.ref_id, AnchorItem.digest, AnchorItem.leaf, AnchorItem.proof, AnchorItem.node,
+            AnchorBatch.id.label("batch_id"),  # type: ignore[union-attr]
             AnchorBatch.root, AnchorBatch.status, AnchorBatch.block_number, AnchorBatch.block_timestamp,
             AnchorBatch.tx_hash, AnchorBatch.leaf_count, AnchorBatch.chain_id, AnchorBatch.contract_address,
         )
         .join(AnchorBatch, AnchorBatch.id == AnchorItem.batch_id, isouter=True)  # type: ignore[arg-type]
         .where(AnchorItem.kind == kind, AnchorItem.ref_id.in_(ids))  # type: ignore[attr-defined]
     )  # fmt: skip
-    return {row.ref_id: row for row in session.execute(q)}
+    rows: dict[int, Any] = {row.ref_id: row for row in session.execute(q)}
+    in_trees = [r for r in rows.values() if r.proof is None and r.node is not None and r.batch_id is not None]
+    if in_trees:
+        proofs = tree_proofs(session, [(r.batch_id, r.node) for r in in_trees])
+        for r in in_trees:
+            rows[r.ref_id] = SimpleNamespace(**{**r._mapping, "proof": proofs[r.batch_id, r.node]})
+    return rows
+
+
+TREE_READS_PER_QUERY = 200  # nodes read by one SELECT of substr() columns (PostgreSQL)
+
+
+def tree_proofs(session: Session, leaves: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+    """Proofs (hex, leaf upwards) of (batch id, leaf node index) pairs, read from the batches'
+    stored trees; only the proofs' nodes are read, each once.  PostgreSQL: ``substr`` of the node
+    array, which is stored uncompressed out of line (migration 0023), so only the TOAST chunks of
+    those nodes are fetched.  SQLite would load the whole array for every ``substr`` (64 MB for a
+    batch of a million): its incremental blob I/O reads the nodes in place instead.  A batch
+    whose tree is missing gives empty proofs (reported as not leading to the root)."""
+    wanted: dict[int, set[int]] = {}
+    for batch_id, node in leaves:
+        wanted.setdefault(batch_id, set()).update(merkle.proof_indices(node))
+    hexes: dict[tuple[int, int], str] = {}
+    conn = session.connection()
+    for batch_id, nodes in wanted.items():
+        order = sorted(nodes)
+        if conn.dialect.name == "sqlite":
+            raw: Any = conn.connection.dbapi_connection  # sqlite3.Connection
+            try:
+                with raw.blobopen("anchor_tree", "nodes", batch_id, readonly=True) as blob:  # batch_id is the rowid
+                    hexes.update(((batch_id, i), blob[32 * i : 32 * i + 32].hex()) for i in order)
+            except sqlite3.OperationalError:  # no tree stored for that batch
+                pass
+            continue
+        for k in range(0, len(order), TREE_READS_PER_QUERY):
+            part = order[k : k + TREE_READS_PER_QUERY]
+            cols = [func.substr(AnchorTree.nodes, 32 * i + 1, 32, type_=LargeBinary) for i in part]
+            got = session.execute(select(*cols).where(AnchorTree.batch_id == batch_id)).first()  # type: ignore[call-overload]
+            if got is not None:
+                hexes.update(((batch_id, i), bytes(v).hex()) for i, v in zip(part, got, strict=True))
+    return {(b, n): [hexes[b, i] for i in merkle.proof_indices(n) if (b, i) in hexes] for b, n in leaves}
 
 
 def verify_events(

@@ -1,9 +1,10 @@
-"""The anchoring worker: pending outbox rows -> Merkle batch -> root on chain -> proofs stored.
+"""The anchoring worker: pending outbox rows -> Merkle batch -> root on chain; tree stored, proofs read from it.
 
 Crash safety.  Every step is a committed state the next run resumes from:
 
-1. ``prepare``: tree, proofs and the *signed* transaction are stored with the batch (status
-   ``prepared``) in the same DB transaction that assigns the items to it.
+1. ``prepare``: the tree (its node array; each item its leaf's index in it) and the *signed*
+   transaction are stored with the batch (status ``prepared``) in the same DB transaction that
+   assigns the items to it.
 2. ``send``: the stored raw transaction is broadcast (re-broadcasting it is harmless), status ``sent``.
 3. ``confirm``: receipt and confirmations; the embedded node's state is dumped to disk
    (``persist``) and only then is the batch recorded ``anchored``, so the chain on disk never
@@ -27,6 +28,7 @@ import signal
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -37,7 +39,7 @@ from chain.client import AnchorContract, Receipt, SentTx
 from chain.errors import AnchorError, ChainUnavailable, RootAlreadyAnchored
 from traceability_api.anchoring import lease
 from traceability_api.anchoring.chain_runtime import ChainRuntime
-from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus
+from traceability_api.anchoring.models import AnchorBatch, AnchorItem, AnchorTree, BatchStatus
 from traceability_api.anchoring.reconcile import reopen_missing
 from traceability_api.background import BackgroundLoop
 from traceability_api.config import Settings
@@ -145,20 +147,30 @@ class AnchoringWorker:
             digests = [bytes.fromhex(it.digest) for it in items]
             leaves = dict(zip([it.id for it in items], merkle.leaves_of_digests(digests), strict=True))
             tree = merkle.build(list(set(leaves.values())))  # identical events share one leaf
-            proofs = tree.hex_proofs()
 
-            def assign(batch_id: int | None) -> None:
-                rows = [{"id": it.id, "batch_id": batch_id, "leaf": leaves[it.id].hex(), "proof": proofs[leaves[it.id]]}
-                        for it in items]  # fmt: skip
+            def assign(batch_id: int | None, stored_tree: bool) -> None:
+                # with the batch's tree stored, an item keeps its leaf's index in it (its proof is
+                # read from the tree on demand); a batch anchored before the trees were stored keeps
+                # a proof per item
+                rows: list[dict[str, Any]]
+                if stored_tree:
+                    at = tree.positions
+                    rows = [{"id": it.id, "batch_id": batch_id, "leaf": leaves[it.id].hex(), "node": at[leaves[it.id]],
+                             "proof": None} for it in items]  # fmt: skip
+                else:
+                    rows = [{"id": it.id, "batch_id": batch_id, "leaf": leaves[it.id].hex(), "node": None,
+                             "proof": [p.hex() for p in tree.proof(leaves[it.id])]} for it in items]  # fmt: skip
                 s.execute(update(AnchorItem), rows)
 
             same = s.exec(select(AnchorBatch).where(AnchorBatch.root == tree.root.hex())).first()
             if same is not None and same.status == BatchStatus.anchored:
-                assign(same.id)
+                # the same root is the same set of leaves, so the same tree
+                has_tree = s.exec(select(AnchorTree.batch_id).where(AnchorTree.batch_id == same.id)).first() is not None
+                assign(same.id, has_tree)
                 s.commit()
                 return None, len(items)
             batch = AnchorBatch(
-                root=tree.root.hex(), leaf_count=len(tree.positions), chain_id=self.chain_id,
+                root=tree.root.hex(), leaf_count=tree.leaf_count, chain_id=self.chain_id,
                 contract_address=self.contract.address,
             )  # fmt: skip
             s.add(batch)
@@ -172,7 +184,8 @@ class AnchoringWorker:
                 # batch from the chain's own record of the root
                 tx_hash = None
             s.add(batch)
-            assign(batch.id)
+            s.add(AnchorTree(batch_id=batch.id, nodes=b"".join(tree.nodes)))
+            assign(batch.id, True)
             s.commit()
             log.info("prepared batch %s: %d items, root %s, tx %s", batch.id, len(items), batch.root, tx_hash)
             self._hit("after_prepare")

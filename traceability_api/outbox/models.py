@@ -28,5 +28,6 @@ class AnchorItem(SQLModel, table=True):
     digest: str = Field(max_length=64, description="hex SHA-256 digest the leaf is made of")
     leaf: str | None = Field(default=None, max_length=64)
     batch_id: int | None = Field(default=None, foreign_key="anchor_batch.id")
-    proof: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    proof: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # batches before 0023
+    node: int | None = Field(default=None, description="the leaf's index in its batch's stored tree (anchor_tree)")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
