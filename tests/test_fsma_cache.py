@@ -1,4 +1,4 @@
-"""FSMA 204 rows kept on write (``fsma.cache``, migration 0023): the CSV sent from the kept rows is
+"""FSMA 204 rows kept on write (``fsma.cache``, migration 0024): the CSV sent from the kept rows is
 byte for byte the CSV built from the events; every kind of write that changes a row marks it stale
 (triggers) and a refresh rebuilds it; a write during a refresh keeps its mark; an organisation gets
 the kept rows only when they are its rows.  On SQLite and PostgreSQL (COPY)."""

@@ -20,8 +20,8 @@ SQLite: ``batch_alter_table`` on event, event_lot, lot, lot_link, organisation, 
 recreates the table and loses its triggers: a later migration doing that must create them again
 (``tests/test_fsma_cache.py`` checks that capture still marks lots).
 
-Revision ID: 0023_fsma_cache
-Revises: 0022_wsperf
+Revision ID: 0024_fsma_cache
+Revises: 0023_merkletree
 Create Date: 2026-12-07 11:20:00.000000
 """
 
@@ -32,8 +32,8 @@ from alembic import op
 
 from traceability_api.timeutil import UTCDateTime
 
-revision: str = "0023_fsma_cache"
-down_revision: str | None = "0022_wsperf"
+revision: str = "0024_fsma_cache"
+down_revision: str | None = "0023_merkletree"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
