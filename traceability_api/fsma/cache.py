@@ -73,6 +73,7 @@ fsma_row = Table(
 CHUNK_LOTS = 5000  # lots rebuilt per transaction
 LOCK = 0x46534D41  # "FSMA": one refresh at a time across processes (PostgreSQL advisory lock)
 MAX_DEPTH = 50  # lineage levels followed down to descendants (as lots.lineage)
+VACUUM_AFTER_LOTS = 10_000  # a refresh that rebuilt this many lots vacuums the table (PostgreSQL)
 PIECE_ROWS = 2000  # rows per piece of the CSV sent
 _L: Any = Lot
 _P: Any = Product
@@ -98,7 +99,18 @@ def refresh(engine: Engine, gtin: str | None = None) -> int:
         if not n:
             break
         done += n
+    if done >= VACUUM_AFTER_LOTS and engine.dialect.name == "postgresql":
+        _vacuum(engine)
     return done
+
+
+def _vacuum(engine: Engine) -> None:
+    """What autovacuum would do a minute later, now: after a bulk rebuild the table has no
+    statistics (the planner guessed 90 rows of a million) and no visibility map or hint bits, so the
+    next export read every heap page to count and set hint bits as it went (4.5 s instead of 2.1 s
+    at 1M rows)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("VACUUM (ANALYZE) fsma_row")
 
 
 def stale(engine: Engine) -> int:
