@@ -73,6 +73,8 @@ fsma_row = Table(
 CHUNK_LOTS = 5000  # lots rebuilt per transaction
 LOCK = 0x46534D41  # "FSMA": one refresh at a time across processes (PostgreSQL advisory lock)
 MAX_DEPTH = 50  # lineage levels followed down to descendants (as lots.lineage)
+FALLBACK_LOTS = 20_000  # more stale lots than this: the export builds its rows from the events (~1.7x
+# faster than rebuilding them first, ~5,000 rows/s) and leaves the rebuild to the background loop
 VACUUM_AFTER_LOTS = 10_000  # a refresh that rebuilt this many lots vacuums the table (PostgreSQL)
 PIECE_ROWS = 2000  # rows per piece of the CSV sent
 _L: Any = Lot
@@ -89,10 +91,7 @@ def refresh(engine: Engine, gtin: str | None = None) -> int:
     generation, of product ``gtin`` only when given), a chunk per transaction.  Returns the lots
     rebuilt.  Bounded by what was stale when it began: writes that keep marking lots meanwhile are
     left to the next refresh."""
-    with engine.connect() as c:
-        marked = int(c.execute(select(func.count()).select_from(fsma_stale_lot)).scalar_one())
-        old = int(c.execute(select(func.count()).select_from(_old_lots(c, gtin).subquery())).scalar_one())
-    rounds = (marked + old) // CHUNK_LOTS + 2
+    rounds = backlog(engine, gtin) // CHUNK_LOTS + 2
     done = 0
     for _ in range(rounds):
         n = _refresh_chunk(engine, gtin)
@@ -102,6 +101,15 @@ def refresh(engine: Engine, gtin: str | None = None) -> int:
     if done >= VACUUM_AFTER_LOTS and engine.dialect.name == "postgresql":
         _vacuum(engine)
     return done
+
+
+def backlog(engine: Engine, gtin: str | None = None) -> int:
+    """The lots a refresh would rebuild (before descendants): marked, or built at an older
+    generation (of product ``gtin`` when given)."""
+    with engine.connect() as c:
+        marked = int(c.execute(select(func.count()).select_from(fsma_stale_lot)).scalar_one())
+        old = int(c.execute(select(func.count()).select_from(_old_lots(c, gtin).subquery())).scalar_one())
+    return marked + old
 
 
 def _vacuum(engine: Engine) -> None:
@@ -221,11 +229,12 @@ def _insert_rows(c: Connection, values: list[dict[str, Any]]) -> None:
 
 def kept_csv(session: Session, engine: Engine, p: Principal, sel: Selection, limit: int) -> Iterator[bytes] | None:
     """The spreadsheet as CSV from the kept rows, brought up to date first; None when they cannot
-    answer (``eligible``) or are not this reader's rows (``usable``).  Counted and refused above
+    answer (``eligible``), are not this reader's rows (``usable``) or wait for too large a rebuild
+    (``FALLBACK_LOTS``).  Counted and refused above
     ``limit`` before any byte is sent; other organisations' non-public events read are logged
     (docs/privacy.md).  Ends ``session``: the pieces are read in a transaction of their own."""
-    if not eligible(sel):
-        return None
+    if not eligible(sel) or backlog(engine, sel.gtin) > FALLBACK_LOTS:
+        return None  # a large backlog (a place renamed, a bulk import): building from the events is faster
     session.rollback()  # read after the refresh, not in a snapshot taken before it
     refresh(engine, sel.gtin)
     if not usable(session, sel, p.org_id, p.reads_everything):
