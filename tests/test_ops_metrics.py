@@ -45,6 +45,7 @@ def test_metrics_report_capture_consumer_anchoring_and_errors(w: World, runtime:
     before = w.client.get("/metrics").text
     assert value(before, "agritrace_anchoring_pending_records") >= 2  # the lot's commissioning and more
     assert value(before, "agritrace_anchoring_lag_seconds") > 0
+    assert value(before, "agritrace_fsma_stale_lots") >= 1  # the lot's FSMA rows wait for the refresh loop
     assert value(before, "agritrace_request_group_duration_seconds_count", group="capture") >= 1
     pages = "agritrace_request_group_duration_seconds_count"
     assert value(before, pages, group="consumer_page") - value(start, pages, group="consumer_page") == 3
@@ -57,6 +58,10 @@ def test_metrics_report_capture_consumer_anchoring_and_errors(w: World, runtime:
     after = w.client.get("/metrics").text
     assert value(after, "agritrace_anchoring_pending_records") == 0
     assert value(after, "agritrace_anchoring_lag_seconds") == 0
+    from traceability_api.fsma.cache import refresh
+
+    refresh(runtime.engine)
+    assert value(w.client.get("/metrics").text, "agritrace_fsma_stale_lots") == 0
     assert value(after, "agritrace_anchor_batches_total") == 1
     assert value(after, "agritrace_anchor_gas_total") > 40_000
     assert value(after, "agritrace_anchor_last_batch_leaves") == value(after, "agritrace_anchor_leaves_total") > 0

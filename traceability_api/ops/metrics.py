@@ -25,6 +25,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from traceability_api.anchoring.models import AnchorBatch, AnchorItem, BatchStatus, WorkerLease
+from traceability_api.fsma import cache as fsma_cache
 from traceability_api.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ class RuntimeCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from self._anchoring()
         yield from self._mqtt()
+        yield GaugeMetricFamily("agritrace_fsma_stale_lots", "Lots whose FSMA 204 spreadsheet rows wait to be rebuilt",
+                                value=fsma_cache.backlog(self.runtime.engine))  # fmt: skip
         cache = self.runtime.page_cache
         if cache is not None:
             c = CounterMetricFamily("agritrace_consumer_page_cache", "Consumer page micro-cache lookups",
