@@ -195,3 +195,33 @@ def test_an_export_facing_a_large_rebuild_builds_its_rows_from_the_events(
         pieces = cache.kept_csv(s, engine, authority, Selection(gtin=GTINS[0]), MAX)
     assert pieces is not None and b"".join(pieces) == _built(engine, Selection(gtin=GTINS[0]))
     assert cache.backlog(engine) == 0
+
+
+def test_refreshes_and_writes_at_the_same_time_take_turns(engine: Engine) -> None:  # noqa: F811
+    """Two refreshes (the loop and an export, or two worker processes) and a writer at once: none
+    fails (SQLite: the refresh takes the write lock before it reads; PostgreSQL: an advisory lock),
+    and once they are done the kept rows are the rows built from the events."""
+    import threading
+
+    _generate(engine, 60)
+    errors: list[BaseException] = []
+
+    def run(fn: Any) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    def writes() -> None:
+        for k in range(5):
+            _add_event(engine, 2 + k, STEPS[2], datetime(2025, 6, 1, tzinfo=UTC) + timedelta(hours=k), 1)
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in (lambda: cache.refresh(engine),
+                                                                    lambda: cache.refresh(engine), writes)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    cache.refresh(engine)
+    assert cache.backlog(engine) == 0 and _same(engine, Selection()) > 100

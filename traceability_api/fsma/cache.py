@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from traceability_api.db import lock_for_write
 from traceability_api.events.models import EventLot
 from traceability_api.fsma import sheet
 from traceability_api.fsma.records import Selection, borrowed_owners, paired_chunks, refuse_above
@@ -143,6 +144,8 @@ def _refresh_chunk(engine: Engine, gtin: str | None) -> int:
         c = session.connection()
         if engine.dialect.name == "postgresql":
             c.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK})")
+        else:  # the write lock first: a read snapshot that later writes fails at once if another wrote meanwhile
+            lock_for_write(session)
         generation = _generation(c)
         marks = dict(c.execute(select(fsma_stale_lot.c.lot_id, fsma_stale_lot.c.seq)
                                .order_by(fsma_stale_lot.c.lot_id).limit(CHUNK_LOTS)).all())  # fmt: skip
