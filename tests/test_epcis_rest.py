@@ -284,3 +284,46 @@ def test_xml_capture_stores_the_same_event_hash(w: World, path: str) -> None:
     bad = b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><epcis:EPCISDocument>&e;</epcis:EPCISDocument>"
     r = w.client.post(path, content=bad, headers=w.coop.h() | {"Content-Type": "application/xml"})
     assert r.status_code in (400, 422), r.text
+
+
+def test_a_websocket_client_that_reads_too_slowly_is_closed_not_buffered_without_bound() -> None:
+    """The dispatcher offers each matching document to an open WebSocket's queue; a client that
+    does not read (its sends block) lets at most LISTENER_QUEUE documents wait, then is closed with
+    1008 and told to reconnect, instead of every later document piling up in the server."""
+    import asyncio
+
+    from traceability_api.epcis_rest import notify
+    from traceability_api.epcis_rest.queries import SLOW_CLIENT, _pump
+    from traceability_api.parties.models import OrgKind, Role
+    from traceability_api.parties.service import Principal
+
+    class StuckClient:
+        def __init__(self) -> None:
+            self.sent = 0
+            self.closed: tuple[int, str] | None = None
+
+        async def receive(self) -> dict[str, Any]:
+            await asyncio.Event().wait()  # never says anything
+            return {}
+
+        async def send_json(self, doc: dict[str, Any]) -> None:
+            self.sent += 1
+            await asyncio.sleep(0.05)  # a slow link
+
+        async def close(self, code: int, reason: str) -> None:
+            self.closed = (code, reason)
+
+    async def scenario() -> tuple[StuckClient, int]:
+        loop = asyncio.get_running_loop()
+        li = notify.Listener(Principal(1, "a", Role.admin, 1, OrgKind.cooperative), {}, "q", 0, loop)
+        client = StuckClient()
+        pump = asyncio.ensure_future(_pump(client, li))  # type: ignore[arg-type]
+        for i in range(notify.LISTENER_QUEUE * 3):  # the dispatcher thread, far faster than the link
+            li.offer({"n": i})
+        waiting = li.queue.qsize()
+        await asyncio.wait_for(pump, timeout=10)
+        return client, waiting
+
+    client, waiting = asyncio.run(scenario())
+    assert waiting <= notify.LISTENER_QUEUE
+    assert client.closed == (1008, SLOW_CLIENT) and client.sent <= 2

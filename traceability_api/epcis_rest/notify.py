@@ -33,6 +33,7 @@ from traceability_api.timeutil import utcnow
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
 BATCH = 1000
+LISTENER_QUEUE = 64  # documents waiting for one WebSocket; a client further behind is disconnected
 
 
 def signature(token: str | None, body: bytes) -> str | None:
@@ -48,7 +49,16 @@ class Listener:
     name: str
     last_event_id: int
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE))
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)  # set when a document found the queue full
+
+    def offer(self, doc: dict[str, Any]) -> None:
+        """Queue ``doc`` (in the listener's event loop); a client that reads too slowly to keep the
+        queue below ``LISTENER_QUEUE`` is cut off rather than held in memory without bound."""
+        try:
+            self.queue.put_nowait(doc)
+        except asyncio.QueueFull:
+            self.overflowed.set()
 
 
 class Dispatcher:
@@ -99,7 +109,7 @@ class Dispatcher:
                 events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
                 if events:
                     doc = epcis_query_document(events, li.name)
-                    li.loop.call_soon_threadsafe(li.queue.put_nowait, doc)
+                    li.loop.call_soon_threadsafe(li.offer, doc)
                 li.last_event_id = cursor
 
     def _deliver(self, s: Session, sub: Subscription, nq: NamedQuery, top: int) -> None:

@@ -241,13 +241,22 @@ async def stream(websocket: WebSocket, queryName: str) -> None:  # noqa: N803
             d.listeners.remove(listener)
 
 
+SLOW_CLIENT = "reading too slowly: documents were dropped; reconnect and query for what was missed"
+
+
 async def _pump(websocket: WebSocket, listener: notify.Listener) -> None:
-    """Send each queued document until the client disconnects."""
+    """Send each queued document until the client disconnects; a client that fell more than
+    ``notify.LISTENER_QUEUE`` documents behind is closed (1008) so that it reconnects and asks
+    again for what it missed, instead of the server holding every document for it."""
     recv: asyncio.Future[Any] = asyncio.ensure_future(websocket.receive())
     get: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(listener.queue.get())
+    over: asyncio.Future[Any] = asyncio.ensure_future(listener.overflowed.wait())
     try:
         while True:
-            done, _ = await asyncio.wait({recv, get}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({recv, get, over}, return_when=asyncio.FIRST_COMPLETED)
+            if over in done:
+                await websocket.close(code=1008, reason=SLOW_CLIENT)
+                return
             if recv in done:
                 if recv.result().get("type") == "websocket.disconnect":
                     return
@@ -260,3 +269,4 @@ async def _pump(websocket: WebSocket, listener: notify.Listener) -> None:
     finally:
         recv.cancel()
         get.cancel()
+        over.cancel()
