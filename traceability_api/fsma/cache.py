@@ -47,6 +47,7 @@ from sqlmodel import Session
 from traceability_api.db import lock_for_write
 from traceability_api.events.models import EventLot
 from traceability_api.fsma import sheet
+from traceability_api.fsma.market_codes import MAX_DEPTH  # lineage levels followed, down as well as up
 from traceability_api.fsma.records import Selection, borrowed_owners, paired_chunks, refuse_above
 from traceability_api.lots.models import Lot, LotLink, Product
 from traceability_api.parties.service import Principal
@@ -73,7 +74,6 @@ fsma_row = Table(
 )
 CHUNK_LOTS = 5000  # lots rebuilt per transaction
 LOCK = 0x46534D41  # "FSMA": one refresh at a time across processes (PostgreSQL advisory lock)
-MAX_DEPTH = 50  # lineage levels followed down to descendants (as lots.lineage)
 FALLBACK_LOTS = 20_000  # more stale lots than this: the export builds its rows from the events (~1.7x
 # faster than rebuilding them first, ~5,000 rows/s) and leaves the rebuild to the background loop
 VACUUM_AFTER_LOTS = 10_000  # a refresh that rebuilt this many lots vacuums the table (PostgreSQL)
@@ -87,12 +87,16 @@ _EL: Any = EventLot
 # -- refresh -----------------------------------------------------------------------------------
 
 
-def refresh(engine: Engine, gtin: str | None = None) -> int:
+def refresh(engine: Engine, gtin: str | None = None, pending: int | None = None) -> int:
     """Rebuild the stale lots (every marked lot, with its descendants; and the lots built at an older
     generation, of product ``gtin`` only when given), a chunk per transaction.  Returns the lots
-    rebuilt.  Bounded by what was stale when it began: writes that keep marking lots meanwhile are
-    left to the next refresh."""
-    rounds = backlog(engine, gtin) // CHUNK_LOTS + 2
+    rebuilt.  Bounded by what was stale when it began (``pending``: ``backlog(engine, gtin)`` when the
+    caller has just counted it): writes that keep marking lots meanwhile are left to the next refresh."""
+    if pending is None:
+        pending = backlog(engine, gtin)
+    if not pending:
+        return 0
+    rounds = pending // CHUNK_LOTS + 2
     done = 0
     for _ in range(rounds):
         n = _refresh_chunk(engine, gtin)
@@ -108,9 +112,8 @@ def backlog(engine: Engine, gtin: str | None = None) -> int:
     """The lots a refresh would rebuild (before descendants): marked, or built at an older
     generation (of product ``gtin`` when given)."""
     with engine.connect() as c:
-        marked = int(c.execute(select(func.count()).select_from(fsma_stale_lot)).scalar_one())
-        old = int(c.execute(select(func.count()).select_from(_old_lots(c, gtin).subquery())).scalar_one())
-    return marked + old
+        old = _old_lots(gtin, _generation(c)).subquery()
+        return _marked(c) + int(c.execute(select(func.count()).select_from(old)).scalar_one())
 
 
 def _vacuum(engine: Engine) -> None:
@@ -125,15 +128,19 @@ def _vacuum(engine: Engine) -> None:
 def stale(engine: Engine) -> int:
     """How many lots are marked stale (the refresh loop's backlog; also ``/metrics``-worthy)."""
     with engine.connect() as c:
-        return int(c.execute(select(func.count()).select_from(fsma_stale_lot)).scalar_one())
+        return _marked(c)
+
+
+def _marked(c: Connection) -> int:
+    return int(c.execute(select(func.count()).select_from(fsma_stale_lot)).scalar_one())
 
 
 def _generation(c: Connection) -> int:
     return int(c.execute(select(fsma_state.c.generation).where(fsma_state.c.id == 1)).scalar_one())
 
 
-def _old_lots(c: Connection, gtin: str | None) -> Any:
-    q = select(fsma_lot.c.lot_id).where(fsma_lot.c.generation < _generation(c))
+def _old_lots(gtin: str | None, generation: int) -> Any:
+    q = select(fsma_lot.c.lot_id).where(fsma_lot.c.generation < generation)
     if gtin is not None:
         q = q.join(_L, _L.id == fsma_lot.c.lot_id).join(_P, _P.id == _L.product_id).where(_P.gtin == gtin)
     return q
@@ -152,7 +159,8 @@ def _refresh_chunk(engine: Engine, gtin: str | None) -> int:
         if marks:
             lots = sorted(set(marks) | _descendants(c, set(marks)))
         else:
-            lots = list(c.execute(_old_lots(c, gtin).order_by(fsma_lot.c.lot_id).limit(CHUNK_LOTS)).scalars())
+            old = _old_lots(gtin, generation).order_by(fsma_lot.c.lot_id).limit(CHUNK_LOTS)
+            lots = list(c.execute(old).scalars())
         if not lots:
             return 0
         _rebuild(session, lots, generation)
@@ -236,10 +244,13 @@ def kept_csv(session: Session, engine: Engine, p: Principal, sel: Selection, lim
     (``FALLBACK_LOTS``).  Counted and refused above
     ``limit`` before any byte is sent; other organisations' non-public events read are logged
     (docs/privacy.md).  Ends ``session``: the pieces are read in a transaction of their own."""
-    if not eligible(sel) or backlog(engine, sel.gtin) > FALLBACK_LOTS:
+    if not eligible(sel):
+        return None
+    pending = backlog(engine, sel.gtin)
+    if pending > FALLBACK_LOTS:
         return None  # a large backlog (a place renamed, a bulk import): building from the events is faster
     session.rollback()  # read after the refresh, not in a snapshot taken before it
-    refresh(engine, sel.gtin)
+    refresh(engine, sel.gtin, pending)
     if not usable(session, sel, p.org_id, p.reads_everything):
         return None
     n = count(session, sel)
@@ -277,9 +288,7 @@ def _where(sel: Selection) -> list[Any]:
 
 def usable(session: Session, sel: Selection, reader_org_id: int, reads_everything: bool) -> bool:
     """Whether the kept rows are this reader's rows: always for an authority; for an organisation,
-    when none of them draws on another organisation's non-public events."""
-    if not eligible(sel):
-        return False
+    when none of them draws on another organisation's non-public events (``sel`` ``eligible``)."""
     if reads_everything:
         return True
     r = fsma_row.c
