@@ -16,6 +16,7 @@ from tests.test_fsma_fastpath import GTINS, STEPS, _generate, engine  # noqa: F4
 from traceability_api.events.models import Event, EventLot
 from traceability_api.fsma import cache, records, sheet
 from traceability_api.fsma.records import Selection
+from traceability_api.lots.models import Lot
 from traceability_api.places.models import Place
 
 _E: Any = Event
@@ -225,3 +226,25 @@ def test_refreshes_and_writes_at_the_same_time_take_turns(engine: Engine) -> Non
     assert errors == []
     cache.refresh(engine)
     assert cache.backlog(engine) == 0 and _same(engine, Selection()) > 100
+
+
+def test_a_lot_whose_events_are_no_tracing_events_is_refreshed_to_no_rows(engine: Engine) -> None:  # noqa: F811
+    """Found by the capture benchmark: a stale lot with only events that are no critical tracking
+    event (an inspection, say) gave the rebuild an empty chunk of rows, and the loop failed on it
+    every round, so no mark was ever cleared."""
+    _generate(engine, 3)
+    assert cache.refresh(engine) >= 3
+    with engine.connect() as c:
+        rows_before = c.execute(select(func.count()).select_from(cache.fsma_row)).scalar_one()
+    assert sheet.csv_lines([]) == []
+    with engine.begin() as c:  # a lot of its own, observed and never shipped, received or made
+        lot = dict(c.execute(select(Lot.__table__).where(Lot.__table__.c.id == 1)).mappings().one())  # type: ignore[attr-defined]
+        c.execute(insert(Lot.__table__), [{**lot, "id": 999, "lot_code": "INSPECTED-ONLY"}])  # type: ignore[attr-defined]
+    _add_event(engine, 999, "https://ref.gs1.org/cbv/BizStep-inspecting", datetime(2025, 5, 2, tzinfo=UTC), 1)
+    assert 999 in _marked(engine)
+    assert cache.refresh(engine) >= 1
+    assert cache.stale(engine) == 0
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(cache.fsma_row)).scalar_one() == rows_before
+        assert c.execute(select(cache.fsma_lot.c.lot_id).where(cache.fsma_lot.c.lot_id == 999)).first() is not None
+    assert _same(engine, Selection())

@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from itertools import pairwise
 from operator import itemgetter
 from typing import IO, Any
 
@@ -72,8 +73,7 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> list[str]:
         w.writerow(_cells(r))
         ends.append(buf.tell())
     text = buf.getvalue()
-    starts = [0, *ends[:-1]]
-    return [text[a : b - 2] for a, b in zip(starts, ends, strict=True)]
+    return [text[a : b - 2] for a, b in pairwise([0, *ends])]  # no rows: no lines
 
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> bytes:
