@@ -16,6 +16,7 @@ from tests.world import make_world, obj_event, setup_rice
 from traceability_api.anchoring.models import WorkerLease
 from traceability_api.anchoring.worker import LEASE, AnchoringWorker
 from traceability_api.config import Settings
+from traceability_api.epcis import schema
 from traceability_api.events.models import Event
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
@@ -30,9 +31,13 @@ def test_default_settings_anchor_without_an_interval(settings: Settings, chain_s
 
     assert Settings().anchor_max_delay_s < 1 and Settings().anchor_poll_s < 1  # the defaults in use below
     cfg = settings.model_copy(update={"anchor_worker": True, "anchor_interval_s": 3600.0})
+    schema._fast_event.cache_clear()
+    schema._fast_document.cache_clear()
     service, rt = build_service(cfg)
     try:
         with TestClient(service) as client:
+            # the service compiled its EPCIS validators at start, not in the first capture it serves
+            assert schema._fast_event.cache_info().currsize == schema._fast_document.cache_info().currsize == 1
             w = make_world(rt, client)
             rice = setup_rice(w)
             r = w.post(w.coop, "/api/v1/events", obj_event(rice["uri"], 1, "storing", time="2025-03-02T08:00:00+07:00"))

@@ -11,6 +11,7 @@ from traceability_api.consumer.caches import PageCache
 from traceability_api.consumer.label_renderer import LabelRenderer
 from traceability_api.consumer.scans import ScanBuffer
 from traceability_api.db import make_engine, migrate
+from traceability_api.epcis import schema
 from traceability_api.events.capture import EventCheck
 from traceability_api.events.group_commit import GroupCommit
 from traceability_api.evidence import diary
@@ -138,6 +139,7 @@ def build_service(settings: Settings) -> tuple[FastAPI, Runtime]:
         attach_recall_notices(runtime)
         attach_opendata(runtime)
         attach_fsma_refresh(runtime)
+        runtime.on_start.append(schema.warm)  # the first capture a worker serves does not compile it
         # uvicorn re-raises SIGTERM/SIGINT after shutdown, so stop the chain in the lifespan
         runtime.on_stop.append(runtime.close)
         app = create_app(runtime)
