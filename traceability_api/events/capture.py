@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -333,6 +333,24 @@ _INSERT_LINKS = EventLot.__table__.insert()  # type: ignore[attr-defined]
 _INSERT_LINEAGE = LotLink.__table__.insert()  # type: ignore[attr-defined]
 
 
+_INSERT_EVENT_ROWS = Event.__table__.insert()  # type: ignore[attr-defined]
+_NEXT_EVENT_IDS = text("SELECT nextval(pg_get_serial_sequence('event', 'id')) FROM generate_series(1, :n)")
+
+
+def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the event rows, returning their ids in order.  PostgreSQL: the ids drawn from the
+    sequence first (one query), then one short INSERT sent for every row in a pipeline (the driver
+    parses it once); an INSERT of many VALUES with RETURNING was one new statement text per
+    document size, which psycopg parsed afresh each time (12 % of the CPU of batch capture)."""
+    if len(rows) == 1 or session.get_bind().dialect.name != "postgresql":
+        return list(session.execute(_INSERT_EVENTS, rows).scalars().all())
+    ids = list(session.execute(_NEXT_EVENT_IDS, {"n": len(rows)}).scalars())
+    for row, event_id in zip(rows, ids, strict=True):
+        row["id"] = event_id
+    session.execute(_INSERT_EVENT_ROWS, rows)
+    return ids
+
+
 def _insert(
     session: Session,
     p: Principal,
@@ -340,7 +358,7 @@ def _insert(
     out: list[Captured | None],
 ) -> None:
     session.flush()  # lots created by commissioning / transformation get their ids
-    ids = session.execute(_INSERT_EVENTS, [row for row, _, _ in pending]).scalars().all()
+    ids = _insert_events(session, [row for row, _, _ in pending])
     links: list[dict[str, Any]] = []
     lineage: list[dict[str, Any]] = []
     outbox: list[Pending] = []
