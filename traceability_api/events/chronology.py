@@ -7,12 +7,11 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from traceability_api.errors import Invalid
-from traceability_api.events.models import Event, EventLot
 from traceability_api.lots.models import Lot
 
 if TYPE_CHECKING:
@@ -37,26 +36,12 @@ def check_not_before_commissioning(
 
 
 def first_event_times(session: Session, lot_ids: set[int]) -> dict[int, datetime]:
-    """The time of the first recorded event of each lot (one query for many lots)."""
+    """The time of the first recorded event of each lot (one query for many lots): the lots'
+    ``first_event_at``, which the database's triggers keep (migration 0025)."""
     if not lot_ids:
         return {}
     rows = session.connection().execute(_first_times_statement(), {"lots": list(lot_ids)})
     return {lot_id: first for lot_id, first in rows if first is not None}
-
-
-def first_event_time(lot_id: Any) -> Any:
-    """The time of the first recorded event of the lot ``lot_id`` (a lot id column: the query
-    that locks lots reads it too), as a scalar subquery; None for a lot with no event yet.
-
-    Read once the lot is locked it cannot change: events are linked to lots only by capture,
-    after this check, and no event may be dated before the lot's first."""
-    link, event = EventLot.__table__.c, Event.__table__.c  # type: ignore[attr-defined]
-    return (
-        sa_select(func.min(event.event_time))
-        .join_from(EventLot.__table__, Event.__table__, event.id == link.event_id)  # type: ignore[attr-defined]
-        .where(link.lot_id == lot_id)
-        .scalar_subquery()
-    )
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +49,7 @@ def _first_times_statement() -> Any:
     """``first_event_times``' Core query, built once (building it and its cache key cost more CPU
     than running it); a call binds its lot ids."""
     lot = Lot.__table__.c  # type: ignore[attr-defined]
-    return sa_select(lot.id, first_event_time(lot.id)).where(lot.id.in_(bindparam("lots", expanding=True)))
+    return sa_select(lot.id, lot.first_event_at).where(lot.id.in_(bindparam("lots", expanding=True)))
 
 
 def check_not_before(

@@ -17,7 +17,7 @@ from traceability_api.db import lock_for_write
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import GS1Ref, lot_uri
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
-from traceability_api.events.chronology import first_event_time, first_event_times
+from traceability_api.events.chronology import first_event_times
 from traceability_api.events.refs import EventRefs, ItemRef
 from traceability_api.lots.models import Lot, LotStatus, Product, SerialUnit, check_lot_code
 from traceability_api.lots.service import ProductKey, find_lot, find_serial_lot, product_key
@@ -43,7 +43,7 @@ def _prefetch_statement() -> Any:
     of its first event (the product itself is not loaded): one query, built once (building it and
     its cache key cost more CPU than running it), a call binds its keys."""
     return (
-        select(Lot, Product.gtin, first_event_time(Lot.id))
+        select(Lot, Product.gtin, Lot.__table__.c.first_event_at)  # type: ignore[attr-defined]  # the column: fresh
         .join(Product, Product.id == Lot.product_id)  # type: ignore[arg-type]
         .where(tuple_(Product.gtin, Lot.lot_code).in_(bindparam("keys", expanding=True)))
         .order_by(Lot.id)  # type: ignore[arg-type]

@@ -137,6 +137,9 @@ class Lot(SQLModel, table=True):
     harvest_date: date | None = None
     ilmd: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # the time of the lot's first event, written by the database's triggers (migration 0025), never
+    # by this code: read it as a column in a query (a loaded Lot may hold an older value)
+    first_event_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class LotPublic(SQLModel):
