@@ -306,6 +306,9 @@ def test_cli_export_fsma_writes_the_spreadsheet(rt: Runtime, tmp_path: Path) -> 
     assert "SDF-2510-01" in out.read_text("utf-8-sig") and "rows" in res.stdout
     bad = subprocess.run([*cmd[:-2], "--since", "yesterday"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "since" in bad.stderr and "Traceback" not in bad.stderr
+    year_0 = [*cmd, "--since", "0001-01-01T00:00:00+14:00"]  # year 0 once in UTC: was a traceback
+    bad = subprocess.run(year_0, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "since: a time between the years 1 and 9999" in bad.stderr, bad.stderr
 
 
 def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client: TestClient) -> None:
@@ -337,6 +340,22 @@ def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client:
     )
     assert {r["cte"] for r in authority.json()["records"]} == {"harvesting", "shipping", "receiving"}
     assert all(secret in authority.text for secret in secrets)
+
+
+def test_odd_spreadsheet_parameters_are_clear_refusals(rt: Runtime, client: TestClient) -> None:
+    """GTINs of non-ASCII digits (\\d matched them; the file name header then failed: 500) and times
+    outside the years 1-9999 in UTC (the CLI's traceback, the API's generic 422) are refused by name."""
+    keys, _, _, gtin = _private_harvest_sold(rt, 9995, "VK-04", {"agri:variety": "Cat"})
+    key = keys["HTX Vườn Kín (cooperative)"]
+    for fmt in ("csv", "xlsx"):
+        for odd in ("１２３４５６７８９０１２３４", "٠١٢٣٤٥٦٧٨٩٠١٢٣"):  # full-width, Arabic-Indic
+            res = client.get(f"/api/v1/fsma/spreadsheet.{fmt}", params={"gtin": odd}, headers=auth(key))
+            assert res.status_code == 422 and "gtin: give the product's GTIN-14" in res.text, (fmt, res.text)
+        for name, t in (("since", "0001-01-01T00:00:00+14:00"), ("until", "9999-12-31T23:59:59-14:00")):
+            res = client.get(f"/api/v1/fsma/spreadsheet.{fmt}", params={"gtin": gtin, name: t}, headers=auth(key))
+            assert res.status_code == 422 and f"{name}: a time between the years 1 and 9999" in res.text, res.text
+    res = client.get("/api/v1/fsma/kde-check", params={"since": "0001-01-01T00:00:00+14:00"}, headers=auth(key))
+    assert res.status_code == 422 and "since: a time between" in res.text
 
 
 def test_plan_of_an_unknown_organisation_is_404(rt: Runtime, client: TestClient) -> None:
@@ -448,10 +467,11 @@ def test_reads_of_non_public_records_through_fsma_are_in_the_read_log(rt: Runtim
 
 
 def _private_harvest_sold(
-    rt: Runtime, number: int, code: str, ilmd: dict[str, str], shipping: str = "public"
+    rt: Runtime, number: int, code: str, ilmd: dict[str, str], shipping: str = "public", harvest: str = "private"
 ) -> tuple[dict[str, str], Any, Any, str]:
-    """A farm harvests a listed food privately (``ilmd`` its secrets), ships the lot to a buyer (the
-    shipment's visibility ``shipping``) who receives it: (keys, farm, buyer, GTIN)."""
+    """A farm harvests a listed food privately (``ilmd`` its secrets; ``harvest``: the harvest's
+    visibility), ships the lot to a buyer (the shipment's visibility ``shipping``) who receives it:
+    (keys, farm, buyer, GTIN)."""
     keys: dict[str, str] = {}
     with Session(rt.engine) as s:
         farm = _org(s, "HTX Vườn Kín", "cooperative", "Xã Mỹ Xương, Đồng Tháp", keys)
@@ -463,7 +483,7 @@ def _private_harvest_sold(
         plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn kín"))
         lot = lot_uri(gtin, code)
         zone = rt.settings.zone
-        private: dict[str, Any] = {"agri:visibility": "private"}
+        private: dict[str, Any] = {"agri:visibility": harvest}
         shipped: dict[str, Any] = {"agri:visibility": shipping}
 
         def cap(who: Any, event: dict[str, Any]) -> None:
