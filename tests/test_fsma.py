@@ -358,6 +358,22 @@ def test_odd_spreadsheet_parameters_are_clear_refusals(rt: Runtime, client: Test
     assert res.status_code == 422 and "since: a time between" in res.text
 
 
+def test_a_client_refusing_gzip_gets_none(rt: Runtime, client: TestClient) -> None:
+    """``gzip;q=0`` refuses gzip (RFC 9110 12.5.3): the FSMA CSV and every other response of the app
+    came gzipped all the same (the app-wide middleware looked for the text "gzip" in the header)."""
+    keys, _, _, gtin = _private_harvest_sold(rt, 9993, "VK-06", {"agri:variety": "Cat"})
+    key = keys["HTX Vườn Kín (cooperative)"]
+    for wanted, coding in (("gzip;q=0", None), ("gzip;q=0, identity", None), ("*;q=0", None), ("*", "gzip"),
+                           ("gzip", "gzip"), ("br", None)):  # fmt: skip
+        res = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin},
+                         headers=auth(key) | {"Accept-Encoding": wanted})  # fmt: skip
+        assert res.status_code == 200 and "receiving" not in res.text and "harvesting" in res.text
+        assert res.headers.get("content-encoding") == coding, (wanted, res.headers)
+    docs = client.get("/openapi.json", headers={"Accept-Encoding": "gzip;q=0"})  # any response of the app
+    assert len(docs.content) > 1024 and "content-encoding" not in docs.headers
+    assert client.get("/openapi.json", headers={"Accept-Encoding": "gzip"}).headers["content-encoding"] == "gzip"
+
+
 def test_plan_of_an_unknown_organisation_is_404(rt: Runtime, client: TestClient) -> None:
     keys: dict[str, str] = {}
     with Session(rt.engine) as s:
