@@ -374,6 +374,43 @@ def test_a_client_refusing_gzip_gets_none(rt: Runtime, client: TestClient) -> No
     assert client.get("/openapi.json", headers={"Accept-Encoding": "gzip"}).headers["content-encoding"] == "gzip"
 
 
+def test_kept_rows_rebuilt_during_an_export_never_reach_another_organisation(rt: Runtime) -> None:
+    """The kept CSV is checked (``usable``) before the answer starts and read while it is sent: a
+    foreign non-public event written, and the rows refreshed, in between must not put that event's
+    data into an organisation's file (the read now keeps to the rows ``usable`` allows)."""
+    from traceability_api.fsma import cache
+    from traceability_api.fsma.records import MAX_ROWS
+    from traceability_api.fsma.service import selection_for
+
+    keys, farm, buyer, gtin = _private_harvest_sold(rt, 9994, "VK-05", {"agri:variety": "Cat"}, harvest="public")
+    lot, zone = lot_uri(gtin, "VK-05"), rt.settings.zone
+
+    def cap(who: Any, event: dict[str, Any]) -> None:
+        with Session(rt.engine) as s:
+            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
+            s.commit()
+
+    to_farm = [{"type": "owning_party", "destination": f"urn:agritrace:party:{farm[1].org_id}"}]
+    cap(buyer, object_event("shipping", zone, when="2025-07-02T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
+                            destinationList=to_farm))  # fmt: skip
+    cap(farm, object_event("receiving", zone, when="2025-07-02T11:00:00+07:00", lot=lot, destinationList=to_farm))
+    sel = selection_for(buyer[1], gtin=gtin)
+    with Session(rt.engine) as s:
+        pieces = cache.kept_csv(s, rt.engine, buyer[1], sel, MAX_ROWS)
+    assert pieces is not None  # every row the buyer asked for draws on public events or its own
+    # before the first byte is read: the farm records a private shipment, dated before the buyer's
+    # receipt (its source the receipt's "previous source"), and the background loop refreshes the rows
+    cap(farm, object_event("shipping", zone, when="2025-07-01T10:00:00+07:00", lot=lot, quantity=1, uom="KGM",
+                           sourceList=[{"type": "possessing_party", "source": "urn:example:SECRET-BROKER"}],
+                           destinationList=[{"type": "owning_party",
+                                             "destination": f"urn:agritrace:party:{buyer[1].org_id}"}],
+                           **{"agri:visibility": "private"}))  # fmt: skip
+    assert cache.refresh(rt.engine) >= 1
+    sent = b"".join(pieces)
+    assert sent.startswith(b"\xef\xbb\xbfCritical Tracking Event") and b"SECRET" not in sent
+    assert b"SECRET" in b"".join(cache.csv_pieces(rt.engine, sel, MAX_ROWS))  # an authority's read keeps it
+
+
 def test_plan_of_an_unknown_organisation_is_404(rt: Runtime, client: TestClient) -> None:
     keys: dict[str, str] = {}
     with Session(rt.engine) as s:
