@@ -174,6 +174,35 @@ def test_paging_follows_link_and_token(w: World) -> None:
     assert w.get(w.coop, "/epcis/events", params={"maxEventCount": 2}).status_code == 413
 
 
+def test_crafted_page_tokens_and_out_of_range_times_are_query_refusals(w: World) -> None:
+    """A page token is unsigned base64 JSON whose query fingerprint anyone can compute: a naive time
+    in it failed in the database (500), an id beyond a BIGINT gave the generic 422 (not a problem
+    document); so did a time that is year 0 or 10000 once in UTC."""
+    import base64
+
+    from traceability_api.epcis_rest.search import _fingerprint
+
+    setup_rice(w)
+
+    def token(params: dict[str, Any], **state: Any) -> str:
+        raw = json.dumps({"q": _fingerprint(params), "v": None, "i": 1, "n": None} | state).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    by_time = {"orderBy": "eventTime"}
+    for params in (
+        by_time | {"nextPageToken": token(by_time, v="2025-01-01T00:00:00")},
+        by_time | {"nextPageToken": token(by_time, v="0001-01-01T00:00:00+14:00")},
+        {"nextPageToken": token({}, i=10**30)},
+        {"nextPageToken": token({}, n=-5)},
+        {"GE_eventTime": "0001-01-01T00:00:00+14:00"},
+        {"LT_recordTime": "9999-12-31T23:59:59-14:00"},
+    ):
+        r = w.get(w.coop, "/epcis/events", params=params)
+        assert r.status_code == 400 and r.headers["content-type"] == PROBLEM, (params, r.status_code, r.text)
+        assert r.json()["type"] == "epcisException:QueryParameterException", r.text
+    assert len(q(w, nextPageToken=token({}, i=0))) == 1  # a well-formed token still reads on
+
+
 def test_top_level_resources(w: World) -> None:
     rice = setup_rice(w)
     assert capture(w, doc(rich_events(rice, w)))["success"]
