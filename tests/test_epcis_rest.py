@@ -203,6 +203,16 @@ def test_crafted_page_tokens_and_out_of_range_times_are_query_refusals(w: World)
     assert len(q(w, nextPageToken=token({}, i=0))) == 1  # a well-formed token still reads on
 
 
+def test_version_headers_with_huge_numbers_are_negotiated_not_a_500(w: World) -> None:
+    """GS1-EPCIS-Min/Max are read as numbers: one of more than 4,300 digits made int() raise (500)."""
+    r = w.client.get("/epcis/events", headers=w.coop.h() | {"GS1-EPCIS-Min": "9" * 5000})
+    assert r.status_code == 406 and r.headers["content-type"] == PROBLEM, r.text
+    r = w.client.get("/epcis/events", headers=w.coop.h() | {"GS1-CBV-Max": "2." + "1" * 5000})
+    assert r.status_code == 200, r.text
+    r = w.client.get("/epcis/events", headers=w.coop.h() | {"GS1-EPCIS-Max": "1." + "0" * 5000 + "9"})
+    assert r.status_code == 406, r.text
+
+
 def test_top_level_resources(w: World) -> None:
     rice = setup_rice(w)
     assert capture(w, doc(rich_events(rice, w)))["success"]
