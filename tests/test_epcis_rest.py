@@ -213,6 +213,15 @@ def test_version_headers_with_huge_numbers_are_negotiated_not_a_500(w: World) ->
     assert r.status_code == 406, r.text
 
 
+def test_a_query_name_is_checked_whole(w: World) -> None:
+    """NAME_RE.match let a final line break through ($ matches before it): the name went into the
+    Location header (a header injection; h11 refuses to send it)."""
+    for name in ("abc\n", "abc\r\nX-Evil: 1", "ok\n\n"):
+        r = w.post(w.coop, "/epcis/queries", {"name": name, "query": {}})
+        assert r.status_code == 400 and "query name" in r.json()["detail"], (name, r.text)
+    assert w.get(w.coop, "/epcis/queries").json() == []
+
+
 def test_top_level_resources(w: World) -> None:
     rice = setup_rice(w)
     assert capture(w, doc(rich_events(rice, w)))["success"]

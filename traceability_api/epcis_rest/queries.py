@@ -54,7 +54,7 @@ async def create_query(request: Request, p: PrincipalDep, session: SessionDep) -
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not isinstance(body.get("query"), dict):
         raise EpcisProblem(400, 'expected {"name": "<name>", "query": {<EPCIS query parameters>}}')
     name, query = body["name"], body["query"]
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):  # match() let "abc\n" through ($ matches before a final newline)
         raise EpcisProblem(400, "a query name is 1-100 letters, digits and . _ ~ -")
     compile_query(query)  # refuses unknown parameters and bad values (400)
     run_query(session, p, {**query, "perPage": 1})  # and paging parameters
