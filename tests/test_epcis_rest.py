@@ -284,6 +284,17 @@ def test_named_query_and_webhook_subscription(w: World, runtime: Runtime, hook: 
     assert w.get(w.coop, "/epcis/queries/storing").status_code == 404
 
 
+def test_a_subscription_dest_that_is_no_url_is_a_400(w: World, runtime: Runtime) -> None:
+    """urlsplit raises on a port out of range or a broken IPv6 literal: the SSRF guard let it out (500)."""
+    assert w.post(w.coop, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201
+    for allow in (False, True):
+        runtime.settings.webhook_allow_private = allow
+        for dest in ("http://example.com:99999/x", "http://example.com:port/x", "http://[::1/x", "http://[zz]/x"):
+            r = w.post(w.coop, "/epcis/queries/all/subscriptions", {"dest": dest, "stream": True})
+            assert r.status_code == 400 and "not a valid URL" in r.json()["detail"], (dest, r.text)
+    assert w.get(w.coop, "/epcis/queries/all/subscriptions").json() == []
+
+
 def test_websocket_streams_new_matching_events(w: World) -> None:
     rice = setup_rice(w)
     r = w.post(w.coop, "/epcis/queries", {"name": "ship", "query": {"EQ_bizStep": "shipping"}})
