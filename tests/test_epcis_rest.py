@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.webhooks import Received, webhook
-from tests.world import CTX, World, make_world, obj_event, setup_rice, ship
+from tests.world import CTX, World, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.consensus.event_hash import hash_ids_of_json_document
 from traceability_api.consensus.xml_reader import hash_ids_of_xml_document
 from traceability_api.epcis_rest.notify import signature
@@ -282,6 +282,38 @@ def test_named_query_and_webhook_subscription(w: World, runtime: Runtime, hook: 
     assert w.client.delete(r.headers["Location"], headers=w.coop.h()).status_code == 204
     assert w.client.delete("/epcis/queries/storing", headers=w.coop.h()).status_code == 204
     assert w.get(w.coop, "/epcis/queries/storing").status_code == 404
+
+
+def test_a_subscription_whose_query_fails_does_not_stop_the_others(w: World, runtime: Runtime, hook: Any) -> None:
+    """One dispatcher round serves every organisation's subscriptions: a named query with
+    maxEventCount (valid while nothing matched) raised QueryTooLarge in the round as soon as an event
+    matched, every round, so no other subscription or WebSocket of the process got anything again;
+    nor may a query stored before the parameters it uses were refused (now each fails alone)."""
+    from sqlmodel import Session
+
+    from traceability_api.epcis_rest.models import NamedQuery, Subscription
+
+    dest, received = hook
+    runtime.settings.webhook_allow_private = True
+    rice = setup_rice(w)
+    admin = w.get(w.coop, "/api/v1/members").json()[0]["id"]
+    with Session(runtime.engine) as s:  # first in the round: a query the server no longer understands
+        old = NamedQuery(org_id=w.coop.id, member_id=admin, name="old", query={"EQ_retired": "x"})
+        s.add(old)
+        s.flush()
+        s.add(Subscription(query_id=old.id or 0, org_id=w.coop.id, member_id=admin, dest=dest, stream=True))
+        s.commit()
+    bomb = {"name": "bomb", "query": {"maxEventCount": "0", "EQ_bizStep": "receiving"}}
+    assert w.post(w.coop, "/epcis/queries", bomb).status_code == 201
+    assert w.post(w.mill, "/epcis/queries", {"name": "mine", "query": {"EQ_bizStep": "receiving"}}).status_code == 201
+    for org, name in ((w.coop, "bomb"), (w.mill, "mine")):
+        r = w.post(org, f"/epcis/queries/{name}/subscriptions", {"dest": f"{dest}?{name}", "stream": True})
+        assert r.status_code == 201, r.text
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201
+    assert receive(w, w.mill, w.coop, rice["uri"]).status_code == 201
+    got = [json.loads(received.get(timeout=20)[1]) for _ in range(2)]
+    assert [[e["bizStep"] for e in events_of(d)] for d in got] == [["receiving"], ["receiving"]]
+    assert {d["epcisBody"]["queryResults"]["queryName"] for d in got} == {"bomb", "mine"}
 
 
 def test_a_subscription_dest_that_is_no_url_is_a_400(w: World, runtime: Runtime) -> None:
