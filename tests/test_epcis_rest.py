@@ -343,6 +343,27 @@ def test_websocket_streams_new_matching_events(w: World) -> None:
             ws.receive_json()
 
 
+def test_the_websocket_of_a_revoked_member_is_closed(w: World) -> None:
+    """Every request authenticates anew (a revoked key is refused from the next one on), but an open
+    WebSocket kept the principal it started with: a member whose keys were revoked went on
+    receiving the organisation's new events for as long as the socket stayed open."""
+    from starlette.websockets import WebSocketDisconnect
+
+    rice = setup_rice(w)
+    recorder = next(m["id"] for m in w.get(w.mill, "/api/v1/members").json() if m["role"] == "recorder")
+    assert w.post(w.mill, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201
+    with w.client.websocket_connect("/epcis/queries/all/events", headers=w.mill.h("recorder")) as ws:
+        assert receive(w, w.mill, w.coop, rice["uri"]).status_code == 201
+        assert [e["bizStep"] for e in events_of(ws.receive_json())] == ["receiving"]
+        assert w.client.delete(f"/api/v1/members/{recorder}/keys", headers=w.mill.h()).status_code == 200
+        ev = obj_event(rice["uri"], 1, "inspecting", time="2025-03-03T08:00:00+07:00")
+        assert w.post(w.mill, "/api/v1/events", ev).status_code == 201
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008 and "revoked" in closed.value.reason
+
+
 XML = """<?xml version="1.0" encoding="UTF-8"?>
 <epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:agri="https://ns.agritrace.vn/voc/"
     schemaVersion="2.0" creationDate="2025-03-05T00:00:00Z">

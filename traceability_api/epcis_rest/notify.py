@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
 BATCH = 1000
 SUBSCRIPTION_IGNORES = ("perPage", "nextPageToken", "orderBy", "orderDirection", "maxEventCount")
+REVOKED = "the member's API keys were revoked"
 LISTENER_QUEUE = 64  # documents waiting for one WebSocket; a client further behind is disconnected
 
 
@@ -52,7 +53,14 @@ class Listener:
     last_event_id: int
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE))
-    overflowed: asyncio.Event = field(default_factory=asyncio.Event)  # set when a document found the queue full
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)  # set when the socket is to be closed:
+    # a document found the queue full, or ``end`` (``reason`` then says why)
+    reason: str | None = None
+
+    def end(self, reason: str) -> None:
+        """Close the socket (in the listener's event loop) with ``reason``."""
+        self.reason = reason
+        self.overflowed.set()
 
     def offer(self, doc: dict[str, Any]) -> None:
         """Queue ``doc`` (in the listener's event loop); a client that reads too slowly to keep the
@@ -111,6 +119,11 @@ class Dispatcher:
                 _alone(s, f"WebSocket on query {li.name!r}", self._offer, s, li, top)
 
     def _offer(self, s: Session, li: Listener, top: int) -> None:
+        p = principal_of(s, li.principal.member_id)  # as every request does: a revoked key reads no more
+        if p is None:
+            li.loop.call_soon_threadsafe(li.end, REVOKED)
+            return
+        li.principal = p
         events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
         if events:
             doc = epcis_query_document(events, li.name)

@@ -255,7 +255,7 @@ async def _pump(websocket: WebSocket, listener: notify.Listener) -> None:
         while True:
             done, _ = await asyncio.wait({recv, get, over}, return_when=asyncio.FIRST_COMPLETED)
             if over in done:
-                await websocket.close(code=1008, reason=SLOW_CLIENT)
+                await websocket.close(code=1008, reason=listener.reason or SLOW_CLIENT)
                 return
             if recv in done:
                 if recv.result().get("type") == "websocket.disconnect":
