@@ -171,6 +171,19 @@ def test_sensor_batches_over_http(w: World) -> None:
     ] == [True] * 6
 
 
+def test_a_reading_beyond_a_floats_range_is_rejected_alone(w: World) -> None:
+    """A JSON integer of 400 digits is a value no float holds: math.isfinite raised OverflowError and
+    the whole batch (the good readings with it) was refused with the generic 422."""
+    dev, secret = device(w, plot(w))
+    body = {"seq": 1, "readings": readings(RECENT, [21.0, 10**400, -(10**400), 22.0])}
+    raw, headers = signed(secret, body)
+    r = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 2, "duplicates": 0, "rejected": [
+        {"index": 1, "reason": "value must be a finite number"},
+        {"index": 2, "reason": "value must be a finite number"}]}  # fmt: skip
+
+
 def test_sensor_batch_sequence_numbers(w: World) -> None:
     """Each batch carries a signed seq: new ones are taken (out of order within a window of 63, as
     batches handled by several workers may finish), a seen or too old one is refused whole."""
