@@ -40,8 +40,10 @@ def test_times_outside_utc_years_in_query_parameters_are_422_not_500(w: World, b
     ]
     for path, params in urls:
         r = w.client.get(path, params=params, headers=w.coop.h())
-        assert r.status_code == 422, (path, r.status_code, r.text[:200])
+        epcis = path.startswith("/epcis")  # the binding's bad query values: 400 QueryParameterException
+        assert r.status_code == (400 if epcis else 422), (path, r.status_code, r.text[:200])
         assert "years 1 and 9999" in r.json()["detail"], (path, r.text[:200])
+        assert not epcis or r.json()["type"] == "epcisException:QueryParameterException", r.text
 
 
 def test_control_characters_in_names_do_not_break_xlsx_exports(w: World) -> None:
