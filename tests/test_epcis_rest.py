@@ -213,13 +213,18 @@ def test_version_headers_with_huge_numbers_are_negotiated_not_a_500(w: World) ->
     assert r.status_code == 406, r.text
 
 
-def test_a_query_name_is_checked_whole(w: World) -> None:
+def test_a_named_query_is_checked_whole(w: World) -> None:
     """NAME_RE.match let a final line break through ($ matches before it): the name went into the
-    Location header (a header injection; h11 refuses to send it)."""
+    Location header (a header injection; h11 refuses to send it).  And its perPage is checked."""
     for name in ("abc\n", "abc\r\nX-Evil: 1", "ok\n\n"):
         r = w.post(w.coop, "/epcis/queries", {"name": name, "query": {}})
         assert r.status_code == 400 and "query name" in r.json()["detail"], (name, r.text)
     assert w.get(w.coop, "/epcis/queries").json() == []
+    # a perPage the query could never be read with was stored (the check replaced it by 1)
+    for bad in ({"a": 1}, "0", "many", 5000):
+        r = w.post(w.coop, "/epcis/queries", {"name": "paged", "query": {"perPage": bad}})
+        assert r.status_code == 400 and "perPage" in r.json()["detail"], (bad, r.text)
+    assert w.post(w.coop, "/epcis/queries", {"name": "paged", "query": {"perPage": 5}}).status_code == 201
 
 
 def test_top_level_resources(w: World) -> None:

@@ -118,6 +118,11 @@ def _int(params: dict[str, Any], name: str, default: int | None, lo: int, hi: in
     return n
 
 
+def check_paging(params: dict[str, Any]) -> None:
+    """QueryParameterError when the paging parameters of ``params`` are not what a query takes."""
+    _paging(params)
+
+
 def _paging(params: dict[str, Any]) -> _Paging:
     order = params.get("orderBy")
     if order is not None and order not in _ORDER:
