@@ -403,6 +403,27 @@ def test_xml_capture_stores_the_same_event_hash(w: World, path: str) -> None:
     assert r.status_code in (400, 422), r.text
 
 
+@pytest.mark.parametrize("path", ["/epcis/capture", "/api/v1/capture"])
+def test_xml_numbers_that_json_cannot_hold_are_refused(w: World, path: str) -> None:
+    """xsd:double has NaN and INF, JSON has neither: an XML sensor value NaN was stored (SQLite) and
+    every /epcis/events query that could read the event then failed to serialise it (500), for
+    each organisation that may read it; other scripts' digits ('١') passed as numbers."""
+    rice = setup_rice(w)
+    for value, said in (("NaN", "not a finite number"), ("INF", "not a finite number"),
+                        ("-INF", "not a finite number"), ("1e400", "not a finite number"),
+                        ("١", "not a number"), ("9" * 5000, "not a number")):  # fmt: skip
+        xml = XML.format(uri=rice["uri"]).replace(
+            "<agri:moisture>14.5</agri:moisture>",
+            '<sensorElementList><sensorElement><sensorMetadata time="2025-03-02T08:00:00+07:00"/>'
+            f'<sensorReport type="gs1:Temperature" value="{value}" uom="CEL"/></sensorElement></sensorElementList>',
+        )
+        r = w.client.post(path, content=xml.encode(), headers=w.coop.h() | {"Content-Type": "application/xml"})
+        assert r.status_code in (400, 422) and f"value {value[:40]!r}"[:20] in r.text and said in r.text, r.text
+        assert len(r.text) < 600, r.text
+    r = w.get(w.coop, "/epcis/events")
+    assert r.status_code == 200 and [e["bizStep"] for e in events_of(r.json())] == ["commissioning"], r.text
+
+
 def test_a_websocket_client_that_reads_too_slowly_is_closed_not_buffered_without_bound() -> None:
     """The dispatcher offers each matching document to an open WebSocket's queue; a client that
     does not read (its sends block) lets at most LISTENER_QUEUE documents wait, then is closed with
