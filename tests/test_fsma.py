@@ -358,6 +358,20 @@ def test_odd_spreadsheet_parameters_are_clear_refusals(rt: Runtime, client: Test
     assert res.status_code == 422 and "since: a time between" in res.text
 
 
+def test_a_time_zone_typed_unencoded_in_the_url_is_read(rt: Runtime, client: TestClient) -> None:
+    """'+07:00' typed into a URL arrives as ' 07:00' (a '+' is a space in a query string): the very
+    example the refusals give was refused as 'unexpected extra characters at the end of the input'."""
+    keys, _, _, gtin = _private_harvest_sold(rt, 9992, "VK-07", {"agri:variety": "Cat"})
+    key = keys["HTX Vườn Kín (cooperative)"]
+    typed = client.get(f"/api/v1/fsma/spreadsheet.csv?gtin={gtin}&since=2025-07-01T08:30:00+07:00", headers=auth(key))
+    encoded = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin, "since": "2025-07-01T08:30:00+07:00"},
+                         headers=auth(key))  # fmt: skip
+    assert typed.status_code == encoded.status_code == 200, typed.text
+    assert typed.content == encoded.content and "shipping" in typed.text and "harvesting" not in typed.text
+    check = client.get(f"/api/v1/fsma/kde-check?until=2025-07-01T08:30+07:00&gtin={gtin}", headers=auth(key))
+    assert check.status_code == 200 and [e["cte"] for e in check.json()["events"]] == ["harvesting"], check.text
+
+
 def test_a_client_refusing_gzip_gets_none(rt: Runtime, client: TestClient) -> None:
     """``gzip;q=0`` refuses gzip (RFC 9110 12.5.3): the FSMA CSV and every other response of the app
     came gzipped all the same (the app-wide middleware looked for the text "gzip" in the header)."""
