@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.webhooks import Received, webhook
-from tests.world import CTX, World, make_world, obj_event, setup_rice, ship
+from tests.world import CTX, World, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.consensus.event_hash import hash_ids_of_json_document
 from traceability_api.consensus.xml_reader import hash_ids_of_xml_document
 from traceability_api.epcis_rest.notify import signature
@@ -174,6 +174,59 @@ def test_paging_follows_link_and_token(w: World) -> None:
     assert w.get(w.coop, "/epcis/events", params={"maxEventCount": 2}).status_code == 413
 
 
+def test_crafted_page_tokens_and_out_of_range_times_are_query_refusals(w: World) -> None:
+    """A page token is unsigned base64 JSON whose query fingerprint anyone can compute: a naive time
+    in it failed in the database (500), an id beyond a BIGINT gave the generic 422 (not a problem
+    document); so did a time that is year 0 or 10000 once in UTC."""
+    import base64
+
+    from traceability_api.epcis_rest.search import _fingerprint
+
+    setup_rice(w)
+
+    def token(params: dict[str, Any], **state: Any) -> str:
+        raw = json.dumps({"q": _fingerprint(params), "v": None, "i": 1, "n": None} | state).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    by_time = {"orderBy": "eventTime"}
+    for params in (
+        by_time | {"nextPageToken": token(by_time, v="2025-01-01T00:00:00")},
+        by_time | {"nextPageToken": token(by_time, v="0001-01-01T00:00:00+14:00")},
+        {"nextPageToken": token({}, i=10**30)},
+        {"nextPageToken": token({}, n=-5)},
+        {"GE_eventTime": "0001-01-01T00:00:00+14:00"},
+        {"LT_recordTime": "9999-12-31T23:59:59-14:00"},
+    ):
+        r = w.get(w.coop, "/epcis/events", params=params)
+        assert r.status_code == 400 and r.headers["content-type"] == PROBLEM, (params, r.status_code, r.text)
+        assert r.json()["type"] == "epcisException:QueryParameterException", r.text
+    assert len(q(w, nextPageToken=token({}, i=0))) == 1  # a well-formed token still reads on
+
+
+def test_version_headers_with_huge_numbers_are_negotiated_not_a_500(w: World) -> None:
+    """GS1-EPCIS-Min/Max are read as numbers: one of more than 4,300 digits made int() raise (500)."""
+    r = w.client.get("/epcis/events", headers=w.coop.h() | {"GS1-EPCIS-Min": "9" * 5000})
+    assert r.status_code == 406 and r.headers["content-type"] == PROBLEM, r.text
+    r = w.client.get("/epcis/events", headers=w.coop.h() | {"GS1-CBV-Max": "2." + "1" * 5000})
+    assert r.status_code == 200, r.text
+    r = w.client.get("/epcis/events", headers=w.coop.h() | {"GS1-EPCIS-Max": "1." + "0" * 5000 + "9"})
+    assert r.status_code == 406, r.text
+
+
+def test_a_named_query_is_checked_whole(w: World) -> None:
+    """NAME_RE.match let a final line break through ($ matches before it): the name went into the
+    Location header (a header injection; h11 refuses to send it).  And its perPage is checked."""
+    for name in ("abc\n", "abc\r\nX-Evil: 1", "ok\n\n"):
+        r = w.post(w.coop, "/epcis/queries", {"name": name, "query": {}})
+        assert r.status_code == 400 and "query name" in r.json()["detail"], (name, r.text)
+    assert w.get(w.coop, "/epcis/queries").json() == []
+    # a perPage the query could never be read with was stored (the check replaced it by 1)
+    for bad in ({"a": 1}, "0", "many", 5000):
+        r = w.post(w.coop, "/epcis/queries", {"name": "paged", "query": {"perPage": bad}})
+        assert r.status_code == 400 and "perPage" in r.json()["detail"], (bad, r.text)
+    assert w.post(w.coop, "/epcis/queries", {"name": "paged", "query": {"perPage": 5}}).status_code == 201
+
+
 def test_top_level_resources(w: World) -> None:
     rice = setup_rice(w)
     assert capture(w, doc(rich_events(rice, w)))["success"]
@@ -236,6 +289,49 @@ def test_named_query_and_webhook_subscription(w: World, runtime: Runtime, hook: 
     assert w.get(w.coop, "/epcis/queries/storing").status_code == 404
 
 
+def test_a_subscription_whose_query_fails_does_not_stop_the_others(w: World, runtime: Runtime, hook: Any) -> None:
+    """One dispatcher round serves every organisation's subscriptions: a named query with
+    maxEventCount (valid while nothing matched) raised QueryTooLarge in the round as soon as an event
+    matched, every round, so no other subscription or WebSocket of the process got anything again;
+    nor may a query stored before the parameters it uses were refused (now each fails alone)."""
+    from sqlmodel import Session
+
+    from traceability_api.epcis_rest.models import NamedQuery, Subscription
+
+    dest, received = hook
+    runtime.settings.webhook_allow_private = True
+    rice = setup_rice(w)
+    admin = w.get(w.coop, "/api/v1/members").json()[0]["id"]
+    with Session(runtime.engine) as s:  # first in the round: a query the server no longer understands
+        old = NamedQuery(org_id=w.coop.id, member_id=admin, name="old", query={"EQ_retired": "x"})
+        s.add(old)
+        s.flush()
+        s.add(Subscription(query_id=old.id or 0, org_id=w.coop.id, member_id=admin, dest=dest, stream=True))
+        s.commit()
+    bomb = {"name": "bomb", "query": {"maxEventCount": "0", "EQ_bizStep": "receiving"}}
+    assert w.post(w.coop, "/epcis/queries", bomb).status_code == 201
+    assert w.post(w.mill, "/epcis/queries", {"name": "mine", "query": {"EQ_bizStep": "receiving"}}).status_code == 201
+    for org, name in ((w.coop, "bomb"), (w.mill, "mine")):
+        r = w.post(org, f"/epcis/queries/{name}/subscriptions", {"dest": f"{dest}?{name}", "stream": True})
+        assert r.status_code == 201, r.text
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201
+    assert receive(w, w.mill, w.coop, rice["uri"]).status_code == 201
+    got = [json.loads(received.get(timeout=20)[1]) for _ in range(2)]
+    assert [[e["bizStep"] for e in events_of(d)] for d in got] == [["receiving"], ["receiving"]]
+    assert {d["epcisBody"]["queryResults"]["queryName"] for d in got} == {"bomb", "mine"}
+
+
+def test_a_subscription_dest_that_is_no_url_is_a_400(w: World, runtime: Runtime) -> None:
+    """urlsplit raises on a port out of range or a broken IPv6 literal: the SSRF guard let it out (500)."""
+    assert w.post(w.coop, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201
+    for allow in (False, True):
+        runtime.settings.webhook_allow_private = allow
+        for dest in ("http://example.com:99999/x", "http://example.com:port/x", "http://[::1/x", "http://[zz]/x"):
+            r = w.post(w.coop, "/epcis/queries/all/subscriptions", {"dest": dest, "stream": True})
+            assert r.status_code == 400 and "not a valid URL" in r.json()["detail"], (dest, r.text)
+    assert w.get(w.coop, "/epcis/queries/all/subscriptions").json() == []
+
+
 def test_websocket_streams_new_matching_events(w: World) -> None:
     rice = setup_rice(w)
     r = w.post(w.coop, "/epcis/queries", {"name": "ship", "query": {"EQ_bizStep": "shipping"}})
@@ -250,6 +346,27 @@ def test_websocket_streams_new_matching_events(w: World) -> None:
     with pytest.raises(WebSocketDisconnect):
         with w.client.websocket_connect("/epcis/queries/ship/events", headers=w.mill.h()) as ws:
             ws.receive_json()
+
+
+def test_the_websocket_of_a_revoked_member_is_closed(w: World) -> None:
+    """Every request authenticates anew (a revoked key is refused from the next one on), but an open
+    WebSocket kept the principal it started with: a member whose keys were revoked went on
+    receiving the organisation's new events for as long as the socket stayed open."""
+    from starlette.websockets import WebSocketDisconnect
+
+    rice = setup_rice(w)
+    recorder = next(m["id"] for m in w.get(w.mill, "/api/v1/members").json() if m["role"] == "recorder")
+    assert w.post(w.mill, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201
+    with w.client.websocket_connect("/epcis/queries/all/events", headers=w.mill.h("recorder")) as ws:
+        assert receive(w, w.mill, w.coop, rice["uri"]).status_code == 201
+        assert [e["bizStep"] for e in events_of(ws.receive_json())] == ["receiving"]
+        assert w.client.delete(f"/api/v1/members/{recorder}/keys", headers=w.mill.h()).status_code == 200
+        ev = obj_event(rice["uri"], 1, "inspecting", time="2025-03-03T08:00:00+07:00")
+        assert w.post(w.mill, "/api/v1/events", ev).status_code == 201
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008 and "revoked" in closed.value.reason
 
 
 XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -284,6 +401,27 @@ def test_xml_capture_stores_the_same_event_hash(w: World, path: str) -> None:
     bad = b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><epcis:EPCISDocument>&e;</epcis:EPCISDocument>"
     r = w.client.post(path, content=bad, headers=w.coop.h() | {"Content-Type": "application/xml"})
     assert r.status_code in (400, 422), r.text
+
+
+@pytest.mark.parametrize("path", ["/epcis/capture", "/api/v1/capture"])
+def test_xml_numbers_that_json_cannot_hold_are_refused(w: World, path: str) -> None:
+    """xsd:double has NaN and INF, JSON has neither: an XML sensor value NaN was stored (SQLite) and
+    every /epcis/events query that could read the event then failed to serialise it (500), for
+    each organisation that may read it; other scripts' digits ('١') passed as numbers."""
+    rice = setup_rice(w)
+    for value, said in (("NaN", "not a finite number"), ("INF", "not a finite number"),
+                        ("-INF", "not a finite number"), ("1e400", "not a finite number"),
+                        ("١", "not a number"), ("9" * 5000, "not a number")):  # fmt: skip
+        xml = XML.format(uri=rice["uri"]).replace(
+            "<agri:moisture>14.5</agri:moisture>",
+            '<sensorElementList><sensorElement><sensorMetadata time="2025-03-02T08:00:00+07:00"/>'
+            f'<sensorReport type="gs1:Temperature" value="{value}" uom="CEL"/></sensorElement></sensorElementList>',
+        )
+        r = w.client.post(path, content=xml.encode(), headers=w.coop.h() | {"Content-Type": "application/xml"})
+        assert r.status_code in (400, 422) and f"value {value[:40]!r}"[:20] in r.text and said in r.text, r.text
+        assert len(r.text) < 600, r.text
+    r = w.get(w.coop, "/epcis/events")
+    assert r.status_code == 200 and [e["bizStep"] for e in events_of(r.json())] == ["commissioning"], r.text
 
 
 def test_a_websocket_client_that_reads_too_slowly_is_closed_not_buffered_without_bound() -> None:

@@ -171,6 +171,19 @@ def test_sensor_batches_over_http(w: World) -> None:
     ] == [True] * 6
 
 
+def test_a_reading_beyond_a_floats_range_is_rejected_alone(w: World) -> None:
+    """A JSON integer of 400 digits is a value no float holds: math.isfinite raised OverflowError and
+    the whole batch (the good readings with it) was refused with the generic 422."""
+    dev, secret = device(w, plot(w))
+    body = {"seq": 1, "readings": readings(RECENT, [21.0, 10**400, -(10**400), 22.0])}
+    raw, headers = signed(secret, body)
+    r = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 2, "duplicates": 0, "rejected": [
+        {"index": 1, "reason": "value must be a finite number"},
+        {"index": 2, "reason": "value must be a finite number"}]}  # fmt: skip
+
+
 def test_sensor_batch_sequence_numbers(w: World) -> None:
     """Each batch carries a signed seq: new ones are taken (out of order within a window of 63, as
     batches handled by several workers may finish), a seen or too old one is refused whole."""
@@ -214,6 +227,46 @@ def test_summary_is_anchored_and_a_changed_reading_is_detected(w: World, runtime
         c.execute(text("UPDATE sensor_reading SET value = 29.5 WHERE value = 37.0"))
     rep = audit(runtime.engine, runtime.chain.contract)
     assert any("raw readings" in p for p in rep.problems), rep.problems
+
+
+def test_the_consumer_page_charts_only_the_lots_own_readings(w: World) -> None:
+    """The page charts the devices its latest sensor summary names, and a summary is an event its
+    recorder writes: citing another organisation's device (the distributor's cold room, at no place
+    of the lot) put that device's readings on the lot's public page; a malformed one (a device id
+    that is no number, no startTime) made the page a 500.  Only a device at a place of the lot,
+    over the time the lot was there, is charted; the summary the server builds still is."""
+    from tests.world import lot_uri
+
+    p = plot(w)
+    dev, secret = device(w, p)
+    raw, headers = signed(secret, {"seq": 1, "readings": readings(RECENT - timedelta(days=5), [24.0, 26.0, 25.0])})
+    assert w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers).json()["accepted"] == 3
+    lot = harvest(w, p, "S2", (RECENT - timedelta(days=1)).isoformat()).json()
+    r = w.post(w.distributor, "/api/v1/devices", {"name": "cold room", "kind": "temperature"})
+    cold, cold_secret = r.json()["device"]["id"], r.json()["secret"]
+    raw, headers = signed(cold_secret, {"seq": 1, "readings": readings(RECENT - timedelta(hours=30), [3.1, 17.7, 3.2])})
+    assert w.client.post(f"/api/v1/devices/{cold}/readings", content=raw, headers=headers).json()["accepted"] == 3
+    report = [{"type": "Temperature", "minValue": 3, "maxValue": 4, "meanValue": 3.5, "uom": "CEL"}]
+
+    def summary(hours: int, meta: dict[str, Any]) -> str:
+        ev = {"type": "ObjectEvent", "eventTime": (RECENT - timedelta(hours=hours)).isoformat(),
+              "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "sensor_reporting",
+              "quantityList": [{"epcClass": lot_uri(gtin(1), "S2")}],
+              "sensorElementList": [{"sensorMetadata": meta, "sensorReport": report}]}  # fmt: skip
+        r = w.post(w.coop, "/api/v1/events", ev)
+        assert r.status_code == 201, r.text
+        page = w.client.get(f"/01/{gtin(1)}/10/S2")
+        assert page.status_code == 200, page.text[-500:]
+        return str(page.text)
+
+    assert 'id="sensors"' not in summary(20, {"deviceID": "urn:agritrace:device:x"})
+    assert 'id="sensors"' not in summary(19, {"deviceID": f"urn:agritrace:device:{dev}"})  # no start, no end
+    window = {"startTime": (RECENT - timedelta(days=3)).isoformat(), "endTime": RECENT.isoformat()}
+    assert 'id="sensors"' not in summary(18, {"deviceID": f"urn:agritrace:device:{cold}"} | window)
+    r = w.post(w.coop, f"/api/v1/lots/{lot['id']}/sensor-summary", {})
+    assert r.status_code == 201, r.text
+    page = w.client.get(f"/01/{gtin(1)}/10/S2").text
+    assert 'id="sensors"' in page and "<polyline" in page
 
 
 def test_sensor_readings_are_stored_exactly_as_sent(w: World, runtime: Runtime) -> None:

@@ -306,6 +306,9 @@ def test_cli_export_fsma_writes_the_spreadsheet(rt: Runtime, tmp_path: Path) -> 
     assert "SDF-2510-01" in out.read_text("utf-8-sig") and "rows" in res.stdout
     bad = subprocess.run([*cmd[:-2], "--since", "yesterday"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "since" in bad.stderr and "Traceback" not in bad.stderr
+    year_0 = [*cmd, "--since", "0001-01-01T00:00:00+14:00"]  # year 0 once in UTC: was a traceback
+    bad = subprocess.run(year_0, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "since: a time between the years 1 and 9999" in bad.stderr, bad.stderr
 
 
 def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client: TestClient) -> None:
@@ -337,6 +340,89 @@ def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client:
     )
     assert {r["cte"] for r in authority.json()["records"]} == {"harvesting", "shipping", "receiving"}
     assert all(secret in authority.text for secret in secrets)
+
+
+def test_odd_spreadsheet_parameters_are_clear_refusals(rt: Runtime, client: TestClient) -> None:
+    """GTINs of non-ASCII digits (\\d matched them; the file name header then failed: 500) and times
+    outside the years 1-9999 in UTC (the CLI's traceback, the API's generic 422) are refused by name."""
+    keys, _, _, gtin = _private_harvest_sold(rt, 9995, "VK-04", {"agri:variety": "Cat"})
+    key = keys["HTX Vườn Kín (cooperative)"]
+    for fmt in ("csv", "xlsx"):
+        for odd in ("１２３４５６７８９０１２３４", "٠١٢٣٤٥٦٧٨٩٠١٢٣"):  # full-width, Arabic-Indic
+            res = client.get(f"/api/v1/fsma/spreadsheet.{fmt}", params={"gtin": odd}, headers=auth(key))
+            assert res.status_code == 422 and "gtin: give the product's GTIN-14" in res.text, (fmt, res.text)
+        for name, t in (("since", "0001-01-01T00:00:00+14:00"), ("until", "9999-12-31T23:59:59-14:00")):
+            res = client.get(f"/api/v1/fsma/spreadsheet.{fmt}", params={"gtin": gtin, name: t}, headers=auth(key))
+            assert res.status_code == 422 and f"{name}: a time between the years 1 and 9999" in res.text, res.text
+    res = client.get("/api/v1/fsma/kde-check", params={"since": "0001-01-01T00:00:00+14:00"}, headers=auth(key))
+    assert res.status_code == 422 and "since: a time between" in res.text
+
+
+def test_a_time_zone_typed_unencoded_in_the_url_is_read(rt: Runtime, client: TestClient) -> None:
+    """'+07:00' typed into a URL arrives as ' 07:00' (a '+' is a space in a query string): the very
+    example the refusals give was refused as 'unexpected extra characters at the end of the input'."""
+    keys, _, _, gtin = _private_harvest_sold(rt, 9992, "VK-07", {"agri:variety": "Cat"})
+    key = keys["HTX Vườn Kín (cooperative)"]
+    typed = client.get(f"/api/v1/fsma/spreadsheet.csv?gtin={gtin}&since=2025-07-01T08:30:00+07:00", headers=auth(key))
+    encoded = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin, "since": "2025-07-01T08:30:00+07:00"},
+                         headers=auth(key))  # fmt: skip
+    assert typed.status_code == encoded.status_code == 200, typed.text
+    assert typed.content == encoded.content and "shipping" in typed.text and "harvesting" not in typed.text
+    check = client.get(f"/api/v1/fsma/kde-check?until=2025-07-01T08:30+07:00&gtin={gtin}", headers=auth(key))
+    assert check.status_code == 200 and [e["cte"] for e in check.json()["events"]] == ["harvesting"], check.text
+
+
+def test_a_client_refusing_gzip_gets_none(rt: Runtime, client: TestClient) -> None:
+    """``gzip;q=0`` refuses gzip (RFC 9110 12.5.3): the FSMA CSV and every other response of the app
+    came gzipped all the same (the app-wide middleware looked for the text "gzip" in the header)."""
+    keys, _, _, gtin = _private_harvest_sold(rt, 9993, "VK-06", {"agri:variety": "Cat"})
+    key = keys["HTX Vườn Kín (cooperative)"]
+    for wanted, coding in (("gzip;q=0", None), ("gzip;q=0, identity", None), ("*;q=0", None), ("*", "gzip"),
+                           ("gzip", "gzip"), ("br", None)):  # fmt: skip
+        res = client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": gtin},
+                         headers=auth(key) | {"Accept-Encoding": wanted})  # fmt: skip
+        assert res.status_code == 200 and "receiving" not in res.text and "harvesting" in res.text
+        assert res.headers.get("content-encoding") == coding, (wanted, res.headers)
+    docs = client.get("/openapi.json", headers={"Accept-Encoding": "gzip;q=0"})  # any response of the app
+    assert len(docs.content) > 1024 and "content-encoding" not in docs.headers
+    assert client.get("/openapi.json", headers={"Accept-Encoding": "gzip"}).headers["content-encoding"] == "gzip"
+
+
+def test_kept_rows_rebuilt_during_an_export_never_reach_another_organisation(rt: Runtime) -> None:
+    """The kept CSV is checked (``usable``) before the answer starts and read while it is sent: a
+    foreign non-public event written, and the rows refreshed, in between must not put that event's
+    data into an organisation's file (the read now keeps to the rows ``usable`` allows)."""
+    from traceability_api.fsma import cache
+    from traceability_api.fsma.records import MAX_ROWS
+    from traceability_api.fsma.service import selection_for
+
+    keys, farm, buyer, gtin = _private_harvest_sold(rt, 9994, "VK-05", {"agri:variety": "Cat"}, harvest="public")
+    lot, zone = lot_uri(gtin, "VK-05"), rt.settings.zone
+
+    def cap(who: Any, event: dict[str, Any]) -> None:
+        with Session(rt.engine) as s:
+            capture_events(s, who[1], [event], DEFAULT_CONTEXT, rt.settings, checks=rt.capture_checks)
+            s.commit()
+
+    to_farm = [{"type": "owning_party", "destination": f"urn:agritrace:party:{farm[1].org_id}"}]
+    cap(buyer, object_event("shipping", zone, when="2025-07-02T09:00:00+07:00", lot=lot, quantity=500, uom="KGM",
+                            destinationList=to_farm))  # fmt: skip
+    cap(farm, object_event("receiving", zone, when="2025-07-02T11:00:00+07:00", lot=lot, destinationList=to_farm))
+    sel = selection_for(buyer[1], gtin=gtin)
+    with Session(rt.engine) as s:
+        pieces = cache.kept_csv(s, rt.engine, buyer[1], sel, MAX_ROWS)
+    assert pieces is not None  # every row the buyer asked for draws on public events or its own
+    # before the first byte is read: the farm records a private shipment, dated before the buyer's
+    # receipt (its source the receipt's "previous source"), and the background loop refreshes the rows
+    cap(farm, object_event("shipping", zone, when="2025-07-01T10:00:00+07:00", lot=lot, quantity=1, uom="KGM",
+                           sourceList=[{"type": "possessing_party", "source": "urn:example:SECRET-BROKER"}],
+                           destinationList=[{"type": "owning_party",
+                                             "destination": f"urn:agritrace:party:{buyer[1].org_id}"}],
+                           **{"agri:visibility": "private"}))  # fmt: skip
+    assert cache.refresh(rt.engine) >= 1
+    sent = b"".join(pieces)
+    assert sent.startswith(b"\xef\xbb\xbfCritical Tracking Event") and b"SECRET" not in sent
+    assert b"SECRET" in b"".join(cache.csv_pieces(rt.engine, sel, MAX_ROWS))  # an authority's read keeps it
 
 
 def test_plan_of_an_unknown_organisation_is_404(rt: Runtime, client: TestClient) -> None:
@@ -448,10 +534,11 @@ def test_reads_of_non_public_records_through_fsma_are_in_the_read_log(rt: Runtim
 
 
 def _private_harvest_sold(
-    rt: Runtime, number: int, code: str, ilmd: dict[str, str], shipping: str = "public"
+    rt: Runtime, number: int, code: str, ilmd: dict[str, str], shipping: str = "public", harvest: str = "private"
 ) -> tuple[dict[str, str], Any, Any, str]:
-    """A farm harvests a listed food privately (``ilmd`` its secrets), ships the lot to a buyer (the
-    shipment's visibility ``shipping``) who receives it: (keys, farm, buyer, GTIN)."""
+    """A farm harvests a listed food privately (``ilmd`` its secrets; ``harvest``: the harvest's
+    visibility), ships the lot to a buyer (the shipment's visibility ``shipping``) who receives it:
+    (keys, farm, buyer, GTIN)."""
     keys: dict[str, str] = {}
     with Session(rt.engine) as s:
         farm = _org(s, "HTX Vườn Kín", "cooperative", "Xã Mỹ Xương, Đồng Tháp", keys)
@@ -463,7 +550,7 @@ def _private_harvest_sold(
         plot = create_place(s, farm[1], PlaceCreate(kind=PlaceKind.plot, name="Vườn kín"))
         lot = lot_uri(gtin, code)
         zone = rt.settings.zone
-        private: dict[str, Any] = {"agri:visibility": "private"}
+        private: dict[str, Any] = {"agri:visibility": harvest}
         shipped: dict[str, Any] = {"agri:visibility": shipping}
 
         def cap(who: Any, event: dict[str, Any]) -> None:

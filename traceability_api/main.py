@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, StatementError
 
 from traceability_api.api_docs import install as install_api_docs
 from traceability_api.body_limits import BodyLimitMiddleware
+from traceability_api.content_coding import GZipMiddleware
 from traceability_api.errors import DomainError
 from traceability_api.health.router import router as health_router
 from traceability_api.limits import sane_recursion_limit

@@ -15,18 +15,22 @@ class UnsafeDestination(ValueError):
 
 def check_destination(url: str, allow_private: bool) -> None:
     """http(s) only; every address of the host public unless private destinations are allowed (SSRF)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # a port out of 0-65535 or not a number, a broken [IPv6] literal: was a 500
+        raise UnsafeDestination(f"dest is not a valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not host:
         raise UnsafeDestination("dest must be an http:// or https:// URL with a host")
     if parts.username or parts.password:
         raise UnsafeDestination("dest may not carry credentials")
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeDestination(f"dest host {parts.hostname!r} does not resolve") from exc
+        raise UnsafeDestination(f"dest host {host!r} does not resolve") from exc
     for info in infos:
         addr = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not addr.is_global:
-            raise UnsafeDestination(f"dest {parts.hostname!r} resolves to a non-public address ({addr})")
+            raise UnsafeDestination(f"dest {host!r} resolves to a non-public address ({addr})")

@@ -17,8 +17,9 @@ from traceability_api.epcis import vocabulary as voc
 from traceability_api.evidence.diary import OVERRIDE_KEY
 from traceability_api.evidence.models import Device
 from traceability_api.evidence.sensors import readings_between
-from traceability_api.evidence.summary import DEVICE_URN
+from traceability_api.evidence.summary import DEVICE_URN, place_windows
 from traceability_api.lots.models import Lot
+from traceability_api.validation import db_id_of
 
 
 def is_diary(row: Any) -> bool:
@@ -86,27 +87,55 @@ def _out_of_range(n: int, lang: str) -> str:
     return fmt.count(n, STRINGS[lang]["out_of_range_forms"], lang) if n else ""
 
 
-def sensor_items(session: Session, docs: list[tuple[Any, dict[str, Any]]], lang: str) -> list[SensorItem]:
-    """The latest sensor summary on the page, each device with a small chart of its readings."""
+def sensor_items(session: Session, docs: list[tuple[Any, dict[str, Any]]], lang: str, lot: Lot) -> list[SensorItem]:
+    """The latest sensor summary on the page, each device with a small chart of its readings: only
+    a device at a place of the lot, over the time the lot was there (``summary.place_windows``).
+    The summary is an event its recorder wrote: any device id and times could be cited in it (another
+    organisation's cold room, a year of readings), and a malformed one broke the page (500)."""
     summaries = [doc for row, doc in docs if doc.get("sensorElementList")]
+    windows = place_windows(session, lot) if summaries else {}
     out = []
     for el in summaries[-1:][0].get("sensorElementList", []) if summaries else []:
-        meta, reports = el.get("sensorMetadata", {}), el.get("sensorReport", [])
+        meta, reports = _dict(el.get("sensorMetadata")), el.get("sensorReport")
         dev_uri = str(meta.get("deviceID", ""))
-        device = session.get(Device, int(dev_uri[len(DEVICE_URN) :])) if dev_uri.startswith(DEVICE_URN) else None
-        if device is None or not reports:
+        dev_id = db_id_of(dev_uri[len(DEVICE_URN) :]) if dev_uri.startswith(DEVICE_URN) else None
+        device = session.get(Device, dev_id) if dev_id is not None else None
+        span = _span(meta, windows.get(device.place_id or 0)) if device is not None else None
+        if device is None or span is None or not isinstance(reports, list) or not reports:
             continue
-        r = reports[0]
-        readings = readings_between(
-            session, device.id or 0, datetime.fromisoformat(meta["startTime"]), datetime.fromisoformat(meta["endTime"])
-        )
+        r = _dict(reports[0])
+        if not all(_number(r.get(k)) for k in ("minValue", "maxValue", "meanValue")):
+            continue
+        readings = readings_between(session, device.id or 0, *span)
         values = [v for _, v in readings[:: max(1, len(readings) // 60)]]
         label, unit = SENSOR_LABELS[lang][device.kind], fmt.unit(str(r.get("uom", "")), lang)
         out.append(SensorItem(
             label=label, unit=unit, min=fmt.number(r["minValue"], lang), max=fmt.number(r["maxValue"], lang),
             mean=fmt.number(round(r["meanValue"], 1), lang),
-            out=_out_of_range(int(r.get("agri:outOfThresholdPeriods") or 0), lang),
+            out=_out_of_range(n if isinstance(n := r.get("agri:outOfThresholdPeriods"), int) else 0, lang),
             chart_label=(chart := STRINGS[lang]["chart"].format(label=label, unit=unit)),
             svg=sparkline(values, lo=device.threshold_low, hi=device.threshold_high, label=chart),
         ))  # fmt: skip
     return out
+
+
+def _dict(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and -1e15 < x < 1e15
+
+
+def _span(meta: dict[str, Any], window: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+    """The summary's startTime..endTime within ``window`` (the lot at the device's place), or None."""
+    if window is None:
+        return None
+    try:
+        start, end = (datetime.fromisoformat(str(meta.get(k))) for k in ("startTime", "endTime"))
+        if start.tzinfo is None or end.tzinfo is None:
+            return None
+        start, end = max(start, window[0]), min(end, window[1])
+    except (ValueError, OverflowError):  # not a time; year 0 once in UTC
+        return None
+    return (start, end) if start <= end else None

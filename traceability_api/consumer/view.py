@@ -247,7 +247,7 @@ def build_lot_view(
         ),
         timeline=timeline,
         diary=diary_items(docs, data.lots, lang),
-        sensors=sensor_items(session, docs, lang),
+        sensors=sensor_items(session, docs, lang, lot),
         verification=_verification(
             v, lang, (len(timeline), n_diary, n_sensor), proof_bundle_url(base_url, product.gtin, lot.lot_code)
         ),

@@ -7,6 +7,7 @@ consensus core's hardened parser (no entities, no network)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lxml import etree
@@ -120,10 +121,16 @@ class _Converter:
     def scalar(k: str, text: str | None) -> Any:
         t = (text or "").strip()
         if k in _NUMERIC:
+            shown = repr(t) if len(t) <= 40 else repr(t[:40] + "...")
             try:
-                return int(t) if t.lstrip("-").isdigit() else float(t)
+                if not t.isascii():  # int() and float() take other scripts' digits; xsd:double does not
+                    raise ValueError(t)
+                n = int(t) if t.lstrip("-").isdigit() else float(t)
             except ValueError as exc:
-                raise Invalid(f"{k} {t!r} is not a number") from exc
+                raise Invalid(f"{k} {shown} is not a number") from exc
+            if isinstance(n, float) and not math.isfinite(n):  # xsd:double's NaN and INF: JSON has neither
+                raise Invalid(f"{k} {shown} is not a finite number")
+            return n
         if k == "booleanValue":
             return t == "true"
         return t

@@ -62,7 +62,7 @@ def _negotiate(request: Request) -> None:
 
 
 def _ver(v: str) -> tuple[int, ...]:
-    parts = re.findall(r"\d+", v)[:3]
+    parts = [p.lstrip("0")[:18] or "0" for p in re.findall(r"[0-9]+", v)[:3]]  # int() of 4,301 digits raised: 500
     return tuple(int(x) for x in parts) + (0,) * (3 - len(parts)) if parts else (0, 0, 0)
 
 

@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,8 @@ from traceability_api.timeutil import utcnow
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
 BATCH = 1000
+SUBSCRIPTION_IGNORES = ("perPage", "nextPageToken", "orderBy", "orderDirection", "maxEventCount")
+REVOKED = "the member's API keys were revoked"
 LISTENER_QUEUE = 64  # documents waiting for one WebSocket; a client further behind is disconnected
 
 
@@ -50,7 +53,14 @@ class Listener:
     last_event_id: int
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE))
-    overflowed: asyncio.Event = field(default_factory=asyncio.Event)  # set when a document found the queue full
+    overflowed: asyncio.Event = field(default_factory=asyncio.Event)  # set when the socket is to be closed:
+    # a document found the queue full, or ``end`` (``reason`` then says why)
+    reason: str | None = None
+
+    def end(self, reason: str) -> None:
+        """Close the socket (in the listener's event loop) with ``reason``."""
+        self.reason = reason
+        self.overflowed.set()
 
     def offer(self, doc: dict[str, Any]) -> None:
         """Queue ``doc`` (in the listener's event loop); a client that reads too slowly to keep the
@@ -101,16 +111,24 @@ class Dispatcher:
                 select(Subscription, NamedQuery).join(NamedQuery, NamedQuery.id == Subscription.query_id)  # type: ignore[arg-type]
                 .where(Subscription.stream, Subscription.last_event_id < top)  # type: ignore[arg-type, operator]
             ).all():  # fmt: skip
-                self._deliver(s, sub, nq, top)
+                _alone(s, f"subscription {sub.id}", self._deliver, s, sub, nq, top)
             self._run_scheduled(s, top)
             with self.lock:
                 listeners = list(self.listeners)
             for li in listeners:
-                events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
-                if events:
-                    doc = epcis_query_document(events, li.name)
-                    li.loop.call_soon_threadsafe(li.offer, doc)
-                li.last_event_id = cursor
+                _alone(s, f"WebSocket on query {li.name!r}", self._offer, s, li, top)
+
+    def _offer(self, s: Session, li: Listener, top: int) -> None:
+        p = principal_of(s, li.principal.member_id)  # as every request does: a revoked key reads no more
+        if p is None:
+            li.loop.call_soon_threadsafe(li.end, REVOKED)
+            return
+        li.principal = p
+        events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
+        if events:
+            doc = epcis_query_document(events, li.name)
+            li.loop.call_soon_threadsafe(li.offer, doc)
+        li.last_event_id = cursor
 
     def _deliver(self, s: Session, sub: Subscription, nq: NamedQuery, top: int) -> None:
         """Claim the batch (one worker of several wins), deliver it, give it back if delivery fails."""
@@ -134,7 +152,7 @@ class Dispatcher:
             select(Subscription, NamedQuery).join(NamedQuery, NamedQuery.id == Subscription.query_id)  # type: ignore[arg-type]
             .where(Subscription.next_fire_at.is_not(None), due)  # type: ignore[union-attr]
         ).all():  # fmt: skip
-            self._fire(s, sub, nq, top, now)
+            _alone(s, f"subscription {sub.id}", self._fire, s, sub, nq, top, now)
         self.next_due = s.exec(select(func.min(Subscription.next_fire_at))).one()
 
     def _fire(self, s: Session, sub: Subscription, nq: NamedQuery, top: int, now: datetime) -> None:
@@ -161,6 +179,16 @@ class Dispatcher:
             _move(s, sub, cursor, old, failed=True)
 
 
+def _alone(s: Session, what: str, work: Callable[..., None], *args: Any) -> None:
+    """One subscription's or socket's share of a round: its failure is logged and ends there, not
+    the round (every organisation's subscriptions are served by it)."""
+    try:
+        work(*args)
+    except Exception:  # noqa: BLE001 - logged; the others still get their events
+        s.rollback()
+        log.exception("%s: dispatch failed", what)
+
+
 def _move(s: Session, sub: Subscription, old: int, new: int, *, failed: bool = False) -> bool:
     values: dict[str, Any] = {"last_event_id": new}
     if failed:
@@ -172,8 +200,10 @@ def _move(s: Session, sub: Subscription, old: int, new: int, *, failed: bool = F
 
 
 def matches(s: Session, p: Principal, query: dict[str, Any], after: int, top: int) -> tuple[list[Event], int]:
-    """Events in (after, top] matching ``query`` (up to BATCH) and the cursor to continue from."""
-    params = {k: v for k, v in query.items() if k not in ("perPage", "nextPageToken", "orderBy", "orderDirection")}
+    """Events in (after, top] matching ``query`` (up to BATCH) and the cursor to continue from.
+    Delivered a batch at a time: the paging parameters and maxEventCount (a bound on one whole
+    result, which raised QueryTooLarge at each round once more events matched) do not apply."""
+    params = {k: v for k, v in query.items() if k not in SUBSCRIPTION_IGNORES}
     params["perPage"] = BATCH
     extra = [Event.id > after, Event.id <= top]  # type: ignore[operator]
     page = run_query(s, p, params, extra=extra)

@@ -20,7 +20,7 @@ from traceability_api.epcis_rest.common import EpcisProblem, EpcisRoute
 from traceability_api.epcis_rest.events import page_response, url_params
 from traceability_api.epcis_rest.filters import compile_query
 from traceability_api.epcis_rest.models import NamedQuery, Subscription
-from traceability_api.epcis_rest.search import run_query
+from traceability_api.epcis_rest.search import check_paging, run_query
 from traceability_api.epcis_rest.values import QueryParameterError, as_time
 from traceability_api.events.models import Event
 from traceability_api.netguard import UnsafeDestination, check_destination
@@ -54,10 +54,11 @@ async def create_query(request: Request, p: PrincipalDep, session: SessionDep) -
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not isinstance(body.get("query"), dict):
         raise EpcisProblem(400, 'expected {"name": "<name>", "query": {<EPCIS query parameters>}}')
     name, query = body["name"], body["query"]
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):  # match() let "abc\n" through ($ matches before a final newline)
         raise EpcisProblem(400, "a query name is 1-100 letters, digits and . _ ~ -")
     compile_query(query)  # refuses unknown parameters and bad values (400)
-    run_query(session, p, {**query, "perPage": 1})  # and paging parameters
+    check_paging(query)  # and bad paging parameters (perPage too: the run below replaces it)
+    run_query(session, p, {**query, "perPage": 1})
     if session.exec(select(NamedQuery).where(NamedQuery.org_id == p.org_id, NamedQuery.name == name)).first():
         raise EpcisProblem(409, f"a query named {name!r} exists", "epcisException:ResourceAlreadyExistsException")
     if session.exec(select(func.count()).where(NamedQuery.org_id == p.org_id)).one() >= MAX_QUERIES:
@@ -255,7 +256,7 @@ async def _pump(websocket: WebSocket, listener: notify.Listener) -> None:
         while True:
             done, _ = await asyncio.wait({recv, get, over}, return_when=asyncio.FIRST_COMPLETED)
             if over in done:
-                await websocket.close(code=1008, reason=SLOW_CLIENT)
+                await websocket.close(code=1008, reason=listener.reason or SLOW_CLIENT)
                 return
             if recv in done:
                 if recv.result().get("type") == "websocket.disconnect":

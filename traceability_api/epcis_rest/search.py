@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from traceability_api.epcis_rest.filters import PAGING, compile_query
-from traceability_api.epcis_rest.values import QueryParameterError
+from traceability_api.epcis_rest.values import QueryParameterError, as_time
 from traceability_api.events.models import Event
 from traceability_api.events.service import visible_to
 from traceability_api.parties.service import Principal
@@ -26,6 +26,7 @@ SCAN_MAX = 5_000
 BATCH = 500
 MAX_PER_PAGE = 1_000
 DEFAULT_PER_PAGE = 30
+MAX_ID = 2**63 - 1  # a BIGINT: event ids and counts in a page token
 _ORDER = {"eventTime": "event_time", "recordTime": "record_time"}
 
 
@@ -117,6 +118,11 @@ def _int(params: dict[str, Any], name: str, default: int | None, lo: int, hi: in
     return n
 
 
+def check_paging(params: dict[str, Any]) -> None:
+    """QueryParameterError when the paging parameters of ``params`` are not what a query takes."""
+    _paging(params)
+
+
 def _paging(params: dict[str, Any]) -> _Paging:
     order = params.get("orderBy")
     if order is not None and order not in _ORDER:
@@ -150,12 +156,12 @@ def _token(params: dict[str, Any], paging: _Paging, after: tuple[Any, int] | Non
 def _read_token(token: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
         state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        ok = (isinstance(state, dict) and isinstance(state.get("i"), int) and
+        ok = (isinstance(state, dict) and isinstance(state.get("i"), int) and 0 <= state["i"] <= MAX_ID and
               (state.get("v") is None or isinstance(state["v"], str)) and
-              (state.get("n") is None or isinstance(state["n"], int)))  # fmt: skip
+              (state.get("n") is None or isinstance(state["n"], int) and 0 <= state["n"] <= MAX_ID))  # fmt: skip
         if ok and state["v"]:
-            datetime.fromisoformat(state["v"])
-    except (ValueError, TypeError) as exc:
+            as_time([state["v"]])  # with its zone (a naive time failed in the database: 500), in range
+    except (ValueError, TypeError) as exc:  # QueryParameterError is a ValueError
         raise QueryParameterError("nextPageToken is not a token this server issued") from exc
     if not ok:
         raise QueryParameterError("nextPageToken is not a token this server issued")

@@ -58,10 +58,10 @@ def _quantity(q: Any, where: str) -> float | None:
         return None
     if isinstance(q, bool) or not isinstance(q, int | float):
         raise Invalid(f"{where}: quantity must be a number")
-    value = float(q)
-    if not 0 < value <= MAX_QUANTITY:
-        raise Invalid(f"{where}: quantity {q} out of range (must be > 0 and <= {MAX_QUANTITY:.0f})")
-    return value
+    if not 0 < q <= MAX_QUANTITY:  # before float(): an int of 400 digits raised OverflowError (the generic 422)
+        shown = q if isinstance(q, float) or abs(q) < 10**20 else f"{str(q)[:12]}... ({len(str(q))} characters)"
+        raise Invalid(f"{where}: quantity {shown} out of range (must be > 0 and <= {MAX_QUANTITY:.0f})")
+    return float(q)
 
 
 def _sdt(entries: list[dict[str, Any]], key: str) -> dict[str, list[str]]:

@@ -135,11 +135,20 @@ def _parse(r: Any, lo: float, hi: float, unit: str, window: tuple[datetime, date
     if ts < window[0]:
         return f"ts {r.get('ts')} is too old: readings are accepted up to {window[0].isoformat()} back"
     v = r.get("value")
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+    if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v):
         return "value must be a finite number"
     if not lo <= v <= hi:
         return f"value {v} {unit} is outside the physical range {lo:g}..{hi:g} {unit} of this sensor type"
     return ts, float(v)
+
+
+def _finite(v: float) -> bool:
+    """``math.isfinite`` of an int beyond a float's range (JSON has them: 1 followed by 400 zeros)
+    raised OverflowError: the whole batch was refused with the generic 422, not this reading."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def ingest(

@@ -49,6 +49,11 @@ def _windows(session: Session, lot: Lot) -> list[tuple[int, datetime, datetime]]
     return out
 
 
+def place_windows(session: Session, lot: Lot) -> dict[int, tuple[datetime, datetime]]:
+    """Place -> (start, end): where and when readings belong to ``lot`` (what ``summary_event`` reads)."""
+    return {place: (start, end) for place, start, end in _windows(session, lot)}
+
+
 def runs_out_of(readings: list[tuple[datetime, float]], lo: float | None, hi: float | None) -> int:
     runs, inside = 0, False
     for _, v in readings:

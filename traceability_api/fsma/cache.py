@@ -37,6 +37,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     tuple_,
     union,
@@ -258,7 +259,7 @@ def kept_csv(session: Session, engine: Engine, p: Principal, sel: Selection, lim
     if n:
         note_lot_reads(session, p, private_owners(session, sel, p.org_id))
     session.close()
-    return csv_pieces(engine, sel, limit)
+    return csv_pieces(engine, sel, limit, None if p.reads_everything else p.org_id)
 
 
 def eligible(sel: Selection) -> bool:
@@ -311,21 +312,27 @@ def count(session: Session, sel: Selection) -> int:
     return int(session.connection().execute(q).scalar_one())
 
 
-def _lines(sel: Selection, limit: int) -> Any:
+def _lines(sel: Selection, limit: int, reader_org_id: int | None) -> Any:
     r = fsma_row.c
-    return select(r.line).where(*_where(sel)).order_by(r.event_time, r.event_id, r.pair_id).limit(limit)
+    conds = _where(sel)
+    if reader_org_id is not None:  # ``usable`` said yes before the answer began; a row rebuilt since may not be
+        conds.append(or_(r.private_owners == "", r.private_owners == f",{reader_org_id},"))  # no IN: COPY
+    return select(r.line).where(*conds).order_by(r.event_time, r.event_id, r.pair_id).limit(limit)
 
 
-def csv_pieces(engine: Engine, sel: Selection, limit: int) -> Iterator[bytes]:
+def csv_pieces(engine: Engine, sel: Selection, limit: int, reader_org_id: int | None = None) -> Iterator[bytes]:
     """The CSV (the header with its byte order mark, then every selected line in event-time order,
     each ended by CR LF): the bytes ``sheet.csv_chunks`` writes for the same rows, about 1 MB a
-    piece, read in a transaction of its own while they are sent."""
+    piece, read in a transaction of its own while they are sent.  For an organisation
+    (``reader_org_id``) only the rows drawing on no other organisation's non-public events: a write
+    and a refresh between ``usable`` and this read would otherwise put them in its file."""
     yield sheet.csv_header()
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
-            yield from _copied(session, _lines(sel, limit))
+            yield from _copied(session, _lines(sel, limit, reader_org_id))
         else:
-            result = session.connection().execute(_lines(sel, limit).execution_options(yield_per=PIECE_ROWS))
+            q = _lines(sel, limit, reader_org_id)
+            result = session.connection().execute(q.execution_options(yield_per=PIECE_ROWS))
             for part in result.partitions():
                 yield ("\r\n".join(line for (line,) in part) + "\r\n").encode("utf-8")
 

@@ -3,6 +3,7 @@ check, the traceability plan PDF and the upstream KDEs of a received lot."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -10,6 +11,7 @@ from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BeforeValidator
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -31,6 +33,15 @@ CSV_TYPE = "text/csv; charset=utf-8"
 Tlc = Annotated[str | None, Query(max_length=20, description="traceability lot code range bound (inclusive)")]
 
 
+def _plus_back(v: Any) -> Any:
+    """A '+' typed unencoded in a URL arrives as a space: 2025-01-01T00:00:00+07:00 (the example
+    the refusals give) read as '... 07:00' and was refused as 'unexpected extra characters'."""
+    return re.sub(r"(T\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$", r"\1+\2", v) if isinstance(v, str) else v
+
+
+Time = Annotated[datetime | None, BeforeValidator(_plus_back), Query(description="ISO 8601 with a time zone")]
+
+
 @router.get("/spreadsheet.{fmt}", summary="Electronic sortable spreadsheet (21 CFR 1.1455): one row per CTE, every KDE")
 def spreadsheet(
     fmt: str,
@@ -39,8 +50,8 @@ def spreadsheet(
     session: SessionDep,
     runtime: RuntimeDep,
     gtin: Gtin = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Time = None,
+    until: Time = None,
     tlc_from: Tlc = None,
     tlc_to: Tlc = None,
     org_id: DbId | None = None,
@@ -98,8 +109,8 @@ def kde_check(
     p: PrincipalDep,
     session: SessionDep,
     gtin: Gtin = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Time = None,
+    until: Time = None,
     org_id: DbId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
