@@ -309,6 +309,9 @@ def test_cli_export_fsma_writes_the_spreadsheet(rt: Runtime, tmp_path: Path) -> 
     year_0 = [*cmd, "--since", "0001-01-01T00:00:00+14:00"]  # year 0 once in UTC: was a traceback
     bad = subprocess.run(year_0, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "since: a time between the years 1 and 9999" in bad.stderr, bad.stderr
+    full = [*cmd[:5], "/dev/full", *cmd[6:]]  # every write fails (ENOSPC) and the error names no file
+    bad = subprocess.run(full, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "No space left on device" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
 def test_private_harvest_stays_out_of_a_buyers_fsma_records(rt: Runtime, client: TestClient) -> None:

@@ -50,10 +50,8 @@ def clean_errors(fn: F) -> F:
             fail(str(exc))
         except AgriTraceError as exc:
             fail(str(exc), 1)
-        except OSError as exc:
-            if exc.filename is None:
-                raise
-            fail(f"{exc.filename}: {exc.strerror}", 1)  # a file to write in a directory that does not exist
+        except OSError as exc:  # a file to write in a directory that does not exist, a full disk ...
+            fail(f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror or str(exc), 1)
 
     return wrapper  # type: ignore[return-value]
 
