@@ -225,6 +225,13 @@ def test_a_named_query_is_checked_whole(w: World) -> None:
         r = w.post(w.coop, "/epcis/queries", {"name": "paged", "query": {"perPage": bad}})
         assert r.status_code == 400 and "perPage" in r.json()["detail"], (bad, r.text)
     assert w.post(w.coop, "/epcis/queries", {"name": "paged", "query": {"perPage": 5}}).status_code == 201
+    # a body that says it is not JSON is refused as such (it was read as JSON all the same)
+    plain = {"headers": {"Content-Type": "text/plain"}}
+    r = w.client.post(
+        "/epcis/queries", content=b'{"name": "plain", "query": {}}', headers=w.coop.h() | plain["headers"]
+    )
+    assert r.status_code == 415 and "application/json" in r.json()["detail"], r.text
+    assert [q["name"] for q in w.get(w.coop, "/epcis/queries").json()] == ["paged"]
 
 
 def test_top_level_resources(w: World) -> None:

@@ -49,6 +49,9 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 
 
 async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
+    kind = media_type(request)  # none given: JSON
+    if kind not in JSON_TYPES and not kind.endswith("+json"):
+        raise UnsupportedMediaType(f"send the body as application/json, not {kind}")
     body = await read_body(request, limit)
     check_depth(body)
     try:
