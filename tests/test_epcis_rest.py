@@ -376,6 +376,27 @@ def test_the_websocket_of_a_revoked_member_is_closed(w: World) -> None:
         assert closed.value.code == 1008 and "revoked" in closed.value.reason
 
 
+def test_the_websocket_of_a_deleted_query_is_closed(w: World) -> None:
+    """A socket went on streaming the query it was opened on after that query was deleted (or
+    deleted and created again with other parameters under the same name)."""
+    from starlette.websockets import WebSocketDisconnect
+
+    rice = setup_rice(w)
+    assert w.post(w.mill, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201
+    with w.client.websocket_connect("/epcis/queries/all/events", headers=w.mill.h()) as ws:
+        assert receive(w, w.mill, w.coop, rice["uri"]).status_code == 201
+        assert [e["bizStep"] for e in events_of(ws.receive_json())] == ["receiving"]
+        assert w.client.delete("/epcis/queries/all", headers=w.mill.h()).status_code == 204
+        replaced = {"name": "all", "query": {"EQ_bizStep": ["shipping"]}}
+        assert w.post(w.mill, "/epcis/queries", replaced).status_code == 201
+        ev = obj_event(rice["uri"], 1, "inspecting", time="2025-03-03T08:00:00+07:00")
+        assert w.post(w.mill, "/api/v1/events", ev).status_code == 201
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008 and "deleted or replaced" in closed.value.reason
+
+
 XML = """<?xml version="1.0" encoding="UTF-8"?>
 <epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:agri="https://ns.agritrace.vn/voc/"
     schemaVersion="2.0" creationDate="2025-03-05T00:00:00Z">

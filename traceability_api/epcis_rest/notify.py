@@ -36,6 +36,7 @@ TIMEOUT_S = 5.0
 BATCH = 1000
 SUBSCRIPTION_IGNORES = ("perPage", "nextPageToken", "orderBy", "orderDirection", "maxEventCount")
 REVOKED = "the member's API keys were revoked"
+QUERY_GONE = "the named query was deleted or replaced"
 LISTENER_QUEUE = 64  # documents waiting for one WebSocket; a client further behind is disconnected
 
 
@@ -124,6 +125,12 @@ class Dispatcher:
             li.loop.call_soon_threadsafe(li.end, REVOKED)
             return
         li.principal = p
+        stored = s.exec(
+            select(NamedQuery.query).where(NamedQuery.org_id == p.org_id, NamedQuery.name == li.name)
+        ).first()
+        if stored != li.query:  # a socket streams the query it was opened on, while that query exists
+            li.loop.call_soon_threadsafe(li.end, QUERY_GONE)
+            return
         events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
         if events:
             doc = epcis_query_document(events, li.name)
