@@ -12,6 +12,9 @@ Triggers keep it, so every writer (capture, imports, demo loaders, SQL) does:
 - an event_lot row changed or deleted, or an event's time changed: the lots concerned get their
   minimum again (no code path does these; they are here so the column cannot go wrong).
 
+SQLite: as for 0024's triggers, a later ``batch_alter_table`` on event or event_lot recreates the
+table and loses these triggers (``tests/test_lot_first_event.py`` would fail).
+
 Revision ID: 0025_lot_first_event
 Revises: 0024_fsma_cache
 Create Date: 2026-12-07 14:20:00.000000
