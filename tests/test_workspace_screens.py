@@ -158,6 +158,15 @@ def test_refusals_are_shown_next_to_their_field(app_client: TestClient, runtime:
     assert 'lang="en"' in c.get("/app").text
 
 
+def test_a_drawn_outline_nested_too_deep_is_refused_next_to_its_field(app_client: TestClient, runtime: Runtime) -> None:
+    """A hostile ``geo`` field of 5,000 nested brackets (within the field's 20,000 characters) once
+    overflowed the JSON decoder's recursion and answered 500; it is a malformed outline like any other."""
+    member_client(app_client, runtime, "HTX Xoài", "xoai.admin")
+    r = post(app_client, "/app/places", {"kind": "plot", "name": "Vườn 1", "geo": "[" * 5000})
+    assert r.status_code == 422, r.text[:300]  # type: ignore[attr-defined]
+    assert field_error(r.text, "geo")  # type: ignore[attr-defined]
+
+
 def test_pages_are_light_secure_and_work_without_javascript(app_client: TestClient, runtime: Runtime) -> None:
     c = app_client
     member_client(c, runtime, "HTX Nhẹ", "nhe.admin")
