@@ -148,6 +148,22 @@ def test_labels_print_the_packing_day_expiry_gtin_and_warn_of_loopback(
     assert res.exit_code == 0 and "WARNING" in res.output and "loopback" in res.output, res.output
 
 
+def test_a_harvest_date_at_the_calendars_end_leaves_the_page_and_labels_working(w: World) -> None:
+    """Harvested 9999-12-31 (accepted as a date) with a 30-day shelf life: the expiry is past the last
+    day Python can hold; the lot's page and its labels answered an unclear 422 (OverflowError) and
+    the lot could never be shown or labelled again.  Now such a lot has no printable expiry."""
+    g = setup_rice(w)["gtin"]
+    product_id = w.client.get("/api/v1/products", headers=w.coop.h()).json()[0]["id"]
+    r = w.client.patch(f"/api/v1/products/{product_id}", json={"shelf_life_days": 30}, headers=w.coop.h())
+    assert r.status_code == 200, r.text
+    r = w.post(w.coop, "/api/v1/lots", {"gtin": g, "lot_code": "END1", "quantity": 10, "harvest_date": "9999-12-31"})
+    assert r.status_code == 201, r.text
+    page = w.client.get(f"/01/{g}/10/END1")
+    assert page.status_code == 200 and "31/12/9999" in page.text, page.text[:300]
+    label = w.post(w.coop, f"/api/v1/lots/{r.json()['id']}/labels", {"copies": 1, "serials": 1})
+    assert label.status_code == 200 and label.content.startswith(b"%PDF"), label.text[:300]
+
+
 def test_gzip_head_favicon_and_accessible_chart_name(w: World) -> None:
     rice = processed_rice(w)
     r = w.client.get(rice["path"], headers={"Accept-Encoding": "gzip"})
