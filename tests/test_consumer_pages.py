@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,8 @@ def test_report_form_refuses_forgery_floods_and_oversize(w: World) -> None:
     path = f"/01/{rice['gtin']}/10/FAKE2"
     post = f"/report-code?code={path}"
     assert w.client.post(post, data={"csrf": "1.00", "note": "x"}).status_code == 403  # no token from our page
+    now = int(time.time())  # a fresh time and a MAC with a non-ASCII character: refused, not a 500
+    assert w.client.post(post, data={"csrf": f"{now}.é", "note": "x"}).status_code == 403
     page = w.client.get(path).text
     csrf = grab(page, r'name="csrf" value="([^"]+)"')[0]
     other = w.client.post(f"/report-code?code=/01/{rice['gtin']}/10/OTHER", data={"csrf": csrf})
