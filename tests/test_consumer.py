@@ -150,6 +150,25 @@ def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> No
     assert {lg.coarse_location for lg in logs} >= {"10.0,105.7", "21.0,105.7"}
 
 
+def test_a_serial_scanned_without_its_lot_keeps_its_token_and_answers_machines(w: World, runtime: Runtime) -> None:
+    """``/01/{gtin}/21/{serial}?t=...`` (GS1-valid without the lot) redirected to the full link
+    without the token, so a genuine label was shown as a possible copy; and a linkset client asking
+    for an unknown serial got the HTML warning page."""
+    from labels.tokens import serial_token
+    from traceability_api.consumer.secrets import label_secret
+
+    rice = setup_rice(w)
+    assert w.post(w.coop, f"/api/v1/lots/{rice['lot']['id']}/labels", {"serials": 1}).status_code == 200
+    serial = "L1-000001"
+    token = serial_token(label_secret(runtime.settings), rice["gtin"], serial)
+    r = page(w, f"/01/{rice['gtin']}/21/{serial}?t={token}")
+    assert r.status_code == 301 and r.headers["location"].endswith(f"/10/L1/21/{serial}?t={token}")
+    shown = w.client.get(f"/01/{rice['gtin']}/21/{serial}?t={token}")
+    assert shown.status_code == 200 and serial in shown.text and 'id="copy-warning"' not in shown.text
+    unknown = page(w, f"/01/{rice['gtin']}/21/NOPE-1", accept="application/linkset+json")
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/json")
+
+
 def test_page_micro_cache_expires_and_then_shows_tampering(w: World, runtime: Runtime) -> None:
     from sqlalchemy import text
 
