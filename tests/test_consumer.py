@@ -169,6 +169,22 @@ def test_a_serial_scanned_without_its_lot_keeps_its_token_and_answers_machines(w
     assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/json")
 
 
+def test_a_recalled_lot_gets_no_new_labels_or_serials(w: World, runtime: Runtime) -> None:
+    """A recalled lot may not be shipped; its labels were still printed and new serialised units
+    commissioned in it (a sheet of fresh codes for produce under recall).  Now 409, nothing written."""
+    from traceability_api.lots.models import SerialUnit
+
+    rice = setup_rice(w)
+    lot_id = rice["lot"]["id"]
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [lot_id], "reason": "Salmonella", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    for body in ({"copies": 2}, {"serials": 2}):
+        r = w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", body)
+        assert r.status_code == 409 and "recall" in r.json()["detail"], r.text[:300]
+    with Session(runtime.engine) as s:
+        assert s.exec(select(SerialUnit)).all() == []
+
+
 def test_page_micro_cache_expires_and_then_shows_tampering(w: World, runtime: Runtime) -> None:
     from sqlalchemy import text
 

@@ -95,6 +95,8 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"does not hold lot", "lot", "Đơn vị bạn không giữ lô này.", "Your organisation does not hold this lot."),
     (r"not in transit to your organisation", "lot",
      "Lô này không được gửi đến đơn vị bạn.", "This lot is not on its way to you."),
+    (r"is under recall: its labels are not printed", "_form", "Lô đang bị thu hồi: không in tem.",
+     "The lot is under recall: no labels are printed."),
     (r"recalled lot may not be shipped", "lot", "Lô đang bị thu hồi, không được giao.", "A recalled lot cannot ship."),
     (r"already consumed", "lot", "Lô đã được chế biến hết.", "The lot was already used up."),
     (r"destination must be another organisation", "partner",
