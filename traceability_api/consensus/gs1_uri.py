@@ -145,7 +145,10 @@ def _dl_to_canonical(uri: str) -> str | None:
 def normalise_gs1_uri(uri: str) -> str | None:
     """Canonical GS1 Digital Link URI of an EPC URI or DL URI, or None if it is neither."""
     if uri.startswith("urn:epc:"):
-        return _epc_to_dl(uri)
+        try:
+            return _epc_to_dl(uri)
+        except ValueError:  # a number field holding a non-digit ('A', or '²' that passes isdigit): not an EPC
+            return None
     if uri.startswith(("http://", "https://")):
         return _dl_to_canonical(uri)
     return None
