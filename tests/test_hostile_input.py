@@ -122,6 +122,16 @@ def test_unicode_digits_in_ids_are_refused_not_500(runtime: Runtime, app_client:
         assert r.status_code == 422 and "text/html" in r.headers["content-type"], (path, r.status_code, r.text[:200])
 
 
+def test_a_gtin_in_other_scripts_digits_is_refused(w: World) -> None:
+    """Regular expressions' ``\\d`` takes Arabic-Indic digits: a product was registered with GTIN
+    "٠٨٩٣٠٠٠٠٠٠٠٠١9" (its check digit right), a lot of it harvested, and its label sheet answered
+    500.  A GTIN is ASCII digits: 422."""
+    arabic = "\u0660\u0668\u0669\u0663\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u06619"
+    r = w.post(w.coop, "/api/v1/products", {"gtin": arabic, "name": "Xoài", "unit": "KGM"})
+    assert r.status_code == 422 and "digits" in r.text, r.text
+    assert w.post(w.coop, "/api/v1/products", {"gtin": gtin(7), "name": "Xoài", "unit": "KGM"}).status_code == 201
+
+
 @pytest.mark.parametrize(
     "epc",
     [

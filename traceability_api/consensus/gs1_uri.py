@@ -24,7 +24,8 @@ def with_check_digit(digits: str) -> str:
 
 
 def valid_gtin(gtin: str) -> bool:
-    return bool(re.fullmatch(r"\d{8}|\d{12,14}", gtin)) and gs1_check_digit(gtin[:-1]) == gtin[-1]
+    # [0-9], not \d: a str pattern's \d takes Arabic-Indic and other scripts' digits
+    return bool(re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", gtin)) and gs1_check_digit(gtin[:-1]) == gtin[-1]
 
 
 def gtin14(gtin: str) -> str:
