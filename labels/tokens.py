@@ -20,4 +20,6 @@ def serial_token(secret: bytes, gtin: str, serial: str) -> str:
 
 
 def token_valid(secret: bytes, gtin: str, serial: str, token: str | None) -> bool:
-    return token is not None and hmac.compare_digest(serial_token(secret, gtin, serial), token.lower())
+    """As bytes: ``compare_digest`` raises TypeError on a str with a non-ASCII character (``?t=é``)."""
+    expected = serial_token(secret, gtin, serial).encode()
+    return token is not None and hmac.compare_digest(expected, token.lower().encode())

@@ -130,6 +130,8 @@ def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> No
     assert r.status_code == 200 and "copy-warning" not in r.text and serial in r.text
     forged = page(w, build(rice["gtin"], "L1", serial, token="aaaaaaaaaaaaaaaa").uri(BASE))
     assert 'id="copy-warning"' in forged.text
+    accented = page(w, build(rice["gtin"], "L1", serial, token="é").uri(BASE))  # once a TypeError: 500
+    assert accented.status_code == 200 and 'id="copy-warning"' in accented.text
     invented = page(w, build(rice["gtin"], "L1", "L1-999999", token="aaaaaaaaaaaaaaaa").uri(BASE))
     assert invented.status_code == 404 and 'id="unknown-code"' in invented.text  # never registered
     # a genuine serial and token relabelled onto another lot of the same product
@@ -146,6 +148,41 @@ def test_serial_labels_tokens_and_copied_codes(w: World, runtime: Runtime) -> No
         logs = s.exec(select(ScanLog)).all()
     assert logs and all("testclient" not in (lg.client_hash or "") and len(lg.client_hash) == 32 for lg in logs)
     assert {lg.coarse_location for lg in logs} >= {"10.0,105.7", "21.0,105.7"}
+
+
+def test_a_serial_scanned_without_its_lot_keeps_its_token_and_answers_machines(w: World, runtime: Runtime) -> None:
+    """``/01/{gtin}/21/{serial}?t=...`` (GS1-valid without the lot) redirected to the full link
+    without the token, so a genuine label was shown as a possible copy; and a linkset client asking
+    for an unknown serial got the HTML warning page."""
+    from labels.tokens import serial_token
+    from traceability_api.consumer.secrets import label_secret
+
+    rice = setup_rice(w)
+    assert w.post(w.coop, f"/api/v1/lots/{rice['lot']['id']}/labels", {"serials": 1}).status_code == 200
+    serial = "L1-000001"
+    token = serial_token(label_secret(runtime.settings), rice["gtin"], serial)
+    r = page(w, f"/01/{rice['gtin']}/21/{serial}?t={token}")
+    assert r.status_code == 301 and r.headers["location"].endswith(f"/10/L1/21/{serial}?t={token}")
+    shown = w.client.get(f"/01/{rice['gtin']}/21/{serial}?t={token}")
+    assert shown.status_code == 200 and serial in shown.text and 'id="copy-warning"' not in shown.text
+    unknown = page(w, f"/01/{rice['gtin']}/21/NOPE-1", accept="application/linkset+json")
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/json")
+
+
+def test_a_recalled_lot_gets_no_new_labels_or_serials(w: World, runtime: Runtime) -> None:
+    """A recalled lot may not be shipped; its labels were still printed and new serialised units
+    commissioned in it (a sheet of fresh codes for produce under recall).  Now 409, nothing written."""
+    from traceability_api.lots.models import SerialUnit
+
+    rice = setup_rice(w)
+    lot_id = rice["lot"]["id"]
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [lot_id], "reason": "Salmonella", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    for body in ({"copies": 2}, {"serials": 2}):
+        r = w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", body)
+        assert r.status_code == 409 and "recall" in r.json()["detail"], r.text[:300]
+    with Session(runtime.engine) as s:
+        assert s.exec(select(SerialUnit)).all() == []
 
 
 def test_page_micro_cache_expires_and_then_shows_tampering(w: World, runtime: Runtime) -> None:

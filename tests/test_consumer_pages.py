@@ -6,14 +6,16 @@ from __future__ import annotations
 import gzip
 import re
 import subprocess
+import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
-from sqlmodel import Session
+from sqlalchemy import event, update
+from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from tests.pages_scenario import duck_eggs, processed_rice
@@ -21,6 +23,7 @@ from tests.world import World, make_world, obj_event, setup_rice
 from traceability_api.authority.models import Recall
 from traceability_api.authority.recall import active_recall_reason
 from traceability_api.consumer.reports import PER_CLIENT_PER_HOUR
+from traceability_api.lots.models import Lot
 from traceability_api.runtime import Runtime
 
 BASE = "https://trace.example.vn"
@@ -110,6 +113,8 @@ def test_report_form_refuses_forgery_floods_and_oversize(w: World) -> None:
     path = f"/01/{rice['gtin']}/10/FAKE2"
     post = f"/report-code?code={path}"
     assert w.client.post(post, data={"csrf": "1.00", "note": "x"}).status_code == 403  # no token from our page
+    now = int(time.time())  # a fresh time and a MAC with a non-ASCII character: refused, not a 500
+    assert w.client.post(post, data={"csrf": f"{now}.é", "note": "x"}).status_code == 403
     page = w.client.get(path).text
     csrf = grab(page, r'name="csrf" value="([^"]+)"')[0]
     other = w.client.post(f"/report-code?code=/01/{rice['gtin']}/10/OTHER", data={"csrf": csrf})
@@ -146,6 +151,26 @@ def test_labels_print_the_packing_day_expiry_gtin_and_warn_of_loopback(
            "AGRITRACE_DATA_DIR": str(runtime.settings.data_dir)}  # fmt: skip
     res = CliRunner().invoke(app, ["labels", rice["gtin"], "R1", "--copies", "1", "--out", str(pdf)], env=env)
     assert res.exit_code == 0 and "WARNING" in res.output and "loopback" in res.output, res.output
+
+
+def test_a_harvest_date_at_the_calendars_end_leaves_the_page_and_labels_working(w: World, runtime: Runtime) -> None:
+    """Harvested 9999-12-31 (a date the API accepted, and a lot stored before the future was refused)
+    with a 30-day shelf life: the expiry is past the last day Python can hold; the lot's page and its
+    labels answered an unclear 422 (OverflowError) and the lot could never be shown or labelled
+    again.  Now such a lot has no printable expiry."""
+    g = setup_rice(w)["gtin"]
+    product_id = w.client.get("/api/v1/products", headers=w.coop.h()).json()[0]["id"]
+    r = w.client.patch(f"/api/v1/products/{product_id}", json={"shelf_life_days": 30}, headers=w.coop.h())
+    assert r.status_code == 200, r.text
+    r = w.post(w.coop, "/api/v1/lots", {"gtin": g, "lot_code": "END1", "quantity": 10, "harvest_date": "2025-03-01"})
+    assert r.status_code == 201, r.text
+    with Session(runtime.engine) as s:  # as a lot stored before the future was refused holds it
+        s.execute(update(Lot).where(col(Lot.id) == r.json()["id"]).values(harvest_date=date(9999, 12, 31)))
+        s.commit()
+    page = w.client.get(f"/01/{g}/10/END1")
+    assert page.status_code == 200 and "31/12/9999" in page.text, page.text[:300]
+    label = w.post(w.coop, f"/api/v1/lots/{r.json()['id']}/labels", {"copies": 1, "serials": 1})
+    assert label.status_code == 200 and label.content.startswith(b"%PDF"), label.text[:300]
 
 
 def test_gzip_head_favicon_and_accessible_chart_name(w: World) -> None:

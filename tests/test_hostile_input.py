@@ -122,6 +122,41 @@ def test_unicode_digits_in_ids_are_refused_not_500(runtime: Runtime, app_client:
         assert r.status_code == 422 and "text/html" in r.headers["content-type"], (path, r.status_code, r.text[:200])
 
 
+def test_a_gtin_in_other_scripts_digits_is_refused(w: World) -> None:
+    """Regular expressions' ``\\d`` takes Arabic-Indic digits: a product was registered with GTIN
+    "٠٨٩٣٠٠٠٠٠٠٠٠١9" (its check digit right), a lot of it harvested, and its label sheet answered
+    500.  A GTIN is ASCII digits: 422."""
+    arabic = "\u0660\u0668\u0669\u0663\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u06619"
+    r = w.post(w.coop, "/api/v1/products", {"gtin": arabic, "name": "Xoài", "unit": "KGM"})
+    assert r.status_code == 422 and "digits" in r.text, r.text
+    assert w.post(w.coop, "/api/v1/products", {"gtin": gtin(7), "name": "Xoài", "unit": "KGM"}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "epc",
+    [
+        "urn:epc:class:lgtin:\u00b2\u00b2\u00b2\u00b2\u00b2\u00b2\u00b2.0.L1",  # superscripts pass isdigit
+        "urn:epc:id:sgtin:\u00b2\u00b2\u00b2\u00b2\u00b2\u00b2\u00b2.012345.1",
+        "urn:epc:id:sgtin:0614141.A12345.1",  # a letter in the item reference
+        "urn:epc:id:sscc:0614141.X234567890",
+    ],
+)
+def test_an_epc_urn_with_non_digits_in_its_numbers_is_not_a_500(w: World, epc: str) -> None:
+    """``int`` refused the number fields of these EPC URNs while their check digit was computed: a
+    capture naming one answered 500.  Such a URN is not a GS1 identifier the service converts: it is
+    kept as written, as an EPC URN with letters in its company prefix always was."""
+    setup_rice(w)
+
+    def capture(uri: str) -> int:
+        ev = {"type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+              "action": "OBSERVE", "bizStep": "inspecting", "epcList": [uri]}  # fmt: skip
+        r = w.post(w.coop, "/api/v1/events", ev)
+        assert r.status_code < 500, r.text
+        return int(r.status_code)
+
+    assert capture(epc) == capture("urn:epc:id:sgtin:abcdefg.012345.1") == 201
+
+
 @pytest.mark.parametrize("bad", ['"nan"', '"-inf"', '"Infinity"', "1e309"])
 def test_thresholds_must_be_finite_numbers(w: World, bad: str) -> None:
     """A device or place threshold of "nan" (a string pydantic reads as a float) or 1e309 (a JSON

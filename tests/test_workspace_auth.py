@@ -37,6 +37,24 @@ def test_pages_need_a_session_and_forms_need_the_csrf_token(app_client: TestClie
     assert r.status_code == 403
 
 
+def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_crash(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """``hmac.compare_digest`` raises TypeError on str holding non-ASCII characters: a forged token
+    "é" answered 500 on sign-in, on an invitation and on every signed-in form; now 403 like any
+    other wrong token."""
+    _, _, token = make_org(runtime, "HTX Lúa")
+    app_client.get("/app/login")
+    r = app_client.post("/app/login", data={"csrf": "é", "username": "x.y", "password": PASSWORD})
+    assert r.status_code == 403, r.text[:300]
+    app_client.get(f"/app/invite/{token}")
+    r = app_client.post(f"/app/invite/{token}", data={"csrf": "mã-é", "username": "lan.a", "password": PASSWORD})
+    assert r.status_code == 403, r.text[:300]
+    accept(app_client, token, "lan.a")
+    r = app_client.post("/app/places", data={"csrf": "ký-hiệu", "kind": "plot", "name": "Thửa 1"})
+    assert r.status_code == 403, r.text[:300]
+
+
 def test_sign_in_issues_a_new_session_id_and_sign_out_kills_it(app_client: TestClient, runtime: Runtime) -> None:
     member_client(app_client, runtime, "HTX B", "admin.b")
     app_client.cookies.clear()

@@ -158,6 +158,36 @@ def test_refusals_are_shown_next_to_their_field(app_client: TestClient, runtime:
     assert 'lang="en"' in c.get("/app").text
 
 
+def test_a_drawn_outline_nested_too_deep_is_refused_next_to_its_field(app_client: TestClient, runtime: Runtime) -> None:
+    """A hostile ``geo`` field of 5,000 nested brackets (within the field's 20,000 characters) once
+    overflowed the JSON decoder's recursion and answered 500; it is a malformed outline like any other."""
+    member_client(app_client, runtime, "HTX Xoài", "xoai.admin")
+    r = post(app_client, "/app/places", {"kind": "plot", "name": "Vườn 1", "geo": "[" * 5000})
+    assert r.status_code == 422, r.text[:300]  # type: ignore[attr-defined]
+    assert field_error(r.text, "geo")  # type: ignore[attr-defined]
+
+
+def test_a_harvest_dated_in_the_future_is_refused(app_client: TestClient, runtime: Runtime) -> None:
+    """A harvest date of 9999-12-31 was stored and printed ("Thu hoạch: 31/12/9999") on the consumer
+    page and labels; a lot is commissioned once harvested, so a day after tomorrow is refused, next to
+    the field in the workspace and as a 422 by the API (the capture rule every path shares)."""
+    _, key = member_client(app_client, runtime, "HTX Xoài", "xoai.admin")
+    post(app_client, "/app/places", {"kind": "plot", "name": "Vườn 1"})
+    post(app_client, "/app/products", {"gtin": "8931234560010", "name": "Xoài cát"})
+    plot = option(app_client.get("/app/diary").text, "Vườn 1")
+    data = {"gtin": "08931234560010", "plot_id": plot, "lot_code": "X-9", "quantity": "5", "harvest_date": "9999-12-31"}
+    r = post(app_client, "/app/harvest", data)
+    assert r.status_code == 422 and "31/12/9999" in field_error(r.text, "harvest_date"), r.text[:300]  # type: ignore[attr-defined]
+    later = (utcnow() + timedelta(days=3)).date().isoformat()
+    r = app_client.post("/api/v1/lots", headers=auth(key), json={"gtin": "08931234560010", "lot_code": "X-10",
+                                                                 "quantity": 5, "harvest_date": later})  # fmt: skip
+    assert r.status_code == 422 and "in the future" in r.json()["detail"], r.text
+    today = utcnow().date().isoformat()
+    r = app_client.post("/api/v1/lots", headers=auth(key), json={"gtin": "08931234560010", "lot_code": "X-11",
+                                                                 "quantity": 5, "harvest_date": today})  # fmt: skip
+    assert r.status_code == 201, r.text
+
+
 def test_pages_are_light_secure_and_work_without_javascript(app_client: TestClient, runtime: Runtime) -> None:
     c = app_client
     member_client(c, runtime, "HTX Nhẹ", "nhe.admin")

@@ -24,7 +24,8 @@ def with_check_digit(digits: str) -> str:
 
 
 def valid_gtin(gtin: str) -> bool:
-    return bool(re.fullmatch(r"\d{8}|\d{12,14}", gtin)) and gs1_check_digit(gtin[:-1]) == gtin[-1]
+    # [0-9], not \d: a str pattern's \d takes Arabic-Indic and other scripts' digits
+    return bool(re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", gtin)) and gs1_check_digit(gtin[:-1]) == gtin[-1]
 
 
 def gtin14(gtin: str) -> str:
@@ -145,7 +146,10 @@ def _dl_to_canonical(uri: str) -> str | None:
 def normalise_gs1_uri(uri: str) -> str | None:
     """Canonical GS1 Digital Link URI of an EPC URI or DL URI, or None if it is neither."""
     if uri.startswith("urn:epc:"):
-        return _epc_to_dl(uri)
+        try:
+            return _epc_to_dl(uri)
+        except ValueError:  # a number field holding a non-digit ('A', or '²' that passes isdigit): not an EPC
+            return None
     if uri.startswith(("http://", "https://")):
         return _dl_to_canonical(uri)
     return None

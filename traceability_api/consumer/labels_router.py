@@ -20,10 +20,10 @@ from traceability_api.consumer.label_renderer import RendererBusy
 from traceability_api.consumer.lot_dates import day_text, expiry, packed_on
 from traceability_api.consumer.secrets import label_secret
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
-from traceability_api.errors import Forbidden, Invalid
+from traceability_api.errors import Conflict, Forbidden, Invalid
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.serials import commission_serials
-from traceability_api.lots.models import Lot, Product
+from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Organisation
 from traceability_api.registries.lot_codes import lot_codes
@@ -111,6 +111,8 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
     lot, product = get_lot(session, p, lot_id)
     if lot.holder_org_id != p.org_id and lot.owner_org_id != p.org_id:
         raise Forbidden("only the lot's owner or holder prints its labels")
+    if lot.status == LotStatus.recalled:  # like shipping: no fresh codes for produce under recall
+        raise Conflict(f"lot {lot.lot_code} is under recall: its labels are not printed")
     if req.layout not in LAYOUTS:
         raise Invalid(f"unknown layout {req.layout!r}; choose one of {', '.join(LAYOUTS)}")
     if req.copies + req.serials == 0:

@@ -39,7 +39,10 @@ def start_date(session: Session, lot: Lot) -> date | None:
 def expiry(product: Product, start: date | None) -> date | None:
     if start is None or not product.shelf_life_days:
         return None
-    return start + timedelta(days=product.shelf_life_days)
+    try:
+        return start + timedelta(days=product.shelf_life_days)
+    except OverflowError:  # a start date near 9999-12-31: no day to print, the page and labels still work
+        return None
 
 
 def day_text(d: date | None, lang: str) -> str | None:

@@ -63,7 +63,8 @@ def token_ok(secret: bytes, code: str, client: str, token: str) -> bool:
         return False
     if not 0 <= time.time() - int(issued_s) <= TOKEN_TTL_S:
         return False
-    return hmac.compare_digest(mac, _mac(secret, code, client, int(issued_s)))
+    # as bytes: compare_digest raises TypeError on a str with a non-ASCII character (a forged "é": 500)
+    return hmac.compare_digest(mac.encode(), _mac(secret, code, client, int(issued_s)).encode())
 
 
 def _client(request: Request, settings: Settings) -> str:

@@ -164,8 +164,9 @@ def _resolve(
         if _wants_linkset(scan.accept, scan.link_type):
             raise NotFound(f"{link.uri('')} is not registered") from None
         return unknown_page(request, runtime.settings, link.uri(""), chosen)
-    if serial is not None and lot_code is None:
-        return RedirectResponse(build(product.gtin, lot.lot_code, serial).uri(base), 301)
+    if serial is not None and lot_code is None:  # the full link, with the label's token: it tells copies apart
+        target = build(product.gtin, lot.lot_code, serial, token=scan.token or None).uri(base)
+        return RedirectResponse(target, 301)
     if _wants_linkset(scan.accept, scan.link_type):
         return JSONResponse(_linkset(base, product, lot, path), media_type=LINKSET)
     if scan.link_type == "gs1:traceability":
@@ -249,10 +250,12 @@ async def resolve_serial(
 
 @router.api_route("/01/{gtin}/21/{serial}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT)
 async def resolve_serial_only(
-    gtin: str, serial: str, request: Request, runtime: RuntimeDep,
-    accept_language: AcceptH = None, lang: str | None = None,
+    gtin: str, serial: str, request: Request, runtime: RuntimeDep, accept: AcceptH = None,
+    accept_language: AcceptH = None, lang: str | None = None, linkType: str | None = None,  # noqa: N803
+    t: str | None = None,
 ) -> Response:  # fmt: skip
-    return await _in_thread(request, runtime, gtin, None, serial, Scan(None, accept_language, lang))
+    scan = Scan(accept, accept_language, lang, linkType, t)
+    return await _in_thread(request, runtime, gtin, None, serial, scan)
 
 
 @router.api_route("/favicon.svg", methods=PAGE, include_in_schema=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -184,6 +184,9 @@ def new_lot(
         harvest_date = date.fromisoformat(str(harvest)[:10]) if harvest else None
     except ValueError as exc:
         raise Invalid(f"ilmd harvest date {harvest!r} is not a date (YYYY-MM-DD)") from exc
+    if harvest_date is not None and harvest_date > utcnow().date() + timedelta(days=1):  # a day for time zones
+        # a lot is commissioned once harvested; 9999-12-31 was stored, printed and its expiry overflowed
+        raise Invalid(f"ilmd harvest date {harvest_date.isoformat()} is in the future: record the lot once harvested")
     lot = Lot(
         product_id=product.id, lot_code=ref.code, owner_org_id=p.org_id, holder_org_id=p.org_id,
         quantity=item.quantity, quantity_remaining=item.quantity, uom=uom, origin_place_id=plot_id,

@@ -77,8 +77,8 @@ class ProductCreate(ProductBase):
     @field_validator("gtin")
     @classmethod
     def _gtin(cls, v: str) -> str:
-        if not re.fullmatch(r"\d{8}|\d{12,14}", v):
-            raise ValueError(f"GTIN must be 8, 12, 13 or 14 digits (got {len(v)} characters)")
+        if not re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", v):  # not \d: it takes Arabic-Indic digits too
+            raise ValueError(f"GTIN must be 8, 12, 13 or 14 digits 0-9 (got {len(v)} characters)")
         if not valid_gtin(v):
             raise ValueError(f"GTIN {v} has a wrong check digit: expected {gs1_check_digit(v[:-1])}, not {v[-1]}")
         return v.zfill(14)

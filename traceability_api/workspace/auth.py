@@ -180,4 +180,6 @@ def signed_in(session: Session, token: str | None) -> SignedIn | None:
 
 
 def same_token(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+    """Constant-time equality; compared as UTF-8 bytes: ``compare_digest`` raises TypeError on a str
+    holding any non-ASCII character (a forged token "é" answered 500)."""
+    return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())

@@ -3,7 +3,6 @@ form or the phone's location button; stored by ``create_place`` like the API's."
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,6 +12,7 @@ from sqlmodel import Session
 
 from traceability_api.deps import SessionDep
 from traceability_api.errors import DomainError
+from traceability_api.limits import parse_json_bounded
 from traceability_api.places.models import PlaceCreate, PlaceKind
 from traceability_api.places.service import create_place
 from traceability_api.registries.router import today
@@ -51,7 +51,7 @@ def _geo(lat: str, lon: str, drawn: str, page: Page) -> tuple[dict[str, Any] | N
     """A drawn outline (GeoJSON, checked by the places domain's own geometry rules), else a point."""
     if drawn:
         try:
-            shape = json.loads(drawn)
+            shape = parse_json_bounded(drawn)  # depth checked first: json.loads recurses per bracket
         except ValueError:
             return None, {"geo": page.t["bad_format"]}
         return (shape, {}) if isinstance(shape, dict) else (None, {"geo": page.t["bad_format"]})
