@@ -222,6 +222,11 @@ def test_labels_command_prints_a_lot_sheet(w: World, runtime: Runtime, tmp_path:
     assert text.count("Lúa ST25") == 3 and "Thu hoạch: 28/02/2025" in text
     bad = CliRunner().invoke(app, ["labels", rice["gtin"], "NOPE", "--out", str(out)], env=env)
     assert bad.exit_code == 2 and "no lot NOPE" in bad.output
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [rice["lot"]["id"]], "reason": "Salmonella", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    out.unlink()
+    recalled = CliRunner().invoke(app, ["labels", rice["gtin"], "L1", "--out", str(out)], env=env)
+    assert recalled.exit_code == 1 and "under recall" in recalled.output and not out.exists(), recalled.output
 
 
 def test_demo_data_gives_a_verified_consumer_page(runtime: Runtime, app_client: TestClient) -> None:

@@ -38,7 +38,7 @@ def labels(
     from labels.digital_link import DigitalLinkError, build
     from labels.pdf import LAYOUTS, LabelData, LabelError, render
     from traceability_api.compose import build_runtime
-    from traceability_api.consumer.labels_router import base_url_warning, label_fields
+    from traceability_api.consumer.labels_router import base_url_warning, label_fields, refuse_recalled
     from traceability_api.errors import ConfigError
     from traceability_api.lots.service import find_lot
 
@@ -54,6 +54,7 @@ def labels(
             found = find_lot(s, dl.key, lot)
             if found is None:
                 raise ConfigError(f"no lot {lot} of GTIN {dl.key}")
+            refuse_recalled(found[0])
             common, expiry = label_fields(s, *found)
             uri = build(dl.key, lot, expiry=expiry).uri(st.public_base_url)
             bar("lot", 1, 1)

@@ -45,6 +45,13 @@ def lot_qr(lot_id: DbId, fmt: str, p: PrincipalDep, session: SessionDep, setting
     raise Invalid("format must be svg or png")
 
 
+def refuse_recalled(lot: Lot) -> None:
+    """Like shipping: no fresh labels or codes for produce under recall (the API, the workspace and
+    the ``agritrace labels`` command)."""
+    if lot.status == LotStatus.recalled:
+        raise Conflict(f"lot {lot.lot_code} is under recall: its labels are not printed")
+
+
 def label_fields(session: Session, lot: Lot, product: Product) -> tuple[dict[str, Any], date | None]:
     """What every label of a lot shows (Vietnamese): product, producer, lot, GTIN, the harvest date (or
     the packing event's day, in its own zone), the expiry (HSD) from the shelf life, OCOP stars."""
@@ -111,8 +118,7 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
     lot, product = get_lot(session, p, lot_id)
     if lot.holder_org_id != p.org_id and lot.owner_org_id != p.org_id:
         raise Forbidden("only the lot's owner or holder prints its labels")
-    if lot.status == LotStatus.recalled:  # like shipping: no fresh codes for produce under recall
-        raise Conflict(f"lot {lot.lot_code} is under recall: its labels are not printed")
+    refuse_recalled(lot)
     if req.layout not in LAYOUTS:
         raise Invalid(f"unknown layout {req.layout!r}; choose one of {', '.join(LAYOUTS)}")
     if req.copies + req.serials == 0:
