@@ -67,6 +67,16 @@ def test_linkset_for_machines_and_fallbacks(w: World) -> None:
     assert links["anchor"] == BASE + path
     for lt in ("pip", "traceability", "defaultLink"):
         assert f"https://gs1.org/voc/{lt}" in links
+    # Accept's weights count: the linkset refused (q=0) or preferred less than HTML is the page
+    for accept, linkset in (
+        ("application/linkset+json;q=0", False),
+        ("text/html, application/linkset+json;q=0.5", False),
+        ("text/html;q=0.8, application/linkset+json", True),
+        ("*/*", False),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", False),
+    ):
+        r = page(w, path, Accept=accept)
+        assert r.headers["content-type"].startswith("application/linkset+json" if linkset else "text/html"), accept
     assert page(w, path + "?linkType=gs1:traceability").status_code == 303
     # unknown lot of a known product or unknown product: a 404 that warns of a counterfeit; bad check digit: 400
     r = page(w, f"/01/{rice['gtin']}/10/NOPE")

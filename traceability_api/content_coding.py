@@ -1,5 +1,5 @@
-"""Content coding (RFC 9110 section 8.4): which coding a client accepts, and gzip for a response
-sent piece by piece.  Responses that set ``Content-Encoding`` themselves pass the app-wide
+"""Content negotiation (RFC 9110 section 12.5): which media type and which coding a client accepts,
+and gzip for a response sent piece by piece.  Responses that set ``Content-Encoding`` themselves pass the app-wide
 GZipMiddleware untouched: large streamed files (the FSMA spreadsheet) are compressed here, in the
 worker thread that reads them with ISA-L, not in the event loop at zlib level 9."""
 
@@ -35,6 +35,37 @@ def choose(accept_encoding: str | None, codings: tuple[str, ...] = ("br", "gzip"
         if offered.get(coding, offered.get("*", 0.0)) > 0:
             return coding
     return "identity"
+
+
+def media_ranges(accept: str) -> list[tuple[str, str, float]]:
+    """The media ranges of an Accept header as (type, subtype, q), lower-cased; a bad q counts as 0."""
+    out = []
+    for part in accept.lower().split(","):
+        media, *params = part.split(";")
+        kind, _, sub = media.strip().partition("/")
+        q = 1.0
+        for p in params:
+            k, _, v = p.strip().partition("=")
+            if k == "q":
+                try:
+                    q = min(max(float(v), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        if kind and sub:
+            out.append((kind, sub, q))
+    return out
+
+
+def quality(ranges: list[tuple[str, str, float]], media_type: str, *, named: bool = False) -> float:
+    """q of ``media_type``: that of the most specific range matching it (RFC 9110 section 12.5.1);
+    ``named``: only a range naming it exactly counts (a wildcard gives 0)."""
+    kind, _, sub = media_type.partition("/")
+    best, q = -1, 0.0
+    for k, s, weight in ranges:
+        rank = 2 if (k, s) == (kind, sub) else 1 if (k, s) == (kind, "*") else 0 if (k, s) == ("*", "*") else -1
+        if rank > best and (rank == 2 or not named):
+            best, q = rank, weight
+    return q
 
 
 def gzip_pieces(pieces: Iterable[bytes], level: int = STREAM_GZIP_LEVEL) -> Iterator[bytes]:

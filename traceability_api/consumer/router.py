@@ -25,6 +25,7 @@ from traceability_api.consumer.reports import unknown_page
 from traceability_api.consumer.scans import client_hash, looks_copied, scan_row
 from traceability_api.consumer.secrets import label_secret
 from traceability_api.consumer.view import build_lot_view, proof_bundle_url
+from traceability_api.content_coding import media_ranges, quality
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Invalid, NotFound
 from traceability_api.lots.models import Lot, Product
@@ -78,7 +79,15 @@ def _linkset(base: str, product: Product, lot: Lot | None, path: str) -> dict[st
 
 
 def _wants_linkset(accept: str | None, link_type: str | None) -> bool:
-    return link_type in ("all", "linkset") or (accept is not None and LINKSET in accept)
+    """The linkset when asked for by linkType, or when Accept names it with a weight above 0 and at
+    least that of HTML (``*/*`` alone, as browsers send among others, is the page)."""
+    if link_type in ("all", "linkset"):
+        return True
+    if not accept:
+        return False
+    ranges = media_ranges(accept)
+    wanted = quality(ranges, LINKSET, named=True)
+    return wanted > 0 and wanted >= quality(ranges, "text/html")
 
 
 def _product_page(product: Product, lang: str, base: str) -> str:

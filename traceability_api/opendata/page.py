@@ -10,6 +10,7 @@ from consumer_site.formatting import day, number
 from consumer_site.i18n import STRINGS
 from consumer_site.viewmodel import OpenDataDownload, OpenDataPage, OpenDataSet
 from traceability_api.config import Settings
+from traceability_api.content_coding import media_ranges, quality
 from traceability_api.opendata.catalog import current_files
 from traceability_api.opendata.datasets import datasets
 from traceability_api.opendata.encode import FORMATS
@@ -25,45 +26,15 @@ LICENCE_NAMES = {
 PATH = "/opendata"
 
 
-def _weights(accept: str) -> list[tuple[str, str, float]]:
-    """The media ranges of an Accept header as (type, subtype, q), lower-cased; a bad q counts as 0."""
-    out = []
-    for part in accept.lower().split(","):
-        media, *params = part.split(";")
-        kind, _, sub = media.strip().partition("/")
-        q = 1.0
-        for p in params:
-            k, _, v = p.strip().partition("=")
-            if k == "q":
-                try:
-                    q = min(max(float(v), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        if kind and sub:
-            out.append((kind, sub, q))
-    return out
-
-
-def _quality(ranges: list[tuple[str, str, float]], media_type: str) -> float:
-    """q of ``media_type``: that of the most specific range matching it (RFC 9110 section 12.5.1)."""
-    kind, _, sub = media_type.partition("/")
-    best, q = -1, 0.0
-    for k, s, weight in ranges:
-        rank = 2 if (k, s) == (kind, sub) else 1 if (k, s) == (kind, "*") else 0 if (k, s) == ("*", "*") else -1
-        if rank > best:
-            best, q = rank, weight
-    return q
-
-
 def wants_html(accept: str | None) -> bool:
     """Whether the client prefers the HTML page to the JSON-LD: only when it accepts HTML with a
     higher weight than JSON-LD and JSON.  No Accept, ``*/*``, a tie or neither acceptable: JSON-LD,
     as every harvester got before there was a page."""
     if not accept:
         return False
-    ranges = _weights(accept)
-    html = _quality(ranges, HTML)
-    return html > 0 and html > max(_quality(ranges, t) for t in JSON_TYPES)
+    ranges = media_ranges(accept)
+    html = quality(ranges, HTML)
+    return html > 0 and html > max(quality(ranges, t) for t in JSON_TYPES)
 
 
 def _size(n: int, lang: str) -> str:
