@@ -13,6 +13,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def in_utc_range(t: datetime) -> bool:
+    """Whether an aware time stays within the years 1-9999 once in UTC, as the database compares
+    and stores it (0001-01-01T00:00+14:00 is year 0 there: OverflowError, a 500 if not checked)."""
+    try:
+        t.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
 from traceability_api.epcis import vocabulary as voc
+from traceability_api.timeutil import in_utc_range
 
 MAX_VALUES = 100
 MAX_DEPTH = 20
@@ -45,10 +46,8 @@ def as_time(vals: list[str]) -> datetime:
         raise QueryParameterError(f"{vals[0]!r} is not an ISO 8601 date-time") from exc
     if t.tzinfo is None:
         raise QueryParameterError(f"{vals[0]!r} needs a time zone (Z or +07:00)")
-    try:
-        t.astimezone(UTC)  # what the database compares: 0001-01-01T00:00+14:00 is year 0 there
-    except OverflowError as exc:
-        raise QueryParameterError(f"{vals[0]!r} is not between the years 1 and 9999 once in UTC") from exc
+    if not in_utc_range(t):
+        raise QueryParameterError(f"{vals[0]!r} is not between the years 1 and 9999 once in UTC")
     return t
 
 

@@ -5,7 +5,7 @@ received, with the lot's proof bundle."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -20,6 +20,7 @@ from traceability_api.lots.lineage import upstream
 from traceability_api.lots.models import LOT_CODE_RE, Lot, Product
 from traceability_api.parties.service import Principal
 from traceability_api.privacy.access import note_lot_reads
+from traceability_api.timeutil import in_utc_range
 
 GTIN_RE = r"^[0-9]{14}$"  # ASCII digits: \d also matches Arabic-Indic and full-width ones
 
@@ -42,7 +43,7 @@ def selection_for(
     for name, t in (("since", since), ("until", until)):
         if t is not None and t.tzinfo is None:
             raise Invalid(f"{name}: give a time zone (e.g. 2025-01-01T00:00:00+07:00)")
-        if t is not None and not _in_utc_range(t):
+        if t is not None and not in_utc_range(t):
             raise Invalid(f"{name}: a time between the years 1 and 9999 once in UTC")
     if since is not None and until is not None and since >= until:
         raise Invalid("since must be before until")
@@ -58,15 +59,6 @@ def selection_for(
     return Selection(
         gtin=gtin, since=since, until=until, tlc_from=tlc_from, tlc_to=tlc_to, org_id=org_id, visible=readable_by(p)
     )
-
-
-def _in_utc_range(t: datetime) -> bool:
-    """Whether ``t`` is a time the database can compare (0001-01-01T00:00+14:00 is year 0 in UTC)."""
-    try:
-        t.astimezone(UTC)
-    except OverflowError:
-        return False
-    return True
 
 
 def _received(session: Session, org_id: int, lot_id: int) -> bool:

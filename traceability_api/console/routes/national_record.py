@@ -3,7 +3,7 @@ without JavaScript); the figures come from ``national.completeness.completeness_
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import date, datetime, time, tzinfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -12,6 +12,7 @@ from traceability_api.console.web import ConsoleDep, render
 from traceability_api.deps import SessionDep
 from traceability_api.national.completeness import completeness_by_org
 from traceability_api.national.items import ITEMS
+from traceability_api.timeutil import in_utc_range
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,10 +22,8 @@ def _day(text: str | None, zone: tzinfo) -> datetime | None:
     if not text:
         return None
     day = datetime.combine(date.fromisoformat(text[:10]), time(0), zone)
-    try:
-        day.astimezone(UTC)  # 0001-01-01 here is year 0 in UTC: a day the database cannot compare (a 500 before)
-    except OverflowError as exc:
-        raise ValueError(text) from exc
+    if not in_utc_range(day):  # 0001-01-01 here is year 0 in UTC: a day the database cannot compare (a 500 before)
+        raise ValueError(text)
     return day
 
 
