@@ -459,7 +459,8 @@ def test_a_websocket_client_that_reads_too_slowly_is_closed_not_buffered_without
     import asyncio
 
     from traceability_api.epcis_rest import notify
-    from traceability_api.epcis_rest.queries import SLOW_CLIENT, _pump
+    from traceability_api.epcis_rest.notify import SLOW_CLIENT
+    from traceability_api.epcis_rest.queries import _pump
     from traceability_api.parties.models import OrgKind, Role
     from traceability_api.parties.service import Principal
 

@@ -37,6 +37,7 @@ BATCH = 1000
 SUBSCRIPTION_IGNORES = ("perPage", "nextPageToken", "orderBy", "orderDirection", "maxEventCount")
 REVOKED = "the member's API keys were revoked"
 QUERY_GONE = "the named query was deleted or replaced"
+SLOW_CLIENT = "reading too slowly: documents were dropped; reconnect and query for what was missed"
 LISTENER_QUEUE = 64  # documents waiting for one WebSocket; a client further behind is disconnected
 
 
@@ -54,14 +55,14 @@ class Listener:
     last_event_id: int
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE))
-    overflowed: asyncio.Event = field(default_factory=asyncio.Event)  # set when the socket is to be closed:
-    # a document found the queue full, or ``end`` (``reason`` then says why)
-    reason: str | None = None
+    closing: asyncio.Event = field(default_factory=asyncio.Event)  # set by ``end``: close the socket with ``reason``
+    reason: str = ""
 
     def end(self, reason: str) -> None:
         """Close the socket (in the listener's event loop) with ``reason``."""
-        self.reason = reason
-        self.overflowed.set()
+        if not self.closing.is_set():  # the first reason is the one the client is told
+            self.reason = reason
+            self.closing.set()
 
     def offer(self, doc: dict[str, Any]) -> None:
         """Queue ``doc`` (in the listener's event loop); a client that reads too slowly to keep the
@@ -69,7 +70,7 @@ class Listener:
         try:
             self.queue.put_nowait(doc)
         except asyncio.QueueFull:
-            self.overflowed.set()
+            self.end(SLOW_CLIENT)
 
 
 class Dispatcher:

@@ -242,21 +242,19 @@ async def stream(websocket: WebSocket, queryName: str) -> None:  # noqa: N803
             d.listeners.remove(listener)
 
 
-SLOW_CLIENT = "reading too slowly: documents were dropped; reconnect and query for what was missed"
-
-
 async def _pump(websocket: WebSocket, listener: notify.Listener) -> None:
     """Send each queued document until the client disconnects; a client that fell more than
     ``notify.LISTENER_QUEUE`` documents behind is closed (1008) so that it reconnects and asks
-    again for what it missed, instead of the server holding every document for it."""
+    again for what it missed, instead of the server holding every document for it; a socket the
+    dispatcher ends (``notify.Listener.end``) is closed with its reason."""
     recv: asyncio.Future[Any] = asyncio.ensure_future(websocket.receive())
     get: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(listener.queue.get())
-    over: asyncio.Future[Any] = asyncio.ensure_future(listener.overflowed.wait())
+    over: asyncio.Future[Any] = asyncio.ensure_future(listener.closing.wait())
     try:
         while True:
             done, _ = await asyncio.wait({recv, get, over}, return_when=asyncio.FIRST_COMPLETED)
             if over in done:
-                await websocket.close(code=1008, reason=listener.reason or SLOW_CLIENT)
+                await websocket.close(code=1008, reason=listener.reason)
                 return
             if recv in done:
                 if recv.result().get("type") == "websocket.disconnect":
