@@ -23,9 +23,11 @@ def with_check_digit(digits: str) -> str:
     return digits + gs1_check_digit(digits)
 
 
+GTIN_DIGITS = re.compile(r"[0-9]{8}|[0-9]{12,14}")  # [0-9], not \d: a str pattern's \d takes other scripts' digits
+
+
 def valid_gtin(gtin: str) -> bool:
-    # [0-9], not \d: a str pattern's \d takes Arabic-Indic and other scripts' digits
-    return bool(re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", gtin)) and gs1_check_digit(gtin[:-1]) == gtin[-1]
+    return bool(GTIN_DIGITS.fullmatch(gtin)) and gs1_check_digit(gtin[:-1]) == gtin[-1]
 
 
 def gtin14(gtin: str) -> str:

@@ -9,7 +9,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from traceability_api.consensus.gs1_uri import gs1_check_digit, valid_gtin
+from traceability_api.consensus.gs1_uri import GTIN_DIGITS, gs1_check_digit, valid_gtin
 from traceability_api.errors import Invalid
 from traceability_api.lots.standards import check_standards
 from traceability_api.timeutil import UTCDateTime, utcnow
@@ -77,7 +77,7 @@ class ProductCreate(ProductBase):
     @field_validator("gtin")
     @classmethod
     def _gtin(cls, v: str) -> str:
-        if not re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", v):  # not \d: it takes Arabic-Indic digits too
+        if not GTIN_DIGITS.fullmatch(v):
             raise ValueError(f"GTIN must be 8, 12, 13 or 14 digits 0-9 (got {len(v)} characters)")
         if not valid_gtin(v):
             raise ValueError(f"GTIN {v} has a wrong check digit: expected {gs1_check_digit(v[:-1])}, not {v[-1]}")
