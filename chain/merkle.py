@@ -186,20 +186,25 @@ def leaves_of_digests(digests: Sequence[bytes]) -> list[bytes]:
     return [keccak_256(keccak_256(d).digest()).digest() for d in digests]
 
 
-def build(leaves: Sequence[bytes], *, sort_leaves: bool = True) -> MerkleTree:
-    """Build the tree of ``leaves`` (already leaf hashes).  Duplicate leaves are refused.
+def build(leaves: Sequence[bytes], *, sort_leaves: bool = True, merge_duplicates: bool = False) -> MerkleTree:
+    """Build the tree of ``leaves`` (already leaf hashes).  Duplicate leaves are refused, or with
+    ``merge_duplicates`` (sorted leaves only) kept once: a leaf proves its value, not a count.
 
     Level by level from the deepest: the inner nodes of one depth are one list comprehension
     over their children's slice (node ``i`` has children ``2i+1`` and ``2i+2``)."""
     if not leaves:
         raise ValueError("cannot build a Merkle tree of no leaves")
+    if merge_duplicates and not sort_leaves:
+        raise ValueError("duplicates are merged only when the leaves are sorted")
     ordered = sorted(leaves) if sort_leaves else list(leaves)
     if set(map(len, ordered)) != {32}:
         raise ValueError("leaves must be 32-byte hashes")
-    n = len(ordered)
     # sorted: a duplicate sits next to its twin (one C-level pass, no set of a million leaves)
-    if any(map(operator.eq, ordered, islice(ordered, 1, None))) if sort_leaves else len(set(ordered)) != n:
-        raise ValueError("duplicate leaves in one tree")
+    if any(map(operator.eq, ordered, islice(ordered, 1, None))) if sort_leaves else len(set(ordered)) != len(ordered):
+        if not merge_duplicates:
+            raise ValueError("duplicate leaves in one tree")
+        ordered = [a for a, b in zip(ordered, islice(ordered, 1, None), strict=False) if a != b] + ordered[-1:]
+    n = len(ordered)
     ordered.reverse()  # leaf i at node size-1-i
     nodes: list[bytes] = [b""] * (n - 1) + ordered
     with _no_gc():

@@ -102,6 +102,24 @@ def test_python_proofs_verify_in_the_contract(w: World, runtime: Runtime) -> Non
     assert worker(runtime).run_once() == 0
 
 
+def test_every_outbox_row_is_queued_with_its_leaf_and_the_worker_anchors_rows_queued_without(
+    w: World, runtime: Runtime
+) -> None:
+    """The leaf is computed at capture (the worker only builds the tree); rows queued by a version
+    before that have none, and the worker computes theirs from the digest."""
+    capture_some(w, 4)
+    with Session(runtime.engine) as s:
+        items = s.exec(select(AnchorItem)).all()
+        assert items and all(it.leaf == merkle.leaf_of_digest(bytes.fromhex(it.digest)).hex() for it in items)
+        s.execute(text("UPDATE anchor_item SET leaf = NULL WHERE id % 2 = 0"))
+        s.commit()
+    assert worker(runtime).run_once() == len(items)
+    with Session(runtime.engine) as s:
+        again = s.exec(select(AnchorItem)).all()
+    assert all(it.leaf == merkle.leaf_of_digest(bytes.fromhex(it.digest)).hex() for it in again)
+    assert_anchored_exactly_once(runtime)
+
+
 def test_identical_events_of_two_organisations_share_a_leaf(w: World, runtime: Runtime) -> None:
     from traceability_api.compose import CAPTURE_CHECKS
     from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events

@@ -55,6 +55,16 @@ def test_refuses_empty_and_duplicate_leaves() -> None:
         merkle.build([b"a" * 32, b"a" * 32])
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=20), st.data())
+def test_merged_duplicates_give_the_tree_of_the_distinct_leaves(leaves: list[bytes], data: st.DataObject) -> None:
+    repeated = leaves + data.draw(st.lists(st.sampled_from(leaves), max_size=20))
+    tree = merkle.build(repeated, merge_duplicates=True)
+    assert tree.nodes == merkle.build(list(set(leaves))).nodes
+    with pytest.raises(ValueError, match="sorted"):
+        merkle.build(leaves, sort_leaves=False, merge_duplicates=True)
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 31, 33, 100, 1023, 1024, 1025])
 def test_bulk_proofs_equal_the_single_proofs(n: int) -> None:
     digests = [keccak(i.to_bytes(4, "big")) for i in range(n)]

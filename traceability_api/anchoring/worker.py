@@ -26,7 +26,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -144,9 +144,8 @@ class AnchoringWorker:
             items = s.exec(pending.order_by(AnchorItem.id).limit(st.anchor_batch_max).with_for_update()).all()  # type: ignore[arg-type]
             if not items:
                 return None, 0
-            digests = [bytes.fromhex(it.digest) for it in items]
-            leaves = dict(zip([it.id for it in items], merkle.leaves_of_digests(digests), strict=True))
-            tree = merkle.build(list(set(leaves.values())))  # identical events share one leaf
+            leaves = _leaves_of(items)
+            tree = merkle.build(list(leaves.values()), merge_duplicates=True)  # identical events share one leaf
 
             def assign(batch_id: int | None, stored_tree: bool) -> None:
                 # with the batch's tree stored, an item keeps its leaf's index in it (its proof is
@@ -290,6 +289,17 @@ class AnchoringWorker:
     def _hit(self, point: str) -> None:
         if self.fault is not None:
             self.fault(point)
+
+
+def _leaves_of(items: Sequence[AnchorItem]) -> dict[int | None, bytes]:
+    """Each item's Merkle leaf: the one its row got when it was queued, else (rows queued by a
+    version before leaves were computed at capture) computed from its digest now."""
+    out = {it.id: bytes.fromhex(it.leaf) for it in items if it.leaf is not None}
+    missing = [it for it in items if it.leaf is None]
+    if missing:
+        digests = [bytes.fromhex(it.digest) for it in missing]
+        out.update(zip([it.id for it in missing], merkle.leaves_of_digests(digests), strict=True))
+    return out
 
 
 def _fault_from_env() -> Callable[[str], None] | None:

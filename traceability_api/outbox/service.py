@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from chain import merkle
 from traceability_api.outbox.models import AnchorItem, ItemKind
 from traceability_api.timeutil import utcnow
 
@@ -25,11 +26,17 @@ class Pending:
 
 
 def enqueue(session: Session, items: list[Pending]) -> None:
-    """Add outbox rows in the caller's transaction (one multi-row insert)."""
+    """Add outbox rows in the caller's transaction (one multi-row insert).  Each row gets its
+    Merkle leaf here (two keccak calls, ~1.5 µs), so the anchoring worker, on whose path every
+    waiting event's proof depends, only sorts the leaves and builds the tree."""
     if not items:
         return
     now = utcnow()
-    rows = [{"kind": i.kind, "ref_id": i.ref_id, "digest": i.digest, "created_at": i.created_at or now} for i in items]
+    leaves = merkle.leaves_of_digests([bytes.fromhex(i.digest) for i in items])
+    rows = [
+        {"kind": i.kind, "ref_id": i.ref_id, "digest": i.digest, "leaf": leaf.hex(), "created_at": i.created_at or now}
+        for i, leaf in zip(items, leaves, strict=True)
+    ]
     session.execute(_INSERT_ITEMS, rows)  # a Core insert of plain rows: no ORM bulk machinery
 
 
