@@ -328,6 +328,39 @@ def test_a_subscription_whose_query_fails_does_not_stop_the_others(w: World, run
     assert {d["epcisBody"]["queryResults"]["queryName"] for d in got} == {"bomb", "mine"}
 
 
+def test_a_stored_query_now_refused_is_logged_once_and_its_websocket_closed_with_the_reason(
+    w: World, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A named query stored while its parameters were valid, refused by a later version: its
+    subscription logged a traceback at every dispatcher round (every poll, for ever), and a socket
+    on it did the same while staying open with nothing to send."""
+    from sqlmodel import Session
+    from starlette.websockets import WebSocketDisconnect
+
+    from traceability_api.epcis_rest.models import NamedQuery, Subscription
+    from traceability_api.epcis_rest.notify import dispatcher
+
+    rice = setup_rice(w)
+    admin = w.get(w.coop, "/api/v1/members").json()[0]["id"]
+    with Session(runtime.engine) as s:
+        old = NamedQuery(org_id=w.coop.id, member_id=admin, name="old", query={"EQ_retired": "x"})
+        s.add(old)
+        s.flush()
+        s.add(Subscription(query_id=old.id or 0, org_id=w.coop.id, member_id=admin, dest="http://example.com/h"))
+        s.commit()
+    with caplog.at_level("WARNING", logger="traceability_api.epcis_rest.notify"):
+        assert capture(w, doc([obj_event(rice["uri"], 1, "inspecting")]))["success"]  # wakes the dispatcher
+        for _ in range(3):
+            dispatcher(runtime).run_once()
+    told = [r for r in caplog.records if "named query is refused" in r.getMessage()]
+    assert len(told) == 1 and "unknown query parameter" in told[0].getMessage() and told[0].exc_info is None
+    with w.client.websocket_connect("/epcis/queries/old/events", headers=w.coop.h()) as ws:
+        assert capture(w, doc([obj_event(rice["uri"], 2, "inspecting")]))["success"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 1008 and "refused" in closed.value.reason and "unknown query parameter" in closed.value.reason
+
+
 def test_a_subscription_dest_that_is_no_url_is_a_400(w: World, runtime: Runtime) -> None:
     """urlsplit raises on a port out of range or a broken IPv6 literal: the SSRF guard let it out (500)."""
     assert w.post(w.coop, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201

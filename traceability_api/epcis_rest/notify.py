@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from traceability_api.epcis_rest import schedule
 from traceability_api.epcis_rest.models import NamedQuery, Subscription
 from traceability_api.epcis_rest.search import run_query
+from traceability_api.epcis_rest.values import QueryParameterError
 from traceability_api.events.models import Event
 from traceability_api.events.service import epcis_query_document
 from traceability_api.netguard import UnsafeDestination, check_destination
@@ -37,6 +38,7 @@ BATCH = 1000
 SUBSCRIPTION_IGNORES = ("perPage", "nextPageToken", "orderBy", "orderDirection", "maxEventCount")
 REVOKED = "the member's API keys were revoked"
 QUERY_GONE = "the named query was deleted or replaced"
+QUERY_REFUSED = "the named query is refused"
 SLOW_CLIENT = "reading too slowly: documents were dropped; reconnect and query for what was missed"
 LISTENER_QUEUE = 64  # documents waiting for one WebSocket; a client further behind is disconnected
 
@@ -81,6 +83,7 @@ class Dispatcher:
         self.listeners: list[Listener] = []
         self.lock = threading.Lock()
         self.next_due: datetime | None = None  # the earliest fire time of a scheduled subscription
+        self.refusals_told: dict[str, str] = {}  # subscription -> the refusal of its query last logged
         self.thread = threading.Thread(target=self._loop, name="epcis-subscriptions", daemon=True)
         self.thread.start()
 
@@ -113,12 +116,12 @@ class Dispatcher:
                 select(Subscription, NamedQuery).join(NamedQuery, NamedQuery.id == Subscription.query_id)  # type: ignore[arg-type]
                 .where(Subscription.stream, Subscription.last_event_id < top)  # type: ignore[arg-type, operator]
             ).all():  # fmt: skip
-                _alone(s, f"subscription {sub.id}", self._deliver, s, sub, nq, top)
+                self._alone(s, f"subscription {sub.id}", self._deliver, s, sub, nq, top)
             self._run_scheduled(s, top)
             with self.lock:
                 listeners = list(self.listeners)
             for li in listeners:
-                _alone(s, f"WebSocket on query {li.name!r}", self._offer, s, li, top)
+                self._alone(s, f"WebSocket on query {li.name!r}", self._offer, s, li, top)
 
     def _offer(self, s: Session, li: Listener, top: int) -> None:
         p = principal_of(s, li.principal.member_id)  # as every request does: a revoked key reads no more
@@ -132,7 +135,11 @@ class Dispatcher:
         if stored != li.query:  # a socket streams the query it was opened on, while that query exists
             li.loop.call_soon_threadsafe(li.end, QUERY_GONE)
             return
-        events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
+        try:
+            events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
+        except QueryParameterError as exc:  # stored when it was valid, refused by this version
+            li.loop.call_soon_threadsafe(li.end, f"{QUERY_REFUSED}: {exc}")
+            return
         if events:
             doc = epcis_query_document(events, li.name)
             li.loop.call_soon_threadsafe(li.offer, doc)
@@ -160,7 +167,7 @@ class Dispatcher:
             select(Subscription, NamedQuery).join(NamedQuery, NamedQuery.id == Subscription.query_id)  # type: ignore[arg-type]
             .where(Subscription.next_fire_at.is_not(None), due)  # type: ignore[union-attr]
         ).all():  # fmt: skip
-            _alone(s, f"subscription {sub.id}", self._fire, s, sub, nq, top, now)
+            self._alone(s, f"subscription {sub.id}", self._fire, s, sub, nq, top, now)
         self.next_due = s.exec(select(func.min(Subscription.next_fire_at))).one()
 
     def _fire(self, s: Session, sub: Subscription, nq: NamedQuery, top: int, now: datetime) -> None:
@@ -186,15 +193,20 @@ class Dispatcher:
         elif events:
             _move(s, sub, cursor, old, failed=True)
 
-
-def _alone(s: Session, what: str, work: Callable[..., None], *args: Any) -> None:
-    """One subscription's or socket's share of a round: its failure is logged and ends there, not
-    the round (every organisation's subscriptions are served by it)."""
-    try:
-        work(*args)
-    except Exception:  # noqa: BLE001 - logged; the others still get their events
-        s.rollback()
-        log.exception("%s: dispatch failed", what)
+    def _alone(self, s: Session, what: str, work: Callable[..., None], *args: Any) -> None:
+        """One subscription's or socket's share of a round: its failure is logged and ends there, not
+        the round (every organisation's subscriptions are served by it)."""
+        try:
+            work(*args)
+        except QueryParameterError as exc:  # its stored query, valid when stored, is refused by this version
+            s.rollback()
+            if self.refusals_told.get(what) == str(exc):
+                return  # told once per process, not at every round
+            self.refusals_told[what] = str(exc)
+            log.warning("%s: its named query is refused, nothing is delivered until it is replaced: %s", what, exc)
+        except Exception:  # noqa: BLE001 - logged; the others still get their events
+            s.rollback()
+            log.exception("%s: dispatch failed", what)
 
 
 def _move(s: Session, sub: Subscription, old: int, new: int, *, failed: bool = False) -> bool:
