@@ -178,10 +178,21 @@ def test_a_harvest_dated_in_the_future_is_refused(app_client: TestClient, runtim
     data = {"gtin": "08931234560010", "plot_id": plot, "lot_code": "X-9", "quantity": "5", "harvest_date": "9999-12-31"}
     r = post(app_client, "/app/harvest", data)
     assert r.status_code == 422 and "31/12/9999" in field_error(r.text, "harvest_date"), r.text[:300]  # type: ignore[attr-defined]
+    # a mistyped year far back: its label's expiry (AI 17, YYMMDD) would read as decades ahead
+    old = f"{utcnow().year - 50}-05-01"
+    r = post(app_client, "/app/harvest", {**data, "harvest_date": old})
+    assert r.status_code == 422 and "01/05/" in field_error(r.text, "harvest_date"), r.text[:300]  # type: ignore[attr-defined]
     later = (utcnow() + timedelta(days=3)).date().isoformat()
     r = app_client.post("/api/v1/lots", headers=auth(key), json={"gtin": "08931234560010", "lot_code": "X-10",
                                                                  "quantity": 5, "harvest_date": later})  # fmt: skip
     assert r.status_code == 422 and "in the future" in r.json()["detail"], r.text
+    r = app_client.post("/api/v1/lots", headers=auth(key), json={"gtin": "08931234560010", "lot_code": "X-12",
+                                                                 "quantity": 5, "harvest_date": old})  # fmt: skip
+    assert r.status_code == 422 and "more than 49 years ago" in r.json()["detail"], r.text
+    oldest = f"{utcnow().year - 49}-01-01"
+    r = app_client.post("/api/v1/lots", headers=auth(key), json={"gtin": "08931234560010", "lot_code": "X-13",
+                                                                 "quantity": 5, "harvest_date": oldest})  # fmt: skip
+    assert r.status_code == 201, r.text
     today = utcnow().date().isoformat()
     r = app_client.post("/api/v1/lots", headers=auth(key), json={"gtin": "08931234560010", "lot_code": "X-11",
                                                                  "quantity": 5, "harvest_date": today})  # fmt: skip

@@ -37,6 +37,9 @@ class Touch:
     uom: str | None
 
 
+GS1_YEARS_BACK = 49  # GS1 General Specifications 7.12: a YYMMDD year is read from 49 years back to 50 ahead
+
+
 @lru_cache(maxsize=1)
 def _prefetch_statement() -> Any:
     """The lots of many (GTIN, lot code) keys, locked in id order, each with its GTIN and the time
@@ -187,6 +190,13 @@ def new_lot(
     if harvest_date is not None and harvest_date > utcnow().date() + timedelta(days=1):  # a day for time zones
         # a lot is commissioned once harvested; 9999-12-31 was stored, printed and its expiry overflowed
         raise Invalid(f"ilmd harvest date {harvest_date.isoformat()} is in the future: record the lot once harvested")
+    if harvest_date is not None and harvest_date.year < utcnow().year - GS1_YEARS_BACK:
+        # labels carry dates as GS1 YYMMDD, read within 49 years back and 50 ahead: an older harvest
+        # (a mistyped year) would print an expiry that scanners read as decades in the future
+        raise Invalid(
+            f"ilmd harvest date {harvest_date.isoformat()} is more than {GS1_YEARS_BACK} years ago: "
+            "check the year (labels cannot carry its dates)"
+        )
     lot = Lot(
         product_id=product.id, lot_code=ref.code, owner_org_id=p.org_id, holder_org_id=p.org_id,
         quantity=item.quantity, quantity_remaining=item.quantity, uom=uom, origin_place_id=plot_id,
