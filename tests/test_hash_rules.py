@@ -72,7 +72,8 @@ def test_exports_rehash_to_the_stored_hash_ids(w: World) -> None:
 
 
 def legacy_bundle_setup(w: World, runtime: Runtime) -> tuple[dict[str, Any], int, str]:
-    """One event stored as if captured before rule 2: hash ID and anchored digest of rule 1."""
+    """One event stored as if captured before rule 2: hash ID and anchored digest of rule 1 (its
+    outbox row without a leaf, as rows were queued before leaves were computed at capture)."""
     rice = setup_rice(w)
     ev = obj_event(rice["uri"], 1, "inspecting", sensorElementList=[
         {"sensorMetadata": {"dataProcessingMethod": "agri:sensorSummary-v1"},
@@ -87,7 +88,7 @@ def legacy_bundle_setup(w: World, runtime: Runtime) -> tuple[dict[str, Any], int
         assert old != r.json()["hashId"], "rule 2 hashes this event differently"
         c.execute(text("UPDATE event SET hash_rule = 1, hash_id = :h WHERE id = :i"), {"h": old, "i": event_id})
         digest = old.split(";", 1)[1].split("?", 1)[0]
-        c.execute(text("UPDATE anchor_item SET digest = :d WHERE kind = 'event' AND ref_id = :i"),
+        c.execute(text("UPDATE anchor_item SET digest = :d, leaf = NULL WHERE kind = 'event' AND ref_id = :i"),
                   {"d": digest, "i": event_id})  # fmt: skip
     return rice, event_id, old
 

@@ -7,6 +7,7 @@ CONSENSUS-CRITICAL (part of the event hash): see tests/test_event_hash.py.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 DL_HOST = "https://id.gs1.org"
 
@@ -145,6 +146,7 @@ def _dl_to_canonical(uri: str) -> str | None:
     return out
 
 
+@lru_cache(maxsize=16384)  # pure; capture asks it of the same lots, products and places event after event
 def normalise_gs1_uri(uri: str) -> str | None:
     """Canonical GS1 Digital Link URI of an EPC URI or DL URI, or None if it is neither."""
     if uri.startswith("urn:epc:"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from traceability_api.consensus.gs1_uri import normalise_gs1_uri
@@ -23,6 +24,7 @@ class GS1Ref:
     code: str | None = None  # lot code or serial
 
 
+@lru_cache(maxsize=16384)  # pure, and GS1Ref is frozen: the same identifiers recur event after event
 def classify(uri: str) -> GS1Ref:
     canon = normalise_gs1_uri(uri) or uri
     for kind, rx in (("lot", _LOT_RE), ("serial", _SERIAL_RE)):
