@@ -362,6 +362,39 @@ def test_a_stored_query_now_refused_is_logged_once_and_its_websocket_closed_with
     assert "unknown query parameter" in closed.value.reason
 
 
+def test_a_stored_nan_is_sent_as_its_text_not_a_500(w: World, runtime: Runtime) -> None:
+    """SQLite holds documents as text, and capture stored NaN and infinities before it refused
+    them: every EPCIS query whose page held such an event failed with a 500 (the encoder refuses
+    NaN), and /api/v1/events sent a bare NaN no strict JSON parser reads.  Such a number is now
+    sent as the text the event hash reads it as."""
+    from sqlalchemy import text
+
+    from traceability_api.consensus.event_hash import hash_id_of_event
+
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json type never held NaN")
+    rice = setup_rice(w)
+    ev = obj_event(rice["uri"], 1, "inspecting", **{"agri:moisturePct": 12.5, "agri:drift": -3.25})
+    assert capture(w, doc([ev]))["success"]
+    with runtime.engine.begin() as c:
+        event_id = c.execute(text("SELECT max(id) FROM event")).scalar_one()
+        c.execute(text("UPDATE event SET document = replace(replace(document, '12.5', 'NaN'), '-3.25', '-Infinity') "
+                       "WHERE id = :i"), {"i": event_id})  # fmt: skip
+
+    def strict(body: str) -> Any:
+        return json.loads(body, parse_constant=lambda c: pytest.fail(f"bare {c} in the answer"))
+
+    for path, params in (("/epcis/events", {}), ("/epcis/events", {"EQ_bizStep": "inspecting"}),
+                         ("/api/v1/events", {}), (f"/api/v1/events/{event_id}", {})):  # fmt: skip
+        r = w.get(w.coop, path, params=params)
+        assert r.status_code == 200, (path, r.text[:200])
+        assert '"agri:moisturePct":"nan"' in r.text and '"agri:drift":"-inf"' in r.text, path
+        strict(r.text)
+    as_number = {**ev, "agri:moisturePct": float("nan"), "agri:drift": float("-inf")}
+    as_text = {**ev, "agri:moisturePct": "nan", "agri:drift": "-inf"}
+    assert hash_id_of_event(as_number) == hash_id_of_event(as_text)
+
+
 def test_a_subscription_dest_that_is_no_url_is_a_400(w: World, runtime: Runtime) -> None:
     """urlsplit raises on a port out of range or a broken IPv6 literal: the SSRF guard let it out (500)."""
     assert w.post(w.coop, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201

@@ -10,6 +10,7 @@ to +1/-1 and summed with ``itertools.accumulate`` (C loops only).
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from array import array
@@ -126,15 +127,42 @@ def loads_stored(text: str | bytes) -> Any:
 
 def dumps_response(content: Any) -> bytes:
     """JSON for a response (stdlib encoder: no 255-level cap as in pydantic's); too deep to encode
-    here means the deep parts are replaced by a note."""
+    here means the deep parts are replaced by a note.  A non-finite number (NaN or an infinity,
+    in documents stored before capture refused them) is sent as its text, ``"nan"``, ``"inf"`` or
+    ``"-inf"``, the form the event hash reads it in: JSON has no such numbers, and writing them
+    as bare ``NaN`` made the whole answer unreadable to a strict parser."""
     from pydantic_core import to_jsonable_python
 
+    def dumps(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python, allow_nan=False)
+
     try:
-        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python)
+        try:
+            text = dumps(content)
+        except ValueError:  # a non-finite float
+            text = dumps(finite_copy(content))
     except RecursionError:
-        safe = shallow_copy_to(content, SANE_RECURSION_LIMIT // 4)
-        text = json.dumps(safe, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python)
+        text = dumps(finite_copy(shallow_copy_to(content, SANE_RECURSION_LIMIT // 4)))
     return text.encode()
+
+
+def finite_copy(value: Any) -> Any:
+    """A copy of ``value`` with each non-finite float replaced by its text (iterative)."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        v, parent, key = stack.pop()
+        if isinstance(v, dict):
+            parent[key] = out = dict.fromkeys(v)
+            stack.extend((x, out, k) for k, x in v.items())
+        elif isinstance(v, list | tuple):
+            parent[key] = items = [None] * len(v)
+            stack.extend((x, items, i) for i, x in enumerate(v))
+        elif isinstance(v, float) and not math.isfinite(v):
+            parent[key] = str(v)
+        else:
+            parent[key] = v
+    return root[0]
 
 
 def check_event_bounds(event: Any, max_depth: int, max_bytes: int) -> None:

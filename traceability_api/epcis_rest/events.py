@@ -15,6 +15,7 @@ from traceability_api.epcis_rest.common import EpcisProblem, EpcisRoute
 from traceability_api.epcis_rest.search import Page, run_query
 from traceability_api.events.models import Event
 from traceability_api.events.service import epcis_query_document, export_event
+from traceability_api.json_response import StoredJSONResponse
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
 
@@ -40,7 +41,7 @@ def page_response(
         doc["epcisBody"]["queryResults"]["nextPageToken"] = page.next_token
         nxt = urlencode({**params, "nextPageToken": page.next_token})
         headers["Link"] = f'<{request.url.path}?{nxt}>; rel="next"'
-    return JSONResponse(doc, headers=headers, media_type=LD_JSON)
+    return StoredJSONResponse(doc, headers=headers, media_type=LD_JSON)
 
 
 @router.get("/events", summary="EPCIS events matching the query parameters (EQ_, GE_, LT_, MATCH_, EXISTS_ ...)")
@@ -60,7 +61,7 @@ def find_event(session: Session, p: Principal, event_id: str) -> Event:
 @router.get("/events/{eventID:path}", summary="One event by its eventID (URL-encoded)")
 def event(eventID: str, p: PrincipalDep, session: SessionDep) -> JSONResponse:  # noqa: N803
     e = find_event(session, p, eventID)
-    return JSONResponse(epcis_query_document([e]), media_type=LD_JSON)
+    return StoredJSONResponse(epcis_query_document([e]), media_type=LD_JSON)
 
 
 @router.delete("/nextPageToken/{token}", status_code=204, summary="Expire a page token")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from traceability_api.epcis_rest.search import run_query
 from traceability_api.epcis_rest.values import QueryParameterError
 from traceability_api.events.models import Event
 from traceability_api.events.service import epcis_query_document
+from traceability_api.limits import dumps_response
 from traceability_api.netguard import UnsafeDestination, check_destination
 from traceability_api.parties.models import Member, Organisation, OrgKind, Role
 from traceability_api.parties.service import Principal
@@ -233,7 +233,7 @@ def matches(s: Session, p: Principal, query: dict[str, Any], after: int, top: in
 
 
 def post(runtime: Runtime, sub: Subscription, doc: dict[str, Any]) -> bool:
-    body = json.dumps(doc, ensure_ascii=False).encode()
+    body = dumps_response(doc)
     headers = {"Content-Type": "application/ld+json", "GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
     sig = signature(sub.signature_token, body)
     if sig:

@@ -23,6 +23,7 @@ from traceability_api.epcis_rest.models import NamedQuery, Subscription
 from traceability_api.epcis_rest.search import check_paging, run_query
 from traceability_api.epcis_rest.values import QueryParameterError, as_time
 from traceability_api.events.models import Event
+from traceability_api.limits import dumps_response
 from traceability_api.netguard import UnsafeDestination, check_destination
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal, authenticate
@@ -261,7 +262,7 @@ async def _pump(websocket: WebSocket, listener: notify.Listener) -> None:
                     return
                 recv = asyncio.ensure_future(websocket.receive())
             if get in done:
-                await websocket.send_json(get.result())
+                await websocket.send_text(dumps_response(get.result()).decode())
                 get = asyncio.ensure_future(listener.queue.get())
     except (WebSocketDisconnect, RuntimeError):
         return
