@@ -121,6 +121,36 @@ def test_writes_mark_their_lots_stale_and_a_refresh_rebuilds_them(engine: Engine
     assert b"Kho lanh moi" in _kept(engine, Selection(gtin=GTINS[1])) and _same(engine, everything)
 
 
+def _generation(eng: Engine) -> int:
+    with eng.connect() as c:
+        return int(c.execute(select(cache.fsma_state.c.generation)).scalar_one())
+
+
+def test_a_product_renamed_marks_its_own_lots_not_every_row(engine: Engine) -> None:  # noqa: F811
+    """Migration 0026: a product's change raised the generation (0024), so the refresh rebuilt every
+    lot of every product; now it marks the product's lots, and the lots made from them are rebuilt
+    with them (a packing row names its inputs' product)."""
+    _generate(engine, 80)
+    cache.refresh(engine)
+    everything = Selection()
+    generation = _generation(engine)
+    with engine.begin() as c:
+        product_id = c.execute(text("SELECT id FROM product WHERE gtin = :g"), {"g": GTINS[0]}).scalar_one()
+        own = set(c.execute(text("SELECT id FROM lot WHERE product_id = :p"), {"p": product_id}).scalars())
+        made_from = set(c.execute(text(
+            "SELECT k.child_lot_id FROM lot_link k JOIN lot l ON l.id = k.child_lot_id "
+            "WHERE k.parent_lot_id IN (SELECT id FROM lot WHERE product_id = :p) AND l.product_id <> :p"
+        ), {"p": product_id}).scalars())  # fmt: skip
+        c.execute(text("UPDATE product SET name = 'Gạo đổi tên', name_en = NULL WHERE id = :p"), {"p": product_id})
+    assert own and _marked(engine) == own and _generation(engine) == generation
+    assert cache.refresh(engine) >= len(own | made_from)
+    kept = _kept(engine, everything)
+    assert b"Gao doi ten" in kept and _same(engine, everything)
+    with engine.begin() as c:  # a column the rows do not read marks nothing
+        c.execute(text("UPDATE product SET unit = unit WHERE id = :p"), {"p": product_id})
+    assert _marked(engine) == set()
+
+
 def test_a_write_during_a_refresh_keeps_its_mark(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     """The refresh read lot 3's mark, then a write marked lot 3 again before the refresh committed:
     the refresh must not delete the newer mark (its rows may lack that write)."""

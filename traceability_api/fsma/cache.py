@@ -6,9 +6,9 @@
   with every event visible (an authority's view), rendered by ``sheet.csv_lines``, filed under what a
   selection filters on (product, event time, TLC, the recording organisation, FTL) and the
   organisations whose non-public events it draws on (``private_owners``).
-- **When it is stale.** Database triggers (migration 0024) mark a lot stale when one of its events,
-  the lot itself or its inputs change, and raise a generation when an organisation, place or
-  product the rows describe changes.  ``refresh`` rebuilds the stale lots and their descendants
+- **When it is stale.** Database triggers (migrations 0024, 0026) mark a lot stale when one of its
+  events, the lot itself, its inputs or its product change, and raise a generation when an
+  organisation or place the rows describe changes.  ``refresh`` rebuilds the stale lots and their descendants
   (whose packing rows read their inputs' coolings and codes), a chunk of lots per transaction; it
   runs in the background (``FsmaRefresher``) and before every export, so an export always answers
   with what was stored when it began.
