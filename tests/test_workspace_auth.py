@@ -4,15 +4,23 @@ lock-out, one-time and expiring invitations."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
+import httpx
+import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from tests.conftest import auth
 from tests.workspace_helpers import PASSWORD, accept, csrf_of, make_org, member_client, sign_in
+from traceability_api.authority.models import WriteLogEntry
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
+from traceability_api.workspace import auth as ws_auth
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin
 
 
@@ -87,14 +95,23 @@ def test_another_organisations_pages_are_refused(app_client: TestClient, runtime
     assert r.status_code == 404 and "Thửa C1" not in r.text
 
 
+def _write_log_size(runtime: Runtime) -> int:
+    with Session(runtime.engine) as s:
+        return len(s.exec(select(WriteLogEntry.id)).all())
+
+
 def test_lock_out_after_repeated_failures(app_client: TestClient, runtime: Runtime) -> None:
     member_client(app_client, runtime, "HTX E", "admin.e")
     app_client.cookies.clear()
     for _ in range(runtime.settings.workspace_lockout_failures - 1):
         assert "Sai tên đăng nhập" in sign_in(app_client, "admin.e", "wrong-password", expect=401)
     assert "Tạm khóa" in sign_in(app_client, "admin.e", "wrong-password", expect=401)  # the last failure locks
-    # locked: even the right password is refused, with its own message
-    assert "Tạm khóa" in sign_in(app_client, "admin.e", expect=401)
+    # locked: even the right password is refused, with its own message, and writes nothing (each
+    # refusal while locked committed an empty transaction: an entry in the write log, anchored)
+    logged = _write_log_size(runtime)
+    for _ in range(3):
+        assert "Tạm khóa" in sign_in(app_client, "admin.e", expect=401)
+    assert _write_log_size(runtime) == logged
     with Session(runtime.engine) as s:
         login = s.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == "admin.e")).one()
         login.locked_until = utcnow() - timedelta(seconds=1)
@@ -103,6 +120,42 @@ def test_lock_out_after_repeated_failures(app_client: TestClient, runtime: Runti
     sign_in(app_client, "admin.e")
     # an unknown user gets the same answer as a wrong password
     assert "Sai tên đăng nhập" in sign_in(app_client, "nobody", expect=401)
+
+
+def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_lock_out_allows(
+    app_client: TestClient, runtime: Runtime, served: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure count was read, incremented in Python and written back, after the Argon2 check:
+    wrong passwords sent at once all read the same count, so an attacker had a guess checked for
+    every request in flight (30 at once: 30 guesses, and the count ended below the limit).  Each
+    attempt now takes its place in the database (one UPDATE) before its password is checked."""
+    member_client(app_client, runtime, "HTX Khóa", "admin.k")
+    limit = runtime.settings.workspace_lockout_failures
+    checked: list[str] = []  # passwords checked against the member's real hash
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Any:  # noqa: A002 - the library's name
+            if hash != ws_auth._dummy():
+                checked.append(str(password))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(ws_auth, "_hasher", CountingHasher())
+    attempts = 30
+    start = threading.Barrier(attempts)
+
+    def attempt(i: int) -> int:
+        with httpx.Client(base_url=served, timeout=60) as c:
+            token = csrf_of(c.get("/app/login").text)
+            start.wait()
+            r = c.post("/app/login", data={"csrf": token, "username": "admin.k", "password": f"wrong-{i:04d}"})
+            assert r.status_code == 401, r.text[:300]
+            return 0 if "Tạm khóa" in r.text else 1
+
+    with ThreadPoolExecutor(attempts) as pool:
+        wrong_answers = sum(pool.map(attempt, range(attempts)))
+    assert len(checked) <= limit, f"{len(checked)} guesses checked; the lock-out allows {limit}"
+    assert wrong_answers <= limit - 1
+    assert "Tạm khóa" in sign_in(TestClient(app_client.app), "admin.k", expect=401)  # locked, even the right one
 
 
 def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: Runtime) -> None:
