@@ -3,6 +3,7 @@ independent bundle verification and the tamper audit."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -27,6 +28,7 @@ from traceability_api.anchoring.worker import AnchoringWorker, pending_count
 from traceability_api.audit.service import audit
 from traceability_api.config import Settings
 from traceability_api.runtime import Runtime
+from traceability_api.verifier import verify_bundle
 
 AGRITRACE = [sys.executable, "-m", "traceability_api.cli"]
 
@@ -276,6 +278,65 @@ def test_bundle_verifies_independently_and_tampering_is_caught(w: World, runtime
     bad = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],
                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert bad.returncode == 1 and "does not lead to root" in bad.stdout
+
+
+def _hidden(entry: dict[str, Any], disclosure: Any) -> None:
+    entry.pop("event")
+    entry["disclosure"] = disclosure
+
+
+ZERO32 = "0x" + "00" * 32
+MALFORMED_BUNDLES: list[tuple[str, Any, str]] = [  # (what, change of the bundle, the report's line)
+    ("chain a string", lambda b: b.__setitem__("chain", "31337"), "chain is not a JSON object"),
+    ("chainId a string", lambda b: b["chain"].__setitem__("chainId", "abc"), "chain.chainId is not an integer"),
+    ("batches a list", lambda b: b.__setitem__("batches", []), "batches is not a JSON object"),
+    ("events an object", lambda b: b.__setitem__("events", {"a": 1}), "events is not a list"),
+    ("an event null", lambda b: b["events"].__setitem__(0, None), "events[0] is not a JSON object"),
+    ("event a string", lambda b: b["events"][0].__setitem__("event", "x"), "events[0].event is not a JSON object"),
+    ("proof a string", lambda b: b["events"][0].__setitem__("proof", "0xab"), "events[0].proof is not a list"),
+    ("proof of numbers", lambda b: b["events"][0].__setitem__("proof", [1]), "events[0].proof[0] is not a string"),
+    ("proof not hex", lambda b: b["events"][0].__setitem__("proof", ["0xzz"]),
+     "events[0].proof[0] is not a 0x-prefixed 32-byte hex string"),
+    ("batch a list", lambda b: b["events"][0].__setitem__("batch", [1]),
+     "events[0].batch is neither an integer nor a string"),
+    ("root a number", lambda b: b["batches"]["1"].__setitem__("root", 5), "batches.1.root is not a string"),
+    ("root missing", lambda b: b["batches"]["1"].pop("root"), "batches.1.root is missing"),
+    ("corrections of numbers", lambda b: b.__setitem__("corrections", [1]), "corrections[0] is not a JSON object"),
+    ("revealed path a list", lambda b: _hidden(b["events"][0], {
+        "root": ZERO32, "digest": "x", "revealed": [{"salt": "s", "path": [1], "value": 1, "proof": []}]}),
+     "events[0].disclosure.revealed[0].path is not a string"),
+]  # fmt: skip
+
+
+def test_a_malformed_bundle_is_reported_where_it_is_wrong_not_a_traceback(
+    w: World, runtime: Runtime, tmp_path: Path
+) -> None:
+    """The verifier looked members up without checking what they were: a bundle whose chain was a
+    string, whose events held a null, whose proof held numbers or non-hex (and a dozen more) ended
+    ``agritrace verify`` with a Python traceback.  The bundle's shape is now checked first and each
+    problem named by where it is; the command's JSON that is no object says so."""
+    rice = capture_some(w, 1)
+    worker(runtime).run_once()
+    assert runtime.chain is not None
+    bundle = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/{rice['lot']['lot_code']}").json()
+    assert list(bundle["batches"]) == ["1"] and verify_bundle(bundle, runtime.chain.contract).exit_code == 0
+    for what, change, line in MALFORMED_BUNDLES:
+        b = copy.deepcopy(bundle)
+        change(b)
+        rep = verify_bundle(b, runtime.chain.contract)
+        assert rep.exit_code == 1 and rep.lines == [f"FAIL      malformed bundle: {line}"], (what, rep.lines)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL"))}
+    env |= {"PYTHONPATH": str(REPO)}
+    path = tmp_path / "bundle.json"
+    for content, exit_code, said in (
+        ([bundle], 2, "is not a proof bundle: it holds a JSON array, not an object"),
+        (bundle | {"lot": "L1", "events": [None]}, 1, "malformed bundle: lot is not a JSON object"),
+    ):
+        path.write_text(json.dumps(content))
+        r = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url or ""],
+                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert r.returncode == exit_code and said in r.stdout + r.stderr, r.stdout + r.stderr
+        assert "Traceback" not in r.stderr
 
 
 def test_pending_events_are_reported_pending(w: World) -> None:

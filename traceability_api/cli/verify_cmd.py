@@ -25,18 +25,23 @@ def verify(
     from traceability_api.errors import ConfigError
     from traceability_api.limits import parse_json_bounded, sane_recursion_limit
     from traceability_api.verifier import verify_bundle
+    from traceability_api.verifier.shape import member
 
     sane_recursion_limit()  # web3 was just imported: a hostile bundle must not overflow the C stack
     try:
         data = parse_json_bounded(bundle.read_bytes(), max_bytes=2**31, max_depth=64)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read bundle {bundle}: {exc}") from exc
-    address = contract or data.get("chain", {}).get("contractAddress")
+    if not isinstance(data, dict):
+        kind = {"list": "array", "str": "string", "int": "number", "float": "number", "bool": "boolean"}
+        raise ConfigError(f"{bundle} is not a proof bundle: it holds a JSON {kind.get(type(data).__name__, 'null')},"
+                          " not an object")  # fmt: skip
+    address = contract or member(data, "chain", "contractAddress")
     if not address:
         raise ConfigError("the bundle names no contract; pass --contract")
     rep = verify_bundle(data, AnchorContract(connect(rpc), address), require_signatures=require_signatures)
-    lot = data.get("lot", {}).get("uri", "?")
-    typer.echo(f"Proof bundle for {lot} on chain {data.get('chain', {}).get('chainId')} contract {address}")
+    lot = member(data, "lot", "uri") or "?"
+    typer.echo(f"Proof bundle for {lot} on chain {member(data, 'chain', 'chainId')} contract {address}")
     for line in rep.lines:
         typer.echo("  " + line)
     verdict = "VERIFIED" if rep.exit_code == 0 else ("NOT VERIFIED" if rep.failed else "PARTLY PENDING")

@@ -18,6 +18,7 @@ from traceability_api.consensus.proofs import (
 )
 from traceability_api.consensus.records import correction_digest
 from traceability_api.verifier.disclosed import check_hidden
+from traceability_api.verifier.shape import shape_problems
 from traceability_api.verifier.signatures import check_signature
 
 
@@ -109,9 +110,14 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
     """Every event's hash, proof, root on chain and (bundle v2) signature and signer registration;
     ``require_signatures``: an unsigned event fails instead of being noted."""
     rep = Report()
-    version = bundle.get("version")
-    if bundle.get("format") != BUNDLE_FORMAT or version not in READABLE_VERSIONS:
+    version = bundle.get("version") if isinstance(bundle, dict) else None
+    if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT or version not in READABLE_VERSIONS:
         rep.add("FAIL", f"not an {BUNDLE_FORMAT} document of version {' or '.join(map(str, READABLE_VERSIONS))}")
+        return rep
+    problems = shape_problems(bundle)
+    for problem in problems:
+        rep.add("FAIL", f"malformed bundle: {problem}")
+    if problems:
         return rep
     chain_id = contract.chain_id()
     want = bundle.get("chain", {}).get("chainId")
