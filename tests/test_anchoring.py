@@ -19,6 +19,7 @@ from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from chain import merkle
+from chain.client import AnchorContract
 from chain.errors import ChainUnavailable
 from tests.conftest import REPO
 from tests.world import World, make_world, obj_event, setup_rice
@@ -337,6 +338,29 @@ def test_a_malformed_bundle_is_reported_where_it_is_wrong_not_a_traceback(
                            env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
         assert r.returncode == exit_code and said in r.stdout + r.stderr, r.stdout + r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_verify_says_when_the_contract_is_malformed_or_not_there(w: World, runtime: Runtime, tmp_path: Path) -> None:
+    """A bundle (or --contract) naming 'abc' ended in web3's ValueError traceback; an address where
+    the chain has no contract (another chain's, a typo) in 'BadFunctionCallOutput: Could not decode
+    contract function call to verify(...)'.  Now: the address's form is refused (exit 2), and a
+    contract that is not there is the verification's one failure, saying so (exit 1)."""
+    rice = capture_some(w, 1)
+    worker(runtime).run_once()
+    assert runtime.chain is not None
+    bundle = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/{rice['lot']['lot_code']}").json()
+    elsewhere = AnchorContract(runtime.chain.contract.w3, "0x" + "12" * 20)
+    rep = verify_bundle(bundle, elsewhere)
+    assert rep.exit_code == 1 and len(rep.lines) == 1, rep.lines
+    assert rep.lines[0].startswith(f"FAIL      there is no contract at {elsewhere.address} on chain 31337")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL"))}
+    env |= {"PYTHONPATH": str(REPO)}
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle | {"chain": {"chainId": 31337, "contractAddress": "abc"}}))
+    r = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url or ""],
+                       env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "contract address 'abc' is not 0x followed by 40 hex digits" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_pending_events_are_reported_pending(w: World) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,8 @@ def verify(
     address = contract or member(data, "chain", "contractAddress")
     if not address:
         raise ConfigError("the bundle names no contract; pass --contract")
+    if not isinstance(address, str) or not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
+        raise ConfigError(f"contract address {str(address)[:60]!r} is not 0x followed by 40 hex digits")
     rep = verify_bundle(data, AnchorContract(connect(rpc), address), require_signatures=require_signatures)
     lot = member(data, "lot", "uri") or "?"
     typer.echo(f"Proof bundle for {lot} on chain {member(data, 'chain', 'chainId')} contract {address}")

@@ -124,6 +124,10 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
     if want is not None and int(want) != chain_id:
         rep.add("FAIL", f"bundle is for chain {want}, the RPC serves chain {chain_id}")
         return rep
+    if not contract.is_deployed():
+        elsewhere = "the bundle (or --contract) names another contract, or the RPC serves another chain"
+        rep.add("FAIL", f"there is no contract at {contract.address} on chain {chain_id}: {elsewhere}")
+        return rep
     batches = bundle.get("batches", {})
     roots: dict[str, int | None] = {}
     keys: dict[tuple[str, str], SignerWindow | None] = {}
