@@ -321,6 +321,11 @@ def test_a_malformed_bundle_is_reported_where_it_is_wrong_not_a_traceback(
     assert runtime.chain is not None
     bundle = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/{rice['lot']['lot_code']}").json()
     assert list(bundle["batches"]) == ["1"] and verify_bundle(bundle, runtime.chain.contract).exit_code == 0
+    # a bundle emptied of its records was VERIFIED ("0 verified, 0 pending, 0 failed")
+    rep = verify_bundle(bundle | {"events": [], "corrections": []}, runtime.chain.contract)
+    assert rep.exit_code == 1 and rep.lines == [
+        "FAIL      the bundle holds no events: there is nothing to verify (a lot's bundle starts at its harvest)"
+    ]
     for what, change, line in MALFORMED_BUNDLES:
         b = copy.deepcopy(bundle)
         change(b)

@@ -165,4 +165,6 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
             rep.add("FAIL", f"{label}: declaration does not match its digest")
             continue
         _check_proof(rep, label, leaf_of_digest_hex(digest), c, batches, contract, roots, verdicts)
+    if not bundle.get("events") and not bundle.get("corrections"):  # a lot has at least its commissioning
+        rep.add("FAIL", "the bundle holds no events: there is nothing to verify (a lot's bundle starts at its harvest)")
     return rep
