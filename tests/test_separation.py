@@ -166,3 +166,19 @@ def test_attachments_belong_to_uploaders_and_readers_of_citing_events(runtime: R
     assert ok.status_code == 422  # the mill reads it (a citing event) but never uploaded it: still no citing
     upload(w.mill)
     assert w.post(w.mill, f"/api/v1/places/{mill_yard}/diary", cite).status_code == 201
+
+
+def test_two_organisations_may_not_share_a_gln(runtime: Runtime, app_client: TestClient) -> None:
+    """A GLN is the party identifier shipments and owners name (``https://id.gs1.org/417/<GLN>``):
+    a second organisation registered with the first one's GLN was accepted, and a shipment to that
+    GLN went to whichever of the two the database returned first.  Now 409, naming the holder."""
+    w = make_world(runtime, app_client)
+    body = {"name": "HTX Một", "kind": "cooperative", "admin_name": "Admin", "gln": "8930000000019"}
+    first = w.post(w.authority, "/api/v1/organisations", body)
+    assert first.status_code == 201, first.text
+    org_id = first.json()["organisation"]["id"]
+    again = w.post(w.authority, "/api/v1/organisations", body | {"name": "HTX Hai"})
+    assert again.status_code == 409, again.text
+    assert f"GLN 8930000000019 is already the party identifier of organisation {org_id}" in again.json()["detail"]
+    names = [o["name"] for o in w.get(w.authority, "/api/v1/organisations").json()]
+    assert "HTX Hai" not in names

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from traceability_api.errors import Forbidden, Invalid, NotFound, Unauthorized
+from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from traceability_api.parties.models import (
     WRITE_ROLES,
     ApiKey,
@@ -98,6 +98,14 @@ def issue_key(session: Session, member: Member) -> str:
 
 
 def create_organisation(session: Session, data: OrganisationCreate) -> tuple[Organisation, ApiKeyIssued]:
+    """A GLN is an organisation's party identifier (``party_uri``): shipments, owners and the key
+    registry find the organisation by it, so two organisations may not share one."""
+    if data.gln is not None:
+        holder = session.exec(select(Organisation).where(Organisation.gln == data.gln)).first()
+        if holder is not None:
+            raise Conflict(
+                f"GLN {data.gln} is already the party identifier of organisation {holder.id} ({holder.name})"
+            )
     org = Organisation.model_validate(data.model_dump(exclude={"admin_name"}))
     session.add(org)
     session.flush()
