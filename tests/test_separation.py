@@ -182,3 +182,17 @@ def test_two_organisations_may_not_share_a_gln(runtime: Runtime, app_client: Tes
     assert f"GLN 8930000000019 is already the party identifier of organisation {org_id}" in again.json()["detail"]
     names = [o["name"] for o in w.get(w.authority, "/api/v1/organisations").json()]
     assert "HTX Hai" not in names
+
+
+def test_an_admin_may_not_deactivate_themselves(runtime: Runtime, app_client: TestClient) -> None:
+    """DELETE /api/v1/members/{own id}/keys deactivated the calling admin and revoked their keys:
+    an organisation's only admin left it with nobody who could add members or keys again (the
+    workspace already refused).  Both doors now share one rule: 403, and the admin stays."""
+    w = make_world(runtime, app_client)
+    me = [m for m in w.get(w.coop, "/api/v1/members").json() if m["role"] == "admin"]
+    assert len(me) == 1
+    r = app_client.delete(f"/api/v1/members/{me[0]['id']}/keys", headers=w.coop.h())
+    assert r.status_code == 403 and "may not deactivate themselves" in r.json()["detail"], r.text
+    assert w.get(w.coop, "/api/v1/members").status_code == 200  # the key still works
+    other = w.post(w.coop, "/api/v1/members", {"name": "Phó", "role": "admin"}).json()["member"]["id"]
+    assert app_client.delete(f"/api/v1/members/{other}/keys", headers=w.coop.h()).json() == {"revoked": 1}

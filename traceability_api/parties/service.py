@@ -135,6 +135,19 @@ def revoke_keys_of(session: Session, member: Member) -> int:
     return len(keys)
 
 
+def deactivate_member(session: Session, p: Principal, member_id: int) -> int:
+    """An admin deactivates a member of their own organisation and revokes their keys (the number
+    revoked); not themselves: an organisation keeps the admin doing it (the last admin signing
+    themselves out left an organisation nobody could administer again)."""
+    p.require_admin()
+    member = session.get(Member, member_id)
+    if member is None or member.org_id != p.org_id:
+        raise NotFound(f"member {member_id} not found in your organisation")
+    if member.id == p.member_id:
+        raise Forbidden("an admin may not deactivate themselves; another admin of the organisation may")
+    return revoke_keys_of(session, member)
+
+
 def authenticate(session: Session, raw_key: str | None) -> Principal:
     """One indexed lookup per request, no cache: a key revoked (or a member deactivated) through
     any worker is refused by every worker from the next request on."""
