@@ -196,3 +196,29 @@ def test_an_admin_may_not_deactivate_themselves(runtime: Runtime, app_client: Te
     assert w.get(w.coop, "/api/v1/members").status_code == 200  # the key still works
     other = w.post(w.coop, "/api/v1/members", {"name": "Phó", "role": "admin"}).json()["member"]["id"]
     assert app_client.delete(f"/api/v1/members/{other}/keys", headers=w.coop.h()).json() == {"revoked": 1}
+
+
+def test_a_secret_made_at_once_by_two_processes_is_never_read_empty(tmp_path: Path) -> None:
+    """The data directory's generated secrets (custodial keystore password, consumer HMAC key,
+    evidence key, anchoring keystore password) were created in place: while the first process made
+    and wrote one, the file existed empty, and another starting at that moment read an empty
+    secret.  Now each is written whole beside it and linked into place."""
+    from traceability_api.local_secrets import secret_file
+
+    path = tmp_path / "keys" / "signing-keys.password"
+    made = threading.Event()
+
+    def slow() -> bytes:
+        made.wait(5)  # still making it while the others look
+        return b"the-real-secret"
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(secret_file, path, slow)
+        time.sleep(0.2)
+        others = [pool.submit(secret_file, path, lambda: b"another-secret") for _ in range(7)]
+        time.sleep(0.2)
+        made.set()
+        got = {first.result(), *(f.result() for f in others)}
+    assert len(got) == 1 and b"" not in got, got
+    assert path.read_bytes() in got and _mode(path) == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no drafts left behind
