@@ -145,6 +145,17 @@ def test_a_gln_in_other_scripts_digits_is_refused(w: World) -> None:
     assert w.post(w.authority, "/api/v1/organisations", body | {"gln": "8930000000019"}).status_code == 201
 
 
+def test_a_place_code_ending_in_a_newline_is_refused(w: World) -> None:
+    """Place codes (planting area code, internal id, GLN extension...) were checked with ``match``
+    and a pattern ending in ``$``, which matches before a final newline: "CT-TP-001\\n" was stored
+    and printed.  Now the whole value must be the code: 422."""
+    for field in ("planting_area_code", "internal_id"):
+        r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Thửa", field: "CT-TP-001\n"})
+        assert r.status_code == 422 and "may hold 1-40 letters" in r.text, (field, r.text)
+    r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Thửa", "planting_area_code": "CT-TP-001"})
+    assert r.status_code == 201, r.text
+
+
 @pytest.mark.parametrize(
     "epc",
     [

@@ -11,7 +11,7 @@ from annotated_types import Ge, Le
 from traceability_api.consensus.gs1_uri import gs1_check_digit
 
 GLN_RE = re.compile(r"[0-9]{13}")  # [0-9], not \d: a str pattern's \d takes other scripts' digits
-CODE_RE = re.compile(r"^[A-Za-z0-9._/-]{1,40}$")
+CODE_RE = re.compile(r"[A-Za-z0-9._/-]{1,40}")  # fullmatch: "$" matches before a final newline
 
 
 def check_gln(v: str | None) -> str | None:
@@ -26,7 +26,7 @@ def check_gln(v: str | None) -> str | None:
 
 def check_code(what: str) -> Callable[[Any], Any]:
     def _check(v: str | None) -> str | None:
-        if v is not None and not CODE_RE.match(v):
+        if v is not None and not CODE_RE.fullmatch(v):
             raise ValueError(f"{what} may hold 1-40 letters, digits and . _ / - only")
         return v
 
