@@ -158,6 +158,20 @@ def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_lock_out_allows
     assert "Tạm khóa" in sign_in(TestClient(app_client.app), "admin.k", expect=401)  # locked, even the right one
 
 
+def test_a_username_no_sign_in_can_have_is_a_wrong_login_not_a_database_error(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """A username holding NUL reached the database: PostgreSQL refused the query and the sign-in
+    form answered JSON ('a value cannot be stored or compared ...', 422) instead of its page.  A
+    name no sign-in can have (accept_invite allows 3-64 of a-z 0-9 . _ -) is now an unknown one."""
+    member_client(app_client, runtime, "HTX N", "admin.n")
+    app_client.cookies.clear()
+    for name in ("admin\x00.n", "admin.n\x00", "ad", "Quản-trị"):
+        page = sign_in(app_client, name, expect=401)
+        assert "Sai tên đăng nhập" in page, (name, page[:300])
+    sign_in(app_client, " Admin.N ")  # spaces and capitals are still the user's own name
+
+
 def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: Runtime) -> None:
     _, _, token = make_org(runtime, "HTX F")
     accept(app_client, token, "admin.f")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -127,7 +128,10 @@ def check_password(session: Session, settings: Settings, username: str, password
     locks for ``workspace_lockout_minutes`` after ``workspace_lockout_failures`` in a row (an
     unknown username alike, with the same work: no answer says whether a username exists)."""
     name = username.strip().lower()
-    login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == name)).first()
+    login = None
+    # a name as accept_invite makes them, or an unknown one (with NUL, PostgreSQL refused the query)
+    if re.fullmatch(USERNAME_RE, name):
+        login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == name)).first()
     if login is None:
         _equal_work(password)
         raise SignInFailed(locked=_unknown_failure(settings, name))
