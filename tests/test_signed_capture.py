@@ -4,6 +4,7 @@ AND failing independent verification of the bundle against the chain; `agritrace
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,14 @@ def test_signed_event_is_stored_exported_and_verified_on_chain(w: World, runtime
     assert verify_bundle(b, runtime.chain.contract, require_signatures=True).exit_code == 1
     # a bundle of version 1 (before signatures) is still read
     assert verify_bundle(b | {"version": 1}, runtime.chain.contract).exit_code == 0
+    # ... but its stated version turned the signature checks off: --require-signatures passed a bundle
+    # edited to say "version": 1, and a forged signature in it was never looked at
+    assert verify_bundle(b | {"version": 1}, runtime.chain.contract, require_signatures=True).exit_code == 1
+    forged = copy.deepcopy(b) | {"version": 1}
+    (signed,) = [e for e in forged["events"] if e.get("signature")]
+    signed["signature"]["sig"] = "0x" + "11" * 65
+    rep = verify_bundle(forged, runtime.chain.contract)
+    assert rep.exit_code == 1 and lines_about(rep, "signature does not verify"), rep.lines
 
 
 def test_forged_events_are_refused_at_capture(w: World, runtime: Runtime) -> None:

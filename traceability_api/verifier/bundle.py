@@ -156,7 +156,8 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
             continue
         hashes.add(recomputed)
         at = _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots, verdicts)
-        if version != 1 and (at is not None or entry.get("status") != "anchored"):
+        # whatever version the bundle states: it is the bundle's word, and must not turn the checks off
+        if at is not None or entry.get("status") != "anchored":
             check_signature(rep, label, entry, at, contract, chain_id, require=require_signatures, seen=keys)
     for i, c in enumerate(bundle.get("corrections", [])):
         label = f"errorDeclaration {i} on {c.get('eventHashId', '?')[:30]}..."
