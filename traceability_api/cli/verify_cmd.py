@@ -10,6 +10,27 @@ import typer
 
 from traceability_api.cli.common import app, clean_errors
 
+MAX_BUNDLE_BYTES = 2**31  # a bundle larger than this is refused before it is read
+
+
+def read_bundle(path: Path) -> bytes:
+    """The file's bytes, at most ``MAX_BUNDLE_BYTES``: a larger file is refused by its size before
+    any of it is read, a pipe or device (no size) read no further than the limit (the whole file was
+    read first: /dev/zero, or a file of many gigabytes, ran the machine out of memory)."""
+    from traceability_api.errors import ConfigError
+
+    limit = f"{MAX_BUNDLE_BYTES:,} bytes"
+    try:
+        if path.stat().st_size > MAX_BUNDLE_BYTES:
+            raise ConfigError(f"bundle {path} is {path.stat().st_size:,} bytes, larger than a bundle may be ({limit})")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BUNDLE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read bundle {path}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_BUNDLE_BYTES:
+        raise ConfigError(f"bundle {path} is larger than a bundle may be ({limit})")
+    return raw
+
 
 @app.command()
 @clean_errors
@@ -30,8 +51,8 @@ def verify(
 
     sane_recursion_limit()  # web3 was just imported: a hostile bundle must not overflow the C stack
     try:
-        data = parse_json_bounded(bundle.read_bytes(), max_bytes=2**31, max_depth=64)
-    except (OSError, ValueError) as exc:
+        data = parse_json_bounded(read_bundle(bundle), max_bytes=MAX_BUNDLE_BYTES, max_depth=64)
+    except ValueError as exc:
         raise ConfigError(f"cannot read bundle {bundle}: {exc}") from exc
     if not isinstance(data, dict):
         kind = {"list": "array", "str": "string", "int": "number", "float": "number", "bool": "boolean"}
