@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from tests.conftest import auth
 from tests.workspace_helpers import PASSWORD, accept, csrf_of, make_org, member_client, sign_in
 from traceability_api.authority.models import WriteLogEntry
+from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
 from traceability_api.workspace import auth as ws_auth
@@ -190,6 +191,25 @@ def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: 
             s.add(inv)
         s.commit()
     assert again.get(f"/app/invite/{link}").status_code == 404
+
+
+def test_an_invitation_link_is_not_kept_in_clear_by_an_idempotency_key(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """An invitation's token is stored only as its SHA-256, but POST /app/members took an
+    idempotency key, and the first response kept for replays (the page showing the link) held the
+    token in clear in idempotent_request, for anyone reading the database or a backup to sign up
+    with (as an admin, for an admin's invitation).  The invitation form takes no key now."""
+    member_client(app_client, runtime, "HTX K", "admin.k2")
+    form = {"csrf": csrf_of(app_client.get("/app/members").text), "name": "Chị Hoa", "role": "admin",
+            "idempotency_key": "invite-hoa-1"}  # fmt: skip
+    r = app_client.post("/app/members", data=form)
+    assert r.status_code == 200 and "/app/invite/" in r.text
+    token = re.search(r'id="invite-link" href="[^"]*/app/invite/([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    with Session(runtime.engine) as s:
+        kept = [bytes(b or b"") for b in s.exec(select(IdempotentRequest.body)).all()]
+    assert not any(token.encode() in b for b in kept)
+    accept(TestClient(app_client.app), token, "chi.hoa")  # the link itself works
 
 
 def test_admin_sets_roles_and_deactivates_members(app_client: TestClient, runtime: Runtime) -> None:
