@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from chain.node import free_port
 from tests.conftest import REPO, auth
@@ -25,6 +25,7 @@ from tests.world import CTX, Org, make_org, make_world, obj_event, receive, setu
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.lots.models import Lot
+from traceability_api.parties.models import Member
 from traceability_api.runtime import Runtime
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0"
@@ -222,3 +223,34 @@ def test_a_secret_made_at_once_by_two_processes_is_never_read_empty(tmp_path: Pa
     assert len(got) == 1 and b"" not in got, got
     assert path.read_bytes() in got and _mode(path) == 0o600
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no drafts left behind
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(runtime: Runtime) -> None:
+    """Each request's principal is read when it is authenticated: admin B's request to demote (or
+    deactivate) admin A, authenticated just before A demoted B, still passed the admin check, and
+    the organisation had no admin left.  The caller's admin role is now read again under the lock."""
+    from traceability_api.errors import Forbidden
+    from traceability_api.parties.models import MemberCreate, OrganisationCreate, OrgKind, Role
+    from traceability_api.parties.service import (
+        Principal,
+        create_member,
+        create_organisation,
+        deactivate_member,
+        set_role,
+    )
+
+    with Session(runtime.engine) as s:
+        org, issued = create_organisation(s, OrganisationCreate(name="HTX Đôi", kind="cooperative", admin_name="A"))  # type: ignore[arg-type]
+        b = create_member(s, org.id or 0, MemberCreate(name="B", role=Role.admin)).member
+        s.commit()
+        org_id, a = org.id or 0, issued.member
+    as_a, as_b = (Principal(m.id, m.name, Role.admin, org_id, OrgKind.cooperative) for m in (a, b))  # admins when asked
+    with Session(runtime.engine) as s:
+        set_role(s, as_a, b.id, Role.viewer)
+        s.commit()
+    for change in (lambda s: set_role(s, as_b, a.id, Role.viewer), lambda s: deactivate_member(s, as_b, a.id)):
+        with Session(runtime.engine) as s, pytest.raises(Forbidden, match="admin role or membership has just ended"):
+            change(s)
+    with Session(runtime.engine) as s:
+        admins = [m.name for m in s.exec(select(Member).where(Member.org_id == org_id)) if m.role == Role.admin]
+        assert admins == ["A"] and all(m.active for m in s.exec(select(Member).where(Member.org_id == org_id)))
