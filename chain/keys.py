@@ -37,13 +37,17 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError as exc:
-        raise KeystoreError(f"anchoring keystore not found at {path}") from exc
+        raise KeystoreError(f"keystore not found at {path}") from exc
     except (OSError, ValueError) as exc:
-        raise KeystoreError(f"anchoring keystore {path} unreadable: {exc.__class__.__name__}") from exc
+        raise KeystoreError(f"keystore {path} unreadable: {exc.__class__.__name__}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("crypto") or data.get("Crypto"), dict):
+        raise KeystoreError(f"{path} is not an encrypted keystore (Web3 Secret Storage JSON with 'crypto')")
     try:
         key = Account.decrypt(data, password)
     except ValueError as exc:
-        raise KeystoreError(f"wrong password for anchoring keystore {path} (MAC mismatch)") from exc
+        raise KeystoreError(f"wrong password for keystore {path} (MAC mismatch)") from exc
+    except (KeyError, TypeError, NotImplementedError) as exc:  # a member missing or of another kind
+        raise KeystoreError(f"{path} is not a keystore this service reads: {exc.__class__.__name__} {exc}") from exc
     acct: LocalAccount = Account.from_key(key)
     return acct
 

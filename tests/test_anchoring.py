@@ -3,6 +3,7 @@ independent bundle verification and the tamper audit."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from chain import merkle
+from chain.client import AnchorContract
 from chain.errors import ChainUnavailable
 from tests.conftest import REPO
 from tests.world import World, make_world, obj_event, setup_rice
@@ -27,6 +29,7 @@ from traceability_api.anchoring.worker import AnchoringWorker, pending_count
 from traceability_api.audit.service import audit
 from traceability_api.config import Settings
 from traceability_api.runtime import Runtime
+from traceability_api.verifier import verify_bundle
 
 AGRITRACE = [sys.executable, "-m", "traceability_api.cli"]
 
@@ -294,6 +297,93 @@ def test_bundle_verifies_independently_and_tampering_is_caught(w: World, runtime
     bad = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url],
                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert bad.returncode == 1 and "does not lead to root" in bad.stdout
+
+
+def _hidden(entry: dict[str, Any], disclosure: Any) -> None:
+    entry.pop("event")
+    entry["disclosure"] = disclosure
+
+
+ZERO32 = "0x" + "00" * 32
+MALFORMED_BUNDLES: list[tuple[str, Any, str]] = [  # (what, change of the bundle, the report's line)
+    ("chain a string", lambda b: b.__setitem__("chain", "31337"), "chain is not a JSON object"),
+    ("chainId a string", lambda b: b["chain"].__setitem__("chainId", "abc"), "chain.chainId is not an integer"),
+    ("batches a list", lambda b: b.__setitem__("batches", []), "batches is not a JSON object"),
+    ("events an object", lambda b: b.__setitem__("events", {"a": 1}), "events is not a list"),
+    ("an event null", lambda b: b["events"].__setitem__(0, None), "events[0] is not a JSON object"),
+    ("event a string", lambda b: b["events"][0].__setitem__("event", "x"), "events[0].event is not a JSON object"),
+    ("proof a string", lambda b: b["events"][0].__setitem__("proof", "0xab"), "events[0].proof is not a list"),
+    ("proof of numbers", lambda b: b["events"][0].__setitem__("proof", [1]), "events[0].proof[0] is not a string"),
+    ("proof not hex", lambda b: b["events"][0].__setitem__("proof", ["0xzz"]),
+     "events[0].proof[0] is not a 0x-prefixed 32-byte hex string"),
+    ("batch a list", lambda b: b["events"][0].__setitem__("batch", [1]),
+     "events[0].batch is neither an integer nor a string"),
+    ("root a number", lambda b: b["batches"]["1"].__setitem__("root", 5), "batches.1.root is not a string"),
+    ("root missing", lambda b: b["batches"]["1"].pop("root"), "batches.1.root is missing"),
+    ("corrections of numbers", lambda b: b.__setitem__("corrections", [1]), "corrections[0] is not a JSON object"),
+    ("revealed path a list", lambda b: _hidden(b["events"][0], {
+        "root": ZERO32, "digest": "x", "revealed": [{"salt": "s", "path": [1], "value": 1, "proof": []}]}),
+     "events[0].disclosure.revealed[0].path is not a string"),
+]  # fmt: skip
+
+
+def test_a_malformed_bundle_is_reported_where_it_is_wrong_not_a_traceback(
+    w: World, runtime: Runtime, tmp_path: Path
+) -> None:
+    """The verifier looked members up without checking what they were: a bundle whose chain was a
+    string, whose events held a null, whose proof held numbers or non-hex (and a dozen more) ended
+    ``agritrace verify`` with a Python traceback.  The bundle's shape is now checked first and each
+    problem named by where it is; the command's JSON that is no object says so."""
+    rice = capture_some(w, 1)
+    worker(runtime).run_once()
+    assert runtime.chain is not None
+    bundle = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/{rice['lot']['lot_code']}").json()
+    assert list(bundle["batches"]) == ["1"] and verify_bundle(bundle, runtime.chain.contract).exit_code == 0
+    # a bundle emptied of its records was VERIFIED ("0 verified, 0 pending, 0 failed")
+    rep = verify_bundle(bundle | {"events": [], "corrections": []}, runtime.chain.contract)
+    assert rep.exit_code == 1 and rep.lines == [
+        "FAIL      the bundle holds no events: there is nothing to verify (a lot's bundle starts at its harvest)"
+    ]
+    for what, change, line in MALFORMED_BUNDLES:
+        b = copy.deepcopy(bundle)
+        change(b)
+        rep = verify_bundle(b, runtime.chain.contract)
+        assert rep.exit_code == 1 and rep.lines == [f"FAIL      malformed bundle: {line}"], (what, rep.lines)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL"))}
+    env |= {"PYTHONPATH": str(REPO)}
+    path = tmp_path / "bundle.json"
+    for content, exit_code, said in (
+        ([bundle], 2, "is not a proof bundle: it holds a JSON array, not an object"),
+        (bundle | {"lot": "L1", "events": [None]}, 1, "malformed bundle: lot is not a JSON object"),
+    ):
+        path.write_text(json.dumps(content))
+        r = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url or ""],
+                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert r.returncode == exit_code and said in r.stdout + r.stderr, r.stdout + r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_verify_says_when_the_contract_is_malformed_or_not_there(w: World, runtime: Runtime, tmp_path: Path) -> None:
+    """A bundle (or --contract) naming 'abc' ended in web3's ValueError traceback; an address where
+    the chain has no contract (another chain's, a typo) in 'BadFunctionCallOutput: Could not decode
+    contract function call to verify(...)'.  Now: the address's form is refused (exit 2), and a
+    contract that is not there is the verification's one failure, saying so (exit 1)."""
+    rice = capture_some(w, 1)
+    worker(runtime).run_once()
+    assert runtime.chain is not None
+    bundle = w.client.get(f"/api/v1/proofs/lots/{rice['gtin']}/{rice['lot']['lot_code']}").json()
+    elsewhere = AnchorContract(runtime.chain.contract.w3, "0x" + "12" * 20)
+    rep = verify_bundle(bundle, elsewhere)
+    assert rep.exit_code == 1 and len(rep.lines) == 1, rep.lines
+    assert rep.lines[0].startswith(f"FAIL      there is no contract at {elsewhere.address} on chain 31337")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGRITRACE_", "DATABASE_URL"))}
+    env |= {"PYTHONPATH": str(REPO)}
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle | {"chain": {"chainId": 31337, "contractAddress": "abc"}}))
+    r = subprocess.run([*AGRITRACE, "verify", str(path), "--rpc", runtime.settings.chain_rpc_url or ""],
+                       env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "contract address 'abc' is not 0x followed by 40 hex digits" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_pending_events_are_reported_pending(w: World) -> None:

@@ -132,6 +132,30 @@ def test_a_gtin_in_other_scripts_digits_is_refused(w: World) -> None:
     assert w.post(w.coop, "/api/v1/products", {"gtin": gtin(7), "name": "Xoài", "unit": "KGM"}).status_code == 201
 
 
+def test_a_gln_in_other_scripts_digits_is_refused(w: World) -> None:
+    """The GLN check was ``\\d{13}``, which takes Arabic-Indic digits: an organisation (or a place)
+    was registered with GLN "٨٩٣٠٠٠٠٠٠٠٠١9" (check digit right), a party URI no partner could
+    name in ASCII.  A GLN is 13 ASCII digits: 422."""
+    arabic = "\u0668\u0669\u0663\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u06619"
+    body = {"name": "HTX Ả Rập", "kind": "cooperative", "admin_name": "Admin", "gln": arabic}
+    r = w.post(w.authority, "/api/v1/organisations", body)
+    assert r.status_code == 422 and "GLN must be 13 digits" in r.text, r.text
+    r = w.post(w.coop, "/api/v1/places", {"kind": "warehouse", "name": "Kho", "gln": arabic})
+    assert r.status_code == 422 and "GLN must be 13 digits" in r.text, r.text
+    assert w.post(w.authority, "/api/v1/organisations", body | {"gln": "8930000000019"}).status_code == 201
+
+
+def test_a_place_code_ending_in_a_newline_is_refused(w: World) -> None:
+    """Place codes (planting area code, internal id, GLN extension...) were checked with ``match``
+    and a pattern ending in ``$``, which matches before a final newline: "CT-TP-001\\n" was stored
+    and printed.  Now the whole value must be the code: 422."""
+    for field in ("planting_area_code", "internal_id"):
+        r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Thửa", field: "CT-TP-001\n"})
+        assert r.status_code == 422 and "may hold 1-40 letters" in r.text, (field, r.text)
+    r = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Thửa", "planting_area_code": "CT-TP-001"})
+    assert r.status_code == 201, r.text
+
+
 @pytest.mark.parametrize(
     "epc",
     [

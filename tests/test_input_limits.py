@@ -240,6 +240,28 @@ def test_cli_verify_refuses_a_deeply_nested_bundle(tmp_path: Path, anvil: AnvilN
 
 
 @pytest.mark.sqlite_only
+def test_cli_verify_refuses_a_bundle_too_large_before_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``agritrace verify`` read the whole file before its size was checked: a file of many
+    gigabytes (or /dev/zero, which never ends) ran the machine out of memory.  A regular file is
+    now refused by its size, anything else read no further than the limit."""
+    from typer.testing import CliRunner
+
+    from traceability_api.cli import app, verify_cmd
+
+    monkeypatch.setattr(verify_cmd, "MAX_BUNDLE_BYTES", 1000, raising=False)
+    big = tmp_path / "bundle.json"
+    with big.open("wb") as fh:
+        fh.truncate(5000)  # sparse: nothing to read but zeros
+    refusals = [(big, f"bundle {big} is 5,000 bytes, larger than a bundle may be (1,000 bytes)"),
+                (Path("/dev/zero"), "bundle /dev/zero is larger than a bundle may be (1,000 bytes)")]  # fmt: skip
+    for path, said in refusals:
+        r = CliRunner().invoke(app, ["verify", str(path), "--rpc", "http://127.0.0.1:9"])
+        assert r.exit_code == 2 and said in r.output, (r.exit_code, r.output)
+
+
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "value", [{"a": 'x\\"[[[['}, {"a": ['"]]]]]]', [[1]]]}, ["\\", "[", {"b": '\\\\"{'}], [[[[]]]], "]]]", 5, {}]
 )

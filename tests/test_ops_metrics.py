@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from tests.world import World, make_world, setup_rice
 from traceability_api.anchoring.worker import AnchoringWorker, make_worker
 from traceability_api.main import create_app
-from traceability_api.ops.logs import JsonFormatter, request_id
+from traceability_api.ops.logs import JsonFormatter, configure_logging, request_id
 from traceability_api.runtime import Runtime
 
 
@@ -96,6 +96,29 @@ def test_request_id_is_echoed_or_made_and_logged_as_json(app_client: TestClient)
         request_id.reset(token)
     assert line["msg"] == "lot L1" and line["request_id"] == "rid-7" and line["level"] == "WARNING"
     assert line["lot_id"] == 5 and line["logger"] == "agritrace.test"
+
+
+@pytest.mark.parametrize("json_logs", [True, False])
+def test_an_invitation_token_never_reaches_the_log(json_logs: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn's access line names the request's path: every invitation link opened put its token
+    (a password until used; the database keeps only its SHA-256) in the service's log in clear."""
+    root, access = logging.getLogger(), logging.getLogger("uvicorn.access")
+    kept = root.handlers[:], root.level, access.level, access.disabled
+    access.setLevel(logging.INFO)  # an earlier test's uvicorn server (log_level="warning") may have raised it
+    access.disabled = False
+    try:
+        configure_logging(json_logs=json_logs)
+        # as uvicorn's h11 and httptools protocols log a request
+        access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.7:51234", "GET", "/app/invite/Zk3-secret_TOKEN", "1.1", 200)
+        access.info('%s - "%s %s HTTP/%s" %d', "10.0.0.7:51234", "POST", "/app/invite/Zk3-secret_TOKEN?x=1", "1.1", 303)
+        logging.getLogger("agritrace.test").warning("opened /app/invite/Zk3-secret_TOKEN")
+    finally:
+        root.handlers[:], root.level = kept[0], kept[1]
+        access.setLevel(kept[2])
+        access.disabled = kept[3]
+    err = capsys.readouterr().err
+    assert "Zk3-secret_TOKEN" not in err and err.count("/app/invite/…") == 3, err
+    assert "GET /app/invite/… HTTP/1.1" in err and "POST /app/invite/…?x=1 HTTP/1.1" in err
 
 
 def test_healthz_names_the_lease_holder(runtime: Runtime) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from chain.node import free_port
 from tests.conftest import REPO, auth
@@ -25,6 +25,7 @@ from tests.world import CTX, Org, make_org, make_world, obj_event, receive, setu
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.lots.models import Lot
+from traceability_api.parties.models import Member
 from traceability_api.runtime import Runtime
 
 JPEG_HEAD = b"\xff\xd8\xff\xe0"
@@ -166,3 +167,90 @@ def test_attachments_belong_to_uploaders_and_readers_of_citing_events(runtime: R
     assert ok.status_code == 422  # the mill reads it (a citing event) but never uploaded it: still no citing
     upload(w.mill)
     assert w.post(w.mill, f"/api/v1/places/{mill_yard}/diary", cite).status_code == 201
+
+
+def test_two_organisations_may_not_share_a_gln(runtime: Runtime, app_client: TestClient) -> None:
+    """A GLN is the party identifier shipments and owners name (``https://id.gs1.org/417/<GLN>``):
+    a second organisation registered with the first one's GLN was accepted, and a shipment to that
+    GLN went to whichever of the two the database returned first.  Now 409, naming the holder."""
+    w = make_world(runtime, app_client)
+    body = {"name": "HTX Một", "kind": "cooperative", "admin_name": "Admin", "gln": "8930000000019"}
+    first = w.post(w.authority, "/api/v1/organisations", body)
+    assert first.status_code == 201, first.text
+    org_id = first.json()["organisation"]["id"]
+    again = w.post(w.authority, "/api/v1/organisations", body | {"name": "HTX Hai"})
+    assert again.status_code == 409, again.text
+    assert f"GLN 8930000000019 is already the party identifier of organisation {org_id}" in again.json()["detail"]
+    names = [o["name"] for o in w.get(w.authority, "/api/v1/organisations").json()]
+    assert "HTX Hai" not in names
+
+
+def test_an_admin_may_not_deactivate_themselves(runtime: Runtime, app_client: TestClient) -> None:
+    """DELETE /api/v1/members/{own id}/keys deactivated the calling admin and revoked their keys:
+    an organisation's only admin left it with nobody who could add members or keys again (the
+    workspace already refused).  Both doors now share one rule: 403, and the admin stays."""
+    w = make_world(runtime, app_client)
+    me = [m for m in w.get(w.coop, "/api/v1/members").json() if m["role"] == "admin"]
+    assert len(me) == 1
+    r = app_client.delete(f"/api/v1/members/{me[0]['id']}/keys", headers=w.coop.h())
+    assert r.status_code == 403 and "may not deactivate themselves" in r.json()["detail"], r.text
+    assert w.get(w.coop, "/api/v1/members").status_code == 200  # the key still works
+    other = w.post(w.coop, "/api/v1/members", {"name": "Phó", "role": "admin"}).json()["member"]["id"]
+    assert app_client.delete(f"/api/v1/members/{other}/keys", headers=w.coop.h()).json() == {"revoked": 1}
+
+
+def test_a_secret_made_at_once_by_two_processes_is_never_read_empty(tmp_path: Path) -> None:
+    """The data directory's generated secrets (custodial keystore password, consumer HMAC key,
+    evidence key, anchoring keystore password) were created in place: while the first process made
+    and wrote one, the file existed empty, and another starting at that moment read an empty
+    secret.  Now each is written whole beside it and linked into place."""
+    from traceability_api.local_secrets import secret_file
+
+    path = tmp_path / "keys" / "signing-keys.password"
+    made = threading.Event()
+
+    def slow() -> bytes:
+        made.wait(5)  # still making it while the others look
+        return b"the-real-secret"
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(secret_file, path, slow)
+        time.sleep(0.2)
+        others = [pool.submit(secret_file, path, lambda: b"another-secret") for _ in range(7)]
+        time.sleep(0.2)
+        made.set()
+        got = {first.result(), *(f.result() for f in others)}
+    assert len(got) == 1 and b"" not in got, got
+    assert path.read_bytes() in got and _mode(path) == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no drafts left behind
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(runtime: Runtime) -> None:
+    """Each request's principal is read when it is authenticated: admin B's request to demote (or
+    deactivate) admin A, authenticated just before A demoted B, still passed the admin check, and
+    the organisation had no admin left.  The caller's admin role is now read again under the lock."""
+    from traceability_api.errors import Forbidden
+    from traceability_api.parties.models import MemberCreate, OrganisationCreate, OrgKind, Role
+    from traceability_api.parties.service import (
+        Principal,
+        create_member,
+        create_organisation,
+        deactivate_member,
+        set_role,
+    )
+
+    with Session(runtime.engine) as s:
+        org, issued = create_organisation(s, OrganisationCreate(name="HTX Đôi", kind="cooperative", admin_name="A"))  # type: ignore[arg-type]
+        b = create_member(s, org.id or 0, MemberCreate(name="B", role=Role.admin)).member
+        s.commit()
+        org_id, a = org.id or 0, issued.member
+    as_a, as_b = (Principal(m.id, m.name, Role.admin, org_id, OrgKind.cooperative) for m in (a, b))  # admins when asked
+    with Session(runtime.engine) as s:
+        set_role(s, as_a, b.id, Role.viewer)
+        s.commit()
+    for change in (lambda s: set_role(s, as_b, a.id, Role.viewer), lambda s: deactivate_member(s, as_b, a.id)):
+        with Session(runtime.engine) as s, pytest.raises(Forbidden, match="admin role or membership has just ended"):
+            change(s)
+    with Session(runtime.engine) as s:
+        admins = [m.name for m in s.exec(select(Member).where(Member.org_id == org_id)) if m.role == Role.admin]
+        assert admins == ["A"] and all(m.active for m in s.exec(select(Member).where(Member.org_id == org_id)))

@@ -84,6 +84,22 @@ def test_malformed_envelopes(value: object) -> None:
         parse_envelope(value)
 
 
+def test_a_final_newline_is_not_part_of_an_address_or_a_signature() -> None:
+    """The address and signature patterns ended in "$" and were used with ``match``, which lets a
+    final newline through: "0x<40 hex>\\n" came back from checksum_address with its newline, and
+    a signature with one verified (bytes.fromhex skips whitespace) -- a second encoding of one
+    signature, which docs/trust-model.md says there is not."""
+    domain, hid, sig, signer = _case()
+    with pytest.raises(SignatureInvalid):
+        checksum_address(signer + "\n")
+    with pytest.raises(SignatureInvalid):
+        recover_signer(signing_digest(domain, hid), sig + "\n")
+    for env in ({"signer": signer + "\n", "sig": sig, "org": "x"}, {"signer": signer, "sig": sig + "\n", "org": "x"}):
+        with pytest.raises(SignatureInvalid):
+            parse_envelope(env)
+    assert recover_signer(signing_digest(domain, hid), sig) == signer
+
+
 def test_checksum_address_is_eip55() -> None:
     acct = Account.create()
     assert checksum_address(acct.address.lower()) == acct.address

@@ -4,6 +4,7 @@ AND failing independent verification of the bundle against the chain; `agritrace
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,14 @@ def test_signed_event_is_stored_exported_and_verified_on_chain(w: World, runtime
     assert verify_bundle(b, runtime.chain.contract, require_signatures=True).exit_code == 1
     # a bundle of version 1 (before signatures) is still read
     assert verify_bundle(b | {"version": 1}, runtime.chain.contract).exit_code == 0
+    # ... but its stated version turned the signature checks off: --require-signatures passed a bundle
+    # edited to say "version": 1, and a forged signature in it was never looked at
+    assert verify_bundle(b | {"version": 1}, runtime.chain.contract, require_signatures=True).exit_code == 1
+    forged = copy.deepcopy(b) | {"version": 1}
+    (signed,) = [e for e in forged["events"] if e.get("signature")]
+    signed["signature"]["sig"] = "0x" + "11" * 65
+    rep = verify_bundle(forged, runtime.chain.contract)
+    assert rep.exit_code == 1 and lines_about(rep, "signature does not verify"), rep.lines
 
 
 def test_forged_events_are_refused_at_capture(w: World, runtime: Runtime) -> None:
@@ -247,3 +256,18 @@ def test_agritrace_sign_cli(w: World, runtime: Runtime, tmp_path: Path) -> None:
     assert r.status_code == 201, r.text
     res = CliRunner().invoke(app, args, env={"AGRITRACE_SIGNING_PASSWORD": "wrong"})
     assert res.exit_code == 2 and "password" in res.output
+    # a malformed domain file or keystore is said, not a traceback
+    dom = json.loads((tmp_path / "domain.json").read_text())
+    bad_domains = [(dom | {"contract": "abc"}, "the domain's contract: 'abc' is not a 0x-prefixed 20-byte address"),
+                   (dom | {"chainId": -5}, "the domain's chainId -5 is not a chain id"),
+                   (dom | {"chainId": 2**300}, "is not a chain id (a positive 256-bit number)")]  # fmt: skip
+    for bad, said in bad_domains:
+        (tmp_path / "bad-domain.json").write_text(json.dumps(bad))
+        res = CliRunner().invoke(app, [*args[:4], "--domain", str(tmp_path / "bad-domain.json")], env=env)
+        assert res.exit_code == 1 and said in res.output, (bad, res.output)
+        assert not isinstance(res.exception, Exception), res.exception  # typer.Exit is a SystemExit
+    for keystore in ([1], {}, {"crypto": {"kdf": "scrypt"}, "version": 3}):
+        (tmp_path / "bad-k.json").write_text(json.dumps(keystore))
+        res = CliRunner().invoke(app, [*args[:2], "--keystore", str(tmp_path / "bad-k.json"), *args[4:]], env=env)
+        assert res.exit_code == 2 and "bad-k.json is not" in res.output, (keystore, res.output)
+        assert not isinstance(res.exception, Exception), res.exception

@@ -4,15 +4,24 @@ lock-out, one-time and expiring invitations."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
+import httpx
+import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from tests.conftest import auth
 from tests.workspace_helpers import PASSWORD, accept, csrf_of, make_org, member_client, sign_in
+from traceability_api.authority.models import WriteLogEntry
+from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
+from traceability_api.workspace import auth as ws_auth
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin
 
 
@@ -87,14 +96,23 @@ def test_another_organisations_pages_are_refused(app_client: TestClient, runtime
     assert r.status_code == 404 and "Thửa C1" not in r.text
 
 
+def _write_log_size(runtime: Runtime) -> int:
+    with Session(runtime.engine) as s:
+        return len(s.exec(select(WriteLogEntry.id)).all())
+
+
 def test_lock_out_after_repeated_failures(app_client: TestClient, runtime: Runtime) -> None:
     member_client(app_client, runtime, "HTX E", "admin.e")
     app_client.cookies.clear()
     for _ in range(runtime.settings.workspace_lockout_failures - 1):
         assert "Sai tên đăng nhập" in sign_in(app_client, "admin.e", "wrong-password", expect=401)
     assert "Tạm khóa" in sign_in(app_client, "admin.e", "wrong-password", expect=401)  # the last failure locks
-    # locked: even the right password is refused, with its own message
-    assert "Tạm khóa" in sign_in(app_client, "admin.e", expect=401)
+    # locked: even the right password is refused, with its own message, and writes nothing (each
+    # refusal while locked committed an empty transaction: an entry in the write log, anchored)
+    logged = _write_log_size(runtime)
+    for _ in range(3):
+        assert "Tạm khóa" in sign_in(app_client, "admin.e", expect=401)
+    assert _write_log_size(runtime) == logged
     with Session(runtime.engine) as s:
         login = s.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == "admin.e")).one()
         login.locked_until = utcnow() - timedelta(seconds=1)
@@ -103,6 +121,56 @@ def test_lock_out_after_repeated_failures(app_client: TestClient, runtime: Runti
     sign_in(app_client, "admin.e")
     # an unknown user gets the same answer as a wrong password
     assert "Sai tên đăng nhập" in sign_in(app_client, "nobody", expect=401)
+
+
+def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_lock_out_allows(
+    app_client: TestClient, runtime: Runtime, served: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure count was read, incremented in Python and written back, after the Argon2 check:
+    wrong passwords sent at once all read the same count, so an attacker had a guess checked for
+    every request in flight (30 at once: 30 guesses, and the count ended below the limit).  Each
+    attempt now takes its place in the database (one UPDATE) before its password is checked."""
+    member_client(app_client, runtime, "HTX Khóa", "admin.k")
+    limit = runtime.settings.workspace_lockout_failures
+    checked: list[str] = []  # passwords checked against the member's real hash
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Any:  # noqa: A002 - the library's name
+            if hash != ws_auth._dummy():
+                checked.append(str(password))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(ws_auth, "_hasher", CountingHasher())
+    attempts = 30
+    start = threading.Barrier(attempts)
+
+    def attempt(i: int) -> int:
+        with httpx.Client(base_url=served, timeout=60) as c:
+            token = csrf_of(c.get("/app/login").text)
+            start.wait()
+            r = c.post("/app/login", data={"csrf": token, "username": "admin.k", "password": f"wrong-{i:04d}"})
+            assert r.status_code == 401, r.text[:300]
+            return 0 if "Tạm khóa" in r.text else 1
+
+    with ThreadPoolExecutor(attempts) as pool:
+        wrong_answers = sum(pool.map(attempt, range(attempts)))
+    assert len(checked) <= limit, f"{len(checked)} guesses checked; the lock-out allows {limit}"
+    assert wrong_answers <= limit - 1
+    assert "Tạm khóa" in sign_in(TestClient(app_client.app), "admin.k", expect=401)  # locked, even the right one
+
+
+def test_a_username_no_sign_in_can_have_is_a_wrong_login_not_a_database_error(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """A username holding NUL reached the database: PostgreSQL refused the query and the sign-in
+    form answered JSON ('a value cannot be stored or compared ...', 422) instead of its page.  A
+    name no sign-in can have (accept_invite allows 3-64 of a-z 0-9 . _ -) is now an unknown one."""
+    member_client(app_client, runtime, "HTX N", "admin.n")
+    app_client.cookies.clear()
+    for name in ("admin\x00.n", "admin.n\x00", "ad", "Quản-trị"):
+        page = sign_in(app_client, name, expect=401)
+        assert "Sai tên đăng nhập" in page, (name, page[:300])
+    sign_in(app_client, " Admin.N ")  # spaces and capitals are still the user's own name
 
 
 def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: Runtime) -> None:
@@ -123,6 +191,25 @@ def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: 
             s.add(inv)
         s.commit()
     assert again.get(f"/app/invite/{link}").status_code == 404
+
+
+def test_an_invitation_link_is_not_kept_in_clear_by_an_idempotency_key(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """An invitation's token is stored only as its SHA-256, but POST /app/members took an
+    idempotency key, and the first response kept for replays (the page showing the link) held the
+    token in clear in idempotent_request, for anyone reading the database or a backup to sign up
+    with (as an admin, for an admin's invitation).  The invitation form takes no key now."""
+    member_client(app_client, runtime, "HTX K", "admin.k2")
+    form = {"csrf": csrf_of(app_client.get("/app/members").text), "name": "Chị Hoa", "role": "admin",
+            "idempotency_key": "invite-hoa-1"}  # fmt: skip
+    r = app_client.post("/app/members", data=form)
+    assert r.status_code == 200 and "/app/invite/" in r.text
+    token = re.search(r'id="invite-link" href="[^"]*/app/invite/([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    with Session(runtime.engine) as s:
+        kept = [bytes(b or b"") for b in s.exec(select(IdempotentRequest.body)).all()]
+    assert not any(token.encode() in b for b in kept)
+    accept(TestClient(app_client.app), token, "chi.hoa")  # the link itself works
 
 
 def test_admin_sets_roles_and_deactivates_members(app_client: TestClient, runtime: Runtime) -> None:

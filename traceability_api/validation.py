@@ -10,14 +10,14 @@ from annotated_types import Ge, Le
 
 from traceability_api.consensus.gs1_uri import gs1_check_digit
 
-GLN_RE = re.compile(r"^\d{13}$")
-CODE_RE = re.compile(r"^[A-Za-z0-9._/-]{1,40}$")
+GLN_RE = re.compile(r"[0-9]{13}")  # [0-9], not \d: a str pattern's \d takes other scripts' digits
+CODE_RE = re.compile(r"[A-Za-z0-9._/-]{1,40}")  # fullmatch: "$" matches before a final newline
 
 
 def check_gln(v: str | None) -> str | None:
     if v is None:
         return v
-    if not GLN_RE.match(v):
+    if not GLN_RE.fullmatch(v):
         raise ValueError("GLN must be 13 digits")
     if gs1_check_digit(v[:-1]) != v[-1]:
         raise ValueError(f"GLN check digit is wrong (expected {gs1_check_digit(v[:-1])})")
@@ -26,7 +26,7 @@ def check_gln(v: str | None) -> str | None:
 
 def check_code(what: str) -> Callable[[Any], Any]:
     def _check(v: str | None) -> str | None:
-        if v is not None and not CODE_RE.match(v):
+        if v is not None and not CODE_RE.fullmatch(v):
             raise ValueError(f"{what} may hold 1-40 letters, digits and . _ / - only")
         return v
 

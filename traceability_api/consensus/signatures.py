@@ -47,8 +47,8 @@ TYPES: dict[str, list[dict[str, str]]] = {
     PRIMARY_TYPE: [{"name": "hashId", "type": "string"}],
 }
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_SIG = re.compile(r"^0x[0-9a-fA-F]{130}$")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")  # fullmatch only: "$" matches before a final newline
+_SIG = re.compile(r"0x[0-9a-fA-F]{130}")
 
 
 class SignatureInvalid(ValueError):
@@ -97,7 +97,7 @@ def org_key(ref: str) -> bytes:
 
 
 def _address_word(address: str) -> bytes:
-    if not _ADDRESS.match(address):
+    if not _ADDRESS.fullmatch(address):
         raise SignatureInvalid(f"{address!r} is not a 0x-prefixed 20-byte address")
     return bytes(12) + bytes.fromhex(address[2:])
 
@@ -127,7 +127,7 @@ def address_of_public_key(public_key: bytes) -> str:
 
 def checksum_address(address: str) -> str:
     """EIP-55 form of a 0x-prefixed 20-byte address (SignatureInvalid if it is not one)."""
-    if not isinstance(address, str) or not _ADDRESS.match(address):
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
         raise SignatureInvalid(f"{address!r} is not a 0x-prefixed 20-byte address")
     raw = address[2:].lower()
     check = keccak(raw.encode()).hex()
@@ -136,7 +136,7 @@ def checksum_address(address: str) -> str:
 
 def recover_signer(digest: bytes, signature: str) -> str:
     """The checksummed address whose key made ``signature`` over ``digest``."""
-    if not isinstance(signature, str) or not _SIG.match(signature):
+    if not isinstance(signature, str) or not _SIG.fullmatch(signature):
         raise SignatureInvalid("sig must be 0x followed by 130 hex digits (r, s, v)")
     raw = bytes.fromhex(signature[2:])
     r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]
@@ -170,9 +170,9 @@ def parse_envelope(value: Any) -> Envelope:
     if extra:
         raise SignatureInvalid(f"{SIGNATURE_FIELD} has unknown members: {', '.join(sorted(extra))}")
     signer, sig, org = value.get("signer"), value.get("sig"), value.get("org")
-    if not isinstance(signer, str) or not _ADDRESS.match(signer):
+    if not isinstance(signer, str) or not _ADDRESS.fullmatch(signer):
         raise SignatureInvalid(f"{SIGNATURE_FIELD}.signer must be a 0x-prefixed 20-byte address")
-    if not isinstance(sig, str) or not _SIG.match(sig):
+    if not isinstance(sig, str) or not _SIG.fullmatch(sig):
         raise SignatureInvalid(f"{SIGNATURE_FIELD}.sig must be 0x followed by 130 hex digits")
     if not isinstance(org, str) or not 0 < len(org) <= 200:
         raise SignatureInvalid(f"{SIGNATURE_FIELD}.org must be the organisation's registry reference")

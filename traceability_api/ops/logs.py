@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -39,10 +40,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
+_INVITE = re.compile(r"(/app/invite/)[^/?\s\"]+")
+
+
+class RedactInviteTokens(logging.Filter):
+    """An invitation link's token is a password until used (only its SHA-256 is stored): uvicorn's
+    access line names the request's path, so the log kept the token of every link opened."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "/app/invite/" in a for a in record.args):
+            record.args = tuple(_INVITE.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str) and "/app/invite/" in record.msg:
+            record.msg = _INVITE.sub(r"\1…", record.msg)
+        return True
+
+
 def configure_logging(*, json_logs: bool, level: int = logging.INFO) -> None:
     """Root logging for ``agritrace serve``: JSON lines on stderr (or plain text), uvicorn's
     loggers routed through the same handler."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactInviteTokens())
     if json_logs:
         handler.setFormatter(JsonFormatter())
     else:

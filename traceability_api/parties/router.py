@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 from sqlmodel import select
 
 from traceability_api.deps import SessionDep
-from traceability_api.errors import Forbidden, NotFound
+from traceability_api.errors import Forbidden
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import (
     ApiKeyIssued,
@@ -19,9 +19,9 @@ from traceability_api.parties.models import (
 from traceability_api.parties.service import (
     create_member,
     create_organisation,
+    deactivate_member,
     get_org,
     party_uri,
-    revoke_keys_of,
     update_org,
 )
 from traceability_api.validation import DbId
@@ -80,11 +80,7 @@ def list_members(p: PrincipalDep, session: SessionDep) -> list[MemberPublic]:
 
 @router.delete("/members/{member_id}/keys", response_model=dict)
 def revoke_member(member_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, int]:
-    """Deactivate a member and revoke all of their keys."""
-    p.require_admin()
-    member = session.get(Member, member_id)
-    if member is None or member.org_id != p.org_id:
-        raise NotFound(f"member {member_id} not found in your organisation")
-    n = revoke_keys_of(session, member)
+    """Deactivate a member of your organisation (not yourself) and revoke all of their keys."""
+    n = deactivate_member(session, p, member_id)
     session.commit()
     return {"revoked": n}

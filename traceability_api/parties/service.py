@@ -14,7 +14,8 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
-from traceability_api.errors import Forbidden, Invalid, NotFound, Unauthorized
+from traceability_api.db import lock_for_write
+from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from traceability_api.parties.models import (
     WRITE_ROLES,
     ApiKey,
@@ -98,6 +99,14 @@ def issue_key(session: Session, member: Member) -> str:
 
 
 def create_organisation(session: Session, data: OrganisationCreate) -> tuple[Organisation, ApiKeyIssued]:
+    """A GLN is an organisation's party identifier (``party_uri``): shipments, owners and the key
+    registry find the organisation by it, so two organisations may not share one."""
+    if data.gln is not None:
+        holder = session.exec(select(Organisation).where(Organisation.gln == data.gln)).first()
+        if holder is not None:
+            raise Conflict(
+                f"GLN {data.gln} is already the party identifier of organisation {holder.id} ({holder.name})"
+            )
     org = Organisation.model_validate(data.model_dump(exclude={"admin_name"}))
     session.add(org)
     session.flush()
@@ -125,6 +134,36 @@ def revoke_keys_of(session: Session, member: Member) -> int:
     member.active = False
     session.add(member)
     return len(keys)
+
+
+def deactivate_member(session: Session, p: Principal, member_id: int) -> int:
+    """An admin deactivates a member of their own organisation and revokes their keys (the number
+    revoked); not themselves: an organisation keeps the admin doing it (the last admin signing
+    themselves out left an organisation nobody could administer again)."""
+    _still_admin(session, p)
+    member = session.get(Member, member_id)
+    if member is None or member.org_id != p.org_id:
+        raise NotFound(f"member {member_id} not found in your organisation")
+    if member.id == p.member_id:
+        raise Forbidden("an admin may not deactivate themselves; another admin of the organisation may")
+    return revoke_keys_of(session, member)
+
+
+def _still_admin(session: Session, p: Principal) -> None:
+    """The caller is an active admin now, read under the write lock with the organisation's admins
+    (locked in one order: two such changes wait for each other instead of deadlocking).  ``p`` was
+    read when the request was authenticated: two admins demoting (or deactivating) each other at
+    the same moment both passed, and the organisation was left without an admin."""
+    p.require_admin()
+    lock_for_write(session)
+    admins = session.exec(
+        select(Member.id)
+        .where(Member.org_id == p.org_id, Member.role == Role.admin, Member.active)
+        .order_by(Member.id)  # type: ignore[arg-type]
+        .with_for_update()
+    ).all()
+    if p.member_id not in admins:
+        raise Forbidden("only an organisation admin may do this (your admin role or membership has just ended)")
 
 
 def authenticate(session: Session, raw_key: str | None) -> Principal:
@@ -171,7 +210,7 @@ def get_org(session: Session, org_id: int) -> Organisation:
 def set_role(session: Session, p: Principal, member_id: int, role: Role) -> Member:
     """An admin changes the role of a member of their own organisation (not their own: an
     organisation keeps the admin who is changing roles)."""
-    p.require_admin()
+    _still_admin(session, p)
     member = session.get(Member, member_id)
     if member is None or member.org_id != p.org_id:
         raise NotFound(f"member {member_id} not found in your organisation")

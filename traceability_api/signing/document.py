@@ -9,17 +9,33 @@ from typing import Any
 from chain.keys import LocalAccount
 from chain.signing import sign_digest
 from traceability_api.consensus.event_hash import HASH_RULE, hash_id_of_event
-from traceability_api.consensus.signatures import SIGNATURE_FIELD, Domain, Envelope, signing_digest
+from traceability_api.consensus.signatures import (
+    SIGNATURE_FIELD,
+    Domain,
+    Envelope,
+    SignatureInvalid,
+    checksum_address,
+    signing_digest,
+)
 from traceability_api.errors import Invalid
 from traceability_api.events.capture import DEFAULT_CONTEXT, extended_context
 
 
 def domain_of(data: Any) -> Domain:
-    """The Domain of a ``GET /api/v1/signing/domain`` answer."""
+    """The Domain of a ``GET /api/v1/signing/domain`` answer; Invalid says what is wrong with it (a
+    contract that is no address, a chain id out of uint256 ended ``agritrace sign`` in a traceback)."""
     try:
-        return Domain(int(data["chainId"]), str(data["contract"]), str(data["org"]))
+        chain_id, contract, org = int(data["chainId"]), data["contract"], data["org"]
     except (KeyError, TypeError, ValueError) as exc:
         raise Invalid("the domain file must hold org, chainId and contract (GET /api/v1/signing/domain)") from exc
+    if not 0 < chain_id < 2**256:
+        raise Invalid(f"the domain's chainId {chain_id} is not a chain id (a positive 256-bit number)")
+    if not isinstance(org, str) or not 0 < len(org) <= 200:
+        raise Invalid("the domain's org must be the organisation's registry reference (1-200 characters)")
+    try:
+        return Domain(chain_id, checksum_address(contract), org)
+    except SignatureInvalid as exc:
+        raise Invalid(f"the domain's contract: {exc}") from exc
 
 
 def capture_hash_id(event: dict[str, Any], document_context: Any) -> str:

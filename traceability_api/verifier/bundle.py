@@ -18,6 +18,7 @@ from traceability_api.consensus.proofs import (
 )
 from traceability_api.consensus.records import correction_digest
 from traceability_api.verifier.disclosed import check_hidden
+from traceability_api.verifier.shape import shape_problems
 from traceability_api.verifier.signatures import check_signature
 
 
@@ -109,14 +110,23 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
     """Every event's hash, proof, root on chain and (bundle v2) signature and signer registration;
     ``require_signatures``: an unsigned event fails instead of being noted."""
     rep = Report()
-    version = bundle.get("version")
-    if bundle.get("format") != BUNDLE_FORMAT or version not in READABLE_VERSIONS:
+    version = bundle.get("version") if isinstance(bundle, dict) else None
+    if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT or version not in READABLE_VERSIONS:
         rep.add("FAIL", f"not an {BUNDLE_FORMAT} document of version {' or '.join(map(str, READABLE_VERSIONS))}")
+        return rep
+    problems = shape_problems(bundle)
+    for problem in problems:
+        rep.add("FAIL", f"malformed bundle: {problem}")
+    if problems:
         return rep
     chain_id = contract.chain_id()
     want = bundle.get("chain", {}).get("chainId")
     if want is not None and int(want) != chain_id:
         rep.add("FAIL", f"bundle is for chain {want}, the RPC serves chain {chain_id}")
+        return rep
+    if not contract.is_deployed():
+        elsewhere = "the bundle (or --contract) names another contract, or the RPC serves another chain"
+        rep.add("FAIL", f"there is no contract at {contract.address} on chain {chain_id}: {elsewhere}")
         return rep
     batches = bundle.get("batches", {})
     roots: dict[str, int | None] = {}
@@ -146,7 +156,8 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
             continue
         hashes.add(recomputed)
         at = _check_proof(rep, label, leaf_of_hash_id(recomputed), entry, batches, contract, roots, verdicts)
-        if version != 1 and (at is not None or entry.get("status") != "anchored"):
+        # whatever version the bundle states: it is the bundle's word, and must not turn the checks off
+        if at is not None or entry.get("status") != "anchored":
             check_signature(rep, label, entry, at, contract, chain_id, require=require_signatures, seen=keys)
     for i, c in enumerate(bundle.get("corrections", [])):
         label = f"errorDeclaration {i} on {c.get('eventHashId', '?')[:30]}..."
@@ -155,4 +166,6 @@ def verify_bundle(bundle: dict[str, Any], contract: AnchorContract, *, require_s
             rep.add("FAIL", f"{label}: declaration does not match its digest")
             continue
         _check_proof(rep, label, leaf_of_digest_hex(digest), c, batches, contract, roots, verdicts)
+    if not bundle.get("events") and not bundle.get("corrections"):  # a lot has at least its commissioning
+        rep.add("FAIL", "the bundle holds no events: there is nothing to verify (a lot's bundle starts at its harvest)")
     return rep

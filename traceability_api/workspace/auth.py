@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -16,7 +17,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, case, delete, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -96,38 +97,59 @@ def _unknown_failure(settings: Settings, name: str) -> bool:
     return locked
 
 
+def _take_attempt(session: Session, settings: Settings, login_id: int) -> int | None:
+    """Count this attempt before its password is checked, in one UPDATE, and commit: its place in
+    the run of failures, or None while the sign-in is locked.  The attempt that reaches
+    ``workspace_lockout_failures`` sets the lock in the same statement (a right password lifts it).
+    Read in Python, incremented and written back after the Argon2 check, the count let every
+    request in flight at once have its guess checked: they all read the same count."""
+    now = utcnow()
+    t = WorkspaceLogin.__table__  # type: ignore[attr-defined]
+    lock_expired = t.c.locked_until.is_not(None)  # the WHERE leaves only an expired lock here
+    place = case((lock_expired, 1), else_=t.c.failed_count + 1)
+    until = now + timedelta(minutes=settings.workspace_lockout_minutes)
+    statement = (
+        update(t)
+        .where(t.c.id == login_id, or_(t.c.locked_until.is_(None), t.c.locked_until <= now))
+        .values(failed_count=place,
+                locked_until=case((place >= settings.workspace_lockout_failures, until), else_=None))
+        .returning(t.c.failed_count)
+    )  # fmt: skip
+    taken = session.connection().execute(statement).scalar()
+    if taken is None:  # locked: nothing was written (and a commit would log the request as a write)
+        session.rollback()
+    else:
+        session.commit()
+    return taken
+
+
 def check_password(session: Session, settings: Settings, username: str, password: str) -> WorkspaceLogin:
     """The login row if the password is right and the sign-in not locked; counts failures and
     locks for ``workspace_lockout_minutes`` after ``workspace_lockout_failures`` in a row (an
     unknown username alike, with the same work: no answer says whether a username exists)."""
     name = username.strip().lower()
-    login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == name)).first()
+    login = None
+    # a name as accept_invite makes them, or an unknown one (with NUL, PostgreSQL refused the query)
+    if re.fullmatch(USERNAME_RE, name):
+        login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == name)).first()
     if login is None:
         _equal_work(password)
         raise SignInFailed(locked=_unknown_failure(settings, name))
-    now = utcnow()
-    if login.locked_until is not None and login.locked_until > now:
+    place = _take_attempt(session, settings, login.id or 0)
+    if place is None:
         _equal_work(password)
         raise SignInFailed(locked=True)
     try:
         _hasher.verify(login.password_hash, password)
     except (VerificationError, InvalidHashError):
-        login.failed_count += 1
-        locked = login.failed_count >= settings.workspace_lockout_failures
-        if locked:
-            login.locked_until = now + timedelta(minutes=settings.workspace_lockout_minutes)
-            login.failed_count = 0
-        session.add(login)
-        session.commit()
-        raise SignInFailed(locked=locked) from None
+        raise SignInFailed(locked=place >= settings.workspace_lockout_failures) from None
     member = session.get(Member, login.member_id)
     if member is None or not member.active:
         raise SignInFailed()
-    if login.failed_count or login.locked_until or _hasher.check_needs_rehash(login.password_hash):
-        login.failed_count, login.locked_until = 0, None
-        if _hasher.check_needs_rehash(login.password_hash):
-            login.password_hash = _hasher.hash(password)
-        session.add(login)
+    values: dict[str, Any] = {"failed_count": 0, "locked_until": None}
+    if _hasher.check_needs_rehash(login.password_hash):
+        values["password_hash"] = _hasher.hash(password)
+    session.exec(update(WorkspaceLogin).where(WorkspaceLogin.id == login.id).values(**values))  # type: ignore[call-overload, arg-type]
     return login
 
 

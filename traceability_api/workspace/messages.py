@@ -107,6 +107,9 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"belongs to another organisation", "gtin",
      "Sản phẩm này thuộc đơn vị khác.", "This product belongs to another organisation."),
     (r"may not write", "_form", T["vi"]["no_write"], T["en"]["no_write"]),
+    (r"admin may not deactivate themselves", "_form", "Quản trị viên không tự khóa tài khoản của mình được;"
+     " một quản trị viên khác của đơn vị có thể làm việc này.", "An admin may not deactivate themselves; another"
+     " admin of the organisation may."),
     # sharing grants (privacy.grants), before the general "in the future" below
     (r"expires_at must be in the future and at most a year ahead", "until",
      "Ngày kết thúc phải sau hôm nay và không quá một năm tới.",

@@ -9,10 +9,10 @@ from fastapi.responses import Response
 from sqlmodel import select
 
 from traceability_api.deps import SessionDep
-from traceability_api.errors import DomainError, Invalid, NotFound
+from traceability_api.errors import DomainError, Invalid
 from traceability_api.parties.kinds import Role
 from traceability_api.parties.models import Member
-from traceability_api.parties.service import revoke_keys_of, set_role
+from traceability_api.parties.service import deactivate_member, set_role
 from traceability_api.validation import DbId
 from traceability_api.workspace.invites import invite_by_admin, invite_url
 from traceability_api.workspace.messages import Errors, from_domain
@@ -43,11 +43,7 @@ def change_member(
     p = page.user.principal
     try:
         if action == "deactivate":
-            p.require_admin()
-            member = session.get(Member, member_id)
-            if member is None or member.org_id != p.org_id or member.id == p.member_id:
-                raise NotFound(f"member {member_id} not found in your organisation")
-            revoke_keys_of(session, member)
+            deactivate_member(session, p, member_id)
         else:
             if role not in {r.value for r in Role}:
                 raise Invalid(f"unknown role {role!r}")
