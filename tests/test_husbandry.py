@@ -212,6 +212,12 @@ def test_tagged_broodstock_with_pond_history(w: World) -> None:
     aid = r.json()["id"]
     assert w.post(w.coop, "/api/v1/animals", body).status_code == 409
     assert w.post(w.coop, "/api/v1/animals", body | {"chip": "12AB"}).status_code == 422
+    # a final newline ('$' let it through) and other scripts' digits ('\d' took them) are no chip or GIAI
+    bads = [{"chip": "704000012345679\n"}, {"chip": "٧٠٤٠٠٠٠١٢٣٤٥٦٧٩"},
+            {"chip": None, "giai": "8934567BROOD-0002\n"}, {"chip": None, "giai": "٨٩٣٤٥٦٧BROOD-0002"}]  # fmt: skip
+    for bad in bads:
+        r = w.post(w.coop, "/api/v1/animals", body | bad)
+        assert r.status_code == 422 and ("chip" in r.text or "giai" in r.text), (bad, r.text)
     assert w.post(w.coop, "/api/v1/animals", body | {"chip": None}).status_code == 422
     giai = w.post(w.coop, "/api/v1/animals", body | {"chip": None, "giai": "8934567BROOD-0001"})
     assert giai.status_code == 201 and giai.json()["uri"] == "https://id.gs1.org/8004/8934567BROOD-0001"

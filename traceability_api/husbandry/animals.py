@@ -24,8 +24,9 @@ from traceability_api.places.models import Place
 from traceability_api.places.service import get_place, place_uri
 from traceability_api.validation import DbId
 
-GIAI_RE = re.compile(r"^\d{6,12}[!%-?A-Z_a-z\"]{1,24}$")  # company prefix + asset reference, AI 82 characters
-CHIP_RE = re.compile(r"^\d{15}$")  # ISO 11784 FDX-B: country or manufacturer code + national id
+# fullmatch and ASCII digits: '$' let a final newline through and '\d' takes every script's digits
+GIAI_RE = re.compile(r"[0-9]{6,12}[!%-?A-Z_a-z\"]{1,24}")  # company prefix + asset reference, AI 82 characters
+CHIP_RE = re.compile(r"[0-9]{15}")  # ISO 11784 FDX-B: country or manufacturer code + national id
 
 
 class AnimalCreate(BaseModel):
@@ -41,9 +42,9 @@ class AnimalCreate(BaseModel):
     def _identity(self) -> AnimalCreate:
         if not self.giai and not self.chip:
             raise ValueError("an animal needs a GIAI or a chip number")
-        if self.giai and (len(self.giai) > 30 or not GIAI_RE.match(self.giai)):
+        if self.giai and (len(self.giai) > 30 or not GIAI_RE.fullmatch(self.giai)):
             raise ValueError("giai must be a GS1 company prefix (6-12 digits) and an asset reference, 30 at most")
-        if self.chip and not CHIP_RE.match(self.chip):
+        if self.chip and not CHIP_RE.fullmatch(self.chip):
             raise ValueError("chip must be the 15-digit ISO 11784 number")
         return self
 
