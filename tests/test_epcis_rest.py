@@ -395,6 +395,33 @@ def test_a_stored_nan_is_sent_as_its_text_not_a_500(w: World, runtime: Runtime) 
     assert hash_id_of_event(as_number) == hash_id_of_event(as_text)
 
 
+def test_only_its_maker_or_an_admin_deletes_a_named_query_or_subscription(w: World, runtime: Runtime) -> None:
+    """Any member may make named queries and webhook subscriptions; a viewer or auditor could also
+    delete the ones an admin had set up for the organisation (found by the accounts probe)."""
+    runtime.settings.webhook_allow_private = True
+    assert w.post(w.coop, "/epcis/queries", {"name": "admins", "query": {}}).status_code == 201
+    r = w.post(w.coop, "/epcis/queries/admins/subscriptions", {"dest": "http://127.0.0.1:9/h", "stream": True})
+    assert r.status_code == 201, r.text
+    sub = r.json()["id"] if "id" in r.json() else r.headers["Location"].rsplit("/", 1)[1]
+    for role in ("viewer", "auditor", "recorder"):
+        gone = w.client.delete(f"/epcis/queries/admins/subscriptions/{sub}", headers=w.coop.h(role))
+        assert gone.status_code == 403 and "admin" in gone.json()["detail"], gone.text
+        gone = w.client.delete("/epcis/queries/admins", headers=w.coop.h(role))
+        assert gone.status_code == 403 and gone.json()["type"] == "epcisException:SecurityException"
+    assert len(w.get(w.coop, "/epcis/queries/admins/subscriptions").json()) == 1
+    # a viewer's own query and subscription are the viewer's to delete, and an admin's too
+    viewer = w.coop.h("viewer")
+    assert w.client.post("/epcis/queries", json={"name": "mine", "query": {}}, headers=viewer).status_code == 201
+    r = w.client.post("/epcis/queries/mine/subscriptions", json={"dest": "http://127.0.0.1:9/v", "stream": True},
+                      headers=viewer)  # fmt: skip
+    assert r.status_code == 201
+    mine = r.headers["Location"].rsplit("/", 1)[1]
+    assert w.client.delete(f"/epcis/queries/mine/subscriptions/{mine}", headers=viewer).status_code == 204
+    assert w.client.delete("/epcis/queries/mine", headers=viewer).status_code == 204
+    assert w.client.delete(f"/epcis/queries/admins/subscriptions/{sub}", headers=w.coop.h()).status_code == 204
+    assert w.client.delete("/epcis/queries/admins", headers=w.coop.h()).status_code == 204
+
+
 def test_a_subscription_dest_that_is_no_url_is_a_400(w: World, runtime: Runtime) -> None:
     """urlsplit raises on a port out of range or a broken IPv6 literal: the SSRF guard let it out (500)."""
     assert w.post(w.coop, "/epcis/queries", {"name": "all", "query": {}}).status_code == 201

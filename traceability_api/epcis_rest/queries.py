@@ -26,6 +26,7 @@ from traceability_api.events.models import Event
 from traceability_api.limits import dumps_response
 from traceability_api.netguard import UnsafeDestination, check_destination
 from traceability_api.parties.deps import PrincipalDep
+from traceability_api.parties.models import Role
 from traceability_api.parties.service import Principal, authenticate
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
@@ -83,12 +84,20 @@ def read_query(queryName: str, p: PrincipalDep, session: SessionDep) -> list[dic
 @router.delete("/queries/{queryName}", status_code=204, summary="Delete a named query and its subscriptions")
 def delete_query(queryName: str, p: PrincipalDep, session: SessionDep) -> Response:  # noqa: N803
     q = _query(session, p, queryName)
+    _may_delete(p, q.member_id, f"the named query {queryName!r}")
     for sub in session.exec(select(Subscription).where(Subscription.query_id == q.id)).all():
         session.delete(sub)
     session.flush()
     session.delete(q)
     session.commit()
     return Response(status_code=204)
+
+
+def _may_delete(p: Principal, creator: int, what: str) -> None:
+    """Any member may make named queries and subscriptions; only their maker or an admin removes
+    them (a viewer deleted the webhooks an admin had set up for the organisation)."""
+    if creator != p.member_id and p.role != Role.admin:
+        raise EpcisProblem(403, f"only the member who created {what} or an organisation admin may delete it")
 
 
 @router.get("/queries/{queryName}/events", summary="Events of a named query (a WebSocket upgrade streams new ones)")
@@ -196,7 +205,9 @@ def subscription(queryName: str, subscriptionID: str, p: PrincipalDep, session: 
 
 @router.delete("/queries/{queryName}/subscriptions/{subscriptionID}", status_code=204, summary="Unsubscribe")
 def unsubscribe(queryName: str, subscriptionID: str, p: PrincipalDep, session: SessionDep) -> Response:  # noqa: N803
-    session.delete(_subscription(session, p, queryName, subscriptionID))
+    sub = _subscription(session, p, queryName, subscriptionID)
+    _may_delete(p, sub.member_id, f"subscription {subscriptionID}")
+    session.delete(sub)
     session.commit()
     return Response(status_code=204)
 
