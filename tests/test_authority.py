@@ -286,3 +286,29 @@ def test_a_lot_under_open_recall_is_not_recalled_again(net: Network, runtime: Ru
             close_recall(s, auth, rid)
         s.commit()
     assert recall("lot").status_code == 201  # closed: the lot may be recalled again
+
+
+def test_mass_balance_leaves_out_events_declared_erroneous(runtime: Runtime, app_client: TestClient) -> None:
+    """A sale of 900 kg typed for 90 kg and corrected by an errorDeclaration is not an over-sale: the
+    report, the console's figure and its anomaly feed count the corrective event, not the declared one."""
+    from tests.world import make_world, obj_event, setup_rice
+    from traceability_api.console import anomalies, figures
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)  # 1,000 kg
+    sale = obj_event(rice["uri"], 900, "retail_selling", time="2025-03-05T08:00:00+07:00")
+    r = w.post(w.coop, "/api/v1/events", sale)
+    assert r.status_code == 201, r.text
+    fixed = obj_event(rice["uri"], 90, "retail_selling", time="2025-03-05T08:00:00+07:00")
+    r = w.post(w.coop, f"/api/v1/events/{r.json()['id']}/corrections",
+               {"reason": "incorrect_data", "correctiveEvents": [fixed]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    later = obj_event(rice["uri"], 200, "retail_selling", time="2025-03-06T08:00:00+07:00")
+    assert w.post(w.coop, "/api/v1/events", later).status_code == 201  # 290 kg sold in truth
+    report = w.get(w.authority, "/api/v1/mass-balance").json()
+    row = next(x for x in report["lots"] if x["uri"] == rice["uri"])
+    assert row["outflows"] == {str(w.coop.id): 290.0} and not row["flagged"], row
+    assert report["flagged"] == 0
+    with Session(runtime.engine) as s:
+        assert figures.mass_balance_flags(s, figures.Filters()) == []
+        assert [a for a in anomalies.feed(s)[0] if a.kind == "mass_balance"] == []

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Text, and_, case, cast, func, or_
 from sqlmodel import Session, col, select
 
-from traceability_api.authority.mass_balance import OUTFLOW_STEPS
+from traceability_api.authority.mass_balance import counted_outflow
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS, WINDOW
 from traceability_api.epcis import vocabulary as voc
@@ -61,7 +61,7 @@ def _mass_balance(s: Session, n: int) -> list[Anomaly]:
             func.max(Event.event_time).label("at"),
         )  # fmt: skip
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))  # type: ignore[arg-type]
+        .where(counted_outflow())
         .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
         .subquery()
     )

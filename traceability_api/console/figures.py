@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from traceability_api.anchoring.models import AnchorBatch, BatchStatus
-from traceability_api.authority.mass_balance import OUTFLOW_STEPS
+from traceability_api.authority.mass_balance import counted_outflow
 from traceability_api.authority.models import Recall
 from traceability_api.consumer.models import ScanLog
 from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS
@@ -194,7 +194,7 @@ def mass_balance_flags(session: Session, f: Filters) -> Series:
     out = (
         select(EventLot.lot_id, Event.org_id, func.sum(EventLot.quantity).label("qty"))
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))  # type: ignore[arg-type]
+        .where(counted_outflow())
         .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
         .subquery()
     )
