@@ -17,7 +17,7 @@ from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.events.lot_access import get_lot
 from traceability_api.events.models import Event
-from traceability_api.events.service import query_events
+from traceability_api.events.service import query_events, visible_to
 from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.lineage import MAX_DEPTH
 from traceability_api.parties.deps import PrincipalDep
@@ -43,11 +43,11 @@ def trace_lot(
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = MAX_DEPTH,
 ) -> dict[str, Any]:
     """Authorities see the whole graph; an owner or holder sees one step back and one step
-    forward (TCVN 12850)."""
+    forward (TCVN 12850), with the hand-overs it may read (never another organisation's private one)."""
     get_lot(session, p, lot_id)
     if not p.reads_everything:
         depth = 1
-    return trace.graph(session, lot_id, direction, depth)
+    return trace.graph(session, lot_id, direction, depth, visible_to(p))
 
 
 @router.get("/trace/lots/{lot_id}/origins", summary="The plots that fed this lot")
@@ -71,7 +71,9 @@ def balance(
     tolerance: Annotated[float, Query(ge=0, le=1)] = 0.02,
     flagged_only: bool = False,
 ) -> dict[str, Any]:
-    result = mass_balance(session, tolerance=tolerance, org_id=None if p.reads_everything else p.org_id)
+    """An organisation's report holds the lots it owns, holds or moved out, counting the events it may read."""
+    org_id = None if p.reads_everything else p.org_id
+    result = mass_balance(session, tolerance=tolerance, org_id=org_id, visible=visible_to(p))
     if flagged_only:
         result["lots"] = [r for r in result["lots"] if r["flagged"]]
     return result
