@@ -105,6 +105,27 @@ def test_search_and_recall_pages_name_the_holders(runtime: Runtime, app_client: 
     assert recall_path not in {x["path"] for x in _reads(w, w.coop)}
 
 
+def test_authority_api_trace_recall_and_mass_balance_name_the_owners(runtime: Runtime, app_client: TestClient) -> None:
+    """The API's answers with other organisations' lots (trace graph, a plot's downstream lots, a
+    recall report, the mass balance) are logged as the console's pages are."""
+    w, rice = _rice_at_the_mill(runtime, app_client)
+    lot_id, plot_id = rice["lot"]["id"], rice["plot_id"]
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [lot_id], "reason": "Dư lượng", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    paths = (f"/api/v1/trace/lots/{lot_id}", f"/api/v1/trace/places/{plot_id}/downstream",
+             f"/api/v1/recalls/{r.json()['id']}", "/api/v1/mass-balance")  # fmt: skip
+    for path in paths:
+        assert w.get(w.authority, path).status_code == 200, path
+    assert [_owners(runtime, path) for path in paths] == [
+        [{w.coop.id, w.mill.id}],
+        [{w.coop.id, w.mill.id}],
+        [{w.mill.id}],
+        [{w.coop.id, w.mill.id}],
+    ]
+    assert {x["path"] for x in _reads(w, w.coop)} == {paths[0], paths[1], paths[3]}
+    assert {x["path"] for x in _reads(w, w.mill)} == set(paths)
+
+
 def test_api_private_reads_name_the_event_owner(runtime: Runtime, app_client: TestClient) -> None:
     w = make_world(runtime, app_client)
     rice = setup_rice(w)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from traceability_api.authority import exports, trace
 from traceability_api.authority.mass_balance import mass_balance
@@ -20,10 +20,12 @@ from traceability_api.events.models import Event
 from traceability_api.events.service import query_events, visible_to
 from traceability_api.json_response import StoredJSONResponse
 from traceability_api.lots.lineage import MAX_DEPTH
+from traceability_api.lots.models import Lot
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.models import Role
 from traceability_api.parties.service import Principal, readable
 from traceability_api.places.service import get_place
+from traceability_api.privacy.access import note_lot_reads
 from traceability_api.validation import DbId
 
 router = APIRouter(prefix="/api/v1", tags=["authority tools"])
@@ -47,7 +49,15 @@ def trace_lot(
     get_lot(session, p, lot_id)
     if not p.reads_everything:
         depth = 1
-    return trace.graph(session, lot_id, direction, depth, visible_to(p))
+    g = trace.graph(session, lot_id, direction, depth, visible_to(p))
+    # other organisations' lots and hand-overs: logged as the console's lineage graph is
+    note_lot_reads(session, p, _lot_orgs(g["nodes"]) | {c["recordedBy"] for c in g["custody"]})
+    return g
+
+
+def _lot_orgs(nodes: list[dict[str, Any]]) -> set[int]:
+    """The owners and holders of the lots of a trace answer."""
+    return {n[k] for n in nodes for k in ("owner", "holder")}
 
 
 @router.get("/trace/lots/{lot_id}/origins", summary="The plots that fed this lot")
@@ -61,7 +71,9 @@ def lot_origins(lot_id: DbId, p: PrincipalDep, session: SessionDep) -> list[dict
 def place_downstream(place_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     _authority(p)
     get_place(session, p, place_id)
-    return trace.downstream_of_place(session, place_id)
+    down = trace.downstream_of_place(session, place_id)
+    note_lot_reads(session, p, _lot_orgs(down["lots"]))  # other organisations' lots: logged
+    return down
 
 
 @router.get("/mass-balance", summary="Quantities in vs out per lot and organisation; flags excess volume")
@@ -76,6 +88,11 @@ def balance(
     result = mass_balance(session, tolerance=tolerance, org_id=org_id, visible=visible_to(p))
     if flagged_only:
         result["lots"] = [r for r in result["lots"] if r["flagged"]]
+    lots = {r["lotId"] for r in result["lots"]}
+    shown = {int(org) for r in result["lots"] for org in r["outflows"]}
+    for lot in session.exec(select(Lot).where(col(Lot.id).in_(lots))).all() if lots else []:
+        shown |= {lot.owner_org_id, lot.holder_org_id}
+    note_lot_reads(session, p, shown)  # other organisations' lots and outflows: logged
     return result
 
 
@@ -114,7 +131,9 @@ def _get_recall(session: SessionDep, p: Principal, recall_id: DbId) -> Recall:
 
 @router.get("/recalls/{recall_id}", summary="Recall report: every affected lot, its holder and quantity")
 def recall_report(recall_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
-    return _recall_json(_get_recall(session, p, recall_id))
+    recall = _get_recall(session, p, recall_id)
+    note_lot_reads(session, p, [a.get("holderOrgId") for a in recall.affected])  # holders' lots: logged
+    return _recall_json(recall)
 
 
 def _events(
