@@ -102,8 +102,10 @@ def test_csv_commune_that_looks_like_a_formula_stays_text(app_client: TestClient
 
 
 @pytest.mark.parametrize(
-    "params", [{"figure": "nope"}, {"start": "2025-13"}, {"product": "0"}, {"commune": "x" * 101}, {"end": "25-01"}]
-)
+    "params",
+    [{"figure": "nope"}, {"start": "2025-13"}, {"product": "0"}, {"commune": "x" * 101}, {"end": "25-01"},
+     {"figure": "orgs_active", "start": "0000-01"}],
+)  # fmt: skip
 def test_bad_filters_are_refused(app_client: TestClient, runtime: Runtime, params: dict[str, str]) -> None:
     sign_in_authority(app_client, runtime)
     for path in ("/app/console/figures", "/app/console/figures.csv"):
@@ -121,6 +123,16 @@ def test_months_out_of_order_are_said_so(app_client: TestClient, runtime: Runtim
     assert csv_file.status_code == 422
     same = app_client.get("/app/console/figures", params={"start": "2025-03", "end": "2025-03"})
     assert same.status_code == 200 and 'id="end-err"' not in same.text
+
+
+@pytest.mark.parametrize("figure", ["orgs_active", "members_active", "lots"])
+def test_the_first_and_last_months_there_are_are_figures(app_client: TestClient, runtime: Runtime, figure: str) -> None:
+    """January of year 1 to December 9999: every month, no 500 (the end's next month does not exist)."""
+    sign_in_authority(app_client, runtime)
+    whole = {"figure": figure, "start": "0001-01", "end": "9999-12"}
+    for path in ("/app/console/figures", "/app/console/figures.csv"):
+        assert app_client.get(path, params=whole).status_code == 200, path
+        assert app_client.get(path, params={"figure": figure, "end": "9999-12"}).status_code == 200, path
 
 
 def test_cooperative_member_gets_403_on_figures(app_client: TestClient, runtime: Runtime) -> None:

@@ -125,10 +125,11 @@ def complete_share(session: Session, f: Filters) -> Series:
 
 
 def month_bounds(f: Filters) -> tuple[datetime | None, datetime | None]:
-    """The filter's months as [first instant, first instant after) in UTC, to range-scan a time column."""
+    """The filter's months as [first instant, first instant after) in UTC, to range-scan a time column
+    (``None``: no bound; after December 9999 there is no instant, so that end leaves none)."""
     lo = datetime.strptime(f.start, "%Y-%m").replace(tzinfo=UTC) if f.start else None
     hi = None
-    if f.end:
+    if f.end and f.end != "9999-12":
         y, mo = int(f.end[:4]), int(f.end[5:7])
         hi = datetime(y + mo // 12, mo % 12 + 1, 1, tzinfo=UTC)
     return lo, hi
