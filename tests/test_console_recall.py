@@ -241,3 +241,29 @@ def test_holder_acknowledges_from_the_workspace_home(net: Network, runtime: Runt
     theirs = app_client.post(f"/app/recalls/{other.id}/ack", data={"csrf": csrf_of(home)})
     assert theirs.status_code == 404 and "Không tìm thấy thông báo thu hồi này." in theirs.text
     assert "not found" not in theirs.text
+
+
+def test_a_lot_in_transit_notifies_the_organisation_it_is_shipped_to(runtime: Runtime, app_client: TestClient) -> None:
+    """Recalled while on its way, a lot reaches its receiver, which gets a notice listing it (it
+    holds it only once received, and a recalled lot cannot be received); the console says where
+    the lot was going."""
+    from tests.world import make_world, setup_rice, ship
+    from traceability_api.authority.recall_notify import notice_payload
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201  # in transit, not received
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [rice["lot"]["id"]], "reason": "Nấm mốc", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    row = r.json()["affected"][0]
+    assert (row["holderOrgId"], row["inTransitToOrgId"]) == (w.coop.id, w.mill.id)
+    with Session(runtime.engine) as s:
+        notices = {n.org_id: n for n in s.exec(select(RecallNotice).where(RecallNotice.recall_id == r.json()["id"]))}
+        assert set(notices) == {w.coop.id, w.mill.id}
+        recall = s.get(Recall, r.json()["id"])
+        assert recall is not None
+        payload = notice_payload(recall, notices[w.mill.id], "mill", "https://x/ack")
+    assert [lot["uri"] for lot in payload["lots"]] == [rice["uri"]]
+    member_client(app_client, runtime, "Chi cục QLCL Đồng Tháp", "chicuc.dt", OrgKind.authority)
+    page = app_client.get(f"/app/console/recalls/{r.json()['id']}").text
+    assert f'data-heading-to="{w.mill.id}"' in page and "đang giao đến Nhà máy xay xát Trà Nóc" in page

@@ -52,7 +52,7 @@ def open_recall(
     report: list[dict[str, Any]] = []
     events = []
     for lot, product in sorted(rows, key=lambda r: (affected_ids[r[0].id or 0], r[0].id)):
-        report.append(_report_row(lot, product, affected_ids[lot.id or 0], orgs.get(lot.holder_org_id)))
+        report.append(_report_row(lot, product, affected_ids[lot.id or 0], orgs))
         if lot.status == LotStatus.recalled:
             continue
         lot_ref = lot_uri(product.gtin, lot.lot_code)
@@ -97,14 +97,19 @@ def _affected(session: Session, roots: Sequence[Lot], scope: str) -> dict[int, i
     return affected
 
 
-def _report_row(lot: Lot, product: Product, distance: int, holder: str | None) -> dict[str, Any]:
+def _report_row(lot: Lot, product: Product, distance: int, orgs: dict[Any, str]) -> dict[str, Any]:
+    """A lot of the report: its holder and, for a lot on its way, the organisation it was shipped to
+    (the goods reach that one: it is notified too)."""
+    heading = lot.in_transit_to_org_id if lot.status == LotStatus.in_transit else None
     return {
         "lotId": lot.id,
         "uri": lot_uri(product.gtin, lot.lot_code),
         "product": product.name,
         "distance": distance,
         "holderOrgId": lot.holder_org_id,
-        "holder": holder,
+        "holder": orgs.get(lot.holder_org_id),
+        "inTransitToOrgId": heading,
+        "inTransitTo": orgs.get(heading) if heading is not None else None,
         "quantityRemaining": lot.quantity_remaining,
         "uom": lot.uom,
         "statusBefore": lot.status,

@@ -13,6 +13,7 @@ from traceability_api.authority.mass_balance import mass_balance
 from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.authority.read_log import MAX_ROWS, reads_of
 from traceability_api.authority.recall import open_recall
+from traceability_api.authority.recall_notices import concerned
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
 from traceability_api.events.lot_access import get_lot
@@ -132,7 +133,7 @@ def _get_recall(session: SessionDep, p: Principal, recall_id: DbId) -> Recall:
 @router.get("/recalls/{recall_id}", summary="Recall report: every affected lot, its holder and quantity")
 def recall_report(recall_id: DbId, p: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     recall = _get_recall(session, p, recall_id)
-    note_lot_reads(session, p, [a.get("holderOrgId") for a in recall.affected])  # holders' lots: logged
+    note_lot_reads(session, p, set().union(*(concerned(a) for a in recall.affected)))  # holders' lots: logged
     return _recall_json(recall)
 
 

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from traceability_api.authority.models import Recall
-from traceability_api.authority.recall_notices import close_recall, notices_of
+from traceability_api.authority.recall_notices import close_recall, concerned, notices_of
 from traceability_api.console.web import ConsoleDep, ConsolePostDep, render
 from traceability_api.deps import SessionDep
 from traceability_api.errors import DomainError
@@ -35,7 +35,7 @@ def recall(recall_id: DbId, request: Request, console: ConsoleDep, session: Sess
     if r is None:
         return not_found(request, console.page)
     notices = notices_of(session, [recall_id])
-    holders = [a.get("holderOrgId") for a in r.affected] + [n.org_id for n in notices]
+    holders = [o for a in r.affected for o in concerned(a)] + [n.org_id for n in notices]
     note_lot_reads(session, console.page.user.principal, holders)  # holders' lots and quantities: logged
     return render(request, "console_recall.html", console, recall=r, notices=notices)
 
