@@ -27,6 +27,7 @@ from traceability_api.anchoring.worker import AnchoringWorker
 from traceability_api.authority import trace
 from traceability_api.authority.models import Recall, RecallNotice
 from traceability_api.authority.recall_notify import RecallNotifier
+from traceability_api.console.lineage_view import STATUSES
 from traceability_api.epcis.identifiers import classify
 from traceability_api.husbandry.models import AlertChannel
 from traceability_api.lots.models import Lot
@@ -142,6 +143,20 @@ def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
 
 def _path(url: str) -> str:
     return url[url.index("/app/") :]
+
+
+def test_graph_legend_shows_the_colour_of_each_proof_status(
+    net: Network, runtime: Runtime, app_client: TestClient
+) -> None:
+    """The legend says what a node's border colour means: each entry carries that colour (it was
+    three words in a bulleted list, no colour in sight) and the page loads the console's styles."""
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    page = app_client.get(f"/app/console/lots/{lot_id(runtime, net, 'R1')}").text
+    legend = dict(re.findall(r'<li data-legend="(\w+)"><svg class="swatch"[^>]*><rect[^>]*stroke="([^"]+)"', page))
+    assert legend == STATUSES
+    node = re.search(r'data-proof="pending">.*?<rect[^>]*stroke="([^"]+)"', page, re.S)
+    assert node and node.group(1) == legend["pending"]
+    assert "console.css" in page
 
 
 def test_recall_notifies_holders_retries_and_links_work_once(

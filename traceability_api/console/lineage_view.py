@@ -69,6 +69,11 @@ class LineageView:
     node_w: int = NODE_W
     node_h: int = NODE_H
 
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        """(proof status, border colour) of the nodes, for the legend's swatches."""
+        return list(STATUSES.items())
+
 
 def proof_status(session: Session, lot_ids: list[int], contract: AnchorContract | None) -> dict[int, Any]:
     """Each lot's verification over its events: one query for all the events, one root cache."""
