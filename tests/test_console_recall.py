@@ -159,6 +159,28 @@ def test_graph_legend_shows_the_colour_of_each_proof_status(
     assert "console.css" in page
 
 
+def test_graph_node_lines_stay_inside_their_box(runtime: Runtime, app_client: TestClient) -> None:
+    """A long holder name (or product, lot code and quantity) is cut and drawn to the box's inner
+    width: it ran past the node's border (Jinja's truncate keeps 5 characters over its length)."""
+    from tests.world import make_world, setup_rice
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w, lot="L-2025-0301-TP-A1", qty=123456789.5)
+    with Session(runtime.engine) as s:
+        s.execute(text("UPDATE organisation SET name = 'Hợp tác xã Nông nghiệp Dịch vụ Thạnh Phú Cờ Đỏ' "
+                       "WHERE id = :i"), {"i": w.coop.id})  # fmt: skip
+        s.commit()
+    member_client(app_client, runtime, "Chi cục QLCL Đồng Tháp", "chicuc.dt", OrgKind.authority)
+    page = app_client.get(f"/app/console/lots/{rice['lot']['id']}").text
+    lines = re.findall(r'<text x="\d+" y="\d+" font-size="12"([^>]*)>([^<]*)</text>', page)
+    by_text = {t: "".join(re.findall(r'textLength="(\d+)"', attrs)) for attrs, t in lines}
+    holder = next(t for t in by_text if t.startswith("Hợp tác xã"))
+    lot_line = next(t for t in by_text if t.startswith("L-2025-0301-TP-A1"))
+    for t in (holder, lot_line):
+        assert by_text[t] == "200" and len(t) <= 34, (t, by_text)  # the box is 220 wide, text starts at 10
+    assert holder.endswith("…")
+
+
 def test_recall_notifies_holders_retries_and_links_work_once(
     net: Network, runtime: Runtime, app_client: TestClient
 ) -> None:
