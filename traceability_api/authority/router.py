@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
@@ -138,29 +138,48 @@ def recall_report(recall_id: DbId, p: PrincipalDep, session: SessionDep) -> dict
 
 
 def _events(
-    session: SessionDep, p: Principal, lot: str | None, since: datetime | None, until: datetime | None, limit: int
-) -> list[Event]:
+    session: SessionDep, p: Principal, lot: str | None, since: datetime | None, until: datetime | None, limit: int,
+    after_id: int,
+) -> list[Event]:  # fmt: skip
     for t in (since, until):
         if t is not None and t.tzinfo is None:
             raise Invalid("time filters need a time zone")
-    return query_events(session, p, lot=lot, ge_event_time=since, lt_event_time=until, limit=limit)
+    return query_events(session, p, lot=lot, ge_event_time=since, lt_event_time=until, limit=limit, after_id=after_id)
+
+
+def _next_page(request: Request, events: list[Event], limit: int) -> dict[str, str]:
+    """Headers of a full page: where the next one starts (``after_id``: the page's last event id), so
+    that an export of more events than one page holds says so instead of ending silently."""
+    if len(events) < limit:
+        return {}
+    last = str(events[-1].id)
+    return {"Link": f'<{request.url.include_query_params(after_id=last)}>; rel="next"', "X-Next-After-Id": last}
+
+
+AfterId = Annotated[DbId, Query(description="continue after this event id (the previous page's X-Next-After-Id)")]
 
 
 @router.get("/exports/epcis", summary="EPCIS 2.0 JSON-LD document of the chosen events")
 def export_epcis(
+    request: Request,
     p: PrincipalDep,
     session: SessionDep,
     lot: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    after_id: AfterId = 0,
 ) -> StoredJSONResponse:
-    return StoredJSONResponse(exports.epcis_document(_events(session, p, lot, since, until, limit)))
+    """The events in recording order, ``limit`` at a time: a full page names the next one in its
+    ``Link`` (rel="next") and ``X-Next-After-Id`` headers."""
+    events = _events(session, p, lot, since, until, limit, after_id)
+    return StoredJSONResponse(exports.epcis_document(events), headers=_next_page(request, events, limit))
 
 
 @router.get("/exports/events.{fmt}", summary="Key data elements per event as CSV or XLSX")
 def export_table(
     fmt: str,
+    request: Request,
     p: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -171,21 +190,26 @@ def export_table(
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     lang: Annotated[str, Query(pattern="^(en|vi)$", description="column headers: en or vi")] = "en",
+    after_id: AfterId = 0,
 ) -> Response:
     """Times are local with their offset: eventTime in the event's own zone, recordTime in the
-    service's default zone.  CSV is UTF-8 with a byte-order mark (opens correctly in Excel)."""
+    service's default zone.  CSV is UTF-8 with a byte-order mark (opens correctly in Excel).  The
+    events are taken in recording order, ``limit`` at a time (a full page names the next one in its
+    ``Link`` and ``X-Next-After-Id`` headers), then sorted within the page."""
     if sort not in exports.SORTABLE:
         raise Invalid(f"sort by one of {', '.join(sorted(exports.SORTABLE))}")
-    events = _events(session, p, lot, since, until, limit)
+    if fmt not in ("csv", "xlsx"):
+        raise Invalid("format must be csv or xlsx")
+    events = _events(session, p, lot, since, until, limit, after_id)
     table = exports.rows(session, events, sort, order == "desc", settings.time_zone)
+    headers = _next_page(request, events, limit)
     if fmt == "csv":
-        return Response(exports.to_csv(table, lang), media_type="text/csv; charset=utf-8")
-    if fmt == "xlsx":
-        return Response(
-            exports.to_xlsx(table, lang),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    raise Invalid("format must be csv or xlsx")
+        return Response(exports.to_csv(table, lang), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(
+        exports.to_xlsx(table, lang),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )
 
 
 @router.get("/audit-log", summary="The append-only log of writes (authorities: all; auditors: their organisation)")
