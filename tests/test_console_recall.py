@@ -181,6 +181,26 @@ def test_graph_node_lines_stay_inside_their_box(runtime: Runtime, app_client: Te
     assert holder.endswith("…")
 
 
+def test_a_viewer_is_told_it_may_not_close_a_recall(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    """An authority's viewer sees the recall without a close button; a crafted close is refused
+    with the reason (403), not a 'not found' page about a recall it is looking at."""
+    org_id, _ = member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    recall_id = _open_recall(app_client, lot_id(runtime, net, "P11"), "Nghi nhiễm nấm mốc")
+    with Session(runtime.engine) as s:
+        token = create_invite(s, runtime.settings, org_id, "Thanh tra viên", Role.viewer)
+        s.commit()
+    app_client.cookies.clear()
+    accept(app_client, token, "thanhtra")
+    page = app_client.get(f"/app/console/recalls/{recall_id}")
+    assert page.status_code == 200 and f"/app/console/recalls/{recall_id}/close" not in page.text
+    r = app_client.post(f"/app/console/recalls/{recall_id}/close", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 403 and 'id="close-err"' in r.text and "Vai trò của bạn không được ghi dữ liệu." in r.text
+    with Session(runtime.engine) as s:
+        assert s.get(Recall, recall_id).status == "open"  # type: ignore[union-attr]
+    missing = app_client.post("/app/console/recalls/999999/close", data={"csrf": csrf_of(page.text)})
+    assert missing.status_code == 404
+
+
 def test_recall_notifies_holders_retries_and_links_work_once(
     net: Network, runtime: Runtime, app_client: TestClient
 ) -> None:
