@@ -41,13 +41,17 @@ class Filters:
 
 
 def month(session: Session, when: Any) -> ColumnElement[str]:
-    """'YYYY-MM' of a date or timestamp column, in the database's own function."""
+    """'YYYY-MM' of a timestamp column, in UTC, in the database's own function (PostgreSQL's
+    to_char of a timestamptz would read it in the session's zone, whatever the server is set to)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(when, "YYYY-MM")
+        return func.to_char(func.timezone("UTC", when), "YYYY-MM")
     return func.strftime("%Y-%m", when)
 
 
 def lot_month(session: Session) -> ColumnElement[str]:
+    """'YYYY-MM' of a lot's harvest date, else of its recording time (in UTC)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.coalesce(func.to_char(Lot.harvest_date, "YYYY-MM"), month(session, Lot.created_at))
     return month(session, func.coalesce(Lot.harvest_date, Lot.created_at))
 
 
