@@ -19,6 +19,7 @@ from traceability_api.authority.models import ReadOwner, WriteLogEntry
 from traceability_api.parties.kinds import OrgKind, Role
 from traceability_api.runtime import Runtime
 from traceability_api.workspace.invites import create_invite
+from traceability_api.workspace.routes.reads import read_what
 
 pytestmark = pytest.mark.postgres
 
@@ -124,6 +125,12 @@ def test_authority_api_trace_recall_and_mass_balance_name_the_owners(runtime: Ru
     ]
     assert {x["path"] for x in _reads(w, w.coop)} == {paths[0], paths[1], paths[3]}
     assert {x["path"] for x in _reads(w, w.mill)} == set(paths)
+    assert [read_what(path, "vi") for path in paths] == [
+        "Sơ đồ truy xuất của lô (API)",
+        "Các lô làm từ sản phẩm của một vùng trồng (API)",
+        "Lệnh thu hồi (API)",
+        "Cân đối khối lượng vào ra của các lô (API)",
+    ]  # the reads page says what each showed
 
 
 def test_api_private_reads_name_the_event_owner(runtime: Runtime, app_client: TestClient) -> None:
