@@ -280,6 +280,12 @@ def test_a_lot_under_open_recall_is_not_recalled_again(net: Network, runtime: Ru
     wider = recall("downstream")
     assert wider.status_code == 201, wider.text
     assert recall("lot").status_code == 409 and recall("downstream").status_code == 409
+    # a lot the downstream recall reached (rice milled from P11) is covered too: no second notice
+    r1 = lot_id(runtime, net.lots["R1"])
+    for scope in ("lot", "downstream"):
+        body = {"lot_ids": [r1], "reason": "Dư lượng thuốc BVTV", "scope": scope}
+        made = c.post("/api/v1/recalls", json=body, headers=H(net, "AUTH"))
+        assert made.status_code == 409 and f"open recall #{wider.json()['id']}" in made.text, made.text
     with Session(runtime.engine) as s:
         auth = authenticate(s, net.keys["AUTH"])
         for rid in (first.json()["id"], wider.json()["id"]):

@@ -201,6 +201,18 @@ def test_a_viewer_is_told_it_may_not_close_a_recall(net: Network, runtime: Runti
     assert missing.status_code == 404
 
 
+def test_recalling_a_lot_an_open_recall_covers_says_which_in_vietnamese(
+    net: Network, runtime: Runtime, app_client: TestClient
+) -> None:
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    recall_id = _open_recall(app_client, lot_id(runtime, net, "P11"), "Nghi nhiễm nấm mốc")  # downstream
+    r1 = lot_id(runtime, net, "R1")  # milled from P11: reached by that recall
+    page = app_client.get(f"/app/console/lots/{r1}")
+    r = app_client.post(f"/app/console/lots/{r1}/recall", data={"csrf": csrf_of(page.text), "reason": "Lần nữa"})
+    assert r.status_code == 409 and f"Lô này đã nằm trong lệnh thu hồi #{recall_id} đang mở." in r.text
+    assert "already under" not in r.text
+
+
 def test_recall_notifies_holders_retries_and_links_work_once(
     net: Network, runtime: Runtime, app_client: TestClient
 ) -> None:

@@ -74,15 +74,21 @@ def open_recall(
 
 
 def _not_already_recalled(session: Session, lot_ids: set[int], scope: str) -> None:
-    """A lot already named by an open recall of the same or a wider scope is not recalled again
-    (its holders would get a second notice for the same thing); widening a lot recall to its
-    downstream lots is a new recall."""
+    """A lot already covered by an open recall of the same or a wider scope is not recalled again
+    (its holders would get a second notice for the same thing): a downstream recall covers every lot
+    it reached (and what is made from them), a lot recall its own lots for a lot recall.  Widening a
+    lot recall to its downstream lots is a new recall."""
     for open_one in session.exec(select(Recall).where(Recall.status == "open")):
-        again = lot_ids & set(open_one.root_lot_ids)
-        if again and (open_one.scope == "downstream" or open_one.scope == scope):
+        if open_one.scope == "downstream":
+            covered = {int(a["lotId"]) for a in open_one.affected} | set(open_one.root_lot_ids)
+        else:
+            covered = set(open_one.root_lot_ids) if scope == "lot" else set()
+        again = lot_ids & covered
+        if again:
+            widen = "" if open_one.scope == "downstream" else ", or recall downstream to widen it"
             raise Conflict(
                 f"lot {min(again)} is already under open recall #{open_one.id} ({open_one.scope}): "
-                "close that recall first, or recall downstream to widen it"
+                f"close that recall first{widen}"
             )
 
 

@@ -104,6 +104,8 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"belongs to another organisation", "gtin",
      "Sản phẩm này thuộc đơn vị khác.", "This product belongs to another organisation."),
     (r"may not write", "_form", T["vi"]["no_write"], T["en"]["no_write"]),
+    (r"already under open recall #(\d+)", "_form", "Lô này đã nằm trong lệnh thu hồi #{0} đang mở.",
+     "This lot is already under open recall #{0}."),
     # sharing grants (privacy.grants), before the general "in the future" below
     (r"expires_at must be in the future and at most a year ahead", "until",
      "Ngày kết thúc phải sau hôm nay và không quá một năm tới.",
