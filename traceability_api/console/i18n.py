@@ -56,10 +56,12 @@ T: dict[str, dict[str, str]] = {
         "province_wide": "Chỉ số này tính cho cả tỉnh (không lọc theo xã hay sản phẩm).",
         "anomalies": "Bất thường",
         "anomalies_help": (
-            "Mới nhất trước: vượt cân bằng khối lượng, mã bị sao chép, phản ánh hàng giả, vi phạm thời gian "
-            "cách ly, cảm biến vượt ngưỡng, sự kiện chờ neo quá {n} phút."
+            "Mới nhất trước: vượt cân bằng khối lượng, bán lô sau khi bị thu hồi, mã bị sao chép, phản ánh hàng "
+            "giả, vi phạm thời gian cách ly, cảm biến vượt ngưỡng, sự kiện chờ neo quá {n} phút."
         ),
         "an_mass_balance": "Xuất vượt khối lượng lô",
+        "an_sold_after_recall": "Bán lô sau khi đã bị thu hồi",
+        "an_sold_detail": "Sự kiện bán số {n} của {org}, sau lệnh thu hồi lúc {day}",
         "an_copied_scan": "Mã sê-ri bị quét bất thường",
         "an_counterfeit_report": "Người tiêu dùng báo nghi hàng giả",
         "an_override": "Thu hoạch / bán trong thời gian cách ly",
@@ -268,10 +270,12 @@ T: dict[str, dict[str, str]] = {
         "province_wide": "This figure is province-wide (not filtered by commune or product).",
         "anomalies": "Anomalies",
         "anomalies_help": (
-            "Newest first: mass-balance over-shipment, copied codes, counterfeit reports, interval overrides, "
-            "sensor breaches, events waiting over {n} minutes for their anchor."
+            "Newest first: mass-balance over-shipment, sales of recalled lots, copied codes, counterfeit reports, "
+            "interval overrides, sensor breaches, events waiting over {n} minutes for their anchor."
         ),
         "an_mass_balance": "Mass-balance over-shipment",
+        "an_sold_after_recall": "Sale of a recalled lot",
+        "an_sold_detail": "Sale event {n} by {org}, after the recall at {day}",
         "an_copied_scan": "Copied serial scans",
         "an_counterfeit_report": "Consumer counterfeit report",
         "an_override": "Harvest / sale inside an interval",
