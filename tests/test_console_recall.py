@@ -191,6 +191,11 @@ def test_a_viewer_is_told_it_may_not_close_a_recall(net: Network, runtime: Runti
         s.commit()
     app_client.cookies.clear()
     accept(app_client, token, "thanhtra")
+    graph = app_client.get(f"/app/console/lots/{lot_id(runtime, net, 'R1')}").text
+    assert 'id="recall-form"' not in graph and 'id="recall-read-only"' in graph  # nor a form to open one
+    crafted = app_client.post(f"/app/console/lots/{lot_id(runtime, net, 'R1')}/recall",
+                              data={"csrf": csrf_of(graph), "reason": "Thử mở lệnh"})  # fmt: skip
+    assert crafted.status_code == 403 and "Vai trò của bạn không được ghi dữ liệu." in crafted.text
     page = app_client.get(f"/app/console/recalls/{recall_id}")
     assert page.status_code == 200 and f"/app/console/recalls/{recall_id}/close" not in page.text
     r = app_client.post(f"/app/console/recalls/{recall_id}/close", data={"csrf": csrf_of(page.text)})
