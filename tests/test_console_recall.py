@@ -135,6 +135,8 @@ def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
     page = app_client.get(f"/app/console/lots/{lot}")
     bad = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x"})
     assert bad.status_code == 422 and "ít nhất 3 ký tự" in bad.text
+    long = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x" * 501})
+    assert long.status_code == 422 and "tối đa 500 ký tự" in long.text and 'id="recall-form"' in long.text  # the page
     form = {"csrf": csrf_of(page.text), "reason": reason, "scope": "downstream"}
     r = app_client.post(f"/app/console/lots/{lot}/recall", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text

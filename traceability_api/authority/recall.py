@@ -22,6 +22,8 @@ from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 
+REASON_MAX = 500  # characters of a recall's reason (the API's and the console's forms)
+
 
 def open_recall(
     session: Session,

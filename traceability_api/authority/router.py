@@ -12,7 +12,7 @@ from traceability_api.authority import exports, trace
 from traceability_api.authority.mass_balance import mass_balance
 from traceability_api.authority.models import Recall, WriteLogEntry
 from traceability_api.authority.read_log import MAX_ROWS, reads_of
-from traceability_api.authority.recall import open_recall
+from traceability_api.authority.recall import REASON_MAX, open_recall
 from traceability_api.authority.recall_notices import concerned
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, Invalid
@@ -99,7 +99,7 @@ def balance(
 
 class RecallIn(BaseModel):
     lot_ids: list[DbId] = Field(min_length=1, max_length=1000)
-    reason: str = Field(min_length=3, max_length=500)
+    reason: str = Field(min_length=3, max_length=REASON_MAX)
     scope: str = Field(default="downstream", pattern="^(lot|downstream)$")
 
 
