@@ -280,9 +280,71 @@ def test_a_lot_under_open_recall_is_not_recalled_again(net: Network, runtime: Ru
     wider = recall("downstream")
     assert wider.status_code == 201, wider.text
     assert recall("lot").status_code == 409 and recall("downstream").status_code == 409
+    # a lot the downstream recall reached (rice milled from P11) is covered too: no second notice
+    r1 = lot_id(runtime, net.lots["R1"])
+    for scope in ("lot", "downstream"):
+        body = {"lot_ids": [r1], "reason": "Dư lượng thuốc BVTV", "scope": scope}
+        made = c.post("/api/v1/recalls", json=body, headers=H(net, "AUTH"))
+        assert made.status_code == 409 and f"open recall #{wider.json()['id']}" in made.text, made.text
     with Session(runtime.engine) as s:
         auth = authenticate(s, net.keys["AUTH"])
         for rid in (first.json()["id"], wider.json()["id"]):
             close_recall(s, auth, rid)
         s.commit()
     assert recall("lot").status_code == 201  # closed: the lot may be recalled again
+
+
+def test_exports_page_through_every_event(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    """An export of more events than ``limit`` says where the next page starts (it ended silently at
+    the first 1,000: a province's export was cut short with no hint); the pages hold every event once."""
+    c, auth = app_client, H(net, "AUTH")
+    whole = c.get("/api/v1/exports/epcis", headers=auth).json()["epcisBody"]["eventList"]
+    assert len(whole) > 10
+    for path in ("/api/v1/exports/epcis", "/api/v1/exports/events.csv", "/api/v1/exports/events.xlsx"):
+        seen: list[Any] = []
+        params: dict[str, Any] = {"limit": 10}
+        pages = 0
+        while True:
+            r = c.get(path, headers=auth, params=params)
+            assert r.status_code == 200, r.text
+            pages += 1
+            if path.endswith("csv"):
+                seen += [row["eventId"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))]
+            elif path.endswith("xlsx"):
+                seen += [
+                    row[0] for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(min_row=2, values_only=True)
+                ]
+            else:
+                seen += [e["eventID"] for e in r.json()["epcisBody"]["eventList"]]
+            if "X-Next-After-Id" not in r.headers:
+                break
+            assert 'rel="next"' in r.headers["Link"] and f"after_id={r.headers['X-Next-After-Id']}" in r.headers["Link"]
+            params = {"limit": 10, "after_id": r.headers["X-Next-After-Id"]}
+        assert len(seen) == len(set(seen)) == len(whole) and pages == -(-len(whole) // 10) + (len(whole) % 10 == 0)
+    assert c.get("/api/v1/exports/epcis", headers=auth, params={"after_id": -1}).status_code == 422
+
+
+def test_mass_balance_leaves_out_events_declared_erroneous(runtime: Runtime, app_client: TestClient) -> None:
+    """A sale of 900 kg typed for 90 kg and corrected by an errorDeclaration is not an over-sale: the
+    report, the console's figure and its anomaly feed count the corrective event, not the declared one."""
+    from tests.world import make_world, obj_event, setup_rice
+    from traceability_api.console import anomalies, figures
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)  # 1,000 kg
+    sale = obj_event(rice["uri"], 900, "retail_selling", time="2025-03-05T08:00:00+07:00")
+    r = w.post(w.coop, "/api/v1/events", sale)
+    assert r.status_code == 201, r.text
+    fixed = obj_event(rice["uri"], 90, "retail_selling", time="2025-03-05T08:00:00+07:00")
+    r = w.post(w.coop, f"/api/v1/events/{r.json()['id']}/corrections",
+               {"reason": "incorrect_data", "correctiveEvents": [fixed]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    later = obj_event(rice["uri"], 200, "retail_selling", time="2025-03-06T08:00:00+07:00")
+    assert w.post(w.coop, "/api/v1/events", later).status_code == 201  # 290 kg sold in truth
+    report = w.get(w.authority, "/api/v1/mass-balance").json()
+    row = next(x for x in report["lots"] if x["uri"] == rice["uri"])
+    assert row["outflows"] == {str(w.coop.id): 290.0} and not row["flagged"], row
+    assert report["flagged"] == 0
+    with Session(runtime.engine) as s:
+        assert figures.mass_balance_flags(s, figures.Filters()) == []
+        assert [a for a in anomalies.feed(s)[0] if a.kind == "mass_balance"] == []

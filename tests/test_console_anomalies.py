@@ -123,3 +123,29 @@ def test_page_says_sensor_breaches_and_late_events_in_the_inspectors_language(
     app_client.get("/app/lang", params={"to": "en"})
     page = app_client.get("/app/console/anomalies").text
     assert "Vườn xoài ấp Mỹ Thạnh: dissolved oxygen below 3 (worst 1.5)" in page and f"Event {late_event}" in page
+
+
+def test_a_sale_recorded_after_the_lots_recall_is_an_anomaly(app_client: TestClient, runtime: Runtime) -> None:
+    """A recalled lot cannot ship, but its holder can still record selling it: the feed names the
+    sale made after the recall; a sale from before the recall, recorded late, is none."""
+    from tests.world import make_world, obj_event, setup_rice
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [rice["lot"]["id"]], "reason": "Dư lượng", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    before = obj_event(rice["uri"], 100, "retail_selling", time="2025-03-05T08:00:00+07:00")
+    after = obj_event(rice["uri"], 50, "retail_selling", time=(utcnow() + timedelta(seconds=1)).isoformat())
+    ids = []
+    for sale in (before, after):
+        r = w.post(w.coop, "/api/v1/events", sale)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    sign_in_authority(app_client, runtime)
+    items = [
+        i for i in app_client.get("/app/console/anomalies.json").json()["items"] if i["kind"] == "sold_after_recall"
+    ]
+    assert [(i["lotId"], i["detail"].split(" by ")[0]) for i in items] == [(rice["lot"]["id"], f"event {ids[1]}")]
+    assert items[0]["href"] == f"/app/console/lots/{rice['lot']['id']}"
+    page = app_client.get("/app/console/anomalies").text
+    assert "Bán lô sau khi đã bị thu hồi" in page and f"Sự kiện bán số {ids[1]} của HTX Lúa gạo Thạnh Phú" in page

@@ -102,8 +102,10 @@ def test_csv_commune_that_looks_like_a_formula_stays_text(app_client: TestClient
 
 
 @pytest.mark.parametrize(
-    "params", [{"figure": "nope"}, {"start": "2025-13"}, {"product": "0"}, {"commune": "x" * 101}, {"end": "25-01"}]
-)
+    "params",
+    [{"figure": "nope"}, {"start": "2025-13"}, {"product": "0"}, {"commune": "x" * 101}, {"end": "25-01"},
+     {"figure": "orgs_active", "start": "0000-01"}],
+)  # fmt: skip
 def test_bad_filters_are_refused(app_client: TestClient, runtime: Runtime, params: dict[str, str]) -> None:
     sign_in_authority(app_client, runtime)
     for path in ("/app/console/figures", "/app/console/figures.csv"):
@@ -121,6 +123,16 @@ def test_months_out_of_order_are_said_so(app_client: TestClient, runtime: Runtim
     assert csv_file.status_code == 422
     same = app_client.get("/app/console/figures", params={"start": "2025-03", "end": "2025-03"})
     assert same.status_code == 200 and 'id="end-err"' not in same.text
+
+
+@pytest.mark.parametrize("figure", ["orgs_active", "members_active", "lots"])
+def test_the_first_and_last_months_there_are_are_figures(app_client: TestClient, runtime: Runtime, figure: str) -> None:
+    """January of year 1 to December 9999: every month, no 500 (the end's next month does not exist)."""
+    sign_in_authority(app_client, runtime)
+    whole = {"figure": figure, "start": "0001-01", "end": "9999-12"}
+    for path in ("/app/console/figures", "/app/console/figures.csv"):
+        assert app_client.get(path, params=whole).status_code == 200, path
+        assert app_client.get(path, params={"figure": figure, "end": "9999-12"}).status_code == 200, path
 
 
 def test_cooperative_member_gets_403_on_figures(app_client: TestClient, runtime: Runtime) -> None:
@@ -173,3 +185,34 @@ def test_cache_keeps_answers_and_revalidates_stale_ones_in_the_background(runtim
         assert lenient.get(s, "k", compute) == 1  # the kept answer at once ...
         lenient.join()
         assert len(calls) == 3 and lenient.get(s, "k", compute) == 3  # ... while recomputed in the background
+
+
+def test_months_are_utc_months_whatever_the_database_session_zone(app_client: TestClient, runtime: Runtime) -> None:
+    """A PostgreSQL server set to the province's zone (initdb takes the machine's) must not move a
+    recall or a lot recorded late on 31 January (UTC) into February: months are UTC months, as on SQLite."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from tests.world import make_world, setup_rice
+    from traceability_api.authority.models import Recall
+    from traceability_api.console import figures
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    late = datetime(2025, 1, 31, 20, 0, tzinfo=UTC)  # 1 February, 03:00 in Vietnam
+    with Session(runtime.engine) as s:
+        lot = s.get(Lot, rice["lot"]["id"])
+        assert lot is not None
+        lot.harvest_date, lot.created_at = None, late
+        s.add(lot)
+        s.add(Recall(org_id=w.authority.id, member_id=1, reason="thử", scope="lot", root_lot_ids=[], affected=[],
+                     created_at=late))  # fmt: skip
+        s.commit()
+    with Session(runtime.engine) as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SET TIME ZONE 'Asia/Ho_Chi_Minh'"))
+        assert figures.lots(s, figures.Filters()) == [("2025-01", 1.0)]
+        assert figures.recalls(s, figures.Filters()) == [("2025-01", 1.0)]
+        assert figures.lots(s, figures.Filters(start="2025-02")) == []
+        s.rollback()  # the SET goes with the transaction: the pooled connection keeps its own zone

@@ -64,3 +64,32 @@ def test_places_show_their_worst_status(app_client: TestClient, runtime: Runtime
     sign_in_authority(app_client, runtime)
     status = {f["id"]: f["properties"]["status"] for f in app_client.get("/app/console/map.geojson").json()["features"]}
     assert status == {orchard: "recall", field: "active", store: "alert"}
+
+
+def test_a_plot_whose_harvest_was_made_into_recalled_products_shows_the_recall(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """The harvest was milled (its status 'consumed'), then recalled with everything made from it:
+    its plot is where the recall points, so the map shows it as 'recall', not 'idle'."""
+    from tests.world import make_world, setup_rice
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    assert (
+        w.post(w.coop, "/api/v1/products", {"gtin": "08930000009920", "name": "Gạo", "max_yield": 0.7}).status_code
+        == 201
+    )
+    milling = {"type": "TransformationEvent", "eventTime": "2025-03-03T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+               "inputQuantityList": [{"epcClass": rice["uri"], "quantity": 1000, "uom": "KGM"}],
+               "outputQuantityList": [{"epcClass": "https://id.gs1.org/01/08930000009920/10/G1", "quantity": 600,
+                                       "uom": "KGM"}]}  # fmt: skip
+    assert w.post(w.coop, "/api/v1/events", milling).status_code == 201
+    r = w.post(
+        w.authority, "/api/v1/recalls", {"lot_ids": [rice["lot"]["id"]], "reason": "Dư lượng", "scope": "downstream"}
+    )
+    assert r.status_code == 201, r.text
+    with Session(runtime.engine) as s:
+        assert s.get(Lot, rice["lot"]["id"]).status == LotStatus.consumed  # type: ignore[union-attr]
+    sign_in_authority(app_client, runtime)
+    plot = next(f for f in app_client.get("/app/console/map.geojson").json()["features"] if f["id"] == rice["plot_id"])
+    assert plot["properties"]["status"] == "recall" and plot["properties"]["lotsRecalled"] == 1

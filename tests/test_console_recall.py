@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from email import message_from_bytes
 
@@ -26,6 +27,7 @@ from traceability_api.anchoring.worker import AnchoringWorker
 from traceability_api.authority import trace
 from traceability_api.authority.models import Recall, RecallNotice
 from traceability_api.authority.recall_notify import RecallNotifier
+from traceability_api.console.lineage_view import STATUSES
 from traceability_api.epcis.identifiers import classify
 from traceability_api.husbandry.models import AlertChannel
 from traceability_api.lots.models import Lot
@@ -94,6 +96,12 @@ def test_search_by_code_gtin_organisation_and_plot(net: Network, runtime: Runtim
         expected = set(s.exec(select(Lot.id).where((Lot.owner_org_id == m2) | (Lot.holder_org_id == m2))).all())
     assert found("org", "m2") == expected and expected
     assert found("code", "100%_") == set()  # LIKE wildcards are taken literally
+    with Session(runtime.engine) as s:  # Vietnamese capitals fold on SQLite too; a decomposed query matches
+        s.execute(text("UPDATE place SET name = 'Ruộng Đồng Cỏ C2' WHERE name = 'Ruộng C2'"))
+        s.commit()
+    c2 = {lot_id(runtime, net, n) for n in ("P21", "P22")}
+    assert found("plot", "đồng cỏ") == found("plot", "ĐỒNG CỎ") == c2
+    assert found("plot", unicodedata.normalize("NFD", "Đồng Cỏ")) == c2
     assert app_client.get("/app/console/lots", params={"by": "colour", "q": "x"}).status_code == 422
     assert app_client.get("/app/console/lots", params={"q": "x" * 101}).status_code == 422
 
@@ -127,6 +135,8 @@ def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
     page = app_client.get(f"/app/console/lots/{lot}")
     bad = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x"})
     assert bad.status_code == 422 and "ít nhất 3 ký tự" in bad.text
+    long = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x" * 501})
+    assert long.status_code == 422 and "tối đa 500 ký tự" in long.text and 'id="recall-form"' in long.text  # the page
     form = {"csrf": csrf_of(page.text), "reason": reason, "scope": "downstream"}
     r = app_client.post(f"/app/console/lots/{lot}/recall", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
@@ -135,6 +145,79 @@ def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
 
 def _path(url: str) -> str:
     return url[url.index("/app/") :]
+
+
+def test_graph_legend_shows_the_colour_of_each_proof_status(
+    net: Network, runtime: Runtime, app_client: TestClient
+) -> None:
+    """The legend says what a node's border colour means: each entry carries that colour (it was
+    three words in a bulleted list, no colour in sight) and the page loads the console's styles."""
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    page = app_client.get(f"/app/console/lots/{lot_id(runtime, net, 'R1')}").text
+    legend = dict(re.findall(r'<li data-legend="(\w+)"><svg class="swatch"[^>]*><rect[^>]*stroke="([^"]+)"', page))
+    assert legend == STATUSES
+    node = re.search(r'data-proof="pending">.*?<rect[^>]*stroke="([^"]+)"', page, re.S)
+    assert node and node.group(1) == legend["pending"]
+    assert "console.css" in page
+
+
+def test_graph_node_lines_stay_inside_their_box(runtime: Runtime, app_client: TestClient) -> None:
+    """A long holder name (or product, lot code and quantity) is cut and drawn to the box's inner
+    width: it ran past the node's border (Jinja's truncate keeps 5 characters over its length)."""
+    from tests.world import make_world, setup_rice
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w, lot="L-2025-0301-TP-A1", qty=123456789.5)
+    with Session(runtime.engine) as s:
+        s.execute(text("UPDATE organisation SET name = 'Hợp tác xã Nông nghiệp Dịch vụ Thạnh Phú Cờ Đỏ' "
+                       "WHERE id = :i"), {"i": w.coop.id})  # fmt: skip
+        s.commit()
+    member_client(app_client, runtime, "Chi cục QLCL Đồng Tháp", "chicuc.dt", OrgKind.authority)
+    page = app_client.get(f"/app/console/lots/{rice['lot']['id']}").text
+    lines = re.findall(r'<text x="\d+" y="\d+" font-size="12"([^>]*)>([^<]*)</text>', page)
+    by_text = {t: "".join(re.findall(r'textLength="(\d+)"', attrs)) for attrs, t in lines}
+    holder = next(t for t in by_text if t.startswith("Hợp tác xã"))
+    lot_line = next(t for t in by_text if t.startswith("L-2025-0301-TP-A1"))
+    for t in (holder, lot_line):
+        assert by_text[t] == "200" and len(t) <= 34, (t, by_text)  # the box is 220 wide, text starts at 10
+    assert holder.endswith("…")
+
+
+def test_a_viewer_is_told_it_may_not_close_a_recall(net: Network, runtime: Runtime, app_client: TestClient) -> None:
+    """An authority's viewer sees the recall without a close button; a crafted close is refused
+    with the reason (403), not a 'not found' page about a recall it is looking at."""
+    org_id, _ = member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    recall_id = _open_recall(app_client, lot_id(runtime, net, "P11"), "Nghi nhiễm nấm mốc")
+    with Session(runtime.engine) as s:
+        token = create_invite(s, runtime.settings, org_id, "Thanh tra viên", Role.viewer)
+        s.commit()
+    app_client.cookies.clear()
+    accept(app_client, token, "thanhtra")
+    graph = app_client.get(f"/app/console/lots/{lot_id(runtime, net, 'R1')}").text
+    assert 'id="recall-form"' not in graph and 'id="recall-read-only"' in graph  # nor a form to open one
+    crafted = app_client.post(f"/app/console/lots/{lot_id(runtime, net, 'R1')}/recall",
+                              data={"csrf": csrf_of(graph), "reason": "Thử mở lệnh"})  # fmt: skip
+    assert crafted.status_code == 403 and "Vai trò của bạn không được ghi dữ liệu." in crafted.text
+    page = app_client.get(f"/app/console/recalls/{recall_id}")
+    assert page.status_code == 200 and f"/app/console/recalls/{recall_id}/close" not in page.text
+    r = app_client.post(f"/app/console/recalls/{recall_id}/close", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 403 and 'id="close-err"' in r.text and "Vai trò của bạn không được ghi dữ liệu." in r.text
+    with Session(runtime.engine) as s:
+        assert s.get(Recall, recall_id).status == "open"  # type: ignore[union-attr]
+    missing = app_client.post("/app/console/recalls/999999/close", data={"csrf": csrf_of(page.text)})
+    assert missing.status_code == 404
+
+
+def test_recalling_a_lot_an_open_recall_covers_says_which_in_vietnamese(
+    net: Network, runtime: Runtime, app_client: TestClient
+) -> None:
+    member_client(app_client, runtime, "Chi cục QLCL Cần Thơ", "chicuc", OrgKind.authority)
+    recall_id = _open_recall(app_client, lot_id(runtime, net, "P11"), "Nghi nhiễm nấm mốc")  # downstream
+    r1 = lot_id(runtime, net, "R1")  # milled from P11: reached by that recall
+    page = app_client.get(f"/app/console/lots/{r1}")
+    r = app_client.post(f"/app/console/lots/{r1}/recall", data={"csrf": csrf_of(page.text), "reason": "Lần nữa"})
+    assert r.status_code == 409 and f"Lô này đã nằm trong lệnh thu hồi #{recall_id} đang mở." in r.text
+    assert "already under" not in r.text
 
 
 def test_recall_notifies_holders_retries_and_links_work_once(
@@ -234,3 +317,29 @@ def test_holder_acknowledges_from_the_workspace_home(net: Network, runtime: Runt
     theirs = app_client.post(f"/app/recalls/{other.id}/ack", data={"csrf": csrf_of(home)})
     assert theirs.status_code == 404 and "Không tìm thấy thông báo thu hồi này." in theirs.text
     assert "not found" not in theirs.text
+
+
+def test_a_lot_in_transit_notifies_the_organisation_it_is_shipped_to(runtime: Runtime, app_client: TestClient) -> None:
+    """Recalled while on its way, a lot reaches its receiver, which gets a notice listing it (it
+    holds it only once received, and a recalled lot cannot be received); the console says where
+    the lot was going."""
+    from tests.world import make_world, setup_rice, ship
+    from traceability_api.authority.recall_notify import notice_payload
+
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    assert ship(w, w.coop, w.mill, rice["uri"]).status_code == 201  # in transit, not received
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [rice["lot"]["id"]], "reason": "Nấm mốc", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    row = r.json()["affected"][0]
+    assert (row["holderOrgId"], row["inTransitToOrgId"]) == (w.coop.id, w.mill.id)
+    with Session(runtime.engine) as s:
+        notices = {n.org_id: n for n in s.exec(select(RecallNotice).where(RecallNotice.recall_id == r.json()["id"]))}
+        assert set(notices) == {w.coop.id, w.mill.id}
+        recall = s.get(Recall, r.json()["id"])
+        assert recall is not None
+        payload = notice_payload(recall, notices[w.mill.id], "mill", "https://x/ack")
+    assert [lot["uri"] for lot in payload["lots"]] == [rice["uri"]]
+    member_client(app_client, runtime, "Chi cục QLCL Đồng Tháp", "chicuc.dt", OrgKind.authority)
+    page = app_client.get(f"/app/console/recalls/{r.json()['id']}").text
+    assert f'data-heading-to="{w.mill.id}"' in page and "đang giao đến Nhà máy xay xát Trà Nóc" in page

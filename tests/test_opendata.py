@@ -250,6 +250,17 @@ def test_datasets_hold_the_promised_aggregates(od: tuple[Runtime, TestClient]) -
          "outputQuantityList": [{"epcClass": lot_uri(rice, "G-01"), "quantity": 620, "uom": "KGM"}]}  # fmt: skip
     r = client.post("/api/v1/events", headers=h(keys["coop"]), json=t)
     assert r.status_code == 201, r.text
+    serials = {
+        "type": "ObjectEvent",
+        "eventTime": "2025-03-06T08:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "action": "ADD",
+        "bizStep": "commissioning",
+        "epcList": [f"https://id.gs1.org/01/{rice}/21/G-01-1"],
+        "quantityList": [{"epcClass": lot_uri(rice, "G-01")}],
+    }  # its bags serialised for labels: no harvest
+    r = client.post("/api/v1/events", headers=h(keys["coop"]), json=serials)
+    assert r.status_code == 201, r.text
     r = client.post("/api/v1/places", headers=h(keys["coop"]), json={
         "kind": "plot", "name": "Vườn sầu riêng, xã Thới Lai", "planting_area_code": "VN-CTOR-0001"})  # fmt: skip
     assert r.status_code == 201, r.text

@@ -98,6 +98,36 @@ def test_partner_sees_partners_only_event_and_a_stranger_does_not(runtime: Runti
     assert all(x["org_id"] != w.distributor.id for x in reads)  # a stranger read nothing private
 
 
+def test_trace_and_mass_balance_show_a_partner_no_private_hand_over(runtime: Runtime, app_client: TestClient) -> None:
+    """The coop's trace of its lot and its mass balance leave out the mill's private shipment of it
+    (the events API does too); the authority sees it in both."""
+    w = make_world(runtime, app_client)
+    rice = setup_rice(w)
+    assert ship(w, w.coop, w.mill, rice["uri"], qty=1000).status_code == 201
+    assert receive(w, w.mill, w.coop, rice["uri"], owning=True).status_code == 201
+    lot_id, party = rice["lot"]["id"], w.distributor.party
+    private_ship = obj_event(rice["uri"], 300, "shipping", time="2025-03-04T08:00:00+07:00",
+                             destinationList=[{"type": "possessing_party", "destination": party}],
+                             **{"agri:visibility": "private"})  # fmt: skip
+    r = w.post(w.mill, "/api/v1/events", private_ship)
+    assert r.status_code == 201, r.text
+    assert r.json()["hashId"] not in _hashes(w, w.coop, rice["uri"])
+
+    def shipments(org: Any) -> list[Any]:
+        g = w.get(org, f"/api/v1/trace/lots/{lot_id}")
+        assert g.status_code == 200, g.text
+        return [(h["recordedBy"], h["quantity"]) for h in g.json()["custody"] if h["step"] == "shipping"]
+
+    def outflows(org: Any) -> dict[str, float]:
+        rows = w.get(org, "/api/v1/mass-balance").json()["lots"]
+        return next(x["outflows"] for x in rows if x["lotId"] == lot_id)
+
+    assert (w.mill.id, 300) in shipments(w.authority) and outflows(w.authority)[str(w.mill.id)] == 300
+    assert all(by != w.mill.id for by, _ in shipments(w.coop)), shipments(w.coop)
+    assert outflows(w.coop) == {str(w.coop.id): 1000}
+    assert (w.mill.id, 300) in shipments(w.mill) and outflows(w.mill)[str(w.mill.id)] == 300  # its own
+
+
 def test_grant_gives_read_access_until_it_expires_and_reads_are_logged(
     runtime: Runtime, app_client: TestClient
 ) -> None:

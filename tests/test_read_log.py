@@ -19,6 +19,7 @@ from traceability_api.authority.models import ReadOwner, WriteLogEntry
 from traceability_api.parties.kinds import OrgKind, Role
 from traceability_api.runtime import Runtime
 from traceability_api.workspace.invites import create_invite
+from traceability_api.workspace.routes.reads import read_what
 
 pytestmark = pytest.mark.postgres
 
@@ -103,6 +104,33 @@ def test_search_and_recall_pages_name_the_holders(runtime: Runtime, app_client: 
     assert _owners(runtime, recall_path) == [{w.mill.id}]  # the holder of the recalled lot
     assert recall_path in {x["path"] for x in _reads(w, w.mill)}
     assert recall_path not in {x["path"] for x in _reads(w, w.coop)}
+
+
+def test_authority_api_trace_recall_and_mass_balance_name_the_owners(runtime: Runtime, app_client: TestClient) -> None:
+    """The API's answers with other organisations' lots (trace graph, a plot's downstream lots, a
+    recall report, the mass balance) are logged as the console's pages are."""
+    w, rice = _rice_at_the_mill(runtime, app_client)
+    lot_id, plot_id = rice["lot"]["id"], rice["plot_id"]
+    r = w.post(w.authority, "/api/v1/recalls", {"lot_ids": [lot_id], "reason": "Dư lượng", "scope": "lot"})
+    assert r.status_code == 201, r.text
+    paths = (f"/api/v1/trace/lots/{lot_id}", f"/api/v1/trace/places/{plot_id}/downstream",
+             f"/api/v1/recalls/{r.json()['id']}", "/api/v1/mass-balance")  # fmt: skip
+    for path in paths:
+        assert w.get(w.authority, path).status_code == 200, path
+    assert [_owners(runtime, path) for path in paths] == [
+        [{w.coop.id, w.mill.id}],
+        [{w.coop.id, w.mill.id}],
+        [{w.mill.id}],
+        [{w.coop.id, w.mill.id}],
+    ]
+    assert {x["path"] for x in _reads(w, w.coop)} == {paths[0], paths[1], paths[3]}
+    assert {x["path"] for x in _reads(w, w.mill)} == set(paths)
+    assert [read_what(path, "vi") for path in paths] == [
+        "Sơ đồ truy xuất của lô (API)",
+        "Các lô làm từ sản phẩm của một vùng trồng (API)",
+        "Lệnh thu hồi (API)",
+        "Cân đối khối lượng vào ra của các lô (API)",
+    ]  # the reads page says what each showed
 
 
 def test_api_private_reads_name_the_event_owner(runtime: Runtime, app_client: TestClient) -> None:

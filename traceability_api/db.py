@@ -57,6 +57,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLite's own lower() folds ASCII only ("Đồng" stays "Đồng"); case-insensitive searches
+            # (the console's lot search) need Vietnamese letters folded as PostgreSQL's lower() does
+            dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -67,6 +70,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             event.listen(engine, "checkout", _drop_dead_connection)
         return engine
     raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+
+
+def _unicode_lower(value: Any) -> Any:
+    """SQLite's ``lower(x)``: Python's Unicode lower case of a text, anything else unchanged."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def _drop_dead_connection(dbapi_conn: Any, _rec: Any, _proxy: Any) -> None:

@@ -7,24 +7,44 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_
+from sqlmodel import Session, col, select
 
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import lot_uri
-from traceability_api.events.models import Event, EventLot
+from traceability_api.events.models import Event, EventCorrection, EventLot
 from traceability_api.lots.models import Lot, Product
 
 OUTFLOW_STEPS = (voc.SHIPPING, voc.BIZSTEP + "retail_selling", voc.DESTROYING)
 
 
-def mass_balance(session: Session, *, tolerance: float = 0.02, org_id: int | None = None) -> dict[str, Any]:
-    outflow, kinds = _outflows(session)
+def not_declared_erroneous() -> ColumnElement[bool]:
+    """SQL condition on ``Event``: no errorDeclaration names it (a declared event stays stored, but
+    what it moved was replaced by its corrective events, which count instead)."""
+    return ~exists().where(col(EventCorrection.event_id) == Event.id)
+
+
+def counted_outflow() -> ColumnElement[bool]:
+    """SQL condition on an (``Event``, ``EventLot``) row: it takes quantity out of the lot (a
+    transformation input, a shipment, a sale, a destruction) and its event stands.  The one rule of
+    the mass balance report, the console's figure and its anomaly feed."""
+    moves_out = or_(col(EventLot.role) == "input", col(Event.biz_step).in_(OUTFLOW_STEPS))
+    return and_(moves_out, not_declared_erroneous())
+
+
+def mass_balance(
+    session: Session, *, tolerance: float = 0.02, org_id: int | None = None, visible: Any = True
+) -> dict[str, Any]:
+    """Every lot's outflows by organisation and kind, flagged when over its quantity or its inputs'
+    yield.  ``org_id``: only the lots that organisation owns, holds or moved out; ``visible``: an SQL
+    condition on ``Event`` (the reader's ``events.service.visible_to``), so that an organisation's
+    report counts only the events it may read (never another one's private sale or shipment)."""
+    outflow, kinds = _outflows(session, visible)
     lots = {
         lot.id: (lot, p)
         for lot, p in session.exec(select(Lot, Product).join(Product, Product.id == Lot.product_id)).all()  # type: ignore[arg-type]
     }  # type: ignore[arg-type]
-    reasons = _yield_problems(session, lots, tolerance)
+    reasons = _yield_problems(session, lots, tolerance, visible)
     report = []
     for lid, (lot, product) in lots.items():
         if (
@@ -52,15 +72,13 @@ def mass_balance(session: Session, *, tolerance: float = 0.02, org_id: int | Non
     return {"tolerance": tolerance, "lots": report, "flagged": sum(r["flagged"] for r in report)}
 
 
-def _outflows(session: Session) -> tuple[dict[int, dict[int, float]], dict[int, dict[str, float]]]:
+def _outflows(session: Session, visible: Any) -> tuple[dict[int, dict[int, float]], dict[int, dict[str, float]]]:
     """Outflows per (lot, recording organisation): shipments, sales, destruction, transformation
     inputs; and per (lot, kind of outflow)."""
     out_rows = session.exec(
         select(EventLot.lot_id, Event.org_id, Event.biz_step, Event.event_type, func.sum(EventLot.quantity))  # type: ignore[call-overload]
         .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-        .where(
-            (EventLot.role == "input") | (Event.biz_step.in_(OUTFLOW_STEPS))  # type: ignore[union-attr]
-        )
+        .where(counted_outflow(), visible)
         .group_by(EventLot.lot_id, Event.org_id, Event.biz_step, Event.event_type)
     ).all()
     outflow: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
@@ -79,12 +97,14 @@ def allowed_output(total_in: float, max_yield: float, tolerance: float = 0.02) -
     return total_in * max_yield * (1 + tolerance)
 
 
-def _yield_problems(session: Session, lots: dict[Any, tuple[Lot, Product]], tolerance: float) -> dict[int, list[str]]:
+def _yield_problems(
+    session: Session, lots: dict[Any, tuple[Lot, Product]], tolerance: float, visible: Any
+) -> dict[int, list[str]]:
     """Output lots of transformations that yield more than their inputs allow."""
     made = session.exec(
         select(EventLot.event_id, EventLot.lot_id, EventLot.role, EventLot.quantity)
         .join(Event, Event.id == EventLot.event_id)  # type: ignore[arg-type]
-        .where(Event.event_type == "TransformationEvent")
+        .where(Event.event_type == "TransformationEvent", not_declared_erroneous(), visible)
     ).all()
     by_event: dict[int, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
     for event_id, lot_id, role, qty in made:

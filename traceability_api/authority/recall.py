@@ -22,6 +22,8 @@ from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 
+REASON_MAX = 500  # characters of a recall's reason (the API's and the console's forms)
+
 
 def open_recall(
     session: Session,
@@ -52,7 +54,7 @@ def open_recall(
     report: list[dict[str, Any]] = []
     events = []
     for lot, product in sorted(rows, key=lambda r: (affected_ids[r[0].id or 0], r[0].id)):
-        report.append(_report_row(lot, product, affected_ids[lot.id or 0], orgs.get(lot.holder_org_id)))
+        report.append(_report_row(lot, product, affected_ids[lot.id or 0], orgs))
         if lot.status == LotStatus.recalled:
             continue
         lot_ref = lot_uri(product.gtin, lot.lot_code)
@@ -74,15 +76,21 @@ def open_recall(
 
 
 def _not_already_recalled(session: Session, lot_ids: set[int], scope: str) -> None:
-    """A lot already named by an open recall of the same or a wider scope is not recalled again
-    (its holders would get a second notice for the same thing); widening a lot recall to its
-    downstream lots is a new recall."""
+    """A lot already covered by an open recall of the same or a wider scope is not recalled again
+    (its holders would get a second notice for the same thing): a downstream recall covers every lot
+    it reached (and what is made from them), a lot recall its own lots for a lot recall.  Widening a
+    lot recall to its downstream lots is a new recall."""
     for open_one in session.exec(select(Recall).where(Recall.status == "open")):
-        again = lot_ids & set(open_one.root_lot_ids)
-        if again and (open_one.scope == "downstream" or open_one.scope == scope):
+        if open_one.scope == "downstream":
+            covered = {int(a["lotId"]) for a in open_one.affected} | set(open_one.root_lot_ids)
+        else:
+            covered = set(open_one.root_lot_ids) if scope == "lot" else set()
+        again = lot_ids & covered
+        if again:
+            widen = "" if open_one.scope == "downstream" else ", or recall downstream to widen it"
             raise Conflict(
                 f"lot {min(again)} is already under open recall #{open_one.id} ({open_one.scope}): "
-                "close that recall first, or recall downstream to widen it"
+                f"close that recall first{widen}"
             )
 
 
@@ -97,14 +105,19 @@ def _affected(session: Session, roots: Sequence[Lot], scope: str) -> dict[int, i
     return affected
 
 
-def _report_row(lot: Lot, product: Product, distance: int, holder: str | None) -> dict[str, Any]:
+def _report_row(lot: Lot, product: Product, distance: int, orgs: dict[Any, str]) -> dict[str, Any]:
+    """A lot of the report: its holder and, for a lot on its way, the organisation it was shipped to
+    (the goods reach that one: it is notified too)."""
+    heading = lot.in_transit_to_org_id if lot.status == LotStatus.in_transit else None
     return {
         "lotId": lot.id,
         "uri": lot_uri(product.gtin, lot.lot_code),
         "product": product.name,
         "distance": distance,
         "holderOrgId": lot.holder_org_id,
-        "holder": holder,
+        "holder": orgs.get(lot.holder_org_id),
+        "inTransitToOrgId": heading,
+        "inTransitTo": orgs.get(heading) if heading is not None else None,
         "quantityRemaining": lot.quantity_remaining,
         "uom": lot.uom,
         "statusBefore": lot.status,

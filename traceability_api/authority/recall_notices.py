@@ -33,10 +33,21 @@ class LinkUsed(DomainError):
     status_code = 410
 
 
+def concerned(row: dict[str, Any]) -> set[int]:
+    """The organisations a lot of a recall report concerns: its holder and, for a lot in transit
+    when the recall opened, the one it was shipped to (reports before that field name the holder)."""
+    return {int(row[k]) for k in ("holderOrgId", "inTransitToOrgId") if row.get(k) is not None}
+
+
+def lots_for(recall: Recall, org_id: int) -> list[dict[str, Any]]:
+    """The recall's lots that concern ``org_id`` (what its notice lists)."""
+    return [a for a in recall.affected if org_id in concerned(a)]
+
+
 def create_notices(session: Session, recall: Recall) -> list[RecallNotice]:
-    """A notice for each organisation holding an affected lot, due now."""
-    holders = sorted({int(a["holderOrgId"]) for a in recall.affected if a.get("holderOrgId") is not None})
-    notices = [RecallNotice(recall_id=recall.id or 0, org_id=org_id) for org_id in holders]
+    """A notice for each organisation holding an affected lot or receiving one in transit, due now."""
+    orgs = sorted(set().union(*(concerned(a) for a in recall.affected)))
+    notices = [RecallNotice(recall_id=recall.id or 0, org_id=org_id) for org_id in orgs]
     session.add_all(notices)
     session.flush()
     return notices

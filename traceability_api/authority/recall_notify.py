@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from traceability_api.authority.models import Recall, RecallNotice
-from traceability_api.authority.recall_notices import NO_CHANNEL, new_token
+from traceability_api.authority.recall_notices import NO_CHANNEL, lots_for, new_token
 from traceability_api.background import BackgroundLoop
 from traceability_api.config import Settings
 from traceability_api.db import lock_for_write
@@ -123,7 +123,7 @@ class RecallNotifier(BackgroundLoop):
 
 
 def notice_payload(recall: Recall, n: RecallNotice, holder: str, link: str) -> dict[str, Any]:
-    lots = [a for a in recall.affected if a.get("holderOrgId") == n.org_id]
+    lots = lots_for(recall, n.org_id)
     return {
         "type": "agritrace.recall", "recallId": recall.id, "noticeId": n.id, "reason": recall.reason,
         "scope": recall.scope, "openedAt": recall.created_at.isoformat(), "holder": {"id": n.org_id, "name": holder},
@@ -143,7 +143,8 @@ def mail_body(payload: dict[str, Any]) -> str:
     return "\n".join([
         f"Kính gửi {payload['holder']['name']},", "",
         f"Cơ quan quản lý đã mở lệnh thu hồi #{payload['recallId']}. Lý do: {payload['reason']}",
-        "Các lô bạn đang giữ / lots you hold:", *lines, "",
+        "Các lô bạn đang giữ hoặc đang được giao đến bạn / lots you hold or that are on their way to you:",
+        *lines, "",
         "Xác nhận đã nhận thông báo (liên kết dùng một lần) / acknowledge (one-time link):",
         payload["acknowledgeUrl"],
     ])  # fmt: skip

@@ -41,12 +41,15 @@ def _nodes(session: Session, distances: dict[int, int]) -> list[dict[str, Any]]:
     ]
 
 
-def custody(session: Session, lot_ids: list[int]) -> list[dict[str, Any]]:
-    """Shipping and receiving events of the lots: who handed over to whom, when, how much."""
+def custody(session: Session, lot_ids: list[int], visible: Any = True) -> list[dict[str, Any]]:
+    """Shipping and receiving events of the lots: who handed over to whom, when, how much; only
+    the events ``visible`` (an SQL condition on ``Event``: the reader's ``events.service.visible_to``)
+    lets through."""
     rows = session.exec(
         select(Event, EventLot)
         .join(EventLot, EventLot.event_id == Event.id)  # type: ignore[arg-type]
         .where(EventLot.lot_id.in_(lot_ids), Event.biz_step.in_([voc.SHIPPING, voc.RECEIVING]))  # type: ignore[attr-defined, union-attr]
+        .where(visible)
         .order_by(Event.event_time)  # type: ignore[arg-type]
     ).all()
     out = []
@@ -68,7 +71,11 @@ def custody(session: Session, lot_ids: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def graph(session: Session, lot_id: int, direction: str = "both", depth: int = MAX_DEPTH) -> dict[str, Any]:
+def graph(
+    session: Session, lot_id: int, direction: str = "both", depth: int = MAX_DEPTH, visible: Any = True
+) -> dict[str, Any]:
+    """The lots ``depth`` transformations up and/or down from ``lot_id``, the edges between them and
+    their custody hand-overs that ``visible`` lets through (see :func:`custody`)."""
     back = walk(session, lot_id, "back", depth) if direction in ("back", "both") else {lot_id: 0}
     fwd = walk(session, lot_id, "forward", depth) if direction in ("forward", "both") else {lot_id: 0}
     distances = {k: -v for k, v in back.items()} | fwd
@@ -84,7 +91,7 @@ def graph(session: Session, lot_id: int, direction: str = "both", depth: int = M
             {"from": e.parent_lot_id, "to": e.child_lot_id, "eventId": e.event_id, "quantity": e.quantity}
             for e in edges
         ],
-        "custody": custody(session, ids),
+        "custody": custody(session, ids, visible),
     }
 
 

@@ -1,18 +1,19 @@
-"""The console's anomaly feed: what an inspector should look at, newest first, from six sources --
-mass-balance over-shipment, copied serial scans, consumers' counterfeit reports, pre-harvest /
-withdrawal interval overrides, sensor breaches and late anchoring. Each source is one query ordered
-by time and cut at the page's end (set-based; no query per row); the page merges them."""
+"""The console's anomaly feed: what an inspector should look at, newest first, from seven sources --
+mass-balance over-shipment, sales of recalled lots, copied serial scans, consumers' counterfeit
+reports, pre-harvest / withdrawal interval overrides, sensor breaches and late anchoring. Each source
+is one query ordered by time and cut at the page's end (set-based; no query per row); the page
+merges them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, func, or_
 from sqlmodel import Session, col, select
 
-from traceability_api.authority.mass_balance import OUTFLOW_STEPS
+from traceability_api.authority.mass_balance import counted_outflow, not_declared_erroneous
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS, WINDOW
 from traceability_api.epcis import vocabulary as voc
@@ -20,6 +21,7 @@ from traceability_api.events.models import Event, EventLot
 from traceability_api.husbandry.models import SensorAlert
 from traceability_api.lots.models import Lot, Product
 from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.parties.models import Organisation
 from traceability_api.places.models import Place
 from traceability_api.timeutil import utcnow
 
@@ -28,7 +30,7 @@ MAX_PAGE = 40  # the feed is for what is new: 2,000 items back at most
 LATE_ANCHOR_MIN = 30  # default: an event waiting longer than this for its anchor is late
 TOLERANCE = 0.02
 SELLING = voc.BIZSTEP + "retail_selling"
-KINDS = ("mass_balance", "copied_scan", "counterfeit_report", "override", "sensor", "late_anchor")
+KINDS = ("mass_balance", "sold_after_recall", "copied_scan", "counterfeit_report", "override", "sensor", "late_anchor")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def _mass_balance(s: Session, n: int) -> list[Anomaly]:
             func.max(Event.event_time).label("at"),
         )  # fmt: skip
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))  # type: ignore[arg-type]
+        .where(counted_outflow())
         .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
         .subquery()
     )
@@ -75,6 +77,33 @@ def _mass_balance(s: Session, n: int) -> list[Anomaly]:
     )
     return [Anomaly("mass_balance", at, lid, _label(name, code), f"org {org}: {qty:g} / {total:g} {uom}")
             for at, lid, name, code, org, qty, total, uom in s.exec(q).all()]  # fmt: skip
+
+
+def _sold_after_recall(s: Session, n: int) -> list[Anomaly]:
+    """Sales of a lot recorded at a time after its recall: the recall service's event on the lot
+    (disposition recalled) marks when; a sale before it, recorded late, is no anomaly.  A recalled lot
+    may not be shipped, but a shop can still record selling it: that is what an inspector must see."""
+    recalled_at = (
+        select(EventLot.lot_id, func.min(Event.event_time).label("at"))
+        .join(Event, col(Event.id) == EventLot.event_id)
+        .where(Event.disposition == voc.RECALLED)
+        .group_by(EventLot.lot_id)  # type: ignore[arg-type]
+        .subquery()
+    )
+    q = (
+        select(Event.event_time, Lot.id, Product.name, Lot.lot_code, Event.id, Organisation.name, recalled_at.c.at)  # type: ignore[call-overload]
+        .join(EventLot, col(EventLot.event_id) == Event.id)
+        .join(recalled_at, recalled_at.c.lot_id == EventLot.lot_id)
+        .join(Lot, col(Lot.id) == EventLot.lot_id)
+        .join(Product, col(Product.id) == Lot.product_id)
+        .join(Organisation, col(Organisation.id) == Event.org_id)
+        .where(Event.biz_step == SELLING, Event.event_time > recalled_at.c.at, not_declared_erroneous())
+        .order_by(col(Event.event_time).desc())
+        .limit(n)
+    )
+    return [Anomaly("sold_after_recall", at, lid, _label(name, code),
+                    f"event {eid} by {org} after the recall of {day.isoformat()}", (eid, org, day))
+            for at, lid, name, code, eid, org, day in s.exec(q).all()]  # fmt: skip
 
 
 def _copied(s: Session, n: int) -> list[Anomaly]:
@@ -170,7 +199,7 @@ def feed(s: Session, page: int = 1, late_min: int = LATE_ANCHOR_MIN) -> tuple[li
     """The page's anomalies, newest first, and whether there are more."""
     n = page * PAGE_SIZE + 1
     items: list[Anomaly] = []
-    for source in (_mass_balance, _copied, _reports, _overrides, _sensors):
+    for source in (_mass_balance, _sold_after_recall, _copied, _reports, _overrides, _sensors):
         items += source(s, n)
     items += _late(s, n, late_min)
     items.sort(key=lambda a: a.at, reverse=True)
@@ -187,10 +216,10 @@ def lot_labels(s: Session, items: list[Anomaly]) -> dict[int, str]:
     return {lid: f"{name} · {code}" for lid, name, code in s.exec(q.where(col(Lot.id).in_(ids))).all()}  # type: ignore[misc]
 
 
-def worded(a: Anomaly, ct: dict[str, str], lang: str) -> str:
-    """The item's detail as the page says it, in the console's language (``ct``)."""
+def worded(a: Anomaly, ct: dict[str, str], lang: str, zone: tzinfo = UTC) -> str:
+    """The item's detail as the page says it, in the console's language (``ct``), times in ``zone``."""
     from traceability_api.husbandry.deliver import WORDS
-    from traceability_api.workspace.i18n import number
+    from traceability_api.workspace.i18n import number, when
 
     if a.facts is None:
         return a.detail
@@ -201,6 +230,9 @@ def worded(a: Anomaly, ct: dict[str, str], lang: str) -> str:
         text = ct["an_sensor_detail"].format(what=what, side=side, threshold=number(threshold, lang),
                                              peak=number(peak, lang))  # fmt: skip
         return f"{place}: {text}" if place else text
+    if a.kind == "sold_after_recall":
+        event_id, org, day = a.facts
+        return ct["an_sold_detail"].format(n=event_id, org=org, day=when(day, lang, zone))
     return ct["an_event"].format(n=a.facts[0])
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from traceability_api.anchoring.models import AnchorBatch, BatchStatus
-from traceability_api.authority.mass_balance import OUTFLOW_STEPS
+from traceability_api.authority.mass_balance import counted_outflow
 from traceability_api.authority.models import Recall
 from traceability_api.consumer.models import ScanLog
 from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS
@@ -41,13 +41,17 @@ class Filters:
 
 
 def month(session: Session, when: Any) -> ColumnElement[str]:
-    """'YYYY-MM' of a date or timestamp column, in the database's own function."""
+    """'YYYY-MM' of a timestamp column, in UTC, in the database's own function (PostgreSQL's
+    to_char of a timestamptz would read it in the session's zone, whatever the server is set to)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(when, "YYYY-MM")
+        return func.to_char(func.timezone("UTC", when), "YYYY-MM")
     return func.strftime("%Y-%m", when)
 
 
 def lot_month(session: Session) -> ColumnElement[str]:
+    """'YYYY-MM' of a lot's harvest date, else of its recording time (in UTC)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.coalesce(func.to_char(Lot.harvest_date, "YYYY-MM"), month(session, Lot.created_at))
     return month(session, func.coalesce(Lot.harvest_date, Lot.created_at))
 
 
@@ -125,10 +129,11 @@ def complete_share(session: Session, f: Filters) -> Series:
 
 
 def month_bounds(f: Filters) -> tuple[datetime | None, datetime | None]:
-    """The filter's months as [first instant, first instant after) in UTC, to range-scan a time column."""
+    """The filter's months as [first instant, first instant after) in UTC, to range-scan a time column
+    (``None``: no bound; after December 9999 there is no instant, so that end leaves none)."""
     lo = datetime.strptime(f.start, "%Y-%m").replace(tzinfo=UTC) if f.start else None
     hi = None
-    if f.end:
+    if f.end and f.end != "9999-12":
         y, mo = int(f.end[:4]), int(f.end[5:7])
         hi = datetime(y + mo // 12, mo % 12 + 1, 1, tzinfo=UTC)
     return lo, hi
@@ -194,7 +199,7 @@ def mass_balance_flags(session: Session, f: Filters) -> Series:
     out = (
         select(EventLot.lot_id, Event.org_id, func.sum(EventLot.quantity).label("qty"))
         .join(Event, col(Event.id) == EventLot.event_id)
-        .where(or_(EventLot.role == "input", col(Event.biz_step).in_(OUTFLOW_STEPS)))  # type: ignore[arg-type]
+        .where(counted_outflow())
         .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
         .subquery()
     )

@@ -56,10 +56,12 @@ T: dict[str, dict[str, str]] = {
         "province_wide": "Chỉ số này tính cho cả tỉnh (không lọc theo xã hay sản phẩm).",
         "anomalies": "Bất thường",
         "anomalies_help": (
-            "Mới nhất trước: vượt cân bằng khối lượng, mã bị sao chép, phản ánh hàng giả, vi phạm thời gian "
-            "cách ly, cảm biến vượt ngưỡng, sự kiện chờ neo quá {n} phút."
+            "Mới nhất trước: vượt cân bằng khối lượng, bán lô sau khi bị thu hồi, mã bị sao chép, phản ánh hàng "
+            "giả, vi phạm thời gian cách ly, cảm biến vượt ngưỡng, sự kiện chờ neo quá {n} phút."
         ),
         "an_mass_balance": "Xuất vượt khối lượng lô",
+        "an_sold_after_recall": "Bán lô sau khi đã bị thu hồi",
+        "an_sold_detail": "Sự kiện bán số {n} của {org}, sau lệnh thu hồi lúc {day}",
         "an_copied_scan": "Mã sê-ri bị quét bất thường",
         "an_counterfeit_report": "Người tiêu dùng báo nghi hàng giả",
         "an_override": "Thu hoạch / bán trong thời gian cách ly",
@@ -93,6 +95,7 @@ T: dict[str, dict[str, str]] = {
         "product": "Sản phẩm",
         "owner": "Chủ sở hữu",
         "holder": "Đang giữ",
+        "heading_to": "đang giao đến",
         "plot": "Vùng trồng",
         "quantity": "Số lượng",
         "status": "Trạng thái",
@@ -111,6 +114,7 @@ T: dict[str, dict[str, str]] = {
         "scope_lot": "Chỉ lô này",
         "scope_downstream": "Lô này và mọi lô làm ra từ nó",
         "reason_required": "Ghi lý do thu hồi (ít nhất 3 ký tự).",
+        "reason_too_long": "Lý do thu hồi dài tối đa 500 ký tự.",
         "scope_invalid": "Phạm vi là chỉ lô này hoặc cả chuỗi phía sau.",
         "recall": "Lệnh thu hồi",
         "opened_at": "Mở lúc",
@@ -183,6 +187,7 @@ T: dict[str, dict[str, str]] = {
         " giao dịch trên chuỗi; sự kiện ký bằng khóa chưa đăng ký, hết hạn hoặc bị thu hồi bị từ chối.",
         "keys_no_chain": "Dịch vụ này chạy không có chuỗi khối: không thể đăng ký, xoay hay thu hồi khóa ký số.",
         "keys_read_only": "Chỉ quản trị viên của cơ quan quản lý được đăng ký, xoay và thu hồi khóa.",
+        "recall_read_only": "Vai trò của bạn chỉ được xem: quản trị viên hoặc người ghi của cơ quan mở lệnh thu hồi.",
         "k_address": "Địa chỉ khóa (0x… 40 ký tự hex)",
         "k_own": "Khóa riêng của tổ chức",
         "k_custodial": "giữ hộ bởi AgriTrace",
@@ -267,10 +272,12 @@ T: dict[str, dict[str, str]] = {
         "province_wide": "This figure is province-wide (not filtered by commune or product).",
         "anomalies": "Anomalies",
         "anomalies_help": (
-            "Newest first: mass-balance over-shipment, copied codes, counterfeit reports, interval overrides, "
-            "sensor breaches, events waiting over {n} minutes for their anchor."
+            "Newest first: mass-balance over-shipment, sales of recalled lots, copied codes, counterfeit reports, "
+            "interval overrides, sensor breaches, events waiting over {n} minutes for their anchor."
         ),
         "an_mass_balance": "Mass-balance over-shipment",
+        "an_sold_after_recall": "Sale of a recalled lot",
+        "an_sold_detail": "Sale event {n} by {org}, after the recall at {day}",
         "an_copied_scan": "Copied serial scans",
         "an_counterfeit_report": "Consumer counterfeit report",
         "an_override": "Harvest / sale inside an interval",
@@ -304,6 +311,7 @@ T: dict[str, dict[str, str]] = {
         "product": "Product",
         "owner": "Owner",
         "holder": "Holder",
+        "heading_to": "on its way to",
         "plot": "Plot",
         "quantity": "Quantity",
         "status": "Status",
@@ -323,6 +331,7 @@ T: dict[str, dict[str, str]] = {
         "scope_lot": "This lot only",
         "scope_downstream": "This lot and every lot made from it",
         "reason_required": "Give the recall's reason (at least 3 characters).",
+        "reason_too_long": "The recall's reason is at most 500 characters.",
         "scope_invalid": "The scope is this lot only or everything downstream.",
         "recall": "Recall",
         "opened_at": "Opened",
@@ -395,6 +404,7 @@ T: dict[str, dict[str, str]] = {
         " on chain; events signed with a key that is not registered, expired or revoked are refused.",
         "keys_no_chain": "This service runs without a chain: signing keys cannot be registered, rotated or revoked.",
         "keys_read_only": "Only an admin of the authority registers, rotates and revokes keys.",
+        "recall_read_only": "Your role may only look: an admin or recorder of the authority opens recalls.",
         "k_address": "Key address (0x… 40 hex digits)",
         "k_own": "The organisation's own key",
         "k_custodial": "held by AgriTrace",

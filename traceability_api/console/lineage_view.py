@@ -68,6 +68,16 @@ class LineageView:
     orgs: frozenset[int] = frozenset()  # whose lots and steps it shows (owners, holders, recorders)
     node_w: int = NODE_W
     node_h: int = NODE_H
+    # a node's lines: longer than this many characters, a line is drawn to the box's inner width
+    # (13 px bold: the product; 12 px: lot and quantity, holder), cut at max_chars first
+    fit_bold: int = 22
+    fit_chars: int = 27
+    max_chars: int = 34
+
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        """(proof status, border colour) of the nodes, for the legend's swatches."""
+        return list(STATUSES.items())
 
 
 def proof_status(session: Session, lot_ids: list[int], contract: AnchorContract | None) -> dict[int, Any]:

@@ -4,6 +4,7 @@ whatever the number of lots."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,10 @@ class SearchResult:
 
 
 def _like(column: Any, words: str) -> Any:
-    """Case-insensitive 'contains' on both dialects, with LIKE's wildcards taken literally."""
+    """Case-insensitive 'contains' on both dialects (SQLite's lower() is Unicode's: ``db.py``), with
+    LIKE's wildcards taken literally.  The words are composed (NFC), the form names are typed in on
+    nearly every keyboard: one that sends "ộ" as "o" and two combining marks still finds them."""
+    words = unicodedata.normalize("NFC", words)
     escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(column).like(f"%{escaped}%", escape="\\")
 

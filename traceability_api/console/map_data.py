@@ -1,6 +1,7 @@
 """The console map's data: every place with its commune, the products of the lots that originate
-there and its status (recalled lots, open sensor alerts, lots in progress). Three set-based queries
-(places, lots grouped by place and product, open alerts grouped by place), whatever the size."""
+there and its status (recalled lots, open sensor alerts, lots in progress). Four set-based queries
+(places, the lots recalls name, lots grouped by place and product, open alerts grouped by place),
+whatever the size."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
+from traceability_api.authority.models import Recall
 from traceability_api.husbandry.models import SensorAlert
 from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.parties.models import Organisation
@@ -57,6 +59,12 @@ class MapData:
     products: list[str]  # every main product, sorted: the legend's order and colours
 
 
+def recalled_lot_ids(session: Session) -> list[int]:
+    """Every lot a recall names (roots and the lots reached from them): one read of the recalls,
+    a province opens a few a year."""
+    return sorted({int(a["lotId"]) for affected in session.exec(select(Recall.affected)) for a in affected})
+
+
 def map_places(session: Session, limit: int = MAX_PLACES) -> MapData:
     rows = session.exec(
         select(Place, Organisation.name)  # type: ignore[call-overload]
@@ -80,7 +88,13 @@ def map_places(session: Session, limit: int = MAX_PLACES) -> MapData:
         for pl, org in rows[:limit]
     }
     in_progress = case((col(Lot.status).in_([LotStatus.active, LotStatus.in_transit]), 1), else_=0)
-    recalled = case((Lot.status == LotStatus.recalled, 1), else_=0)  # type: ignore[arg-type]
+    # recalled: the lot's status, or a recall names it (a harvest already milled or packed stays
+    # 'consumed' while the products made from it are recalled: its plot is where the recall points)
+    named = recalled_lot_ids(session)
+    is_recalled = col(Lot.status) == LotStatus.recalled
+    if named:
+        is_recalled = or_(is_recalled, col(Lot.id).in_(named))
+    recalled = case((is_recalled, 1), else_=0)
     lots = session.exec(
         select(Lot.origin_place_id, Product.name, func.count(), func.sum(in_progress), func.sum(recalled))  # type: ignore[call-overload]
         .join(Product, col(Product.id) == Lot.product_id)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import exists, func
+from sqlalchemy import and_, exists, func
 from sqlmodel import Session, col, select
 
 from traceability_api.config import Settings
@@ -113,7 +113,9 @@ def product_rows(lk: Lookups, _st: Settings) -> list[Row]:
 
 def harvested() -> Any:
     """The condition on ``lot`` rows: harvested by a public, uncorrected commissioning ObjectEvent
-    (a partners-only or private harvest tells open data nothing, not even what the plot grows)."""
+    (a partners-only or private harvest tells open data nothing, not even what the plot grows), and
+    not made by a transformation (serialising a processed lot for its labels is a commissioning
+    ObjectEvent on it too, but no harvest: salted eggs would count again the fresh eggs they are)."""
     corrected = exists().where(col(EventCorrection.event_id) == col(Event.id))
     commissioned = (
         select(EventLot.lot_id)
@@ -122,7 +124,8 @@ def harvested() -> Any:
             Event.biz_step == voc.COMMISSIONING, Event.event_type == HARVEST_TYPE, public.public_events(), ~corrected
         )
     )
-    return col(Lot.id).in_(commissioned)
+    made = exists().where(col(LotLink.child_lot_id) == col(Lot.id))
+    return and_(col(Lot.id).in_(commissioned), ~made)
 
 
 def _crops(s: Session) -> dict[int, str]:

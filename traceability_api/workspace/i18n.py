@@ -88,7 +88,7 @@ T: dict[str, dict[str, str]] = {
         "recall_notice": "Lệnh thu hồi",
         "recall_ack": "Xác nhận đã nhận",
         "recall_acked": "Đã xác nhận lệnh thu hồi. Cảm ơn.",
-        "recall_ack_intro": "Cơ quan quản lý đã mở lệnh thu hồi các lô bạn đang giữ."
+        "recall_ack_intro": "Cơ quan quản lý đã mở lệnh thu hồi các lô bạn đang giữ hoặc đang được giao đến bạn."
         " Hãy ngừng bán và xác nhận đã nhận thông báo.",
         "recall_link_used": "Liên kết xác nhận này đã được dùng.",
         "recall_link_bad": "Liên kết xác nhận không hợp lệ.",
@@ -340,7 +340,7 @@ T: dict[str, dict[str, str]] = {
         "recall_notice": "Recall",
         "recall_ack": "Acknowledge",
         "recall_acked": "Recall acknowledged. Thank you.",
-        "recall_ack_intro": "The authority opened a recall of lots you hold."
+        "recall_ack_intro": "The authority opened a recall of lots you hold or that are on their way to you."
         " Stop selling them and acknowledge this notice.",
         "recall_link_used": "This acknowledgement link was used already.",
         "recall_link_bad": "This acknowledgement link is not valid.",

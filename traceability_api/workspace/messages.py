@@ -110,6 +110,8 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"admin may not deactivate themselves", "_form", "Quản trị viên không tự khóa tài khoản của mình được;"
      " một quản trị viên khác của đơn vị có thể làm việc này.", "An admin may not deactivate themselves; another"
      " admin of the organisation may."),
+    (r"already under open recall #(\d+)", "_form", "Lô này đã nằm trong lệnh thu hồi #{0} đang mở.",
+     "This lot is already under open recall #{0}."),
     # sharing grants (privacy.grants), before the general "in the future" below
     (r"expires_at must be in the future and at most a year ahead", "until",
      "Ngày kết thúc phải sau hôm nay và không quá một năm tới.",

@@ -23,7 +23,7 @@ def anomalies_page(request: Request, console: ConsoleDep, session: SessionDep, p
                    late_min: LateQ = LATE_ANCHOR_MIN) -> Response:  # fmt: skip
     items, more = feed(session, page, late_min)
     p = console.page
-    rows = [(a, when(a.at, p.lang, p.settings.zone), worded(a, console.ct, p.lang)) for a in items]
+    rows = [(a, when(a.at, p.lang, p.settings.zone), worded(a, console.ct, p.lang, p.settings.zone)) for a in items]
     return render(request, "console_anomalies.html", console, rows=rows, labels=lot_labels(session, items),
                   page_no=page, more=more, late_min=late_min)  # fmt: skip
 

@@ -22,7 +22,7 @@ from traceability_api.lots.models import Product
 from traceability_api.sheet_cells import csv_field
 
 router = APIRouter(include_in_schema=False)
-MONTH = r"^(\d{4}-(0[1-9]|1[0-2]))?$"
+MONTH = r"^((?:[1-9]\d{3}|0[1-9]\d\d|00[1-9]\d|000[1-9])-(0[1-9]|1[0-2]))?$"  # years 0001-9999
 FIGURE = "^(" + "|".join(FIGURES) + ")$"
 MAX_PRODUCTS = 500  # the filter's list; a province registers tens to hundreds
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from traceability_api.authority.recall import open_recall
+from traceability_api.authority.recall import REASON_MAX, open_recall
 from traceability_api.console.lineage_view import lineage
 from traceability_api.console.lot_search import FIELDS, MAX_QUERY, search
 from traceability_api.console.web import Console, ConsoleDep, ConsolePostDep, render
@@ -21,6 +21,7 @@ from traceability_api.workspace.messages import Errors, from_domain
 from traceability_api.workspace.web import not_found, see_other
 
 router = APIRouter(prefix="/app/console", include_in_schema=False)
+FORM_MAX = 10_000  # longer fields are the form parser's 422; up to this, the page says what is wrong
 
 
 @router.get("/lots")
@@ -60,12 +61,17 @@ def lot_graph(
 @router.post("/lots/{lot_id}/recall")
 def recall_lot(
     lot_id: DbId, request: Request, console: ConsolePostDep, session: SessionDep, runtime: RuntimeDep,
-    reason: Annotated[str, Form(max_length=500)] = "", scope: Annotated[str, Form(max_length=20)] = "downstream",
+    reason: Annotated[str, Form(max_length=FORM_MAX)] = "",
+    scope: Annotated[str, Form(max_length=FORM_MAX)] = "downstream",
 ) -> Response:  # fmt: skip
     """Open a recall of the lot (and, by default, everything made from it); its holders are notified
-    after the commit by the recall notifier."""
+    after the commit by the recall notifier.  A bad field is said next to it on the page (a reason over
+    500 characters was a JSON 422 from the form parser)."""
     if len(reason.strip()) < 3:
         return _graph(request, console, session, runtime, lot_id, 422, {"reason": console.ct["reason_required"]})
+    if len(reason.strip()) > REASON_MAX:
+        return _graph(request, console, session, runtime, lot_id, 422, {"reason": console.ct["reason_too_long"]},
+                      reason[:REASON_MAX])  # fmt: skip
     if scope not in ("lot", "downstream"):
         return _graph(request, console, session, runtime, lot_id, 422, {"scope": console.ct["scope_invalid"]}, reason)
     try:

@@ -14,6 +14,7 @@ from traceability_api.authority.recall_notices import (
     LinkUsed,
     acknowledge_by_member,
     acknowledge_by_token,
+    lots_for,
     notice_by_token,
 )
 from traceability_api.deps import SessionDep
@@ -41,7 +42,7 @@ def ack_page(notice_id: DbId, token: Token, request: Request, session: SessionDe
         return _refused(request, exc)
     recall = session.get(Recall, notice.recall_id)
     assert recall is not None
-    lots = [a for a in recall.affected if a.get("holderOrgId") == notice.org_id]
+    lots = lots_for(recall, notice.org_id)
     return render(request, "recall_ack.html", recall=recall, lots=lots, action=request.url.path)
 
 
