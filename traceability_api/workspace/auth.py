@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
+from traceability_api.outbox import add_write_request, take_write_requests
 from traceability_api.parties.kinds import OrgKind, Role
 from traceability_api.parties.models import Member, Organisation
 from traceability_api.parties.service import Principal
@@ -118,8 +119,11 @@ def _take_attempt(session: Session, settings: Settings, login_id: int) -> int | 
     taken = session.connection().execute(statement).scalar()
     if taken is None:  # locked: nothing was written (and a commit would log the request as a write)
         session.rollback()
-    else:
+    else:  # the count is no write of the member's: the request is logged only if it signs in (each
+        pending = take_write_requests(session.info)  # guess was an anchored "POST /app/login 200")
         session.commit()
+        for request in pending:
+            add_write_request(session.info, request)
     return taken
 
 
