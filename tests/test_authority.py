@@ -74,6 +74,9 @@ def test_recall_propagates_downstream(net: Network, runtime: Runtime, app_client
     assert (
         c.post("/api/v1/recalls", json={"lot_ids": [p11], "reason": "x" * 5}, headers=H(net, "D2")).status_code == 403
     )
+    for reason in ("Dư lượng \u202eBVTV", "Dư lượng\x07 BVTV", "Dư lượng \u2066BVTV"):  # direction overrides, BEL
+        bad = c.post("/api/v1/recalls", headers=H(net, "AUTH"), json={"lot_ids": [p11], "reason": reason})
+        assert bad.status_code == 422 and "control character U+" in bad.json()["detail"], bad.text
     r = c.post(
         "/api/v1/recalls",
         headers=H(net, "AUTH"),

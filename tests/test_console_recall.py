@@ -137,6 +137,10 @@ def _open_recall(app_client: TestClient, lot: int, reason: str) -> int:
     assert bad.status_code == 422 and "ít nhất 3 ký tự" in bad.text
     long = app_client.post(f"/app/console/lots/{lot}/recall", data={"csrf": csrf_of(page.text), "reason": "x" * 501})
     assert long.status_code == 422 and "tối đa 500 ký tự" in long.text and 'id="recall-form"' in long.text  # the page
+    # a text-direction override turned the reason around on every page showing it (consumer pages too)
+    flipped = {"csrf": csrf_of(page.text), "reason": "Nghi nhiễm \u202eđộc tố"}
+    bidi = app_client.post(f"/app/console/lots/{lot}/recall", data=flipped)
+    assert bidi.status_code == 422 and "Lý do chứa ký tự điều khiển U+202E" in bidi.text, bidi.text[:300]
     form = {"csrf": csrf_of(page.text), "reason": reason, "scope": "downstream"}
     r = app_client.post(f"/app/console/lots/{lot}/recall", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text

@@ -4,6 +4,7 @@ lineage graph; every affected lot gets a recorded (and anchored) EPCIS event wit
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,20 @@ from traceability_api.parties.service import Principal
 REASON_MAX = 500  # characters of a recall's reason (the API's and the console's forms)
 
 
+# embeddings, overrides and isolates: U+202E turns the text after it around on every page showing it
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _check_reason(reason: str) -> None:
+    """The reason is shown on consumer pages and in notices: plain text, no control characters and
+    no text-direction overrides (which make it read otherwise than it was written)."""
+    bad = next(
+        (c for c in reason if c in _BIDI_CONTROLS or (unicodedata.category(c) == "Cc" and c not in "\n\t")), None
+    )
+    if bad is not None:
+        raise Invalid(f"the recall reason holds the control character U+{ord(bad):04X}: write plain text")
+
+
 def open_recall(
     session: Session,
     p: Principal,
@@ -38,6 +53,7 @@ def open_recall(
     p.require_write()
     if not lot_ids:
         raise Invalid("name at least one lot to recall")
+    _check_reason(reason)
     if scope not in ("lot", "downstream"):
         raise Invalid("scope is 'lot' or 'downstream'")
     roots = session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all()  # type: ignore[attr-defined, union-attr]

@@ -110,6 +110,9 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"admin may not deactivate themselves", "_form", "Quản trị viên không tự khóa tài khoản của mình được;"
      " một quản trị viên khác của đơn vị có thể làm việc này.", "An admin may not deactivate themselves; another"
      " admin of the organisation may."),
+    (r"recall reason holds the control character (U\+[0-9A-F]+)", "reason",
+     "Lý do chứa ký tự điều khiển {0}: chỉ ghi chữ thường.",
+     "The reason holds the control character {0}: write plain text."),
     (r"already under open recall #(\d+)", "_form", "Lô này đã nằm trong lệnh thu hồi #{0} đang mở.",
      "This lot is already under open recall #{0}."),
     # sharing grants (privacy.grants), before the general "in the future" below
