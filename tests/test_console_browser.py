@@ -34,6 +34,16 @@ def test_console_map_and_figures_in_chromium(runtime: Runtime, served: str, brow
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/app$"))
 
+    for width in (1024, 1280):  # every section in sight, no sideways scrolling (it scrolled at 1280 px)
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(served + "/app/console/figures")
+        nav = page.locator("nav.console-nav")
+        assert nav.evaluate("n => getComputedStyle(n).flexWrap") == "wrap"
+        assert nav.evaluate("n => n.scrollWidth <= n.clientWidth"), width
+        last = nav.locator("a").last.bounding_box()
+        assert last is not None and last["x"] + last["width"] <= width, (width, last)
+    page.set_viewport_size({"width": 1024, "height": 900})
+
     page.goto(served + "/app/console/map")
     page.wait_for_selector("#console-map path.leaflet-interactive")
     page.wait_for_function("document.querySelectorAll('#console-map path.leaflet-interactive').length >= 3")
