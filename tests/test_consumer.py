@@ -67,6 +67,7 @@ def test_linkset_for_machines_and_fallbacks(w: World) -> None:
     assert links["anchor"] == BASE + path
     for lt in ("pip", "traceability", "defaultLink"):
         assert f"https://gs1.org/voc/{lt}" in links
+    assert "https://gs1.org/voc/recallStatus" not in links  # an active lot (a recalled one: below)
     # Accept's weights count: the linkset refused (q=0) or preferred less than HTML is the page
     for accept, linkset in (
         ("application/linkset+json;q=0", False),
@@ -191,6 +192,9 @@ def test_a_recalled_lot_gets_no_new_labels_or_serials(w: World, runtime: Runtime
     for body in ({"copies": 2}, {"serials": 2}):
         r = w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", body)
         assert r.status_code == 409 and "recall" in r.json()["detail"], r.text[:300]
+    # a machine reading the lot's linkset learns it too (GS1 link type recallStatus)
+    links = page(w, f"/01/{rice['gtin']}/10/L1", Accept="application/linkset+json").json()["linkset"][0]
+    assert links["https://gs1.org/voc/recallStatus"][0]["href"] == links["anchor"]
     with Session(runtime.engine) as s:
         assert s.exec(select(SerialUnit)).all() == []
 

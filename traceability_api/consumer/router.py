@@ -28,7 +28,7 @@ from traceability_api.consumer.view import build_lot_view, proof_bundle_url
 from traceability_api.content_coding import media_ranges, quality
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Invalid, NotFound
-from traceability_api.lots.models import Lot, Product
+from traceability_api.lots.models import Lot, LotStatus, Product
 from traceability_api.lots.service import find_lot, find_serial_lot, product_by_gtin
 from traceability_api.runtime import Runtime
 
@@ -66,6 +66,15 @@ def _linkset(base: str, product: Product, lot: Lot | None, path: str) -> dict[st
                 "title": "Proof bundle (EPCIS events + Merkle proofs)",
                 "type": "application/json",
             },
+        ]
+    if lot is not None and lot.status == LotStatus.recalled:  # the page says so at its top, with the reason
+        links[f"{GS1}recallStatus"] = [
+            {
+                "href": anchor,
+                "title": "Lô đã bị thu hồi / This lot is recalled",
+                "type": "text/html",
+                "hreflang": ["vi", "en"],
+            }
         ]
     if product.certifications:
         links[f"{GS1}certificationInfo"] = [
