@@ -197,6 +197,42 @@ def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: 
     assert again.get(f"/app/invite/{link}").status_code == 404
 
 
+def test_an_invitation_dies_with_its_issuers_admin_role(app_client: TestClient, runtime: Runtime) -> None:
+    """An admin demoted or deactivated (someone leaving the organisation) left their invitations
+    live: an admin invitation they had sent, even to themselves, still made an admin until it
+    expired.  Now an invitation works only while its issuer is an active admin."""
+    from traceability_api.parties.models import Member
+
+    _, _, token = make_org(runtime, "HTX Q")
+    accept(app_client, token, "admin.q")
+    page = app_client.get("/app/members")
+    links = []
+    for name in ("Anh Tư", "Chị Năm"):
+        r = app_client.post("/app/members", data={"csrf": csrf_of(page.text), "name": name, "role": "admin"})
+        assert r.status_code == 200 and "/app/invite/" in r.text
+        links.append(r.text.split("/app/invite/", 1)[1].split('"', 1)[0].split("<", 1)[0])
+    other = TestClient(app_client.app)
+    assert other.get(f"/app/invite/{links[0]}").status_code == 200  # live while its issuer is an admin
+    with Session(runtime.engine) as s:
+        issuer = s.exec(select(WorkspaceInvite.issued_by).where(WorkspaceInvite.issued_by.is_not(None))).first()  # type: ignore[union-attr]
+        admin = s.get(Member, issuer)
+        assert admin is not None and admin.name
+        admin.role = "recorder"  # type: ignore[assignment]
+        s.add(admin)
+        s.commit()
+    for link in links:
+        assert other.get(f"/app/invite/{link}").status_code == 404
+        r = other.post(f"/app/invite/{link}", data={"csrf": "x", "username": "x.q", "password": PASSWORD})
+        assert r.status_code in (403, 404)
+    with Session(runtime.engine) as s:
+        admin = s.get(Member, issuer)
+        assert admin is not None
+        admin.role, admin.active = "admin", False  # type: ignore[assignment]
+        s.add(admin)
+        s.commit()
+    assert other.get(f"/app/invite/{links[1]}").status_code == 404
+
+
 def test_an_invitation_link_is_not_kept_in_clear_by_an_idempotency_key(
     app_client: TestClient, runtime: Runtime
 ) -> None:

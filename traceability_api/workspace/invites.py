@@ -27,8 +27,9 @@ def invite_url(settings: Settings, token: str) -> str:
 
 
 def create_invite(
-    session: Session, settings: Settings, org_id: int, name: str, role: Role, member_id: int | None = None
-) -> str:
+    session: Session, settings: Settings, org_id: int, name: str, role: Role, member_id: int | None = None,
+    issued_by: int | None = None,
+) -> str:  # fmt: skip
     """The token of a new invitation (shown once, as a link)."""
     name = name.strip()
     if not 1 <= len(name) <= 200:
@@ -37,7 +38,7 @@ def create_invite(
     session.add(
         WorkspaceInvite(
             token_hash=token_hash(token), org_id=org_id, name=name, role=role.value, member_id=member_id,
-            expires_at=utcnow() + timedelta(hours=settings.workspace_invite_hours),
+            issued_by=issued_by, expires_at=utcnow() + timedelta(hours=settings.workspace_invite_hours),
         )
     )  # fmt: skip
     session.flush()
@@ -50,7 +51,7 @@ def invite_by_admin(session: Session, settings: Settings, p: Principal, name: st
         r = Role(role)
     except ValueError:
         raise Invalid(f"unknown role {role!r}") from None
-    return create_invite(session, settings, p.org_id, name, r)
+    return create_invite(session, settings, p.org_id, name, r, issued_by=p.member_id)
 
 
 def open_invite(session: Session, token: str) -> WorkspaceInvite:
@@ -59,9 +60,18 @@ def open_invite(session: Session, token: str) -> WorkspaceInvite:
     if not token or len(token) > 100:
         raise NotFound("invitation not found, used or expired")
     inv = session.exec(select(WorkspaceInvite).where(WorkspaceInvite.token_hash == token_hash(token))).first()
-    if inv is None or inv.used_at is not None or inv.expires_at <= utcnow():
+    if inv is None or inv.used_at is not None or inv.expires_at <= utcnow() or not _issuer_is_admin(session, inv):
         raise NotFound("invitation not found, used or expired")
     return inv
+
+
+def _issuer_is_admin(session: Session, inv: WorkspaceInvite) -> bool:
+    """An admin demoted or deactivated since issuing it (someone who left the organisation) takes
+    their invitations with them: they no longer make members."""
+    if inv.issued_by is None:
+        return True
+    issuer = session.get(Member, inv.issued_by)
+    return issuer is not None and issuer.active and issuer.org_id == inv.org_id and issuer.role == Role.admin
 
 
 def accept_invite(session: Session, token: str, username: str, password: str) -> int:

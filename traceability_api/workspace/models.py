@@ -40,6 +40,7 @@ class WorkspaceInvite(SQLModel, table=True):
     name: str = Field(max_length=200)
     role: str = Field(max_length=12)  # a parties.kinds.Role value
     member_id: int | None = Field(default=None, foreign_key="member.id")  # an existing member (create-org's admin)
+    issued_by: int | None = None  # the admin who issued it (migration 0027): live while they are an active admin
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
