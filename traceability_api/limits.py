@@ -95,22 +95,25 @@ def sane_recursion_limit(limit: int = SANE_RECURSION_LIMIT) -> None:
         sys.setrecursionlimit(limit)
 
 
-def shallow_copy_to(value: Any, max_depth: int) -> Any:
-    """A copy of ``value`` with everything nested deeper than ``max_depth`` replaced by a note
-    (iterative: safe on any depth)."""
+def shallow_copy_to(value: Any, max_depth: int | None = None) -> Any:
+    """A JSON-ready copy of ``value``: everything nested deeper than ``max_depth`` (if given)
+    replaced by a note, each non-finite float by its text (``"nan"``, ``"inf"``, ``"-inf"``: JSON
+    has no such numbers); tuples become lists.  Iterative: safe on any depth."""
     note = f"(nested deeper than {max_depth} levels: not shown)"
     root: list[Any] = [None]
     stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]
     while stack:
         v, parent, key, depth = stack.pop()
-        if isinstance(v, dict | list) and depth > max_depth:
+        if isinstance(v, dict | list | tuple) and max_depth is not None and depth > max_depth:
             parent[key] = note
         elif isinstance(v, dict):
             parent[key] = out = dict.fromkeys(v)
             stack.extend((x, out, k, depth + 1) for k, x in v.items())
-        elif isinstance(v, list):
+        elif isinstance(v, list | tuple):
             parent[key] = items = [None] * len(v)
             stack.extend((x, items, i, depth + 1) for i, x in enumerate(v))
+        elif isinstance(v, float) and not math.isfinite(v):
+            parent[key] = str(v)
         else:
             parent[key] = v
     return root[0]
@@ -140,29 +143,10 @@ def dumps_response(content: Any) -> bytes:
         try:
             text = dumps(content)
         except ValueError:  # a non-finite float
-            text = dumps(finite_copy(content))
+            text = dumps(shallow_copy_to(content))
     except RecursionError:
-        text = dumps(finite_copy(shallow_copy_to(content, SANE_RECURSION_LIMIT // 4)))
+        text = dumps(shallow_copy_to(content, SANE_RECURSION_LIMIT // 4))
     return text.encode()
-
-
-def finite_copy(value: Any) -> Any:
-    """A copy of ``value`` with each non-finite float replaced by its text (iterative)."""
-    root: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
-    while stack:
-        v, parent, key = stack.pop()
-        if isinstance(v, dict):
-            parent[key] = out = dict.fromkeys(v)
-            stack.extend((x, out, k) for k, x in v.items())
-        elif isinstance(v, list | tuple):
-            parent[key] = items = [None] * len(v)
-            stack.extend((x, items, i) for i, x in enumerate(v))
-        elif isinstance(v, float) and not math.isfinite(v):
-            parent[key] = str(v)
-        else:
-            parent[key] = v
-    return root[0]
 
 
 def check_event_bounds(event: Any, max_depth: int, max_bytes: int) -> None:
