@@ -24,6 +24,7 @@ from fastjsonschema.draft07 import CodeGeneratorDraft07
 from jsonschema import Draft7Validator
 
 _DEFAULT = Path(__file__).resolve().parent / "gs1" / "EPCIS-JSON-Schema.json"
+_EVENT = "#/definitions/EPCIS-Document-Event"  # the one-event schema every validator here is built from
 
 
 def schema_path() -> Path:
@@ -47,9 +48,6 @@ def _fast_event() -> Callable[[Any], Any]:
 def _fast_document() -> Callable[[Any], Any]:
     # without its remote $id, so that "#/definitions/..." resolves locally (no network)
     return fastjsonschema.compile({k: v for k, v in _schema().items() if k != "$id"})
-
-
-_EVENT = "#/definitions/EPCIS-Document-Event"
 
 
 def _same_format(name: str) -> Callable[[str], bool]:
