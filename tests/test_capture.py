@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func
+from sqlalchemy import String, func
 from sqlmodel import Session, select
 
 from tests.world import CTX, World, gtin, lot_uri, make_world, obj_event, receive, setup_rice, ship
@@ -298,3 +299,35 @@ def test_error_declaration_keeps_the_event(w: World, runtime: Runtime) -> None:
     with Session(runtime.engine) as s:
         kinds = [a.kind for a in s.exec(select(AnchorItem)).all()]
     assert "correction" in kinds
+
+
+def test_a_large_document_stores_its_rows_as_single_events_are_stored(w: World, runtime: Runtime) -> None:
+    """A document of more than 3 events takes the bulk path (PostgreSQL: ``COPY`` of the event
+    rows); its rows must hold what the one-event ``INSERT`` stores: the JSON text as the ORM
+    writes it, SQL NULL for no signature, the visibility's value, the times to the microsecond."""
+    rice = setup_rice(w)
+    times = [f"2025-03-02T0{i}:00:00.123456+07:00" for i in range(6)]
+    events = [obj_event(rice["uri"], 1, "inspecting", time=t) for t in times]
+    events[2]["agri:visibility"] = "private"
+    one = obj_event(rice["uri"], 1, "inspecting", time="2025-03-03T08:00:00.5+07:00", **{"agri:visibility": "private"})
+    assert w.post(w.coop, "/api/v1/events", one).status_code == 201
+    r = w.post(w.coop, "/api/v1/capture", epcis_doc(events))
+    assert r.status_code == 201 and r.json()["captured"] == 6
+    raw = func.cast(Event.document, String) if runtime.engine.dialect.name == "postgresql" else Event.document
+    with Session(runtime.engine) as s:
+        rows = s.exec(
+            select(Event.id, Event.event_time, Event.visibility, Event.signature.is_(None), raw)  # type: ignore[union-attr]
+            .where(Event.biz_step.like("%inspecting"))  # type: ignore[union-attr]
+            .order_by(Event.id)  # type: ignore[arg-type]
+        ).all()
+        documents = {e.id: e.document for e in s.exec(select(Event)).all()}
+    assert len(rows) == 7
+    assert [v for _, _, v, _, _ in rows] == ["private", "public", "public", "private", "public", "public", "public"]
+    assert all(no_signature for _, _, _, no_signature, _ in rows)
+    assert [t for _, t, _, _, _ in rows][1:] == [datetime.fromisoformat(t).astimezone(UTC) for t in times]
+    for event_id, _, _, _, text in rows:  # the stored JSON text is the ORM's serialisation of the document
+        stored = text if isinstance(text, str) else json.dumps(text)
+        assert stored == json.dumps(documents[event_id])
+    for got in (w.get(w.coop, f"/api/v1/events/{i}").json() for i, *_ in rows):
+        doc = {"@context": got["event"]["@context"], "epcisBody": {"eventList": [got["event"]]}}
+        assert hash_ids_of_json_document(doc) == [got["hashId"]]

@@ -4,9 +4,11 @@ caller's transaction (one document = one transaction: all its events or none).""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -333,8 +335,10 @@ _INSERT_LINKS = EventLot.__table__.insert()  # type: ignore[attr-defined]
 _INSERT_LINEAGE = LotLink.__table__.insert()  # type: ignore[attr-defined]
 
 
-_INSERT_EVENT_ROWS = Event.__table__.insert()  # type: ignore[attr-defined]
 _NEXT_EVENT_IDS = text("SELECT nextval(pg_get_serial_sequence('event', 'id')) FROM generate_series(1, :n)")
+_EVENT_COLUMNS = tuple(c.name for c in Event.__table__.columns)  # type: ignore[attr-defined]
+_COPY_EVENTS = f"COPY event ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
+_JSON_COLUMNS = frozenset({"document", "signature"})
 
 
 _DRIVER_CACHED_PARAMS = 50  # psycopg keeps its parse of a statement with at most this many parameters
@@ -342,17 +346,42 @@ _DRIVER_CACHED_PARAMS = 50  # psycopg keeps its parse of a statement with at mos
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the event rows, returning their ids in order.  PostgreSQL: the ids drawn from the
-    sequence first (one query), then one short INSERT sent for every row in a pipeline (the driver
-    parses it once); an INSERT of many VALUES with RETURNING was one new statement text per
-    document size, which psycopg parsed afresh each time (12 % of the CPU of batch capture).  A
-    group of up to 3 events keeps that INSERT: psycopg caches its parse, and it is one round trip."""
+    sequence first (one query), then the rows sent with ``COPY`` through the driver (psycopg
+    writes each row in C; an ``executemany`` of the ``INSERT`` spent 10 % of the server's CPU in
+    SQLAlchemy building each row's parameters, py-spy of scripts/bench/capture.py).  A group of
+    up to 3 events keeps one INSERT with RETURNING: psycopg caches its parse, one round trip."""
     if len(rows) * len(rows[0]) <= _DRIVER_CACHED_PARAMS or session.get_bind().dialect.name != "postgresql":
         return list(session.execute(_INSERT_EVENTS, rows).scalars().all())
     ids = list(session.execute(_NEXT_EVENT_IDS, {"n": len(rows)}).scalars())
     for row, event_id in zip(rows, ids, strict=True):
         row["id"] = event_id
-    session.execute(_INSERT_EVENT_ROWS, rows)
+    copy_rows(session, _COPY_EVENTS, [tuple(_copy_value(c, row.get(c)) for c in _EVENT_COLUMNS) for row in rows])
     return ids
+
+
+def _copy_value(column: str, value: Any) -> Any:
+    """A row value as ``COPY`` takes it: JSON columns as their text (SQL NULL for None, as the
+    ORM's ``JSON(none_as_null=True)`` stores it; the text is what the ORM's serializer sends), a
+    StrEnum as its value, a datetime as it is (UTC, as ``UTCDateTime`` binds it)."""
+    if value is None:
+        return None
+    if column in _JSON_COLUMNS:
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def copy_rows(session: Session, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """``COPY ... FROM STDIN`` of ``rows`` on the session's own connection, in its transaction."""
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cur, cur.copy(statement) as cp:  # type: ignore[union-attr]
+        for row in rows:
+            cp.write_row(row)
 
 
 def _insert(
