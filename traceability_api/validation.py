@@ -33,9 +33,10 @@ def check_code(what: str) -> Callable[[Any], Any]:
     return _check
 
 
-MAX_DB_ID = 2**63 - 1  # 64-bit signed: INTEGER in SQLite, BIGINT in PostgreSQL
+MAX_DB_ID = 2**31 - 1  # every id column is INTEGER: 32-bit signed in PostgreSQL (64 in SQLite)
 DbId = Annotated[int, Ge(0), Le(MAX_DB_ID)]
-"""Every id, page token or cursor taken from a request: beyond 64 bits it is a 422, not a 500."""
+"""Every id, page token or cursor taken from a request: beyond what an id column holds it is a 422
+naming the limit on both databases (PostgreSQL refused it only when comparing: a vague 422)."""
 
 
 def db_id_of(text: str) -> int | None:

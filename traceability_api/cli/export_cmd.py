@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from traceability_api.cli.common import app, clean_errors, progress, settings, summary
+from traceability_api.validation import MAX_DB_ID
 
 PAGE = 1000
 
@@ -98,7 +99,7 @@ def export_fsma(
     tlc_from: Annotated[str | None, typer.Option(help="first traceability lot code (inclusive)")] = None,
     tlc_to: Annotated[str | None, typer.Option(help="last traceability lot code (inclusive)")] = None,
     org_id: Annotated[
-        int | None, typer.Option(min=1, max=2**63 - 1, help="one organisation's records (default: all)")
+        int | None, typer.Option(min=1, max=MAX_DB_ID, help="one organisation's records (default: all)")
     ] = None,
     fmt: Annotated[SheetFormat, typer.Option("--format", help="spreadsheet format")] = SheetFormat.xlsx,
 ) -> None:

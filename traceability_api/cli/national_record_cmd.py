@@ -13,6 +13,7 @@ import typer
 
 from traceability_api.cli.common import clean_errors, fail, progress, settings, summary
 from traceability_api.cli.export_cmd import export_app
+from traceability_api.validation import MAX_DB_ID
 
 
 class Format(StrEnum):
@@ -44,7 +45,7 @@ def national_record(
     since: Annotated[str | None, typer.Option(help="lots recorded from this time (ISO 8601 with zone)")] = None,
     until: Annotated[str | None, typer.Option(help="lots recorded before this time (ISO 8601 with zone)")] = None,
     org: Annotated[
-        int | None, typer.Option(min=1, max=2**63 - 1, help="only the lots this organisation (id) owns")
+        int | None, typer.Option(min=1, max=MAX_DB_ID, help="only the lots this organisation (id) owns")
     ] = None,
     bundles: Annotated[bool, typer.Option(help="attach each lot's proof bundle")] = True,
 ) -> None:

@@ -21,12 +21,13 @@ from traceability_api.events.models import Event
 from traceability_api.events.service import visible_to
 from traceability_api.parties.service import Principal
 from traceability_api.privacy.access import note_reads
+from traceability_api.validation import MAX_DB_ID
 
 SCAN_MAX = 5_000
 BATCH = 500
 MAX_PER_PAGE = 1_000
 DEFAULT_PER_PAGE = 30
-MAX_ID = 2**63 - 1  # a BIGINT: event ids and counts in a page token
+MAX_ID = MAX_DB_ID  # event ids and counts in a page token
 _ORDER = {"eventTime": "event_time", "recordTime": "record_time"}
 
 

@@ -16,14 +16,15 @@ from traceability_api.parties.models import Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.privacy.models import SharingGrant
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import MAX_DB_ID
 
 MAX_GRANT = timedelta(days=366)
 MAX_GRANTS_LISTED = 500
 
 
 class GrantCreate(BaseModel):
-    lot_id: int = Field(ge=1, le=2**63 - 1, description="a lot of your product, or one you own or hold")
-    grantee_org_id: int = Field(ge=1, le=2**63 - 1, description="the partner or inspector's organisation")
+    lot_id: int = Field(ge=1, le=MAX_DB_ID, description="a lot of your product, or one you own or hold")
+    grantee_org_id: int = Field(ge=1, le=MAX_DB_ID, description="the partner or inspector's organisation")
     expires_at: datetime = Field(description="ISO 8601 with a zone; at most a year ahead")
     note: str | None = Field(default=None, max_length=200)
 

@@ -18,7 +18,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place
 from traceability_api.registries.models import Certificate, CertScheme, scheme_of
 from traceability_api.timeutil import utcnow
-from traceability_api.validation import DbId
+from traceability_api.validation import MAX_DB_ID, DbId
 
 MAX_SCOPE = 200
 SCHEME_LABEL = {CertScheme.vietgap: "VietGAP", CertScheme.globalgap: "GlobalGAP",
@@ -33,8 +33,8 @@ class CertificateCreate(BaseModel):
     ocop_stars: int | None = Field(default=None, ge=3, le=5, description="OCOP rating, 3-5 stars (OCOP only)")
     number: str = Field(min_length=1, max_length=100, description="the certificate's number")
     issuer: str = Field(min_length=2, max_length=200, description="issuing body")
-    certifier_org_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="the certifier on AgriTrace")
-    org_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="certified organisation (authority only)")
+    certifier_org_id: int | None = Field(default=None, ge=1, le=MAX_DB_ID, description="the certifier on AgriTrace")
+    org_id: int | None = Field(default=None, ge=1, le=MAX_DB_ID, description="certified organisation (authority only)")
     product_ids: list[DbId] = Field(default_factory=list, max_length=MAX_SCOPE)
     place_ids: list[DbId] = Field(default_factory=list, max_length=MAX_SCOPE)
     valid_from: date

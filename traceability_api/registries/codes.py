@@ -18,6 +18,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place, PlaceKind
 from traceability_api.registries.models import CodeKind, CodeStatus, RegisteredCode
 from traceability_api.timeutil import utcnow
+from traceability_api.validation import MAX_DB_ID
 
 # VN-<province letters><OR|PH>-<sequence>, as on the lists PPD (Cục Bảo vệ thực vật) sends to importing
 # countries (e.g. VN-DTOR-0012 an orchard / planting area in Đồng Tháp, VN-DTPH-0005 a pack house).
@@ -84,7 +85,7 @@ class CodeCreate(BaseModel):
         description="VN-DTOR-0012 (planting area), VN-DTPH-0005 (packhouse), 87-01-0012-005 (aquaculture pond), "
         "DL-126 (fish processing establishment)",
     )  # fmt: skip
-    org_id: int = Field(ge=1, le=2**63 - 1, description="the organisation that grows or packs under the code")
+    org_id: int = Field(ge=1, le=MAX_DB_ID, description="the organisation that grows or packs under the code")
     issuer: str = Field(min_length=2, max_length=200, description="issuing body, e.g. Cục Bảo vệ thực vật")
     markets: list[str] = Field(min_length=1, max_length=MAX_MARKETS, description="importing markets: CN, US, EU ...")
     valid_from: date
