@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.test_mqtt import service  # noqa: F401 - the broker fixture
 from tests.world import World, gtin, make_world, setup_rice
@@ -342,6 +342,46 @@ def test_an_unknown_username_locks_like_a_real_one(runtime: Runtime, app_client:
         answers[name] = ["Tạm khóa" in p for p in pages]
         assert all(("Tạm khóa" in p) != ("Sai tên đăng nhập" in p) for p in pages)
     assert answers["real.four"] == answers["ghost.four"] == [False] * (tries - 2) + [True, True], answers
+
+
+def test_an_unknown_usernames_failures_are_counted_for_every_worker(runtime: Runtime, app_client: TestClient) -> None:
+    """The failures of a username nobody has were counted in the process that saw them: with two
+    workers (or after a restart) an unknown name locked later than a real one, which told them
+    apart.  They are counted in the database, as a member's are, and another app on the same
+    database answers 'locked' at the same try."""
+    from tests.workspace_helpers import sign_in
+    from traceability_api.main import create_app
+    from traceability_api.workspace.models import SignInFailure
+
+    app_client.cookies.clear()
+    for _ in range(runtime.settings.workspace_lockout_failures - 1):
+        assert "Tạm khóa" not in sign_in(app_client, "ghost.worker", "wrong-password", expect=401)
+    with Session(runtime.engine) as s:
+        (row,) = s.exec(select(SignInFailure)).all()
+    assert row.failed_count == runtime.settings.workspace_lockout_failures - 1 and row.locked_until is None
+    assert row.name_hash != "ghost.worker"  # what strangers type is not kept
+    with TestClient(create_app(runtime)) as second_worker:
+        assert "Tạm khóa" in sign_in(second_worker, "ghost.worker", "wrong-password", expect=401)
+    assert "Tạm khóa" in sign_in(app_client, "ghost.worker", "wrong-password", expect=401)
+
+
+def test_unknown_usernames_kept_are_bounded(
+    runtime: Runtime, app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random names must not grow the table without end: past UNKNOWN_NAMES_KEPT the least
+    recently tried are forgotten (a name tried again is kept)."""
+    from tests.workspace_helpers import sign_in
+    from traceability_api.workspace import auth
+    from traceability_api.workspace.models import SignInFailure
+
+    monkeypatch.setattr(auth, "UNKNOWN_NAMES_KEPT", 3)
+    app_client.cookies.clear()
+    for name in ("ghost.a", "ghost.b", "ghost.c", "ghost.a", "ghost.d", "ghost.e"):
+        sign_in(app_client, name, "wrong-password", expect=401)
+    with Session(runtime.engine) as s:
+        kept = {r.name_hash: r.failed_count for r in s.exec(select(SignInFailure)).all()}
+    digest = {n: auth.hashlib.sha256(n.encode()).hexdigest() for n in ("ghost.a", "ghost.d", "ghost.e")}
+    assert kept == {digest["ghost.a"]: 2, digest["ghost.d"]: 1, digest["ghost.e"]: 1}, kept
 
 
 def test_an_organisations_open_websockets_are_bounded(w: World, runtime: Runtime) -> None:

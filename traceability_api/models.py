@@ -22,7 +22,7 @@ from traceability_api.places.models import Place
 from traceability_api.privacy.models import EventDisclosure, SharingGrant
 from traceability_api.registries.models import Certificate, RegisteredCode
 from traceability_api.signing.models import SigningKey, SigningOrg
-from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin, WorkspaceSession
+from traceability_api.workspace.models import SignInFailure, WorkspaceInvite, WorkspaceLogin, WorkspaceSession
 
 __all__ = [
     "OpenDataFile",
@@ -68,6 +68,7 @@ __all__ = [
     "SensorAlert",
     "WorkspaceInvite",
     "WorkspaceLogin",
+    "SignInFailure",
     "WorkspaceSession",
     "Certificate",
     "RegisteredCode",

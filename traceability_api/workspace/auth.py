@@ -8,10 +8,8 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -22,12 +20,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from traceability_api.config import Settings
+from traceability_api.db import insert_ignore
 from traceability_api.outbox import add_write_request, take_write_requests
 from traceability_api.parties.kinds import OrgKind, Role
 from traceability_api.parties.models import Member, Organisation
 from traceability_api.parties.service import Principal
 from traceability_api.timeutil import utcnow
-from traceability_api.workspace.models import WorkspaceLogin, WorkspaceSession
+from traceability_api.workspace.models import SignInFailure, WorkspaceLogin, WorkspaceSession
 
 _hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 "low memory" defaults
 
@@ -75,45 +74,40 @@ def _equal_work(password: str) -> None:
         pass
 
 
-UNKNOWN_NAMES_KEPT = 10_000  # usernames nobody has, with their failures (oldest forgotten first)
-_unknown: OrderedDict[str, tuple[int, datetime | None]] = OrderedDict()
-_unknown_guard = threading.Lock()
+UNKNOWN_NAMES_KEPT = 10_000  # usernames nobody has, with their failures (least recently tried forgotten first)
 
 
-def _unknown_failure(settings: Settings, name: str) -> bool:
-    """Count a failure for a username nobody has exactly as a login row counts it, and say whether
-    it is now locked: the 'locked' answer came only for existing usernames, so five tries told an
-    attacker which usernames exist.  Kept per process (bounded), not in the database."""
+def _unknown_failure(session: Session, settings: Settings, name: str) -> bool:
+    """Count a failure for a username nobody has exactly as a login row counts it, in the
+    database, and say whether it is now locked: the 'locked' answer came only for existing
+    usernames, so five tries told an attacker which usernames exist.  Kept per process before,
+    a run of tries spread over the workers (or across a restart) still told them apart."""
+    t = SignInFailure.__table__  # type: ignore[attr-defined]
     now = utcnow()
-    with _unknown_guard:
-        failed, until = _unknown.pop(name, (0, None))
-        locked = until is not None and until > now
-        if not locked:
-            failed += 1
-            if failed >= settings.workspace_lockout_failures:
-                failed, until, locked = 0, now + timedelta(minutes=settings.workspace_lockout_minutes), True
-        _unknown[name] = (failed, until)
-        while len(_unknown) > UNKNOWN_NAMES_KEPT:
-            _unknown.popitem(last=False)
-    return locked
+    key = hashlib.sha256(name.encode()).hexdigest()
+    if insert_ignore(session, SignInFailure, [{"name_hash": key, "failed_count": 0, "last_at": now}]):
+        newest = sa_select(t.c.last_at).order_by(t.c.last_at.desc()).offset(UNKNOWN_NAMES_KEPT).limit(1)
+        session.connection().execute(delete(t).where(t.c.last_at <= newest.scalar_subquery()))
+    place = _take_attempt(session, settings, t, t.c.name_hash == key, last_at=now)
+    return place is None or place >= settings.workspace_lockout_failures
 
 
-def _take_attempt(session: Session, settings: Settings, login_id: int) -> int | None:
-    """Count this attempt before its password is checked, in one UPDATE, and commit: its place in
-    the run of failures, or None while the sign-in is locked.  The attempt that reaches
-    ``workspace_lockout_failures`` sets the lock in the same statement (a right password lifts it).
-    Read in Python, incremented and written back after the Argon2 check, the count let every
-    request in flight at once have its guess checked: they all read the same count."""
+def _take_attempt(session: Session, settings: Settings, t: Any, row: Any, **also: Any) -> int | None:
+    """Count this attempt before its password is checked, in one UPDATE of the ``row`` of table
+    ``t`` (failed_count, locked_until), and commit: its place in the run of failures, or None
+    while the sign-in is locked.  The attempt that reaches ``workspace_lockout_failures`` sets the
+    lock in the same statement (a right password lifts it).  Read in Python, incremented and
+    written back after the Argon2 check, the count let every request in flight at once have its
+    guess checked: they all read the same count."""
     now = utcnow()
-    t = WorkspaceLogin.__table__  # type: ignore[attr-defined]
     lock_expired = t.c.locked_until.is_not(None)  # the WHERE leaves only an expired lock here
     place = case((lock_expired, 1), else_=t.c.failed_count + 1)
     until = now + timedelta(minutes=settings.workspace_lockout_minutes)
     statement = (
         update(t)
-        .where(t.c.id == login_id, or_(t.c.locked_until.is_(None), t.c.locked_until <= now))
+        .where(row, or_(t.c.locked_until.is_(None), t.c.locked_until <= now))
         .values(failed_count=place,
-                locked_until=case((place >= settings.workspace_lockout_failures, until), else_=None))
+                locked_until=case((place >= settings.workspace_lockout_failures, until), else_=None), **also)
         .returning(t.c.failed_count)
     )  # fmt: skip
     taken = session.connection().execute(statement).scalar()
@@ -138,8 +132,9 @@ def check_password(session: Session, settings: Settings, username: str, password
         login = session.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == name)).first()
     if login is None:
         _equal_work(password)
-        raise SignInFailed(locked=_unknown_failure(settings, name))
-    place = _take_attempt(session, settings, login.id or 0)
+        raise SignInFailed(locked=_unknown_failure(session, settings, name))
+    t = WorkspaceLogin.__table__  # type: ignore[attr-defined]
+    place = _take_attempt(session, settings, t, t.c.id == login.id)
     if place is None:
         _equal_work(password)
         raise SignInFailed(locked=True)

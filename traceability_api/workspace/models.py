@@ -22,6 +22,18 @@ class WorkspaceLogin(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class SignInFailure(SQLModel, table=True):
+    """Failed sign-ins of a username nobody has, counted as ``WorkspaceLogin`` counts a member's:
+    in the database, so every worker process (and a restart) gives the answers a real username
+    would.  ``name_hash``: SHA-256 of the lower-cased name (what strangers type is not kept)."""
+
+    __tablename__ = "sign_in_failure"
+    name_hash: str = Field(max_length=64, primary_key=True)
+    failed_count: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
 class WorkspaceSession(SQLModel, table=True):
     __tablename__ = "workspace_session"
     id: int | None = Field(default=None, primary_key=True)
