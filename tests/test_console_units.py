@@ -145,6 +145,9 @@ def test_machine_exports_keep_the_unit_codes(net: Network, runtime: Runtime, app
     shipped = [h for h in g["custody"] if h["step"] == "shipping"]
     assert shipped and {h["uom"] for h in shipped} == {"KGM"}  # a hand-over's quantity with its unit code
     assert {n["uom"] for n in g["nodes"]} == {"KGM"}
+    fsma = app_client.get("/api/v1/fsma/spreadsheet.csv", params={"gtin": FISH}, headers=auth(key))
+    assert fsma.status_code == 200, fsma.text
+    assert "TNE" in fsma.text and "tấn" not in fsma.text, fsma.text
 
 
 def test_workspace_pages_say_units_in_words(net: Network, runtime: Runtime, app_client: TestClient) -> None:
