@@ -569,9 +569,12 @@ def when(value: datetime, lang: str, zone: tzinfo) -> str:
     return str(_WHEN.apply(value.astimezone(zone), _LOCALES[lang_of(lang)]))
 
 
-def day(value: date | None, lang: str) -> str:
-    """A calendar date as ``when`` writes its date part (05/02/2025); "…" for none (an open end)."""
-    return str(_DAY.apply(value, _LOCALES[lang_of(lang)])) if value is not None else "…"
+def day(value: date | str | None, lang: str) -> str:
+    """A calendar date (or its ISO text, as JSON views carry it) as ``when`` writes its date part
+    (05/02/2025); "…" for none (an open end)."""
+    if value is None:
+        return "…"
+    return str(_DAY.apply(date.fromisoformat(value) if isinstance(value, str) else value, _LOCALES[lang_of(lang)]))
 
 
 def unit(code: str | None, lang: str) -> str:
