@@ -25,7 +25,8 @@ from traceability_api.authority.models import RecallNotice
 from traceability_api.authority.recall_notices import new_token
 from traceability_api.console.svg_chart import bar_chart
 from traceability_api.consumer.models import ScanLog
-from traceability_api.epcis.identifiers import classify
+from traceability_api.epcis import vocabulary as voc
+from traceability_api.epcis.identifiers import classify, lot_uri
 from traceability_api.events.models import EventLot
 from traceability_api.lots.models import Lot, Product
 from traceability_api.lots.service import find_lot
@@ -258,3 +259,22 @@ def test_registered_codes_show_their_dates_as_people_write_them(app_client: Test
     text = page_text(app_client, "/app/console/codes")
     assert "VN-DTOR-0077" in text and "02/01/2025 → 31/12/2027" in text, text
     assert "2025-01-02" not in text
+
+
+def test_a_cooling_step_is_named_in_the_pages_language(app_client: TestClient, runtime: Runtime) -> None:
+    """A cold store's step (agri:BizStep-cooling, FSMA 204's cooling) read "cooling" on the lot's
+    timeline, in Vietnamese as in English."""
+    prov = seed_province(app_client, runtime)
+    uri = lot_uri(MANGO, "MX-2505-1")
+    event = {"type": "ObjectEvent", "eventTime": "2025-05-08T09:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+             "action": "OBSERVE", "bizStep": voc.AGRI_NS + "BizStep-cooling",
+             "quantityList": [{"epcClass": uri, "quantity": 1000, "uom": "KGM"}]}  # fmt: skip
+    r = app_client.post("/api/v1/events", headers=auth(prov.coop_keys[0]), json=event)
+    assert r.status_code == 201, r.text
+    with Session(runtime.engine) as s:
+        lot = s.exec(select(Lot).join(Product).where(Product.gtin == MANGO, Lot.lot_code == "MX-2505-1")).one()  # type: ignore[arg-type]
+    sign_in_authority(app_client, runtime)
+    text = page_text(app_client, f"/app/lots/{lot.id}")
+    assert "Làm lạnh · 08/05/2025 09:00" in text and "cooling" not in text, text
+    app_client.get("/app/lang", params={"to": "en"})
+    assert "Cooling · 08/05/2025 09:00" in page_text(app_client, f"/app/lots/{lot.id}")
