@@ -166,7 +166,9 @@ def test_workspace_pages_say_units_in_words(net: Network, runtime: Runtime, app_
     lot = page_text(app_client, f"/app/lots/{b1}")
     assert "3.000 / 3.000 kg" in lot and "KGM" not in lot, lot
     ship = page_text(app_client, "/app/ship")
-    assert "kg)" in ship and "KGM" not in ship, ship
+    assert "B1 (3.000 kg)" in ship and "KGM" not in ship, ship
+    process = page_text(app_client, "/app/process")  # the inputs' choices said "(3.000)", no unit
+    assert "B1 (3.000 kg)" in process and "KGM" not in process, process
     units = visible(app_client.get("/app/products").text)
     units = units[units.index("Đơn vị") :]
     for word in ("kg", "tấn", "lít", "con", "chậu", "quả", "thùng"):
