@@ -249,7 +249,7 @@ def test_figures_write_months_and_axis_numbers_as_the_page_does(app_client: Test
 
 def test_registered_codes_show_their_dates_as_people_write_them(app_client: TestClient, runtime: Runtime) -> None:
     prov = seed_province(app_client, runtime)
-    member_client(app_client, runtime, "Chi cục BVTV Đồng Tháp", "bvtv", OrgKind.authority)
+    _, key = member_client(app_client, runtime, "Chi cục BVTV Đồng Tháp", "bvtv", OrgKind.authority)
     with Session(runtime.engine) as s:
         coop = s.exec(select(Organisation).where(Organisation.name == "HTX Xoài Mỹ Xương")).one()
     page = app_client.get("/app/console/codes")
@@ -261,6 +261,13 @@ def test_registered_codes_show_their_dates_as_people_write_them(app_client: Test
     text = page_text(app_client, "/app/console/codes")
     assert "VN-DTOR-0077" in text and "02/01/2025 → 31/12/2027" in text, text
     assert "2025-01-02" not in text
+    # a certificate's validity, on the console's and the cooperative's certificates pages alike
+    cert = {"scheme": "vietgap", "number": "VG-77", "issuer": "Trung tâm Chứng nhận", "org_id": coop.id,
+            "place_ids": [prov.place_ids[0]], "valid_from": "2025-03-04", "valid_until": "2028-03-03"}  # fmt: skip
+    r = app_client.post("/api/v1/certificates", headers=auth(key), json=cert)
+    assert r.status_code == 201, r.text
+    text = page_text(app_client, "/app/console/certificates")
+    assert "04/03/2025 → 03/03/2028" in text and "2025-03-04" not in text, text
 
 
 def test_a_cooling_step_is_named_in_the_pages_language(app_client: TestClient, runtime: Runtime) -> None:
