@@ -17,7 +17,9 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DATE_FORMAT = {"vi": "dd/MM/yyyy", "en": "medium"}
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
-# UN/ECE Recommendation 20 unit codes as a shopper reads them; a missing language falls back to English
+# UN/ECE Recommendation 20 unit codes as people read them; a missing language falls back to English.
+# The one table: the consumer pages, the workspace and the console all word units through ``unit``
+# (exports, EPCIS documents and the API keep the codes)
 UNITS: dict[str, dict[str, str]] = {
     "KGM": {"en": "kg"},
     "GRM": {"en": "g"},
@@ -36,6 +38,7 @@ UNITS: dict[str, dict[str, str]] = {
     "EA": {"vi": "cái", "en": "each"},
     "XBX": {"vi": "hộp", "en": "boxes"},
     "XBG": {"vi": "bao", "en": "bags"},
+    "XCS": {"vi": "thùng", "en": "cases"},
 }
 
 

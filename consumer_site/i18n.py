@@ -248,6 +248,7 @@ STEP_NAMES: dict[str, dict[str, str]] = {
         "sensor_reporting": "Ghi nhận cảm biến",
         "transform": "Chế biến",
         "recall": "Thu hồi",
+        "cooling": "Làm lạnh",  # agri:BizStep-cooling, the cold store's step (FSMA 204 cooling)
     },
     "en": {
         "commissioning": "Harvest / lot created",
@@ -262,6 +263,7 @@ STEP_NAMES: dict[str, dict[str, str]] = {
         "sensor_reporting": "Sensor report",
         "transform": "Processing",
         "recall": "Recall",
+        "cooling": "Cooling",
     },
 }
 STAGES: dict[str, dict[str, str]] = {

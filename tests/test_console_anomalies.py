@@ -87,8 +87,9 @@ def test_page_says_sensor_breaches_and_late_events_in_the_inspectors_language(
     app_client: TestClient, runtime: Runtime
 ) -> None:
     """The page read 'Ao số 5 dissolved_oxygen low 3: 1' and 'event 12' (the JSON's machine words)
-    in the Vietnamese console: it now says what was measured, which way the threshold was crossed and
-    the event, in the page's language; the JSON keeps its detail as it was."""
+    in the Vietnamese console: it now says what was measured, which way the threshold was crossed (with
+    the sensor's unit, from the one unit table) and the event, in the page's language; the JSON keeps
+    its detail as it was."""
     from traceability_api.husbandry.models import SensorAlert
     from traceability_api.parties.models import Organisation
 
@@ -118,11 +119,12 @@ def test_page_says_sensor_breaches_and_late_events_in_the_inspectors_language(
     ]
     page = app_client.get("/app/console/anomalies").text
     assert "dissolved_oxygen" not in page and f"event {late_event}" not in page
-    assert "Vườn xoài ấp Mỹ Thạnh: Oxy hòa tan dưới ngưỡng 3 (tệ nhất 1,5)" in page, page
+    assert "Vườn xoài ấp Mỹ Thạnh: Oxy hòa tan dưới ngưỡng 3 mg/L (tệ nhất 1,5 mg/L)" in page, page
     assert f"Sự kiện số {late_event}" in page
     app_client.get("/app/lang", params={"to": "en"})
     page = app_client.get("/app/console/anomalies").text
-    assert "Vườn xoài ấp Mỹ Thạnh: dissolved oxygen below 3 (worst 1.5)" in page and f"Event {late_event}" in page
+    assert "Vườn xoài ấp Mỹ Thạnh: dissolved oxygen below 3 mg/L (worst 1.5 mg/L)" in page, page
+    assert f"Event {late_event}" in page
 
 
 def test_a_sale_recorded_after_the_lots_recall_is_an_anomaly(app_client: TestClient, runtime: Runtime) -> None:

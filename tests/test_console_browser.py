@@ -1,6 +1,7 @@
 """The console in a real Chromium: the map draws every place with a shape (Leaflet's SVG paths) and
 a label per commune with no tile server configured; the figures page's table is the database's
-count (an independent count in Python), also after choosing a commune in the filter form."""
+count (an independent count in Python), also after choosing a commune in the filter form; the lot
+search and a lot's lineage say quantities in kg and tấn (t), not in UN/CEFACT codes."""
 
 from __future__ import annotations
 
@@ -68,3 +69,42 @@ def test_console_map_and_figures_in_chromium(runtime: Runtime, served: str, brow
     shown = {c.get_attribute("data-month"): float(c.get_attribute("data-value") or "nan") for c in cells.all()}
     assert shown == expected_lots(runtime, commune="Mỹ Xương") and len(shown) == 2
     assert not errors, errors
+
+
+def test_console_quantities_read_in_units_not_codes_in_chromium(
+    runtime: Runtime, served: str, browser: Browser
+) -> None:
+    """What an inspector reads on the lot search and a lot's lineage (the SVG's boxes and the table):
+    "1.000 kg" and "2,5 tấn" ("2.5 t" in English), never the UN/CEFACT codes the rows keep."""
+    with httpx.Client(base_url=served, timeout=30) as api:
+        prov = seed_province(api, runtime)
+        key = {"Authorization": f"Bearer {prov.coop_keys[0]}"}
+        r = api.post("/api/v1/products", headers=key, json={"gtin": "08936000000035", "name": "Cá tra", "unit": "TNE"})
+        assert r.status_code == 201, r.text
+        lot = {"gtin": "08936000000035", "lot_code": "CT-2507", "quantity": 2.5, "uom": "TNE",
+               "plot_id": prov.place_ids[0], "harvest_date": "2025-07-01"}  # fmt: skip
+        r = api.post("/api/v1/lots", headers=key, json=lot)
+        assert r.status_code == 201, r.text
+    _, _, token = make_org(runtime, "Chi cục QLCL Đồng Tháp", OrgKind.authority)
+    page = browser.new_context(viewport={"width": 1024, "height": 900}, locale="vi-VN").new_page()
+    page.goto(f"{served}/app/invite/{token}")
+    page.fill("#username", "chicuc")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/app$"))
+
+    page.goto(served + "/app/console/lots?by=org&q=M%E1%BB%B9%20X%C6%B0%C6%A1ng")  # "Mỹ Xương"
+    results = page.locator("#lot-results").inner_text()
+    assert "1.000 kg" in results and "2,5 tấn" in results and "Đang giữ" in results, results
+    assert not re.search(r"\b(KGM|TNE|active)\b", results), results
+    page.locator("#lot-results a", has_text="MX-2505-1").click()
+    page.wait_for_selector("#lineage")
+    lines = page.locator("#lineage g.node text").all_text_contents()  # SVG has no innerText: its drawn lines
+    assert "MX-2505-1 · 1.000 kg" in lines and not any("KGM" in x for x in lines), lines
+    body = page.locator("main").inner_text()
+    assert "1.000 kg" in page.locator("#lineage-table").inner_text() and "KGM" not in body, body
+
+    page.goto(f"{served}/app/lang?to=en&next=/app/console/lots%3Fby%3Dcode%26q%3DCT-2507")
+    page.wait_for_selector("#lot-results")
+    results = page.locator("#lot-results").inner_text()
+    assert "2.5 t" in results and "Held" in results and "TNE" not in results, results

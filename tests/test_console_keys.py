@@ -91,7 +91,8 @@ def test_register_an_own_address_and_refusals_next_to_their_fields(app_client: T
     w = window(runtime, coop_id, later)
     assert (w.valid_from, w.valid_until) == (midnight("2040-01-01"), midnight("2041-06-30"))  # type: ignore[attr-defined]
     line = key_line(c.get(PAGE).text, later)
-    assert 'data-status="not_yet_valid"' in line and "2040-01-01" in line and "2041-06-30" in line
+    assert 'data-status="not_yet_valid"' in line and "01/01/2040" in line and "30/06/2041" in line  # as people write
+    assert "2040-01-01" not in line
 
     # refusals, each next to its field, nothing written
     r = post(c, PAGE, org_id=str(coop_id), address="0x1234")

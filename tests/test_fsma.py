@@ -275,7 +275,7 @@ def test_incomplete_chain_is_flagged_event_by_event(rt: Runtime, client: TestCli
     assert home.status_code == 200 and "Hồ sơ xuất khẩu Hoa Kỳ (FSMA 204)" in home.text
     assert "Sự kiện thiếu dữ liệu bắt buộc: 2 / 2" in home.text
     assert (
-        "Thu hoạch · HL-01 · 2025-07-01 – thiếu: loại chứng từ, số chứng từ, điện thoại đơn vị thu hoạch" in home.text
+        "Thu hoạch · HL-01 · 01/07/2025 – thiếu: loại chứng từ, số chứng từ, điện thoại đơn vị thu hoạch" in home.text
     )
     client.cookies.set("agt_lang", "en")
     en = client.get("/app").text

@@ -19,9 +19,11 @@ from tests.conftest import auth
 from tests.workspace_helpers import PASSWORD, accept, csrf_of, make_org, member_client, sign_in
 from traceability_api.authority.models import WriteLogEntry
 from traceability_api.idempotency.models import IdempotentRequest
+from traceability_api.parties.kinds import Role
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
 from traceability_api.workspace import auth as ws_auth
+from traceability_api.workspace.invites import create_invite
 from traceability_api.workspace.models import WorkspaceInvite, WorkspaceLogin
 
 
@@ -195,6 +197,25 @@ def test_invitations_are_single_use_and_expire(app_client: TestClient, runtime: 
             s.add(inv)
         s.commit()
     assert again.get(f"/app/invite/{link}").status_code == 404
+
+
+def test_a_second_link_for_a_member_who_has_signed_in_says_so_in_the_pages_language(
+    app_client: TestClient, runtime: Runtime
+) -> None:
+    """The demo prints a new admin link at each start until one is used: an older link, opened after,
+    said "Chưa lưu được: this member already has a sign-in" (the service's English) on the Vietnamese page."""
+    org_id, _, token = make_org(runtime, "HTX G")
+    with Session(runtime.engine) as s:
+        inv = s.exec(select(WorkspaceInvite).where(WorkspaceInvite.org_id == org_id)).one()
+        second = create_invite(s, runtime.settings, org_id, inv.name, Role.admin, inv.member_id)
+        s.commit()
+    accept(app_client, token, "admin.g")
+    other = TestClient(app_client.app)
+    page = other.get(f"/app/invite/{second}")
+    r = other.post(f"/app/invite/{second}", data={"csrf": csrf_of(page.text), "username": "admin.g2",
+                                                  "password": PASSWORD})  # fmt: skip
+    assert r.status_code == 409, r.text
+    assert "Thành viên này đã có tài khoản đăng nhập" in r.text and "already has a sign-in" not in r.text, r.text
 
 
 def test_an_invitation_dies_with_its_issuers_admin_role(app_client: TestClient, runtime: Runtime) -> None:

@@ -64,6 +64,7 @@ def custody(session: Session, lot_ids: list[int], visible: Any = True) -> list[d
                 "time": ev.event_time.isoformat(),
                 "recordedBy": ev.org_id,
                 "quantity": link.quantity,
+                "uom": link.uom,
                 "sources": src,
                 "destinations": dest,
             }

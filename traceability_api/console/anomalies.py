@@ -18,6 +18,7 @@ from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS, WINDOW
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.events.models import Event, EventLot
+from traceability_api.evidence.models import KINDS as SENSOR_KINDS
 from traceability_api.husbandry.models import SensorAlert
 from traceability_api.lots.models import Lot, Product
 from traceability_api.outbox.models import AnchorItem, ItemKind
@@ -30,6 +31,9 @@ MAX_PAGE = 40  # the feed is for what is new: 2,000 items back at most
 LATE_ANCHOR_MIN = 30  # default: an event waiting longer than this for its anchor is late
 TOLERANCE = 0.02
 SELLING = voc.BIZSTEP + "retail_selling"
+# a sensor's threshold and worst value are said with its unit (°C, mg/L, %); pH (dimensionless) and
+# pest-trap counts without one
+_SENSOR_UNITS = {kind.value: unit for kind, (_, _, unit, _) in SENSOR_KINDS.items() if unit not in ("C62", "H87")}
 KINDS = ("mass_balance", "sold_after_recall", "copied_scan", "counterfeit_report", "override", "sensor", "late_anchor")
 
 
@@ -41,7 +45,8 @@ class Anomaly:
     lot: str | None  # product name and lot code
     detail: str
     # what the page words in its language (the JSON keeps ``detail``): a sensor breach's place, kind,
-    # bound ("low"/"high"), threshold and worst value; a late or overriding event's id
+    # bound ("low"/"high"), threshold and worst value; an over-shipment's shipper (name), shipped and
+    # harvested quantities and unit code; a copied serial and its scans; a late or overriding event's id
     facts: tuple[Any, ...] | None = None
 
     @property
@@ -67,16 +72,20 @@ def _mass_balance(s: Session, n: int) -> list[Anomaly]:
         .group_by(EventLot.lot_id, Event.org_id)  # type: ignore[arg-type]
         .subquery()
     )
+    lot_cols = (Lot.id, Product.name, Lot.lot_code)
+    cols = (out.c.at, *lot_cols, out.c.org_id, out.c.qty, Lot.quantity, Lot.uom, Organisation.name)
     q = (
-        select(out.c.at, Lot.id, Product.name, Lot.lot_code, out.c.org_id, out.c.qty, Lot.quantity, Lot.uom)  # type: ignore[call-overload]
+        select(*cols)  # type: ignore[call-overload]
         .join(Lot, col(Lot.id) == out.c.lot_id)
         .join(Product, col(Product.id) == Lot.product_id)
+        .join(Organisation, col(Organisation.id) == out.c.org_id)
         .where(out.c.qty > Lot.quantity * (1 + TOLERANCE) + 1e-9)
         .order_by(out.c.at.desc())
         .limit(n)
     )
-    return [Anomaly("mass_balance", at, lid, _label(name, code), f"org {org}: {qty:g} / {total:g} {uom}")
-            for at, lid, name, code, org, qty, total, uom in s.exec(q).all()]  # fmt: skip
+    return [Anomaly("mass_balance", at, lid, _label(name, code), f"org {org}: {qty:g} / {total:g} {uom}",
+                    (org_name, qty, total, uom))
+            for at, lid, name, code, org, qty, total, uom, org_name in s.exec(q).all()]  # fmt: skip
 
 
 def _sold_after_recall(s: Session, n: int) -> list[Anomaly]:
@@ -126,7 +135,7 @@ def _copied(s: Session, n: int) -> list[Anomaly]:
         .order_by(at.desc())
         .limit(n)
     )
-    return [Anomaly("copied_scan", when, lid, _label(name, code), f"serial {serial}: {k} scans")
+    return [Anomaly("copied_scan", when, lid, _label(name, code), f"serial {serial}: {k} scans", (serial, k))
             for when, lid, serial, k, name, code in s.exec(q).all()]  # fmt: skip
 
 
@@ -219,7 +228,7 @@ def lot_labels(s: Session, items: list[Anomaly]) -> dict[int, str]:
 def worded(a: Anomaly, ct: dict[str, str], lang: str, zone: tzinfo = UTC) -> str:
     """The item's detail as the page says it, in the console's language (``ct``), times in ``zone``."""
     from traceability_api.husbandry.deliver import WORDS
-    from traceability_api.workspace.i18n import number, when
+    from traceability_api.workspace.i18n import number, quantity, when
 
     if a.facts is None:
         return a.detail
@@ -227,9 +236,17 @@ def worded(a: Anomaly, ct: dict[str, str], lang: str, zone: tzinfo = UTC) -> str
         place, kind, bound, threshold, peak = a.facts
         what = WORDS.get(kind, kind) if lang == "vi" else str(kind).replace("_", " ")
         side = ct["an_below"] if bound == "low" else ct["an_above"]
-        text = ct["an_sensor_detail"].format(what=what, side=side, threshold=number(threshold, lang),
-                                             peak=number(peak, lang))  # fmt: skip
+        code = _SENSOR_UNITS.get(kind)
+        text = ct["an_sensor_detail"].format(what=what, side=side, threshold=quantity(threshold, code, lang),
+                                             peak=quantity(peak, code, lang))  # fmt: skip
         return f"{place}: {text}" if place else text
+    if a.kind == "mass_balance":
+        org, shipped, harvested, code = a.facts
+        return ct["an_mass_detail"].format(org=org, shipped=quantity(shipped, code, lang),
+                                           total=quantity(harvested, code, lang))  # fmt: skip
+    if a.kind == "copied_scan":
+        serial, scans = a.facts
+        return ct["an_copied_detail"].format(serial=serial, n=number(scans, lang))
     if a.kind == "sold_after_recall":
         event_id, org, day = a.facts
         return ct["an_sold_detail"].format(n=event_id, org=org, day=when(day, lang, zone))

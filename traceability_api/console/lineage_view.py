@@ -55,6 +55,7 @@ class Shipment:
     time: str
     recorded_by: str
     quantity: float | None
+    uom: str | None
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def lineage(session: Session, lot_id: int, contract: AnchorContract | None) -> L
                           STATUSES[v.status], n["id"] == lot_id))  # fmt: skip
     edges = [Edge(*lay.edge(e["from"], e["to"]), e["quantity"]) for e in g["edges"]]
     lots = {int(n["id"]): f"{n['product']} · {n['lot']}" for n in g["nodes"]}
-    ships = [Shipment(lots.get(c["lot"], "?"), c["step"], c["time"], names.get(c["recordedBy"], "?"), c["quantity"])
+    ships = [Shipment(lots.get(c["lot"], "?"), c["step"], c["time"], names.get(c["recordedBy"], "?"), c["quantity"],
+                      c["uom"])
              for c in g["custody"]]  # fmt: skip
     orgs = {n[k] for n in g["nodes"] for k in ("owner", "holder")} | {c["recordedBy"] for c in g["custody"]}
     return LineageView(lot_id, nodes, edges, ships, lay.width, lay.height, frozenset(o for o in orgs if o is not None))

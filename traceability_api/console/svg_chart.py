@@ -5,6 +5,7 @@ Styling comes from console.css (classes only: the page's CSP allows no inline st
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
 
 WIDTH, HEIGHT = 640, 280
@@ -23,9 +24,13 @@ def _tick(v: float) -> str:
     return f"{v:,.0f}" if v >= 10 or v == int(v) else f"{v:g}"
 
 
-def bar_chart(points: list[tuple[str, float]], title: str, desc: str, chart_id: str = "chart") -> str:
+def bar_chart(
+    points: list[tuple[str, float]], title: str, desc: str, chart_id: str = "chart",
+    number: Callable[[float], str] = _tick, label: Callable[[str], str] = str,
+) -> str:  # fmt: skip
     """Bars of ``points`` (label, value >= 0) in order, a y axis with 5 ticks from 0, every label
-    under its bar (every other one when there are more than 12)."""
+    under its bar (every other one when there are more than 12).  ``number`` writes a value and
+    ``label`` a point's label as the page's language does (28.000 and 03/2025 in Vietnamese)."""
     tid, did = f"{chart_id}-title", f"{chart_id}-desc"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" '
@@ -39,21 +44,21 @@ def bar_chart(points: list[tuple[str, float]], title: str, desc: str, chart_id: 
         v = top * i / 5
         y = TOP + plot_h - plot_h * i / 5
         out.append(f'<line class="axis grid" x1="{LEFT - 4}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(v)}</text>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{number(v)}</text>')
     out.append(f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>')
     out.append(f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}"/>')
     n = len(points)
     step = plot_w / n if n else plot_w
     every = 1 if n <= 12 else math.ceil(n / 12)
-    for i, (label, v) in enumerate(points):
+    for i, (key, v) in enumerate(points):
         h = plot_h * max(v, 0) / top
         x = LEFT + i * step + step * 0.15
         out.append(
             f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}">'
-            f"<title>{escape(label)}: {_tick(v)}</title></rect>"
+            f"<title>{escape(label(key))}: {number(v)}</title></rect>"
         )
         if i % every == 0:
             cx = LEFT + i * step + step / 2
-            out.append(f'<text x="{cx:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">{escape(label)}</text>')
+            out.append(f'<text x="{cx:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">{escape(label(key))}</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -51,13 +51,19 @@ ConsoleDep = Annotated[Console, Depends(_console)]
 ConsolePostDep = Annotated[Console, Depends(_console_post)]  # a POST, CSRF checked
 
 
+def month_label(month: str) -> str:
+    """A figure's month (YYYY-MM, as the CSV and the form keep it) as people write it: 03/2025."""
+    year, _, mm = month.partition("-")
+    return f"{mm}/{year}" if mm else month
+
+
 @lru_cache
 def env() -> Environment:
     base = web.env()
     loader = ChoiceLoader([FileSystemLoader(HERE / "templates"), FileSystemLoader(WORKSPACE_DIR / "templates")])
     e = Environment(loader=loader, autoescape=base.autoescape, trim_blocks=True, lstrip_blocks=True)
     e.globals.update(base.globals, sections=SECTIONS)
-    e.filters.update(base.filters)
+    e.filters.update(base.filters, month=month_label)
     return e
 
 

@@ -49,7 +49,7 @@ def stage_of(e: Any, key: str) -> str:
     return "quality"
 
 
-def _title(key: str, lang: str) -> str:
+def step_title(key: str, lang: str) -> str:
     if key in STEP_NAMES[lang]:
         return STEP_NAMES[lang][key]
     farm = voc.FARM_STEPS.get(key)
@@ -81,7 +81,7 @@ def make_step(
 ) -> Step:
     key = step_key(ev)
     step = Step(
-        stage=STAGES[lang][stage_of(ev, key)], title=_title(key, lang),
+        stage=STAGES[lang][stage_of(ev, key)], title=step_title(key, lang),
         time=fmt.when(ev.event_time, lang, event_zone(ev)),
         who=who, where=where,
     )  # fmt: skip
@@ -109,7 +109,7 @@ def private_step(ev: Any, fields: dict[str, Any], lang: str, *, who: str | None)
     digest = ev.hash_id.removeprefix("ni:///sha-256;")[:16]
     step = Step(
         stage=STAGES[lang][stage_of(_Revealed(step_uri, ""), key)] if key else t["private_step"],
-        title=_title(key, lang) if key else t["private_step"],
+        title=step_title(key, lang) if key else t["private_step"],
         time=fmt.when(ev.event_time, lang, fmt.zone(fields.get("eventTimeZoneOffset"))),
         who=who,
         private=t["private_" + ("partners" if ev.visibility == "partners" else "private")].format(hash=digest),

@@ -3,13 +3,14 @@ per language, like the consumer pages'; numbers and dates are formatted with Bab
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 
 from babel import Locale
 from babel.dates import parse_pattern as parse_date_pattern
 from babel.numbers import parse_pattern as parse_number_pattern
 
+from consumer_site import formatting as fmt
 from traceability_api.workspace.registry_words import WORDS
 
 LANGS = ("vi", "en")
@@ -26,8 +27,6 @@ ACTIVITIES = {
         "pest_observation": "Pest observation", "pruning": "Pruning", "bagging": "Fruit bagging",
     },
 }  # fmt: skip
-
-UNITS = {"KGM": "kg", "TNE": "tấn", "GRM": "g", "LTR": "lít", "EA": "cái", "XBX": "hộp", "XCS": "thùng", "H87": "cái"}
 
 T: dict[str, dict[str, str]] = {
     "vi": {
@@ -558,6 +557,7 @@ def lang_of(raw: str | None) -> str:
 _LOCALES = {lang: Locale.parse(lang) for lang in LANGS}
 _NUMBER = parse_number_pattern("#,##0.###")
 _WHEN = parse_date_pattern("dd/MM/yyyy HH:mm")
+_DAY = parse_date_pattern("dd/MM/yyyy")
 
 
 @lru_cache(maxsize=4096)  # pure; the same quantities recur on every page (a lot's size, a dose)
@@ -567,3 +567,22 @@ def number(value: float, lang: str) -> str:
 
 def when(value: datetime, lang: str, zone: tzinfo) -> str:
     return str(_WHEN.apply(value.astimezone(zone), _LOCALES[lang_of(lang)]))
+
+
+def day(value: date | str | None, lang: str) -> str:
+    """A calendar date (or its ISO text, as JSON views carry it) as ``when`` writes its date part
+    (05/02/2025); "…" for none (an open end)."""
+    if value is None:
+        return "…"
+    return str(_DAY.apply(date.fromisoformat(value) if isinstance(value, str) else value, _LOCALES[lang_of(lang)]))
+
+
+def unit(code: str | None, lang: str) -> str:
+    """A UN/CEFACT unit code as people read it (KGM -> kg, TNE -> tấn / t), from the consumer pages'
+    one table; an unknown code as it is."""
+    return fmt.unit(code, lang_of(lang))
+
+
+def quantity(value: float, code: str | None, lang: str) -> str:
+    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en): ``number`` and ``unit``."""
+    return f"{number(value, lang)} {unit(code, lang)}".strip()

@@ -74,6 +74,8 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"^username:", "username", "3-64 chữ thường, số và . _ -", "3-64 lower-case letters, digits and . _ -"),
     (r"^password:", "password", "Mật khẩu cần 8-200 ký tự.", "Password: 8-200 characters."),
     (r"username already taken", "username", "Tên đăng nhập đã có người dùng.", "Username already taken."),
+    (r"this member already has a sign-in", "_form", "Thành viên này đã có tài khoản đăng nhập: hãy đăng nhập bằng "
+     "tài khoản đó.", "This member already has a sign-in: sign in with it."),
     (r"harvest date (\d{4})-(\d\d)-(\d\d) is in the future", "harvest_date",
      "Ngày thu hoạch {2}/{1}/{0} chưa tới: chỉ ghi lô khi đã thu hoạch.",
      "Harvest date {2}/{1}/{0} is in the future: record the lot once harvested."),

@@ -121,8 +121,10 @@ def env() -> Environment:
     )  # fmt: skip
     e.globals["asset"] = asset
     e.globals["activities"] = i18n.ACTIVITIES
-    e.globals["units"] = i18n.UNITS
     e.filters["num"] = i18n.number
+    e.filters["unit"] = i18n.unit  # {{ code|unit(lang) }}: KGM -> kg
+    e.filters["qty"] = i18n.quantity  # {{ n|qty(code, lang) }}: 28.000 kg
+    e.filters["day"] = i18n.day  # {{ date|day(lang) }}: 05/02/2025
     return e
 
 

@@ -15,11 +15,12 @@ from sqlmodel import Session, col, select
 from traceability_api.console.cache import figure_cache
 from traceability_api.console.figures import FIGURES, FILTERED_BY_PLACE_AND_PRODUCT, Filters, Series, communes
 from traceability_api.console.svg_chart import bar_chart
-from traceability_api.console.web import Console, ConsoleDep, render
+from traceability_api.console.web import Console, ConsoleDep, month_label, render
 from traceability_api.deps import SessionDep
 from traceability_api.errors import Invalid
 from traceability_api.lots.models import Product
 from traceability_api.sheet_cells import csv_field
+from traceability_api.workspace.i18n import number
 
 router = APIRouter(include_in_schema=False)
 MONTH = r"^((?:[1-9]\d{3}|0[1-9]\d\d|00[1-9]\d|000[1-9])-(0[1-9]|1[0-2]))?$"  # years 0001-9999
@@ -52,7 +53,9 @@ def figures_page(
     bad_range = bool(start and end and start > end)  # months as YYYY-MM sort as text
     series = [] if bad_range else _series(request, console, session, figure, _filters(commune, product, start, end))
     products = session.exec(select(Product.id, Product.name).order_by(col(Product.name)).limit(MAX_PRODUCTS)).all()
-    chart = bar_chart(series, ct["fig_" + figure], ct["chart_desc"].format(n=len(series)), f"chart-{figure}")
+    lang = console.page.lang
+    chart = bar_chart(series, ct["fig_" + figure], ct["chart_desc"].format(n=len(series)), f"chart-{figure}",
+                      lambda v: number(v, lang), month_label)  # fmt: skip
     query = request.url.query
     return render(request, "console_figures.html", console, 422 if bad_range else 200, figure=figure,
                   figures=list(FIGURES), series=series, range_error=ct["fig_bad_range"] if bad_range else None,

@@ -11,6 +11,7 @@ from consumer_site.i18n import STEP_NAMES
 from labels.digital_link import build
 from traceability_api.anchoring.models import BatchStatus
 from traceability_api.anchoring.proofs import anchor_rows
+from traceability_api.consumer.steps import step_key, step_title
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Forbidden, NotFound
 from traceability_api.events.lot_access import get_lot
@@ -27,11 +28,10 @@ router = APIRouter(prefix="/app", include_in_schema=False)
 
 
 def step_name(ev: Event, lang: str) -> str:
-    """The step in the page's language: the consumer pages' names, the diary's activities."""
-    step = (ev.biz_step or ev.event_type).rsplit("-", 1)[-1].rsplit("/", 1)[-1]
-    if ev.event_type == "TransformationEvent":
-        step = "transform"
-    return STEP_NAMES[lang].get(step) or i18n.ACTIVITIES[lang].get(step) or step
+    """The step in the page's language: the consumer pages' names (a recall's holding event is the
+    recall, a sector activity its own name), the diary's activities."""
+    key = step_key(ev)
+    return STEP_NAMES[lang].get(key) or i18n.ACTIVITIES[lang].get(key) or step_title(key, lang)
 
 
 @router.get("/lots/{lot_id}")
