@@ -120,7 +120,7 @@ async def activity_save(
         entry = ActivityEntry.model_validate(raw)
     except ValidationError as exc:
         return _form(request, page, session, v, from_validation(exc, page.lang), 422)
-    key = form_idempotency_key("activity", idem)
+    key = form_idempotency_key("activity", idem, v)
     try:
         record_activity(session, page.user.principal, place, entry, runtime.settings, runtime.capture_checks,
                         idempotency_key=key)  # fmt: skip

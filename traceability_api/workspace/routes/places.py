@@ -22,7 +22,7 @@ from traceability_api.workspace.messages import Errors, from_domain, from_valida
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-Opt = Annotated[str, Form(max_length=500)]
+Opt = Annotated[str, Form(max_length=5000)]  # beyond the place's own limits: those are said next to the field
 KINDS = (PlaceKind.plot, PlaceKind.farm, PlaceKind.packhouse, PlaceKind.mill, PlaceKind.warehouse, PlaceKind.store,
          PlaceKind.barn, PlaceKind.flock_house, PlaceKind.pond, PlaceKind.cage, PlaceKind.hatchery)  # fmt: skip
 KIND_VI = {"plot": "Thửa / vùng trồng", "farm": "Trang trại", "packhouse": "Nhà sơ chế", "mill": "Nhà máy xay",
