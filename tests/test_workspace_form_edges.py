@@ -111,3 +111,24 @@ def test_an_id_no_list_offers_is_said_in_vietnamese(app_client: TestClient, runt
     r = post(app_client, "/app/members/1", {"role": "viewer"}, page="/app/members")
     assert r.status_code == 404 and "Không tìm thấy mục đã chọn" in r.text, r.text[:2000]  # type: ignore[attr-defined]
     assert "not found" not in r.text  # type: ignore[attr-defined]
+
+
+def test_a_processing_refusal_is_shown(app_client: TestClient, runtime: Runtime) -> None:
+    """The processing form has rows (in_qty_0, out_code_0...), and the domain's refusals name the
+    fields "quantity", "lot", "lot_code": more than the lot holds, or an output code taken, answered
+    409 or 422 with the form again and nothing said."""
+    plot, _ = _coop_with_plot(app_client, runtime)
+    for gtin, name in (("08931234560010", "Lúa ST25"), ("08931234560027", "Gạo ST25")):
+        assert post(app_client, "/app/products", {"gtin": gtin, "name": name, "max_yield": "0,7"}).status_code == 303  # type: ignore[attr-defined]
+    data = {"gtin": "08931234560010", "plot_id": plot, "lot_code": "ST25-A", "quantity": "100"}
+    assert post(app_client, "/app/harvest", data).status_code == 303  # type: ignore[attr-defined]
+    lot = option(app_client.get("/app/process").text, "ST25-A")
+    run = {"in_lot_0": lot, "in_qty_0": "150", "out_gtin_0": "08931234560027", "out_code_0": "G-1", "out_qty_0": "70",
+           "action": "save"}  # fmt: skip
+    r = post(app_client, "/app/process", run)
+    assert r.status_code in (409, 422), r.text[:300]  # type: ignore[attr-defined]
+    assert re.search(r'role="alert">Số lượng 150 vượt quá lượng còn lại', r.text), r.text[-3000:]  # type: ignore[attr-defined]
+    assert post(app_client, "/app/process", run | {"in_qty_0": "10", "out_qty_0": "7"}).status_code == 303  # type: ignore[attr-defined]
+    r = post(app_client, "/app/process", run | {"in_qty_0": "10", "out_qty_0": "5"})  # G-1 again
+    assert r.status_code == 409 and 'role="alert">Mã lô này đã có' in r.text, r.text[-3000:]  # type: ignore[attr-defined]
+    assert 'value="G-1"' in r.text  # type: ignore[attr-defined]
