@@ -132,3 +132,24 @@ def test_a_processing_refusal_is_shown(app_client: TestClient, runtime: Runtime)
     r = post(app_client, "/app/process", run | {"in_qty_0": "10", "out_qty_0": "5"})  # G-1 again
     assert r.status_code == 409 and 'role="alert">Mã lô này đã có' in r.text, r.text[-3000:]  # type: ignore[attr-defined]
     assert 'value="G-1"' in r.text  # type: ignore[attr-defined]
+
+
+def test_a_quantity_written_as_the_pages_write_it_is_read_as_meant(app_client: TestClient, runtime: Runtime) -> None:
+    """The pages write 2500 kg "2.500 kg" (Vietnamese thousands); "2.500" typed back into the
+    harvest was stored as 2,5 kg, and "1.000,5" (as the lot page shows 1000.5) was "Phải là một số."
+    A comma alone stays the decimal comma; in English "1,000.5" is a thousand and a half."""
+    plot, key = _coop_with_plot(app_client, runtime)
+    assert post(app_client, "/app/products", {"gtin": "08931234560010", "name": "Lúa ST25"}).status_code == 303  # type: ignore[attr-defined]
+    typed = {"2.500": 2500, "1.000,5": 1000.5, "12,5": 12.5, "0.125": 0.125, "10 000": 10000, "1.5": 1.5}
+    for i, quantity in enumerate(typed):
+        data = {"gtin": "08931234560010", "plot_id": plot, "lot_code": f"Q-{i}", "quantity": quantity}
+        r = post(app_client, "/app/harvest", data)
+        assert r.status_code == 303, (quantity, r.text[:2000])  # type: ignore[attr-defined]
+    stored = {x["lot_code"]: x["quantity"] for x in app_client.get("/api/v1/lots", headers=auth(key)).json()}
+    assert {q: stored[f"Q-{i}"] for i, q in enumerate(typed)} == typed
+    app_client.get("/app/lang?to=en&next=/app")
+    r = post(app_client, "/app/harvest", {"gtin": "08931234560010", "plot_id": plot, "lot_code": "Q-EN",
+                                          "quantity": "1,000.5"})  # fmt: skip
+    assert r.status_code == 303, r.text[:2000]  # type: ignore[attr-defined]
+    stored = {x["lot_code"]: x["quantity"] for x in app_client.get("/api/v1/lots", headers=auth(key)).json()}
+    assert stored["Q-EN"] == 1000.5

@@ -19,6 +19,7 @@ from traceability_api.registries.router import today
 from traceability_api.registries.views import place_codes
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -80,7 +81,7 @@ def add_place(
     shape, errors = _geo(lat.strip(), lon.strip(), geo.strip(), page)
     if errors:
         return _page(request, page, session, v, errors, 422)
-    raw = {k: x.strip().replace(",", ".") if k == "area_ha" else x.strip() for k, x in v.items()
+    raw = {k: plain(x, page.lang) if k == "area_ha" else x.strip() for k, x in v.items()
            if x.strip() and k not in ("lat", "lon", "geo")}  # fmt: skip
     try:
         data = PlaceCreate.model_validate(raw | ({"geo": shape} if shape else {}))
