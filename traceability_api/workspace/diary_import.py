@@ -23,6 +23,7 @@ from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.parties.service import Principal
 from traceability_api.workspace import i18n, views
 from traceability_api.workspace.messages import from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 
 Mode = Literal["all", "valid"]
 WORDS = {
@@ -102,7 +103,7 @@ def _event(
         values["activity"] = activity
     for k in ("dose", "area_ha"):
         if isinstance(values.get(k), str):
-            values[k] = values[k].replace(",", ".")  # Vietnamese decimal comma
+            values[k] = plain(values[k], lang)  # as the pages write numbers: "1,5", "1.000,5"
     try:
         entry = DiaryEntry.model_validate(values)
     except ValidationError as exc:
