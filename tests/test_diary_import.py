@@ -6,6 +6,7 @@ rows, zip bomb, XML entities, not a workbook)."""
 from __future__ import annotations
 
 import io
+import unicodedata
 import zipfile
 from datetime import datetime
 from typing import Any
@@ -141,3 +142,31 @@ def test_the_workspace_page(runtime: Runtime, app_client: TestClient) -> None:
                         files={"file": ("nk.xlsx", sheet(ROWS[3:]), XLSX)})  # fmt: skip
     assert r.status_code == 422 and "không lưu dòng nào" in r.text
     assert app_client.post("/app/diary/import", data={"mode": "all"}).status_code == 403  # CSRF
+
+
+def test_names_typed_combining_match_the_plot_and_the_activity(runtime: Runtime, app_client: TestClient) -> None:
+    """A sheet filled on a PC with Unikey's "Unicode tổ hợp" holds Vietnamese letters combining
+    (NFD): "Ruộng ông Tư" and "Tưới nước" so typed were "Không có lô đất này." and "Không có công
+    việc này trong danh sách." for the plot made on a phone (precomposed, NFC)."""
+    w = make_world(runtime, app_client)
+    plot(w)
+    nfd = [unicodedata.normalize("NFD", x) for x in ("Ruộng ông Tư", "Tưới nước")]
+    assert nfd != ["Ruộng ông Tư", "Tưới nước"]
+    r = upload(w, sheet([[*nfd, "2025-11-26T06:30"]]), "all")
+    assert r.status_code == 200, r.text
+    assert r.json()["stored"] == 1
+
+
+def test_a_dose_written_as_the_pages_write_it_is_read_as_meant(runtime: Runtime, app_client: TestClient) -> None:
+    """A text cell "1.000,5" (g/bình: the pages write 1000.5 so) was "1.000.5" and refused; "1,5" still 1.5."""
+    w = make_world(runtime, app_client)
+    plot(w)
+    rows = [
+        ["CT-TP-001", "fertilising", "2025-11-27T07:00", "NPK", "N", dose, "g/bình", 0] for dose in ("1.000,5", "1,5")
+    ]
+    r = upload(w, sheet(rows), "all")
+    assert r.status_code == 200 and r.json()["stored"] == 2, r.text
+    place = w.client.get("/api/v1/places", headers=w.coop.h()).json()[0]["id"]
+    doses = sorted(e["event"]["agri:diary"]["dose"] for e in w.client.get(f"/api/v1/places/{place}/diary",
+                                                                           headers=w.coop.h()).json())  # fmt: skip
+    assert doses == [1.5, 1000.5]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -292,3 +293,30 @@ def test_admin_sets_roles_and_deactivates_members(app_client: TestClient, runtim
     assert r.status_code == 303
     assert tu.get("/app", follow_redirects=False).status_code == 303  # signed out at once
     assert "Sai tên đăng nhập" in sign_in(tu, "anh.tu", expect=401)
+
+
+def test_a_vietnamese_password_signs_in_precomposed_or_combining(app_client: TestClient, runtime: Runtime) -> None:
+    """PASSWORD has Vietnamese letters ("mật-khẩu"): set on a phone they come precomposed (NFC);
+    typed on a PC with Unikey in "Unicode tổ hợp" they come combining (NFD).  The same password
+    in the other form was "Sai tên đăng nhập hoặc mật khẩu."; a hash made from the combining form
+    (before passwords were kept NFC) still signs in, and is then kept NFC."""
+    nfd = unicodedata.normalize("NFD", PASSWORD)
+    assert nfd != PASSWORD
+    _, _, token = make_org(runtime, "HTX A")
+    accept(app_client, token, "admin.a")  # typed NFC
+    app_client.cookies.clear()
+    sign_in(app_client, "admin.a", nfd)
+    app_client.cookies.clear()
+    sign_in(app_client, "admin.a", PASSWORD)
+    with Session(runtime.engine) as s:  # a hash of the combining form, as one made before
+        row = s.exec(select(WorkspaceLogin).where(WorkspaceLogin.username == "admin.a")).one()
+        row.password_hash = PasswordHasher().hash(nfd)
+        s.add(row)
+        s.commit()
+    app_client.cookies.clear()
+    sign_in(app_client, "admin.a", PASSWORD)
+    with Session(runtime.engine) as s:
+        kept = s.exec(select(WorkspaceLogin.password_hash).where(WorkspaceLogin.username == "admin.a")).one()
+    assert PasswordHasher().verify(kept, PASSWORD)
+    app_client.cookies.clear()
+    assert "Sai tên đăng nhập" in sign_in(app_client, "admin.a", PASSWORD + "x", expect=401)

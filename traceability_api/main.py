@@ -112,9 +112,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_req: Request, exc: RequestValidationError) -> Response:
-        if _req.url.path.startswith("/app") and "text/html" in _req.headers.get("accept", ""):
-            from traceability_api.workspace.web import bad_request_page
+        from traceability_api.workspace.web import bad_request_page, from_a_person
 
+        if from_a_person(_req):
             return bad_request_page(_req)  # a person's browser: a page in their language, not JSON
         errors = [
             {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": e.get("type")} for e in exc.errors()

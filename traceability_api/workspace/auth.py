@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -59,7 +60,16 @@ class SignedIn:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(unicodedata.normalize("NFC", password))
+
+
+def _spellings(password: str) -> list[str]:
+    """A password as it is kept (NFC), then its other forms.  Vietnamese letters come precomposed
+    from a phone (NFC) and combining from a PC keyboard in Unikey's "Unicode tổ hợp" (NFD): the same
+    password typed on the other was "Sai tên đăng nhập hoặc mật khẩu."  Hashes made before passwords
+    were kept NFC may hold either form, whichever was typed: tried after, then rehashed NFC."""
+    forms = (unicodedata.normalize("NFC", password), password, unicodedata.normalize("NFD", password))
+    return list(dict.fromkeys(forms))
 
 
 def token_hash(token: str) -> str:
@@ -68,10 +78,22 @@ def token_hash(token: str) -> str:
 
 def _equal_work(password: str) -> None:
     """The Argon2 verification every refusal costs, so that timing tells no username apart."""
-    try:
-        _hasher.verify(_dummy(), password)
-    except VerificationError:
-        pass
+    for spelling in _spellings(password):
+        try:
+            _hasher.verify(_dummy(), spelling)
+        except VerificationError:
+            pass
+
+
+def _verify(password_hash: str, password: str) -> str | None:
+    """The spelling of ``password`` that ``password_hash`` verifies, or None."""
+    for spelling in _spellings(password):
+        try:
+            _hasher.verify(password_hash, spelling)
+            return spelling
+        except (VerificationError, InvalidHashError):
+            continue
+    return None
 
 
 UNKNOWN_NAMES_KEPT = 10_000  # usernames nobody has, with their failures (least recently tried forgotten first)
@@ -138,16 +160,15 @@ def check_password(session: Session, settings: Settings, username: str, password
     if place is None:
         _equal_work(password)
         raise SignInFailed(locked=True)
-    try:
-        _hasher.verify(login.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        raise SignInFailed(locked=place >= settings.workspace_lockout_failures) from None
+    spelling = _verify(login.password_hash, password)
+    if spelling is None:
+        raise SignInFailed(locked=place >= settings.workspace_lockout_failures)
     member = session.get(Member, login.member_id)
     if member is None or not member.active:
         raise SignInFailed()
     values: dict[str, Any] = {"failed_count": 0, "locked_until": None}
-    if _hasher.check_needs_rehash(login.password_hash):
-        values["password_hash"] = _hasher.hash(password)
+    if _hasher.check_needs_rehash(login.password_hash) or spelling != unicodedata.normalize("NFC", password):
+        values["password_hash"] = hash_password(password)
     session.exec(update(WorkspaceLogin).where(WorkspaceLogin.id == login.id).values(**values))  # type: ignore[call-overload, arg-type]
     return login
 

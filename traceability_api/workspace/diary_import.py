@@ -8,6 +8,7 @@ refused) or the accepted rows are captured together in one transaction."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.parties.service import Principal
 from traceability_api.workspace import i18n, views
 from traceability_api.workspace.messages import from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 
 Mode = Literal["all", "valid"]
 WORDS = {
@@ -90,10 +92,10 @@ def _event(
     session: Session, p: Principal, cells: dict[str, Any], plots: dict[str, int], activities: dict[str, str],
     settings: Settings, lang: str, result: RowResult,
 ) -> dict[str, Any] | None:  # fmt: skip
-    plot_id = plots.get(str(cells.get("plot", "")).strip().casefold())
+    plot_id = plots.get(_key(str(cells.get("plot", ""))))
     if plot_id is None:
         result.errors["plot"] = WORDS[lang]["no_plot"] if cells.get("plot") else i18n.T[lang]["required"]
-    activity = activities.get(str(cells.get("activity", "")).strip().casefold())
+    activity = activities.get(_key(str(cells.get("activity", ""))))
     if activity is None and cells.get("activity"):
         result.errors["activity"] = WORDS[lang]["no_activity"]
     values = {k: v for k, v in cells.items() if v != "" and k not in ("plot", "activity")}
@@ -101,7 +103,7 @@ def _event(
         values["activity"] = activity
     for k in ("dose", "area_ha"):
         if isinstance(values.get(k), str):
-            values[k] = values[k].replace(",", ".")  # Vietnamese decimal comma
+            values[k] = plain(values[k], lang)  # as the pages write numbers: "1,5", "1.000,5"
     try:
         entry = DiaryEntry.model_validate(values)
     except ValidationError as exc:
@@ -113,6 +115,13 @@ def _event(
     return diary_event(session, p, plot_id, entry, settings.zone)
 
 
+def _key(name: str) -> str:
+    """A name as a cell and a plot are matched: case-insensitive, and one Unicode form (NFC).  A
+    sheet filled on a PC with Unikey's "Unicode tổ hợp" writes Vietnamese letters combining (NFD),
+    and "Ruộng ông Tư" so typed was "Không có lô đất này." for the plot made on a phone."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
 def _plot_index(session: Session, p: Principal) -> dict[str, int]:
     """A plot named in a cell by its id, planting-area code or name (case-insensitive)."""
     out: dict[str, int] = {}
@@ -120,7 +129,7 @@ def _plot_index(session: Session, p: Principal) -> dict[str, int]:
         assert pl.id is not None
         for name in (pl.name, pl.planting_area_code, str(pl.id)):
             if name:
-                out.setdefault(name.strip().casefold(), pl.id)
+                out.setdefault(_key(name), pl.id)
     return out
 
 
@@ -128,6 +137,6 @@ def _activity_index() -> dict[str, str]:
     out: dict[str, str] = {}
     for lang_words in i18n.ACTIVITIES.values():
         for key, name in lang_words.items():
-            out[key.casefold()] = key
-            out[name.casefold()] = key
+            out[_key(key)] = key
+            out[_key(name)] = key
     return out

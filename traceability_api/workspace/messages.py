@@ -134,6 +134,15 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"only the organisation that gave a grant may revoke it", "_form",
      "Chỉ đơn vị đã chia sẻ mới thu hồi được.", "Only the organisation that shared may revoke."),
     (r"^grant \d+ not found", "_form", "Không tìm thấy lần chia sẻ này.", "This grant was not found."),
+    # an id no list of the page offers (another organisation's, or one gone since the page was shown)
+    (r"^(?:lot|place|member|product) \d+ not found", "_form",
+     "Không tìm thấy mục đã chọn (có thể đã thay đổi): hãy tải lại trang và chọn lại.",
+     "The chosen item was not found (it may have changed): reload the page and choose again."),
+    # a year typed short ("0026", "1026"): the zone's offset before 1906 is local mean time (+07:06:30),
+    # which no EPCIS date-time can carry, so the schema refuses it before the time rules below see it
+    (r"eventTime:? '(\d{4,})-(\d\d)-(\d\d)T[^']*' is not an ISO 8601 date-time", "time",
+     "Thời gian ngày {2}/{1}/{0} không hợp lệ: hãy kiểm tra lại năm.",
+     "The date {2}/{1}/{0} is not valid: check the year."),
     (r"dated before|before its lot's commissioning|implausibly old|in the future", "time",
      "Thời gian không hợp lệ (trước ngày tạo lô hoặc ở tương lai).",
      "Invalid time (before the lot was created, or in the future)."),
@@ -186,7 +195,9 @@ def from_validation(exc: ValidationError, lang: str) -> Errors:
             out.setdefault(field, T[lang][key])
             continue
         msg = str(e.get("msg", ""))
-        needs = re.search(r"needs (.*)$", msg)  # DiaryEntry: "spraying needs product, dose"
+        # DiaryEntry: "spraying needs product, dose" (field names only: "Polygon ring 0: needs at least
+        # 4 positions" is a sentence, and its words as field names hid the refusal from the page)
+        needs = re.search(r"\bneeds (\w+(?:, \w+)*)$", msg)
         if needs:
             for f in needs.group(1).split(", "):
                 out.setdefault(f.strip(), T[lang]["required"])

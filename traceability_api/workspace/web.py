@@ -4,8 +4,9 @@ page with its security headers (strict CSP: scripts and styles only from our own
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -157,6 +158,15 @@ def render(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
+def from_a_person(request: Request) -> bool:
+    """A person's browser on /app: a page asked for (``Accept: text/html``), or htmx's boosted
+    form or link (it sends ``Accept: */*`` and ``HX-Request``, and swaps what comes back into the
+    page: a JSON refusal replaced the whole screen, and what was typed, with English)."""
+    if not request.url.path.startswith("/app"):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request") == "true"
+
+
 def bad_request_page(request: Request) -> HTMLResponse:
     """A malformed address or form reached a page (e.g. a letter where a number belongs): 422."""
     return render(request, "message.html", 422, message=i18n.T[lang_of(request)]["bad_request"])
@@ -166,7 +176,7 @@ def too_large_page(scope: MutableMapping[str, Any], limit: int) -> HTMLResponse 
     """The body-size refusal (413, before any route) for a person's browser on /app: a page in
     their language saying how large a file may be; None for anyone else (they get the JSON)."""
     request = Request(scope)
-    if not request.url.path.startswith("/app") or "text/html" not in request.headers.get("accept", ""):
+    if not from_a_person(request):
         return None
     mb = f"{limit / 2**20:.0f}"
     return render(request, "message.html", 413, message=i18n.T[lang_of(request)]["body_too_large"].format(mb=mb))
@@ -184,10 +194,16 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
     )  # fmt: skip
 
 
-def form_idempotency_key(screen: str, idem: str) -> str | None:
-    """The Idempotency-Key of a form's post (one per form shown, its hidden ``idem``): a double tap
-    on a slow network, or the browser resending, stores one entry.  None for a malformed ``idem``."""
-    return f"ws-{screen}-{idem}" if IDEM_RE.fullmatch(idem) else None
+def form_idempotency_key(screen: str, idem: str, said: Mapping[str, object]) -> str | None:
+    """The Idempotency-Key of a form's post (one per form shown, its hidden ``idem``, and what the
+    form ``said``): a double tap on a slow network, or the browser resending, stores one entry.  The
+    same form sent again saying something else is another entry: Back after a save shows the page
+    again from htmx's history, with its ``idem``, and the next entry recorded there was refused
+    ("eventID ... already used for a different event").  None for a malformed ``idem``."""
+    if not IDEM_RE.fullmatch(idem):
+        return None
+    digest = hashlib.sha256(json.dumps(said, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"ws-{screen}-{idem}-{digest}"
 
 
 def see_other(url: str) -> Response:

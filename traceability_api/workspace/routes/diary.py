@@ -23,12 +23,14 @@ from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.validation import db_id_of
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 from traceability_api.workspace.web import Page, PostDep, form_idempotency_key, page_view, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 FIELDS = ("activity", "time", "season", "product", "active_ingredient", "dose", "dose_unit", "phi_days",
           "supplier_lot", "area_ha", "note", "visibility")  # fmt: skip
 Opt = Annotated[str, Form(max_length=1000)]
+DECIMALS = ("dose", "area_ha")  # typed as a Vietnamese phone writes them ("1,5"): ``numbers.plain``
 
 
 def _form(request: Request, page: Page, session: SessionDep, values: dict[str, Any], errors: Errors,
@@ -71,8 +73,9 @@ async def _event(
     form = await request.form()
     values = {f: str(form.get(f) or "").strip() for f in FIELDS} | {"plot_id": plot_id, "idem": idem}
     p = page.user.principal
+    typed = {k: plain(v, page.lang) if k in DECIMALS else v for k, v in values.items() if v and k != "plot_id"}
     try:
-        entry = DiaryEntry.model_validate({k: v for k, v in values.items() if v and k != "plot_id"})
+        entry = DiaryEntry.model_validate(typed)
     except ValidationError as exc:
         return values, None, from_validation(exc, page.lang), 422
     if (place_id := db_id_of(plot_id)) is None:
@@ -108,7 +111,8 @@ async def diary_save(
     values, event, errors, status = await _event(request, page, session, runtime, posted)
     if event is None:
         return _form(request, page, session, values, errors, status)
-    key = form_idempotency_key("diary", posted.idem)
+    photo = posted.photo.filename if posted.photo is not None else None
+    key = form_idempotency_key("diary", posted.idem, values | {"photo": photo})
     p = page.user.principal
     try:
         event = signing.attach(runtime, p, event, await request.form())

@@ -24,6 +24,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.validation import DbId
 from traceability_api.workspace import signing, views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 from traceability_api.workspace.web import Page, PageDep, PostDep, not_found, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -54,7 +55,8 @@ def _data(
     request: Request, page: Page, session: Session, v: dict[str, str], when: str
 ) -> tuple[HarvestLot | None, Response | None]:  # fmt: skip
     try:
-        return HarvestLot.model_validate({k: x for k, x in v.items() if x} | {"event_time": when}), None
+        typed = {k: plain(x, page.lang) if k == "quantity" else x for k, x in v.items() if x}
+        return HarvestLot.model_validate(typed | {"event_time": when}), None
     except ValidationError as exc:
         return None, _form(request, page, session, v, from_validation(exc, page.lang), 422)
 
@@ -64,7 +66,7 @@ def _values(
     variety: Opt = "", phi_override_reason: Opt = "", visibility: Opt = "public",
 ) -> dict[str, str]:  # fmt: skip
     """The form's fields, declared once for its two posts (prepare and save)."""
-    return {"gtin": gtin, "plot_id": plot_id, "lot_code": lot_code.strip(), "quantity": quantity.replace(",", "."),
+    return {"gtin": gtin, "plot_id": plot_id, "lot_code": lot_code.strip(), "quantity": quantity.strip(),
             "uom": uom, "harvest_date": harvest_date, "variety": variety,
             "phi_override_reason": phi_override_reason, "visibility": visibility}  # fmt: skip
 

@@ -24,6 +24,7 @@ from traceability_api.places.models import Place
 from traceability_api.validation import db_id_of
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 from traceability_api.workspace.web import Page, PageDep, PostDep, form_idempotency_key, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -110,7 +111,7 @@ async def activity_save(
         if not x:
             continue
         if f in NUMBERS:
-            x = x.replace(" ", "").replace(",", ".")
+            x = plain(x, page.lang)
         if f in GTINS and x.isdigit() and len(x) < 14:
             x = x.zfill(14)
         raw[f] = x
@@ -120,7 +121,7 @@ async def activity_save(
         entry = ActivityEntry.model_validate(raw)
     except ValidationError as exc:
         return _form(request, page, session, v, from_validation(exc, page.lang), 422)
-    key = form_idempotency_key("activity", idem)
+    key = form_idempotency_key("activity", idem, v)
     try:
         record_activity(session, page.user.principal, place, entry, runtime.settings, runtime.capture_checks,
                         idempotency_key=key)  # fmt: skip

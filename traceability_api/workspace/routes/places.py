@@ -19,10 +19,11 @@ from traceability_api.registries.router import today
 from traceability_api.registries.views import place_codes
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-Opt = Annotated[str, Form(max_length=500)]
+Opt = Annotated[str, Form(max_length=5000)]  # beyond the place's own limits: those are said next to the field
 KINDS = (PlaceKind.plot, PlaceKind.farm, PlaceKind.packhouse, PlaceKind.mill, PlaceKind.warehouse, PlaceKind.store,
          PlaceKind.barn, PlaceKind.flock_house, PlaceKind.pond, PlaceKind.cage, PlaceKind.hatchery)  # fmt: skip
 KIND_VI = {"plot": "Thửa / vùng trồng", "farm": "Trang trại", "packhouse": "Nhà sơ chế", "mill": "Nhà máy xay",
@@ -80,7 +81,7 @@ def add_place(
     shape, errors = _geo(lat.strip(), lon.strip(), geo.strip(), page)
     if errors:
         return _page(request, page, session, v, errors, 422)
-    raw = {k: x.strip().replace(",", ".") if k == "area_ha" else x.strip() for k, x in v.items()
+    raw = {k: plain(x, page.lang) if k == "area_ha" else x.strip() for k, x in v.items()
            if x.strip() and k not in ("lat", "lon", "geo")}  # fmt: skip
     try:
         data = PlaceCreate.model_validate(raw | ({"geo": shape} if shape else {}))

@@ -26,6 +26,10 @@ from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_o
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 ROWS = 3
+# where the form says a refusal; a domain refusal for another field ("lot", "quantity", "lot_code":
+# a lot consumed or in transit, more than a lot holds, an output code taken) goes above the form
+SHOWN = {"_form", "outputs"} | {f"{k}_{i}" for k in ("in_lot", "in_qty", "out_gtin", "out_code", "out_qty")
+                                for i in range(ROWS)}  # fmt: skip
 
 
 @dataclass
@@ -114,5 +118,6 @@ async def process(request: Request, page: PostDep, session: SessionDep, runtime:
         session.commit()
     except DomainError as exc:
         session.rollback()
-        return _form(request, page, session, v, from_domain(exc, page.lang), balance, exc.status_code)
+        said = {k if k in SHOWN else "_form": m for k, m in from_domain(exc, page.lang).items()}
+        return _form(request, page, session, v, said, balance, exc.status_code)
     return see_other("/app?done=saved")

@@ -22,6 +22,7 @@ from traceability_api.registries.router import today
 from traceability_api.registries.views import cert_rows, certifiers
 from traceability_api.workspace import views
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
+from traceability_api.workspace.numbers import plain
 from traceability_api.workspace.web import Page, PageDep, PostDep, render, see_other
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -69,7 +70,7 @@ def add_product(
         v["gtin"] = computed
         if action == "compute":
             return products_page(request, page, session, v, {})
-    raw = {"gtin": v["gtin"], "name": name.strip(), "unit": unit, "max_yield": max_yield.replace(",", ".") or "1"}
+    raw = {"gtin": v["gtin"], "name": name.strip(), "unit": unit, "max_yield": plain(max_yield, page.lang) or "1"}
     try:
         data = ProductCreate.model_validate(raw)
     except ValidationError as exc:

@@ -41,6 +41,15 @@
     return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
 
+  function contentOf(form) {  // what a post of this form says, but for its tokens
+    var parts = [];
+    new FormData(form).forEach(function (v, n) {
+      if (n === "csrf" || n === "idempotency_key") return;
+      parts.push(n + "=" + (v instanceof File ? v.name + ":" + v.size + ":" + v.lastModified : v));
+    });
+    return parts.join("&");
+  }
+
   function box(id, role) {
     var el = document.getElementById(id);
     if (el) return el;
@@ -86,10 +95,18 @@
     var form = e.target, kind = kindOf(form);
     if (!kind) return;
     if (navigator.onLine) {  // online: the key still makes a double tap one record
-      if (!form.querySelector("input[name=idempotency_key]")) {
-        var k = document.createElement("input");
-        k.type = "hidden"; k.name = "idempotency_key"; k.value = newKey();
+      // ... but only while the form says the same: Back after a save brings the page back from
+      // htmx's history with its key (and the selects reset), and that key on another record was
+      // refused as "already used for a different request"
+      var said = contentOf(form), k = form.querySelector("input[name=idempotency_key]");
+      if (!k) {
+        k = document.createElement("input");
+        k.type = "hidden"; k.name = "idempotency_key";
         form.appendChild(k);
+      }
+      if (!k.value || k.getAttribute("data-for") !== said) {
+        k.value = newKey();
+        k.setAttribute("data-for", said);
       }
       return;
     }
