@@ -127,7 +127,7 @@ def test_a_processing_refusal_is_shown(app_client: TestClient, runtime: Runtime)
            "action": "save"}  # fmt: skip
     r = post(app_client, "/app/process", run)
     assert r.status_code in (409, 422), r.text[:300]  # type: ignore[attr-defined]
-    assert re.search(r'role="alert">Số lượng 150 vượt quá lượng còn lại', r.text), r.text[-3000:]  # type: ignore[attr-defined]
+    assert re.search(r'role="alert">Số lượng 150 kg vượt quá lượng còn lại của lô \(100 kg\)', r.text), r.text[-3000:]  # type: ignore[attr-defined]
     assert post(app_client, "/app/process", run | {"in_qty_0": "10", "out_qty_0": "7"}).status_code == 303  # type: ignore[attr-defined]
     r = post(app_client, "/app/process", run | {"in_qty_0": "10", "out_qty_0": "5"})  # G-1 again
     assert r.status_code == 409 and 'role="alert">Mã lô này đã có' in r.text, r.text[-3000:]  # type: ignore[attr-defined]
@@ -153,3 +153,15 @@ def test_a_quantity_written_as_the_pages_write_it_is_read_as_meant(app_client: T
     assert r.status_code == 303, r.text[:2000]  # type: ignore[attr-defined]
     stored = {x["lot_code"]: x["quantity"] for x in app_client.get("/api/v1/lots", headers=auth(key)).json()}
     assert stored["Q-EN"] == 1000.5
+
+
+def test_refusals_word_quantities_and_units_as_the_pages_do() -> None:
+    """The domain says "quantity 1500.5 exceeds the lot's remaining 1000 KGM"; the page said that
+    to a farmer as "Số lượng 1500.5 ... (1000 KGM)", where every other number reads "1.000 kg"."""
+    from traceability_api.workspace.messages import _known
+
+    over = "https://id.gs1.org/01/08931234560010/10/L: quantity 1500.5 exceeds the lot's remaining 1000 KGM"
+    assert _known(over, "vi") == ("quantity", "Số lượng 1.500,5 kg vượt quá lượng còn lại của lô (1.000 kg).")
+    assert _known(over, "en") == ("quantity", "Quantity 1,500.5 kg exceeds what is left in the lot (1,000 kg).")
+    unit = "https://id.gs1.org/01/08931234560010/10/L: unit TNE does not match the lot's unit KGM"
+    assert _known(unit, "vi") == ("quantity", "Đơn vị tấn khác đơn vị của lô (kg).")

@@ -5,16 +5,26 @@ recognises each refusal and words it for people.  Unknown refusals are shown as 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from traceability_api.errors import DomainError
-from traceability_api.workspace.i18n import T
+from traceability_api.workspace.i18n import T, quantity, unit
 from traceability_api.workspace.registry_messages import REGISTRY
 
 Errors = dict[str, str]  # form field ("_form" for the whole form) -> message
 
 # (pattern of the domain's English message, field, Vietnamese, English); {0}.. are the pattern's groups
+_NUMBER = r"(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
+_QUANTITY_OVER = rf"quantity {_NUMBER} exceeds the lot's remaining {_NUMBER} (\S+)"
+_UNIT_MISMATCH = r"unit (\S+) does not match the lot's unit (\S+)"
+# refusals whose numbers and unit codes are worded as the pages write them ("1.000,5 kg", not "1000.5 KGM")
+_WORDED: dict[str, Callable[[tuple[str, ...], str], tuple[str, ...]]] = {
+    _QUANTITY_OVER: lambda g, lang: (quantity(float(g[0]), g[2], lang), quantity(float(g[1]), g[2], lang)),
+    _UNIT_MISMATCH: lambda g, lang: (unit(g[0], lang), unit(g[1], lang)),
+}
+
 _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     # signing keys (signing/registrar.py, signing/service.py): the console's keys page
     (r"key registry refused to add .*EmptyWindow", "valid_until", "Ngày kết thúc phải sau ngày bắt đầu.",
@@ -88,9 +98,9 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"contains a banned substance \((.*)\)", "active_ingredient",
      "Hoạt chất bị cấm sử dụng: {0}.", "Banned substance: {0}."),
     (r"lot .* already exists", "lot_code", "Mã lô này đã có. Hãy chọn mã khác.", "This lot code already exists."),
-    (r"quantity ([\d.]+) exceeds the lot's remaining (.*)", "quantity",
+    (_QUANTITY_OVER, "quantity",  # groups as the page writes quantities: see _known
      "Số lượng {0} vượt quá lượng còn lại của lô ({1}).", "Quantity {0} exceeds what is left in the lot ({1})."),
-    (r"unit (\S+) does not match the lot's unit (\S+)", "quantity",
+    (_UNIT_MISMATCH, "quantity",
      "Đơn vị {0} khác đơn vị của lô ({1}).", "Unit {0} differs from the lot's unit {1}."),
     (r"more output|yield|mass balance", "outputs",
      "Đầu ra nhiều hơn mức cho phép so với đầu vào (cân bằng khối lượng).",
@@ -167,7 +177,9 @@ def _known(message: str, lang: str) -> tuple[str, str] | None:
     for pattern, field, vi, en in _DOMAIN:
         m = re.search(pattern, message)
         if m:
-            return field, (vi if lang == "vi" else en).format(*m.groups())
+            worded = _WORDED.get(pattern)
+            groups = worded(m.groups(), lang) if worded else m.groups()
+            return field, (vi if lang == "vi" else en).format(*groups)
     return None
 
 
