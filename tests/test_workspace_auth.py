@@ -320,3 +320,23 @@ def test_a_vietnamese_password_signs_in_precomposed_or_combining(app_client: Tes
     assert PasswordHasher().verify(kept, PASSWORD)
     app_client.cookies.clear()
     assert "Sai tên đăng nhập" in sign_in(app_client, "admin.a", PASSWORD + "x", expect=401)
+
+
+def test_a_viewer_is_told_before_filling_a_form_not_after(app_client: TestClient, runtime: Runtime) -> None:
+    """A viewer (or auditor) was shown every write form, filled it in, and only then read "Vai trò
+    của bạn không được ghi dữ liệu.": the forms are replaced by that sentence; reading is unchanged."""
+    admin = app_client
+    member_client(admin, runtime, "HTX Xem", "admin.xem")
+    r = admin.post("/app/members", data={"csrf": csrf_of(admin.get("/app/members").text), "name": "Chị Lan",
+                                         "role": "viewer"})  # fmt: skip
+    link = re.search(r'id="invite-link" href="[^"]*(/app/invite/[^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    lan = TestClient(admin.app)
+    accept(lan, link.rsplit("/", 1)[1], "chi.lan")
+    for page in ("/app/diary", "/app/harvest", "/app/ship", "/app/process", "/app/places", "/app/products"):
+        action = page
+        seen = lan.get(page)
+        assert seen.status_code == 200, page
+        assert f'action="{action}"' not in seen.text, page
+        assert "data-read-only" in seen.text and "không được ghi dữ liệu" in seen.text, page
+        mine = admin.get(page).text
+        assert f'action="{action}"' in mine and "data-read-only" not in mine, page
