@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from consumer_site.i18n import STRINGS
-from consumer_site.viewmodel import LotPage, OpenDataPage, UnknownCode
+from consumer_site.viewmodel import InvalidCode, LotPage, OpenDataPage, UnknownCode
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,7 +36,7 @@ def _css() -> str:
     return css
 
 
-def _ctx(vm: LotPage | UnknownCode | OpenDataPage) -> dict[str, Any]:
+def _ctx(vm: LotPage | UnknownCode | InvalidCode | OpenDataPage) -> dict[str, Any]:
     ctx = {f.name: getattr(vm, f.name) for f in fields(vm)}
     # the stylesheet is our own file, marked safe so that autoescaping does not turn its quotes into &#34;
     return ctx | {"t": STRINGS[vm.lang], "css": Markup(_css()), "lang": vm.lang}
@@ -52,6 +52,10 @@ def widget(vm: LotPage) -> str:
 
 def unknown_code(vm: UnknownCode) -> str:
     return _env().get_template("unknown.html").render(_ctx(vm))
+
+
+def invalid_code(vm: InvalidCode) -> str:
+    return _env().get_template("invalid.html").render(_ctx(vm))
 
 
 def opendata_page(vm: OpenDataPage) -> str:

@@ -141,6 +141,16 @@ class UnknownCode:
 
 
 @dataclass
+class InvalidCode:
+    """A scanned address that is not a valid GS1 Digital Link (bad check digit, refused AI ...)."""
+
+    lang: str
+    code: str
+    reason: str
+    alt_lang_url: str
+
+
+@dataclass
 class OpenDataDownload:
     """One file of a dataset: its newest address, its own unchanging one, and how to check it."""
 

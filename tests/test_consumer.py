@@ -339,3 +339,49 @@ def test_serials_numbered_while_another_request_numbers_the_product_do_not_colli
         serials = sorted(s.exec(select(SerialUnit.serial)).all())
     assert first == ["L1-000001", "L1-000002", "L1-000003"]
     assert serials == [f"L1-{n:06d}" for n in range(1, 7)]
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_a_malformed_code_is_a_page_for_browsers_and_json_for_machines(w: World) -> None:
+    """A shopper's phone scanning a label with a wrong check digit got ``{"detail": "not a valid GS1
+    Digital Link: GTIN ... check digit ..."}``; a browser now gets the warning page (same 400)."""
+    rice = setup_rice(w)
+    bad = rice["gtin"][:-1] + str((int(rice["gtin"][-1]) + 1) % 10)
+    for path in (f"/01/{bad}/10/L1", f"/01/{rice['gtin']}/10/L1?99=1", f"/gtin/{bad}/lot/L1"):
+        r = page(w, path, Accept=BROWSER_ACCEPT, **{"Accept-Language": "vi-VN,vi;q=0.9"})
+        assert r.status_code == 400 and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
+        assert (
+            'id="invalid-code"' in r.text and "MÃ KHÔNG HỢP LỆ" in r.text and r.headers["cache-control"] == "no-store"
+        )
+        en = page(w, path + ("&" if "?" in path else "?") + "lang=en", Accept=BROWSER_ACCEPT)
+        assert en.status_code == 400 and "THIS CODE IS NOT VALID" in en.text
+        for accept in ("*/*", "application/json", "application/linkset+json"):
+            api = page(w, path, Accept=accept)
+            assert api.status_code == 400 and "not a valid GS1 Digital Link" in api.json()["detail"], (path, accept)
+    long = page(w, f"/01/{rice['gtin']}/10/{'A' * 5000}", Accept=BROWSER_ACCEPT)
+    shown = re.findall(r">/01/\d+/10/(A+)<", long.text)  # the page shows a bounded piece of the code
+    assert long.status_code == 400 and shown and len(shown[0]) < 300
+
+
+def test_resolver_answers_say_they_vary_by_accept_and_language(w: World) -> None:
+    """One address answers HTML or a linkset (Accept) in Vietnamese or English (Accept-Language):
+    without ``Vary`` naming both, a shared cache could serve one client's answer to another."""
+    rice = setup_rice(w)
+    for path in (f"/01/{rice['gtin']}/10/L1", f"/01/{rice['gtin']}"):
+        for accept in (BROWSER_ACCEPT, "application/linkset+json"):
+            r = page(w, path, Accept=accept)
+            assert r.status_code == 200, (path, accept)
+            vary = {v.strip().lower() for v in r.headers["vary"].split(",")}
+            assert {"accept", "accept-language"} <= vary, (path, accept, r.headers["vary"])
+
+
+def test_oembed_can_be_read_by_a_shops_script_and_fits_a_phone(w: World) -> None:
+    """A shop's page fetching /oembed from the browser was refused by CORS; its 360 px iframe
+    overflowed a 360 px phone inside any page margin."""
+    rice = setup_rice(w)
+    r = w.client.get("/oembed", params={"url": f"{BASE}/01/{rice['gtin']}/10/L1"},
+                     headers={"Origin": "https://shop.example"})  # fmt: skip
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    assert "max-width:100%" in r.json()["html"]

@@ -67,6 +67,7 @@ def badge(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep, la
 
 @router.get("/oembed", summary="oEmbed (rich) for a trace link")
 def oembed(
+    response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
     url: str,
@@ -88,6 +89,8 @@ def oembed(
     vm = _lot_vm(session, runtime, dl.gtin, dl.lot, "vi")
     src = build(dl.gtin, dl.lot).uri(f"{base}/embed")
     w, h = min(360, maxwidth), min(170, maxheight)
+    # public data, no credentials: a shop's own script may read it (oEmbed is often fetched in the browser)
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return {
         "version": "1.0",
         "type": "rich",
@@ -96,6 +99,6 @@ def oembed(
         "title": vm.product.name,
         "width": w,
         "height": h,
-        "html": f'<iframe src="{src}" width="{w}" height="{h}" style="border:0" loading="lazy" '
+        "html": f'<iframe src="{src}" width="{w}" height="{h}" style="border:0;max-width:100%" loading="lazy" '
         'title="AgriTrace"></iframe>',
     }

@@ -37,6 +37,13 @@ router = APIRouter(tags=["resolver and consumer pages"])
 
 LINKSET = "application/linkset+json"
 GS1 = "https://gs1.org/voc/"
+# the same address answers by Accept (page or linkset) and Accept-Language (vi or en): a shared cache
+# that keys on the URL alone would hand a browser the linkset, or a Vietnamese shopper the English page
+VARY = "Accept, Accept-Language, Accept-Encoding"
+
+
+def _linkset_response(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, media_type=LINKSET, headers={"Vary": VARY})
 
 
 def _gtin(gtin: str) -> str:
@@ -140,7 +147,7 @@ def resolve_product(
             raise NotFound(f"no product with GTIN {gtin}")
         return unknown_page(request, runtime.settings, build(_gtin(gtin)).uri(""), chosen)
     if _wants_linkset(accept, linkType):
-        return JSONResponse(_linkset(base, product, None, build(product.gtin).uri("")), media_type=LINKSET)
+        return _linkset_response(_linkset(base, product, None, build(product.gtin).uri("")))
     html = _product_page(product, chosen, base).encode()
     return _encoded(request, CachedPage(html, None, 0.0), {})
 
@@ -186,7 +193,7 @@ def _resolve(
         target = build(product.gtin, lot.lot_code, serial, token=scan.token or None).uri(base)
         return RedirectResponse(target, 301)
     if _wants_linkset(scan.accept, scan.link_type):
-        return JSONResponse(_linkset(base, product, lot, path), media_type=LINKSET)
+        return _linkset_response(_linkset(base, product, lot, path))
     if scan.link_type == "gs1:traceability":
         return RedirectResponse(proof_bundle_url(base, product.gtin, lot.lot_code), 303)
     assert lot.id is not None
@@ -229,7 +236,7 @@ def _log_scan(request: Request, runtime: Runtime, lot_id: int, serial: str | Non
 def _encoded(request: Request, page: CachedPage, headers: dict[str, str]) -> Response:
     """The page in the best content coding the browser accepts (compressed once per cached page)."""
     coding = encoding.choose(request.headers.get("accept-encoding"))
-    extra = {"Vary": "Accept-Encoding"} | ({"Content-Encoding": coding} if coding != "identity" else {})
+    extra = {"Vary": VARY} | ({"Content-Encoding": coding} if coding != "identity" else {})
     return Response(page.body(coding), media_type="text/html; charset=utf-8", headers=headers | extra)
 
 
