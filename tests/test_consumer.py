@@ -385,3 +385,26 @@ def test_oembed_can_be_read_by_a_shops_script_and_fits_a_phone(w: World) -> None
                      headers={"Origin": "https://shop.example"})  # fmt: skip
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
     assert "max-width:100%" in r.json()["html"]
+
+
+def test_json_ld_clients_get_the_linkset_as_json_ld_and_the_resolver_describes_itself(w: World) -> None:
+    """``Accept: application/ld+json`` (GS1-Conformant Resolver: the linkset as JSON-LD) answered
+    10 KB of HTML; linksets did not name the context that reads them as JSON-LD; and the description
+    file every conformant resolver places at /.well-known/gs1resolver was a 404."""
+    rice = setup_rice(w)
+    context = "https://ref.gs1.org/standards/resolver/linkset-context"
+    for path in (f"/01/{rice['gtin']}/10/L1", f"/01/{rice['gtin']}"):
+        r = page(w, path, Accept="application/ld+json")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json"), path
+        body = r.json()
+        assert body["@context"] == context and body["linkset"][0]["anchor"] == BASE + path
+        assert "https://gs1.org/voc/pip" in body["linkset"][0]
+        plain = page(w, path, Accept="application/linkset+json")
+        assert "@context" not in plain.json()  # RFC 9264 linkset, as the schema wants it
+        for answer in (r, plain):
+            assert f'<{context}>; rel="http://www.w3.org/ns/json-ld#context"' in answer.headers["link"]
+    browser = page(w, f"/01/{rice['gtin']}/10/L1", Accept=BROWSER_ACCEPT)
+    assert browser.headers["content-type"].startswith("text/html")  # a browser still gets the page
+    assert page(w, f"/01/{rice['gtin']}/10/NOPE", Accept="application/ld+json").status_code == 404
+    d = w.client.get("/.well-known/gs1resolver")
+    assert d.status_code == 200 and d.json()["resolverRoot"] == BASE and d.json()["supportedPrimaryKeys"] == ["01"]

@@ -42,8 +42,19 @@ GS1 = "https://gs1.org/voc/"
 VARY = "Accept, Accept-Language, Accept-Encoding"
 
 
-def _linkset_response(body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, media_type=LINKSET, headers={"Vary": VARY})
+JSONLD = "application/ld+json"
+# GS1-Conformant Resolver 1.x: the context that reads a linkset as JSON-LD, named in a Link header of
+# every linkset, and put in the body when the client asks for JSON-LD
+LINKSET_CONTEXT = "https://ref.gs1.org/standards/resolver/linkset-context"
+CONTEXT_LINK = f'<{LINKSET_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="{JSONLD}"'
+
+
+def _linkset_response(body: dict[str, Any], accept: str | None) -> JSONResponse:
+    headers = {"Vary": VARY, "Link": CONTEXT_LINK}
+    ranges = media_ranges(accept or "")
+    if quality(ranges, JSONLD, named=True) > quality(ranges, LINKSET, named=True):
+        return JSONResponse({"@context": LINKSET_CONTEXT, **body}, media_type=JSONLD, headers=headers)
+    return JSONResponse(body, media_type=LINKSET, headers=headers)
 
 
 def _gtin(gtin: str) -> str:
@@ -95,14 +106,14 @@ def _linkset(base: str, product: Product, lot: Lot | None, path: str) -> dict[st
 
 
 def _wants_linkset(accept: str | None, link_type: str | None) -> bool:
-    """The linkset when asked for by linkType, or when Accept names it with a weight above 0 and at
+    """The linkset when asked for by linkType, or when Accept names it (or JSON-LD) with a weight above 0 and at
     least that of HTML (``*/*`` alone, as browsers send among others, is the page)."""
     if link_type in ("all", "linkset"):
         return True
     if not accept:
         return False
     ranges = media_ranges(accept)
-    wanted = quality(ranges, LINKSET, named=True)
+    wanted = max(quality(ranges, LINKSET, named=True), quality(ranges, JSONLD, named=True))
     return wanted > 0 and wanted >= quality(ranges, "text/html")
 
 
@@ -147,7 +158,7 @@ def resolve_product(
             raise NotFound(f"no product with GTIN {gtin}")
         return unknown_page(request, runtime.settings, build(_gtin(gtin)).uri(""), chosen)
     if _wants_linkset(accept, linkType):
-        return _linkset_response(_linkset(base, product, None, build(product.gtin).uri("")))
+        return _linkset_response(_linkset(base, product, None, build(product.gtin).uri("")), accept)
     html = _product_page(product, chosen, base).encode()
     return _encoded(request, CachedPage(html, None, 0.0), {})
 
@@ -193,7 +204,7 @@ def _resolve(
         target = build(product.gtin, lot.lot_code, serial, token=scan.token or None).uri(base)
         return RedirectResponse(target, 301)
     if _wants_linkset(scan.accept, scan.link_type):
-        return _linkset_response(_linkset(base, product, lot, path))
+        return _linkset_response(_linkset(base, product, lot, path), scan.accept)
     if scan.link_type == "gs1:traceability":
         return RedirectResponse(proof_bundle_url(base, product.gtin, lot.lot_code), 303)
     assert lot.id is not None
@@ -281,6 +292,15 @@ async def resolve_serial_only(
 ) -> Response:  # fmt: skip
     scan = Scan(accept, accept_language, lang, linkType, t)
     return await _in_thread(request, runtime, gtin, None, serial, scan)
+
+
+@router.get("/.well-known/gs1resolver", summary="GS1-Conformant Resolver description file")
+def resolver_description(runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse({
+        "name": "AgriTrace", "resolverRoot": runtime.settings.public_base_url, "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": [{"namespace": GS1, "prefix": "gs1:"}], "linkTypeDefaultCanBeLinkset": False,
+        "jsonLdContextLocation": LINKSET_CONTEXT,
+    }, headers={"Access-Control-Allow-Origin": "*"})  # fmt: skip
 
 
 @router.api_route("/favicon.svg", methods=PAGE, include_in_schema=False)
