@@ -126,6 +126,7 @@ class LotPage:
     jsonld: str = "{}"
     certificates: list[CertificateChip] = field(default_factory=list)
     codes: list[CodeChip] = field(default_factory=list)
+    product_only: bool = False  # a code with the GTIN alone: no lot, so no journey to show
 
 
 @dataclass

@@ -408,3 +408,18 @@ def test_json_ld_clients_get_the_linkset_as_json_ld_and_the_resolver_describes_i
     assert page(w, f"/01/{rice['gtin']}/10/NOPE", Accept="application/ld+json").status_code == 404
     d = w.client.get("/.well-known/gs1resolver")
     assert d.status_code == 200 and d.json()["resolverRoot"] == BASE and d.json()["supportedPrimaryKeys"] == ["01"]
+
+
+def test_a_code_with_the_gtin_alone_says_where_the_journey_is(w: World) -> None:
+    """A product-level code (/01/<GTIN>, no lot) showed "Số lô: —" and "Hành trình sản phẩm: Chưa có
+    sự kiện nào." (no events yet) for a product whose lots have full journeys: read as "not traced"."""
+    rice = setup_rice(w)
+    for lang, hint, none in (
+        ("vi", "không có số lô", "Chưa có sự kiện nào"),
+        ("en", "without a lot number", "No events"),
+    ):
+        r = page(w, f"/01/{rice['gtin']}?lang={lang}", Accept=BROWSER_ACCEPT)
+        assert r.status_code == 200 and 'id="product-only"' in r.text and hint in r.text, lang
+        assert 'id="journey"' not in r.text and none not in r.text and ">—<" not in r.text, lang
+    lot = page(w, f"/01/{rice['gtin']}/10/L1", Accept=BROWSER_ACCEPT)
+    assert 'id="journey"' in lot.text and 'id="product-only"' not in lot.text

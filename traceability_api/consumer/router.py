@@ -124,7 +124,7 @@ def _product_page(product: Product, lang: str, base: str) -> str:
         lang=lang, alt_lang=alt, alt_lang_url=f"{build(product.gtin).uri(base)}?lang={alt}",
         product=ProductView(name, product.gtin, product.brand, product.ocop_stars, list(product.certifications),
                             render.PRODUCT_ICON),
-        lot=LotInfo(code="—"), trace_url=build(product.gtin).uri(base),
+        lot=LotInfo(code="—"), trace_url=build(product.gtin).uri(base), product_only=True,
     )  # fmt: skip
     return render.lot_page(vm)
 
