@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.conftest import ARTIFACTS
 from tests.pages_scenario import processed_rice
-from tests.world import World, make_world, obj_event
+from tests.world import World, gtin, make_world, obj_event
 from traceability_api.runtime import Runtime
 
 pytestmark = pytest.mark.sqlite_only
@@ -125,3 +125,35 @@ def test_phone_pages_fit_load_nothing_foreign_and_speak_plainly(w: World, served
         assert "giá mua nội bộ" not in page.content()
         broken = page.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)")
         assert broken == [], broken
+
+
+def test_the_widget_fits_its_iframe_whatever_the_names(w: World, served: str, browser: Browser) -> None:
+    """The widget's iframe has a fixed height (oEmbed: 170 px, at most 360 wide and narrower on a
+    phone). With real names (a cooperative, a plot, a village) and a recall banner the card ran past
+    the bottom: its border and, on a 300 px column, its link to the page were cut off."""
+    g = gtin(7)
+    name = "Xoài cát Chu Cao Lãnh loại 1 – thùng xuất khẩu 10 kg"
+    product = {"gtin": g, "name": name, "unit": "KGM", "ocop_stars": 4}
+    assert w.post(w.coop, "/api/v1/products", product).status_code == 201
+    place = {"kind": "plot", "name": "Vườn xoài ông Ba Tâm, ấp Mỹ Thạnh, xã Mỹ Xương, huyện Cao Lãnh"}
+    plot = w.post(w.coop, "/api/v1/places", place)
+    assert plot.status_code == 201, plot.text
+    harvest = {"gtin": g, "lot_code": "XCL-2505-01", "quantity": 2400, "plot_id": plot.json()["id"],
+               "harvest_date": "2025-05-07", "event_time": "2025-05-07T06:00:00+07:00"}  # fmt: skip
+    lot = w.post(w.coop, "/api/v1/lots", harvest)
+    assert lot.status_code == 201, lot.text
+    path = f"/embed/01/{g}/10/XCL-2505-01"
+    for recalled in (False, True):
+        if recalled:
+            r = w.post(
+                w.authority, "/api/v1/recalls", {"lot_ids": [lot.json()["id"]], "reason": "Salmonella", "scope": "lot"}
+            )
+            assert r.status_code == 201, r.text
+        for width in (360, 300):
+            widget, _ = phone(browser, served + path, viewport={"width": width, "height": 170})
+            card = widget.eval_on_selector(".card", "(e) => e.getBoundingClientRect().bottom")
+            link = widget.eval_on_selector("a", "(e) => e.getBoundingClientRect().bottom")
+            assert card <= 170 and link <= 170, (recalled, width, card, link)
+            assert widget.evaluate("document.documentElement.scrollWidth") <= width
+            assert widget.locator("#recall").count() == int(recalled)
+            widget.screenshot(path=str(ARTIFACTS / f"consumer-widget-{width}{'-recalled' if recalled else ''}.png"))
