@@ -152,6 +152,16 @@ class InvalidCode:
 
 
 @dataclass
+class UnknownWidget:
+    """The embed (iframe) or badge of a code that is not registered, or not a Digital Link at all."""
+
+    lang: str
+    code: str
+    page_url: str  # the resolver's page of the code: the full warning and the report form
+    invalid: bool = False
+
+
+@dataclass
 class OpenDataDownload:
     """One file of a dataset: its newest address, its own unchanging one, and how to check it."""
 

@@ -423,3 +423,20 @@ def test_a_code_with_the_gtin_alone_says_where_the_journey_is(w: World) -> None:
         assert 'id="journey"' not in r.text and none not in r.text and ">—<" not in r.text, lang
     lot = page(w, f"/01/{rice['gtin']}/10/L1", Accept=BROWSER_ACCEPT)
     assert 'id="journey"' in lot.text and 'id="product-only"' not in lot.text
+
+
+def test_embeds_of_an_unknown_or_malformed_code_warn_instead_of_showing_json(w: World) -> None:
+    """A shop's iframe of a lot that is not registered (a fake listing's code) showed
+    ``{"detail": "lot ... not found"}`` in English; its badge <img> was JSON, a broken image."""
+    rice = setup_rice(w)
+    bad = rice["gtin"][:-1] + str((int(rice["gtin"][-1]) + 1) % 10)
+    for path, status, title in ((f"/01/{rice['gtin']}/10/FAKE1", 404, "MÃ CHƯA ĐƯỢC ĐĂNG KÝ"),
+                                (f"/01/{bad}/10/L1", 422, "MÃ KHÔNG HỢP LỆ")):  # fmt: skip
+        r = page(w, "/embed" + path)
+        assert r.status_code == status and r.headers["content-type"].startswith("text/html"), r.text[:200]
+        assert 'id="unknown-code"' in r.text and title in r.text and f'href="{BASE}{path}"' in r.text
+        assert r.headers["content-security-policy"] == "frame-ancestors *"
+        assert "THIS CODE" in page(w, "/embed" + path + "?lang=en").text
+        b = page(w, f"/badge{path}.svg")
+        assert b.status_code == status and b.headers["content-type"] == "image/svg+xml" and title in b.text
+    assert page(w, f"/embed/01/{rice['gtin']}/10/L1").status_code == 200

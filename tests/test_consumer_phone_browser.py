@@ -157,3 +157,21 @@ def test_the_widget_fits_its_iframe_whatever_the_names(w: World, served: str, br
             assert widget.evaluate("document.documentElement.scrollWidth") <= width
             assert widget.locator("#recall").count() == int(recalled)
             widget.screenshot(path=str(ARTIFACTS / f"consumer-widget-{width}{'-recalled' if recalled else ''}.png"))
+
+
+def test_a_fake_listings_widget_and_badge_warn_in_the_browser(w: World, served: str, browser: Browser) -> None:
+    """The iframe of an unregistered code showed a line of English JSON and its badge was a broken
+    image; now a red warning card that fits the iframe, and a red badge that the browser draws."""
+    rice = processed_rice(w)
+    fake = f"/01/{rice['gtin']}/10/FAKE1"
+    widget, _ = phone(browser, served + "/embed" + fake, viewport={"width": 360, "height": 170})
+    banner = widget.locator("#unknown-code")
+    assert banner.is_visible() and "MÃ CHƯA ĐƯỢC ĐĂNG KÝ" in banner.inner_text()
+    assert style(widget, "#unknown-code", "backgroundColor") == RED
+    assert widget.eval_on_selector(".card", "(e) => e.getBoundingClientRect().bottom") <= 170
+    widget.screenshot(path=str(ARTIFACTS / "consumer-widget-unknown.png"))
+    shop, _ = phone(browser, served + "/healthz")  # any page of the site; the badge is an <img> in it
+    shop.set_content(f'<img id="b" src="{served}/badge{fake}.svg"><img id="ok" src="{served}/badge{rice["path"]}.svg">')
+    shop.wait_for_load_state("networkidle")
+    for img in ("#b", "#ok"):
+        assert shop.eval_on_selector(img, "(e) => e.complete && e.naturalWidth") > 70, img
