@@ -440,3 +440,25 @@ def test_embeds_of_an_unknown_or_malformed_code_warn_instead_of_showing_json(w: 
         b = page(w, f"/badge{path}.svg")
         assert b.status_code == status and b.headers["content-type"] == "image/svg+xml" and title in b.text
     assert page(w, f"/embed/01/{rice['gtin']}/10/L1").status_code == 200
+
+
+def test_every_unit_a_product_may_have_reads_as_words_on_the_page() -> None:
+    """A product counted in cases (XCS, offered by the products API for export cartons) showed
+    "120 XCS" to shoppers: the consumer page had no words for it."""
+    from consumer_site.formatting import UNITS, quantity
+    from traceability_api.lots.models import UOMS
+
+    assert set(UOMS) <= set(UNITS)
+    assert quantity(120, "XCS", "vi") == "120 thùng" and quantity(120, "XCS", "en") == "120 cases"
+
+
+def test_a_lot_counted_in_cases_shows_cases(w: World) -> None:
+    g = "08930000000330"
+    assert w.post(w.coop, "/api/v1/products", {"gtin": g, "name": "Xoài thùng", "unit": "XCS"}).status_code == 201
+    plot = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Vườn xoài"}).json()["id"]
+    harvest = {"gtin": g, "lot_code": "C1", "quantity": 120, "plot_id": plot, "harvest_date": "2025-05-07",
+               "event_time": "2025-05-07T06:00:00+07:00"}  # fmt: skip
+    r = w.post(w.coop, "/api/v1/lots", harvest)
+    assert r.status_code == 201, r.text
+    vi, en = page(w, f"/01/{g}/10/C1").text, page(w, f"/01/{g}/10/C1?lang=en").text
+    assert "120 thùng" in vi and "120 cases" in en and "XCS" not in vi + en
