@@ -462,3 +462,25 @@ def test_a_lot_counted_in_cases_shows_cases(w: World) -> None:
     assert r.status_code == 201, r.text
     vi, en = page(w, f"/01/{g}/10/C1").text, page(w, f"/01/{g}/10/C1?lang=en").text
     assert "120 thùng" in vi and "120 cases" in en and "XCS" not in vi + en
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "lang"),
+    [
+        (None, "vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", "vi"),  # Chrome on a Vietnamese phone
+        (None, "en-US,en;q=0.9,vi;q=0.8", "en"),
+        (None, "fr-FR,fr;q=0.9,en;q=0.8", "en"),
+        (None, "en;q=0.1, vi", "vi"),  # the weights, not the order, decide: was English
+        (None, "vi;q=0, en;q=0.5", "en"),  # q=0 refuses Vietnamese: was Vietnamese
+        (None, "de", "vi"),
+        (None, None, "vi"),
+        ("EN", "vi", "en"),  # ?lang=EN from a hand-typed or re-cased link: was ignored
+        ("xx", "en", "en"),
+    ],
+)
+def test_language_follows_the_query_then_the_weights_of_accept_language(
+    query: str | None, header: str | None, lang: str
+) -> None:
+    from consumer_site.i18n import pick_lang
+
+    assert pick_lang(query, header) == lang
