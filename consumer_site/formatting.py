@@ -38,7 +38,11 @@ UNITS: dict[str, dict[str, str]] = {
     "EA": {"vi": "cái", "en": "each"},
     "XBX": {"vi": "hộp", "en": "boxes"},
     "XBG": {"vi": "bao", "en": "bags"},
-    "XCS": {"vi": "thùng", "en": "cases"},
+    "XCS": {"vi": "thùng", "en": "cases"},  # a product unit the API offers (lots.models.UOMS): export cartons
+    "XCT": {"vi": "thùng carton", "en": "cartons"},
+    "XPK": {"vi": "gói", "en": "packages"},
+    "XBO": {"vi": "chai", "en": "bottles"},
+    "DZN": {"vi": "tá", "en": "dozen"},
 }
 
 

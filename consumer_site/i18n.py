@@ -57,6 +57,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "copy_text": "Mã này có dấu hiệu bất thường (quét nhiều lần, nhiều nơi hoặc mã không hợp lệ). Có thể là hàng giả.",
         "switch": "English",
         "no_events": "Chưa có sự kiện nào.",
+        "product_only": "Mã này chỉ cho biết sản phẩm, không có số lô. Hành trình, nhật ký canh tác và xác thực blockchain có trên mã QR của từng lô hàng (có số lô) in trên bao bì.",
         "held_by": "Đơn vị giữ hàng",
         "export_market": "Thị trường xuất khẩu",
         "stars": "sao OCOP",
@@ -92,6 +93,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "gtin": "Mã GTIN",
         "favicon_title": "AgriTrace",
         "unknown_title": "MÃ CHƯA ĐƯỢC ĐĂNG KÝ",
+        "invalid_title": "MÃ KHÔNG HỢP LỆ",
+        "invalid_text": "Đây không phải là mã truy xuất đúng chuẩn GS1 (ví dụ sai số kiểm tra). Tem có thể bị in sai, bị sửa hoặc là hàng giả. Không nên sử dụng khi chưa xác minh với nơi bán.",
+        "invalid_reason": "Lý do kỹ thuật",
+        "widget_unknown": "Mã này không có trong hệ thống truy xuất. Sản phẩm có thể là hàng giả.",
+        "widget_invalid": "Mã này không đúng chuẩn GS1. Sản phẩm có thể là hàng giả.",
         "unknown_text": "Mã {code} không có trong hệ thống truy xuất. Sản phẩm mang mã này có thể là hàng giả. Không nên sử dụng khi chưa xác minh với nơi bán.",
         "report_title": "Báo cáo mã đáng ngờ",
         "report_help": "Báo cáo của bạn được gửi tới chủ thương hiệu và cơ quan quản lý.",
@@ -170,6 +176,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "copy_text": "This code was scanned in a suspicious pattern (many scans, many places, or an invalid code). It may be counterfeit.",
         "switch": "Tiếng Việt",
         "no_events": "No events yet.",
+        "product_only": "This code names the product only, without a lot number. The journey, farm diary and blockchain verification are on the QR code of each lot (with its lot number) printed on the package.",
         "held_by": "Held by",
         "export_market": "Export market",
         "stars": "OCOP stars",
@@ -205,6 +212,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "gtin": "GTIN",
         "favicon_title": "AgriTrace",
         "unknown_title": "THIS CODE IS NOT REGISTERED",
+        "invalid_title": "THIS CODE IS NOT VALID",
+        "invalid_text": "This is not a well-formed GS1 traceability code (for example, a wrong check digit). The label may be misprinted, altered or counterfeit. Do not consume the product before checking with the seller.",
+        "invalid_reason": "Technical reason",
+        "widget_unknown": "This code is not in the traceability system. The product may be counterfeit.",
+        "widget_invalid": "This is not a valid GS1 code. The product may be counterfeit.",
         "unknown_text": "The code {code} is not in the traceability system. A product carrying it may be counterfeit. Do not consume it before checking with the seller.",
         "report_title": "Report a suspicious code",
         "report_help": "Your report goes to the brand owner and the food-safety authority.",
@@ -311,12 +323,25 @@ SENSOR_LABELS: dict[str, dict[str, str]] = {
 
 
 def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
-    if query_lang in LANGS:
-        return query_lang
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LANGS:
-            return tag
+    """``?lang=`` (vi or en, in any case), else the one of vi/en that Accept-Language weighs most
+    (``q``; equal weights in the header's order; ``q=0`` refuses a language), else Vietnamese."""
+    if query_lang and query_lang.lower() in LANGS:
+        return query_lang.lower()
+    ranked = []
+    for i, part in enumerate((accept_language or "").split(",")):
+        tag, *params = part.split(";")
+        q = 1.0
+        for param in params:
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranked.append((-q, i, tag.strip().lower().split("-")[0]))
+    for neg_q, _, primary in sorted(ranked):
+        if neg_q < 0 and primary in LANGS:
+            return primary
     return "vi"
 
 

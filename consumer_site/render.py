@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from consumer_site.i18n import STRINGS
-from consumer_site.viewmodel import LotPage, OpenDataPage, UnknownCode
+from consumer_site.viewmodel import InvalidCode, LotPage, OpenDataPage, UnknownCode, UnknownWidget
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,7 +36,7 @@ def _css() -> str:
     return css
 
 
-def _ctx(vm: LotPage | UnknownCode | OpenDataPage) -> dict[str, Any]:
+def _ctx(vm: LotPage | UnknownCode | InvalidCode | UnknownWidget | OpenDataPage) -> dict[str, Any]:
     ctx = {f.name: getattr(vm, f.name) for f in fields(vm)}
     # the stylesheet is our own file, marked safe so that autoescaping does not turn its quotes into &#34;
     return ctx | {"t": STRINGS[vm.lang], "css": Markup(_css()), "lang": vm.lang}
@@ -54,15 +54,24 @@ def unknown_code(vm: UnknownCode) -> str:
     return _env().get_template("unknown.html").render(_ctx(vm))
 
 
+def invalid_code(vm: InvalidCode) -> str:
+    return _env().get_template("invalid.html").render(_ctx(vm))
+
+
+def unknown_widget(vm: UnknownWidget) -> str:
+    return _env().get_template("widget_unknown.html").render(_ctx(vm))
+
+
 def opendata_page(vm: OpenDataPage) -> str:
     return _env().get_template("opendata.html").render(_ctx(vm))
 
 
-BADGE_COLORS = {"verified": "#1b6e3a", "pending": "#9a6700", "not_verified": "#b3261e", "recalled": "#b3261e"}
+BADGE_COLORS = {"verified": "#1b6e3a", "pending": "#9a6700", "not_verified": "#b3261e", "recalled": "#b3261e",
+                "unknown_title": "#b3261e", "invalid_title": "#b3261e"}  # fmt: skip
 
 
 def badge(status: str, lang: str = "vi") -> str:
-    label = STRINGS[lang]["recalled"] if status == "recalled" else STRINGS[lang][status]
+    label = STRINGS[lang][status]
     width = 70 + 12 + int(len(label) * 7)
     return _env().get_template("badge.svg").render(label=label, width=width, color=BADGE_COLORS[status])
 

@@ -126,6 +126,7 @@ class LotPage:
     jsonld: str = "{}"
     certificates: list[CertificateChip] = field(default_factory=list)
     codes: list[CodeChip] = field(default_factory=list)
+    product_only: bool = False  # a code with the GTIN alone: no lot, so no journey to show
 
 
 @dataclass
@@ -138,6 +139,26 @@ class UnknownCode:
     csrf: str
     alt_lang_url: str
     reported_id: int | None = None
+
+
+@dataclass
+class InvalidCode:
+    """A scanned address that is not a valid GS1 Digital Link (bad check digit, refused AI ...)."""
+
+    lang: str
+    code: str
+    reason: str
+    alt_lang_url: str
+
+
+@dataclass
+class UnknownWidget:
+    """The embed (iframe) or badge of a code that is not registered, or not a Digital Link at all."""
+
+    lang: str
+    code: str
+    page_url: str  # the resolver's page of the code: the full warning and the report form
+    invalid: bool = False
 
 
 @dataclass

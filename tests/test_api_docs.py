@@ -22,6 +22,7 @@ PUBLIC = (
     "/embed/",
     "/badge/",
     "/oembed",
+    "/.well-known/gs1resolver",
     "/report-code",
     "/api/v1/devices/{device_id}/readings",
     # GS1 Digital Link resolver for the other keys (consumer/dl_keys.py): public like /01/

@@ -339,3 +339,148 @@ def test_serials_numbered_while_another_request_numbers_the_product_do_not_colli
         serials = sorted(s.exec(select(SerialUnit.serial)).all())
     assert first == ["L1-000001", "L1-000002", "L1-000003"]
     assert serials == [f"L1-{n:06d}" for n in range(1, 7)]
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_a_malformed_code_is_a_page_for_browsers_and_json_for_machines(w: World) -> None:
+    """A shopper's phone scanning a label with a wrong check digit got ``{"detail": "not a valid GS1
+    Digital Link: GTIN ... check digit ..."}``; a browser now gets the warning page (same 400)."""
+    rice = setup_rice(w)
+    bad = rice["gtin"][:-1] + str((int(rice["gtin"][-1]) + 1) % 10)
+    for path in (f"/01/{bad}/10/L1", f"/01/{rice['gtin']}/10/L1?99=1", f"/gtin/{bad}/lot/L1"):
+        r = page(w, path, Accept=BROWSER_ACCEPT, **{"Accept-Language": "vi-VN,vi;q=0.9"})
+        assert r.status_code == 400 and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
+        assert (
+            'id="invalid-code"' in r.text and "MÃ KHÔNG HỢP LỆ" in r.text and r.headers["cache-control"] == "no-store"
+        )
+        en = page(w, path + ("&" if "?" in path else "?") + "lang=en", Accept=BROWSER_ACCEPT)
+        assert en.status_code == 400 and "THIS CODE IS NOT VALID" in en.text
+        for accept in ("*/*", "application/json", "application/linkset+json"):
+            api = page(w, path, Accept=accept)
+            assert api.status_code == 400 and "not a valid GS1 Digital Link" in api.json()["detail"], (path, accept)
+    long = page(w, f"/01/{rice['gtin']}/10/{'A' * 5000}", Accept=BROWSER_ACCEPT)
+    shown = re.findall(r">/01/\d+/10/(A+)<", long.text)  # the page shows a bounded piece of the code
+    assert long.status_code == 400 and shown and len(shown[0]) < 300
+
+
+def test_resolver_answers_say_they_vary_by_accept_and_language(w: World) -> None:
+    """One address answers HTML or a linkset (Accept) in Vietnamese or English (Accept-Language):
+    without ``Vary`` naming both, a shared cache could serve one client's answer to another."""
+    rice = setup_rice(w)
+    for path in (f"/01/{rice['gtin']}/10/L1", f"/01/{rice['gtin']}"):
+        for accept in (BROWSER_ACCEPT, "application/linkset+json"):
+            r = page(w, path, Accept=accept)
+            assert r.status_code == 200, (path, accept)
+            vary = {v.strip().lower() for v in r.headers["vary"].split(",")}
+            assert {"accept", "accept-language"} <= vary, (path, accept, r.headers["vary"])
+
+
+def test_oembed_can_be_read_by_a_shops_script_and_fits_a_phone(w: World) -> None:
+    """A shop's page fetching /oembed from the browser was refused by CORS; its 360 px iframe
+    overflowed a 360 px phone inside any page margin."""
+    rice = setup_rice(w)
+    r = w.client.get("/oembed", params={"url": f"{BASE}/01/{rice['gtin']}/10/L1"},
+                     headers={"Origin": "https://shop.example"})  # fmt: skip
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    assert "max-width:100%" in r.json()["html"]
+
+
+def test_json_ld_clients_get_the_linkset_as_json_ld_and_the_resolver_describes_itself(w: World) -> None:
+    """``Accept: application/ld+json`` (GS1-Conformant Resolver: the linkset as JSON-LD) answered
+    10 KB of HTML; linksets did not name the context that reads them as JSON-LD; and the description
+    file every conformant resolver places at /.well-known/gs1resolver was a 404."""
+    rice = setup_rice(w)
+    context = "https://ref.gs1.org/standards/resolver/linkset-context"
+    for path in (f"/01/{rice['gtin']}/10/L1", f"/01/{rice['gtin']}"):
+        r = page(w, path, Accept="application/ld+json")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json"), path
+        body = r.json()
+        assert body["@context"] == context and body["linkset"][0]["anchor"] == BASE + path
+        assert "https://gs1.org/voc/pip" in body["linkset"][0]
+        plain = page(w, path, Accept="application/linkset+json")
+        assert "@context" not in plain.json()  # RFC 9264 linkset, as the schema wants it
+        for answer in (r, plain):
+            assert f'<{context}>; rel="http://www.w3.org/ns/json-ld#context"' in answer.headers["link"]
+    browser = page(w, f"/01/{rice['gtin']}/10/L1", Accept=BROWSER_ACCEPT)
+    assert browser.headers["content-type"].startswith("text/html")  # a browser still gets the page
+    assert page(w, f"/01/{rice['gtin']}/10/NOPE", Accept="application/ld+json").status_code == 404
+    d = w.client.get("/.well-known/gs1resolver")
+    assert d.status_code == 200 and d.json()["resolverRoot"] == BASE and d.json()["supportedPrimaryKeys"] == ["01"]
+
+
+def test_a_code_with_the_gtin_alone_says_where_the_journey_is(w: World) -> None:
+    """A product-level code (/01/<GTIN>, no lot) showed "Số lô: —" and "Hành trình sản phẩm: Chưa có
+    sự kiện nào." (no events yet) for a product whose lots have full journeys: read as "not traced"."""
+    rice = setup_rice(w)
+    for lang, hint, none in (
+        ("vi", "không có số lô", "Chưa có sự kiện nào"),
+        ("en", "without a lot number", "No events"),
+    ):
+        r = page(w, f"/01/{rice['gtin']}?lang={lang}", Accept=BROWSER_ACCEPT)
+        assert r.status_code == 200 and 'id="product-only"' in r.text and hint in r.text, lang
+        assert 'id="journey"' not in r.text and none not in r.text and ">—<" not in r.text, lang
+    lot = page(w, f"/01/{rice['gtin']}/10/L1", Accept=BROWSER_ACCEPT)
+    assert 'id="journey"' in lot.text and 'id="product-only"' not in lot.text
+
+
+def test_embeds_of_an_unknown_or_malformed_code_warn_instead_of_showing_json(w: World) -> None:
+    """A shop's iframe of a lot that is not registered (a fake listing's code) showed
+    ``{"detail": "lot ... not found"}`` in English; its badge <img> was JSON, a broken image."""
+    rice = setup_rice(w)
+    bad = rice["gtin"][:-1] + str((int(rice["gtin"][-1]) + 1) % 10)
+    for path, status, title in ((f"/01/{rice['gtin']}/10/FAKE1", 404, "MÃ CHƯA ĐƯỢC ĐĂNG KÝ"),
+                                (f"/01/{bad}/10/L1", 422, "MÃ KHÔNG HỢP LỆ")):  # fmt: skip
+        r = page(w, "/embed" + path)
+        assert r.status_code == status and r.headers["content-type"].startswith("text/html"), r.text[:200]
+        assert 'id="unknown-code"' in r.text and title in r.text and f'href="{BASE}{path}"' in r.text
+        assert r.headers["content-security-policy"] == "frame-ancestors *"
+        assert "THIS CODE" in page(w, "/embed" + path + "?lang=en").text
+        b = page(w, f"/badge{path}.svg")
+        assert b.status_code == status and b.headers["content-type"] == "image/svg+xml" and title in b.text
+    assert page(w, f"/embed/01/{rice['gtin']}/10/L1").status_code == 200
+
+
+def test_every_unit_a_product_may_have_reads_as_words_on_the_page() -> None:
+    """A product counted in cases (XCS, offered by the products API for export cartons) showed
+    "120 XCS" to shoppers: the consumer page had no words for it."""
+    from consumer_site.formatting import UNITS, quantity
+    from traceability_api.lots.models import UOMS
+
+    assert set(UOMS) <= set(UNITS)
+    assert quantity(120, "XCS", "vi") == "120 thùng" and quantity(120, "XCS", "en") == "120 cases"
+
+
+def test_a_lot_counted_in_cases_shows_cases(w: World) -> None:
+    g = "08930000000330"
+    assert w.post(w.coop, "/api/v1/products", {"gtin": g, "name": "Xoài thùng", "unit": "XCS"}).status_code == 201
+    plot = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Vườn xoài"}).json()["id"]
+    harvest = {"gtin": g, "lot_code": "C1", "quantity": 120, "plot_id": plot, "harvest_date": "2025-05-07",
+               "event_time": "2025-05-07T06:00:00+07:00"}  # fmt: skip
+    r = w.post(w.coop, "/api/v1/lots", harvest)
+    assert r.status_code == 201, r.text
+    vi, en = page(w, f"/01/{g}/10/C1").text, page(w, f"/01/{g}/10/C1?lang=en").text
+    assert "120 thùng" in vi and "120 cases" in en and "XCS" not in vi + en
+
+
+@pytest.mark.parametrize(
+    ("query", "header", "lang"),
+    [
+        (None, "vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", "vi"),  # Chrome on a Vietnamese phone
+        (None, "en-US,en;q=0.9,vi;q=0.8", "en"),
+        (None, "fr-FR,fr;q=0.9,en;q=0.8", "en"),
+        (None, "en;q=0.1, vi", "vi"),  # the weights, not the order, decide: was English
+        (None, "vi;q=0, en;q=0.5", "en"),  # q=0 refuses Vietnamese: was Vietnamese
+        (None, "de", "vi"),
+        (None, None, "vi"),
+        ("EN", "vi", "en"),  # ?lang=EN from a hand-typed or re-cased link: was ignored
+        ("xx", "en", "en"),
+    ],
+)
+def test_language_follows_the_query_then_the_weights_of_accept_language(
+    query: str | None, header: str | None, lang: str
+) -> None:
+    from consumer_site.i18n import pick_lang
+
+    assert pick_lang(query, header) == lang

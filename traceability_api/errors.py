@@ -25,6 +25,7 @@ class ConfigError(AgriTraceError):
 
 class DomainError(AgriTraceError):
     status_code = 400
+    html: str | None = None  # a page for a person's browser, set by a raiser that has one (else the JSON)
 
     def __init__(self, message: str, *, details: Any = None) -> None:
         super().__init__(message)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, StatementError
 
@@ -86,7 +86,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Every refusal is a JSON body with ``detail`` (and ``errors`` where there are several)."""
 
     @app.exception_handler(DomainError)
-    async def _domain_error(_req: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(_req: Request, exc: DomainError) -> Response:
+        if exc.html is not None:  # a shopper's browser: the page in their language, same status
+            return HTMLResponse(exc.html, status_code=exc.status_code, headers={"Cache-Control": "no-store"})
         body: dict[str, object] = {"detail": exc.message}
         if exc.details is not None:
             body["errors"] = exc.details

@@ -227,7 +227,7 @@ DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("GET", "/api/v1/fsma/lots/{gtin}/{tlc}/upstream"): ("Upstream KDEs of a received lot", "For a firm that holds or received the lot: every CTE upstream with its KDEs, and the proof bundle." + _AUTH),
     ("GET", "/api/v1/audit-log"): ("Audit log", "The append-only, anchored log of writes (authorities and auditors)." + _AUTH),
     ("GET", "/api/v1/audit-log/reads"): ("Who read our data", "Logged reads of the organisation's non-public data by other organisations (its admins and auditors)." + _AUTH),
-    ("GET", "/01/{gtin}"): ("Resolve a product", "GS1 Digital Link resolver: HTML for people, application/linkset+json for machines." + _PUBLIC),
+    ("GET", "/01/{gtin}"): ("Resolve a product", "GS1 Digital Link resolver: HTML for people, application/linkset+json for machines (application/ld+json: the linkset as JSON-LD)." + _PUBLIC),
     ("GET", "/01/{gtin}/10/{lot_code}"): ("Resolve a lot", "The consumer page of a lot, or its linkset (Accept: application/linkset+json)." + _PUBLIC),
     ("GET", "/01/{gtin}/10/{lot_code}/21/{serial}"): ("Resolve a serialised unit", "The consumer page of one labelled unit; the token t proves the label is genuine." + _PUBLIC),
     ("GET", "/01/{gtin}/21/{serial}"): ("Resolve a serial", "Redirects to the unit's lot page." + _PUBLIC),
@@ -236,6 +236,7 @@ DOCS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("POST", "/report-code"): ("Report a code that is not registered", "The form on the unknown-code page: stores a counterfeit report for the brand owner and the authority (CSRF token, same origin, rate-limited)." + _PUBLIC),
     ("GET", "/api/v1/counterfeit-reports"): ("Counterfeit reports", "Reports of unregistered codes: a brand owner sees those naming its GTINs, an authority sees all." + _AUTH),
     ("GET", "/oembed"): ("oEmbed", "oEmbed (rich) for a trace link, for e-commerce platforms." + _PUBLIC),
+    ("GET", "/.well-known/gs1resolver"): ("GS1 resolver description", "The GS1-Conformant Resolver description file: root, primary keys, link-type namespace, JSON-LD context of the linksets." + _PUBLIC),
 }  # fmt: skip
 
 # The EPCIS 2.0 REST binding (/epcis): every response carries GS1-EPCIS-Version and GS1-CBV-Version

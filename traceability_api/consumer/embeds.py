@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, Response
 
 from consumer_site import render
 from consumer_site.i18n import pick_lang
-from consumer_site.viewmodel import LotPage
+from consumer_site.viewmodel import LotPage, UnknownWidget
 from labels.digital_link import DigitalLinkError, build, normalise_gtin, parse
 from traceability_api.consumer.view import build_lot_view
 from traceability_api.deps import RuntimeDep, SessionDep
@@ -18,6 +18,8 @@ from traceability_api.errors import Invalid, NotFound
 from traceability_api.lots.service import lot_by_key
 
 router = APIRouter(tags=["resolver and consumer pages"])
+FRAMEABLE = {"Content-Security-Policy": "frame-ancestors *"}  # any shop may frame the widget
+SHOWN = 200  # characters of a refused code shown in the widget
 
 
 def _gtin(gtin: str) -> str:
@@ -49,17 +51,34 @@ def embed(
     lang: str | None = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
-    vm = _lot_vm(session, runtime, gtin, lot_code, pick_lang(lang, accept_language))
-    return HTMLResponse(render.widget(vm), headers={"Content-Security-Policy": "frame-ancestors *"})
+    chosen = pick_lang(lang, accept_language)
+    try:
+        vm = _lot_vm(session, runtime, gtin, lot_code, chosen)
+    except (NotFound, Invalid) as exc:  # a shop's iframe (maybe a fake listing): the warning, not JSON
+        html = render.unknown_widget(_unknown(runtime, gtin, lot_code, chosen, exc))
+        return HTMLResponse(html, status_code=exc.status_code, headers=FRAMEABLE)
+    return HTMLResponse(render.widget(vm), headers=FRAMEABLE)
+
+
+def _unknown(runtime: RuntimeDep, gtin: str, lot_code: str, lang: str, exc: Exception) -> UnknownWidget:
+    code = f"/01/{quote(gtin, safe='')}/10/{quote(lot_code, safe='')}"
+    page = f"{runtime.settings.public_base_url}{code}"  # the resolver's page: full warning, report form
+    return UnknownWidget(lang=lang, code=code[:SHOWN], page_url=page, invalid=isinstance(exc, Invalid))
 
 
 @router.api_route("/badge/01/{gtin}/10/{lot_code}.svg", methods=["GET", "HEAD"], summary="Verification badge (SVG)")
 def badge(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep, lang: str = "vi") -> Response:
-    vm = _lot_vm(session, runtime, gtin, lot_code, "vi")
+    lang = lang if lang in ("vi", "en") else "vi"
+    try:
+        vm = _lot_vm(session, runtime, gtin, lot_code, "vi")
+    except (NotFound, Invalid) as exc:  # an <img> of JSON is a broken image: a red badge saying why
+        status = "invalid_title" if isinstance(exc, Invalid) else "unknown_title"
+        return Response(render.badge(status, lang), status_code=exc.status_code, media_type="image/svg+xml",
+                        headers={"Cache-Control": "no-store"})  # fmt: skip
     assert vm.verification is not None
     status = "recalled" if vm.recall is not None else vm.verification.status
     return Response(
-        render.badge(status, lang if lang in ("vi", "en") else "vi"),
+        render.badge(status, lang),
         media_type="image/svg+xml",
         headers={"Cache-Control": "max-age=300"},
     )
@@ -67,6 +86,7 @@ def badge(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep, la
 
 @router.get("/oembed", summary="oEmbed (rich) for a trace link")
 def oembed(
+    response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
     url: str,
@@ -88,6 +108,8 @@ def oembed(
     vm = _lot_vm(session, runtime, dl.gtin, dl.lot, "vi")
     src = build(dl.gtin, dl.lot).uri(f"{base}/embed")
     w, h = min(360, maxwidth), min(170, maxheight)
+    # public data, no credentials: a shop's own script may read it (oEmbed is often fetched in the browser)
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return {
         "version": "1.0",
         "type": "rich",
@@ -96,6 +118,6 @@ def oembed(
         "title": vm.product.name,
         "width": w,
         "height": h,
-        "html": f'<iframe src="{src}" width="{w}" height="{h}" style="border:0" loading="lazy" '
+        "html": f'<iframe src="{src}" width="{w}" height="{h}" style="border:0;max-width:100%" loading="lazy" '
         'title="AgriTrace"></iframe>',
     }

@@ -37,6 +37,24 @@ router = APIRouter(tags=["resolver and consumer pages"])
 
 LINKSET = "application/linkset+json"
 GS1 = "https://gs1.org/voc/"
+# the same address answers by Accept (page or linkset) and Accept-Language (vi or en): a shared cache
+# that keys on the URL alone would hand a browser the linkset, or a Vietnamese shopper the English page
+VARY = "Accept, Accept-Language, Accept-Encoding"
+
+
+JSONLD = "application/ld+json"
+# GS1-Conformant Resolver 1.x: the context that reads a linkset as JSON-LD, named in a Link header of
+# every linkset, and put in the body when the client asks for JSON-LD
+LINKSET_CONTEXT = "https://ref.gs1.org/standards/resolver/linkset-context"
+CONTEXT_LINK = f'<{LINKSET_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="{JSONLD}"'
+
+
+def _linkset_response(body: dict[str, Any], accept: str | None) -> JSONResponse:
+    headers = {"Vary": VARY, "Link": CONTEXT_LINK}
+    ranges = media_ranges(accept or "")
+    if quality(ranges, JSONLD, named=True) > quality(ranges, LINKSET, named=True):
+        return JSONResponse({"@context": LINKSET_CONTEXT, **body}, media_type=JSONLD, headers=headers)
+    return JSONResponse(body, media_type=LINKSET, headers=headers)
 
 
 def _gtin(gtin: str) -> str:
@@ -88,14 +106,14 @@ def _linkset(base: str, product: Product, lot: Lot | None, path: str) -> dict[st
 
 
 def _wants_linkset(accept: str | None, link_type: str | None) -> bool:
-    """The linkset when asked for by linkType, or when Accept names it with a weight above 0 and at
+    """The linkset when asked for by linkType, or when Accept names it (or JSON-LD) with a weight above 0 and at
     least that of HTML (``*/*`` alone, as browsers send among others, is the page)."""
     if link_type in ("all", "linkset"):
         return True
     if not accept:
         return False
     ranges = media_ranges(accept)
-    wanted = quality(ranges, LINKSET, named=True)
+    wanted = max(quality(ranges, LINKSET, named=True), quality(ranges, JSONLD, named=True))
     return wanted > 0 and wanted >= quality(ranges, "text/html")
 
 
@@ -106,7 +124,7 @@ def _product_page(product: Product, lang: str, base: str) -> str:
         lang=lang, alt_lang=alt, alt_lang_url=f"{build(product.gtin).uri(base)}?lang={alt}",
         product=ProductView(name, product.gtin, product.brand, product.ocop_stars, list(product.certifications),
                             render.PRODUCT_ICON),
-        lot=LotInfo(code="—"), trace_url=build(product.gtin).uri(base),
+        lot=LotInfo(code="—"), trace_url=build(product.gtin).uri(base), product_only=True,
     )  # fmt: skip
     return render.lot_page(vm)
 
@@ -140,7 +158,7 @@ def resolve_product(
             raise NotFound(f"no product with GTIN {gtin}")
         return unknown_page(request, runtime.settings, build(_gtin(gtin)).uri(""), chosen)
     if _wants_linkset(accept, linkType):
-        return JSONResponse(_linkset(base, product, None, build(product.gtin).uri("")), media_type=LINKSET)
+        return _linkset_response(_linkset(base, product, None, build(product.gtin).uri("")), accept)
     html = _product_page(product, chosen, base).encode()
     return _encoded(request, CachedPage(html, None, 0.0), {})
 
@@ -186,7 +204,7 @@ def _resolve(
         target = build(product.gtin, lot.lot_code, serial, token=scan.token or None).uri(base)
         return RedirectResponse(target, 301)
     if _wants_linkset(scan.accept, scan.link_type):
-        return JSONResponse(_linkset(base, product, lot, path), media_type=LINKSET)
+        return _linkset_response(_linkset(base, product, lot, path), scan.accept)
     if scan.link_type == "gs1:traceability":
         return RedirectResponse(proof_bundle_url(base, product.gtin, lot.lot_code), 303)
     assert lot.id is not None
@@ -229,7 +247,7 @@ def _log_scan(request: Request, runtime: Runtime, lot_id: int, serial: str | Non
 def _encoded(request: Request, page: CachedPage, headers: dict[str, str]) -> Response:
     """The page in the best content coding the browser accepts (compressed once per cached page)."""
     coding = encoding.choose(request.headers.get("accept-encoding"))
-    extra = {"Vary": "Accept-Encoding"} | ({"Content-Encoding": coding} if coding != "identity" else {})
+    extra = {"Vary": VARY} | ({"Content-Encoding": coding} if coding != "identity" else {})
     return Response(page.body(coding), media_type="text/html; charset=utf-8", headers=headers | extra)
 
 
@@ -274,6 +292,15 @@ async def resolve_serial_only(
 ) -> Response:  # fmt: skip
     scan = Scan(accept, accept_language, lang, linkType, t)
     return await _in_thread(request, runtime, gtin, None, serial, scan)
+
+
+@router.get("/.well-known/gs1resolver", summary="GS1-Conformant Resolver description file")
+def resolver_description(runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse({
+        "name": "AgriTrace", "resolverRoot": runtime.settings.public_base_url, "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": [{"namespace": GS1, "prefix": "gs1:"}], "linkTypeDefaultCanBeLinkset": False,
+        "jsonLdContextLocation": LINKSET_CONTEXT,
+    }, headers={"Access-Control-Allow-Origin": "*"})  # fmt: skip
 
 
 @router.api_route("/favicon.svg", methods=PAGE, include_in_schema=False)
