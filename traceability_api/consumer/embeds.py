@@ -77,11 +77,11 @@ def badge(gtin: str, lot_code: str, session: SessionDep, runtime: RuntimeDep, la
                         headers={"Cache-Control": "no-store"})  # fmt: skip
     assert vm.verification is not None
     status = "recalled" if vm.recall is not None else vm.verification.status
-    return Response(
-        render.badge(status, lang),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "max-age=300"},
-    )
+    # kept by browsers and shops' caches no longer than the consumer page keeps its view: a badge
+    # kept 300 s still said "verified" for 5 minutes after a recall
+    fresh = int(runtime.settings.consumer_page_cache_s)
+    return Response(render.badge(status, lang), media_type="image/svg+xml",
+                    headers={"Cache-Control": f"max-age={fresh}, must-revalidate"})  # fmt: skip
 
 
 @router.get("/oembed", summary="oEmbed (rich) for a trace link")
