@@ -20,16 +20,16 @@ from sqlmodel import Session, select
 from tests.conftest import auth
 from tests.console_data import MANGO, seed_province, sign_in_authority
 from tests.supply_network import Network, build, gtin
+from tests.test_console_recall import lot_id
 from tests.workspace_helpers import accept, csrf_of, member_client, sign_in
 from traceability_api.authority.models import RecallNotice
 from traceability_api.authority.recall_notices import new_token
 from traceability_api.console.svg_chart import bar_chart
 from traceability_api.consumer.models import ScanLog
 from traceability_api.epcis import vocabulary as voc
-from traceability_api.epcis.identifiers import classify, lot_uri
+from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.models import EventLot
 from traceability_api.lots.models import Lot, Product
-from traceability_api.lots.service import find_lot
 from traceability_api.parties.kinds import OrgKind, Role
 from traceability_api.parties.models import Organisation
 from traceability_api.runtime import Runtime
@@ -76,14 +76,6 @@ def net(runtime: Runtime, app_client: TestClient) -> Iterator[Network]:
                         "uom": "TNE", "plot_id": n.plots["C2"], "harvest_date": "2025-03-01"})  # fmt: skip
     assert r.status_code == 201, r.text
     yield n
-
-
-def lot_id(runtime: Runtime, net: Network, name: str) -> int:
-    ref = classify(net.lots[name])
-    with Session(runtime.engine) as s:
-        found = find_lot(s, ref.gtin or "", ref.code or "")
-    assert found is not None and found[0].id is not None
-    return found[0].id
 
 
 def page_text(client: TestClient, path: str, **params: str) -> str:

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from tests.conftest import auth
-from tests.workspace_helpers import PASSWORD, accept, csrf_of, make_org, member_client, sign_in
+from tests.workspace_helpers import PASSWORD, accept, csrf_of, invited_member, make_org, member_client, sign_in
 from traceability_api.authority.models import WriteLogEntry
 from traceability_api.idempotency.models import IdempotentRequest
 from traceability_api.parties.kinds import Role
@@ -277,11 +277,7 @@ def test_an_invitation_link_is_not_kept_in_clear_by_an_idempotency_key(
 def test_admin_sets_roles_and_deactivates_members(app_client: TestClient, runtime: Runtime) -> None:
     admin = app_client
     member_client(admin, runtime, "HTX G", "admin.g")
-    r = admin.post("/app/members", data={"csrf": csrf_of(admin.get("/app/members").text), "name": "Anh Tư",
-                                         "role": "recorder"})  # fmt: skip
-    link = re.search(r'id="invite-link" href="[^"]*(/app/invite/[^"]+)"', r.text).group(1)  # type: ignore[union-attr]
-    tu = TestClient(admin.app)
-    accept(tu, link.rsplit("/", 1)[1], "anh.tu")
+    tu = invited_member(admin, "Anh Tư", "recorder", "anh.tu")
     assert tu.post("/app/members", data={"csrf": csrf_of(tu.get("/app").text), "name": "X"}).status_code == 403
     member_id = re.search(r'action="/app/members/(\d+)"', admin.get("/app/members").text).group(1)  # type: ignore[union-attr]
     token = csrf_of(admin.get("/app/members").text)
@@ -327,11 +323,7 @@ def test_a_viewer_is_told_before_filling_a_form_not_after(app_client: TestClient
     của bạn không được ghi dữ liệu.": the forms are replaced by that sentence; reading is unchanged."""
     admin = app_client
     member_client(admin, runtime, "HTX Xem", "admin.xem")
-    r = admin.post("/app/members", data={"csrf": csrf_of(admin.get("/app/members").text), "name": "Chị Lan",
-                                         "role": "viewer"})  # fmt: skip
-    link = re.search(r'id="invite-link" href="[^"]*(/app/invite/[^"]+)"', r.text).group(1)  # type: ignore[union-attr]
-    lan = TestClient(admin.app)
-    accept(lan, link.rsplit("/", 1)[1], "chi.lan")
+    lan = invited_member(admin, "Chị Lan", "viewer", "chi.lan")
     for page in ("/app/diary", "/app/harvest", "/app/ship", "/app/process", "/app/places", "/app/products"):
         action = page
         seen = lan.get(page)

@@ -54,3 +54,14 @@ def member_client(client: TestClient, runtime: Runtime, org: str, username: str,
     org_id, key, token = make_org(runtime, org, kind)
     accept(client, token, username)
     return org_id, key
+
+
+def invited_member(admin: TestClient, name: str, role: str, username: str) -> TestClient:
+    """A member ``name`` with ``role``, invited from the members page by the signed-in ``admin``,
+    signed in as ``username`` on a client of their own."""
+    r = admin.post("/app/members", data={"csrf": csrf_of(admin.get("/app/members").text), "name": name, "role": role})
+    link = re.search(r'id="invite-link" href="[^"]*(/app/invite/[^"]+)"', r.text)
+    assert link is not None, r.text
+    member = TestClient(admin.app)
+    accept(member, link.group(1).rsplit("/", 1)[1], username)
+    return member
