@@ -82,7 +82,9 @@ def test_linkset_for_machines_and_fallbacks(w: World) -> None:
     # unknown lot of a known product or unknown product: a 404 that warns of a counterfeit; bad check digit: 400
     r = page(w, f"/01/{rice['gtin']}/10/NOPE")
     assert r.status_code == 404 and 'id="unknown-code"' in r.text and "có thể là hàng giả" in r.text
-    assert page(w, f"/01/{rice['gtin']}").status_code == 200
+    product_page = page(w, f"/01/{rice['gtin']}")  # a product's page announces its linkset as a lot's does
+    assert product_page.status_code == 200 and product_page.headers["cache-control"] == "no-store"
+    assert product_page.headers["link"] == f'<{BASE}/01/{rice["gtin"]}>; rel="linkset"; type="application/linkset+json"'
     assert page(w, "/01/08930000009999/10/L1").status_code == 404
     bad = page(w, "/01/08930000000012/10/L1")
     assert bad.status_code == 400 and "check digit" in bad.json()["detail"]

@@ -160,7 +160,13 @@ def resolve_product(
     if _wants_linkset(accept, linkType):
         return _linkset_response(_linkset(base, product, None, build(product.gtin).uri("")), accept)
     html = _product_page(product, chosen, base).encode()
-    return _encoded(request, CachedPage(html, None, 0.0), {})
+    return _encoded(request, CachedPage(html, None, 0.0), _page_headers(base, build(product.gtin).uri("")))
+
+
+def _page_headers(base: str, path: str) -> dict[str, str]:
+    """A resolver page's headers: not kept by caches (a recall shows at once), and the linkset of
+    the same code announced for machines (GS1 Digital Link: ``Link: <...>; rel="linkset"``)."""
+    return {"Cache-Control": "no-store", "Link": f'<{base}{path}>; rel="linkset"; type="{LINKSET}"'}
 
 
 def _find(session: Session, gtin: str, lot_code: str | None, serial: str | None) -> tuple[Lot, Product, bool]:
@@ -185,7 +191,7 @@ def _resolve(
     except DigitalLinkError as exc:
         raise Invalid(str(exc)) from exc
     gtin, path, chosen = link.key, link.uri(""), pick_lang(scan.lang, scan.accept_language)
-    headers = {"Cache-Control": "no-store", "Link": f'<{base}{path}>; rel="linkset"; type="{LINKSET}"'}
+    headers = _page_headers(base, path)
     pages = page_cache(runtime)
     # a lot's own page (no serial, no linkset) comes straight from the kept pages: no lookups at all
     plain = serial is None and not _wants_linkset(scan.accept, scan.link_type) and scan.link_type != "gs1:traceability"
