@@ -491,3 +491,22 @@ def test_language_follows_the_query_then_the_weights_of_accept_language(
     from consumer_site.i18n import pick_lang
 
     assert pick_lang(query, header) == lang
+
+
+def test_a_cold_stores_cooling_is_a_distribution_step_not_cultivation() -> None:
+    """agri:BizStep-cooling (a cold store's step after harvest, FSMA 204's cooling) was filed on the
+    consumer page under "Canh tác" (cultivation), with the farm's own steps."""
+    from types import SimpleNamespace
+
+    from traceability_api.consumer.steps import stage_of, step_key
+    from traceability_api.epcis import vocabulary as voc
+
+    def event(step: str) -> SimpleNamespace:
+        return SimpleNamespace(event_type="ObjectEvent", biz_step=step, disposition=None, document_text="")
+
+    cooling = event(voc.AGRI_NS + "BizStep-cooling")
+    assert step_key(cooling) == "cooling" and stage_of(cooling, "cooling") == "distribution"
+    watering = event(voc.AGRI_NS + "BizStep-watering")  # a farm step stays under cultivation
+    assert stage_of(watering, step_key(watering)) == "cultivation"
+    shipping = event(voc.BIZSTEP + "shipping")
+    assert stage_of(shipping, step_key(shipping)) == "distribution"

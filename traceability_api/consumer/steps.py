@@ -12,7 +12,17 @@ from consumer_site.i18n import ORG_KINDS, STAGES, STEP_NAMES, STRINGS
 from consumer_site.viewmodel import Step
 from traceability_api.epcis import vocabulary as voc
 
-_DISTRIBUTION = {"shipping", "receiving", "storing", "transporting", "retail_selling", "loading", "unloading"}
+# cooling: agri:BizStep-cooling, the cold store's step after harvest (FSMA 204's cooling), not cultivation
+_DISTRIBUTION = {
+    "shipping",
+    "receiving",
+    "storing",
+    "transporting",
+    "retail_selling",
+    "loading",
+    "unloading",
+    "cooling",
+}
 _INPUT_STEPS = {"fertilising", "spraying"}
 _OFFSET = re.compile(r'"eventTimeZoneOffset"\s*:\s*"([^"]{1,10})"')
 # a lot-creating sector activity (stocking, egg collection, fish harvest) names itself in ilmd
@@ -42,10 +52,10 @@ def stage_of(e: Any, key: str) -> str:
         return "harvest"
     if key in _INPUT_STEPS:
         return "inputs"
-    if (e.biz_step or "").startswith(voc.AGRI_NS) or key in voc.FARM_STEPS:
-        return "cultivation"
     if key in _DISTRIBUTION:
         return "distribution"
+    if (e.biz_step or "").startswith(voc.AGRI_NS) or key in voc.FARM_STEPS:
+        return "cultivation"
     return "quality"
 
 
