@@ -322,29 +322,6 @@ SENSOR_LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
-    """``?lang=`` (vi or en, in any case), else the one of vi/en that Accept-Language weighs most
-    (``q``; equal weights in the header's order; ``q=0`` refuses a language), else Vietnamese."""
-    if query_lang and query_lang.lower() in LANGS:
-        return query_lang.lower()
-    ranked = []
-    for i, part in enumerate((accept_language or "").split(",")):
-        tag, *params = part.split(";")
-        q = 1.0
-        for param in params:
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        ranked.append((-q, i, tag.strip().lower().split("-")[0]))
-    for neg_q, _, primary in sorted(ranked):
-        if neg_q < 0 and primary in LANGS:
-            return primary
-    return "vi"
-
-
 # kinds of organisation, for a partners-only sale that shows who bought it only by kind
 ORG_KINDS: dict[str, dict[str, str]] = {
     "vi": {"cooperative": "hợp tác xã", "farmer_club": "hội quán nông dân", "processor": "cơ sở chế biến",

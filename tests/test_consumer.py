@@ -488,9 +488,10 @@ def test_a_lot_counted_in_cases_shows_cases(w: World) -> None:
 def test_language_follows_the_query_then_the_weights_of_accept_language(
     query: str | None, header: str | None, lang: str
 ) -> None:
-    from consumer_site.i18n import pick_lang
+    from consumer_site.i18n import LANGS
+    from traceability_api.content_coding import pick_language
 
-    assert pick_lang(query, header) == lang
+    assert pick_language(query, header, LANGS) == lang
 
 
 def test_a_cold_stores_cooling_is_a_distribution_step_not_cultivation() -> None:

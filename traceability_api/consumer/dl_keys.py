@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from consumer_site import render
-from consumer_site.i18n import pick_lang
+from consumer_site.i18n import LANGS
 from consumer_site.viewmodel import InvalidCode
 from labels.digital_link import SHORT_NAMES, DigitalLinkError, parse
-from traceability_api.content_coding import media_ranges, quality
+from traceability_api.content_coding import media_ranges, pick_language, quality
 from traceability_api.deps import SettingsDep
 from traceability_api.errors import Invalid, NotFound
 
@@ -38,7 +38,7 @@ def _bad_link(request: Request, exc: DigitalLinkError) -> BadLink:
     (a shopper scanning a misprinted or forged label read English JSON about check digits)."""
     err = BadLink(f"not a valid GS1 Digital Link: {exc}")
     if _wants_page(request):
-        lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+        lang = pick_language(request.query_params.get("lang"), request.headers.get("accept-language"), LANGS)
         alt = "en" if lang == "vi" else "vi"
         url = request.url.include_query_params(lang=alt)
         err.html = render.invalid_code(InvalidCode(

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, Response
 
 from consumer_site import render
-from consumer_site.i18n import pick_lang
+from consumer_site.i18n import LANGS
 from consumer_site.viewmodel import LotPage, UnknownWidget
 from labels.digital_link import DigitalLinkError, build, normalise_gtin, parse
 from traceability_api.consumer.view import build_lot_view
+from traceability_api.content_coding import pick_language
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Invalid, NotFound
 from traceability_api.lots.service import lot_by_key
@@ -51,7 +52,7 @@ def embed(
     lang: str | None = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
-    chosen = pick_lang(lang, accept_language)
+    chosen = pick_language(lang, accept_language, LANGS)
     try:
         vm = _lot_vm(session, runtime, gtin, lot_code, chosen)
     except (NotFound, Invalid) as exc:  # a shop's iframe (maybe a fake listing): the warning, not JSON

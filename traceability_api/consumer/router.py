@@ -11,7 +11,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from consumer_site import render
-from consumer_site.i18n import pick_lang
+from consumer_site.i18n import LANGS
 from consumer_site.viewmodel import LotInfo, LotPage, ProductView
 from labels.digital_link import DigitalLinkError, build, gtin_in_link
 from labels.tokens import token_valid
@@ -25,7 +25,7 @@ from traceability_api.consumer.reports import unknown_page
 from traceability_api.consumer.scans import client_hash, looks_copied, scan_row
 from traceability_api.consumer.secrets import label_secret
 from traceability_api.consumer.view import build_lot_view, proof_bundle_url
-from traceability_api.content_coding import media_ranges, quality
+from traceability_api.content_coding import media_ranges, pick_language, quality
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import Invalid, NotFound
 from traceability_api.lots.models import Lot, LotStatus, Product
@@ -151,7 +151,7 @@ def resolve_product(
     accept_language: AcceptH = None, lang: str | None = None, linkType: str | None = None,  # noqa: N803
 ) -> Response:  # fmt: skip
     product = product_by_gtin(session, _gtin(gtin))
-    chosen = pick_lang(lang, accept_language)
+    chosen = pick_language(lang, accept_language, LANGS)
     base = runtime.settings.public_base_url
     if product is None:
         if _wants_linkset(accept, linkType):
@@ -190,7 +190,7 @@ def _resolve(
         link = build(gtin, lot_code, serial)
     except DigitalLinkError as exc:
         raise Invalid(str(exc)) from exc
-    gtin, path, chosen = link.key, link.uri(""), pick_lang(scan.lang, scan.accept_language)
+    gtin, path, chosen = link.key, link.uri(""), pick_language(scan.lang, scan.accept_language, LANGS)
     headers = _page_headers(base, path)
     pages = page_cache(runtime)
     # a lot's own page (no serial, no linkset) comes straight from the kept pages: no lookups at all

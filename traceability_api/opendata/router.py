@@ -11,7 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from consumer_site import render
-from consumer_site.i18n import pick_lang
+from consumer_site.i18n import LANGS
+from traceability_api.content_coding import pick_language
 from traceability_api.deps import RuntimeDep, SessionDep, SettingsDep
 from traceability_api.errors import Forbidden, NotFound
 from traceability_api.opendata.build import build, current
@@ -76,7 +77,7 @@ def open_catalog_negotiated(
     vary = {"Vary": "Accept, Accept-Language", "Cache-Control": CACHE}
     if not wants_html(request.headers.get("accept")):
         return JSONResponse(catalog(session, settings), media_type="application/ld+json", headers=vary)
-    chosen = pick_lang(lang, request.headers.get("accept-language"))
+    chosen = pick_language(lang, request.headers.get("accept-language"), LANGS)
     html = render.opendata_page(catalog_page(session, settings, chosen))
     return HTMLResponse(html, headers=vary | PAGE_HEADERS | {"Content-Language": chosen})
 
