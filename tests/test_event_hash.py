@@ -64,6 +64,58 @@ def test_time_rounding_and_zone() -> None:
     assert canonical_time("2020-12-31T23:59:59.9996Z") == "2021-01-01T00:00:00.000Z"
 
 
+def _decimal_time(text: str) -> str:
+    """The rule as first written (Decimal half-up, datetime arithmetic, strftime): the oracle the
+    integer arithmetic of ``canonical_time`` must agree with, since stored hashes were made by it."""
+    import re
+    from datetime import UTC, datetime, timedelta
+    from decimal import ROUND_HALF_UP, Decimal
+
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$", text.strip(), re.I)
+    if not m:
+        return text
+    date, hh, mm, ss, frac, tz = m.groups()
+    base = datetime.fromisoformat(f"{date}T{hh}:{mm}:{ss}+00:00")
+    millis = Decimal("0." + (frac or "0")).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    moment = base + timedelta(milliseconds=int(millis * 1000))
+    if tz.upper() != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        moment -= sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def test_time_canonicalisation_agrees_with_the_decimal_rule_on_every_kind_of_timestamp() -> None:
+    import random
+
+    rnd = random.Random(7)
+    edges = [
+        "2020-12-31T23:59:59.9995Z", "2020-12-31T23:59:59.99949999Z", "2025-03-01T00:00:00.0005+07:00",
+        "0999-01-01T00:00:00Z", "0005-01-01T06:59:59.9999+07:00", "9999-12-31T23:59:59.999-00:00",
+        "2024-02-29T23:30:00-00:30", "2023-02-29T00:00:00Z", "2025-03-01T24:00:00Z", "2025-03-01T08:00:00.1z",
+        " 2025-03-01T08:00:00Z\n", "2025-03-01T08:00:00", "2025-03-01T08:00:00.\u0663\u0665Z",
+        "\u0662025-03-01T08:00:00Z",
+    ]  # fmt: skip
+    digits = "0123456789" * 4 + "\u0663\u0669"
+    samples = edges + [
+        f"{rnd.choice([1, 999, 1000, 2025, 9999, rnd.randint(1, 9999)]):04d}-{rnd.randint(1, 12):02d}-"
+        f"{rnd.randint(1, 31):02d}T{rnd.randint(0, 24):02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 60):02d}"
+        + ("." + "".join(rnd.choice(digits) for _ in range(rnd.randint(1, 9))) if rnd.random() < 0.7 else "")
+        + rnd.choice(["Z", "z", "+07:00", "-12:30", "+00:00", "+14:00", "+23:59"])
+        for _ in range(20_000)
+    ]
+
+    def outcome(f: object, text: str) -> str:
+        try:
+            return f(text)  # type: ignore[operator,no-any-return]
+        except (ValueError, OverflowError) as e:
+            return type(e).__name__
+
+    differ = [t for t in samples if outcome(canonical_time, t) != outcome(_decimal_time, t)]
+    assert differ == []
+    assert canonical_time("2020-12-31T23:59:59.9995Z") == "2021-01-01T00:00:00.000Z"
+    assert canonical_time("0999-06-01T12:00:00+07:00") == "999-06-01T05:00:00.000Z"
+
+
 def test_identifier_normalisation() -> None:
     assert normalise_gs1_uri("urn:epc:id:sgtin:4012345.011111.9876") == "https://id.gs1.org/01/04012345111118/21/9876"
     assert normalise_gs1_uri("urn:epc:class:lgtin:4012345.012345.998877") == (
