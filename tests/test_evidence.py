@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from tests.images import picture
 from tests.world import World, gtin, make_world
 from traceability_api.anchoring.worker import AnchoringWorker
 from traceability_api.audit.service import audit
@@ -18,7 +20,7 @@ from traceability_api.evidence.sensors import sign
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+JPEG = picture("JPEG")
 RECENT = utcnow().replace(microsecond=0) - timedelta(days=2)  # sensor readings are accepted up to 30 days back
 
 
@@ -61,7 +63,7 @@ def test_attachments_and_diary(w: World, runtime: Runtime) -> None:
     bad = w.client.post("/api/v1/attachments", files={"file": ("x.jpg", b"not an image", "image/jpeg")},
                         headers=w.coop.h())  # fmt: skip
     assert bad.status_code == 422 and "JPEG" in bad.json()["detail"]
-    runtime.settings.attachment_max_bytes = 100
+    runtime.settings.attachment_max_bytes = len(JPEG) - 1
     big = w.client.post("/api/v1/attachments", files={"file": ("b.jpg", JPEG, "image/jpeg")}, headers=w.coop.h())
     assert big.status_code == 422 and "exceeds the limit" in big.json()["detail"]
     assert w.client.get(f"/api/v1/attachments/{digest}", headers=w.coop.h()).content == JPEG
@@ -81,6 +83,33 @@ def test_attachments_and_diary(w: World, runtime: Runtime) -> None:
     assert incomplete.status_code == 422 and "phi_days" in incomplete.text
     banned = spray(w, p, "2025-01-20T07:00:00+07:00", product="Gramoxone", active_ingredient="Paraquat dichloride")
     assert banned.status_code == 422 and "banned" in banned.json()["detail"]
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP"])
+def test_a_photo_cut_short_or_damaged_is_refused_and_nothing_is_stored(w: World, kind: str) -> None:
+    """An upload cut short on a weak connection starts like a photo (the sniffed bytes) but cannot
+    be shown: it was stored, and every reader of the diary entry citing it saw a broken image."""
+    whole = picture(kind, seed=3, size=(64, 48))
+    for broken in (whole[: len(whole) // 2], whole[:40] + bytes(len(whole) - 40)):
+        r = w.client.post("/api/v1/attachments", files={"file": ("p", broken, "image/x")}, headers=w.coop.h())
+        assert r.status_code == 422 and "cannot be read" in r.json()["detail"], r.text
+        digest = hashlib.sha256(broken).hexdigest()
+        assert w.client.get(f"/api/v1/attachments/{digest}", headers=w.coop.h()).status_code == 404
+    ok = w.client.post("/api/v1/attachments", files={"file": ("p", whole, "image/x")}, headers=w.coop.h())
+    assert ok.status_code == 201 and ok.json()["mediaType"] == f"image/{kind.lower()}", ok.text
+
+
+def test_a_pdf_without_its_end_and_a_picture_of_too_many_pixels_are_refused(w: World) -> None:
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    cut = w.client.post(
+        "/api/v1/attachments", files={"file": ("c.pdf", pdf[:-7], "application/pdf")}, headers=w.coop.h()
+    )
+    assert cut.status_code == 422 and "%%EOF" in cut.json()["detail"]
+    whole = w.client.post("/api/v1/attachments", files={"file": ("c.pdf", pdf, "application/pdf")}, headers=w.coop.h())
+    assert whole.status_code == 201, whole.text
+    huge = picture("PNG", size=(10_000, 5_001))  # compresses to a few kilobytes, 50,010,000 pixels
+    r = w.client.post("/api/v1/attachments", files={"file": ("h.png", huge, "image/png")}, headers=w.coop.h())
+    assert r.status_code == 422 and "10000 x 5001 pixels" in r.json()["detail"], r.text
 
 
 def test_pre_harvest_interval_both_ways(w: World, runtime: Runtime) -> None:

@@ -21,14 +21,13 @@ from sqlmodel import Session, select
 
 from chain.node import free_port
 from tests.conftest import REPO, auth
+from tests.images import picture
 from tests.world import CTX, Org, make_org, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.compose import build_runtime
 from traceability_api.config import Settings
 from traceability_api.lots.models import Lot
 from traceability_api.parties.models import Member
 from traceability_api.runtime import Runtime
-
-JPEG_HEAD = b"\xff\xd8\xff\xe0"
 
 
 def _mode(path: Path) -> int:
@@ -127,7 +126,7 @@ def test_concurrent_shipments_of_one_lot_exactly_one_wins(runtime: Runtime, app_
 def test_attachments_belong_to_uploaders_and_readers_of_citing_events(runtime: Runtime, app_client: TestClient) -> None:
     w = make_world(runtime, app_client)
     rice = setup_rice(w)
-    photo = JPEG_HEAD + os.urandom(64) + b"\xff\xd9"
+    photo = picture("JPEG", seed=int.from_bytes(os.urandom(4)))
 
     def upload(org: Org) -> str:
         up = w.client.post("/api/v1/attachments", files={"file": ("a.jpg", photo, "image/jpeg")}, headers=org.h())

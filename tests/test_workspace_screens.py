@@ -12,13 +12,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.conftest import auth
+from tests.images import picture
 from tests.workspace_helpers import csrf_of, member_client
 from traceability_api.evidence.models import SensorReading
 from traceability_api.parties.kinds import OrgKind
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG header is enough
+PNG = picture("PNG")
 
 
 def post(client: TestClient, url: str, data: dict[str, str], page: str | None = None, **kw: object) -> object:

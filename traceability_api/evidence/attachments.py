@@ -6,6 +6,7 @@ it; a record may cite only its own organisation's files."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -36,6 +37,35 @@ def sniff(data: bytes) -> str:
     raise Invalid("attachments must be JPEG, PNG, WebP images or PDF documents")
 
 
+MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo fits; a picture of more is refused unread
+
+
+def check_whole(data: bytes, media: str) -> None:
+    """Refuse a file whose start looks right but which cannot be read through: an upload cut short
+    on a weak connection, a damaged photo (every reader of the record would see a broken image).
+    Images are decoded by Pillow (a JPEG at an eighth of its size: the whole file is still read,
+    at a fraction of the work), after their pixel count is checked against ``MAX_PIXELS``; a PDF
+    must end with its ``%%EOF`` marker."""
+    if media == "application/pdf":
+        if b"%%EOF" not in data[-1024:]:
+            raise Invalid("the PDF is incomplete (it lacks the %%EOF end marker): the upload may have been cut short")
+        return
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise Invalid(f"the image has {width} x {height} pixels; at most {MAX_PIXELS:,} pixels are accepted")
+            if img.format == "JPEG":
+                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            img.load()
+    except Invalid:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise Invalid(f"the image cannot be read ({exc}): the file is damaged or the upload was cut short") from exc
+
+
 def path_of(settings: Settings, digest: str) -> Path:
     return settings.attachment_path / digest[:2] / digest
 
@@ -47,6 +77,7 @@ def store(session: Session, p: Principal, settings: Settings, data: bytes) -> At
     if len(data) > settings.attachment_max_bytes:
         raise Invalid(f"file of {len(data):,} bytes exceeds the limit of {settings.attachment_max_bytes:,} bytes")
     media = sniff(data)
+    check_whole(data, media)
     digest = hashlib.sha256(data).hexdigest()
     row = session.get(Attachment, digest)
     if row is None:
