@@ -226,3 +226,20 @@ def test_product_image_only_from_https_or_this_site() -> None:
     assert shown("https://cdn.example.vn/a.png") == "https://cdn.example.vn/a.png" and shown("/img/a.png")
     assert shown("javascript:alert(1)") is None and shown("//evil.example/a.png") is None
     assert shown("http://plain.example/a.png") is None
+
+
+def test_a_lot_code_with_a_slash_is_an_unknown_lot_page_not_json(w: World) -> None:
+    """GS1 AI (10) allows '/' in a lot code, written %2F in a Digital Link; lot codes here are
+    letters, digits and . _ - (lots.models.check_lot_code), so such a code names no lot.  The
+    server decodes %2F before routing and no route matched: a shopper scanning one got a bare
+    JSON 404 instead of the page that warns of an unknown code."""
+    rice = setup_rice(w)
+    g = rice["gtin"]
+    page = w.client.get(f"/01/{g}/10/DT%2F2025-7", headers={"Accept": "text/html"})
+    unknown = w.client.get(f"/01/{g}/10/DT-2025-7", headers={"Accept": "text/html"})
+    assert unknown.status_code == 404 and "text/html" in unknown.headers["content-type"]
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"], page.text[:300]
+    assert 'id="unknown-code"' in page.text and 'id="unknown-code"' in unknown.text, page.text[:500]
+    assert "DT%2F2025-7" in page.text  # the code as scanned
+    unit = w.client.get(f"/01/{g}/10/DT%2F2025-7/21/5", headers={"Accept": "text/html"})
+    assert unit.status_code == 404 and 'id="unknown-code"' in unit.text, unit.text[:300]

@@ -48,10 +48,19 @@ def _bad_link(request: Request, exc: DigitalLinkError) -> BadLink:
     return err
 
 
+def requested_link(request: Request) -> str:
+    """The link as the client sent it: the server has decoded the path (``%2F`` became ``/``, which
+    would split a GS1 value in two), so the path is taken as sent when the server kept it."""
+    url, raw = request.url, request.scope.get("raw_path")
+    if not raw:
+        return str(url)
+    return f"{url.scheme}://{url.netloc}{raw.decode('latin-1')}" + (f"?{url.query}" if url.query else "")
+
+
 async def strict_link(request: Request) -> None:  # async: a short parse needs no thread hop
     """The whole requested Digital Link (path and query) follows GS1's syntax, or 400 with the reason."""
     try:
-        parse(str(request.url))
+        parse(requested_link(request))
     except DigitalLinkError as exc:
         raise _bad_link(request, exc) from exc
 
@@ -62,7 +71,7 @@ _KEYS = ("00", "414", "417", "8004", *(k for k, ai in SHORT_NAMES.items() if ai 
 
 def _resolve_key(request: Request, settings: SettingsDep) -> RedirectResponse:
     try:
-        dl = parse(str(request.url))
+        dl = parse(requested_link(request))
     except DigitalLinkError as exc:
         raise _bad_link(request, exc) from exc
     if dl.key_ai == "01":
