@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -18,32 +19,45 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DATE_FORMAT = {"vi": "dd/MM/yyyy", "en": "medium"}
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
-# UN/ECE Recommendation 20 unit codes as people read them; a missing language falls back to English.
-# The one table: the consumer pages, the workspace and the console all word units through ``unit``
-# (exports, EPCIS documents and the API keep the codes)
-UNITS: dict[str, dict[str, str]] = {
-    "KGM": {"en": "kg"},
-    "GRM": {"en": "g"},
-    "TNE": {"vi": "tấn", "en": "t"},
-    "LTR": {"vi": "lít", "en": "L"},
-    "MLT": {"en": "mL"},
-    "MTR": {"en": "m"},
-    "CEL": {"en": "°C"},
-    "P1": {"en": "%"},
-    "59": {"en": "‰"},
-    "H87": {"vi": "quả", "en": "pcs"},
-    "NAR": {"vi": "con", "en": "head"},  # animals: ducks, fry, broodstock
-    "XPT": {"vi": "chậu", "en": "pots"},  # Sa Đéc flowers and ornamentals
-    "M1": {"en": "mg/L"},  # dissolved oxygen, ammonia
-    "C62": {"vi": "cái", "en": "units"},
-    "EA": {"vi": "cái", "en": "each"},
-    "XBX": {"vi": "hộp", "en": "boxes"},
-    "XBG": {"vi": "bao", "en": "bags"},
-    "XCS": {"vi": "thùng", "en": "cases"},  # a product unit the API offers (lots.models.UOMS): export cartons
-    "XCT": {"vi": "thùng carton", "en": "cartons"},
-    "XPK": {"vi": "gói", "en": "packages"},
-    "XBO": {"vi": "chai", "en": "bottles"},
-    "DZN": {"vi": "tá", "en": "dozen"},
+Use = Literal["amount", "reading"]
+
+
+class Words(NamedTuple):
+    """A unit's words by language (a missing language falls back to English), for each use: after an
+    amount, things counted or weighed ("500 con", "500 cái", "28.000 kg"), and after a sensor's reading
+    where that differs ("pH 7,2": a pure number has no word; "25 °C" as after an amount)."""
+
+    amount: dict[str, str]
+    reading: dict[str, str] | None = None
+
+
+NO_WORD = {"en": ""}
+# UN/ECE Recommendation 20 unit codes as people read them.
+# The one table: the consumer pages, the workspace, the console and the husbandry catalogue all word
+# units through ``unit`` (exports, EPCIS documents and the API keep the codes)
+UNITS: dict[str, Words] = {
+    "KGM": Words({"en": "kg"}),
+    "GRM": Words({"en": "g"}),
+    "TNE": Words({"vi": "tấn", "en": "t"}),
+    "LTR": Words({"vi": "lít", "en": "L"}),
+    "MLT": Words({"en": "mL"}),
+    "MTR": Words({"en": "m"}),
+    "CEL": Words({"en": "°C"}),
+    "P1": Words({"en": "%"}),
+    "59": Words({"en": "‰"}),
+    "H87": Words({"vi": "quả", "en": "pcs"}, NO_WORD),  # eggs; a pest trap's catch (its label says what)
+    "NAR": Words({"vi": "con", "en": "head"}),  # animals: ducks, fry, broodstock
+    "XPT": Words({"vi": "chậu", "en": "pots"}),  # Sa Đéc flowers and ornamentals
+    "M1": Words({"en": "mg/L"}),  # dissolved oxygen, ammonia
+    "C62": Words({"vi": "cái", "en": "units"}, NO_WORD),  # "one": things counted; pH and other pure numbers
+    "EA": Words({"vi": "cái", "en": "each"}),
+    "XBX": Words({"vi": "hộp", "en": "boxes"}),
+    "XBG": Words({"vi": "bao", "en": "bags"}),
+    "XCS": Words({"vi": "thùng", "en": "cases"}),  # a product unit the API offers (lots.models.UOMS): export cartons
+    "XCT": Words({"vi": "thùng carton", "en": "cartons"}),
+    "XPK": Words({"vi": "gói", "en": "packages"}),
+    "XBO": Words({"vi": "chai", "en": "bottles"}),
+    "DZN": Words({"vi": "tá", "en": "dozen"}),
 }
 
 
@@ -85,16 +99,19 @@ def number(x: float, lang: str) -> str:
     return str(_NUMBER.apply(x, locale(lang)))
 
 
-def unit(code: str | None, lang: str) -> str:
-    names = UNITS.get(code or "")
-    if names is None:
+def unit(code: str | None, lang: str, use: Use = "amount") -> str:
+    """A UN/CEFACT unit code as people read it in ``use`` (KGM -> kg, TNE -> tấn / t; C62 -> cái
+    after an amount, nothing after a reading); an unknown code as it is."""
+    words = UNITS.get(code or "")
+    if words is None:
         return code or ""
+    names = (words.reading if use == "reading" else None) or words.amount
     return names.get(lang) or names["en"]
 
 
-def quantity(x: float, code: str | None, lang: str) -> str:
-    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en)."""
-    return f"{number(x, lang)} {unit(code, lang)}".strip()
+def quantity(x: float, code: str | None, lang: str, use: Use = "amount") -> str:
+    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en); a reading of pH 7.2 (C62) -> "7,2"."""
+    return f"{number(x, lang)} {unit(code, lang, use)}".strip()
 
 
 def plural(n: int, forms: dict[str, str], lang: str) -> str:

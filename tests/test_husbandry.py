@@ -62,7 +62,7 @@ def test_catalogue_lists_sector_activities_in_both_languages(w: World) -> None:
     cat = {a["activity"]: a for a in w.client.get("/api/v1/activities").json()}
     assert cat["veterinary_drug"]["label"] == {"vi": "dùng thuốc thú y", "en": "Veterinary drug"}
     assert "withdrawal_days" in cat["veterinary_drug"]["needs"]
-    assert cat["egg_collection"]["unitWords"] == {"vi": "quả", "en": "eggs"}
+    assert cat["egg_collection"]["unitWords"] == {"vi": "quả", "en": "pcs"}  # the one unit table's (H87, pieces)
     assert cat["pot_sale"]["unitWords"]["vi"] == "chậu" and cat["stocking"]["unitWords"]["vi"] == "con"
     assert cat["spraying"]["sector"] == "crop"
     pond = place(w, "pond", "Ao 3", "DT-TH-AO03")

@@ -571,12 +571,13 @@ def day(value: date | str | None, lang: str) -> str:
     return str(_DAY.apply(date.fromisoformat(value) if isinstance(value, str) else value, fmt.locale(lang_of(lang))))
 
 
-def unit(code: str | None, lang: str) -> str:
+def unit(code: str | None, lang: str, use: fmt.Use = "amount") -> str:
     """A UN/CEFACT unit code as people read it (KGM -> kg, TNE -> tấn / t), from the consumer pages'
     one table; an unknown code as it is."""
-    return fmt.unit(code, lang_of(lang))
+    return fmt.unit(code, lang_of(lang), use)
 
 
-def quantity(value: float, code: str | None, lang: str) -> str:
-    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en): ``consumer_site.formatting.quantity``."""
-    return fmt.quantity(value, code, lang_of(lang))
+def quantity(value: float, code: str | None, lang: str, use: fmt.Use = "amount") -> str:
+    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en); a pH reading (C62) 7.2 -> "7,2":
+    ``consumer_site.formatting.quantity``."""
+    return fmt.quantity(value, code, lang_of(lang), use)
