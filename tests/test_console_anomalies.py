@@ -128,7 +128,7 @@ def test_page_says_sensor_breaches_and_late_events_in_the_inspectors_language(
     assert f"Sự kiện số {late_event}" in page
     app_client.get("/app/lang", params={"to": "en"})
     page = app_client.get("/app/console/anomalies").text
-    assert "Vườn xoài ấp Mỹ Thạnh: dissolved oxygen below 3 mg/L (worst 1.5 mg/L)" in page, page
+    assert "Vườn xoài ấp Mỹ Thạnh: Dissolved oxygen below 3 mg/L (worst 1.5 mg/L)" in page, page
     assert f"Event {late_event}" in page
 
 
@@ -136,7 +136,8 @@ def test_a_ph_or_pest_trap_breach_has_no_unit_word(app_client: TestClient, runti
     """pH is read in C62 ("one") and a pest trap's catch in H87 ("piece"), whose words in the one unit
     table are for counting things (cái, quả): the console kept a list of its own beside the table to
     leave them out. The table has a word for a reading now, none after a pure number, and the console
-    uses it: °C and mg/L stay."""
+    uses it: °C and mg/L stay. A sensor is named as on the consumer page (the console said "ph" in
+    English and "pest_trap" in Vietnamese, from a list of names of the alert e-mail's own)."""
     prov = seed_province(app_client, runtime)
     with Session(runtime.engine) as s:
         breach(s, prov.place_ids[0], "ph", "high", 8.5, 9.2)
@@ -145,13 +146,13 @@ def test_a_ph_or_pest_trap_breach_has_no_unit_word(app_client: TestClient, runti
         s.commit()
     sign_in_authority(app_client, runtime)
     page = visible(app_client.get("/app/console/anomalies").text)
-    assert "pH vượt ngưỡng 8,5 (tệ nhất 9,2)" in page and "vượt ngưỡng 50 (tệ nhất 120)" in page, page
+    assert "pH vượt ngưỡng 8,5 (tệ nhất 9,2)" in page and "Bẫy côn trùng vượt ngưỡng 50 (tệ nhất 120)" in page, page
     assert "Nhiệt độ vượt ngưỡng 35 °C (tệ nhất 38,5 °C)" in page, page
     assert not re.search(r"\b(cái|quả|C62|H87)\b", page), page
     app_client.get("/app/lang", params={"to": "en"})
     page = visible(app_client.get("/app/console/anomalies").text)
-    assert "above 8.5 (worst 9.2)" in page and "above 50 (worst 120)" in page, page
-    assert "temperature above 35 °C (worst 38.5 °C)" in page, page
+    assert "pH above 8.5 (worst 9.2)" in page and "Pest trap above 50 (worst 120)" in page, page
+    assert "Temperature above 35 °C (worst 38.5 °C)" in page, page
     assert not re.search(r"\b(units|pcs|C62|H87)\b", page), page
 
 

@@ -318,3 +318,5 @@ def test_an_alert_mail_says_a_reading_as_the_pages_do() -> None:
     alert = {"kind": "ph", "bound": "high", "value": 9.25, "uom": "C62", "place": {"name": "Ao 1"}}
     assert subject(alert) == "[AgriTrace] Cảnh báo pH cao tại Ao 1: 9,25"
     assert subject(alert | {"kind": "ammonia", "value": 2.5, "uom": "M1"}).endswith("Amoniac cao tại Ao 1: 2,5 mg/L")
+    trap = alert | {"kind": "pest_trap", "value": 120, "uom": "H87"}  # its name in Vietnamese, as on the pages
+    assert subject(trap).endswith("Cảnh báo Bẫy côn trùng cao tại Ao 1: 120")

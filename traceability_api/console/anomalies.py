@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Text, and_, case, cast, func, or_
 from sqlmodel import Session, col, select
 
+from consumer_site.i18n import SENSOR_LABELS
 from traceability_api.authority.mass_balance import counted_outflow, not_declared_erroneous
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS, WINDOW
@@ -225,14 +226,13 @@ def lot_labels(s: Session, items: list[Anomaly]) -> dict[int, str]:
 
 def worded(a: Anomaly, ct: dict[str, str], lang: str, zone: tzinfo = UTC) -> str:
     """The item's detail as the page says it, in the console's language (``ct``), times in ``zone``."""
-    from traceability_api.husbandry.deliver import WORDS
     from traceability_api.workspace.i18n import number, quantity, when
 
     if a.facts is None:
         return a.detail
     if a.kind == "sensor":
         place, kind, bound, threshold, peak = a.facts
-        what = WORDS.get(kind, kind) if lang == "vi" else str(kind).replace("_", " ")
+        what = SENSOR_LABELS["vi" if lang == "vi" else "en"].get(kind, kind)  # the consumer page's names
         side = ct["an_below"] if bound == "low" else ct["an_above"]
         # as readings: °C, mg/L, % after the number; pH and a pest trap's count without a word
         code = SENSOR_KINDS[SensorKind(kind)][2] if kind in {k.value for k in SensorKind} else None

@@ -14,13 +14,12 @@ from typing import Any
 import httpx
 
 from consumer_site import formatting as fmt
+from consumer_site.i18n import SENSOR_LABELS
 from traceability_api.config import Settings
 from traceability_api.husbandry.models import AlertChannel
 from traceability_api.netguard import UnsafeDestination, check_destination
 
 TIMEOUT_S = 5.0
-WORDS = {"dissolved_oxygen": "Oxy hòa tan", "ammonia": "Amoniac", "water_level": "Mực nước", "salinity": "Độ mặn",
-         "temperature": "Nhiệt độ", "ph": "pH", "humidity": "Độ ẩm", "soil_moisture": "Độ ẩm đất"}  # fmt: skip
 
 
 def deliver(channel: AlertChannel, payload: dict[str, Any], settings: Settings) -> str:
@@ -52,7 +51,7 @@ def _reading(payload: dict[str, Any], key: str) -> str:
 
 def subject(payload: dict[str, Any]) -> str:
     place = (payload.get("place") or {}).get("name") or "?"
-    word = WORDS.get(str(payload["kind"]), str(payload["kind"]))
+    word = SENSOR_LABELS["vi"].get(str(payload["kind"]), str(payload["kind"]))
     side = "thấp" if payload["bound"] == "low" else "cao"
     return f"[AgriTrace] Cảnh báo {word} {side} tại {place}: {_reading(payload, 'value')}"
 
