@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.numbers import format_decimal
+from babel.numbers import parse_pattern
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # the numeric date Vietnamese labels and papers use (05/02/2025); a month name in English ("Feb 5, 2025"),
@@ -17,32 +19,45 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DATE_FORMAT = {"vi": "dd/MM/yyyy", "en": "medium"}
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
-# UN/ECE Recommendation 20 unit codes as people read them; a missing language falls back to English.
-# The one table: the consumer pages, the workspace and the console all word units through ``unit``
-# (exports, EPCIS documents and the API keep the codes)
-UNITS: dict[str, dict[str, str]] = {
-    "KGM": {"en": "kg"},
-    "GRM": {"en": "g"},
-    "TNE": {"vi": "tấn", "en": "t"},
-    "LTR": {"vi": "lít", "en": "L"},
-    "MLT": {"en": "mL"},
-    "MTR": {"en": "m"},
-    "CEL": {"en": "°C"},
-    "P1": {"en": "%"},
-    "59": {"en": "‰"},
-    "H87": {"vi": "quả", "en": "pcs"},
-    "NAR": {"vi": "con", "en": "head"},  # animals: ducks, fry, broodstock
-    "XPT": {"vi": "chậu", "en": "pots"},  # Sa Đéc flowers and ornamentals
-    "M1": {"en": "mg/L"},  # dissolved oxygen, ammonia
-    "C62": {"vi": "cái", "en": "units"},
-    "EA": {"vi": "cái", "en": "each"},
-    "XBX": {"vi": "hộp", "en": "boxes"},
-    "XBG": {"vi": "bao", "en": "bags"},
-    "XCS": {"vi": "thùng", "en": "cases"},  # a product unit the API offers (lots.models.UOMS): export cartons
-    "XCT": {"vi": "thùng carton", "en": "cartons"},
-    "XPK": {"vi": "gói", "en": "packages"},
-    "XBO": {"vi": "chai", "en": "bottles"},
-    "DZN": {"vi": "tá", "en": "dozen"},
+Use = Literal["amount", "reading"]
+
+
+class Words(NamedTuple):
+    """A unit's words by language (a missing language falls back to English), for each use: after an
+    amount, things counted or weighed ("500 con", "500 cái", "28.000 kg"), and after a sensor's reading
+    where that differs ("pH 7,2": a pure number has no word; "25 °C" as after an amount)."""
+
+    amount: dict[str, str]
+    reading: dict[str, str] | None = None
+
+
+NO_WORD = {"en": ""}
+# UN/ECE Recommendation 20 unit codes as people read them.
+# The one table: the consumer pages, the workspace, the console and the husbandry catalogue all word
+# units through ``unit`` (exports, EPCIS documents and the API keep the codes)
+UNITS: dict[str, Words] = {
+    "KGM": Words({"en": "kg"}),
+    "GRM": Words({"en": "g"}),
+    "TNE": Words({"vi": "tấn", "en": "t"}),
+    "LTR": Words({"vi": "lít", "en": "L"}),
+    "MLT": Words({"en": "mL"}),
+    "MTR": Words({"en": "m"}),
+    "CEL": Words({"en": "°C"}),
+    "P1": Words({"en": "%"}),
+    "59": Words({"en": "‰"}),
+    "H87": Words({"vi": "quả", "en": "pcs"}, NO_WORD),  # eggs; a pest trap's catch (its label says what)
+    "NAR": Words({"vi": "con", "en": "head"}),  # animals: ducks, fry, broodstock
+    "XPT": Words({"vi": "chậu", "en": "pots"}),  # Sa Đéc flowers and ornamentals
+    "M1": Words({"en": "mg/L"}),  # dissolved oxygen, ammonia
+    "C62": Words({"vi": "cái", "en": "units"}, NO_WORD),  # "one": things counted; pH and other pure numbers
+    "EA": Words({"vi": "cái", "en": "each"}),
+    "XBX": Words({"vi": "hộp", "en": "boxes"}),
+    "XBG": Words({"vi": "bao", "en": "bags"}),
+    "XCS": Words({"vi": "thùng", "en": "cases"}),  # a product unit the API offers (lots.models.UOMS): export cartons
+    "XCT": Words({"vi": "thùng carton", "en": "cartons"}),
+    "XPK": Words({"vi": "gói", "en": "packages"}),
+    "XBO": Words({"vi": "chai", "en": "bottles"}),
+    "DZN": Words({"vi": "tá", "en": "dozen"}),
 }
 
 
@@ -68,25 +83,40 @@ def when(dt: datetime, lang: str, tz: tzinfo | None = None) -> str:
     return f"{day(local.date(), lang)} {format_time(local, 'short', tzinfo=local.tzinfo, locale=lang)}"
 
 
+@lru_cache(maxsize=8)  # one a language
+def locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+# Babel's format_decimal parses the locale and the pattern at every call (about 20 us a number): a
+# workspace page of 200 lots spent more on that than on its query.  Parsed once here, for every page.
+_NUMBER = parse_pattern("#,##0.###")
+
+
+@lru_cache(maxsize=4096)  # pure; the same quantities recur on every page (a lot's size, a dose)
 def number(x: float, lang: str) -> str:
-    return format_decimal(x, format="#,##0.###", locale=lang)
+    """1500.5 -> "1.500,5" (vi) / "1,500.5" (en): at most three decimals, groups of thousands."""
+    return str(_NUMBER.apply(x, locale(lang)))
 
 
-def unit(code: str | None, lang: str) -> str:
-    names = UNITS.get(code or "")
-    if names is None:
+def unit(code: str | None, lang: str, use: Use = "amount") -> str:
+    """A UN/CEFACT unit code as people read it in ``use`` (KGM -> kg, TNE -> tấn / t; C62 -> cái
+    after an amount, nothing after a reading); an unknown code as it is."""
+    words = UNITS.get(code or "")
+    if words is None:
         return code or ""
+    names = (words.reading if use == "reading" else None) or words.amount
     return names.get(lang) or names["en"]
 
 
-def quantity(x: float, code: str | None, lang: str) -> str:
-    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en)."""
-    return f"{number(x, lang)} {unit(code, lang)}".strip()
+def quantity(x: float, code: str | None, lang: str, use: Use = "amount") -> str:
+    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en); a reading of pH 7.2 (C62) -> "7,2"."""
+    return f"{number(x, lang)} {unit(code, lang, use)}".strip()
 
 
 def plural(n: int, forms: dict[str, str], lang: str) -> str:
     """``forms`` by CLDR plural category ("one", "other"); "other" is the fallback."""
-    form = forms.get(Locale.parse(lang).plural_form(n)) or forms["other"]
+    form = forms.get(locale(lang).plural_form(n)) or forms["other"]
     return f"{number(n, lang)} {form}"
 
 

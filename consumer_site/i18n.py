@@ -89,7 +89,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "n_sensors": "bản tóm tắt cảm biến",
         "details": "Chi tiết kỹ thuật",
         "out_of_range_forms": "lần vượt ngưỡng",
-        "chart": "Biểu đồ {label} ({unit})",
+        "chart": "Biểu đồ {label}",  # label: "Nhiệt độ (°C)", "pH"
         "gtin": "Mã GTIN",
         "favicon_title": "AgriTrace",
         "unknown_title": "MÃ CHƯA ĐƯỢC ĐĂNG KÝ",
@@ -208,7 +208,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "n_sensors": "sensor summary|sensor summaries",
         "details": "Technical details",
         "out_of_range_forms": "out-of-range period|out-of-range periods",
-        "chart": "Chart of {label} ({unit})",
+        "chart": "Chart of {label}",
         "gtin": "GTIN",
         "favicon_title": "AgriTrace",
         "unknown_title": "THIS CODE IS NOT REGISTERED",

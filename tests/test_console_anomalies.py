@@ -3,6 +3,7 @@ newest first, each linking to its lot; pages are bounded; authority members only
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -10,17 +11,34 @@ from sqlmodel import Session, select
 
 from tests.conftest import auth
 from tests.console_data import MANGO, seed_province, sign_in_authority
+from tests.test_console_units import visible
 from tests.workspace_helpers import member_client
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.events.models import EventLot
+from traceability_api.evidence.models import Device, SensorKind
+from traceability_api.husbandry.models import SensorAlert
 from traceability_api.lots.models import Lot, Product
 from traceability_api.outbox.models import AnchorItem, ItemKind
+from traceability_api.places.models import Place
 from traceability_api.runtime import Runtime
 from traceability_api.timeutil import utcnow
 
 
 def _lot(s: Session, code: str) -> Lot:
     return s.exec(select(Lot).join(Product).where(Product.gtin == MANGO, Lot.lot_code == code)).one()  # type: ignore[arg-type]
+
+
+def breach(s: Session, place_id: int, kind: str, bound: str, threshold: float, peak: float) -> None:
+    """A sensor of ``kind`` at the place, its alert an hour ago (``bound`` crossed, its worst value)."""
+    place = s.get(Place, place_id)
+    assert place is not None
+    device = Device(org_id=place.org_id, name=f"{kind}-1", kind=SensorKind(kind), place_id=place_id,
+                    secret_encrypted="x")  # fmt: skip
+    s.add(device)
+    s.flush()
+    at = utcnow() - timedelta(hours=1)
+    s.add(SensorAlert(org_id=place.org_id, device_id=device.id or 0, place_id=place_id, kind=kind, bound=bound,
+                      threshold=threshold, peak=peak, started_at=at, last_at=at))  # fmt: skip
 
 
 def test_feed_lists_anomalies_newest_first_with_their_lots(app_client: TestClient, runtime: Runtime) -> None:
@@ -90,22 +108,9 @@ def test_page_says_sensor_breaches_and_late_events_in_the_inspectors_language(
     in the Vietnamese console: it now says what was measured, which way the threshold was crossed (with
     the sensor's unit, from the one unit table) and the event, in the page's language; the JSON keeps
     its detail as it was."""
-    from traceability_api.husbandry.models import SensorAlert
-    from traceability_api.parties.models import Organisation
-
     prov = seed_province(app_client, runtime)
     with Session(runtime.engine) as s:
-        org = s.exec(select(Organisation)).first()
-        assert org is not None and org.id is not None
-        from traceability_api.evidence.models import Device
-
-        device = Device(org_id=org.id, name="Cảm biến oxy", kind="dissolved_oxygen", place_id=prov.place_ids[0],  # type: ignore[arg-type]
-                        secret_encrypted="x")  # fmt: skip
-        s.add(device)
-        s.flush()
-        at = utcnow() - timedelta(hours=1)
-        s.add(SensorAlert(org_id=org.id, device_id=device.id or 0, place_id=prov.place_ids[0], kind="dissolved_oxygen",
-                          bound="low", threshold=3.0, peak=1.5, started_at=at, last_at=at))  # fmt: skip
+        breach(s, prov.place_ids[0], "dissolved_oxygen", "low", 3.0, 1.5)
         oldest = s.exec(select(AnchorItem).where(AnchorItem.kind == ItemKind.event).order_by(AnchorItem.id)).first()
         assert oldest is not None
         oldest.created_at = utcnow() - timedelta(hours=3)
@@ -123,8 +128,32 @@ def test_page_says_sensor_breaches_and_late_events_in_the_inspectors_language(
     assert f"Sự kiện số {late_event}" in page
     app_client.get("/app/lang", params={"to": "en"})
     page = app_client.get("/app/console/anomalies").text
-    assert "Vườn xoài ấp Mỹ Thạnh: dissolved oxygen below 3 mg/L (worst 1.5 mg/L)" in page, page
+    assert "Vườn xoài ấp Mỹ Thạnh: Dissolved oxygen below 3 mg/L (worst 1.5 mg/L)" in page, page
     assert f"Event {late_event}" in page
+
+
+def test_a_ph_or_pest_trap_breach_has_no_unit_word(app_client: TestClient, runtime: Runtime) -> None:
+    """pH is read in C62 ("one") and a pest trap's catch in H87 ("piece"), whose words in the one unit
+    table are for counting things (cái, quả): the console kept a list of its own beside the table to
+    leave them out. The table has a word for a reading now, none after a pure number, and the console
+    uses it: °C and mg/L stay. A sensor is named as on the consumer page (the console said "ph" in
+    English and "pest_trap" in Vietnamese, from a list of names of the alert e-mail's own)."""
+    prov = seed_province(app_client, runtime)
+    with Session(runtime.engine) as s:
+        breach(s, prov.place_ids[0], "ph", "high", 8.5, 9.2)
+        breach(s, prov.place_ids[0], "pest_trap", "high", 50, 120)
+        breach(s, prov.place_ids[0], "temperature", "high", 35, 38.5)
+        s.commit()
+    sign_in_authority(app_client, runtime)
+    page = visible(app_client.get("/app/console/anomalies").text)
+    assert "pH vượt ngưỡng 8,5 (tệ nhất 9,2)" in page and "Bẫy côn trùng vượt ngưỡng 50 (tệ nhất 120)" in page, page
+    assert "Nhiệt độ vượt ngưỡng 35 °C (tệ nhất 38,5 °C)" in page, page
+    assert not re.search(r"\b(cái|quả|C62|H87)\b", page), page
+    app_client.get("/app/lang", params={"to": "en"})
+    page = visible(app_client.get("/app/console/anomalies").text)
+    assert "pH above 8.5 (worst 9.2)" in page and "Pest trap above 50 (worst 120)" in page, page
+    assert "Temperature above 35 °C (worst 38.5 °C)" in page, page
+    assert not re.search(r"\b(units|pcs|C62|H87)\b", page), page
 
 
 def test_a_sale_recorded_after_the_lots_recall_is_an_anomaly(app_client: TestClient, runtime: Runtime) -> None:

@@ -268,8 +268,11 @@ def test_recall_notifies_holders_retries_and_links_work_once(
         assert received.empty(), "the webhook that took the notice is not sent it again"
     mail = message_from_bytes(inbox.messages[0])
     assert mail["To"] == "kho@phanphoi.vn"
-    mail_link = re.search(r"https://\S+/app/recall-ack/\S+", mail.get_payload(decode=True).decode())  # type: ignore[union-attr]
+    text = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    mail_link = re.search(r"https://\S+/app/recall-ack/\S+", text)
     assert mail_link
+    # the lots' quantities as the pages write them (it said "9000.0 KGM")
+    assert f"{net.lots['T1a']}: 9.000 kg" in text and "KGM" not in text, text
     with Session(runtime.engine) as s:
         states = {x.org_id: x.state for x in s.exec(select(RecallNotice).where(RecallNotice.recall_id == recall_id))}
     assert states[d1] == "sent" and set(states.values()) == {"sent"}  # holders without channels: nothing to send

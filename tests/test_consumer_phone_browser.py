@@ -4,6 +4,7 @@ a label, and an e-commerce page embedding the widget, actually see. Screenshots 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.conftest import ARTIFACTS
 from tests.pages_scenario import processed_rice
+from tests.test_evidence import RECENT, harvest, plot, readings, signed
 from tests.world import World, gtin, make_world, obj_event
 from traceability_api.runtime import Runtime
 
@@ -175,3 +177,32 @@ def test_a_fake_listings_widget_and_badge_warn_in_the_browser(w: World, served: 
     shop.wait_for_load_state("networkidle")
     for img in ("#b", "#ok"):
         assert shop.eval_on_selector(img, "(e) => e.complete && e.naturalWidth") > 70, img
+
+
+def test_a_ph_reading_says_no_unit_word_on_the_phone(w: World, served: str, browser: Browser) -> None:
+    """pH is recorded with C62 ("one") and a pest trap's catch with H87 ("piece"): the page said
+    "trung bình 7,2 cái" and "12 quả", the words for counting things. A reading of a pure number has no
+    unit word ("pH … 7,2"); a temperature keeps its °C."""
+    p = plot(w)
+    for kind, values, lo, hi in (("ph", [6.8, 7.2, 7.6], 6.5, 8.5), ("pest_trap", [4, 12, 20], 0, 50),
+                                 ("temperature", [24.0, 26.0, 25.0], 20, 35)):  # fmt: skip
+        r = w.post(w.coop, "/api/v1/devices", {"name": f"{kind}-1", "kind": kind, "place_id": p,
+                                               "threshold_low": lo, "threshold_high": hi})  # fmt: skip
+        assert r.status_code == 201, r.text
+        raw, headers = signed(r.json()["secret"], {"seq": 1, "readings": readings(RECENT - timedelta(days=5), values)})
+        sent = w.client.post(f"/api/v1/devices/{r.json()['device']['id']}/readings", content=raw, headers=headers)
+        assert sent.json()["accepted"] == 3, sent.text
+    lot = harvest(w, p, "PH1", (RECENT - timedelta(days=1)).isoformat()).json()
+    assert w.post(w.coop, f"/api/v1/lots/{lot['id']}/sensor-summary", {}).status_code == 201
+    for lang, ph, trap, temp in (
+        ("vi-VN", "thấp nhất 6,8 · cao nhất 7,6 · trung bình 7,2", "trung bình 12", "trung bình 25 °C"),
+        ("en-US", "min 6.8 · max 7.6 · mean 7.2", "mean 12", "mean 25 °C"),
+    ):
+        page, seen = phone(browser, served + f"/01/{gtin(1)}/10/PH1", lang)
+        assert seen["status"] == 200
+        text = page.locator("#sensors").inner_text()
+        lines = [line.strip() for line in text.splitlines()]
+        assert ph in lines and lines[lines.index(ph) - 1] == "pH", text  # the reading, then nothing after it
+        assert trap in text and temp in text, text
+        assert not re.search(r"\b(cái|quả|units|pcs|C62|H87)\b", page.inner_text("body")), text
+        page.screenshot(path=str(ARTIFACTS / f"consumer-sensors-ph-{lang}.png"), full_page=True)

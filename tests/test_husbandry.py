@@ -62,7 +62,7 @@ def test_catalogue_lists_sector_activities_in_both_languages(w: World) -> None:
     cat = {a["activity"]: a for a in w.client.get("/api/v1/activities").json()}
     assert cat["veterinary_drug"]["label"] == {"vi": "dùng thuốc thú y", "en": "Veterinary drug"}
     assert "withdrawal_days" in cat["veterinary_drug"]["needs"]
-    assert cat["egg_collection"]["unitWords"] == {"vi": "quả", "en": "eggs"}
+    assert cat["egg_collection"]["unitWords"] == {"vi": "quả", "en": "pcs"}  # the one unit table's (H87, pieces)
     assert cat["pot_sale"]["unitWords"]["vi"] == "chậu" and cat["stocking"]["unitWords"]["vi"] == "con"
     assert cat["spraying"]["sector"] == "crop"
     pond = place(w, "pond", "Ao 3", "DT-TH-AO03")
@@ -283,7 +283,10 @@ def test_pond_alerts_reach_webhook_and_email_and_sustained_breach_is_anchored(w:
             assert hook["place"]["sectorCode"] == "DT-TB-AO-09"
         assert len(inbox.messages) == 1
         mail = message_from_bytes(inbox.messages[0])
-        assert "Oxy hòa tan thấp tại Ao cá tra Thanh Bình" in str(make_header(decode_header(mail["Subject"])))
+        subject = str(make_header(decode_header(mail["Subject"])))
+        assert subject.endswith("Oxy hòa tan thấp tại Ao cá tra Thanh Bình: 2 mg/L"), subject  # was "2 M1"
+        text = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        assert "Ngưỡng / threshold: 3 mg/L (low)" in text, text
         assert mail["To"] == "ho.nuoi@example.vn"
     finally:
         smtp.stop()
@@ -306,3 +309,14 @@ def test_pond_alerts_reach_webhook_and_email_and_sustained_breach_is_anchored(w:
     newest = w.get(w.coop, "/api/v1/alerts").json()[0]
     assert newest["sustained_event_id"] is None and newest["readings"] == 2
     assert "webhook failed" in newest["delivery"] and "email failed" in newest["delivery"]
+
+
+def test_an_alert_mail_says_a_reading_as_the_pages_do() -> None:
+    """The subject said the reading's unit code: "9.25 C62" for pH, "2.5 M1" for dissolved oxygen."""
+    from traceability_api.husbandry.deliver import subject
+
+    alert = {"kind": "ph", "bound": "high", "value": 9.25, "uom": "C62", "place": {"name": "Ao 1"}}
+    assert subject(alert) == "[AgriTrace] Cảnh báo pH cao tại Ao 1: 9,25"
+    assert subject(alert | {"kind": "ammonia", "value": 2.5, "uom": "M1"}).endswith("Amoniac cao tại Ao 1: 2,5 mg/L")
+    trap = alert | {"kind": "pest_trap", "value": 120, "uom": "H87"}  # its name in Vietnamese, as on the pages
+    assert subject(trap).endswith("Cảnh báo Bẫy côn trùng cao tại Ao 1: 120")

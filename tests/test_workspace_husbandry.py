@@ -105,3 +105,36 @@ def test_every_sector_form_word_is_in_both_catalogues() -> None:
         for f in _fields(act, admin=True):
             assert f in T["vi"] and f in T["en"], f
     assert {"method_salting", "method_packing", "withdrawal_running"} <= T["vi"].keys() & T["en"].keys()
+
+
+def test_sector_counts_are_said_as_the_lots_page_says_them(app_client: TestClient, runtime: Runtime) -> None:
+    """The activity form worded units from a table of its own (husbandry's UNIT_WORDS): 3,000 eggs
+    collected were "eggs" on the English form and "3,000 pcs" on the lot's page. The form, the
+    catalogue and the page now read the one unit table (counts: con, quả)."""
+    c = app_client
+    member_client(c, runtime, "HTX Thủy sản Hồng Ngự", "hn.admin")
+    for kind, name, code in (("hatchery", "Trại giống Hồng Ngự", "DT-HN-G01"), ("flock_house", "Trại vịt An Bình",
+                                                                                "DT-HN-07")):  # fmt: skip
+        assert post(c, "/app/places", {"kind": kind, "name": name, "sector_code": code}).status_code == 303  # type: ignore[attr-defined]
+    for gtin, name, unit in (("8931234560058", "Cá tra giống", "NAR"), ("8931234560041", "Trứng vịt", "H87")):
+        assert post(c, "/app/products", {"gtin": gtin, "name": name, "unit": unit}).status_code == 303  # type: ignore[attr-defined]
+    chooser = c.get("/app/activities").text
+    hatchery, house = option(chooser, "Trại giống Hồng Ngự"), option(chooser, "Trại vịt An Bình")
+    fry_page = f"/app/activities?activity=stocking&place_id={hatchery}"
+    assert '<option value="NAR" selected>con</option>' in c.get(fry_page).text
+    fry = {"activity": "stocking", "place_id": hatchery, "time": "2025-05-01T07:00", "gtin": "8931234560058",
+           "lot_code": "GI-01", "quantity": "500", "source": "Trại giống Thanh Bình"}  # fmt: skip
+    assert post(c, "/app/activities", fry, page=fry_page).status_code == 303  # type: ignore[attr-defined]
+    egg_page = f"/app/activities?activity=egg_collection&place_id={house}"
+    eggs = {"activity": "egg_collection", "place_id": house, "time": "2025-05-02T06:00", "gtin": "8931234560041",
+            "lot_code": "TV-9", "quantity": "3000", "uom": "H87", "grade": "A"}  # fmt: skip
+    assert post(c, "/app/activities", eggs, page=egg_page).status_code == 303  # type: ignore[attr-defined]
+    assert "500 con" in c.get("/01/08931234560058/10/GI-01").text
+    assert "3.000 quả" in c.get("/01/08931234560041/10/TV-9").text
+    assert "500 head" in c.get("/01/08931234560058/10/GI-01?lang=en").text
+    assert "3,000 pcs" in c.get("/01/08931234560041/10/TV-9?lang=en").text
+    c.get("/app/lang?to=en&next=/app")
+    form = c.get(egg_page).text
+    assert '<option value="H87" selected>pcs</option>' in form and ">eggs<" not in form, form
+    cat = {a["activity"]: a.get("unitWords") for a in c.get("/api/v1/activities").json()}
+    assert cat["egg_collection"] == {"vi": "quả", "en": "pcs"} and cat["stocking"] == {"vi": "con", "en": "head"}

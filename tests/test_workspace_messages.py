@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from traceability_api.workspace.messages import from_validation
+from traceability_api.workspace.messages import _DOMAIN, from_validation
 
 
 class _Form(BaseModel):
@@ -24,3 +27,17 @@ def test_too_short_says_how_short_and_empty_says_required() -> None:
     assert _errors({"issuer": "x", "name": ""}, "vi") == {"issuer": "Quá ngắn: ít nhất 2 ký tự.", "name": "Bắt buộc."}
     assert _errors({"issuer": "x", "name": "a"}, "en") == {"issuer": "Too short: at least 2 characters."}
     assert _errors({"issuer": "", "name": "a"}, "en") == {"issuer": "Required."}
+
+
+def test_every_rule_words_what_its_pattern_finds() -> None:
+    """Each rule is one row: its pattern, field, both languages and, for the refusals whose numbers
+    and units are worded as the pages write them, how (the row's fifth element, which was a table
+    beside the rules keyed by the pattern's text). Both languages use the same places, and a row
+    without its own wording uses only groups its pattern has (a missing one raised at refusal time)."""
+
+    def places(text: str) -> set[int]:
+        return {int(name) for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+    for pattern, _field, vi, en, *worded in _DOMAIN:
+        assert places(vi) == places(en), pattern
+        assert worded or all(i < re.compile(pattern).groups for i in places(vi)), pattern

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from consumer_site import formatting as fmt
 from traceability_api.authority.models import Recall, RecallNotice
 from traceability_api.authority.recall_notices import NO_CHANNEL, lots_for, new_token
 from traceability_api.background import BackgroundLoop
@@ -137,8 +138,9 @@ def mail_subject(payload: dict[str, Any]) -> str:
 
 
 def mail_body(payload: dict[str, Any]) -> str:
-    lines = [
-        f"- {lot['product']} {lot['uri']}: {lot['quantityRemaining']} {lot['uom'] or ''}" for lot in payload["lots"]
+    lines = [  # quantities as the pages write them: "9.000 kg", not "9000.0 KGM"
+        f"- {lot['product']} {lot['uri']}: {fmt.quantity(lot['quantityRemaining'] or 0, lot['uom'], 'vi')}"
+        for lot in payload["lots"]
     ]
     return "\n".join([
         f"Kính gửi {payload['holder']['name']},", "",

@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy import Text, and_, case, cast, func, or_
 from sqlmodel import Session, col, select
 
+from consumer_site.i18n import SENSOR_LABELS
 from traceability_api.authority.mass_balance import counted_outflow, not_declared_erroneous
 from traceability_api.consumer.models import CounterfeitReport, ScanLog
 from traceability_api.consumer.scans import MAX_CLIENTS, MAX_PLACES, MAX_SCANS, WINDOW
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.events.models import Event, EventLot
 from traceability_api.evidence.models import KINDS as SENSOR_KINDS
+from traceability_api.evidence.models import SensorKind
 from traceability_api.husbandry.models import SensorAlert
 from traceability_api.lots.models import Lot, Product
 from traceability_api.outbox.models import AnchorItem, ItemKind
@@ -31,9 +33,6 @@ MAX_PAGE = 40  # the feed is for what is new: 2,000 items back at most
 LATE_ANCHOR_MIN = 30  # default: an event waiting longer than this for its anchor is late
 TOLERANCE = 0.02
 SELLING = voc.BIZSTEP + "retail_selling"
-# a sensor's threshold and worst value are said with its unit (°C, mg/L, %); pH (dimensionless) and
-# pest-trap counts without one
-_SENSOR_UNITS = {kind.value: unit for kind, (_, _, unit, _) in SENSOR_KINDS.items() if unit not in ("C62", "H87")}
 KINDS = ("mass_balance", "sold_after_recall", "copied_scan", "counterfeit_report", "override", "sensor", "late_anchor")
 
 
@@ -227,18 +226,18 @@ def lot_labels(s: Session, items: list[Anomaly]) -> dict[int, str]:
 
 def worded(a: Anomaly, ct: dict[str, str], lang: str, zone: tzinfo = UTC) -> str:
     """The item's detail as the page says it, in the console's language (``ct``), times in ``zone``."""
-    from traceability_api.husbandry.deliver import WORDS
     from traceability_api.workspace.i18n import number, quantity, when
 
     if a.facts is None:
         return a.detail
     if a.kind == "sensor":
         place, kind, bound, threshold, peak = a.facts
-        what = WORDS.get(kind, kind) if lang == "vi" else str(kind).replace("_", " ")
+        what = SENSOR_LABELS["vi" if lang == "vi" else "en"].get(kind, kind)  # the consumer page's names
         side = ct["an_below"] if bound == "low" else ct["an_above"]
-        code = _SENSOR_UNITS.get(kind)
-        text = ct["an_sensor_detail"].format(what=what, side=side, threshold=quantity(threshold, code, lang),
-                                             peak=quantity(peak, code, lang))  # fmt: skip
+        # as readings: °C, mg/L, % after the number; pH and a pest trap's count without a word
+        code = SENSOR_KINDS[SensorKind(kind)][2] if kind in {k.value for k in SensorKind} else None
+        text = ct["an_sensor_detail"].format(what=what, side=side, threshold=quantity(threshold, code, lang, "reading"),
+                                             peak=quantity(peak, code, lang, "reading"))  # fmt: skip
         return f"{place}: {text}" if place else text
     if a.kind == "mass_balance":
         org, shipped, harvested, code = a.facts

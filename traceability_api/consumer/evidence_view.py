@@ -108,12 +108,13 @@ def sensor_items(session: Session, docs: list[tuple[Any, dict[str, Any]]], lang:
             continue
         readings = readings_between(session, device.id or 0, *span)
         values = [v for _, v in readings[:: max(1, len(readings) // 60)]]
-        label, unit = SENSOR_LABELS[lang][device.kind], fmt.unit(str(r.get("uom", "")), lang)
+        # the unit's word after a reading: °C, mg/L; none after pH or a pest trap's count (C62, H87)
+        label, unit = SENSOR_LABELS[lang][device.kind], fmt.unit(str(r.get("uom", "")), lang, "reading")
         out.append(SensorItem(
             label=label, unit=unit, min=fmt.number(r["minValue"], lang), max=fmt.number(r["maxValue"], lang),
             mean=fmt.number(round(r["meanValue"], 1), lang),
             out=_out_of_range(n if isinstance(n := r.get("agri:outOfThresholdPeriods"), int) else 0, lang),
-            chart_label=(chart := STRINGS[lang]["chart"].format(label=label, unit=unit)),
+            chart_label=(chart := STRINGS[lang]["chart"].format(label=f"{label} ({unit})" if unit else label)),
             svg=sparkline(values, lo=device.threshold_low, hi=device.threshold_high, label=chart),
         ))  # fmt: skip
     return out

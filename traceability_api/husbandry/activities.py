@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, model_validator
 
+from consumer_site import formatting as fmt
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.builder import object_event, zone_offset
 from traceability_api.epcis.identifiers import lot_uri
@@ -61,8 +62,9 @@ SPEC: dict[Activity, tuple[frozenset[PlaceKind] | None, tuple[str, ...], str | N
     Activity.pot_sale: (None, ("gtin", "lot_code", "quantity"), "XPT"),
 }  # fmt: skip
 LOT_ACTIVITIES = {Activity.stocking, Activity.egg_collection, Activity.fish_harvest}
-UNIT_WORDS = {"NAR": ("con", "head"), "H87": ("quả", "eggs"), "KGM": ("kg", "kg"), "TNE": ("tấn", "t"),
-              "XPT": ("chậu", "pots")}  # fmt: skip
+# the units an activity's quantity may be in; people read them in the one unit table's words
+# (consumer_site.formatting.UNITS: con, quả, kg, tấn, chậu), as on the consumer page of the lot
+UOMS = ("NAR", "H87", "KGM", "TNE", "XPT")
 
 
 class ActivityEntry(BaseModel):
@@ -79,7 +81,7 @@ class ActivityEntry(BaseModel):
     grade: str | None = Field(default=None, max_length=20, description="egg grade, e.g. A, B, loại 1")
     method: Literal["salting", "packing"] | None = None
     quantity: float | None = Field(default=None, gt=0, le=1e9)
-    uom: str | None = Field(default=None, pattern=r"^(NAR|H87|KGM|TNE|XPT)$")
+    uom: str | None = Field(default=None, pattern=rf"^({'|'.join(UOMS)})$")
     gtin: str | None = Field(default=None, pattern=r"^\d{14}$")
     lot_code: str | None = Field(default=None, pattern=LOT_CODE_RE)
     input_gtin: str | None = Field(default=None, pattern=r"^\d{14}$")
@@ -117,12 +119,11 @@ def catalogue() -> list[dict[str, Any]]:
         )
     for act, (places, needs, unit) in SPEC.items():
         en, _, vi = voc.FARM_STEPS[act.value].partition(" / ")
-        words = UNIT_WORDS.get(unit or "")
         out.append({
             "activity": act.value, "bizStep": voc.AGRI_NS + "BizStep-" + act.value, "label": {"vi": vi, "en": en},
             "sector": "crop" if places == CROP_PLACES else "husbandry",
             "places": sorted(places) if places else "any", "needs": list(needs),
-            "unit": unit, "unitWords": {"vi": words[0], "en": words[1]} if words else None,
+            "unit": unit, "unitWords": {lang: fmt.unit(unit, lang) for lang in ("vi", "en")} if unit else None,
             "creates": "lot" if act in LOT_ACTIVITIES else ("lot (transformation)" if act == Activity.egg_processing
                                                             else None),
             "endpoint": "/api/v1/places/{id}/activities",

@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 
+from consumer_site import formatting as fmt
+from consumer_site.i18n import SENSOR_LABELS
 from traceability_api.config import Settings
 from traceability_api.husbandry.models import AlertChannel
 from traceability_api.netguard import UnsafeDestination, check_destination
 
 TIMEOUT_S = 5.0
-WORDS = {"dissolved_oxygen": "Oxy hòa tan", "ammonia": "Amoniac", "water_level": "Mực nước", "salinity": "Độ mặn",
-         "temperature": "Nhiệt độ", "ph": "pH", "humidity": "Độ ẩm", "soil_moisture": "Độ ẩm đất"}  # fmt: skip
 
 
 def deliver(channel: AlertChannel, payload: dict[str, Any], settings: Settings) -> str:
@@ -44,16 +44,21 @@ def post_webhook(url: str, payload: dict[str, Any], settings: Settings) -> str:
     return f"webhook {r.status_code}"
 
 
+def _reading(payload: dict[str, Any], key: str) -> str:
+    """The alert's value or threshold as the pages write a reading: "2,5 mg/L", "9,2" (pH: no "C62")."""
+    return fmt.quantity(payload[key], payload["uom"], "vi", "reading")
+
+
 def subject(payload: dict[str, Any]) -> str:
     place = (payload.get("place") or {}).get("name") or "?"
-    word = WORDS.get(str(payload["kind"]), str(payload["kind"]))
+    word = SENSOR_LABELS["vi"].get(str(payload["kind"]), str(payload["kind"]))
     side = "thấp" if payload["bound"] == "low" else "cao"
-    return f"[AgriTrace] Cảnh báo {word} {side} tại {place}: {payload['value']:g} {payload['uom']}"
+    return f"[AgriTrace] Cảnh báo {word} {side} tại {place}: {_reading(payload, 'value')}"
 
 
 def _email(to: str, payload: dict[str, Any], settings: Settings) -> str:
     body = (
-        f"{subject(payload)}\nNgưỡng / threshold: {payload['threshold']:g} {payload['uom']} ({payload['bound']})\n"
+        f"{subject(payload)}\nNgưỡng / threshold: {_reading(payload, 'threshold')} ({payload['bound']})\n"
         f"Bắt đầu / since: {payload['startedAt']}\n\n" + json.dumps(payload, ensure_ascii=False, indent=1)
     )
     return send_mail(to, subject(payload), body, settings)

@@ -4,11 +4,8 @@ per language, like the consumer pages'; numbers and dates are formatted with Bab
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
 
-from babel import Locale
 from babel.dates import parse_pattern as parse_date_pattern
-from babel.numbers import parse_pattern as parse_number_pattern
 
 from consumer_site import formatting as fmt
 from traceability_api.workspace.registry_words import WORDS
@@ -552,21 +549,18 @@ def lang_of(raw: str | None) -> str:
     return raw if raw in LANGS else "vi"
 
 
-# Babel's format_decimal / format_datetime parse the locale and the pattern at every call (about
-# 20 us a number): a page of 200 lots spent more on that than on its query.  Parsed once here.
-_LOCALES = {lang: Locale.parse(lang) for lang in LANGS}
-_NUMBER = parse_number_pattern("#,##0.###")
+# Babel's format_datetime parses the pattern at every call: parsed once here (numbers:
+# consumer_site.formatting.number, the one formatter of the consumer pages, the workspace and the console)
 _WHEN = parse_date_pattern("dd/MM/yyyy HH:mm")
 _DAY = parse_date_pattern("dd/MM/yyyy")
 
 
-@lru_cache(maxsize=4096)  # pure; the same quantities recur on every page (a lot's size, a dose)
 def number(value: float, lang: str) -> str:
-    return str(_NUMBER.apply(value, _LOCALES[lang_of(lang)]))
+    return fmt.number(value, lang_of(lang))
 
 
 def when(value: datetime, lang: str, zone: tzinfo) -> str:
-    return str(_WHEN.apply(value.astimezone(zone), _LOCALES[lang_of(lang)]))
+    return str(_WHEN.apply(value.astimezone(zone), fmt.locale(lang_of(lang))))
 
 
 def day(value: date | str | None, lang: str) -> str:
@@ -574,15 +568,16 @@ def day(value: date | str | None, lang: str) -> str:
     (05/02/2025); "…" for none (an open end)."""
     if value is None:
         return "…"
-    return str(_DAY.apply(date.fromisoformat(value) if isinstance(value, str) else value, _LOCALES[lang_of(lang)]))
+    return str(_DAY.apply(date.fromisoformat(value) if isinstance(value, str) else value, fmt.locale(lang_of(lang))))
 
 
-def unit(code: str | None, lang: str) -> str:
+def unit(code: str | None, lang: str, use: fmt.Use = "amount") -> str:
     """A UN/CEFACT unit code as people read it (KGM -> kg, TNE -> tấn / t), from the consumer pages'
     one table; an unknown code as it is."""
-    return fmt.unit(code, lang_of(lang))
+    return fmt.unit(code, lang_of(lang), use)
 
 
-def quantity(value: float, code: str | None, lang: str) -> str:
-    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en): ``number`` and ``unit``."""
-    return f"{number(value, lang)} {unit(code, lang)}".strip()
+def quantity(value: float, code: str | None, lang: str, use: fmt.Use = "amount") -> str:
+    """28000 KGM -> "28.000 kg" (vi) / "28,000 kg" (en); a pH reading (C62) 7.2 -> "7,2":
+    ``consumer_site.formatting.quantity``."""
+    return fmt.quantity(value, code, lang_of(lang), use)

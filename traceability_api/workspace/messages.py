@@ -15,17 +15,13 @@ from traceability_api.workspace.registry_messages import REGISTRY
 
 Errors = dict[str, str]  # form field ("_form" for the whole form) -> message
 
-# (pattern of the domain's English message, field, Vietnamese, English); {0}.. are the pattern's groups
+# (pattern of the domain's English message, field, Vietnamese, English[, Worded]); {0}.. are the
+# pattern's groups, or what the row's Worded makes of them in the page's language
+Worded = Callable[[tuple[str, ...], str], tuple[str, ...]]
+Rule = tuple[str, str, str, str] | tuple[str, str, str, str, Worded]
 _NUMBER = r"(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)"
-_QUANTITY_OVER = rf"quantity {_NUMBER} exceeds the lot's remaining {_NUMBER} (\S+)"
-_UNIT_MISMATCH = r"unit (\S+) does not match the lot's unit (\S+)"
-# refusals whose numbers and unit codes are worded as the pages write them ("1.000,5 kg", not "1000.5 KGM")
-_WORDED: dict[str, Callable[[tuple[str, ...], str], tuple[str, ...]]] = {
-    _QUANTITY_OVER: lambda g, lang: (quantity(float(g[0]), g[2], lang), quantity(float(g[1]), g[2], lang)),
-    _UNIT_MISMATCH: lambda g, lang: (unit(g[0], lang), unit(g[1], lang)),
-}
 
-_DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
+_DOMAIN: list[Rule] = [*REGISTRY,
     # signing keys (signing/registrar.py, signing/service.py): the console's keys page
     (r"key registry refused to add .*EmptyWindow", "valid_until", "Ngày kết thúc phải sau ngày bắt đầu.",
      "The end date must be after the start date."),
@@ -98,10 +94,13 @@ _DOMAIN: list[tuple[str, str, str, str]] = REGISTRY + [
     (r"contains a banned substance \((.*)\)", "active_ingredient",
      "Hoạt chất bị cấm sử dụng: {0}.", "Banned substance: {0}."),
     (r"lot .* already exists", "lot_code", "Mã lô này đã có. Hãy chọn mã khác.", "This lot code already exists."),
-    (_QUANTITY_OVER, "quantity",  # groups as the page writes quantities: see _known
-     "Số lượng {0} vượt quá lượng còn lại của lô ({1}).", "Quantity {0} exceeds what is left in the lot ({1})."),
-    (_UNIT_MISMATCH, "quantity",
-     "Đơn vị {0} khác đơn vị của lô ({1}).", "Unit {0} differs from the lot's unit {1}."),
+    # numbers and unit codes worded as the pages write them ("1.000,5 kg", not "1000.5 KGM")
+    (rf"quantity {_NUMBER} exceeds the lot's remaining {_NUMBER} (\S+)", "quantity",
+     "Số lượng {0} vượt quá lượng còn lại của lô ({1}).", "Quantity {0} exceeds what is left in the lot ({1}).",
+     lambda g, lang: (quantity(float(g[0]), g[2], lang), quantity(float(g[1]), g[2], lang))),
+    (r"unit (\S+) does not match the lot's unit (\S+)", "quantity",
+     "Đơn vị {0} khác đơn vị của lô ({1}).", "Unit {0} differs from the lot's unit {1}.",
+     lambda g, lang: (unit(g[0], lang), unit(g[1], lang))),
     (r"more output|yield|mass balance", "outputs",
      "Đầu ra nhiều hơn mức cho phép so với đầu vào (cân bằng khối lượng).",
      "Outputs exceed what the inputs allow (mass balance)."),
@@ -174,11 +173,10 @@ _PYDANTIC = {
 
 def _known(message: str, lang: str) -> tuple[str, str] | None:
     """(field, words) of a refusal this module knows."""
-    for pattern, field, vi, en in _DOMAIN:
+    for pattern, field, vi, en, *worded in _DOMAIN:
         m = re.search(pattern, message)
         if m:
-            worded = _WORDED.get(pattern)
-            groups = worded(m.groups(), lang) if worded else m.groups()
+            groups = worded[0](m.groups(), lang) if worded else m.groups()
             return field, (vi if lang == "vi" else en).format(*groups)
     return None
 

@@ -17,12 +17,13 @@ from sqlmodel import Session
 
 from traceability_api.deps import RuntimeDep, SessionDep
 from traceability_api.errors import DomainError
-from traceability_api.husbandry.activities import SPEC, UNIT_WORDS, Activity, ActivityEntry, catalogue
+from traceability_api.husbandry.activities import SPEC, UOMS, Activity, ActivityEntry, catalogue
 from traceability_api.husbandry.record import record_activity
 from traceability_api.parties.models import Role
 from traceability_api.places.models import Place
 from traceability_api.validation import db_id_of
 from traceability_api.workspace import views
+from traceability_api.workspace.i18n import unit
 from traceability_api.workspace.messages import Errors, from_domain, from_validation
 from traceability_api.workspace.numbers import plain
 from traceability_api.workspace.web import Page, PageDep, PostDep, form_idempotency_key, render, see_other
@@ -76,7 +77,7 @@ def _form(request: Request, page: Page, session: Session, v: dict[str, Any], err
           status: int = 200) -> Response:  # fmt: skip
     act = Activity(v["activity"]) if v.get("activity") in Activity.__members__ else None
     p = page.user.principal
-    units = {code: words[0 if page.lang == "vi" else 1] for code, words in UNIT_WORDS.items()}
+    units = {code: unit(code, page.lang) for code in UOMS}
     return render(request, "husbandry.html", status, page=page, v=v, errors=errors, acts=activities(page.lang),
                   act=act.value if act else None, places=_places_for(session, page, act),
                   all_places=views.places(session, p), fields=_fields(act, p.role == Role.admin) if act else [],
@@ -115,7 +116,7 @@ async def activity_save(
         if f in GTINS and x.isdigit() and len(x) < 14:
             x = x.zfill(14)
         raw[f] = x
-    if "quantity" in raw and v["uom"] in UNIT_WORDS:
+    if "quantity" in raw and v["uom"] in UOMS:
         raw["uom"] = v["uom"]
     try:
         entry = ActivityEntry.model_validate(raw)
