@@ -66,6 +66,8 @@ def test_a_lot_from_plot_to_distributor_through_the_pages(app_client: TestClient
     assert len(coop.get(f"/api/v1/places/{plot}/diary", headers=auth(coop_key)).json()) == 2
     r = post(coop, "/app/diary", spray, files={"photo": ("la.png", b"not an image", "image/png")})
     assert "JPEG, PNG" in field_error(r.text, "photo")  # type: ignore[attr-defined]
+    r = post(coop, "/app/diary", spray, files={"photo": ("la.png", PNG[: len(PNG) // 2], "image/png")})  # cut short
+    assert "hỏng hoặc gửi chưa hết" in field_error(r.text, "photo")  # type: ignore[attr-defined]
     harvest = coop.get("/app/harvest").text
     assert re.search(r'name="lot_code" type="text" value="L\d{6}-1"', harvest)  # a code is suggested
     data = {"gtin": "08931234560010", "plot_id": plot, "lot_code": "ST25-A", "quantity": "1000",
