@@ -300,3 +300,25 @@ def test_a_code_is_not_held_by_an_authority(w: World) -> None:
     r = w.post(w.authority, "/api/v1/registry/codes", body)
     assert r.status_code == 422 and "grower, packer or processor" in r.text, r.text
     assert register(w, "planting_area", AREA, ["CN"]).status_code == 201  # the cooperative may hold it
+
+
+def test_a_validity_with_a_slipped_year_is_refused_for_codes_and_certificates(w: World) -> None:
+    """2205 typed for 2025 made a planting-area code or a certificate valid for two centuries (and
+    1025 valid since the Middle Ages): the consumer page and the export checks believed it."""
+    base = {"kind": "planting_area", "code": AREA, "org_id": w.coop.id, "issuer": "Cục Bảo vệ thực vật",
+            "markets": ["CN"], "valid_from": "2024-01-01"}  # fmt: skip
+    for dates, words in (
+        ({"valid_until": "2205-12-31"}, "after 2099"),
+        ({"valid_from": "1025-01-01"}, "before 1990"),
+        ({"valid_from": f"{date.today().year + 2}-01-01"}, "more than a year ahead"),
+    ):
+        r = w.post(w.authority, "/api/v1/registry/codes", base | dates)
+        assert r.status_code == 422 and words in r.text, (dates, r.text)
+    assert w.post(w.authority, "/api/v1/registry/codes", base | {"valid_until": "2099-12-31"}).status_code == 201
+    product = w.post(w.coop, "/api/v1/products", {"gtin": MANGO, "name": "Xoài cát Hòa Lộc", "unit": "KGM"})
+    assert product.status_code == 201, product.text
+    cert = {"scheme": "vietgap", "number": "VG-1", "issuer": "Trung tâm", "product_ids": [product.json()["id"]],
+            "valid_from": "2025-01-01", "valid_until": "2205-01-01"}  # fmt: skip
+    r = w.post(w.coop, "/api/v1/certificates", cert)
+    assert r.status_code == 422 and "valid_until 2205-01-01 is after 2099: check the year" in r.text, r.text
+    assert w.post(w.coop, "/api/v1/certificates", cert | {"valid_until": "2027-01-01"}).status_code == 201

@@ -6,6 +6,7 @@ showing a code's registry status, and a harvest on a suspended area refused next
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -74,6 +75,23 @@ def test_certificate_refusals_are_shown_next_to_their_fields(app_client: TestCli
     assert r.status_code == 422 and err_of(r.text, "valid_until").startswith("Ngày hết hiệu lực")
     r = add_cert(app_client, c, product_ids=[])
     assert r.status_code == 422 and err_of(r.text, "product_ids").startswith("Chọn ít nhất một")
+    # a slip of one digit in a year (2205 for 2025, 1025): refused next to the field, not shown to shoppers
+    r = add_cert(app_client, c, valid_until="2205-01-01")
+    assert (
+        r.status_code == 422
+        and err_of(r.text, "valid_until") == "Ngày hết hiệu lực sau năm 2099: hãy kiểm tra lại năm."
+    )
+    r = add_cert(app_client, c, valid_from="1025-01-01")
+    assert (
+        r.status_code == 422
+        and err_of(r.text, "valid_from") == "Ngày bắt đầu hiệu lực trước năm 1990: hãy kiểm tra lại năm."
+    )
+    r = add_cert(
+        app_client, c, valid_from=f"{date.today().year + 2}-01-01", valid_until=f"{date.today().year + 3}-01-01"
+    )
+    assert r.status_code == 422 and err_of(r.text, "valid_from").startswith(
+        "Ngày bắt đầu hiệu lực cách hôm nay hơn một năm"
+    )
     r = add_cert(app_client, c, doc=b"not a pdf at all")
     assert r.status_code == 422 and err_of(r.text, "document")
     r = add_cert(app_client, c, number="")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
 
 from traceability_api.consensus.gs1_uri import gs1_check_digit
+from traceability_api.timeutil import utcnow
 
 GLN_RE = re.compile(r"[0-9]{13}")  # [0-9], not \d: a str pattern's \d takes other scripts' digits
 CODE_RE = re.compile(r"[A-Za-z0-9._/-]{1,40}")  # fullmatch: "$" matches before a final newline
@@ -45,3 +47,21 @@ def db_id_of(text: str) -> int | None:
     ``int`` refuses (a 500), and ``int`` refuses more than 4,300 digits."""
     ok = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_DB_ID))
     return int(text) if ok and int(text) <= MAX_DB_ID else None
+
+
+EARLIEST_VALIDITY = date(1990, 1, 1)  # no Vietnamese certificate or registered code starts earlier
+LATEST_VALIDITY = date(2099, 12, 31)
+
+
+def check_validity(valid_from: date, valid_until: date | None) -> None:
+    """A certificate's or a registered code's validity, as a person would type it: a slip of one
+    digit (2205 for 2025, 1025) made a certificate valid for centuries or since the Middle Ages,
+    and the consumer page showed it.  Raises ValueError (pydantic's model validators)."""
+    if valid_until is not None and valid_until < valid_from:
+        raise ValueError("valid_until is before valid_from")
+    if valid_from < EARLIEST_VALIDITY:
+        raise ValueError(f"valid_from {valid_from.isoformat()} is before {EARLIEST_VALIDITY.year}: check the year")
+    if valid_from > utcnow().date() + timedelta(days=366):
+        raise ValueError(f"valid_from {valid_from.isoformat()} is more than a year ahead: check the year")
+    if valid_until is not None and valid_until > LATEST_VALIDITY:
+        raise ValueError(f"valid_until {valid_until.isoformat()} is after {LATEST_VALIDITY.year}: check the year")

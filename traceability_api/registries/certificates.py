@@ -18,7 +18,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place
 from traceability_api.registries.models import Certificate, CertScheme, scheme_of
 from traceability_api.timeutil import utcnow
-from traceability_api.validation import MAX_DB_ID, DbId
+from traceability_api.validation import MAX_DB_ID, DbId, check_validity
 
 MAX_SCOPE = 200
 SCHEME_LABEL = {CertScheme.vietgap: "VietGAP", CertScheme.globalgap: "GlobalGAP",
@@ -44,8 +44,7 @@ class CertificateCreate(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> CertificateCreate:
-        if self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from")
+        check_validity(self.valid_from, self.valid_until)
         if (self.scheme == CertScheme.ocop) != (self.ocop_stars is not None):
             raise ValueError("ocop_stars (3-5) is given for an OCOP certificate, and only for one")
         if self.scheme == CertScheme.other and not (self.scheme_name and self.scheme_name.strip()):

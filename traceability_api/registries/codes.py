@@ -18,7 +18,7 @@ from traceability_api.parties.service import Principal
 from traceability_api.places.models import Place, PlaceKind
 from traceability_api.registries.models import CodeKind, CodeStatus, RegisteredCode
 from traceability_api.timeutil import utcnow
-from traceability_api.validation import MAX_DB_ID
+from traceability_api.validation import MAX_DB_ID, check_validity
 
 # VN-<province letters><OR|PH>-<sequence>, as on the lists PPD (Cục Bảo vệ thực vật) sends to importing
 # countries (e.g. VN-DTOR-0012 an orchard / planting area in Đồng Tháp, VN-DTPH-0005 a pack house).
@@ -101,8 +101,7 @@ class CodeCreate(BaseModel):
 
     @model_validator(mode="after")
     def _dates(self) -> CodeCreate:
-        if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from")
+        check_validity(self.valid_from, self.valid_until)
         return self
 
 
