@@ -3,7 +3,8 @@
 * Commissioning (ObjectEvent ADD, bizStep commissioning) creates lots (harvest = commissioning)
   of products the recorder owns; serial EPCs in it become units of the lot.
 * TransformationEvent consumes input lots the recorder holds (quantities deducted, a lot fully
-  used is ``consumed``) and creates output lots.
+  used is ``consumed``) and creates output lots, of the recorder's products or of an input lot's
+  product (a lot split: ``events/split.py``).
 * Shipping needs one ``possessing_party`` destination (or, naming none, one ``owning_party``): the
   lot goes ``in_transit`` to it; only that organisation may then record receiving, which makes it
   the holder (and the owner when the receipt names it as ``owning_party``).
@@ -120,6 +121,7 @@ def transform(
     if not inputs or not outputs:
         raise Invalid("a transformation needs input lots and output lots")
     touches: list[Touch] = []
+    held: set[int] = set()
     for item in inputs:
         lot = existing(cache, item)
         holds(p, lot, item.ref.uri)
@@ -132,7 +134,11 @@ def transform(
             lot.status = LotStatus.consumed
         session.add(lot)
         touches.append(Touch(lot, "input", used, lot.uom))
-    new = [new_lot(session, p, i, cache, ilmd, prefixes, None) for i in outputs if i.ref.kind == "lot"]
+        held.add(lot.product_id)
+    kept = frozenset(held)  # a lot split (or repacked) in its own product: another organisation's GTIN
+    new = [
+        new_lot(session, p, i, cache, ilmd, prefixes, None, held_products=kept) for i in outputs if i.ref.kind == "lot"
+    ]
     serials = [i for i in outputs if i.ref.kind == "serial"]
     return touches + new + (serial_outputs(session, p, serials, new, cache, ilmd, prefixes) if serials else [])
 
