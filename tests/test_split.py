@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from tests.workspace_helpers import accept, csrf_of, make_org
-from tests.world import World, gtin, lot_uri, make_world, receive, setup_rice, ship
+from tests.world import CTX, World, gtin, lot_uri, make_world, obj_event, receive, setup_rice, ship
 from traceability_api.events.models import Event
 from traceability_api.lots.models import Lot, LotLink
 from traceability_api.parties.kinds import OrgKind
@@ -37,6 +37,31 @@ def _lot(runtime: Runtime, code: str) -> Lot:
 def _events(runtime: Runtime) -> int:
     with Session(runtime.engine) as s:
         return len(s.exec(select(Event.id)).all())
+
+
+def test_the_api_refuses_a_shipment_of_part_of_a_lot_and_says_how_to_split_it(w: World, runtime: Runtime) -> None:
+    rice = setup_rice(w, "L1", 1000)
+    before = _events(runtime)
+    r = ship(w, w.coop, w.mill, rice["uri"], qty=300)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert "whole lot" in detail and "TransformationEvent" in detail and "1000 KGM" in detail, detail
+    part = obj_event(rice["uri"], 999.5, "shipping", destinationList=[{"type": "possessing_party",
+                                                                      "destination": w.mill.party}])  # fmt: skip
+    doc = {"@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0",
+           "creationDate": "2025-03-05T08:00:00+07:00", "epcisBody": {"eventList": [part]}}  # fmt: skip
+    assert w.post(w.coop, "/api/v1/capture", doc).status_code == 422
+    lot = _lot(runtime, "L1")  # nothing stored: the coop still holds all of it
+    assert (lot.status, lot.holder_org_id, lot.in_transit_to_org_id, lot.quantity_remaining) == (
+        "active", w.coop.id, None, 1000
+    )  # fmt: skip
+    assert _events(runtime) == before
+    # the whole lot, named by its remaining quantity or by no quantity, ships as before
+    assert ship(w, w.coop, w.mill, rice["uri"], qty=1000).status_code == 201
+    assert receive(w, w.mill, w.coop, rice["uri"]).status_code == 201
+    setup_rice(w, "L2", 500)
+    assert ship(w, w.coop, w.distributor, lot_uri(rice["gtin"], "L2")).status_code == 201
+    assert _lot(runtime, "L2").in_transit_to_org_id == w.distributor.id
 
 
 def test_the_api_ships_part_of_a_lot_split_off_first(w: World, runtime: Runtime) -> None:

@@ -7,7 +7,9 @@
   product (a lot split: ``events/split.py``).
 * Shipping needs one ``possessing_party`` destination (or, naming none, one ``owning_party``): the
   lot goes ``in_transit`` to it; only that organisation may then record receiving, which makes it
-  the holder (and the owner when the receipt names it as ``owning_party``).
+  the holder (and the owner when the receipt names it as ``owning_party``).  A lot has one holder:
+  a shipment moves the whole lot (naming no quantity, or the lot's remaining quantity); part of a
+  lot is first split into a new lot by a TransformationEvent (``events/split.py``), which is shipped.
 * Serialised transformation outputs become units of the event's output lot of their GTIN (or of a
   new lot of them when it names none).
 * Any other event needs the recorder to hold every lot it names; a consumed lot takes no more events.
@@ -176,8 +178,23 @@ def ship(session: Session, p: Principal, touches: list[Touch], refs: EventRefs) 
     if receiver.id == p.org_id:
         raise Invalid("a shipment's destination must be another organisation")
     for t in touches:
+        partial(t)
+    for t in touches:
         t.lot.status = LotStatus.in_transit
         t.lot.in_transit_to_org_id = receiver.id
+
+
+def partial(t: Touch) -> None:
+    """A shipment names the whole lot or nothing: part of it would leave the rest in transit (one holder)."""
+    if t.quantity is None or t.quantity >= t.lot.quantity_remaining - 1e-9:
+        return
+    left = f"{t.lot.quantity_remaining:g} {t.lot.uom}"
+    raise Invalid(
+        f"a shipment moves a whole lot: this one ships {t.quantity:g} {t.uom or t.lot.uom} of lot "
+        f"{t.lot.lot_code}, which holds {left}. Ship the whole lot (name no quantity, or {left}), or "
+        "first split the part off: a TransformationEvent taking that quantity of the lot as input and "
+        "giving a new lot as output; then ship the new lot"
+    )
 
 
 def receive(session: Session, p: Principal, touches: list[Touch], refs: EventRefs) -> None:
