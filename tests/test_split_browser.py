@@ -33,6 +33,7 @@ def test_shipping_part_of_a_lot_on_a_phone_says_it_was_split(runtime: Runtime, s
     page.goto(served + "/app/ship")
     pick(page, "#lot_id", "XCL-0301")
     pick(page, "#partner", "Vựa trái cây Mỹ Xương")
+    assert "tách thành lô mới" in (page.text_content("#quantity-hint") or "")  # said before, too
     page.fill("#quantity", "300")
     submit(page, "Giao hàng")
     said = page.text_content("main [data-split]") or ""
