@@ -193,6 +193,11 @@ def test_the_workspace_ships_part_of_a_lot_as_a_new_lot(runtime: Runtime, served
                   "Xuất hàng · 300 kg", "Nhận hàng"):  # fmt: skip
         assert shown in _text(consumer), shown
     assert "700 kg" not in _text(consumer)  # the parent's later sale of the rest is not this lot's story
+    # the authority's console draws the new lot in the parent's lineage
+    authority, _, _ = _member(served, runtime, "Chi cục QLCL Đồng Tháp", "chicuc.split", OrgKind.authority)
+    lineage = authority.get(f"/app/console/lots/{parent.id}")
+    assert lineage.status_code == 200 and "DT-2502-1" in lineage.text
+    authority.close()
     # the coop recalls its lot: the recall reaches what it split off and sold
     h = {"Authorization": f"Bearer {coop_key}"}
     recall = httpx.post(f"{served}/api/v1/recalls", headers=h, timeout=30,
