@@ -259,6 +259,7 @@ STEP_NAMES: dict[str, dict[str, str]] = {
         "destroying": "Tiêu hủy",
         "sensor_reporting": "Ghi nhận cảm biến",
         "transform": "Chế biến",
+        "split": "Tách lô",  # a TransformationEvent, bizStep picking: part of a lot split off into a new lot
         "recall": "Thu hồi",
         "cooling": "Làm lạnh",  # agri:BizStep-cooling, the cold store's step (FSMA 204 cooling)
     },
@@ -274,6 +275,7 @@ STEP_NAMES: dict[str, dict[str, str]] = {
         "destroying": "Destroyed",
         "sensor_reporting": "Sensor report",
         "transform": "Processing",
+        "split": "Lot split",
         "recall": "Recall",
         "cooling": "Cooling",
     },

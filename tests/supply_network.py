@@ -171,7 +171,7 @@ def build(engine: Any, settings: Settings) -> Network:
         ):
             create_product(s, net.principals[d], ProductCreate(gtin=gtin(g), name=f"Gạo túi 5kg {d}"))
             m = "M2" if r == "R2" else "M1"
-            handover(m, d, net.lots[r], 1000, 5)
+            handover(m, d, net.lots[r], {"R1": 19000, "R2": 13000, "R3": 6500}[r], 5)  # a shipment moves a whole lot
             for t in retail:
                 net.lots[t] = lot_uri(gtin(g), t)
             share = 6000.0 if r != "R1" else 9000.0

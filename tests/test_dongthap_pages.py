@@ -25,6 +25,10 @@ CHAINS = {
     "rice-fish": (G["snakehead"], "CL-TM-2511", {
         "vi": ["Cá lóc đồng", "Mương bao nuôi cá", "540 kg", "03/11/2025", "cho ăn", "60 kg"],
         "en": ["Thap Muoi rice-field snakehead", "540 kg", "Nov 3, 2025", "Feeding", "60 kg"]}),
+    "rice-sold": (G["paddy"], "LTM-2510-1", {  # 7.2 t of the 19.2 t harvest, split off and sold to a trader
+        "vi": ["Ruộng lúa–cá ấp 4, xã Trường Xuân", "Thu hoạch / tạo lô", "19.200 kg", "Tách lô", "LTM-2510 7.200 kg",
+               "LTM-2510-1 7.200 kg", "Vựa lúa Tư Hòa Tháp Mười", "gieo sạ", "28/10/2025"],
+        "en": ["Lot split", "LTM-2510-1 7,200 kg", "Oct 28, 2025"]}),
     "duck-eggs": (G["salted"], "TVM-2510-01", {
         "vi": ["Trứng vịt muối Tân Hồng", "1.300 quả", "1.320 quả", "02/10/2025", "Trại vịt đẻ ấp Gò Bói", "Nhặt trứng",
                "Nơi nuôi", "DT-CN-TH-0207"],

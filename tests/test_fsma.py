@@ -417,7 +417,7 @@ def test_kept_rows_rebuilt_during_an_export_never_reach_another_organisation(rt:
     assert pieces is not None  # every row the buyer asked for draws on public events or its own
     # before the first byte is read: the farm records a private shipment, dated before the buyer's
     # receipt (its source the receipt's "previous source"), and the background loop refreshes the rows
-    cap(farm, object_event("shipping", zone, when="2025-07-01T10:00:00+07:00", lot=lot, quantity=1, uom="KGM",
+    cap(farm, object_event("shipping", zone, when="2025-07-01T10:00:00+07:00", lot=lot,
                            sourceList=[{"type": "possessing_party", "source": "urn:example:SECRET-BROKER"}],
                            destinationList=[{"type": "owning_party",
                                              "destination": f"urn:agritrace:party:{buyer[1].org_id}"}],

@@ -55,7 +55,7 @@ def test_demo_prints_lots_keys_chain_and_docs(tmp_path: Path) -> None:
     lot_urls = re.findall(rf"{base}/01/\d{{14}}/10/[\w-]+", out)
     keys = re.findall(r"agt_[\w-]+", out)
     rpc = re.search(r"JSON-RPC (http://127\.0\.0\.1:\d+)", out)
-    assert len(lot_urls) >= 8 and len(keys) == 18 and rpc, out  # Cần Thơ (5 orgs), Đồng Tháp (9), export chains (4)
+    assert len(lot_urls) >= 8 and len(keys) == 19 and rpc, out  # Cần Thơ (5 orgs), Đồng Tháp (10), export chains (4)
     assert f"{base}/docs" in out and f"{base}/redoc" in out and "DEMO DATA ONLY" in out
     invites = re.findall(rf"{base}/app/invite/[\w-]+", out)  # people's way in: one link per demo admin
     assert len(invites) == len(keys) and f"{base}/app/login" in out, out

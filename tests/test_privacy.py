@@ -106,7 +106,7 @@ def test_trace_and_mass_balance_show_a_partner_no_private_hand_over(runtime: Run
     assert ship(w, w.coop, w.mill, rice["uri"], qty=1000).status_code == 201
     assert receive(w, w.mill, w.coop, rice["uri"], owning=True).status_code == 201
     lot_id, party = rice["lot"]["id"], w.distributor.party
-    private_ship = obj_event(rice["uri"], 300, "shipping", time="2025-03-04T08:00:00+07:00",
+    private_ship = obj_event(rice["uri"], 1000, "shipping", time="2025-03-04T08:00:00+07:00",
                              destinationList=[{"type": "possessing_party", "destination": party}],
                              **{"agri:visibility": "private"})  # fmt: skip
     r = w.post(w.mill, "/api/v1/events", private_ship)
@@ -122,10 +122,10 @@ def test_trace_and_mass_balance_show_a_partner_no_private_hand_over(runtime: Run
         rows = w.get(org, "/api/v1/mass-balance").json()["lots"]
         return next(x["outflows"] for x in rows if x["lotId"] == lot_id)
 
-    assert (w.mill.id, 300) in shipments(w.authority) and outflows(w.authority)[str(w.mill.id)] == 300
+    assert (w.mill.id, 1000) in shipments(w.authority) and outflows(w.authority)[str(w.mill.id)] == 1000
     assert all(by != w.mill.id for by, _ in shipments(w.coop)), shipments(w.coop)
     assert outflows(w.coop) == {str(w.coop.id): 1000}
-    assert (w.mill.id, 300) in shipments(w.mill) and outflows(w.mill)[str(w.mill.id)] == 300  # its own
+    assert (w.mill.id, 1000) in shipments(w.mill) and outflows(w.mill)[str(w.mill.id)] == 1000  # its own
 
 
 def test_grant_gives_read_access_until_it_expires_and_reads_are_logged(
@@ -318,7 +318,7 @@ def test_workspace_diary_select_and_grants_screen(runtime: Runtime, app_client: 
 
     # a partners-only sale: the public bundle says the buyer is a cooperative, not which one
     page = c.get("/app/ship")
-    form = {"csrf": csrf_of(page.text), "lot_id": str(lot["id"]), "partner": str(other_id), "quantity": "4",
+    form = {"csrf": csrf_of(page.text), "lot_id": str(lot["id"]), "partner": str(other_id), "quantity": "10",
             "visibility": "partners"}  # fmt: skip
     assert c.post("/app/ship", data=form | {"visibility": "world"}, follow_redirects=False).status_code == 422
     assert c.post("/app/ship", data=form, follow_redirects=False).status_code == 303

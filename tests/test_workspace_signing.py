@@ -116,6 +116,14 @@ def test_shipping_time_comes_back_with_its_signature(app_client: TestClient, run
     assert ship.document["bizStep"] == "shipping" and ship.document["eventTime"] == answer["eventTime"]
     assert ship.signature is not None and ship.signature["signer"] == device.address
     assert ship.hash_id == answer["hashId"] and ship.document["agri:visibility"] == "partners"
+    # 100 kg of the 500 kg lot: split off into G-1-1 first (unsigned here: no custodial key), which ships
+    split = stored(runtime, org_id)[-2]
+    assert (split.document["type"], split.document["bizStep"], split.signature) == (
+        "TransformationEvent",
+        "picking",
+        None,
+    )
+    assert ship.document["quantityList"][0]["epcClass"].endswith("/10/G-1-1")
     earlier = (utcnow() - timedelta(minutes=5)).isoformat()  # an unsigned form cannot date itself
     harvest = {"gtin": "08931234560058", "lot_code": "G-2", "quantity": "5", "signed_time": earlier}
     assert post(c, "/app/harvest", harvest).status_code == 303  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """Demo data for Đồng Tháp's chains, with real place names: Cao Lãnh mango (Mỹ Xương cooperative →
-packhouse → exporter), Tháp Mười rice–fish, Tân Hồng duck eggs (flock → salted eggs → shop, with
-serialised trays), a Thanh Bình pangasius pond (tagged broodstock, withdrawal period, dissolved-oxygen
-sensor with a sustained breach) and Sa Đéc flowers (pots).  Seeded by ``seed_demo`` with the rest."""
+packhouse → exporter), Tháp Mười rice–fish (7.2 t of the paddy split off and sold to a trader), Tân
+Hồng duck eggs (flock → salted eggs → shop, with serialised trays), a Thanh Bình pangasius pond
+(tagged broodstock, withdrawal period, dissolved-oxygen sensor with a sustained breach) and Sa Đéc
+flowers (pots).  Seeded by ``seed_demo`` with the rest."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
 from traceability_api.events.serials import commission_serials
+from traceability_api.events.split import split_event
 from traceability_api.evidence.diary import Activity as Crop
 from traceability_api.evidence.diary import DiaryEntry, diary_event
 from traceability_api.evidence.models import DeviceCreate, SensorKind
@@ -40,7 +42,7 @@ G = {name: with_check_digit(f"893{n:010d}") for name, n in (
     ("ducklings", 3201), ("eggs", 3202), ("salted", 3203), ("tra_fry", 3301), ("tra", 3302), ("chrysanthemum", 3401),
 )}  # fmt: skip
 LOTS = [(G["mango_box"], "XCL-2505-01"), (G["snakehead"], "CL-TM-2511"), (G["salted"], "TVM-2510-01"),
-        (G["tra"], "CT-TB-2509"), (G["chrysanthemum"], "CMX-2512")]  # fmt: skip
+        (G["tra"], "CT-TB-2509"), (G["chrysanthemum"], "CMX-2512"), (G["paddy"], "LTM-2510-1")]  # fmt: skip
 Org = Callable[[Session, str, str, str, dict[str, str]], tuple[Any, Principal]]
 
 
@@ -210,6 +212,16 @@ def _rice_fish(d: _Seeder, org: Org, keys: dict[str, str]) -> None:
             )
         ],
     )
+    # the usual sale in Đồng Tháp: part of a harvest to a rice trader, split off into a lot of its own
+    trader = org(d.s, "Vựa lúa Tư Hòa Tháp Mười", "distributor", "Thị trấn Mỹ An, huyện Tháp Mười, Đồng Tháp", keys)
+    found = find_lot(d.s, G["paddy"], "LTM-2510")
+    assert found is not None
+    code, split = split_event(
+        d.s, *found, 7200, d.st.zone, when="2025-10-30T07:00:00+07:00", readPoint={"id": place_uri(field)}
+    )
+    d.events(coop[1], [split])
+    d.move(coop, trader, lot_uri(G["paddy"], code), 7200, "KGM", "2025-10-30T07:30:00+07:00",
+           "2025-10-30T10:00:00+07:00", frm_at=field)  # fmt: skip
     d.act(
         coop[1],
         ditch,

@@ -1,6 +1,7 @@
 """Mass balance: no lot may leave an organisation in larger quantity than it came in, and no
 transformation may yield more than its inputs allow (per product ``max_yield``, plus a tolerance
-for weighing error).  Either is the typical sign of relabelled or counterfeit volume."""
+for weighing error; a lot split into lots of its own product may yield what it took).  Either is
+the typical sign of relabelled or counterfeit volume."""
 
 from __future__ import annotations
 
@@ -112,12 +113,14 @@ def _yield_problems(
     reasons: dict[int, list[str]] = defaultdict(list)
     for event_id, roles in by_event.items():
         total_in = sum(q for _, q in roles.get("input", []))
+        same = {lots[lid][1].id for lid, _ in roles.get("input", [])}  # a lot split or repacked in its product
         for lot_id, q in roles.get("output", []):
             _, product = lots[lot_id]
-            allowed = allowed_output(total_in, product.max_yield, tolerance)
+            most = max(product.max_yield, 1.0) if product.id in same else product.max_yield
+            allowed = allowed_output(total_in, most, tolerance)
             if q > allowed + 1e-9:
                 reasons[lot_id].append(
                     f"transformation {event_id} yields {q:g} from {total_in:g} of inputs: more than "
-                    f"{product.max_yield:g} x input (+{tolerance:.0%}) allowed for {product.name}"
+                    f"{most:g} x input (+{tolerance:.0%}) allowed for {product.name}"
                 )
     return reasons

@@ -31,8 +31,8 @@ _QUANTITY = re.compile(r'"quantity"\s*:\s*([0-9.eE+]{1,20})\s*,\s*"uom"\s*:\s*"(
 
 
 def step_key(e: Any) -> str:
-    if e.event_type == "TransformationEvent":
-        return "transform"
+    if e.event_type == "TransformationEvent":  # picking: part of a lot split off into a new lot (events/split.py)
+        return "split" if e.biz_step == voc.PICKING else "transform"
     activity = _ACTIVITY.search(getattr(e, "document_text", None) or "")
     if activity and activity[1] in voc.FARM_STEPS:
         return activity[1]  # stocking (a lot of animals), egg collection, fish harvest
@@ -46,6 +46,8 @@ def step_key(e: Any) -> str:
 
 
 def stage_of(e: Any, key: str) -> str:
+    if key == "split":  # part of a lot split off to be shipped
+        return "distribution"
     if e.event_type == "TransformationEvent" or key in ("packing", "transform"):
         return "processing"
     if key in ("commissioning", "egg_collection", "fish_harvest"):

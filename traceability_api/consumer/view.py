@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Text, cast
+from sqlalchemy import Text, cast, func
 from sqlmodel import Session, select
 
 from chain.client import AnchorContract
@@ -26,13 +26,13 @@ from traceability_api.consumer.evidence_view import diary_items, is_diary, is_se
 from traceability_api.consumer.lot_dates import day_text, expiry, start_date
 from traceability_api.consumer.registry_view import registry_chips
 from traceability_api.consumer.steps import make_step, private_step
-from traceability_api.epcis.vocabulary import SHIPPING
+from traceability_api.epcis.vocabulary import RECALLED, SHIPPING
 from traceability_api.events.models import Event, EventLot
 from traceability_api.fsma.cte import DESTINATION_MARKET
 from traceability_api.husbandry.activities import ANIMAL_PLACES
 from traceability_api.limits import loads_stored
 from traceability_api.lots.lineage import upstream
-from traceability_api.lots.models import Lot, LotStatus, Product, usable_image
+from traceability_api.lots.models import Lot, LotLink, LotStatus, Product, usable_image
 from traceability_api.parties.models import Organisation
 from traceability_api.places.models import PRODUCTION_KINDS, Place
 from traceability_api.privacy.commitments import public_views
@@ -111,6 +111,21 @@ class _Loaded:
         return o.name if o is not None and o.public_profile else None
 
 
+def _made_from(session: Session, lot_id: int, lot_ids: list[int]) -> dict[int, datetime]:
+    """When each upstream lot last gave a lot of this one's lineage: its part of the story ends
+    there (a lot split off and sold: the parent's later sales of the rest are not this lot's)."""
+    up = [i for i in lot_ids if i != lot_id]
+    if not up:
+        return {}
+    rows = session.exec(
+        select(LotLink.parent_lot_id, func.max(Event.event_time))
+        .join(Event, Event.id == LotLink.event_id)  # type: ignore[arg-type]
+        .where(LotLink.parent_lot_id.in_(up), LotLink.child_lot_id.in_(lot_ids))  # type: ignore[attr-defined]
+        .group_by(LotLink.parent_lot_id)  # type: ignore[arg-type]
+    ).all()
+    return {parent: when for parent, when in rows if when is not None}
+
+
 def _load(session: Session, lot: Lot, product: Product) -> _Loaded:
     assert lot.id is not None
     lot_ids = upstream(session, lot.id)
@@ -120,9 +135,12 @@ def _load(session: Session, lot: Lot, product: Product) -> _Loaded:
         .where(EventLot.lot_id.in_(lot_ids))  # type: ignore[attr-defined]
         .order_by(Event.event_time, Event.id)  # type: ignore[arg-type]
     ).all()
+    cut = _made_from(session, lot.id, lot_ids)
+    kept = {r.id for r in rows if r.lot_id not in cut or r.event_time <= cut[r.lot_id] or r.disposition == RECALLED}
     events: dict[int, tuple[Any, list[Any]]] = {}
     for row in rows:
-        events.setdefault(row.id, (row, []))[1].append(row)
+        if row.id in kept:
+            events.setdefault(row.id, (row, []))[1].append(row)
     lots = list(session.exec(select(Lot).where(Lot.id.in_(lot_ids))).all())  # type: ignore[attr-defined, union-attr]
     _add_season(session, events, lots)
     org_ids = {ev.org_id for ev, _ in events.values()} | {lot.holder_org_id, product.org_id}

@@ -20,6 +20,7 @@ COMMISSIONING = BIZSTEP + "commissioning"
 SHIPPING = BIZSTEP + "shipping"
 RECEIVING = BIZSTEP + "receiving"
 DESTROYING = BIZSTEP + "destroying"
+PICKING = BIZSTEP + "picking"  # of a TransformationEvent: part of a lot split off into a new lot (events/split.py)
 OWNING_PARTY = SDT + "owning_party"
 POSSESSING_PARTY = SDT + "possessing_party"
 RECALLED = DISP + "recalled"

@@ -3,10 +3,13 @@
 * Commissioning (ObjectEvent ADD, bizStep commissioning) creates lots (harvest = commissioning)
   of products the recorder owns; serial EPCs in it become units of the lot.
 * TransformationEvent consumes input lots the recorder holds (quantities deducted, a lot fully
-  used is ``consumed``) and creates output lots.
+  used is ``consumed``) and creates output lots, of the recorder's products or of an input lot's
+  product (a lot split: ``events/split.py``).
 * Shipping needs one ``possessing_party`` destination (or, naming none, one ``owning_party``): the
   lot goes ``in_transit`` to it; only that organisation may then record receiving, which makes it
-  the holder (and the owner when the receipt names it as ``owning_party``).
+  the holder (and the owner when the receipt names it as ``owning_party``).  A lot has one holder:
+  a shipment moves the whole lot (naming no quantity, or the lot's remaining quantity); part of a
+  lot is first split into a new lot by a TransformationEvent (``events/split.py``), which is shipped.
 * Serialised transformation outputs become units of the event's output lot of their GTIN (or of a
   new lot of them when it names none).
 * Any other event needs the recorder to hold every lot it names; a consumed lot takes no more events.
@@ -120,6 +123,7 @@ def transform(
     if not inputs or not outputs:
         raise Invalid("a transformation needs input lots and output lots")
     touches: list[Touch] = []
+    held: set[int] = set()
     for item in inputs:
         lot = existing(cache, item)
         holds(p, lot, item.ref.uri)
@@ -132,7 +136,11 @@ def transform(
             lot.status = LotStatus.consumed
         session.add(lot)
         touches.append(Touch(lot, "input", used, lot.uom))
-    new = [new_lot(session, p, i, cache, ilmd, prefixes, None) for i in outputs if i.ref.kind == "lot"]
+        held.add(lot.product_id)
+    kept = frozenset(held)  # a lot split (or repacked) in its own product: another organisation's GTIN
+    new = [
+        new_lot(session, p, i, cache, ilmd, prefixes, None, held_products=kept) for i in outputs if i.ref.kind == "lot"
+    ]
     serials = [i for i in outputs if i.ref.kind == "serial"]
     return touches + new + (serial_outputs(session, p, serials, new, cache, ilmd, prefixes) if serials else [])
 
@@ -170,8 +178,23 @@ def ship(session: Session, p: Principal, touches: list[Touch], refs: EventRefs) 
     if receiver.id == p.org_id:
         raise Invalid("a shipment's destination must be another organisation")
     for t in touches:
+        partial(t)
+    for t in touches:
         t.lot.status = LotStatus.in_transit
         t.lot.in_transit_to_org_id = receiver.id
+
+
+def partial(t: Touch) -> None:
+    """A shipment names the whole lot or nothing: part of it would leave the rest in transit (one holder)."""
+    if t.quantity is None or t.quantity >= t.lot.quantity_remaining - 1e-9:
+        return
+    left = f"{t.lot.quantity_remaining:g} {t.lot.uom}"
+    raise Invalid(
+        f"a shipment moves a whole lot: this one ships {t.quantity:g} {t.uom or t.lot.uom} of lot "
+        f"{t.lot.lot_code}, which holds {left}. Ship the whole lot (name no quantity, or {left}), or "
+        "first split the part off: a TransformationEvent taking that quantity of the lot as input and "
+        "giving a new lot as output; then ship the new lot"
+    )
 
 
 def receive(session: Session, p: Principal, touches: list[Touch], refs: EventRefs) -> None:

@@ -160,8 +160,10 @@ def _ilmd_value(ilmd: dict[str, Any], prefixes: dict[str, str], names: tuple[str
 
 def new_lot(
     session: Session, p: Principal, item: ItemRef, cache: LotCache, ilmd: dict[str, Any],
-    prefixes: dict[str, str], plot_id: int | None,
+    prefixes: dict[str, str], plot_id: int | None, *, held_products: frozenset[int] = frozenset(),
 ) -> Touch:  # fmt: skip
+    """A new lot of one of the recorder's products, or (``held_products``: a transformation's output
+    of the product of a lot it holds and takes as input, as a split) of that product."""
     ref = item.ref
     assert ref.gtin is not None and ref.code is not None
     check_lot_code(ref.code)
@@ -170,7 +172,7 @@ def new_lot(
     product = cache.product(ref.gtin)
     if product is None:
         raise NotFound(f"unknown product GTIN {ref.gtin}: register the product first")
-    if product.org_id != p.org_id:
+    if product.org_id != p.org_id and product.id not in held_products:
         raise Forbidden(f"product {ref.gtin} belongs to another organisation")
     if item.quantity is None:
         raise Invalid(f"a new lot needs a quantity: {ref.uri}")

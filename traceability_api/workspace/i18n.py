@@ -209,6 +209,13 @@ T: dict[str, dict[str, str]] = {
         "add_row": "Thêm dòng",
         "receipt_done": "Đã nhận hàng.",
         "shipped": "Đã giao hàng.",
+        "ship_part_hint": (
+            "Để trống để giao cả lô. Giao ít hơn lượng còn lại: phần đó được tách thành lô mới "
+            "(mã lô thêm -1, -2...) để giao, lô này giữ phần còn lại."
+        ),
+        "split_done": "Đã tách {qty} thành lô {child} và giao cho {partner}. Lô {parent} còn {left}.",
+        "split_label": "In nhãn lô {child}",
+        "split_parent": "Xem lô {parent}",
         "role_admin": "Quản trị",
         "role_recorder": "Ghi chép",
         "role_viewer": "Xem",
@@ -461,6 +468,13 @@ T: dict[str, dict[str, str]] = {
         "add_row": "Add a row",
         "receipt_done": "Received.",
         "shipped": "Shipped.",
+        "ship_part_hint": (
+            "Leave empty to ship the whole lot. Less than what is left: that part is split off into a new "
+            "lot (the lot code with -1, -2...) which is shipped; this lot keeps the rest."
+        ),
+        "split_done": "Split {qty} off into lot {child} and shipped it to {partner}. Lot {parent} has {left} left.",
+        "split_label": "Print the label of lot {child}",
+        "split_parent": "See lot {parent}",
         "role_admin": "Admin",
         "role_recorder": "Recorder",
         "role_viewer": "Viewer",
