@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Integer, any_, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError, SQLAlchemyError
@@ -119,6 +119,15 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> i
     conn = session.connection()
     ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(model.__table__)
     return int(conn.execute(ins.on_conflict_do_nothing(), rows).rowcount)
+
+
+def ids_in(column: Any, ids: Any, dialect: str) -> Any:
+    """``column IN (ids)`` for a long list of integer ids.  On PostgreSQL ``column = ANY(:ids)``,
+    one array parameter: SQLAlchemy renders an IN list as one placeholder per id on every
+    execution (a quarter of the FSMA refresher's time at 5,000 lots); PostgreSQL plans both alike."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=postgresql.ARRAY(Integer)))
+    return column.in_(list(ids))
 
 
 def check_connection(engine: Engine) -> None:

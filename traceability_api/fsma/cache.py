@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from traceability_api.db import lock_for_write
+from traceability_api.db import ids_in, lock_for_write
 from traceability_api.events.models import EventLot
 from traceability_api.fsma import sheet
 from traceability_api.fsma.market_codes import MAX_DEPTH  # lineage levels followed, down as well as up
@@ -182,12 +182,12 @@ def _descendants(c: Connection, lots: set[int]) -> set[int]:
         if not frontier:
             break
         ids = sorted(frontier)
-        linked = select(_LL.child_lot_id).where(_LL.parent_lot_id.in_(ids))
+        linked = select(_LL.child_lot_id).where(ids_in(_LL.parent_lot_id, ids, c.dialect.name))
         made = (
             select(out.c.lot_id)
             .select_from(inp)
             .join(out, and_(out.c.event_id == inp.c.event_id, out.c.role == "output"))
-            .where(inp.c.lot_id.in_(ids), inp.c.role == "input")
+            .where(ids_in(inp.c.lot_id, ids, c.dialect.name), inp.c.role == "input")
         )
         children = set(c.execute(union(linked, made)).scalars()) - found - lots
         found |= children
@@ -197,10 +197,11 @@ def _descendants(c: Connection, lots: set[int]) -> set[int]:
 
 def _rebuild(session: Session, lots: list[int], generation: int) -> None:
     c = session.connection()
-    c.execute(delete(fsma_row).where(fsma_row.c.lot_id.in_(lots)))
-    c.execute(delete(fsma_lot).where(fsma_lot.c.lot_id.in_(lots)))
+    dialect = c.dialect.name
+    c.execute(delete(fsma_row).where(ids_in(fsma_row.c.lot_id, lots, dialect)))
+    c.execute(delete(fsma_lot).where(ids_in(fsma_lot.c.lot_id, lots, dialect)))
     by_lot, by_transformation = borrowed_owners(session, lots)
-    for pairs in paired_chunks(session, Selection(lot_ids=tuple(lots)), expected=2**31 - 1):
+    for pairs in paired_chunks(session, Selection(lot_ids=tuple(lots), dialect=dialect), expected=2**31 - 1):
         lines = sheet.csv_lines(r for _, r in pairs)
         values = []
         for (p, _), line in zip(pairs, lines, strict=True):

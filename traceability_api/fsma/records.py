@@ -19,6 +19,7 @@ from sqlalchemy import Exists, and_, case, func, literal, or_, select, union
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
+from traceability_api.db import ids_in
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import Invalid
@@ -66,6 +67,7 @@ class Selection:
     tlc_to: str | None = None
     org_id: int | None = None
     lot_ids: tuple[int, ...] | None = None
+    dialect: str = ""  # the database's: ``lot_ids`` as one array parameter on PostgreSQL (db.ids_in)
     ftl_only: bool = False  # products on the FDA Food Traceability List only
     # SQL condition over events the reader may read (``events.service.visible_to``); None = every
     # event (authorities).  Applied to the rows and to every event a row borrows from (the lot's
@@ -171,7 +173,7 @@ def _filtered(q: Select[Any], sel: Selection) -> Select[Any]:
     if sel.ftl_only:
         q = q.where(_P.ftl_category.isnot(None))
     if sel.lot_ids is not None:
-        q = q.where(_EL.lot_id.in_(sel.lot_ids))
+        q = q.where(ids_in(_EL.lot_id, sel.lot_ids, sel.dialect))
     return _readable(q, sel)
 
 
@@ -370,11 +372,12 @@ def borrowed_owners(session: Session, lot_ids: list[int]) -> tuple[dict[int, set
     of the transformation reads its inputs' events).  Two set-based queries, no reader: the cache
     keeps every organisation, the reader's own included."""
     hidden = _E.visibility != Visibility.public.value
+    dialect = session.get_bind().dialect.name
     by_lot: dict[int, set[int]] = defaultdict(set)
     q = (
         select(_EL.lot_id, _E.org_id)
         .join(_E, _E.id == _EL.event_id)
-        .where(_EL.lot_id.in_(lot_ids), _borrowed_condition(), hidden)
+        .where(ids_in(_EL.lot_id, lot_ids, dialect), _borrowed_condition(), hidden)
         .distinct()
     )
     for lot_id, org_id in _execute(session, q):
@@ -388,7 +391,7 @@ def borrowed_owners(session: Session, lot_ids: list[int]) -> tuple[dict[int, set
         .join(in_el, and_(in_el.c.event_id == out_el.c.event_id, in_el.c.role == "input"))
         .join(_EL, _EL.lot_id == in_el.c.lot_id)
         .join(_E, _E.id == _EL.event_id)
-        .where(out_el.c.lot_id.in_(lot_ids), out_el.c.role == "output", _borrowed_condition(), hidden)
+        .where(ids_in(out_el.c.lot_id, lot_ids, dialect), out_el.c.role == "output", _borrowed_condition(), hidden)
         .distinct()
     )
     by_transformation: dict[int, set[int]] = defaultdict(set)
