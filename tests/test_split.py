@@ -208,3 +208,32 @@ def test_the_workspace_ships_part_of_a_lot_as_a_new_lot(runtime: Runtime, served
     assert _lot(runtime, "DT-2502-1").status == "recalled"
     coop.close()
     trader.close()
+
+
+def test_a_shipment_of_some_of_a_lots_units_is_refused_every_unit_ships(w: World, runtime: Runtime) -> None:
+    """Shipping 1 of a lot's 3 serialised bags put all 3 (the whole lot) in transit to the buyer:
+    the same one-holder rule as a quantity, for units."""
+    rice = setup_rice(w)
+    bags = gtin(2)
+    assert w.post(w.coop, "/api/v1/products", {"gtin": bags, "name": "Gạo túi 5 kg", "unit": "EA"}).status_code == 201
+    units = [f"https://id.gs1.org/01/{bags}/21/B{i}" for i in range(3)]
+    bagging = {"type": "TransformationEvent", "eventTime": "2025-03-03T08:00:00+07:00",
+               "eventTimeZoneOffset": "+07:00", "bizStep": "commissioning",
+               "inputQuantityList": [{"epcClass": rice["uri"], "quantity": 15, "uom": "KGM"}],
+               "outputEPCList": units}  # fmt: skip
+    assert w.post(w.coop, "/api/v1/events", bagging).status_code == 201
+    to_mill = [{"type": "possessing_party", "destination": w.mill.party}]
+    one = {"type": "ObjectEvent", "eventTime": "2025-03-04T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+           "action": "OBSERVE", "bizStep": "shipping", "epcList": units[:1], "destinationList": to_mill}  # fmt: skip
+    before = _events(runtime)
+    r = w.post(w.coop, "/api/v1/events", one)
+    assert r.status_code == 422 and "names 1 of the 3 units" in r.json()["detail"], r.text
+    assert _events(runtime) == before
+    (bag_lot,) = [
+        x for x in w.get(w.coop, "/api/v1/lots").json() if x["uri"].startswith(f"https://id.gs1.org/01/{bags}/")
+    ]
+    assert (bag_lot["status"], bag_lot["holder_org_id"]) == ("active", w.coop.id)
+    every = one | {"epcList": units}
+    assert w.post(w.coop, "/api/v1/events", every).status_code == 201
+    moved = next(x for x in w.get(w.coop, "/api/v1/lots").json() if x["id"] == bag_lot["id"])
+    assert moved["status"] == "in_transit"

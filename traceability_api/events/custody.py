@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from traceability_api.epcis import vocabulary as voc
 from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -36,7 +37,7 @@ from traceability_api.events.lot_state import (
     serial_outputs,
 )
 from traceability_api.events.refs import EventRefs, ItemRef
-from traceability_api.lots.models import LotStatus
+from traceability_api.lots.models import LotStatus, SerialUnit
 from traceability_api.parties.service import Principal
 
 __all__ = ["LotCache", "Touch", "apply"]
@@ -65,6 +66,7 @@ def apply(
         # a pallet or case is shipped by its SSCC: packed inside, the recalled lot would travel unseen
         raise Conflict("a recalled lot may not be packed into a pallet or case")
     if step == voc.SHIPPING and touches:
+        whole_units(session, items, touches)
         ship(session, p, touches, refs)
     elif step == voc.RECEIVING:
         receive(session, p, touches, refs)
@@ -195,6 +197,31 @@ def partial(t: Touch) -> None:
         "first split the part off: a TransformationEvent taking that quantity of the lot as input and "
         "giving a new lot as output; then ship the new lot"
     )
+
+
+def whole_units(session: Session, items: list[ItemRef], touches: list[Touch]) -> None:
+    """A shipment naming serialised units of a lot names every unit of it (or the lot itself): the
+    lot moves whole, so shipping 3 of its 100 boxes put all 100 in transit to the buyer."""
+    named: dict[int, set[str]] = {}
+    whole: set[int] = set()
+    for item, t in zip(items, touches, strict=True):  # touch_held: one touch per item, in order
+        lot_id = t.lot.id
+        assert lot_id is not None
+        if item.ref.kind == "serial":
+            named.setdefault(lot_id, set()).add(item.ref.code or "")
+        else:
+            whole.add(lot_id)
+    for lot_id, serials in named.items():
+        if lot_id in whole:
+            continue
+        units = session.exec(select(func.count()).select_from(SerialUnit).where(SerialUnit.lot_id == lot_id)).one()
+        if len(serials) < units:
+            lot = next(t.lot for t in touches if t.lot.id == lot_id)
+            raise Invalid(
+                f"a shipment moves a whole lot: this one names {len(serials)} of the {units} units of lot "
+                f"{lot.lot_code}. Ship the lot (name it, or every one of its units); units sold apart "
+                "belong in a lot of their own, labelled from it"
+            )
 
 
 def receive(session: Session, p: Principal, touches: list[Touch], refs: EventRefs) -> None:
