@@ -105,6 +105,30 @@ def test_single_event_capture_and_lookup_by_event_id(w: World) -> None:
     assert w.get(w.mill, r.headers["Location"]).status_code == 404
 
 
+def test_a_declared_event_shows_its_error_declaration_and_the_query_parameters_find_it(w: World) -> None:
+    """An EPCIS client declares an event erroneous the standard's way (the event again, with an
+    errorDeclaration): the declaration was stored and anchored, but no query result showed it, and
+    EXISTS_errorDeclaration, EQ_errorReason and GE_errorDeclarationTime never matched anything."""
+    rice = setup_rice(w)
+    wrong = obj_event(rice["uri"], 2, "inspecting")
+    eid = w.post(w.coop, "/epcis/events", wrong).json()["eventID"]
+    assert w.post(w.coop, "/epcis/events", obj_event(rice["uri"], 3, "storing")).status_code == 201
+    decl = {"declarationTime": "2025-03-02T00:00:00Z", "reason": "incorrect_data"}
+    r = w.post(w.coop, "/epcis/events", wrong | {"errorDeclaration": decl})
+    assert r.status_code == 201 and r.json()["errorDeclaration"]["reason"] == "incorrect_data", r.text
+    shown = {"declarationTime": "2025-03-02T00:00:00.000Z", "reason": "incorrect_data"}
+    for params in ({"EXISTS_errorDeclaration": ""}, {"EQ_errorReason": "incorrect_data"},
+                   {"EQ_errorReason": "urn:epcglobal:cbv:er:incorrect_data"},
+                   {"GE_errorDeclarationTime": "2025-03-01T00:00:00Z"}):  # fmt: skip
+        found = q(w, **params)
+        assert [(e["eventID"], e.get("errorDeclaration")) for e in found] == [(eid, shown)], params
+    assert q(w, LT_errorDeclarationTime="2025-03-01T00:00:00Z") == []
+    assert eid not in {e["eventID"] for e in q(w, EXISTS_errorDeclaration="false")}
+    got = w.get(w.coop, "/epcis/events/" + quote(eid, safe="")).json()
+    assert events_of(got)[0]["errorDeclaration"] == shown
+    assert hash_ids_of_json_document(got)[0] == eid  # outside the hash: the event still re-hashes to its ID
+
+
 def rich_events(rice: dict[str, Any], w: World) -> list[dict[str, Any]]:
     rp = "https://id.gs1.org/414/8930000000019"
     return [
