@@ -129,6 +129,25 @@ def test_a_declared_event_shows_its_error_declaration_and_the_query_parameters_f
     assert hash_ids_of_json_document(got)[0] == eid  # outside the hash: the event still re-hashes to its ID
 
 
+def test_a_path_or_method_the_binding_does_not_serve_is_a_problem_naming_what_it_serves(w: World) -> None:
+    """Every unknown path under /epcis was '405 Method Not Allowed' with 'Allow: OPTIONS' (the OPTIONS
+    route matched every path), a wrong method on a real path said the same, and both were FastAPI's
+    {"detail": ...}, not a problem body; OPTIONS listed HEAD, which no route serves."""
+    setup_rice(w)
+    h = w.coop.h()
+    for path in ("/epcis/nonexistent", "/epcis/capture/1/more", "/epcis/epcs/a%0Ab/events"):
+        r = w.client.get(path, headers=h)
+        assert r.status_code == 404 and r.headers["content-type"] == PROBLEM, (path, r.text)
+        assert r.json()["type"] == "epcisException:NoSuchResourceException" and r.headers["GS1-EPCIS-Version"]
+    r = w.client.delete("/epcis/capture", headers=h)
+    assert r.status_code == 405 and r.headers["content-type"] == PROBLEM, r.text
+    assert r.headers["Allow"] == "OPTIONS, GET, POST" and "use GET, POST" in r.json()["detail"]
+    assert w.client.put("/epcis/queries/q1", headers=h).headers["Allow"] == "OPTIONS, GET, DELETE"
+    assert w.client.options("/epcis/events").headers["Allow"] == "OPTIONS, GET, POST"
+    assert w.client.options("/epcis/queries/q1/subscriptions/7").headers["Allow"] == "OPTIONS, GET, DELETE"
+    assert w.get(w.coop, "/epcis/capture").status_code == 200  # the routes themselves still answer
+
+
 def rich_events(rice: dict[str, Any], w: World) -> list[dict[str, Any]]:
     rp = "https://id.gs1.org/414/8930000000019"
     return [
