@@ -129,6 +129,23 @@ def test_a_declared_event_shows_its_error_declaration_and_the_query_parameters_f
     assert hash_ids_of_json_document(got)[0] == eid  # outside the hash: the event still re-hashes to its ID
 
 
+def test_a_sensor_type_is_found_by_its_bare_word_however_the_event_writes_it(w: World) -> None:
+    """GS1's binding asks for standard sensor types as bare words (EQ_type=Temperature), the JSON
+    schema's form, while XML events (GS1's own examples) write type="gs1:Temperature", kept as
+    written: such an event was never found by the bare word, and an event of the bare word never by
+    the gs1: term or the type's URI."""
+    rice = setup_rice(w)
+    for i, typ in enumerate(("gs1:Temperature", "Temperature", "gs1:RelativeHumidity")):
+        report = {"type": typ, "value": 20 + i, "uom": "CEL"}
+        ev = obj_event(rice["uri"], 1, "storing", time=f"2025-03-0{i + 2}T08:00:00+07:00",
+                       sensorElementList=[{"sensorReport": [report]}])  # fmt: skip
+        r = w.post(w.coop, "/epcis/events", ev)
+        assert r.status_code == 201, r.text
+    for asked in ("Temperature", "gs1:Temperature", "https://gs1.org/voc/Temperature"):
+        assert sorted(e["sensorElementList"][0]["sensorReport"][0]["value"] for e in q(w, EQ_type=asked)) == [20, 21]
+    assert len(q(w, EQ_type="Temperature|RelativeHumidity")) == 3 and q(w, EQ_type="Illuminance") == []
+
+
 def test_a_path_or_method_the_binding_does_not_serve_is_a_problem_naming_what_it_serves(w: World) -> None:
     """Every unknown path under /epcis was '405 Method Not Allowed' with 'Allow: OPTIONS' (the OPTIONS
     route matched every path), a wrong method on a real path said the same, and both were FastAPI's

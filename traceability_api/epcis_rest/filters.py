@@ -225,7 +225,28 @@ def _sensor(op: str, fname: str, vals: list[str]) -> Pred:
             yield from (r | {**meta, **r} for r in se.get("sensorReport") or [] if isinstance(r, dict))
 
     test = _value_test(op, vals)
+    if (op, fname) == ("EQ", "type"):  # a standard type is one term however written: Temperature = gs1:Temperature
+        wanted = {_measurement(v) for v in vals}
+        test = lambda v, _p: isinstance(v, str) and _measurement(v) in wanted  # noqa: E731
     return lambda d: any(test(el.get(fname), fname in el) for el in elements(d))
+
+
+_GS1_VOC = (
+    "gs1:",
+    "https://gs1.org/voc/",
+    "http://gs1.org/voc/",
+    "https://www.gs1.org/voc/",
+    "http://www.gs1.org/voc/",
+)
+
+
+def _measurement(value: str) -> str:
+    """A sensor type of GS1's vocabulary as its bare word (the query's form; events write ``gs1:Temperature``
+    as GS1's examples do, or the bare word); other types as written."""
+    for prefix in _GS1_VOC:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
 
 
 def _field(op: str, fname: str, vals: list[str], *, inner: bool, ilmd: bool) -> Pred:
