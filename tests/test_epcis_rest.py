@@ -146,6 +146,28 @@ def test_a_sensor_type_is_found_by_its_bare_word_however_the_event_writes_it(w: 
     assert len(q(w, EQ_type="Temperature|RelativeHumidity")) == 3 and q(w, EQ_type="Illuminance") == []
 
 
+def test_a_query_answers_the_json_its_accept_asks_for_or_406(w: World) -> None:
+    """An ERP asking for XML (Accept: application/xml), or a browser for HTML, got JSON labelled
+    application/json with 200, which its parser then failed on; a client asking for JSON-LD got it
+    labelled application/json.  GS1's binding answers 406 NotAcceptableException when it cannot."""
+    rice = setup_rice(w)
+    eid = w.post(w.coop, "/epcis/events", obj_event(rice["uri"], 1, "inspecting")).json()["eventID"]
+    paths = ("/epcis/events", "/epcis/events/" + quote(eid, safe=""), "/epcis/eventTypes")
+    for accept, media in (("application/ld+json", "application/ld+json"), ("application/json", "application/json"),
+                          ("*/*", "application/json"), ("application/ld+json;q=0.5, application/*", "application/json"),
+                          ("text/html, application/ld+json;q=0.9", "application/ld+json")):  # fmt: skip
+        for path in paths:
+            r = w.client.get(path, headers=w.coop.h() | {"Accept": accept})
+            assert (r.status_code, r.headers["content-type"]) == (200, media), (accept, path, r.text[:200])
+    for accept in ("application/xml", "text/html", "application/json;q=0, application/ld+json;q=0"):
+        r = w.client.get("/epcis/events", headers=w.coop.h() | {"Accept": accept})
+        assert r.status_code == 406 and r.headers["content-type"] == PROBLEM, (accept, r.text)
+        assert r.json()["type"] == "epcisException:NotAcceptableException" and "no XML" in r.json()["detail"]
+    r = w.client.post("/epcis/events", json=obj_event(rice["uri"], 2, "inspecting"),
+                      headers=w.coop.h() | {"Accept": "application/xml"})  # fmt: skip
+    assert r.status_code == 201, r.text  # a capture is not refused for what its client reads
+
+
 def test_a_path_or_method_the_binding_does_not_serve_is_a_problem_naming_what_it_serves(w: World) -> None:
     """Every unknown path under /epcis was '405 Method Not Allowed' with 'Allow: OPTIONS' (the OPTIONS
     route matched every path), a wrong method on a real path said the same, and both were FastAPI's
