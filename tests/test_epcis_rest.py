@@ -177,7 +177,7 @@ def test_a_path_or_method_the_binding_does_not_serve_is_a_problem_naming_what_it
     for path in ("/epcis/nonexistent", "/epcis/capture/1/more", "/epcis/epcs/a%0Ab/events"):
         r = w.client.get(path, headers=h)
         assert r.status_code == 404 and r.headers["content-type"] == PROBLEM, (path, r.text)
-        assert r.json()["type"] == "epcisException:NoSuchResourceException" and r.headers["GS1-EPCIS-Version"]
+        assert r.json()["type"] == "epcisException:NoSuchNameException" and r.headers["GS1-EPCIS-Version"]
     r = w.client.delete("/epcis/capture", headers=h)
     assert r.status_code == 405 and r.headers["content-type"] == PROBLEM, r.text
     assert r.headers["Allow"] == "OPTIONS, GET, POST" and "use GET, POST" in r.json()["detail"]

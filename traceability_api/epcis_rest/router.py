@@ -48,8 +48,7 @@ async def unserved(request: Request, exc: Exception) -> Response:
         return await http_exception_handler(request, exc)
     methods = allowed(path)
     if not methods:
-        detail = f"no resource {path!r} in the EPCIS 2.0 REST binding"
-        return problem(404, detail, "epcisException:NoSuchResourceException")
+        return problem(404, f"no resource {path!r} in the EPCIS 2.0 REST binding")  # GS1's 404: NoSuchName
     detail = f"{request.method} is not served at {path}; use {', '.join(methods[1:])}"
     body = {"type": "about:blank", "title": "Method Not Allowed", "status": 405, "detail": detail}  # no GS1 type
     return JSONResponse(
