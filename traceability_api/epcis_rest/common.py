@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from traceability_api.content_coding import media_ranges, quality
 from traceability_api.epcis_rest.search import QueryTooLarge
 from traceability_api.epcis_rest.values import QueryParameterError
-from traceability_api.errors import DomainError
+from traceability_api.errors import DomainError, Unauthorized
 
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
@@ -100,7 +100,10 @@ class EpcisRoute(APIRoute):
                 return problem(413, str(exc), "epcisException:QueryTooLargeException")
             except DomainError as exc:
                 status = 400 if exc.status_code == 422 else exc.status_code
-                return problem(status, exc.message)
+                refusal = problem(status, exc.message)
+                if isinstance(exc, Unauthorized) and exc.challenge:
+                    refusal.headers["WWW-Authenticate"] = exc.challenge
+                return refusal
             except RequestValidationError as exc:
                 summary = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg', '')}" for e in exc.errors()[:5]
