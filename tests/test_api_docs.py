@@ -87,6 +87,7 @@ def test_a_refusal_fits_the_422_the_openapi_documents(app_client: TestClient, ru
         w.post(w.coop, "/api/v1/lots", {}),  # the request does not fit the operation's schema
         w.post(w.coop, "/api/v1/lots", {"gtin": "1", "lot_code": "L", "quantity": 1, "plot_id": 1}),  # a domain rule
         w.client.post("/api/v1/devices/-1/readings", content=b"{}", headers={"X-Device-Signature": "00"}),
+        w.post(w.coop, "/api/v1/events", {"type": "ObjectEvent"}),  # the EPCIS schema's reasons, as text
     ]
     for r in refusals:
         assert r.status_code == 422 and validator.is_valid(r.json()), r.text

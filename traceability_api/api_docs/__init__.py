@@ -66,8 +66,9 @@ REFUSAL = {
     "required": ["detail"],
     "properties": {
         "detail": {"type": "string", "title": "Detail", "description": "what is wrong, in one sentence"},
-        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"},
-                   "description": "each refused field (requests that do not fit the operation's schema)"},
+        "errors": {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/ValidationError"},
+                                                        {"type": "string"}]},
+                   "description": "each refused field, or each reason (an event against the EPCIS schema)"},
     },
 }  # fmt: skip
 
