@@ -73,6 +73,26 @@ def test_every_operation_is_documented_with_auth_and_examples(app_client: TestCl
     assert {"$ref": "#/components/schemas/EPCIS_ObjectEvent"} in event_body["oneOf"]
 
 
+def test_a_refusal_fits_the_422_the_openapi_documents(app_client: TestClient, runtime: Runtime) -> None:
+    """/openapi.json documented every 422 as FastAPI's {"detail": [errors]} while the API answers
+    {"detail": "...", "errors": [...]}: a client generated from it failed to read every refusal
+    (found by the standards probe: schemathesis' response check against the service's own OpenAPI)."""
+    import jsonschema_rs
+
+    w = make_world(runtime, app_client)
+    spec = app_client.get("/openapi.json").json()
+    ref = spec["paths"]["/api/v1/lots"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+    validator = jsonschema_rs.validator_for({"$ref": ref, "components": spec["components"]})
+    refusals = [
+        w.post(w.coop, "/api/v1/lots", {}),  # the request does not fit the operation's schema
+        w.post(w.coop, "/api/v1/lots", {"gtin": "1", "lot_code": "L", "quantity": 1, "plot_id": 1}),  # a domain rule
+        w.client.post("/api/v1/devices/-1/readings", content=b"{}", headers={"X-Device-Signature": "00"}),
+        w.post(w.coop, "/api/v1/events", {"type": "ObjectEvent"}),  # the EPCIS schema's reasons, as text
+    ]
+    for r in refusals:
+        assert r.status_code == 422 and validator.is_valid(r.json()), r.text
+
+
 def test_capture_examples_are_real_epcis_the_api_accepts(runtime: Runtime, app_client: TestClient) -> None:
     w: World = make_world(runtime, app_client)
     spec = app_client.get("/openapi.json").json()

@@ -48,3 +48,17 @@ def test_gtin_error_gives_the_expected_check_digit(w: World) -> None:
     assert r.status_code == 422 and f"expected {gs1_check_digit(good[:-1])}, not {wrong[-1]}" in r.json()["detail"]
     short = w.post(w.coop, "/api/v1/products", {"gtin": "12345", "name": "Xoài"})
     assert short.status_code == 422 and "8, 12, 13 or 14 digits" in short.json()["detail"]
+
+
+def test_a_refused_api_key_is_a_401_with_its_bearer_challenge(w: World) -> None:
+    """Every 401 of the API (and of the EPCIS binding, as a problem body) lacked WWW-Authenticate,
+    which RFC 9110 requires of a 401: clients that answer a challenge (asking for the key, retrying
+    with it) had none to answer (found by the standards probe)."""
+    for path in ("/api/v1/lots", "/epcis/events"):
+        for headers in ({}, {"Authorization": "Bearer nope"}, {"X-API-Key": "agt_abc_def"}):
+            r = w.client.get(path, headers=headers)
+            assert r.status_code == 401 and r.headers["WWW-Authenticate"] == 'Bearer realm="AgriTrace API"', (
+                path,
+                r.text,
+            )
+    assert w.client.get("/epcis/events", headers=w.coop.h()).status_code == 200

@@ -105,6 +105,88 @@ def test_single_event_capture_and_lookup_by_event_id(w: World) -> None:
     assert w.get(w.mill, r.headers["Location"]).status_code == 404
 
 
+def test_a_declared_event_shows_its_error_declaration_and_the_query_parameters_find_it(w: World) -> None:
+    """An EPCIS client declares an event erroneous the standard's way (the event again, with an
+    errorDeclaration): the declaration was stored and anchored, but no query result showed it, and
+    EXISTS_errorDeclaration, EQ_errorReason and GE_errorDeclarationTime never matched anything."""
+    rice = setup_rice(w)
+    wrong = obj_event(rice["uri"], 2, "inspecting")
+    eid = w.post(w.coop, "/epcis/events", wrong).json()["eventID"]
+    assert w.post(w.coop, "/epcis/events", obj_event(rice["uri"], 3, "storing")).status_code == 201
+    decl = {"declarationTime": "2025-03-02T00:00:00Z", "reason": "incorrect_data"}
+    r = w.post(w.coop, "/epcis/events", wrong | {"errorDeclaration": decl})
+    assert r.status_code == 201 and r.json()["errorDeclaration"]["reason"] == "incorrect_data", r.text
+    shown = {"declarationTime": "2025-03-02T00:00:00.000Z", "reason": "incorrect_data"}
+    for params in ({"EXISTS_errorDeclaration": ""}, {"EQ_errorReason": "incorrect_data"},
+                   {"EQ_errorReason": "urn:epcglobal:cbv:er:incorrect_data"},
+                   {"GE_errorDeclarationTime": "2025-03-01T00:00:00Z"}):  # fmt: skip
+        found = q(w, **params)
+        assert [(e["eventID"], e.get("errorDeclaration")) for e in found] == [(eid, shown)], params
+    assert q(w, LT_errorDeclarationTime="2025-03-01T00:00:00Z") == []
+    assert eid not in {e["eventID"] for e in q(w, EXISTS_errorDeclaration="false")}
+    got = w.get(w.coop, "/epcis/events/" + quote(eid, safe="")).json()
+    assert events_of(got)[0]["errorDeclaration"] == shown
+    assert hash_ids_of_json_document(got)[0] == eid  # outside the hash: the event still re-hashes to its ID
+
+
+def test_a_sensor_type_is_found_by_its_bare_word_however_the_event_writes_it(w: World) -> None:
+    """GS1's binding asks for standard sensor types as bare words (EQ_type=Temperature), the JSON
+    schema's form, while XML events (GS1's own examples) write type="gs1:Temperature", kept as
+    written: such an event was never found by the bare word, and an event of the bare word never by
+    the gs1: term or the type's URI."""
+    rice = setup_rice(w)
+    for i, typ in enumerate(("gs1:Temperature", "Temperature", "gs1:RelativeHumidity")):
+        report = {"type": typ, "value": 20 + i, "uom": "CEL"}
+        ev = obj_event(rice["uri"], 1, "storing", time=f"2025-03-0{i + 2}T08:00:00+07:00",
+                       sensorElementList=[{"sensorReport": [report]}])  # fmt: skip
+        r = w.post(w.coop, "/epcis/events", ev)
+        assert r.status_code == 201, r.text
+    for asked in ("Temperature", "gs1:Temperature", "https://gs1.org/voc/Temperature"):
+        assert sorted(e["sensorElementList"][0]["sensorReport"][0]["value"] for e in q(w, EQ_type=asked)) == [20, 21]
+    assert len(q(w, EQ_type="Temperature|RelativeHumidity")) == 3 and q(w, EQ_type="Illuminance") == []
+
+
+def test_a_query_answers_the_json_its_accept_asks_for_or_406(w: World) -> None:
+    """An ERP asking for XML (Accept: application/xml), or a browser for HTML, got JSON labelled
+    application/json with 200, which its parser then failed on; a client asking for JSON-LD got it
+    labelled application/json.  GS1's binding answers 406 NotAcceptableException when it cannot."""
+    rice = setup_rice(w)
+    eid = w.post(w.coop, "/epcis/events", obj_event(rice["uri"], 1, "inspecting")).json()["eventID"]
+    paths = ("/epcis/events", "/epcis/events/" + quote(eid, safe=""), "/epcis/eventTypes")
+    for accept, media in (("application/ld+json", "application/ld+json"), ("application/json", "application/json"),
+                          ("*/*", "application/json"), ("application/ld+json;q=0.5, application/*", "application/json"),
+                          ("text/html, application/ld+json;q=0.9", "application/ld+json")):  # fmt: skip
+        for path in paths:
+            r = w.client.get(path, headers=w.coop.h() | {"Accept": accept})
+            assert (r.status_code, r.headers["content-type"]) == (200, media), (accept, path, r.text[:200])
+    for accept in ("application/xml", "text/html", "application/json;q=0, application/ld+json;q=0"):
+        r = w.client.get("/epcis/events", headers=w.coop.h() | {"Accept": accept})
+        assert r.status_code == 406 and r.headers["content-type"] == PROBLEM, (accept, r.text)
+        assert r.json()["type"] == "epcisException:NotAcceptableException" and "no XML" in r.json()["detail"]
+    r = w.client.post("/epcis/events", json=obj_event(rice["uri"], 2, "inspecting"),
+                      headers=w.coop.h() | {"Accept": "application/xml"})  # fmt: skip
+    assert r.status_code == 201, r.text  # a capture is not refused for what its client reads
+
+
+def test_a_path_or_method_the_binding_does_not_serve_is_a_problem_naming_what_it_serves(w: World) -> None:
+    """Every unknown path under /epcis was '405 Method Not Allowed' with 'Allow: OPTIONS' (the OPTIONS
+    route matched every path), a wrong method on a real path said the same, and both were FastAPI's
+    {"detail": ...}, not a problem body; OPTIONS listed HEAD, which no route serves."""
+    setup_rice(w)
+    h = w.coop.h()
+    for path in ("/epcis/nonexistent", "/epcis/capture/1/more", "/epcis/epcs/a%0Ab/events"):
+        r = w.client.get(path, headers=h)
+        assert r.status_code == 404 and r.headers["content-type"] == PROBLEM, (path, r.text)
+        assert r.json()["type"] == "epcisException:NoSuchNameException" and r.headers["GS1-EPCIS-Version"]
+    r = w.client.delete("/epcis/capture", headers=h)
+    assert r.status_code == 405 and r.headers["content-type"] == PROBLEM, r.text
+    assert r.headers["Allow"] == "OPTIONS, GET, POST" and "use GET, POST" in r.json()["detail"]
+    assert w.client.put("/epcis/queries/q1", headers=h).headers["Allow"] == "OPTIONS, GET, DELETE"
+    assert w.client.options("/epcis/events").headers["Allow"] == "OPTIONS, GET, POST"
+    assert w.client.options("/epcis/queries/q1/subscriptions/7").headers["Allow"] == "OPTIONS, GET, DELETE"
+    assert w.get(w.coop, "/epcis/capture").status_code == 200  # the routes themselves still answer
+
+
 def rich_events(rice: dict[str, Any], w: World) -> list[dict[str, Any]]:
     rp = "https://id.gs1.org/414/8930000000019"
     return [

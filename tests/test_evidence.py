@@ -213,6 +213,27 @@ def test_a_reading_beyond_a_floats_range_is_rejected_alone(w: World) -> None:
         {"index": 2, "reason": "value must be a finite number"}]}  # fmt: skip
 
 
+def test_a_reading_in_another_unit_than_its_sensors_is_rejected_not_stored_as_if_in_it(w: World) -> None:
+    """A reading may name its unit; one naming another unit than its sensor's (a cold store's logger
+    in Fahrenheit, "uom": "FAH") was accepted and stored as that many degrees Celsius: 77 °F became
+    77 °C, above the threshold, on the lot's chart and alerts."""
+    dev, secret = device(w, plot(w))
+    units = [{"uom": "FAH"}, {"unit": "K"}, {"uom": 5}, {"uom": "CEL"}, {"unit": "°C"}, {}]
+    body = {
+        "seq": 1,
+        "readings": [
+            r | u for r, u in zip(readings(RECENT, [77.0, 295.0, 20.0, 21.0, 22.0, 23.0]), units, strict=True)
+        ],
+    }
+    raw, headers = signed(secret, body)
+    r = w.client.post(f"/api/v1/devices/{dev}/readings", content=raw, headers=headers)
+    assert r.status_code == 200, r.text
+    assert (r.json()["accepted"], [x["index"] for x in r.json()["rejected"]]) == (3, [0, 1, 2])
+    reasons = [x["reason"] for x in r.json()["rejected"]]
+    assert reasons[0] == "uom 'FAH' is not the unit of this sensor (CEL): convert the value or leave uom out"
+    assert reasons[1].startswith("unit 'K' is not") and reasons[2].startswith("uom 5 is not")
+
+
 def test_sensor_batch_sequence_numbers(w: World) -> None:
     """Each batch carries a signed seq: new ones are taken (out of order within a window of 63, as
     batches handled by several workers may finish), a seen or too old one is refused whole."""

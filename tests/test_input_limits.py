@@ -145,6 +145,33 @@ def test_non_ascii_device_signature_is_401(w: World) -> None:
     assert r.status_code == 401 and "hex" in r.json()["detail"], r.text
 
 
+def test_a_compressed_body_is_a_415_naming_the_coding_not_a_bad_signature(w: World) -> None:
+    """A device maker gzipping batches for a cellular link (Content-Encoding: gzip) got '401 signature
+    does not match' when signing the JSON, or '422 not acceptable JSON' when signing what it sent: the
+    service reads bodies as sent. Now 415 with Accept-Encoding: identity (RFC 9110), here as on
+    /api/v1 and the EPCIS binding; the batch's seq is not used up."""
+    import gzip
+    import hmac
+    from datetime import timedelta
+    from hashlib import sha256
+
+    from traceability_api.timeutil import utcnow
+
+    plot = w.post(w.coop, "/api/v1/places", {"kind": "plot", "name": "Ruộng 8"}).json()["id"]
+    dev = w.post(w.coop, "/api/v1/devices", {"name": "t-1", "kind": "temperature", "place_id": plot}).json()
+    raw = json.dumps({"seq": 1, "readings": [{"ts": (utcnow() - timedelta(minutes=1)).isoformat(), "value": 21}]})
+    sig = hmac.new(dev["secret"].encode(), raw.encode(), sha256).hexdigest()
+    url = f"/api/v1/devices/{dev['device']['id']}/readings"
+    gz = {"X-Device-Signature": sig, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    r = w.client.post(url, content=gzip.compress(raw.encode()), headers=gz)
+    assert r.status_code == 415 and r.headers["Accept-Encoding"] == "identity", r.text
+    assert "'gzip' is not accepted" in r.json()["detail"]
+    r = w.client.post("/epcis/capture", content=gzip.compress(b"{}"), headers=w.coop.h() | {"Content-Encoding": "br"})
+    assert r.status_code == 415 and r.json()["type"] == "epcisException:UnsupportedMediaTypeException", r.text
+    plain = w.client.post(url, content=raw.encode(), headers=gz | {"Content-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.json()["accepted"] == 1, plain.text
+
+
 @pytest.mark.parametrize("code", ["L" * 100, "<script>alert(1)</script>"])
 def test_lot_code_rule_holds_for_epcis_commissioning(w: World, code: str) -> None:
     setup_rice(w)

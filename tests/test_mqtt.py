@@ -163,6 +163,29 @@ def test_no_payload_stops_ingestion(service: tuple[World, MqttIngest, Bus], runt
         len(cases) + 4, len(cases) + 3, 1, 0)  # fmt: skip
 
 
+def test_a_refused_payload_is_answered_with_what_is_wrong_with_it(
+    service: tuple[World, MqttIngest, Bus], runtime: Runtime
+) -> None:
+    """A device's firmware sending NaN, a payload over the size limit or nested too deep was answered
+    '... : JsonRefused' or '... : JsonTooLarge' (the exception's class), where HTTP says which bound it
+    broke; now the MQTT answer says it too.  Nothing is stored, and the next good batch is."""
+    w, mq, bus = service
+    dev, secret = new_device(w)
+    good = batch(secret, 1, [25.0])
+    nan = json.dumps(good).replace("25.0", "NaN")
+    big = b'{"pad": "' + b"x" * runtime.settings.mqtt_max_bytes + b'"}'
+    cases = [(nan, "NaN"), (big, "exceeds the limit"), ("[" * 20 + "]" * 20, "nested 20 levels"),
+             ('{"seq": 1,', "Expecting")]  # fmt: skip
+    for payload, _ in cases:
+        bus.publish(dev, payload)
+    for _, why in cases:
+        answer = bus.answer()["error"]
+        assert why in answer, (why, answer)
+    assert stored(runtime, dev) == 0
+    bus.publish(dev, json.dumps(good))
+    assert bus.answer()["accepted"] == 1 and stored(runtime, dev) == 1
+
+
 def test_healthz_says_when_the_subscriber_is_dead(service: tuple[World, MqttIngest, Bus]) -> None:
     w, mq, _ = service
     assert w.client.get("/healthz").json()["mqtt"]["ok"] is True

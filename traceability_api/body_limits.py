@@ -1,5 +1,6 @@
 """ASGI middleware bounding every request before any route parses it: body size (413), JSON nesting
-depth and NUL characters (422), NUL in the path or query string (422).
+depth and NUL characters (422), NUL in the path or query string (422), a compressed body (415:
+bodies are read as sent; RFC 9110 section 15.5.16 with Accept-Encoding: identity).
 
 JSON bodies (no content type, ``application/json`` or ``*+json``: what FastAPI parses as JSON) are
 read up to the limit, scanned without recursion (traceability_api.limits) and replayed to the app.
@@ -30,16 +31,21 @@ class TooLarge(Exception):
 EPCIS_PREFIX = "/epcis"  # GS1's REST binding answers refusals as RFC 7807 problems, bad input as 400
 
 
-async def _reply(send: Send, status: int, detail: str, path: str = "") -> None:
+_EPCIS_KINDS = {400: "ValidationException", 413: "CaptureLimitExceededException", 415: "UnsupportedMediaTypeException"}
+
+
+async def _reply(
+    send: Send, status: int, detail: str, path: str = "", extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     media = b"application/json"
     payload: dict[str, object] = {"detail": detail}
     if path == EPCIS_PREFIX or path.startswith(EPCIS_PREFIX + "/"):
         status = 400 if status == 422 else status
-        kind = "epcisException:ValidationException" if status == 400 else "epcisException:CaptureLimitExceededException"
+        kind = "epcisException:" + _EPCIS_KINDS[status]
         payload = {"type": kind, "title": kind.split(":", 1)[1], "status": status, "detail": detail}
         media = b"application/problem+json"
     body = json.dumps(payload).encode()
-    headers = [(b"content-type", media), (b"content-length", str(len(body)).encode())]
+    headers = [(b"content-type", media), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -71,6 +77,10 @@ class BodyLimitMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if "content-length" not in headers and "transfer-encoding" not in headers:
             return await self.app(scope, receive, send)  # no body
+        coding = headers.get("content-encoding", "").strip().lower()
+        if coding not in ("", "identity"):  # read as is, a gzip body failed its signature or JSON check
+            detail = f"Content-Encoding {coding[:40]!r} is not accepted: send the body uncompressed"
+            return await _reply(send, 415, detail, path, [(b"accept-encoding", b"identity")])
         is_json = _is_json(headers.get("content-type"))
         limit = self.json_max_bytes if is_json else self.upload_max_bytes
         declared = headers.get("content-length", "")

@@ -6,6 +6,7 @@ AgriTraceError
     ├── NotFound            404
     ├── Forbidden           403
     ├── Unauthorized        401
+    │   └── ApiKeyRefused       401 with a Bearer challenge (WWW-Authenticate)
     ├── Conflict            409
     └── Invalid             422 (bad input the schema could not catch)
 """
@@ -43,6 +44,13 @@ class Forbidden(DomainError):
 
 class Unauthorized(DomainError):
     status_code = 401
+    challenge: str | None = None  # the WWW-Authenticate header a 401 must carry (RFC 9110), where a scheme applies
+
+
+class ApiKeyRefused(Unauthorized):
+    """No API key, or one the service does not take (the API's 401)."""
+
+    challenge = 'Bearer realm="AgriTrace API"'
 
 
 class Conflict(DomainError):

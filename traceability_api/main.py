@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, StatementError
 from traceability_api.api_docs import install as install_api_docs
 from traceability_api.body_limits import BodyLimitMiddleware
 from traceability_api.content_coding import GZipMiddleware
-from traceability_api.errors import DomainError
+from traceability_api.errors import DomainError, Unauthorized
 from traceability_api.health.router import router as health_router
 from traceability_api.limits import sane_recursion_limit
 from traceability_api.ratelimit import RateLimitMiddleware
@@ -92,7 +92,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"detail": exc.message}
         if exc.details is not None:
             body["errors"] = exc.details
-        return JSONResponse(status_code=exc.status_code, content=body)
+        headers = {"WWW-Authenticate": exc.challenge} if isinstance(exc, Unauthorized) and exc.challenge else None
+        return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)

@@ -48,11 +48,29 @@ def build(app: FastAPI) -> dict[str, Any]:
         if isinstance(r, APIRoute) and r.include_in_schema
         for m in r.methods or ()
     }
-    spec.setdefault("components", {}).setdefault("schemas", {}).update(epcis_components())
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(epcis_components())
+    if "HTTPValidationError" in schemas:
+        schemas["HTTPValidationError"] = REFUSAL
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
             _document(op, method, path, has_summary=bool(explicit.get((method, path))))
     return spec
+
+
+# what every 422 of the API is (main._install_error_handlers), where FastAPI documents its own
+# {"detail": [errors]}: a client generated from this OpenAPI failed to read every refusal
+REFUSAL = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail", "description": "what is wrong, in one sentence"},
+        "errors": {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/ValidationError"},
+                                                        {"type": "string"}]},
+                   "description": "each refused field, or each reason (an event against the EPCIS schema)"},
+    },
+}  # fmt: skip
 
 
 def _drop_head(spec: dict[str, Any]) -> None:

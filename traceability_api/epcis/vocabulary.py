@@ -63,7 +63,8 @@ def full_uri(value: str | None, prefix: str) -> str | None:
     if ":" not in value:
         return prefix + value
     for urn, kind in (("urn:epcglobal:cbv:bizstep:", "BizStep-"), ("urn:epcglobal:cbv:disp:", "Disp-"),
-                      ("urn:epcglobal:cbv:sdt:", "SDT-")):  # fmt: skip
+                      ("urn:epcglobal:cbv:sdt:", "SDT-"), ("urn:epcglobal:cbv:btt:", "BTT-"),
+                      ("urn:epcglobal:cbv:er:", "ER-")):  # fmt: skip
         if value.startswith(urn):
             return CBV + kind + value[len(urn) :]
     if value.startswith("cbv:"):

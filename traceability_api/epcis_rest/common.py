@@ -12,13 +12,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from traceability_api.content_coding import media_ranges, quality
 from traceability_api.epcis_rest.search import QueryTooLarge
 from traceability_api.epcis_rest.values import QueryParameterError
-from traceability_api.errors import DomainError
+from traceability_api.errors import DomainError, Unauthorized
 
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
 PROBLEM = "application/problem+json"
+LD_JSON = "application/ld+json"
 _EXCEPTION = {
     400: "epcisException:ValidationException", 401: "epcisException:SecurityException",
     403: "epcisException:SecurityException", 404: "epcisException:NoSuchNameException",
@@ -61,6 +63,19 @@ def _negotiate(request: Request) -> None:
             raise EpcisProblem(406, f"{name} {v!r}: this server speaks 2.0.0 only")
 
 
+def _media_type(request: Request) -> str | None:
+    """What a GET's body is labelled, by its Accept: JSON-LD when asked for before plain JSON, else
+    JSON; 406 when it accepts neither (application/xml: this server answers no XML)."""
+    accept = request.headers.get("accept")
+    if request.method != "GET" or not accept:
+        return None
+    ranges = media_ranges(accept)
+    q_json, q_ld = quality(ranges, "application/json"), quality(ranges, LD_JSON)
+    if q_json <= 0 and q_ld <= 0:
+        raise EpcisProblem(406, f"Accept {accept[:200]!r}: this server answers application/json or {LD_JSON}, no XML")
+    return LD_JSON if q_ld > q_json else None
+
+
 def _ver(v: str) -> tuple[int, ...]:
     parts = [p.lstrip("0")[:18] or "0" for p in re.findall(r"[0-9]+", v)[:3]]  # int() of 4,301 digits raised: 500
     return tuple(int(x) for x in parts) + (0,) * (3 - len(parts)) if parts else (0, 0, 0)
@@ -75,6 +90,7 @@ class EpcisRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 _negotiate(request)
+                media_type = _media_type(request)
                 response = await handler(request)
             except EpcisProblem as exc:
                 return problem(exc.status, exc.detail, exc.kind)
@@ -84,7 +100,10 @@ class EpcisRoute(APIRoute):
                 return problem(413, str(exc), "epcisException:QueryTooLargeException")
             except DomainError as exc:
                 status = 400 if exc.status_code == 422 else exc.status_code
-                return problem(status, exc.message)
+                refusal = problem(status, exc.message)
+                if isinstance(exc, Unauthorized) and exc.challenge:
+                    refusal.headers["WWW-Authenticate"] = exc.challenge
+                return refusal
             except RequestValidationError as exc:
                 summary = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg', '')}" for e in exc.errors()[:5]
@@ -92,6 +111,8 @@ class EpcisRoute(APIRoute):
                 return problem(400, f"invalid request: {summary}")
             for k, v in version_headers().items():
                 response.headers.setdefault(k, v)
+            if media_type and response.headers.get("content-type") == "application/json":
+                response.headers["content-type"] = media_type
             return response
 
         return route

@@ -13,8 +13,9 @@ from sqlmodel import Session
 from traceability_api.deps import SessionDep
 from traceability_api.epcis_rest.common import EpcisProblem, EpcisRoute
 from traceability_api.epcis_rest.search import Page, run_query
+from traceability_api.events.declarations import latest_declarations
 from traceability_api.events.models import Event
-from traceability_api.events.service import epcis_query_document, export_event
+from traceability_api.events.service import export_event
 from traceability_api.json_response import StoredJSONResponse
 from traceability_api.parties.deps import PrincipalDep
 from traceability_api.parties.service import Principal
@@ -35,7 +36,7 @@ def url_params(request: Request) -> dict[str, Any]:
 def page_response(
     request: Request, page: Page, params: dict[str, Any], query_name: str = "SimpleEventQuery"
 ) -> JSONResponse:
-    doc = epcis_query_document(page.events, query_name)
+    doc = page.document(query_name)
     headers = {}
     if page.next_token:
         doc["epcisBody"]["queryResults"]["nextPageToken"] = page.next_token
@@ -50,18 +51,18 @@ def events(request: Request, p: PrincipalDep, session: SessionDep) -> JSONRespon
     return page_response(request, run_query(session, p, params), params)
 
 
-def find_event(session: Session, p: Principal, event_id: str) -> Event:
+def find_event(session: Session, p: Principal, event_id: str) -> Page:
+    """The page of the one event ``event_id`` (its eventID or hash ID), 404 when ``p`` may not read one."""
     same = or_(Event.client_event_id == event_id, Event.hash_id == event_id)  # type: ignore[arg-type]
     page = run_query(session, p, {"perPage": 1}, extra=[same])
     if not page.events:
         raise EpcisProblem(404, f"no event {event_id!r}")
-    return page.events[0]
+    return page
 
 
 @router.get("/events/{eventID:path}", summary="One event by its eventID (URL-encoded)")
 def event(eventID: str, p: PrincipalDep, session: SessionDep) -> JSONResponse:  # noqa: N803
-    e = find_event(session, p, eventID)
-    return StoredJSONResponse(epcis_query_document([e]), media_type=LD_JSON)
+    return StoredJSONResponse(find_event(session, p, eventID).document(), media_type=LD_JSON)
 
 
 @router.delete("/nextPageToken/{token}", status_code=204, summary="Expire a page token")
@@ -73,4 +74,6 @@ def expire_token(token: str) -> Response:
 def event_body(session: Session, captured: Any) -> dict[str, Any]:
     e = session.get(Event, captured.id)
     assert e is not None
-    return export_event(e) | {"@context": e.document.get("@context")}
+    return export_event(e, latest_declarations(session, [captured.id]).get(captured.id)) | {
+        "@context": e.document.get("@context")
+    }

@@ -42,6 +42,8 @@ _CLASS_FIELDS = {
     "outputEPCClass": ("outputQuantityList",),
     "anyEPCClass": ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"),
 }  # fmt: skip
+_DECLARATION_PARAMS = {"EXISTS_errorDeclaration", "GE_errorDeclarationTime", "LT_errorDeclarationTime",
+                       "EQ_errorReason", "EQ_correctiveEventID"}  # fmt: skip
 _SENSOR = {"type", "deviceID", "dataProcessingMethod", "microorganism", "chemicalSubstance", "bizRules",
            "stringValue", "hexBinaryValue", "uriValue", "booleanValue", "component", "uom"}  # fmt: skip
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
@@ -56,6 +58,7 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
 class Compiled:
     sql: list[Any] = field(default_factory=list)
     py: list[Pred] = field(default_factory=list)
+    declarations: bool = False  # a predicate reads the events' errorDeclaration (stored beside them)
 
     def matches(self, doc: dict[str, Any]) -> bool:
         return all(p(doc) for p in self.py)
@@ -97,6 +100,7 @@ def _one(out: Compiled, name: str, raw: Any) -> None:  # noqa: C901 - one branch
         out.sql.append(or_(Event.client_event_id.in_(vals), Event.hash_id.in_(vals)))  # type: ignore[attr-defined]
     else:
         out.py.append(_predicate(name, vals))
+        out.declarations |= name in _DECLARATION_PARAMS
 
 
 def _predicate(name: str, vals: list[str]) -> Pred:  # noqa: C901, PLR0911 - one branch per family
@@ -112,8 +116,7 @@ def _predicate(name: str, vals: list[str]) -> Pred:  # noqa: C901, PLR0911 - one
         return _quantity(m[1], as_number(vals))
     if name.startswith(("EQ_bizTransaction_", "EQ_source_", "EQ_destination_")):
         return _typed_list(name, vals)
-    if name in ("EXISTS_errorDeclaration", "GE_errorDeclarationTime", "LT_errorDeclarationTime",
-                "EQ_errorReason", "EQ_correctiveEventID"):  # fmt: skip
+    if name in _DECLARATION_PARAMS:
         return _error_declaration(name, vals)
     if name in ("EQ_persistentDisposition_set", "EQ_persistentDisposition_unset"):
         key = name.rsplit("_", 1)[1]
@@ -222,7 +225,28 @@ def _sensor(op: str, fname: str, vals: list[str]) -> Pred:
             yield from (r | {**meta, **r} for r in se.get("sensorReport") or [] if isinstance(r, dict))
 
     test = _value_test(op, vals)
+    if (op, fname) == ("EQ", "type"):  # a standard type is one term however written: Temperature = gs1:Temperature
+        wanted = {_measurement(v) for v in vals}
+        test = lambda v, _p: isinstance(v, str) and _measurement(v) in wanted  # noqa: E731
     return lambda d: any(test(el.get(fname), fname in el) for el in elements(d))
+
+
+_GS1_VOC = (
+    "gs1:",
+    "https://gs1.org/voc/",
+    "http://gs1.org/voc/",
+    "https://www.gs1.org/voc/",
+    "http://www.gs1.org/voc/",
+)
+
+
+def _measurement(value: str) -> str:
+    """A sensor type of GS1's vocabulary as its bare word (the query's form; events write ``gs1:Temperature``
+    as GS1's examples do, or the bare word); other types as written."""
+    for prefix in _GS1_VOC:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
 
 
 def _field(op: str, fname: str, vals: list[str], *, inner: bool, ilmd: bool) -> Pred:

@@ -21,10 +21,9 @@ from sqlmodel import Session, select
 
 from traceability_api.epcis_rest import schedule
 from traceability_api.epcis_rest.models import NamedQuery, Subscription
-from traceability_api.epcis_rest.search import run_query
+from traceability_api.epcis_rest.search import Page, run_query
 from traceability_api.epcis_rest.values import QueryParameterError
 from traceability_api.events.models import Event
-from traceability_api.events.service import epcis_query_document
 from traceability_api.limits import dumps_response
 from traceability_api.netguard import UnsafeDestination, check_destination
 from traceability_api.parties.models import Member, Organisation, OrgKind, Role
@@ -136,12 +135,12 @@ class Dispatcher:
             li.loop.call_soon_threadsafe(li.end, QUERY_GONE)
             return
         try:
-            events, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
+            page, cursor = matches(s, li.principal, li.query, li.last_event_id, top)
         except QueryParameterError as exc:  # stored when it was valid, refused by this version
             li.loop.call_soon_threadsafe(li.end, f"{QUERY_REFUSED}: {exc}")
             return
-        if events:
-            doc = epcis_query_document(events, li.name)
+        if page.events:
+            doc = page.document(li.name)
             li.loop.call_soon_threadsafe(li.offer, doc)
         li.last_event_id = cursor
 
@@ -151,12 +150,12 @@ class Dispatcher:
         if p is None:
             return
         old = sub.last_event_id
-        events, cursor = matches(s, p, nq.query, old, top)
+        page, cursor = matches(s, p, nq.query, old, top)
         if not _move(s, sub, old, cursor):
             return
-        if events and not post(self.runtime, sub, epcis_query_document(events, nq.name)):
+        if page.events and not post(self.runtime, sub, page.document(nq.name)):
             _move(s, sub, cursor, old, failed=True)
-        elif events:
+        elif page.events:
             s.execute(update(Subscription).where(Subscription.id == sub.id).values(last_notified_at=utcnow()))  # type: ignore[arg-type]
             s.commit()
 
@@ -179,7 +178,8 @@ class Dispatcher:
         except schedule.ScheduleError:
             nxt = None
         old = sub.last_event_id
-        events, cursor = matches(s, p, nq.query, old, top) if p is not None else ([], old)
+        page, cursor = matches(s, p, nq.query, old, top) if p is not None else (Page([], None), old)
+        events = page.events
         claim = update(Subscription).where(
             Subscription.id == sub.id, Subscription.last_event_id == old, Subscription.next_fire_at == sub.next_fire_at  # type: ignore[arg-type]
         ).values(last_event_id=cursor, next_fire_at=nxt)  # fmt: skip
@@ -187,7 +187,7 @@ class Dispatcher:
         s.commit()
         if not claimed or p is None or not (events or sub.report_if_empty):
             return
-        if post(self.runtime, sub, epcis_query_document(events, nq.name)):
+        if post(self.runtime, sub, page.document(nq.name)):
             s.execute(update(Subscription).where(Subscription.id == sub.id).values(last_notified_at=utcnow()))  # type: ignore[arg-type]
             s.commit()
         elif events:
@@ -219,7 +219,7 @@ def _move(s: Session, sub: Subscription, old: int, new: int, *, failed: bool = F
     return bool(moved)
 
 
-def matches(s: Session, p: Principal, query: dict[str, Any], after: int, top: int) -> tuple[list[Event], int]:
+def matches(s: Session, p: Principal, query: dict[str, Any], after: int, top: int) -> tuple[Page, int]:
     """Events in (after, top] matching ``query`` (up to BATCH) and the cursor to continue from.
     Delivered a batch at a time: the paging parameters and maxEventCount (a bound on one whole
     result, which raised QueryTooLarge at each round once more events matched) do not apply."""
@@ -229,7 +229,7 @@ def matches(s: Session, p: Principal, query: dict[str, Any], after: int, top: in
     page = run_query(s, p, params, extra=extra)
     while not page.events and page.next_token:
         page = run_query(s, p, {**params, "nextPageToken": page.next_token}, extra=extra)
-    return page.events, top if page.next_token is None else max(e.id or 0 for e in page.events)
+    return page, top if page.next_token is None else max(e.id or 0 for e in page.events)
 
 
 def post(runtime: Runtime, sub: Subscription, doc: dict[str, Any]) -> bool:

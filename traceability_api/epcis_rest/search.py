@@ -8,7 +8,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from sqlmodel import Session, select
 
 from traceability_api.epcis_rest.filters import PAGING, compile_query
 from traceability_api.epcis_rest.values import QueryParameterError, as_time
+from traceability_api.events.declarations import latest_declarations
 from traceability_api.events.models import Event
-from traceability_api.events.service import visible_to
+from traceability_api.events.service import epcis_query_document, visible_to
 from traceability_api.parties.service import Principal
 from traceability_api.privacy.access import note_reads
 from traceability_api.validation import MAX_DB_ID
@@ -39,6 +40,10 @@ class QueryTooLarge(Exception):
 class Page:
     events: list[Event]
     next_token: str | None
+    declarations: dict[int, dict[str, Any]] = field(default_factory=dict)  # errorDeclarations by event id
+
+    def document(self, query_name: str = "SimpleEventQuery") -> dict[str, Any]:
+        return epcis_query_document(self.events, query_name, self.declarations)
 
 
 @dataclass
@@ -77,10 +82,12 @@ def run_query(
     while len(found) < limit and scanned < SCAN_MAX:
         want = min(BATCH, SCAN_MAX - scanned)
         rows = list(session.exec(base.where(*_after(col, paging.desc, after)).order_by(*order).limit(want)).all())
+        declared = latest_declarations(session, [r.id or 0 for r in rows]) if compiled.declarations else {}
         for row in rows:
             scanned += 1
             after = (getattr(row, _ORDER[paging.order]) if paging.order else None, row.id or 0)
-            if compiled.matches(row.document):
+            doc = row.document if row.id not in declared else row.document | {"errorDeclaration": declared[row.id]}
+            if compiled.matches(doc):
                 found.append(row)
                 if len(found) == limit:
                     break
@@ -92,7 +99,8 @@ def run_query(
     note_reads(session, p, found)  # another organisation's non-public events: into the audit log
     remaining = None if paging.remaining is None else paging.remaining - len(found)
     more = not exhausted and after is not None and (remaining is None or remaining > 0)
-    return Page(found, _token(params, paging, after, remaining) if more else None)
+    token = _token(params, paging, after, remaining) if more else None
+    return Page(found, token, latest_declarations(session, [e.id or 0 for e in found]))
 
 
 def _after(col: Any, desc: bool, after: tuple[Any, int] | None) -> list[Any]:

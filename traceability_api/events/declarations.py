@@ -60,6 +60,19 @@ def declaration_of(row: EventCorrection) -> dict[str, Any]:
     return {"declarationTime": when, "reason": row.reason, "correctiveEventIDs": list(row.corrective_event_ids)}
 
 
+def latest_declarations(session: Session, event_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The errorDeclaration each of ``event_ids`` shows in EPCIS query results: its newest (by
+    declaration time, then record), without the fields it leaves out (no reason, no corrective events)."""
+    if not event_ids:
+        return {}
+    rows = session.exec(
+        select(EventCorrection)
+        .where(EventCorrection.event_id.in_(event_ids))  # type: ignore[attr-defined]
+        .order_by(EventCorrection.declaration_time, EventCorrection.id)  # type: ignore[arg-type]
+    ).all()
+    return {r.event_id: {k: v for k, v in declaration_of(r).items() if v not in (None, [])} for r in rows}
+
+
 def _declared_event(session: Session, p: Principal, event: dict[str, Any], hash_id: str) -> Event:
     q = select(Event).where(Event.org_id == p.org_id)
     if event.get("eventID"):

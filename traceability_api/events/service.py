@@ -130,7 +130,12 @@ def events_of_lot(session: Session, lot_id: int, reader: Principal | None = None
     return rows
 
 
-def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuery") -> dict[str, Any]:
+def epcis_query_document(
+    events: list[Event], query_name: str = "SimpleEventQuery", declarations: dict[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``events`` as an EPCIS query document; ``declarations`` (by event id, see
+    ``declarations.latest_declarations``) are shown as the declared events' ``errorDeclaration``."""
+    decl = declarations or {}
     return {
         "@context": EXPORT_CONTEXT,
         "type": "EPCISQueryDocument",
@@ -139,20 +144,23 @@ def epcis_query_document(events: list[Event], query_name: str = "SimpleEventQuer
         "epcisBody": {
             "queryResults": {
                 "queryName": query_name,
-                "resultsBody": {"eventList": [export_event(e) for e in events]},
+                "resultsBody": {"eventList": [export_event(e, decl.get(e.id or 0)) for e in events]},
             }
         },
     }
 
 
-def export_event(e: Event) -> dict[str, Any]:
+def export_event(e: Event, declaration: dict[str, Any] | None = None) -> dict[str, Any]:
     """The stored event with its record time and its own ``@context`` (the one it was hashed
-    with), so that it re-hashes to its hash ID alone or inside any exported document."""
+    with), so that it re-hashes to its hash ID alone or inside any exported document; with
+    ``declaration``, its errorDeclaration (outside the hash, like recordTime)."""
     doc = {"@context": e.document.get("@context", DEFAULT_CONTEXT)}
     doc |= {k: v for k, v in e.document.items() if k != "@context"}
     doc["recordTime"] = e.record_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if e.signature:  # outside the hash (capture takes it out again): the export re-captures as it was
         doc[SIGNATURE_FIELD] = e.signature
+    if declaration:
+        doc["errorDeclaration"] = declaration
     return doc
 
 

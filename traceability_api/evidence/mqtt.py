@@ -24,7 +24,7 @@ from sqlmodel import Session
 from traceability_api.config import Settings
 from traceability_api.errors import DomainError, Invalid
 from traceability_api.evidence.sensors import authenticate_device, canonical_batch, receive_batch
-from traceability_api.limits import parse_json_bounded
+from traceability_api.limits import JsonRefused, JsonTooLarge, parse_json_bounded
 from traceability_api.validation import db_id_of
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,13 @@ class MqttIngest:
         except DomainError as exc:
             self.counts["refused"] += 1
             return {"error": exc.message}
-        except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8
+        except (JsonTooLarge, JsonRefused) as exc:  # too large, too deep, NaN, NUL: the bound it broke
             self.counts["refused"] += 1
-            return {"error": f'payload is not a JSON object {{"seq", "readings", "sig"}}: {exc.__class__.__name__}'}
+            return {"error": f"payload refused: {exc}"}
+        except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8: where the parser stopped
+            self.counts["refused"] += 1
+            why = f"{exc.__class__.__name__}: {str(exc)[:200]}"
+            return {"error": f'payload is not a JSON object {{"seq", "readings", "sig"}}: {why}'}
         except Exception as exc:  # noqa: BLE001 - a database outage, a bug: count, log, keep going
             self.counts["failed"] += 1
             log.exception("mqtt message on %s failed", topic)

@@ -137,9 +137,28 @@ def _parse(r: Any, lo: float, hi: float, unit: str, window: tuple[datetime, date
     v = r.get("value")
     if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v):
         return "value must be a finite number"
+    if (named := _named_unit(r, unit)) is not None:
+        return named
     if not lo <= v <= hi:
         return f"value {v} {unit} is outside the physical range {lo:g}..{hi:g} {unit} of this sensor type"
     return ts, float(v)
+
+
+# what a device may write for its sensor's unit (UN/CEFACT code, or a usual symbol, in any case)
+UNIT_SPELLINGS = {"CEL": {"°c", "c", "degc", "celsius"}, "P1": {"%", "percent"}, "MTR": {"m", "metre", "meter"},
+                  "59": {"ppt", "‰", "g/kg"}, "C62": {"1", "ph"}, "H87": {"count", "pcs"},
+                  "M1": {"mg/l", "mg/dm3"}}  # fmt: skip
+
+
+def _named_unit(r: dict[str, Any], unit: str) -> str | None:
+    """A reading needs no unit (the sensor's type has one), but one that names another was stored as
+    if in the sensor's unit (77 °F kept as 77 °C): the reason it is rejected, or None."""
+    for key in ("uom", "unit"):
+        if key in r:
+            named = r[key]
+            if not isinstance(named, str) or (named != unit and named.strip().lower() not in UNIT_SPELLINGS[unit]):
+                return f"{key} {named!r} is not the unit of this sensor ({unit}): convert the value or leave {key} out"
+    return None
 
 
 def _finite(v: float) -> bool:

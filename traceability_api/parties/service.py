@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from traceability_api.db import lock_for_write
-from traceability_api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from traceability_api.errors import ApiKeyRefused, Conflict, Forbidden, Invalid, NotFound
 from traceability_api.parties.models import (
     WRITE_ROLES,
     ApiKey,
@@ -170,18 +170,18 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
     """One indexed lookup per request, no cache: a key revoked (or a member deactivated) through
     any worker is refused by every worker from the next request on."""
     if not raw_key:
-        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+        raise ApiKeyRefused("missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
     parts = raw_key.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
-        raise Unauthorized("malformed API key")
+        raise ApiKeyRefused("malformed API key")
     _, prefix, secret = parts
     digest = _hash(secret)
     row = session.connection().execute(_key_lookup(), {"prefix": prefix}).first()  # plain columns, no ORM objects
     if row is None:
-        raise Unauthorized("unknown API key")
+        raise ApiKeyRefused("unknown API key")
     secret_hash, revoked_at, active, member_id, name, role, org_id, kind = row
     if revoked_at is not None or not active or not hmac.compare_digest(secret_hash, digest):
-        raise Unauthorized("invalid or revoked API key")
+        raise ApiKeyRefused("invalid or revoked API key")
     return Principal(member_id, name, Role(role), org_id, OrgKind(kind))
 
 
