@@ -80,7 +80,7 @@ class LabelData:
     serial: str | None = None
     gtin: str | None = None
     expiry_line: str | None = None  # e.g. "HSD: 30/08/2025"
-    content_line: str | None = None  # e.g. "Số lượng: 30 quả" (a tray of eggs), "Khối lượng: 10 kg"
+    content_line: str | None = None  # e.g. "Số lượng: 30 quả" (a tray of eggs), "Khối lượng tịnh: 10 kg"
     codes_line: str | None = None  # registered codes, e.g. "MSVT/PUC: VN-DTOR-0012 · MSĐG/PHC: VN-DTPH-0005"
 
 

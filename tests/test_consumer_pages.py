@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from tests.pages_scenario import duck_eggs, processed_rice
-from tests.world import World, make_world, obj_event, setup_rice
+from tests.world import World, gtin, make_world, obj_event, setup_rice
 from traceability_api.authority.models import Recall
 from traceability_api.authority.recall import active_recall_reason
 from traceability_api.consumer.reports import PER_CLIENT_PER_HOUR
@@ -243,3 +243,27 @@ def test_a_lot_code_with_a_slash_is_an_unknown_lot_page_not_json(w: World) -> No
     assert "DT%2F2025-7" in page.text  # the code as scanned
     unit = w.client.get(f"/01/{g}/10/DT%2F2025-7/21/5", headers={"Accept": "text/html"})
     assert unit.status_code == 404 and 'id="unknown-code"' in unit.text, unit.text[:300]
+
+
+def test_a_labels_content_line_names_net_weight_volume_or_count_as_the_labelling_decree_does(w: World) -> None:
+    """Decree 43/2017/NĐ-CP, annex II: a solid's net quantity is 'Khối lượng tịnh', a liquid's
+    'Thể tích thực', a count 'Số lượng'.  A litre product printed 'Số lượng: 5 lít'."""
+    rice = setup_rice(w)
+    sauce_gtin = gtin(9)
+    r = w.post(w.coop, "/api/v1/products", {"gtin": sauce_gtin, "name": "Mắm cá linh", "unit": "LTR"})
+    assert r.status_code == 201, r.text
+    sauce = w.post(w.coop, "/api/v1/lots", {
+        "gtin": sauce_gtin, "lot_code": "MCL-1", "quantity": 200, "plot_id": rice["plot_id"],
+        "harvest_date": "2025-02-28", "event_time": "2025-02-28T17:00:00+07:00",
+    }, role="recorder")  # fmt: skip
+    assert sauce.status_code == 201, sauce.text
+
+    def content_line(lot_id: int, content: float) -> str:
+        pdf = w.post(w.coop, f"/api/v1/lots/{lot_id}/labels", {"copies": 1, "content": content})
+        assert pdf.status_code == 200, pdf.text[:300]
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout
+        return next(line for line in text.decode().splitlines() if ": " in line and line.split(":")[0] in LINES)
+
+    LINES = ("Khối lượng tịnh", "Thể tích thực", "Số lượng", "Khối lượng")  # noqa: N806
+    assert content_line(rice["lot"]["id"], 10) == "Khối lượng tịnh: 10 kg"
+    assert content_line(sauce.json()["id"], 0.5) == "Thể tích thực: 0,5 lít"

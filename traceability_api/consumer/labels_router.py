@@ -30,6 +30,11 @@ from traceability_api.registries.lot_codes import lot_codes
 from traceability_api.registries.models import CodeKind
 from traceability_api.validation import DbId
 
+# how a label names what a unit holds (Decree 43/2017/NĐ-CP on goods labels, annex II): a solid's
+# net weight, a liquid's net volume; anything counted, its number
+NET_QUANTITY = {"KGM": "Khối lượng tịnh", "TNE": "Khối lượng tịnh", "GRM": "Khối lượng tịnh",
+                "LTR": "Thể tích thực", "MLT": "Thể tích thực"}  # fmt: skip
+
 router = APIRouter(prefix="/api/v1/lots", tags=["labels"])
 MAX_LABELS = 5000
 
@@ -127,7 +132,7 @@ def labels(lot_id: DbId, req: LabelRequest, p: PrincipalDep, session: SessionDep
         raise Invalid(f"at most {MAX_LABELS} labels per sheet request")
     common, expiry = label_fields(session, lot, product)
     if req.content is not None:
-        word = "Khối lượng" if product.unit in ("KGM", "TNE", "GRM") else "Số lượng"
+        word = NET_QUANTITY.get(product.unit, "Số lượng")
         common["content_line"] = f"{word}: {fmt.quantity(req.content, product.unit, 'vi')}"
     base = settings.public_base_url
     lot_label = LabelData(**common, qr_payload=build(product.gtin, lot.lot_code, expiry=expiry).uri(base))
