@@ -37,7 +37,7 @@ from traceability_api.events.lot_state import (
     serial_outputs,
 )
 from traceability_api.events.refs import EventRefs, ItemRef
-from traceability_api.lots.models import LotStatus, SerialUnit
+from traceability_api.lots.models import Lot, LotStatus, SerialUnit
 from traceability_api.parties.service import Principal
 
 __all__ = ["LotCache", "Touch", "apply"]
@@ -186,9 +186,15 @@ def ship(session: Session, p: Principal, touches: list[Touch], refs: EventRefs) 
         t.lot.in_transit_to_org_id = receiver.id
 
 
+def is_part(quantity: float | None, lot: Lot) -> bool:
+    """A quantity less than what the lot holds: part of it (the rule both the refusal below and the
+    workspace's split before a shipment follow)."""
+    return quantity is not None and quantity < lot.quantity_remaining - 1e-9
+
+
 def partial(t: Touch) -> None:
     """A shipment names the whole lot or nothing: part of it would leave the rest in transit (one holder)."""
-    if t.quantity is None or t.quantity >= t.lot.quantity_remaining - 1e-9:
+    if not is_part(t.quantity, t.lot):
         return
     left = f"{t.lot.quantity_remaining:g} {t.lot.uom}"
     raise Invalid(
@@ -204,19 +210,21 @@ def whole_units(session: Session, items: list[ItemRef], touches: list[Touch]) ->
     lot moves whole, so shipping 3 of its 100 boxes put all 100 in transit to the buyer."""
     named: dict[int, set[str]] = {}
     whole: set[int] = set()
+    lots: dict[int, Lot] = {}
     for item, t in zip(items, touches, strict=True):  # touch_held: one touch per item, in order
-        lot_id = t.lot.id
-        assert lot_id is not None
+        lot = t.lot
+        assert lot.id is not None
+        lots[lot.id] = lot
         if item.ref.kind == "serial":
-            named.setdefault(lot_id, set()).add(item.ref.code or "")
+            named.setdefault(lot.id, set()).add(item.ref.code or "")
         else:
-            whole.add(lot_id)
+            whole.add(lot.id)
     for lot_id, serials in named.items():
         if lot_id in whole:
             continue
         units = session.exec(select(func.count()).select_from(SerialUnit).where(SerialUnit.lot_id == lot_id)).one()
         if len(serials) < units:
-            lot = next(t.lot for t in touches if t.lot.id == lot_id)
+            lot = lots[lot_id]
             raise Invalid(
                 f"a shipment moves a whole lot: this one names {len(serials)} of the {units} units of lot "
                 f"{lot.lot_code}. Ship the lot (name it, or every one of its units); units sold apart "

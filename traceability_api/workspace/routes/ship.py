@@ -15,6 +15,7 @@ from traceability_api.epcis.builder import object_event
 from traceability_api.epcis.identifiers import lot_uri
 from traceability_api.errors import DomainError
 from traceability_api.events.capture import DEFAULT_CONTEXT, capture_events
+from traceability_api.events.custody import is_part
 from traceability_api.events.split import split_child, split_event, split_shipped
 from traceability_api.lots.models import Lot, Product
 from traceability_api.parties.models import Organisation
@@ -77,7 +78,7 @@ def _events(
     if v["visibility"] != Visibility.public:
         private = {VISIBILITY_KEY: v["visibility"]}
     events, code = [], lot.lot_code
-    if qty is not None and qty < lot.quantity_remaining - 1e-9:
+    if is_part(qty, lot):
         code, split = split_event(session, lot, product, qty, runtime.settings.zone, when=when, **private)
         events.append(split)
     event = object_event(
