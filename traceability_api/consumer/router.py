@@ -301,15 +301,10 @@ async def resolve_serial_only(
 
 
 # GS1 allows '/' in a lot code (%2F in the link), which the server decodes before routing; lot
-# codes here never hold one (lots.models.check_lot_code), so such a link is an unknown lot's page
-@router.api_route("/01/{gtin}/10/{lot_code:path}", methods=PAGE, response_class=HTMLResponse, dependencies=STRICT,
-                  include_in_schema=False)  # fmt: skip
-async def resolve_lot_with_slash(
-    gtin: str, lot_code: str, request: Request, runtime: RuntimeDep, accept: AcceptH = None,
-    accept_language: AcceptH = None, lang: str | None = None, linkType: str | None = None,  # noqa: N803
-) -> Response:  # fmt: skip
-    scan = Scan(accept, accept_language, lang, linkType, None, None)
-    return await _in_thread(request, runtime, gtin, lot_code, None, scan)
+# codes here never hold one (lots.models.check_lot_code), so such a link is an unknown lot's page.
+# Added after the serial routes, so /10/<lot>/21/<serial> still reaches them.
+router.add_api_route("/01/{gtin}/10/{lot_code:path}", resolve_lot, methods=PAGE, response_class=HTMLResponse,
+                     dependencies=STRICT, include_in_schema=False, name="resolve_lot_with_slash")  # fmt: skip
 
 
 @router.get("/.well-known/gs1resolver", summary="GS1-Conformant Resolver description file")
