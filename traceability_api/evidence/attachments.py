@@ -6,7 +6,6 @@ it; a record may cite only its own organisation's files."""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import tempfile
@@ -21,6 +20,7 @@ from traceability_api.errors import Invalid, NotFound
 from traceability_api.events.models import Event
 from traceability_api.events.service import visible_to
 from traceability_api.evidence.models import Attachment, AttachmentOwner
+from traceability_api.images import TooManyPixels, UnreadableImage, read_whole
 from traceability_api.parties.service import Principal
 
 CITE = "ni:///sha-256;"  # how events cite a file
@@ -38,31 +38,22 @@ def sniff(data: bytes) -> str:
 
 
 MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo fits; a picture of more is refused unread
+_PICTURES = frozenset({"JPEG", "PNG", "WEBP"})
 
 
 def check_whole(data: bytes, media: str) -> None:
     """Refuse a file whose start looks right but which cannot be read through: an upload cut short
     on a weak connection, a damaged photo (every reader of the record would see a broken image).
-    Images are decoded by Pillow (a JPEG at an eighth of its size: the whole file is still read,
-    at a fraction of the work), after their pixel count is checked against ``MAX_PIXELS``; a PDF
-    must end with its ``%%EOF`` marker."""
+    Images are decoded to their end (``images.read_whole``); a PDF must end with its ``%%EOF``."""
     if media == "application/pdf":
         if b"%%EOF" not in data[-1024:]:
             raise Invalid("the PDF is incomplete (it lacks the %%EOF end marker): the upload may have been cut short")
         return
-    from PIL import Image
-
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            width, height = img.size
-            if width * height > MAX_PIXELS:
-                raise Invalid(f"the image has {width} x {height} pixels; at most {MAX_PIXELS:,} pixels are accepted")
-            if img.format == "JPEG":
-                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            img.load()
-    except Invalid:
-        raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        read_whole(data, MAX_PIXELS, _PICTURES, jpeg_draft=True).close()
+    except TooManyPixels as exc:
+        raise Invalid(str(exc)) from exc
+    except UnreadableImage as exc:
         raise Invalid(f"the image cannot be read ({exc}): the file is damaged or the upload was cut short") from exc
 
 

@@ -5,16 +5,14 @@ both paths end in :func:`read_code`, so one place reads GS1 syntax."""
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 
 import biip
 import zxingcpp
 from biip.gs1_messages import GS1Message
-from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, select
 
+from traceability_api.images import UnreadableImage, read_whole
 from traceability_api.lots.models import Product
 
 # retail, logistics and GS1 2-D codes seen on fertiliser and pesticide packages
@@ -23,7 +21,7 @@ FORMATS = (
     | zxingcpp.BarcodeFormat.ITF | zxingcpp.BarcodeFormat.Code128 | zxingcpp.BarcodeFormat.DataMatrix
     | zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.DataBar | zxingcpp.BarcodeFormat.DataBarExp
 )  # fmt: skip
-IMAGE_TYPES = {"JPEG", "PNG", "WEBP", "GIF", "BMP"}
+IMAGE_TYPES = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP"})
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; larger is refused before decoding
 MAX_CODE = 512  # characters of decoded text accepted from the phone
 
@@ -47,14 +45,8 @@ class Scanned:
 def decode_image(data: bytes) -> str | None:
     """The text of the first barcode found in a photo, or None; NotAnImage if it is no picture."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            opened = Image.open(io.BytesIO(data))
-            if opened.format not in IMAGE_TYPES or opened.width * opened.height > MAX_PIXELS:
-                raise NotAnImage(opened.format or "unknown")
-            image = opened.convert("L")  # also forces the full decode of a truncated file here
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            SyntaxError, ValueError) as exc:  # fmt: skip
+        image = read_whole(data, MAX_PIXELS, IMAGE_TYPES).convert("L")
+    except UnreadableImage as exc:
         raise NotAnImage(str(exc)) from exc
     for code in zxingcpp.read_barcodes(image, formats=FORMATS, try_rotate=True, try_downscale=True):
         if code.valid and code.text:  # a GS1 symbol reads as "(01)...(10)..."; a GS in another as <GS>
